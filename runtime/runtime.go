@@ -68,6 +68,14 @@ func Eval(g *ir.Graph, inputs []*ir.Tensor) (map[*ir.Value]*ir.Tensor, error) {
 		if p.Data == nil {
 			return nil, fmt.Errorf("%v %s has no data (initializer %q not applied)", p.Kind, p.Name, p.Init)
 		}
+		// Kernels index by the declared shapes: data that disagrees would
+		// make them read out of bounds.
+		if err := p.Data.Check(); err != nil {
+			return nil, fmt.Errorf("%v %s: %w", p.Kind, p.Name, err)
+		}
+		if !p.Data.Type().Equal(p.Type) {
+			return nil, fmt.Errorf("%v %s is declared %v but holds %v", p.Kind, p.Name, p.Type, p.Data.Type())
+		}
 		env[p] = p.Data
 	}
 	for _, n := range g.Nodes {
@@ -101,4 +109,24 @@ func Eval(g *ir.Graph, inputs []*ir.Tensor) (map[*ir.Value]*ir.Tensor, error) {
 		}
 	}
 	return env, nil
+}
+
+// EvalNode runs one node on its inputs' constant data; every input must
+// be constant (used by constant folding).
+func EvalNode(n *ir.Node) ([]*ir.Tensor, error) {
+	k := kernels[n.Op]
+	if k == nil {
+		return nil, fmt.Errorf("the interpreter has no kernel for op %q", n.Op)
+	}
+	in := make([]*ir.Tensor, len(n.Inputs))
+	for i, v := range n.Inputs {
+		if v == nil {
+			continue
+		}
+		if !v.IsConst() {
+			return nil, fmt.Errorf("input %s is not constant", v.Name)
+		}
+		in[i] = v.Data
+	}
+	return k(n, in)
 }
