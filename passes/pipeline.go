@@ -31,13 +31,14 @@ var Pipeline = []Pass{
 	{Name: "bnfold", Doc: "fold batch-norm into the preceding conv or dense layer", Fn: foldBatchNorm},
 	{Name: "cse", Doc: "merge identical ops on identical inputs", Fn: cse},
 	{Name: "dce", Doc: "remove ops and params no output depends on", Fn: dce},
+	{Name: "fuse", Doc: "merge conv/dense with bias, residual add, activation and pooling; chain element-wise ops", Fn: fuse},
 }
 
 // Levels maps -O levels to pass names.
 var Levels = map[int][]string{
 	0: {"shapes"},
 	1: {"shapes", "fold", "cse", "dce"},
-	2: {"shapes", "fold", "bnfold", "cse", "dce"},
+	2: {"shapes", "fold", "bnfold", "cse", "dce", "fuse"},
 }
 
 // Lookup returns the named pass.

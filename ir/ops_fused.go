@@ -1,0 +1,281 @@
+package ir
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Fused ops are made by the fusion pass, never by a frontend. Each is one
+// kernel in generated code: its intermediate results never reach memory.
+//
+//	fused_conv  = conv → +bias → +residual → activation → pool
+//	fused_dense = dense → +bias → +residual → activation
+//	fused_ewise = a chain of element-wise steps over one tensor
+//
+// Their meaning is the composition of the unfused ops, which is how the
+// reference interpreter computes them.
+
+// Activations an epilogue can apply.
+var epilogueActs = []string{"", "relu", "leaky_relu", "sigmoid", "tanh", "clip", "softmax"}
+
+func epilogueAttrs() []AttrDef {
+	return []AttrDef{
+		{Name: "act", Kind: AttrString, Default: "", Enum: epilogueActs, Doc: "activation after bias and residual"},
+		{Name: "alpha", Kind: AttrFloat, Default: 0.01, Doc: "leaky_relu slope"},
+		{Name: "min", Kind: AttrFloat, Default: math.Inf(-1), Doc: "clip lower bound"},
+		{Name: "max", Kind: AttrFloat, Default: math.Inf(1), Doc: "clip upper bound"},
+	}
+}
+
+// FusedPoolAttrs maps the attributes of a fused_conv's pool to the
+// attribute names of the pool op.
+var FusedPoolAttrs = map[string]string{
+	"pool_kernel": "kernel", "pool_strides": "strides", "pool_pads": "pads",
+	"pool_dilations": "dilations", "pool_ceil_mode": "ceil_mode", "pool_count_include_pad": "count_include_pad",
+}
+
+// SubNode returns a node of op carrying the attributes of n that op
+// also has, reading inputs. Shape rules and kernels of fused ops reuse
+// those of their parts through it.
+func SubNode(n *Node, op string, inputs []*Value) (*Node, error) {
+	def := Lookup(op)
+	sub := &Node{Name: n.Name, Op: op, Inputs: inputs, Attrs: Attrs{}, Pos: n.Pos}
+	for k, v := range n.Attrs {
+		if def.AttrDef(k) != nil {
+			sub.Attrs[k] = v
+		}
+	}
+	if err := def.CheckAttrs(sub); err != nil {
+		return nil, err
+	}
+	return sub, nil
+}
+
+func checkEpilogue(n *Node, spatial bool) error {
+	if spatial && n.Attrs.String("act") == "softmax" {
+		return shapeErr("%s: softmax cannot be fused into a convolution", n.Op)
+	}
+	return nil
+}
+
+func residualCheck(n *Node, idx int, out TensorType) error {
+	if !has(n, idx) {
+		return nil
+	}
+	if r := in(n, idx); !r.Equal(out) {
+		return shapeErr("%s residual %s is %v, want %v", n.Op, n.Inputs[idx].Name, r, out)
+	}
+	return nil
+}
+
+func init() {
+	convDef := Lookup("conv")
+	attrs := append([]AttrDef(nil), convDef.Attrs...)
+	attrs = append(attrs, epilogueAttrs()...)
+	attrs = append(attrs,
+		AttrDef{Name: "pool", Kind: AttrString, Default: "", Enum: []string{"", "max", "avg"}, Doc: "pooling after the activation"},
+		AttrDef{Name: "pool_kernel", Kind: AttrInts, Default: []int{}, Doc: "pool window"},
+		AttrDef{Name: "pool_strides", Kind: AttrInts, Default: []int{}, Doc: "pool step"},
+		AttrDef{Name: "pool_pads", Kind: AttrInts, Default: []int{}, Doc: "pool padding"},
+		AttrDef{Name: "pool_dilations", Kind: AttrInts, Default: []int{}, Doc: "pool dilation"},
+		AttrDef{Name: "pool_ceil_mode", Kind: AttrBool, Default: false, Doc: "pool rounds up"},
+		AttrDef{Name: "pool_count_include_pad", Kind: AttrBool, Default: true, Doc: "avg pool counts padding"},
+	)
+	Register(&OpDef{
+		Name: "fused_conv", Doc: "conv → +bias → +residual → activation → pool, one kernel",
+		Class: Opaque, Differentiable: false,
+		Inputs: []InputDef{{Name: "x"}, {Name: "weight", Param: true}, {Name: "bias", Optional: true, Param: true},
+			{Name: "residual", Optional: true}},
+		Outputs: []string{"y"},
+		Attrs:   attrs,
+		Check: func(n *Node) error {
+			if err := convDef.Check(n); err != nil {
+				return err
+			}
+			return checkEpilogue(n, true)
+		},
+		Infer: func(n *Node) ([]TensorType, error) {
+			conv, err := SubNode(n, "conv", n.Inputs[:min(3, len(n.Inputs))])
+			if err != nil {
+				return nil, err
+			}
+			ts, err := convDef.Infer(conv)
+			if err != nil {
+				return nil, err
+			}
+			if err := residualCheck(n, 3, ts[0]); err != nil {
+				return nil, err
+			}
+			if n.Attrs.String("pool") == "" {
+				return ts, nil
+			}
+			if has(n, 3) {
+				return nil, shapeErr("fused_conv cannot pool after a residual add")
+			}
+			pool, err := FusedPool(n, &Value{Name: n.Name + ".pre", Type: ts[0]})
+			if err != nil {
+				return nil, err
+			}
+			return pool.Def().Infer(pool)
+		},
+	})
+	Register(&OpDef{
+		Name: "fused_dense", Doc: "dense → +bias → +residual → activation, one kernel",
+		Class: Opaque, Differentiable: false,
+		Inputs: []InputDef{{Name: "x"}, {Name: "weight", Param: true}, {Name: "bias", Optional: true, Param: true},
+			{Name: "residual", Optional: true}},
+		Outputs: []string{"y"},
+		Attrs:   epilogueAttrs(),
+		Infer: func(n *Node) ([]TensorType, error) {
+			ts, err := Lookup("dense").Infer(n)
+			if err != nil {
+				return nil, err
+			}
+			return ts, residualCheck(n, 3, ts[0])
+		},
+	})
+	Register(&OpDef{
+		Name: "fused_ewise", Doc: "a chain of element-wise steps applied to x; binary steps name another input",
+		Class: Elementwise, Differentiable: false,
+		Inputs:  []InputDef{{Name: "x", Variadic: true}},
+		Outputs: []string{"y"},
+		Attrs:   []AttrDef{{Name: "steps", Kind: AttrString, Doc: `steps separated by ";", e.g. "add(1);relu;leaky_relu(0.1);clip(0,6)"`}},
+		Check: func(n *Node) error {
+			_, err := ParseSteps(n.Attrs.String("steps"), len(n.Inputs))
+			return err
+		},
+		Infer: func(n *Node) ([]TensorType, error) {
+			x := in(n, 0)
+			if x.DType != F32 {
+				return nil, shapeErr("fused_ewise needs f32 input, got %v", x)
+			}
+			for i := 1; i < len(n.Inputs); i++ {
+				s, err := BroadcastShapes(x.Shape, in(n, i).Shape)
+				if err != nil || !s.Equal(x.Shape) {
+					return nil, shapeErr("fused_ewise operand %s %v must broadcast to %v", n.Inputs[i].Name, in(n, i).Shape, x.Shape)
+				}
+			}
+			return []TensorType{{F32, x.Shape.Clone()}}, nil
+		},
+	})
+}
+
+// FusedPool returns the pool node a fused_conv applies to pre, the
+// conv's activated output.
+func FusedPool(n *Node, pre *Value) (*Node, error) {
+	op := n.Attrs.String("pool") + "pool"
+	rename := map[string]string{}
+	for k, v := range FusedPoolAttrs {
+		if k == "pool_count_include_pad" && op != "avgpool" {
+			continue
+		}
+		if k != "pool_kernel" && len(n.Attrs.Ints(k)) == 0 && strings.HasSuffix(k, "s") {
+			continue // empty list: the pool's default
+		}
+		rename[k] = v
+	}
+	p := &Node{Name: n.Name, Op: op, Inputs: []*Value{pre}, Attrs: Attrs{}, Pos: n.Pos}
+	for k, v := range rename {
+		p.Attrs[v] = n.Attrs[k]
+	}
+	if err := Lookup(op).CheckAttrs(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Step is one step of a fused_ewise chain.
+type Step struct {
+	// Op is an element-wise or binary op name: relu, sigmoid, tanh,
+	// leaky_relu, clip, add, sub, mul, div.
+	Op string
+	// Input is the operand of a binary step (an index into the node's
+	// inputs).
+	Input int
+	// Args are the numeric arguments (leaky_relu's slope, clip's bounds).
+	Args []float64
+}
+
+// String formats the step as ParseSteps reads it.
+func (s Step) String() string {
+	switch s.Op {
+	case "add", "sub", "mul", "div":
+		return s.Op + "(" + strconv.Itoa(s.Input) + ")"
+	}
+	if len(s.Args) == 0 {
+		return s.Op
+	}
+	var as []string
+	for _, a := range s.Args {
+		as = append(as, FormatAttr(a))
+	}
+	return s.Op + "(" + strings.Join(as, ",") + ")"
+}
+
+// FormatSteps joins steps into a fused_ewise "steps" attribute.
+func FormatSteps(steps []Step) string {
+	var parts []string
+	for _, s := range steps {
+		parts = append(parts, s.String())
+	}
+	return strings.Join(parts, ";")
+}
+
+// ParseSteps parses a fused_ewise "steps" attribute for a node with
+// nInputs inputs.
+func ParseSteps(s string, nInputs int) ([]Step, error) {
+	if s == "" {
+		return nil, shapeErr("fused_ewise has no steps")
+	}
+	var steps []Step
+	for _, part := range strings.Split(s, ";") {
+		name, args, _ := strings.Cut(part, "(")
+		args = strings.TrimSuffix(args, ")")
+		st := Step{Op: name}
+		var nums []float64
+		if args != "" {
+			for _, a := range strings.Split(args, ",") {
+				var f float64
+				switch a {
+				case "inf":
+					f = math.Inf(1)
+				case "-inf":
+					f = math.Inf(-1)
+				default:
+					var err error
+					if f, err = strconv.ParseFloat(a, 64); err != nil {
+						return nil, shapeErr("fused_ewise step %q: bad number %q", part, a)
+					}
+				}
+				nums = append(nums, f)
+			}
+		}
+		switch name {
+		case "add", "sub", "mul", "div":
+			if len(nums) != 1 || nums[0] != math.Trunc(nums[0]) || int(nums[0]) < 1 || int(nums[0]) >= nInputs {
+				return nil, shapeErr("fused_ewise step %q must name an input 1..%d", part, nInputs-1)
+			}
+			st.Input = int(nums[0])
+		case "relu", "sigmoid", "tanh":
+			if len(nums) != 0 {
+				return nil, shapeErr("fused_ewise step %q takes no arguments", part)
+			}
+		case "leaky_relu":
+			if len(nums) != 1 {
+				return nil, shapeErr("fused_ewise step %q wants a slope", part)
+			}
+			st.Args = nums
+		case "clip":
+			if len(nums) != 2 {
+				return nil, shapeErr("fused_ewise step %q wants min and max", part)
+			}
+			st.Args = nums
+		default:
+			return nil, shapeErr("fused_ewise: unknown step %q", fmt.Sprint(part))
+		}
+		steps = append(steps, st)
+	}
+	return steps, nil
+}
