@@ -127,6 +127,8 @@ type Graph struct {
 	OutputNames []string
 	// Labels optionally names the classes of a classifier's first output.
 	Labels []string
+	// Memory is the activation memory plan, or nil before planning.
+	Memory *MemoryPlan
 }
 
 // NewGraph returns an empty graph.
@@ -282,4 +284,37 @@ func (g *Graph) Clone() *Graph {
 		}
 	}
 	return c
+}
+
+// MemoryPlan places every intermediate value in one arena per dtype, so
+// that values whose lifetimes do not overlap share memory. The planning
+// pass fills Graph.Memory; code generation lays out its scratch memory
+// from it.
+type MemoryPlan struct {
+	// Offset of each Temp value in the arena of its dtype, in elements.
+	// Values that alias their input (reshape, flatten, ...) share its offset.
+	Offset map[*Value]int
+	// Size of each dtype's arena in elements.
+	Size map[DType]int
+	// Naive is what the arenas would hold with no reuse, in bytes.
+	Naive int
+}
+
+// Bytes is the arenas' total size in bytes.
+func (p *MemoryPlan) Bytes() int {
+	n := 0
+	for dt, s := range p.Size {
+		n += s * dt.Size()
+	}
+	return n
+}
+
+// IsView reports whether an op's output is its first input's memory under
+// another shape: no data moves.
+func IsView(op string) bool {
+	switch op {
+	case "reshape", "flatten", "identity", "dropout", "squeeze", "unsqueeze":
+		return true
+	}
+	return false
 }

@@ -32,13 +32,14 @@ var Pipeline = []Pass{
 	{Name: "cse", Doc: "merge identical ops on identical inputs", Fn: cse},
 	{Name: "dce", Doc: "remove ops and params no output depends on", Fn: dce},
 	{Name: "fuse", Doc: "merge conv/dense with bias, residual add, activation and pooling; chain element-wise ops", Fn: fuse},
+	{Name: "plan", Doc: "place activations in one arena, reusing memory of dead values", Fn: plan},
 }
 
 // Levels maps -O levels to pass names.
 var Levels = map[int][]string{
-	0: {"shapes"},
-	1: {"shapes", "fold", "cse", "dce"},
-	2: {"shapes", "fold", "bnfold", "cse", "dce", "fuse"},
+	0: {"shapes", "plan"},
+	1: {"shapes", "fold", "cse", "dce", "plan"},
+	2: {"shapes", "fold", "bnfold", "cse", "dce", "fuse", "plan"},
 }
 
 // Lookup returns the named pass.
