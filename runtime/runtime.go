@@ -94,7 +94,7 @@ func Eval(g *ir.Graph, inputs []*ir.Tensor) (map[*ir.Value]*ir.Tensor, error) {
 			}
 			in[i] = t
 		}
-		outs, err := k(n, in)
+		outs, err := callKernel(k, n, in)
 		if err != nil {
 			return nil, fmt.Errorf("%s (%s): %w", n.Name, n.Op, err)
 		}
@@ -128,5 +128,16 @@ func EvalNode(n *ir.Node) ([]*ir.Tensor, error) {
 		}
 		in[i] = v.Data
 	}
+	return callKernel(k, n, in)
+}
+
+// callKernel runs k, turning a panic (a kernel bug, or a hand-built graph
+// that skipped ir.Verify) into an error that names the node.
+func callKernel(k Kernel, n *ir.Node, in []*ir.Tensor) (outs []*ir.Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			outs, err = nil, fmt.Errorf("internal error in the %s kernel: %v", n.Op, r)
+		}
+	}()
 	return k(n, in)
 }

@@ -1,0 +1,389 @@
+package runtime
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/dlcompiler/dlc/ir"
+)
+
+// Reference kernels for the recurrent layers rnn, lstm and gru, with the
+// meaning of torch.nn.RNN, torch.nn.LSTM and torch.nn.GRU. The input
+// order and weight layout are those of ir/ops_rnn.go: x, h0, [c0,] then
+// per layer and direction (forward, then reverse) w_ih [G*H, in],
+// w_hh [G*H, H] and, with bias, b_ih [G*H] and b_hh [G*H].
+//
+// One step for batch item b, with gi = W_ih x + b_ih and gh = W_hh h + b_hh
+// split into gate blocks of H rows:
+//
+//	rnn:  h' = act(gi + gh)                    act is tanh or relu
+//	lstm: i, f, o = σ(gi_k + gh_k); g = tanh(gi_g + gh_g)
+//	      c' = f*c + i*g;  h' = o * tanh(c')
+//	gru:  r, z = σ(gi_k + gh_k)
+//	      n = tanh(gi_n + r*(W_hn h + b_hn))   linear_before_reset (PyTorch)
+//	      n = tanh(gi_n + W_hn (r*h) + b_hn)   otherwise (ONNX's default)
+//	      h' = (1-z)*n + z*h
+//
+// Each gate pre-activation is accumulated in float64 and the new state is
+// rounded to float32 once per step, as the state tensors are f32.
+
+func init() {
+	register("rnn", rnnKernel)
+	register("lstm", rnnKernel)
+	register("gru", rnnKernel)
+}
+
+// rnnConfig holds a recurrent node's attributes, defaults filled in.
+type rnnConfig struct {
+	op         string
+	hidden     int  // H
+	layers     int  // L
+	dirs       int  // 1, or 2 when bidirectional
+	batchFirst bool // x and y are [N, T, F]
+	bias       bool // b_ih and b_hh are present
+	relu       bool // rnn only: relu instead of tanh
+	lbr        bool // gru only: linear_before_reset
+	gates      int  // G: 1, 4 or 3
+	states     int  // 1, or 2 for lstm (h and c)
+}
+
+// rnnAttr returns the node's attribute, or the op table's default when
+// the node was built without CheckAttrs filling it in.
+func rnnAttr(n *ir.Node, name string) any {
+	if v, ok := n.Attrs[name]; ok {
+		return v
+	}
+	if d := n.Def(); d != nil {
+		if a := d.AttrDef(name); a != nil {
+			return a.Default
+		}
+	}
+	return nil
+}
+
+func newRNNConfig(n *ir.Node) (*rnnConfig, error) {
+	c := &rnnConfig{op: n.Op, gates: ir.RNNGates(n.Op), states: ir.RNNStates(n.Op)}
+	var bad []string
+	num := func(name string) int {
+		v, ok := rnnAttr(n, name).(int)
+		if !ok {
+			bad = append(bad, name)
+		}
+		return v
+	}
+	flag := func(name string) bool {
+		v, ok := rnnAttr(n, name).(bool)
+		if !ok {
+			bad = append(bad, name)
+		}
+		return v
+	}
+	c.hidden, c.layers = num("hidden_size"), num("num_layers")
+	bidi := flag("bidirectional")
+	c.batchFirst, c.bias = flag("batch_first"), flag("bias")
+	switch n.Op {
+	case "rnn":
+		switch act, _ := rnnAttr(n, "nonlinearity").(string); act {
+		case "tanh":
+		case "relu":
+			c.relu = true
+		default:
+			return nil, fmt.Errorf("nonlinearity must be tanh or relu, got %q", act)
+		}
+	case "gru":
+		c.lbr = flag("linear_before_reset")
+	case "lstm":
+	default:
+		return nil, fmt.Errorf("op %q is not a recurrent layer", n.Op)
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("attributes %v are missing or of the wrong kind", bad)
+	}
+	if c.hidden < 1 || c.layers < 1 {
+		return nil, fmt.Errorf("hidden_size and num_layers must be positive, got %d and %d", c.hidden, c.layers)
+	}
+	// Bounds that keep the input count and the weights' element counts
+	// (4H·H at most) far from overflow.
+	if c.hidden > rnnMaxHidden || c.layers > rnnMaxHidden {
+		return nil, fmt.Errorf("hidden_size %d or num_layers %d is too large (limit %d)", c.hidden, c.layers, rnnMaxHidden)
+	}
+	c.dirs = 1
+	if bidi {
+		c.dirs = 2
+	}
+	return c, nil
+}
+
+// Limits that turn absurd attributes or shapes into errors rather than
+// overflows or out-of-memory crashes.
+const (
+	rnnMaxHidden = 1 << 20 // hidden_size and num_layers
+	rnnMaxElems  = 1 << 28 // elements of an output (1 GiB of f32)
+)
+
+// rnnFits reports whether the product of dims (all >= 0) is at most
+// rnnMaxElems.
+func rnnFits(dims ...int) bool {
+	p := 1
+	for _, d := range dims {
+		if d == 0 {
+			return true
+		}
+		if p > rnnMaxElems/d {
+			return false
+		}
+		p *= d
+	}
+	return true
+}
+
+// weightsPer is the number of weight tensors per layer and direction.
+func (c *rnnConfig) weightsPer() int {
+	if c.bias {
+		return 4
+	}
+	return 2
+}
+
+// rnnCheck returns an error unless t is an f32 tensor of the given shape
+// whose data matches it.
+func rnnCheck(t *ir.Tensor, what string, want ir.Shape) error {
+	if t == nil {
+		return fmt.Errorf("%s is missing", what)
+	}
+	if err := t.Check(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if t.DType != ir.F32 || !t.Shape.Equal(want) {
+		return fmt.Errorf("%s must be f32%v, got %v", what, want, t.Type())
+	}
+	return nil
+}
+
+// rnnKernel runs a (possibly stacked, possibly bidirectional) rnn, lstm or
+// gru over the whole sequence and returns y, h_n and, for lstm, c_n.
+func rnnKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	c, err := newRNNConfig(n)
+	if err != nil {
+		return nil, err
+	}
+	H, L, D := c.hidden, c.layers, c.dirs
+	if want := 1 + c.states + L*D*c.weightsPer(); len(in) != want {
+		return nil, fmt.Errorf("%s with %d layers, %d directions and bias=%v takes %d inputs, got %d",
+			c.op, L, D, c.bias, want, len(in))
+	}
+	x := in[0]
+	if x == nil {
+		return nil, fmt.Errorf("input x is missing")
+	}
+	if err := x.Check(); err != nil {
+		return nil, fmt.Errorf("x: %w", err)
+	}
+	if x.DType != ir.F32 || len(x.Shape) != 3 {
+		return nil, fmt.Errorf("x must be f32 of rank 3, got %v", x.Type())
+	}
+	T, N, F := x.Shape[0], x.Shape[1], x.Shape[2]
+	if c.batchFirst {
+		T, N = N, T
+	}
+	// The weights' shapes bound H by their data; the outputs' sizes are
+	// bounded here, as an empty x (F = 0) may claim any T and N.
+	ws, err := c.weights(in[1+c.states:], F)
+	if err != nil {
+		return nil, err
+	}
+	if !rnnFits(T, N, D, H) || !rnnFits(L, D, N, H) {
+		return nil, fmt.Errorf("outputs for T=%d, N=%d, %d layers, %d directions and hidden_size %d are too large", T, N, L, D, H)
+	}
+	stateShape := ir.Shape{L * D, N, H}
+	stateNames := [...]string{"h0", "c0"}
+	for s := 0; s < c.states; s++ {
+		if t := in[1+s]; t != nil {
+			if err := rnnCheck(t, stateNames[s], stateShape); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	// seq is the current layer's input, time-major [T][N][inSize].
+	inSize := F
+	seq := make([]float32, T*N*F)
+	for t := 0; t < T; t++ {
+		for b := 0; b < N; b++ {
+			src := (t*N + b) * F
+			if c.batchFirst {
+				src = (b*T + t) * F
+			}
+			copy(seq[(t*N+b)*F:(t*N+b+1)*F], x.F32[src:src+F])
+		}
+	}
+
+	hn := ir.NewTensor(ir.F32, stateShape)
+	var cn *ir.Tensor
+	if c.states == 2 {
+		cn = ir.NewTensor(ir.F32, stateShape)
+	}
+	for l := 0; l < L; l++ {
+		out := make([]float32, T*N*D*H)
+		for d := 0; d < D; d++ {
+			w := &ws[l*D+d]
+			// State slot l*D+d of h0/c0 and of h_n/c_n: layer-major, then
+			// direction, as PyTorch orders them.
+			slot := (l*D + d) * N * H
+			h := make([]float32, N*H)
+			if h0 := in[1]; h0 != nil {
+				copy(h, h0.F32[slot:slot+N*H])
+			}
+			var cell []float32
+			if c.states == 2 {
+				cell = make([]float32, N*H)
+				if c0 := in[2]; c0 != nil {
+					copy(cell, c0.F32[slot:slot+N*H])
+				}
+			}
+			for step := 0; step < T; step++ {
+				t := step
+				if d == 1 {
+					t = T - 1 - step
+				}
+				for b := 0; b < N; b++ {
+					xt := seq[(t*N+b)*inSize : (t*N+b+1)*inSize]
+					hb := h[b*H : (b+1)*H]
+					var cb []float32
+					if cell != nil {
+						cb = cell[b*H : (b+1)*H]
+					}
+					c.step(w, xt, hb, cb)
+					o := (t*N+b)*D*H + d*H
+					copy(out[o:o+H], hb)
+				}
+			}
+			copy(hn.F32[slot:slot+N*H], h)
+			if cn != nil {
+				copy(cn.F32[slot:slot+N*H], cell)
+			}
+		}
+		seq, inSize = out, D*H
+	}
+
+	y := ir.NewTensor(ir.F32, ir.Shape{T, N, D * H})
+	if c.batchFirst {
+		y = ir.NewTensor(ir.F32, ir.Shape{N, T, D * H})
+	}
+	for t := 0; t < T; t++ {
+		for b := 0; b < N; b++ {
+			dstOff := (t*N + b) * D * H
+			if c.batchFirst {
+				dstOff = (b*T + t) * D * H
+			}
+			copy(y.F32[dstOff:dstOff+D*H], seq[(t*N+b)*D*H:(t*N+b+1)*D*H])
+		}
+	}
+	if cn != nil {
+		return []*ir.Tensor{y, hn, cn}, nil
+	}
+	return []*ir.Tensor{y, hn}, nil
+}
+
+// rnnWeights are one layer and direction's weights; bih and bhh are nil
+// without bias.
+type rnnWeights struct {
+	ih, hh, bih, bhh []float32
+}
+
+// weights checks the weight inputs (everything after x and the states)
+// against their shapes and returns them indexed by layer*dirs+direction.
+// F is the number of input features of the first layer.
+func (c *rnnConfig) weights(in []*ir.Tensor, F int) ([]rnnWeights, error) {
+	H, G := c.hidden, c.gates
+	ws := make([]rnnWeights, c.layers*c.dirs)
+	k := 0
+	for l := 0; l < c.layers; l++ {
+		inSize := F
+		if l > 0 {
+			inSize = c.dirs * H
+		}
+		for d := 0; d < c.dirs; d++ {
+			w := &ws[l*c.dirs+d]
+			shapes := []ir.Shape{{G * H, inSize}, {G * H, H}, {G * H}, {G * H}}
+			dst := []*[]float32{&w.ih, &w.hh, &w.bih, &w.bhh}
+			for j := 0; j < c.weightsPer(); j++ {
+				what := fmt.Sprintf("layer %d %s %s", l, [...]string{"forward", "reverse"}[d], [...]string{"w_ih", "w_hh", "b_ih", "b_hh"}[j])
+				if err := rnnCheck(in[k], what, shapes[j]); err != nil {
+					return nil, err
+				}
+				*dst[j] = in[k].F32
+				k++
+			}
+		}
+	}
+	return ws, nil
+}
+
+// rnnAffine returns bias[r] + Σ_j w[r, j]·v[j] for row r of w, in float64.
+// bias may be nil.
+func rnnAffine[V float32 | float64](w, bias []float32, r int, v []V) float64 {
+	var s float64
+	if bias != nil {
+		s = float64(bias[r])
+	}
+	row := w[r*len(v) : (r+1)*len(v)]
+	for j, vj := range v {
+		s += float64(row[j]) * float64(vj)
+	}
+	return s
+}
+
+func rnnSigmoid(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
+
+// step advances one batch item by one time step: it reads x and h (and
+// cell for lstm) and overwrites h (and cell) with the new state.
+func (c *rnnConfig) step(w *rnnWeights, x, h, cell []float32) {
+	H := c.hidden
+	gi := func(r int) float64 { return rnnAffine(w.ih, w.bih, r, x) }
+	gh := func(r int) float64 { return rnnAffine(w.hh, w.bhh, r, h) }
+	next := make([]float32, H)
+	switch c.op {
+	case "rnn":
+		for j := 0; j < H; j++ {
+			v := gi(j) + gh(j)
+			if c.relu {
+				v = math.Max(v, 0)
+			} else {
+				v = math.Tanh(v)
+			}
+			next[j] = float32(v)
+		}
+	case "lstm":
+		for j := 0; j < H; j++ {
+			i := rnnSigmoid(gi(j) + gh(j))
+			f := rnnSigmoid(gi(H+j) + gh(H+j))
+			g := math.Tanh(gi(2*H+j) + gh(2*H+j))
+			o := rnnSigmoid(gi(3*H+j) + gh(3*H+j))
+			cj := f*float64(cell[j]) + i*g
+			cell[j] = float32(cj) // cell[j] is read only by this j
+			next[j] = float32(o * math.Tanh(cj))
+		}
+	case "gru":
+		// rh is r*h, needed whole before any n when the reset gate is
+		// applied before the hidden matmul.
+		r := make([]float64, H)
+		rh := make([]float64, H)
+		for j := 0; j < H; j++ {
+			r[j] = rnnSigmoid(gi(j) + gh(j))
+			rh[j] = r[j] * float64(h[j])
+		}
+		for j := 0; j < H; j++ {
+			z := rnnSigmoid(gi(H+j) + gh(H+j))
+			var hn float64
+			if c.lbr {
+				hn = r[j] * gh(2*H+j)
+			} else {
+				hn = rnnAffine(w.hh, w.bhh, 2*H+j, rh)
+			}
+			nj := math.Tanh(gi(2*H+j) + hn)
+			next[j] = float32((1-z)*nj + z*float64(h[j]))
+		}
+	}
+	copy(h, next)
+}

@@ -1,0 +1,495 @@
+#!/usr/bin/python3
+"""Generate PyTorch reference fixtures for dlc's non-recurrent ops.
+
+Run once with the system Python (torch 1.13):
+
+    /usr/bin/python3 runtime/testdata/gen_fixtures.py
+
+It writes one safetensors file per case into runtime/testdata/fixtures/
+<case>.safetensors holding the case's input tensors and expected outputs,
+plus string metadata:
+
+    op       ir op name
+    attrs    JSON object of ir attributes (ints, lists of ints, floats,
+             strings, bools); absent attributes take the ir default
+    inputs   JSON list, one entry per ir input slot: a tensor name, or null
+             for an absent optional input
+    outputs  JSON list of the output tensor names, in ir output order
+
+Inputs are float32 (or int64 ids and indices) from a generator seeded by
+the case name, so adding a case does not change the others. Outputs are
+computed by torch in float32, as PyTorch users run them. Go tests read the
+files with package weights and never need Python.
+
+The rnn/lstm/gru fixtures (rnn_*, lstm_*, gru_*) come from
+gen_rnn_fixtures.py and are left alone here.
+"""
+
+import json
+import os
+import struct
+import zlib
+
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "fixtures")
+OTHERS = ("rnn_", "lstm_", "gru_")  # written by gen_rnn_fixtures.py
+
+CASES = []
+
+
+def write_safetensors(path, tensors, metadata):
+    """Write tensors (name -> float32 or int64 torch tensor, in order) and
+    string metadata in the safetensors format: an 8-byte little-endian
+    header length, a JSON header, then the raw little-endian data."""
+    header = {"__metadata__": metadata}
+    blobs = []
+    off = 0
+    for name, t in tensors.items():
+        t = t.detach().contiguous().cpu()
+        flat = t.flatten().tolist()
+        if t.dtype == torch.float32:
+            dtype, data = "F32", struct.pack("<%df" % len(flat), *flat)
+        elif t.dtype == torch.int64:
+            dtype, data = "I64", struct.pack("<%dq" % len(flat), *flat)
+        else:
+            raise TypeError("%s: unsupported dtype %s" % (name, t.dtype))
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [off, off + len(data)]}
+        blobs.append(data)
+        off += len(data)
+    h = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    h += b" " * (-len(h) % 8)  # align the data section to 8 bytes
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+
+
+def case(name, op, inputs, outputs, attrs=None):
+    """Record one case. inputs is a list with one entry per ir input slot:
+    (tensor name, tensor) or None; outputs is a list of (name, tensor)."""
+    tensors = {}
+    names = []
+    for slot in inputs:
+        if slot is None:
+            names.append(None)
+            continue
+        n, t = slot
+        if n in tensors:
+            assert tensors[n] is t, "two tensors named " + n
+        tensors[n] = t
+        names.append(n)
+    for n, t in outputs:
+        assert n not in tensors, "output name reused: " + n
+        tensors[n] = t
+    CASES.append((name, tensors, {
+        "op": op,
+        "attrs": json.dumps(attrs or {}, sort_keys=True),
+        "inputs": json.dumps(names),
+        "outputs": json.dumps([n for n, _ in outputs]),
+    }))
+
+
+class Rand:
+    """Random tensors from a generator seeded by the case name."""
+
+    def __init__(self, name):
+        self.g = torch.Generator().manual_seed(zlib.crc32(name.encode()))
+
+    def randn(self, *shape, scale=1.0):
+        return torch.randn(shape, generator=self.g, dtype=torch.float32) * scale
+
+    def rand(self, *shape):
+        return torch.rand(shape, generator=self.g, dtype=torch.float32)
+
+    def ints(self, lo, hi, *shape):
+        return torch.randint(lo, hi, shape, generator=self.g, dtype=torch.int64)
+
+    def nonzero(self, *shape):
+        """Values bounded away from zero (divisors)."""
+        s = torch.where(self.rand(*shape) < 0.5, -1.0, 1.0)
+        return s * (0.5 + self.rand(*shape) * 2)
+
+
+# ---------------------------------------------------------------- elementwise
+
+
+def unary(name, op, x, y, attrs=None):
+    case(name, op, [("x", x)], [("y", y)], attrs)
+
+
+def elementwise():
+    r = Rand("relu_3d"); x = r.randn(3, 7, 5)
+    unary("relu_3d", "relu", x, F.relu(x))
+    r = Rand("relu_rank0"); x = r.randn()
+    unary("relu_rank0", "relu", x, F.relu(x))
+    r = Rand("sigmoid_2d"); x = r.randn(4, 9, scale=4)
+    unary("sigmoid_2d", "sigmoid", x, torch.sigmoid(x))
+    r = Rand("sigmoid_wide"); x = r.randn(2, 3, 11, scale=20)
+    unary("sigmoid_wide", "sigmoid", x, torch.sigmoid(x))
+    r = Rand("tanh_2d"); x = r.randn(5, 7, scale=2)
+    unary("tanh_2d", "tanh", x, torch.tanh(x))
+    r = Rand("tanh_4d"); x = r.randn(2, 3, 4, 5, scale=5)
+    unary("tanh_4d", "tanh", x, torch.tanh(x))
+    r = Rand("leaky_relu_default"); x = r.randn(6, 7)
+    unary("leaky_relu_default", "leaky_relu", x, F.leaky_relu(x))
+    r = Rand("leaky_relu_alpha"); x = r.randn(3, 5, 4)
+    unary("leaky_relu_alpha", "leaky_relu", x, F.leaky_relu(x, 0.2), {"alpha": 0.2})
+    r = Rand("leaky_relu_steep"); x = r.randn(9)
+    unary("leaky_relu_steep", "leaky_relu", x, F.leaky_relu(x, 1.5), {"alpha": 1.5})
+    r = Rand("clip_both"); x = r.randn(4, 9)
+    unary("clip_both", "clip", x, torch.clamp(x, -0.5, 0.7), {"min": -0.5, "max": 0.7})
+    r = Rand("clip_min"); x = r.randn(3, 8)
+    unary("clip_min", "clip", x, torch.clamp(x, min=0), {"min": 0})
+    r = Rand("clip_max"); x = r.randn(2, 13)
+    unary("clip_max", "clip", x, torch.clamp(x, max=0.25), {"max": 0.25})
+    r = Rand("clip_inverted"); x = r.randn(11)
+    unary("clip_inverted", "clip", x, torch.clamp(x, min=1.0, max=0.5), {"min": 1.0, "max": 0.5})
+    r = Rand("identity_2d"); x = r.randn(3, 7)
+    unary("identity_2d", "identity", x, x.clone())
+    r = Rand("identity_4d"); x = r.randn(1, 2, 3, 5)
+    unary("identity_4d", "identity", x, x.clone())
+    r = Rand("dropout_default"); x = r.randn(4, 10)
+    unary("dropout_default", "dropout", x, F.dropout(x, training=False))
+    r = Rand("dropout_p"); x = r.randn(2, 3, 7)
+    unary("dropout_p", "dropout", x, F.dropout(x, p=0.2, training=False), {"p": 0.2})
+
+
+# ------------------------------------------------------------------ broadcast
+
+
+def binary(name, op, a, b, y):
+    case(name, op, [("a", a), ("b", b)], [("y", y)])
+
+
+def broadcast():
+    r = Rand("add_same"); a, b = r.randn(3, 5), r.randn(3, 5)
+    binary("add_same", "add", a, b, a + b)
+    r = Rand("add_bcast"); a, b = r.randn(2, 3, 1, 5), r.randn(4, 1)
+    binary("add_bcast", "add", a, b, a + b)
+    r = Rand("add_scalar"); a, b = r.randn(3, 4), r.randn()
+    binary("add_scalar", "add", a, b, a + b)
+    r = Rand("add_i64"); a, b = r.ints(-100, 100, 3, 1), r.ints(-100, 100, 1, 4)
+    binary("add_i64", "add", a, b, a + b)
+    r = Rand("sub_bcast"); a, b = r.randn(5, 1, 3), r.randn(4, 3)
+    binary("sub_bcast", "sub", a, b, a - b)
+    r = Rand("sub_rank1"); a, b = r.randn(6), r.randn(2, 1)
+    binary("sub_rank1", "sub", a, b, a - b)
+    r = Rand("sub_i64"); a, b = r.ints(-50, 50, 2, 3, 4), r.ints(-50, 50, 4)
+    binary("sub_i64", "sub", a, b, a - b)
+    r = Rand("mul_bcast"); a, b = r.randn(1, 6), r.randn(5, 1)
+    binary("mul_bcast", "mul", a, b, a * b)
+    r = Rand("mul_4d"); a, b = r.randn(2, 1, 4, 3), r.randn(1, 3, 1, 3)
+    binary("mul_4d", "mul", a, b, a * b)
+    r = Rand("mul_i64"); a, b = r.ints(-1000, 1000, 3, 5), r.ints(-1000, 1000, 3, 1)
+    binary("mul_i64", "mul", a, b, a * b)
+    r = Rand("div_bcast"); a, b = r.randn(4, 1, 5), r.nonzero(3, 1)
+    binary("div_bcast", "div", a, b, a / b)
+    r = Rand("div_scalar"); a, b = r.randn(), r.nonzero(3, 3)
+    binary("div_scalar", "div", a, b, a / b)
+    # Integer division truncates toward zero (C / Go / ONNX).
+    r = Rand("div_i64")
+    a = r.ints(-100, 100, 2, 6)
+    b = r.ints(1, 9, 6) * torch.where(r.rand(6) < 0.5, -1, 1).to(torch.int64)
+    binary("div_i64", "div", a, b, torch.div(a, b, rounding_mode="trunc"))
+
+
+# --------------------------------------------------------------------- linear
+
+
+def linear():
+    r = Rand("dense_bias"); x, w, b = r.randn(4, 13), r.randn(7, 13), r.randn(7)
+    case("dense_bias", "dense", [("x", x), ("weight", w), ("bias", b)], [("y", F.linear(x, w, b))])
+    r = Rand("dense_nobias"); x, w = r.randn(2, 3, 11), r.randn(5, 11)
+    case("dense_nobias", "dense", [("x", x), ("weight", w), None], [("y", F.linear(x, w))])
+    r = Rand("dense_1d"); x, w, b = r.randn(9), r.randn(4, 9), r.randn(4)
+    case("dense_1d", "dense", [("x", x), ("weight", w), ("bias", b)], [("y", F.linear(x, w, b))])
+    for name, sa, sb in [
+        ("matmul_2d", (5, 7), (7, 3)),
+        ("matmul_batch_bcast", (2, 1, 4, 6), (3, 6, 5)),
+        ("matmul_vec_mat", (6,), (2, 6, 4)),
+        ("matmul_mat_vec", (3, 4, 5), (5,)),
+        ("matmul_vec_vec", (7,), (7,)),
+    ]:
+        r = Rand(name); a, b = r.randn(*sa), r.randn(*sb)
+        binary(name, "matmul", a, b, torch.matmul(a, b))
+
+
+# ----------------------------------------------------------------------- conv
+
+
+def torch_pads(pads):
+    """ir pads (all begins, then all ends) as F.pad's list (last axis first)."""
+    r = len(pads) // 2
+    out = []
+    for i in reversed(range(r)):
+        out += [pads[i], pads[r + i]]
+    return out
+
+
+def conv_case(name, xs, ws, bias=True, strides=None, pads=None, dilations=None, groups=1):
+    r = Rand(name)
+    x, w = r.randn(*xs), r.randn(*ws)
+    b = r.randn(ws[0]) if bias else None
+    rank = len(ws) - 2
+    attrs = {}
+    if strides is not None:
+        attrs["strides"] = strides
+    if pads is not None:
+        attrs["pads"] = pads
+    if dilations is not None:
+        attrs["dilations"] = dilations
+    if groups != 1:
+        attrs["groups"] = groups
+    full = pads or [0] * (2 * rank)
+    if len(full) == rank:
+        full = full + full
+    xp = F.pad(x, torch_pads(full))  # asymmetric padding: pad explicitly
+    fn = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[rank]
+    y = fn(xp, w, b, stride=strides or 1, padding=0, dilation=dilations or 1, groups=groups)
+    ins = [("x", x), ("weight", w), ("bias", b) if bias else None]
+    case(name, "conv", ins, [("y", y)], attrs)
+
+
+def conv():
+    conv_case("conv1d_basic", (2, 3, 11), (4, 3, 3))
+    conv_case("conv1d_groups_stride_dil", (1, 4, 17), (6, 2, 3), strides=[2], pads=[1, 2], dilations=[2], groups=2)
+    conv_case("conv2d_basic", (2, 3, 7, 9), (5, 3, 3, 3), pads=[1, 1, 1, 1])
+    conv_case("conv2d_symmetric_pads", (1, 3, 6, 5), (2, 3, 3, 3), pads=[1, 2])
+    conv_case("conv2d_stride_asym_pads", (1, 3, 9, 7), (4, 3, 3, 2), bias=False, strides=[2, 3], pads=[1, 0, 2, 1])
+    conv_case("conv2d_dilation", (1, 2, 11, 10), (3, 2, 3, 3), dilations=[2, 3], pads=[2, 1, 2, 1])
+    conv_case("conv2d_groups", (2, 6, 7, 9), (9, 2, 3, 3), strides=[2, 2], pads=[1, 1, 1, 1], groups=3)
+    conv_case("conv2d_depthwise", (1, 5, 8, 7), (5, 1, 3, 3), pads=[1, 1, 1, 1], groups=5)
+    conv_case("conv2d_depthwise_multiplier", (1, 4, 7, 7), (8, 1, 5, 5), bias=False, strides=[2, 2], pads=[2, 2, 2, 2], groups=4)
+    conv_case("conv2d_1x1", (2, 8, 5, 5), (3, 8, 1, 1))
+    conv_case("conv2d_kernel_over_input", (1, 1, 3, 3), (2, 1, 5, 5), pads=[2, 2, 2, 2])
+    conv_case("conv3d_basic", (1, 2, 5, 6, 7), (3, 2, 3, 3, 3), pads=[1, 1, 1, 1, 1, 1])
+    conv_case("conv3d_groups_stride_dil", (2, 4, 7, 6, 5), (4, 2, 2, 3, 2), strides=[2, 1, 2], pads=[1, 0, 1, 0, 2, 1],
+              dilations=[1, 2, 1], groups=2)
+
+
+# ----------------------------------------------------------------------- pool
+
+
+def pool_attrs(kernel, strides, pads, dilations, ceil, include=None):
+    attrs = {"kernel": kernel}
+    if strides is not None:
+        attrs["strides"] = strides
+    if pads is not None:
+        attrs["pads"] = pads
+    if dilations is not None:
+        attrs["dilations"] = dilations
+    if ceil:
+        attrs["ceil_mode"] = True
+    if include is not None:
+        attrs["count_include_pad"] = include
+    return attrs
+
+
+def maxpool_case(name, xs, kernel, strides=None, pads=None, dilations=None, ceil=False, shift=0.0):
+    """pads: one per axis (symmetric, passed to torch) or begins+ends
+    (asymmetric: padded explicitly with -inf, ceil_mode off)."""
+    r = Rand(name)
+    x = r.randn(*xs) + shift
+    rank = len(kernel)
+    fn = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}[rank]
+    kw = dict(stride=strides or kernel, dilation=dilations or 1, ceil_mode=ceil)
+    if pads is not None and len(pads) == 2 * rank:
+        assert not ceil
+        y = fn(F.pad(x, torch_pads(pads), value=float("-inf")), kernel, padding=0, **kw)
+    else:
+        y = fn(x, kernel, padding=pads or 0, **kw)
+    unary(name, "maxpool", x, y, pool_attrs(kernel, strides, pads, dilations, ceil))
+
+
+def avgpool_case(name, xs, kernel, strides=None, pads=None, ceil=False, include=None):
+    """pads: one per axis (symmetric, passed to torch) or begins+ends
+    (asymmetric, ceil_mode off: computed as a zero-padded sum over a count)."""
+    r = Rand(name)
+    x = r.randn(*xs)
+    rank = len(kernel)
+    fn = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}[rank]
+    inc = True if include is None else include
+    if pads is not None and len(pads) == 2 * rank:
+        assert not ceil
+        tp = torch_pads(pads)
+        y = fn(F.pad(x, tp), kernel, stride=strides or kernel)
+        if not inc:
+            ones = F.pad(torch.ones_like(x), tp)
+            y = y / fn(ones, kernel, stride=strides or kernel)
+    else:
+        y = fn(x, kernel, stride=strides or kernel, padding=pads or 0, ceil_mode=ceil, count_include_pad=inc)
+    unary(name, "avgpool", x, y, pool_attrs(kernel, strides, pads, None, ceil, include))
+
+
+def pool():
+    maxpool_case("maxpool2d_basic", (2, 3, 8, 8), [2, 2])
+    maxpool_case("maxpool2d_pad_stride", (1, 3, 7, 9), [3, 3], strides=[2, 2], pads=[1, 1], shift=-10)
+    maxpool_case("maxpool2d_ceil", (1, 2, 7, 9), [3, 3], strides=[2, 2], ceil=True)
+    maxpool_case("maxpool2d_ceil_pad", (1, 2, 8, 7), [3, 2], strides=[2, 2], pads=[1, 1], ceil=True, shift=-10)
+    maxpool_case("maxpool2d_dilation", (1, 2, 9, 10), [3, 3], strides=[1, 1], pads=[1, 1], dilations=[2, 2])
+    maxpool_case("maxpool2d_asym_pads", (1, 3, 7, 8), [3, 3], strides=[2, 2], pads=[0, 1, 1, 1], shift=-10)
+    maxpool_case("maxpool1d_ceil_pad", (2, 3, 13), [4], strides=[3], pads=[2], ceil=True)
+    maxpool_case("maxpool3d_ceil", (1, 2, 5, 7, 6), [2, 3, 2], strides=[2, 2, 1], pads=[1, 1, 0], ceil=True)
+    maxpool_case("maxpool3d_dilation", (1, 2, 7, 6, 6), [2, 2, 2], strides=[1, 2, 2], dilations=[2, 1, 2])
+
+    avgpool_case("avgpool2d_basic", (2, 3, 8, 6), [2, 2])
+    avgpool_case("avgpool2d_pad_include", (1, 3, 7, 9), [3, 3], strides=[2, 2], pads=[1, 1])
+    avgpool_case("avgpool2d_pad_exclude", (1, 3, 7, 9), [3, 3], strides=[2, 2], pads=[1, 1], include=False)
+    avgpool_case("avgpool2d_ceil_include", (1, 2, 7, 8), [3, 3], strides=[2, 2], pads=[1, 1], ceil=True, include=True)
+    avgpool_case("avgpool2d_ceil_exclude", (1, 2, 7, 8), [3, 3], strides=[2, 2], pads=[1, 1], ceil=True, include=False)
+    avgpool_case("avgpool2d_ceil_nopad", (1, 2, 6, 9), [2, 4], strides=[3, 3], ceil=True)
+    avgpool_case("avgpool2d_asym_include", (1, 2, 7, 8), [3, 3], strides=[2, 2], pads=[1, 0, 0, 1])
+    avgpool_case("avgpool2d_asym_exclude", (1, 2, 7, 8), [3, 3], strides=[2, 2], pads=[1, 0, 0, 1], include=False)
+    avgpool_case("avgpool1d_ceil_include", (2, 3, 10), [3], strides=[2], pads=[1], ceil=True)
+    avgpool_case("avgpool3d_ceil_exclude", (1, 2, 5, 6, 7), [3, 2, 3], strides=[2, 2, 2], pads=[1, 1, 1], ceil=True,
+                 include=False)
+    avgpool_case("avgpool3d_include", (1, 2, 6, 5, 4), [2, 2, 2], strides=[1, 2, 1], pads=[1, 0, 1])
+
+    for name, xs in [("global_avgpool_1d", (2, 3, 7)), ("global_avgpool_2d", (2, 5, 7, 9)),
+                     ("global_avgpool_3d", (1, 3, 3, 4, 5))]:
+        r = Rand(name); x = r.randn(*xs)
+        dims = tuple(range(2, x.dim()))
+        unary(name, "global_avgpool", x, x.mean(dim=dims, keepdim=True))
+    for name, xs in [("global_maxpool_1d", (2, 3, 7)), ("global_maxpool_2d", (2, 5, 7, 9)),
+                     ("global_maxpool_3d", (1, 3, 3, 4, 5))]:
+        r = Rand(name); x = r.randn(*xs)
+        dims = tuple(range(2, x.dim()))
+        unary(name, "global_maxpool", x, torch.amax(x, dim=dims, keepdim=True))
+
+
+# ----------------------------------------------------------------------- norm
+
+
+def norm():
+    for name, xs, eps in [("batchnorm_2d", (2, 5, 7, 9), None), ("batchnorm_rank2_eps", (4, 6), 1e-3),
+                          ("batchnorm_1d", (2, 3, 11), None), ("batchnorm_3d", (1, 4, 3, 5, 2), 0.1)]:
+        r = Rand(name)
+        c = xs[1]
+        x = r.randn(*xs, scale=2) + 0.5
+        scale, bias = r.randn(c), r.randn(c)
+        mean, var = r.randn(c, scale=0.5), r.rand(c) * 2 + 0.1
+        y = F.batch_norm(x, mean, var, scale, bias, training=False, eps=1e-5 if eps is None else eps)
+        case(name, "batchnorm", [("x", x), ("scale", scale), ("bias", bias), ("mean", mean), ("var", var)],
+             [("y", y)], {} if eps is None else {"epsilon": eps})
+    for op, fn in [("softmax", F.softmax), ("log_softmax", F.log_softmax)]:
+        for suffix, xs, axis, scale in [("last", (4, 9), None, 1.0), ("axis0", (5, 3, 4), 0, 1.0),
+                                        ("axis1_4d", (2, 6, 3, 4), 1, 2.0), ("neg_axis", (3, 5, 7), -2, 1.0),
+                                        ("large", (3, 8), -1, 50.0)]:
+            name = op + "_" + suffix
+            r = Rand(name); x = r.randn(*xs, scale=scale)
+            unary(name, op, x, fn(x, dim=-1 if axis is None else axis), None if axis is None else {"axis": axis})
+
+
+# ---------------------------------------------------------------------- shape
+
+
+def shape():
+    for name, xs, axis in [("flatten_default", (2, 3, 4, 5), None), ("flatten_axis0", (2, 3, 4), 0),
+                           ("flatten_axis3", (2, 3, 4, 5), 3), ("flatten_neg_axis", (2, 3, 4, 5), -2),
+                           ("flatten_axis_rank", (2, 3, 4), 3)]:
+        r = Rand(name); x = r.randn(*xs)
+        a = 1 if axis is None else axis
+        if a < 0:
+            a += x.dim()
+        lead = 1
+        for d in xs[:a]:
+            lead *= d
+        unary(name, "flatten", x, x.reshape(lead, -1), None if axis is None else {"axis": axis})
+
+    r = Rand("reshape_infer"); x = r.randn(2, 3, 4)
+    unary("reshape_infer", "reshape", x, x.reshape(4, -1), {"shape": [4, -1]})
+    r = Rand("reshape_copy_dim"); x = r.randn(2, 3, 4)
+    unary("reshape_copy_dim", "reshape", x, x.reshape(2, -1, 2), {"shape": [0, -1, 2]})
+    r = Rand("reshape_i64"); x = r.ints(-9, 9, 6, 2)
+    unary("reshape_i64", "reshape", x, x.reshape(3, 2, 2), {"shape": [3, 2, 2]})
+
+    r = Rand("transpose_default"); x = r.randn(2, 3, 4)
+    unary("transpose_default", "transpose", x, x.permute(2, 1, 0))
+    r = Rand("transpose_nchw_nhwc"); x = r.randn(2, 3, 4, 5)
+    unary("transpose_nchw_nhwc", "transpose", x, x.permute(0, 2, 3, 1), {"perm": [0, 2, 3, 1]})
+    r = Rand("transpose_2d"); x = r.randn(5, 7)
+    unary("transpose_2d", "transpose", x, x.t(), {"perm": [1, 0]})
+    r = Rand("transpose_i64"); x = r.ints(0, 100, 3, 2, 4)
+    unary("transpose_i64", "transpose", x, x.permute(1, 2, 0), {"perm": [1, 2, 0]})
+
+    r = Rand("concat_axis1"); xs = [r.randn(2, 3, 4), r.randn(2, 1, 4), r.randn(2, 5, 4)]
+    case("concat_axis1", "concat", [("x0", xs[0]), ("x1", xs[1]), ("x2", xs[2])], [("y", torch.cat(xs, 1))])
+    r = Rand("concat_neg_axis"); xs = [r.randn(3, 2), r.randn(3, 4)]
+    case("concat_neg_axis", "concat", [("x0", xs[0]), ("x1", xs[1])], [("y", torch.cat(xs, -1))], {"axis": -1})
+    r = Rand("concat_axis0_i64"); xs = [r.ints(0, 9, 1, 3), r.ints(0, 9, 2, 3)]
+    case("concat_axis0_i64", "concat", [("x0", xs[0]), ("x1", xs[1])], [("y", torch.cat(xs, 0))], {"axis": 0})
+    r = Rand("concat_single"); x = r.randn(2, 3)
+    case("concat_single", "concat", [("x0", x)], [("y", torch.cat([x], 1))])
+
+    r = Rand("squeeze_all"); x = r.randn(1, 3, 1, 4, 1)
+    unary("squeeze_all", "squeeze", x, x.squeeze())
+    r = Rand("squeeze_axes"); x = r.randn(1, 3, 1, 4)
+    unary("squeeze_axes", "squeeze", x, x.squeeze(2).squeeze(0), {"axes": [0, -2]})
+    r = Rand("squeeze_i64"); x = r.ints(0, 5, 2, 1)
+    unary("squeeze_i64", "squeeze", x, x.squeeze(1), {"axes": [1]})
+
+    r = Rand("unsqueeze_ends"); x = r.randn(3, 4)
+    unary("unsqueeze_ends", "unsqueeze", x, x.unsqueeze(0).unsqueeze(3), {"axes": [0, 3]})
+    r = Rand("unsqueeze_neg"); x = r.randn(2, 3)
+    unary("unsqueeze_neg", "unsqueeze", x, x.unsqueeze(-1), {"axes": [-1]})
+    r = Rand("unsqueeze_mid"); x = r.randn(2, 5)
+    unary("unsqueeze_mid", "unsqueeze", x, x.unsqueeze(1).unsqueeze(2), {"axes": [2, 1]})
+
+    def gather_case(name, data, idx, axis):
+        a = axis % data.dim()
+        dim = data.shape[a]
+        norm = torch.where(idx < 0, idx + dim, idx)
+        y = torch.index_select(data, a, norm.flatten())
+        y = y.reshape(tuple(data.shape[:a]) + tuple(idx.shape) + tuple(data.shape[a + 1:]))
+        case(name, "gather", [("data", data), ("indices", idx)], [("y", y)], None if axis == 0 else {"axis": axis})
+
+    r = Rand("gather_axis0_neg")
+    gather_case("gather_axis0_neg", r.randn(5, 4), torch.tensor([3, -1, 0, -5, 2], dtype=torch.int64), 0)
+    r = Rand("gather_axis1_2d_idx")
+    gather_case("gather_axis1_2d_idx", r.randn(3, 6, 2), torch.tensor([[0, -2, 5], [-6, 1, 1]], dtype=torch.int64), 1)
+    r = Rand("gather_scalar_idx")
+    gather_case("gather_scalar_idx", r.randn(2, 3, 7), torch.tensor(-3, dtype=torch.int64), -1)
+    r = Rand("gather_i64_data")
+    gather_case("gather_i64_data", r.ints(-50, 50, 4, 3), torch.tensor([2, -4, 3], dtype=torch.int64), 0)
+
+    r = Rand("embedding_2d"); ids, w = r.ints(0, 11, 2, 5), r.randn(11, 6)
+    case("embedding_2d", "embedding", [("ids", ids), ("weight", w)], [("y", F.embedding(ids, w))])
+    r = Rand("embedding_1d_repeats"); w = r.randn(4, 3)
+    ids = torch.tensor([3, 0, 3, 1, 0, 2, 3], dtype=torch.int64)
+    case("embedding_1d_repeats", "embedding", [("ids", ids), ("weight", w)], [("y", F.embedding(ids, w))])
+    r = Rand("embedding_rank0"); w = r.randn(5, 4); ids = torch.tensor(4, dtype=torch.int64)
+    case("embedding_rank0", "embedding", [("ids", ids), ("weight", w)], [("y", F.embedding(ids, w))])
+
+
+def main():
+    torch.set_grad_enabled(False)
+    torch.set_num_threads(1)
+    elementwise()
+    broadcast()
+    linear()
+    conv()
+    pool()
+    norm()
+    shape()
+    os.makedirs(OUT, exist_ok=True)
+    for f in os.listdir(OUT):
+        if f.endswith(".safetensors") and not f.startswith(OTHERS):
+            os.remove(os.path.join(OUT, f))
+    names = set()
+    total = 0
+    for name, tensors, meta in CASES:
+        assert name not in names, "duplicate case " + name
+        assert not name.startswith(OTHERS), name
+        names.add(name)
+        path = os.path.join(OUT, name + ".safetensors")
+        write_safetensors(path, tensors, meta)
+        total += os.path.getsize(path)
+    print("wrote %d cases, %d bytes, to %s" % (len(CASES), total, OUT))
+
+
+if __name__ == "__main__":
+    main()
