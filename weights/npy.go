@@ -36,7 +36,8 @@ type npyHeader struct {
 	dims    []int64
 }
 
-// ReadNpy reads and parses the .npy file at path. See ParseNpy.
+// ReadNpy reads and parses the .npy file at path, which must be a regular
+// file; errors name path. See ParseNpy.
 func ReadNpy(path string) (*Tensor, error) {
 	data, err := readRegularFile(path)
 	if err != nil {
@@ -333,7 +334,8 @@ func (p *pyParser) integer() (int64, error) {
 }
 
 // WriteNpy atomically writes t to path in the format produced by
-// EncodeNpy. Nothing is written if t is invalid.
+// EncodeNpy, with file mode 0644. Nothing is written if t is invalid, and an
+// existing file is replaced only once the new content is complete.
 func WriteNpy(path string, t *Tensor) error {
 	header, err := npyHeaderBytes(t)
 	if err != nil {

@@ -56,8 +56,8 @@ type stEntry struct {
 	begin, end int // byte range within the data section
 }
 
-// ReadSafetensors reads and parses the safetensors file at path. See
-// ParseSafetensors.
+// ReadSafetensors reads and parses the safetensors file at path, which must
+// be a regular file; errors name path. See ParseSafetensors.
 func ReadSafetensors(path string) (*File, error) {
 	data, err := readRegularFile(path)
 	if err != nil {
@@ -295,8 +295,9 @@ func decodeST(e *stEntry, b []byte) *Tensor {
 }
 
 // WriteSafetensors atomically writes tensors and metadata to path in the
-// format produced by EncodeSafetensors. Nothing is written if validation
-// fails.
+// format produced by EncodeSafetensors, with file mode 0644. Nothing is
+// written if validation fails, and an existing file is replaced only once
+// the new content is complete.
 func WriteSafetensors(path string, tensors map[string]*Tensor, metadata map[string]string) error {
 	p, err := planSafetensors(tensors, metadata)
 	if err != nil {

@@ -89,7 +89,7 @@ func (t *Tensor) validate() (int, error) {
 	}
 	n, err := numElems(dims)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("shape %s: %v", fmtDims(dims), err)
 	}
 	switch t.DType {
 	case F32:
@@ -126,7 +126,7 @@ func numElems(dims []int64) (int, error) {
 		case d == 0:
 			zero = true
 		case n > math.MaxInt/d:
-			return 0, fmt.Errorf("shape %s: number of elements overflows", fmtDims(dims))
+			return 0, errors.New("number of elements overflows")
 		default:
 			n *= d
 		}

@@ -1,7 +1,12 @@
 package weights
 
 import (
+	"errors"
+	"io"
 	"math"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -42,6 +47,15 @@ func checkTensorInvariants(t *testing.T, name string, x *Tensor) {
 	}
 }
 
+// on64 returns a on 64-bit platforms and b on 32-bit ones, for error
+// expectations that differ because int is narrower.
+func on64(a, b string) string {
+	if strconv.IntSize == 64 {
+		return a
+	}
+	return b
+}
+
 func TestDTypeString(t *testing.T) {
 	for _, c := range []struct {
 		d    DType
@@ -73,13 +87,13 @@ func TestNumElemsChecked(t *testing.T) {
 	}{
 		{nil, 1, ""},
 		{[]int64{3, 10}, 30, ""},
-		{[]int64{0, 1 << 62}, 0, ""},
+		{[]int64{0, math.MaxInt}, 0, ""},
 		{[]int64{-1}, 0, "non-negative"},
 		{[]int64{4, -2}, 0, "dimension 1 is -2"},
 		{[]int64{1 << 32, 1 << 32}, 0, "overflows"},
 		{[]int64{math.MaxInt64, 2}, 0, "overflows"},
 		{[]int64{1 << 40, 1 << 40, 0}, 0, "overflows"},
-		{[]int64{math.MaxInt64}, math.MaxInt64, ""},
+		{[]int64{math.MaxInt}, math.MaxInt, ""},
 	} {
 		got, err := numElems(c.dims)
 		if c.wantErr != "" {
@@ -203,7 +217,7 @@ func TestTensorValidate(t *testing.T) {
 		{"f32 with i64", &Tensor{DType: F32, Shape: []int{1}, F32: []float32{1}, I64: []int64{1}}, "also has 1 values in I64"},
 		{"i64 with f32", &Tensor{DType: I64, Shape: []int{1}, I64: []int64{1}, F32: []float32{1}}, "also has 1 values in F32"},
 		{"negative dim", &Tensor{DType: F32, Shape: []int{2, -1}}, "non-negative"},
-		{"overflow", &Tensor{DType: F32, Shape: []int{1 << 32, 1 << 32}}, "overflows"},
+		{"overflow", &Tensor{DType: F32, Shape: []int{math.MaxInt/2 + 1, 3}}, "overflows"},
 		{"wrong slice", &Tensor{DType: I64, Shape: []int{1}, F32: []float32{1}}, "has 0 values in I64, want 1"},
 	} {
 		_, err := c.t.validate()
@@ -220,5 +234,108 @@ func TestTensorValidate(t *testing.T) {
 		if _, err := x.validate(); err != nil {
 			t.Errorf("validate(%+v) = %v", x, err)
 		}
+	}
+}
+
+// failWriter accepts n bytes and then fails.
+type failWriter struct{ n int }
+
+func (w *failWriter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		k := w.n
+		w.n = 0
+		return k, errors.New("disk full")
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+func TestWriteErrorsPropagate(t *testing.T) {
+	ts := map[string]*Tensor{
+		"a": {DType: F32, Shape: []int{5000}, F32: make([]float32, 5000)},
+		"b": {DType: I64, Shape: []int{5000}, I64: make([]int64, 5000)},
+	}
+	p, err := planSafetensors(ts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 8 + len(p.header) + p.dataLen
+	for _, n := range []int{0, 4, 8, 20, 8 + len(p.header), 8 + len(p.header) + 9000, 8 + len(p.header) + 20000 + 100, total - 1} {
+		if err := p.writeTo(&failWriter{n: n}); err == nil {
+			t.Errorf("writeTo with a writer failing after %d of %d bytes: no error", n, total)
+		}
+	}
+	if err := p.writeTo(&failWriter{n: total}); err != nil {
+		t.Errorf("writeTo with exactly enough room: %v", err)
+	}
+}
+
+// TestLargeTensorsRoundTrip exercises the chunked data writer across
+// buffer boundaries.
+func TestLargeTensorsRoundTrip(t *testing.T) {
+	const n = 12345
+	f := &Tensor{DType: F32, Shape: []int{n}, F32: make([]float32, n)}
+	i := &Tensor{DType: I64, Shape: []int{3, n}, I64: make([]int64, 3*n)}
+	for k := range f.F32 {
+		f.F32[k] = float32(k)*0.5 - 7
+	}
+	for k := range i.I64 {
+		i.I64[k] = int64(k)*int64(k)*1e6 - 5
+	}
+	data, err := EncodeSafetensors(map[string]*Tensor{"f": f, "i": i}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := ParseSafetensors(data, "large")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameTensor(file.Tensors["f"], f) || !sameTensor(file.Tensors["i"], i) {
+		t.Error("safetensors round trip mismatch")
+	}
+	dir := t.TempDir()
+	for _, x := range []*Tensor{f, i} {
+		path := filepath.Join(dir, "x.npy")
+		if err := WriteNpy(path, x); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadNpy(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sameTensor(got, x) {
+			t.Errorf("npy round trip mismatch for %v", x.DType)
+		}
+	}
+}
+
+func TestWriteFileAtomicCleansUpOnError(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.bin")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := writeFileAtomic(path, func(w io.Writer) error {
+		w.Write([]byte("partial"))
+		return errors.New("boom")
+	})
+	if err == nil || err.Error() != "boom" {
+		t.Fatalf("error = %v, want boom", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "old" {
+		t.Errorf("file content = %q, want old", b)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d directory entries, want 1 (temp file left behind)", len(entries))
+	}
+	// Renaming over a directory fails; the temp file must still go away.
+	sub := filepath.Join(dir, "sub")
+	os.Mkdir(sub, 0o755)
+	os.WriteFile(filepath.Join(sub, "keep"), nil, 0o644)
+	if err := writeFileAtomic(sub, func(w io.Writer) error { return nil }); err == nil {
+		t.Error("renaming over a non-empty directory succeeded")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("%d directory entries, want 2 (temp file left behind)", len(entries))
 	}
 }
