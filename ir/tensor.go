@@ -10,6 +10,7 @@ package ir
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -174,10 +175,22 @@ func (t *Tensor) Check() error {
 	if t.DType != F32 && t.DType != I64 {
 		return fmt.Errorf("unsupported dtype %v", t.DType)
 	}
+	size, zero, overflow := 1, false, false
 	for _, d := range t.Shape {
-		if d < 0 {
+		switch {
+		case d < 0:
 			return fmt.Errorf("negative dimension in shape %v", t.Shape)
+		case d == 0:
+			zero = true
+		case size > math.MaxInt/d:
+			overflow = true
+		default:
+			size *= d
 		}
+	}
+	// NumElems wraps around for such a shape, and could match the data.
+	if overflow && !zero {
+		return fmt.Errorf("shape %v has too many elements", t.Shape)
 	}
 	if t.Len() != t.Shape.NumElems() {
 		return fmt.Errorf("tensor %v holds %d elements, want %d", t.Type(), t.Len(), t.Shape.NumElems())

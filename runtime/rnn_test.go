@@ -2,11 +2,33 @@ package runtime
 
 import (
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dlcompiler/dlc/ir"
 )
+
+// TestRNNFixtures runs the rnn, lstm and gru cases written by
+// testdata/gen_rnn_fixtures.py (PyTorch, and an explicit formula for GRU
+// with linear_before_reset=false) through the executor.
+func TestRNNFixtures(t *testing.T) {
+	for _, op := range []string{"rnn", "lstm", "gru"} {
+		paths, err := filepath.Glob(filepath.Join("testdata", "fixtures", op+"_*.safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Each op has five or more cases; fewer means files went missing.
+		if len(paths) < 5 {
+			t.Errorf("%s: %d fixtures, want at least 5: run testdata/gen_rnn_fixtures.py", op, len(paths))
+		}
+		for _, path := range paths {
+			t.Run(strings.TrimSuffix(filepath.Base(path), ".safetensors"), func(t *testing.T) {
+				runFixtureFile(t, path)
+			})
+		}
+	}
+}
 
 // rnnTensor returns an f32 tensor of the given shape holding vals.
 func rnnTensor(shape ir.Shape, vals ...float32) *ir.Tensor {
@@ -231,6 +253,7 @@ func TestRNNErrors(t *testing.T) {
 		{"x missing", "rnn", attrs(), with(0, nil), "x is missing"},
 		{"x rank", "rnn", attrs(), with(0, ir.NewTensor(ir.F32, ir.Shape{2, 3})), "rank 3"},
 		{"x dtype", "rnn", attrs(), with(0, ir.NewTensor(ir.I64, ir.Shape{2, 1, 3})), "f32"},
+		{"x shape overflows", "rnn", attrs(), with(0, &ir.Tensor{DType: ir.F32, Shape: ir.Shape{1 << 33, 1 << 31, 1}}), "too many elements"},
 		{"x short data", "rnn", attrs(), with(0, rnnTensor(ir.Shape{2, 1, 3}, 1, 2)), "holds 2 elements"},
 		{"h0 shape", "rnn", attrs(), with(1, ir.NewTensor(ir.F32, ir.Shape{1, 2, 2})), "h0 must be f32[1,1,2]"},
 		{"h0 short data", "rnn", attrs(), with(1, rnnTensor(ir.Shape{1, 1, 2}, 1)), "h0"},
