@@ -1,0 +1,317 @@
+package codegen
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+	"github.com/dlcompiler/dlc/ir"
+)
+
+// An emitter writes the body of one node's kernel. The kernel is a Go
+// function named after the layer whose parameters are fixed-size array
+// pointers, one per input (absent optional inputs are nil pointers) and one
+// per output, plus a scratch array when the emitter asks for one. The
+// emitter writes the math; loop arrangement comes from the node's Schedule
+// through the helpers in schedule.go.
+type emitter struct {
+	emit func(k *kctx) error
+	// view: the output is input 0 with another shape; no code unless the
+	// plan must copy (see plan.copyNode).
+	view bool
+	// inplace: element-wise, so the output may overwrite input 0.
+	inplace bool
+	// scratch returns the temporary f32 elements the kernel needs.
+	scratch func(n *ir.Node) int
+	// fails reports whether the kernel can fail at run time (ids from an
+	// input out of range); such kernels return an error.
+	fails func(n *ir.Node) bool
+}
+
+// emitters is the op → emitter table. TestEveryOpHasEmitter walks
+// ir.Ops() and fails on any op missing here.
+var emitters = map[string]emitter{}
+
+func register(op string, e emitter) {
+	if _, dup := emitters[op]; dup {
+		panic("codegen: emitter registered twice: " + op)
+	}
+	emitters[op] = e
+}
+
+// kctx is what an emitter sees of its node.
+type kctx struct {
+	gen *gen
+	n   *ir.Node
+	in  []string // parameter names of the inputs; "" for an absent one
+	out []string // parameter names of the outputs
+	tmp string   // scratch parameter name, if any
+	b   *body
+}
+
+// inShape returns input i's shape.
+func (k *kctx) inShape(i int) ir.Shape { return k.n.Inputs[i].Type.Shape }
+
+// outShape returns output i's shape.
+func (k *kctx) outShape(i int) ir.Shape { return k.n.Outputs[i].Type.Shape }
+
+func (k *kctx) l(format string, args ...any) { k.b.l(format, args...) }
+
+// errorf is an emit-time error naming the layer.
+func (k *kctx) errorf(format string, args ...any) error {
+	return fmt.Errorf("codegen: %s (%s): %s", k.n.Name, k.n.Op, fmt.Sprintf(format, args...))
+}
+
+// gen holds the state of one Generate call.
+type gen struct {
+	g      *ir.Graph
+	pkg    string
+	opt    Options
+	plan   *plan
+	kname  map[*ir.Node]string // kernel function names
+	hasErr bool                // some kernel can fail: the API returns errors
+}
+
+// reserved are package-level names the generated files use themselves.
+var reserved = map[string]bool{
+	"weightsBin": true, "weightsF32": true, "weightsI64": true, "weightsChecksum": true,
+	"init": true, "main": true, "New": true, "Model": true, "affine64": true, "affine64d": true,
+	"sigmoid64": true, "errIndex": true, "decodeWeights": true, "loadSelfTest": true,
+}
+
+func newGen(g *ir.Graph, pkg string, opt Options) (*gen, error) {
+	for _, n := range g.Nodes {
+		if _, ok := emitters[n.Op]; !ok {
+			return nil, fmt.Errorf("codegen: %s: layer %s: op %q has no emitter", n.Pos, n.Name, n.Op)
+		}
+	}
+	p, err := makePlan(g)
+	if err != nil {
+		return nil, err
+	}
+	gn := &gen{g: g, pkg: pkg, opt: opt, plan: p, kname: map[*ir.Node]string{}}
+	used := map[string]bool{}
+	for _, n := range g.Nodes {
+		name := ident(n.Name)
+		if name[0] >= 'A' && name[0] <= 'Z' {
+			name = strings.ToLower(name[:1]) + name[1:]
+		}
+		if reserved[name] || goKeywords[name] || builtins[name] {
+			name += "Layer"
+		}
+		base := name
+		for i := 2; used[name]; i++ {
+			name = fmt.Sprintf("%s%d", base, i)
+		}
+		used[name] = true
+		gn.kname[n] = name
+		if e := emitters[n.Op]; e.fails != nil && e.fails(n) {
+			gn.hasErr = true
+		}
+	}
+	return gn, nil
+}
+
+var builtins = map[string]bool{
+	"append": true, "cap": true, "clear": true, "close": true, "complex": true, "copy": true, "delete": true,
+	"imag": true, "len": true, "make": true, "max": true, "min": true, "new": true, "panic": true,
+	"print": true, "println": true, "real": true, "recover": true, "bool": true, "byte": true, "error": true,
+	"float32": true, "float64": true, "int": true, "int64": true, "uint32": true, "uint64": true,
+	"string": true, "true": true, "false": true, "nil": true, "iota": true, "any": true, "rune": true,
+}
+
+// elemType is the Go element type of a dtype.
+func elemType(dt ir.DType) string {
+	if dt == ir.I64 {
+		return "int64"
+	}
+	return "float32"
+}
+
+// arrType is the array pointer type of a value with n elements.
+func arrType(dt ir.DType, n int) string { return fmt.Sprintf("*[%d]%s", n, elemType(dt)) }
+
+// ref is the Go expression of a value's storage as an array pointer, in
+// the forward method (m is the model, inK the inputs).
+func (gn *gen) ref(l loc) string {
+	t := arrType(l.dt, l.n)
+	switch l.kind {
+	case locInput:
+		return fmt.Sprintf("in%d", l.idx)
+	case locWeight:
+		w := "weightsF32"
+		if l.dt == ir.I64 {
+			w = "weightsI64"
+		}
+		return fmt.Sprintf("(%s)(%s[%d:%d])", t, w, l.off, l.off+l.n)
+	}
+	a := "m.arena"
+	if l.dt == ir.I64 {
+		a = "m.arenaI"
+	}
+	return fmt.Sprintf("(%s)(%s[%d:%d])", t, a, l.off, l.off+l.n)
+}
+
+// kernelsFile emits one function per node.
+func (gn *gen) kernelsFile() (*jen.File, error) {
+	f := newFile(gn.pkg)
+	f.Comment("Kernels: one function per layer, every bound a constant.")
+	f.Line()
+	helpers := map[string]bool{}
+	for _, n := range gn.g.Nodes {
+		e := emitters[n.Op]
+		if e.view && !gn.plan.copyNode[n] {
+			continue
+		}
+		k := &kctx{gen: gn, n: n, b: &body{}}
+		var params []jen.Code
+		for i, v := range n.Inputs {
+			name := fmt.Sprintf("x%d", i)
+			if len(n.Inputs) == 1 {
+				name = "x"
+			}
+			if v == nil {
+				k.in = append(k.in, "")
+				continue
+			}
+			k.in = append(k.in, name)
+			params = append(params, src(name+" "+arrType(v.Type.DType, v.Type.Shape.NumElems())))
+		}
+		for i, o := range n.Outputs {
+			name := "y"
+			if i > 0 {
+				name = ident(n.Def().OutputNames(n)[i]) + "Out"
+			}
+			k.out = append(k.out, name)
+			params = append(params, src(name+" "+arrType(o.Type.DType, o.Type.Shape.NumElems())))
+		}
+		if s, ok := gn.plan.scratch[n]; ok {
+			k.tmp = "tmp"
+			params = append(params, src("tmp "+arrType(ir.F32, s.n)))
+		}
+		var err error
+		if gn.plan.copyNode[n] {
+			k.l("*y = *x")
+		} else {
+			err = e.emit(k)
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range kernelHelpers(k.b) {
+			helpers[h] = true
+		}
+		fails := e.fails != nil && e.fails(n)
+		var ins []string
+		for _, v := range n.Inputs {
+			if v != nil {
+				ins = append(ins, fmt.Sprintf("%s %v", v.Name, v.Type))
+			}
+		}
+		var outs []string
+		for _, o := range n.Outputs {
+			outs = append(outs, fmt.Sprintf("%s %v", o.Name, o.Type))
+		}
+		d := fmt.Sprintf("%s computes layer %s (%s): %s → %s.", gn.kname[n], n.Name, n.Op, strings.Join(ins, ", "), strings.Join(outs, ", "))
+		if a := attrSummary(n); a != "" {
+			d += "\nAttributes: " + a + "."
+		}
+		if n.Schedule != nil {
+			d += "\nSchedule: " + scheduleString(n.Schedule) + "."
+		}
+		if gn.plan.inplace[n] {
+			d += "\ny may be x: the plan runs this kernel in place."
+		}
+		f.Add(doc("%s", d))
+		fn := f.Func().Id(gn.kname[n]).Params(params...)
+		if fails {
+			fn.Error()
+			k.l("return nil")
+		}
+		fn.Block(k.b.code...)
+		f.Line()
+	}
+	names := make([]string, 0, len(helpers))
+	for h := range helpers {
+		names = append(names, h)
+	}
+	sort.Strings(names)
+	for _, h := range names {
+		f.Add(src(helperSource[h]))
+		f.Line()
+	}
+	return f, nil
+}
+
+func attrSummary(n *ir.Node) string {
+	var parts []string
+	for _, k := range n.Attrs.Keys() {
+		parts = append(parts, k+"="+ir.FormatAttr(n.Attrs[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+func scheduleString(s *ir.Schedule) string {
+	var parts []string
+	keys := make([]string, 0, len(s.Tiles))
+	for k := range s.Tiles {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("tile %s=%d", k, s.Tiles[k]))
+	}
+	if len(s.Order) > 0 {
+		parts = append(parts, "order "+strings.Join(s.Order, ","))
+	}
+	if s.Unroll > 0 {
+		parts = append(parts, fmt.Sprintf("unroll %d", s.Unroll))
+	}
+	if s.Vector > 0 {
+		parts = append(parts, fmt.Sprintf("vector %d", s.Vector))
+	}
+	if s.Algo != "" {
+		parts = append(parts, "algo "+s.Algo)
+	}
+	if len(parts) == 0 {
+		return "default"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Package-level helpers that kernels call, emitted once when used.
+var helperSource = map[string]string{
+	"affine64": `// affine64 returns bias + Σ w[j]·v[j], accumulated in float64 in index
+// order as the reference interpreter does for recurrent gates.
+func affine64(w []float32, bias float32, v []float32) float64 {
+	s := float64(bias)
+	w = w[:len(v)]
+	for j, vj := range v {
+		s += float64(w[j]) * float64(vj)
+	}
+	return s
+}`,
+	"affine64d": `// affine64d is affine64 over a float64 vector.
+func affine64d(w []float32, bias float32, v []float64) float64 {
+	s := float64(bias)
+	w = w[:len(v)]
+	for j, vj := range v {
+		s += float64(w[j]) * vj
+	}
+	return s
+}`,
+	"sigmoid64": `// sigmoid64 is the logistic function in float64.
+func sigmoid64(v float64) float64 { return 1 / (1 + @math.Exp(-v)) }`,
+}
+
+// kernelHelpers lists the helpers a body calls.
+func kernelHelpers(b *body) []string {
+	var out []string
+	for h := range helperSource {
+		if strings.Contains(b.text.String(), h+"(") {
+			out = append(out, h)
+		}
+	}
+	return out
+}

@@ -1,0 +1,438 @@
+package codegen
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/dlcompiler/dlc/ir"
+	"github.com/dlcompiler/dlc/runtime"
+)
+
+// The equivalence tests build small graphs for every op with varied
+// shapes and attributes, record the interpreter's outputs, generate each
+// into one sub-package of a single temporary module and run one `go test
+// ./...` over it: every generated self-test compares with the
+// interpreter.
+
+// gb builds a test graph with random parameters.
+type gb struct {
+	t *testing.T
+	g *ir.Graph
+	r *rand.Rand
+	k int
+}
+
+func f32t(s ...int) ir.TensorType { return ir.TensorType{DType: ir.F32, Shape: s} }
+
+func (b *gb) input(name string, s ...int) *ir.Value { return b.g.AddInput(name, f32t(s...), ir.Pos{}) }
+
+func (b *gb) ids(name string, s ...int) *ir.Value {
+	return b.g.AddInput(name, ir.TensorType{DType: ir.I64, Shape: s}, ir.Pos{})
+}
+
+func (b *gb) param(s ...int) *ir.Value {
+	b.k++
+	t := ir.NewTensor(ir.F32, s)
+	for i := range t.F32 {
+		t.F32[i] = float32(b.r.Float64()*2 - 1)
+	}
+	return b.g.AddParam(fmt.Sprintf("p%d", b.k), ir.Param, f32t(s...), t, "", ir.Pos{})
+}
+
+// positive is a parameter in [0.5, 1.5) (batch-norm variances).
+func (b *gb) positive(s ...int) *ir.Value {
+	v := b.param(s...)
+	for i := range v.Data.F32 {
+		v.Data.F32[i] = v.Data.F32[i]/2 + 1
+	}
+	return v
+}
+
+func (b *gb) constIDs(vals []int64, s ...int) *ir.Value {
+	b.k++
+	t := ir.NewTensor(ir.I64, s)
+	copy(t.I64, vals)
+	return b.g.AddParam(fmt.Sprintf("c%d", b.k), ir.Const, ir.TensorType{DType: ir.I64, Shape: s}, t, "", ir.Pos{})
+}
+
+// node adds a node and returns its outputs.
+func (b *gb) node(op string, in []*ir.Value, attrs ir.Attrs) []*ir.Value {
+	b.t.Helper()
+	b.k++
+	n, err := b.g.AddNode(op, fmt.Sprintf("%s%d", op, b.k), in, attrs, ir.Pos{})
+	if err != nil {
+		b.t.Fatalf("%s: %v", b.g.Name, err)
+	}
+	return n.Outputs
+}
+
+func (b *gb) n1(op string, in []*ir.Value, attrs ir.Attrs) *ir.Value { return b.node(op, in, attrs)[0] }
+
+func (b *gb) out(vs ...*ir.Value) {
+	for i, v := range vs {
+		b.g.AddOutput(fmt.Sprintf("out%d", i), v)
+	}
+}
+
+type equivCase struct {
+	name  string
+	build func(b *gb)
+}
+
+func rnnWeights(b *gb, op string, in, h, layers int, bidi, bias bool) []*ir.Value {
+	G := ir.RNNGates(op)
+	D := 1
+	if bidi {
+		D = 2
+	}
+	var ws []*ir.Value
+	for l := range layers {
+		isz := in
+		if l > 0 {
+			isz = h * D
+		}
+		for range D {
+			ws = append(ws, b.param(G*h, isz), b.param(G*h, h))
+			if bias {
+				ws = append(ws, b.param(G*h), b.param(G*h))
+			}
+		}
+	}
+	return ws
+}
+
+func equivCases() []equivCase {
+	conv := func(x []int, w []int, attrs ir.Attrs, bias bool) func(b *gb) {
+		return func(b *gb) {
+			in := b.input("x", x...)
+			var bv *ir.Value
+			if bias {
+				bv = b.param(w[0])
+			}
+			b.out(b.n1("conv", []*ir.Value{in, b.param(w...), bv}, attrs))
+		}
+	}
+	pool := func(op string, x []int, attrs ir.Attrs) func(b *gb) {
+		return func(b *gb) { b.out(b.n1(op, []*ir.Value{b.input("x", x...)}, attrs)) }
+	}
+	unary := func(op string, attrs ir.Attrs) func(b *gb) {
+		return func(b *gb) { b.out(b.n1(op, []*ir.Value{b.input("x", 3, 7)}, attrs)) }
+	}
+	binary := func(op string, a, c []int) func(b *gb) {
+		return func(b *gb) { b.out(b.n1(op, []*ir.Value{b.input("a", a...), b.input("b", c...)}, nil)) }
+	}
+	recurrent := func(op string, T, N, F, H, L int, bidi, bf, bias, states bool, extra ir.Attrs) func(b *gb) {
+		return func(b *gb) {
+			xs := []int{T, N, F}
+			if bf {
+				xs = []int{N, T, F}
+			}
+			x := b.input("x", xs...)
+			D := 1
+			if bidi {
+				D = 2
+			}
+			in := []*ir.Value{x, nil}
+			if op == "lstm" {
+				in = append(in, nil)
+			}
+			if states {
+				in[1] = b.input("h0", L*D, N, H)
+				if op == "lstm" {
+					in[2] = b.input("c0", L*D, N, H)
+				}
+			}
+			in = append(in, rnnWeights(b, op, F, H, L, bidi, bias)...)
+			attrs := ir.Attrs{"hidden_size": H, "num_layers": L, "bidirectional": bidi, "batch_first": bf, "bias": bias}
+			for k, v := range extra {
+				attrs[k] = v
+			}
+			b.out(b.node(op, in, attrs)...)
+		}
+	}
+	cs := []equivCase{
+		{"relu", unary("relu", nil)},
+		{"sigmoid", unary("sigmoid", nil)},
+		{"tanh", unary("tanh", nil)},
+		{"leaky", unary("leaky_relu", ir.Attrs{"alpha": 0.2})},
+		{"clip", unary("clip", ir.Attrs{"min": -0.25, "max": 0.5})},
+		{"cliplow", unary("clip", ir.Attrs{"min": 0.0})},
+		{"identity", unary("identity", nil)},
+		{"dropout", unary("dropout", nil)},
+		{"add", binary("add", []int{2, 3, 5}, []int{2, 3, 5})},
+		{"addbc", binary("add", []int{2, 3, 5}, []int{3, 1})},
+		{"subbc", binary("sub", []int{4, 1, 5}, []int{3, 1})},
+		{"mulscalar", binary("mul", []int{3, 5}, []int{1})},
+		{"divbc", binary("div", []int{1, 5}, []int{3, 2, 1})},
+		{"dense", func(b *gb) {
+			b.out(b.n1("dense", []*ir.Value{b.input("x", 3, 13), b.param(7, 13), b.param(7)}, nil))
+		}},
+		{"dense3d", func(b *gb) {
+			b.out(b.n1("dense", []*ir.Value{b.input("x", 2, 3, 9), b.param(5, 9), nil}, nil))
+		}},
+		{"matmul", binary("matmul", []int{3, 5}, []int{5, 7})},
+		{"matmulbatch", binary("matmul", []int{2, 1, 3, 4}, []int{3, 4, 5})},
+		{"matmulvec", binary("matmul", []int{6}, []int{2, 6, 3})},
+		{"matmulvec2", binary("matmul", []int{2, 3, 6}, []int{6})},
+		{"conv2d", conv([]int{1, 3, 9, 8}, []int{5, 3, 3, 3}, nil, true)},
+		{"conv2dpad", conv([]int{2, 2, 7, 9}, []int{4, 2, 3, 2}, ir.Attrs{"pads": []int{1, 0, 2, 1}, "strides": []int{2, 1}}, false)},
+		{"conv2ddil", conv([]int{1, 2, 11, 10}, []int{3, 2, 3, 3}, ir.Attrs{"dilations": []int{2, 3}, "pads": []int{2, 2}}, true)},
+		{"conv2dgroups", conv([]int{1, 6, 8, 7}, []int{9, 2, 3, 3}, ir.Attrs{"groups": 3, "pads": []int{1, 1}, "strides": []int{2}}, true)},
+		{"conv2ddepthwise", conv([]int{1, 4, 6, 6}, []int{4, 1, 3, 3}, ir.Attrs{"groups": 4, "pads": []int{1, 1}}, true)},
+		{"conv2dbigpad", conv([]int{1, 1, 3, 3}, []int{2, 1, 2, 2}, ir.Attrs{"pads": []int{3, 3, 3, 3}, "strides": []int{3}}, true)},
+		{"conv1d", conv([]int{2, 3, 17}, []int{4, 3, 5}, ir.Attrs{"pads": []int{2}, "strides": []int{3}}, true)},
+		{"conv1ddil", conv([]int{1, 2, 15}, []int{3, 2, 3}, ir.Attrs{"dilations": []int{4}, "pads": []int{1, 3}}, false)},
+		{"conv3d", conv([]int{1, 2, 5, 6, 5}, []int{3, 2, 3, 2, 3}, ir.Attrs{"pads": []int{1, 0, 1}, "strides": []int{1, 2, 2}}, true)},
+		{"conv3dgroups", conv([]int{1, 4, 4, 5, 4}, []int{4, 2, 2, 3, 2}, ir.Attrs{"groups": 2, "dilations": []int{1, 2, 1}}, true)},
+		{"maxpool2d", pool("maxpool", []int{1, 2, 7, 9}, ir.Attrs{"kernel": []int{2, 3}})},
+		{"maxpool2dceil", pool("maxpool", []int{1, 2, 8, 7}, ir.Attrs{"kernel": []int{3, 3}, "strides": []int{2}, "pads": []int{1, 1}, "ceil_mode": true})},
+		{"maxpool2ddil", pool("maxpool", []int{2, 1, 9, 9}, ir.Attrs{"kernel": []int{2, 2}, "strides": []int{1}, "dilations": []int{2, 3}})},
+		{"maxpool1d", pool("maxpool", []int{1, 3, 10}, ir.Attrs{"kernel": []int{3}, "strides": []int{2}, "ceil_mode": true})},
+		{"maxpool3d", pool("maxpool", []int{1, 2, 5, 6, 7}, ir.Attrs{"kernel": []int{2, 3, 2}, "pads": []int{1, 1, 0}, "strides": []int{2}})},
+		{"avgpool2d", pool("avgpool", []int{1, 2, 7, 9}, ir.Attrs{"kernel": []int{3, 2}})},
+		{"avgpool2dpad", pool("avgpool", []int{1, 2, 7, 8}, ir.Attrs{"kernel": []int{3, 3}, "strides": []int{2}, "pads": []int{1, 1}, "ceil_mode": true})},
+		{"avgpool2dnopad", pool("avgpool", []int{1, 2, 7, 8}, ir.Attrs{"kernel": []int{3, 3}, "strides": []int{2}, "pads": []int{1, 1}, "ceil_mode": true, "count_include_pad": false})},
+		{"avgpool1d", pool("avgpool", []int{2, 2, 11}, ir.Attrs{"kernel": []int{4}, "strides": []int{3}, "pads": []int{2}, "ceil_mode": true})},
+		{"avgpool3d", pool("avgpool", []int{1, 1, 5, 5, 6}, ir.Attrs{"kernel": []int{2, 2, 3}, "pads": []int{1, 0, 1}, "count_include_pad": false})},
+		{"gavg", pool("global_avgpool", []int{2, 3, 5, 7}, nil)},
+		{"gmax", pool("global_maxpool", []int{2, 3, 5, 7}, nil)},
+		{"gavg1d", pool("global_avgpool", []int{1, 4, 9}, nil)},
+		{"batchnorm", func(b *gb) {
+			b.out(b.n1("batchnorm", []*ir.Value{b.input("x", 2, 3, 4, 5), b.param(3), b.param(3), b.param(3), b.positive(3)}, ir.Attrs{"epsilon": 1e-3}))
+		}},
+		{"batchnorm2d", func(b *gb) {
+			b.out(b.n1("batchnorm", []*ir.Value{b.input("x", 3, 5), b.param(5), b.param(5), b.param(5), b.positive(5)}, nil))
+		}},
+		{"softmax", unary("softmax", nil)},
+		{"softmaxaxis0", unary("softmax", ir.Attrs{"axis": 0})},
+		{"logsoftmax", func(b *gb) { b.out(b.n1("log_softmax", []*ir.Value{b.input("x", 2, 5, 3)}, ir.Attrs{"axis": 1})) }},
+		{"flatten", func(b *gb) {
+			x := b.n1("relu", []*ir.Value{b.input("x", 2, 3, 4)}, nil)
+			b.out(b.n1("flatten", []*ir.Value{x}, nil))
+		}},
+		{"flattenout", func(b *gb) { b.out(b.n1("flatten", []*ir.Value{b.input("x", 2, 3, 4)}, ir.Attrs{"axis": 2})) }},
+		{"reshape", func(b *gb) { b.out(b.n1("reshape", []*ir.Value{b.input("x", 2, 3, 4)}, ir.Attrs{"shape": []int{3, -1, 0}})) }},
+		{"squeeze", func(b *gb) {
+			x := b.n1("tanh", []*ir.Value{b.input("x", 1, 3, 1, 4)}, nil)
+			b.out(b.n1("squeeze", []*ir.Value{x}, nil))
+		}},
+		{"unsqueeze", func(b *gb) { b.out(b.n1("unsqueeze", []*ir.Value{b.input("x", 3, 4)}, ir.Attrs{"axes": []int{0, 2}})) }},
+		{"transpose", func(b *gb) { b.out(b.n1("transpose", []*ir.Value{b.input("x", 2, 3, 4, 5)}, ir.Attrs{"perm": []int{0, 2, 3, 1}})) }},
+		{"transposerev", func(b *gb) { b.out(b.n1("transpose", []*ir.Value{b.input("x", 3, 1, 5)}, nil)) }},
+		{"concat", func(b *gb) {
+			b.out(b.n1("concat", []*ir.Value{b.input("a", 2, 3, 4), b.input("b", 2, 1, 4), b.input("c", 2, 2, 4)}, nil))
+		}},
+		{"concatlast", func(b *gb) {
+			b.out(b.n1("concat", []*ir.Value{b.input("a", 2, 3), b.param(2, 5)}, ir.Attrs{"axis": -1}))
+		}},
+		{"gather", func(b *gb) {
+			b.out(b.n1("gather", []*ir.Value{b.input("x", 4, 5, 3), b.ids("idx", 2, 3)}, ir.Attrs{"axis": 1}))
+		}},
+		{"gatherconst", func(b *gb) {
+			b.out(b.n1("gather", []*ir.Value{b.input("x", 4, 5), b.constIDs([]int64{3, -1, 0}, 3)}, nil))
+		}},
+		{"embedding", func(b *gb) {
+			b.out(b.n1("embedding", []*ir.Value{b.ids("ids", 2, 5), b.param(11, 6)}, nil))
+		}},
+		{"rnn", recurrent("rnn", 5, 2, 3, 4, 1, false, false, true, false, nil)},
+		{"rnnrelu", recurrent("rnn", 4, 1, 3, 5, 2, true, true, false, true, ir.Attrs{"nonlinearity": "relu"})},
+		{"lstm", recurrent("lstm", 5, 2, 3, 4, 1, false, false, true, true, nil)},
+		{"lstmbidi2", recurrent("lstm", 4, 3, 5, 3, 2, true, false, true, false, nil)},
+		{"lstmbf", recurrent("lstm", 3, 2, 4, 5, 1, true, true, false, true, nil)},
+		{"gru", recurrent("gru", 5, 2, 3, 4, 1, false, false, true, true, nil)},
+		{"grubidi2", recurrent("gru", 4, 2, 3, 5, 2, true, true, true, false, nil)},
+		{"gruonnx", recurrent("gru", 4, 2, 3, 4, 2, true, false, true, true, ir.Attrs{"linear_before_reset": false})},
+		{"fuseddense", func(b *gb) {
+			x := b.input("x", 3, 10)
+			r := b.input("r", 3, 6)
+			b.out(b.n1("fused_dense", []*ir.Value{x, b.param(6, 10), b.param(6), r}, ir.Attrs{"act": "relu"}))
+		}},
+		{"fuseddensesoftmax", func(b *gb) {
+			b.out(b.n1("fused_dense", []*ir.Value{b.input("x", 2, 9), b.param(5, 9)}, ir.Attrs{"act": "softmax"}))
+		}},
+		{"fusedconvpool", func(b *gb) {
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 2, 9, 9), b.param(4, 2, 3, 3), b.param(4)},
+				ir.Attrs{"pads": []int{1, 1}, "act": "leaky_relu", "alpha": 0.1, "pool": "max", "pool_kernel": []int{2, 2}}))
+		}},
+		{"fusedconvres", func(b *gb) {
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 2, 6, 6), b.param(3, 2, 3, 3), nil, b.input("r", 1, 3, 6, 6)},
+				ir.Attrs{"pads": []int{1, 1}, "act": "clip", "min": 0.0, "max": 0.5}))
+		}},
+		{"fusedconvavg", func(b *gb) {
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 1, 8, 7), b.param(2, 1, 2, 2)},
+				ir.Attrs{"act": "sigmoid", "pool": "avg", "pool_kernel": []int{3, 3}, "pool_strides": []int{2, 2}, "pool_pads": []int{1, 1}, "pool_ceil_mode": true}))
+		}},
+		{"fusedewise", func(b *gb) {
+			x := b.input("x", 2, 3, 4)
+			b.out(b.n1("fused_ewise", []*ir.Value{x, b.param(3, 1), b.input("z", 2, 3, 4)},
+				ir.Attrs{"steps": "add(1);relu;mul(2);leaky_relu(0.1);clip(-0.5,inf);sigmoid;tanh;sub(1);div(2)"}))
+		}},
+		// Models: several layers, liveness reuse, views, multiple outputs.
+		{"mlp", func(b *gb) {
+			x := b.input("x", 1, 20)
+			h := b.n1("dense", []*ir.Value{x, b.param(16, 20), b.param(16)}, nil)
+			h = b.n1("relu", []*ir.Value{h}, nil)
+			h = b.n1("dense", []*ir.Value{h, b.param(12, 16), b.param(12)}, nil)
+			h = b.n1("tanh", []*ir.Value{h}, nil)
+			h = b.n1("dense", []*ir.Value{h, b.param(4, 12), b.param(4)}, nil)
+			b.out(b.n1("softmax", []*ir.Value{h}, nil))
+		}},
+		{"lenet", func(b *gb) {
+			x := b.input("x", 1, 1, 12, 12)
+			h := b.n1("conv", []*ir.Value{x, b.param(4, 1, 3, 3), b.param(4)}, ir.Attrs{"pads": []int{1, 1}})
+			h = b.n1("batchnorm", []*ir.Value{h, b.param(4), b.param(4), b.param(4), b.positive(4)}, nil)
+			h = b.n1("relu", []*ir.Value{h}, nil)
+			h = b.n1("maxpool", []*ir.Value{h}, ir.Attrs{"kernel": []int{2, 2}})
+			h = b.n1("conv", []*ir.Value{h, b.param(6, 4, 3, 3), b.param(6)}, nil)
+			h = b.n1("relu", []*ir.Value{h}, nil)
+			h = b.n1("flatten", []*ir.Value{h}, nil)
+			b.out(b.n1("dense", []*ir.Value{h, b.param(5, 6*4*4), b.param(5)}, nil))
+		}},
+		{"resblock", func(b *gb) {
+			x := b.input("x", 1, 3, 6, 6)
+			h := b.n1("conv", []*ir.Value{x, b.param(3, 3, 3, 3), nil}, ir.Attrs{"pads": []int{1, 1}})
+			h = b.n1("relu", []*ir.Value{h}, nil)
+			h = b.n1("add", []*ir.Value{h, x}, nil)
+			g := b.n1("global_avgpool", []*ir.Value{h}, nil)
+			b.out(h, b.n1("squeeze", []*ir.Value{g}, ir.Attrs{"axes": []int{2, 3}}))
+		}},
+		{"textlstm", func(b *gb) {
+			ids := b.ids("ids", 6, 1)
+			e := b.n1("embedding", []*ir.Value{ids, b.param(13, 4)}, nil)
+			in := append([]*ir.Value{e, nil, nil}, rnnWeights(b, "lstm", 4, 5, 1, false, true)...)
+			o := b.node("lstm", in, ir.Attrs{"hidden_size": 5})
+			last := b.n1("reshape", []*ir.Value{o[1]}, ir.Attrs{"shape": []int{1, 5}})
+			b.out(b.n1("dense", []*ir.Value{last, b.param(3, 5), b.param(3)}, nil))
+		}},
+		{"passthrough", func(b *gb) {
+			x := b.input("x", 2, 3)
+			b.out(x, b.n1("identity", []*ir.Value{x}, nil), b.n1("reshape", []*ir.Value{x}, ir.Attrs{"shape": []int{3, 2}}))
+		}},
+	}
+	return cs
+}
+
+// scheduleVariants are tilings applied to a few cases: each must agree
+// with the interpreter just like the default schedule.
+var scheduleVariants = []struct {
+	name   string
+	cases  []string
+	tiles  map[string]int
+	order  []string
+	unroll int
+}{
+	{"t1", []string{"dense", "dense3d", "matmulbatch", "mlp", "lenet", "conv2dgroups"}, map[string]int{"m": 2, "n": 3, "k": 5, "oh": 2}, nil, 1},
+	{"t2", []string{"dense", "matmul", "mlp", "conv3d", "conv2dpad", "lenet"}, map[string]int{"n": 4, "k": 4, "oh": 3}, []string{"k", "n", "m"}, 3},
+	{"t3", []string{"dense3d", "lenet", "conv2ddil", "fusedconvpool", "fuseddense"}, map[string]int{"m": 1, "k": 7, "oh": 1}, []string{"n", "m", "k"}, 8},
+}
+
+type builtCase struct {
+	name string
+	g    *ir.Graph
+}
+
+func buildCases(t *testing.T) []builtCase {
+	t.Helper()
+	byName := map[string]*ir.Graph{}
+	var out []builtCase
+	for i, c := range equivCases() {
+		b := &gb{t: t, g: ir.NewGraph(c.name), r: rand.New(rand.NewPCG(uint64(i), 7))}
+		b.g.Batch = 1
+		c.build(b)
+		if err := ir.Verify(b.g); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		byName[c.name] = b.g
+		out = append(out, builtCase{c.name, b.g})
+	}
+	for _, v := range scheduleVariants {
+		for _, name := range v.cases {
+			g := byName[name]
+			if g == nil {
+				t.Fatalf("schedule variant %s: no case %s", v.name, name)
+			}
+			sg := WithTiles(g, []string{"dense", "matmul", "conv", "fused_dense", "fused_conv"}, v.tiles, v.order, v.unroll)
+			sg.Name = name + v.name
+			out = append(out, builtCase{sg.Name, sg})
+		}
+	}
+	return out
+}
+
+// generateCase records the interpreter's outputs and generates the package.
+func generateCase(t *testing.T, g *ir.Graph) (map[string][]byte, error) {
+	t.Helper()
+	ins := RandomInputs(g, 1)
+	outs, err := runtime.Run(g, ins)
+	if err != nil {
+		return nil, fmt.Errorf("interpreter: %w", err)
+	}
+	return Generate(g, Options{SelfTest: true, TestInputs: ins, TestOutputs: outs})
+}
+
+// goTest runs `go test` with args in dir and returns the combined output.
+func goTest(t *testing.T, dir string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"test"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	err := cmd.Run()
+	return buf.String(), err
+}
+
+func writeModule(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module dlctest\n\ngo 1.26\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEquivalence(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	dir := t.TempDir()
+	writeModule(t, dir)
+	cases := buildCases(t)
+	for _, c := range cases {
+		files, err := generateCase(t, c.g)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if err := WritePackage(filepath.Join(dir, c.name), files); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := goTest(t, dir, "-count=1", "./...")
+	if err != nil {
+		t.Errorf("go test ./... over %d generated packages failed: %v", len(cases), err)
+		// Print each failing package's output, then the module summary.
+		failed := regexp.MustCompile(`(?m)^(FAIL|---)`).FindAllStringIndex(out, -1)
+		if len(failed) == 0 || len(out) < 20000 {
+			t.Log(out)
+		} else {
+			t.Log(out[:20000])
+		}
+	}
+	var pkgs []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "ok ") {
+			pkgs = append(pkgs, strings.Fields(l)[1])
+		}
+	}
+	sort.Strings(pkgs)
+	if len(pkgs) != len(cases) && err == nil {
+		t.Errorf("%d packages passed, want %d", len(pkgs), len(cases))
+	}
+}

@@ -1,0 +1,156 @@
+package codegen
+
+import (
+	"fmt"
+
+	"github.com/dlcompiler/dlc/ir"
+)
+
+// Fused ops (made by the fusion pass): one kernel each, composed from the
+// emitters of their parts. fused_dense and fused_conv run the product,
+// then the epilogue (residual add, activation) over the result while it is
+// still in cache, then (fused_conv) the pool from scratch into y.
+// fused_ewise applies its whole chain per element in registers.
+
+func init() {
+	register("fused_dense", emitter{emit: emitFusedDense})
+	register("fused_conv", emitter{emit: emitFusedConv, scratch: fusedConvScratch})
+	register("fused_ewise", emitter{inplace: true, emit: emitFusedEwise})
+}
+
+// padNames extends input names to at least n entries with "" (absent).
+func padNames(in []string, n int) []string {
+	for len(in) < n {
+		in = append(in, "")
+	}
+	return in
+}
+
+// epilogue emits residual add and activation over target's first n
+// elements, as the interpreter applies them after the product.
+func epilogue(k *kctx, target string, n int, residual string) error {
+	act := k.n.Attrs.String("act")
+	if residual == "" && act == "" {
+		return nil
+	}
+	if act == "softmax" {
+		if residual != "" {
+			k.l("for i := range %d {\n%s[i] += %s[i]\n}", n, target, residual)
+		}
+		sub := &ir.Node{Name: k.n.Name, Op: "softmax", Attrs: ir.Attrs{"axis": -1},
+			Inputs: []*ir.Value{{Type: k.n.Out().Type}}, Outputs: []*ir.Value{{Type: k.n.Out().Type}}}
+		return emitSoftmax(&kctx{gen: k.gen, n: sub, in: []string{target}, out: []string{target}, b: k.b}, false)
+	}
+	k.l("for i := range %d {", n)
+	k.l("v := %s[i]", target)
+	if residual != "" {
+		k.l("v += %s[i]", residual)
+	}
+	if act != "" {
+		k.l("%s", actCode(act, k.n.Attrs.Float("alpha"), k.n.Attrs.Float("min"), k.n.Attrs.Float("max")))
+	}
+	k.l("%s[i] = v", target)
+	k.l("}")
+	return nil
+}
+
+func emitFusedDense(k *kctx) error {
+	in := padNames(k.in, 4)
+	sub := *k
+	sub.in = in[:3]
+	if err := emitDense(&sub); err != nil {
+		return err
+	}
+	return epilogue(k, k.out[0], k.outShape(0).NumElems(), in[3])
+}
+
+// fusedConvParts returns the conv node inside a fused_conv and, when it
+// pools, the pool node reading the conv's result.
+func fusedConvParts(n *ir.Node) (conv, pool *ir.Node, err error) {
+	ins := append([]*ir.Value(nil), n.Inputs...)
+	for len(ins) < 3 {
+		ins = append(ins, nil)
+	}
+	conv, err = ir.SubNode(n, "conv", ins[:3])
+	if err != nil {
+		return nil, nil, err
+	}
+	ts, err := conv.Def().Infer(conv)
+	if err != nil {
+		return nil, nil, err
+	}
+	conv.Outputs = []*ir.Value{{Name: n.Name + ".pre", Type: ts[0]}}
+	conv.Schedule = n.Schedule
+	if n.Attrs.String("pool") == "" {
+		return conv, nil, nil
+	}
+	pool, err = ir.FusedPool(n, conv.Outputs[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	pool.Outputs = []*ir.Value{{Name: n.Name, Type: n.Out().Type}}
+	return conv, pool, nil
+}
+
+func fusedConvScratch(n *ir.Node) int {
+	conv, pool, err := fusedConvParts(n)
+	if err != nil || pool == nil {
+		return 0
+	}
+	return conv.Out().Type.Shape.NumElems()
+}
+
+func emitFusedConv(k *kctx) error {
+	conv, pool, err := fusedConvParts(k.n)
+	if err != nil {
+		return k.errorf("%v", err)
+	}
+	in := padNames(k.in, 4)
+	target := k.out[0]
+	if pool != nil {
+		target = "tmp"
+	}
+	if err := emitConv(&kctx{gen: k.gen, n: conv, in: in[:3], out: []string{target}, b: k.b}); err != nil {
+		return err
+	}
+	if err := epilogue(k, target, conv.Out().Type.Shape.NumElems(), in[3]); err != nil {
+		return err
+	}
+	if pool != nil {
+		return emitPool(&kctx{gen: k.gen, n: pool, in: []string{"tmp"}, out: k.out, b: k.b}, pool.Op == "avgpool")
+	}
+	return nil
+}
+
+func emitFusedEwise(k *kctx) error {
+	steps, err := ir.ParseSteps(k.n.Attrs.String("steps"), len(k.n.Inputs))
+	if err != nil {
+		return k.errorf("%v", err)
+	}
+	out := k.outShape(0)
+	strides := [][]int{out.Strides()}
+	for i := range k.n.Inputs {
+		strides = append(strides, bcastStrides(k.inShape(i), out))
+	}
+	dims, st := collapse(out, strides)
+	loopNest(k, dims, st, func(idx []string) {
+		k.l("v := %s[%s]", k.in[0], idx[1])
+		for _, s := range steps {
+			switch s.Op {
+			case "add", "sub", "mul", "div":
+				sym := map[string]string{"add": "+", "sub": "-", "mul": "*", "div": "/"}[s.Op]
+				k.l("v = v %s %s[%s]", sym, k.in[s.Input], idx[1+s.Input])
+			case "leaky_relu":
+				k.l("%s", actCode(s.Op, s.Args[0], 0, 0))
+			case "clip":
+				k.l("%s", actCode(s.Op, 0, s.Args[0], s.Args[1]))
+			default:
+				k.l("%s", actCode(s.Op, 0, 0, 0))
+			}
+		}
+		k.l("y[%s] = v", idx[0])
+	})
+	return nil
+}
+
+var _ = fmt.Sprint

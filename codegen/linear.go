@@ -1,0 +1,136 @@
+package codegen
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dlcompiler/dlc/ir"
+)
+
+// dense and matmul. Math: y[m,n] = Σ_k x[m,k]·w[n,k] (+ b[n]) for dense,
+// whose weight rows are contiguous in k (dot-product form); y[m,n] =
+// Σ_k a[m,k]·b[k,n] for matmul (axpy form: rows of b scaled and added).
+// Loops m, n, k are tiled by the node's schedule; the register block
+// (default 4) computes that many outputs n together, sharing each x load.
+
+func init() {
+	register("dense", emitter{emit: emitDense})
+	register("matmul", emitter{emit: emitMatMul})
+}
+
+func emitDense(k *kctx) error {
+	x, w := k.inShape(0), k.inShape(1)
+	K := x[len(x)-1]
+	M := x.NumElems() / K
+	N := w[0]
+	bias := k.in[2] != ""
+	ext := map[string]int{"m": M, "n": N, "k": K}
+	t := resolve(k.n.Schedule, []string{"m", "n", "k"}, ext, 4)
+	ktiled := t.tile["k"] != 0
+	if ktiled {
+		// Partial sums over k tiles accumulate into y, so y starts as the bias.
+		k.l("for m := range %d {", M)
+		k.l("yr := (*[%d]float32)(y[m*%d:])", N, N)
+		if bias {
+			k.l("*yr = *x2")
+		} else {
+			k.l("*yr = [%d]float32{}", N)
+		}
+		k.l("}")
+	}
+	lo, hi, closeTiles := openTiles(k, t, ext)
+	k.l("for m := %s; m < %s; m++ {", lo["m"], hi["m"])
+	k.l("xr := (*[%d]float32)(x0[m*%d:])", K, K)
+	k.l("yr := (*[%d]float32)(y[m*%d:])", N, N)
+	block := func(r int, nlo string) {
+		var zero, acc, store []string
+		for j := range r {
+			k.l("w%d := (*[%d]float32)(x1[(n+%d)*%d:])", j, K, j, K)
+			zero = append(zero, fmt.Sprintf("s%d", j))
+			acc = append(acc, fmt.Sprintf("s%d += xv * w%d[k]", j, j))
+			switch {
+			case ktiled:
+				store = append(store, fmt.Sprintf("yr[n+%d] += s%d", j, j))
+			case bias:
+				store = append(store, fmt.Sprintf("yr[n+%d] = s%d + x2[n+%d]", j, j, j))
+			default:
+				store = append(store, fmt.Sprintf("yr[n+%d] = s%d", j, j))
+			}
+		}
+		_ = nlo
+		k.l("var %s float32", strings.Join(zero, ", "))
+		k.l("for k := %s; k < %s; k++ {", lo["k"], hi["k"])
+		k.l("xv := xr[k]")
+		k.l("%s", strings.Join(acc, "\n"))
+		k.l("}")
+		k.l("%s", strings.Join(store, "\n"))
+	}
+	r := max(t.reg, 1)
+	if r > 1 {
+		k.l("n := %s", lo["n"])
+		k.l("for ; n+%d <= %s; n += %d {", r, hi["n"], r)
+		block(r, "n")
+		k.l("}")
+		k.l("for ; n < %s; n++ {", hi["n"])
+	} else {
+		k.l("for n := %s; n < %s; n++ {", lo["n"], hi["n"])
+	}
+	block(1, "n")
+	k.l("}")
+	k.l("}")
+	closeTiles()
+	return nil
+}
+
+func emitMatMul(k *kctx) error {
+	a, b, out := k.inShape(0), k.inShape(1), k.outShape(0)
+	aa, bb := a.Clone(), b.Clone()
+	if len(aa) == 1 {
+		aa = ir.Shape{1, aa[0]}
+	}
+	if len(bb) == 1 {
+		bb = ir.Shape{bb[0], 1}
+	}
+	M, K, N := aa[len(aa)-2], aa[len(aa)-1], bb[len(bb)-1]
+	batch, err := ir.BroadcastShapes(aa[:len(aa)-2], bb[:len(bb)-2])
+	if err != nil {
+		return k.errorf("%v", err)
+	}
+	if batch.NumElems()*M*N != out.NumElems() {
+		return k.errorf("internal error: output %v is not batch %v × %d × %d", out, batch, M, N)
+	}
+	ext := map[string]int{"m": M, "n": N, "k": K}
+	t := resolve(k.n.Schedule, []string{"m", "n", "k"}, ext, 1)
+	sa := scale(bcastStrides(aa[:len(aa)-2], batch), M*K)
+	sb := scale(bcastStrides(bb[:len(bb)-2], batch), K*N)
+	sy := scale(batch.Strides(), M*N)
+	dims, st := collapse(batch, [][]int{sy, sa, sb})
+	loopNest(k, dims, st, func(idx []string) {
+		k.l("yo, ao, bo := %s, %s, %s", idx[0], idx[1], idx[2])
+		k.l("_, _, _ = yo, ao, bo")
+		k.l("for i := range %d {", M*N)
+		k.l("y[yo+i] = 0")
+		k.l("}")
+		lo, hi, closeTiles := openTiles(k, t, ext)
+		k.l("for m := %s; m < %s; m++ {", lo["m"], hi["m"])
+		k.l("yr := (*[%d]float32)(y[yo+m*%d:])", N, N)
+		k.l("for k := %s; k < %s; k++ {", lo["k"], hi["k"])
+		k.l("av := x0[ao+m*%d+k]", K)
+		k.l("br := (*[%d]float32)(x1[bo+k*%d:])", N, N)
+		k.l("for n := %s; n < %s; n++ {", lo["n"], hi["n"])
+		k.l("yr[n] += av * br[n]")
+		k.l("}")
+		k.l("}")
+		k.l("}")
+		closeTiles()
+	})
+	return nil
+}
+
+func scale(s []int, f int) []int {
+	out := make([]int, len(s))
+	for i, v := range s {
+		out[i] = v * f
+	}
+	return out
+}

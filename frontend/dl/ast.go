@@ -1,0 +1,179 @@
+package dl
+
+import "github.com/dlcompiler/dlc/ir"
+
+// The syntax tree. Statements and expressions carry the position of
+// their first token; layers carry the position of their kind (the word
+// "conv2d" in "conv1: conv2d(6, 5)"), which is where layer errors point.
+
+type stmt interface{ stmtPos() ir.Pos }
+
+type modelStmt struct {
+	pos  ir.Pos
+	name string
+}
+
+type constStmt struct {
+	pos  ir.Pos
+	name string
+	val  expr
+}
+
+type inputStmt struct {
+	pos   ir.Pos
+	name  string
+	dtype string
+	dpos  ir.Pos
+	dims  []expr
+}
+
+type rename struct {
+	pos      ir.Pos
+	from, to string
+}
+
+type weightsStmt struct {
+	pos     ir.Pos
+	path    string
+	renames []rename
+}
+
+type initStmt struct {
+	pos  ir.Pos
+	name string
+}
+
+type labelsStmt struct {
+	pos    ir.Pos
+	labels []string
+}
+
+type outItem struct {
+	pos  ir.Pos
+	name string
+	val  expr // nil: the variable called name
+}
+
+type outputStmt struct {
+	pos   ir.Pos
+	items []outItem
+}
+
+type blockParam struct {
+	pos  ir.Pos
+	name string
+	def  expr // nil: required
+}
+
+type blockStmt struct {
+	pos    ir.Pos
+	name   string
+	inputs []blockParam
+	params []blockParam
+	body   []stmt // assignStmt and returnStmt
+}
+
+type assignStmt struct {
+	pos     ir.Pos
+	targets []string
+	tpos    []ir.Pos
+	val     expr
+}
+
+type returnStmt struct {
+	pos  ir.Pos
+	vals []expr
+}
+
+func (s *modelStmt) stmtPos() ir.Pos   { return s.pos }
+func (s *constStmt) stmtPos() ir.Pos   { return s.pos }
+func (s *inputStmt) stmtPos() ir.Pos   { return s.pos }
+func (s *weightsStmt) stmtPos() ir.Pos { return s.pos }
+func (s *initStmt) stmtPos() ir.Pos    { return s.pos }
+func (s *labelsStmt) stmtPos() ir.Pos  { return s.pos }
+func (s *outputStmt) stmtPos() ir.Pos  { return s.pos }
+func (s *blockStmt) stmtPos() ir.Pos   { return s.pos }
+func (s *assignStmt) stmtPos() ir.Pos  { return s.pos }
+func (s *returnStmt) stmtPos() ir.Pos  { return s.pos }
+
+type expr interface{ exprPos() ir.Pos }
+
+type identExpr struct {
+	pos  ir.Pos
+	name string
+}
+
+type numExpr struct {
+	pos   ir.Pos
+	float bool
+	i     int64
+	f     float64
+}
+
+type strExpr struct {
+	pos ir.Pos
+	s   string
+}
+
+type boolExpr struct {
+	pos ir.Pos
+	b   bool
+}
+
+// listExpr is [a, b] or (a, b).
+type listExpr struct {
+	pos   ir.Pos
+	elems []expr
+}
+
+type unaryExpr struct {
+	pos ir.Pos
+	op  string
+	x   expr
+}
+
+type binaryExpr struct {
+	pos  ir.Pos // the operator
+	op   string
+	x, y expr
+}
+
+// pipeExpr is x | layer | layer ...
+type pipeExpr struct {
+	pos    ir.Pos
+	x      expr
+	stages []*layer
+}
+
+// layerExpr is a layer used as a function: relu(h + x), fc: dense(h, 10).
+type layerExpr struct{ l *layer }
+
+func (e *identExpr) exprPos() ir.Pos  { return e.pos }
+func (e *numExpr) exprPos() ir.Pos    { return e.pos }
+func (e *strExpr) exprPos() ir.Pos    { return e.pos }
+func (e *boolExpr) exprPos() ir.Pos   { return e.pos }
+func (e *listExpr) exprPos() ir.Pos   { return e.pos }
+func (e *unaryExpr) exprPos() ir.Pos  { return e.pos }
+func (e *binaryExpr) exprPos() ir.Pos { return e.pos }
+func (e *pipeExpr) exprPos() ir.Pos   { return e.pos }
+func (e *layerExpr) exprPos() ir.Pos  { return e.l.pos }
+
+type arg struct {
+	pos  ir.Pos
+	name string // "" for a positional argument
+	val  expr
+}
+
+// layer is one use of a layer: a built-in, a block, seq { ... } or
+// repeat(n) layer.
+type layer struct {
+	pos      ir.Pos // of the kind
+	label    string // "conv1" in conv1: conv2d(...); "" when unnamed
+	labelPos ir.Pos
+	kind     string // conv2d, a block name, "seq" or "repeat"
+	args     []arg
+	isSeq    bool
+	seq      []*layer // seq's items, in order
+	count    expr     // repeat's count
+	inner    *layer   // repeat's layer
+}

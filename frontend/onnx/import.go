@@ -1,0 +1,500 @@
+// Package onnx imports ONNX models (model.onnx) into dlc's IR.
+//
+// The protobuf wire format is decoded by hand with protowire (decode.go):
+// no generated code, every error carries the byte offset and the field
+// being read, and no buffer is sized from a length the file claims before
+// the bytes are known to be there (tensor.go).
+//
+// Import maps ONNX ops (default domain, opsets 7 to 25) onto ir ops,
+// converting ONNX conventions into dlc's PyTorch ones: recurrent gate
+// order and weight layout, explicit pooling strides, flatten-style softmax
+// before opset 13. Arithmetic on values known at import time (shapes,
+// initializers, Constant nodes) is folded, so shape computations such as
+// Shape → Gather → Concat → Reshape disappear. A model with unsupported
+// ops or attributes is refused with one error listing every such node.
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dlcompiler/dlc/ir"
+)
+
+// Opset range whose op semantics the importer implements.
+const (
+	minOpset = 7
+	maxOpset = 25
+)
+
+// Load reads path and imports the model; external data files are looked
+// up in the model's folder.
+func Load(path string) (*ir.Graph, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Import(path, data, filepath.Dir(path))
+}
+
+// Import converts a serialized ONNX ModelProto to an ir.Graph. filename is
+// used in messages and to name the graph; dir is the folder external
+// tensor data is read from ("" refuses external data). The graph inputs
+// are the ONNX graph inputs that are not initializers, in order; the
+// outputs keep their ONNX names.
+func Import(filename string, data []byte, dir string) (*ir.Graph, error) {
+	return ImportWith(filename, data, dir, Options{})
+}
+
+// Options adjust an import.
+type Options struct {
+	// Constants gives values to graph inputs by ONNX name: they are
+	// treated like initializers and are no longer graph inputs. Models
+	// that compute a shape, axes or bounds at run time (as ONNX's own node
+	// tests do) import once those inputs are fixed.
+	Constants map[string]*ir.Tensor
+}
+
+// ImportWith is Import with options.
+func ImportWith(filename string, data []byte, dir string, opt Options) (g *ir.Graph, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			g, err = nil, fmt.Errorf("%s: internal error: panic: %v", filename, r)
+		}
+	}()
+	m, err := decodeModel(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filename, err)
+	}
+	g, err = build(m, filename, dir, opt)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filename, err)
+	}
+	return g, nil
+}
+
+// val is an ONNX value during import: an ir value, or contents known at
+// import time (materialized as a param or const only when a node reads
+// it), or both.
+type val struct {
+	name   string     // ONNX name
+	v      *ir.Value  // nil until needed for a known value
+	c      *ir.Tensor // contents when known at import time
+	elem   int32      // ONNX element type
+	weight bool       // derived from an initializer (f32 becomes a Param)
+}
+
+func (x *val) typ() ir.TensorType {
+	if x.c != nil {
+		return x.c.Type()
+	}
+	return x.v.Type
+}
+
+func (x *val) shape() ir.Shape { return x.typ().Shape }
+func (x *val) rank() int       { return len(x.typ().Shape) }
+
+// errUnsupported marks conversion failures that mean "dlc cannot express
+// this", as opposed to a malformed model.
+type errUnsupported struct{ msg string }
+
+func (e *errUnsupported) Error() string { return e.msg }
+
+func unsup(format string, args ...any) error {
+	return &errUnsupported{fmt.Sprintf(format, args...)}
+}
+
+type importer struct {
+	g      *ir.Graph
+	m      *model
+	opset  int64
+	dir    string
+	vals   map[string]*val
+	poison map[string]bool // outputs of nodes that failed
+	used   map[string]bool // ir node, value and param names
+	// needConst lists graph inputs some node needs to know at import.
+	needConst []string
+}
+
+// sanitize turns an ONNX name into an identifier of letters, digits and
+// underscores. Dots are reserved for ir's secondary outputs (node.h).
+func sanitize(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	out := b.String()
+	if out == "" || (out[0] >= '0' && out[0] <= '9') {
+		out = "v" + out
+	}
+	return out
+}
+
+// uniq returns a name not yet used in the graph, derived from s.
+func (im *importer) uniq(s string) string {
+	s = sanitize(s)
+	name := s
+	for k := 2; im.used[name]; k++ {
+		name = fmt.Sprintf("%s_%d", s, k)
+	}
+	im.used[name] = true
+	return name
+}
+
+// materialize returns x's ir value, adding a param (f32 derived from
+// initializers) or const for known contents on first use.
+func (im *importer) materialize(x *val) *ir.Value {
+	if x.v != nil {
+		return x.v
+	}
+	kind := ir.Const
+	if x.weight && x.c.DType == ir.F32 {
+		kind = ir.Param
+	}
+	x.v = im.g.AddParam(im.uniq(x.name), kind, x.c.Type(), x.c, "", ir.Pos{})
+	return x.v
+}
+
+// UnsupportedError lists every node of a model that dlc cannot import,
+// one line each: node name, op type, opset and what is missing.
+type UnsupportedError struct {
+	Nodes []string
+	// ConstInputs names graph inputs that would make some of the nodes
+	// importable if their values were known (see Options.Constants).
+	ConstInputs []string
+}
+
+func (e *UnsupportedError) Error() string {
+	s := "unsupported node"
+	if len(e.Nodes) > 1 {
+		s = fmt.Sprintf("%d unsupported nodes", len(e.Nodes))
+	}
+	return s + ":\n  " + strings.Join(e.Nodes, "\n  ")
+}
+
+func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
+	opset, ok := m.opsets[""]
+	if !ok {
+		return nil, fmt.Errorf("the model imports no ai.onnx opset")
+	}
+	gp := m.graph
+	name := gp.name
+	if name == "" {
+		name = strings.TrimSuffix(filepath.Base(filename), filepath.Ext(filename))
+	}
+	im := &importer{g: ir.NewGraph(sanitize(name)), m: m, opset: opset, dir: dir,
+		vals: map[string]*val{}, poison: map[string]bool{}, used: map[string]bool{}}
+	if gp.sparseInit > 0 {
+		return nil, fmt.Errorf("sparse initializers are not supported")
+	}
+	for i, t := range gp.inits {
+		if t.name == "" {
+			return nil, fmt.Errorf("initializer %d has no name", i)
+		}
+		d, err := tensorData(t, dir)
+		if err != nil {
+			return nil, fmt.Errorf("initializer %q (offset %d): %w", t.name, t.offset, err)
+		}
+		im.vals[t.name] = &val{name: t.name, c: d, elem: t.dataType, weight: true}
+	}
+	for _, in := range gp.inputs {
+		if _, isInit := im.vals[in.name]; isInit {
+			continue
+		}
+		if c, ok := opt.Constants[in.name]; ok {
+			t, err := inputType(in)
+			if err != nil {
+				return nil, fmt.Errorf("graph input %q (offset %d): %w", in.name, in.offset, err)
+			}
+			if c == nil || c.Check() != nil || !c.Type().Equal(t) {
+				return nil, fmt.Errorf("constant for graph input %q does not match its type %v", in.name, t)
+			}
+			im.vals[in.name] = &val{name: in.name, c: c, elem: in.elem}
+			continue
+		}
+		t, err := inputType(in)
+		if err != nil {
+			return nil, fmt.Errorf("graph input %q (offset %d): %w", in.name, in.offset, err)
+		}
+		v := im.g.AddInput(im.uniq(in.name), t, ir.Pos{})
+		im.vals[in.name] = &val{name: in.name, v: v, elem: in.elem}
+	}
+
+	// First pass: every node whose op or attributes dlc cannot express,
+	// so that one error lists them all.
+	var problems []string
+	for i, n := range gp.nodes {
+		if msg := im.static(n); msg != "" {
+			problems = append(problems, nodeLabel(n, i, im.opset)+": "+msg)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &UnsupportedError{Nodes: problems}
+	}
+	var errs []string
+	for i, n := range gp.nodes {
+		skip := false
+		for _, s := range n.inputs {
+			if s != "" && im.poison[s] {
+				skip = true
+			}
+		}
+		if !skip {
+			err := im.convert(n, i)
+			if err == nil {
+				continue
+			}
+			var u *errUnsupported
+			if errors.As(err, &u) {
+				problems = append(problems, nodeLabel(n, i, im.opset)+": "+err.Error())
+			} else {
+				errs = append(errs, nodeLabel(n, i, im.opset)+": "+err.Error())
+			}
+		}
+		for _, o := range n.outputs {
+			if o != "" {
+				im.poison[o] = true
+			}
+		}
+	}
+	if len(problems) > 0 {
+		u := &UnsupportedError{Nodes: problems, ConstInputs: im.needConst}
+		if len(errs) == 0 {
+			return nil, u
+		}
+		errs = append([]string{u.Error()}, errs...)
+	}
+	if len(errs) > 0 {
+		return nil, errors.New(strings.Join(errs, "\n"))
+	}
+	for _, o := range gp.outputs {
+		x := im.vals[o.name]
+		if x == nil {
+			return nil, fmt.Errorf("graph output %q is not produced by any node", o.name)
+		}
+		im.g.AddOutput(o.name, im.materialize(x))
+	}
+	if len(im.g.Outputs) == 0 {
+		return nil, fmt.Errorf("the graph has no outputs")
+	}
+	if err := ir.Verify(im.g); err != nil {
+		return nil, fmt.Errorf("internal error: imported graph does not verify: %w", err)
+	}
+	return im.g, nil
+}
+
+func nodeLabel(n *node, i int, opset int64) string {
+	name := n.name
+	if name == "" {
+		name = fmt.Sprintf("#%d", i)
+	}
+	return fmt.Sprintf("node %q (%s, opset %d)", name, n.opType, opset)
+}
+
+// inputType converts a graph input's declared type; dlc needs a tensor of
+// a supported dtype with every dimension known.
+func inputType(v *valueInfo) (ir.TensorType, error) {
+	if !v.isTensor {
+		if v.kind == "" {
+			return ir.TensorType{}, fmt.Errorf("no type given")
+		}
+		return ir.TensorType{}, fmt.Errorf("%s inputs are not supported", v.kind)
+	}
+	dt, err := irDType(v.elem)
+	if err != nil {
+		return ir.TensorType{}, err
+	}
+	if !v.hasShape {
+		return ir.TensorType{}, fmt.Errorf("no shape given; dlc needs static shapes")
+	}
+	dims := make([]int64, len(v.dims))
+	for i, d := range v.dims {
+		if !d.known {
+			if d.param != "" {
+				return ir.TensorType{}, fmt.Errorf("dimension %d is symbolic (%q); dlc needs static shapes", i, d.param)
+			}
+			return ir.TensorType{}, fmt.Errorf("dimension %d is unknown; dlc needs static shapes", i)
+		}
+		dims[i] = d.value
+	}
+	s, _, err := shapeOf(dims)
+	if err != nil {
+		return ir.TensorType{}, err
+	}
+	return ir.TensorType{DType: dt, Shape: s}, nil
+}
+
+// nctx is the conversion context of one ONNX node.
+type nctx struct {
+	im    *importer
+	n     *node
+	idx   int
+	opset int64
+	base  string
+	attrs map[string]*attribute
+}
+
+func newCtx(im *importer, n *node, i int) *nctx {
+	c := &nctx{im: im, n: n, idx: i, opset: im.opset, attrs: map[string]*attribute{}}
+	for _, a := range n.attrs {
+		c.attrs[a.name] = a
+	}
+	return c
+}
+
+// name returns a fresh ir node name for this ONNX node; suffix tells
+// apart the several ir nodes one ONNX node may become.
+func (c *nctx) name(suffix string) string {
+	if c.base == "" {
+		c.base = c.n.name
+		if c.base == "" {
+			c.base = fmt.Sprintf("%s_%d", c.n.opType, c.idx)
+		}
+	}
+	if suffix == "" {
+		return c.im.uniq(c.base)
+	}
+	return c.im.uniq(c.base + "_" + suffix)
+}
+
+// in returns input i, or nil when it is absent.
+func (c *nctx) in(i int) *val {
+	if i >= len(c.n.inputs) || c.n.inputs[i] == "" {
+		return nil
+	}
+	return c.im.vals[c.n.inputs[i]]
+}
+
+// hasOut reports whether output i is requested.
+func (c *nctx) hasOut(i int) bool { return i < len(c.n.outputs) && c.n.outputs[i] != "" }
+
+// set binds output i to x.
+func (c *nctx) set(i int, x *val) {
+	if c.hasOut(i) {
+		c.im.vals[c.n.outputs[i]] = x
+	}
+}
+
+func (c *nctx) has(name string) bool { _, ok := c.attrs[name]; return ok }
+
+func (c *nctx) attrErr(a *attribute, want string) error {
+	return fmt.Errorf("attribute %s (offset %d) is not %s", a.name, a.offset, want)
+}
+
+func (c *nctx) int(name string, def int) (int, error) {
+	a, ok := c.attrs[name]
+	if !ok {
+		return def, nil
+	}
+	if a.typ != 0 && a.typ != atInt {
+		return 0, c.attrErr(a, "an int")
+	}
+	if a.i > maxElems || a.i < -maxElems {
+		return 0, fmt.Errorf("attribute %s: %d is out of range", name, a.i)
+	}
+	return int(a.i), nil
+}
+
+func (c *nctx) ints(name string, def []int) ([]int, error) {
+	a, ok := c.attrs[name]
+	if !ok {
+		return def, nil
+	}
+	if a.typ != 0 && a.typ != atInts {
+		return nil, c.attrErr(a, "a list of ints")
+	}
+	out := make([]int, len(a.ints))
+	for i, v := range a.ints {
+		if v > maxElems || v < -maxElems {
+			return nil, fmt.Errorf("attribute %s: %d is out of range", name, v)
+		}
+		out[i] = int(v)
+	}
+	return out, nil
+}
+
+func (c *nctx) float(name string, def float64) (float64, error) {
+	a, ok := c.attrs[name]
+	if !ok {
+		return def, nil
+	}
+	if a.typ != 0 && a.typ != atFloat {
+		return 0, c.attrErr(a, "a float")
+	}
+	return float64(a.f), nil
+}
+
+func (c *nctx) str(name, def string) (string, error) {
+	a, ok := c.attrs[name]
+	if !ok {
+		return def, nil
+	}
+	if a.typ != 0 && a.typ != atString {
+		return "", c.attrErr(a, "a string")
+	}
+	return string(a.s), nil
+}
+
+func (c *nctx) strs(name string) ([]string, error) {
+	a, ok := c.attrs[name]
+	if !ok {
+		return nil, nil
+	}
+	if a.typ != 0 && a.typ != atStrings {
+		return nil, c.attrErr(a, "a list of strings")
+	}
+	var out []string
+	for _, s := range a.strings {
+		out = append(out, string(s))
+	}
+	return out, nil
+}
+
+// static returns why node n cannot be imported judging by its op type,
+// domain, opset and attributes alone, or "".
+func (im *importer) static(n *node) string {
+	if n.domain != "" && n.domain != "ai.onnx" {
+		return fmt.Sprintf("domain %q is not supported", n.domain)
+	}
+	if im.opset < minOpset || im.opset > maxOpset {
+		return fmt.Sprintf("opset %d is outside the supported range %d..%d", im.opset, minOpset, maxOpset)
+	}
+	op, ok := opTable[n.opType]
+	if !ok {
+		return "op " + n.opType + " is not supported"
+	}
+	for _, a := range n.attrs {
+		if a.refAttr != "" {
+			return "attribute references (functions) are not supported"
+		}
+	}
+	if op.check != nil {
+		c := newCtx(im, n, 0)
+		if err := op.check(c); err != nil {
+			return err.Error()
+		}
+	}
+	return ""
+}
+
+func (im *importer) convert(n *node, i int) error {
+	for k, s := range n.inputs {
+		if s != "" && im.vals[s] == nil {
+			return fmt.Errorf("input %d %q is not defined before use", k, s)
+		}
+	}
+	c := newCtx(im, n, i)
+	op := opTable[n.opType]
+	if len(n.inputs) < op.minIn || c.in(0) == nil && op.minIn > 0 {
+		return fmt.Errorf("takes at least %d inputs, got %d", op.minIn, len(n.inputs))
+	}
+	return op.conv(c)
+}
