@@ -1,0 +1,186 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/dlcompiler/dlc/codegen"
+	"github.com/dlcompiler/dlc/compiler"
+	"github.com/dlcompiler/dlc/ir"
+	"github.com/dlcompiler/dlc/passes"
+)
+
+var compileCmd = &command{
+	name: "compile",
+	summary: `Compile a model into a dependency-free Go package: specialized kernels, weights embedded
+with go:embed, a Model type that allocates nothing per call, and a self-test against the
+reference interpreter. The output directory is replaced atomically: a failed compile
+leaves an existing package untouched.`,
+	usage: "[flags] model.dl|model.onnx -o DIR",
+	example: `  dlc compile examples/lenet5/model.dl -o lenet5
+  dlc compile -O0 model.onnx -o mymodel -pkg mymodel
+  dlc compile --dump-after=fuse examples/vgg_bn/model.dl -o /tmp/vgg    # IR after fusion
+  dlc compile --passes shapes,bnfold,plan model.dl -o out               # an explicit pass list
+  dlc compile --tile conv2:oh=4 --tile fc1:n=64,k=256 model.dl -o out   # override schedules
+
+In a Go module, a go:generate line keeps the package in step with the model:
+  //go:generate go run github.com/dlcompiler/dlc/cmd/dlc compile model.dl -o lenet5`,
+}
+
+func init() { compileCmd.run = runCompile }
+
+// tileFlag collects --tile LAYER:NAME=SIZE,... overrides.
+type tileFlag map[string]map[string]int
+
+func (t tileFlag) String() string { return "" }
+
+func (t tileFlag) Set(v string) error {
+	layer, spec, ok := strings.Cut(v, ":")
+	if !ok || layer == "" || spec == "" {
+		return fmt.Errorf("want LAYER:LOOP=SIZE[,LOOP=SIZE...], got %q", v)
+	}
+	m := t[layer]
+	if m == nil {
+		m = map[string]int{}
+		t[layer] = m
+	}
+	for _, kv := range strings.Split(spec, ",") {
+		k, val, ok := strings.Cut(kv, "=")
+		n, err := strconv.Atoi(val)
+		if !ok || err != nil || n < 0 {
+			return fmt.Errorf("want LOOP=SIZE with a size >= 0, got %q", kv)
+		}
+		m[k] = n
+	}
+	return nil
+}
+
+// optLevelArgs turns -O0/-O1/-O2 into -O=N for the flag package.
+func optLevelArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if len(a) == 3 && strings.HasPrefix(a, "-O") && a[2] >= '0' && a[2] <= '9' {
+			a = "-O=" + a[2:]
+		}
+		out[i] = a
+	}
+	return out
+}
+
+func runCompile(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags(compileCmd, stdout)
+	var mf modelFlags
+	mf.register(fs)
+	outDir := fs.String("o", "", "write the package to `DIR` (required)")
+	pkg := fs.String("pkg", "", "Go package `NAME` (default: the directory's base name, sanitized)")
+	level := fs.Int("O", 2, "optimization `LEVEL`: -O0 (none), -O1 (fold, cse, dce), -O2 (also bnfold, fuse, tile)")
+	passList := fs.String("passes", "", "run exactly these comma-separated `PASSES` instead of a level (passes: "+strings.Join(passes.Names(), ",")+")")
+	dumpAfter := fs.String("dump-after", "", "print the IR after `PASS` (or \"all\") to standard output")
+	selfTest := fs.Bool("selftest", true, "write a self-test and benchmark (<pkg>_test.go, testdata/selftest.bin)")
+	tiles := tileFlag{}
+	fs.Var(tiles, "tile", "override a layer's schedule: `LAYER:LOOP=SIZE[,...]` (loops: m,n,k for dense; oc,oh,... for conv; see dlc check --ir); repeatable")
+	pos, err := parse(compileCmd, fs, optLevelArgs(args), stdout)
+	if err != nil {
+		return err
+	}
+	path, err := oneModel(pos)
+	if err != nil {
+		return err
+	}
+	if *outDir == "" {
+		return &usageError{"no output directory: give -o DIR"}
+	}
+	if *dumpAfter != "" && *dumpAfter != "all" {
+		if _, ok := passes.Lookup(*dumpAfter); !ok {
+			return &usageError{fmt.Sprintf("--dump-after: unknown pass %q (passes: %s)", *dumpAfter, strings.Join(passes.Names(), ", "))}
+		}
+	}
+	ps, err := passes.Select(*level, *passList)
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	g, err := loadModel(path, &mf)
+	if err != nil {
+		return err
+	}
+	var after func(string, *ir.Graph)
+	if *dumpAfter != "" {
+		after = func(name string, g *ir.Graph) {
+			if *dumpAfter == "all" || *dumpAfter == name {
+				fmt.Fprintf(stdout, "# IR after %s\n%s", name, ir.Print(g))
+			}
+		}
+	}
+	name := *pkg
+	if name == "" {
+		name = filepath.Base(filepath.Clean(*outDir))
+	}
+	pkgName := compiler.PackageName(name)
+	files, err := compiler.Compile(g, compiler.Options{
+		Package:  pkgName,
+		Passes:   ps,
+		After:    after,
+		Tune:     func(g *ir.Graph) error { return applyTiles(g, tiles) },
+		SelfTest: *selfTest,
+	})
+	if err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) {
+			return err
+		}
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := codegen.WritePackage(*outDir, files); err != nil {
+		return fmt.Errorf("dlc compile: %w", err)
+	}
+	var names []string
+	total := 0
+	for f, b := range files {
+		names = append(names, f)
+		total += len(b)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(stderr, "dlc: wrote package %s to %s (%s, %d files)\n", pkgName, *outDir, bytesStr(int64(total)), len(names))
+	return nil
+}
+
+// applyTiles overrides the schedules of the named layers.
+func applyTiles(g *ir.Graph, tiles tileFlag) error {
+	for layer, t := range tiles {
+		var n *ir.Node
+		for _, x := range g.Nodes {
+			if x.Name == layer {
+				n = x
+			}
+		}
+		if n == nil {
+			var names []string
+			for _, x := range g.Nodes {
+				names = append(names, x.Name)
+			}
+			return &usageError{fmt.Sprintf("--tile %s: no layer %q after optimization (layers: %s)", layer, layer, strings.Join(names, ", "))}
+		}
+		if n.Schedule == nil {
+			n.Schedule = &ir.Schedule{}
+		}
+		if n.Schedule.Tiles == nil {
+			n.Schedule.Tiles = map[string]int{}
+		}
+		for k, v := range t {
+			switch k {
+			case "unroll":
+				n.Schedule.Unroll = v
+			case "vector":
+				n.Schedule.Vector = v
+			default:
+				n.Schedule.Tiles[k] = v
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/dlcompiler/dlc/ir"
+	"github.com/dlcompiler/dlc/runtime"
+	"github.com/dlcompiler/dlc/weights"
+)
+
+var runCmd = &command{
+	name:    "run",
+	summary: "Run a model with the reference interpreter on .npy inputs; print the outputs (top 5 classes for a classifier) and optionally save them.",
+	usage:   "[flags] model.dl|model.onnx --input x.npy [--output y.npy]",
+	example: `  dlc run examples/lenet5/model.dl --input examples/lenet5/ref/input.npy
+  dlc run model.onnx --input a.npy --input b.npy --output y.npy
+  dlc run model.dl --input ids=tokens.npy --output logits=out.npy`,
+}
+
+func init() { runCmd.run = runRun }
+
+func runRun(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags(runCmd, stdout)
+	var mf modelFlags
+	mf.register(fs)
+	var inputs, outputs listFlag
+	fs.Var(&inputs, "input", "an input `FILE.npy` (or NAME=FILE.npy); one per model input, in declared order")
+	fs.Var(&outputs, "output", "save an output to `FILE.npy` (or NAME=FILE.npy); one per model output, in declared order")
+	top := fs.Int("top", 5, "classes to list for a classifier")
+	pos, err := parse(runCmd, fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	path, err := oneModel(pos)
+	if err != nil {
+		return err
+	}
+	g, err := loadModel(path, &mf)
+	if err != nil {
+		return err
+	}
+	var inNames []string
+	for _, v := range g.Inputs {
+		inNames = append(inNames, v.Name)
+	}
+	inPaths, err := assign("--input", inputs, inNames, true)
+	if err != nil {
+		return err
+	}
+	outPaths, err := assign("--output", outputs, g.OutputNames, false)
+	if err != nil {
+		return err
+	}
+	ins := make([]*ir.Tensor, len(g.Inputs))
+	for i, v := range g.Inputs {
+		t, err := weights.ReadNpy(inPaths[i])
+		if err != nil {
+			return err
+		}
+		it, err := toIR(t, v, inPaths[i])
+		if err != nil {
+			return err
+		}
+		ins[i] = it
+	}
+	outs, err := runtime.Run(g, ins)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	for i, o := range outs {
+		name := g.OutputNames[i]
+		if outPaths[i] != "" {
+			if err := weights.WriteNpy(outPaths[i], fromIR(o)); err != nil {
+				return err
+			}
+		}
+		if isClassifier(g, i) {
+			printTop(stdout, name, o, isLogProb(g, i), isProb(g, i), *top, g.Labels)
+		} else {
+			printTensor(stdout, name, o)
+		}
+	}
+	return nil
+}
+
+// assign matches --input/--output values to names: NAME=PATH or positional.
+func assign(flagName string, vals []string, names []string, required bool) ([]string, error) {
+	paths := make([]string, len(names))
+	next := 0
+	for _, v := range vals {
+		if k, p, ok := strings.Cut(v, "="); ok && !strings.ContainsAny(k, `/\`) {
+			idx := -1
+			for i, n := range names {
+				if n == k {
+					idx = i
+				}
+			}
+			if idx < 0 {
+				return nil, &usageError{fmt.Sprintf("%s %s: the model has no %s named %q (it has %s)", flagName, v, strings.TrimPrefix(flagName, "--"), k, strings.Join(names, ", "))}
+			}
+			if paths[idx] != "" {
+				return nil, &usageError{fmt.Sprintf("%s %s given twice", flagName, k)}
+			}
+			paths[idx] = p
+			continue
+		}
+		for next < len(paths) && paths[next] != "" {
+			next++
+		}
+		if next >= len(paths) {
+			return nil, &usageError{fmt.Sprintf("too many %s values: the model has %d (%s)", flagName, len(names), strings.Join(names, ", "))}
+		}
+		paths[next] = v
+	}
+	if required {
+		var missing []string
+		for i, p := range paths {
+			if p == "" {
+				missing = append(missing, names[i])
+			}
+		}
+		if len(missing) > 0 {
+			return nil, &usageError{fmt.Sprintf("missing %s for %s (one per model input, in order: %s)", flagName, strings.Join(missing, ", "), strings.Join(names, ", "))}
+		}
+	}
+	return paths, nil
+}
+
+// toIR converts a loaded .npy tensor for input v, checking dtype and shape.
+func toIR(t *weights.Tensor, v *ir.Value, path string) (*ir.Tensor, error) {
+	out := &ir.Tensor{Shape: ir.Shape(append([]int(nil), t.Shape...)), F32: t.F32, I64: t.I64}
+	switch t.DType {
+	case weights.F32:
+		out.DType = ir.F32
+	case weights.I64:
+		out.DType = ir.I64
+	}
+	if out.DType != v.Type.DType {
+		return nil, fmt.Errorf("%s: input %s wants %v, the file holds %v", path, v.Name, v.Type, out.Type())
+	}
+	if !out.Shape.Equal(v.Type.Shape) {
+		if out.Shape.NumElems() == v.Type.Shape.NumElems() {
+			return nil, fmt.Errorf("%s: input %s wants shape %v, the file holds %v (same size: reshape it, or set the batch with --set batch=N)", path, v.Name, v.Type.Shape, out.Shape)
+		}
+		return nil, fmt.Errorf("%s: input %s wants shape %v, the file holds %v", path, v.Name, v.Type.Shape, out.Shape)
+	}
+	return out, nil
+}
+
+func fromIR(t *ir.Tensor) *weights.Tensor {
+	out := &weights.Tensor{Shape: append([]int(nil), t.Shape...), F32: t.F32, I64: t.I64}
+	if t.DType == ir.I64 {
+		out.DType = weights.I64
+	} else {
+		out.DType = weights.F32
+	}
+	return out
+}
+
+// isClassifier: a 2-D f32 output [batch, classes] with several classes.
+func isClassifier(g *ir.Graph, i int) bool {
+	o := g.Outputs[i]
+	return o.Type.DType == ir.F32 && len(o.Type.Shape) == 2 && o.Type.Shape[1] >= 2
+}
+
+func isProb(g *ir.Graph, i int) bool {
+	d := g.Outputs[i].Def
+	return d != nil && d.Op == "softmax"
+}
+
+func isLogProb(g *ir.Graph, i int) bool {
+	d := g.Outputs[i].Def
+	return d != nil && d.Op == "log_softmax"
+}
+
+func printTop(w io.Writer, name string, t *ir.Tensor, logProb, prob bool, k int, labels []string) {
+	b, c := t.Shape[0], t.Shape[1]
+	if k > c {
+		k = c
+	}
+	how := "softmax of the logits"
+	switch {
+	case prob:
+		how = "the model's softmax"
+	case logProb:
+		how = "exp of the model's log-softmax"
+	}
+	fmt.Fprintf(w, "%s: %v, top %d classes (probability: %s)\n", name, t.Type(), k, how)
+	for r := 0; r < b; r++ {
+		row := t.F32[r*c : (r+1)*c]
+		p := make([]float64, c)
+		switch {
+		case prob:
+			for j, v := range row {
+				p[j] = float64(v)
+			}
+		case logProb:
+			for j, v := range row {
+				p[j] = math.Exp(float64(v))
+			}
+		default:
+			m := math.Inf(-1)
+			for _, v := range row {
+				m = math.Max(m, float64(v))
+			}
+			s := 0.0
+			for j, v := range row {
+				p[j] = math.Exp(float64(v) - m)
+				s += p[j]
+			}
+			for j := range p {
+				p[j] /= s
+			}
+		}
+		idx := make([]int, c)
+		for j := range idx {
+			idx[j] = j
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] > p[idx[b]] })
+		if b > 1 {
+			fmt.Fprintf(w, "  [%d]", r)
+		}
+		for _, j := range idx[:k] {
+			label := fmt.Sprint(j)
+			if j < len(labels) {
+				label = fmt.Sprintf("%d %s", j, labels[j])
+			}
+			fmt.Fprintf(w, "  class %s: %.4f", label, p[j])
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func printTensor(w io.Writer, name string, t *ir.Tensor) {
+	fmt.Fprintf(w, "%s: %v\n", name, t.Type())
+	n := t.Len()
+	const max = 64
+	var parts []string
+	for i := 0; i < n && i < max; i++ {
+		if t.DType == ir.I64 {
+			parts = append(parts, fmt.Sprint(t.I64[i]))
+		} else {
+			parts = append(parts, fmt.Sprintf("%.6g", t.F32[i]))
+		}
+	}
+	if n > max {
+		parts = append(parts, fmt.Sprintf("... (%d more; save them with --output)", n-max))
+	}
+	fmt.Fprintf(w, "  %s\n", strings.Join(parts, " "))
+}

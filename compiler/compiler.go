@@ -1,0 +1,126 @@
+// Package compiler is dlc's driver: it loads a model (.dl or .onnx), runs
+// the pass pipeline and generates the Go package. The dlc command, the
+// golden tests and the examples' staleness test all compile through it, so
+// they agree byte for byte.
+package compiler
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/dlcompiler/dlc/codegen"
+	"github.com/dlcompiler/dlc/frontend/dl"
+	"github.com/dlcompiler/dlc/frontend/onnx"
+	"github.com/dlcompiler/dlc/ir"
+	"github.com/dlcompiler/dlc/passes"
+	"github.com/dlcompiler/dlc/runtime"
+)
+
+// LoadOptions control how a model file is read.
+type LoadOptions struct {
+	// Set overrides `const` parameters of a .dl model (e.g. batch).
+	Set map[string]int
+	// NoWeights skips reading a .dl model's weights file.
+	NoWeights bool
+}
+
+// ErrUsage marks errors caused by how the model was asked for rather than
+// by its contents.
+type ErrUsage struct{ Msg string }
+
+func (e *ErrUsage) Error() string { return e.Msg }
+
+// Load reads a .dl or .onnx model.
+func Load(path string, opt LoadOptions) (*ir.Graph, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".dl":
+		return dl.LoadFile(path, dl.Options{Set: opt.Set, NoWeights: opt.NoWeights})
+	case ".onnx":
+		if len(opt.Set) > 0 {
+			return nil, &ErrUsage{"--set applies to .dl models only; an ONNX file's shapes are fixed"}
+		}
+		return onnx.Load(path)
+	}
+	return nil, &ErrUsage{fmt.Sprintf("%s: want a .dl or .onnx model file", path)}
+}
+
+// Options control Compile.
+type Options struct {
+	// Package is the generated package's name.
+	Package string
+	// Passes is the pipeline to run (see passes.Select).
+	Passes []passes.Pass
+	// After, if set, sees the IR after every pass.
+	After func(pass string, g *ir.Graph)
+	// Tune, if set, runs after the passes, before code generation (for
+	// schedule overrides).
+	Tune func(g *ir.Graph) error
+	// SelfTest records interpreter outputs on deterministic random inputs
+	// and writes a self-test and benchmark into the package.
+	SelfTest bool
+}
+
+// Compile optimizes g (in place) and returns the generated package files.
+// The self-test's expected outputs come from the interpreter running the
+// graph as loaded, before any pass, so the self-test checks the passes as
+// well as the generated code.
+func Compile(g *ir.Graph, opt Options) (map[string][]byte, error) {
+	ref := g.Clone()
+	if err := passes.Run(g, opt.Passes, passes.Options{Verify: true, After: opt.After}); err != nil {
+		return nil, err
+	}
+	if opt.Tune != nil {
+		if err := opt.Tune(g); err != nil {
+			return nil, err
+		}
+	}
+	copt := codegen.Options{Package: opt.Package, SelfTest: opt.SelfTest}
+	if opt.SelfTest {
+		for _, p := range ref.Params {
+			if p.Data == nil {
+				return nil, fmt.Errorf("param %s has no weights (initializer %s): compiling needs trained weights; give the model a weights file", p.Name, p.Init)
+			}
+		}
+		copt.TestInputs = codegen.RandomInputs(ref, 1)
+		outs, err := runtime.Run(ref, copt.TestInputs)
+		if err != nil {
+			return nil, fmt.Errorf("recording self-test outputs with the interpreter: %w", err)
+		}
+		copt.TestOutputs = outs
+	}
+	return codegen.Generate(g, copt)
+}
+
+// CompileFile loads path and compiles it at optimization level 2 with a
+// self-test: what `dlc compile model -o DIR` does with default flags.
+func CompileFile(path, pkg string) (map[string][]byte, error) {
+	g, err := Load(path, LoadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	ps, err := passes.Select(2, "")
+	if err != nil {
+		return nil, err
+	}
+	files, err := Compile(g, Options{Package: pkg, Passes: ps, SelfTest: true})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return files, nil
+}
+
+// PackageName makes a Go package name from a directory or model name:
+// lower-case letters and digits, starting with a letter.
+func PackageName(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9' && b.Len() > 0) {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "model"
+	}
+	return b.String()
+}
