@@ -104,6 +104,15 @@ func (gn *gen) apiFile() (*jen.File, error) {
 	d.WriteString("A Model owns its scratch memory (ScratchBytes), so calls allocate\n")
 	d.WriteString("nothing; it is not safe for concurrent use: use one Model per goroutine.\n")
 	d.WriteString("Results point into the Model and are overwritten by the next call.\n\n")
+	for _, n := range g.Nodes {
+		if n.Op == "rnn" || n.Op == "lstm" || n.Op == "gru" {
+			d.WriteString("Recurrent layers run over the whole sequence in each call, from the\n")
+			d.WriteString("initial state given as an input (or zeros); the final states are\n")
+			d.WriteString("outputs of the layer. There is no streaming Step API yet: the\n")
+			d.WriteString("sequence length is a compile-time constant of every kernel.\n\n")
+			break
+		}
+	}
 	d.WriteString("Inputs:\n\n")
 	for _, v := range g.Inputs {
 		fmt.Fprintf(&d, "\t%s %v\n", v.Name, v.Type)

@@ -219,13 +219,17 @@ func equivCases() []equivCase {
 			b.out(b.n1("flatten", []*ir.Value{x}, nil))
 		}},
 		{"flattenout", func(b *gb) { b.out(b.n1("flatten", []*ir.Value{b.input("x", 2, 3, 4)}, ir.Attrs{"axis": 2})) }},
-		{"reshape", func(b *gb) { b.out(b.n1("reshape", []*ir.Value{b.input("x", 2, 3, 4)}, ir.Attrs{"shape": []int{3, -1, 0}})) }},
+		{"reshape", func(b *gb) {
+			b.out(b.n1("reshape", []*ir.Value{b.input("x", 2, 3, 4)}, ir.Attrs{"shape": []int{3, -1, 0}}))
+		}},
 		{"squeeze", func(b *gb) {
 			x := b.n1("tanh", []*ir.Value{b.input("x", 1, 3, 1, 4)}, nil)
 			b.out(b.n1("squeeze", []*ir.Value{x}, nil))
 		}},
 		{"unsqueeze", func(b *gb) { b.out(b.n1("unsqueeze", []*ir.Value{b.input("x", 3, 4)}, ir.Attrs{"axes": []int{0, 2}})) }},
-		{"transpose", func(b *gb) { b.out(b.n1("transpose", []*ir.Value{b.input("x", 2, 3, 4, 5)}, ir.Attrs{"perm": []int{0, 2, 3, 1}})) }},
+		{"transpose", func(b *gb) {
+			b.out(b.n1("transpose", []*ir.Value{b.input("x", 2, 3, 4, 5)}, ir.Attrs{"perm": []int{0, 2, 3, 1}}))
+		}},
 		{"transposerev", func(b *gb) { b.out(b.n1("transpose", []*ir.Value{b.input("x", 3, 1, 5)}, nil)) }},
 		{"concat", func(b *gb) {
 			b.out(b.n1("concat", []*ir.Value{b.input("a", 2, 3, 4), b.input("b", 2, 1, 4), b.input("c", 2, 2, 4)}, nil))

@@ -47,7 +47,7 @@ type plan struct {
 	scratch map[*ir.Node]loc
 	// outCopy lists graph outputs that are inputs or params: copied into
 	// their arena slot at the end of a call.
-	outCopy map[int]loc
+	outCopy        map[int]loc
 	arenaF, arenaI int // arena sizes in elements
 	wF             []float32
 	wI             []int64

@@ -33,11 +33,16 @@ const (
 // Load reads path and imports the model; external data files are looked
 // up in the model's folder.
 func Load(path string) (*ir.Graph, error) {
+	return LoadWith(path, Options{})
+}
+
+// LoadWith is Load with options.
+func LoadWith(path string, opt Options) (*ir.Graph, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return Import(path, data, filepath.Dir(path))
+	return ImportWith(path, data, filepath.Dir(path), opt)
 }
 
 // Import converts a serialized ONNX ModelProto to an ir.Graph. filename is
@@ -56,6 +61,17 @@ type Options struct {
 	// that compute a shape, axes or bounds at run time (as ONNX's own node
 	// tests do) import once those inputs are fixed.
 	Constants map[string]*ir.Tensor
+	// Batch is the size given to the batch dimension of graph inputs
+	// that the model leaves symbolic (torch.onnx.export with
+	// dynamic_axes={"input": {0: "batch"}}); 0 means 1. The batch
+	// dimension is every symbolic dimension whose name mentions "batch"
+	// (any axis, so sequence-first inputs work) or, when no input names
+	// one so, every symbolic or unknown first dimension. The graph's
+	// Batch is set to the size used. Static dimensions are never changed.
+	Batch int
+	// Dims gives sizes to other symbolic dimensions by name (a dynamic
+	// sequence length, say); it takes precedence over Batch.
+	Dims map[string]int
 }
 
 // ImportWith is Import with options.
@@ -205,12 +221,19 @@ func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 		}
 		im.vals[t.name] = &val{name: t.name, c: d, elem: t.dataType, weight: true}
 	}
+	dims, err := bindDims(gp, im.vals, opt)
+	if err != nil {
+		return nil, err
+	}
+	if dims.batchUsed {
+		im.g.Batch = dims.batch
+	}
 	for _, in := range gp.inputs {
 		if _, isInit := im.vals[in.name]; isInit {
 			continue
 		}
 		if c, ok := opt.Constants[in.name]; ok {
-			t, err := inputType(in)
+			t, err := inputType(in, dims)
 			if err != nil {
 				return nil, fmt.Errorf("graph input %q (offset %d): %w", in.name, in.offset, err)
 			}
@@ -220,7 +243,7 @@ func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 			im.vals[in.name] = &val{name: in.name, c: c, elem: in.elem}
 			continue
 		}
-		t, err := inputType(in)
+		t, err := inputType(in, dims)
 		if err != nil {
 			return nil, fmt.Errorf("graph input %q (offset %d): %w", in.name, in.offset, err)
 		}
@@ -299,9 +322,59 @@ func nodeLabel(n *node, i int, opset int64) string {
 	return fmt.Sprintf("node %q (%s, opset %d)", name, n.opType, opset)
 }
 
+// dimBinding sizes the symbolic dimensions of graph inputs (see
+// Options.Batch and Options.Dims).
+type dimBinding struct {
+	named     map[string]int
+	batch     int
+	byName    bool // some input names its batch dimension
+	batchUsed bool // some dimension was bound to batch
+}
+
+func isBatchName(s string) bool { return strings.Contains(strings.ToLower(s), "batch") }
+
+func bindDims(gp *graph, inits map[string]*val, opt Options) (*dimBinding, error) {
+	if opt.Batch < 0 || opt.Batch > maxElems {
+		return nil, fmt.Errorf("batch %d is out of range", opt.Batch)
+	}
+	b := &dimBinding{named: map[string]int{}, batch: max(opt.Batch, 1)}
+	for k, v := range opt.Dims {
+		if v < 1 || v > maxElems {
+			return nil, fmt.Errorf("size %d of dimension %q is out of range", v, k)
+		}
+		b.named[k] = v
+	}
+	for _, in := range gp.inputs {
+		if _, isInit := inits[in.name]; isInit {
+			continue
+		}
+		for _, d := range in.dims {
+			if !d.known && isBatchName(d.param) {
+				b.byName = true
+			}
+		}
+	}
+	return b, nil
+}
+
+// size returns the size bound to dimension i of a graph input, or false.
+func (b *dimBinding) size(i int, d dim) (int, bool) {
+	if b == nil {
+		return 0, false
+	}
+	if v, ok := b.named[d.param]; ok && d.param != "" {
+		return v, true
+	}
+	if (b.byName && isBatchName(d.param)) || (!b.byName && i == 0) {
+		b.batchUsed = true
+		return b.batch, true
+	}
+	return 0, false
+}
+
 // inputType converts a graph input's declared type; dlc needs a tensor of
-// a supported dtype with every dimension known.
-func inputType(v *valueInfo) (ir.TensorType, error) {
+// a supported dtype with every dimension known or bound by dims.
+func inputType(v *valueInfo, dims *dimBinding) (ir.TensorType, error) {
 	if !v.isTensor {
 		if v.kind == "" {
 			return ir.TensorType{}, fmt.Errorf("no type given")
@@ -315,17 +388,21 @@ func inputType(v *valueInfo) (ir.TensorType, error) {
 	if !v.hasShape {
 		return ir.TensorType{}, fmt.Errorf("no shape given; dlc needs static shapes")
 	}
-	dims := make([]int64, len(v.dims))
+	out := make([]int64, len(v.dims))
 	for i, d := range v.dims {
 		if !d.known {
+			if n, ok := dims.size(i, d); ok {
+				out[i] = int64(n)
+				continue
+			}
 			if d.param != "" {
-				return ir.TensorType{}, fmt.Errorf("dimension %d is symbolic (%q); dlc needs static shapes", i, d.param)
+				return ir.TensorType{}, fmt.Errorf("dimension %d is symbolic (%q); dlc needs static shapes: give its size in Options.Dims", i, d.param)
 			}
 			return ir.TensorType{}, fmt.Errorf("dimension %d is unknown; dlc needs static shapes", i)
 		}
-		dims[i] = d.value
+		out[i] = d.value
 	}
-	s, _, err := shapeOf(dims)
+	s, _, err := shapeOf(out)
 	if err != nil {
 		return ir.TensorType{}, err
 	}
