@@ -59,6 +59,9 @@ type Options struct {
 	// SelfTest records interpreter outputs on deterministic random inputs
 	// and writes a self-test and benchmark into the package.
 	SelfTest bool
+	// Notef, if set, receives notes for the user (e.g. that untrained
+	// params were initialized).
+	Notef func(format string, args ...any)
 }
 
 // Compile optimizes g (in place) and returns the generated package files.
@@ -66,6 +69,23 @@ type Options struct {
 // graph as loaded, before any pass, so the self-test checks the passes as
 // well as the generated code.
 func Compile(g *ir.Graph, opt Options) (map[string][]byte, error) {
+	untrained := 0
+	for _, p := range g.Params {
+		if p.Data == nil {
+			untrained++
+		}
+	}
+	if untrained > 0 {
+		// A model without weights still compiles (for benchmarks and for
+		// training later): its params get their initializers, seeded so
+		// that compiling twice gives the same package.
+		if err := runtime.InitParams(g, 1); err != nil {
+			return nil, err
+		}
+		if opt.Notef != nil {
+			opt.Notef("%d params have no weights: initialized with their initializers (seed 1); the package computes nothing useful until trained weights are given", untrained)
+		}
+	}
 	ref := g.Clone()
 	if err := passes.Run(g, opt.Passes, passes.Options{Verify: true, After: opt.After}); err != nil {
 		return nil, err
@@ -77,11 +97,6 @@ func Compile(g *ir.Graph, opt Options) (map[string][]byte, error) {
 	}
 	copt := codegen.Options{Package: opt.Package, SelfTest: opt.SelfTest}
 	if opt.SelfTest {
-		for _, p := range ref.Params {
-			if p.Data == nil {
-				return nil, fmt.Errorf("param %s has no weights (initializer %s): compiling needs trained weights; give the model a weights file", p.Name, p.Init)
-			}
-		}
 		copt.TestInputs = codegen.RandomInputs(ref, 1)
 		outs, err := runtime.Run(ref, copt.TestInputs)
 		if err != nil {

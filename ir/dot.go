@@ -27,6 +27,20 @@ func DOT(g *Graph) string {
 			}
 		}
 		label := n.Name + "\n" + n.Op
+		if n.Op == "fused_conv" || n.Op == "fused_dense" {
+			if len(n.Inputs) > 3 && n.Inputs[3] != nil {
+				label += " +residual"
+			}
+			if a := n.Attrs.String("act"); a != "" {
+				label += " +" + a
+			}
+			if p := n.Attrs.String("pool"); p != "" {
+				label += " +" + p + "pool"
+			}
+		}
+		if n.Op == "fused_ewise" {
+			label += " " + n.Attrs.String("steps")
+		}
 		if len(params) > 0 && len(params) <= 4 {
 			label += " " + strings.Join(params, " ")
 		}

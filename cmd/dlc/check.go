@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/dlcompiler/dlc/ir"
+	"github.com/dlcompiler/dlc/passes"
 )
 
 var checkCmd = &command{
@@ -45,6 +46,20 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	writeCheckTable(stdout, g)
+	// The memory the generated package needs: the activation arena after
+	// the -O2 pipeline, next to the naive sum of every activation.
+	opt := g.Clone()
+	ps, err := passes.Select(2, "")
+	if err != nil {
+		return err
+	}
+	if err := passes.Run(opt, ps, passes.Options{}); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if m := opt.Memory; m != nil {
+		fmt.Fprintf(stdout, "activation arena at -O2: %s (naive sum %s, %d layers after fusion)\n",
+			bytesStr(int64(m.Bytes())), bytesStr(int64(m.Naive)), len(opt.Nodes))
+	}
 	return nil
 }
 
@@ -85,7 +100,7 @@ func writeCheckTable(w io.Writer, g *ir.Graph) {
 	for _, p := range g.Params {
 		wbytes += int64(p.Type.Bytes())
 	}
-	fmt.Fprintf(w, "\ntotal: %s parameters, %s MACs per call, %s of weights, %s of activations (sum of every tensor)\n",
+	fmt.Fprintf(w, "\ntotal: %s parameters, %s MACs per call, %s of weights, %s of activations (sum of every tensor, inputs included)\n",
 		count(ir.ParamCount(g)), count(totalMACs), bytesStr(wbytes), bytesStr(act))
 	for i, o := range g.Outputs {
 		fmt.Fprintf(w, "output %s: %v\n", g.OutputNames[i], o.Type)

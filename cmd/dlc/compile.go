@@ -127,6 +127,7 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 		After:    after,
 		Tune:     func(g *ir.Graph) error { return applyTiles(g, tiles) },
 		SelfTest: *selfTest,
+		Notef:    func(format string, args ...any) { fmt.Fprintf(stderr, "dlc: "+format+"\n", args...) },
 	})
 	if err != nil {
 		var ue *usageError

@@ -43,6 +43,18 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	untrained := 0
+	for _, p := range g.Params {
+		if p.Data == nil {
+			untrained++
+		}
+	}
+	if untrained > 0 {
+		if err := runtime.InitParams(g, 1); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "dlc: %d params have no weights: running with their initializers (seed 1), not trained values\n", untrained)
+	}
 	var inNames []string
 	for _, v := range g.Inputs {
 		inNames = append(inNames, v.Name)

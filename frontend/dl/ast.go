@@ -27,6 +27,19 @@ type inputStmt struct {
 	dims  []expr
 }
 
+// tensorStmt declares a tensor variable: `const NAME: dtype[dims]` (a
+// constant) or `param NAME: f32[dims]` (a trainable parameter), read from
+// the weights file under NAME or given inline after '='.
+type tensorStmt struct {
+	pos   ir.Pos
+	param bool
+	name  string
+	dtype string
+	dpos  ir.Pos
+	dims  []expr
+	val   expr // nil: from the weights file
+}
+
 type rename struct {
 	pos      ir.Pos
 	from, to string
@@ -88,6 +101,7 @@ type returnStmt struct {
 func (s *modelStmt) stmtPos() ir.Pos   { return s.pos }
 func (s *constStmt) stmtPos() ir.Pos   { return s.pos }
 func (s *inputStmt) stmtPos() ir.Pos   { return s.pos }
+func (s *tensorStmt) stmtPos() ir.Pos  { return s.pos }
 func (s *weightsStmt) stmtPos() ir.Pos { return s.pos }
 func (s *initStmt) stmtPos() ir.Pos    { return s.pos }
 func (s *labelsStmt) stmtPos() ir.Pos  { return s.pos }

@@ -128,6 +128,11 @@ var layerCases = []struct {
 	{"identity", vec + "y = x | i: identity\noutput y", []string{"i = identity(x): f32[2,10]"}},
 	{"select", sig + "y = x | s: select(0, -1)\noutput y", []string{"const s.index: i64[]", "s = gather(x, s.index) {axis=0}: f32[3,16]"}},
 	{"select-axis", sig + "y = x | s: select(dim=-1, index=3)\noutput y", []string{"s = gather(x, s.index) {axis=2}: f32[2,3]"}},
+	{"index_select", sig + "const i: i64[2] = [2, 0]\ny = x | g: index_select(i, dim=0)\noutput y", []string{"const i: i64[2]", "g = gather(x, i) {axis=0}: f32[2,3,16]"}},
+	{"conv-pads", img + "y = x | c: conv2d(4, 3, pads=[0, 1, 2, 1])\noutput y", []string{"pads=[0,1,2,1] strides=[1,1]}: f32[2,4,8,8]"}},
+	{"pool-pads", img + "y = x | p: maxpool2d(2, pads=[0, 0, 1, 1])\noutput y", []string{"pads=[0,0,1,1] strides=[2,2]}: f32[2,3,4,4]"}},
+	{"gru-lbr", sig + "y = x | g: gru(4, linear_before_reset=false)\noutput y", []string{"linear_before_reset=false"}},
+	{"tensor-decls", sig + "param m: f32[16] = 0.5\nconst k: f32[] = 2\ny = x * m + k\noutput y", []string{"param m: f32[16]", "const k: f32[]"}},
 	{"squeeze", img + "y = x | global_avgpool | s: squeeze(-1) | u: unsqueeze(0)\noutput y", []string{
 		"s = squeeze(global_avgpool_1) {axes=[-1]}: f32[2,3,1]", "u = unsqueeze(s) {axes=[0]}: f32[1,2,3,1]"}},
 	{"seq", img + "y = x | features: seq {\n  conv2d(4, 3)\n  relu\n  pool: maxpool2d(2) | flatten\n}\noutput y", []string{
@@ -246,7 +251,7 @@ var errCases = []struct{ name, src, want string }{
 	{"unknown-layer", "input x: f32[1, 3, 8, 8]\ny = x | c1: conv2e(6, 5)\noutput y", `m.dl:2:13: unknown layer conv2e (did you mean conv2d, conv1d or conv3d?)
     | y = x | c1: conv2e(6, 5)
     |             ^`},
-	{"unknown-kwarg", "input x: f32[1, 3, 8, 8]\ny = x | c1: conv2d(6, 5, strid=2)\noutput y", `m.dl:2:26: conv2d c1: unknown argument strid (it takes out_channels, kernel_size, stride, padding, dilation, groups, bias, init)
+	{"unknown-kwarg", "input x: f32[1, 3, 8, 8]\ny = x | c1: conv2d(6, 5, strid=2)\noutput y", `m.dl:2:26: conv2d c1: unknown argument strid (it takes out_channels, kernel_size, stride, padding, dilation, groups, bias, pads, init)
     | y = x | c1: conv2d(6, 5, strid=2)
     |                          ^`},
 	{"arg-type", "input x: f32[1, 3, 8, 8]\ny = x | c1: conv2d(6, 5, stride=\"2\")\noutput y", `m.dl:2:26: conv2d c1: argument stride: want int or list of ints, got string "2"

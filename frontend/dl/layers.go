@@ -61,17 +61,17 @@ func init() {
 			args: []argSpec{{name: "out_channels", kind: aInt}, {name: "kernel_size", kind: aInts},
 				{name: "stride", kind: aInts, def: []int{1}}, {name: "padding", kind: aPad, def: []int{0}},
 				{name: "dilation", kind: aInts, def: []int{1}}, {name: "groups", kind: aInt, def: 1},
-				{name: "bias", kind: aBool, def: true}},
+				{name: "bias", kind: aBool, def: true}, {name: "pads", kind: aInts, opt: true}},
 			build: func(c *call) (val, error) { return buildConv(c, r) }})
 		def(&layerDef{name: "maxpool" + d, inputs: 1,
 			args: []argSpec{{name: "kernel_size", kind: aInts}, {name: "stride", kind: aInts, opt: true},
 				{name: "padding", kind: aInts, def: []int{0}}, {name: "dilation", kind: aInts, def: []int{1}},
-				{name: "ceil_mode", kind: aBool, def: false}},
+				{name: "ceil_mode", kind: aBool, def: false}, {name: "pads", kind: aInts, opt: true}},
 			build: func(c *call) (val, error) { return buildPool(c, r, "maxpool") }})
 		def(&layerDef{name: "avgpool" + d, inputs: 1,
 			args: []argSpec{{name: "kernel_size", kind: aInts}, {name: "stride", kind: aInts, opt: true},
 				{name: "padding", kind: aInts, def: []int{0}}, {name: "ceil_mode", kind: aBool, def: false},
-				{name: "count_include_pad", kind: aBool, def: true}},
+				{name: "count_include_pad", kind: aBool, def: true}, {name: "pads", kind: aInts, opt: true}},
 			build: func(c *call) (val, error) { return buildPool(c, r, "avgpool") }})
 		for _, kind := range []string{"avg", "max"} {
 			op := "global_" + kind + "pool"
@@ -176,12 +176,23 @@ func init() {
 		args = append(args, argSpec{name: "bias", kind: aBool, def: true}, argSpec{name: "batch_first", kind: aBool, def: false},
 			argSpec{name: "dropout", kind: aFloat, def: 0.0}, argSpec{name: "bidirectional", kind: aBool, def: false},
 			argSpec{name: "h0", kind: aTensor, opt: true})
-		if op == "lstm" {
+		switch op {
+		case "lstm":
 			args = append(args, argSpec{name: "c0", kind: aTensor, opt: true})
+		case "gru":
+			args = append(args, argSpec{name: "linear_before_reset", kind: aBool, def: true})
 		}
 		def(&layerDef{name: op, inputs: 1, params: true, args: args,
 			build: func(c *call) (val, error) { return buildRNN(c, op) }})
 	}
+	def(&layerDef{name: "index_select", inputs: 2,
+		args: []argSpec{{name: "dim", kind: aInt, alias: "axis"}},
+		build: func(c *call) (val, error) {
+			if c.in[1].Type.DType != ir.I64 {
+				return val{}, c.errorf("indices %s must be i64, got %v", c.in[1].Name, c.in[1].Type)
+			}
+			return c.node("gather", c.in, ir.Attrs{"axis": c.int("dim")})
+		}})
 	def(&layerDef{name: "select", inputs: 1,
 		args:  []argSpec{{name: "dim", kind: aInt, alias: "axis"}, {name: "index", kind: aInt}},
 		build: buildSelect})
@@ -282,6 +293,9 @@ func buildConv(c *call, r int) (val, error) {
 		copy(pads, pv)
 		copy(pads[r:], pv)
 	}
+	if err := c.explicitPads(pads, r); err != nil {
+		return val{}, err
+	}
 	init, err := c.initFor("he")
 	if err != nil {
 		return val{}, err
@@ -325,7 +339,11 @@ func buildPool(c *call, r int, op string) (val, error) {
 			return val{}, e
 		}
 	}
-	attrs := ir.Attrs{"kernel": k, "strides": append([]int(nil), stride...), "pads": append(append([]int(nil), pad...), pad...), "ceil_mode": c.bool("ceil_mode")}
+	pads := append(append([]int(nil), pad...), pad...)
+	if err := c.explicitPads(pads, r); err != nil {
+		return val{}, err
+	}
+	attrs := ir.Attrs{"kernel": k, "strides": append([]int(nil), stride...), "pads": pads, "ceil_mode": c.bool("ceil_mode")}
 	if op == "maxpool" {
 		dil, err := c.expand("dilation", r)
 		if err != nil {
@@ -517,8 +535,11 @@ func buildRNN(c *call, op string) (val, error) {
 		}
 	}
 	attrs := ir.Attrs{"hidden_size": h, "num_layers": layers, "bidirectional": bi, "batch_first": c.bool("batch_first"), "bias": bias}
-	if op == "rnn" {
+	switch op {
+	case "rnn":
 		attrs["nonlinearity"] = c.str("nonlinearity")
+	case "gru":
+		attrs["linear_before_reset"] = c.bool("linear_before_reset")
 	}
 	return c.node(op, ins, attrs)
 }
@@ -543,4 +564,31 @@ func buildSelect(c *call) (val, error) {
 	t := &ir.Tensor{DType: ir.I64, Shape: ir.Shape{}, I64: []int64{int64(idx)}}
 	iv := c.l.g.AddParam(name, ir.Const, t.Type(), t, "", c.pos)
 	return c.node("gather", []*ir.Value{x, iv}, ir.Attrs{"axis": a})
+}
+
+// explicitPads applies a pads= argument: the padding of every spatial axis
+// at its beginning, then at its end (2*r values, as in ONNX), for padding
+// that differs between the two sides. It overwrites pads, which holds the
+// padding= result and must then be all zeros.
+func (c *call) explicitPads(pads []int, r int) error {
+	if !c.has("pads") {
+		return nil
+	}
+	if _, s := c.args["padding"].(string); s {
+		return c.errorf("give padding or pads, not both")
+	}
+	for _, p := range pads {
+		if p != 0 {
+			return c.errorf("give padding or pads, not both")
+		}
+	}
+	pv := c.ints("pads")
+	if len(pv) != 2*r {
+		return c.errorf("pads has %d values, want %d (the begin of each of the %d spatial axes, then the end of each)", len(pv), 2*r, r)
+	}
+	if err := c.atLeast("pads", pv, 0); err != nil {
+		return err
+	}
+	copy(pads, pv)
+	return nil
 }

@@ -303,6 +303,8 @@ func (l *lowerer) lower(stmts []stmt) *ir.Graph {
 		switch s := s.(type) {
 		case *inputStmt:
 			l.inputStmt(top, s)
+		case *tensorStmt:
+			l.tensorStmt(top, s)
 		case *multiInput:
 			for _, in := range s.list {
 				l.inputStmt(top, in)

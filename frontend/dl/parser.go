@@ -170,7 +170,7 @@ func (p *parser) enter() bool {
 
 func (p *parser) leave() { p.depth-- }
 
-var keywords = map[string]bool{"model": true, "const": true, "input": true, "weights": true, "init": true, "labels": true, "output": true, "block": true, "return": true}
+var keywords = map[string]bool{"model": true, "const": true, "param": true, "input": true, "weights": true, "init": true, "labels": true, "output": true, "block": true, "return": true}
 
 // isKeyword reports whether the next token starts a keyword statement
 // (a keyword not followed by = or , so that it is not an assignment).
@@ -199,9 +199,19 @@ func (p *parser) topStmt() stmt {
 		return &modelStmt{pos: kw.pos, name: t.text}
 	case "const":
 		name := p.plainIdent("a const name")
+		if p.peek().is(":") {
+			return p.tensorDecl(kw, name)
+		}
 		p.expect("=")
 		v := p.expr()
 		return &constStmt{pos: name.pos, name: name.text, val: v}
+	case "param":
+		name := p.plainIdent("a param name")
+		if !p.failed && !p.peek().is(":") {
+			p.unexpected("':' and the tensor type, as in param w: f32[4, 3]")
+			return nil
+		}
+		return p.tensorDecl(kw, name)
 	case "input":
 		return p.inputStmt(kw)
 	case "weights":
@@ -285,6 +295,31 @@ func (p *parser) inputStmt(kw token) stmt {
 		return list[0]
 	}
 	return &multiInput{pos: kw.pos, list: list}
+}
+
+// tensorDecl parses the rest of `const NAME: dtype[dims] [= value]` or
+// `param NAME: dtype[dims] [= value]` after the name.
+func (p *parser) tensorDecl(kw, name token) stmt {
+	p.expect(":")
+	dt := p.ident("a dtype (f32 or i64)")
+	s := &tensorStmt{pos: name.pos, param: kw.text == "param", name: name.text, dtype: dt.text, dpos: dt.pos}
+	p.expect("[")
+	for !p.failed && !p.peek().is("]") {
+		s.dims = append(s.dims, p.expr())
+		if !p.peek().is(",") {
+			break
+		}
+		p.advance()
+	}
+	p.expect("]")
+	if !p.failed && p.peek().is("=") {
+		p.advance()
+		s.val = p.expr()
+	}
+	if p.failed {
+		return nil
+	}
+	return s
 }
 
 // multiInput is an input statement declaring several inputs.

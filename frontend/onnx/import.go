@@ -101,9 +101,16 @@ type val struct {
 	c      *ir.Tensor // contents when known at import time
 	elem   int32      // ONNX element type
 	weight bool       // derived from an initializer (f32 becomes a Param)
+	// pad is set on the output of a constant zero Pad of spatial axes,
+	// which has no ir value: the Conv or AveragePool reading it takes
+	// the padding into its own pads (see pad.go).
+	pad *padded
 }
 
 func (x *val) typ() ir.TensorType {
+	if x.pad != nil {
+		return x.pad.typ
+	}
 	if x.c != nil {
 		return x.c.Type()
 	}
@@ -171,6 +178,10 @@ func (im *importer) materialize(x *val) *ir.Value {
 	if x.v != nil {
 		return x.v
 	}
+	if x.pad != nil {
+		// convert and build refuse every reader that would get here.
+		panic(fmt.Sprintf("the output of Pad %q was not folded", x.pad.node))
+	}
 	kind := ir.Const
 	if x.weight && x.c.DType == ir.F32 {
 		kind = ir.Param
@@ -225,9 +236,6 @@ func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	if dims.batchUsed {
-		im.g.Batch = dims.batch
-	}
 	for _, in := range gp.inputs {
 		if _, isInit := im.vals[in.name]; isInit {
 			continue
@@ -249,6 +257,9 @@ func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 		}
 		v := im.g.AddInput(im.uniq(in.name), t, ir.Pos{})
 		im.vals[in.name] = &val{name: in.name, v: v, elem: in.elem}
+	}
+	if dims.batchUsed {
+		im.g.Batch = dims.batch
 	}
 
 	// First pass: every node whose op or attributes dlc cannot express,
@@ -302,6 +313,9 @@ func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 		x := im.vals[o.name]
 		if x == nil {
 			return nil, fmt.Errorf("graph output %q is not produced by any node", o.name)
+		}
+		if x.pad != nil {
+			return nil, &UnsupportedError{Nodes: []string{fmt.Sprintf("graph output %q: %s", o.name, x.pad.why("a graph output"))}}
 		}
 		im.g.AddOutput(o.name, im.materialize(x))
 	}
@@ -566,6 +580,11 @@ func (im *importer) convert(n *node, i int) error {
 	for k, s := range n.inputs {
 		if s != "" && im.vals[s] == nil {
 			return fmt.Errorf("input %d %q is not defined before use", k, s)
+		}
+	}
+	for k, s := range n.inputs {
+		if x := im.vals[s]; s != "" && x.pad != nil && !readsPad(n.opType, k) {
+			return unsup("%s", x.pad.why(n.opType))
 		}
 	}
 	c := newCtx(im, n, i)

@@ -40,7 +40,8 @@ func init() {
 		"Clip":  {1, nil, clip},
 		"Shape": {1, nil, shapeOp}, "Cast": {1, checkCast, cast}, "Slice": {1, nil, slice},
 		"Constant": {0, checkConstant, constant},
-		"LSTM":     {3, checkRNN, rnn("lstm")}, "GRU": {3, checkRNN, rnn("gru")}, "RNN": {3, checkRNN, rnn("rnn")},
+		"Pad":      {1, checkPad, pad}, "Expand": {2, nil, expand}, "ConstantOfShape": {1, nil, constantOfShape},
+		"LSTM": {3, checkRNN, rnn("lstm")}, "GRU": {3, checkRNN, rnn("gru")}, "RNN": {3, checkRNN, rnn("rnn")},
 	}
 }
 
@@ -418,6 +419,8 @@ func conv(c *nctx) error {
 	if err != nil {
 		return err
 	}
+	// Zero padding before the conv adds to its own.
+	x = foldPad(x, pads)
 	y, err := c.emit1("conv", "", []*val{x, w, b}, ir.Attrs{"strides": strides, "pads": pads, "dilations": dil, "groups": group})
 	if err != nil {
 		return err
@@ -466,6 +469,12 @@ func pool(op string) func(c *nctx) error {
 				return err
 			}
 			attrs["count_include_pad"] = cip != 0
+			if x.pad != nil {
+				if x, err = c.foldPoolPad(x, kernel, strides, pads, dil, ceil != 0, cip != 0); err != nil {
+					return err
+				}
+				attrs["count_include_pad"] = true
+			}
 		}
 		y, err := c.emit1(op, "", []*val{x}, attrs)
 		if err != nil {

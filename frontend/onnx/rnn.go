@@ -177,6 +177,11 @@ func rnn(op string) func(c *nctx) error {
 		}
 		for _, s := range states {
 			st := c.in(s)
+			if st != nil && st.c != nil && allZero(st.c) {
+				// PyTorch's default initial state, built at export
+				// as Shape → Gather → Concat → Expand of zeros.
+				st = nil
+			}
 			if st != nil && layout != 0 {
 				if st, err = c.transpose(st, []int{1, 0, 2}, "state"); err != nil {
 					return err
@@ -288,4 +293,19 @@ func rnn(op string) func(c *nctx) error {
 		}
 		return nil
 	}
+}
+
+// allZero reports whether known contents are all zero.
+func allZero(t *ir.Tensor) bool {
+	for _, v := range t.F32 {
+		if v != 0 {
+			return false
+		}
+	}
+	for _, v := range t.I64 {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -19,8 +19,9 @@ For every model it writes, in <name>/:
     input_<i>.npy    the inputs, in graph-input order
     output_<i>.npy   the outputs, in graph-output order (float32)
     ops.txt          the ONNX op types of the graph, "OpType<TAB>count"
-    batch.txt        only for dynamic-batch exports: the batch of the
-                     recorded inputs (the Go test imports with that batch)
+    dims.txt         only for exports with dynamic axes: "name<TAB>size" for
+                     each symbolic dimension of the recorded inputs (the Go
+                     test imports with Options.Batch and Options.Dims)
 
 The reference outputs are PyTorch's forward pass in float64 on the same
 float32 weights and inputs, rounded to float32; the float32 forward is
@@ -227,9 +228,13 @@ def export(spec, seed):
     for i, b in enumerate(y64):
         np.save(os.path.join(dirname, f"output_{i}.npy"), b.numpy().astype(np.float32))
     if spec.dynamic:
-        bdim = 1 if spec.name == "dyn_gru" else 0
-        with open(os.path.join(dirname, "batch.txt"), "w") as f:
-            f.write(f"{spec.inputs[0].shape[bdim]}\n")
+        sizes = {}
+        for k, name in enumerate(spec.input_names):
+            for axis, dim in spec.dynamic.get(name, {}).items():
+                sizes[dim] = spec.inputs[k].shape[axis]
+        with open(os.path.join(dirname, "dims.txt"), "w") as f:
+            for dim in sorted(sizes):
+                f.write(f"{dim}\t{sizes[dim]}\n")
     m = onnx.load(path)
     onnx.checker.check_model(m)
     counts = collections.Counter(n.op_type for n in m.graph.node)

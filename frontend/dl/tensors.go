@@ -1,0 +1,158 @@
+package dl
+
+import (
+	"math"
+	"strings"
+
+	"github.com/dlcompiler/dlc/ir"
+	"github.com/dlcompiler/dlc/weights"
+)
+
+// tensorStmt lowers `const NAME: dtype[dims] [= value]` and
+// `param NAME: f32[dims] [= value]`: a tensor variable that is not the
+// parameter of a layer (a normalization mean, a gather index, a weight
+// used by matmul). Its data comes from the value after '=' (one number
+// for every element, or a flat list in row-major order), else from the
+// weights file under NAME (renames apply), else zeros for a const and the
+// default initializer for a param.
+func (l *lowerer) tensorStmt(sc *scope, s *tensorStmt) {
+	what := "const"
+	if s.param {
+		what = "param"
+	}
+	fail := func(err error) {
+		l.report(err)
+		sc.vars[s.name] = val{}
+	}
+	dt, ok := ir.ParseDType(s.dtype)
+	if !ok {
+		fail(errAt(s.dpos, "unknown dtype %q (want f32 or i64)", s.dtype))
+		return
+	}
+	if s.param && dt != ir.F32 {
+		fail(errAt(s.dpos, "param %s must be f32 (an i64 tensor is not trainable: declare it with const)", s.name))
+		return
+	}
+	if _, ok := l.consts[s.name]; ok {
+		fail(errAt(s.pos, "%s %s: the name is a const", what, s.name))
+		return
+	}
+	var shape ir.Shape
+	for _, d := range s.dims {
+		v, err := l.value(sc, d)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if v.kind != vInt || v.i < 1 || v.i > maxDim {
+			fail(errAt(d.exprPos(), "%s %s: dimension must be a positive int, got %s", what, s.name, v.describe()))
+			return
+		}
+		shape = append(shape, int(v.i))
+	}
+	n, ok := numElems(shape)
+	if !ok {
+		fail(errAt(s.pos, "%s %s: shape %v is too large (more than %d elements)", what, s.name, shape, maxElems))
+		return
+	}
+	if err := l.claim(s.name, s.pos); err != nil {
+		fail(err)
+		return
+	}
+	t := ir.TensorType{DType: dt, Shape: shape}
+	kind := ir.Const
+	if s.param {
+		kind = ir.Param
+	}
+	var data *ir.Tensor
+	init := ""
+	switch {
+	case s.val != nil:
+		d, err := l.literalTensor(sc, s, t, n)
+		if err != nil {
+			fail(err)
+			return
+		}
+		data = d
+	case l.wfile != nil:
+		fname, renamed := l.fileName(s.name)
+		disp := s.name
+		if renamed {
+			disp = s.name + " (" + `"` + fname + `"` + " in the file)"
+		}
+		ft := l.wfile.Tensors[fname]
+		if ft == nil {
+			fail(errAt(s.pos, "%s %s is not in %s", what, disp, l.wname))
+			return
+		}
+		fs := ir.Shape(append([]int{}, ft.Shape...))
+		wantDT := map[ir.DType]weights.DType{ir.F32: weights.F32, ir.I64: weights.I64}[dt]
+		if ft.DType != wantDT || !fs.Equal(shape) {
+			fail(errAt(s.pos, "%s %s: safetensors has %s%v, the declaration wants %v", what, disp, strings.ToLower(ft.DType.String()), fs, t))
+			return
+		}
+		data = &ir.Tensor{DType: dt, Shape: shape.Clone(), F32: ft.F32, I64: ft.I64}
+		if data.Len() != n {
+			fail(errAt(s.pos, "%s %s: bad tensor in %s", what, disp, l.wname))
+			return
+		}
+	case s.param:
+		init = "normal"
+		if l.initSet {
+			init = l.initName
+		}
+	default:
+		l.alloc += n
+		if l.alloc > maxAlloc {
+			fail(errAt(s.pos, "const %s: too much constant data to make without a weights file (%v)", s.name, t))
+			return
+		}
+		data = ir.NewTensor(dt, shape)
+	}
+	v := l.g.AddParam(s.name, kind, t, data, init, s.pos)
+	sc.vars[s.name] = tensorVal(v)
+}
+
+// literalTensor evaluates the value of a tensor declaration: one number
+// (every element) or a flat list of n numbers.
+func (l *lowerer) literalTensor(sc *scope, s *tensorStmt, t ir.TensorType, n int) (*ir.Tensor, error) {
+	v, err := l.value(sc, s.val)
+	if err != nil {
+		return nil, err
+	}
+	pos := s.val.exprPos()
+	elems := []val{v}
+	if v.kind == vList {
+		elems = v.list
+		if len(elems) != n {
+			return nil, errAt(pos, "%s: %d values for %v (%d elements)", s.name, len(elems), t, n)
+		}
+	}
+	l.alloc += n
+	if l.alloc > maxAlloc {
+		return nil, errAt(pos, "%s: too much constant data (%v)", s.name, t)
+	}
+	data := ir.NewTensor(t.DType, t.Shape)
+	for i := 0; i < n; i++ {
+		e := elems[0]
+		if len(elems) > 1 {
+			e = elems[i]
+		}
+		f, ok := e.num()
+		if !ok {
+			return nil, errAt(pos, "%s: want numbers, got %s", s.name, e.describe())
+		}
+		if t.DType == ir.I64 {
+			if e.kind != vInt {
+				return nil, errAt(pos, "%s: an i64 tensor wants ints, got %s", s.name, e.describe())
+			}
+			data.I64[i] = e.i
+			continue
+		}
+		if math.Abs(f) > math.MaxFloat32 {
+			return nil, errAt(pos, "%s: %s is out of range for f32", s.name, e.short())
+		}
+		data.F32[i] = float32(f)
+	}
+	return data, nil
+}

@@ -1,0 +1,363 @@
+package onnx
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/dlcompiler/dlc/ir"
+)
+
+// Pad, Expand and ConstantOfShape: ops PyTorch exports write around the
+// in-scope layers.
+//
+// dlc has no pad op. nn.AvgPool2d(padding=p) with the default
+// count_include_pad=True exports as Pad (zeros) + AveragePool (pads 0),
+// and F.pad or nn.ZeroPad2d before a Conv as Pad + Conv. A constant zero
+// Pad of spatial axes is therefore kept pending (val.pad) and folded into
+// the Conv (zero padding composes exactly with conv pads) or AveragePool
+// (the padded zeros are counted: count_include_pad) that reads it. MaxPool
+// pads with -inf, not zeros, so a Pad before it is refused, as is any
+// other reader, and a Pad that is not zeros on spatial axes. A Pad of a
+// value known at import is computed.
+
+// padded is the pending output of a zero Pad.
+type padded struct {
+	src  *val
+	pads []int         // begins of every axis, then ends (ONNX order)
+	typ  ir.TensorType // the padded type
+	node string        // the Pad node, for messages
+}
+
+// why explains why reader cannot take the pending pad.
+func (p *padded) why(reader string) string {
+	if reader == "MaxPool" {
+		return fmt.Sprintf("the output of Pad %q is read by MaxPool: zero padding is not MaxPool's -inf padding, and dlc has no pad op", p.node)
+	}
+	return fmt.Sprintf("the output of Pad %q is read by %s: dlc has no pad op and folds a zero Pad only into a following Conv or AveragePool", p.node, reader)
+}
+
+// readsPad reports whether input k of an opType node may be a pending pad.
+func readsPad(opType string, k int) bool {
+	switch opType {
+	case "Conv", "AveragePool", "Pad", "Identity", "Dropout", "Shape":
+		return k == 0
+	}
+	return false
+}
+
+func checkPad(c *nctx) error {
+	mode, err := c.str("mode", "constant")
+	if err != nil {
+		return err
+	}
+	if mode != "constant" {
+		return unsup("mode %q: only constant zero padding is supported (folded into the Conv or AveragePool that follows)", mode)
+	}
+	return nil
+}
+
+func pad(c *nctx) error {
+	x := c.in(0)
+	r := x.rank()
+	var pads, axes []int
+	value := 0.0
+	var err error
+	if c.opset < 11 {
+		if pads, err = c.ints("pads", nil); err != nil {
+			return err
+		}
+		if value, err = c.float("value", 0); err != nil {
+			return err
+		}
+	} else {
+		var ok bool
+		if pads, ok, err = c.constInts(1, "pads"); err != nil {
+			return err
+		} else if !ok {
+			return fmt.Errorf("the pads input is missing")
+		}
+		t, err := c.constIn(2, "constant_value")
+		if err != nil {
+			return err
+		}
+		if t != nil {
+			if t.Len() != 1 {
+				return fmt.Errorf("constant_value must be one value, got %v", t.Type())
+			}
+			if t.DType == ir.F32 {
+				value = float64(t.F32[0])
+			} else {
+				value = float64(t.I64[0])
+			}
+		}
+		if c.opset >= 18 {
+			if axes, _, err = c.constInts(3, "axes"); err != nil {
+				return err
+			}
+		}
+	}
+	if axes != nil {
+		if len(pads) != 2*len(axes) {
+			return fmt.Errorf("pads %v do not match axes %v", pads, axes)
+		}
+		full := make([]int, 2*r)
+		seen := make([]bool, r)
+		for k, a := range axes {
+			na, err := ir.NormAxis(a, r)
+			if err != nil {
+				return err
+			}
+			if seen[na] {
+				return fmt.Errorf("axes %v repeat axis %d", axes, na)
+			}
+			seen[na] = true
+			full[na], full[r+na] = pads[k], pads[len(axes)+k]
+		}
+		pads = full
+	}
+	if len(pads) != 2*r {
+		return fmt.Errorf("pads %v: want %d values for rank %d", pads, 2*r, r)
+	}
+	zero := true
+	for _, p := range pads {
+		zero = zero && p == 0
+	}
+	if zero {
+		c.set(0, x)
+		return nil
+	}
+	s := x.shape()
+	out := make(ir.Shape, r)
+	for i := range out {
+		out[i] = s[i] + pads[i] + pads[r+i]
+		if out[i] < 0 {
+			return fmt.Errorf("pads %v remove more than the %v input has", pads, s)
+		}
+	}
+	if x.c != nil {
+		if out.NumElems() > maxFold {
+			return unsup("padding a known tensor to %v is too large to fold", out)
+		}
+		c.set(0, c.known(padTensor(x.c, out, pads, value), x.elem, x.weight))
+		return nil
+	}
+	for _, p := range pads {
+		if p < 0 {
+			return unsup("negative pads %v (cropping) are not supported", pads)
+		}
+	}
+	if value != 0 {
+		return unsup("constant value %g: only zero padding can be folded into the following Conv or AveragePool", value)
+	}
+	if r < 3 || pads[0] != 0 || pads[1] != 0 || pads[r] != 0 || pads[r+1] != 0 {
+		return unsup("pads %v pad the batch or channel axis; only padding of spatial axes (after N and C) can be folded into a Conv or AveragePool", pads)
+	}
+	if x.typ().DType != ir.F32 {
+		return unsup("padding a %s tensor is not supported", dtName(x.elem))
+	}
+	src := x
+	if x.pad != nil {
+		src = x.pad.src
+		for i := range pads {
+			pads[i] += x.pad.pads[i]
+		}
+	}
+	name := c.n.name
+	if name == "" {
+		name = fmt.Sprintf("%s_%d", c.n.opType, c.idx)
+	}
+	c.set(0, &val{name: x.name, elem: x.elem,
+		pad: &padded{src: src, pads: pads, typ: ir.TensorType{DType: ir.F32, Shape: out}, node: name}})
+	return nil
+}
+
+// padTensor pads known contents with value (negative pads crop).
+func padTensor(t *ir.Tensor, out ir.Shape, pads []int, value float64) *ir.Tensor {
+	r := len(out)
+	res := ir.NewTensor(t.DType, out)
+	for i := range res.F32 {
+		res.F32[i] = float32(value)
+	}
+	for i := range res.I64 {
+		res.I64[i] = int64(value)
+	}
+	ist, ost := t.Shape.Strides(), out.Strides()
+	idx := make([]int, r)
+	for o := 0; o < res.Len(); o++ {
+		rem, src, inside := o, 0, true
+		for i := 0; i < r; i++ {
+			idx[i] = rem/ost[i] - pads[i]
+			rem %= ost[i]
+			if idx[i] < 0 || idx[i] >= t.Shape[i] {
+				inside = false
+				break
+			}
+			src += idx[i] * ist[i]
+		}
+		if !inside {
+			continue
+		}
+		if t.DType == ir.F32 {
+			res.F32[o] = t.F32[src]
+		} else {
+			res.I64[o] = t.I64[src]
+		}
+	}
+	return res
+}
+
+// foldPad takes a pending pad of x into the spatial pads (ir layout: r
+// begins, r ends) of the Conv or AveragePool reading it, and returns the
+// unpadded input.
+func foldPad(x *val, pads []int) *val {
+	if x.pad == nil {
+		return x
+	}
+	r, R := len(pads)/2, len(x.pad.pads)/2
+	for i := 0; i < r; i++ {
+		pads[i] += x.pad.pads[2+i]
+		pads[r+i] += x.pad.pads[R+2+i]
+	}
+	return x.pad.src
+}
+
+// foldPoolPad folds a pending zero pad into an AveragePool: the padded
+// zeros are averaged like input, which is count_include_pad=1 over the
+// sum of both paddings. That holds when the pool's own padding is absent
+// or also counted, the total padding stays under the kernel (ir's rule),
+// and ceil_mode gives the same windows. pads is updated in place.
+func (c *nctx) foldPoolPad(x *val, kernel, strides, pads, dil []int, ceil, cip bool) (*val, error) {
+	r := len(kernel)
+	own := append([]int(nil), pads...)
+	ps := x.shape()
+	src := foldPad(x, pads)
+	ss := src.shape()
+	for i := 0; i < r; i++ {
+		if !cip && (own[i] != 0 || own[r+i] != 0) {
+			return nil, unsup("the zero padding of Pad %q is averaged but AveragePool's own padding %v is not (count_include_pad=0): the two cannot be one pool", x.pad.node, own)
+		}
+		eff := dil[i]*(kernel[i]-1) + 1
+		if pads[i] >= eff || pads[r+i] >= eff {
+			return nil, unsup("padding %v from Pad %q is not smaller than the kernel %v", pads, x.pad.node, kernel)
+		}
+		want := ir.WindowOut(ps[2+i], kernel[i], strides[i], own[i], own[r+i], dil[i], ceil)
+		got := ir.WindowOut(ss[2+i], kernel[i], strides[i], pads[i], pads[r+i], dil[i], ceil)
+		if want != got {
+			return nil, unsup("with ceil_mode, Pad %q folded into AveragePool would change the output size (%d, want %d)", x.pad.node, got, want)
+		}
+	}
+	return src, nil
+}
+
+// expand broadcasts x to a known shape (numpy rules, both ways). Known
+// values are computed; otherwise x is added to zeros of the missing
+// extent, which broadcasts the same way.
+func expand(c *nctx) error {
+	x := c.in(0)
+	shape, ok, err := c.constInts(1, "shape")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("the shape input is missing")
+	}
+	want := make(ir.Shape, len(shape))
+	for i, d := range shape {
+		if d < 0 {
+			return fmt.Errorf("shape %v has a negative dimension", shape)
+		}
+		want[i] = d
+	}
+	s := x.shape()
+	out, err := ir.BroadcastShapes(s, want)
+	if err != nil {
+		return err
+	}
+	if out.Equal(s) {
+		c.set(0, x)
+		return nil
+	}
+	if out.NumElems() > maxFold {
+		return unsup("expanding to %v is too large", out)
+	}
+	// zeros has out's extent where x is broadcast and 1 elsewhere.
+	zs := make(ir.Shape, len(out))
+	off := len(out) - len(s)
+	for i := range out {
+		zs[i] = out[i]
+		if i >= off && s[i-off] == out[i] {
+			zs[i] = 1
+		}
+	}
+	zeros := c.known(ir.NewTensor(x.typ().DType, zs), x.elem, false)
+	y, err := c.binary("add", x, zeros, "")
+	if err != nil {
+		return err
+	}
+	if y.c != nil {
+		y.weight = x.weight
+	}
+	c.set(0, y)
+	return nil
+}
+
+// constantOfShape folds to a known tensor filled with the value
+// attribute (default float 0).
+func constantOfShape(c *nctx) error {
+	shape, ok, err := c.constInts(0, "shape")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("the shape input is missing")
+	}
+	s, _, err := shapeOf(toInt64s(shape))
+	if err != nil {
+		return err
+	}
+	if s.NumElems() > maxFold {
+		return unsup("a constant of shape %v is too large to fold", s)
+	}
+	elem := int32(dtFloat)
+	var fill float64
+	if a, ok := c.attrs["value"]; ok {
+		if a.t == nil {
+			return fmt.Errorf("attribute value holds no tensor")
+		}
+		v, err := tensorData(a.t, c.im.dir)
+		if err != nil {
+			return fmt.Errorf("value: %w", err)
+		}
+		if v.Len() != 1 {
+			return fmt.Errorf("value must hold one element, got %v", v.Type())
+		}
+		elem = a.t.dataType
+		if v.DType == ir.F32 {
+			fill = float64(v.F32[0])
+		} else {
+			fill = float64(v.I64[0])
+			if math.Abs(fill) >= 1<<53 {
+				// Keep large int64 fills exact.
+				t := ir.NewTensor(ir.I64, s)
+				for i := range t.I64 {
+					t.I64[i] = v.I64[0]
+				}
+				c.set(0, c.known(t, elem, false))
+				return nil
+			}
+		}
+	}
+	dt, err := irDType(elem)
+	if err != nil {
+		return unsup("value of type %s: %v", dtName(elem), err)
+	}
+	t := ir.NewTensor(dt, s)
+	for i := range t.F32 {
+		t.F32[i] = float32(fill)
+	}
+	for i := range t.I64 {
+		t.I64[i] = int64(fill)
+	}
+	c.set(0, c.known(t, elem, false))
+	return nil
+}
