@@ -31,6 +31,7 @@ func (c *nctx) emit(op, suffix string, ins []*val, attrs ir.Attrs) ([]*val, erro
 	if err != nil {
 		return nil, err
 	}
+	c.im.origin[n] = origin{onnx: c.n, idx: c.idx, suffix: suffix}
 	for _, o := range n.Outputs {
 		c.im.used[o.Name] = true
 	}

@@ -140,10 +140,15 @@ type importer struct {
 	used   map[string]bool // ir node, value and param names
 	// needConst lists graph inputs some node needs to know at import.
 	needConst []string
+	// For rename: the ONNX node of every ir node, the name of the val
+	// every param was made from, and the initializer names.
+	origin    map[*ir.Node]origin
+	paramSrc  map[*ir.Value]string
+	initNames map[string]bool
 }
 
 // sanitize turns an ONNX name into an identifier of letters, digits and
-// underscores. Dots are reserved for ir's secondary outputs (node.h).
+// underscores.
 func sanitize(s string) string {
 	var b strings.Builder
 	for _, r := range s {
@@ -161,9 +166,10 @@ func sanitize(s string) string {
 	return out
 }
 
-// uniq returns a name not yet used in the graph, derived from s.
+// uniq returns a name not yet used in the graph, derived from s. (The
+// final names are given by rename.)
 func (im *importer) uniq(s string) string {
-	s = sanitize(s)
+	s = cleanName(s)
 	name := s
 	for k := 2; im.used[name]; k++ {
 		name = fmt.Sprintf("%s_%d", s, k)
@@ -187,6 +193,7 @@ func (im *importer) materialize(x *val) *ir.Value {
 		kind = ir.Param
 	}
 	x.v = im.g.AddParam(im.uniq(x.name), kind, x.c.Type(), x.c, "", ir.Pos{})
+	im.paramSrc[x.v] = x.name
 	return x.v
 }
 
@@ -218,7 +225,8 @@ func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 		name = strings.TrimSuffix(filepath.Base(filename), filepath.Ext(filename))
 	}
 	im := &importer{g: ir.NewGraph(sanitize(name)), m: m, opset: opset, dir: dir,
-		vals: map[string]*val{}, poison: map[string]bool{}, used: map[string]bool{}}
+		vals: map[string]*val{}, poison: map[string]bool{}, used: map[string]bool{},
+		origin: map[*ir.Node]origin{}, paramSrc: map[*ir.Value]string{}, initNames: map[string]bool{}}
 	if gp.sparseInit > 0 {
 		return nil, fmt.Errorf("sparse initializers are not supported")
 	}
@@ -231,6 +239,7 @@ func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 			return nil, fmt.Errorf("initializer %q (offset %d): %w", t.name, t.offset, err)
 		}
 		im.vals[t.name] = &val{name: t.name, c: d, elem: t.dataType, weight: true}
+		im.initNames[t.name] = true
 	}
 	dims, err := bindDims(gp, im.vals, opt)
 	if err != nil {
@@ -322,6 +331,7 @@ func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 	if len(im.g.Outputs) == 0 {
 		return nil, fmt.Errorf("the graph has no outputs")
 	}
+	im.rename()
 	if err := ir.Verify(im.g); err != nil {
 		return nil, fmt.Errorf("internal error: imported graph does not verify: %w", err)
 	}

