@@ -10,8 +10,14 @@
 // order and weight layout, explicit pooling strides, flatten-style softmax
 // before opset 13. Arithmetic on values known at import time (shapes,
 // initializers, Constant nodes) is folded, so shape computations such as
-// Shape → Gather → Concat → Reshape disappear. A model with unsupported
-// ops or attributes is refused with one error listing every such node.
+// Shape → Gather → Concat → Reshape disappear, and so do the zero
+// initial states PyTorch builds for recurrent layers called without one
+// (ConstantOfShape or Expand of zeros: the layer gets no initial state).
+// dlc has no pad op: a zero Pad of spatial axes is folded into the Conv
+// or AveragePool after it (pad.go). Symbolic batch dimensions of graph
+// inputs are bound by Options.Batch (default 1). Nodes and parameters
+// take PyTorch's module names (names.go). A model with unsupported ops or
+// attributes is refused with one error listing every such node.
 package onnx
 
 import (

@@ -504,28 +504,89 @@ func TestShapeFolding(t *testing.T) {
 	}
 }
 
-// TestNames checks node names: ONNX's when given, op type and index
-// otherwise, sanitized and unique.
+// TestNames checks names: PyTorch module paths for nodes ("/conv1/Conv"
+// → "conv1", a Sequential child "/seq/seq.0/Conv" → "seq.0"), module.op
+// where a module has several nodes, op type and index for unnamed nodes,
+// initializer names kept, exporter-made ones named after their reader,
+// and everything unique.
 func TestNames(t *testing.T) {
+	w := tensorF32("conv1.weight", []int64{2, 1, 1, 1}, []float32{1, 2})
+	w2 := tensorF32("onnx::Conv_9", []int64{2, 2, 1, 1}, []float32{1, 0, 0, 1})
+	b2 := tensorF32("onnx::Conv_10", []int64{2}, []float32{0, 1})
 	g := mustImport(t, modelProto(13, graphSpec{
-		inputs:  []pb{vinfo("in:0", dtFloat, 2)},
+		inits:   []pb{w, w2, b2},
+		inputs:  []pb{vinfo("in:0", dtFloat, 1, 1, 2, 2)},
 		outputs: []pb{vinfo("out/0", dtFloat)},
 		nodes: []pb{
 			nodeProto("Relu", "", []string{"in:0"}, []string{"a"}),
-			nodeProto("Relu", "act/1", []string{"a"}, []string{"b"}),
-			nodeProto("Relu", "act/1", []string{"b"}, []string{"c"}),
-			nodeProto("Relu", "in_0", []string{"c"}, []string{"out/0"}),
+			nodeProto("Conv", "/conv1/Conv", []string{"a", "conv1.weight"}, []string{"b"}),
+			nodeProto("Relu", "/block/Relu", []string{"b"}, []string{"c"}),
+			nodeProto("Relu", "/block/Relu_1", []string{"c"}, []string{"d"}),
+			nodeProto("Conv", "/seq/seq.0/Conv", []string{"d", "onnx::Conv_9", "onnx::Conv_10"}, []string{"e"}),
+			nodeProto("Relu", "act/1", []string{"e"}, []string{"f"}),
+			nodeProto("Relu", "act/1", []string{"f"}, []string{"g"}),
+			nodeProto("Relu", "in_0", []string{"g"}, []string{"h"}),
+			nodeProto("Relu", "/conv1.weight", []string{"h"}, []string{"out/0"}),
 		},
 	}))
 	var names []string
 	for _, n := range g.Nodes {
 		names = append(names, n.Name)
 	}
-	if got := strings.Join(names, " "); got != "Relu_0 act_1 act_1_2 in_0_2" {
-		t.Errorf("names %s", got)
+	if got, want := strings.Join(names, " "), "Relu_0 conv1 block.Relu block.Relu_1 seq.0 act.1 act.1_2 in_0_2 conv1.weight_2"; got != want {
+		t.Errorf("names\n%s, want\n%s", got, want)
+	}
+	var params []string
+	for _, p := range g.Params {
+		params = append(params, p.Name)
+	}
+	if got, want := strings.Join(params, " "), "conv1.weight seq.0.weight seq.0.bias"; got != want {
+		t.Errorf("params %s, want %s", got, want)
 	}
 	if g.Inputs[0].Name != "in_0" || g.OutputNames[0] != "out/0" {
 		t.Errorf("input %s, output %s", g.Inputs[0].Name, g.OutputNames[0])
+	}
+	if err := ir.Verify(g); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestNamesRNN checks that the layers of a multi-layer nn.LSTM, one ONNX
+// node each, take PyTorch's names, and that node output names (lstm.l1.h)
+// stay unique.
+func TestNamesRNN(t *testing.T) {
+	const H, I = 2, 3
+	w := func(name string, rows, cols int) pb {
+		return tensorF32(name, []int64{1, int64(rows), int64(cols)}, seq(rows*cols, 0.1))
+	}
+	g := mustImport(t, modelProto(13, graphSpec{
+		inits: []pb{w("onnx::LSTM_1", 4*H, I), w("onnx::LSTM_2", 4*H, H), w("onnx::LSTM_3", 4*H, H),
+			w("onnx::LSTM_4", 4*H, H), tensorI64("one", []int64{1}, []int64{1})},
+		inputs:  []pb{vinfo("x", dtFloat, 3, 1, I)},
+		outputs: []pb{vinfo("z", dtFloat), vinfo("h", dtFloat)},
+		nodes: []pb{
+			nodeProto("LSTM", "/lstm/LSTM", []string{"x", "onnx::LSTM_1", "onnx::LSTM_2"}, []string{"y0"}, attrInt("hidden_size", H)),
+			nodeProto("Squeeze", "/lstm/Squeeze", []string{"y0", "one"}, []string{"y0s"}),
+			nodeProto("LSTM", "/lstm/LSTM_1", []string{"y0s", "onnx::LSTM_3", "onnx::LSTM_4"}, []string{"y", "h"}, attrInt("hidden_size", H)),
+			nodeProto("Relu", "/lstm.l1.h", []string{"y"}, []string{"z"}),
+		},
+	}))
+	var names []string
+	for _, n := range g.Nodes {
+		names = append(names, n.Name)
+	}
+	if got, want := strings.Join(names, " "), "lstm.l0 lstm.l0_y lstm.l0_y_t lstm.Squeeze lstm.l1 lstm.l1_y lstm.l1_y_t lstm.l1.h_2"; got != want {
+		t.Errorf("names\n%s, want\n%s", got, want)
+	}
+	var params []string
+	for _, p := range g.Params {
+		params = append(params, p.Name)
+	}
+	if got, want := strings.Join(params, " "), "lstm.weight_ih_l0 lstm.weight_hh_l0 lstm.weight_ih_l1 lstm.weight_hh_l1"; got != want {
+		t.Errorf("params %s, want %s", got, want)
+	}
+	if err := ir.Verify(g); err != nil {
+		t.Error(err)
 	}
 }
 

@@ -166,6 +166,29 @@ func (im *importer) rename() {
 			groups[m] = append(groups[m], on)
 		}
 	}
+	// A multi-layer nn.LSTM (GRU, RNN) exports one node per layer:
+	// those become module.l0, module.l1, ... with PyTorch's parameter
+	// names (module.weight_ih_l1).
+	layer := map[*node]int{}
+	for _, grp := range groups {
+		var rnns []*node
+		for _, o := range grp {
+			if info[o].param {
+				rnns = append(rnns, o)
+			}
+		}
+		same := len(rnns) > 1
+		for _, o := range rnns {
+			same = same && o.opType == rnns[0].opType && (o.opType == "LSTM" || o.opType == "GRU" || o.opType == "RNN")
+		}
+		if !same {
+			continue
+		}
+		for k, o := range rnns {
+			layer[o] = k
+			info[o].leaf = fmt.Sprintf("l%d", k)
+		}
+	}
 	base := map[*node]string{}
 	for _, on := range order {
 		in := info[on]
@@ -217,8 +240,16 @@ func (im *importer) rename() {
 	for _, n := range g.Nodes {
 		def := n.Def()
 		var rnnNames []string
+		prefix := n.Name
 		if n.Op == "rnn" || n.Op == "gru" || n.Op == "lstm" {
-			rnnNames = ir.RNNParamNames(1, n.Attrs.Bool("bidirectional"), n.Attrs.Bool("bias"))
+			k := 0
+			if o, ok := im.origin[n]; ok {
+				if l, ok := layer[o.onnx]; ok {
+					k, prefix = l, cleanName(info[o.onnx].module)
+				}
+			}
+			rnnNames = ir.RNNParamNames(k+1, n.Attrs.Bool("bidirectional"), n.Attrs.Bool("bias"))
+			rnnNames = rnnNames[len(rnnNames)/(k+1)*k:]
 		}
 		first := len(def.Inputs) - 1 // the variadic slot
 		for i, in := range n.Inputs {
@@ -229,11 +260,11 @@ func (im *importer) rename() {
 			switch {
 			case rnnNames != nil && i >= first && i-first < len(rnnNames):
 				slot = rnnNames[i-first]
-			case i < len(def.Inputs) && def.Inputs[i].Param:
+			case i < len(def.Inputs) && (def.Inputs[i].Param || in.Kind == ir.Param):
 				slot = def.Inputs[i].Name
 			}
 			if slot != "" {
-				users[in] = append(users[in], n.Name+"."+slot)
+				users[in] = append(users[in], prefix+"."+slot)
 			} else {
 				users[in] = append(users[in], "")
 			}

@@ -470,10 +470,12 @@ func pool(op string) func(c *nctx) error {
 			}
 			attrs["count_include_pad"] = cip != 0
 			if x.pad != nil {
-				if x, err = c.foldPoolPad(x, kernel, strides, pads, dil, ceil != 0, cip != 0); err != nil {
+				var ceilMode bool
+				if x, ceilMode, err = c.foldPoolPad(x, kernel, strides, pads, dil, ceil != 0, cip != 0); err != nil {
 					return err
 				}
 				attrs["count_include_pad"] = true
+				attrs["ceil_mode"] = ceilMode
 			}
 		}
 		y, err := c.emit1(op, "", []*val{x}, attrs)

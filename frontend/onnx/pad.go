@@ -225,28 +225,46 @@ func foldPad(x *val, pads []int) *val {
 // zeros are averaged like input, which is count_include_pad=1 over the
 // sum of both paddings. That holds when the pool's own padding is absent
 // or also counted, the total padding stays under the kernel (ir's rule),
-// and ceil_mode gives the same windows. pads is updated in place.
-func (c *nctx) foldPoolPad(x *val, kernel, strides, pads, dil []int, ceil, cip bool) (*val, error) {
+// and ceil_mode gives the same windows. Before opset 10 PyTorch writes
+// ceil_mode=True as extra end padding that is not counted
+// (count_include_pad=0); that is ir's ceil_mode when it gives the same
+// windows. pads is updated in place; the result is the unpadded input
+// and the ceil_mode to use.
+func (c *nctx) foldPoolPad(x *val, kernel, strides, pads, dil []int, ceil, cip bool) (*val, bool, error) {
 	r := len(kernel)
 	own := append([]int(nil), pads...)
 	ps := x.shape()
+	node := x.pad.node
+	ownPad, ownBegin := false, false
+	for i := 0; i < r; i++ {
+		ownPad = ownPad || own[i] != 0 || own[r+i] != 0
+		ownBegin = ownBegin || own[i] != 0
+	}
+	outCeil := ceil
+	if !cip && ownPad {
+		if ownBegin || ceil {
+			return nil, false, unsup("the zero padding of Pad %q is averaged but AveragePool's own padding %v is not (count_include_pad=0): the two cannot be one pool", node, own)
+		}
+		// Own end padding only: try it as ceil_mode.
+		for i := 0; i < r; i++ {
+			pads[r+i] = 0
+		}
+		outCeil = true
+	}
 	src := foldPad(x, pads)
 	ss := src.shape()
 	for i := 0; i < r; i++ {
-		if !cip && (own[i] != 0 || own[r+i] != 0) {
-			return nil, unsup("the zero padding of Pad %q is averaged but AveragePool's own padding %v is not (count_include_pad=0): the two cannot be one pool", x.pad.node, own)
-		}
 		eff := dil[i]*(kernel[i]-1) + 1
 		if pads[i] >= eff || pads[r+i] >= eff {
-			return nil, unsup("padding %v from Pad %q is not smaller than the kernel %v", pads, x.pad.node, kernel)
+			return nil, false, unsup("padding %v from Pad %q is not smaller than the kernel %v", pads, node, kernel)
 		}
 		want := ir.WindowOut(ps[2+i], kernel[i], strides[i], own[i], own[r+i], dil[i], ceil)
-		got := ir.WindowOut(ss[2+i], kernel[i], strides[i], pads[i], pads[r+i], dil[i], ceil)
+		got := ir.WindowOut(ss[2+i], kernel[i], strides[i], pads[i], pads[r+i], dil[i], outCeil)
 		if want != got {
-			return nil, unsup("with ceil_mode, Pad %q folded into AveragePool would change the output size (%d, want %d)", x.pad.node, got, want)
+			return nil, false, unsup("Pad %q folded into AveragePool (pads %v, ceil_mode %v) would change the output size (%d, want %d)", node, pads, outCeil, got, want)
 		}
 	}
-	return src, nil
+	return src, outCeil, nil
 }
 
 // expand broadcasts x to a known shape (numpy rules, both ways). Known

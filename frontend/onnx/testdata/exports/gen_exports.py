@@ -70,6 +70,19 @@ class AvgPool1dPad(nn.Module):
         return self.mpool(self.pool(x))
 
 
+class AvgPoolCeil(nn.Module):
+    """AvgPool2d(3, stride=2, padding=1, ceil_mode=True): Pad +
+    AveragePool(ceil_mode=1), or before opset 10 Pad + AveragePool with
+    extra uncounted end padding standing for ceil_mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.pool = nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True)
+
+    def forward(self, x):
+        return self.pool(x)
+
+
 class PadConv(nn.Module):
     """F.pad (asymmetric zeros) before a padded Conv2d, Dropout,
     x.view(x.size(0), -1) and a Linear; torch.flatten on a second head."""
@@ -179,6 +192,8 @@ def specs():
     return [
         Spec("avgpool2d_pad", AvgPool2dPad, 13, [f32(1, 2, 3, 9, 9)], ["image"], ["y"], None),
         Spec("avgpool1d_pad", AvgPool1dPad, 9, [f32(2, 2, 3, 7)], ["x"], ["y"], None),
+        Spec("avgpool_ceil", AvgPoolCeil, 13, [f32(10, 1, 2, 8, 8)], ["x"], ["y"], None),
+        Spec("avgpool_ceil_op9", AvgPoolCeil, 9, [f32(10, 1, 2, 8, 8)], ["x"], ["y"], None),
         Spec("pad_conv", PadConv, 11, [f32(3, 2, 2, 6, 5)], ["image"], ["logits", "features"], None),
         Spec("gru_nostate", GRUNoState, 13, [f32(4, 2, 4, 5)], ["seq"], ["logits", "h_n"], None),
         Spec("lstm_nostate", LSTMNoState, 13, [f32(5, 4, 2, 4)], ["seq"], ["y", "h_n", "c_n"], None),
