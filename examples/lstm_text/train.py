@@ -35,7 +35,7 @@ VOCAB = ["the", "movie", "was", "and", "it", "plot", "actors", "really", "very",
 POS, NEG, NOT = {10, 11, 12}, {13, 14, 15}, 16
 T = 20
 N_TRAIN, N_TEST = 16000, 2000
-EPOCHS, BATCH, LR = 6, 64, 3e-3
+EPOCHS, BATCH, LR = 2, 64, 3e-3
 
 
 def sentence(rng):

@@ -16,7 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"time"
+	"os"
 
 	"github.com/dlcompiler/dlc/examples/internal/mnist"
 	"github.com/dlcompiler/dlc/examples/mnist_mlp/mlp"
@@ -31,21 +31,6 @@ func main() {
 		log.Fatal(err)
 	}
 	m := mlp.New()
-	var in [mlp.InputSize]float32
-	correct := 0
-	start := time.Now()
-	for i := range set.Images {
-		mnist.Normalize(&set.Images[i], &in)
-		class, prob := m.Classify(&in)
-		if class == int(set.Labels[i]) {
-			correct++
-		}
-		if i < *show {
-			fmt.Printf("%sdigit %d: predicted %d (p=%.3f)\n\n", mnist.ASCII(&set.Images[i]), set.Labels[i], class, prob)
-		}
-	}
-	elapsed := time.Since(start)
-	n := len(set.Images)
-	fmt.Printf("accuracy %.2f%% on %d MNIST test digits; %.1f µs per digit (%d weight bytes, %d scratch bytes)\n",
-		100*float64(correct)/float64(n), n, float64(elapsed.Microseconds())/float64(n), mlp.WeightBytes, mlp.ScratchBytes)
+	fmt.Printf("mlp: %d weight bytes, %d scratch bytes\n", mlp.WeightBytes, mlp.ScratchBytes)
+	mnist.Report(os.Stdout, set, *show, func(in *[784]float32) (int, float32) { return m.Classify(in) })
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Set is a list of 28x28 images with their labels.
@@ -139,4 +140,27 @@ func ASCII(img *[784]byte) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// Report classifies every image of the set with classify (which gets the
+// normalized image), draws the first show digits with their predictions,
+// and prints the accuracy and the time per digit.
+func Report(w io.Writer, set *Set, show int, classify func(in *[784]float32) (class int, prob float32)) {
+	var in [784]float32
+	correct := 0
+	start := time.Now()
+	for i := range set.Images {
+		Normalize(&set.Images[i], &in)
+		class, prob := classify(&in)
+		if class == int(set.Labels[i]) {
+			correct++
+		}
+		if i < show {
+			fmt.Fprintf(w, "%sdigit %d: predicted %d (p=%.3f)\n\n", ASCII(&set.Images[i]), set.Labels[i], class, prob)
+		}
+	}
+	elapsed := time.Since(start)
+	n := len(set.Images)
+	fmt.Fprintf(w, "accuracy %.2f%% on %d MNIST test digits, %.1f µs per digit\n",
+		100*float64(correct)/float64(n), n, float64(elapsed.Nanoseconds())/1e3/float64(n))
 }

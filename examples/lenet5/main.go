@@ -1,0 +1,37 @@
+// Command lenet5 classifies real MNIST test digits with LeNet-5 (two 5x5
+// conv layers with max pooling, three dense layers) that dlc compiled into
+// the Go package ./lenet5. The package
+// imports only the standard library and carries its weights inside.
+//
+//	go run ./examples/lenet5                 # the 1000 test digits shipped in examples/testdata
+//	go run ./examples/lenet5 -mnist DIR      # a folder with t10k-images-idx3-ubyte.gz (GoMNIST's data/)
+//
+// Regenerate ./lenet5 after changing model.dl or the weights:
+//
+//	go generate ./examples/lenet5
+package main
+
+//go:generate go run ../../cmd/dlc compile model.dl -o lenet5
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"os"
+
+	"github.com/dlcompiler/dlc/examples/internal/mnist"
+	"github.com/dlcompiler/dlc/examples/lenet5/lenet5"
+)
+
+func main() {
+	dir := flag.String("mnist", "", "folder with the MNIST test set IDX files (default: the shipped 1000-digit slice)")
+	show := flag.Int("show", 3, "digits to draw with their predictions")
+	flag.Parse()
+	set, err := mnist.Load(*dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	m := lenet5.New()
+	fmt.Printf("lenet5: %d weight bytes, %d scratch bytes\n", lenet5.WeightBytes, lenet5.ScratchBytes)
+	mnist.Report(os.Stdout, set, *show, func(in *[784]float32) (int, float32) { return m.Classify((*[lenet5.InputSize]float32)(in)) })
+}
