@@ -104,14 +104,8 @@ func (gn *gen) apiFile() (*jen.File, error) {
 	d.WriteString("A Model owns its scratch memory (ScratchBytes), so calls allocate\n")
 	d.WriteString("nothing; it is not safe for concurrent use: use one Model per goroutine.\n")
 	d.WriteString("Results point into the Model and are overwritten by the next call.\n\n")
-	for _, n := range g.Nodes {
-		if n.Op == "rnn" || n.Op == "lstm" || n.Op == "gru" {
-			d.WriteString("Recurrent layers run over the whole sequence in each call, from the\n")
-			d.WriteString("initial state given as an input (or zeros); the final states are\n")
-			d.WriteString("outputs of the layer. There is no streaming Step API yet: the\n")
-			d.WriteString("sequence length is a compile-time constant of every kernel.\n\n")
-			break
-		}
+	if st := gn.streaming(); st != nil {
+		d.WriteString(st.packageDoc()) // recurrent models: Step, Reset or why not (step.go)
 	}
 	d.WriteString("Inputs:\n\n")
 	for _, v := range g.Inputs {
@@ -186,6 +180,9 @@ func (gn *gen) apiFile() (*jen.File, error) {
 	if p.arenaI > 0 {
 		fields = append(fields, src(fmt.Sprintf("arenaI [%d]int64", p.arenaI)))
 	}
+	if gn.streamable() {
+		fields = append(fields, src("st stepModel"))
+	}
 	f.Add(doc("Model runs the network. It owns its scratch arena (every intermediate\nvalue at an offset fixed at compile time), so calls allocate nothing.\nA Model is not safe for concurrent use: use one Model per goroutine.\nThe zero Model is ready to use, but it is large: allocate it with New."))
 	f.Type().Id("Model").Struct(fields...)
 	f.Line()
@@ -202,6 +199,9 @@ func (gn *gen) apiFile() (*jen.File, error) {
 		}
 	} else {
 		gn.run(f)
+	}
+	if gn.streamable() {
+		gn.stream.stepAPI(f, gn)
 	}
 	return f, nil
 }

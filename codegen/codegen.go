@@ -12,6 +12,7 @@
 //	<family>.go one emitter per op family, reading n.Schedule for loop layout
 //	api.go      the package's exported API (Model, New, Predict, Run, ...)
 //	selftest.go the recorded test vectors and the generated _test.go
+//	step.go     Step and Reset for recurrent models (a one-step graph, kernels_step.go)
 //	write.go    WritePackage, the atomic directory swap
 //
 // Generated sources go through go/format; when that fails, Generate reports
@@ -90,6 +91,9 @@ func Generate(g *ir.Graph, opt Options) (map[string][]byte, error) {
 			return nil, err
 		}
 		files[name] = b
+	}
+	if err := gn.stepFiles(files); err != nil {
+		return nil, err
 	}
 	files["weights.bin"] = gn.plan.weightBytes()
 	if opt.SelfTest {

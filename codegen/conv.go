@@ -23,7 +23,7 @@ import (
 // loop order for this form.
 
 func init() {
-	register("conv", emitter{emit: emitConv})
+	register("conv", emitter{emit: emitConvAlgo, scratch: convScratch})
 	register("maxpool", emitter{emit: func(k *kctx) error { return emitPool(k, false) }})
 	register("avgpool", emitter{emit: func(k *kctx) error { return emitPool(k, true) }})
 	register("global_avgpool", emitter{emit: func(k *kctx) error { return emitGlobalPool(k, true) }})
@@ -74,6 +74,25 @@ func intList(v []int) string {
 	return strings.Join(s, ", ")
 }
 
+// useGEMM reports whether a conv node's schedule asks for im2col.
+func useGEMM(n *ir.Node) bool { return n.Schedule != nil && n.Schedule.Algo == "im2col" }
+
+func convScratch(n *ir.Node) int {
+	if !useGEMM(n) {
+		return 0
+	}
+	return gemmPlan(n, nil).scratch()
+}
+
+// emitConvAlgo emits a conv node by the algorithm its schedule chooses.
+func emitConvAlgo(k *kctx) error {
+	if useGEMM(k.n) {
+		return emitConvGEMM(k, k.n, nil, epiOf(k, k.in[2], ""))
+	}
+	return emitConv(k)
+}
+
+// emitConv is the direct convolution.
 func emitConv(k *kctx) error {
 	x, wsh, y := k.inShape(0), k.inShape(1), k.outShape(0)
 	a := k.n.Attrs
@@ -86,7 +105,7 @@ func emitConv(k *kctx) error {
 	OH, OW := w.out[1], w.out[2]
 	bias := k.in[2] != ""
 	X, W, B, Y := k.in[0], k.in[1], k.in[2], k.out[0]
-	t := resolve(k.n.Schedule, []string{"oh"}, map[string]int{"oh": OH}, 4)
+	t := resolve(k.n.Schedule, []string{"oh"}, map[string]int{"oh": OH}, 1)
 	R := max(1, min(t.reg, OCg))
 	ohTile := t.tile["oh"]
 

@@ -71,6 +71,10 @@ type gen struct {
 	plan   *plan
 	kname  map[*ir.Node]string // kernel function names
 	hasErr bool                // some kernel can fail: the API returns errors
+	// stream is the streaming (Step) analysis of a recurrent model; see
+	// step.go. streamDone records that it was computed.
+	stream     *stream
+	streamDone bool
 }
 
 // reserved are package-level names the generated files use themselves.

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/dlcompiler/dlc/ir"
+	"github.com/dlcompiler/dlc/passes"
 	"github.com/dlcompiler/dlc/runtime"
 )
 
@@ -192,6 +193,9 @@ func equivCases() []equivCase {
 		{"conv1ddil", conv([]int{1, 2, 15}, []int{3, 2, 3}, ir.Attrs{"dilations": []int{4}, "pads": []int{1, 3}}, false)},
 		{"conv3d", conv([]int{1, 2, 5, 6, 5}, []int{3, 2, 3, 2, 3}, ir.Attrs{"pads": []int{1, 0, 1}, "strides": []int{1, 2, 2}}, true)},
 		{"conv3dgroups", conv([]int{1, 4, 4, 5, 4}, []int{4, 2, 2, 3, 2}, ir.Attrs{"groups": 2, "dilations": []int{1, 2, 1}}, true)},
+		{"conv2dbatch", conv([]int{2, 5, 7, 6}, []int{7, 5, 3, 3}, ir.Attrs{"pads": []int{1, 2, 0, 1}}, true)},
+		// Big enough that the tiling pass splits columns and channels.
+		{"conv2dbig", conv([]int{1, 64, 12, 12}, []int{72, 64, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, true)},
 		{"maxpool2d", pool("maxpool", []int{1, 2, 7, 9}, ir.Attrs{"kernel": []int{2, 3}})},
 		{"maxpool2dceil", pool("maxpool", []int{1, 2, 8, 7}, ir.Attrs{"kernel": []int{3, 3}, "strides": []int{2}, "pads": []int{1, 1}, "ceil_mode": true})},
 		{"maxpool2ddil", pool("maxpool", []int{2, 1, 9, 9}, ir.Attrs{"kernel": []int{2, 2}, "strides": []int{1}, "dilations": []int{2, 3}})},
@@ -274,6 +278,18 @@ func equivCases() []equivCase {
 			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 1, 8, 7), b.param(2, 1, 2, 2)},
 				ir.Attrs{"act": "sigmoid", "pool": "avg", "pool_kernel": []int{3, 3}, "pool_strides": []int{2, 2}, "pool_pads": []int{1, 1}, "pool_ceil_mode": true}))
 		}},
+		{"fusedconvpool1d", func(b *gb) {
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 3, 13), b.param(5, 3, 3), b.param(5)},
+				ir.Attrs{"act": "relu", "pool": "max", "pool_kernel": []int{3}, "pool_strides": []int{3}}))
+		}},
+		{"fusedconvpool3d", func(b *gb) {
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 2, 5, 6, 5), b.param(6, 2, 2, 2, 2), b.param(6)},
+				ir.Attrs{"pads": []int{1, 0, 1}, "act": "tanh", "pool": "avg", "pool_kernel": []int{2, 2, 2}, "pool_strides": []int{2, 2, 2}}))
+		}},
+		{"fusedconvpoolodd", func(b *gb) { // pool drops the last row and column
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 2, 4, 8, 9), b.param(6, 2, 3, 3), nil},
+				ir.Attrs{"groups": 2, "strides": []int{1, 2}, "dilations": []int{2, 1}, "act": "relu", "pool": "max", "pool_kernel": []int{2, 2}, "pool_strides": []int{2, 2}}))
+		}},
 		{"fusedewise", func(b *gb) {
 			x := b.input("x", 2, 3, 4)
 			b.out(b.n1("fused_ewise", []*ir.Value{x, b.param(3, 1), b.input("z", 2, 3, 4)},
@@ -332,15 +348,31 @@ var scheduleVariants = []struct {
 	tiles  map[string]int
 	order  []string
 	unroll int
+	algo   string
+	vector int
 }{
-	{"t1", []string{"dense", "dense3d", "matmulbatch", "mlp", "lenet", "conv2dgroups"}, map[string]int{"m": 2, "n": 3, "k": 5, "oh": 2}, nil, 1},
-	{"t2", []string{"dense", "matmul", "mlp", "conv3d", "conv2dpad", "lenet"}, map[string]int{"n": 4, "k": 4, "oh": 3}, []string{"k", "n", "m"}, 3},
-	{"t3", []string{"dense3d", "lenet", "conv2ddil", "fusedconvpool", "fuseddense"}, map[string]int{"m": 1, "k": 7, "oh": 1}, []string{"n", "m", "k"}, 8},
+	{"t1", []string{"dense", "dense3d", "matmulbatch", "mlp", "lenet", "conv2dgroups"}, map[string]int{"m": 2, "n": 3, "k": 5, "oh": 2}, nil, 1, "", 0},
+	{"t2", []string{"dense", "matmul", "mlp", "conv3d", "conv2dpad", "lenet"}, map[string]int{"n": 4, "k": 4, "oh": 3}, []string{"k", "n", "m"}, 3, "", 0},
+	{"t3", []string{"dense3d", "lenet", "conv2ddil", "fusedconvpool", "fuseddense"}, map[string]int{"m": 1, "k": 7, "oh": 1}, []string{"n", "m", "k"}, 8, "", 0},
+	// im2col + GEMM: the tiling pass's register block, then odd blocks and
+	// tiles that do not divide the extents.
+	{"i1", im2colCases, nil, nil, 4, "im2col", 1},
+	{"i2", im2colCases, map[string]int{"n": 5, "m": 2}, nil, 3, "im2col", 2},
+	{"i3", im2colCases, map[string]int{"n": 7, "m": 5}, nil, 2, "im2col", 3},
+	{"i4", []string{"conv2d", "conv1d", "conv3d", "fusedconvpool", "fusedconvpool3d", "lenet"}, map[string]int{"n": 1}, nil, 1, "im2col", 4},
 }
+
+// im2colCases are the convolution cases run with Algo "im2col".
+var im2colCases = []string{"conv2d", "conv2dpad", "conv2ddil", "conv2dgroups", "conv2ddepthwise", "conv2dbigpad",
+	"conv1d", "conv1ddil", "conv3d", "conv3dgroups", "conv2dbatch", "fusedconvpool", "fusedconvres", "fusedconvavg",
+	"fusedconvpool1d", "fusedconvpool3d", "fusedconvpoolodd", "lenet", "resblock"}
 
 type builtCase struct {
 	name string
 	g    *ir.Graph
+	// ref, when set, is the graph the interpreter runs for the expected
+	// outputs (the graph before the passes).
+	ref *ir.Graph
 }
 
 func buildCases(t *testing.T) []builtCase {
@@ -355,7 +387,7 @@ func buildCases(t *testing.T) []builtCase {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		byName[c.name] = b.g
-		out = append(out, builtCase{c.name, b.g})
+		out = append(out, builtCase{name: c.name, g: b.g})
 	}
 	for _, v := range scheduleVariants {
 		for _, name := range v.cases {
@@ -363,10 +395,26 @@ func buildCases(t *testing.T) []builtCase {
 			if g == nil {
 				t.Fatalf("schedule variant %s: no case %s", v.name, name)
 			}
-			sg := WithTiles(g, []string{"dense", "matmul", "conv", "fused_dense", "fused_conv"}, v.tiles, v.order, v.unroll)
+			sg := WithSchedule(g, []string{"dense", "matmul", "conv", "fused_dense", "fused_conv"},
+				&ir.Schedule{Tiles: v.tiles, Order: v.order, Unroll: v.unroll, Algo: v.algo, Vector: v.vector})
 			sg.Name = name + v.name
-			out = append(out, builtCase{sg.Name, sg})
+			out = append(out, builtCase{name: sg.Name, g: sg})
 		}
+	}
+	// Every case once more through the -O2 pipeline: fused kernels, the
+	// tiling pass's schedules and the planned arena (in-place reuse).
+	ps, err := passes.Select(2, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range equivCases() {
+		g := byName[c.name]
+		og := g.Clone()
+		og.Name = c.name + "o2"
+		if err := passes.Run(og, ps, passes.Options{Verify: true}); err != nil {
+			t.Fatalf("%s: %v", og.Name, err)
+		}
+		out = append(out, builtCase{og.Name, og, g})
 	}
 	return out
 }
@@ -374,8 +422,15 @@ func buildCases(t *testing.T) []builtCase {
 // generateCase records the interpreter's outputs and generates the package.
 func generateCase(t *testing.T, g *ir.Graph) (map[string][]byte, error) {
 	t.Helper()
-	ins := RandomInputs(g, 1)
-	outs, err := runtime.Run(g, ins)
+	return generateRef(t, g, g)
+}
+
+// generateRef generates g with a self-test whose expected outputs are the
+// interpreter's on ref.
+func generateRef(t *testing.T, g, ref *ir.Graph) (map[string][]byte, error) {
+	t.Helper()
+	ins := RandomInputs(ref, 1)
+	outs, err := runtime.Run(ref, ins)
 	if err != nil {
 		return nil, fmt.Errorf("interpreter: %w", err)
 	}
@@ -409,7 +464,11 @@ func TestEquivalence(t *testing.T) {
 	writeModule(t, dir)
 	cases := buildCases(t)
 	for _, c := range cases {
-		files, err := generateCase(t, c.g)
+		ref := c.ref
+		if ref == nil {
+			ref = c.g
+		}
+		files, err := generateRef(t, c.g, ref)
 		if err != nil {
 			t.Errorf("%s: %v", c.name, err)
 			continue

@@ -92,9 +92,21 @@ func fusedConvParts(n *ir.Node) (conv, pool *ir.Node, err error) {
 	return conv, pool, nil
 }
 
+// fusedConvGEMM reports whether a fused_conv runs as im2col + GEMM with
+// the epilogue (and pool) at the store.
+func fusedConvGEMM(n *ir.Node, pool *ir.Node) bool {
+	return useGEMM(n) && (pool == nil || poolSimple(pool))
+}
+
 func fusedConvScratch(n *ir.Node) int {
 	conv, pool, err := fusedConvParts(n)
-	if err != nil || pool == nil {
+	if err != nil {
+		return 0
+	}
+	if fusedConvGEMM(n, pool) {
+		return gemmPlan(conv, pool).scratch()
+	}
+	if pool == nil {
 		return 0
 	}
 	return conv.Out().Type.Shape.NumElems()
@@ -106,6 +118,9 @@ func emitFusedConv(k *kctx) error {
 		return k.errorf("%v", err)
 	}
 	in := padNames(k.in, 4)
+	if fusedConvGEMM(k.n, pool) {
+		return emitConvGEMM(k, conv, pool, epiOf(k, in[2], in[3]))
+	}
 	target := k.out[0]
 	if pool != nil {
 		target = "tmp"

@@ -25,7 +25,7 @@ func emitDense(k *kctx) error {
 	N := w[0]
 	bias := k.in[2] != ""
 	ext := map[string]int{"m": M, "n": N, "k": K}
-	t := resolve(k.n.Schedule, []string{"m", "n", "k"}, ext, 4)
+	t := resolve(k.n.Schedule, []string{"m", "n", "k"}, ext, 1)
 	ktiled := t.tile["k"] != 0
 	if ktiled {
 		// Partial sums over k tiles accumulate into y, so y starts as the bias.

@@ -12,11 +12,13 @@ import (
 // The memory plan decides, in this one place, where every value lives:
 // a graph input (the caller's array), the weights (package-level, decoded
 // from weights.bin), or the model's scratch arena at an element offset.
-// View ops (reshape, flatten, squeeze, unsqueeze, identity, dropout) share
-// their input's storage; element-wise ops may overwrite an input that dies
-// at them; other values get arena space by first-fit over buffers that are
-// no longer live. A later memory-planning pass can replace makePlan and
-// the emitters will not notice: they only see array pointers.
+// Arena offsets come from g.Memory, filled by the planning pass (passes
+// plan: liveness-based reuse, in-place element-wise ops, views sharing
+// their input's storage); codegen checks that plan against the emitters
+// (only an emitter marked inplace may overwrite its input). Without a
+// plan (-O0) every value gets its own buffer. Kernel scratch (im2col
+// buffers) follows the planned arena. The emitters never notice: they
+// only see array pointers.
 
 type locKind uint8
 
@@ -54,58 +56,6 @@ type plan struct {
 }
 
 const align = 16 // elements; keeps every buffer on a 64-byte boundary
-
-// freeList is a first-fit allocator over one arena.
-type freeList struct {
-	free [][2]int // sorted [off, end) intervals
-	top  int
-	peak int // the arena size needed
-}
-
-func (f *freeList) alloc(n int) int {
-	n = (n + align - 1) / align * align
-	for i, iv := range f.free {
-		if iv[1]-iv[0] >= n {
-			off := iv[0]
-			if iv[1]-iv[0] == n {
-				f.free = append(f.free[:i], f.free[i+1:]...)
-			} else {
-				f.free[i][0] += n
-			}
-			return off
-		}
-	}
-	off := f.top
-	f.top += n
-	f.peak = max(f.peak, f.top)
-	return off
-}
-
-func (f *freeList) release(off, n int) {
-	n = (n + align - 1) / align * align
-	iv := [2]int{off, off + n}
-	i := 0
-	for i < len(f.free) && f.free[i][0] < off {
-		i++
-	}
-	f.free = append(f.free, [2]int{})
-	copy(f.free[i+1:], f.free[i:])
-	f.free[i] = iv
-	// merge neighbours
-	out := f.free[:0]
-	for _, v := range f.free {
-		if len(out) > 0 && out[len(out)-1][1] == v[0] {
-			out[len(out)-1][1] = v[1]
-			continue
-		}
-		out = append(out, v)
-	}
-	f.free = out
-	if len(f.free) > 0 && f.free[len(f.free)-1][1] == f.top {
-		f.top = f.free[len(f.free)-1][0]
-		f.free = f.free[:len(f.free)-1]
-	}
-}
 
 func makePlan(g *ir.Graph) (*plan, error) {
 	p := &plan{loc: map[*ir.Value]loc{}, copyNode: map[*ir.Node]bool{}, inplace: map[*ir.Node]bool{},
@@ -145,115 +95,125 @@ func makePlan(g *ir.Graph) (*plan, error) {
 		p.loc[v] = l
 	}
 
-	// root follows views to the value that owns the storage.
-	root := map[*ir.Value]*ir.Value{}
-	rootOf := func(v *ir.Value) *ir.Value {
-		if r, ok := root[v]; ok {
-			return r
-		}
-		return v
+	mem := g.Memory
+	if mem == nil {
+		mem = naivePlan(g)
 	}
+	if err := p.place(g, mem); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// naivePlan is the memory layout without a planning pass (-O0): every
+// value that needs arena memory gets its own buffer, and views share
+// their input's. Its offsets follow the rules of passes' plan, without
+// reuse or in-place writes.
+func naivePlan(g *ir.Graph) *ir.MemoryPlan {
+	m := &ir.MemoryPlan{Offset: map[*ir.Value]int{}, Size: map[ir.DType]int{}}
 	isOut := map[*ir.Value]bool{}
 	for _, v := range g.Outputs {
 		isOut[v] = true
 	}
-	inArena := func(v *ir.Value) bool {
-		r := rootOf(v)
-		return r.Kind == ir.Temp
-	}
 	for _, n := range g.Nodes {
-		e := emitters[n.Op]
-		if e.view && n.Inputs[0] != nil {
-			if isOut[n.Out()] && !inArena(n.Inputs[0]) {
-				p.copyNode[n] = true
-				continue
-			}
-			root[n.Out()] = rootOf(n.Inputs[0])
-		}
-	}
-	const forever = 1 << 30
-	last := map[*ir.Value]int{}
-	for i, n := range g.Nodes {
 		for _, o := range n.Outputs {
-			if _, ok := last[rootOf(o)]; !ok {
-				last[rootOf(o)] = i
-			}
-		}
-		for _, v := range n.Inputs {
-			if v != nil {
-				last[rootOf(v)] = i
-			}
-		}
-	}
-	for _, v := range g.Outputs {
-		last[rootOf(v)] = forever
-	}
-
-	var fF, fI freeList
-	lists := map[ir.DType]*freeList{ir.F32: &fF, ir.I64: &fI}
-	taken := map[*ir.Value]bool{} // roots whose buffer moved to an in-place output
-	for i, n := range g.Nodes {
-		e := emitters[n.Op]
-		for _, o := range n.Outputs {
-			if r := rootOf(o); r != o {
-				p.loc[o] = p.loc[r]
-				continue
-			}
-			numel := o.Type.Shape.NumElems()
-			if e.inplace && !p.copyNode[n] {
-				x := n.Inputs[0]
-				r := rootOf(x)
-				if r.Kind == ir.Temp && last[r] == i && !taken[r] && x.Type.Equal(o.Type) {
-					p.loc[o] = p.loc[r]
-					taken[r] = true
-					p.inplace[n] = true
+			m.Naive += o.Type.Bytes()
+			if x := n.Inputs[0]; emitters[n.Op].view && x != nil && x.Type.DType == o.Type.DType {
+				if off, ok := m.Offset[x]; ok {
+					m.Offset[o] = off
+					continue
+				}
+				if !isOut[o] {
 					continue
 				}
 			}
-			fl := lists[o.Type.DType]
-			if fl == nil {
-				return nil, fmt.Errorf("codegen: %s (%s): unsupported dtype %v", n.Name, n.Op, o.Type.DType)
-			}
-			p.loc[o] = loc{kind: locArena, dt: o.Type.DType, off: fl.alloc(numel), n: numel}
-		}
-		if e.scratch != nil {
-			if s := e.scratch(n); s > 0 {
-				l := loc{kind: locArena, dt: ir.F32, off: fF.alloc(s), n: s}
-				p.scratch[n] = l
-				fF.release(l.off, l.n)
-			}
-		}
-		seen := map[*ir.Value]bool{}
-		release := func(v *ir.Value) {
-			r := rootOf(v)
-			if seen[r] || r.Kind != ir.Temp || last[r] != i || taken[r] {
-				return
-			}
-			seen[r] = true
-			l := p.loc[r]
-			lists[l.dt].release(l.off, l.n)
-		}
-		for _, v := range n.Inputs {
-			if v != nil {
-				release(v)
-			}
-		}
-		for _, o := range n.Outputs {
-			release(o)
+			dt := o.Type.DType
+			m.Offset[o] = m.Size[dt]
+			m.Size[dt] += (o.Type.Shape.NumElems() + align - 1) / align * align
 		}
 	}
+	return m
+}
+
+// place lays out the arena from mem: planned values at their offsets,
+// then the kernels' scratch (shared: one kernel runs at a time), then
+// copies of graph outputs that are inputs or parameters.
+func (p *plan) place(g *ir.Graph, mem *ir.MemoryPlan) error {
+	top := map[ir.DType]int{}
+	for dt, n := range mem.Size {
+		top[dt] = (n + align - 1) / align * align
+	}
+	for _, n := range g.Nodes {
+		e := emitters[n.Op]
+		for _, o := range n.Outputs {
+			off, ok := mem.Offset[o]
+			if !ok {
+				x := n.Inputs[0]
+				if !e.view || x == nil {
+					return fmt.Errorf("codegen: the memory plan gives %s (%s %s) no place; rerun the plan pass after changing the graph", o.Name, n.Op, n.Name)
+				}
+				p.loc[o] = p.loc[x] // a view of an input or weights
+				continue
+			}
+			numel := o.Type.Shape.NumElems()
+			if off < 0 || off+numel > mem.Size[o.Type.DType] || (o.Type.DType != ir.F32 && o.Type.DType != ir.I64) {
+				return fmt.Errorf("codegen: the memory plan puts %s (%v) at %d, outside the %v arena of %d elements", o.Name, o.Type, off, o.Type.DType, mem.Size[o.Type.DType])
+			}
+			p.loc[o] = loc{kind: locArena, dt: o.Type.DType, off: off, n: numel}
+			x := n.Inputs[0]
+			if x == nil {
+				continue
+			}
+			lx, ok := p.loc[x]
+			if !ok {
+				return fmt.Errorf("codegen: %s reads %s before it is computed", n.Name, x.Name)
+			}
+			if e.view {
+				if lx.kind != locArena {
+					p.copyNode[n] = true
+				} else if lx.off != off {
+					return fmt.Errorf("codegen: the memory plan moves view %s away from its input %s", o.Name, x.Name)
+				}
+				continue
+			}
+			for _, in := range n.Inputs {
+				if in == nil {
+					continue
+				}
+				l := p.loc[in]
+				if l.kind != locArena || l.dt != o.Type.DType || l.off+l.n <= off || off+numel <= l.off {
+					continue
+				}
+				if in != x || l.off != off || !e.inplace || !x.Type.Equal(o.Type) {
+					return fmt.Errorf("codegen: the memory plan overlaps %s with its input %s, and %s cannot run in place", o.Name, in.Name, n.Op)
+				}
+				p.inplace[n] = true
+			}
+		}
+	}
+	for _, n := range g.Nodes {
+		if e := emitters[n.Op]; e.scratch != nil {
+			if s := e.scratch(n); s > 0 {
+				p.scratch[n] = loc{kind: locArena, dt: ir.F32, off: top[ir.F32], n: s}
+				p.arenaF = max(p.arenaF, top[ir.F32]+s)
+			}
+		}
+	}
+	top[ir.F32] = max(top[ir.F32], (p.arenaF+align-1)/align*align)
 	for i, v := range g.Outputs {
 		if v.Kind != ir.Temp {
-			fl := lists[v.Type.DType]
-			if fl == nil {
-				return nil, fmt.Errorf("codegen: output %s has unsupported dtype %v", v.Name, v.Type.DType)
+			dt := v.Type.DType
+			if dt != ir.F32 && dt != ir.I64 {
+				return fmt.Errorf("codegen: output %s has unsupported dtype %v", v.Name, dt)
 			}
 			n := v.Type.Shape.NumElems()
-			p.outCopy[i] = loc{kind: locArena, dt: v.Type.DType, off: fl.alloc(n), n: n}
+			p.outCopy[i] = loc{kind: locArena, dt: dt, off: top[dt], n: n}
+			top[dt] += (n + align - 1) / align * align
 		}
 	}
-	p.arenaF, p.arenaI = fF.peak, fI.peak
-	return p, nil
+	p.arenaF = max(p.arenaF, top[ir.F32])
+	p.arenaI = top[ir.I64]
+	return nil
 }
 
 // weightBytes is the contents of weights.bin: the f32 weights, then the

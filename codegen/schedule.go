@@ -91,15 +91,23 @@ func openTiles(k *kctx, t tiling, extent map[string]int) (lo, hi map[string]stri
 // a schedule with the given tiles and register block, for tests and
 // tuning experiments.
 func WithTiles(g *ir.Graph, ops []string, tiles map[string]int, order []string, unroll int) *ir.Graph {
+	return WithSchedule(g, ops, &ir.Schedule{Tiles: tiles, Order: order, Unroll: unroll})
+}
+
+// WithSchedule returns a copy of g in which every node of the given ops
+// gets a copy of s.
+func WithSchedule(g *ir.Graph, ops []string, s *ir.Schedule) *ir.Graph {
 	c := g.Clone()
 	for _, n := range c.Nodes {
 		for _, op := range ops {
 			if n.Op == op {
-				s := &ir.Schedule{Tiles: map[string]int{}, Order: append([]string(nil), order...), Unroll: unroll}
-				for k, v := range tiles {
-					s.Tiles[k] = v
+				ns := *s
+				ns.Tiles = map[string]int{}
+				for k, v := range s.Tiles {
+					ns.Tiles[k] = v
 				}
-				n.Schedule = s
+				ns.Order = append([]string(nil), s.Order...)
+				n.Schedule = &ns
 			}
 		}
 	}

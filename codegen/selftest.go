@@ -175,6 +175,10 @@ func (gn *gen) selfTest(files map[string][]byte) error {
 	f.Func().Id("TestSelfTest").Params(src("t *@testing.T")).Block(t.code...)
 	f.Line()
 
+	if gn.streamable() {
+		gn.stream.selfTest(f) // recurrent models: Reset + Step over the recorded sequence (step.go)
+	}
+
 	var c body
 	c.l("t.Helper()")
 	c.l("scale := 1.0")

@@ -1,0 +1,317 @@
+package codegen
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dlcompiler/dlc/ir"
+)
+
+// Convolution as im2col + a register-blocked matrix product, chosen by
+// Schedule.Algo == "im2col". Per batch row and group the convolution is
+//
+//	Y[oc, n] = Σ_k W[oc, k] · col[k, n]     k = (ic, kd, kh, kw), n = output position
+//
+// with W the weights as stored (rows of K = Cg·KD·KH·KW contiguous values)
+// and col the im2col matrix, built in scratch one tile of columns at a
+// time and packed in panels of NR columns: panel p holds col[k, p·NR+j] at
+// k·NR+j, so the micro-kernel reads it sequentially. The micro-kernel
+// computes MR output channels × NR positions in local variables with the
+// k loop innermost (every bound a constant, so Go removes the bounds
+// checks), then applies the epilogue at the store: bias, residual,
+// activation, and, for a fused_conv that pools, the pool itself — the
+// columns are then ordered window by window (n = window·P + tap), so each
+// window's P values are reduced in registers and the pre-pool tensor is
+// never written.
+//
+// Schedule: Unroll = MR (output channels per register block), Vector = NR
+// (positions per block; with a pool it must divide the window size P,
+// else 1), Tiles["n"] = columns per im2col tile (the scratch holds K × n
+// values), Tiles["m"] = output channels per tile (the weight rows reused
+// across one panel). In pure Go, tall thin blocks (MR 4–6, NR 1) beat
+// square ones: the compiler spills the accumulators of a 4×4 block.
+
+// gemmConv holds the resolved shapes of an im2col convolution.
+type gemmConv struct {
+	w                  win3
+	NB, C, OC, G       int
+	Cg, OCg, K, N, OSP int
+	MR, NR, NT, MT     int
+	panels             int // panels per full tile
+	pool               *win3
+	P, POSP            int
+	avg                bool
+}
+
+// gemmPlan resolves the schedule of an im2col convolution conv (a conv
+// node, or the conv inside a fused_conv) whose result pool reduces, if
+// pool is non-nil.
+func gemmPlan(conv, pool *ir.Node) gemmConv {
+	x, wsh, y := conv.Inputs[0].Type.Shape, conv.Inputs[1].Type.Shape, conv.Outputs[0].Type.Shape
+	a := conv.Attrs
+	c := gemmConv{w: window3(x, y, wsh[2:], a.Ints("strides"), a.Ints("pads"), a.Ints("dilations"))}
+	c.NB, c.C, c.OC, c.G = x[0], x[1], y[1], a.Int("groups")
+	c.Cg, c.OCg = c.C/c.G, c.OC/c.G
+	c.K = wsh[1:].NumElems()
+	c.OSP = c.w.out[0] * c.w.out[1] * c.w.out[2]
+	c.N = c.OSP
+	s := conv.Schedule
+	if s == nil {
+		s = &ir.Schedule{}
+	}
+	c.MR = max(1, min(s.Unroll, 8, c.OCg))
+	c.NR = max(1, min(s.Vector, 16))
+	if pool != nil {
+		py := pool.Outputs[0].Type.Shape
+		pw := window3(y, py, pool.Attrs.Ints("kernel"), pool.Attrs.Ints("strides"), pool.Attrs.Ints("pads"), pool.Attrs.Ints("dilations"))
+		c.pool = &pw
+		c.P = pw.k[0] * pw.k[1] * pw.k[2]
+		c.POSP = pw.out[0] * pw.out[1] * pw.out[2]
+		c.N = c.POSP * c.P
+		c.avg = pool.Op == "avgpool"
+		if c.P%c.NR != 0 {
+			c.NR = 1
+		}
+	}
+	npad := (c.N + c.NR - 1) / c.NR * c.NR
+	unit := c.NR
+	if pool != nil {
+		unit = c.P
+	}
+	c.NT = npad
+	if t := s.Tiles["n"]; t > 0 && t < npad {
+		c.NT = max(unit, t/unit*unit)
+	}
+	c.panels = (c.NT + c.NR - 1) / c.NR
+	c.MT = c.OCg
+	if t := s.Tiles["m"]; t > 0 && t < c.OCg {
+		c.MT = max(c.MR, t/c.MR*c.MR)
+	}
+	return c
+}
+
+// scratch is the im2col buffer size in elements: K rows × one tile of
+// columns, rounded up to whole panels.
+func (c gemmConv) scratch() int { return c.K * c.panels * c.NR }
+
+// poolSimple reports whether a fused pool's windows tile the conv output
+// without padding or overlap, which the fusion pass guarantees; the im2col
+// kernel relies on it.
+func poolSimple(pool *ir.Node) bool {
+	k, s, d := pool.Attrs.Ints("kernel"), pool.Attrs.Ints("strides"), pool.Attrs.Ints("dilations")
+	for i := range k {
+		if s[i] != k[i] || d[i] != 1 {
+			return false
+		}
+	}
+	for _, p := range pool.Attrs.Ints("pads") {
+		if p != 0 {
+			return false
+		}
+	}
+	return !pool.Attrs.Bool("ceil_mode")
+}
+
+// epi is an epilogue applied at the store: v = act(v + bias + residual).
+type epi struct {
+	bias, residual string // input names, "" when absent
+	act                string
+	alpha, lo, hi      float64
+}
+
+func epiOf(k *kctx, bias, residual string) epi {
+	e := epi{bias: bias, residual: residual}
+	if k.n.Op == "fused_conv" || k.n.Op == "fused_dense" {
+		a := k.n.Attrs
+		e.act, e.alpha, e.lo, e.hi = a.String("act"), a.Float("alpha"), a.Float("min"), a.Float("max")
+	}
+	return e
+}
+
+// apply returns the statements that turn v (the product) into the
+// stored value; bi and ri are the bias and residual index expressions.
+func (e epi) apply(bi, ri string) string {
+	var s []string
+	if e.bias != "" {
+		s = append(s, fmt.Sprintf("v += %s[%s]", e.bias, bi))
+	}
+	if e.residual != "" {
+		s = append(s, fmt.Sprintf("v += %s[%s]", e.residual, ri))
+	}
+	if e.act != "" && e.act != "softmax" {
+		s = append(s, actCode(e.act, e.alpha, e.lo, e.hi))
+	}
+	return strings.Join(s, "\n")
+}
+
+// emitConvGEMM writes an im2col convolution into k.out[0] with epilogue
+// e; pool, if non-nil, is the fused pool reading the activated result.
+func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
+	c := gemmPlan(conv, pool)
+	w := c.w
+	X, W, Y := k.in[0], k.in[1], k.out[0]
+	ISP := w.in[0] * w.in[1] * w.in[2]
+	KN := c.K * c.NR
+	k.l("for b := range %d {", c.NB)
+	k.l("for g := range %d {", c.G)
+	k.l("xg := (*[%d]float32)(%s[(b*%d+g*%d)*%d:])", c.Cg*ISP, X, c.C, c.Cg, ISP)
+	tiled := c.NT < (c.N+c.NR-1)/c.NR*c.NR
+	if tiled {
+		k.l("for n0 := 0; n0 < %d; n0 += %d {", c.N, c.NT)
+		k.l("nEnd := min(n0+%d, %d)", c.NT, c.N)
+	} else {
+		k.l("{")
+		k.l("n0, nEnd := 0, %d", c.N)
+	}
+	// im2col: one column at a time, the taps in weight order.
+	k.l("for n := n0; n < nEnd; n++ {")
+	k.l("pc := (*[%d]float32)(tmp[(n-n0)/%d*%d:])", KN, c.NR, KN)
+	if c.pool != nil {
+		pw := c.pool
+		k.l("q, r := n/%d, n%%%d", c.P, c.P)
+		k.l("od := (q/%d)*%d + r/%d", pw.out[1]*pw.out[2], pw.k[0], pw.k[1]*pw.k[2])
+		k.l("oh := (q/%d%%%d)*%d + r/%d%%%d", pw.out[2], pw.out[1], pw.k[1], pw.k[2], pw.k[1])
+		k.l("ow := (q%%%d)*%d + r%%%d", pw.out[2], pw.k[2], pw.k[2])
+	} else {
+		k.l("od, oh, ow := n/%d, n/%d%%%d, n%%%d", w.out[1]*w.out[2], w.out[2], w.out[1], w.out[2])
+	}
+	k.l("id0, ih0, iw0 := od*%d-%d, oh*%d-%d, ow*%d-%d", w.s[0], w.pb[0], w.s[1], w.pb[1], w.s[2], w.pb[2])
+	k.l("_, _, _ = id0, ih0, iw0")
+	k.l("o := (n - n0) %% %d", c.NR)
+	k.l("for ic := range %d {", c.Cg)
+	k.l("xc := (*[%d]float32)(xg[ic*%d:])", ISP, ISP)
+	k.l("for kd := range %d {", w.k[0])
+	k.l("id := id0 + kd*%d", w.d[0])
+	k.l("for kh := range %d {", w.k[1])
+	k.l("ih := ih0 + kh*%d", w.d[1])
+	k.l("rowOK := uint(id) < %d && uint(ih) < %d", w.in[0], w.in[1])
+	k.l("for kw := range %d {", w.k[2])
+	k.l("iw := iw0 + kw*%d", w.d[2])
+	k.l("v := float32(0)")
+	k.l("if rowOK && uint(iw) < %d {\nv = xc[(id*%d+ih)*%d+iw]\n}", w.in[2], w.in[1], w.in[2])
+	k.l("pc[o] = v")
+	k.l("o += %d", c.NR)
+	k.l("}\n}\n}\n}") // kw kh kd ic
+	k.l("}")         // n
+	if c.N%c.NR != 0 {
+		// Zero the unused columns of the last panel.
+		k.l("for n := nEnd; n%%%d != 0; n++ {", c.NR)
+		k.l("pc := (*[%d]float32)(tmp[(n-n0)/%d*%d:])", KN, c.NR, KN)
+		k.l("for o := (n - n0) %% %d; o < %d; o += %d {\npc[o] = 0\n}", c.NR, KN, c.NR)
+		k.l("}")
+	}
+	// The product, MT output channels at a time.
+	mtiled := c.MT < c.OCg
+	if mtiled {
+		k.l("for m0 := 0; m0 < %d; m0 += %d {", c.OCg, c.MT)
+		k.l("mEnd := min(m0+%d, %d)", c.MT, c.OCg)
+	} else {
+		k.l("{")
+		k.l("m0, mEnd := 0, %d", c.OCg)
+	}
+	// block emits an r × NR register block at channel m of panel(s).
+	micro := func(r int, pexpr string) {
+		var acc []string
+		for i := range r {
+			for j := range c.NR {
+				acc = append(acc, fmt.Sprintf("c%d_%d", i, j))
+			}
+		}
+		k.l("pc := (*[%d]float32)(tmp[(%s)*%d:])", KN, pexpr, KN)
+		k.l("var %s float32", strings.Join(acc, ", "))
+		k.l("for k := range %d {", c.K)
+		for j := range c.NR {
+			k.l("b%d := pc[k*%d+%d]", j, c.NR, j)
+		}
+		for i := range r {
+			k.l("a%d := w%d[k]", i, i)
+			for j := range c.NR {
+				k.l("c%d_%d += a%d * b%d", i, j, i, j)
+			}
+		}
+		k.l("}")
+	}
+	block := func(r int) {
+		for i := range r {
+			k.l("w%d := (*[%d]float32)(%s[(g*%d+m+%d)*%d:])", i, c.K, W, c.OCg, i, c.K)
+		}
+		if c.pool == nil {
+			micro(r, "p")
+			for i := range r {
+				k.l("yr%d := (*[%d]float32)(%s[(b*%d+g*%d+m+%d)*%d:])", i, c.OSP, Y, c.OC, c.OCg, i, c.OSP)
+			}
+			for j := range c.NR {
+				if c.N%c.NR != 0 {
+					k.l("if nb+%d < %d {", j, c.N)
+				} else {
+					k.l("{")
+				}
+				for i := range r {
+					ri := fmt.Sprintf("(b*%d+g*%d+m+%d)*%d+nb+%d", c.OC, c.OCg, i, c.OSP, j)
+					k.l("{\nv := c%d_%d\n%s\nyr%d[nb+%d] = v\n}", i, j, e.apply(fmt.Sprintf("g*%d+m+%d", c.OCg, i), ri), i, j)
+				}
+				k.l("}")
+			}
+			return
+		}
+		// Pool: reduce each window's P columns, NR at a time.
+		for i := range r {
+			if c.avg {
+				k.l("var s%d float64", i)
+			} else {
+				k.l("s%d := float32(@math.Inf(-1))", i)
+			}
+		}
+		k.l("for j := range %d {", c.P/c.NR)
+		k.l("{")
+		micro(r, fmt.Sprintf("wq*%d+j", c.P/c.NR))
+		for j := range c.NR {
+			for i := range r {
+				k.l("{\nv := c%d_%d\n%s", i, j, e.apply(fmt.Sprintf("g*%d+m+%d", c.OCg, i), ""))
+				if c.avg {
+					k.l("s%d += float64(v)", i)
+				} else {
+					k.l("if v > s%d {\ns%d = v\n}", i, i)
+				}
+				k.l("}")
+			}
+		}
+		k.l("}")
+		k.l("}")
+		for i := range r {
+			idx := fmt.Sprintf("(b*%d+g*%d+m+%d)*%d+q", c.OC, c.OCg, i, c.POSP)
+			if c.avg {
+				k.l("%s[%s] = float32(s%d / %d)", Y, idx, i, c.P)
+			} else {
+				k.l("%s[%s] = s%d", Y, idx, i)
+			}
+		}
+	}
+	mloops := func() {
+		k.l("m := m0")
+		if c.MR > 1 {
+			k.l("for ; m+%d <= mEnd; m += %d {", c.MR, c.MR)
+			block(c.MR)
+			k.l("}")
+		}
+		k.l("for ; m < mEnd; m++ {")
+		block(1)
+		k.l("}")
+	}
+	if c.pool == nil {
+		k.l("for p := 0; p*%d < nEnd-n0; p++ {", c.NR)
+		k.l("nb := n0 + p*%d", c.NR)
+		mloops()
+		k.l("}")
+	} else {
+		k.l("for wq := 0; wq*%d < nEnd-n0; wq++ {", c.P)
+		k.l("q := (n0 + wq*%d) / %d", c.P, c.P)
+		mloops()
+		k.l("}")
+	}
+	k.l("}") // m tile
+	k.l("}") // n tile
+	k.l("}") // g
+	k.l("}") // b
+	return nil
+}

@@ -1,0 +1,1072 @@
+package codegen
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"strconv"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+	"github.com/dlcompiler/dlc/ir"
+)
+
+// Streaming: a model with rnn, lstm or gru layers gets, besides the
+// whole-sequence Run/Predict, a Step method that consumes one time step
+// and keeps the recurrent state in the Model between calls, and Reset.
+//
+// A model is streamable when every recurrent layer is unidirectional and
+// the graph is per-time-step around it. analyzeStream decides this by
+// giving every value a time kind:
+//
+//	static  does not depend on the sequence (weights, inputs without a time axis)
+//	seq(a)  has the time axis a, and its slice at t depends only on inputs at
+//	        t and on recurrent state up to t (embeddings, dense and
+//	        element-wise ops on per-step values, a recurrent layer's y)
+//	final   depends on the state after the last step (h_n, c_n, y[:, -1])
+//
+// op by op (streamRule), trying the axes of the graph inputs whose extent
+// is the sequence length. Mixing seq and final values, or an op that reads
+// across the time axis (softmax or concat over it, a reshape merging it,
+// a convolution along it), makes the model not streamable, and the package
+// doc says why.
+//
+// The step graph is the model with the time axis set to 1: a clone whose
+// sequence inputs have extent 1 there, shapes re-inferred by every op's
+// shape rule, each recurrent layer's h0/c0 replaced by a graph input that
+// the generated code binds to state arrays owned by the Model, and h_n/c_n
+// copied back into them after the layer. Views on per-step values become
+// reshapes to their explicit one-step shape, and selecting the last time
+// step (gather with index -1 or T-1 along the time axis) becomes a reshape
+// dropping the length-1 axis. The step graph is generated with the same
+// emitters into kernels_step.go, with its own arena (type stepModel) and
+// the main package's weights.
+
+func init() {
+	reserved["stepModel"] = true // the streaming state type
+}
+
+type timeKind uint8
+
+const (
+	tStatic timeKind = iota
+	tSeq
+	tFinal
+)
+
+type tinfo struct {
+	k    timeKind
+	axis int // the time axis of a tSeq value
+}
+
+// stream is the streaming analysis of a recurrent model and, when it is
+// streamable, its step graph and generator.
+type stream struct {
+	reason string // why there is no Step API; "" when streamable
+	T      int    // sequence length of the whole-sequence model
+
+	g      *ir.Graph // the original graph
+	info   map[*ir.Value]tinfo
+	sg     *ir.Graph // step graph
+	sgen   *gen
+	orig   map[*ir.Value]*ir.Value // step-graph value → original value
+	user   []int                   // step-graph input i (< len(user)) is original input user[i]
+	states []stateSlot
+}
+
+// stateSlot is one recurrent state array kept by the Model.
+type stateSlot struct {
+	field string   // stepModel field
+	n     int      // elements
+	node  *ir.Node // step-graph recurrent node
+	out   int      // output index holding the final state (1 = h, 2 = c)
+	input int      // step-graph input index bound to the state
+	init  *ir.Value
+	what  string // "h0" or "c0"
+}
+
+func isRecurrent(op string) bool { return op == "rnn" || op == "lstm" || op == "gru" }
+
+// streaming returns the streaming analysis of the generator's graph (nil
+// for a graph without recurrent layers), computed once.
+func (gn *gen) streaming() *stream {
+	if gn.streamDone {
+		return gn.stream
+	}
+	gn.streamDone = true
+	gn.stream = analyzeStream(gn)
+	return gn.stream
+}
+
+// streamable reports whether the package gets Step and Reset.
+func (gn *gen) streamable() bool {
+	s := gn.streaming()
+	return s != nil && s.reason == ""
+}
+
+func analyzeStream(gn *gen) *stream {
+	g := gn.g
+	s := &stream{g: g}
+	var recs []*ir.Node
+	for _, n := range g.Nodes {
+		if isRecurrent(n.Op) {
+			recs = append(recs, n)
+		}
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	for _, n := range recs {
+		if ir.RNNDirs(n) > 1 {
+			s.reason = fmt.Sprintf("layer %s (%s) is bidirectional: its reverse direction starts from the end of the sequence, so it cannot run one step at a time.", n.Name, n.Op)
+			return s
+		}
+		t := rnnShape(n).T
+		if s.T != 0 && t != s.T {
+			s.reason = fmt.Sprintf("recurrent layers run over sequences of different lengths (%d and %d).", s.T, t)
+			return s
+		}
+		s.T = t
+	}
+	if s.T < 2 {
+		s.reason = "the sequence length is 1, so Run already processes a single step."
+		return s
+	}
+	// Candidate time axes of each input: axes of extent T; inputs only
+	// used as initial states have none.
+	uses := g.Uses()
+	var cands [][]int
+	combos := 1
+	for _, v := range g.Inputs {
+		onlyState := len(uses[v]) > 0
+		for _, n := range uses[v] {
+			for i, x := range n.Inputs {
+				if x == v && !(isRecurrent(n.Op) && i >= 1 && i <= ir.RNNStates(n.Op)) {
+					onlyState = false
+				}
+			}
+		}
+		var c []int
+		if !onlyState {
+			for a, d := range v.Type.Shape {
+				if d == s.T {
+					c = append(c, a)
+				}
+			}
+		}
+		c = append(c, -1) // static
+		cands = append(cands, c)
+		combos *= len(c)
+	}
+	if combos > 256 {
+		combos = 256
+	}
+	first := ""
+	pick := make([]int, len(g.Inputs))
+	for k := range combos {
+		r := k
+		for i, c := range cands {
+			pick[i] = c[r%len(c)]
+			r /= len(c)
+		}
+		info, err := propagate(g, s.T, pick)
+		if err == "" {
+			s.info = info
+			break
+		}
+		if first == "" {
+			first = err
+		}
+	}
+	if s.info == nil {
+		s.reason = first
+		return s
+	}
+	if err := s.build(gn); err != "" {
+		s.reason = err
+	}
+	return s
+}
+
+// propagate gives every value a time kind, the graph inputs' time axes
+// being axes (-1 for static). It returns why the graph is not per-step.
+func propagate(g *ir.Graph, T int, axes []int) (map[*ir.Value]tinfo, string) {
+	info := map[*ir.Value]tinfo{}
+	for i, v := range g.Inputs {
+		if axes[i] >= 0 {
+			info[v] = tinfo{tSeq, axes[i]}
+		}
+	}
+	for _, n := range g.Nodes {
+		outs, err := streamRule(n, T, info)
+		if err != "" {
+			return nil, fmt.Sprintf("layer %s (%s) %s.", n.Name, n.Op, err)
+		}
+		for i, o := range n.Outputs {
+			info[o] = outs[i]
+		}
+	}
+	for _, n := range g.Nodes {
+		if isRecurrent(n.Op) {
+			if x := info[n.Inputs[0]]; x.k != tSeq || x.axis != rnnTimeAxis(n) {
+				return nil, fmt.Sprintf("layer %s (%s) does not read a sequence whose time axis comes from the inputs step by step.", n.Name, n.Op)
+			}
+		}
+	}
+	return info, ""
+}
+
+func rnnTimeAxis(n *ir.Node) int {
+	if n.Attrs.Bool("batch_first") {
+		return 1
+	}
+	return 0
+}
+
+// streamRule is the time kind of a node's outputs from its inputs', or
+// why the node is not per-step.
+func streamRule(n *ir.Node, T int, info map[*ir.Value]tinfo) ([]tinfo, string) {
+	all := func(t tinfo) []tinfo {
+		ts := make([]tinfo, len(n.Outputs))
+		for i := range ts {
+			ts[i] = t
+		}
+		return ts
+	}
+	var seq, final bool
+	for _, v := range n.Inputs {
+		if v == nil {
+			continue
+		}
+		switch info[v].k {
+		case tSeq:
+			seq = true
+		case tFinal:
+			final = true
+		}
+	}
+	if isRecurrent(n.Op) {
+		for i := 1; i <= ir.RNNStates(n.Op); i++ {
+			v := n.Inputs[i]
+			if v == nil {
+				continue
+			}
+			if info[v].k != tStatic || !(v.Kind == ir.Input || v.IsConst()) {
+				return nil, fmt.Sprintf("takes its initial state from another layer; only absent, input or constant initial states can become the streaming state")
+			}
+		}
+		x := info[n.Inputs[0]]
+		if x.k != tSeq || x.axis != rnnTimeAxis(n) {
+			return nil, "reads an input that is not a sequence along its time axis"
+		}
+		ts := all(tinfo{k: tFinal})
+		ts[0] = x
+		return ts, ""
+	}
+	switch {
+	case seq && final:
+		return nil, "mixes per-step values with final states"
+	case !seq && final:
+		return all(tinfo{k: tFinal}), ""
+	case !seq:
+		return all(tinfo{}), ""
+	}
+	x := info[n.Inputs[0]]
+	in0 := n.Inputs[0].Type.Shape
+	out0 := n.Out().Type.Shape
+	switch n.Op {
+	case "relu", "sigmoid", "tanh", "leaky_relu", "clip", "identity", "dropout",
+		"add", "sub", "mul", "div", "fused_ewise":
+		return broadcastRule(n, T, info)
+	case "dense", "fused_dense":
+		if x.k != tSeq || x.axis == len(in0)-1 {
+			return nil, "sums over the time axis"
+		}
+		for _, v := range n.Inputs[1:3] {
+			if v != nil && info[v].k != tStatic {
+				return nil, "has weights that change per step"
+			}
+		}
+		if len(n.Inputs) > 3 && n.Inputs[3] != nil {
+			r, err := broadcastAt(n.Inputs[3], len(out0), x.axis, info)
+			if err != "" {
+				return nil, err
+			}
+			_ = r
+		}
+		return all(x), ""
+	case "matmul":
+		b := n.Inputs[1]
+		if x.k != tSeq || info[b].k != tStatic || len(b.Type.Shape) != 2 || len(in0) < 2 || x.axis >= len(in0)-1 {
+			return nil, "multiplies along the time axis"
+		}
+		return all(x), ""
+	case "embedding":
+		if x.k != tSeq {
+			return nil, "looks up rows of a per-step table"
+		}
+		return all(x), ""
+	case "gather":
+		ax, _ := ir.NormAxis(n.Attrs.Int("axis"), len(in0))
+		idx := n.Inputs[1]
+		ix := info[idx]
+		switch {
+		case x.k == tSeq && ix.k == tSeq:
+			return nil, "indexes a sequence with per-step indices"
+		case x.k == tSeq && ax == x.axis:
+			if lastStep(idx, T) {
+				return all(tinfo{k: tFinal}), ""
+			}
+			return nil, "selects time steps other than the last"
+		case x.k == tSeq && ax < x.axis:
+			return all(tinfo{tSeq, x.axis - 1 + len(idx.Type.Shape)}), ""
+		case x.k == tSeq:
+			return all(x), ""
+		default: // static data, per-step indices
+			return all(tinfo{tSeq, ax + ix.axis}), ""
+		}
+	case "reshape", "flatten", "squeeze", "unsqueeze":
+		if b := viewAxis(in0, out0, x.axis, T); b >= 0 {
+			return all(tinfo{tSeq, b}), ""
+		}
+		return nil, "reshapes across the time axis"
+	case "transpose":
+		for b, p := range n.Attrs.Ints("perm") {
+			if p == x.axis {
+				return all(tinfo{tSeq, b}), ""
+			}
+		}
+	case "concat":
+		ax, _ := ir.NormAxis(n.Attrs.Int("axis"), len(in0))
+		for _, v := range n.Inputs {
+			if i := info[v]; i.k != tSeq || i.axis != x.axis {
+				return nil, "joins per-step values with values that are not"
+			}
+		}
+		if ax == x.axis {
+			return nil, "concatenates along the time axis"
+		}
+		return all(x), ""
+	case "softmax", "log_softmax":
+		if ax, _ := ir.NormAxis(n.Attrs.Int("axis"), len(in0)); ax == x.axis {
+			return nil, "normalizes over the time axis"
+		}
+		return all(x), ""
+	case "batchnorm":
+		if x.axis == 1 {
+			return nil, "normalizes with per-time-step statistics (axis 1 is the time axis)"
+		}
+		return all(x), ""
+	case "conv", "fused_conv", "maxpool", "avgpool", "global_avgpool", "global_maxpool":
+		if x.k != tSeq || x.axis != 0 {
+			return nil, "slides a window over the time axis"
+		}
+		for _, v := range n.Inputs[1:] {
+			if v != nil && info[v].k != tStatic {
+				return nil, "adds a per-step residual"
+			}
+		}
+		return all(x), ""
+	}
+	return nil, "is not known to act on each time step independently"
+}
+
+// broadcastRule handles element-wise ops with numpy broadcasting: the
+// sequence inputs must share the time axis and the others must broadcast
+// along it.
+func broadcastRule(n *ir.Node, T int, info map[*ir.Value]tinfo) ([]tinfo, string) {
+	R := len(n.Out().Type.Shape)
+	axis := -1
+	for _, v := range n.Inputs {
+		if v != nil && info[v].k == tSeq {
+			a := R - len(v.Type.Shape) + info[v].axis
+			if axis >= 0 && a != axis {
+				return nil, "combines sequences with different time axes"
+			}
+			axis = a
+		}
+	}
+	for _, v := range n.Inputs {
+		if v != nil {
+			if _, err := broadcastAt(v, R, axis, info); err != "" {
+				return nil, err
+			}
+		}
+	}
+	ts := make([]tinfo, len(n.Outputs))
+	for i := range ts {
+		ts[i] = tinfo{tSeq, axis}
+	}
+	return ts, ""
+}
+
+// broadcastAt checks that v, broadcast to rank R, is a sequence along
+// axis or constant along it.
+func broadcastAt(v *ir.Value, R, axis int, info map[*ir.Value]tinfo) (bool, string) {
+	i := info[v]
+	a := axis - (R - len(v.Type.Shape))
+	if i.k == tSeq {
+		if i.axis != a {
+			return false, "combines sequences with different time axes"
+		}
+		return true, ""
+	}
+	if a >= 0 && v.Type.Shape[a] != 1 {
+		return false, fmt.Sprintf("combines the sequence with %s, which varies along the time axis", v.Name)
+	}
+	return false, ""
+}
+
+// lastStep reports whether idx is a constant selecting only the last of T
+// steps (-1 or T-1), as a scalar or a one-element index.
+func lastStep(idx *ir.Value, T int) bool {
+	if !idx.IsConst() || idx.Data == nil || len(idx.Data.I64) != 1 || len(idx.Type.Shape) > 1 {
+		return false
+	}
+	v := idx.Data.I64[0]
+	return v == -1 || v == int64(T-1)
+}
+
+// viewAxis is the time axis of a view's output when the view keeps every
+// time step's elements contiguous and in order (the dimensions before the
+// time axis keep their product and the time axis its extent), else -1.
+func viewAxis(in, out ir.Shape, a, T int) int {
+	pre := 1
+	for _, d := range in[:a] {
+		pre *= d
+	}
+	p := 1
+	for b, d := range out {
+		if p == pre && d == T {
+			return b
+		}
+		p *= d
+	}
+	return -1
+}
+
+// stepShape is v's shape in the step graph.
+func (s *stream) stepShape(v *ir.Value) ir.Shape {
+	sh := v.Type.Shape.Clone()
+	if i := s.info[v]; i.k == tSeq {
+		sh[i.axis] = 1
+	}
+	return sh
+}
+
+// build makes the step graph and its generator.
+func (s *stream) build(gn *gen) string {
+	g := s.g
+	sg := g.Clone()
+	s.sg = sg
+	s.orig = map[*ir.Value]*ir.Value{}
+	fwd := map[*ir.Value]*ir.Value{}
+	pair := func(o, c *ir.Value) { s.orig[c], fwd[o] = o, c }
+	for i, v := range g.Inputs {
+		pair(v, sg.Inputs[i])
+		sg.Inputs[i].Type.Shape = s.stepShape(v)
+	}
+	for i, v := range g.Params {
+		pair(v, sg.Params[i])
+	}
+	var stateIns []*ir.Value
+	for i, n := range g.Nodes {
+		sn := sg.Nodes[i]
+		for j, o := range n.Outputs {
+			pair(o, sn.Outputs[j])
+		}
+		x := s.info[n.Inputs[0]]
+		switch {
+		case x.k == tSeq && (ir.IsView(n.Op) || n.Op == "gather" && s.info[n.Out()].k == tFinal):
+			// Explicit one-step shape: a default squeeze or a -1 would
+			// otherwise see the length-1 time axis.
+			sn.Op = "reshape"
+			sn.Inputs = sn.Inputs[:1]
+			sn.Attrs = ir.Attrs{"shape": []int(s.stepShape(n.Out()))}
+			if err := sn.Def().CheckAttrs(sn); err != nil {
+				return fmt.Sprintf("internal error: step graph: layer %s: %v", n.Name, err)
+			}
+		case isRecurrent(n.Op):
+			d := rnnShape(n)
+			for k := 1; k <= d.ns; k++ {
+				what := []string{"", "h0", "c0"}[k]
+				sv := &ir.Value{Name: n.Name + ".state_" + what, Kind: ir.Input,
+					Type: ir.TensorType{DType: ir.F32, Shape: ir.Shape{d.L, d.N, d.H}}}
+				sn.Inputs[k] = sv
+				stateIns = append(stateIns, sv)
+				s.states = append(s.states, stateSlot{field: fmt.Sprintf("s%d", len(s.states)), n: d.L * d.N * d.H,
+					node: sn, out: k, init: n.Inputs[k], what: what})
+			}
+		}
+		types, err := sn.Def().InferNode(sn)
+		if err != nil {
+			return fmt.Sprintf("layer %s (%s) has no one-step form: %v.", n.Name, n.Op, err)
+		}
+		for j, o := range sn.Outputs {
+			want := ir.TensorType{DType: n.Outputs[j].Type.DType, Shape: s.stepShape(n.Outputs[j])}
+			if !types[j].Equal(want) {
+				return fmt.Sprintf("layer %s (%s) gives %v for one time step, not %v.", n.Name, n.Op, types[j], want)
+			}
+			o.Type = types[j]
+		}
+	}
+	// Inputs: the original inputs still read, then the states.
+	used := map[*ir.Value]bool{}
+	for _, n := range sg.Nodes {
+		for _, v := range n.Inputs {
+			used[v] = true
+		}
+	}
+	for _, v := range sg.Outputs {
+		used[v] = true
+	}
+	var ins []*ir.Value
+	for i, v := range sg.Inputs {
+		if used[v] {
+			ins = append(ins, v)
+			s.user = append(s.user, i)
+		}
+	}
+	for i := range s.states {
+		s.states[i].input = len(ins) + i
+	}
+	sg.Inputs = append(ins, stateIns...)
+	if err := ir.Verify(sg); err != nil {
+		return fmt.Sprintf("internal error: the step graph does not verify: %v", err)
+	}
+	sgen, err := newGen(sg, gn.pkg, Options{Package: gn.pkg})
+	if err != nil {
+		return fmt.Sprintf("internal error: step graph: %v", err)
+	}
+	s.sgen = sgen
+	// Step kernels read the main package's weights.
+	for v, l := range sgen.plan.loc {
+		if l.kind != locWeight {
+			continue
+		}
+		ml, ok := gn.plan.loc[s.orig[v]]
+		if !ok {
+			return fmt.Sprintf("internal error: step graph reads %s, which the model does not", v.Name)
+		}
+		sgen.plan.loc[v] = ml
+	}
+	// Kernel names distinct from the main kernels'.
+	taken := map[string]bool{}
+	for _, k := range gn.kname {
+		taken[k] = true
+	}
+	for _, n := range sg.Nodes {
+		k := sgen.kname[n]
+		name := "step" + strings.ToUpper(k[:1]) + k[1:]
+		for taken[name] {
+			name += "_"
+		}
+		taken[name] = true
+		sgen.kname[n] = name
+	}
+	return ""
+}
+
+// stepInputs are Step's parameters: the sequence inputs at one step and
+// the static inputs.
+func (s *stream) stepInputs() []apiShape {
+	var a []apiShape
+	for i, oi := range s.user {
+		v := s.g.Inputs[oi]
+		sh := apiShape{v: s.sg.Inputs[i], name: "StepInput", param: "in", n: s.sg.Inputs[i].Type.Shape.NumElems()}
+		if len(s.user) > 1 {
+			sh.name = "StepInput" + exported(v.Name)
+			sh.param = fmt.Sprintf("in%d", i)
+		}
+		a = append(a, sh)
+	}
+	return a
+}
+
+func (s *stream) stepOutputs() []apiShape {
+	var a []apiShape
+	for i, v := range s.sg.Outputs {
+		sh := apiShape{v: v, name: "StepOutput", n: v.Type.Shape.NumElems()}
+		if len(s.sg.Outputs) > 1 {
+			sh.name = "StepOutput" + exported(s.g.OutputNames[i])
+		}
+		a = append(a, sh)
+	}
+	return a
+}
+
+// packageDoc is the recurrent paragraph of the package documentation.
+func (s *stream) packageDoc() string {
+	var d strings.Builder
+	d.WriteString("Recurrent layers run over the whole sequence in each call to ")
+	d.WriteString("Run or Predict,\nfrom the initial state given as an input (or zeros); ")
+	d.WriteString("the final states are\noutputs of the layer.\n\n")
+	if s.reason != "" {
+		d.WriteString(wrap("There is no streaming Step API for this model: "+s.reason+
+			" Step needs unidirectional recurrent layers and a graph that treats each time step independently around them.", 72))
+		d.WriteString("\n\n")
+		return d.String()
+	}
+	fmt.Fprintf(&d, "Streaming: Step consumes one time step of the %d-step sequence and\n", s.T)
+	d.WriteString("keeps the recurrent state in the Model between calls; Reset starts a\n")
+	d.WriteString("new sequence. After Reset, calling Step with step t of x for\n")
+	fmt.Fprintf(&d, "t = 0, ..., %d gives, at the last call, the outputs of the whole-sequence\n", s.T-1)
+	d.WriteString("call on x; outputs computed from each step (per-step outputs) are, at\n")
+	d.WriteString("every call, that step's slice of the whole-sequence outputs. Streams\n")
+	d.WriteString("may be longer than the compiled sequence length. Step and Run use\n")
+	d.WriteString("separate memory, so Run does not disturb a stream:\n\n")
+	d.WriteString("\tm.Reset()\n\tfor each time step x_t {\n\t\touts := m.Step(&x_t) // outputs for the sequence so far\n\t}\n\n")
+	d.WriteString("Step inputs (one time step):\n\n")
+	for _, a := range s.stepInputs() {
+		ax := ""
+		if i := s.info[s.orig[a.v]]; i.k == tSeq {
+			ax = fmt.Sprintf(" (time axis %d)", i.axis)
+		}
+		fmt.Fprintf(&d, "\t%s %v%s\n", s.orig[a.v].Name, a.v.Type, ax)
+	}
+	d.WriteString("\nStep outputs:\n\n")
+	for i, a := range s.stepOutputs() {
+		what := "the whole-sequence output after the last step"
+		switch s.info[s.g.Outputs[i]].k {
+		case tSeq:
+			what = "this step's slice of the whole-sequence output"
+		case tStatic:
+			what = "independent of the sequence"
+		}
+		fmt.Fprintf(&d, "\t%s %v: %s\n", s.g.OutputNames[i], a.v.Type, what)
+	}
+	d.WriteString("\n")
+	for _, st := range s.states {
+		if st.init != nil && st.init.Kind == ir.Input {
+			d.WriteString(wrap(fmt.Sprintf("Layer %s's initial state %s is the graph input %s for Run; Step ignores it and continues from the Model's state (zeros after Reset).", st.node.Name, st.what, st.init.Name), 72))
+			d.WriteString("\n\n")
+		}
+	}
+	return d.String()
+}
+
+// learnedInit reports whether some state starts from a constant.
+func (s *stream) learnedInit() bool {
+	for _, st := range s.states {
+		if st.init != nil && st.init.Kind != ir.Input {
+			return true
+		}
+	}
+	return false
+}
+
+// stepAPI emits stepModel, its forward and getters, Step and Reset.
+func (s *stream) stepAPI(f *jen.File, gn *gen) {
+	sg, sgen, p := s.sg, s.sgen, s.sgen.plan
+	var consts []jen.Code
+	for _, a := range s.stepInputs() {
+		consts = append(consts, doc("%sSize is the number of elements of input %s at one time step, %v.", a.name, s.orig[a.v].Name, a.v.Type), src(fmt.Sprintf("%sSize = %d", a.name, a.n)))
+	}
+	for i, a := range s.stepOutputs() {
+		consts = append(consts, doc("%sSize is the number of elements of output %s of Step, %v.", a.name, s.g.OutputNames[i], a.v.Type), src(fmt.Sprintf("%sSize = %d", a.name, a.n)))
+	}
+	consts = append(consts, doc("SequenceLength is the number of time steps of Run's inputs."), src(fmt.Sprintf("SequenceLength = %d", s.T)))
+	f.Const().Defs(consts...)
+	f.Line()
+
+	var fields []jen.Code
+	if p.arenaF > 0 {
+		fields = append(fields, src(fmt.Sprintf("arena [%d]float32", p.arenaF)))
+	}
+	if p.arenaI > 0 {
+		fields = append(fields, src(fmt.Sprintf("arenaI [%d]int64", p.arenaI)))
+	}
+	for _, st := range s.states {
+		fields = append(fields, doc("%s is layer %s's running %s state.", st.field, st.node.Name, st.what), src(fmt.Sprintf("%s [%d]float32", st.field, st.n)))
+	}
+	if s.learnedInit() {
+		fields = append(fields, doc("started is set by Reset, which loads the learned initial states."), src("started bool"))
+	}
+	f.Add(doc("stepModel is the streaming state of a Model: the one-step arena and the\nrecurrent states carried from one Step to the next."))
+	f.Type().Id("stepModel").Struct(fields...)
+	f.Line()
+
+	// forward
+	ref := func(l loc) string {
+		if l.kind == locInput {
+			if l.idx < len(s.user) {
+				return fmt.Sprintf("in%d", l.idx)
+			}
+			return "&m." + s.states[l.idx-len(s.user)].field
+		}
+		return sgen.ref(l)
+	}
+	var params []jen.Code
+	for i := range s.user {
+		v := sg.Inputs[i]
+		params = append(params, src(fmt.Sprintf("in%d %s", i, arrType(v.Type.DType, v.Type.Shape.NumElems()))))
+	}
+	var b body
+	for _, n := range sg.Nodes {
+		e := emitters[n.Op]
+		if e.view && !p.copyNode[n] {
+			continue
+		}
+		var args []string
+		for _, v := range n.Inputs {
+			if v != nil {
+				args = append(args, ref(p.loc[v]))
+			}
+		}
+		for _, o := range n.Outputs {
+			args = append(args, ref(p.loc[o]))
+		}
+		if sc, ok := p.scratch[n]; ok {
+			args = append(args, ref(sc))
+		}
+		call := fmt.Sprintf("%s(%s)", sgen.kname[n], strings.Join(args, ", "))
+		if e.fails != nil && e.fails(n) {
+			b.l("if err := %s; err != nil {\nreturn err\n}", call)
+		} else {
+			b.l("%s", call)
+		}
+		for _, st := range s.states {
+			if st.node == n {
+				b.l("m.%s = *%s", st.field, ref(p.loc[n.Outputs[st.out]]))
+			}
+		}
+	}
+	for i, v := range sg.Outputs {
+		if l, ok := p.outCopy[i]; ok {
+			b.l("*%s = *%s", ref(l), ref(p.loc[v]))
+		}
+	}
+	f.Add(doc("forward runs one time step through the one-step kernels and stores\nthe new recurrent states."))
+	fn := f.Func().Params(src("m *stepModel")).Id("forward").Params(params...)
+	if sgen.hasErr {
+		b.l("return nil")
+		fn.Error()
+	}
+	fn.Block(b.code...)
+	f.Line()
+	for i, v := range sg.Outputs {
+		l, ok := p.outCopy[i]
+		if !ok {
+			l = p.loc[v]
+		}
+		f.Add(doc("out%d returns Step's output %s in the step arena.", i, s.g.OutputNames[i]))
+		f.Func().Params(src("m *stepModel")).Id(fmt.Sprintf("out%d", i)).Params().Id(arrType(v.Type.DType, l.n)).Block(src("return " + ref(l)))
+		f.Line()
+	}
+
+	// Reset
+	var rb body
+	for _, st := range s.states {
+		if st.init != nil && st.init.Kind != ir.Input {
+			l := gn.plan.loc[st.init]
+			rb.l("copy(m.st.%s[:], weightsF32[%d:%d])", st.field, l.off, l.off+l.n)
+		} else {
+			rb.l("m.st.%s = [%d]float32{}", st.field, st.n)
+		}
+	}
+	rdoc := "Reset starts a new stream: it sets the recurrent state to its initial\nvalue (zeros"
+	if s.learnedInit() {
+		rb.l("m.st.started = true")
+		rdoc += ", or the learned initial states"
+	}
+	rdoc += "), as before the first Step of a new Model. Reset allocates nothing."
+	f.Add(doc("%s", rdoc))
+	f.Func().Params(src("m *Model")).Id("Reset").Params().Block(rb.code...)
+	f.Line()
+
+	// Step
+	var ps, rets, args, outs []string
+	for _, a := range s.stepInputs() {
+		ps = append(ps, fmt.Sprintf("%s *[%sSize]%s", a.param, a.name, elemType(a.v.Type.DType)))
+		args = append(args, a.param)
+	}
+	for i, a := range s.stepOutputs() {
+		rets = append(rets, fmt.Sprintf("*[%sSize]%s", a.name, elemType(a.v.Type.DType)))
+		outs = append(outs, fmt.Sprintf("m.st.out%d()", i))
+	}
+	var sb body
+	if s.learnedInit() {
+		sb.l("if !m.st.started {\nm.Reset()\n}")
+	}
+	var d strings.Builder
+	d.WriteString("Step runs one time step: it reads ")
+	for i, a := range s.stepInputs() {
+		if i > 0 {
+			d.WriteString(", ")
+		}
+		fmt.Fprintf(&d, "%s (%s %v)", a.param, s.orig[a.v].Name, a.v.Type)
+	}
+	d.WriteString(",\nadvances the recurrent state kept in m and returns the outputs for the\nsequence so far (")
+	for i, a := range s.stepOutputs() {
+		if i > 0 {
+			d.WriteString(", ")
+		}
+		fmt.Fprintf(&d, "%s %v", s.g.OutputNames[i], a.v.Type)
+	}
+	fmt.Fprintf(&d, ").\nAfter Reset, Step over steps t = 0..%d of a sequence x returns, at the\nlast step, what the whole-sequence call on x returns", s.T-1)
+	var perStep []string
+	for i := range s.sg.Outputs {
+		if s.info[s.g.Outputs[i]].k == tSeq {
+			perStep = append(perStep, s.g.OutputNames[i])
+		}
+	}
+	if len(perStep) > 0 {
+		fmt.Fprintf(&d, "; the per-step outputs\n(%s) are step t's slice of the whole-sequence ones at every call", strings.Join(perStep, ", "))
+	}
+	d.WriteString(".\n")
+	for _, st := range s.states {
+		if st.init != nil && st.init.Kind == ir.Input {
+			fmt.Fprintf(&d, "Layer %s's initial %s comes from the Model's state, not from input %s.\n", st.node.Name, st.what, st.init.Name)
+		}
+	}
+	d.WriteString("The results point into m and are valid until the next Step; Step\nallocates nothing")
+	if sgen.hasErr {
+		d.WriteString(" unless it fails: it returns an error, naming the layer,\nfor an id or index out of range (the outputs and the state are then\nmeaningless: call Reset)")
+		rets = append(rets, "error")
+		nils := make([]string, len(outs))
+		for i := range nils {
+			nils[i] = "nil"
+		}
+		sb.l("if err := m.st.forward(%s); err != nil {\nreturn %s, err\n}", strings.Join(args, ", "), strings.Join(nils, ", "))
+		sb.l("return %s, nil", strings.Join(outs, ", "))
+	} else {
+		sb.l("m.st.forward(%s)", strings.Join(args, ", "))
+		sb.l("return %s", strings.Join(outs, ", "))
+	}
+	d.WriteString(".")
+	var pc, rc []jen.Code
+	for _, x := range ps {
+		pc = append(pc, src(x))
+	}
+	for _, x := range rets {
+		rc = append(rc, src(x))
+	}
+	f.Add(doc("%s", d.String()))
+	f.Func().Params(src("m *Model")).Id("Step").Params(pc...).Params(rc...).Block(sb.code...)
+	f.Line()
+}
+
+// stepFiles adds kernels_step.go, the one-step kernels, to files. Helpers
+// the main kernels.go already defines are dropped from it.
+func (gn *gen) stepFiles(files map[string][]byte) error {
+	if !gn.streamable() {
+		return nil
+	}
+	s := gn.stream
+	kf, err := s.sgen.kernelsFile()
+	if err != nil {
+		return err
+	}
+	name := "kernels_step.go"
+	if _, dup := files[name]; dup {
+		name = "kernels_stream.go"
+	}
+	b, err := render(name, kf)
+	if err != nil {
+		return err
+	}
+	b, err = dropDuplicateFuncs(b, files["kernels.go"])
+	if err != nil {
+		return fmt.Errorf("codegen: %s: %w", name, err)
+	}
+	files[name] = b
+	return nil
+}
+
+// dropDuplicateFuncs removes from src the top-level functions that main
+// also declares (shared helpers), and the imports no longer used.
+func dropDuplicateFuncs(src, main []byte) ([]byte, error) {
+	fset := token.NewFileSet()
+	mf, err := parser.ParseFile(fset, "main.go", main, 0)
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]bool{}
+	for _, d := range mf.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil {
+			have[fd.Name.Name] = true
+		}
+	}
+	f, err := parser.ParseFile(fset, "step.go", src, parser.ParseComments)
+	if err != nil {
+		return nil, err
+	}
+	var decls []ast.Decl
+	drop := map[*ast.CommentGroup]bool{}
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && have[fd.Name.Name] {
+			if fd.Doc != nil {
+				drop[fd.Doc] = true
+			}
+			continue
+		}
+		decls = append(decls, d)
+	}
+	f.Decls = decls
+	var cs []*ast.CommentGroup
+	for _, c := range f.Comments {
+		if !drop[c] {
+			cs = append(cs, c)
+		}
+	}
+	f.Comments = cs
+	// Unused imports.
+	usedPkg := map[string]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if se, ok := n.(*ast.SelectorExpr); ok {
+			if id, ok := se.X.(*ast.Ident); ok {
+				usedPkg[id.Name] = true
+			}
+		}
+		return true
+	})
+	var keep []ast.Decl
+	for _, d := range f.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.IMPORT {
+			keep = append(keep, d)
+			continue
+		}
+		var specs []ast.Spec
+		for _, sp := range gd.Specs {
+			is := sp.(*ast.ImportSpec)
+			path, _ := strconv.Unquote(is.Path.Value)
+			name := path[strings.LastIndex(path, "/")+1:]
+			if is.Name != nil {
+				name = is.Name.Name
+			}
+			if usedPkg[name] {
+				specs = append(specs, sp)
+			}
+		}
+		if len(specs) > 0 {
+			gd.Specs = specs
+			keep = append(keep, gd)
+		}
+	}
+	f.Decls = keep
+	var out bytes.Buffer
+	if err := format.Node(&out, fset, f); err != nil {
+		return nil, err
+	}
+	return format.Source(out.Bytes())
+}
+
+// selfTest adds TestStep to the generated test: after Reset, Step over
+// every time step of the recorded inputs must reproduce the interpreter's
+// whole-sequence outputs (per-step outputs at every step, the others at
+// the last), twice, and Step must not allocate.
+func (s *stream) selfTest(f *jen.File) {
+	g, sg := s.g, s.sg
+	var t body
+	t.l("d := loadSelfTest(t)")
+	t.l("m := New()")
+	var args []string
+	for i, oi := range s.user {
+		v := sg.Inputs[i]
+		t.l("var x%d [%d]%s", i, v.Type.Shape.NumElems(), elemType(v.Type.DType))
+		args = append(args, fmt.Sprintf("&x%d", i))
+		_ = oi
+	}
+	var rets []string
+	for i, v := range sg.Outputs {
+		if s.info[g.Outputs[i]].k == tSeq {
+			t.l("var w%d [%d]%s", i, v.Type.Shape.NumElems(), elemType(v.Type.DType))
+		}
+		rets = append(rets, fmt.Sprintf("o%d", i))
+	}
+	if s.sgen.hasErr {
+		rets = append(rets, "err")
+	}
+	call := fmt.Sprintf("m.Step(%s)", strings.Join(args, ", "))
+	// slice copies step t of a value with time axis a out of src.
+	slice := func(dst, srcv string, v *ir.Value, a int) {
+		sh := v.Type.Shape
+		pre, post := 1, 1
+		for _, d := range sh[:a] {
+			pre *= d
+		}
+		for _, d := range sh[a+1:] {
+			post *= d
+		}
+		t.l("for p := range %d {\ncopy(%s[p*%d:(p+1)*%[3]d], %s[(p*%d+step)*%[3]d:(p*%[5]d+step+1)*%[3]d])\n}", pre, dst, post, srcv, s.T)
+	}
+	t.l("for run := range 2 { // the second run checks that Reset clears the stream")
+	t.l("m.Reset()")
+	for _, st := range s.states {
+		if st.init != nil && st.init.Kind == ir.Input {
+			for i, v := range g.Inputs {
+				if v == st.init {
+					t.l("m.st.%s = d.in%d // Run read the initial state from this input", st.field, i)
+				}
+			}
+		}
+	}
+	t.l("for step := range SequenceLength {")
+	for i, oi := range s.user {
+		v := g.Inputs[oi]
+		if in := s.info[v]; in.k == tSeq {
+			slice(fmt.Sprintf("x%d", i), fmt.Sprintf("d.in%d", oi), v, in.axis)
+		} else {
+			t.l("x%d = d.in%d", i, oi)
+		}
+	}
+	t.l("%s := %s", strings.Join(rets, ", "), call)
+	if s.sgen.hasErr {
+		t.l("if err != nil {\nt.Fatal(err)\n}")
+	}
+	for i, v := range g.Outputs {
+		name := g.OutputNames[i]
+		want := fmt.Sprintf("d.want%d", i)
+		var cond string
+		switch in := s.info[v]; in.k {
+		case tSeq:
+			slice(fmt.Sprintf("w%d", i), want, v, in.axis)
+			want = fmt.Sprintf("w%d", i)
+		case tFinal:
+			cond = "step == SequenceLength-1"
+		}
+		var c string
+		if v.Type.DType == ir.I64 {
+			c = fmt.Sprintf("if *o%d != %s {\nt.Errorf(\"run %%d step %%d: output %s differs from the interpreter\", run, step)\n}", i, want, name)
+		} else {
+			c = fmt.Sprintf("compare(t, run, @fmt.Sprintf(\"%s at step %%d\", step), o%d[:], %s[:])", name, i, want)
+		}
+		if cond != "" {
+			c = fmt.Sprintf("if %s {\n%s\n}", cond, c)
+		}
+		t.l("%s", c)
+	}
+	t.l("}\n}")
+	blank := make([]string, len(rets))
+	for i := range blank {
+		blank[i] = "_"
+	}
+	t.l("if a := @testing.AllocsPerRun(10, func() {\n%s = %s\n}); a != 0 {\nt.Errorf(\"Step allocates %%v times per call, want 0\", a)\n}", strings.Join(blank, ", "), call)
+	f.Add(doc("TestStep checks streaming: after Reset, Step over every time step of the\nrecorded inputs reproduces the interpreter's whole-sequence outputs\n(per-step outputs at every step, the others after the last step), and\nStep allocates nothing."))
+	f.Func().Id("TestStep").Params(src("t *@testing.T")).Block(t.code...)
+	f.Line()
+}
+
+// wrap breaks text into lines of at most width bytes at spaces.
+func wrap(text string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(text) {
+		if i > 0 {
+			if n+1+len(w) > width {
+				b.WriteByte('\n')
+				n = 0
+			} else {
+				b.WriteByte(' ')
+				n++
+			}
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
+}
