@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -115,21 +116,31 @@ func readTensor(path string) (*ir.Tensor, error) {
 	return tt, err
 }
 
+// suiteCase is one node test that the interpreter passes: the imported
+// graph and test_data_set_0's inputs (in g.Inputs order) and ONNX's
+// expected outputs (in g.Outputs order).
+type suiteCase struct {
+	g          *ir.Graph
+	ins, wants []*ir.Tensor
+	frozen     int
+}
+
 // runSuiteTest imports one test's model and runs test_data_set_0. Graph
 // inputs that dlc needs at import time (a Reshape shape, Squeeze axes,
 // Clip bounds: initializers in real models) are fixed to their test
 // values with Options.Constants; frozen counts them. It returns whether
 // the import failed as unsupported, and an error at ONNX's tolerance;
-// tight reports agreement at dlc's own tolerance.
-func runSuiteTest(dir string) (unsupported, tight bool, frozen int, err error) {
+// tight reports agreement at dlc's own tolerance. On success c holds the
+// imported graph and the test's vectors, for the generated-code path.
+func runSuiteTest(dir string) (c *suiteCase, unsupported, tight bool, err error) {
 	path := filepath.Join(dir, "model.onnx")
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return false, false, 0, err
+		return nil, false, false, err
 	}
 	m, err := decodeModel(data)
 	if err != nil {
-		return false, false, 0, err
+		return nil, false, false, err
 	}
 	inits := map[string]bool{}
 	for _, t := range m.graph.inits {
@@ -145,7 +156,7 @@ func runSuiteTest(dir string) (unsupported, tight bool, frozen int, err error) {
 		names = append(names, in.name)
 		x, err := readTensor(filepath.Join(set, fmt.Sprintf("input_%d.pb", len(names)-1)))
 		if err != nil {
-			return false, false, 0, fmt.Errorf("input %d: %w", len(names)-1, err)
+			return nil, false, false, fmt.Errorf("input %d: %w", len(names)-1, err)
 		}
 		byName[in.name] = x
 	}
@@ -169,7 +180,7 @@ func runSuiteTest(dir string) (unsupported, tight bool, frozen int, err error) {
 		}
 	}
 	if err != nil {
-		return strings.Contains(err.Error(), "unsupported") || strings.Contains(err.Error(), "not supported"), false, 0, err
+		return nil, strings.Contains(err.Error(), "unsupported") || strings.Contains(err.Error(), "not supported"), false, err
 	}
 	var inputs []*ir.Tensor
 	for _, name := range names {
@@ -179,25 +190,27 @@ func runSuiteTest(dir string) (unsupported, tight bool, frozen int, err error) {
 	}
 	got, err := runtime.Run(g, inputs)
 	if err != nil {
-		return false, false, 0, fmt.Errorf("run: %w", err)
+		return nil, false, false, fmt.Errorf("run: %w", err)
 	}
 	tight = true
+	var wants []*ir.Tensor
 	for i := range got {
 		want, err := readTensor(filepath.Join(set, fmt.Sprintf("output_%d.pb", i)))
 		if err != nil {
-			return false, false, 0, fmt.Errorf("output %d: %w", i, err)
+			return nil, false, false, fmt.Errorf("output %d: %w", i, err)
 		}
 		if err := compare(got[i], want, 1e-3, 1e-7); err != nil {
-			return false, false, 0, fmt.Errorf("output %d (%s): %w", i, g.OutputNames[i], err)
+			return nil, false, false, fmt.Errorf("output %d (%s): %w", i, g.OutputNames[i], err)
 		}
 		if compare(got[i], want, 1e-5, 1e-6) != nil {
 			tight = false
 		}
+		wants = append(wants, want)
 	}
 	if _, err := os.Stat(filepath.Join(set, fmt.Sprintf("output_%d.pb", len(got)))); err == nil {
-		return false, false, 0, fmt.Errorf("the test expects more than %d outputs", len(got))
+		return nil, false, false, fmt.Errorf("the test expects more than %d outputs", len(got))
 	}
-	return false, tight, len(consts), nil
+	return &suiteCase{g: g, ins: inputs, wants: wants, frozen: len(consts)}, false, tight, nil
 }
 
 func elems(t *ir.Tensor) []float64 {
@@ -246,11 +259,14 @@ func compare(got, want *ir.Tensor, rtol, atol float64) error {
 }
 
 // TestConformance runs every in-scope test of ONNX's backend node suite
-// through Load and the interpreter.
+// through the importer and the interpreter and, unless -short, every test
+// the interpreter passes through the -O2 passes and generated code too
+// (conformance_gen_test.go).
 func TestConformance(t *testing.T) {
 	tests := readManifest(t)
 	type counts struct{ pass, tight, frozen, fail, unsup, xfail int }
 	per := map[string]*counts{}
+	var passed []genCase
 	for _, tc := range tests {
 		if !inScope[tc.op] {
 			continue
@@ -260,7 +276,7 @@ func TestConformance(t *testing.T) {
 			cnt = &counts{}
 			per[tc.op] = cnt
 		}
-		unsupported, tight, frozen, err := runSuiteTest(filepath.Join(suiteDir, tc.name))
+		c, unsupported, tight, err := runSuiteTest(filepath.Join(suiteDir, tc.name))
 		reason := failReason(tc.name)
 		switch {
 		case err == nil:
@@ -270,12 +286,13 @@ func TestConformance(t *testing.T) {
 			} else {
 				t.Logf("%s: passes at ONNX's tolerance, not at dlc's 1e-5", tc.name)
 			}
-			if frozen > 0 {
+			if c.frozen > 0 {
 				cnt.frozen++
 			}
 			if reason != "" {
 				t.Errorf("%s passes but is listed as an expected failure (%s)", tc.name, reason)
 			}
+			passed = append(passed, genCase{tc, c})
 			continue
 		case reason != "":
 			cnt.xfail++
@@ -288,27 +305,60 @@ func TestConformance(t *testing.T) {
 		}
 		t.Errorf("%s (%s): %v", tc.name, tc.op, err)
 	}
+
+	// The generated-code path: its own per-op counts, or why it did not run.
+	gen, genSkip := map[string]*genCounts{}, ""
+	switch {
+	case testing.Short():
+		genSkip = "-short: generated code not built"
+	default:
+		if _, err := exec.LookPath("go"); err != nil {
+			genSkip = "no go command: generated code not built"
+		} else {
+			gen = runGenerated(t, passed)
+		}
+	}
+
 	ops := make([]string, 0, len(per))
 	for op := range per {
 		ops = append(ops, op)
 	}
 	sort.Strings(ops)
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n%-20s %5s %6s %6s %5s %6s %6s\n", "op", "pass", "tight", "frozen", "fail", "unsup", "xfail")
+	fmt.Fprintf(&b, "\n%-20s %5s %6s %6s %5s %6s %6s | %5s %5s %6s %6s %6s\n",
+		"op", "pass", "tight", "frozen", "fail", "unsup", "xfail", "gen", "gfail", "gxfail", "gonnx", "gtight")
 	var tot counts
+	var gtot genCounts
 	for _, op := range ops {
 		c := per[op]
-		fmt.Fprintf(&b, "%-20s %5d %6d %6d %5d %6d %6d\n", op, c.pass, c.tight, c.frozen, c.fail, c.unsup, c.xfail)
+		g := gen[op]
+		if g == nil {
+			g = &genCounts{}
+		}
+		fmt.Fprintf(&b, "%-20s %5d %6d %6d %5d %6d %6d | %5d %5d %6d %6d %6d\n",
+			op, c.pass, c.tight, c.frozen, c.fail, c.unsup, c.xfail, g.pass, g.fail, g.xfail, g.strict, g.tight)
 		tot.pass += c.pass
 		tot.tight += c.tight
 		tot.frozen += c.frozen
 		tot.fail += c.fail
 		tot.unsup += c.unsup
 		tot.xfail += c.xfail
+		gtot.add(g)
 	}
-	fmt.Fprintf(&b, "%-20s %5d %6d %6d %5d %6d %6d\n", "total", tot.pass, tot.tight, tot.frozen, tot.fail, tot.unsup, tot.xfail)
-	b.WriteString("pass: within rtol=1e-3, atol=1e-7 (ONNX); tight: also within rtol=1e-5, atol=1e-6 (dlc);\n")
-	b.WriteString("frozen: passed with shape/axes/bound inputs fixed at import (Options.Constants)\n")
+	fmt.Fprintf(&b, "%-20s %5d %6d %6d %5d %6d %6d | %5d %5d %6d %6d %6d\n",
+		"total", tot.pass, tot.tight, tot.frozen, tot.fail, tot.unsup, tot.xfail, gtot.pass, gtot.fail, gtot.xfail, gtot.strict, gtot.tight)
+	b.WriteString("Interpreter (import -> runtime.Run), against ONNX's expected outputs:\n")
+	b.WriteString("  pass: within rtol=1e-3, atol=1e-7 (ONNX); tight: also within rtol=1e-5, atol=1e-6 (dlc);\n")
+	b.WriteString("  frozen: passed with shape/axes/bound inputs fixed at import (Options.Constants)\n")
+	b.WriteString("Generated code (import -> -O2 passes -> codegen -> go test), for the tests the interpreter passes:\n")
+	if genSkip != "" {
+		fmt.Fprintf(&b, "  not run (%s)\n", genSkip)
+	} else {
+		b.WriteString("  gen: the package's self-test passes against ONNX's expected outputs (RelTol 1e-3, AbsTol 1e-7,\n")
+		b.WriteString("  the absolute floor scaled by max(1, max|want|) as codegen's self-test does; also Step/Reset for\n")
+		b.WriteString("  recurrent models, zero allocations); gfail: it does not; gxfail: an expected failure (genExpectedFail);\n")
+		b.WriteString("  gonnx: also within ONNX's unscaled rtol=1e-3, atol=1e-7; gtight: also within rtol=1e-5, atol=1e-6\n")
+	}
 	t.Log(b.String())
 }
 
