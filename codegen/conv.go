@@ -86,6 +86,7 @@ func convScratch(n *ir.Node) int {
 
 // emitConvAlgo emits a conv node by the algorithm its schedule chooses.
 func emitConvAlgo(k *kctx) error {
+	k.in = padNames(k.in, 3) // a conv without bias may have two inputs
 	if useGEMM(k.n) {
 		return emitConvGEMM(k, k.n, nil, epiOf(k, k.in[2], ""))
 	}

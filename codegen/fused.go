@@ -7,8 +7,10 @@ import (
 )
 
 // Fused ops (made by the fusion pass): one kernel each, composed from the
-// emitters of their parts. fused_dense and fused_conv run the product,
-// then the epilogue (residual add, activation) over the result while it is
+// emitters of their parts. fused_dense, and fused_conv with Algo
+// "im2col", apply the epilogue (bias, residual add, activation and, for
+// the conv, the pool) at the store (gemm.go). Otherwise (a direct conv, a
+// k-tiled dense, softmax) the epilogue runs over the result while it is
 // still in cache, then (fused_conv) the pool from scratch into y.
 // fused_ewise applies its whole chain per element in registers.
 
@@ -58,9 +60,18 @@ func emitFusedDense(k *kctx) error {
 	in := padNames(k.in, 4)
 	sub := *k
 	sub.in = in[:3]
-	if err := emitDense(&sub); err != nil {
+	e := epiOf(k, in[2], in[3])
+	if e.act == "softmax" {
+		e.act, e.residual = "", "" // a row-wise epilogue: after the product
+	}
+	done, err := emitDenseEpi(&sub, e)
+	if err != nil {
 		return err
 	}
+	if done && k.n.Attrs.String("act") != "softmax" {
+		return nil
+	}
+	// k tiled, or softmax: residual and activation over the finished rows.
 	return epilogue(k, k.out[0], k.outShape(0).NumElems(), in[3])
 }
 

@@ -115,8 +115,8 @@ func poolSimple(pool *ir.Node) bool {
 // epi is an epilogue applied at the store: v = act(v + bias + residual).
 type epi struct {
 	bias, residual string // input names, "" when absent
-	act                string
-	alpha, lo, hi      float64
+	act            string
+	alpha, lo, hi  float64
 }
 
 func epiOf(k *kctx, bias, residual string) epi {
@@ -192,7 +192,7 @@ func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 	k.l("pc[o] = v")
 	k.l("o += %d", c.NR)
 	k.l("}\n}\n}\n}") // kw kh kd ic
-	k.l("}")         // n
+	k.l("}")          // n
 	if c.N%c.NR != 0 {
 		// Zero the unused columns of the last panel.
 		k.l("for n := nEnd; n%%%d != 0; n++ {", c.NR)

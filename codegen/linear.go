@@ -19,13 +19,27 @@ func init() {
 }
 
 func emitDense(k *kctx) error {
-	x, w := k.inShape(0), k.inShape(1)
-	K := x[len(x)-1]
-	M := x.NumElems() / K
-	N := w[0]
+	_, err := emitDenseEpi(k, epi{bias: k.in[2]})
+	return err
+}
+
+// denseTiling resolves a dense node's schedule.
+func denseTiling(n *ir.Node) (t tiling, M, N, K int, ext map[string]int) {
+	x, w := n.Inputs[0].Type.Shape, n.Inputs[1].Type.Shape
+	K = x[len(x)-1]
+	M = x.NumElems() / K
+	N = w[0]
+	ext = map[string]int{"m": M, "n": N, "k": K}
+	return resolve(n.Schedule, []string{"m", "n", "k"}, ext, 1), M, N, K, ext
+}
+
+// emitDenseEpi emits dense with epilogue e applied at the store, unless
+// the k loop is tiled (partial sums then accumulate in y, and the caller
+// applies the rest of the epilogue after the product): it reports
+// whether it applied the residual and activation.
+func emitDenseEpi(k *kctx, e epi) (bool, error) {
+	t, M, N, K, ext := denseTiling(k.n)
 	bias := k.in[2] != ""
-	ext := map[string]int{"m": M, "n": N, "k": K}
-	t := resolve(k.n.Schedule, []string{"m", "n", "k"}, ext, 1)
 	ktiled := t.tile["k"] != 0
 	if ktiled {
 		// Partial sums over k tiles accumulate into y, so y starts as the bias.
@@ -48,13 +62,10 @@ func emitDense(k *kctx) error {
 			k.l("w%d := (*[%d]float32)(x1[(n+%d)*%d:])", j, K, j, K)
 			zero = append(zero, fmt.Sprintf("s%d", j))
 			acc = append(acc, fmt.Sprintf("s%d += xv * w%d[k]", j, j))
-			switch {
-			case ktiled:
+			if ktiled {
 				store = append(store, fmt.Sprintf("yr[n+%d] += s%d", j, j))
-			case bias:
-				store = append(store, fmt.Sprintf("yr[n+%d] = s%d + x2[n+%d]", j, j, j))
-			default:
-				store = append(store, fmt.Sprintf("yr[n+%d] = s%d", j, j))
+			} else {
+				store = append(store, fmt.Sprintf("{\nv := s%d\n%s\nyr[n+%d] = v\n}", j, e.apply(fmt.Sprintf("n+%d", j), fmt.Sprintf("m*%d+n+%d", N, j)), j))
 			}
 		}
 		_ = nlo
@@ -79,7 +90,7 @@ func emitDense(k *kctx) error {
 	k.l("}")
 	k.l("}")
 	closeTiles()
-	return nil
+	return !ktiled, nil
 }
 
 func emitMatMul(k *kctx) error {

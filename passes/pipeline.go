@@ -32,14 +32,15 @@ var Pipeline = []Pass{
 	{Name: "cse", Doc: "merge identical ops on identical inputs", Fn: cse},
 	{Name: "dce", Doc: "remove ops and params no output depends on", Fn: dce},
 	{Name: "fuse", Doc: "merge conv/dense with bias, residual add, activation and pooling; chain element-wise ops", Fn: fuse},
+	{Name: "tile", Doc: "choose each conv/dense/matmul kernel's algorithm, register block and cache tiles", Fn: tile},
 	{Name: "plan", Doc: "place activations in one arena, reusing memory of dead values", Fn: plan},
 }
 
 // Levels maps -O levels to pass names.
 var Levels = map[int][]string{
-	0: {"shapes", "plan"},
+	0: {"shapes"}, // a direct translation: every value in its own buffer
 	1: {"shapes", "fold", "cse", "dce", "plan"},
-	2: {"shapes", "fold", "bnfold", "cse", "dce", "fuse", "plan"},
+	2: {"shapes", "fold", "bnfold", "cse", "dce", "fuse", "tile", "plan"},
 }
 
 // Lookup returns the named pass.

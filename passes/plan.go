@@ -10,43 +10,99 @@ import (
 // line).
 const planAlign = 16
 
-// plan assigns every intermediate value an offset in one arena per dtype,
-// reusing the memory of values that are no longer needed (liveness-based,
-// best fit). A view (reshape, flatten, ...) of an intermediate shares its
-// input's memory and extends its lifetime. Graph outputs live to the end,
-// so they stay valid after a call.
+// inPlace lists the ops whose generated kernel may write its output over
+// input 0: each output element is computed from the input elements at the
+// same index (softmax: from its own row, read in full before it is
+// written), so overwriting cannot change a value still to be read.
+var inPlace = map[string]bool{
+	"relu": true, "sigmoid": true, "tanh": true, "leaky_relu": true, "clip": true,
+	"add": true, "sub": true, "mul": true, "div": true,
+	"fused_ewise": true, "batchnorm": true, "softmax": true, "log_softmax": true,
+}
+
+// plan assigns every intermediate value an offset in one arena per dtype
+// (g.Memory), reusing the memory of values that are no longer needed:
+//
+//   - a view (reshape, flatten, ...) of an intermediate shares its input's
+//     memory and extends its lifetime; a view of a graph input or a
+//     parameter gets no offset (it reads that storage), unless it is a
+//     graph output, which must live in the arena;
+//   - an element-wise op whose input 0 dies at it writes over that input
+//     (in place), unless another input of the op shares the buffer;
+//   - every other value gets the best-fitting gap among the buffers live
+//     during its lifetime (from its node to its last reader), else the
+//     end of the arena.
+//
+// Graph outputs live to the end, so they stay valid after a call. Kernel
+// scratch (im2col buffers, ...) is code generation's business and goes
+// after the arena.
 func plan(g *ir.Graph) error {
 	type interval struct {
-		root       *ir.Value
 		start, end int
 		size       int
 	}
-	root := map[*ir.Value]*ir.Value{}
-	var order []*ir.Value
-	ivs := map[*ir.Value]*interval{}
-	naive := 0
-	for i, n := range g.Nodes {
-		for _, o := range n.Outputs {
-			naive += o.Type.Bytes()
-			r := o
-			if ir.IsView(n.Op) && n.Inputs[0].Kind == ir.Temp && n.Inputs[0].Type.DType == o.Type.DType {
-				r = root[n.Inputs[0]]
-			}
-			root[o] = r
-			if r == o {
-				ivs[o] = &interval{root: o, start: i, end: i, size: o.Type.Shape.NumElems()}
-				order = append(order, o)
-			}
+	root := map[*ir.Value]*ir.Value{} // value → the value owning its memory
+	rootOf := func(v *ir.Value) *ir.Value {
+		if r, ok := root[v]; ok {
+			return r
 		}
+		return nil
+	}
+	isOut := map[*ir.Value]bool{}
+	for _, o := range g.Outputs {
+		isOut[o] = true
+	}
+	// Last reader of every value, by node index (outputs: forever).
+	last := map[*ir.Value]int{}
+	for i, n := range g.Nodes {
 		for _, in := range n.Inputs {
-			if r, ok := root[in]; ok && ivs[r].end < i {
-				ivs[r].end = i
+			if in != nil {
+				last[in] = i
 			}
 		}
 	}
 	for _, o := range g.Outputs {
-		if r, ok := root[o]; ok {
-			ivs[r].end = len(g.Nodes)
+		last[o] = len(g.Nodes)
+	}
+	var order []*ir.Value
+	ivs := map[*ir.Value]*interval{}
+	naive := 0
+	for i, n := range g.Nodes {
+		for _, in := range n.Inputs {
+			if r := rootOf(in); r != nil && ivs[r].end < i {
+				ivs[r].end = i
+			}
+		}
+		for _, o := range n.Outputs {
+			naive += o.Type.Bytes()
+			var r *ir.Value
+			x := n.Inputs[0]
+			switch {
+			case ir.IsView(n.Op) && x != nil && x.Type.DType == o.Type.DType:
+				if r = rootOf(x); r == nil && !isOut[o] {
+					continue // reads the input or parameter directly
+				}
+			case inPlace[n.Op] && x != nil && x.Type.Equal(o.Type) && rootOf(x) != nil:
+				rx := rootOf(x)
+				ok := ivs[rx].end <= i // x and every view of it die here
+				for _, other := range n.Inputs[1:] {
+					if other != nil && other != x && rootOf(other) == rx {
+						ok = false
+					}
+				}
+				if ok {
+					r = rx
+				}
+			}
+			if r == nil {
+				r = o
+				ivs[o] = &interval{start: i, end: i, size: o.Type.Shape.NumElems()}
+				order = append(order, o)
+			}
+			root[o] = r
+			if e := max(last[o], i); e > ivs[r].end {
+				ivs[r].end = e
+			}
 		}
 	}
 	p := &ir.MemoryPlan{Offset: map[*ir.Value]int{}, Size: map[ir.DType]int{}, Naive: naive}
@@ -56,7 +112,7 @@ func plan(g *ir.Graph) error {
 		iv := ivs[v]
 		dt := v.Type.DType
 		size := (iv.size + planAlign - 1) / planAlign * planAlign
-		// Blocks still live at this node's start, by offset.
+		// Blocks still live at this value's start, by offset.
 		var keep []block
 		for _, b := range live[dt] {
 			if b.end >= iv.start {

@@ -1,0 +1,47 @@
+package passes
+
+import (
+	"testing"
+
+	"github.com/dlcompiler/dlc/ir"
+)
+
+// TestTileSchedules checks the tiling pass's choices on a narrow first
+// layer, a wide layer whose im2col buffer overflows the L2 budget, a
+// depthwise layer and a dense layer, and that the result still computes
+// the same outputs (checkPass).
+func TestTileSchedules(t *testing.T) {
+	b := newBuilder(t)
+	x := b.g.AddInput("x", f32(1, 3, 16, 16), ir.Pos{})
+	h := b.node("conv", "narrow", ir.Attrs{"pads": []int{1, 1}}, x, b.param("w1", ir.Param, f32(4, 3, 3, 3)))
+	h = b.node("conv", "wide", ir.Attrs{"pads": []int{1, 1}}, h, b.param("w2", ir.Param, f32(128, 4, 3, 3)))
+	h = b.node("conv", "wider", ir.Attrs{"pads": []int{1, 1}}, h, b.param("w3", ir.Param, f32(96, 128, 3, 3)))
+	h = b.node("conv", "dw", ir.Attrs{"pads": []int{1, 1}, "groups": 96}, h, b.param("w4", ir.Param, f32(96, 1, 3, 3)))
+	h = b.node("flatten", "f", nil, h)
+	h = b.node("dense", "fc", nil, h, b.param("w5", ir.Param, f32(10, 96*16*16)))
+	b.g.AddOutput("y", h)
+	g := checkPass(t, b.g, "tile")
+	s := map[string]*ir.Schedule{}
+	for _, n := range g.Nodes {
+		s[n.Name] = n.Schedule
+	}
+	if s["f"] != nil {
+		t.Errorf("flatten got a schedule: %v", s["f"])
+	}
+	for name, algo := range map[string]string{"narrow": "direct", "wide": "im2col", "wider": "im2col", "dw": "direct"} {
+		if s[name] == nil || s[name].Algo != algo {
+			t.Errorf("%s: schedule %v, want algo %s", name, s[name], algo)
+		}
+	}
+	// wider: K = 128·9 = 1152 floats per column; ½ L2 holds 56 columns,
+	// ¼ L2 the weight rows of 28 channels.
+	if w := s["wider"]; w.Tiles["n"] != 56 || w.Tiles["m"] != 28 || w.Unroll != 4 || w.Vector != 1 {
+		t.Errorf("wider: schedule %v, want n=56 m=28 unroll 4 vector 1", w)
+	}
+	if w := s["wide"]; w.Tiles["n"] != 0 {
+		t.Errorf("wide: K=36 fits whole: no column tiles, got %v", w)
+	}
+	if fc := s["fc"]; fc.Unroll != 4 || fc.Tiles["k"] == 0 || (fc.Unroll+1)*fc.Tiles["k"]*4 > cacheL1/2 {
+		t.Errorf("fc: schedule %v, want unroll 4 and k tiles within ½ L1", fc)
+	}
+}
