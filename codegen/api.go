@@ -174,12 +174,10 @@ func (gn *gen) apiFile() (*jen.File, error) {
 
 	// Model.
 	var fields []jen.Code
-	if p.arenaF > 0 {
-		fields = append(fields, src(fmt.Sprintf("arena [%d]float32", p.arenaF)))
-	}
-	if p.arenaI > 0 {
-		fields = append(fields, src(fmt.Sprintf("arenaI [%d]int64", p.arenaI)))
-	}
+	// Both arenas always exist (possibly empty): kernels of zero-sized
+	// values still slice them.
+	fields = append(fields, src(fmt.Sprintf("arena [%d]float32", p.arenaF)))
+	fields = append(fields, src(fmt.Sprintf("arenaI [%d]int64", p.arenaI)))
 	if gn.streamable() {
 		fields = append(fields, src("st stepModel"))
 	}

@@ -34,8 +34,8 @@ In a Go module, a go:generate line keeps the package in step with the model:
 
 func init() { compileCmd.run = runCompile }
 
-// tileFlag collects --tile LAYER:NAME=SIZE,... overrides.
-type tileFlag map[string]map[string]int
+// tileFlag collects --tile LAYER:NAME=SIZE,... overrides (and algo=NAME).
+type tileFlag map[string]map[string]string
 
 func (t tileFlag) String() string { return "" }
 
@@ -46,16 +46,20 @@ func (t tileFlag) Set(v string) error {
 	}
 	m := t[layer]
 	if m == nil {
-		m = map[string]int{}
+		m = map[string]string{}
 		t[layer] = m
 	}
 	for _, kv := range strings.Split(spec, ",") {
 		k, val, ok := strings.Cut(kv, "=")
+		if k == "algo" && ok && (val == "direct" || val == "im2col") {
+			m[k] = val
+			continue
+		}
 		n, err := strconv.Atoi(val)
 		if !ok || err != nil || n < 0 {
-			return fmt.Errorf("want LOOP=SIZE with a size >= 0, got %q", kv)
+			return fmt.Errorf("want LOOP=SIZE with a size >= 0 (or algo=direct|im2col), got %q", kv)
 		}
-		m[k] = n
+		m[k] = val
 	}
 	return nil
 }
@@ -83,7 +87,7 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	dumpAfter := fs.String("dump-after", "", "print the IR after `PASS` (or \"all\") to standard output")
 	selfTest := fs.Bool("selftest", true, "write a self-test and benchmark (<pkg>_test.go, testdata/selftest.bin)")
 	tiles := tileFlag{}
-	fs.Var(tiles, "tile", "override a layer's schedule: `LAYER:LOOP=SIZE[,...]` (loops: m,n,k for dense; oc,oh,... for conv; see dlc check --ir); repeatable")
+	fs.Var(tiles, "tile", "override a layer's schedule: `LAYER:LOOP=SIZE[,...]` (loops m,n,k for dense and im2col conv, oh for direct conv; unroll=N, vector=N, algo=direct|im2col; see --dump-after=tile); repeatable")
 	pos, err := parse(compileCmd, fs, optLevelArgs(args), stdout)
 	if err != nil {
 		return err
@@ -173,13 +177,16 @@ func applyTiles(g *ir.Graph, tiles tileFlag) error {
 			n.Schedule.Tiles = map[string]int{}
 		}
 		for k, v := range t {
+			size, _ := strconv.Atoi(v)
 			switch k {
+			case "algo":
+				n.Schedule.Algo = v
 			case "unroll":
-				n.Schedule.Unroll = v
+				n.Schedule.Unroll = size
 			case "vector":
-				n.Schedule.Vector = v
+				n.Schedule.Vector = size
 			default:
-				n.Schedule.Tiles[k] = v
+				n.Schedule.Tiles[k] = size
 			}
 		}
 	}

@@ -27,26 +27,8 @@ import (
 // not through generated code, each with the reason. Anything else the
 // interpreter passes must pass as generated code; an entry that passes is
 // an error, so fixing a bug means deleting its entries.
-var genExpectedFail = map[string]string{
-	// The generated Cast outputs match (TestConformanceTolerance reports
-	// strict=true tight=true); the self-test's compare does not handle
-	// non-finite expected values.
-	"test_cast_DOUBLE_to_FLOAT":   selfTestNaN,
-	"test_cast_FLOAT16_to_DOUBLE": selfTestNaN,
-	"test_cast_FLOAT16_to_FLOAT":  selfTestNaN,
-	"test_cast_FLOAT_to_DOUBLE":   selfTestNaN,
-	// Constant: a graph with no inputs.
-	"test_constant": "codegen bug: with no graph inputs, BenchmarkPredict declares d := loadSelfTest(b) and never uses it (codegen/selftest.go), so the test file does not compile",
-	// Every value has zero elements.
-	"test_reshape_allowzero_reordered":  zeroArena,
-	"test_shape_start_greater_than_end": zeroArena,
-	"test_slice_start_out_of_bounds":    zeroArena,
-}
+var genExpectedFail = map[string]string{}
 
-const (
-	selfTestNaN = "codegen bug: the self-test's compare (codegen/selftest.go) takes scale = max(scale, |want|), which is NaN once an expected value is NaN, so every value fails (\"diff 0\"); an Inf makes the tolerance infinite; and got == want == ±Inf or NaN fails since |got-want| is NaN"
-	zeroArena   = "codegen bug: all values have zero elements, so Model gets no arena/arenaI field (codegen/api.go adds it only when its size > 0) but forward and out0 still slice m.arena[0:0] (m.arenaI): the package does not compile"
-)
 
 // genCase is a node test the interpreter passed.
 type genCase struct {
