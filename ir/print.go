@@ -12,6 +12,7 @@ import (
 //	  input x: f32[1,1,28,28]
 //	  param conv1.weight: f32[6,1,5,5]
 //	  conv1 = conv(x, conv1.weight, conv1.bias) {dilations=[1,1] groups=1 ...}: f32[1,6,24,24]
+//	  [conv2] pool2 = fused_conv(...)   (layer name in brackets when it differs from the value's)
 //	  output logits = fc3
 func Print(g *Graph) string {
 	var b strings.Builder
@@ -28,6 +29,11 @@ func Print(g *Graph) string {
 	}
 	for _, n := range g.Nodes {
 		b.WriteString("  ")
+		if len(n.Outputs) > 0 && n.Outputs[0].Name != n.Name {
+			// A fused node keeps its layer's name; its value is the last
+			// absorbed op's.
+			b.WriteString("[" + n.Name + "] ")
+		}
 		for i, o := range n.Outputs {
 			if i > 0 {
 				b.WriteString(", ")
