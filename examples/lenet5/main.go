@@ -1,7 +1,7 @@
 // Command lenet5 classifies real MNIST test digits with LeNet-5 (two 5x5
 // conv layers with max pooling, three dense layers) that dlc compiled into
-// the Go package ./lenet5. The package
-// imports only the standard library and carries its weights inside.
+// the Go package ./lenet5. The package imports only the standard library
+// and carries its weights inside.
 //
 //	go run ./examples/lenet5                 # the 1000 test digits shipped in examples/testdata
 //	go run ./examples/lenet5 -mnist DIR      # a folder with t10k-images-idx3-ubyte.gz (GoMNIST's data/)
@@ -33,5 +33,9 @@ func main() {
 	}
 	m := lenet5.New()
 	fmt.Printf("lenet5: %d weight bytes, %d scratch bytes\n", lenet5.WeightBytes, lenet5.ScratchBytes)
-	mnist.Report(os.Stdout, set, *show, func(in *[784]float32) (int, float32) { return m.Classify((*[lenet5.InputSize]float32)(in)) })
+	var in [lenet5.InputSize]float32
+	mnist.Report(os.Stdout, set, *show, func(img *[784]byte) (int, float32) {
+		mnist.Normalize(img, (*[784]float32)(in[:]))
+		return m.Classify(&in)
+	})
 }

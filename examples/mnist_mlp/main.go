@@ -32,5 +32,9 @@ func main() {
 	}
 	m := mlp.New()
 	fmt.Printf("mlp: %d weight bytes, %d scratch bytes\n", mlp.WeightBytes, mlp.ScratchBytes)
-	mnist.Report(os.Stdout, set, *show, func(in *[784]float32) (int, float32) { return m.Classify(in) })
+	var in [mlp.InputSize]float32
+	mnist.Report(os.Stdout, set, *show, func(img *[784]byte) (int, float32) {
+		mnist.Normalize(img, (*[784]float32)(in[:]))
+		return m.Classify(&in)
+	})
 }

@@ -142,16 +142,32 @@ func ASCII(img *[784]byte) string {
 	return b.String()
 }
 
-// Report classifies every image of the set with classify (which gets the
-// normalized image), draws the first show digits with their predictions,
-// and prints the accuracy and the time per digit.
-func Report(w io.Writer, set *Set, show int, classify func(in *[784]float32) (class int, prob float32)) {
-	var in [784]float32
+// RGB32 turns a digit into the input of the CIFAR-shaped examples
+// (vgg_bn, resnet_small): zero-padded by 2 pixels to 32x32, normalized
+// like Normalize, the gray channel repeated into 3 channels.
+func RGB32(img *[784]byte, out *[3 * 32 * 32]float32) {
+	bg := float32((0 - 0.1307) / 0.3081)
+	for c := 0; c < 3; c++ {
+		for y := 0; y < 32; y++ {
+			for x := 0; x < 32; x++ {
+				v := bg
+				if y >= 2 && y < 30 && x >= 2 && x < 30 {
+					v = (float32(img[(y-2)*28+x-2])/255 - 0.1307) / 0.3081
+				}
+				out[(c*32+y)*32+x] = v
+			}
+		}
+	}
+}
+
+// Report classifies every image of the set with classify, draws the first
+// show digits with their predictions, and prints the accuracy and the time
+// per digit (input conversion included).
+func Report(w io.Writer, set *Set, show int, classify func(img *[784]byte) (class int, prob float32)) {
 	correct := 0
 	start := time.Now()
 	for i := range set.Images {
-		Normalize(&set.Images[i], &in)
-		class, prob := classify(&in)
+		class, prob := classify(&set.Images[i])
 		if class == int(set.Labels[i]) {
 			correct++
 		}

@@ -6,6 +6,7 @@ package mlp
 
 // fc1 computes layer fc1 (fused_dense): x f32[1,784], fc1.weight f32[512,784], fc1.bias f32[512] → relu_1 f32[1,512].
 // Attributes: act="relu" alpha=0.01 max=inf min=-inf.
+// Schedule: unroll 4.
 func fc1(x0 *[784]float32, x1 *[401408]float32, x2 *[512]float32, y *[512]float32) {
 	for m := 0; m < 1; m++ {
 		xr := (*[784]float32)(x0[m*784:])
@@ -24,10 +25,38 @@ func fc1(x0 *[784]float32, x1 *[401408]float32, x2 *[512]float32, y *[512]float3
 				s2 += xv * w2[k]
 				s3 += xv * w3[k]
 			}
-			yr[n+0] = s0 + x2[n+0]
-			yr[n+1] = s1 + x2[n+1]
-			yr[n+2] = s2 + x2[n+2]
-			yr[n+3] = s3 + x2[n+3]
+			{
+				v := s0
+				v += x2[n+0]
+				if v < 0 {
+					v = 0
+				}
+				yr[n+0] = v
+			}
+			{
+				v := s1
+				v += x2[n+1]
+				if v < 0 {
+					v = 0
+				}
+				yr[n+1] = v
+			}
+			{
+				v := s2
+				v += x2[n+2]
+				if v < 0 {
+					v = 0
+				}
+				yr[n+2] = v
+			}
+			{
+				v := s3
+				v += x2[n+3]
+				if v < 0 {
+					v = 0
+				}
+				yr[n+3] = v
+			}
 		}
 		for ; n < 512; n++ {
 			w0 := (*[784]float32)(x1[(n+0)*784:])
@@ -36,20 +65,21 @@ func fc1(x0 *[784]float32, x1 *[401408]float32, x2 *[512]float32, y *[512]float3
 				xv := xr[k]
 				s0 += xv * w0[k]
 			}
-			yr[n+0] = s0 + x2[n+0]
+			{
+				v := s0
+				v += x2[n+0]
+				if v < 0 {
+					v = 0
+				}
+				yr[n+0] = v
+			}
 		}
-	}
-	for i := range 512 {
-		v := y[i]
-		if v < 0 {
-			v = 0
-		}
-		y[i] = v
 	}
 }
 
 // fc2 computes layer fc2 (fused_dense): relu_1 f32[1,512], fc2.weight f32[256,512], fc2.bias f32[256] → relu_2 f32[1,256].
 // Attributes: act="relu" alpha=0.01 max=inf min=-inf.
+// Schedule: unroll 4.
 func fc2(x0 *[512]float32, x1 *[131072]float32, x2 *[256]float32, y *[256]float32) {
 	for m := 0; m < 1; m++ {
 		xr := (*[512]float32)(x0[m*512:])
@@ -68,10 +98,38 @@ func fc2(x0 *[512]float32, x1 *[131072]float32, x2 *[256]float32, y *[256]float3
 				s2 += xv * w2[k]
 				s3 += xv * w3[k]
 			}
-			yr[n+0] = s0 + x2[n+0]
-			yr[n+1] = s1 + x2[n+1]
-			yr[n+2] = s2 + x2[n+2]
-			yr[n+3] = s3 + x2[n+3]
+			{
+				v := s0
+				v += x2[n+0]
+				if v < 0 {
+					v = 0
+				}
+				yr[n+0] = v
+			}
+			{
+				v := s1
+				v += x2[n+1]
+				if v < 0 {
+					v = 0
+				}
+				yr[n+1] = v
+			}
+			{
+				v := s2
+				v += x2[n+2]
+				if v < 0 {
+					v = 0
+				}
+				yr[n+2] = v
+			}
+			{
+				v := s3
+				v += x2[n+3]
+				if v < 0 {
+					v = 0
+				}
+				yr[n+3] = v
+			}
 		}
 		for ; n < 256; n++ {
 			w0 := (*[512]float32)(x1[(n+0)*512:])
@@ -80,19 +138,20 @@ func fc2(x0 *[512]float32, x1 *[131072]float32, x2 *[256]float32, y *[256]float3
 				xv := xr[k]
 				s0 += xv * w0[k]
 			}
-			yr[n+0] = s0 + x2[n+0]
+			{
+				v := s0
+				v += x2[n+0]
+				if v < 0 {
+					v = 0
+				}
+				yr[n+0] = v
+			}
 		}
-	}
-	for i := range 256 {
-		v := y[i]
-		if v < 0 {
-			v = 0
-		}
-		y[i] = v
 	}
 }
 
 // fc3 computes layer fc3 (dense): relu_2 f32[1,256], fc3.weight f32[10,256], fc3.bias f32[10] → fc3 f32[1,10].
+// Schedule: unroll 4.
 func fc3(x0 *[256]float32, x1 *[2560]float32, x2 *[10]float32, y *[10]float32) {
 	for m := 0; m < 1; m++ {
 		xr := (*[256]float32)(x0[m*256:])
@@ -111,10 +170,26 @@ func fc3(x0 *[256]float32, x1 *[2560]float32, x2 *[10]float32, y *[10]float32) {
 				s2 += xv * w2[k]
 				s3 += xv * w3[k]
 			}
-			yr[n+0] = s0 + x2[n+0]
-			yr[n+1] = s1 + x2[n+1]
-			yr[n+2] = s2 + x2[n+2]
-			yr[n+3] = s3 + x2[n+3]
+			{
+				v := s0
+				v += x2[n+0]
+				yr[n+0] = v
+			}
+			{
+				v := s1
+				v += x2[n+1]
+				yr[n+1] = v
+			}
+			{
+				v := s2
+				v += x2[n+2]
+				yr[n+2] = v
+			}
+			{
+				v := s3
+				v += x2[n+3]
+				yr[n+3] = v
+			}
 		}
 		for ; n < 10; n++ {
 			w0 := (*[256]float32)(x1[(n+0)*256:])
@@ -123,7 +198,11 @@ func fc3(x0 *[256]float32, x1 *[2560]float32, x2 *[10]float32, y *[10]float32) {
 				xv := xr[k]
 				s0 += xv * w0[k]
 			}
-			yr[n+0] = s0 + x2[n+0]
+			{
+				v := s0
+				v += x2[n+0]
+				yr[n+0] = v
+			}
 		}
 	}
 }

@@ -94,7 +94,8 @@ func init() {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model is ready to use, but it is large: allocate it with New.
 type Model struct {
-	arena [768]float32
+	arena  [768]float32
+	arenaI [0]int64
 }
 
 // New returns a Model with its scratch arena (ScratchBytes) allocated.
