@@ -26,11 +26,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	var mf modelFlags
 	mf.register(fs)
 	printIR := fs.Bool("ir", false, "print the IR in dlc's text form instead of the table")
-	pos, err := parse(checkCmd, fs, args, stdout)
-	if err != nil {
-		return err
-	}
-	path, err := oneModel(pos)
+	path, err := parseModel(checkCmd, fs, args, stdout)
 	if err != nil {
 		return err
 	}

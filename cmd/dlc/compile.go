@@ -88,11 +88,7 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	selfTest := fs.Bool("selftest", true, "write a self-test and benchmark (<pkg>_test.go, testdata/selftest.bin)")
 	tiles := tileFlag{}
 	fs.Var(tiles, "tile", "override a layer's schedule: `LAYER:LOOP=SIZE[,...]` (loops m,n,k for dense and im2col conv, oh for direct conv; unroll=N, vector=N, algo=direct|im2col; see --dump-after=tile); repeatable")
-	pos, err := parse(compileCmd, fs, optLevelArgs(args), stdout)
-	if err != nil {
-		return err
-	}
-	path, err := oneModel(pos)
+	path, err := parseModel(compileCmd, fs, optLevelArgs(args), stdout)
 	if err != nil {
 		return err
 	}

@@ -26,11 +26,7 @@ func runGraph(args []string, stdout, stderr io.Writer) error {
 	mf.register(fs)
 	out := fs.String("o", "", "write to `FILE` instead of standard output")
 	after := fs.String("after", "", "draw the IR after the -O2 pipeline has run up to `PASS` (e.g. fuse); default: as loaded")
-	pos, err := parse(graphCmd, fs, args, stdout)
-	if err != nil {
-		return err
-	}
-	path, err := oneModel(pos)
+	path, err := parseModel(graphCmd, fs, args, stdout)
 	if err != nil {
 		return err
 	}

@@ -16,11 +16,7 @@ func init() { importCmd.run = runImport }
 func runImport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags(importCmd, stdout)
 	out := fs.String("o", "", "write the .dl model to `FILE`; the weights go beside it as FILE.safetensors")
-	pos, err := parse(importCmd, fs, args, stdout)
-	if err != nil {
-		return err
-	}
-	path, err := oneModel(pos)
+	path, err := parseModel(importCmd, fs, args, stdout)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/dlcompiler/dlc/compiler"
@@ -30,6 +31,15 @@ func loadModel(path string, m *modelFlags) (*ir.Graph, error) {
 		return nil, &usageError{ue.Msg}
 	}
 	return g, err
+}
+
+// parseModel parses a command's flags and its one model file argument.
+func parseModel(c *command, fs *flag.FlagSet, args []string, stdout io.Writer) (string, error) {
+	pos, err := parse(c, fs, args, stdout)
+	if err != nil {
+		return "", err
+	}
+	return oneModel(pos)
 }
 
 func oneModel(pos []string) (string, error) {

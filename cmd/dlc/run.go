@@ -31,11 +31,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&inputs, "input", "an input `FILE.npy` (or NAME=FILE.npy); one per model input, in declared order")
 	fs.Var(&outputs, "output", "save an output to `FILE.npy` (or NAME=FILE.npy); one per model output, in declared order")
 	top := fs.Int("top", 5, "classes to list for a classifier")
-	pos, err := parse(runCmd, fs, args, stdout)
-	if err != nil {
-		return err
-	}
-	path, err := oneModel(pos)
+	path, err := parseModel(runCmd, fs, args, stdout)
 	if err != nil {
 		return err
 	}
