@@ -1,0 +1,532 @@
+// Command ort compares dlc's generated code with onnxruntime, the usual
+// baseline for CPU inference. For every ONNX fixture model
+// (frontend/onnx/testdata/models/*/model.onnx) it
+//
+//  1. runs the model in onnxruntime (single-threaded: one intra-op and one
+//     inter-op thread, sequential execution, ORT_ENABLE_ALL graph
+//     optimizations) on the fixture's input_*.npy and checks the outputs
+//     against output_*.npy;
+//  2. compiles the model with dlc at -O2 (compiler.Compile, with the
+//     self-test) into a temporary Go module, builds the package's test
+//     binary and runs its self-test against dlc's interpreter;
+//  3. times both, interleaved, -rounds times: the generated package's
+//     BenchmarkPredict (go test -bench, one zero-allocation call on the
+//     recorded self-test inputs) and onnxruntime's Run on the fixture
+//     inputs with preallocated input and output tensors, in process;
+//
+// and prints medians over the rounds. The ratio is ORT time / dlc time:
+// above 1 means dlc's code is faster.
+//
+// It lives in its own Go module (github.com/dlcompiler/dlc/bench/ort) so
+// that dlc itself needs neither cgo nor onnxruntime. The shared library
+// comes from the npm package onnxruntime-node; see ../README.md.
+//
+// Usage (from bench/ort):
+//
+//	ONNXRUNTIME_NODE_INSTALL=skip npm ci   # once: fetches libonnxruntime.so
+//	go run . [-rounds 5] [-benchtime 200ms] [-run REGEXP] [-lib PATH] [-keep DIR]
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dlcompiler/dlc/codegen"
+	"github.com/dlcompiler/dlc/compiler"
+	"github.com/dlcompiler/dlc/ir"
+	"github.com/dlcompiler/dlc/passes"
+	"github.com/dlcompiler/dlc/weights"
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// order is the order of the report; fixture models not listed follow in
+// alphabetical order.
+var order = []string{"mlp", "lenet5", "vgg_bn", "resnet_small", "text_cnn", "conv3d", "lstm_lm", "gru_classifier", "tanh_rnn"}
+
+// tol is the largest accepted |ort - want| / max(1, |want|) against the
+// fixture's recorded outputs.
+const tol = 1e-4
+
+func main() {
+	rounds := flag.Int("rounds", 5, "benchmark rounds; each round times every model once on each side, and medians are reported")
+	benchtime := flag.Duration("benchtime", 200*time.Millisecond, "time per model per side per round (go test -benchtime for dlc, the Run loop for ORT)")
+	run := flag.String("run", "", "only models whose name matches this regexp")
+	lib := flag.String("lib", "", "path of libonnxruntime.so (default: $ONNXRUNTIME_LIB, else the one under node_modules/onnxruntime-node)")
+	keep := flag.String("keep", "", "write the generated Go module here and keep it (default: a temporary directory, removed)")
+	flag.Parse()
+	if err := bench(*rounds, *benchtime, *run, *lib, *keep); err != nil {
+		fmt.Fprintln(os.Stderr, "ort:", err)
+		os.Exit(1)
+	}
+}
+
+// model is one ONNX fixture on both sides.
+type model struct {
+	name, dir string
+	macs      int64
+
+	// onnxruntime
+	sess     *ort.AdvancedSession
+	ins      []ort.Value
+	outs     []ort.Value
+	want     []*weights.Tensor
+	maxErr   float64
+	ortErr   error
+	ortNs    []float64
+	ortIter  []int
+	cpuRatio float64 // the largest process/thread CPU time ratio of a timing loop
+
+	// dlc -O2
+	pkg    string
+	dlcErr error
+	dlcNs  []float64
+}
+
+func bench(rounds int, benchtime time.Duration, run, lib, keep string) error {
+	self, err := goList("-m", "-f", "{{.Dir}}")
+	if err != nil {
+		return err
+	}
+	root, err := goList("-m", "-f", "{{.Dir}}", "github.com/dlcompiler/dlc")
+	if err != nil {
+		return err
+	}
+	if lib == "" {
+		lib = os.Getenv("ONNXRUNTIME_LIB")
+	}
+	if lib == "" {
+		m, _ := filepath.Glob(filepath.Join(self, "node_modules/onnxruntime-node/bin/napi-v*/linux/x64/libonnxruntime.so*"))
+		if len(m) == 0 {
+			return fmt.Errorf("no libonnxruntime.so under %s/node_modules: run `ONNXRUNTIME_NODE_INSTALL=skip npm ci` in bench/ort, or pass -lib", self)
+		}
+		sort.Strings(m)
+		lib = m[len(m)-1]
+	}
+	ort.SetSharedLibraryPath(lib)
+	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+		return fmt.Errorf("onnxruntime (%s): %w", lib, err)
+	}
+	defer ort.DestroyEnvironment()
+	opts, err := sessionOptions()
+	if err != nil {
+		return err
+	}
+	defer opts.Destroy()
+
+	dir := keep
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "dlcort"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module dlcortbench\n\ngo 1.26\n"), 0o644); err != nil {
+		return err
+	}
+
+	re, err := regexp.Compile(run)
+	if err != nil {
+		return err
+	}
+	paths, _ := filepath.Glob(filepath.Join(root, "frontend/onnx/testdata/models/*/model.onnx"))
+	rank := func(p string) int {
+		if i := slices.Index(order, filepath.Base(filepath.Dir(p))); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	sort.SliceStable(paths, func(i, j int) bool { return rank(paths[i]) < rank(paths[j]) })
+	var models []*model
+	for _, p := range paths {
+		name := filepath.Base(filepath.Dir(p))
+		if !re.MatchString(name) {
+			continue
+		}
+		m := &model{name: name, dir: filepath.Dir(p), pkg: compiler.PackageName(name)}
+		fmt.Fprintf(os.Stderr, "ort: %s: onnxruntime\n", name)
+		m.ortErr = m.setupORT(opts)
+		fmt.Fprintf(os.Stderr, "ort: %s: dlc -O2\n", name)
+		m.dlcErr = m.setupDLC(dir)
+		if m.ortErr != nil {
+			fmt.Fprintf(os.Stderr, "ort: %s: onnxruntime: %v\n", name, m.ortErr)
+		}
+		if m.dlcErr != nil {
+			fmt.Fprintf(os.Stderr, "ort: %s: dlc: %v\n", name, m.dlcErr)
+		}
+		models = append(models, m)
+	}
+	defer func() {
+		for _, m := range models {
+			m.destroy()
+		}
+	}()
+	if len(models) == 0 {
+		return fmt.Errorf("no model matches %q", run)
+	}
+
+	for r := range rounds {
+		fmt.Fprintf(os.Stderr, "ort: round %d of %d\n", r+1, rounds)
+		for _, m := range models {
+			// Interleaved, alternating which side goes first.
+			for k := range 2 {
+				if (k+r)%2 == 0 {
+					if m.dlcErr == nil {
+						ns, err := runBench(dir, m.pkg, benchtime)
+						if err != nil {
+							m.dlcErr = err
+							fmt.Fprintf(os.Stderr, "ort: %s: dlc: %v\n", m.name, err)
+						} else {
+							m.dlcNs = append(m.dlcNs, ns)
+						}
+					}
+				} else if m.ortErr == nil {
+					ns, n, err := m.timeORT(benchtime)
+					if err != nil {
+						m.ortErr = err
+						fmt.Fprintf(os.Stderr, "ort: %s: onnxruntime: %v\n", m.name, err)
+					} else {
+						m.ortNs = append(m.ortNs, ns)
+						m.ortIter = append(m.ortIter, n)
+					}
+				}
+			}
+		}
+	}
+	report(models, rounds, lib)
+	return nil
+}
+
+func goList(args ...string) (string, error) {
+	out, err := exec.Command("go", append([]string{"list"}, args...)...).Output()
+	if err != nil {
+		return "", fmt.Errorf("go list %s: %w (run from bench/ort)", strings.Join(args, " "), err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// sessionOptions: single-threaded, sequential, all graph optimizations.
+func sessionOptions() (*ort.SessionOptions, error) {
+	o, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range []func() error{
+		func() error { return o.SetIntraOpNumThreads(1) },
+		func() error { return o.SetInterOpNumThreads(1) },
+		func() error { return o.SetExecutionMode(ort.ExecutionModeSequential) },
+		func() error { return o.SetGraphOptimizationLevel(ort.GraphOptimizationLevelEnableAll) },
+	} {
+		if err := f(); err != nil {
+			o.Destroy()
+			return nil, fmt.Errorf("session options: %w", err)
+		}
+	}
+	return o, nil
+}
+
+// npys reads dir/prefix_0.npy, dir/prefix_1.npy, ... until one is missing.
+func npys(dir, prefix string) ([]*weights.Tensor, error) {
+	var ts []*weights.Tensor
+	for i := 0; ; i++ {
+		p := filepath.Join(dir, fmt.Sprintf("%s_%d.npy", prefix, i))
+		if _, err := os.Stat(p); err != nil {
+			return ts, nil
+		}
+		t, err := weights.ReadNpy(p)
+		if err != nil {
+			return nil, err
+		}
+		ts = append(ts, t)
+	}
+}
+
+func shape(s []int) ort.Shape {
+	d := make([]int64, len(s))
+	for i, v := range s {
+		d[i] = int64(v)
+	}
+	return ort.NewShape(d...)
+}
+
+// setupORT creates the session with preallocated input and output tensors
+// (the fixture's inputs; outputs shaped like the fixture's outputs), runs
+// it once and checks the outputs.
+func (m *model) setupORT(opts *ort.SessionOptions) error {
+	path := filepath.Join(m.dir, "model.onnx")
+	inInfo, outInfo, err := ort.GetInputOutputInfo(path)
+	if err != nil {
+		return err
+	}
+	inputs, err := npys(m.dir, "input")
+	if err != nil {
+		return err
+	}
+	if m.want, err = npys(m.dir, "output"); err != nil {
+		return err
+	}
+	if len(inputs) != len(inInfo) || len(m.want) != len(outInfo) {
+		return fmt.Errorf("model has %d inputs and %d outputs, fixture %d and %d", len(inInfo), len(outInfo), len(inputs), len(m.want))
+	}
+	var inNames, outNames []string
+	for i, t := range inputs {
+		inNames = append(inNames, inInfo[i].Name)
+		var v ort.Value
+		switch t.DType {
+		case weights.F32:
+			v, err = ort.NewTensor(shape(t.Shape), slices.Clone(t.F32))
+		case weights.I64:
+			v, err = ort.NewTensor(shape(t.Shape), slices.Clone(t.I64))
+		default:
+			err = fmt.Errorf("input %d: dtype %v", i, t.DType)
+		}
+		if err != nil {
+			return err
+		}
+		m.ins = append(m.ins, v)
+	}
+	for i, t := range m.want {
+		outNames = append(outNames, outInfo[i].Name)
+		var v ort.Value
+		switch t.DType {
+		case weights.F32:
+			v, err = ort.NewEmptyTensor[float32](shape(t.Shape))
+		case weights.I64:
+			v, err = ort.NewEmptyTensor[int64](shape(t.Shape))
+		default:
+			err = fmt.Errorf("output %d: dtype %v", i, t.DType)
+		}
+		if err != nil {
+			return err
+		}
+		m.outs = append(m.outs, v)
+	}
+	if m.sess, err = ort.NewAdvancedSession(path, inNames, outNames, m.ins, m.outs, opts); err != nil {
+		return err
+	}
+	if err := m.sess.Run(); err != nil {
+		return err
+	}
+	for i, t := range m.want {
+		var got, want []float64
+		switch t.DType {
+		case weights.F32:
+			for j, g := range m.outs[i].(*ort.Tensor[float32]).GetData() {
+				got, want = append(got, float64(g)), append(want, float64(t.F32[j]))
+			}
+		case weights.I64:
+			for j, g := range m.outs[i].(*ort.Tensor[int64]).GetData() {
+				got, want = append(got, float64(g)), append(want, float64(t.I64[j]))
+			}
+		}
+		for j := range got {
+			e := math.Abs(got[j]-want[j]) / max(1, math.Abs(want[j]))
+			if !(e <= m.maxErr) { // NaN sticks
+				m.maxErr = e
+			}
+		}
+	}
+	if !(m.maxErr <= tol) {
+		return fmt.Errorf("outputs differ from output_*.npy: max |got-want|/max(1,|want|) = %.3g > %g", m.maxErr, tol)
+	}
+	return nil
+}
+
+// timeORT runs the session for about d after a warm-up and returns the
+// mean ns per Run (the statistic go test -bench reports) and the count.
+func (m *model) timeORT(d time.Duration) (float64, int, error) {
+	warm := time.Now().Add(d / 10)
+	for i := 0; i < 5 || time.Now().Before(warm); i++ {
+		if err := m.sess.Run(); err != nil {
+			return 0, 0, err
+		}
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	n := 0
+	c0, th0 := cpuTime(syscall.RUSAGE_SELF), cpuTime(rusageThread)
+	t0 := time.Now()
+	for ; n < 10 || time.Since(t0) < d; n++ {
+		if err := m.sess.Run(); err != nil {
+			return 0, 0, err
+		}
+	}
+	wall := time.Since(t0)
+	// CPU time of the whole process over that of this (locked) thread:
+	// about 1 if onnxruntime really ran on one thread (2 would mean a
+	// helper thread as busy as this one).
+	m.cpuRatio = max(m.cpuRatio, float64(cpuTime(syscall.RUSAGE_SELF)-c0)/float64(cpuTime(rusageThread)-th0))
+	return float64(wall.Nanoseconds()) / float64(n), n, nil
+}
+
+const rusageThread = 1 // RUSAGE_THREAD (Linux)
+
+// cpuTime is the user+system CPU time this process (RUSAGE_SELF) or the
+// calling thread (rusageThread) has used.
+func cpuTime(who int) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(who, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func (m *model) destroy() {
+	if m.sess != nil {
+		m.sess.Destroy()
+	}
+	for _, v := range append(m.ins, m.outs...) {
+		v.Destroy()
+	}
+}
+
+// setupDLC compiles the model at -O2 with its self-test into dir/<pkg>,
+// builds the test binary and runs the self-test once (a benchmark of
+// wrong code would be meaningless).
+func (m *model) setupDLC(dir string) error {
+	g, err := compiler.Load(filepath.Join(m.dir, "model.onnx"), compiler.LoadOptions{})
+	if err != nil {
+		return err
+	}
+	for _, n := range g.Nodes {
+		m.macs += ir.MACs(n)
+	}
+	ps, err := passes.Select(2, "")
+	if err != nil {
+		return err
+	}
+	files, err := compiler.Compile(g, compiler.Options{Package: m.pkg, Passes: ps, SelfTest: true})
+	if err != nil {
+		return err
+	}
+	if err := codegen.WritePackage(filepath.Join(dir, m.pkg), files); err != nil {
+		return err
+	}
+	cmd := exec.Command("go", "test", "-c", "-o", m.pkg+".test", "./"+m.pkg)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go test -c: %v\n%s", err, out)
+	}
+	cmd = exec.Command(filepath.Join(dir, m.pkg+".test"), "-test.run", "SelfTest")
+	cmd.Dir = filepath.Join(dir, m.pkg)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("self-test: %v\n%s", err, out)
+	}
+	return nil
+}
+
+var nsRe = regexp.MustCompile(`BenchmarkPredict\S*\s+\d+\s+([0-9.]+) ns/op`)
+
+func runBench(dir, pkg string, benchtime time.Duration) (float64, error) {
+	cmd := exec.Command(filepath.Join(dir, pkg+".test"), "-test.run", "^$", "-test.bench", ".", "-test.benchtime", benchtime.String())
+	cmd.Dir = filepath.Join(dir, pkg)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("%v\n%s", err, buf.String())
+	}
+	s := nsRe.FindStringSubmatch(buf.String())
+	if s == nil {
+		return 0, fmt.Errorf("no ns/op in\n%s", buf.String())
+	}
+	return strconv.ParseFloat(s[1], 64)
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(v)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func us(ns float64) string {
+	if math.IsNaN(ns) {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", ns/1e3)
+}
+
+func gflops(macs int64, ns float64) string {
+	if math.IsNaN(ns) || macs == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", 2*float64(macs)/ns)
+}
+
+func report(models []*model, rounds int, lib string) {
+	fmt.Printf("dlc vs onnxruntime %s (1 intra-op, 1 inter-op thread, ORT_ENABLE_ALL; %s)\n", ort.GetVersion(), filepath.Base(lib))
+	fmt.Printf("%s/%s, %d CPUs, GOMAXPROCS %d, %s; medians of %d interleaved rounds\n\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), rounds)
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "model\tMMACs\tORT 1-thread µs\tdlc -O2 µs\tORT/dlc\tper-round range\tGFLOP/s ORT\tGFLOP/s dlc\tORT max err\t")
+	var failed []*model
+	cpuRatio, cpuModel := 0.0, ""
+	for _, m := range models {
+		o, d := median(m.ortNs), median(m.dlcNs)
+		ratio, spread := "-", "-"
+		if !math.IsNaN(o) && !math.IsNaN(d) {
+			ratio = fmt.Sprintf("%.2fx", o/d)
+			// The ratio within each round (its two timings ran back to
+			// back): its spread shows how noisy the machine was.
+			var rs []float64
+			for i := range min(len(m.ortNs), len(m.dlcNs)) {
+				rs = append(rs, m.ortNs[i]/m.dlcNs[i])
+			}
+			spread = fmt.Sprintf("%.2f-%.2f", slices.Min(rs), slices.Max(rs))
+		}
+		errs := "-"
+		if m.sess != nil {
+			errs = fmt.Sprintf("%.1e", m.maxErr)
+		}
+		if m.cpuRatio > cpuRatio {
+			cpuRatio, cpuModel = m.cpuRatio, m.name
+		}
+		if m.ortErr != nil || m.dlcErr != nil {
+			failed = append(failed, m)
+		}
+		fmt.Fprintf(w, "%s\t%.3f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.name, float64(m.macs)/1e6, us(o), us(d), ratio, spread,
+			gflops(m.macs, o), gflops(m.macs, d), errs)
+	}
+	w.Flush()
+	fmt.Println("\nORT/dlc > 1: dlc's generated code is faster (ratio of the medians; per-round range: min-max of the")
+	fmt.Println("ratio within each round). ORT max err: max |ORT-want|/max(1,|want|) against output_*.npy.")
+	fmt.Printf("ORT timing loops: process CPU time at most %.2fx the calling thread's (%s; 1 = no other thread;\n~1.1 is the Go runtime around long cgo calls).\n", cpuRatio, cpuModel)
+	for _, m := range failed {
+		if m.ortErr != nil {
+			fmt.Printf("\n%s: onnxruntime failed: %v\n", m.name, firstLines(m.ortErr, 8))
+		}
+		if m.dlcErr != nil {
+			fmt.Printf("\n%s: dlc failed: %v\n", m.name, firstLines(m.dlcErr, 8))
+		}
+	}
+}
+
+func firstLines(err error, n int) string {
+	l := strings.Split(strings.TrimSpace(err.Error()), "\n")
+	if len(l) > n {
+		l = append(l[:n], "...")
+	}
+	return strings.Join(l, "\n")
+}
