@@ -8,13 +8,24 @@ import (
 
 // Recurrent layers rnn, lstm and gru with every attribute: stacked layers,
 // bidirectional, batch_first, bias, rnn's relu, gru's
-// linear_before_reset. The math follows runtime/rnn.go exactly, down to
-// the rounding: each gate pre-activation is bias_ih + W_ih·x + bias_hh +
-// W_hh·h accumulated in float64 in index order (the helper affine64), and
-// the state is rounded to float32 once per step. The sequence is walked
-// time-major; the running state lives in the h (and c) outputs, which end
-// as the final states. Scratch holds a time-major copy of x when
-// batch_first and the outputs of intermediate layers.
+// linear_before_reset. The math is that of runtime/rnn.go, arranged for
+// speed within the self-test tolerance:
+//
+//   - for each layer and direction, the input projection W_ih·x_t + b_ih
+//     (+ b_hh wherever the formula allows: every gate of rnn and lstm,
+//     gru's r and z, and gru's n without linear_before_reset, where
+//     W_hn·(r*h) + b_hn is linear) is computed for all T steps at once
+//     into scratch (gx, [T·N][G·H]);
+//   - each step then only computes h·W_hhᵀ (gh, [N][G·H]), register
+//     blocked over 8 rows of W_hh with float32 accumulators (emitGemmNT);
+//   - the gates add gx and gh in float64 and apply float64 sigmoid and
+//     tanh (rnnSigmoid, rnnTanh); the state is rounded to float32 once per
+//     step, as in the interpreter.
+//
+// The sequence is walked time-major; the running state lives in the h
+// (and c) outputs, which end as the final states. Scratch holds a
+// time-major copy of x when batch_first, the outputs of intermediate
+// layers, gx, gh and, for gru without linear_before_reset, r*h.
 
 func init() {
 	register("rnn", emitter{emit: emitRNN, scratch: rnnScratch})
@@ -38,49 +49,70 @@ func rnnShape(n *ir.Node) rnnDims {
 	return d
 }
 
-// rnnLayout gives the scratch offsets: the time-major input copy (when
-// batch_first) and the layer output buffers.
-func (d rnnDims) layout() (xs, bufA, bufB, total int) {
-	seq := d.T * d.N * d.D * d.H
+// rnnLayout is the kernel's scratch layout (f32 element offsets).
+type rnnLayout struct {
+	bufA, bufB int // layer outputs (time-major); the x copy is at 0
+	gx, gh, rh int // input projections, h·W_hhᵀ, gru's r*h
+	total      int
+}
+
+func (d rnnDims) layout() rnnLayout {
+	var lay rnnLayout
+	up := func(n int) int { return (n + align - 1) / align * align }
+	total := 0
 	if d.batchFirst {
-		total = d.T * d.N * d.F
+		total = up(d.T * d.N * d.F)
 	}
-	bufA, bufB = total, total
+	seq := up(d.T * d.N * d.D * d.H)
+	lay.bufA, lay.bufB = total, total
 	if d.L > 1 || d.batchFirst {
 		total += seq
 	}
 	if d.L > 1 {
-		bufB = total
+		lay.bufB = total
 		total += seq
 	}
-	return 0, bufA, bufB, total
+	GH := d.G * d.H
+	lay.gx = total
+	total += up(d.T * d.N * GH)
+	lay.gh = total
+	total += up(d.N * GH)
+	lay.rh = total
+	total += up(d.N * d.H)
+	lay.total = total
+	return lay
 }
 
 func rnnScratch(n *ir.Node) int {
-	_, _, _, t := rnnShape(n).layout()
-	return t
+	return rnnShape(n).layout().total
 }
 
 func emitRNN(k *kctx) error {
 	d := rnnShape(k.n)
-	T, N, F, H, L, D := d.T, d.N, d.F, d.H, d.L, d.D
-	DH := D * H
-	_, bufA, bufB, _ := d.layout()
+	T, N, F, H, L, D, G := d.T, d.N, d.F, d.H, d.L, d.D, d.G
+	DH, GH := D*H, G*H
+	lay := d.layout()
 	op := k.n.Op
-	seqIn := k.in[0]
+	lbr := op == "gru" && k.n.Attrs.Bool("linear_before_reset")
+	seqIn := operand{base: k.in[0]}
 	if d.batchFirst {
 		// time-major copy of x: [N, T, F] → [T, N, F]
 		k.l("for b := range %d {\nfor t := range %d {", N, T)
-		k.l("copy(tmp[(t*%[1]d+b)*%[2]d:(t*%[1]d+b+1)*%[2]d], %[3]s[(b*%[4]d+t)*%[2]d:(b*%[4]d+t+1)*%[2]d])", N, F, seqIn, T)
+		k.l("copy(tmp[(t*%[1]d+b)*%[2]d:(t*%[1]d+b+1)*%[2]d], %[3]s[(b*%[4]d+t)*%[2]d:(b*%[4]d+t+1)*%[2]d])", N, F, k.in[0], T)
 		k.l("}\n}")
-		seqIn = "tmp[0:]"
+		seqIn = operand{base: "tmp"}
+	}
+	k.l("gx := (*[%d]float32)(tmp[%d:])", T*N*GH, lay.gx)
+	k.l("gh := (*[%d]float32)(tmp[%d:])", N*GH, lay.gh)
+	if op == "gru" && !lbr {
+		k.l("rh := (*[%d]float32)(tmp[%d:])", N*H, lay.rh)
 	}
 	wk := 1 + d.ns
 	inSize := F
 	for l := range L {
-		out := "y[0:]"
+		out := operand{base: "y"}
 		if l < L-1 || d.batchFirst {
-			out = fmt.Sprintf("tmp[%d:]", []int{bufA, bufB}[l%2])
+			out = operand{base: "tmp", off: []int{lay.bufA, lay.bufB}[l%2]}
 		}
 		for dir := range D {
 			wih, whh := k.in[wk], k.in[wk+1]
@@ -107,77 +139,113 @@ func emitRNN(k *kctx) error {
 					k.l("*c = [%d]float32{}", N*H)
 				}
 			}
+			// Input projection of every step: gx[tn][r] = W_ih[r]·x[tn] + biases.
+			k.l("// input projection of all %d steps", T)
+			proj := func(r0, r1 int, foldHH bool) {
+				emitGemmNT(k, T*N, r0, r1, inSize, seqIn, operand{base: wih}, func(m, r, s string) string {
+					v := s
+					if bih != "" {
+						v = fmt.Sprintf("float32(float64(%s) + float64(%s[%s])", s, bih, r)
+						if foldHH {
+							v += fmt.Sprintf(" + float64(%s[%s])", bhh, r)
+						}
+						v += ")"
+					}
+					return fmt.Sprintf("gx[%s*%d+%s] = %s", m, GH, r, v)
+				})
+			}
+			if lbr {
+				proj(0, 2*H, true)
+				proj(2*H, GH, false)
+			} else {
+				proj(0, GH, true)
+			}
 			k.l("for step := range %d {", T)
 			if dir == 0 {
 				k.l("t := step")
 			} else {
 				k.l("t := %d - step", T-1)
 			}
+			k.l("gt := (*[%d]float32)(gx[t*%d:])", N*GH, N*GH)
+			// Recurrent projection: gh[b][r] = W_hh[r]·h[b] (rows 0..2H
+			// only for gru without linear_before_reset: its n gate reads r*h).
+			hr := GH
+			if op == "gru" && !lbr {
+				hr = 2 * H
+			}
+			emitGemmNT(k, N, 0, hr, H, operand{base: "h"}, operand{base: whh}, func(m, r, s string) string {
+				return fmt.Sprintf("gh[%s*%d+%s] = float32(%s)", m, hr, r, s)
+			})
+			pre := func(gate int) string {
+				return fmt.Sprintf("float64(gb[%d+j]) + float64(hh[%d+j])", gate*H, gate*H)
+			}
 			k.l("for b := range %d {", N)
-			k.l("xt := %s[(t*%d+b)*%d : (t*%d+b+1)*%[3]d]", seqIn, N, inSize, N)
-			k.l("hb := h[b*%d : (b+1)*%[1]d]", H)
-			k.l("var next [%d]float32", H)
-			bias := func(b, r string) string {
-				if b == "" {
-					return "0"
-				}
-				return fmt.Sprintf("%s[%s]", b, r)
-			}
-			gi := func(r string) string {
-				return fmt.Sprintf("affine64(%s[(%s)*%d:(%s+1)*%d], %s, xt)", wih, r, inSize, r, inSize, bias(bih, r))
-			}
-			gh := func(r string) string {
-				return fmt.Sprintf("affine64(%s[(%s)*%d:(%s+1)*%d], %s, hb)", whh, r, H, r, H, bias(bhh, r))
-			}
-			row := func(gate int) string {
-				if gate == 0 {
-					return "j"
-				}
-				return fmt.Sprintf("%d+j", gate*H)
-			}
+			k.l("hb := (*[%d]float32)(h[b*%d:])", H, H)
+			k.l("gb := (*[%d]float32)(gt[b*%d:])", GH, GH)
+			k.l("hh := (*[%d]float32)(gh[b*%d:])", hr, hr)
 			switch op {
 			case "rnn":
 				k.l("for j := range %d {", H)
-				k.l("v := %s + %s", gi("j"), gh("j"))
+				k.l("v := %s", pre(0))
 				if k.n.Attrs.String("nonlinearity") == "relu" {
-					k.l("next[j] = float32(max(v, 0))")
+					k.l("hb[j] = float32(max(v, 0))")
 				} else {
-					k.l("next[j] = float32(@math.Tanh(v))")
+					k.l("hb[j] = float32(rnnTanh(v))")
 				}
 				k.l("}")
 			case "lstm":
-				k.l("cb := c[b*%d : (b+1)*%[1]d]", H)
+				k.l("cb := (*[%d]float32)(c[b*%d:])", H, H)
 				k.l("for j := range %d {", H)
-				k.l("i := sigmoid64(%s + %s)", gi(row(0)), gh(row(0)))
-				k.l("f := sigmoid64(%s + %s)", gi(row(1)), gh(row(1)))
-				k.l("g := @math.Tanh(%s + %s)", gi(row(2)), gh(row(2)))
-				k.l("o := sigmoid64(%s + %s)", gi(row(3)), gh(row(3)))
+				k.l("i := rnnSigmoid(%s)", pre(0))
+				k.l("f := rnnSigmoid(%s)", pre(1))
+				k.l("g := rnnTanh(%s)", pre(2))
+				k.l("o := rnnSigmoid(%s)", pre(3))
 				k.l("cj := f*float64(cb[j]) + i*g")
 				k.l("cb[j] = float32(cj)")
-				k.l("next[j] = float32(o * @math.Tanh(cj))")
+				k.l("hb[j] = float32(o * rnnTanh(cj))")
 				k.l("}")
 			case "gru":
-				k.l("var r, rh [%d]float64", H)
-				k.l("for j := range %d {", H)
-				k.l("r[j] = sigmoid64(%s + %s)", gi(row(0)), gh(row(0)))
-				k.l("rh[j] = r[j] * float64(hb[j])")
-				k.l("}")
-				k.l("_ = rh")
-				k.l("for j := range %d {", H)
-				k.l("z := sigmoid64(%s + %s)", gi(row(1)), gh(row(1)))
-				if k.n.Attrs.Bool("linear_before_reset") {
-					k.l("hn := r[j] * %s", gh(row(2)))
+				if lbr {
+					k.l("for j := range %d {", H)
+					k.l("r := rnnSigmoid(%s)", pre(0))
+					k.l("z := rnnSigmoid(%s)", pre(1))
+					bn := "0"
+					if bhh != "" {
+						bn = fmt.Sprintf("float64(%s[%d+j])", bhh, 2*H)
+					}
+					k.l("n := rnnTanh(float64(gb[%d+j]) + r*(float64(hh[%d+j])+%s))", 2*H, 2*H, bn)
+					k.l("hb[j] = float32((1-z)*n + z*float64(hb[j]))")
+					k.l("}")
 				} else {
-					r := row(2)
-					k.l("hn := affine64d(%s[(%s)*%d:(%s+1)*%d], %s, rh[:])", whh, r, H, r, H, bias(bhh, r))
+					k.l("rb := (*[%d]float32)(rh[b*%d:])", H, H)
+					k.l("for j := range %d {", H)
+					k.l("rb[j] = float32(rnnSigmoid(%s) * float64(hb[j]))", pre(0))
+					k.l("}")
 				}
-				k.l("nj := @math.Tanh(%s + hn)", gi(row(2)))
-				k.l("next[j] = float32((1-z)*nj + z*float64(hb[j]))")
-				k.l("}")
 			}
-			k.l("copy(hb, next[:])")
-			k.l("copy(%s[(t*%d+b)*%d+%d:], hb)", out, N, DH, dir*H)
+			if !(op == "gru" && !lbr) {
+				k.l("copy(%s, hb[:])", out.at(fmt.Sprintf("(t*%d+b)*%d+%d", N, DH, dir*H)))
+			}
 			k.l("}") // b
+			if op == "gru" && !lbr {
+				// n = tanh(gx_n + W_hn·(r*h)), b_hn folded into gx_n.
+				k.l("hn := (*[%d]float32)(gh[%d:])", N*H, N*hr)
+				emitGemmNT(k, N, 0, H, H, operand{base: "rh"}, operand{base: whh, off: 2 * H * H}, func(m, r, s string) string {
+					return fmt.Sprintf("hn[%s*%d+%s] = float32(%s)", m, H, r, s)
+				})
+				k.l("for b := range %d {", N)
+				k.l("hb := (*[%d]float32)(h[b*%d:])", H, H)
+				k.l("gb := (*[%d]float32)(gt[b*%d:])", GH, GH)
+				k.l("hh := (*[%d]float32)(gh[b*%d:])", hr, hr)
+				k.l("nb := (*[%d]float32)(hn[b*%d:])", H, H)
+				k.l("for j := range %d {", H)
+				k.l("z := rnnSigmoid(%s)", pre(1))
+				k.l("n := rnnTanh(float64(gb[%d+j]) + float64(nb[j]))", 2*H)
+				k.l("hb[j] = float32((1-z)*n + z*float64(hb[j]))")
+				k.l("}")
+				k.l("copy(%s, hb[:])", out.at(fmt.Sprintf("(t*%d+b)*%d+%d", N, DH, dir*H)))
+				k.l("}") // b
+			}
 			k.l("}") // step
 			k.l("}") // layer block
 		}
@@ -185,7 +253,7 @@ func emitRNN(k *kctx) error {
 	}
 	if d.batchFirst {
 		k.l("for b := range %d {\nfor t := range %d {", N, T)
-		k.l("copy(y[(b*%[1]d+t)*%[2]d:(b*%[1]d+t+1)*%[2]d], %[3]s[(t*%[4]d+b)*%[2]d:(t*%[4]d+b+1)*%[2]d])", T, DH, seqIn, N)
+		k.l("copy(y[(b*%[1]d+t)*%[2]d:(b*%[1]d+t+1)*%[2]d], %[3]s)", T, DH, seqIn.at(fmt.Sprintf("(t*%d+b)*%d", N, DH)))
 		k.l("}\n}")
 	}
 	return nil
