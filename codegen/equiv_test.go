@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -196,6 +197,25 @@ func equivCases() []equivCase {
 		{"conv2dbatch", conv([]int{2, 5, 7, 6}, []int{7, 5, 3, 3}, ir.Attrs{"pads": []int{1, 2, 0, 1}}, true)},
 		// Big enough that the tiling pass splits columns and channels.
 		{"conv2dbig", conv([]int{1, 64, 12, 12}, []int{72, 64, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, true)},
+		// Odd sizes for the SIMD kernels: positions not a multiple of 16,
+		// odd reduction length and channel count.
+		{"conv2dodd", conv([]int{1, 5, 9, 7}, []int{13, 5, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, true)},
+		{"conv1dodd", conv([]int{2, 7, 37}, []int{11, 7, 3}, ir.Attrs{"pads": []int{1}}, false)},
+		{"conv3dodd", conv([]int{1, 3, 4, 5, 6}, []int{7, 3, 3, 3, 3}, ir.Attrs{"pads": []int{1, 1, 1}}, true)},
+		{"fusedconvpoolsimd", func(b *gb) { // 25 windows of 4: 100 columns
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 3, 10, 10), b.param(9, 3, 3, 3), b.param(9)},
+				ir.Attrs{"pads": []int{1, 1}, "act": "relu", "pool": "max", "pool_kernel": []int{2, 2}}))
+		}},
+		{"fusedconvavgsimd", func(b *gb) { // windows of 16 columns
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 2, 12, 12), b.param(5, 2, 3, 3)},
+				ir.Attrs{"pads": []int{1, 1}, "act": "tanh", "pool": "avg", "pool_kernel": []int{4, 4}}))
+		}},
+		{"densewide", func(b *gb) { // K = 3·16 + 8 + 5: every loop of the dot kernel
+			b.out(b.n1("dense", []*ir.Value{b.input("x", 1, 61), b.param(11, 61), b.param(11)}, nil))
+		}},
+		{"densebatch", func(b *gb) {
+			b.out(b.n1("fused_dense", []*ir.Value{b.input("x", 5, 37), b.param(9, 37), b.param(9), b.input("r", 5, 9)}, ir.Attrs{"act": "tanh"}))
+		}},
 		{"maxpool2d", pool("maxpool", []int{1, 2, 7, 9}, ir.Attrs{"kernel": []int{2, 3}})},
 		{"maxpool2dceil", pool("maxpool", []int{1, 2, 8, 7}, ir.Attrs{"kernel": []int{3, 3}, "strides": []int{2}, "pads": []int{1, 1}, "ceil_mode": true})},
 		{"maxpool2ddil", pool("maxpool", []int{2, 1, 9, 9}, ir.Attrs{"kernel": []int{2, 2}, "strides": []int{1}, "dilations": []int{2, 3}})},
@@ -360,7 +380,16 @@ var scheduleVariants = []struct {
 	{"i2", im2colCases, map[string]int{"n": 5, "m": 2}, nil, 3, "im2col", 2},
 	{"i3", im2colCases, map[string]int{"n": 7, "m": 5}, nil, 2, "im2col", 3},
 	{"i4", []string{"conv2d", "conv1d", "conv3d", "fusedconvpool", "fusedconvpool3d", "lenet"}, map[string]int{"n": 1}, nil, 1, "im2col", 4},
+	// SIMD (vector 8): the default block, then odd blocks and tiles.
+	{"v1", simdCases, nil, nil, 6, "im2col", 8},
+	{"v2", simdCases, map[string]int{"n": 20, "m": 5, "k": 7}, nil, 4, "im2col", 8},
+	{"v3", []string{"conv2dodd", "conv2dbig", "fusedconvpoolsimd", "fusedconvavgsimd", "densewide", "mlp"}, map[string]int{"n": 40, "m": 3}, nil, 1, "im2col", 8},
 }
+
+// simdCases run with Vector 8 (the SIMD kernels); TestEquivalence also
+// runs them with -tags purego.
+var simdCases = append([]string{"conv2dodd", "conv1dodd", "conv3dodd", "fusedconvpoolsimd", "fusedconvavgsimd",
+	"densewide", "densebatch", "dense", "dense3d", "fuseddense", "fuseddensesoftmax", "mlp", "conv2dbig"}, im2colCases...)
 
 // im2colCases are the convolution cases run with Algo "im2col".
 var im2colCases = []string{"conv2d", "conv2dpad", "conv2ddil", "conv2dgroups", "conv2ddepthwise", "conv2dbigpad",
@@ -437,10 +466,28 @@ func generateRef(t *testing.T, g, ref *ir.Graph) (map[string][]byte, error) {
 	return Generate(g, Options{SelfTest: true, TestInputs: ins, TestOutputs: outs})
 }
 
+var (
+	equivRun  = flag.String("equiv.run", "", "TestEquivalence: only the cases whose name matches this regexp")
+	equivKeep = flag.String("equiv.keep", "", "TestEquivalence: generate the module into this directory and keep it")
+)
+
+func trim(out string) string {
+	if len(out) > 20000 {
+		return out[:20000]
+	}
+	return out
+}
+
 // goTest runs `go test` with args in dir and returns the combined output.
 func goTest(t *testing.T, dir string, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.Command("go", append([]string{"test"}, args...)...)
+	return goCmd(t, dir, append([]string{"test"}, args...)...)
+}
+
+// goCmd runs the go command with args in dir and returns the combined output.
+func goCmd(t *testing.T, dir string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
 	var buf bytes.Buffer
@@ -461,8 +508,25 @@ func TestEquivalence(t *testing.T) {
 		t.Skip("no go command")
 	}
 	dir := t.TempDir()
+	if *equivKeep != "" {
+		dir = *equivKeep
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	writeModule(t, dir)
 	cases := buildCases(t)
+	if *equivRun != "" {
+		re := regexp.MustCompile(*equivRun)
+		var keep []builtCase
+		for _, c := range cases {
+			if re.MatchString(c.name) {
+				keep = append(keep, c)
+			}
+		}
+		cases = keep
+	}
+	var simdPkgs []string
 	for _, c := range cases {
 		ref := c.ref
 		if ref == nil {
@@ -476,6 +540,22 @@ func TestEquivalence(t *testing.T) {
 		if err := WritePackage(filepath.Join(dir, c.name), files); err != nil {
 			t.Fatal(err)
 		}
+		if _, ok := files["kernels_amd64.s"]; ok && (strings.HasSuffix(c.name, "v1") || *equivRun != "") {
+			simdPkgs = append(simdPkgs, "./"+c.name)
+		}
+	}
+	if len(simdPkgs) > 0 {
+		// The SIMD packages of variant v1 again with the pure-Go kernels,
+		// and vet (asmdecl checks the assembly against its Go
+		// declarations).
+		if out, err := goTest(t, dir, append([]string{"-count=1", "-tags", "purego"}, simdPkgs...)...); err != nil {
+			t.Errorf("go test -tags purego over %d SIMD packages failed: %v\n%s", len(simdPkgs), err, trim(out))
+		}
+		if out, err := goCmd(t, dir, append([]string{"vet"}, simdPkgs...)...); err != nil {
+			t.Errorf("go vet over %d SIMD packages failed: %v\n%s", len(simdPkgs), err, trim(out))
+		}
+	} else if *equivRun == "" {
+		t.Error("no case generated the SIMD kernels")
 	}
 	out, err := goTest(t, dir, "-count=1", "./...")
 	if err != nil {

@@ -30,6 +30,15 @@ import (
 // values), Tiles["m"] = output channels per tile (the weight rows reused
 // across one panel). In pure Go, tall thin blocks (MR 4–6, NR 1) beat
 // square ones: the compiler spills the accumulators of a 4×4 block.
+//
+// Vector == 8 (simdWidth) selects the SIMD path (simd.go): NR = 16 and up
+// to MR = 6 rows per simdGemm16 call (AVX2: 12 ymm accumulators), the
+// channel blocks balanced in height. The im2col reads a zero-bordered
+// copy of the group's input (no bounds tests per tap): per panel the 16
+// columns' offsets, per tap one 64-byte copy when the columns are
+// consecutive positions, else 16 loads. The kernel applies bias, relu and
+// a max pool's window reduction (P = 2, 4, 8 or 16 columns) in registers;
+// the rest of the epilogue runs in Go on the result.
 
 // gemmConv holds the resolved shapes of an im2col convolution.
 type gemmConv struct {
@@ -41,6 +50,12 @@ type gemmConv struct {
 	pool               *win3
 	P, POSP            int
 	avg                bool
+	// simd: the product runs on simdGemm16 (Vector == simdWidth): NR is
+	// simdNR, MR at most simdMR, and with a pool the window size must
+	// divide the panel width or be a multiple of it.
+	simd bool
+	npad int // N rounded up to whole units (panels, or pool windows)
+	unit int // columns per unit: NR, or the pool window (SIMD: max(P, NR))
 }
 
 // gemmPlan resolves the schedule of an im2col convolution conv (a conv
@@ -69,18 +84,29 @@ func gemmPlan(conv, pool *ir.Node) gemmConv {
 		c.POSP = pw.out[0] * pw.out[1] * pw.out[2]
 		c.N = c.POSP * c.P
 		c.avg = pool.Op == "avgpool"
-		if c.P%c.NR != 0 {
-			c.NR = 1
+	}
+	c.simd = s.Vector == simdWidth && (pool == nil || SIMDPoolOK(c.P))
+	if c.simd {
+		c.NR = simdNR
+		c.MR = simdMR
+		if s.Unroll > 0 {
+			c.MR = min(s.Unroll, simdMR)
+		}
+		c.MR = max(1, min(c.MR, c.OCg))
+	} else if pool != nil && c.P%c.NR != 0 {
+		c.NR = 1
+	}
+	c.unit = c.NR
+	if pool != nil {
+		c.unit = c.P
+		if c.simd {
+			c.unit = max(c.P, c.NR)
 		}
 	}
-	npad := (c.N + c.NR - 1) / c.NR * c.NR
-	unit := c.NR
-	if pool != nil {
-		unit = c.P
-	}
-	c.NT = npad
-	if t := s.Tiles["n"]; t > 0 && t < npad {
-		c.NT = max(unit, t/unit*unit)
+	c.npad = (c.N + c.unit - 1) / c.unit * c.unit
+	c.NT = c.npad
+	if t := s.Tiles["n"]; t > 0 && t < c.npad {
+		c.NT = max(c.unit, t/c.unit*c.unit)
 	}
 	c.panels = (c.NT + c.NR - 1) / c.NR
 	c.MT = c.OCg
@@ -90,9 +116,46 @@ func gemmPlan(conv, pool *ir.Node) gemmConv {
 	return c
 }
 
+// SIMDPoolOK reports whether the SIMD im2col kernel can fuse a pool of
+// P taps: its windows must tile the 16-column panels.
+func SIMDPoolOK(P int) bool { return P > 0 && (simdNR%P == 0 || P%simdNR == 0) }
+
 // scratch is the im2col buffer size in elements: K rows × one tile of
 // columns, rounded up to whole panels.
-func (c gemmConv) scratch() int { return c.K * c.panels * c.NR }
+func (c gemmConv) scratch() int {
+	n := c.K * c.panels * c.NR
+	if c.simd && c.padded() {
+		n += c.Cg * c.padSize()
+	}
+	return n
+}
+
+// padded reports whether the SIMD im2col first copies a group's input
+// into a zero-bordered buffer (the conv pads).
+func (c gemmConv) padded() bool {
+	for i := range 3 {
+		if c.w.pb[i] != 0 || c.w.pe[i] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// padDims are the extents of one channel of the zero-bordered input: every
+// position a tap reads, (o·s + t·d − pb) + pb, lies inside.
+func (c gemmConv) padDims() [3]int {
+	var d [3]int
+	for i := range 3 {
+		w := c.w
+		d[i] = max(w.in[i]+w.pb[i]+w.pe[i], (w.out[i]-1)*w.s[i]+(w.k[i]-1)*w.d[i]+1)
+		if !c.padded() {
+			d[i] = w.in[i]
+		}
+	}
+	return d
+}
+
+func (c gemmConv) padSize() int { d := c.padDims(); return d[0] * d[1] * d[2] }
 
 // poolSimple reports whether a fused pool's windows tile the conv output
 // without padding or overlap, which the fusion pass guarantees; the im2col
@@ -149,13 +212,29 @@ func (e epi) apply(bi, ri string) string {
 func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 	c := gemmPlan(conv, pool)
 	w := c.w
-	X, W, Y := k.in[0], k.in[1], k.out[0]
+	X := k.in[0]
 	ISP := w.in[0] * w.in[1] * w.in[2]
-	KN := c.K * c.NR
 	k.l("for b := range %d {", c.NB)
 	k.l("for g := range %d {", c.G)
 	k.l("xg := (*[%d]float32)(%s[(b*%d+g*%d)*%d:])", c.Cg*ISP, X, c.C, c.Cg, ISP)
-	tiled := c.NT < (c.N+c.NR-1)/c.NR*c.NR
+	if c.simd && c.padded() {
+		// The group's channels with a zero border, after the panels.
+		pd := c.padDims()
+		PS := c.padSize()
+		off := c.K * c.panels * c.NR
+		k.l("xp := tmp[%d:%d]", off, off+c.Cg*PS)
+		k.l("clear(xp)")
+		k.l("for ic := range %d {", c.Cg)
+		k.l("for id := range %d {", w.in[0])
+		k.l("for ih := range %d {", w.in[1])
+		k.l("so := (ic*%d+id)*%d + ih*%d", w.in[0], w.in[1]*w.in[2], w.in[2])
+		k.l("do := ic*%d + (id+%d)*%d + (ih+%d)*%d + %d", PS, w.pb[0], pd[1]*pd[2], w.pb[1], pd[2], w.pb[2])
+		k.l("copy(xp[do:do+%d], xg[so:so+%d])", w.in[2], w.in[2])
+		k.l("}\n}\n}")
+	} else if c.simd {
+		k.l("xp := xg[:]")
+	}
+	tiled := c.NT < c.npad
 	if tiled {
 		k.l("for n0 := 0; n0 < %d; n0 += %d {", c.N, c.NT)
 		k.l("nEnd := min(n0+%d, %d)", c.NT, c.N)
@@ -163,6 +242,80 @@ func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 		k.l("{")
 		k.l("n0, nEnd := 0, %d", c.N)
 	}
+	if c.simd {
+		emitIm2colSIMD(k, c)
+	} else {
+		emitIm2col(k, c)
+	}
+	// The product, MT output channels at a time.
+	mtiled := c.MT < c.OCg
+	if mtiled {
+		k.l("for m0 := 0; m0 < %d; m0 += %d {", c.OCg, c.MT)
+		k.l("mEnd := min(m0+%d, %d)", c.MT, c.OCg)
+	} else {
+		k.l("{")
+		k.l("m0, mEnd := 0, %d", c.OCg)
+	}
+	if c.simd {
+		emitGemmSIMD(k, c, e)
+		k.l("}") // m tile
+		k.l("}") // n tile
+		k.l("}") // g
+		k.l("}") // b
+		return nil
+	}
+	emitGemmScalar(k, c, e)
+	return nil
+}
+
+// emitIm2colSIMD fills the tile's panels from xp, the group's input (with
+// its zero border when the conv pads): per panel, the 16 columns' input
+// offsets, then per tap (the rows of the panel, in weight order) 16 loads,
+// or one 64-byte copy when the columns are 16 consecutive positions.
+// Columns past the end repeat the last one: their products are dropped.
+func emitIm2colSIMD(k *kctx, c gemmConv) {
+	w := c.w
+	pd := c.padDims()
+	PS := c.padSize()
+	KN := c.K * c.NR
+	k.l("for p := 0; p*%d < nEnd-n0; p++ {", c.NR)
+	k.l("var noff [%d]int", c.NR)
+	k.l("for j := range %d {", c.NR)
+	k.l("n := min(n0+p*%d+j, nEnd-1)", c.NR)
+	if c.pool != nil {
+		pw := c.pool
+		k.l("q, r := n/%d, n%%%d", c.P, c.P)
+		k.l("od := (q/%d)*%d + r/%d", pw.out[1]*pw.out[2], pw.k[0], pw.k[1]*pw.k[2])
+		k.l("oh := (q/%d%%%d)*%d + r/%d%%%d", pw.out[2], pw.out[1], pw.k[1], pw.k[2], pw.k[1])
+		k.l("ow := (q%%%d)*%d + r%%%d", pw.out[2], pw.k[2], pw.k[2])
+	} else {
+		k.l("od, oh, ow := n/%d, n/%d%%%d, n%%%d", w.out[1]*w.out[2], w.out[2], w.out[1], w.out[2])
+	}
+	k.l("noff[j] = od*%d + oh*%d + ow*%d", w.s[0]*pd[1]*pd[2], w.s[1]*pd[2], w.s[2])
+	k.l("}")
+	k.l("contig := true")
+	k.l("for j := range %d {\ncontig = contig && noff[j] == noff[0]+j\n}", c.NR)
+	k.l("pc := tmp[p*%d : (p+1)*%d]", KN, KN)
+	k.l("kk := 0")
+	k.l("for ic := range %d {", c.Cg)
+	k.l("for kd := range %d {", w.k[0])
+	k.l("for kh := range %d {", w.k[1])
+	k.l("for kw := range %d {", w.k[2])
+	k.l("base := ic*%d + kd*%d + kh*%d + kw*%d", PS, w.d[0]*pd[1]*pd[2], w.d[1]*pd[2], w.d[2])
+	k.l("d := (*[%d]float32)(pc[kk*%d:])", c.NR, c.NR)
+	k.l("if contig {\n*d = *(*[%d]float32)(xp[base+noff[0]:])\n} else {", c.NR)
+	k.l("for j, o := range noff {\nd[j] = xp[base+o]\n}")
+	k.l("}")
+	k.l("kk++")
+	k.l("}\n}\n}\n}") // kw kh kd ic
+	k.l("}")          // p
+}
+
+// emitIm2col fills the tile's panels for the scalar kernel.
+func emitIm2col(k *kctx, c gemmConv) {
+	w := c.w
+	ISP := w.in[0] * w.in[1] * w.in[2]
+	KN := c.K * c.NR
 	// im2col: one column at a time, the taps in weight order.
 	k.l("for n := n0; n < nEnd; n++ {")
 	k.l("pc := (*[%d]float32)(tmp[(n-n0)/%d*%d:])", KN, c.NR, KN)
@@ -200,15 +353,12 @@ func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 		k.l("for o := (n - n0) %% %d; o < %d; o += %d {\npc[o] = 0\n}", c.NR, KN, c.NR)
 		k.l("}")
 	}
-	// The product, MT output channels at a time.
-	mtiled := c.MT < c.OCg
-	if mtiled {
-		k.l("for m0 := 0; m0 < %d; m0 += %d {", c.OCg, c.MT)
-		k.l("mEnd := min(m0+%d, %d)", c.MT, c.OCg)
-	} else {
-		k.l("{")
-		k.l("m0, mEnd := 0, %d", c.OCg)
-	}
+}
+
+// emitGemmScalar emits the scalar register-blocked product of a tile.
+func emitGemmScalar(k *kctx, c gemmConv, e epi) {
+	W, Y := k.in[1], k.out[0]
+	KN := c.K * c.NR
 	// block emits an r × NR register block at channel m of panel(s).
 	micro := func(r int, pexpr string) {
 		var acc []string
@@ -313,5 +463,146 @@ func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 	k.l("}") // n tile
 	k.l("}") // g
 	k.l("}") // b
-	return nil
+}
+
+// emitGemmSIMD emits the product of an im2col tile on simdGemm16: for
+// each panel (or pool unit) and block of output channels, one call
+// computes the r × 16 block into cb and applies what of the epilogue it
+// can (bias, relu, a max pool's reduction), then Go applies the rest. The
+// channel blocks are balanced: ⌈M/MR⌉ blocks of nearly equal height, so
+// 32 channels run as 6,6,5,5,5,5 rather than 6,6,6,6,6,2. In scope: b, g,
+// n0, nEnd, m0, mEnd and tmp, the tile's panels.
+func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
+	W, Y := k.in[1], k.out[0]
+	KN := c.K * c.NR
+	wrow := fmt.Sprintf("%s[(g*%d+m)*%d:]", W, c.OCg, c.K)
+	k.l("var cb [%d]float32", simdMR*simdNR)
+	// bias slice, flags and the epilogue left to Go.
+	bias := "nil"
+	flags := 0
+	if e.bias != "" {
+		bias = fmt.Sprintf("%s[g*%d+m:]", e.bias, c.OCg)
+		flags |= 1
+	}
+	rest := e
+	rest.bias = ""
+	if e.act == "relu" && e.residual == "" {
+		flags |= 2
+		rest.act = ""
+	}
+	if e.residual != "" && c.pool == nil {
+		// v = acc + bias + residual, then act: the kernel adds the bias only.
+		flags &^= 2
+		rest.act = e.act
+	}
+	mblocks := func(body func()) {
+		k.l("mb := (mEnd - m0 + %d) / %d", c.MR-1, c.MR)
+		k.l("for bi, m := 0, m0; bi < mb; bi++ {")
+		k.l("r := (mEnd - m0) / mb")
+		k.l("if bi < (mEnd-m0)%%mb {\nr++\n}")
+		body()
+		k.l("m += r")
+		k.l("}")
+	}
+	if c.pool == nil {
+		k.l("for p := 0; p*%d < nEnd-n0; p++ {", c.NR)
+		k.l("nb := n0 + p*%d", c.NR)
+		k.l("nv := min(%d, nEnd-nb)", c.NR)
+		k.l("pc := tmp[p*%d : (p+1)*%d]", KN, KN)
+		mblocks(func() {
+			k.l("simdGemm16(r, %s, %d, pc, &cb, %s, %d)", wrow, c.K, bias, flags)
+			k.l("for i := range r {")
+			k.l("oc := g*%d + m + i", c.OCg)
+			k.l("yo := (b*%d+oc)*%d + nb", c.OC, c.OSP)
+			a := rest.apply("oc", "yo+j")
+			if a == "" {
+				k.l("copy(%s[yo:yo+nv], cb[i*%d:])", Y, c.NR)
+			} else {
+				k.l("yr := %s[yo : yo+nv]", Y)
+				k.l("for j := range yr {")
+				k.l("v := cb[i*%d+j]", c.NR)
+				k.l("%s", a)
+				k.l("yr[j] = v")
+				k.l("}") // j
+			}
+			k.l("}") // i
+		})
+		k.l("}") // p
+		return
+	}
+	if !c.avg && c.P <= c.NR && e.residual == "" && (e.act != "leaky_relu" || e.alpha >= 0) {
+		// Max pool: the kernel reduces each window's P columns and adds
+		// the bias; a monotonic activation commutes with the max
+		// (act(max_t v_t + b) = max_t act(v_t + b)), so Go applies it to
+		// the 16/P window values only.
+		lg := 0
+		for 1<<lg < c.P {
+			lg++
+		}
+		flags |= lg << 2
+		W16 := c.NR / c.P
+		k.l("for u := 0; u*%d < nEnd-n0; u++ {", c.NR)
+		k.l("q0 := (n0 + u*%d) / %d", c.NR, c.P)
+		k.l("nq := min(%d, %d-q0)", W16, c.POSP)
+		k.l("pc := tmp[u*%d : (u+1)*%d]", KN, KN)
+		mblocks(func() {
+			k.l("simdGemm16(r, %s, %d, pc, &cb, %s, %d)", wrow, c.K, bias, flags)
+			k.l("for i := range r {")
+			k.l("yr := %s[(b*%d+g*%d+m+i)*%d+q0:][:nq]", Y, c.OC, c.OCg, c.POSP)
+			k.l("for t := range yr {")
+			k.l("v := cb[i*%d+t*%d]", c.NR, c.P)
+			if a := rest.apply("", ""); a != "" {
+				k.l("%s", a)
+			}
+			k.l("yr[t] = v")
+			k.l("}") // t
+			k.l("}") // i
+		})
+		k.l("}") // u
+		return
+	}
+	// Other pools: the epilogue per column in Go, then the window's
+	// reduction (a window may span panels).
+	U := c.unit
+	k.l("for u := 0; u*%d < nEnd-n0; u++ {", U)
+	k.l("q0 := (n0 + u*%d) / %d", U, c.P)
+	mblocks(func() {
+		if c.avg {
+			k.l("var s [%d]float64", c.MR)
+		} else {
+			k.l("var s [%d]float32", c.MR)
+			k.l("for i := range s {\ns[i] = float32(@math.Inf(-1))\n}")
+		}
+		k.l("for j := range %d {", U/c.NR)
+		k.l("pc := tmp[(u*%d+j)*%d : (u*%d+j+1)*%d]", U/c.NR, KN, U/c.NR, KN)
+		k.l("simdGemm16(r, %s, %d, pc, &cb, nil, 0)", wrow, c.K)
+		k.l("for i := range r {")
+		k.l("oc := g*%d + m + i", c.OCg)
+		k.l("for t := range %d {", c.NR)
+		k.l("v := cb[i*%d+t]", c.NR)
+		if a := e.apply("oc", ""); a != "" {
+			k.l("%s", a)
+		}
+		if c.avg {
+			k.l("s[i] += float64(v)")
+		} else {
+			k.l("if v > s[i] {\ns[i] = v\n}")
+		}
+		k.l("if n := j*%d + t; (n+1)%%%d == 0 {", c.NR, c.P)
+		k.l("if q := q0 + n/%d; q < %d {", c.P, c.POSP)
+		if c.avg {
+			k.l("%s[(b*%d+oc)*%d+q] = float32(s[i] / %d)", Y, c.OC, c.POSP, c.P)
+			k.l("}")
+			k.l("s[i] = 0")
+		} else {
+			k.l("%s[(b*%d+oc)*%d+q] = s[i]", Y, c.OC, c.POSP)
+			k.l("}")
+			k.l("s[i] = float32(@math.Inf(-1))")
+		}
+		k.l("}") // window end
+		k.l("}") // t
+		k.l("}") // i
+		k.l("}") // j
+	})
+	k.l("}") // u
 }
