@@ -182,6 +182,13 @@ func (gn *gen) kernelsFile() (*jen.File, error) {
 			k.in = append(k.in, name)
 			params = append(params, src(name+" "+arrType(v.Type.DType, v.Type.Shape.NumElems())))
 		}
+		// Trailing optional inputs may be left out of a node (a dense
+		// without bias has two inputs): emitters see them as absent.
+		if def := n.Def(); len(def.Inputs) > 0 && !def.Inputs[len(def.Inputs)-1].Variadic {
+			for len(k.in) < len(def.Inputs) {
+				k.in = append(k.in, "")
+			}
+		}
 		for i, o := range n.Outputs {
 			name := "y"
 			if i > 0 {

@@ -21,6 +21,7 @@ import (
 	"github.com/dlcompiler/dlc/frontend/onnx"
 	"github.com/dlcompiler/dlc/ir"
 	"github.com/dlcompiler/dlc/passes"
+	"github.com/dlcompiler/dlc/runtime"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -67,12 +68,18 @@ func load(t *testing.T, path string) *ir.Graph {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The per-op models have no weights file: their params get their
+	// initializers, seeded, so the weights (and the checksum pinned in the
+	// generated source) are the same every run.
+	if err := runtime.InitParams(g, 1); err != nil {
+		t.Fatal(err)
+	}
 	return g
 }
 
 // outputs computes every golden file of a case: the IR after each pass of
-// -O2 and the generated Go files (weights.bin is pinned by its size and
-// checksum inside the generated source).
+// -O2 and the generated Go and assembly files (weights.bin is pinned by its
+// size and checksum inside the generated source).
 func outputs(t *testing.T, c goldenCase) map[string]string {
 	g := load(t, c.model)
 	files := map[string]string{}
@@ -93,7 +100,7 @@ func outputs(t *testing.T, c goldenCase) map[string]string {
 		t.Fatal(err)
 	}
 	for name, b := range gen {
-		if strings.HasSuffix(name, ".go") {
+		if strings.HasSuffix(name, ".go") || strings.HasSuffix(name, ".s") {
 			files[name+".golden"] = string(b)
 		}
 	}

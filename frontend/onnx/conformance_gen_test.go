@@ -29,7 +29,6 @@ import (
 // an error, so fixing a bug means deleting its entries.
 var genExpectedFail = map[string]string{}
 
-
 // genCase is a node test the interpreter passed.
 type genCase struct {
 	suiteTest

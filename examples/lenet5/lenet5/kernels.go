@@ -2,223 +2,87 @@
 
 package lenet5
 
-import "math"
-
 // Kernels: one function per layer, every bound a constant.
 
 // conv1 computes layer conv1 (fused_conv): x f32[1,1,28,28], conv1.weight f32[6,1,5,5], conv1.bias f32[6] → maxpool2d_1 f32[1,6,14,14].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[2,2,2,2] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: unroll 4, algo direct.
-func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32, tmp *[4704]float32) {
-	dlo, dhi := [1]int{0}, [1]int{1}
-	hlo, hhi := [5]int{2, 1, 0, 0, 0}, [5]int{28, 28, 28, 27, 26}
+// Schedule: unroll 6, vector 8, algo im2col.
+func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32, tmp *[20624]float32) {
 	for b := range 1 {
 		for g := range 1 {
-			oc0 := 0
-			for ; oc0+4 <= 6; oc0 += 4 {
-				oc := g*6 + oc0
-				y0 := (*[784]float32)(tmp[(b*6+oc+0)*784:])
-				b0 := x2[oc+0]
-				for i := range 784 {
-					y0[i] = b0
-				}
-				y1 := (*[784]float32)(tmp[(b*6+oc+1)*784:])
-				b1 := x2[oc+1]
-				for i := range 784 {
-					y1[i] = b1
-				}
-				y2 := (*[784]float32)(tmp[(b*6+oc+2)*784:])
-				b2 := x2[oc+2]
-				for i := range 784 {
-					y2[i] = b2
-				}
-				y3 := (*[784]float32)(tmp[(b*6+oc+3)*784:])
-				b3 := x2[oc+3]
-				for i := range 784 {
-					y3[i] = b3
-				}
-				for ic := range 1 {
-					xc := (*[784]float32)(x0[(b*1+g*1+ic)*784:])
-					for kd := range 1 {
-						for kh := range 5 {
-							wb0 := ((((oc+0)*1+ic)*1+kd)*5 + kh) * 5
-							w0_0 := x1[wb0+0]
-							w0_1 := x1[wb0+1]
-							w0_2 := x1[wb0+2]
-							w0_3 := x1[wb0+3]
-							w0_4 := x1[wb0+4]
-							_ = wb0
-							wb1 := ((((oc+1)*1+ic)*1+kd)*5 + kh) * 5
-							w1_0 := x1[wb1+0]
-							w1_1 := x1[wb1+1]
-							w1_2 := x1[wb1+2]
-							w1_3 := x1[wb1+3]
-							w1_4 := x1[wb1+4]
-							_ = wb1
-							wb2 := ((((oc+2)*1+ic)*1+kd)*5 + kh) * 5
-							w2_0 := x1[wb2+0]
-							w2_1 := x1[wb2+1]
-							w2_2 := x1[wb2+2]
-							w2_3 := x1[wb2+3]
-							w2_4 := x1[wb2+4]
-							_ = wb2
-							wb3 := ((((oc+3)*1+ic)*1+kd)*5 + kh) * 5
-							w3_0 := x1[wb3+0]
-							w3_1 := x1[wb3+1]
-							w3_2 := x1[wb3+2]
-							w3_3 := x1[wb3+3]
-							w3_4 := x1[wb3+4]
-							_ = wb3
-							for od := dlo[kd]; od < dhi[kd]; od++ {
-								id := od*1 + kd*1 - 0
-								for oh := hlo[kh]; oh < hhi[kh]; oh++ {
-									ih := oh*1 + kh*1 - 2
-									xr := (*[28]float32)(xc[(id*28+ih)*28:])
-									_ = xr
-									yr0 := (*[28]float32)(y0[(od*28+oh)*28:])
-									_ = yr0
-									yr1 := (*[28]float32)(y1[(od*28+oh)*28:])
-									_ = yr1
-									yr2 := (*[28]float32)(y2[(od*28+oh)*28:])
-									_ = yr2
-									yr3 := (*[28]float32)(y3[(od*28+oh)*28:])
-									_ = yr3
-									for ow := 2; ow < 28; ow++ {
-										xv := xr[ow-2]
-										yr0[ow] += w0_0 * xv
-										yr1[ow] += w1_0 * xv
-										yr2[ow] += w2_0 * xv
-										yr3[ow] += w3_0 * xv
-									}
-									for ow := 1; ow < 28; ow++ {
-										xv := xr[ow-1]
-										yr0[ow] += w0_1 * xv
-										yr1[ow] += w1_1 * xv
-										yr2[ow] += w2_1 * xv
-										yr3[ow] += w3_1 * xv
-									}
-									for ow := 0; ow < 28; ow++ {
-										xv := xr[ow]
-										yr0[ow] += w0_2 * xv
-										yr1[ow] += w1_2 * xv
-										yr2[ow] += w2_2 * xv
-										yr3[ow] += w3_2 * xv
-									}
-									for ow := 0; ow < 27; ow++ {
-										xv := xr[ow+1]
-										yr0[ow] += w0_3 * xv
-										yr1[ow] += w1_3 * xv
-										yr2[ow] += w2_3 * xv
-										yr3[ow] += w3_3 * xv
-									}
-									for ow := 0; ow < 26; ow++ {
-										xv := xr[ow+2]
-										yr0[ow] += w0_4 * xv
-										yr1[ow] += w1_4 * xv
-										yr2[ow] += w2_4 * xv
-										yr3[ow] += w3_4 * xv
-									}
-								}
-							}
-						}
+			xg := (*[784]float32)(x0[(b*1+g*1)*784:])
+			xp := tmp[19600:20624]
+			clear(xp)
+			for ic := range 1 {
+				for id := range 1 {
+					for ih := range 28 {
+						so := (ic*1+id)*784 + ih*28
+						do := ic*1024 + (id+0)*1024 + (ih+2)*32 + 2
+						copy(xp[do:do+28], xg[so:so+28])
 					}
 				}
 			}
-			for ; oc0 < 6; oc0++ {
-				oc := g*6 + oc0
-				y0 := (*[784]float32)(tmp[(b*6+oc+0)*784:])
-				b0 := x2[oc+0]
-				for i := range 784 {
-					y0[i] = b0
-				}
-				for ic := range 1 {
-					xc := (*[784]float32)(x0[(b*1+g*1+ic)*784:])
-					for kd := range 1 {
-						for kh := range 5 {
-							wb0 := ((((oc+0)*1+ic)*1+kd)*5 + kh) * 5
-							w0_0 := x1[wb0+0]
-							w0_1 := x1[wb0+1]
-							w0_2 := x1[wb0+2]
-							w0_3 := x1[wb0+3]
-							w0_4 := x1[wb0+4]
-							_ = wb0
-							for od := dlo[kd]; od < dhi[kd]; od++ {
-								id := od*1 + kd*1 - 0
-								for oh := hlo[kh]; oh < hhi[kh]; oh++ {
-									ih := oh*1 + kh*1 - 2
-									xr := (*[28]float32)(xc[(id*28+ih)*28:])
-									_ = xr
-									yr0 := (*[28]float32)(y0[(od*28+oh)*28:])
-									_ = yr0
-									for ow := 2; ow < 28; ow++ {
-										xv := xr[ow-2]
-										yr0[ow] += w0_0 * xv
+			{
+				n0, nEnd := 0, 784
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						q, r := n/4, n%4
+						od := (q/196)*1 + r/4
+						oh := (q/14%14)*2 + r/2%2
+						ow := (q%14)*2 + r%2
+						noff[j] = od*1024 + oh*32 + ow*1
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*400 : (p+1)*400]
+					kk := 0
+					for ic := range 1 {
+						for kd := range 1 {
+							for kh := range 5 {
+								for kw := range 5 {
+									base := ic*1024 + kd*1024 + kh*32 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									for ow := 1; ow < 28; ow++ {
-										xv := xr[ow-1]
-										yr0[ow] += w0_1 * xv
-									}
-									for ow := 0; ow < 28; ow++ {
-										xv := xr[ow]
-										yr0[ow] += w0_2 * xv
-									}
-									for ow := 0; ow < 27; ow++ {
-										xv := xr[ow+1]
-										yr0[ow] += w0_3 * xv
-									}
-									for ow := 0; ow < 26; ow++ {
-										xv := xr[ow+2]
-										yr0[ow] += w0_4 * xv
-									}
+									kk++
 								}
 							}
 						}
 					}
 				}
-			}
-		}
-	}
-	for i := range 4704 {
-		v := tmp[i]
-		if v < 0 {
-			v = 0
-		}
-		tmp[i] = v
-	}
-	for nc := range 6 {
-		xc := (*[784]float32)(tmp[nc*784:])
-		yc := (*[196]float32)(y[nc*196:])
-		o := 0
-		for od := range 1 {
-			d0 := od*1 - 0
-			for oh := range 14 {
-				h0 := oh*2 - 0
-				for ow := range 14 {
-					w0 := ow*2 - 0
-					m := float32(math.Inf(-1))
-					for kd := range 1 {
-						id := d0 + kd*1
-						if id < 0 || id >= 1 {
-							continue
-						}
-						for kh := range 2 {
-							ih := h0 + kh*1
-							if ih < 0 || ih >= 28 {
-								continue
+				{
+					m0, mEnd := 0, 6
+					var cb [96]float32
+					for u := 0; u*16 < nEnd-n0; u++ {
+						q0 := (n0 + u*16) / 4
+						nq := min(4, 196-q0)
+						pc := tmp[u*400 : (u+1)*400]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
 							}
-							for kw := range 2 {
-								iw := w0 + kw*1
-								if iw < 0 || iw >= 28 {
-									continue
-								}
-								if v := xc[(id*28+ih)*28+iw]; v > m {
-									m = v
+							simdGemm16(r, x1[(g*6+m)*25:], 25, pc, &cb, x2[g*6+m:], 11)
+							for i := range r {
+								yr := y[(b*6+g*6+m+i)*196+q0:][:nq]
+								for t := range yr {
+									v := cb[i*16+t*4]
+									yr[t] = v
 								}
 							}
+							m += r
 						}
 					}
-					yc[o] = m
-					o++
 				}
 			}
 		}
@@ -227,37 +91,44 @@ func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32,
 
 // conv2 computes layer conv2 (fused_conv): maxpool2d_1 f32[1,6,14,14], conv2.weight f32[16,6,5,5], conv2.bias f32[16] → maxpool2d_2 f32[1,16,5,5].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[0,0,0,0] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: unroll 4, vector 1, algo im2col.
-func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float32, tmp *[15000]float32) {
+// Schedule: unroll 6, vector 8, algo im2col.
+func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float32, tmp *[16800]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[1176]float32)(x0[(b*6+g*6)*196:])
+			xp := xg[:]
 			{
 				n0, nEnd := 0, 100
-				for n := n0; n < nEnd; n++ {
-					pc := (*[150]float32)(tmp[(n-n0)/1*150:])
-					q, r := n/4, n%4
-					od := (q/25)*1 + r/4
-					oh := (q/5%5)*2 + r/2%2
-					ow := (q%5)*2 + r%2
-					id0, ih0, iw0 := od*1-0, oh*1-0, ow*1-0
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						q, r := n/4, n%4
+						od := (q/25)*1 + r/4
+						oh := (q/5%5)*2 + r/2%2
+						ow := (q%5)*2 + r%2
+						noff[j] = od*196 + oh*14 + ow*1
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*2400 : (p+1)*2400]
+					kk := 0
 					for ic := range 6 {
-						xc := (*[196]float32)(xg[ic*196:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 5 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 14
 								for kw := range 5 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 14 {
-										v = xc[(id*14+ih)*14+iw]
+									base := ic*196 + kd*196 + kh*14 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
@@ -265,105 +136,26 @@ func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float3
 				}
 				{
 					m0, mEnd := 0, 16
-					for wq := 0; wq*4 < nEnd-n0; wq++ {
-						q := (n0 + wq*4) / 4
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[150]float32)(x1[(g*16+m+0)*150:])
-							w1 := (*[150]float32)(x1[(g*16+m+1)*150:])
-							w2 := (*[150]float32)(x1[(g*16+m+2)*150:])
-							w3 := (*[150]float32)(x1[(g*16+m+3)*150:])
-							s0 := float32(math.Inf(-1))
-							s1 := float32(math.Inf(-1))
-							s2 := float32(math.Inf(-1))
-							s3 := float32(math.Inf(-1))
-							for j := range 4 {
-								{
-									pc := (*[150]float32)(tmp[(wq*4+j)*150:])
-									var c0_0, c1_0, c2_0, c3_0 float32
-									for k := range 150 {
-										b0 := pc[k*1+0]
-										a0 := w0[k]
-										c0_0 += a0 * b0
-										a1 := w1[k]
-										c1_0 += a1 * b0
-										a2 := w2[k]
-										c2_0 += a2 * b0
-										a3 := w3[k]
-										c3_0 += a3 * b0
-									}
-									{
-										v := c0_0
-										v += x2[g*16+m+0]
-										if v < 0 {
-											v = 0
-										}
-										if v > s0 {
-											s0 = v
-										}
-									}
-									{
-										v := c1_0
-										v += x2[g*16+m+1]
-										if v < 0 {
-											v = 0
-										}
-										if v > s1 {
-											s1 = v
-										}
-									}
-									{
-										v := c2_0
-										v += x2[g*16+m+2]
-										if v < 0 {
-											v = 0
-										}
-										if v > s2 {
-											s2 = v
-										}
-									}
-									{
-										v := c3_0
-										v += x2[g*16+m+3]
-										if v < 0 {
-											v = 0
-										}
-										if v > s3 {
-											s3 = v
-										}
-									}
+					var cb [96]float32
+					for u := 0; u*16 < nEnd-n0; u++ {
+						q0 := (n0 + u*16) / 4
+						nq := min(4, 25-q0)
+						pc := tmp[u*2400 : (u+1)*2400]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
+							}
+							simdGemm16(r, x1[(g*16+m)*150:], 150, pc, &cb, x2[g*16+m:], 11)
+							for i := range r {
+								yr := y[(b*16+g*16+m+i)*25+q0:][:nq]
+								for t := range yr {
+									v := cb[i*16+t*4]
+									yr[t] = v
 								}
 							}
-							y[(b*16+g*16+m+0)*25+q] = s0
-							y[(b*16+g*16+m+1)*25+q] = s1
-							y[(b*16+g*16+m+2)*25+q] = s2
-							y[(b*16+g*16+m+3)*25+q] = s3
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[150]float32)(x1[(g*16+m+0)*150:])
-							s0 := float32(math.Inf(-1))
-							for j := range 4 {
-								{
-									pc := (*[150]float32)(tmp[(wq*4+j)*150:])
-									var c0_0 float32
-									for k := range 150 {
-										b0 := pc[k*1+0]
-										a0 := w0[k]
-										c0_0 += a0 * b0
-									}
-									{
-										v := c0_0
-										v += x2[g*16+m+0]
-										if v < 0 {
-											v = 0
-										}
-										if v > s0 {
-											s0 = v
-										}
-									}
-								}
-							}
-							y[(b*16+g*16+m+0)*25+q] = s0
+							m += r
 						}
 					}
 				}
@@ -374,72 +166,21 @@ func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float3
 
 // fc1 computes layer fc1 (fused_dense): flatten_1 f32[1,400], fc1.weight f32[120,400], fc1.bias f32[120] → relu_3 f32[1,120].
 // Attributes: act="relu" alpha=0.01 max=inf min=-inf.
-// Schedule: unroll 4.
+// Schedule: unroll 4, vector 8.
 func fc1(x0 *[400]float32, x1 *[48000]float32, x2 *[120]float32, y *[120]float32) {
-	for m := 0; m < 1; m++ {
-		xr := (*[400]float32)(x0[m*400:])
-		yr := (*[120]float32)(y[m*120:])
-		n := 0
-		for ; n+4 <= 120; n += 4 {
-			w0 := (*[400]float32)(x1[(n+0)*400:])
-			w1 := (*[400]float32)(x1[(n+1)*400:])
-			w2 := (*[400]float32)(x1[(n+2)*400:])
-			w3 := (*[400]float32)(x1[(n+3)*400:])
-			var s0, s1, s2, s3 float32
-			for k := 0; k < 400; k++ {
-				xv := xr[k]
-				s0 += xv * w0[k]
-				s1 += xv * w1[k]
-				s2 += xv * w2[k]
-				s3 += xv * w3[k]
-			}
-			{
-				v := s0
-				v += x2[n+0]
+	var acc [4]float32
+	for m := range 1 {
+		xr := x0[m*400 : (m+1)*400]
+		for n := 0; n < 120; n += 4 {
+			r := min(4, 120-n)
+			simdDot(r, xr, x1[n*400:], 400, &acc)
+			for j := range r {
+				v := acc[j]
+				v += x2[n+j]
 				if v < 0 {
 					v = 0
 				}
-				yr[n+0] = v
-			}
-			{
-				v := s1
-				v += x2[n+1]
-				if v < 0 {
-					v = 0
-				}
-				yr[n+1] = v
-			}
-			{
-				v := s2
-				v += x2[n+2]
-				if v < 0 {
-					v = 0
-				}
-				yr[n+2] = v
-			}
-			{
-				v := s3
-				v += x2[n+3]
-				if v < 0 {
-					v = 0
-				}
-				yr[n+3] = v
-			}
-		}
-		for ; n < 120; n++ {
-			w0 := (*[400]float32)(x1[(n+0)*400:])
-			var s0 float32
-			for k := 0; k < 400; k++ {
-				xv := xr[k]
-				s0 += xv * w0[k]
-			}
-			{
-				v := s0
-				v += x2[n+0]
-				if v < 0 {
-					v = 0
-				}
-				yr[n+0] = v
+				y[m*120+n+j] = v
 			}
 		}
 	}
@@ -447,129 +188,39 @@ func fc1(x0 *[400]float32, x1 *[48000]float32, x2 *[120]float32, y *[120]float32
 
 // fc2 computes layer fc2 (fused_dense): relu_3 f32[1,120], fc2.weight f32[84,120], fc2.bias f32[84] → relu_4 f32[1,84].
 // Attributes: act="relu" alpha=0.01 max=inf min=-inf.
-// Schedule: unroll 4.
+// Schedule: unroll 4, vector 8.
 func fc2(x0 *[120]float32, x1 *[10080]float32, x2 *[84]float32, y *[84]float32) {
-	for m := 0; m < 1; m++ {
-		xr := (*[120]float32)(x0[m*120:])
-		yr := (*[84]float32)(y[m*84:])
-		n := 0
-		for ; n+4 <= 84; n += 4 {
-			w0 := (*[120]float32)(x1[(n+0)*120:])
-			w1 := (*[120]float32)(x1[(n+1)*120:])
-			w2 := (*[120]float32)(x1[(n+2)*120:])
-			w3 := (*[120]float32)(x1[(n+3)*120:])
-			var s0, s1, s2, s3 float32
-			for k := 0; k < 120; k++ {
-				xv := xr[k]
-				s0 += xv * w0[k]
-				s1 += xv * w1[k]
-				s2 += xv * w2[k]
-				s3 += xv * w3[k]
-			}
-			{
-				v := s0
-				v += x2[n+0]
+	var acc [4]float32
+	for m := range 1 {
+		xr := x0[m*120 : (m+1)*120]
+		for n := 0; n < 84; n += 4 {
+			r := min(4, 84-n)
+			simdDot(r, xr, x1[n*120:], 120, &acc)
+			for j := range r {
+				v := acc[j]
+				v += x2[n+j]
 				if v < 0 {
 					v = 0
 				}
-				yr[n+0] = v
-			}
-			{
-				v := s1
-				v += x2[n+1]
-				if v < 0 {
-					v = 0
-				}
-				yr[n+1] = v
-			}
-			{
-				v := s2
-				v += x2[n+2]
-				if v < 0 {
-					v = 0
-				}
-				yr[n+2] = v
-			}
-			{
-				v := s3
-				v += x2[n+3]
-				if v < 0 {
-					v = 0
-				}
-				yr[n+3] = v
-			}
-		}
-		for ; n < 84; n++ {
-			w0 := (*[120]float32)(x1[(n+0)*120:])
-			var s0 float32
-			for k := 0; k < 120; k++ {
-				xv := xr[k]
-				s0 += xv * w0[k]
-			}
-			{
-				v := s0
-				v += x2[n+0]
-				if v < 0 {
-					v = 0
-				}
-				yr[n+0] = v
+				y[m*84+n+j] = v
 			}
 		}
 	}
 }
 
 // fc3 computes layer fc3 (dense): relu_4 f32[1,84], fc3.weight f32[10,84], fc3.bias f32[10] → fc3 f32[1,10].
-// Schedule: unroll 4.
+// Schedule: unroll 4, vector 8.
 func fc3(x0 *[84]float32, x1 *[840]float32, x2 *[10]float32, y *[10]float32) {
-	for m := 0; m < 1; m++ {
-		xr := (*[84]float32)(x0[m*84:])
-		yr := (*[10]float32)(y[m*10:])
-		n := 0
-		for ; n+4 <= 10; n += 4 {
-			w0 := (*[84]float32)(x1[(n+0)*84:])
-			w1 := (*[84]float32)(x1[(n+1)*84:])
-			w2 := (*[84]float32)(x1[(n+2)*84:])
-			w3 := (*[84]float32)(x1[(n+3)*84:])
-			var s0, s1, s2, s3 float32
-			for k := 0; k < 84; k++ {
-				xv := xr[k]
-				s0 += xv * w0[k]
-				s1 += xv * w1[k]
-				s2 += xv * w2[k]
-				s3 += xv * w3[k]
-			}
-			{
-				v := s0
-				v += x2[n+0]
-				yr[n+0] = v
-			}
-			{
-				v := s1
-				v += x2[n+1]
-				yr[n+1] = v
-			}
-			{
-				v := s2
-				v += x2[n+2]
-				yr[n+2] = v
-			}
-			{
-				v := s3
-				v += x2[n+3]
-				yr[n+3] = v
-			}
-		}
-		for ; n < 10; n++ {
-			w0 := (*[84]float32)(x1[(n+0)*84:])
-			var s0 float32
-			for k := 0; k < 84; k++ {
-				xv := xr[k]
-				s0 += xv * w0[k]
-			}
-			{
-				v := s0
-				v += x2[n+0]
-				yr[n+0] = v
+	var acc [4]float32
+	for m := range 1 {
+		xr := x0[m*84 : (m+1)*84]
+		for n := 0; n < 10; n += 4 {
+			r := min(4, 10-n)
+			simdDot(r, xr, x1[n*84:], 84, &acc)
+			for j := range r {
+				v := acc[j]
+				v += x2[n+j]
+				y[m*10+n+j] = v
 			}
 		}
 	}

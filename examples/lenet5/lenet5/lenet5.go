@@ -50,7 +50,7 @@ const (
 	// WeightBytes is the size of the embedded weights.bin: 61706 f32 then 0 i64 values, little endian.
 	WeightBytes = 246824
 	// ScratchBytes is the size of a Model's scratch arena, allocated once by New.
-	ScratchBytes = 66368
+	ScratchBytes = 88832
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
 	weightsChecksum = 0x2457ea5670a5631c
 )
@@ -97,7 +97,7 @@ func init() {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model is ready to use, but it is large: allocate it with New.
 type Model struct {
-	arena  [16592]float32
+	arena  [22208]float32
 	arenaI [0]int64
 }
 
@@ -108,8 +108,8 @@ func New() *Model {
 
 // forward runs every layer in order; outputs are left in the arena.
 func (m *Model) forward(in0 *[784]float32) {
-	conv1(in0, (*[150]float32)(weightsF32[0:150]), (*[6]float32)(weightsF32[150:156]), (*[1176]float32)(m.arena[0:1176]), (*[4704]float32)(m.arena[1584:6288]))
-	conv2((*[1176]float32)(m.arena[0:1176]), (*[2400]float32)(weightsF32[156:2556]), (*[16]float32)(weightsF32[2556:2572]), (*[400]float32)(m.arena[1184:1584]), (*[15000]float32)(m.arena[1584:16584]))
+	conv1(in0, (*[150]float32)(weightsF32[0:150]), (*[6]float32)(weightsF32[150:156]), (*[1176]float32)(m.arena[0:1176]), (*[20624]float32)(m.arena[1584:22208]))
+	conv2((*[1176]float32)(m.arena[0:1176]), (*[2400]float32)(weightsF32[156:2556]), (*[16]float32)(weightsF32[2556:2572]), (*[400]float32)(m.arena[1184:1584]), (*[16800]float32)(m.arena[1584:18384]))
 	fc1((*[400]float32)(m.arena[1184:1584]), (*[48000]float32)(weightsF32[2572:50572]), (*[120]float32)(weightsF32[50572:50692]), (*[120]float32)(m.arena[0:120]))
 	fc2((*[120]float32)(m.arena[0:120]), (*[10080]float32)(weightsF32[50692:60772]), (*[84]float32)(weightsF32[60772:60856]), (*[84]float32)(m.arena[128:212]))
 	fc3((*[84]float32)(m.arena[128:212]), (*[840]float32)(weightsF32[60856:61696]), (*[10]float32)(weightsF32[61696:61706]), (*[10]float32)(m.arena[0:10]))

@@ -71,7 +71,7 @@ const (
 	// WeightBytes is the size of the embedded weights.bin: 59042 f32 then 1 i64 values, little endian.
 	WeightBytes = 236176
 	// ScratchBytes is the size of a Model's scratch arena, allocated once by New.
-	ScratchBytes = 21504
+	ScratchBytes = 43264
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
 	weightsChecksum = 0xa8a8f9482fed0f57
 )
@@ -118,7 +118,7 @@ func init() {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model is ready to use, but it is large: allocate it with New.
 type Model struct {
-	arena  [5376]float32
+	arena  [10816]float32
 	arenaI [0]int64
 	st     stepModel
 }
@@ -133,7 +133,7 @@ func (m *Model) forward(in0 *[20]int64) error {
 	if err := emb(in0, (*[544]float32)(weightsF32[0:544]), (*[640]float32)(m.arena[0:640])); err != nil {
 		return err
 	}
-	lstm((*[640]float32)(m.arena[0:640]), (*[8192]float32)(weightsF32[544:8736]), (*[16384]float32)(weightsF32[8736:25120]), (*[256]float32)(weightsF32[25120:25376]), (*[256]float32)(weightsF32[25376:25632]), (*[16384]float32)(weightsF32[25632:42016]), (*[16384]float32)(weightsF32[42016:58400]), (*[256]float32)(weightsF32[58400:58656]), (*[256]float32)(weightsF32[58656:58912]), (*[1280]float32)(m.arena[640:1920]), (*[128]float32)(m.arena[1920:2048]), (*[128]float32)(m.arena[2048:2176]), (*[3200]float32)(m.arena[2176:5376]))
+	lstm((*[640]float32)(m.arena[0:640]), (*[8192]float32)(weightsF32[544:8736]), (*[16384]float32)(weightsF32[8736:25120]), (*[256]float32)(weightsF32[25120:25376]), (*[256]float32)(weightsF32[25376:25632]), (*[16384]float32)(weightsF32[25632:42016]), (*[16384]float32)(weightsF32[42016:58400]), (*[256]float32)(weightsF32[58400:58656]), (*[256]float32)(weightsF32[58656:58912]), (*[1280]float32)(m.arena[640:1920]), (*[128]float32)(m.arena[1920:2048]), (*[128]float32)(m.arena[2048:2176]), (*[8640]float32)(m.arena[2176:10816]))
 	select_1((*[128]float32)(m.arena[1920:2048]), (*[1]int64)(weightsI64[0:1]), (*[64]float32)(m.arena[0:64]))
 	fc((*[64]float32)(m.arena[0:64]), (*[128]float32)(weightsF32[58912:59040]), (*[2]float32)(weightsF32[59040:59042]), (*[2]float32)(m.arena[64:66]))
 	return nil
@@ -167,7 +167,7 @@ const (
 // stepModel is the streaming state of a Model: the one-step arena and the
 // recurrent states carried from one Step to the next.
 type stepModel struct {
-	arena [592]float32
+	arena [1168]float32
 	// s0 is layer lstm's running h0 state.
 	s0 [128]float32
 	// s1 is layer lstm's running c0 state.
@@ -180,7 +180,7 @@ func (m *stepModel) forward(in0 *[1]int64) error {
 	if err := stepEmb(in0, (*[544]float32)(weightsF32[0:544]), (*[32]float32)(m.arena[0:32])); err != nil {
 		return err
 	}
-	stepLstm((*[32]float32)(m.arena[0:32]), &m.s0, &m.s1, (*[8192]float32)(weightsF32[544:8736]), (*[16384]float32)(weightsF32[8736:25120]), (*[256]float32)(weightsF32[25120:25376]), (*[256]float32)(weightsF32[25376:25632]), (*[16384]float32)(weightsF32[25632:42016]), (*[16384]float32)(weightsF32[42016:58400]), (*[256]float32)(weightsF32[58400:58656]), (*[256]float32)(weightsF32[58656:58912]), (*[64]float32)(m.arena[32:96]), (*[128]float32)(m.arena[96:224]), (*[128]float32)(m.arena[224:352]), (*[160]float32)(m.arena[432:592]))
+	stepLstm((*[32]float32)(m.arena[0:32]), &m.s0, &m.s1, (*[8192]float32)(weightsF32[544:8736]), (*[16384]float32)(weightsF32[8736:25120]), (*[256]float32)(weightsF32[25120:25376]), (*[256]float32)(weightsF32[25376:25632]), (*[16384]float32)(weightsF32[25632:42016]), (*[16384]float32)(weightsF32[42016:58400]), (*[256]float32)(weightsF32[58400:58656]), (*[256]float32)(weightsF32[58656:58912]), (*[64]float32)(m.arena[32:96]), (*[128]float32)(m.arena[96:224]), (*[128]float32)(m.arena[224:352]), (*[736]float32)(m.arena[432:1168]))
 	m.s0 = *(*[128]float32)(m.arena[96:224])
 	m.s1 = *(*[128]float32)(m.arena[224:352])
 	stepSelect_1((*[128]float32)(m.arena[96:224]), (*[1]int64)(weightsI64[0:1]), (*[64]float32)(m.arena[352:416]))

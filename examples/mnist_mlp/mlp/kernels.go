@@ -6,72 +6,21 @@ package mlp
 
 // fc1 computes layer fc1 (fused_dense): x f32[1,784], fc1.weight f32[512,784], fc1.bias f32[512] → relu_1 f32[1,512].
 // Attributes: act="relu" alpha=0.01 max=inf min=-inf.
-// Schedule: unroll 4.
+// Schedule: unroll 4, vector 8.
 func fc1(x0 *[784]float32, x1 *[401408]float32, x2 *[512]float32, y *[512]float32) {
-	for m := 0; m < 1; m++ {
-		xr := (*[784]float32)(x0[m*784:])
-		yr := (*[512]float32)(y[m*512:])
-		n := 0
-		for ; n+4 <= 512; n += 4 {
-			w0 := (*[784]float32)(x1[(n+0)*784:])
-			w1 := (*[784]float32)(x1[(n+1)*784:])
-			w2 := (*[784]float32)(x1[(n+2)*784:])
-			w3 := (*[784]float32)(x1[(n+3)*784:])
-			var s0, s1, s2, s3 float32
-			for k := 0; k < 784; k++ {
-				xv := xr[k]
-				s0 += xv * w0[k]
-				s1 += xv * w1[k]
-				s2 += xv * w2[k]
-				s3 += xv * w3[k]
-			}
-			{
-				v := s0
-				v += x2[n+0]
+	var acc [4]float32
+	for m := range 1 {
+		xr := x0[m*784 : (m+1)*784]
+		for n := 0; n < 512; n += 4 {
+			r := min(4, 512-n)
+			simdDot(r, xr, x1[n*784:], 784, &acc)
+			for j := range r {
+				v := acc[j]
+				v += x2[n+j]
 				if v < 0 {
 					v = 0
 				}
-				yr[n+0] = v
-			}
-			{
-				v := s1
-				v += x2[n+1]
-				if v < 0 {
-					v = 0
-				}
-				yr[n+1] = v
-			}
-			{
-				v := s2
-				v += x2[n+2]
-				if v < 0 {
-					v = 0
-				}
-				yr[n+2] = v
-			}
-			{
-				v := s3
-				v += x2[n+3]
-				if v < 0 {
-					v = 0
-				}
-				yr[n+3] = v
-			}
-		}
-		for ; n < 512; n++ {
-			w0 := (*[784]float32)(x1[(n+0)*784:])
-			var s0 float32
-			for k := 0; k < 784; k++ {
-				xv := xr[k]
-				s0 += xv * w0[k]
-			}
-			{
-				v := s0
-				v += x2[n+0]
-				if v < 0 {
-					v = 0
-				}
-				yr[n+0] = v
+				y[m*512+n+j] = v
 			}
 		}
 	}
@@ -79,129 +28,39 @@ func fc1(x0 *[784]float32, x1 *[401408]float32, x2 *[512]float32, y *[512]float3
 
 // fc2 computes layer fc2 (fused_dense): relu_1 f32[1,512], fc2.weight f32[256,512], fc2.bias f32[256] → relu_2 f32[1,256].
 // Attributes: act="relu" alpha=0.01 max=inf min=-inf.
-// Schedule: unroll 4.
+// Schedule: unroll 4, vector 8.
 func fc2(x0 *[512]float32, x1 *[131072]float32, x2 *[256]float32, y *[256]float32) {
-	for m := 0; m < 1; m++ {
-		xr := (*[512]float32)(x0[m*512:])
-		yr := (*[256]float32)(y[m*256:])
-		n := 0
-		for ; n+4 <= 256; n += 4 {
-			w0 := (*[512]float32)(x1[(n+0)*512:])
-			w1 := (*[512]float32)(x1[(n+1)*512:])
-			w2 := (*[512]float32)(x1[(n+2)*512:])
-			w3 := (*[512]float32)(x1[(n+3)*512:])
-			var s0, s1, s2, s3 float32
-			for k := 0; k < 512; k++ {
-				xv := xr[k]
-				s0 += xv * w0[k]
-				s1 += xv * w1[k]
-				s2 += xv * w2[k]
-				s3 += xv * w3[k]
-			}
-			{
-				v := s0
-				v += x2[n+0]
+	var acc [4]float32
+	for m := range 1 {
+		xr := x0[m*512 : (m+1)*512]
+		for n := 0; n < 256; n += 4 {
+			r := min(4, 256-n)
+			simdDot(r, xr, x1[n*512:], 512, &acc)
+			for j := range r {
+				v := acc[j]
+				v += x2[n+j]
 				if v < 0 {
 					v = 0
 				}
-				yr[n+0] = v
-			}
-			{
-				v := s1
-				v += x2[n+1]
-				if v < 0 {
-					v = 0
-				}
-				yr[n+1] = v
-			}
-			{
-				v := s2
-				v += x2[n+2]
-				if v < 0 {
-					v = 0
-				}
-				yr[n+2] = v
-			}
-			{
-				v := s3
-				v += x2[n+3]
-				if v < 0 {
-					v = 0
-				}
-				yr[n+3] = v
-			}
-		}
-		for ; n < 256; n++ {
-			w0 := (*[512]float32)(x1[(n+0)*512:])
-			var s0 float32
-			for k := 0; k < 512; k++ {
-				xv := xr[k]
-				s0 += xv * w0[k]
-			}
-			{
-				v := s0
-				v += x2[n+0]
-				if v < 0 {
-					v = 0
-				}
-				yr[n+0] = v
+				y[m*256+n+j] = v
 			}
 		}
 	}
 }
 
 // fc3 computes layer fc3 (dense): relu_2 f32[1,256], fc3.weight f32[10,256], fc3.bias f32[10] → fc3 f32[1,10].
-// Schedule: unroll 4.
+// Schedule: unroll 4, vector 8.
 func fc3(x0 *[256]float32, x1 *[2560]float32, x2 *[10]float32, y *[10]float32) {
-	for m := 0; m < 1; m++ {
-		xr := (*[256]float32)(x0[m*256:])
-		yr := (*[10]float32)(y[m*10:])
-		n := 0
-		for ; n+4 <= 10; n += 4 {
-			w0 := (*[256]float32)(x1[(n+0)*256:])
-			w1 := (*[256]float32)(x1[(n+1)*256:])
-			w2 := (*[256]float32)(x1[(n+2)*256:])
-			w3 := (*[256]float32)(x1[(n+3)*256:])
-			var s0, s1, s2, s3 float32
-			for k := 0; k < 256; k++ {
-				xv := xr[k]
-				s0 += xv * w0[k]
-				s1 += xv * w1[k]
-				s2 += xv * w2[k]
-				s3 += xv * w3[k]
-			}
-			{
-				v := s0
-				v += x2[n+0]
-				yr[n+0] = v
-			}
-			{
-				v := s1
-				v += x2[n+1]
-				yr[n+1] = v
-			}
-			{
-				v := s2
-				v += x2[n+2]
-				yr[n+2] = v
-			}
-			{
-				v := s3
-				v += x2[n+3]
-				yr[n+3] = v
-			}
-		}
-		for ; n < 10; n++ {
-			w0 := (*[256]float32)(x1[(n+0)*256:])
-			var s0 float32
-			for k := 0; k < 256; k++ {
-				xv := xr[k]
-				s0 += xv * w0[k]
-			}
-			{
-				v := s0
-				v += x2[n+0]
-				yr[n+0] = v
+	var acc [4]float32
+	for m := range 1 {
+		xr := x0[m*256 : (m+1)*256]
+		for n := 0; n < 10; n += 4 {
+			r := min(4, 10-n)
+			simdDot(r, xr, x1[n*256:], 256, &acc)
+			for j := range r {
+				v := acc[j]
+				v += x2[n+j]
+				y[m*10+n+j] = v
 			}
 		}
 	}

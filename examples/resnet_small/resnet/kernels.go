@@ -6,34 +6,51 @@ package resnet
 
 // conv1 computes layer conv1 (fused_conv): x f32[1,3,32,32], conv1.weight_bn f32[16,3,3,3], conv1.bias_bn f32[16] → relu_1 f32[1,16,32,32].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 4, vector 1, algo im2col.
-func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float32, tmp *[27648]float32) {
+// Schedule: unroll 6, vector 8, algo im2col.
+func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float32, tmp *[31116]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[3072]float32)(x0[(b*3+g*3)*1024:])
+			xp := tmp[27648:31116]
+			clear(xp)
+			for ic := range 3 {
+				for id := range 1 {
+					for ih := range 32 {
+						so := (ic*1+id)*1024 + ih*32
+						do := ic*1156 + (id+0)*1156 + (ih+1)*34 + 1
+						copy(xp[do:do+32], xg[so:so+32])
+					}
+				}
+			}
 			{
 				n0, nEnd := 0, 1024
-				for n := n0; n < nEnd; n++ {
-					pc := (*[27]float32)(tmp[(n-n0)/1*27:])
-					od, oh, ow := n/1024, n/32%32, n%32
-					id0, ih0, iw0 := od*1-0, oh*1-1, ow*1-1
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						od, oh, ow := n/1024, n/32%32, n%32
+						noff[j] = od*1156 + oh*34 + ow*1
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*432 : (p+1)*432]
+					kk := 0
 					for ic := range 3 {
-						xc := (*[1024]float32)(xg[ic*1024:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 3 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 32
 								for kw := range 3 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 32 {
-										v = xc[(id*32+ih)*32+iw]
+									base := ic*1156 + kd*1156 + kh*34 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
@@ -41,86 +58,24 @@ func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float
 				}
 				{
 					m0, mEnd := 0, 16
-					for p := 0; p*1 < nEnd-n0; p++ {
-						nb := n0 + p*1
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[27]float32)(x1[(g*16+m+0)*27:])
-							w1 := (*[27]float32)(x1[(g*16+m+1)*27:])
-							w2 := (*[27]float32)(x1[(g*16+m+2)*27:])
-							w3 := (*[27]float32)(x1[(g*16+m+3)*27:])
-							pc := (*[27]float32)(tmp[(p)*27:])
-							var c0_0, c1_0, c2_0, c3_0 float32
-							for k := range 27 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-								a1 := w1[k]
-								c1_0 += a1 * b0
-								a2 := w2[k]
-								c2_0 += a2 * b0
-								a3 := w3[k]
-								c3_0 += a3 * b0
+					var cb [96]float32
+					for p := 0; p*16 < nEnd-n0; p++ {
+						nb := n0 + p*16
+						nv := min(16, nEnd-nb)
+						pc := tmp[p*432 : (p+1)*432]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
 							}
-							yr0 := (*[1024]float32)(y[(b*16+g*16+m+0)*1024:])
-							yr1 := (*[1024]float32)(y[(b*16+g*16+m+1)*1024:])
-							yr2 := (*[1024]float32)(y[(b*16+g*16+m+2)*1024:])
-							yr3 := (*[1024]float32)(y[(b*16+g*16+m+3)*1024:])
-							{
-								{
-									v := c0_0
-									v += x2[g*16+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-								{
-									v := c1_0
-									v += x2[g*16+m+1]
-									if v < 0 {
-										v = 0
-									}
-									yr1[nb+0] = v
-								}
-								{
-									v := c2_0
-									v += x2[g*16+m+2]
-									if v < 0 {
-										v = 0
-									}
-									yr2[nb+0] = v
-								}
-								{
-									v := c3_0
-									v += x2[g*16+m+3]
-									if v < 0 {
-										v = 0
-									}
-									yr3[nb+0] = v
-								}
+							simdGemm16(r, x1[(g*16+m)*27:], 27, pc, &cb, x2[g*16+m:], 3)
+							for i := range r {
+								oc := g*16 + m + i
+								yo := (b*16+oc)*1024 + nb
+								copy(y[yo:yo+nv], cb[i*16:])
 							}
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[27]float32)(x1[(g*16+m+0)*27:])
-							pc := (*[27]float32)(tmp[(p)*27:])
-							var c0_0 float32
-							for k := range 27 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-							}
-							yr0 := (*[1024]float32)(y[(b*16+g*16+m+0)*1024:])
-							{
-								{
-									v := c0_0
-									v += x2[g*16+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-							}
+							m += r
 						}
 					}
 				}
@@ -131,34 +86,51 @@ func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float
 
 // layer1_0_conv1 computes layer layer1.0.conv1 (fused_conv): relu_1 f32[1,16,32,32], layer1.0.conv1.weight_bn f32[16,16,3,3], layer1.0.conv1.bias_bn f32[16] → layer1.0.relu_1 f32[1,16,32,32].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=455, unroll 4, vector 1, algo im2col.
-func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmp *[65520]float32) {
+// Schedule: tile n=448, unroll 6, vector 8, algo im2col.
+func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmp *[83008]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
-			for n0 := 0; n0 < 1024; n0 += 455 {
-				nEnd := min(n0+455, 1024)
-				for n := n0; n < nEnd; n++ {
-					pc := (*[144]float32)(tmp[(n-n0)/1*144:])
-					od, oh, ow := n/1024, n/32%32, n%32
-					id0, ih0, iw0 := od*1-0, oh*1-1, ow*1-1
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+			xp := tmp[64512:83008]
+			clear(xp)
+			for ic := range 16 {
+				for id := range 1 {
+					for ih := range 32 {
+						so := (ic*1+id)*1024 + ih*32
+						do := ic*1156 + (id+0)*1156 + (ih+1)*34 + 1
+						copy(xp[do:do+32], xg[so:so+32])
+					}
+				}
+			}
+			for n0 := 0; n0 < 1024; n0 += 448 {
+				nEnd := min(n0+448, 1024)
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						od, oh, ow := n/1024, n/32%32, n%32
+						noff[j] = od*1156 + oh*34 + ow*1
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*2304 : (p+1)*2304]
+					kk := 0
 					for ic := range 16 {
-						xc := (*[1024]float32)(xg[ic*1024:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 3 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 32
 								for kw := range 3 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 32 {
-										v = xc[(id*32+ih)*32+iw]
+									base := ic*1156 + kd*1156 + kh*34 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
@@ -166,86 +138,24 @@ func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 				}
 				{
 					m0, mEnd := 0, 16
-					for p := 0; p*1 < nEnd-n0; p++ {
-						nb := n0 + p*1
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[144]float32)(x1[(g*16+m+0)*144:])
-							w1 := (*[144]float32)(x1[(g*16+m+1)*144:])
-							w2 := (*[144]float32)(x1[(g*16+m+2)*144:])
-							w3 := (*[144]float32)(x1[(g*16+m+3)*144:])
-							pc := (*[144]float32)(tmp[(p)*144:])
-							var c0_0, c1_0, c2_0, c3_0 float32
-							for k := range 144 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-								a1 := w1[k]
-								c1_0 += a1 * b0
-								a2 := w2[k]
-								c2_0 += a2 * b0
-								a3 := w3[k]
-								c3_0 += a3 * b0
+					var cb [96]float32
+					for p := 0; p*16 < nEnd-n0; p++ {
+						nb := n0 + p*16
+						nv := min(16, nEnd-nb)
+						pc := tmp[p*2304 : (p+1)*2304]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
 							}
-							yr0 := (*[1024]float32)(y[(b*16+g*16+m+0)*1024:])
-							yr1 := (*[1024]float32)(y[(b*16+g*16+m+1)*1024:])
-							yr2 := (*[1024]float32)(y[(b*16+g*16+m+2)*1024:])
-							yr3 := (*[1024]float32)(y[(b*16+g*16+m+3)*1024:])
-							{
-								{
-									v := c0_0
-									v += x2[g*16+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-								{
-									v := c1_0
-									v += x2[g*16+m+1]
-									if v < 0 {
-										v = 0
-									}
-									yr1[nb+0] = v
-								}
-								{
-									v := c2_0
-									v += x2[g*16+m+2]
-									if v < 0 {
-										v = 0
-									}
-									yr2[nb+0] = v
-								}
-								{
-									v := c3_0
-									v += x2[g*16+m+3]
-									if v < 0 {
-										v = 0
-									}
-									yr3[nb+0] = v
-								}
+							simdGemm16(r, x1[(g*16+m)*144:], 144, pc, &cb, x2[g*16+m:], 3)
+							for i := range r {
+								oc := g*16 + m + i
+								yo := (b*16+oc)*1024 + nb
+								copy(y[yo:yo+nv], cb[i*16:])
 							}
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[144]float32)(x1[(g*16+m+0)*144:])
-							pc := (*[144]float32)(tmp[(p)*144:])
-							var c0_0 float32
-							for k := range 144 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-							}
-							yr0 := (*[1024]float32)(y[(b*16+g*16+m+0)*1024:])
-							{
-								{
-									v := c0_0
-									v += x2[g*16+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-							}
+							m += r
 						}
 					}
 				}
@@ -256,34 +166,51 @@ func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 
 // layer1_0_conv2 computes layer layer1.0.conv2 (fused_conv): layer1.0.relu_1 f32[1,16,32,32], layer1.0.conv2.weight_bn f32[16,16,3,3], layer1.0.conv2.bias_bn f32[16], relu_1 f32[1,16,32,32] → layer1.0.relu_2 f32[1,16,32,32].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=455, unroll 4, vector 1, algo im2col.
-func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmp *[65520]float32) {
+// Schedule: tile n=448, unroll 6, vector 8, algo im2col.
+func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmp *[83008]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
-			for n0 := 0; n0 < 1024; n0 += 455 {
-				nEnd := min(n0+455, 1024)
-				for n := n0; n < nEnd; n++ {
-					pc := (*[144]float32)(tmp[(n-n0)/1*144:])
-					od, oh, ow := n/1024, n/32%32, n%32
-					id0, ih0, iw0 := od*1-0, oh*1-1, ow*1-1
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+			xp := tmp[64512:83008]
+			clear(xp)
+			for ic := range 16 {
+				for id := range 1 {
+					for ih := range 32 {
+						so := (ic*1+id)*1024 + ih*32
+						do := ic*1156 + (id+0)*1156 + (ih+1)*34 + 1
+						copy(xp[do:do+32], xg[so:so+32])
+					}
+				}
+			}
+			for n0 := 0; n0 < 1024; n0 += 448 {
+				nEnd := min(n0+448, 1024)
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						od, oh, ow := n/1024, n/32%32, n%32
+						noff[j] = od*1156 + oh*34 + ow*1
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*2304 : (p+1)*2304]
+					kk := 0
 					for ic := range 16 {
-						xc := (*[1024]float32)(xg[ic*1024:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 3 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 32
 								for kw := range 3 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 32 {
-										v = xc[(id*32+ih)*32+iw]
+									base := ic*1156 + kd*1156 + kh*34 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
@@ -291,91 +218,32 @@ func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 				}
 				{
 					m0, mEnd := 0, 16
-					for p := 0; p*1 < nEnd-n0; p++ {
-						nb := n0 + p*1
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[144]float32)(x1[(g*16+m+0)*144:])
-							w1 := (*[144]float32)(x1[(g*16+m+1)*144:])
-							w2 := (*[144]float32)(x1[(g*16+m+2)*144:])
-							w3 := (*[144]float32)(x1[(g*16+m+3)*144:])
-							pc := (*[144]float32)(tmp[(p)*144:])
-							var c0_0, c1_0, c2_0, c3_0 float32
-							for k := range 144 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-								a1 := w1[k]
-								c1_0 += a1 * b0
-								a2 := w2[k]
-								c2_0 += a2 * b0
-								a3 := w3[k]
-								c3_0 += a3 * b0
+					var cb [96]float32
+					for p := 0; p*16 < nEnd-n0; p++ {
+						nb := n0 + p*16
+						nv := min(16, nEnd-nb)
+						pc := tmp[p*2304 : (p+1)*2304]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
 							}
-							yr0 := (*[1024]float32)(y[(b*16+g*16+m+0)*1024:])
-							yr1 := (*[1024]float32)(y[(b*16+g*16+m+1)*1024:])
-							yr2 := (*[1024]float32)(y[(b*16+g*16+m+2)*1024:])
-							yr3 := (*[1024]float32)(y[(b*16+g*16+m+3)*1024:])
-							{
-								{
-									v := c0_0
-									v += x2[g*16+m+0]
-									v += x3[(b*16+g*16+m+0)*1024+nb+0]
+							simdGemm16(r, x1[(g*16+m)*144:], 144, pc, &cb, x2[g*16+m:], 1)
+							for i := range r {
+								oc := g*16 + m + i
+								yo := (b*16+oc)*1024 + nb
+								yr := y[yo : yo+nv]
+								for j := range yr {
+									v := cb[i*16+j]
+									v += x3[yo+j]
 									if v < 0 {
 										v = 0
 									}
-									yr0[nb+0] = v
-								}
-								{
-									v := c1_0
-									v += x2[g*16+m+1]
-									v += x3[(b*16+g*16+m+1)*1024+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr1[nb+0] = v
-								}
-								{
-									v := c2_0
-									v += x2[g*16+m+2]
-									v += x3[(b*16+g*16+m+2)*1024+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr2[nb+0] = v
-								}
-								{
-									v := c3_0
-									v += x2[g*16+m+3]
-									v += x3[(b*16+g*16+m+3)*1024+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr3[nb+0] = v
+									yr[j] = v
 								}
 							}
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[144]float32)(x1[(g*16+m+0)*144:])
-							pc := (*[144]float32)(tmp[(p)*144:])
-							var c0_0 float32
-							for k := range 144 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-							}
-							yr0 := (*[1024]float32)(y[(b*16+g*16+m+0)*1024:])
-							{
-								{
-									v := c0_0
-									v += x2[g*16+m+0]
-									v += x3[(b*16+g*16+m+0)*1024+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-							}
+							m += r
 						}
 					}
 				}
@@ -386,34 +254,51 @@ func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 
 // layer1_1_conv1 computes layer layer1.1.conv1 (fused_conv): layer1.0.relu_2 f32[1,16,32,32], layer1.1.conv1.weight_bn f32[16,16,3,3], layer1.1.conv1.bias_bn f32[16] → layer1.1.relu_1 f32[1,16,32,32].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=455, unroll 4, vector 1, algo im2col.
-func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmp *[65520]float32) {
+// Schedule: tile n=448, unroll 6, vector 8, algo im2col.
+func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmp *[83008]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
-			for n0 := 0; n0 < 1024; n0 += 455 {
-				nEnd := min(n0+455, 1024)
-				for n := n0; n < nEnd; n++ {
-					pc := (*[144]float32)(tmp[(n-n0)/1*144:])
-					od, oh, ow := n/1024, n/32%32, n%32
-					id0, ih0, iw0 := od*1-0, oh*1-1, ow*1-1
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+			xp := tmp[64512:83008]
+			clear(xp)
+			for ic := range 16 {
+				for id := range 1 {
+					for ih := range 32 {
+						so := (ic*1+id)*1024 + ih*32
+						do := ic*1156 + (id+0)*1156 + (ih+1)*34 + 1
+						copy(xp[do:do+32], xg[so:so+32])
+					}
+				}
+			}
+			for n0 := 0; n0 < 1024; n0 += 448 {
+				nEnd := min(n0+448, 1024)
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						od, oh, ow := n/1024, n/32%32, n%32
+						noff[j] = od*1156 + oh*34 + ow*1
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*2304 : (p+1)*2304]
+					kk := 0
 					for ic := range 16 {
-						xc := (*[1024]float32)(xg[ic*1024:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 3 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 32
 								for kw := range 3 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 32 {
-										v = xc[(id*32+ih)*32+iw]
+									base := ic*1156 + kd*1156 + kh*34 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
@@ -421,86 +306,24 @@ func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 				}
 				{
 					m0, mEnd := 0, 16
-					for p := 0; p*1 < nEnd-n0; p++ {
-						nb := n0 + p*1
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[144]float32)(x1[(g*16+m+0)*144:])
-							w1 := (*[144]float32)(x1[(g*16+m+1)*144:])
-							w2 := (*[144]float32)(x1[(g*16+m+2)*144:])
-							w3 := (*[144]float32)(x1[(g*16+m+3)*144:])
-							pc := (*[144]float32)(tmp[(p)*144:])
-							var c0_0, c1_0, c2_0, c3_0 float32
-							for k := range 144 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-								a1 := w1[k]
-								c1_0 += a1 * b0
-								a2 := w2[k]
-								c2_0 += a2 * b0
-								a3 := w3[k]
-								c3_0 += a3 * b0
+					var cb [96]float32
+					for p := 0; p*16 < nEnd-n0; p++ {
+						nb := n0 + p*16
+						nv := min(16, nEnd-nb)
+						pc := tmp[p*2304 : (p+1)*2304]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
 							}
-							yr0 := (*[1024]float32)(y[(b*16+g*16+m+0)*1024:])
-							yr1 := (*[1024]float32)(y[(b*16+g*16+m+1)*1024:])
-							yr2 := (*[1024]float32)(y[(b*16+g*16+m+2)*1024:])
-							yr3 := (*[1024]float32)(y[(b*16+g*16+m+3)*1024:])
-							{
-								{
-									v := c0_0
-									v += x2[g*16+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-								{
-									v := c1_0
-									v += x2[g*16+m+1]
-									if v < 0 {
-										v = 0
-									}
-									yr1[nb+0] = v
-								}
-								{
-									v := c2_0
-									v += x2[g*16+m+2]
-									if v < 0 {
-										v = 0
-									}
-									yr2[nb+0] = v
-								}
-								{
-									v := c3_0
-									v += x2[g*16+m+3]
-									if v < 0 {
-										v = 0
-									}
-									yr3[nb+0] = v
-								}
+							simdGemm16(r, x1[(g*16+m)*144:], 144, pc, &cb, x2[g*16+m:], 3)
+							for i := range r {
+								oc := g*16 + m + i
+								yo := (b*16+oc)*1024 + nb
+								copy(y[yo:yo+nv], cb[i*16:])
 							}
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[144]float32)(x1[(g*16+m+0)*144:])
-							pc := (*[144]float32)(tmp[(p)*144:])
-							var c0_0 float32
-							for k := range 144 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-							}
-							yr0 := (*[1024]float32)(y[(b*16+g*16+m+0)*1024:])
-							{
-								{
-									v := c0_0
-									v += x2[g*16+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-							}
+							m += r
 						}
 					}
 				}
@@ -511,34 +334,51 @@ func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 
 // layer1_1_conv2 computes layer layer1.1.conv2 (fused_conv): layer1.1.relu_1 f32[1,16,32,32], layer1.1.conv2.weight_bn f32[16,16,3,3], layer1.1.conv2.bias_bn f32[16], layer1.0.relu_2 f32[1,16,32,32] → layer1.1.relu_2 f32[1,16,32,32].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=455, unroll 4, vector 1, algo im2col.
-func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmp *[65520]float32) {
+// Schedule: tile n=448, unroll 6, vector 8, algo im2col.
+func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmp *[83008]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
-			for n0 := 0; n0 < 1024; n0 += 455 {
-				nEnd := min(n0+455, 1024)
-				for n := n0; n < nEnd; n++ {
-					pc := (*[144]float32)(tmp[(n-n0)/1*144:])
-					od, oh, ow := n/1024, n/32%32, n%32
-					id0, ih0, iw0 := od*1-0, oh*1-1, ow*1-1
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+			xp := tmp[64512:83008]
+			clear(xp)
+			for ic := range 16 {
+				for id := range 1 {
+					for ih := range 32 {
+						so := (ic*1+id)*1024 + ih*32
+						do := ic*1156 + (id+0)*1156 + (ih+1)*34 + 1
+						copy(xp[do:do+32], xg[so:so+32])
+					}
+				}
+			}
+			for n0 := 0; n0 < 1024; n0 += 448 {
+				nEnd := min(n0+448, 1024)
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						od, oh, ow := n/1024, n/32%32, n%32
+						noff[j] = od*1156 + oh*34 + ow*1
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*2304 : (p+1)*2304]
+					kk := 0
 					for ic := range 16 {
-						xc := (*[1024]float32)(xg[ic*1024:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 3 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 32
 								for kw := range 3 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 32 {
-										v = xc[(id*32+ih)*32+iw]
+									base := ic*1156 + kd*1156 + kh*34 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
@@ -546,91 +386,32 @@ func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 				}
 				{
 					m0, mEnd := 0, 16
-					for p := 0; p*1 < nEnd-n0; p++ {
-						nb := n0 + p*1
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[144]float32)(x1[(g*16+m+0)*144:])
-							w1 := (*[144]float32)(x1[(g*16+m+1)*144:])
-							w2 := (*[144]float32)(x1[(g*16+m+2)*144:])
-							w3 := (*[144]float32)(x1[(g*16+m+3)*144:])
-							pc := (*[144]float32)(tmp[(p)*144:])
-							var c0_0, c1_0, c2_0, c3_0 float32
-							for k := range 144 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-								a1 := w1[k]
-								c1_0 += a1 * b0
-								a2 := w2[k]
-								c2_0 += a2 * b0
-								a3 := w3[k]
-								c3_0 += a3 * b0
+					var cb [96]float32
+					for p := 0; p*16 < nEnd-n0; p++ {
+						nb := n0 + p*16
+						nv := min(16, nEnd-nb)
+						pc := tmp[p*2304 : (p+1)*2304]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
 							}
-							yr0 := (*[1024]float32)(y[(b*16+g*16+m+0)*1024:])
-							yr1 := (*[1024]float32)(y[(b*16+g*16+m+1)*1024:])
-							yr2 := (*[1024]float32)(y[(b*16+g*16+m+2)*1024:])
-							yr3 := (*[1024]float32)(y[(b*16+g*16+m+3)*1024:])
-							{
-								{
-									v := c0_0
-									v += x2[g*16+m+0]
-									v += x3[(b*16+g*16+m+0)*1024+nb+0]
+							simdGemm16(r, x1[(g*16+m)*144:], 144, pc, &cb, x2[g*16+m:], 1)
+							for i := range r {
+								oc := g*16 + m + i
+								yo := (b*16+oc)*1024 + nb
+								yr := y[yo : yo+nv]
+								for j := range yr {
+									v := cb[i*16+j]
+									v += x3[yo+j]
 									if v < 0 {
 										v = 0
 									}
-									yr0[nb+0] = v
-								}
-								{
-									v := c1_0
-									v += x2[g*16+m+1]
-									v += x3[(b*16+g*16+m+1)*1024+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr1[nb+0] = v
-								}
-								{
-									v := c2_0
-									v += x2[g*16+m+2]
-									v += x3[(b*16+g*16+m+2)*1024+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr2[nb+0] = v
-								}
-								{
-									v := c3_0
-									v += x2[g*16+m+3]
-									v += x3[(b*16+g*16+m+3)*1024+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr3[nb+0] = v
+									yr[j] = v
 								}
 							}
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[144]float32)(x1[(g*16+m+0)*144:])
-							pc := (*[144]float32)(tmp[(p)*144:])
-							var c0_0 float32
-							for k := range 144 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-							}
-							yr0 := (*[1024]float32)(y[(b*16+g*16+m+0)*1024:])
-							{
-								{
-									v := c0_0
-									v += x2[g*16+m+0]
-									v += x3[(b*16+g*16+m+0)*1024+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-							}
+							m += r
 						}
 					}
 				}
@@ -641,34 +422,51 @@ func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 
 // layer2_0_conv1 computes layer layer2.0.conv1 (fused_conv): layer1.1.relu_2 f32[1,16,32,32], layer2.0.conv1.weight_bn f32[32,16,3,3], layer2.0.conv1.bias_bn f32[32] → layer2.0.relu_1 f32[1,32,16,16].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[2,2].
-// Schedule: unroll 4, vector 1, algo im2col.
-func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[8192]float32, tmp *[36864]float32) {
+// Schedule: unroll 6, vector 8, algo im2col.
+func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[8192]float32, tmp *[55360]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
+			xp := tmp[36864:55360]
+			clear(xp)
+			for ic := range 16 {
+				for id := range 1 {
+					for ih := range 32 {
+						so := (ic*1+id)*1024 + ih*32
+						do := ic*1156 + (id+0)*1156 + (ih+1)*34 + 1
+						copy(xp[do:do+32], xg[so:so+32])
+					}
+				}
+			}
 			{
 				n0, nEnd := 0, 256
-				for n := n0; n < nEnd; n++ {
-					pc := (*[144]float32)(tmp[(n-n0)/1*144:])
-					od, oh, ow := n/256, n/16%16, n%16
-					id0, ih0, iw0 := od*1-0, oh*2-1, ow*2-1
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						od, oh, ow := n/256, n/16%16, n%16
+						noff[j] = od*1156 + oh*68 + ow*2
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*2304 : (p+1)*2304]
+					kk := 0
 					for ic := range 16 {
-						xc := (*[1024]float32)(xg[ic*1024:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 3 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 32
 								for kw := range 3 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 32 {
-										v = xc[(id*32+ih)*32+iw]
+									base := ic*1156 + kd*1156 + kh*34 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
@@ -676,86 +474,24 @@ func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[
 				}
 				{
 					m0, mEnd := 0, 32
-					for p := 0; p*1 < nEnd-n0; p++ {
-						nb := n0 + p*1
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[144]float32)(x1[(g*32+m+0)*144:])
-							w1 := (*[144]float32)(x1[(g*32+m+1)*144:])
-							w2 := (*[144]float32)(x1[(g*32+m+2)*144:])
-							w3 := (*[144]float32)(x1[(g*32+m+3)*144:])
-							pc := (*[144]float32)(tmp[(p)*144:])
-							var c0_0, c1_0, c2_0, c3_0 float32
-							for k := range 144 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-								a1 := w1[k]
-								c1_0 += a1 * b0
-								a2 := w2[k]
-								c2_0 += a2 * b0
-								a3 := w3[k]
-								c3_0 += a3 * b0
+					var cb [96]float32
+					for p := 0; p*16 < nEnd-n0; p++ {
+						nb := n0 + p*16
+						nv := min(16, nEnd-nb)
+						pc := tmp[p*2304 : (p+1)*2304]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
 							}
-							yr0 := (*[256]float32)(y[(b*32+g*32+m+0)*256:])
-							yr1 := (*[256]float32)(y[(b*32+g*32+m+1)*256:])
-							yr2 := (*[256]float32)(y[(b*32+g*32+m+2)*256:])
-							yr3 := (*[256]float32)(y[(b*32+g*32+m+3)*256:])
-							{
-								{
-									v := c0_0
-									v += x2[g*32+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-								{
-									v := c1_0
-									v += x2[g*32+m+1]
-									if v < 0 {
-										v = 0
-									}
-									yr1[nb+0] = v
-								}
-								{
-									v := c2_0
-									v += x2[g*32+m+2]
-									if v < 0 {
-										v = 0
-									}
-									yr2[nb+0] = v
-								}
-								{
-									v := c3_0
-									v += x2[g*32+m+3]
-									if v < 0 {
-										v = 0
-									}
-									yr3[nb+0] = v
-								}
+							simdGemm16(r, x1[(g*32+m)*144:], 144, pc, &cb, x2[g*32+m:], 3)
+							for i := range r {
+								oc := g*32 + m + i
+								yo := (b*32+oc)*256 + nb
+								copy(y[yo:yo+nv], cb[i*16:])
 							}
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[144]float32)(x1[(g*32+m+0)*144:])
-							pc := (*[144]float32)(tmp[(p)*144:])
-							var c0_0 float32
-							for k := range 144 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-							}
-							yr0 := (*[256]float32)(y[(b*32+g*32+m+0)*256:])
-							{
-								{
-									v := c0_0
-									v += x2[g*32+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-							}
+							m += r
 						}
 					}
 				}
@@ -766,34 +502,41 @@ func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[
 
 // layer2_0_downsample_0 computes layer layer2.0.downsample.0 (conv): layer1.1.relu_2 f32[1,16,32,32], layer2.0.downsample.0.weight_bn f32[32,16,1,1], layer2.0.downsample.0.bias_bn f32[32] → layer2.0.downsample.1 f32[1,32,16,16].
 // Attributes: dilations=[1,1] groups=1 pads=[0,0,0,0] strides=[2,2].
-// Schedule: unroll 4, vector 1, algo im2col.
+// Schedule: unroll 6, vector 8, algo im2col.
 func layer2_0_downsample_0(x0 *[16384]float32, x1 *[512]float32, x2 *[32]float32, y *[8192]float32, tmp *[4096]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
+			xp := xg[:]
 			{
 				n0, nEnd := 0, 256
-				for n := n0; n < nEnd; n++ {
-					pc := (*[16]float32)(tmp[(n-n0)/1*16:])
-					od, oh, ow := n/256, n/16%16, n%16
-					id0, ih0, iw0 := od*1-0, oh*2-0, ow*2-0
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						od, oh, ow := n/256, n/16%16, n%16
+						noff[j] = od*1024 + oh*64 + ow*2
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*256 : (p+1)*256]
+					kk := 0
 					for ic := range 16 {
-						xc := (*[1024]float32)(xg[ic*1024:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 1 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 32
 								for kw := range 1 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 32 {
-										v = xc[(id*32+ih)*32+iw]
+									base := ic*1024 + kd*1024 + kh*32 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
@@ -801,71 +544,24 @@ func layer2_0_downsample_0(x0 *[16384]float32, x1 *[512]float32, x2 *[32]float32
 				}
 				{
 					m0, mEnd := 0, 32
-					for p := 0; p*1 < nEnd-n0; p++ {
-						nb := n0 + p*1
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[16]float32)(x1[(g*32+m+0)*16:])
-							w1 := (*[16]float32)(x1[(g*32+m+1)*16:])
-							w2 := (*[16]float32)(x1[(g*32+m+2)*16:])
-							w3 := (*[16]float32)(x1[(g*32+m+3)*16:])
-							pc := (*[16]float32)(tmp[(p)*16:])
-							var c0_0, c1_0, c2_0, c3_0 float32
-							for k := range 16 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-								a1 := w1[k]
-								c1_0 += a1 * b0
-								a2 := w2[k]
-								c2_0 += a2 * b0
-								a3 := w3[k]
-								c3_0 += a3 * b0
+					var cb [96]float32
+					for p := 0; p*16 < nEnd-n0; p++ {
+						nb := n0 + p*16
+						nv := min(16, nEnd-nb)
+						pc := tmp[p*256 : (p+1)*256]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
 							}
-							yr0 := (*[256]float32)(y[(b*32+g*32+m+0)*256:])
-							yr1 := (*[256]float32)(y[(b*32+g*32+m+1)*256:])
-							yr2 := (*[256]float32)(y[(b*32+g*32+m+2)*256:])
-							yr3 := (*[256]float32)(y[(b*32+g*32+m+3)*256:])
-							{
-								{
-									v := c0_0
-									v += x2[g*32+m+0]
-									yr0[nb+0] = v
-								}
-								{
-									v := c1_0
-									v += x2[g*32+m+1]
-									yr1[nb+0] = v
-								}
-								{
-									v := c2_0
-									v += x2[g*32+m+2]
-									yr2[nb+0] = v
-								}
-								{
-									v := c3_0
-									v += x2[g*32+m+3]
-									yr3[nb+0] = v
-								}
+							simdGemm16(r, x1[(g*32+m)*16:], 16, pc, &cb, x2[g*32+m:], 1)
+							for i := range r {
+								oc := g*32 + m + i
+								yo := (b*32+oc)*256 + nb
+								copy(y[yo:yo+nv], cb[i*16:])
 							}
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[16]float32)(x1[(g*32+m+0)*16:])
-							pc := (*[16]float32)(tmp[(p)*16:])
-							var c0_0 float32
-							for k := range 16 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-							}
-							yr0 := (*[256]float32)(y[(b*32+g*32+m+0)*256:])
-							{
-								{
-									v := c0_0
-									v += x2[g*32+m+0]
-									yr0[nb+0] = v
-								}
-							}
+							m += r
 						}
 					}
 				}
@@ -876,34 +572,51 @@ func layer2_0_downsample_0(x0 *[16384]float32, x1 *[512]float32, x2 *[32]float32
 
 // layer2_0_conv2 computes layer layer2.0.conv2 (fused_conv): layer2.0.relu_1 f32[1,32,16,16], layer2.0.conv2.weight_bn f32[32,32,3,3], layer2.0.conv2.bias_bn f32[32], layer2.0.downsample.1 f32[1,32,16,16] → layer2.0.relu_2 f32[1,32,16,16].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=227, unroll 4, vector 1, algo im2col.
-func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmp *[65376]float32) {
+// Schedule: tile n=224, unroll 6, vector 8, algo im2col.
+func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmp *[74880]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
-			for n0 := 0; n0 < 256; n0 += 227 {
-				nEnd := min(n0+227, 256)
-				for n := n0; n < nEnd; n++ {
-					pc := (*[288]float32)(tmp[(n-n0)/1*288:])
-					od, oh, ow := n/256, n/16%16, n%16
-					id0, ih0, iw0 := od*1-0, oh*1-1, ow*1-1
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+			xp := tmp[64512:74880]
+			clear(xp)
+			for ic := range 32 {
+				for id := range 1 {
+					for ih := range 16 {
+						so := (ic*1+id)*256 + ih*16
+						do := ic*324 + (id+0)*324 + (ih+1)*18 + 1
+						copy(xp[do:do+16], xg[so:so+16])
+					}
+				}
+			}
+			for n0 := 0; n0 < 256; n0 += 224 {
+				nEnd := min(n0+224, 256)
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						od, oh, ow := n/256, n/16%16, n%16
+						noff[j] = od*324 + oh*18 + ow*1
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*4608 : (p+1)*4608]
+					kk := 0
 					for ic := range 32 {
-						xc := (*[256]float32)(xg[ic*256:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 3 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 16
 								for kw := range 3 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 16 {
-										v = xc[(id*16+ih)*16+iw]
+									base := ic*324 + kd*324 + kh*18 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
@@ -911,91 +624,32 @@ func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 				}
 				{
 					m0, mEnd := 0, 32
-					for p := 0; p*1 < nEnd-n0; p++ {
-						nb := n0 + p*1
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[288]float32)(x1[(g*32+m+0)*288:])
-							w1 := (*[288]float32)(x1[(g*32+m+1)*288:])
-							w2 := (*[288]float32)(x1[(g*32+m+2)*288:])
-							w3 := (*[288]float32)(x1[(g*32+m+3)*288:])
-							pc := (*[288]float32)(tmp[(p)*288:])
-							var c0_0, c1_0, c2_0, c3_0 float32
-							for k := range 288 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-								a1 := w1[k]
-								c1_0 += a1 * b0
-								a2 := w2[k]
-								c2_0 += a2 * b0
-								a3 := w3[k]
-								c3_0 += a3 * b0
+					var cb [96]float32
+					for p := 0; p*16 < nEnd-n0; p++ {
+						nb := n0 + p*16
+						nv := min(16, nEnd-nb)
+						pc := tmp[p*4608 : (p+1)*4608]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
 							}
-							yr0 := (*[256]float32)(y[(b*32+g*32+m+0)*256:])
-							yr1 := (*[256]float32)(y[(b*32+g*32+m+1)*256:])
-							yr2 := (*[256]float32)(y[(b*32+g*32+m+2)*256:])
-							yr3 := (*[256]float32)(y[(b*32+g*32+m+3)*256:])
-							{
-								{
-									v := c0_0
-									v += x2[g*32+m+0]
-									v += x3[(b*32+g*32+m+0)*256+nb+0]
+							simdGemm16(r, x1[(g*32+m)*288:], 288, pc, &cb, x2[g*32+m:], 1)
+							for i := range r {
+								oc := g*32 + m + i
+								yo := (b*32+oc)*256 + nb
+								yr := y[yo : yo+nv]
+								for j := range yr {
+									v := cb[i*16+j]
+									v += x3[yo+j]
 									if v < 0 {
 										v = 0
 									}
-									yr0[nb+0] = v
-								}
-								{
-									v := c1_0
-									v += x2[g*32+m+1]
-									v += x3[(b*32+g*32+m+1)*256+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr1[nb+0] = v
-								}
-								{
-									v := c2_0
-									v += x2[g*32+m+2]
-									v += x3[(b*32+g*32+m+2)*256+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr2[nb+0] = v
-								}
-								{
-									v := c3_0
-									v += x2[g*32+m+3]
-									v += x3[(b*32+g*32+m+3)*256+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr3[nb+0] = v
+									yr[j] = v
 								}
 							}
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[288]float32)(x1[(g*32+m+0)*288:])
-							pc := (*[288]float32)(tmp[(p)*288:])
-							var c0_0 float32
-							for k := range 288 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-							}
-							yr0 := (*[256]float32)(y[(b*32+g*32+m+0)*256:])
-							{
-								{
-									v := c0_0
-									v += x2[g*32+m+0]
-									v += x3[(b*32+g*32+m+0)*256+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-							}
+							m += r
 						}
 					}
 				}
@@ -1006,34 +660,51 @@ func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 
 // layer2_1_conv1 computes layer layer2.1.conv1 (fused_conv): layer2.0.relu_2 f32[1,32,16,16], layer2.1.conv1.weight_bn f32[32,32,3,3], layer2.1.conv1.bias_bn f32[32] → layer2.1.relu_1 f32[1,32,16,16].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=227, unroll 4, vector 1, algo im2col.
-func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmp *[65376]float32) {
+// Schedule: tile n=224, unroll 6, vector 8, algo im2col.
+func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmp *[74880]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
-			for n0 := 0; n0 < 256; n0 += 227 {
-				nEnd := min(n0+227, 256)
-				for n := n0; n < nEnd; n++ {
-					pc := (*[288]float32)(tmp[(n-n0)/1*288:])
-					od, oh, ow := n/256, n/16%16, n%16
-					id0, ih0, iw0 := od*1-0, oh*1-1, ow*1-1
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+			xp := tmp[64512:74880]
+			clear(xp)
+			for ic := range 32 {
+				for id := range 1 {
+					for ih := range 16 {
+						so := (ic*1+id)*256 + ih*16
+						do := ic*324 + (id+0)*324 + (ih+1)*18 + 1
+						copy(xp[do:do+16], xg[so:so+16])
+					}
+				}
+			}
+			for n0 := 0; n0 < 256; n0 += 224 {
+				nEnd := min(n0+224, 256)
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						od, oh, ow := n/256, n/16%16, n%16
+						noff[j] = od*324 + oh*18 + ow*1
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*4608 : (p+1)*4608]
+					kk := 0
 					for ic := range 32 {
-						xc := (*[256]float32)(xg[ic*256:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 3 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 16
 								for kw := range 3 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 16 {
-										v = xc[(id*16+ih)*16+iw]
+									base := ic*324 + kd*324 + kh*18 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
@@ -1041,86 +712,24 @@ func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8
 				}
 				{
 					m0, mEnd := 0, 32
-					for p := 0; p*1 < nEnd-n0; p++ {
-						nb := n0 + p*1
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[288]float32)(x1[(g*32+m+0)*288:])
-							w1 := (*[288]float32)(x1[(g*32+m+1)*288:])
-							w2 := (*[288]float32)(x1[(g*32+m+2)*288:])
-							w3 := (*[288]float32)(x1[(g*32+m+3)*288:])
-							pc := (*[288]float32)(tmp[(p)*288:])
-							var c0_0, c1_0, c2_0, c3_0 float32
-							for k := range 288 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-								a1 := w1[k]
-								c1_0 += a1 * b0
-								a2 := w2[k]
-								c2_0 += a2 * b0
-								a3 := w3[k]
-								c3_0 += a3 * b0
+					var cb [96]float32
+					for p := 0; p*16 < nEnd-n0; p++ {
+						nb := n0 + p*16
+						nv := min(16, nEnd-nb)
+						pc := tmp[p*4608 : (p+1)*4608]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
 							}
-							yr0 := (*[256]float32)(y[(b*32+g*32+m+0)*256:])
-							yr1 := (*[256]float32)(y[(b*32+g*32+m+1)*256:])
-							yr2 := (*[256]float32)(y[(b*32+g*32+m+2)*256:])
-							yr3 := (*[256]float32)(y[(b*32+g*32+m+3)*256:])
-							{
-								{
-									v := c0_0
-									v += x2[g*32+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-								{
-									v := c1_0
-									v += x2[g*32+m+1]
-									if v < 0 {
-										v = 0
-									}
-									yr1[nb+0] = v
-								}
-								{
-									v := c2_0
-									v += x2[g*32+m+2]
-									if v < 0 {
-										v = 0
-									}
-									yr2[nb+0] = v
-								}
-								{
-									v := c3_0
-									v += x2[g*32+m+3]
-									if v < 0 {
-										v = 0
-									}
-									yr3[nb+0] = v
-								}
+							simdGemm16(r, x1[(g*32+m)*288:], 288, pc, &cb, x2[g*32+m:], 3)
+							for i := range r {
+								oc := g*32 + m + i
+								yo := (b*32+oc)*256 + nb
+								copy(y[yo:yo+nv], cb[i*16:])
 							}
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[288]float32)(x1[(g*32+m+0)*288:])
-							pc := (*[288]float32)(tmp[(p)*288:])
-							var c0_0 float32
-							for k := range 288 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-							}
-							yr0 := (*[256]float32)(y[(b*32+g*32+m+0)*256:])
-							{
-								{
-									v := c0_0
-									v += x2[g*32+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-							}
+							m += r
 						}
 					}
 				}
@@ -1131,34 +740,51 @@ func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8
 
 // layer2_1_conv2 computes layer layer2.1.conv2 (fused_conv): layer2.1.relu_1 f32[1,32,16,16], layer2.1.conv2.weight_bn f32[32,32,3,3], layer2.1.conv2.bias_bn f32[32], layer2.0.relu_2 f32[1,32,16,16] → layer2.1.relu_2 f32[1,32,16,16].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=227, unroll 4, vector 1, algo im2col.
-func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmp *[65376]float32) {
+// Schedule: tile n=224, unroll 6, vector 8, algo im2col.
+func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmp *[74880]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
-			for n0 := 0; n0 < 256; n0 += 227 {
-				nEnd := min(n0+227, 256)
-				for n := n0; n < nEnd; n++ {
-					pc := (*[288]float32)(tmp[(n-n0)/1*288:])
-					od, oh, ow := n/256, n/16%16, n%16
-					id0, ih0, iw0 := od*1-0, oh*1-1, ow*1-1
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+			xp := tmp[64512:74880]
+			clear(xp)
+			for ic := range 32 {
+				for id := range 1 {
+					for ih := range 16 {
+						so := (ic*1+id)*256 + ih*16
+						do := ic*324 + (id+0)*324 + (ih+1)*18 + 1
+						copy(xp[do:do+16], xg[so:so+16])
+					}
+				}
+			}
+			for n0 := 0; n0 < 256; n0 += 224 {
+				nEnd := min(n0+224, 256)
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						od, oh, ow := n/256, n/16%16, n%16
+						noff[j] = od*324 + oh*18 + ow*1
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*4608 : (p+1)*4608]
+					kk := 0
 					for ic := range 32 {
-						xc := (*[256]float32)(xg[ic*256:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 3 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 16
 								for kw := range 3 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 16 {
-										v = xc[(id*16+ih)*16+iw]
+									base := ic*324 + kd*324 + kh*18 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
@@ -1166,91 +792,32 @@ func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 				}
 				{
 					m0, mEnd := 0, 32
-					for p := 0; p*1 < nEnd-n0; p++ {
-						nb := n0 + p*1
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[288]float32)(x1[(g*32+m+0)*288:])
-							w1 := (*[288]float32)(x1[(g*32+m+1)*288:])
-							w2 := (*[288]float32)(x1[(g*32+m+2)*288:])
-							w3 := (*[288]float32)(x1[(g*32+m+3)*288:])
-							pc := (*[288]float32)(tmp[(p)*288:])
-							var c0_0, c1_0, c2_0, c3_0 float32
-							for k := range 288 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-								a1 := w1[k]
-								c1_0 += a1 * b0
-								a2 := w2[k]
-								c2_0 += a2 * b0
-								a3 := w3[k]
-								c3_0 += a3 * b0
+					var cb [96]float32
+					for p := 0; p*16 < nEnd-n0; p++ {
+						nb := n0 + p*16
+						nv := min(16, nEnd-nb)
+						pc := tmp[p*4608 : (p+1)*4608]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
 							}
-							yr0 := (*[256]float32)(y[(b*32+g*32+m+0)*256:])
-							yr1 := (*[256]float32)(y[(b*32+g*32+m+1)*256:])
-							yr2 := (*[256]float32)(y[(b*32+g*32+m+2)*256:])
-							yr3 := (*[256]float32)(y[(b*32+g*32+m+3)*256:])
-							{
-								{
-									v := c0_0
-									v += x2[g*32+m+0]
-									v += x3[(b*32+g*32+m+0)*256+nb+0]
+							simdGemm16(r, x1[(g*32+m)*288:], 288, pc, &cb, x2[g*32+m:], 1)
+							for i := range r {
+								oc := g*32 + m + i
+								yo := (b*32+oc)*256 + nb
+								yr := y[yo : yo+nv]
+								for j := range yr {
+									v := cb[i*16+j]
+									v += x3[yo+j]
 									if v < 0 {
 										v = 0
 									}
-									yr0[nb+0] = v
-								}
-								{
-									v := c1_0
-									v += x2[g*32+m+1]
-									v += x3[(b*32+g*32+m+1)*256+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr1[nb+0] = v
-								}
-								{
-									v := c2_0
-									v += x2[g*32+m+2]
-									v += x3[(b*32+g*32+m+2)*256+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr2[nb+0] = v
-								}
-								{
-									v := c3_0
-									v += x2[g*32+m+3]
-									v += x3[(b*32+g*32+m+3)*256+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr3[nb+0] = v
+									yr[j] = v
 								}
 							}
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[288]float32)(x1[(g*32+m+0)*288:])
-							pc := (*[288]float32)(tmp[(p)*288:])
-							var c0_0 float32
-							for k := range 288 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-							}
-							yr0 := (*[256]float32)(y[(b*32+g*32+m+0)*256:])
-							{
-								{
-									v := c0_0
-									v += x2[g*32+m+0]
-									v += x3[(b*32+g*32+m+0)*256+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-							}
+							m += r
 						}
 					}
 				}
@@ -1261,34 +828,51 @@ func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 
 // layer3_0_conv1 computes layer layer3.0.conv1 (fused_conv): layer2.1.relu_2 f32[1,32,16,16], layer3.0.conv1.weight_bn f32[64,32,3,3], layer3.0.conv1.bias_bn f32[64] → layer3.0.relu_1 f32[1,64,8,8].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[2,2].
-// Schedule: unroll 4, vector 1, algo im2col.
-func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[4096]float32, tmp *[18432]float32) {
+// Schedule: unroll 6, vector 8, algo im2col.
+func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[4096]float32, tmp *[28800]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
+			xp := tmp[18432:28800]
+			clear(xp)
+			for ic := range 32 {
+				for id := range 1 {
+					for ih := range 16 {
+						so := (ic*1+id)*256 + ih*16
+						do := ic*324 + (id+0)*324 + (ih+1)*18 + 1
+						copy(xp[do:do+16], xg[so:so+16])
+					}
+				}
+			}
 			{
 				n0, nEnd := 0, 64
-				for n := n0; n < nEnd; n++ {
-					pc := (*[288]float32)(tmp[(n-n0)/1*288:])
-					od, oh, ow := n/64, n/8%8, n%8
-					id0, ih0, iw0 := od*1-0, oh*2-1, ow*2-1
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						od, oh, ow := n/64, n/8%8, n%8
+						noff[j] = od*324 + oh*36 + ow*2
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*4608 : (p+1)*4608]
+					kk := 0
 					for ic := range 32 {
-						xc := (*[256]float32)(xg[ic*256:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 3 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 16
 								for kw := range 3 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 16 {
-										v = xc[(id*16+ih)*16+iw]
+									base := ic*324 + kd*324 + kh*18 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
@@ -1296,86 +880,24 @@ func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[
 				}
 				{
 					m0, mEnd := 0, 64
-					for p := 0; p*1 < nEnd-n0; p++ {
-						nb := n0 + p*1
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[288]float32)(x1[(g*64+m+0)*288:])
-							w1 := (*[288]float32)(x1[(g*64+m+1)*288:])
-							w2 := (*[288]float32)(x1[(g*64+m+2)*288:])
-							w3 := (*[288]float32)(x1[(g*64+m+3)*288:])
-							pc := (*[288]float32)(tmp[(p)*288:])
-							var c0_0, c1_0, c2_0, c3_0 float32
-							for k := range 288 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-								a1 := w1[k]
-								c1_0 += a1 * b0
-								a2 := w2[k]
-								c2_0 += a2 * b0
-								a3 := w3[k]
-								c3_0 += a3 * b0
+					var cb [96]float32
+					for p := 0; p*16 < nEnd-n0; p++ {
+						nb := n0 + p*16
+						nv := min(16, nEnd-nb)
+						pc := tmp[p*4608 : (p+1)*4608]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
 							}
-							yr0 := (*[64]float32)(y[(b*64+g*64+m+0)*64:])
-							yr1 := (*[64]float32)(y[(b*64+g*64+m+1)*64:])
-							yr2 := (*[64]float32)(y[(b*64+g*64+m+2)*64:])
-							yr3 := (*[64]float32)(y[(b*64+g*64+m+3)*64:])
-							{
-								{
-									v := c0_0
-									v += x2[g*64+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-								{
-									v := c1_0
-									v += x2[g*64+m+1]
-									if v < 0 {
-										v = 0
-									}
-									yr1[nb+0] = v
-								}
-								{
-									v := c2_0
-									v += x2[g*64+m+2]
-									if v < 0 {
-										v = 0
-									}
-									yr2[nb+0] = v
-								}
-								{
-									v := c3_0
-									v += x2[g*64+m+3]
-									if v < 0 {
-										v = 0
-									}
-									yr3[nb+0] = v
-								}
+							simdGemm16(r, x1[(g*64+m)*288:], 288, pc, &cb, x2[g*64+m:], 3)
+							for i := range r {
+								oc := g*64 + m + i
+								yo := (b*64+oc)*64 + nb
+								copy(y[yo:yo+nv], cb[i*16:])
 							}
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[288]float32)(x1[(g*64+m+0)*288:])
-							pc := (*[288]float32)(tmp[(p)*288:])
-							var c0_0 float32
-							for k := range 288 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-							}
-							yr0 := (*[64]float32)(y[(b*64+g*64+m+0)*64:])
-							{
-								{
-									v := c0_0
-									v += x2[g*64+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-							}
+							m += r
 						}
 					}
 				}
@@ -1386,34 +908,41 @@ func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[
 
 // layer3_0_downsample_0 computes layer layer3.0.downsample.0 (conv): layer2.1.relu_2 f32[1,32,16,16], layer3.0.downsample.0.weight_bn f32[64,32,1,1], layer3.0.downsample.0.bias_bn f32[64] → layer3.0.downsample.1 f32[1,64,8,8].
 // Attributes: dilations=[1,1] groups=1 pads=[0,0,0,0] strides=[2,2].
-// Schedule: unroll 4, vector 1, algo im2col.
+// Schedule: unroll 6, vector 8, algo im2col.
 func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32, y *[4096]float32, tmp *[2048]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
+			xp := xg[:]
 			{
 				n0, nEnd := 0, 64
-				for n := n0; n < nEnd; n++ {
-					pc := (*[32]float32)(tmp[(n-n0)/1*32:])
-					od, oh, ow := n/64, n/8%8, n%8
-					id0, ih0, iw0 := od*1-0, oh*2-0, ow*2-0
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						od, oh, ow := n/64, n/8%8, n%8
+						noff[j] = od*256 + oh*32 + ow*2
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*512 : (p+1)*512]
+					kk := 0
 					for ic := range 32 {
-						xc := (*[256]float32)(xg[ic*256:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 1 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 16
 								for kw := range 1 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 16 {
-										v = xc[(id*16+ih)*16+iw]
+									base := ic*256 + kd*256 + kh*16 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
@@ -1421,71 +950,24 @@ func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32
 				}
 				{
 					m0, mEnd := 0, 64
-					for p := 0; p*1 < nEnd-n0; p++ {
-						nb := n0 + p*1
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[32]float32)(x1[(g*64+m+0)*32:])
-							w1 := (*[32]float32)(x1[(g*64+m+1)*32:])
-							w2 := (*[32]float32)(x1[(g*64+m+2)*32:])
-							w3 := (*[32]float32)(x1[(g*64+m+3)*32:])
-							pc := (*[32]float32)(tmp[(p)*32:])
-							var c0_0, c1_0, c2_0, c3_0 float32
-							for k := range 32 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-								a1 := w1[k]
-								c1_0 += a1 * b0
-								a2 := w2[k]
-								c2_0 += a2 * b0
-								a3 := w3[k]
-								c3_0 += a3 * b0
+					var cb [96]float32
+					for p := 0; p*16 < nEnd-n0; p++ {
+						nb := n0 + p*16
+						nv := min(16, nEnd-nb)
+						pc := tmp[p*512 : (p+1)*512]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
 							}
-							yr0 := (*[64]float32)(y[(b*64+g*64+m+0)*64:])
-							yr1 := (*[64]float32)(y[(b*64+g*64+m+1)*64:])
-							yr2 := (*[64]float32)(y[(b*64+g*64+m+2)*64:])
-							yr3 := (*[64]float32)(y[(b*64+g*64+m+3)*64:])
-							{
-								{
-									v := c0_0
-									v += x2[g*64+m+0]
-									yr0[nb+0] = v
-								}
-								{
-									v := c1_0
-									v += x2[g*64+m+1]
-									yr1[nb+0] = v
-								}
-								{
-									v := c2_0
-									v += x2[g*64+m+2]
-									yr2[nb+0] = v
-								}
-								{
-									v := c3_0
-									v += x2[g*64+m+3]
-									yr3[nb+0] = v
-								}
+							simdGemm16(r, x1[(g*64+m)*32:], 32, pc, &cb, x2[g*64+m:], 1)
+							for i := range r {
+								oc := g*64 + m + i
+								yo := (b*64+oc)*64 + nb
+								copy(y[yo:yo+nv], cb[i*16:])
 							}
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[32]float32)(x1[(g*64+m+0)*32:])
-							pc := (*[32]float32)(tmp[(p)*32:])
-							var c0_0 float32
-							for k := range 32 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-							}
-							yr0 := (*[64]float32)(y[(b*64+g*64+m+0)*64:])
-							{
-								{
-									v := c0_0
-									v += x2[g*64+m+0]
-									yr0[nb+0] = v
-								}
-							}
+							m += r
 						}
 					}
 				}
@@ -1496,126 +978,84 @@ func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32
 
 // layer3_0_conv2 computes layer layer3.0.conv2 (fused_conv): layer3.0.relu_1 f32[1,64,8,8], layer3.0.conv2.weight_bn f32[64,64,3,3], layer3.0.conv2.bias_bn f32[64], layer3.0.downsample.1 f32[1,64,8,8] → layer3.0.relu_2 f32[1,64,8,8].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=56, unroll 4, vector 1, algo im2col.
-func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmp *[36864]float32) {
+// Schedule: tile m=54, unroll 6, vector 8, algo im2col.
+func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmp *[43264]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[4096]float32)(x0[(b*64+g*64)*64:])
+			xp := tmp[36864:43264]
+			clear(xp)
+			for ic := range 64 {
+				for id := range 1 {
+					for ih := range 8 {
+						so := (ic*1+id)*64 + ih*8
+						do := ic*100 + (id+0)*100 + (ih+1)*10 + 1
+						copy(xp[do:do+8], xg[so:so+8])
+					}
+				}
+			}
 			{
 				n0, nEnd := 0, 64
-				for n := n0; n < nEnd; n++ {
-					pc := (*[576]float32)(tmp[(n-n0)/1*576:])
-					od, oh, ow := n/64, n/8%8, n%8
-					id0, ih0, iw0 := od*1-0, oh*1-1, ow*1-1
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						od, oh, ow := n/64, n/8%8, n%8
+						noff[j] = od*100 + oh*10 + ow*1
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*9216 : (p+1)*9216]
+					kk := 0
 					for ic := range 64 {
-						xc := (*[64]float32)(xg[ic*64:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 3 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 8
 								for kw := range 3 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 8 {
-										v = xc[(id*8+ih)*8+iw]
+									base := ic*100 + kd*100 + kh*10 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
 					}
 				}
-				for m0 := 0; m0 < 64; m0 += 56 {
-					mEnd := min(m0+56, 64)
-					for p := 0; p*1 < nEnd-n0; p++ {
-						nb := n0 + p*1
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[576]float32)(x1[(g*64+m+0)*576:])
-							w1 := (*[576]float32)(x1[(g*64+m+1)*576:])
-							w2 := (*[576]float32)(x1[(g*64+m+2)*576:])
-							w3 := (*[576]float32)(x1[(g*64+m+3)*576:])
-							pc := (*[576]float32)(tmp[(p)*576:])
-							var c0_0, c1_0, c2_0, c3_0 float32
-							for k := range 576 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-								a1 := w1[k]
-								c1_0 += a1 * b0
-								a2 := w2[k]
-								c2_0 += a2 * b0
-								a3 := w3[k]
-								c3_0 += a3 * b0
+				for m0 := 0; m0 < 64; m0 += 54 {
+					mEnd := min(m0+54, 64)
+					var cb [96]float32
+					for p := 0; p*16 < nEnd-n0; p++ {
+						nb := n0 + p*16
+						nv := min(16, nEnd-nb)
+						pc := tmp[p*9216 : (p+1)*9216]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
 							}
-							yr0 := (*[64]float32)(y[(b*64+g*64+m+0)*64:])
-							yr1 := (*[64]float32)(y[(b*64+g*64+m+1)*64:])
-							yr2 := (*[64]float32)(y[(b*64+g*64+m+2)*64:])
-							yr3 := (*[64]float32)(y[(b*64+g*64+m+3)*64:])
-							{
-								{
-									v := c0_0
-									v += x2[g*64+m+0]
-									v += x3[(b*64+g*64+m+0)*64+nb+0]
+							simdGemm16(r, x1[(g*64+m)*576:], 576, pc, &cb, x2[g*64+m:], 1)
+							for i := range r {
+								oc := g*64 + m + i
+								yo := (b*64+oc)*64 + nb
+								yr := y[yo : yo+nv]
+								for j := range yr {
+									v := cb[i*16+j]
+									v += x3[yo+j]
 									if v < 0 {
 										v = 0
 									}
-									yr0[nb+0] = v
-								}
-								{
-									v := c1_0
-									v += x2[g*64+m+1]
-									v += x3[(b*64+g*64+m+1)*64+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr1[nb+0] = v
-								}
-								{
-									v := c2_0
-									v += x2[g*64+m+2]
-									v += x3[(b*64+g*64+m+2)*64+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr2[nb+0] = v
-								}
-								{
-									v := c3_0
-									v += x2[g*64+m+3]
-									v += x3[(b*64+g*64+m+3)*64+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr3[nb+0] = v
+									yr[j] = v
 								}
 							}
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[576]float32)(x1[(g*64+m+0)*576:])
-							pc := (*[576]float32)(tmp[(p)*576:])
-							var c0_0 float32
-							for k := range 576 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-							}
-							yr0 := (*[64]float32)(y[(b*64+g*64+m+0)*64:])
-							{
-								{
-									v := c0_0
-									v += x2[g*64+m+0]
-									v += x3[(b*64+g*64+m+0)*64+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-							}
+							m += r
 						}
 					}
 				}
@@ -1626,121 +1066,76 @@ func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 
 // layer3_1_conv1 computes layer layer3.1.conv1 (fused_conv): layer3.0.relu_2 f32[1,64,8,8], layer3.1.conv1.weight_bn f32[64,64,3,3], layer3.1.conv1.bias_bn f32[64] → layer3.1.relu_1 f32[1,64,8,8].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=56, unroll 4, vector 1, algo im2col.
-func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[36864]float32) {
+// Schedule: tile m=54, unroll 6, vector 8, algo im2col.
+func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[43264]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[4096]float32)(x0[(b*64+g*64)*64:])
+			xp := tmp[36864:43264]
+			clear(xp)
+			for ic := range 64 {
+				for id := range 1 {
+					for ih := range 8 {
+						so := (ic*1+id)*64 + ih*8
+						do := ic*100 + (id+0)*100 + (ih+1)*10 + 1
+						copy(xp[do:do+8], xg[so:so+8])
+					}
+				}
+			}
 			{
 				n0, nEnd := 0, 64
-				for n := n0; n < nEnd; n++ {
-					pc := (*[576]float32)(tmp[(n-n0)/1*576:])
-					od, oh, ow := n/64, n/8%8, n%8
-					id0, ih0, iw0 := od*1-0, oh*1-1, ow*1-1
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						od, oh, ow := n/64, n/8%8, n%8
+						noff[j] = od*100 + oh*10 + ow*1
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*9216 : (p+1)*9216]
+					kk := 0
 					for ic := range 64 {
-						xc := (*[64]float32)(xg[ic*64:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 3 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 8
 								for kw := range 3 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 8 {
-										v = xc[(id*8+ih)*8+iw]
+									base := ic*100 + kd*100 + kh*10 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
 					}
 				}
-				for m0 := 0; m0 < 64; m0 += 56 {
-					mEnd := min(m0+56, 64)
-					for p := 0; p*1 < nEnd-n0; p++ {
-						nb := n0 + p*1
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[576]float32)(x1[(g*64+m+0)*576:])
-							w1 := (*[576]float32)(x1[(g*64+m+1)*576:])
-							w2 := (*[576]float32)(x1[(g*64+m+2)*576:])
-							w3 := (*[576]float32)(x1[(g*64+m+3)*576:])
-							pc := (*[576]float32)(tmp[(p)*576:])
-							var c0_0, c1_0, c2_0, c3_0 float32
-							for k := range 576 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-								a1 := w1[k]
-								c1_0 += a1 * b0
-								a2 := w2[k]
-								c2_0 += a2 * b0
-								a3 := w3[k]
-								c3_0 += a3 * b0
+				for m0 := 0; m0 < 64; m0 += 54 {
+					mEnd := min(m0+54, 64)
+					var cb [96]float32
+					for p := 0; p*16 < nEnd-n0; p++ {
+						nb := n0 + p*16
+						nv := min(16, nEnd-nb)
+						pc := tmp[p*9216 : (p+1)*9216]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
 							}
-							yr0 := (*[64]float32)(y[(b*64+g*64+m+0)*64:])
-							yr1 := (*[64]float32)(y[(b*64+g*64+m+1)*64:])
-							yr2 := (*[64]float32)(y[(b*64+g*64+m+2)*64:])
-							yr3 := (*[64]float32)(y[(b*64+g*64+m+3)*64:])
-							{
-								{
-									v := c0_0
-									v += x2[g*64+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-								{
-									v := c1_0
-									v += x2[g*64+m+1]
-									if v < 0 {
-										v = 0
-									}
-									yr1[nb+0] = v
-								}
-								{
-									v := c2_0
-									v += x2[g*64+m+2]
-									if v < 0 {
-										v = 0
-									}
-									yr2[nb+0] = v
-								}
-								{
-									v := c3_0
-									v += x2[g*64+m+3]
-									if v < 0 {
-										v = 0
-									}
-									yr3[nb+0] = v
-								}
+							simdGemm16(r, x1[(g*64+m)*576:], 576, pc, &cb, x2[g*64+m:], 3)
+							for i := range r {
+								oc := g*64 + m + i
+								yo := (b*64+oc)*64 + nb
+								copy(y[yo:yo+nv], cb[i*16:])
 							}
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[576]float32)(x1[(g*64+m+0)*576:])
-							pc := (*[576]float32)(tmp[(p)*576:])
-							var c0_0 float32
-							for k := range 576 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-							}
-							yr0 := (*[64]float32)(y[(b*64+g*64+m+0)*64:])
-							{
-								{
-									v := c0_0
-									v += x2[g*64+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-							}
+							m += r
 						}
 					}
 				}
@@ -1751,126 +1146,84 @@ func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[
 
 // layer3_1_conv2 computes layer layer3.1.conv2 (fused_conv): layer3.1.relu_1 f32[1,64,8,8], layer3.1.conv2.weight_bn f32[64,64,3,3], layer3.1.conv2.bias_bn f32[64], layer3.0.relu_2 f32[1,64,8,8] → layer3.1.relu_2 f32[1,64,8,8].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=56, unroll 4, vector 1, algo im2col.
-func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmp *[36864]float32) {
+// Schedule: tile m=54, unroll 6, vector 8, algo im2col.
+func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmp *[43264]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[4096]float32)(x0[(b*64+g*64)*64:])
+			xp := tmp[36864:43264]
+			clear(xp)
+			for ic := range 64 {
+				for id := range 1 {
+					for ih := range 8 {
+						so := (ic*1+id)*64 + ih*8
+						do := ic*100 + (id+0)*100 + (ih+1)*10 + 1
+						copy(xp[do:do+8], xg[so:so+8])
+					}
+				}
+			}
 			{
 				n0, nEnd := 0, 64
-				for n := n0; n < nEnd; n++ {
-					pc := (*[576]float32)(tmp[(n-n0)/1*576:])
-					od, oh, ow := n/64, n/8%8, n%8
-					id0, ih0, iw0 := od*1-0, oh*1-1, ow*1-1
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						od, oh, ow := n/64, n/8%8, n%8
+						noff[j] = od*100 + oh*10 + ow*1
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*9216 : (p+1)*9216]
+					kk := 0
 					for ic := range 64 {
-						xc := (*[64]float32)(xg[ic*64:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 3 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 8
 								for kw := range 3 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 8 {
-										v = xc[(id*8+ih)*8+iw]
+									base := ic*100 + kd*100 + kh*10 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
 					}
 				}
-				for m0 := 0; m0 < 64; m0 += 56 {
-					mEnd := min(m0+56, 64)
-					for p := 0; p*1 < nEnd-n0; p++ {
-						nb := n0 + p*1
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[576]float32)(x1[(g*64+m+0)*576:])
-							w1 := (*[576]float32)(x1[(g*64+m+1)*576:])
-							w2 := (*[576]float32)(x1[(g*64+m+2)*576:])
-							w3 := (*[576]float32)(x1[(g*64+m+3)*576:])
-							pc := (*[576]float32)(tmp[(p)*576:])
-							var c0_0, c1_0, c2_0, c3_0 float32
-							for k := range 576 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-								a1 := w1[k]
-								c1_0 += a1 * b0
-								a2 := w2[k]
-								c2_0 += a2 * b0
-								a3 := w3[k]
-								c3_0 += a3 * b0
+				for m0 := 0; m0 < 64; m0 += 54 {
+					mEnd := min(m0+54, 64)
+					var cb [96]float32
+					for p := 0; p*16 < nEnd-n0; p++ {
+						nb := n0 + p*16
+						nv := min(16, nEnd-nb)
+						pc := tmp[p*9216 : (p+1)*9216]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
 							}
-							yr0 := (*[64]float32)(y[(b*64+g*64+m+0)*64:])
-							yr1 := (*[64]float32)(y[(b*64+g*64+m+1)*64:])
-							yr2 := (*[64]float32)(y[(b*64+g*64+m+2)*64:])
-							yr3 := (*[64]float32)(y[(b*64+g*64+m+3)*64:])
-							{
-								{
-									v := c0_0
-									v += x2[g*64+m+0]
-									v += x3[(b*64+g*64+m+0)*64+nb+0]
+							simdGemm16(r, x1[(g*64+m)*576:], 576, pc, &cb, x2[g*64+m:], 1)
+							for i := range r {
+								oc := g*64 + m + i
+								yo := (b*64+oc)*64 + nb
+								yr := y[yo : yo+nv]
+								for j := range yr {
+									v := cb[i*16+j]
+									v += x3[yo+j]
 									if v < 0 {
 										v = 0
 									}
-									yr0[nb+0] = v
-								}
-								{
-									v := c1_0
-									v += x2[g*64+m+1]
-									v += x3[(b*64+g*64+m+1)*64+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr1[nb+0] = v
-								}
-								{
-									v := c2_0
-									v += x2[g*64+m+2]
-									v += x3[(b*64+g*64+m+2)*64+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr2[nb+0] = v
-								}
-								{
-									v := c3_0
-									v += x2[g*64+m+3]
-									v += x3[(b*64+g*64+m+3)*64+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr3[nb+0] = v
+									yr[j] = v
 								}
 							}
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[576]float32)(x1[(g*64+m+0)*576:])
-							pc := (*[576]float32)(tmp[(p)*576:])
-							var c0_0 float32
-							for k := range 576 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-							}
-							yr0 := (*[64]float32)(y[(b*64+g*64+m+0)*64:])
-							{
-								{
-									v := c0_0
-									v += x2[g*64+m+0]
-									v += x3[(b*64+g*64+m+0)*64+nb+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-							}
+							m += r
 						}
 					}
 				}
@@ -1892,57 +1245,18 @@ func global_avgpool_1(x *[4096]float32, y *[64]float32) {
 }
 
 // fc computes layer fc (dense): flatten_1 f32[1,64], fc.weight f32[10,64], fc.bias f32[10] → fc f32[1,10].
-// Schedule: unroll 4.
+// Schedule: unroll 4, vector 8.
 func fc(x0 *[64]float32, x1 *[640]float32, x2 *[10]float32, y *[10]float32) {
-	for m := 0; m < 1; m++ {
-		xr := (*[64]float32)(x0[m*64:])
-		yr := (*[10]float32)(y[m*10:])
-		n := 0
-		for ; n+4 <= 10; n += 4 {
-			w0 := (*[64]float32)(x1[(n+0)*64:])
-			w1 := (*[64]float32)(x1[(n+1)*64:])
-			w2 := (*[64]float32)(x1[(n+2)*64:])
-			w3 := (*[64]float32)(x1[(n+3)*64:])
-			var s0, s1, s2, s3 float32
-			for k := 0; k < 64; k++ {
-				xv := xr[k]
-				s0 += xv * w0[k]
-				s1 += xv * w1[k]
-				s2 += xv * w2[k]
-				s3 += xv * w3[k]
-			}
-			{
-				v := s0
-				v += x2[n+0]
-				yr[n+0] = v
-			}
-			{
-				v := s1
-				v += x2[n+1]
-				yr[n+1] = v
-			}
-			{
-				v := s2
-				v += x2[n+2]
-				yr[n+2] = v
-			}
-			{
-				v := s3
-				v += x2[n+3]
-				yr[n+3] = v
-			}
-		}
-		for ; n < 10; n++ {
-			w0 := (*[64]float32)(x1[(n+0)*64:])
-			var s0 float32
-			for k := 0; k < 64; k++ {
-				xv := xr[k]
-				s0 += xv * w0[k]
-			}
-			{
-				v := s0
-				v += x2[n+0]
-				yr[n+0] = v
+	var acc [4]float32
+	for m := range 1 {
+		xr := x0[m*64 : (m+1)*64]
+		for n := 0; n < 10; n += 4 {
+			r := min(4, 10-n)
+			simdDot(r, xr, x1[n*64:], 64, &acc)
+			for j := range r {
+				v := acc[j]
+				v += x2[n+j]
+				y[m*10+n+j] = v
 			}
 		}
 	}

@@ -62,7 +62,7 @@ const (
 	// WeightBytes is the size of the embedded weights.bin: 174698 f32 then 0 i64 values, little endian.
 	WeightBytes = 698792
 	// ScratchBytes is the size of a Model's scratch arena, allocated once by New.
-	ScratchBytes = 458688
+	ScratchBytes = 528640
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
 	weightsChecksum = 0x3b3135aa178eab14
 )
@@ -109,7 +109,7 @@ func init() {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model is ready to use, but it is large: allocate it with New.
 type Model struct {
-	arena  [114672]float32
+	arena  [132160]float32
 	arenaI [0]int64
 }
 
@@ -120,21 +120,21 @@ func New() *Model {
 
 // forward runs every layer in order; outputs are left in the arena.
 func (m *Model) forward(in0 *[3072]float32) {
-	conv1(in0, (*[432]float32)(weightsF32[650:1082]), (*[16]float32)(weightsF32[1082:1098]), (*[16384]float32)(m.arena[0:16384]), (*[27648]float32)(m.arena[49152:76800]))
-	layer1_0_conv1((*[16384]float32)(m.arena[0:16384]), (*[2304]float32)(weightsF32[1098:3402]), (*[16]float32)(weightsF32[3402:3418]), (*[16384]float32)(m.arena[16384:32768]), (*[65520]float32)(m.arena[49152:114672]))
-	layer1_0_conv2((*[16384]float32)(m.arena[16384:32768]), (*[2304]float32)(weightsF32[3418:5722]), (*[16]float32)(weightsF32[5722:5738]), (*[16384]float32)(m.arena[0:16384]), (*[16384]float32)(m.arena[32768:49152]), (*[65520]float32)(m.arena[49152:114672]))
-	layer1_1_conv1((*[16384]float32)(m.arena[32768:49152]), (*[2304]float32)(weightsF32[5738:8042]), (*[16]float32)(weightsF32[8042:8058]), (*[16384]float32)(m.arena[0:16384]), (*[65520]float32)(m.arena[49152:114672]))
-	layer1_1_conv2((*[16384]float32)(m.arena[0:16384]), (*[2304]float32)(weightsF32[8058:10362]), (*[16]float32)(weightsF32[10362:10378]), (*[16384]float32)(m.arena[32768:49152]), (*[16384]float32)(m.arena[16384:32768]), (*[65520]float32)(m.arena[49152:114672]))
-	layer2_0_conv1((*[16384]float32)(m.arena[16384:32768]), (*[4608]float32)(weightsF32[10378:14986]), (*[32]float32)(weightsF32[14986:15018]), (*[8192]float32)(m.arena[0:8192]), (*[36864]float32)(m.arena[49152:86016]))
+	conv1(in0, (*[432]float32)(weightsF32[650:1082]), (*[16]float32)(weightsF32[1082:1098]), (*[16384]float32)(m.arena[0:16384]), (*[31116]float32)(m.arena[49152:80268]))
+	layer1_0_conv1((*[16384]float32)(m.arena[0:16384]), (*[2304]float32)(weightsF32[1098:3402]), (*[16]float32)(weightsF32[3402:3418]), (*[16384]float32)(m.arena[16384:32768]), (*[83008]float32)(m.arena[49152:132160]))
+	layer1_0_conv2((*[16384]float32)(m.arena[16384:32768]), (*[2304]float32)(weightsF32[3418:5722]), (*[16]float32)(weightsF32[5722:5738]), (*[16384]float32)(m.arena[0:16384]), (*[16384]float32)(m.arena[32768:49152]), (*[83008]float32)(m.arena[49152:132160]))
+	layer1_1_conv1((*[16384]float32)(m.arena[32768:49152]), (*[2304]float32)(weightsF32[5738:8042]), (*[16]float32)(weightsF32[8042:8058]), (*[16384]float32)(m.arena[0:16384]), (*[83008]float32)(m.arena[49152:132160]))
+	layer1_1_conv2((*[16384]float32)(m.arena[0:16384]), (*[2304]float32)(weightsF32[8058:10362]), (*[16]float32)(weightsF32[10362:10378]), (*[16384]float32)(m.arena[32768:49152]), (*[16384]float32)(m.arena[16384:32768]), (*[83008]float32)(m.arena[49152:132160]))
+	layer2_0_conv1((*[16384]float32)(m.arena[16384:32768]), (*[4608]float32)(weightsF32[10378:14986]), (*[32]float32)(weightsF32[14986:15018]), (*[8192]float32)(m.arena[0:8192]), (*[55360]float32)(m.arena[49152:104512]))
 	layer2_0_downsample_0((*[16384]float32)(m.arena[16384:32768]), (*[512]float32)(weightsF32[24266:24778]), (*[32]float32)(weightsF32[24778:24810]), (*[8192]float32)(m.arena[8192:16384]), (*[4096]float32)(m.arena[49152:53248]))
-	layer2_0_conv2((*[8192]float32)(m.arena[0:8192]), (*[9216]float32)(weightsF32[15018:24234]), (*[32]float32)(weightsF32[24234:24266]), (*[8192]float32)(m.arena[8192:16384]), (*[8192]float32)(m.arena[16384:24576]), (*[65376]float32)(m.arena[49152:114528]))
-	layer2_1_conv1((*[8192]float32)(m.arena[16384:24576]), (*[9216]float32)(weightsF32[24810:34026]), (*[32]float32)(weightsF32[34026:34058]), (*[8192]float32)(m.arena[0:8192]), (*[65376]float32)(m.arena[49152:114528]))
-	layer2_1_conv2((*[8192]float32)(m.arena[0:8192]), (*[9216]float32)(weightsF32[34058:43274]), (*[32]float32)(weightsF32[43274:43306]), (*[8192]float32)(m.arena[16384:24576]), (*[8192]float32)(m.arena[8192:16384]), (*[65376]float32)(m.arena[49152:114528]))
-	layer3_0_conv1((*[8192]float32)(m.arena[8192:16384]), (*[18432]float32)(weightsF32[43306:61738]), (*[64]float32)(weightsF32[61738:61802]), (*[4096]float32)(m.arena[0:4096]), (*[18432]float32)(m.arena[49152:67584]))
+	layer2_0_conv2((*[8192]float32)(m.arena[0:8192]), (*[9216]float32)(weightsF32[15018:24234]), (*[32]float32)(weightsF32[24234:24266]), (*[8192]float32)(m.arena[8192:16384]), (*[8192]float32)(m.arena[16384:24576]), (*[74880]float32)(m.arena[49152:124032]))
+	layer2_1_conv1((*[8192]float32)(m.arena[16384:24576]), (*[9216]float32)(weightsF32[24810:34026]), (*[32]float32)(weightsF32[34026:34058]), (*[8192]float32)(m.arena[0:8192]), (*[74880]float32)(m.arena[49152:124032]))
+	layer2_1_conv2((*[8192]float32)(m.arena[0:8192]), (*[9216]float32)(weightsF32[34058:43274]), (*[32]float32)(weightsF32[43274:43306]), (*[8192]float32)(m.arena[16384:24576]), (*[8192]float32)(m.arena[8192:16384]), (*[74880]float32)(m.arena[49152:124032]))
+	layer3_0_conv1((*[8192]float32)(m.arena[8192:16384]), (*[18432]float32)(weightsF32[43306:61738]), (*[64]float32)(weightsF32[61738:61802]), (*[4096]float32)(m.arena[0:4096]), (*[28800]float32)(m.arena[49152:77952]))
 	layer3_0_downsample_0((*[8192]float32)(m.arena[8192:16384]), (*[2048]float32)(weightsF32[98730:100778]), (*[64]float32)(weightsF32[100778:100842]), (*[4096]float32)(m.arena[4096:8192]), (*[2048]float32)(m.arena[49152:51200]))
-	layer3_0_conv2((*[4096]float32)(m.arena[0:4096]), (*[36864]float32)(weightsF32[61802:98666]), (*[64]float32)(weightsF32[98666:98730]), (*[4096]float32)(m.arena[4096:8192]), (*[4096]float32)(m.arena[8192:12288]), (*[36864]float32)(m.arena[49152:86016]))
-	layer3_1_conv1((*[4096]float32)(m.arena[8192:12288]), (*[36864]float32)(weightsF32[100842:137706]), (*[64]float32)(weightsF32[137706:137770]), (*[4096]float32)(m.arena[0:4096]), (*[36864]float32)(m.arena[49152:86016]))
-	layer3_1_conv2((*[4096]float32)(m.arena[0:4096]), (*[36864]float32)(weightsF32[137770:174634]), (*[64]float32)(weightsF32[174634:174698]), (*[4096]float32)(m.arena[8192:12288]), (*[4096]float32)(m.arena[4096:8192]), (*[36864]float32)(m.arena[49152:86016]))
+	layer3_0_conv2((*[4096]float32)(m.arena[0:4096]), (*[36864]float32)(weightsF32[61802:98666]), (*[64]float32)(weightsF32[98666:98730]), (*[4096]float32)(m.arena[4096:8192]), (*[4096]float32)(m.arena[8192:12288]), (*[43264]float32)(m.arena[49152:92416]))
+	layer3_1_conv1((*[4096]float32)(m.arena[8192:12288]), (*[36864]float32)(weightsF32[100842:137706]), (*[64]float32)(weightsF32[137706:137770]), (*[4096]float32)(m.arena[0:4096]), (*[43264]float32)(m.arena[49152:92416]))
+	layer3_1_conv2((*[4096]float32)(m.arena[0:4096]), (*[36864]float32)(weightsF32[137770:174634]), (*[64]float32)(weightsF32[174634:174698]), (*[4096]float32)(m.arena[8192:12288]), (*[4096]float32)(m.arena[4096:8192]), (*[43264]float32)(m.arena[49152:92416]))
 	global_avgpool_1((*[4096]float32)(m.arena[4096:8192]), (*[64]float32)(m.arena[0:64]))
 	fc((*[64]float32)(m.arena[0:64]), (*[640]float32)(weightsF32[0:640]), (*[10]float32)(weightsF32[640:650]), (*[10]float32)(m.arena[64:74]))
 }

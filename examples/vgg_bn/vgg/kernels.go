@@ -2,40 +2,55 @@
 
 package vgg
 
-import "math"
-
 // Kernels: one function per layer, every bound a constant.
 
 // features_0 computes layer features.0 (fused_conv): x f32[1,3,32,32], features.0.weight_bn f32[32,3,3,3], features.0.bias_bn f32[32] → features.2 f32[1,32,32,32].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 4, vector 1, algo im2col.
-func features_0(x0 *[3072]float32, x1 *[864]float32, x2 *[32]float32, y *[32768]float32, tmp *[27648]float32) {
+// Schedule: unroll 6, vector 8, algo im2col.
+func features_0(x0 *[3072]float32, x1 *[864]float32, x2 *[32]float32, y *[32768]float32, tmp *[31116]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[3072]float32)(x0[(b*3+g*3)*1024:])
+			xp := tmp[27648:31116]
+			clear(xp)
+			for ic := range 3 {
+				for id := range 1 {
+					for ih := range 32 {
+						so := (ic*1+id)*1024 + ih*32
+						do := ic*1156 + (id+0)*1156 + (ih+1)*34 + 1
+						copy(xp[do:do+32], xg[so:so+32])
+					}
+				}
+			}
 			{
 				n0, nEnd := 0, 1024
-				for n := n0; n < nEnd; n++ {
-					pc := (*[27]float32)(tmp[(n-n0)/1*27:])
-					od, oh, ow := n/1024, n/32%32, n%32
-					id0, ih0, iw0 := od*1-0, oh*1-1, ow*1-1
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						od, oh, ow := n/1024, n/32%32, n%32
+						noff[j] = od*1156 + oh*34 + ow*1
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*432 : (p+1)*432]
+					kk := 0
 					for ic := range 3 {
-						xc := (*[1024]float32)(xg[ic*1024:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 3 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 32
 								for kw := range 3 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 32 {
-										v = xc[(id*32+ih)*32+iw]
+									base := ic*1156 + kd*1156 + kh*34 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
@@ -43,86 +58,24 @@ func features_0(x0 *[3072]float32, x1 *[864]float32, x2 *[32]float32, y *[32768]
 				}
 				{
 					m0, mEnd := 0, 32
-					for p := 0; p*1 < nEnd-n0; p++ {
-						nb := n0 + p*1
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[27]float32)(x1[(g*32+m+0)*27:])
-							w1 := (*[27]float32)(x1[(g*32+m+1)*27:])
-							w2 := (*[27]float32)(x1[(g*32+m+2)*27:])
-							w3 := (*[27]float32)(x1[(g*32+m+3)*27:])
-							pc := (*[27]float32)(tmp[(p)*27:])
-							var c0_0, c1_0, c2_0, c3_0 float32
-							for k := range 27 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-								a1 := w1[k]
-								c1_0 += a1 * b0
-								a2 := w2[k]
-								c2_0 += a2 * b0
-								a3 := w3[k]
-								c3_0 += a3 * b0
+					var cb [96]float32
+					for p := 0; p*16 < nEnd-n0; p++ {
+						nb := n0 + p*16
+						nv := min(16, nEnd-nb)
+						pc := tmp[p*432 : (p+1)*432]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
 							}
-							yr0 := (*[1024]float32)(y[(b*32+g*32+m+0)*1024:])
-							yr1 := (*[1024]float32)(y[(b*32+g*32+m+1)*1024:])
-							yr2 := (*[1024]float32)(y[(b*32+g*32+m+2)*1024:])
-							yr3 := (*[1024]float32)(y[(b*32+g*32+m+3)*1024:])
-							{
-								{
-									v := c0_0
-									v += x2[g*32+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-								{
-									v := c1_0
-									v += x2[g*32+m+1]
-									if v < 0 {
-										v = 0
-									}
-									yr1[nb+0] = v
-								}
-								{
-									v := c2_0
-									v += x2[g*32+m+2]
-									if v < 0 {
-										v = 0
-									}
-									yr2[nb+0] = v
-								}
-								{
-									v := c3_0
-									v += x2[g*32+m+3]
-									if v < 0 {
-										v = 0
-									}
-									yr3[nb+0] = v
-								}
+							simdGemm16(r, x1[(g*32+m)*27:], 27, pc, &cb, x2[g*32+m:], 3)
+							for i := range r {
+								oc := g*32 + m + i
+								yo := (b*32+oc)*1024 + nb
+								copy(y[yo:yo+nv], cb[i*16:])
 							}
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[27]float32)(x1[(g*32+m+0)*27:])
-							pc := (*[27]float32)(tmp[(p)*27:])
-							var c0_0 float32
-							for k := range 27 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-							}
-							yr0 := (*[1024]float32)(y[(b*32+g*32+m+0)*1024:])
-							{
-								{
-									v := c0_0
-									v += x2[g*32+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-							}
+							m += r
 						}
 					}
 				}
@@ -133,37 +86,54 @@ func features_0(x0 *[3072]float32, x1 *[864]float32, x2 *[32]float32, y *[32768]
 
 // features_3 computes layer features.3 (fused_conv): features.2 f32[1,32,32,32], features.3.weight_bn f32[32,32,3,3], features.3.bias_bn f32[32] → features.6 f32[1,32,16,16].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: tile n=224, unroll 4, vector 1, algo im2col.
-func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmp *[64512]float32) {
+// Schedule: tile n=224, unroll 6, vector 8, algo im2col.
+func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmp *[101504]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[32768]float32)(x0[(b*32+g*32)*1024:])
+			xp := tmp[64512:101504]
+			clear(xp)
+			for ic := range 32 {
+				for id := range 1 {
+					for ih := range 32 {
+						so := (ic*1+id)*1024 + ih*32
+						do := ic*1156 + (id+0)*1156 + (ih+1)*34 + 1
+						copy(xp[do:do+32], xg[so:so+32])
+					}
+				}
+			}
 			for n0 := 0; n0 < 1024; n0 += 224 {
 				nEnd := min(n0+224, 1024)
-				for n := n0; n < nEnd; n++ {
-					pc := (*[288]float32)(tmp[(n-n0)/1*288:])
-					q, r := n/4, n%4
-					od := (q/256)*1 + r/4
-					oh := (q/16%16)*2 + r/2%2
-					ow := (q%16)*2 + r%2
-					id0, ih0, iw0 := od*1-0, oh*1-1, ow*1-1
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						q, r := n/4, n%4
+						od := (q/256)*1 + r/4
+						oh := (q/16%16)*2 + r/2%2
+						ow := (q%16)*2 + r%2
+						noff[j] = od*1156 + oh*34 + ow*1
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*4608 : (p+1)*4608]
+					kk := 0
 					for ic := range 32 {
-						xc := (*[1024]float32)(xg[ic*1024:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 3 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 32
 								for kw := range 3 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 32 {
-										v = xc[(id*32+ih)*32+iw]
+									base := ic*1156 + kd*1156 + kh*34 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
@@ -171,105 +141,26 @@ func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192
 				}
 				{
 					m0, mEnd := 0, 32
-					for wq := 0; wq*4 < nEnd-n0; wq++ {
-						q := (n0 + wq*4) / 4
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[288]float32)(x1[(g*32+m+0)*288:])
-							w1 := (*[288]float32)(x1[(g*32+m+1)*288:])
-							w2 := (*[288]float32)(x1[(g*32+m+2)*288:])
-							w3 := (*[288]float32)(x1[(g*32+m+3)*288:])
-							s0 := float32(math.Inf(-1))
-							s1 := float32(math.Inf(-1))
-							s2 := float32(math.Inf(-1))
-							s3 := float32(math.Inf(-1))
-							for j := range 4 {
-								{
-									pc := (*[288]float32)(tmp[(wq*4+j)*288:])
-									var c0_0, c1_0, c2_0, c3_0 float32
-									for k := range 288 {
-										b0 := pc[k*1+0]
-										a0 := w0[k]
-										c0_0 += a0 * b0
-										a1 := w1[k]
-										c1_0 += a1 * b0
-										a2 := w2[k]
-										c2_0 += a2 * b0
-										a3 := w3[k]
-										c3_0 += a3 * b0
-									}
-									{
-										v := c0_0
-										v += x2[g*32+m+0]
-										if v < 0 {
-											v = 0
-										}
-										if v > s0 {
-											s0 = v
-										}
-									}
-									{
-										v := c1_0
-										v += x2[g*32+m+1]
-										if v < 0 {
-											v = 0
-										}
-										if v > s1 {
-											s1 = v
-										}
-									}
-									{
-										v := c2_0
-										v += x2[g*32+m+2]
-										if v < 0 {
-											v = 0
-										}
-										if v > s2 {
-											s2 = v
-										}
-									}
-									{
-										v := c3_0
-										v += x2[g*32+m+3]
-										if v < 0 {
-											v = 0
-										}
-										if v > s3 {
-											s3 = v
-										}
-									}
+					var cb [96]float32
+					for u := 0; u*16 < nEnd-n0; u++ {
+						q0 := (n0 + u*16) / 4
+						nq := min(4, 256-q0)
+						pc := tmp[u*4608 : (u+1)*4608]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
+							}
+							simdGemm16(r, x1[(g*32+m)*288:], 288, pc, &cb, x2[g*32+m:], 11)
+							for i := range r {
+								yr := y[(b*32+g*32+m+i)*256+q0:][:nq]
+								for t := range yr {
+									v := cb[i*16+t*4]
+									yr[t] = v
 								}
 							}
-							y[(b*32+g*32+m+0)*256+q] = s0
-							y[(b*32+g*32+m+1)*256+q] = s1
-							y[(b*32+g*32+m+2)*256+q] = s2
-							y[(b*32+g*32+m+3)*256+q] = s3
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[288]float32)(x1[(g*32+m+0)*288:])
-							s0 := float32(math.Inf(-1))
-							for j := range 4 {
-								{
-									pc := (*[288]float32)(tmp[(wq*4+j)*288:])
-									var c0_0 float32
-									for k := range 288 {
-										b0 := pc[k*1+0]
-										a0 := w0[k]
-										c0_0 += a0 * b0
-									}
-									{
-										v := c0_0
-										v += x2[g*32+m+0]
-										if v < 0 {
-											v = 0
-										}
-										if v > s0 {
-											s0 = v
-										}
-									}
-								}
-							}
-							y[(b*32+g*32+m+0)*256+q] = s0
+							m += r
 						}
 					}
 				}
@@ -280,34 +171,51 @@ func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192
 
 // features_7 computes layer features.7 (fused_conv): features.6 f32[1,32,16,16], features.7.weight_bn f32[64,32,3,3], features.7.bias_bn f32[64] → features.9 f32[1,64,16,16].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=227, unroll 4, vector 1, algo im2col.
-func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[16384]float32, tmp *[65376]float32) {
+// Schedule: tile n=224, unroll 6, vector 8, algo im2col.
+func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[16384]float32, tmp *[74880]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
-			for n0 := 0; n0 < 256; n0 += 227 {
-				nEnd := min(n0+227, 256)
-				for n := n0; n < nEnd; n++ {
-					pc := (*[288]float32)(tmp[(n-n0)/1*288:])
-					od, oh, ow := n/256, n/16%16, n%16
-					id0, ih0, iw0 := od*1-0, oh*1-1, ow*1-1
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+			xp := tmp[64512:74880]
+			clear(xp)
+			for ic := range 32 {
+				for id := range 1 {
+					for ih := range 16 {
+						so := (ic*1+id)*256 + ih*16
+						do := ic*324 + (id+0)*324 + (ih+1)*18 + 1
+						copy(xp[do:do+16], xg[so:so+16])
+					}
+				}
+			}
+			for n0 := 0; n0 < 256; n0 += 224 {
+				nEnd := min(n0+224, 256)
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						od, oh, ow := n/256, n/16%16, n%16
+						noff[j] = od*324 + oh*18 + ow*1
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*4608 : (p+1)*4608]
+					kk := 0
 					for ic := range 32 {
-						xc := (*[256]float32)(xg[ic*256:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 3 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 16
 								for kw := range 3 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 16 {
-										v = xc[(id*16+ih)*16+iw]
+									base := ic*324 + kd*324 + kh*18 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
@@ -315,86 +223,24 @@ func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[1638
 				}
 				{
 					m0, mEnd := 0, 64
-					for p := 0; p*1 < nEnd-n0; p++ {
-						nb := n0 + p*1
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[288]float32)(x1[(g*64+m+0)*288:])
-							w1 := (*[288]float32)(x1[(g*64+m+1)*288:])
-							w2 := (*[288]float32)(x1[(g*64+m+2)*288:])
-							w3 := (*[288]float32)(x1[(g*64+m+3)*288:])
-							pc := (*[288]float32)(tmp[(p)*288:])
-							var c0_0, c1_0, c2_0, c3_0 float32
-							for k := range 288 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-								a1 := w1[k]
-								c1_0 += a1 * b0
-								a2 := w2[k]
-								c2_0 += a2 * b0
-								a3 := w3[k]
-								c3_0 += a3 * b0
+					var cb [96]float32
+					for p := 0; p*16 < nEnd-n0; p++ {
+						nb := n0 + p*16
+						nv := min(16, nEnd-nb)
+						pc := tmp[p*4608 : (p+1)*4608]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
 							}
-							yr0 := (*[256]float32)(y[(b*64+g*64+m+0)*256:])
-							yr1 := (*[256]float32)(y[(b*64+g*64+m+1)*256:])
-							yr2 := (*[256]float32)(y[(b*64+g*64+m+2)*256:])
-							yr3 := (*[256]float32)(y[(b*64+g*64+m+3)*256:])
-							{
-								{
-									v := c0_0
-									v += x2[g*64+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-								{
-									v := c1_0
-									v += x2[g*64+m+1]
-									if v < 0 {
-										v = 0
-									}
-									yr1[nb+0] = v
-								}
-								{
-									v := c2_0
-									v += x2[g*64+m+2]
-									if v < 0 {
-										v = 0
-									}
-									yr2[nb+0] = v
-								}
-								{
-									v := c3_0
-									v += x2[g*64+m+3]
-									if v < 0 {
-										v = 0
-									}
-									yr3[nb+0] = v
-								}
+							simdGemm16(r, x1[(g*64+m)*288:], 288, pc, &cb, x2[g*64+m:], 3)
+							for i := range r {
+								oc := g*64 + m + i
+								yo := (b*64+oc)*256 + nb
+								copy(y[yo:yo+nv], cb[i*16:])
 							}
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[288]float32)(x1[(g*64+m+0)*288:])
-							pc := (*[288]float32)(tmp[(p)*288:])
-							var c0_0 float32
-							for k := range 288 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-							}
-							yr0 := (*[256]float32)(y[(b*64+g*64+m+0)*256:])
-							{
-								{
-									v := c0_0
-									v += x2[g*64+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-							}
+							m += r
 						}
 					}
 				}
@@ -405,143 +251,81 @@ func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[1638
 
 // features_10 computes layer features.10 (fused_conv): features.9 f32[1,64,16,16], features.10.weight_bn f32[64,64,3,3], features.10.bias_bn f32[64] → features.13 f32[1,64,8,8].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: tile m=56, tile n=112, unroll 4, vector 1, algo im2col.
-func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[64512]float32) {
+// Schedule: tile m=54, tile n=112, unroll 6, vector 8, algo im2col.
+func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[85248]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[16384]float32)(x0[(b*64+g*64)*256:])
+			xp := tmp[64512:85248]
+			clear(xp)
+			for ic := range 64 {
+				for id := range 1 {
+					for ih := range 16 {
+						so := (ic*1+id)*256 + ih*16
+						do := ic*324 + (id+0)*324 + (ih+1)*18 + 1
+						copy(xp[do:do+16], xg[so:so+16])
+					}
+				}
+			}
 			for n0 := 0; n0 < 256; n0 += 112 {
 				nEnd := min(n0+112, 256)
-				for n := n0; n < nEnd; n++ {
-					pc := (*[576]float32)(tmp[(n-n0)/1*576:])
-					q, r := n/4, n%4
-					od := (q/64)*1 + r/4
-					oh := (q/8%8)*2 + r/2%2
-					ow := (q%8)*2 + r%2
-					id0, ih0, iw0 := od*1-0, oh*1-1, ow*1-1
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						q, r := n/4, n%4
+						od := (q/64)*1 + r/4
+						oh := (q/8%8)*2 + r/2%2
+						ow := (q%8)*2 + r%2
+						noff[j] = od*324 + oh*18 + ow*1
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*9216 : (p+1)*9216]
+					kk := 0
 					for ic := range 64 {
-						xc := (*[256]float32)(xg[ic*256:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 3 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 16
 								for kw := range 3 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 16 {
-										v = xc[(id*16+ih)*16+iw]
+									base := ic*324 + kd*324 + kh*18 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
 					}
 				}
-				for m0 := 0; m0 < 64; m0 += 56 {
-					mEnd := min(m0+56, 64)
-					for wq := 0; wq*4 < nEnd-n0; wq++ {
-						q := (n0 + wq*4) / 4
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[576]float32)(x1[(g*64+m+0)*576:])
-							w1 := (*[576]float32)(x1[(g*64+m+1)*576:])
-							w2 := (*[576]float32)(x1[(g*64+m+2)*576:])
-							w3 := (*[576]float32)(x1[(g*64+m+3)*576:])
-							s0 := float32(math.Inf(-1))
-							s1 := float32(math.Inf(-1))
-							s2 := float32(math.Inf(-1))
-							s3 := float32(math.Inf(-1))
-							for j := range 4 {
-								{
-									pc := (*[576]float32)(tmp[(wq*4+j)*576:])
-									var c0_0, c1_0, c2_0, c3_0 float32
-									for k := range 576 {
-										b0 := pc[k*1+0]
-										a0 := w0[k]
-										c0_0 += a0 * b0
-										a1 := w1[k]
-										c1_0 += a1 * b0
-										a2 := w2[k]
-										c2_0 += a2 * b0
-										a3 := w3[k]
-										c3_0 += a3 * b0
-									}
-									{
-										v := c0_0
-										v += x2[g*64+m+0]
-										if v < 0 {
-											v = 0
-										}
-										if v > s0 {
-											s0 = v
-										}
-									}
-									{
-										v := c1_0
-										v += x2[g*64+m+1]
-										if v < 0 {
-											v = 0
-										}
-										if v > s1 {
-											s1 = v
-										}
-									}
-									{
-										v := c2_0
-										v += x2[g*64+m+2]
-										if v < 0 {
-											v = 0
-										}
-										if v > s2 {
-											s2 = v
-										}
-									}
-									{
-										v := c3_0
-										v += x2[g*64+m+3]
-										if v < 0 {
-											v = 0
-										}
-										if v > s3 {
-											s3 = v
-										}
-									}
+				for m0 := 0; m0 < 64; m0 += 54 {
+					mEnd := min(m0+54, 64)
+					var cb [96]float32
+					for u := 0; u*16 < nEnd-n0; u++ {
+						q0 := (n0 + u*16) / 4
+						nq := min(4, 64-q0)
+						pc := tmp[u*9216 : (u+1)*9216]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
+							}
+							simdGemm16(r, x1[(g*64+m)*576:], 576, pc, &cb, x2[g*64+m:], 11)
+							for i := range r {
+								yr := y[(b*64+g*64+m+i)*64+q0:][:nq]
+								for t := range yr {
+									v := cb[i*16+t*4]
+									yr[t] = v
 								}
 							}
-							y[(b*64+g*64+m+0)*64+q] = s0
-							y[(b*64+g*64+m+1)*64+q] = s1
-							y[(b*64+g*64+m+2)*64+q] = s2
-							y[(b*64+g*64+m+3)*64+q] = s3
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[576]float32)(x1[(g*64+m+0)*576:])
-							s0 := float32(math.Inf(-1))
-							for j := range 4 {
-								{
-									pc := (*[576]float32)(tmp[(wq*4+j)*576:])
-									var c0_0 float32
-									for k := range 576 {
-										b0 := pc[k*1+0]
-										a0 := w0[k]
-										c0_0 += a0 * b0
-									}
-									{
-										v := c0_0
-										v += x2[g*64+m+0]
-										if v < 0 {
-											v = 0
-										}
-										if v > s0 {
-											s0 = v
-										}
-									}
-								}
-							}
-							y[(b*64+g*64+m+0)*64+q] = s0
+							m += r
 						}
 					}
 				}
@@ -552,121 +336,76 @@ func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[40
 
 // features_14 computes layer features.14 (fused_conv): features.13 f32[1,64,8,8], features.14.weight_bn f32[128,64,3,3], features.14.bias_bn f32[128] → features.16 f32[1,128,8,8].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=56, unroll 4, vector 1, algo im2col.
-func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[8192]float32, tmp *[36864]float32) {
+// Schedule: tile m=54, unroll 6, vector 8, algo im2col.
+func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[8192]float32, tmp *[43264]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[4096]float32)(x0[(b*64+g*64)*64:])
+			xp := tmp[36864:43264]
+			clear(xp)
+			for ic := range 64 {
+				for id := range 1 {
+					for ih := range 8 {
+						so := (ic*1+id)*64 + ih*8
+						do := ic*100 + (id+0)*100 + (ih+1)*10 + 1
+						copy(xp[do:do+8], xg[so:so+8])
+					}
+				}
+			}
 			{
 				n0, nEnd := 0, 64
-				for n := n0; n < nEnd; n++ {
-					pc := (*[576]float32)(tmp[(n-n0)/1*576:])
-					od, oh, ow := n/64, n/8%8, n%8
-					id0, ih0, iw0 := od*1-0, oh*1-1, ow*1-1
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						od, oh, ow := n/64, n/8%8, n%8
+						noff[j] = od*100 + oh*10 + ow*1
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*9216 : (p+1)*9216]
+					kk := 0
 					for ic := range 64 {
-						xc := (*[64]float32)(xg[ic*64:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 3 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 8
 								for kw := range 3 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 8 {
-										v = xc[(id*8+ih)*8+iw]
+									base := ic*100 + kd*100 + kh*10 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
 					}
 				}
-				for m0 := 0; m0 < 128; m0 += 56 {
-					mEnd := min(m0+56, 128)
-					for p := 0; p*1 < nEnd-n0; p++ {
-						nb := n0 + p*1
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[576]float32)(x1[(g*128+m+0)*576:])
-							w1 := (*[576]float32)(x1[(g*128+m+1)*576:])
-							w2 := (*[576]float32)(x1[(g*128+m+2)*576:])
-							w3 := (*[576]float32)(x1[(g*128+m+3)*576:])
-							pc := (*[576]float32)(tmp[(p)*576:])
-							var c0_0, c1_0, c2_0, c3_0 float32
-							for k := range 576 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-								a1 := w1[k]
-								c1_0 += a1 * b0
-								a2 := w2[k]
-								c2_0 += a2 * b0
-								a3 := w3[k]
-								c3_0 += a3 * b0
+				for m0 := 0; m0 < 128; m0 += 54 {
+					mEnd := min(m0+54, 128)
+					var cb [96]float32
+					for p := 0; p*16 < nEnd-n0; p++ {
+						nb := n0 + p*16
+						nv := min(16, nEnd-nb)
+						pc := tmp[p*9216 : (p+1)*9216]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
 							}
-							yr0 := (*[64]float32)(y[(b*128+g*128+m+0)*64:])
-							yr1 := (*[64]float32)(y[(b*128+g*128+m+1)*64:])
-							yr2 := (*[64]float32)(y[(b*128+g*128+m+2)*64:])
-							yr3 := (*[64]float32)(y[(b*128+g*128+m+3)*64:])
-							{
-								{
-									v := c0_0
-									v += x2[g*128+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-								{
-									v := c1_0
-									v += x2[g*128+m+1]
-									if v < 0 {
-										v = 0
-									}
-									yr1[nb+0] = v
-								}
-								{
-									v := c2_0
-									v += x2[g*128+m+2]
-									if v < 0 {
-										v = 0
-									}
-									yr2[nb+0] = v
-								}
-								{
-									v := c3_0
-									v += x2[g*128+m+3]
-									if v < 0 {
-										v = 0
-									}
-									yr3[nb+0] = v
-								}
+							simdGemm16(r, x1[(g*128+m)*576:], 576, pc, &cb, x2[g*128+m:], 3)
+							for i := range r {
+								oc := g*128 + m + i
+								yo := (b*128+oc)*64 + nb
+								copy(y[yo:yo+nv], cb[i*16:])
 							}
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[576]float32)(x1[(g*128+m+0)*576:])
-							pc := (*[576]float32)(tmp[(p)*576:])
-							var c0_0 float32
-							for k := range 576 {
-								b0 := pc[k*1+0]
-								a0 := w0[k]
-								c0_0 += a0 * b0
-							}
-							yr0 := (*[64]float32)(y[(b*128+g*128+m+0)*64:])
-							{
-								{
-									v := c0_0
-									v += x2[g*128+m+0]
-									if v < 0 {
-										v = 0
-									}
-									yr0[nb+0] = v
-								}
-							}
+							m += r
 						}
 					}
 				}
@@ -677,143 +416,81 @@ func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[81
 
 // features_17 computes layer features.17 (fused_conv): features.16 f32[1,128,8,8], features.17.weight_bn f32[128,128,3,3], features.17.bias_bn f32[128] → features.20 f32[1,128,4,4].
 // Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: tile m=28, tile n=56, unroll 4, vector 1, algo im2col.
-func features_17(x0 *[8192]float32, x1 *[147456]float32, x2 *[128]float32, y *[2048]float32, tmp *[64512]float32) {
+// Schedule: tile m=24, tile n=48, unroll 6, vector 8, algo im2col.
+func features_17(x0 *[8192]float32, x1 *[147456]float32, x2 *[128]float32, y *[2048]float32, tmp *[68096]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*128+g*128)*64:])
-			for n0 := 0; n0 < 64; n0 += 56 {
-				nEnd := min(n0+56, 64)
-				for n := n0; n < nEnd; n++ {
-					pc := (*[1152]float32)(tmp[(n-n0)/1*1152:])
-					q, r := n/4, n%4
-					od := (q/16)*1 + r/4
-					oh := (q/4%4)*2 + r/2%2
-					ow := (q%4)*2 + r%2
-					id0, ih0, iw0 := od*1-0, oh*1-1, ow*1-1
-					_, _, _ = id0, ih0, iw0
-					o := (n - n0) % 1
+			xp := tmp[55296:68096]
+			clear(xp)
+			for ic := range 128 {
+				for id := range 1 {
+					for ih := range 8 {
+						so := (ic*1+id)*64 + ih*8
+						do := ic*100 + (id+0)*100 + (ih+1)*10 + 1
+						copy(xp[do:do+8], xg[so:so+8])
+					}
+				}
+			}
+			for n0 := 0; n0 < 64; n0 += 48 {
+				nEnd := min(n0+48, 64)
+				for p := 0; p*16 < nEnd-n0; p++ {
+					var noff [16]int
+					for j := range 16 {
+						n := min(n0+p*16+j, nEnd-1)
+						q, r := n/4, n%4
+						od := (q/16)*1 + r/4
+						oh := (q/4%4)*2 + r/2%2
+						ow := (q%4)*2 + r%2
+						noff[j] = od*100 + oh*10 + ow*1
+					}
+					contig := true
+					for j := range 16 {
+						contig = contig && noff[j] == noff[0]+j
+					}
+					pc := tmp[p*18432 : (p+1)*18432]
+					kk := 0
 					for ic := range 128 {
-						xc := (*[64]float32)(xg[ic*64:])
 						for kd := range 1 {
-							id := id0 + kd*1
 							for kh := range 3 {
-								ih := ih0 + kh*1
-								rowOK := uint(id) < 1 && uint(ih) < 8
 								for kw := range 3 {
-									iw := iw0 + kw*1
-									v := float32(0)
-									if rowOK && uint(iw) < 8 {
-										v = xc[(id*8+ih)*8+iw]
+									base := ic*100 + kd*100 + kh*10 + kw*1
+									d := (*[16]float32)(pc[kk*16:])
+									if contig {
+										*d = *(*[16]float32)(xp[base+noff[0]:])
+									} else {
+										for j, o := range noff {
+											d[j] = xp[base+o]
+										}
 									}
-									pc[o] = v
-									o += 1
+									kk++
 								}
 							}
 						}
 					}
 				}
-				for m0 := 0; m0 < 128; m0 += 28 {
-					mEnd := min(m0+28, 128)
-					for wq := 0; wq*4 < nEnd-n0; wq++ {
-						q := (n0 + wq*4) / 4
-						m := m0
-						for ; m+4 <= mEnd; m += 4 {
-							w0 := (*[1152]float32)(x1[(g*128+m+0)*1152:])
-							w1 := (*[1152]float32)(x1[(g*128+m+1)*1152:])
-							w2 := (*[1152]float32)(x1[(g*128+m+2)*1152:])
-							w3 := (*[1152]float32)(x1[(g*128+m+3)*1152:])
-							s0 := float32(math.Inf(-1))
-							s1 := float32(math.Inf(-1))
-							s2 := float32(math.Inf(-1))
-							s3 := float32(math.Inf(-1))
-							for j := range 4 {
-								{
-									pc := (*[1152]float32)(tmp[(wq*4+j)*1152:])
-									var c0_0, c1_0, c2_0, c3_0 float32
-									for k := range 1152 {
-										b0 := pc[k*1+0]
-										a0 := w0[k]
-										c0_0 += a0 * b0
-										a1 := w1[k]
-										c1_0 += a1 * b0
-										a2 := w2[k]
-										c2_0 += a2 * b0
-										a3 := w3[k]
-										c3_0 += a3 * b0
-									}
-									{
-										v := c0_0
-										v += x2[g*128+m+0]
-										if v < 0 {
-											v = 0
-										}
-										if v > s0 {
-											s0 = v
-										}
-									}
-									{
-										v := c1_0
-										v += x2[g*128+m+1]
-										if v < 0 {
-											v = 0
-										}
-										if v > s1 {
-											s1 = v
-										}
-									}
-									{
-										v := c2_0
-										v += x2[g*128+m+2]
-										if v < 0 {
-											v = 0
-										}
-										if v > s2 {
-											s2 = v
-										}
-									}
-									{
-										v := c3_0
-										v += x2[g*128+m+3]
-										if v < 0 {
-											v = 0
-										}
-										if v > s3 {
-											s3 = v
-										}
-									}
+				for m0 := 0; m0 < 128; m0 += 24 {
+					mEnd := min(m0+24, 128)
+					var cb [96]float32
+					for u := 0; u*16 < nEnd-n0; u++ {
+						q0 := (n0 + u*16) / 4
+						nq := min(4, 16-q0)
+						pc := tmp[u*18432 : (u+1)*18432]
+						mb := (mEnd - m0 + 5) / 6
+						for bi, m := 0, m0; bi < mb; bi++ {
+							r := (mEnd - m0) / mb
+							if bi < (mEnd-m0)%mb {
+								r++
+							}
+							simdGemm16(r, x1[(g*128+m)*1152:], 1152, pc, &cb, x2[g*128+m:], 11)
+							for i := range r {
+								yr := y[(b*128+g*128+m+i)*16+q0:][:nq]
+								for t := range yr {
+									v := cb[i*16+t*4]
+									yr[t] = v
 								}
 							}
-							y[(b*128+g*128+m+0)*16+q] = s0
-							y[(b*128+g*128+m+1)*16+q] = s1
-							y[(b*128+g*128+m+2)*16+q] = s2
-							y[(b*128+g*128+m+3)*16+q] = s3
-						}
-						for ; m < mEnd; m++ {
-							w0 := (*[1152]float32)(x1[(g*128+m+0)*1152:])
-							s0 := float32(math.Inf(-1))
-							for j := range 4 {
-								{
-									pc := (*[1152]float32)(tmp[(wq*4+j)*1152:])
-									var c0_0 float32
-									for k := range 1152 {
-										b0 := pc[k*1+0]
-										a0 := w0[k]
-										c0_0 += a0 * b0
-									}
-									{
-										v := c0_0
-										v += x2[g*128+m+0]
-										if v < 0 {
-											v = 0
-										}
-										if v > s0 {
-											s0 = v
-										}
-									}
-								}
-							}
-							y[(b*128+g*128+m+0)*16+q] = s0
+							m += r
 						}
 					}
 				}
@@ -835,57 +512,18 @@ func global_avgpool_1(x *[2048]float32, y *[128]float32) {
 }
 
 // fc computes layer fc (dense): flatten_1 f32[1,128], fc.weight f32[10,128], fc.bias f32[10] → fc f32[1,10].
-// Schedule: unroll 4.
+// Schedule: unroll 4, vector 8.
 func fc(x0 *[128]float32, x1 *[1280]float32, x2 *[10]float32, y *[10]float32) {
-	for m := 0; m < 1; m++ {
-		xr := (*[128]float32)(x0[m*128:])
-		yr := (*[10]float32)(y[m*10:])
-		n := 0
-		for ; n+4 <= 10; n += 4 {
-			w0 := (*[128]float32)(x1[(n+0)*128:])
-			w1 := (*[128]float32)(x1[(n+1)*128:])
-			w2 := (*[128]float32)(x1[(n+2)*128:])
-			w3 := (*[128]float32)(x1[(n+3)*128:])
-			var s0, s1, s2, s3 float32
-			for k := 0; k < 128; k++ {
-				xv := xr[k]
-				s0 += xv * w0[k]
-				s1 += xv * w1[k]
-				s2 += xv * w2[k]
-				s3 += xv * w3[k]
-			}
-			{
-				v := s0
-				v += x2[n+0]
-				yr[n+0] = v
-			}
-			{
-				v := s1
-				v += x2[n+1]
-				yr[n+1] = v
-			}
-			{
-				v := s2
-				v += x2[n+2]
-				yr[n+2] = v
-			}
-			{
-				v := s3
-				v += x2[n+3]
-				yr[n+3] = v
-			}
-		}
-		for ; n < 10; n++ {
-			w0 := (*[128]float32)(x1[(n+0)*128:])
-			var s0 float32
-			for k := 0; k < 128; k++ {
-				xv := xr[k]
-				s0 += xv * w0[k]
-			}
-			{
-				v := s0
-				v += x2[n+0]
-				yr[n+0] = v
+	var acc [4]float32
+	for m := range 1 {
+		xr := x0[m*128 : (m+1)*128]
+		for n := 0; n < 10; n += 4 {
+			r := min(4, 10-n)
+			simdDot(r, xr, x1[n*128:], 128, &acc)
+			for j := range r {
+				v := acc[j]
+				v += x2[n+j]
+				y[m*10+n+j] = v
 			}
 		}
 	}

@@ -53,7 +53,7 @@ const (
 	// WeightBytes is the size of the embedded weights.bin: 288298 f32 then 0 i64 values, little endian.
 	WeightBytes = 1153192
 	// ScratchBytes is the size of a Model's scratch arena, allocated once by New.
-	ScratchBytes = 425344
+	ScratchBytes = 569856
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
 	weightsChecksum = 0x2195a085df316f04
 )
@@ -100,7 +100,7 @@ func init() {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model is ready to use, but it is large: allocate it with New.
 type Model struct {
-	arena  [106336]float32
+	arena  [142464]float32
 	arenaI [0]int64
 }
 
@@ -111,12 +111,12 @@ func New() *Model {
 
 // forward runs every layer in order; outputs are left in the arena.
 func (m *Model) forward(in0 *[3072]float32) {
-	features_0(in0, (*[864]float32)(weightsF32[1290:2154]), (*[32]float32)(weightsF32[2154:2186]), (*[32768]float32)(m.arena[0:32768]), (*[27648]float32)(m.arena[40960:68608]))
-	features_3((*[32768]float32)(m.arena[0:32768]), (*[9216]float32)(weightsF32[2186:11402]), (*[32]float32)(weightsF32[11402:11434]), (*[8192]float32)(m.arena[32768:40960]), (*[64512]float32)(m.arena[40960:105472]))
-	features_7((*[8192]float32)(m.arena[32768:40960]), (*[18432]float32)(weightsF32[11434:29866]), (*[64]float32)(weightsF32[29866:29930]), (*[16384]float32)(m.arena[0:16384]), (*[65376]float32)(m.arena[40960:106336]))
-	features_10((*[16384]float32)(m.arena[0:16384]), (*[36864]float32)(weightsF32[29930:66794]), (*[64]float32)(weightsF32[66794:66858]), (*[4096]float32)(m.arena[16384:20480]), (*[64512]float32)(m.arena[40960:105472]))
-	features_14((*[4096]float32)(m.arena[16384:20480]), (*[73728]float32)(weightsF32[66858:140586]), (*[128]float32)(weightsF32[140586:140714]), (*[8192]float32)(m.arena[0:8192]), (*[36864]float32)(m.arena[40960:77824]))
-	features_17((*[8192]float32)(m.arena[0:8192]), (*[147456]float32)(weightsF32[140714:288170]), (*[128]float32)(weightsF32[288170:288298]), (*[2048]float32)(m.arena[8192:10240]), (*[64512]float32)(m.arena[40960:105472]))
+	features_0(in0, (*[864]float32)(weightsF32[1290:2154]), (*[32]float32)(weightsF32[2154:2186]), (*[32768]float32)(m.arena[0:32768]), (*[31116]float32)(m.arena[40960:72076]))
+	features_3((*[32768]float32)(m.arena[0:32768]), (*[9216]float32)(weightsF32[2186:11402]), (*[32]float32)(weightsF32[11402:11434]), (*[8192]float32)(m.arena[32768:40960]), (*[101504]float32)(m.arena[40960:142464]))
+	features_7((*[8192]float32)(m.arena[32768:40960]), (*[18432]float32)(weightsF32[11434:29866]), (*[64]float32)(weightsF32[29866:29930]), (*[16384]float32)(m.arena[0:16384]), (*[74880]float32)(m.arena[40960:115840]))
+	features_10((*[16384]float32)(m.arena[0:16384]), (*[36864]float32)(weightsF32[29930:66794]), (*[64]float32)(weightsF32[66794:66858]), (*[4096]float32)(m.arena[16384:20480]), (*[85248]float32)(m.arena[40960:126208]))
+	features_14((*[4096]float32)(m.arena[16384:20480]), (*[73728]float32)(weightsF32[66858:140586]), (*[128]float32)(weightsF32[140586:140714]), (*[8192]float32)(m.arena[0:8192]), (*[43264]float32)(m.arena[40960:84224]))
+	features_17((*[8192]float32)(m.arena[0:8192]), (*[147456]float32)(weightsF32[140714:288170]), (*[128]float32)(weightsF32[288170:288298]), (*[2048]float32)(m.arena[8192:10240]), (*[68096]float32)(m.arena[40960:109056]))
 	global_avgpool_1((*[2048]float32)(m.arena[8192:10240]), (*[128]float32)(m.arena[0:128]))
 	fc((*[128]float32)(m.arena[0:128]), (*[1280]float32)(weightsF32[0:1280]), (*[10]float32)(weightsF32[1280:1290]), (*[10]float32)(m.arena[128:138]))
 }
