@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -135,6 +136,14 @@ func (gn *gen) apiFile() (*jen.File, error) {
 	nc, lastOp := gn.classes()
 	if nc > 0 {
 		consts = append(consts, doc("NumClasses is the number of classes Classify chooses from."), src(fmt.Sprintf("NumClasses = %d", nc)))
+	}
+	if ls := g.Labels; len(ls) > 0 {
+		q := make([]string, len(ls))
+		for i, l := range ls {
+			q[i] = strconv.Quote(l)
+		}
+		vars = append(vars, doc("Labels names the classes of output %s, by index (from the model's labels statement).", g.OutputNames[0]),
+			src(fmt.Sprintf("Labels = [%d]string{%s}", len(ls), strings.Join(q, ", "))))
 	}
 	wb := 4*len(p.wF) + 8*len(p.wI)
 	consts = append(consts,
