@@ -209,9 +209,17 @@ func emitPool(k *kctx, avg bool) error {
 	NC := x[0] * x[1]
 	ISP, OSP := w.in[0]*w.in[1]*w.in[2], w.out[0]*w.out[1]*w.out[2]
 	include := avg && a.Bool("count_include_pad")
+	// maxpool indices (ONNX's Indices): the flat index into x of each
+	// maximum, batch and channel offsets included, spatial part row major
+	// or (storage_order 1) column major; -1 for a window with no tap inside
+	// x. As in the interpreter, a NaN replaces the maximum.
+	indices := !avg && len(k.out) > 1
 	k.l("for nc := range %d {", NC)
 	k.l("xc := (*[%d]float32)(%s[nc*%d:])", ISP, k.in[0], ISP)
 	k.l("yc := (*[%d]float32)(%s[nc*%d:])", OSP, k.out[0], OSP)
+	if indices {
+		k.l("ic := (*[%d]int64)(%s[nc*%d:])", OSP, k.out[1], OSP)
+	}
 	k.l("o := 0")
 	axes := []string{"d", "h", "w"}
 	for i, ax := range axes {
@@ -223,6 +231,9 @@ func emitPool(k *kctx, avg bool) error {
 		k.l("cnt := 0")
 	} else {
 		k.l("m := float32(@math.Inf(-1))")
+		if indices {
+			k.l("at := -1")
+		}
 	}
 	for i, ax := range axes {
 		k.l("for k%s := range %d {", ax, w.k[i])
@@ -242,6 +253,12 @@ func emitPool(k *kctx, avg bool) error {
 	case avg:
 		k.l("cnt++")
 		k.l("s += float64(xc[%s])", idx)
+	case indices:
+		sp := idx
+		if a.Int("storage_order") == 1 {
+			sp = fmt.Sprintf("id + %d*(ih+%d*iw)", w.in[0], w.in[1])
+		}
+		k.l("if v := xc[%s]; v > m || v != v {\nm, at = v, %s\n}", idx, sp)
 	default:
 		k.l("if v := xc[%s]; v > m {\nm = v\n}", idx)
 	}
@@ -252,6 +269,10 @@ func emitPool(k *kctx, avg bool) error {
 		k.l("if cnt > 0 {\nyc[o] = float32(s / float64(cnt))\n} else {\nyc[o] = 0\n}")
 	} else {
 		k.l("yc[o] = m")
+		if indices {
+			k.l("if at >= 0 {\nat += nc * %d\n}", ISP)
+			k.l("ic[o] = int64(at)")
+		}
 	}
 	k.l("o++")
 	for range axes {

@@ -125,6 +125,10 @@ func equivCases() []equivCase {
 	pool := func(op string, x []int, attrs ir.Attrs) func(b *gb) {
 		return func(b *gb) { b.out(b.n1(op, []*ir.Value{b.input("x", x...)}, attrs)) }
 	}
+	// maxpool with its indices output (both outputs are graph outputs).
+	poolIdx := func(x []int, attrs ir.Attrs) func(b *gb) {
+		return func(b *gb) { b.out(b.node("maxpool", []*ir.Value{b.input("x", x...)}, attrs)...) }
+	}
 	unary := func(op string, attrs ir.Attrs) func(b *gb) {
 		return func(b *gb) { b.out(b.n1(op, []*ir.Value{b.input("x", 3, 7)}, attrs)) }
 	}
@@ -221,6 +225,9 @@ func equivCases() []equivCase {
 		{"maxpool2ddil", pool("maxpool", []int{2, 1, 9, 9}, ir.Attrs{"kernel": []int{2, 2}, "strides": []int{1}, "dilations": []int{2, 3}})},
 		{"maxpool1d", pool("maxpool", []int{1, 3, 10}, ir.Attrs{"kernel": []int{3}, "strides": []int{2}, "ceil_mode": true})},
 		{"maxpool3d", pool("maxpool", []int{1, 2, 5, 6, 7}, ir.Attrs{"kernel": []int{2, 3, 2}, "pads": []int{1, 1, 0}, "strides": []int{2}})},
+		{"maxpool2didx", poolIdx([]int{2, 3, 7, 9}, ir.Attrs{"kernel": []int{3, 2}, "pads": []int{1, 1}, "strides": []int{2, 1}, "indices": true})},
+		{"maxpool2didxcol", poolIdx([]int{2, 2, 6, 5}, ir.Attrs{"kernel": []int{2, 2}, "dilations": []int{2, 1}, "ceil_mode": true, "indices": true, "storage_order": 1})},
+		{"maxpool3didxcol", poolIdx([]int{2, 2, 5, 6, 7}, ir.Attrs{"kernel": []int{2, 3, 2}, "pads": []int{1, 1, 0}, "strides": []int{2}, "indices": true, "storage_order": 1})},
 		{"avgpool2d", pool("avgpool", []int{1, 2, 7, 9}, ir.Attrs{"kernel": []int{3, 2}})},
 		{"avgpool2dpad", pool("avgpool", []int{1, 2, 7, 8}, ir.Attrs{"kernel": []int{3, 3}, "strides": []int{2}, "pads": []int{1, 1}, "ceil_mode": true})},
 		{"avgpool2dnopad", pool("avgpool", []int{1, 2, 7, 8}, ir.Attrs{"kernel": []int{3, 3}, "strides": []int{2}, "pads": []int{1, 1}, "ceil_mode": true, "count_include_pad": false})},

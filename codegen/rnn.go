@@ -8,7 +8,7 @@ import (
 
 // Recurrent layers rnn, lstm and gru with every attribute: stacked layers,
 // bidirectional, batch_first, bias, rnn's relu, gru's
-// linear_before_reset. The math is that of runtime/rnn.go, arranged for
+// linear_before_reset, lstm's peepholes. The math is that of runtime/rnn.go, arranged for
 // speed within the self-test tolerance:
 //
 //   - for each layer and direction, the input projection W_ih·x_t + b_ih
@@ -20,7 +20,9 @@ import (
 //     blocked over 8 rows of W_hh with float32 accumulators (emitGemmNT);
 //   - the gates add gx and gh in float64 and apply float64 sigmoid and
 //     tanh (rnnSigmoid, rnnTanh); the state is rounded to float32 once per
-//     step, as in the interpreter.
+//     step, as in the interpreter;
+//   - lstm peepholes are elementwise in the gate loop: p_i and p_f scale
+//     the old cell state, p_o the new one.
 //
 // The sequence is walked time-major; the running state lives in the h
 // (and c) outputs, which end as the final states. Scratch holds a
@@ -35,14 +37,14 @@ func init() {
 
 type rnnDims struct {
 	T, N, F, H, L, D, G, ns int
-	batchFirst, bias        bool
+	batchFirst, bias, peep  bool
 }
 
 func rnnShape(n *ir.Node) rnnDims {
 	x := n.Inputs[0].Type.Shape
 	d := rnnDims{T: x[0], N: x[1], F: x[2], H: n.Attrs.Int("hidden_size"), L: n.Attrs.Int("num_layers"),
 		D: ir.RNNDirs(n), G: ir.RNNGates(n.Op), ns: ir.RNNStates(n.Op),
-		batchFirst: n.Attrs.Bool("batch_first"), bias: n.Attrs.Bool("bias")}
+		batchFirst: n.Attrs.Bool("batch_first"), bias: n.Attrs.Bool("bias"), peep: ir.RNNPeepholes(n)}
 	if d.batchFirst {
 		d.T, d.N = d.N, d.T
 	}
@@ -116,12 +118,16 @@ func emitRNN(k *kctx) error {
 		}
 		for dir := range D {
 			wih, whh := k.in[wk], k.in[wk+1]
-			bih, bhh := "", ""
+			bih, bhh, peep := "", "", ""
 			if d.bias {
 				bih, bhh = k.in[wk+2], k.in[wk+3]
 				wk += 4
 			} else {
 				wk += 2
+			}
+			if d.peep {
+				peep = k.in[wk]
+				wk++
 			}
 			slot := (l*D + dir) * N * H
 			k.l("{ // layer %d %s", l, []string{"forward", "reverse"}[dir])
@@ -130,6 +136,9 @@ func emitRNN(k *kctx) error {
 				k.l("copy(h[:], %s[%d:%d])", k.in[1], slot, slot+N*H)
 			} else {
 				k.l("*h = [%d]float32{}", N*H)
+			}
+			if peep != "" {
+				k.l("pw := (*[%d]float32)(%s[:%d])", 3*H, peep, 3*H)
 			}
 			if op == "lstm" {
 				k.l("c := (*[%d]float32)(cOut[%d:])", N*H, slot)
@@ -196,11 +205,20 @@ func emitRNN(k *kctx) error {
 			case "lstm":
 				k.l("cb := (*[%d]float32)(c[b*%d:])", H, H)
 				k.l("for j := range %d {", H)
-				k.l("i := rnnSigmoid(%s)", pre(0))
-				k.l("f := rnnSigmoid(%s)", pre(1))
-				k.l("g := rnnTanh(%s)", pre(2))
-				k.l("o := rnnSigmoid(%s)", pre(3))
-				k.l("cj := f*float64(cb[j]) + i*g")
+				if peep != "" {
+					k.l("cold := float64(cb[j])")
+					k.l("i := rnnSigmoid(%s + float64(pw[j])*cold)", pre(0))
+					k.l("f := rnnSigmoid(%s + float64(pw[%d+j])*cold)", pre(1), H)
+					k.l("g := rnnTanh(%s)", pre(2))
+					k.l("cj := f*cold + i*g")
+					k.l("o := rnnSigmoid(%s + float64(pw[%d+j])*cj)", pre(3), 2*H)
+				} else {
+					k.l("i := rnnSigmoid(%s)", pre(0))
+					k.l("f := rnnSigmoid(%s)", pre(1))
+					k.l("g := rnnTanh(%s)", pre(2))
+					k.l("o := rnnSigmoid(%s)", pre(3))
+					k.l("cj := f*float64(cb[j]) + i*g")
+				}
 				k.l("cb[j] = float32(cj)")
 				k.l("hb[j] = float32(o * rnnTanh(cj))")
 				k.l("}")

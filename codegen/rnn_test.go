@@ -17,7 +17,7 @@ import (
 // must handle: hidden sizes that are not multiples of the row block,
 // stacked bidirectional batch_first layers with initial states, both gru
 // reset forms, rnn relu, no bias, and long sequences with a large hidden
-// size for the float32 accumulation.
+// size for the float32 accumulation, and lstm peepholes.
 func TestRNNEquivalence(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go command")
@@ -33,6 +33,8 @@ func TestRNNEquivalence(t *testing.T) {
 		{"rlstmbig", "lstm", 40, 2, 48, 128, 1, false, false, true, true, nil},
 		{"rlstmodd", "lstm", 7, 3, 5, 13, 2, true, true, true, true, nil},
 		{"rlstmnobias", "lstm", 5, 1, 3, 7, 1, false, false, false, false, nil},
+		{"rlstmpeep", "lstm", 6, 2, 5, 10, 2, true, false, true, true, ir.Attrs{"peepholes": true}},
+		{"rlstmpeepbf", "lstm", 5, 3, 4, 7, 1, false, true, false, false, ir.Attrs{"peepholes": true}},
 		{"rgrulbr", "gru", 9, 2, 6, 11, 2, true, true, true, true, ir.Attrs{"linear_before_reset": true}},
 		{"rgruonnx", "gru", 9, 2, 6, 11, 2, true, true, true, true, ir.Attrs{"linear_before_reset": false}},
 		{"rgrubig", "gru", 30, 1, 32, 96, 1, false, false, true, false, ir.Attrs{"linear_before_reset": false}},
@@ -73,6 +75,15 @@ func TestRNNEquivalence(t *testing.T) {
 					w.Data.F32[j] /= float32(math.Sqrt(float64(c.H)))
 				}
 			}
+		}
+		if c.extra["peepholes"] == true {
+			// p [3H] after each layer and direction's other weights.
+			per := len(ws) / (c.L * D)
+			var wp []*ir.Value
+			for j := 0; j < len(ws); j += per {
+				wp = append(append(wp, ws[j:j+per]...), b.param(3*c.H))
+			}
+			ws = wp
 		}
 		in = append(in, ws...)
 		attrs := ir.Attrs{"hidden_size": c.H, "num_layers": c.L, "bidirectional": c.bidi, "batch_first": c.bf, "bias": c.bias}

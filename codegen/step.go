@@ -364,6 +364,9 @@ func streamRule(n *ir.Node, T int, info map[*ir.Value]tinfo) ([]tinfo, string) {
 		if x.k != tSeq || x.axis != 0 {
 			return nil, "slides a window over the time axis"
 		}
+		if len(n.Outputs) > 1 {
+			return nil, "returns indices that count the time (batch) axis"
+		}
 		for _, v := range n.Inputs[1:] {
 			if v != nil && info[v].k != tStatic {
 				return nil, "adds a per-step residual"

@@ -9,7 +9,8 @@ import (
 )
 
 // Attrs holds a node's attributes by name. Values are int, []int, float64,
-// string or bool; after CheckAttrs every attribute of the op is present.
+// string or bool; after CheckAttrs every attribute of the op is present,
+// except Optional ones at their default.
 type Attrs map[string]any
 
 // Clone returns a copy whose slices do not alias a's.
@@ -107,6 +108,11 @@ type AttrDef struct {
 	// DefaultFn computes a default from the node (e.g. strides of the
 	// spatial rank). It runs after the attributes before it are set.
 	DefaultFn func(n *Node) any
+	// Optional attributes are left out of a node unless set to a value
+	// other than Default (which must then be the zero value: false, 0),
+	// so adding one to an op leaves existing graphs (and their printed
+	// form) unchanged. Readers see the zero value when it is absent.
+	Optional bool
 	// Enum lists the allowed values of a string attribute.
 	Enum []string
 	// Doc is one line for the language reference.

@@ -1,6 +1,7 @@
 package ir
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -136,7 +137,7 @@ func TestRecurrentShapes(t *testing.T) {
 	g := NewGraph("t")
 	x := g.AddInput("x", f32(4, 7, 5), Pos{}) // batch_first: N=4, T=7
 	ins := []*Value{x, nil, nil}
-	for _, name := range RNNParamNames(2, true, true) {
+	for _, name := range RNNParamNames(2, true, true, false) {
 		var ty TensorType
 		in := 5
 		if strings.HasSuffix(name, "_l1") || strings.HasSuffix(name, "_l1_reverse") {
@@ -162,5 +163,49 @@ func TestRecurrentShapes(t *testing.T) {
 	}
 	if s := strings.Join(got, " "); s != "lstm:f32[4,7,6] lstm.h:f32[4,4,3] lstm.c:f32[4,4,3]" {
 		t.Errorf("got %s", s)
+	}
+}
+
+// maxpool's indices output is optional: without it (or with indices=false)
+// the node has one output and prints as before; with it, a second i64
+// output of y's shape named <node>.indices.
+func TestMaxPoolIndicesOutput(t *testing.T) {
+	g := NewGraph("p")
+	x := g.AddInput("x", f32(1, 2, 4, 4), Pos{})
+	for i, attrs := range []Attrs{{"kernel": []int{2, 2}}, {"kernel": []int{2, 2}, "indices": false, "storage_order": 0}} {
+		n, err := g.AddNode("maxpool", fmt.Sprintf("p0_%d", i), []*Value{x}, attrs, Pos{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(n.Outputs) != 1 {
+			t.Fatalf("%v: %d outputs, want 1", attrs, len(n.Outputs))
+		}
+		if _, ok := n.Attrs["indices"]; ok {
+			t.Errorf("indices=false is kept in %v", n.Attrs)
+		}
+		if _, ok := n.Attrs["storage_order"]; ok {
+			t.Errorf("storage_order=0 is kept in %v", n.Attrs)
+		}
+	}
+	n, err := g.AddNode("maxpool", "p1", []*Value{x}, Attrs{"kernel": []int{2, 2}, "indices": true, "storage_order": 1}, Pos{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(n.Outputs) != 2 || n.Outputs[1].Name != "p1.indices" || !n.Outputs[1].Type.Equal(TensorType{I64, Shape{1, 2, 2, 2}}) || !n.Outputs[0].Type.Equal(f32(1, 2, 2, 2)) {
+		t.Fatalf("outputs %v %v", n.Outputs[0], n.Outputs[len(n.Outputs)-1])
+	}
+	g.AddOutput("y", n.Outputs[0])
+	g.AddOutput("i", n.Outputs[1])
+	if err := Verify(g); err != nil {
+		t.Fatal(err)
+	}
+	if p := Print(g); !strings.Contains(p, "p1, p1.indices = maxpool(x) {ceil_mode=false dilations=[1,1] indices=true kernel=[2,2] pads=[0,0,0,0] storage_order=1 strides=[2,2]}") {
+		t.Errorf("print:\n%s", p)
+	}
+	if _, err := g.AddNode("maxpool", "p2", []*Value{x}, Attrs{"kernel": []int{2, 2}, "indices": true, "storage_order": 2}, Pos{}); err == nil || !strings.Contains(err.Error(), "storage_order must be 0") {
+		t.Errorf("storage_order 2: got %v", err)
+	}
+	if _, err := g.AddNode("avgpool", "a", []*Value{x}, Attrs{"kernel": []int{2, 2}, "indices": true}, Pos{}); err == nil {
+		t.Error("avgpool accepted indices")
 	}
 }

@@ -128,6 +128,9 @@ func (d *OpDef) CheckAttrs(n *Node) error {
 	for i := range d.Attrs {
 		a := &d.Attrs[i]
 		v, ok := n.Attrs[a.Name]
+		if !ok && a.Optional {
+			continue
+		}
 		if !ok {
 			switch {
 			case a.DefaultFn != nil:
@@ -144,6 +147,10 @@ func (d *OpDef) CheckAttrs(n *Node) error {
 		cv, err := a.check(v)
 		if err != nil {
 			return fmt.Errorf("%s: %w", d.Name, err)
+		}
+		if a.Optional && a.Kind != AttrInts && cv == a.Default {
+			delete(n.Attrs, a.Name) // the canonical form leaves it out
+			continue
 		}
 		n.Attrs[a.Name] = cv
 	}

@@ -163,11 +163,31 @@ func init() {
 		attrs = append(attrs, AttrDef{Name: "ceil_mode", Kind: AttrBool, Default: false, Doc: "round the output size up"})
 		if avg {
 			attrs = append(attrs, AttrDef{Name: "count_include_pad", Kind: AttrBool, Default: true, Doc: "divide by the full window, padding included"})
+		} else {
+			attrs = append(attrs,
+				AttrDef{Name: "indices", Kind: AttrBool, Default: false, Optional: true,
+					Doc: "also output indices: i64, the flat index into x of each maximum (ONNX MaxPool's Indices; the first maximum in scan order wins)"},
+				AttrDef{Name: "storage_order", Kind: AttrInt, Default: 0, Optional: true,
+					Doc: "layout of indices: 0 row major ((n*C + c)*H + h)*W + w, 1 column major over the spatial axes (n*C + c)*H*W + w*H + h"})
+		}
+		var outputsFn func(n *Node) []string
+		if !avg {
+			outputsFn = func(n *Node) []string {
+				if n.Attrs.Bool("indices") {
+					return []string{"y", "indices"}
+				}
+				return []string{"y"}
+			}
 		}
 		return &OpDef{
 			Name: name, Doc: doc, Class: Reduce, Differentiable: true,
-			Inputs: []InputDef{{Name: "x"}}, Outputs: []string{"y"}, Attrs: attrs,
-			Check: func(n *Node) error { return checkWindow(n, poolRank(n)) },
+			Inputs: []InputDef{{Name: "x"}}, Outputs: []string{"y"}, OutputsFn: outputsFn, Attrs: attrs,
+			Check: func(n *Node) error {
+				if so := n.Attrs.Int("storage_order"); so != 0 && so != 1 {
+					return shapeErr("%s: storage_order must be 0 (row major) or 1 (column major), got %d", name, so)
+				}
+				return checkWindow(n, poolRank(n))
+			},
 			Infer: func(n *Node) ([]TensorType, error) {
 				x := in(n, 0)
 				k := n.Attrs.Ints("kernel")
@@ -190,6 +210,9 @@ func init() {
 						return nil, shapeErr("input %s %v is too small for %s kernel %v on spatial axis %d", n.Inputs[0].Name, x.Shape, name, k, i)
 					}
 					out = append(out, o)
+				}
+				if n.Attrs.Bool("indices") {
+					return []TensorType{{F32, out}, {I64, out.Clone()}}, nil
 				}
 				return []TensorType{{F32, out}}, nil
 			},

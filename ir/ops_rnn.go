@@ -8,6 +8,15 @@ import "fmt"
 // Inputs: x, h0 (optional), c0 (LSTM only, optional), then for each layer
 // and each direction (forward, then reverse): w_ih [G*H, in], w_hh [G*H, H],
 // and, when bias is true, b_ih [G*H] and b_hh [G*H]; G is 1, 4 or 3.
+// An lstm with peepholes=true (an extension beyond PyTorch, for ONNX's
+// LSTM input P) adds after those, per layer and direction, p [3*H]: the
+// peephole weights of gates i, f and o in that order (dlc's gate order,
+// not ONNX's i, o, f), so that
+//
+//	i = σ(W_ii x + W_hi h + b_i + p_i ⊙ c),  f = σ(... + p_f ⊙ c),
+//	o = σ(W_io x + W_ho h + b_o + p_o ⊙ c')
+//
+// with c the previous and c' the new cell state.
 // Outputs: y (the top layer's outputs at every step, both directions
 // concatenated), h (the last hidden state of every layer and direction,
 // [layers*dirs, N, H]) and, for LSTM, c.
@@ -33,10 +42,19 @@ func RNNStates(op string) int {
 
 // RNNWeightsPer is the number of weight tensors per layer and direction.
 func RNNWeightsPer(n *Node) int {
+	k := 2
 	if n.Attrs.Bool("bias") {
-		return 4
+		k = 4
 	}
-	return 2
+	if RNNPeepholes(n) {
+		k++
+	}
+	return k
+}
+
+// RNNPeepholes reports whether an lstm node has peephole weights.
+func RNNPeepholes(n *Node) bool {
+	return n.Op == "lstm" && n.Attrs.Bool("peepholes")
 }
 
 // RNNDirs is 2 for a bidirectional layer, else 1.
@@ -65,6 +83,9 @@ func recurrent(name, doc string) *OpDef {
 	switch name {
 	case "rnn":
 		attrs = append(attrs, AttrDef{Name: "nonlinearity", Kind: AttrString, Default: "tanh", Enum: []string{"tanh", "relu"}, Doc: "tanh or relu"})
+	case "lstm":
+		attrs = append(attrs, AttrDef{Name: "peepholes", Kind: AttrBool, Default: false, Optional: true,
+			Doc: "a peephole weight p [3*hidden_size] (gates i, f, o) follows the biases of each layer and direction (ONNX's P; not in PyTorch)"})
 	case "gru":
 		attrs = append(attrs, AttrDef{Name: "linear_before_reset", Kind: AttrBool, Default: true,
 			Doc: "apply the reset gate after the hidden matmul (PyTorch's GRU; false is ONNX's default form)"})
@@ -80,8 +101,12 @@ func recurrent(name, doc string) *OpDef {
 			}
 			want := 1 + ns + n.Attrs.Int("num_layers")*RNNDirs(n)*RNNWeightsPer(n)
 			if len(n.Inputs) != want {
-				return shapeErr("%s with %d layers, %d directions and bias=%v takes %d inputs (x, %d states, weights), got %d",
-					name, n.Attrs.Int("num_layers"), RNNDirs(n), n.Attrs.Bool("bias"), want, ns, len(n.Inputs))
+				peep := ""
+				if RNNPeepholes(n) {
+					peep = " and peepholes"
+				}
+				return shapeErr("%s with %d layers, %d directions%s and bias=%v takes %d inputs (x, %d states, weights), got %d",
+					name, n.Attrs.Int("num_layers"), RNNDirs(n), peep, n.Attrs.Bool("bias"), want, ns, len(n.Inputs))
 			}
 			for i := 1 + ns; i < len(n.Inputs); i++ {
 				if n.Inputs[i] == nil {
@@ -114,11 +139,20 @@ func recurrent(name, doc string) *OpDef {
 					inSize = h * D
 				}
 				for d := 0; d < D; d++ {
-					want := []Shape{{g * h, inSize}, {g * h, h}, {g * h}, {g * h}}
-					for j := 0; j < RNNWeightsPer(n); j++ {
+					want := []Shape{{g * h, inSize}, {g * h, h}}
+					names := []string{"w_ih", "w_hh"}
+					if n.Attrs.Bool("bias") {
+						want = append(want, Shape{g * h}, Shape{g * h})
+						names = append(names, "b_ih", "b_hh")
+					}
+					if RNNPeepholes(n) {
+						want = append(want, Shape{3 * h})
+						names = append(names, "p")
+					}
+					for j := range want {
 						v := n.Inputs[k]
 						if v.Type.DType != F32 || !v.Type.Shape.Equal(want[j]) {
-							return nil, shapeErr("%s layer %d %s: %s %s must be f32%v, got %v", name, l, dirName(d), rnnWeightName(j), v.Name, want[j], v.Type)
+							return nil, shapeErr("%s layer %d %s: %s %s must be f32%v, got %v", name, l, dirName(d), names[j], v.Name, want[j], v.Type)
 						}
 						k++
 					}
@@ -144,12 +178,11 @@ func dirName(d int) string {
 	return "forward"
 }
 
-func rnnWeightName(j int) string { return [...]string{"w_ih", "w_hh", "b_ih", "b_hh"}[j] }
-
 // RNNParamNames returns PyTorch's state_dict suffixes for the weights of a
 // recurrent node, in input order: weight_ih_l0, weight_hh_l0, bias_ih_l0,
-// bias_hh_l0, weight_ih_l0_reverse, ...
-func RNNParamNames(layers int, bidirectional, bias bool) []string {
+// bias_hh_l0, weight_ih_l0_reverse, ... With peepholes (lstm only, not a
+// PyTorch parameter) weight_peephole_l0 follows each bias_hh.
+func RNNParamNames(layers int, bidirectional, bias, peepholes bool) []string {
 	var names []string
 	for l := 0; l < layers; l++ {
 		for d := 0; d < 2; d++ {
@@ -164,6 +197,9 @@ func RNNParamNames(layers int, bidirectional, bias bool) []string {
 			if bias {
 				names = append(names, "bias_ih"+suf, "bias_hh"+suf)
 			}
+			if peepholes {
+				names = append(names, "weight_peephole"+suf)
+			}
 		}
 	}
 	return names
@@ -171,6 +207,6 @@ func RNNParamNames(layers int, bidirectional, bias bool) []string {
 
 func init() {
 	Register(recurrent("rnn", "Elman RNN: h' = act(W_ih x + b_ih + W_hh h + b_hh) (torch.nn.RNN)"))
-	Register(recurrent("lstm", "LSTM with gates i, f, g, o (torch.nn.LSTM)"))
+	Register(recurrent("lstm", "LSTM with gates i, f, g, o (torch.nn.LSTM), optionally with peepholes (ONNX LSTM)"))
 	Register(recurrent("gru", "GRU with gates r, z, n (torch.nn.GRU)"))
 }

@@ -146,9 +146,13 @@ func (f *fuser) layer(p *ir.Node, fusedOp string) {
 
 // poolTiles reports whether u is a max or average pool whose windows
 // cover the input without overlap or padding (e.g. 2x2 stride 2), so a
-// fused kernel computes every conv output exactly once.
+// fused kernel computes every conv output exactly once. A maxpool that
+// also returns its argmax indices (a second output) is never absorbed.
 func poolTiles(u *ir.Node) bool {
 	if u.Op != "maxpool" && u.Op != "avgpool" {
+		return false
+	}
+	if len(u.Outputs) != 1 {
 		return false
 	}
 	k, s := u.Attrs.Ints("kernel"), u.Attrs.Ints("strides")

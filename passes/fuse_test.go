@@ -78,3 +78,30 @@ func TestFuseLevel2(t *testing.T) {
 		t.Errorf("want one fused_conv:\n%s", ir.Print(after))
 	}
 }
+
+// A maxpool that also returns indices has two outputs: the conv before it
+// fuses its relu but must not absorb the pool.
+func TestFuseKeepsPoolWithIndices(t *testing.T) {
+	for _, both := range []bool{true, false} {
+		b := newBuilder(t)
+		x := b.g.AddInput("x", f32(1, 2, 8, 8), ir.Pos{})
+		h := b.node("conv", "conv1", ir.Attrs{"pads": []int{1, 1}}, x, b.param("conv1.weight", ir.Param, f32(3, 2, 3, 3)), b.param("conv1.bias", ir.Param, f32(3)))
+		h = b.node("relu", "relu1", nil, h)
+		n, err := b.g.AddNode("maxpool", "pool1", []*ir.Value{h}, ir.Attrs{"kernel": []int{2, 2}, "indices": true}, ir.Pos{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.g.AddOutput("y", n.Outputs[0])
+		if both {
+			b.g.AddOutput("i", n.Outputs[1])
+		}
+		after := checkPass(t, b.g, "fuse")
+		var got []string
+		for _, n := range after.Nodes {
+			got = append(got, n.Name+":"+n.Op)
+		}
+		if s := strings.Join(got, " "); s != "conv1:fused_conv pool1:maxpool" {
+			t.Errorf("both=%v: fused to %s\n%s", both, s, ir.Print(after))
+		}
+	}
+}

@@ -211,3 +211,51 @@ func TestKernelsOnBareNodes(t *testing.T) {
 		}
 	}
 }
+
+// maxpool's indices output is ONNX MaxPool's Indices: flat indices into
+// the whole input (channel offsets included), the first maximum winning a
+// tie; storage_order 1 makes the spatial part column major. A window with
+// no tap inside the input gets -1.
+func TestMaxPoolIndices(t *testing.T) {
+	x := testF32(ir.Shape{1, 2, 2, 3},
+		1, 5, 5,
+		2, 0, 5,
+		0, 0, 0,
+		0, 0, 0)
+	for _, tc := range []struct {
+		order int
+		want  []int64
+	}{
+		{0, []int64{1, 1, 6, 7}}, // (h, w) = (0, 1), (0, 1) in plane 0; (0, 0), (0, 1) in plane 1
+		{1, []int64{2, 2, 6, 8}}, // h + 2*w
+	} {
+		attrs := ir.Attrs{"kernel": []int{2, 2}, "strides": []int{1, 1}, "indices": true, "storage_order": tc.order}
+		out, err := runSingleOp(t, "maxpool", attrs, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out) != 2 || out[1].DType != ir.I64 || !out[1].Shape.Equal(ir.Shape{1, 2, 1, 2}) {
+			t.Fatalf("storage_order %d: got outputs %v, want f32 and i64 [1,2,1,2]", tc.order, out)
+		}
+		wantF32(t, out[0], 5, 5, 0, 0)
+		for i, w := range tc.want {
+			if out[1].I64[i] != w {
+				t.Fatalf("storage_order %d: indices %v, want %v", tc.order, out[1].I64, tc.want)
+			}
+		}
+	}
+	// Without the attribute there is one output.
+	out, err := runSingleOp(t, "maxpool", ir.Attrs{"kernel": []int{2, 2}, "strides": []int{1, 1}}, x)
+	if err != nil || len(out) != 1 {
+		t.Fatalf("got %d outputs, %v; want 1", len(out), err)
+	}
+	e := testF32(ir.Shape{1, 1, 1}, 7)
+	attrs := ir.Attrs{"kernel": []int{2}, "strides": []int{1}, "dilations": []int{3}, "pads": []int{2}, "indices": true}
+	out, err = runSingleOp(t, "maxpool", attrs, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[1].I64[0] != -1 || out[1].I64[1] != -1 {
+		t.Fatalf("empty windows: indices %v, want [-1 -1]", out[1].I64)
+	}
+}

@@ -40,10 +40,24 @@ func poolOutput(x *ir.Tensor, win *window) *ir.Tensor {
 // maxPool takes the maximum over the taps of each window that fall inside
 // the input; padding never wins. A window with no tap inside the input
 // (possible only with dilation) yields -inf, as in PyTorch.
+//
+// With the indices attribute it also returns, as i64, where each maximum
+// is: ONNX MaxPool's Indices, a flat index into the whole input x
+// (batch and channel offsets included): with storage_order 0,
+// ((n*C + c)*H + h)*W + w for 2-D; with storage_order 1 the spatial part is
+// column major, (n*C + c)*H*W + w*H + h. The first maximum in scan order
+// wins a tie (a later NaN replaces the maximum, as in torch). A window
+// with no tap inside the input gets -1. (torch's return_indices instead
+// gives h*W + w within each [n, c] plane.)
 func maxPool(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x := in[0]
 	win := poolWindow(n, x)
 	y := poolOutput(x, &win)
+	var idx *ir.Tensor
+	if n.Attrs.Bool("indices") {
+		idx = ir.NewTensor(ir.I64, y.Shape.Clone())
+	}
+	colMajor := n.Attrs.Int("storage_order") == 1
 	planes := x.Shape[0] * x.Shape[1]
 	inSize, outSize := win.inSize(), win.outSize()
 	for p := 0; p < planes; p++ {
@@ -53,18 +67,42 @@ func maxPool(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 			for o1 := 0; o1 < win.out[1]; o1++ {
 				for o2 := 0; o2 < win.out[2]; o2++ {
 					m := float32(math.Inf(-1))
+					at := -1
 					win.taps(o0, o1, o2, func(i int) {
 						// NaN propagates, as in torch.
 						if v := xp[i]; v > m || v != v {
-							m = v
+							m, at = v, i
 						}
 					})
-					yp[(o0*win.out[1]+o1)*win.out[2]+o2] = m
+					o := (o0*win.out[1]+o1)*win.out[2] + o2
+					yp[o] = m
+					if idx != nil {
+						g := int64(-1)
+						if at >= 0 {
+							if colMajor {
+								at = win.colMajor(at)
+							}
+							g = int64(p*inSize + at)
+						}
+						idx.I64[p*outSize+o] = g
+					}
 				}
 			}
 		}
 	}
+	if idx != nil {
+		return []*ir.Tensor{y, idx}, nil
+	}
 	return one(y)
+}
+
+// colMajor converts a row-major flat spatial index to the column-major one
+// (first spatial axis fastest).
+func (w *window) colMajor(i int) int {
+	p2 := i % w.in[2]
+	p1 := i / w.in[2] % w.in[1]
+	p0 := i / (w.in[2] * w.in[1])
+	return p0 + w.in[0]*(p1+w.in[1]*p2)
 }
 
 // avgPool averages each window. The divisor follows PyTorch: with

@@ -11,7 +11,8 @@ import (
 // meaning of torch.nn.RNN, torch.nn.LSTM and torch.nn.GRU. The input
 // order and weight layout are those of ir/ops_rnn.go: x, h0, [c0,] then
 // per layer and direction (forward, then reverse) w_ih [G*H, in],
-// w_hh [G*H, H] and, with bias, b_ih [G*H] and b_hh [G*H].
+// w_hh [G*H, H], with bias, b_ih [G*H] and b_hh [G*H] and, for an lstm
+// with peepholes, p [3*H] (gates i, f, o).
 //
 // One step for batch item b, with gi = W_ih x + b_ih and gh = W_hh h + b_hh
 // split into gate blocks of H rows:
@@ -19,6 +20,7 @@ import (
 //	rnn:  h' = act(gi + gh)                    act is tanh or relu
 //	lstm: i, f, o = σ(gi_k + gh_k); g = tanh(gi_g + gh_g)
 //	      c' = f*c + i*g;  h' = o * tanh(c')
+//	      with peepholes: i and f add p_i*c and p_f*c, o adds p_o*c'
 //	gru:  r, z = σ(gi_k + gh_k)
 //	      n = tanh(gi_n + r*(W_hn h + b_hn))   linear_before_reset (PyTorch)
 //	      n = tanh(gi_n + W_hn (r*h) + b_hn)   otherwise (ONNX's default)
@@ -41,6 +43,7 @@ type rnnConfig struct {
 	dirs       int  // 1, or 2 when bidirectional
 	batchFirst bool // x and y are [N, T, F]
 	bias       bool // b_ih and b_hh are present
+	peep       bool // lstm only: peephole weights p follow the biases
 	relu       bool // rnn only: relu instead of tanh
 	lbr        bool // gru only: linear_before_reset
 	gates      int  // G: 1, 4 or 3
@@ -93,6 +96,7 @@ func newRNNConfig(n *ir.Node) (*rnnConfig, error) {
 	case "gru":
 		c.lbr = flag("linear_before_reset")
 	case "lstm":
+		c.peep = flag("peepholes")
 	default:
 		return nil, fmt.Errorf("op %q is not a recurrent layer", n.Op)
 	}
@@ -139,10 +143,14 @@ func rnnFits(dims ...int) bool {
 
 // weightsPer is the number of weight tensors per layer and direction.
 func (c *rnnConfig) weightsPer() int {
+	k := 2
 	if c.bias {
-		return 4
+		k = 4
 	}
-	return 2
+	if c.peep {
+		k++
+	}
+	return k
 }
 
 // rnnCheck returns an error unless t is an f32 tensor of the given shape
@@ -169,8 +177,12 @@ func rnnKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	}
 	H, L, D := c.hidden, c.layers, c.dirs
 	if want := 1 + c.states + L*D*c.weightsPer(); len(in) != want {
-		return nil, fmt.Errorf("%s with %d layers, %d directions and bias=%v takes %d inputs, got %d",
-			c.op, L, D, c.bias, want, len(in))
+		peep := ""
+		if c.peep {
+			peep = " and peepholes"
+		}
+		return nil, fmt.Errorf("%s with %d layers, %d directions%s and bias=%v takes %d inputs, got %d",
+			c.op, L, D, peep, c.bias, want, len(in))
 	}
 	x := in[0]
 	if x == nil {
@@ -286,9 +298,9 @@ func rnnKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 }
 
 // rnnWeights are one layer and direction's weights; bih and bhh are nil
-// without bias.
+// without bias, p without peepholes.
 type rnnWeights struct {
-	ih, hh, bih, bhh []float32
+	ih, hh, bih, bhh, p []float32
 }
 
 // weights checks the weight inputs (everything after x and the states)
@@ -305,10 +317,21 @@ func (c *rnnConfig) weights(in []*ir.Tensor, F int) ([]rnnWeights, error) {
 		}
 		for d := 0; d < c.dirs; d++ {
 			w := &ws[l*c.dirs+d]
-			shapes := []ir.Shape{{G * H, inSize}, {G * H, H}, {G * H}, {G * H}}
-			dst := []*[]float32{&w.ih, &w.hh, &w.bih, &w.bhh}
-			for j := 0; j < c.weightsPer(); j++ {
-				what := fmt.Sprintf("layer %d %s %s", l, [...]string{"forward", "reverse"}[d], [...]string{"w_ih", "w_hh", "b_ih", "b_hh"}[j])
+			shapes := []ir.Shape{{G * H, inSize}, {G * H, H}}
+			dst := []*[]float32{&w.ih, &w.hh}
+			names := []string{"w_ih", "w_hh"}
+			if c.bias {
+				shapes = append(shapes, ir.Shape{G * H}, ir.Shape{G * H})
+				dst = append(dst, &w.bih, &w.bhh)
+				names = append(names, "b_ih", "b_hh")
+			}
+			if c.peep {
+				shapes = append(shapes, ir.Shape{3 * H})
+				dst = append(dst, &w.p)
+				names = append(names, "p")
+			}
+			for j := range shapes {
+				what := fmt.Sprintf("layer %d %s %s", l, [...]string{"forward", "reverse"}[d], names[j])
 				if err := rnnCheck(in[k], what, shapes[j]); err != nil {
 					return nil, err
 				}
@@ -356,11 +379,18 @@ func (c *rnnConfig) step(w *rnnWeights, x, h, cell []float32) {
 		}
 	case "lstm":
 		for j := 0; j < H; j++ {
-			i := rnnSigmoid(gi(j) + gh(j))
-			f := rnnSigmoid(gi(H+j) + gh(H+j))
+			// Peepholes: p_i*c and p_f*c on the old cell state, p_o*c'
+			// on the new one.
+			var pi, pf, po float64
+			if w.p != nil {
+				pi, pf, po = float64(w.p[j]), float64(w.p[H+j]), float64(w.p[2*H+j])
+			}
+			cold := float64(cell[j])
+			i := rnnSigmoid(gi(j) + gh(j) + pi*cold)
+			f := rnnSigmoid(gi(H+j) + gh(H+j) + pf*cold)
 			g := math.Tanh(gi(2*H+j) + gh(2*H+j))
-			o := rnnSigmoid(gi(3*H+j) + gh(3*H+j))
-			cj := f*float64(cell[j]) + i*g
+			cj := f*cold + i*g
+			o := rnnSigmoid(gi(3*H+j) + gh(3*H+j) + po*cj)
 			cell[j] = float32(cj) // cell[j] is read only by this j
 			next[j] = float32(o * math.Tanh(cj))
 		}

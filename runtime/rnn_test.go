@@ -79,6 +79,19 @@ func TestRNNOneStep(t *testing.T) {
 	// LSTM: rows i, f, g, o; no bias.
 	lstmI, lstmF, lstmG, lstmO := rnnSig(1+0.25), rnnSig(2+0.25), math.Tanh(3+0.25), rnnSig(4+0.25)
 	lstmC := lstmF*2 + lstmI*lstmG
+	// LSTM with peepholes p = (0.1, -0.2, 0.3) for i, f, o: i and f see
+	// the old cell state (2), o the new one. With bias, b_ih + b_hh adds
+	// 0.05 to i, 0.1 to f, 0.15 to g and 0.2 to o; p follows the biases.
+	peepI, peepF, peepG := rnnSig(1+0.25+0.1*2), rnnSig(2+0.25-0.2*2), math.Tanh(3+0.25)
+	peepC := peepF*2 + peepI*peepG
+	peepO := rnnSig(4 + 0.25 + 0.3*peepC)
+	peepBI, peepBF, peepBG := rnnSig(1+0.25+0.05+0.1*2), rnnSig(2+0.25+0.1-0.2*2), math.Tanh(3+0.25+0.15)
+	peepBC := peepBF*2 + peepBI*peepBG
+	peepBO := rnnSig(4 + 0.25 + 0.2 + 0.3*peepBC)
+	lstmW := func() []*ir.Tensor {
+		return []*ir.Tensor{rnnTensor(ir.Shape{4, 1}, 1, 2, 3, 4), rnnTensor(ir.Shape{4, 1}, 0.5, 0.5, 0.5, 0.5)}
+	}
+	peep := rnnTensor(ir.Shape{3}, 0.1, -0.2, 0.3)
 	// GRU: rows r, z, n; W_ih = [1 2 3], W_hh = [0.5 -1 2], b_in = 0.1,
 	// b_hn = 0.3, h = 0.5. The two forms differ in whether r scales b_hn.
 	gruR, gruZ := rnnSig(1+0.25), rnnSig(2-0.5)
@@ -111,6 +124,16 @@ func TestRNNOneStep(t *testing.T) {
 			append([]*ir.Tensor{x, nil}, rnnW(0.5)...), []float64{math.Tanh(0.5 + 0.1 + 0.2)}},
 		{"lstm", "lstm", ir.Attrs{"hidden_size": 1, "bias": false},
 			[]*ir.Tensor{x, h0, c0, rnnTensor(ir.Shape{4, 1}, 1, 2, 3, 4), rnnTensor(ir.Shape{4, 1}, 0.5, 0.5, 0.5, 0.5)},
+			[]float64{lstmO * math.Tanh(lstmC), lstmC}},
+		{"lstm peepholes", "lstm", ir.Attrs{"hidden_size": 1, "bias": false, "peepholes": true},
+			append(append([]*ir.Tensor{x, h0, c0}, lstmW()...), peep),
+			[]float64{peepO * math.Tanh(peepC), peepC}},
+		{"lstm peepholes bias", "lstm", ir.Attrs{"hidden_size": 1, "peepholes": true},
+			append(append([]*ir.Tensor{x, h0, c0}, lstmW()...),
+				rnnTensor(ir.Shape{4}, 0, 0.1, 0.05, 0.15), rnnTensor(ir.Shape{4}, 0.05, 0, 0.1, 0.05), peep),
+			[]float64{peepBO * math.Tanh(peepBC), peepBC}},
+		{"lstm zero peepholes", "lstm", ir.Attrs{"hidden_size": 1, "bias": false, "peepholes": true},
+			append(append([]*ir.Tensor{x, h0, c0}, lstmW()...), rnnTensor(ir.Shape{3}, 0, 0, 0)),
 			[]float64{lstmO * math.Tanh(lstmC), lstmC}},
 		{"gru pytorch", "gru", ir.Attrs{"hidden_size": 1},
 			append([]*ir.Tensor{x, h0}, gruW...), []float64{(1-gruZ)*gruPT + gruZ*0.5}},
@@ -234,6 +257,14 @@ func TestRNNErrors(t *testing.T) {
 		}
 	}
 	with := func(i int, t *ir.Tensor) []*ir.Tensor { in := good(); in[i] = t; return in }
+	// A valid lstm without its peepholes: T=2, N=1, F=3, H=2.
+	lstmGood := func() []*ir.Tensor {
+		return []*ir.Tensor{
+			ir.NewTensor(ir.F32, ir.Shape{2, 1, 3}), nil, nil,
+			ir.NewTensor(ir.F32, ir.Shape{8, 3}), ir.NewTensor(ir.F32, ir.Shape{8, 2}),
+			ir.NewTensor(ir.F32, ir.Shape{8}), ir.NewTensor(ir.F32, ir.Shape{8}),
+		}
+	}
 	cases := []struct {
 		name  string
 		op    string
@@ -263,6 +294,9 @@ func TestRNNErrors(t *testing.T) {
 		{"reverse weights missing", "rnn", attrs("bidirectional", true), good(), "takes 10 inputs"},
 		{"batch_first swaps N", "rnn", attrs("batch_first", true), with(1, ir.NewTensor(ir.F32, ir.Shape{1, 1, 2})), "h0 must be f32[1,2,2]"},
 		{"gru gates", "gru", attrs("linear_before_reset", true), good(), "w_ih must be f32[6,3]"},
+		{"peepholes arity", "lstm", attrs("peepholes", true), lstmGood(), "peepholes and bias=true takes 8 inputs, got 7"},
+		{"peephole shape", "lstm", attrs("peepholes", true), append(lstmGood(), ir.NewTensor(ir.F32, ir.Shape{2})), "layer 0 forward p must be f32[6]"},
+		{"peephole missing", "lstm", attrs("peepholes", true), append(lstmGood(), nil), "p is missing"},
 		{"huge hidden_size", "rnn", attrs("hidden_size", 1<<62), good(), "too large"},
 		{"empty x claiming a huge batch", "rnn", attrs(), []*ir.Tensor{
 			ir.NewTensor(ir.F32, ir.Shape{2, 1 << 40, 0}), nil,

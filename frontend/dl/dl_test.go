@@ -121,6 +121,9 @@ var layerCases = []struct {
 		"enc, enc.h, enc.c = lstm(x, h0, c0, enc.weight_ih_l0, enc.weight_hh_l0, enc.bias_ih_l0, enc.bias_hh_l0, enc.weight_ih_l0_reverse,",
 		"{batch_first=false bias=true bidirectional=true hidden_size=6 num_layers=2}: f32[2,3,12], f32[4,3,6], f32[4,3,6]",
 		"output y = enc", "output h = enc.h", "output c = enc.c"}},
+	{"lstm-peepholes", sig + "y, h, c = x | enc: lstm(6, bias=false, peepholes=true)\noutput y, h, c", []string{
+		"param enc.weight_peephole_l0: f32[18] init=zeros",
+		"enc, enc.h, enc.c = lstm(x, _, _, enc.weight_ih_l0, enc.weight_hh_l0, enc.weight_peephole_l0) {batch_first=false bias=false bidirectional=false hidden_size=6 num_layers=1 peepholes=true}"}},
 	{"clip", vec + "y = x | c: clip(0, 6)\noutput y", []string{"c = clip(x) {max=6 min=0}: f32[2,10]"}},
 	{"clip-max", vec + "y = x | c: clamp(max=1)\noutput y", []string{"c = clip(x) {max=1 min=-inf}: f32[2,10]"}},
 	{"relu6", vec + "y = x | c: relu6\noutput y", []string{"c = clip(x) {max=6 min=0}: f32[2,10]"}},

@@ -611,6 +611,9 @@ func (f *formatter) layer(n *ir.Node, label string) (string, []string, error) {
 		if a.Bool("ceil_mode") {
 			kw("ceil_mode", "true")
 		}
+		if a.Bool("indices") {
+			return "", nil, nodeErr(n, "maxpool with an indices output cannot be written in .dl (maxpool1d/2d/3d have one output)")
+		}
 		if n.Op == "avgpool" && !a.Bool("count_include_pad") {
 			kw("count_include_pad", "false")
 		}
@@ -700,6 +703,10 @@ func (f *formatter) layer(n *ir.Node, label string) (string, []string, error) {
 		if n.Op == "gru" && !a.Bool("linear_before_reset") {
 			kw("linear_before_reset", "false")
 		}
+		peep := ir.RNNPeepholes(n)
+		if peep {
+			kw("peepholes", "true")
+		}
 		states := []string{"h0", "c0"}[:ir.RNNStates(n.Op)]
 		for i, s := range states {
 			if n.Inputs[1+i] != nil {
@@ -710,7 +717,7 @@ func (f *formatter) layer(n *ir.Node, label string) (string, []string, error) {
 				kw(s, name)
 			}
 		}
-		for k, s := range ir.RNNParamNames(layers, bi, bias) {
+		for k, s := range ir.RNNParamNames(layers, bi, bias, peep) {
 			param(s, n.Inputs[1+len(states)+k])
 		}
 		return n.Op, args, nil

@@ -253,7 +253,7 @@ func TestFormatOps(t *testing.T) {
 
 	h0 := cnst("h0", ir.NewTensor(ir.F32, ir.Shape{2, 2, 3}))
 	var gw []*ir.Value
-	for _, n := range ir.RNNParamNames(1, true, true) {
+	for _, n := range ir.RNNParamNames(1, true, true, false) {
 		s := []int{9, 5}
 		switch {
 		case strings.HasPrefix(n, "weight_hh"):
@@ -265,6 +265,21 @@ func TestFormatOps(t *testing.T) {
 	}
 	gru := add("gru", "/rnn/GRU", append([]*ir.Value{seq, h0}, gw...),
 		ir.Attrs{"hidden_size": 3, "bidirectional": true, "linear_before_reset": false})
+	var lw []*ir.Value
+	for _, n := range ir.RNNParamNames(1, false, true, true) {
+		s := []int{12, 5}
+		switch {
+		case strings.HasPrefix(n, "weight_hh"):
+			s = []int{12, 3}
+		case strings.HasPrefix(n, "bias"):
+			s = []int{12}
+		case strings.HasPrefix(n, "weight_peephole"):
+			s = []int{9}
+		}
+		lw = append(lw, param("lstm_"+n, s...))
+	}
+	lstm := add("lstm", "/rnn/LSTM", append([]*ir.Value{seq, nil, nil}, lw...),
+		ir.Attrs{"hidden_size": 3, "peepholes": true})
 	sel := add("gather", "/Gather_1", []*ir.Value{gru.Outputs[1], cnst("i1", &ir.Tensor{DType: ir.I64, Shape: ir.Shape{}, I64: []int64{-1}})}, ir.Attrs{"axis": 0})
 	emb := add("embedding", "/emb/Gather", []*ir.Value{ids, param("table", 7, 4)}, nil)
 	gp := add("global_maxpool", "/GlobalMaxPool", []*ir.Value{x}, nil)
@@ -272,6 +287,7 @@ func TestFormatOps(t *testing.T) {
 	g.AddOutput("out", ls.Out())
 	g.AddOutput("h", gru.Outputs[1])
 	g.AddOutput("last", sel.Out())
+	g.AddOutput("lstm_c", lstm.Outputs[2])
 	g.AddOutput("emb", emb.Out())
 	g.AddOutput("cat", cat.Out())
 	g.AddOutput("bias", hb)
@@ -280,7 +296,7 @@ func TestFormatOps(t *testing.T) {
 	}
 	h, src := roundTrip(t, g, t.TempDir())
 	t.Logf("\n%s", src)
-	for _, want := range []string{"pads=[0, 1, 2, 0]", "index_select(", "linear_before_reset=false", "2.5 - ", "const idx: i64[2, 2] = [1, 0, -1, 2]", "select(0, -1)", "enc_conv: conv2d("} {
+	for _, want := range []string{"pads=[0, 1, 2, 0]", "index_select(", "linear_before_reset=false", "peepholes=true", "2.5 - ", "const idx: i64[2, 2] = [1, 0, -1, 2]", "select(0, -1)", "enc_conv: conv2d("} {
 		if !strings.Contains(src, want) {
 			t.Errorf("source lacks %q", want)
 		}
@@ -302,5 +318,21 @@ func TestFormatErrors(t *testing.T) {
 	_, _, err = dl.Format(g, "m.safetensors")
 	if err == nil || !strings.Contains(err.Error(), "node fc (dense)") || !strings.Contains(err.Error(), "no data") {
 		t.Errorf("got %v, want an error about fc's missing data", err)
+	}
+}
+
+// A maxpool with an indices output has no .dl form.
+func TestFormatMaxPoolIndices(t *testing.T) {
+	g := ir.NewGraph("pool")
+	x := g.AddInput("x", ir.TensorType{DType: ir.F32, Shape: ir.Shape{1, 1, 4, 4}}, ir.Pos{})
+	n, err := g.AddNode("maxpool", "p", []*ir.Value{x}, ir.Attrs{"kernel": []int{2, 2}, "indices": true}, ir.Pos{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.AddOutput("y", n.Outputs[0])
+	g.AddOutput("i", n.Outputs[1])
+	_, _, err = dl.Format(g, "m.safetensors")
+	if err == nil || !strings.Contains(err.Error(), "indices output cannot be written") {
+		t.Errorf("got %v, want an error about the indices output", err)
 	}
 }

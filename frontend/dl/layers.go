@@ -178,7 +178,7 @@ func init() {
 			argSpec{name: "h0", kind: aTensor, opt: true})
 		switch op {
 		case "lstm":
-			args = append(args, argSpec{name: "c0", kind: aTensor, opt: true})
+			args = append(args, argSpec{name: "c0", kind: aTensor, opt: true}, argSpec{name: "peepholes", kind: aBool, def: false})
 		case "gru":
 			args = append(args, argSpec{name: "linear_before_reset", kind: aBool, def: true})
 		}
@@ -501,7 +501,8 @@ func buildRNN(c *call, op string) (val, error) {
 	if err != nil {
 		return val{}, err
 	}
-	names := ir.RNNParamNames(layers, bi, bias)
+	peep := op == "lstm" && c.bool("peepholes")
+	names := ir.RNNParamNames(layers, bi, bias, peep)
 	g := ir.RNNGates(op)
 	dirs := 1
 	if bi {
@@ -523,6 +524,9 @@ func buildRNN(c *call, op string) (val, error) {
 			if !bias {
 				ps = ps[:2]
 			}
+			if peep {
+				ps = append(ps, param{shape: ir.Shape{3 * h}, init: "zeros"})
+			}
 			for _, p := range ps {
 				p.suffix, p.kind = names[k], ir.Param
 				k++
@@ -540,6 +544,10 @@ func buildRNN(c *call, op string) (val, error) {
 		attrs["nonlinearity"] = c.str("nonlinearity")
 	case "gru":
 		attrs["linear_before_reset"] = c.bool("linear_before_reset")
+	case "lstm":
+		if peep {
+			attrs["peepholes"] = true
+		}
 	}
 	return c.node(op, ins, attrs)
 }

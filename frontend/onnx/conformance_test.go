@@ -42,11 +42,8 @@ var expectedFail = map[string]string{
 	"test_identity_sequence": "SequenceProto input: dlc has tensors only",
 	"test_identity_opt":      "OptionalProto input: dlc has tensors only",
 	// Outputs dlc does not compute.
-	"test_maxpool_with_argmax_2d_precomputed_pads":    "MaxPool Indices output is not supported",
-	"test_maxpool_with_argmax_2d_precomputed_strides": "MaxPool Indices output is not supported",
-	"test_batchnorm_epsilon_training_mode":            "training-mode BatchNormalization (batch statistics, 3 outputs)",
-	"test_batchnorm_example_training_mode":            "training-mode BatchNormalization (batch statistics, 3 outputs)",
-	"test_lstm_with_peepholes":                        "LSTM peepholes are not in dlc's (PyTorch) LSTM",
+	"test_batchnorm_epsilon_training_mode": "training-mode BatchNormalization (batch statistics, 3 outputs)",
+	"test_batchnorm_example_training_mode": "training-mode BatchNormalization (batch statistics, 3 outputs)",
 	// Element types beyond f32/i64 that dlc's f32-only kernels cannot take.
 	"test_maxpool_2d_uint8":           "uint8 pooling: ir maxpool is f32 only",
 	"test_clip_default_int8_inbounds": "int8 clip: ir clip is f32 only",

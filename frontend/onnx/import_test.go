@@ -355,7 +355,7 @@ func TestUnsupportedList(t *testing.T) {
 		nodes: []pb{
 			nodeProto("Relu", "ok", []string{"X"}, []string{"a"}),
 			nodeProto("Erf", "erf1", []string{"a"}, []string{"b"}),
-			nodeProto("MaxPool", "pool", []string{"b"}, []string{"c", "idx"}, attrInts("kernel_shape", 2, 2)),
+			nodeProto("MaxPool", "pool", []string{"b"}, []string{"c", "idx"}, attrInts("kernel_shape", 2, 2), attrInt("storage_order", 2)),
 			nodeProto("LSTM", "", []string{"c", "W", "R"}, []string{"d"}, attrFloat("clip", 3)),
 			nodeProto("Foo", "foo", []string{"d"}, []string{"Y"}),
 		},
@@ -367,7 +367,7 @@ func TestUnsupportedList(t *testing.T) {
 	}
 	msg := err.Error()
 	for _, want := range []string{"4 unsupported nodes", `"erf1" (Erf, opset 13): op Erf is not supported`,
-		`"pool" (MaxPool, opset 13): the Indices output`, `"#3" (LSTM, opset 13): clip`, `"foo" (Foo, opset 13)`} {
+		`"pool" (MaxPool, opset 13): storage_order 2 is not supported`, `"#3" (LSTM, opset 13): clip`, `"foo" (Foo, opset 13)`} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}

@@ -248,7 +248,7 @@ func (im *importer) rename() {
 					k, prefix = l, cleanName(info[o.onnx].module)
 				}
 			}
-			rnnNames = ir.RNNParamNames(k+1, n.Attrs.Bool("bidirectional"), n.Attrs.Bool("bias"))
+			rnnNames = ir.RNNParamNames(k+1, n.Attrs.Bool("bidirectional"), n.Attrs.Bool("bias"), ir.RNNPeepholes(n))
 			rnnNames = rnnNames[len(rnnNames)/(k+1)*k:]
 		}
 		first := len(def.Inputs) - 1 // the variadic slot

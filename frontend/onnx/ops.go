@@ -433,9 +433,9 @@ func checkPool(c *nctx) error {
 	if err := checkAutoPad(c); err != nil {
 		return err
 	}
-	if c.n.opType == "MaxPool" {
-		if c.hasOut(1) {
-			return unsup("the Indices output is not supported")
+	if c.n.opType == "MaxPool" && c.hasOut(1) {
+		if so, _ := c.int("storage_order", 0); so != 0 && so != 1 {
+			return unsup("storage_order %d is not supported (0 row major, 1 column major)", so)
 		}
 	}
 	if !c.has("kernel_shape") {
@@ -446,7 +446,8 @@ func checkPool(c *nctx) error {
 
 // pool maps MaxPool and AveragePool. ONNX's default stride is 1 while
 // ir's is the kernel, so strides are always set; count_include_pad
-// defaults to 0 in ONNX.
+// defaults to 0 in ONNX. MaxPool's optional Indices output maps to
+// maxpool's indices (with storage_order).
 func pool(op string) func(c *nctx) error {
 	return func(c *nctx) error {
 		x := c.in(0)
@@ -478,11 +479,22 @@ func pool(op string) func(c *nctx) error {
 				attrs["ceil_mode"] = ceilMode
 			}
 		}
-		y, err := c.emit1(op, "", []*val{x}, attrs)
+		if op == "maxpool" && c.hasOut(1) {
+			// Indices: flat indices into X, row or column major.
+			so, err := c.int("storage_order", 0)
+			if err != nil {
+				return err
+			}
+			attrs["indices"] = true
+			attrs["storage_order"] = so
+		}
+		ys, err := c.emit(op, "", []*val{x}, attrs)
 		if err != nil {
 			return err
 		}
-		c.set(0, y)
+		for i, y := range ys {
+			c.set(i, y)
+		}
 		return nil
 	}
 }

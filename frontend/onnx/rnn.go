@@ -21,6 +21,9 @@ import (
 //     and is transposed for layout 1.
 //   - direction "reverse": dlc runs forward over the time-reversed input
 //     and reverses y back.
+//   - LSTM peepholes: ONNX P [dirs, 3*H] stacks i,o,f; dlc's lstm with
+//     peepholes=true takes per direction p [3*H] in order i,f,o. An
+//     all-zero P given as an initializer is dropped.
 //
 // All of it folds at import when the weights are initializers; weights
 // given as graph inputs become gather nodes.
@@ -43,6 +46,10 @@ var gatePerm = map[string][]int{
 	"gru":  {1, 0, 2},    // z,r,h → r,z,n(h)
 	"rnn":  {0},
 }
+
+// peepPerm lists, for each of dlc's peephole blocks i,f,o, the block of
+// ONNX's P (i,o,f) it comes from.
+var peepPerm = []int{0, 2, 1}
 
 var defaultActs = map[string][]string{
 	"LSTM": {"sigmoid", "tanh", "tanh"},
@@ -136,25 +143,27 @@ func rnn(op string) func(c *nctx) error {
 		if G*H > maxFold || T > maxFold {
 			return fmt.Errorf("hidden size %d or sequence length %d is too large", H, T)
 		}
-		if sl := c.in(rnnSeqLens); sl != nil {
-			if sl.c == nil {
-				return unsup("sequence_lens given at run time is not supported")
+		if c.in(rnnSeqLens) != nil {
+			// Known at import (a graph input is fixed with
+			// Options.Constants): dlc runs every sequence in full.
+			sl, err := c.constIn(rnnSeqLens, "sequence_lens")
+			if err != nil {
+				return err
 			}
-			for _, v := range sl.c.I64 {
+			for _, v := range sl.I64 {
 				if v != int64(T) {
-					return unsup("sequence_lens %v shorter than the sequence (%d) is not supported", sl.c.I64, T)
+					return unsup("sequence_lens %v shorter than the sequence (%d) is not supported", sl.I64, T)
 				}
 			}
 		}
+		var p *val
 		if op == "lstm" {
-			if p := c.in(rnnP); p != nil {
-				if p.c == nil {
-					return unsup("peepholes (P) are not supported")
+			if p = c.in(rnnP); p != nil {
+				if ps := p.shape(); p.typ().DType != ir.F32 || len(ps) != 2 || ps[0] != D || ps[1] != 3*H {
+					return fmt.Errorf("P %v must be f32[%d, %d]", p.typ(), D, 3*H)
 				}
-				for _, v := range p.c.F32 {
-					if v != 0 {
-						return unsup("peepholes (P) are not supported")
-					}
+				if p.c != nil && allZero(p.c) {
+					p = nil
 				}
 			}
 		}
@@ -189,9 +198,8 @@ func rnn(op string) func(c *nctx) error {
 			}
 			ins = append(ins, st)
 		}
-		perm := gatePerm[op]
-		rows := func(off int) *val {
-			idx := make([]int, G*H)
+		rowsOf := func(perm []int, off int) *val {
+			idx := make([]int, len(perm)*H)
 			for k, p := range perm {
 				for j := 0; j < H; j++ {
 					idx[k*H+j] = off + p*H + j
@@ -203,13 +211,15 @@ func rnn(op string) func(c *nctx) error {
 		if base == "" {
 			base = fmt.Sprintf("%s_%d", c.n.opType, c.idx)
 		}
-		pick := func(t *val, d int, off int, name string) (*val, error) {
+		// pick gathers direction d of t, then its gate blocks in dlc's
+		// order (perm lists the ONNX block of each) from row off on.
+		pick := func(t *val, d int, perm []int, off int, name string) (*val, error) {
 			one := c.known(&ir.Tensor{DType: ir.I64, Shape: ir.Shape{}, I64: []int64{int64(d)}}, dtInt64, false)
 			v, err := c.gather(t, one, 0, name+"_dir")
 			if err != nil {
 				return nil, err
 			}
-			if v, err = c.gather(v, rows(off), 0, name); err != nil {
+			if v, err = c.gather(v, rowsOf(perm, off), 0, name); err != nil {
 				return nil, err
 			}
 			if v.c != nil {
@@ -227,25 +237,33 @@ func rnn(op string) func(c *nctx) error {
 			if d == 1 {
 				suf += "_reverse"
 			}
-			wi, err := pick(w, d, 0, "weight_ih"+suf)
+			perm := gatePerm[op]
+			wi, err := pick(w, d, perm, 0, "weight_ih"+suf)
 			if err != nil {
 				return err
 			}
-			wh, err := pick(r, d, 0, "weight_hh"+suf)
+			wh, err := pick(r, d, perm, 0, "weight_hh"+suf)
 			if err != nil {
 				return err
 			}
 			ins = append(ins, wi, wh)
 			if b != nil {
-				bi, err := pick(b, d, 0, "bias_ih"+suf)
+				bi, err := pick(b, d, perm, 0, "bias_ih"+suf)
 				if err != nil {
 					return err
 				}
-				bh, err := pick(b, d, G*H, "bias_hh"+suf)
+				bh, err := pick(b, d, perm, G*H, "bias_hh"+suf)
 				if err != nil {
 					return err
 				}
 				ins = append(ins, bi, bh)
+			}
+			if p != nil {
+				pp, err := pick(p, d, peepPerm, 0, "weight_peephole"+suf)
+				if err != nil {
+					return err
+				}
+				ins = append(ins, pp)
 			}
 		}
 		attrs := ir.Attrs{"hidden_size": H, "num_layers": 1, "bidirectional": D == 2,
@@ -259,6 +277,10 @@ func rnn(op string) func(c *nctx) error {
 				return err
 			}
 			attrs["linear_before_reset"] = lbr != 0
+		case "lstm":
+			if p != nil {
+				attrs["peepholes"] = true
+			}
 		}
 		outs, err := c.emit(op, "", ins, attrs)
 		if err != nil {

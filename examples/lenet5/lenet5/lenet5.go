@@ -60,6 +60,8 @@ var (
 	InputShape = [4]int{1, 1, 28, 28}
 	// OutputShape is the shape of output logits.
 	OutputShape = [2]int{1, 10}
+	// Labels names the classes of output logits, by index (from the model's labels statement).
+	Labels = [10]string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 )
 
 //go:embed weights.bin

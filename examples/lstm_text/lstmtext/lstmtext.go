@@ -81,6 +81,8 @@ var (
 	InputShape = [2]int{1, 20}
 	// OutputShape is the shape of output logits.
 	OutputShape = [2]int{1, 2}
+	// Labels names the classes of output logits, by index (from the model's labels statement).
+	Labels = [2]string{"negative", "positive"}
 )
 
 //go:embed weights.bin
