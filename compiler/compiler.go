@@ -69,22 +69,14 @@ type Options struct {
 // graph as loaded, before any pass, so the self-test checks the passes as
 // well as the generated code.
 func Compile(g *ir.Graph, opt Options) (map[string][]byte, error) {
-	untrained := 0
-	for _, p := range g.Params {
-		if p.Data == nil {
-			untrained++
-		}
+	// A model without weights still compiles (for benchmarks and for
+	// training later).
+	untrained, err := InitUntrained(g)
+	if err != nil {
+		return nil, err
 	}
-	if untrained > 0 {
-		// A model without weights still compiles (for benchmarks and for
-		// training later): its params get their initializers, seeded so
-		// that compiling twice gives the same package.
-		if err := runtime.InitParams(g, 1); err != nil {
-			return nil, err
-		}
-		if opt.Notef != nil {
-			opt.Notef("%d params have no weights: initialized with their initializers (seed 1); the package computes nothing useful until trained weights are given", untrained)
-		}
+	if untrained > 0 && opt.Notef != nil {
+		opt.Notef("%d params have no weights: initialized with their initializers (seed 1); the package computes nothing useful until trained weights are given", untrained)
 	}
 	ref := g.Clone()
 	if err := passes.Run(g, opt.Passes, passes.Options{Verify: true, After: opt.After}); err != nil {
@@ -105,6 +97,22 @@ func Compile(g *ir.Graph, opt Options) (map[string][]byte, error) {
 		copt.TestOutputs = outs
 	}
 	return codegen.Generate(g, copt)
+}
+
+// InitUntrained gives params without data their initializers' values,
+// seeded so that the same model always gets the same weights, and returns
+// how many it initialized.
+func InitUntrained(g *ir.Graph) (int, error) {
+	n := 0
+	for _, p := range g.Params {
+		if p.Data == nil {
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return n, runtime.InitParams(g, 1)
 }
 
 // CompileFile loads path and compiles it at optimization level 2 with a

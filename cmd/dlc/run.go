@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dlcompiler/dlc/compiler"
 	"github.com/dlcompiler/dlc/ir"
 	"github.com/dlcompiler/dlc/runtime"
 	"github.com/dlcompiler/dlc/weights"
@@ -39,16 +40,11 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	untrained := 0
-	for _, p := range g.Params {
-		if p.Data == nil {
-			untrained++
-		}
+	untrained, err := compiler.InitUntrained(g)
+	if err != nil {
+		return err
 	}
 	if untrained > 0 {
-		if err := runtime.InitParams(g, 1); err != nil {
-			return err
-		}
 		fmt.Fprintf(stderr, "dlc: %d params have no weights: running with their initializers (seed 1), not trained values\n", untrained)
 	}
 	var inNames []string

@@ -14,27 +14,14 @@ package main
 //go:generate go run ../../cmd/dlc compile model.dl -o lenet5
 
 import (
-	"flag"
-	"fmt"
-	"log"
-	"os"
-
 	"github.com/dlcompiler/dlc/examples/internal/mnist"
 	"github.com/dlcompiler/dlc/examples/lenet5/lenet5"
 )
 
 func main() {
-	dir := flag.String("mnist", "", "folder with the MNIST test set IDX files (default: the shipped 1000-digit slice)")
-	show := flag.Int("show", 3, "digits to draw with their predictions")
-	flag.Parse()
-	set, err := mnist.Load(*dir)
-	if err != nil {
-		log.Fatal(err)
-	}
 	m := lenet5.New()
-	fmt.Printf("lenet5: %d weight bytes, %d scratch bytes\n", lenet5.WeightBytes, lenet5.ScratchBytes)
 	var in [lenet5.InputSize]float32
-	mnist.Report(os.Stdout, set, *show, func(img *[784]byte) (int, float32) {
+	mnist.Main("lenet5", lenet5.WeightBytes, lenet5.ScratchBytes, func(img *[784]byte) (int, float32) {
 		mnist.Normalize(img, (*[784]float32)(in[:]))
 		return m.Classify(&in)
 	})

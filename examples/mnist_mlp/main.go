@@ -13,27 +13,14 @@ package main
 //go:generate go run ../../cmd/dlc compile model.dl -o mlp
 
 import (
-	"flag"
-	"fmt"
-	"log"
-	"os"
-
 	"github.com/dlcompiler/dlc/examples/internal/mnist"
 	"github.com/dlcompiler/dlc/examples/mnist_mlp/mlp"
 )
 
 func main() {
-	dir := flag.String("mnist", "", "folder with the MNIST test set IDX files (default: the shipped 1000-digit slice)")
-	show := flag.Int("show", 3, "digits to draw with their predictions")
-	flag.Parse()
-	set, err := mnist.Load(*dir)
-	if err != nil {
-		log.Fatal(err)
-	}
 	m := mlp.New()
-	fmt.Printf("mlp: %d weight bytes, %d scratch bytes\n", mlp.WeightBytes, mlp.ScratchBytes)
 	var in [mlp.InputSize]float32
-	mnist.Report(os.Stdout, set, *show, func(img *[784]byte) (int, float32) {
+	mnist.Main("mlp", mlp.WeightBytes, mlp.ScratchBytes, func(img *[784]byte) (int, float32) {
 		mnist.Normalize(img, (*[784]float32)(in[:]))
 		return m.Classify(&in)
 	})

@@ -14,27 +14,14 @@ package main
 //go:generate go run ../../cmd/dlc compile model.dl -o resnet
 
 import (
-	"flag"
-	"fmt"
-	"log"
-	"os"
-
 	"github.com/dlcompiler/dlc/examples/internal/mnist"
 	"github.com/dlcompiler/dlc/examples/resnet_small/resnet"
 )
 
 func main() {
-	dir := flag.String("mnist", "", "folder with the MNIST test set IDX files (default: the shipped 1000-digit slice)")
-	show := flag.Int("show", 3, "digits to draw with their predictions")
-	flag.Parse()
-	set, err := mnist.Load(*dir)
-	if err != nil {
-		log.Fatal(err)
-	}
 	m := resnet.New()
-	fmt.Printf("resnet: %d weight bytes, %d scratch bytes\n", resnet.WeightBytes, resnet.ScratchBytes)
 	var in [resnet.InputSize]float32
-	mnist.Report(os.Stdout, set, *show, func(img *[784]byte) (int, float32) {
+	mnist.Main("resnet", resnet.WeightBytes, resnet.ScratchBytes, func(img *[784]byte) (int, float32) {
 		mnist.RGB32(img, (*[3 * 32 * 32]float32)(in[:]))
 		return m.Classify(&in)
 	})

@@ -14,27 +14,14 @@ package main
 //go:generate go run ../../cmd/dlc compile model.dl -o vgg
 
 import (
-	"flag"
-	"fmt"
-	"log"
-	"os"
-
 	"github.com/dlcompiler/dlc/examples/internal/mnist"
 	"github.com/dlcompiler/dlc/examples/vgg_bn/vgg"
 )
 
 func main() {
-	dir := flag.String("mnist", "", "folder with the MNIST test set IDX files (default: the shipped 1000-digit slice)")
-	show := flag.Int("show", 3, "digits to draw with their predictions")
-	flag.Parse()
-	set, err := mnist.Load(*dir)
-	if err != nil {
-		log.Fatal(err)
-	}
 	m := vgg.New()
-	fmt.Printf("vgg: %d weight bytes, %d scratch bytes\n", vgg.WeightBytes, vgg.ScratchBytes)
 	var in [vgg.InputSize]float32
-	mnist.Report(os.Stdout, set, *show, func(img *[784]byte) (int, float32) {
+	mnist.Main("vgg", vgg.WeightBytes, vgg.ScratchBytes, func(img *[784]byte) (int, float32) {
 		mnist.RGB32(img, (*[3 * 32 * 32]float32)(in[:]))
 		return m.Classify(&in)
 	})

@@ -8,8 +8,10 @@ import (
 	"bufio"
 	"compress/gzip"
 	"encoding/binary"
+	"flag"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,4 +181,19 @@ func Report(w io.Writer, set *Set, show int, classify func(img *[784]byte) (clas
 	n := len(set.Images)
 	fmt.Fprintf(w, "accuracy %.2f%% on %d MNIST test digits, %.1f µs per digit\n",
 		100*float64(correct)/float64(n), n, float64(elapsed.Nanoseconds())/1e3/float64(n))
+}
+
+// Main is the body of the MNIST example programs: it parses the -mnist
+// and -show flags, loads the test set, prints the package's sizes and
+// reports classify's accuracy.
+func Main(pkg string, weightBytes, scratchBytes int, classify func(img *[784]byte) (class int, prob float32)) {
+	dir := flag.String("mnist", "", "folder with the MNIST test set IDX files (default: the shipped 1000-digit slice)")
+	show := flag.Int("show", 3, "digits to draw with their predictions")
+	flag.Parse()
+	set, err := Load(*dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s: %d weight bytes, %d scratch bytes\n", pkg, weightBytes, scratchBytes)
+	Report(os.Stdout, set, *show, classify)
 }
