@@ -147,6 +147,9 @@ func toIR(t *weights.Tensor, v *ir.Value, path string) (*ir.Tensor, error) {
 		return nil, fmt.Errorf("%s: input %s wants %v, the file holds %v", path, v.Name, v.Type, out.Type())
 	}
 	if !out.Shape.Equal(v.Type.Shape) {
+		if len(out.Shape) == len(v.Type.Shape) && len(out.Shape) > 0 && out.Shape[1:].Equal(v.Type.Shape[1:]) {
+			return nil, fmt.Errorf("%s: input %s wants shape %v, the file holds %v: a batch of %d (for a .dl model with `const batch`, run with --set batch=%d)", path, v.Name, v.Type.Shape, out.Shape, out.Shape[0], out.Shape[0])
+		}
 		if out.Shape.NumElems() == v.Type.Shape.NumElems() {
 			return nil, fmt.Errorf("%s: input %s wants shape %v, the file holds %v (same size: reshape it, or set the batch with --set batch=N)", path, v.Name, v.Type.Shape, out.Shape)
 		}
@@ -230,8 +233,8 @@ func printTop(w io.Writer, name string, t *ir.Tensor, logProb, prob bool, k int,
 		}
 		for _, j := range idx[:k] {
 			label := fmt.Sprint(j)
-			if j < len(labels) {
-				label = fmt.Sprintf("%d %s", j, labels[j])
+			if j < len(labels) && labels[j] != label {
+				label = fmt.Sprintf("%d (%s)", j, labels[j])
 			}
 			fmt.Fprintf(w, "  class %s: %.4f", label, p[j])
 		}
