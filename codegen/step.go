@@ -219,6 +219,15 @@ func propagate(g *ir.Graph, T int, axes []int) (map[*ir.Value]tinfo, string) {
 	return info, ""
 }
 
+// input is n's input i, or nil when it is absent: an optional input may
+// be nil or, when trailing, left out of n.Inputs altogether.
+func input(n *ir.Node, i int) *ir.Value {
+	if i < len(n.Inputs) {
+		return n.Inputs[i]
+	}
+	return nil
+}
+
 func rnnTimeAxis(n *ir.Node) int {
 	if n.Attrs.Bool("batch_first") {
 		return 1
@@ -250,7 +259,7 @@ func streamRule(n *ir.Node, T int, info map[*ir.Value]tinfo) ([]tinfo, string) {
 	}
 	if isRecurrent(n.Op) {
 		for i := 1; i <= ir.RNNStates(n.Op); i++ {
-			v := n.Inputs[i]
+			v := input(n, i)
 			if v == nil {
 				continue
 			}
@@ -285,17 +294,17 @@ func streamRule(n *ir.Node, T int, info map[*ir.Value]tinfo) ([]tinfo, string) {
 		if x.k != tSeq || x.axis == len(in0)-1 {
 			return nil, "sums over the time axis"
 		}
-		for _, v := range n.Inputs[1:3] {
+		// weight, then the optional bias, which a node may leave out
+		// (dense(bias=false) has two inputs).
+		for _, v := range []*ir.Value{input(n, 1), input(n, 2)} {
 			if v != nil && info[v].k != tStatic {
 				return nil, "has weights that change per step"
 			}
 		}
-		if len(n.Inputs) > 3 && n.Inputs[3] != nil {
-			r, err := broadcastAt(n.Inputs[3], len(out0), x.axis, info)
-			if err != "" {
+		if r := input(n, 3); r != nil {
+			if _, err := broadcastAt(r, len(out0), x.axis, info); err != "" {
 				return nil, err
 			}
-			_ = r
 		}
 		return all(x), ""
 	case "matmul":
@@ -501,7 +510,7 @@ func (s *stream) build(gn *gen) string {
 				sn.Inputs[k] = sv
 				stateIns = append(stateIns, sv)
 				s.states = append(s.states, stateSlot{field: fmt.Sprintf("s%d", len(s.states)), n: d.L * d.N * d.H,
-					node: sn, out: k, init: n.Inputs[k], what: what})
+					node: sn, out: k, init: input(n, k), what: what})
 			}
 		}
 		types, err := sn.Def().InferNode(sn)

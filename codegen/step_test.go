@@ -99,6 +99,13 @@ func stepCases() []stepCase {
 			y := b.n1("fused_ewise", []*ir.Value{o[0], b.param(1, 1, H)}, ir.Attrs{"steps": "add(1);relu;tanh"})
 			b.out(y, b.n1("matmul", []*ir.Value{o[1], b.param(H, 2)}, nil))
 		}},
+		// Issue 8 bug 5: a bias-free dense (two inputs, the optional
+		// bias left out) on each step of a recurrent layer's sequence.
+		stepCase{name: "densenobias", streamable: true, build: func(b *gb) {
+			x := b.input("x", 4, 1, 3)
+			o := recStack(b, "rnn", x, nil, nil, 3, 2, 1, false, false)
+			b.out(b.n1("dense", []*ir.Value{o[0], b.param(2, 2)}, nil))
+		}},
 		stepCase{name: "bidi", reason: "is bidirectional", build: func(b *gb) {
 			ids := b.ids("ids", N, T)
 			e := b.n1("embedding", []*ir.Value{ids, b.param(V, E)}, nil)
@@ -205,4 +212,54 @@ func countStreamable(cs []stepCase) int {
 		}
 	}
 	return n
+}
+
+// TestStreamAbsentInputs runs the streaming analysis on layers whose
+// optional inputs are absent, as nil or left out of Node.Inputs
+// altogether (issue 8 bug 5: a bias-free dense after an rnn panicked with
+// "slice bounds out of range [:3] with capacity 2").
+func TestStreamAbsentInputs(t *testing.T) {
+	const T, N, H = 4, 1, 2
+	for _, tc := range []struct {
+		name  string
+		build func(b *gb, y *ir.Value) *ir.Value
+	}{
+		{"dense [x w]", func(b *gb, y *ir.Value) *ir.Value {
+			return b.n1("dense", []*ir.Value{y, b.param(2, H)}, nil)
+		}},
+		{"dense [x w nil]", func(b *gb, y *ir.Value) *ir.Value {
+			return b.n1("dense", []*ir.Value{y, b.param(2, H), nil}, nil)
+		}},
+		{"fused_dense [x w]", func(b *gb, y *ir.Value) *ir.Value {
+			return b.n1("fused_dense", []*ir.Value{y, b.param(H, H)}, ir.Attrs{"act": "relu"})
+		}},
+		{"fused_dense [x w nil residual]", func(b *gb, y *ir.Value) *ir.Value {
+			return b.n1("fused_dense", []*ir.Value{y, b.param(H, H), nil, y}, ir.Attrs{"act": "tanh"})
+		}},
+		{"conv [x w]", func(b *gb, y *ir.Value) *ir.Value {
+			// [T, N, H] as a 1-d conv over H with T as the batch axis.
+			return b.n1("conv", []*ir.Value{y, b.param(2, N, 1)}, ir.Attrs{"strides": []int{1}, "pads": []int{0, 0}, "dilations": []int{1}, "groups": 1})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := &gb{t: t, g: ir.NewGraph("m"), r: rand.New(rand.NewPCG(1, 2))}
+			b.g.Batch = 1
+			x := b.input("x", T, N, 3)
+			o := recStack(b, "rnn", x, nil, nil, 3, H, 1, false, false)
+			b.out(tc.build(b, o[0]))
+			if err := ir.Verify(b.g); err != nil {
+				t.Fatal(err)
+			}
+			gn, err := newGen(b.g, "m", Options{Package: "m"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := gn.streaming(); s == nil || s.reason != "" {
+				t.Fatalf("not streamable: %+v", s)
+			}
+			if _, err := generateCase(t, b.g); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
 }
