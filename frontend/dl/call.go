@@ -113,9 +113,13 @@ func convert(v val, s argSpec) (any, error) {
 	case aInts, aIntsVar:
 		return ints()
 	case aPad:
-		if v.kind == vString && !v.bare {
+		// A bare same or valid is the string, as docs/language.md promises.
+		if v.kind == vString {
 			if v.s == "same" || v.s == "valid" {
 				return v.s, nil
+			}
+			if v.bare {
+				return bad()
 			}
 			return nil, fmt.Errorf(`want an int, a list of ints, "same" or "valid", got %q`, v.s)
 		}
@@ -137,6 +141,9 @@ type call struct {
 	pos  ir.Pos
 	in   []*ir.Value
 	args map[string]any
+	// argPos is where each argument given in the source was written, for
+	// errors about one argument.
+	argPos map[string]ir.Pos
 }
 
 func (c *call) errorf(format string, args ...any) error {
@@ -145,6 +152,15 @@ func (c *call) errorf(format string, args ...any) error {
 
 func (c *call) errorAt(pos ir.Pos, format string, args ...any) error {
 	return errAt(pos, "%s %s: %s", c.kind, c.name, fmt.Sprintf(format, args...))
+}
+
+// argErrorf reports an error at argument n when the source gives it, else
+// at the layer.
+func (c *call) argErrorf(n string, format string, args ...any) error {
+	if p, ok := c.argPos[n]; ok {
+		return c.errorAt(p, format, args...)
+	}
+	return c.errorf(format, args...)
 }
 
 func (c *call) has(n string) bool         { _, ok := c.args[n]; return ok }

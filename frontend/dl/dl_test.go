@@ -138,6 +138,13 @@ var layerCases = []struct {
 	{"tensor-decls", sig + "param m: f32[16] = 0.5\nconst k: f32[] = 2\ny = x * m + k\noutput y", []string{"param m: f32[16]", "const k: f32[]"}},
 	{"squeeze", img + "y = x | global_avgpool | s: squeeze(-1) | u: unsqueeze(0)\noutput y", []string{
 		"s = squeeze(global_avgpool_1) {axes=[-1]}: f32[2,3,1]", "u = unsqueeze(s) {axes=[0]}: f32[1,2,3,1]"}},
+	// PyTorch leaves an axis whose size is not 1 alone (issue 8, bug 8).
+	{"squeeze-not-1", img + "y = x | s: squeeze(1)\noutput y", []string{"s = identity(x): f32[2,3,8,8]"}},
+	{"squeeze-some", img + "y = x | global_avgpool | s: squeeze([1, 2, -1])\noutput y", []string{"s = squeeze(global_avgpool_1) {axes=[2,-1]}: f32[2,3]"}},
+	{"clamp-min-above-max", vec + "y = x | c: clamp(min=1, max=0)\noutput y", []string{"c = clip(x) {max=0 min=1}: f32[2,10]"}},
+	{"conv2d-same-bare", img + "y = x | c: conv2d(4, 3, padding=same)\noutput y", []string{"pads=[1,1,1,1]"}},
+	{"conv2d-valid-bare", img + "y = x | c: conv2d(4, 3, padding=valid)\noutput y", []string{"pads=[0,0,0,0]", "f32[2,4,6,6]"}},
+	{"maxpool1d-half", sig + "y = x | p: maxpool1d(3, padding=1)\noutput y", []string{"kernel=[3] pads=[1,1]"}},
 	{"seq", img + "y = x | features: seq {\n  conv2d(4, 3)\n  relu\n  pool: maxpool2d(2) | flatten\n}\noutput y", []string{
 		"param features.0.weight: f32[4,3,3,3]", "features.1 = relu(features.0)", "features.pool = maxpool(features.1)", "features.3 = flatten(features.pool)"}},
 	{"nested-seq", img + "y = x | f: seq { seq { relu\n relu }\n relu }\noutput y", []string{"f.0.1 = relu(f.0.0)", "f.1 = relu(f.0.1)"}},
@@ -285,6 +292,19 @@ m.dl:4:9: undefined: nothing
 	{"same-stride", "input x: f32[1, 3, 8, 8]\ny = x | c: conv2d(3, 3, stride=2, padding=\"same\")\noutput y", `m.dl:2:12: conv2d c: padding="same" needs stride 1 (as in PyTorch), got stride [2,2]
     | y = x | c: conv2d(3, 3, stride=2, padding="same")
     |            ^`},
+	// PyTorch: padding <= kernel_size/2 (issue 8, bug 8).
+	{"maxpool1d-pad", "input x: f32[1, 2, 8]\ny = x | p: maxpool1d(3, padding=2)\noutput y", `m.dl:2:25: maxpool1d p: padding 2 must be at most half the kernel 3 (padding <= kernel_size/2, as in PyTorch)
+    | y = x | p: maxpool1d(3, padding=2)
+    |                         ^`},
+	{"avgpool2d-pad", "input x: f32[1, 2, 8, 8]\ny = x | p: avgpool2d(2, padding=[1, 2])\noutput y", `m.dl:2:25: avgpool2d p: padding [1,2] must be at most half the kernel [2,2] (padding <= kernel_size/2, as in PyTorch)
+    | y = x | p: avgpool2d(2, padding=[1, 2])
+    |                         ^`},
+	{"maxpool3d-pad", "input x: f32[1, 2, 8, 8, 8]\ny = x | p: maxpool3d(2, padding=2)\noutput y", `m.dl:2:25: maxpool3d p: padding [2,2,2] must be at most half the kernel [2,2,2] (padding <= kernel_size/2, as in PyTorch)
+    | y = x | p: maxpool3d(2, padding=2)
+    |                         ^`},
+	{"pad-bare-other", "input x: f32[1, 3, 8, 8]\ny = x | c: conv2d(3, 3, padding=full)\noutput y", `m.dl:2:25: conv2d c: argument padding: undefined: full
+    | y = x | c: conv2d(3, 3, padding=full)
+    |                         ^`},
 	{"multi-assign", "input x: f32[1, 2, 3]\ny, h, c = x | g: gru(4)\noutput y", `m.dl:2:1: 3 names on the left, but the right side gives 2 value(s) (g, g.h)
     | y, h, c = x | g: gru(4)
     | ^`},

@@ -459,6 +459,7 @@ func paramNames(b *blockStmt) string {
 // bindArgs matches arguments to the layer's parameters and converts them.
 func (c *call) bindArgs(pos []argVal, kw map[string]argVal, kwOrder []string) error {
 	c.args = map[string]any{}
+	c.argPos = map[string]ir.Pos{}
 	specs := c.def.args
 	if c.def.params {
 		specs = append(append([]argSpec(nil), specs...), argSpec{name: "init", kind: aString, opt: true})
@@ -538,6 +539,7 @@ func (c *call) bindArgs(pos []argVal, kw map[string]argVal, kwOrder []string) er
 			return c.errorAt(a.pos, "argument %s: %v", s.name, err)
 		}
 		c.args[s.name] = x
+		c.argPos[s.name] = a.pos
 	}
 	return nil
 }

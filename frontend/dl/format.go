@@ -601,7 +601,11 @@ func (f *formatter) layer(n *ir.Node, label string) (string, []string, error) {
 		if s := a.Ints("strides"); !equalInts(s, k) {
 			kw("stride", fmtList(s))
 		}
-		padArgs(a.Ints("pads"), r, kw)
+		if p := a.Ints("pads"); len(p) == 2*r && !poolPaddingOK(p[:r], k) {
+			kw("pads", fmtListAlways(p)) // padding= would break PyTorch's rule
+		} else {
+			padArgs(p, r, kw)
+		}
 		if d := a.Ints("dilations"); !allEqual(d, 1) {
 			if n.Op == "avgpool" {
 				return "", nil, nodeErr(n, "avgpool with dilations %v cannot be written in .dl (avgpool2d has no dilation)", d)
@@ -750,6 +754,17 @@ func (f *formatter) reshape(n *ir.Node) (string, []string, error) {
 		args = append(args, strconv.Itoa(d))
 	}
 	return "reshape", args, nil
+}
+
+// poolPaddingOK reports whether padding= may carry pad for a pool of
+// kernel k: PyTorch wants every pad at most half its kernel.
+func poolPaddingOK(pad, k []int) bool {
+	for i := range pad {
+		if pad[i] > k[i]/2 {
+			return false
+		}
+	}
+	return true
 }
 
 // padArgs writes padding= for symmetric pads, pads= for others.

@@ -118,9 +118,10 @@ func init() {
 		})
 	clip := func(lo, hi string) func(c *call) (ir.Attrs, error) {
 		return func(c *call) (ir.Attrs, error) {
+			// min > max is allowed: everything becomes max, as in torch.clamp.
 			a, b := c.float(lo), c.float(hi)
-			if math.IsNaN(a) || math.IsNaN(b) || a > b {
-				return nil, c.errorf("%s %v must not exceed %s %v", lo, a, hi, b)
+			if math.IsNaN(a) || math.IsNaN(b) {
+				return nil, c.errorf("%s %v and %s %v must be numbers", lo, a, hi, b)
 			}
 			return ir.Attrs{"min": a, "max": b}, nil
 		}
@@ -197,17 +198,38 @@ func init() {
 		args:  []argSpec{{name: "dim", kind: aInt, alias: "axis"}, {name: "index", kind: aInt}},
 		build: buildSelect})
 	def(&layerDef{name: "squeeze", inputs: 1, args: []argSpec{{name: "dim", kind: aInts, opt: true, alias: "axis"}},
-		build: func(c *call) (val, error) {
-			axes := c.ints("dim")
-			if axes == nil {
-				axes = []int{}
-			}
-			return c.node("squeeze", []*ir.Value{c.x()}, ir.Attrs{"axes": axes})
-		}})
+		build: buildSqueeze})
 	def(&layerDef{name: "unsqueeze", inputs: 1, args: []argSpec{{name: "dim", kind: aInt, alias: "axis"}},
 		build: func(c *call) (val, error) {
 			return c.node("unsqueeze", []*ir.Value{c.x()}, ir.Attrs{"axes": []int{c.int("dim")}})
 		}})
+}
+
+// buildSqueeze drops the given axes of size 1, or every axis of size 1.
+// As in PyTorch, a given axis whose size is not 1 is left alone, so
+// squeeze(1) of a [2, 3] tensor is the tensor unchanged (an identity node).
+func buildSqueeze(c *call) (val, error) {
+	x := c.x()
+	axes := c.ints("dim")
+	if axes == nil {
+		return c.node("squeeze", []*ir.Value{x}, ir.Attrs{"axes": []int{}})
+	}
+	r := len(x.Type.Shape)
+	var keep []int
+	for _, a := range axes {
+		na := a
+		if na < 0 {
+			na += r
+		}
+		if na >= 0 && na < r && x.Type.Shape[na] != 1 {
+			continue // PyTorch: not of size 1, not squeezed
+		}
+		keep = append(keep, a) // the op checks the range
+	}
+	if len(keep) == 0 {
+		return c.node("identity", []*ir.Value{x}, nil)
+	}
+	return c.node("squeeze", []*ir.Value{x}, ir.Attrs{"axes": keep})
 }
 
 func buildDense(c *call) (val, error) {
@@ -337,6 +359,13 @@ func buildPool(c *call, r int, op string) (val, error) {
 	for _, e := range []error{c.atLeast("kernel_size", k, 1), c.atLeast("stride", stride, 1)} {
 		if e != nil {
 			return val{}, e
+		}
+	}
+	for i := range pad {
+		// torch.nn pooling refuses padding above half the kernel (pads= is
+		// ONNX's form and keeps ONNX's rule, checked by the op).
+		if pad[i] > k[i]/2 {
+			return val{}, c.argErrorf("padding", "padding %s must be at most half the kernel %s (padding <= kernel_size/2, as in PyTorch)", fmtInts(pad), fmtInts(k))
 		}
 	}
 	pads := append(append([]int(nil), pad...), pad...)
