@@ -70,6 +70,13 @@ type Value struct {
 // IsConst reports whether the value's contents are known at compile time.
 func (v *Value) IsConst() bool { return (v.Kind == Param || v.Kind == Const) && v.Data != nil }
 
+// IsFixed reports whether v has data that cannot change in g: any constant
+// in an inference graph, only Const values in a training graph (whose
+// params are trained).
+func (g *Graph) IsFixed(v *Value) bool {
+	return v.IsConst() && (v.Kind == Const || !g.Training)
+}
+
 // Node applies one op to its inputs.
 type Node struct {
 	// Name is the layer name (unique in the graph), e.g. "conv1".
@@ -129,6 +136,11 @@ type Graph struct {
 	Labels []string
 	// Memory is the activation memory plan, or nil before planning.
 	Memory *MemoryPlan
+	// Training marks a graph compiled for training: its Param values are
+	// trainable and must stay params, so passes may evaluate ahead of time
+	// only what depends on Const values alone. An inference graph (false)
+	// treats params as constants too.
+	Training bool
 }
 
 // NewGraph returns an empty graph.
@@ -235,7 +247,7 @@ func (g *Graph) Param(name string) *Value {
 // and constants is shared, not copied: passes that change data replace the
 // Data pointer.
 func (g *Graph) Clone() *Graph {
-	c := &Graph{Name: g.Name, Batch: g.Batch, OutputNames: append([]string(nil), g.OutputNames...), Labels: append([]string(nil), g.Labels...)}
+	c := &Graph{Name: g.Name, Batch: g.Batch, Training: g.Training, OutputNames: append([]string(nil), g.OutputNames...), Labels: append([]string(nil), g.Labels...)}
 	m := map[*Value]*Value{}
 	cp := func(v *Value) *Value {
 		nv := *v

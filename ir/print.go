@@ -16,7 +16,11 @@ import (
 //	  output logits = fc3
 func Print(g *Graph) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "graph %s batch=%d\n", g.Name, g.Batch)
+	fmt.Fprintf(&b, "graph %s batch=%d", g.Name, g.Batch)
+	if g.Training {
+		b.WriteString(" training")
+	}
+	b.WriteString("\n")
 	for _, v := range g.Inputs {
 		fmt.Fprintf(&b, "  input %s: %v\n", v.Name, v.Type)
 	}

@@ -31,7 +31,7 @@ func foldBatchNorm(g *ir.Graph) error {
 		}
 		consts := true
 		for _, v := range append(append([]*ir.Value(nil), bn.Inputs[1:]...), prev.Inputs[1:]...) {
-			if v != nil && !v.IsConst() {
+			if v != nil && !g.IsFixed(v) {
 				consts = false
 			}
 		}

@@ -12,11 +12,13 @@ import (
 const foldLimit = 1 << 24
 
 // fold evaluates, with the reference interpreter, every node whose inputs
-// are all constants, and turns its outputs into constants.
+// are all constants, and turns its outputs into constants. In a training
+// graph params are not constants (g.IsFixed): folding one would turn a
+// trainable weight into a frozen const.
 func fold(g *ir.Graph) error {
 	nodes := g.Nodes[:0]
 	for _, n := range g.Nodes {
-		if !foldable(n) {
+		if !foldable(g, n) {
 			nodes = append(nodes, n)
 			continue
 		}
@@ -35,13 +37,13 @@ func fold(g *ir.Graph) error {
 	return nil
 }
 
-func foldable(n *ir.Node) bool {
+func foldable(g *ir.Graph, n *ir.Node) bool {
 	any := false
 	for _, in := range n.Inputs {
 		if in == nil {
 			continue
 		}
-		if !in.IsConst() {
+		if !g.IsFixed(in) {
 			return false
 		}
 		any = true

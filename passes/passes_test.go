@@ -182,3 +182,56 @@ func TestSelect(t *testing.T) {
 		}
 	}
 }
+
+// TestFoldKeepsTrainableParams is the regression test of issue 8, bug 4:
+// matmul(x, transpose(w)) with param w folded w into a const, fatal for
+// training. A training graph keeps params and still folds consts; an
+// inference graph folds both.
+func TestFoldKeepsTrainableParams(t *testing.T) {
+	build := func(training bool) *ir.Graph {
+		b := newBuilder(t)
+		b.g.Training = training
+		x := b.g.AddInput("x", f32(2, 4), ir.Pos{})
+		w := b.param("w", ir.Param, f32(3, 4))
+		wt := b.node("transpose", "wt", ir.Attrs{"perm": []int{1, 0}}, w)
+		y := b.node("matmul", "mm", nil, x, wt)
+		k := b.param("k", ir.Const, f32(3))
+		k2 := b.node("relu", "k2", nil, k) // consts only: folded in both modes
+		y = b.node("add", "s", nil, y, k2)
+		b.g.AddOutput("y", y)
+		return b.g
+	}
+	for _, training := range []bool{false, true} {
+		after := checkPass(t, build(training), "fold,dce")
+		if countOps(after, "relu") != 0 {
+			t.Errorf("training=%v: const-only relu not folded:\n%s", training, ir.Print(after))
+		}
+		kept := countOps(after, "transpose") == 1
+		hasW := false
+		for _, v := range after.Params {
+			if v.Name == "w" && v.Kind == ir.Param {
+				hasW = true
+			}
+		}
+		if training && (!kept || !hasW) {
+			t.Errorf("training graph lost param w or its transpose:\n%s", ir.Print(after))
+		}
+		if !training && kept {
+			t.Errorf("inference graph did not fold transpose(w):\n%s", ir.Print(after))
+		}
+	}
+}
+
+// TestBatchNormFoldTraining: a training graph keeps its batch-norm, whose
+// scale and the conv weight are trainable params.
+func TestBatchNormFoldTraining(t *testing.T) {
+	b := newBuilder(t)
+	b.g.Training = true
+	x := b.g.AddInput("x", f32(1, 3, 5, 5), ir.Pos{})
+	h := b.node("conv", "conv1", nil, x, b.param("conv1.weight", ir.Param, f32(4, 3, 3, 3)), nil)
+	b.g.AddOutput("y", b.bn("bn1", h, 4))
+	after := checkPass(t, b.g, "bnfold")
+	if countOps(after, "batchnorm") != 1 {
+		t.Errorf("training graph folded its batch-norm:\n%s", ir.Print(after))
+	}
+}
