@@ -199,8 +199,12 @@ func embedding(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	y := newF32(append(ids.Shape.Clone(), dim))
 	for q, id := range ids.I64 {
 		if id < 0 || id >= int64(vocab) {
-			return nil, fmt.Errorf("token id %d at position %d of ids %v is out of range for vocabulary size %d (want 0..%d)",
-				id, q, ids.Shape, vocab, vocab-1)
+			why := ""
+			if id < 0 {
+				why = "; as in PyTorch's nn.Embedding, ids do not count from the end (gather does)"
+			}
+			return nil, fmt.Errorf("token id %d at position %d of ids %v is out of range for vocabulary size %d (want 0..%d%s)",
+				id, q, ids.Shape, vocab, vocab-1, why)
 		}
 		copy(y.F32[q*dim:(q+1)*dim], w.F32[int(id)*dim:(int(id)+1)*dim])
 	}

@@ -642,9 +642,10 @@ func concat(c *nctx) error {
 	return nil
 }
 
-// gather becomes an embedding when it looks up rows of a known f32 matrix
-// by token ids computed at run time, a folded constant when everything is
-// known, and ir gather otherwise.
+// gather maps Gather to ir gather (numpy's take), folded when everything is
+// known. It is never an embedding, even on a known f32 matrix at axis 0:
+// ONNX lets an id count from the end (-1 is the last row), and embedding
+// keeps PyTorch's nn.Embedding rule that refuses negative ids.
 func gather(c *nctx) error {
 	data, idx := c.in(0), c.in(1)
 	axis, err := c.int("axis", 0)
@@ -653,14 +654,6 @@ func gather(c *nctx) error {
 	}
 	if idx.typ().DType != ir.I64 {
 		return fmt.Errorf("indices must be integers, got %v", idx.typ())
-	}
-	if data.c != nil && data.c.DType == ir.F32 && data.rank() == 2 && (axis == 0 || axis == -2) && idx.c == nil {
-		y, err := c.emit1("embedding", "", []*val{idx, data}, nil)
-		if err != nil {
-			return err
-		}
-		c.set(0, y)
-		return nil
 	}
 	y, err := c.gather(data, idx, axis, "")
 	if err != nil {
