@@ -346,7 +346,7 @@ func (gn *gen) run(f *jen.File) {
 	}
 	d.WriteString(").\nThe results point into m and are valid until the next call on m.\nRun allocates nothing")
 	if gn.hasErr {
-		d.WriteString(" unless it fails: it returns an error, naming the layer,\nfor an id or index out of range (the outputs are then meaningless)")
+		d.WriteString(" unless it fails: it returns an error, naming the layer,\nfor an id or index out of range or an integer division by zero (the outputs\nare then meaningless)")
 		rets = append(rets, "error")
 		b.l("if err := m.forward(%s); err != nil {", strings.Join(args, ", "))
 		var nils []string

@@ -32,7 +32,11 @@ func init() {
 		register(op, view)
 	}
 	for op, sym := range map[string]string{"add": "+", "sub": "-", "mul": "*", "div": "/"} {
-		register(op, emitter{inplace: true, emit: func(k *kctx) error { return emitBinary(k, sym) }})
+		e := emitter{inplace: true, emit: func(k *kctx) error { return emitBinary(k, sym) }}
+		if op == "div" {
+			e.fails = intDivFails
+		}
+		register(op, e)
 	}
 }
 
@@ -133,10 +137,43 @@ func term(v string, st int) string {
 	return fmt.Sprintf("%s*%d", v, st)
 }
 
+// intDivFails reports whether an integer division can meet a zero divisor
+// at run time: its divisor is not a constant (a constant one with a zero
+// is refused when generating, by checkIntDiv).
+func intDivFails(n *ir.Node) bool {
+	return n.Out().Type.DType == ir.I64 && !n.Inputs[1].IsConst()
+}
+
+// checkIntDiv refuses an integer division by a constant holding a zero,
+// and, for a divisor known only at run time, emits a check that returns
+// the interpreter's error instead of Go's divide-by-zero panic.
+// MinInt64 / -1 needs nothing: Go defines it as MinInt64, as the
+// interpreter does.
+func checkIntDiv(k *kctx) error {
+	d := k.n.Inputs[1]
+	if d.IsConst() {
+		for i, v := range d.Data.I64 {
+			if v == 0 {
+				return k.errorf("integer division by zero: divisor %s is 0 at element %d", d.Name, i)
+			}
+		}
+		return nil
+	}
+	k.l("for i, v := range x1 {")
+	k.l("if v == 0 {\nreturn @fmt.Errorf(\"layer %s: integer division by zero (divisor element %%d is 0)\", i)\n}", k.n.Name)
+	k.l("}")
+	return nil
+}
+
 func emitBinary(k *kctx, sym string) error {
 	out := k.outShape(0)
 	a, b := k.inShape(0), k.inShape(1)
 	ty := elemType(k.n.Out().Type.DType)
+	if sym == "/" && k.n.Out().Type.DType == ir.I64 {
+		if err := checkIntDiv(k); err != nil {
+			return err
+		}
+	}
 	if a.Equal(out) && b.Equal(out) {
 		k.l("for i := range %d {", out.NumElems())
 		k.l("y[i] = x0[i] %s x1[i]", sym)

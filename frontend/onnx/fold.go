@@ -5,12 +5,33 @@ import (
 	"math"
 
 	"github.com/dlcompiler/dlc/ir"
+	"github.com/dlcompiler/dlc/runtime"
 )
 
 // Constant propagation: the helpers below compute on values known at
 // import time and emit an ir node otherwise. maxFold bounds the size of a
 // folded result; bigger ones are left to the graph.
 const maxFold = 1 << 24
+
+// evalKnown computes op on known tensors with the interpreter's kernel, so
+// that folding at import means exactly what the op means at run time
+// (one implementation of every op's arithmetic: runtime's).
+func evalKnown(op string, attrs ir.Attrs, ins ...*ir.Tensor) (*ir.Tensor, error) {
+	g := ir.NewGraph("fold")
+	vs := make([]*ir.Value, len(ins))
+	for i, t := range ins {
+		vs[i] = g.AddParam(fmt.Sprintf("in%d", i), ir.Const, t.Type(), t, "", ir.Pos{})
+	}
+	n, err := g.AddNode(op, op, vs, attrs, ir.Pos{})
+	if err != nil {
+		return nil, err
+	}
+	outs, err := runtime.EvalNode(n)
+	if err != nil {
+		return nil, err
+	}
+	return outs[0], nil
+}
 
 func elemOf(dt ir.DType) int32 {
 	if dt == ir.I64 {
@@ -118,28 +139,9 @@ func (c *nctx) transpose(x *val, perm []int, suffix string) (*val, error) {
 		return x, nil
 	}
 	if x.c != nil {
-		t := x.c
-		in := t.Shape
-		out := make(ir.Shape, r)
-		for i, p := range perm {
-			out[i] = in[p]
-		}
-		res := ir.NewTensor(t.DType, out)
-		ist := in.Strides()
-		ost := out.Strides()
-		idx := make([]int, r)
-		for o := 0; o < res.Len(); o++ {
-			rem, src := o, 0
-			for i := 0; i < r; i++ {
-				idx[i] = rem / ost[i]
-				rem %= ost[i]
-				src += idx[i] * ist[perm[i]]
-			}
-			if t.DType == ir.F32 {
-				res.F32[o] = t.F32[src]
-			} else {
-				res.I64[o] = t.I64[src]
-			}
+		res, err := evalKnown("transpose", ir.Attrs{"perm": append([]int(nil), perm...)}, x.c)
+		if err != nil {
+			return nil, err
 		}
 		return &val{name: x.name, c: res, elem: x.elem, weight: x.weight}, nil
 	}
@@ -157,33 +159,12 @@ func (c *nctx) gather(x *val, idx *val, axis int, suffix string) (*val, error) {
 	if idx.typ().DType != ir.I64 {
 		return nil, fmt.Errorf("indices must be integers, got %v", idx.typ())
 	}
-	if allKnown(x, idx) {
-		outer, inner := s[:a].NumElems(), s[a+1:].NumElems()
-		k := idx.c.Len()
-		if outer*k*inner <= maxFold {
-			out := append(s[:a].Clone(), idx.c.Shape...)
-			out = append(out, s[a+1:]...)
-			res := ir.NewTensor(x.c.DType, out)
-			o := 0
-			for i := 0; i < outer; i++ {
-				for _, j := range idx.c.I64 {
-					if j < -int64(s[a]) || j >= int64(s[a]) {
-						return nil, fmt.Errorf("index %d is out of range for axis %d of size %d", j, a, s[a])
-					}
-					if j < 0 {
-						j += int64(s[a])
-					}
-					src := (i*s[a] + int(j)) * inner
-					if x.c.DType == ir.F32 {
-						copy(res.F32[o:o+inner], x.c.F32[src:src+inner])
-					} else {
-						copy(res.I64[o:o+inner], x.c.I64[src:src+inner])
-					}
-					o += inner
-				}
-			}
-			return &val{name: x.name, c: res, elem: x.elem, weight: x.weight}, nil
+	if allKnown(x, idx) && s[:a].NumElems()*idx.c.Len()*s[a+1:].NumElems() <= maxFold {
+		res, err := evalKnown("gather", ir.Attrs{"axis": a}, x.c, idx.c)
+		if err != nil {
+			return nil, err
 		}
+		return &val{name: x.name, c: res, elem: x.elem, weight: x.weight}, nil
 	}
 	if idx.c != nil {
 		for _, j := range idx.c.I64 {
@@ -228,19 +209,13 @@ func (c *nctx) concat(xs []*val, axis int, suffix string) (*val, error) {
 	if out.NumElems() > maxFold {
 		return c.emit1("concat", suffix, xs, ir.Attrs{"axis": a})
 	}
-	res := ir.NewTensor(first.DType, out)
-	outer := out[:a].NumElems()
-	o := 0
-	for i := 0; i < outer; i++ {
-		for _, x := range xs {
-			blk := x.c.Shape[a:].NumElems()
-			if first.DType == ir.F32 {
-				copy(res.F32[o:], x.c.F32[i*blk:(i+1)*blk])
-			} else {
-				copy(res.I64[o:], x.c.I64[i*blk:(i+1)*blk])
-			}
-			o += blk
-		}
+	ts := make([]*ir.Tensor, len(xs))
+	for i, x := range xs {
+		ts[i] = x.c
+	}
+	res, err := evalKnown("concat", ir.Attrs{"axis": a}, ts...)
+	if err != nil {
+		return nil, err
 	}
 	weight := false
 	for _, x := range xs {
@@ -266,68 +241,11 @@ func (c *nctx) binary(op string, a, b *val, suffix string) (*val, error) {
 	if out.NumElems() > maxFold {
 		return c.emit1(op, suffix, []*val{a, b}, nil)
 	}
-	res := ir.NewTensor(ta.DType, out)
-	ost := out.Strides()
-	bidx := func(s ir.Shape, o int) int {
-		// Index into an operand of shape s broadcast to out.
-		st := s.Strides()
-		off := len(out) - len(s)
-		src := 0
-		for i := range s {
-			k := (o / ost[off+i]) % out[off+i]
-			if s[i] != 1 {
-				src += k * st[i]
-			}
-		}
-		return src
-	}
-	for o := 0; o < res.Len(); o++ {
-		i, j := bidx(ta.Shape, o), bidx(tb.Shape, o)
-		if ta.DType == ir.F32 {
-			x, y := a.c.F32[i], b.c.F32[j]
-			var r float32
-			switch op {
-			case "add":
-				r = x + y
-			case "sub":
-				r = x - y
-			case "mul":
-				r = x * y
-			case "div":
-				r = x / y
-			}
-			res.F32[o] = r
-			continue
-		}
-		x, y := a.c.I64[i], b.c.I64[j]
-		var r int64
-		switch op {
-		case "add":
-			r = x + y
-		case "sub":
-			r = x - y
-		case "mul":
-			r = x * y
-		case "div":
-			if y == 0 {
-				return nil, fmt.Errorf("integer division by zero")
-			}
-			if !(x == math.MinInt64 && y == -1) {
-				r = x / y
-			}
-		}
-		res.I64[o] = r
+	res, err := evalKnown(op, nil, a.c, b.c)
+	if err != nil {
+		return nil, err
 	}
 	return &val{name: a.name, c: res, elem: a.elem, weight: a.weight || b.weight}, nil
-}
-
-// scale multiplies a known f32 tensor by s.
-func scale(t *ir.Tensor, s float64) *ir.Tensor {
-	r := t.Clone()
-	for i := range r.F32 {
-		r.F32[i] = float32(float64(r.F32[i]) * s)
-	}
-	return r
 }
 
 // castTensor converts known contents to the ONNX type to.

@@ -248,16 +248,20 @@ func gemm(c *nctx) error {
 			}
 		}
 		if alpha != 1 {
-			w = &val{name: w.name, c: scale(w.c, alpha), elem: w.elem, weight: w.weight}
+			if w, err = c.binary("mul", w, c.known(scalarF32(alpha), dtFloat, false), "alpha"); err != nil {
+				return err
+			}
 		}
 		nOut := w.shape()[0]
 		var bias, post *val
 		if cc != nil {
+			if beta != 1 { // folded when C is known
+				if cc, err = c.binary("mul", cc, c.known(scalarF32(beta), dtFloat, false), "beta"); err != nil {
+					return err
+				}
+			}
 			if cc.c != nil && cc.c.DType == ir.F32 {
 				ct := cc.c
-				if beta != 1 {
-					ct = scale(ct, beta)
-				}
 				cs := ct.Shape
 				switch {
 				case ct.Len() == nOut && (len(cs) == 1 || (len(cs) == 2 && cs[0] == 1)):
@@ -273,11 +277,6 @@ func gemm(c *nctx) error {
 				}
 			} else {
 				post = cc
-				if beta != 1 {
-					if post, err = c.binary("mul", cc, c.known(scalarF32(beta), dtFloat, false), "beta"); err != nil {
-						return err
-					}
-				}
 			}
 		}
 		y, err := c.emit1("dense", "", []*val{a, w, bias}, nil)

@@ -149,7 +149,8 @@ func (m *Model) out0() *[2]float32 {
 // Run runs the model on its inputs (ids i64[1,20]) and returns its outputs (logits f32[1,2]).
 // The results point into m and are valid until the next call on m.
 // Run allocates nothing unless it fails: it returns an error, naming the layer,
-// for an id or index out of range (the outputs are then meaningless).
+// for an id or index out of range or an integer division by zero (the outputs
+// are then meaningless).
 func (m *Model) Run(in *[InputSize]int64) (*[OutputSize]float32, error) {
 	if err := m.forward(in); err != nil {
 		return nil, err
