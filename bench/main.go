@@ -258,8 +258,8 @@ func oneLayer(from string, n *ir.Node) (*model, error) {
 			ins = append(ins, g.AddInput(fmt.Sprintf("x%d", i), v.Type, ir.Pos{}))
 		default:
 			t := ir.NewTensor(ir.F32, v.Type.Shape)
-			for j := range t.F32 {
-				t.F32[j] = float32(r.Float64()*0.2 - 0.1)
+			for j := range t.F32() {
+				t.F32()[j] = float32(r.Float64()*0.2 - 0.1)
 			}
 			ins = append(ins, g.AddParam(fmt.Sprintf("p%d", i), ir.Param, v.Type, t, "", ir.Pos{}))
 		}

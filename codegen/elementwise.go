@@ -152,7 +152,7 @@ func intDivFails(n *ir.Node) bool {
 func checkIntDiv(k *kctx) error {
 	d := k.n.Inputs[1]
 	if d.IsConst() {
-		for i, v := range d.Data.I64 {
+		for i, v := range d.Data.I64() {
 			if v == 0 {
 				return k.errorf("integer division by zero: divisor %s is 0 at element %d", d.Name, i)
 			}

@@ -43,8 +43,8 @@ func (b *gb) ids(name string, s ...int) *ir.Value {
 func (b *gb) param(s ...int) *ir.Value {
 	b.k++
 	t := ir.NewTensor(ir.F32, s)
-	for i := range t.F32 {
-		t.F32[i] = float32(b.r.Float64()*2 - 1)
+	for i := range t.F32() {
+		t.F32()[i] = float32(b.r.Float64()*2 - 1)
 	}
 	return b.g.AddParam(fmt.Sprintf("p%d", b.k), ir.Param, f32t(s...), t, "", ir.Pos{})
 }
@@ -52,8 +52,8 @@ func (b *gb) param(s ...int) *ir.Value {
 // positive is a parameter in [0.5, 1.5) (batch-norm variances).
 func (b *gb) positive(s ...int) *ir.Value {
 	v := b.param(s...)
-	for i := range v.Data.F32 {
-		v.Data.F32[i] = v.Data.F32[i]/2 + 1
+	for i := range v.Data.F32() {
+		v.Data.F32()[i] = v.Data.F32()[i]/2 + 1
 	}
 	return v
 }
@@ -61,7 +61,7 @@ func (b *gb) positive(s ...int) *ir.Value {
 func (b *gb) constIDs(vals []int64, s ...int) *ir.Value {
 	b.k++
 	t := ir.NewTensor(ir.I64, s)
-	copy(t.I64, vals)
+	copy(t.I64(), vals)
 	return b.g.AddParam(fmt.Sprintf("c%d", b.k), ir.Const, ir.TensorType{DType: ir.I64, Shape: s}, t, "", ir.Pos{})
 }
 

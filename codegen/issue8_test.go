@@ -82,11 +82,11 @@ func probeGraph(t *testing.T, name string) *gb {
 }
 
 func f32Tensor(shape ir.Shape, vals ...float32) *ir.Tensor {
-	return &ir.Tensor{DType: ir.F32, Shape: shape, F32: vals}
+	return &ir.Tensor{DType: ir.F32, Shape: shape, Data: vals}
 }
 
 func i64Tensor(shape ir.Shape, vals ...int64) *ir.Tensor {
-	return &ir.Tensor{DType: ir.I64, Shape: shape, I64: vals}
+	return &ir.Tensor{DType: ir.I64, Shape: shape, Data: vals}
 }
 
 // o2 runs the -O2 passes on a clone of g, so that a probe exercises the
@@ -167,8 +167,8 @@ func TestIntDivByZero(t *testing.T) {
 		check: func(t *testing.T, outs []*ir.Tensor) {
 			want := []int64{math.MinInt64, 3, -3, -math.MaxInt64}
 			for i, w := range want {
-				if outs[0].I64[i] != w {
-					t.Errorf("interpreter: y[%d] = %d, want %d", i, outs[0].I64[i], w)
+				if outs[0].I64()[i] != w {
+					t.Errorf("interpreter: y[%d] = %d, want %d", i, outs[0].I64()[i], w)
 				}
 			}
 		},

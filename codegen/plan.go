@@ -85,10 +85,10 @@ func makePlan(g *ir.Graph) (*plan, error) {
 		switch v.Type.DType {
 		case ir.F32:
 			l.off = len(p.wF)
-			p.wF = append(p.wF, v.Data.F32...)
+			p.wF = append(p.wF, v.Data.F32()...)
 		case ir.I64:
 			l.off = len(p.wI)
-			p.wI = append(p.wI, v.Data.I64...)
+			p.wI = append(p.wI, v.Data.I64()...)
 		default:
 			return nil, fmt.Errorf("codegen: %s has unsupported dtype %v", v.Name, v.Type.DType)
 		}

@@ -71,8 +71,8 @@ func TestRNNEquivalence(t *testing.T) {
 			// [-1, 1] with H≈100 make the recurrence chaotic, and any
 			// float32 reordering then grows past 1e-5 within a few steps.
 			for _, w := range ws {
-				for j := range w.Data.F32 {
-					w.Data.F32[j] /= float32(math.Sqrt(float64(c.H)))
+				for j := range w.Data.F32() {
+					w.Data.F32()[j] /= float32(math.Sqrt(float64(c.H)))
 				}
 			}
 		}

@@ -58,15 +58,15 @@ func RandomInputs(g *ir.Graph, seed uint64) []*ir.Tensor {
 	var ts []*ir.Tensor
 	for _, v := range g.Inputs {
 		t := ir.NewTensor(v.Type.DType, v.Type.Shape)
-		for i := range t.F32 {
-			t.F32[i] = float32(r.Float64()*2 - 1)
+		for i := range t.F32() {
+			t.F32()[i] = float32(r.Float64()*2 - 1)
 		}
 		hi, ok := limit[v]
 		if !ok {
 			hi = 10
 		}
-		for i := range t.I64 {
-			t.I64[i] = int64(r.IntN(hi))
+		for i := range t.I64() {
+			t.I64()[i] = int64(r.IntN(hi))
 		}
 		ts = append(ts, t)
 	}
@@ -74,10 +74,10 @@ func RandomInputs(g *ir.Graph, seed uint64) []*ir.Tensor {
 }
 
 func appendTensor(b []byte, t *ir.Tensor) []byte {
-	for _, v := range t.F32 {
+	for _, v := range t.F32() {
 		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
 	}
-	for _, v := range t.I64 {
+	for _, v := range t.I64() {
 		b = binary.LittleEndian.AppendUint64(b, uint64(v))
 	}
 	return b

@@ -91,7 +91,7 @@ func readNpy(t *testing.T, path string) *ir.Tensor {
 
 func toIR(t *testing.T, w *weights.Tensor) *ir.Tensor {
 	t.Helper()
-	x := &ir.Tensor{Shape: ir.Shape(append([]int(nil), w.Shape...)), F32: w.F32, I64: w.I64}
+	x := &ir.Tensor{Shape: ir.Shape(append([]int(nil), w.Shape...)), DType: w.DType, Data: w.Data}
 	switch w.DType {
 	case weights.F32:
 		x.DType = ir.F32
@@ -136,8 +136,8 @@ func compare(t *testing.T, got, want *ir.Tensor) {
 		t.Fatalf("output is %v, PyTorch's is %v", got.Type(), want.Type())
 	}
 	bad, worst, worstAt := 0, 0.0, 0
-	for i, w := range want.F32 {
-		d := math.Abs(float64(got.F32[i]) - float64(w))
+	for i, w := range want.F32() {
+		d := math.Abs(float64(got.F32()[i]) - float64(w))
 		if math.IsNaN(d) {
 			d = math.Inf(1)
 		}
@@ -151,7 +151,7 @@ func compare(t *testing.T, got, want *ir.Tensor) {
 	}
 	if bad > 0 {
 		t.Errorf("%d of %d outputs differ from PyTorch beyond %g+%g*|want|; worst at %d: got %g, want %g (%.2f× the tolerance)",
-			bad, len(want.F32), absTol, relTol, worstAt, got.F32[worstAt], want.F32[worstAt], worst)
+			bad, len(want.F32()), absTol, relTol, worstAt, got.F32()[worstAt], want.F32()[worstAt], worst)
 	} else {
 		t.Logf("largest difference is %.3f× the tolerance %g+%g*|want|", worst, absTol, relTol)
 	}
@@ -189,7 +189,7 @@ func TestMNISTAccuracy(t *testing.T) {
 					t.Fatalf("logits are %v, want %v", logits.Shape, want)
 				}
 				for i := 0; i < batch; i++ {
-					if argmax(logits.F32[i*10:(i+1)*10]) == int(labels[start+i]) {
+					if argmax(logits.F32()[i*10:(i+1)*10]) == int(labels[start+i]) {
 						correct++
 					}
 				}
@@ -216,7 +216,7 @@ func mnistBatch(px []byte, batch, layout int) *ir.Tensor {
 		if layout == img28 {
 			shape = ir.Shape{batch, 1, 28, 28}
 		}
-		return &ir.Tensor{DType: ir.F32, Shape: shape, F32: x}
+		return &ir.Tensor{DType: ir.F32, Shape: shape, Data: x}
 	case img32rgb:
 		x := make([]float32, batch*3*32*32)
 		for n := 0; n < batch; n++ {
@@ -232,7 +232,7 @@ func mnistBatch(px []byte, batch, layout int) *ir.Tensor {
 				}
 			}
 		}
-		return &ir.Tensor{DType: ir.F32, Shape: ir.Shape{batch, 3, 32, 32}, F32: x}
+		return &ir.Tensor{DType: ir.F32, Shape: ir.Shape{batch, 3, 32, 32}, Data: x}
 	}
 	panic(fmt.Sprint("unknown layout ", layout))
 }

@@ -62,8 +62,8 @@ func TestPassesPreserveExamples(t *testing.T) {
 // maxRelErr is the largest |got-want| / (1e-6 + 1e-5|want|).
 func maxRelErr(got, want *ir.Tensor) float64 {
 	worst := 0.0
-	for i := range want.F32 {
-		d := math.Abs(float64(got.F32[i])-float64(want.F32[i])) / (1e-6 + 1e-5*math.Abs(float64(want.F32[i])))
+	for i := range want.F32() {
+		d := math.Abs(float64(got.F32()[i])-float64(want.F32()[i])) / (1e-6 + 1e-5*math.Abs(float64(want.F32()[i])))
 		worst = math.Max(worst, d)
 	}
 	return worst

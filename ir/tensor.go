@@ -11,52 +11,10 @@ package ir
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 )
-
-// DType is the element type of a tensor.
-type DType uint8
-
-// The element types dlc computes with: f32 for activations and weights, i64
-// for token ids and indices.
-const (
-	F32 DType = iota + 1
-	I64
-)
-
-// String returns the .dl spelling of the dtype ("f32", "i64").
-func (d DType) String() string {
-	switch d {
-	case F32:
-		return "f32"
-	case I64:
-		return "i64"
-	}
-	return "dtype(" + strconv.Itoa(int(d)) + ")"
-}
-
-// Size is the number of bytes one element occupies.
-func (d DType) Size() int {
-	switch d {
-	case F32:
-		return 4
-	case I64:
-		return 8
-	}
-	return 0
-}
-
-// ParseDType parses "f32" or "i64".
-func ParseDType(s string) (DType, bool) {
-	switch s {
-	case "f32":
-		return F32, true
-	case "i64":
-		return I64, true
-	}
-	return 0, false
-}
 
 // Shape is a static tensor shape, outermost dimension first (NCHW for images).
 type Shape []int
@@ -126,25 +84,109 @@ func (t TensorType) Equal(u TensorType) bool { return t.DType == u.DType && t.Sh
 // Bytes is the size of a tensor of this type.
 func (t TensorType) Bytes() int { return t.Shape.NumElems() * t.DType.Size() }
 
-// Tensor is a dense C-order tensor. Exactly one of F32 and I64 holds the
-// data, according to DType.
+// Tensor is a dense C-order tensor. Data holds the elements as a slice of
+// the dtype's Go storage type (the table's Storage column): []float32 for
+// f32, []uint16 holding the bits for f16 and bf16, []bool for bool, and so
+// on. Read it through the typed accessors (F32, I64, Elems) or, in code
+// generic over dtypes, through Float, Int and their setters.
 type Tensor struct {
 	DType DType
 	Shape Shape
-	F32   []float32
-	I64   []int64
+	Data  any
 }
 
-// NewTensor allocates a zero tensor of the given type.
+// Storage is the set of Go element types a Tensor's Data may hold.
+type Storage interface {
+	float32 | float64 | int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 | bool
+}
+
+// NewTensor allocates a zero tensor of the given type. It panics on a dtype
+// outside the table (internal misuse).
 func NewTensor(dt DType, shape Shape) *Tensor {
-	t := &Tensor{DType: dt, Shape: shape.Clone()}
+	return &Tensor{DType: dt, Shape: shape.Clone(), Data: makeData(dt, shape.NumElems())}
+}
+
+// makeData allocates n zero elements of dt's storage type.
+func makeData(dt DType, n int) any {
 	switch dt {
 	case F32:
-		t.F32 = make([]float32, shape.NumElems())
+		return make([]float32, n)
+	case F64:
+		return make([]float64, n)
+	case F16, BF16, U16:
+		return make([]uint16, n)
+	case I8:
+		return make([]int8, n)
+	case I16:
+		return make([]int16, n)
+	case I32:
+		return make([]int32, n)
 	case I64:
-		t.I64 = make([]int64, shape.NumElems())
+		return make([]int64, n)
+	case U8:
+		return make([]uint8, n)
+	case U32:
+		return make([]uint32, n)
+	case U64:
+		return make([]uint64, n)
+	case Bool:
+		return make([]bool, n)
 	}
-	return t
+	panic("ir: no storage for dtype " + dt.String())
+}
+
+// FromSlice wraps data (not copied) as a tensor of dtype dt and the given
+// shape. data's element type must be dt's storage type.
+func FromSlice[T Storage](dt DType, shape Shape, data []T) *Tensor {
+	return &Tensor{DType: dt, Shape: shape.Clone(), Data: data}
+}
+
+// FromF32 wraps data (not copied) as an f32 tensor.
+func FromF32(shape Shape, data []float32) *Tensor { return FromSlice(F32, shape, data) }
+
+// FromI64 wraps data (not copied) as an i64 tensor.
+func FromI64(shape Shape, data []int64) *Tensor { return FromSlice(I64, shape, data) }
+
+// Elems returns the tensor's elements as a []T. It panics when T is not the
+// storage type of the tensor's dtype: that is a bug in the caller, never
+// bad input. A tensor without data gives nil.
+func Elems[T Storage](t *Tensor) []T {
+	if t.Data == nil {
+		return nil
+	}
+	s, ok := t.Data.([]T)
+	if !ok {
+		var z T
+		panic(fmt.Sprintf("ir: %v tensor holds %T, not []%T", t.DType, t.Data, z))
+	}
+	return s
+}
+
+// The typed accessors below return the elements of a tensor of their
+// dtype, and nil for a tensor of any other dtype, as the per-dtype slice
+// fields they replace did: `for i := range t.F32()` skips a tensor that is
+// not f32. Elems is the strict form.
+
+// F32 returns the elements of an f32 tensor, nil for another dtype.
+func (t *Tensor) F32() []float32 { return elemsIf[float32](t, F32) }
+
+// F64 returns the elements of an f64 tensor, nil for another dtype.
+func (t *Tensor) F64() []float64 { return elemsIf[float64](t, F64) }
+
+// I32 returns the elements of an i32 tensor, nil for another dtype.
+func (t *Tensor) I32() []int32 { return elemsIf[int32](t, I32) }
+
+// I64 returns the elements of an i64 tensor, nil for another dtype.
+func (t *Tensor) I64() []int64 { return elemsIf[int64](t, I64) }
+
+// Bools returns the elements of a bool tensor, nil for another dtype.
+func (t *Tensor) Bools() []bool { return elemsIf[bool](t, Bool) }
+
+func elemsIf[T Storage](t *Tensor, dt DType) []T {
+	if t.DType != dt {
+		return nil
+	}
+	return Elems[T](t)
 }
 
 // Type returns the tensor's dtype and shape.
@@ -152,28 +194,35 @@ func (t *Tensor) Type() TensorType { return TensorType{t.DType, t.Shape} }
 
 // Len is the number of elements actually stored.
 func (t *Tensor) Len() int {
-	if t.DType == I64 {
-		return len(t.I64)
+	if t.Data == nil {
+		return 0
 	}
-	return len(t.F32)
+	return reflect.ValueOf(t.Data).Len()
 }
 
 // Clone returns a deep copy.
 func (t *Tensor) Clone() *Tensor {
 	c := &Tensor{DType: t.DType, Shape: t.Shape.Clone()}
-	if t.F32 != nil {
-		c.F32 = append([]float32(nil), t.F32...)
-	}
-	if t.I64 != nil {
-		c.I64 = append([]int64(nil), t.I64...)
+	if t.Data != nil {
+		v := reflect.ValueOf(t.Data)
+		d := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		reflect.Copy(d, v)
+		c.Data = d.Interface()
 	}
 	return c
 }
 
-// Check returns an error if the stored data does not match the shape.
+// Check returns an error if the dtype is unknown, the data is not of its
+// storage type, or the data does not match the shape.
 func (t *Tensor) Check() error {
-	if t.DType != F32 && t.DType != I64 {
+	info, ok := t.DType.Info()
+	if !ok {
 		return fmt.Errorf("unsupported dtype %v", t.DType)
+	}
+	if t.Data != nil {
+		if got := reflect.TypeOf(t.Data).String(); got != "[]"+info.Storage {
+			return fmt.Errorf("%v tensor holds %s, want []%s", t.DType, got, info.Storage)
+		}
 	}
 	size, zero, overflow := 1, false, false
 	for _, d := range t.Shape {

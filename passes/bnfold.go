@@ -38,8 +38,8 @@ func foldBatchNorm(g *ir.Graph) error {
 		if !consts {
 			continue
 		}
-		scale, shift := bn.Inputs[1].Data.F32, bn.Inputs[2].Data.F32
-		mean, variance := bn.Inputs[3].Data.F32, bn.Inputs[4].Data.F32
+		scale, shift := bn.Inputs[1].Data.F32(), bn.Inputs[2].Data.F32()
+		mean, variance := bn.Inputs[3].Data.F32(), bn.Inputs[4].Data.F32()
 		eps := bn.Attrs.Float("epsilon")
 		w := prev.Inputs[1]
 		cout := w.Type.Shape[0]
@@ -49,13 +49,13 @@ func foldBatchNorm(g *ir.Graph) error {
 		for c := 0; c < cout; c++ {
 			s := float64(scale[c]) / math.Sqrt(float64(variance[c])+eps)
 			for i := 0; i < per; i++ {
-				nw.F32[c*per+i] = float32(float64(w.Data.F32[c*per+i]) * s)
+				nw.F32()[c*per+i] = float32(float64(w.Data.F32()[c*per+i]) * s)
 			}
 			b := 0.0
 			if len(prev.Inputs) > 2 && prev.Inputs[2] != nil {
-				b = float64(prev.Inputs[2].Data.F32[c])
+				b = float64(prev.Inputs[2].Data.F32()[c])
 			}
-			nb.F32[c] = float32((b-float64(mean[c]))*s + float64(shift[c]))
+			nb.F32()[c] = float32((b-float64(mean[c]))*s + float64(shift[c]))
 		}
 		wv := g.AddParam(uniqueName(g, prev.Name+".weight_bn"), ir.Const, w.Type, nw, "", w.Pos)
 		bv := g.AddParam(uniqueName(g, prev.Name+".bias_bn"), ir.Const, ir.TensorType{DType: ir.F32, Shape: ir.Shape{cout}}, nb, "", bn.Pos)

@@ -14,11 +14,11 @@ func f32(s ...int) ir.TensorType { return ir.TensorType{DType: ir.F32, Shape: ir
 
 func randTensor(r *rand.Rand, t ir.TensorType) *ir.Tensor {
 	x := ir.NewTensor(t.DType, t.Shape)
-	for i := range x.F32 {
-		x.F32[i] = float32(r.NormFloat64())
+	for i := range x.F32() {
+		x.F32()[i] = float32(r.NormFloat64())
 	}
-	for i := range x.I64 {
-		x.I64[i] = int64(r.Intn(4))
+	for i := range x.I64() {
+		x.I64()[i] = int64(r.Intn(4))
 	}
 	return x
 }
@@ -36,8 +36,8 @@ func newBuilder(t *testing.T) *builder {
 func (b *builder) param(name string, kind ir.ValueKind, t ir.TensorType) *ir.Value {
 	d := randTensor(b.r, t)
 	if strings.HasSuffix(name, "var") {
-		for i := range d.F32 {
-			d.F32[i] = float32(math.Abs(float64(d.F32[i]))) + 0.5
+		for i := range d.F32() {
+			d.F32()[i] = float32(math.Abs(float64(d.F32()[i]))) + 0.5
 		}
 	}
 	return b.g.AddParam(name, kind, t, d, "", ir.Pos{})
@@ -99,15 +99,15 @@ func compare(t *testing.T, name string, got, want *ir.Tensor, rel float64) {
 	if !got.Type().Equal(want.Type()) {
 		t.Fatalf("%s: got %v, want %v", name, got.Type(), want.Type())
 	}
-	for i := range want.F32 {
-		g, w := float64(got.F32[i]), float64(want.F32[i])
+	for i := range want.F32() {
+		g, w := float64(got.F32()[i]), float64(want.F32()[i])
 		if math.Abs(g-w) > 1e-6+rel*math.Abs(w) {
 			t.Fatalf("%s[%d]: got %g, want %g", name, i, g, w)
 		}
 	}
-	for i := range want.I64 {
-		if got.I64[i] != want.I64[i] {
-			t.Fatalf("%s[%d]: got %d, want %d", name, i, got.I64[i], want.I64[i])
+	for i := range want.I64() {
+		if got.I64()[i] != want.I64()[i] {
+			t.Fatalf("%s[%d]: got %d, want %d", name, i, got.I64()[i], want.I64()[i])
 		}
 	}
 }

@@ -46,16 +46,16 @@ func binaryKernel(f func(a, b float32) float32, g func(a, b int64) (int64, error
 		y := ir.NewTensor(a.DType, shape)
 		switch a.DType {
 		case ir.F32:
-			for i := range y.F32 {
-				y.F32[i] = f(a.F32[ia[i]], b.F32[ib[i]])
+			for i := range y.F32() {
+				y.F32()[i] = f(a.F32()[ia[i]], b.F32()[ib[i]])
 			}
 		case ir.I64:
-			for i := range y.I64 {
-				v, err := g(a.I64[ia[i]], b.I64[ib[i]])
+			for i := range y.I64() {
+				v, err := g(a.I64()[ia[i]], b.I64()[ib[i]])
 				if err != nil {
 					return nil, fmt.Errorf("element %d: %w", i, err)
 				}
-				y.I64[i] = v
+				y.I64()[i] = v
 			}
 		default:
 			return nil, fmt.Errorf("unsupported dtype %v", a.DType)

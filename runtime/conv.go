@@ -30,17 +30,17 @@ func conv(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	for bi := 0; bi < N; bi++ {
 		for m := 0; m < M; m++ {
 			g := m / mg
-			wm := w.F32[m*cg*kSize : (m+1)*cg*kSize]
-			ym := y.F32[(bi*M+m)*outSize : (bi*M+m+1)*outSize]
+			wm := w.F32()[m*cg*kSize : (m+1)*cg*kSize]
+			ym := y.F32()[(bi*M+m)*outSize : (bi*M+m+1)*outSize]
 			for o0 := 0; o0 < win.out[0]; o0++ {
 				for o1 := 0; o1 < win.out[1]; o1++ {
 					for o2 := 0; o2 < win.out[2]; o2++ {
 						var s float64
 						if b != nil {
-							s = float64(b.F32[m])
+							s = float64(b.F32()[m])
 						}
 						for c := 0; c < cg; c++ {
-							xc := x.F32[(bi*C+g*cg+c)*inSize : (bi*C+g*cg+c+1)*inSize]
+							xc := x.F32()[(bi*C+g*cg+c)*inSize : (bi*C+g*cg+c+1)*inSize]
 							wc := wm[c*kSize : (c+1)*kSize]
 							s += windowDot(&win, xc, wc, o0, o1, o2)
 						}

@@ -59,8 +59,8 @@ func unaryKernel(f func(n *ir.Node) func(float32) float32) Kernel {
 		fn := f(n)
 		x := in[0]
 		y := newF32(x.Shape)
-		for i, v := range x.F32 {
-			y.F32[i] = fn(v)
+		for i, v := range x.F32() {
+			y.F32()[i] = fn(v)
 		}
 		return one(y)
 	}

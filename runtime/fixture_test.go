@@ -82,7 +82,7 @@ func loadFixture(path string) (*fixture, error) {
 		return nil, fmt.Errorf("%s: outputs: %v", path, err)
 	}
 	for name, t := range f.Tensors {
-		it := &ir.Tensor{Shape: append(ir.Shape{}, t.Shape...), F32: t.F32, I64: t.I64}
+		it := &ir.Tensor{Shape: append(ir.Shape{}, t.Shape...), DType: t.DType, Data: t.Data}
 		switch t.DType {
 		case weights.F32:
 			it.DType = ir.F32
@@ -228,16 +228,16 @@ func compareTensor(got, want *ir.Tensor, abs, rel float64) error {
 		return fmt.Errorf("got %v, want %v", got.Type(), want.Type())
 	}
 	if want.DType == ir.I64 {
-		for i := range want.I64 {
-			if got.I64[i] != want.I64[i] {
-				return fmt.Errorf("element %d: got %d, want %d", i, got.I64[i], want.I64[i])
+		for i := range want.I64() {
+			if got.I64()[i] != want.I64()[i] {
+				return fmt.Errorf("element %d: got %d, want %d", i, got.I64()[i], want.I64()[i])
 			}
 		}
 		return nil
 	}
 	bad, worst, worstExcess := 0, -1, 0.0
-	for i := range want.F32 {
-		g, w := float64(got.F32[i]), float64(want.F32[i])
+	for i := range want.F32() {
+		g, w := float64(got.F32()[i]), float64(want.F32()[i])
 		switch {
 		case math.IsNaN(w) || math.IsNaN(g):
 			if math.IsNaN(w) != math.IsNaN(g) {
@@ -261,8 +261,8 @@ func compareTensor(got, want *ir.Tensor, abs, rel float64) error {
 	}
 	if bad > 0 {
 		return fmt.Errorf("%d of %d elements differ; worst: element %d (at %v) got %g, want %g (diff %.3g)",
-			bad, len(want.F32), worst, unravel(worst, want.Shape), got.F32[worst], want.F32[worst],
-			math.Abs(float64(got.F32[worst])-float64(want.F32[worst])))
+			bad, len(want.F32()), worst, unravel(worst, want.Shape), got.F32()[worst], want.F32()[worst],
+			math.Abs(float64(got.F32()[worst])-float64(want.F32()[worst])))
 	}
 	return nil
 }

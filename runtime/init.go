@@ -41,22 +41,22 @@ func InitParams(g *ir.Graph, seed uint64) error {
 		switch p.Init {
 		case "he":
 			std := math.Sqrt(2 / float64(fanIn))
-			for i := range t.F32 {
-				t.F32[i] = float32(r.NormFloat64() * std)
+			for i := range t.F32() {
+				t.F32()[i] = float32(r.NormFloat64() * std)
 			}
 		case "xavier":
 			a := math.Sqrt(6 / float64(fanIn+fanOut))
-			for i := range t.F32 {
-				t.F32[i] = float32((2*r.Float64() - 1) * a)
+			for i := range t.F32() {
+				t.F32()[i] = float32((2*r.Float64() - 1) * a)
 			}
 		case "normal":
-			for i := range t.F32 {
-				t.F32[i] = float32(r.NormFloat64())
+			for i := range t.F32() {
+				t.F32()[i] = float32(r.NormFloat64())
 			}
 		case "zeros":
 		case "ones":
-			for i := range t.F32 {
-				t.F32[i] = 1
+			for i := range t.F32() {
+				t.F32()[i] = 1
 			}
 		default:
 			return fmt.Errorf("param %s: unknown initializer %q (have he, xavier, normal, zeros, ones)", p.Name, p.Init)

@@ -25,16 +25,16 @@ func TestInitParams(t *testing.T) {
 		m := s / float64(len(x))
 		return math.Sqrt(s2/float64(len(x)) - m*m)
 	}
-	if got, want := std(he.Data.F32), math.Sqrt(2.0/288); math.Abs(got-want) > 0.05*want {
+	if got, want := std(he.Data.F32()), math.Sqrt(2.0/288); math.Abs(got-want) > 0.05*want {
 		t.Errorf("he std %g, want %g", got, want)
 	}
 	a := math.Sqrt(6.0 / 500)
-	for _, v := range xa.Data.F32 {
+	for _, v := range xa.Data.F32() {
 		if math.Abs(float64(v)) > a {
 			t.Fatalf("xavier value %g outside ±%g", v, a)
 		}
 	}
-	if z.Data.F32[3] != 0 || o.Data.F32[4] != 1 {
+	if z.Data.F32()[3] != 0 || o.Data.F32()[4] != 1 {
 		t.Error("zeros/ones")
 	}
 	g2 := ir.NewGraph("t")
@@ -42,7 +42,7 @@ func TestInitParams(t *testing.T) {
 	if err := InitParams(g2, 1); err != nil {
 		t.Fatal(err)
 	}
-	if he2.Data.F32[100] != he.Data.F32[100] {
+	if he2.Data.F32()[100] != he.Data.F32()[100] {
 		t.Error("same seed, different weights")
 	}
 	g3 := ir.NewGraph("t")

@@ -14,11 +14,11 @@ import (
 // data must give an error from Run, never a panic.
 
 func testF32(shape ir.Shape, vals ...float32) *ir.Tensor {
-	return &ir.Tensor{DType: ir.F32, Shape: shape, F32: vals}
+	return &ir.Tensor{DType: ir.F32, Shape: shape, Data: vals}
 }
 
 func testI64(shape ir.Shape, vals ...int64) *ir.Tensor {
-	return &ir.Tensor{DType: ir.I64, Shape: shape, I64: vals}
+	return &ir.Tensor{DType: ir.I64, Shape: shape, Data: vals}
 }
 
 // runOp runs op on the given inputs (all graph inputs) through Run.
@@ -41,12 +41,12 @@ func runSingleOp(t *testing.T, op string, attrs ir.Attrs, in ...*ir.Tensor) ([]*
 
 func wantF32(t *testing.T, got *ir.Tensor, want ...float32) {
 	t.Helper()
-	if len(got.F32) != len(want) {
-		t.Fatalf("got %d elements %v, want %v", len(got.F32), got.F32, want)
+	if len(got.F32()) != len(want) {
+		t.Fatalf("got %d elements %v, want %v", len(got.F32()), got.F32(), want)
 	}
 	for i := range want {
-		if got.F32[i] != want[i] {
-			t.Fatalf("got %v, want %v", got.F32, want)
+		if got.F32()[i] != want[i] {
+			t.Fatalf("got %v, want %v", got.F32(), want)
 		}
 	}
 }
@@ -100,8 +100,8 @@ func TestIntegerDivision(t *testing.T) {
 	}
 	want := []int64{3, -3, -3, math.MinInt64} // truncation; MinInt64/-1 wraps
 	for i, w := range want {
-		if out[0].I64[i] != w {
-			t.Fatalf("got %v, want %v", out[0].I64, want)
+		if out[0].I64()[i] != w {
+			t.Fatalf("got %v, want %v", out[0].I64(), want)
 		}
 	}
 	// Float division by zero is IEEE, not an error.
@@ -109,8 +109,8 @@ func TestIntegerDivision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !math.IsInf(float64(out[0].F32[0]), 1) || !math.IsInf(float64(out[0].F32[1]), -1) {
-		t.Fatalf("got %v, want [+Inf -Inf]", out[0].F32)
+	if !math.IsInf(float64(out[0].F32()[0]), 1) || !math.IsInf(float64(out[0].F32()[1]), -1) {
+		t.Fatalf("got %v, want [+Inf -Inf]", out[0].F32())
 	}
 }
 
@@ -118,7 +118,7 @@ func TestParamDataMismatch(t *testing.T) {
 	g := ir.NewGraph("m")
 	x := g.AddInput("x", ir.TensorType{DType: ir.F32, Shape: ir.Shape{1, 3}}, ir.Pos{})
 	wt := ir.TensorType{DType: ir.F32, Shape: ir.Shape{2, 3}}
-	short := &ir.Tensor{DType: ir.F32, Shape: ir.Shape{2, 3}, F32: make([]float32, 5)}
+	short := &ir.Tensor{DType: ir.F32, Shape: ir.Shape{2, 3}, Data: make([]float32, 5)}
 	w := g.AddParam("w", ir.Param, wt, short, "", ir.Pos{})
 	n, err := g.AddNode("dense", "fc", []*ir.Value{x, w}, nil, ir.Pos{})
 	if err != nil {
@@ -239,8 +239,8 @@ func TestMaxPoolIndices(t *testing.T) {
 		}
 		wantF32(t, out[0], 5, 5, 0, 0)
 		for i, w := range tc.want {
-			if out[1].I64[i] != w {
-				t.Fatalf("storage_order %d: indices %v, want %v", tc.order, out[1].I64, tc.want)
+			if out[1].I64()[i] != w {
+				t.Fatalf("storage_order %d: indices %v, want %v", tc.order, out[1].I64(), tc.want)
 			}
 		}
 	}
@@ -255,7 +255,7 @@ func TestMaxPoolIndices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out[1].I64[0] != -1 || out[1].I64[1] != -1 {
-		t.Fatalf("empty windows: indices %v, want [-1 -1]", out[1].I64)
+	if out[1].I64()[0] != -1 || out[1].I64()[1] != -1 {
+		t.Fatalf("empty windows: indices %v, want [-1 -1]", out[1].I64())
 	}
 }

@@ -21,17 +21,17 @@ func dense(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	yShape[len(yShape)-1] = out
 	y := newF32(yShape)
 	for r := 0; r < rows; r++ {
-		xr := x.F32[r*k : (r+1)*k]
+		xr := x.F32()[r*k : (r+1)*k]
 		for o := 0; o < out; o++ {
-			wo := w.F32[o*k : (o+1)*k]
+			wo := w.F32()[o*k : (o+1)*k]
 			var s float64
 			if b != nil {
-				s = float64(b.F32[o])
+				s = float64(b.F32()[o])
 			}
 			for i, v := range xr {
 				s += float64(v) * float64(wo[i])
 			}
-			y.F32[r*out+o] = float32(s)
+			y.F32()[r*out+o] = float32(s)
 		}
 	}
 	return one(y)
@@ -63,9 +63,9 @@ func matmul(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	ia, ib := broadcastIndex(batch, aBatch), broadcastIndex(batch, bBatch)
 	y := newF32(yShape)
 	for p := range ia {
-		am := a.F32[ia[p]*m*k:]
-		bm := b.F32[ib[p]*k*nn:]
-		ym := y.F32[p*m*nn:]
+		am := a.F32()[ia[p]*m*k:]
+		bm := b.F32()[ib[p]*k*nn:]
+		ym := y.F32()[p*m*nn:]
 		for i := 0; i < m; i++ {
 			for j := 0; j < nn; j++ {
 				var s float64

@@ -23,12 +23,12 @@ func batchNorm(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	inner := prod(x.Shape[2:])
 	y := newF32(x.Shape)
 	for c := 0; c < C; c++ {
-		k := float64(scale.F32[c]) / math.Sqrt(float64(variance.F32[c])+eps)
-		mu, beta := float64(mean.F32[c]), float64(bias.F32[c])
+		k := float64(scale.F32()[c]) / math.Sqrt(float64(variance.F32()[c])+eps)
+		mu, beta := float64(mean.F32()[c]), float64(bias.F32()[c])
 		for b := 0; b < N; b++ {
 			off := (b*C + c) * inner
 			for i := off; i < off+inner; i++ {
-				y.F32[i] = float32((float64(x.F32[i])-mu)*k + beta)
+				y.F32()[i] = float32((float64(x.F32()[i])-mu)*k + beta)
 			}
 		}
 	}
@@ -53,21 +53,21 @@ func softmaxKernel(log bool) Kernel {
 				base := o*size*inner + j
 				m := math.Inf(-1)
 				for i := 0; i < size; i++ {
-					m = math.Max(m, float64(x.F32[base+i*inner]))
+					m = math.Max(m, float64(x.F32()[base+i*inner]))
 				}
 				if math.IsInf(m, -1) {
 					m = 0 // a slice of all -inf gives 0/0 = NaN, as in torch
 				}
 				var s float64
 				for i := 0; i < size; i++ {
-					s += math.Exp(float64(x.F32[base+i*inner]) - m)
+					s += math.Exp(float64(x.F32()[base+i*inner]) - m)
 				}
 				for i := 0; i < size; i++ {
-					d := float64(x.F32[base+i*inner]) - m
+					d := float64(x.F32()[base+i*inner]) - m
 					if log {
-						y.F32[base+i*inner] = float32(d - math.Log(s))
+						y.F32()[base+i*inner] = float32(d - math.Log(s))
 					} else {
-						y.F32[base+i*inner] = float32(math.Exp(d) / s)
+						y.F32()[base+i*inner] = float32(math.Exp(d) / s)
 					}
 				}
 			}

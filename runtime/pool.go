@@ -61,8 +61,8 @@ func maxPool(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	planes := x.Shape[0] * x.Shape[1]
 	inSize, outSize := win.inSize(), win.outSize()
 	for p := 0; p < planes; p++ {
-		xp := x.F32[p*inSize : (p+1)*inSize]
-		yp := y.F32[p*outSize : (p+1)*outSize]
+		xp := x.F32()[p*inSize : (p+1)*inSize]
+		yp := y.F32()[p*outSize : (p+1)*outSize]
 		for o0 := 0; o0 < win.out[0]; o0++ {
 			for o1 := 0; o1 < win.out[1]; o1++ {
 				for o2 := 0; o2 < win.out[2]; o2++ {
@@ -84,7 +84,7 @@ func maxPool(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 							}
 							g = int64(p*inSize + at)
 						}
-						idx.I64[p*outSize+o] = g
+						idx.I64()[p*outSize+o] = g
 					}
 				}
 			}
@@ -119,8 +119,8 @@ func avgPool(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	planes := x.Shape[0] * x.Shape[1]
 	inSize, outSize := win.inSize(), win.outSize()
 	for p := 0; p < planes; p++ {
-		xp := x.F32[p*inSize : (p+1)*inSize]
-		yp := y.F32[p*outSize : (p+1)*outSize]
+		xp := x.F32()[p*inSize : (p+1)*inSize]
+		yp := y.F32()[p*outSize : (p+1)*outSize]
 		for o0 := 0; o0 < win.out[0]; o0++ {
 			for o1 := 0; o1 < win.out[1]; o1++ {
 				for o2 := 0; o2 < win.out[2]; o2++ {
@@ -196,8 +196,8 @@ func globalPool(max bool) Kernel {
 		}
 		y := newF32(shape)
 		size := prod(x.Shape[2:])
-		for p := range y.F32 {
-			xp := x.F32[p*size : (p+1)*size]
+		for p := range y.F32() {
+			xp := x.F32()[p*size : (p+1)*size]
 			if max {
 				m := float32(math.Inf(-1))
 				for _, v := range xp {
@@ -205,7 +205,7 @@ func globalPool(max bool) Kernel {
 						m = v
 					}
 				}
-				y.F32[p] = m
+				y.F32()[p] = m
 				continue
 			}
 			var s float64
@@ -213,7 +213,7 @@ func globalPool(max bool) Kernel {
 				s += float64(v)
 			}
 			if size > 0 {
-				y.F32[p] = float32(s / float64(size))
+				y.F32()[p] = float32(s / float64(size))
 			}
 		}
 		return one(y)

@@ -226,7 +226,7 @@ func rnnKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 			if c.batchFirst {
 				src = (b*T + t) * F
 			}
-			copy(seq[(t*N+b)*F:(t*N+b+1)*F], x.F32[src:src+F])
+			copy(seq[(t*N+b)*F:(t*N+b+1)*F], x.F32()[src:src+F])
 		}
 	}
 
@@ -244,13 +244,13 @@ func rnnKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 			slot := (l*D + d) * N * H
 			h := make([]float32, N*H)
 			if h0 := in[1]; h0 != nil {
-				copy(h, h0.F32[slot:slot+N*H])
+				copy(h, h0.F32()[slot:slot+N*H])
 			}
 			var cell []float32
 			if c.states == 2 {
 				cell = make([]float32, N*H)
 				if c0 := in[2]; c0 != nil {
-					copy(cell, c0.F32[slot:slot+N*H])
+					copy(cell, c0.F32()[slot:slot+N*H])
 				}
 			}
 			for step := 0; step < T; step++ {
@@ -270,9 +270,9 @@ func rnnKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 					copy(out[o:o+H], hb)
 				}
 			}
-			copy(hn.F32[slot:slot+N*H], h)
+			copy(hn.F32()[slot:slot+N*H], h)
 			if cn != nil {
-				copy(cn.F32[slot:slot+N*H], cell)
+				copy(cn.F32()[slot:slot+N*H], cell)
 			}
 		}
 		seq, inSize = out, D*H
@@ -288,7 +288,7 @@ func rnnKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 			if c.batchFirst {
 				dstOff = (b*T + t) * D * H
 			}
-			copy(y.F32[dstOff:dstOff+D*H], seq[(t*N+b)*D*H:(t*N+b+1)*D*H])
+			copy(y.F32()[dstOff:dstOff+D*H], seq[(t*N+b)*D*H:(t*N+b+1)*D*H])
 		}
 	}
 	if cn != nil {
@@ -335,7 +335,7 @@ func (c *rnnConfig) weights(in []*ir.Tensor, F int) ([]rnnWeights, error) {
 				if err := rnnCheck(in[k], what, shapes[j]); err != nil {
 					return nil, err
 				}
-				*dst[j] = in[k].F32
+				*dst[j] = in[k].F32()
 				k++
 			}
 		}

@@ -32,7 +32,7 @@ func TestRNNFixtures(t *testing.T) {
 
 // rnnTensor returns an f32 tensor of the given shape holding vals.
 func rnnTensor(shape ir.Shape, vals ...float32) *ir.Tensor {
-	return &ir.Tensor{DType: ir.F32, Shape: shape, F32: vals}
+	return &ir.Tensor{DType: ir.F32, Shape: shape, Data: vals}
 }
 
 // rnnGraphRun builds a one-node graph of a recurrent op whose non-nil
@@ -150,12 +150,12 @@ func TestRNNOneStep(t *testing.T) {
 				}
 			}
 			outs := rnnGraphRun(t, c.op, c.attrs, c.in)
-			got := []float32{outs[1].F32[0]}
+			got := []float32{outs[1].F32()[0]}
 			if c.op == "lstm" {
-				got = append(got, outs[2].F32[0])
+				got = append(got, outs[2].F32()[0])
 			}
-			if outs[0].F32[0] != outs[1].F32[0] {
-				t.Errorf("y = %v, want h = %v", outs[0].F32[0], outs[1].F32[0])
+			if outs[0].F32()[0] != outs[1].F32()[0] {
+				t.Errorf("y = %v, want h = %v", outs[0].F32()[0], outs[1].F32()[0])
 			}
 			for i, w := range c.want {
 				if d := math.Abs(float64(got[i]) - w); d > 1e-6+1e-5*math.Abs(w) {
@@ -164,7 +164,7 @@ func TestRNNOneStep(t *testing.T) {
 			}
 			for i, x := range c.in {
 				if x != nil && !rnnSame(x, before[i]) {
-					t.Errorf("input %d was modified: %v, was %v", i, x.F32, before[i].F32)
+					t.Errorf("input %d was modified: %v, was %v", i, x.F32(), before[i].F32())
 				}
 			}
 		})
@@ -175,11 +175,11 @@ func TestRNNOneStep(t *testing.T) {
 }
 
 func rnnSame(a, b *ir.Tensor) bool {
-	if !a.Type().Equal(b.Type()) || len(a.F32) != len(b.F32) {
+	if !a.Type().Equal(b.Type()) || len(a.F32()) != len(b.F32()) {
 		return false
 	}
-	for i := range a.F32 {
-		if a.F32[i] != b.F32[i] {
+	for i := range a.F32() {
+		if a.F32()[i] != b.F32()[i] {
 			return false
 		}
 	}
@@ -207,10 +207,10 @@ func TestRNNReverseAndLayout(t *testing.T) {
 		attrs := ir.Attrs{"hidden_size": 1, "nonlinearity": "relu", "bidirectional": true, "batch_first": bf, "bias": false}
 		outs := rnnGraphRun(t, "rnn", attrs, append([]*ir.Tensor{x, nil}, w...))
 		if !rnnSame(outs[0], rnnTensor(outs[0].Shape, want...)) {
-			t.Errorf("batch_first=%v: y = %v, want %v", bf, outs[0].F32, want)
+			t.Errorf("batch_first=%v: y = %v, want %v", bf, outs[0].F32(), want)
 		}
 		if wantH := []float32{3, 13, 1, 11}; !rnnSame(outs[1], rnnTensor(ir.Shape{2, 2, 1}, wantH...)) {
-			t.Errorf("batch_first=%v: h = %v %v, want %v", bf, outs[1].Shape, outs[1].F32, wantH)
+			t.Errorf("batch_first=%v: h = %v %v, want %v", bf, outs[1].Shape, outs[1].F32(), wantH)
 		}
 	}
 }
@@ -233,8 +233,8 @@ func TestRNNDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got[1].F32[0] != want[1].F32[0] {
-		t.Errorf("h = %v with defaults, %v with explicit attributes", got[1].F32[0], want[1].F32[0])
+	if got[1].F32()[0] != want[1].F32()[0] {
+		t.Errorf("h = %v with defaults, %v with explicit attributes", got[1].F32()[0], want[1].F32()[0])
 	}
 }
 

@@ -146,9 +146,9 @@ func concat(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 		for o := 0; o < outer; o++ {
 			switch t.DType {
 			case ir.F32:
-				copy(y.F32[o*row+at:o*row+at+chunk], t.F32[o*chunk:(o+1)*chunk])
+				copy(y.F32()[o*row+at:o*row+at+chunk], t.F32()[o*chunk:(o+1)*chunk])
 			case ir.I64:
-				copy(y.I64[o*row+at:o*row+at+chunk], t.I64[o*chunk:(o+1)*chunk])
+				copy(y.I64()[o*row+at:o*row+at+chunk], t.I64()[o*chunk:(o+1)*chunk])
 			}
 		}
 		at += chunk
@@ -167,8 +167,8 @@ func gather(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	}
 	dim := data.Shape[axis]
 	outer, inner := prod(data.Shape[:axis]), prod(data.Shape[axis+1:])
-	rows := make([]int, len(indices.I64))
-	for q, v := range indices.I64 {
+	rows := make([]int, len(indices.I64()))
+	for q, v := range indices.I64() {
 		if v < -int64(dim) || v >= int64(dim) {
 			return nil, fmt.Errorf("index %d at position %d of indices %v is out of range for axis %d of size %d (want %d..%d)",
 				v, q, indices.Shape, axis, dim, -dim, dim-1)
@@ -197,7 +197,7 @@ func embedding(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	ids, w := in[0], in[1]
 	vocab, dim := w.Shape[0], w.Shape[1]
 	y := newF32(append(ids.Shape.Clone(), dim))
-	for q, id := range ids.I64 {
+	for q, id := range ids.I64() {
 		if id < 0 || id >= int64(vocab) {
 			why := ""
 			if id < 0 {
@@ -206,7 +206,7 @@ func embedding(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 			return nil, fmt.Errorf("token id %d at position %d of ids %v is out of range for vocabulary size %d (want 0..%d%s)",
 				id, q, ids.Shape, vocab, vocab-1, why)
 		}
-		copy(y.F32[q*dim:(q+1)*dim], w.F32[int(id)*dim:(int(id)+1)*dim])
+		copy(y.F32()[q*dim:(q+1)*dim], w.F32()[int(id)*dim:(int(id)+1)*dim])
 	}
 	return one(y)
 }

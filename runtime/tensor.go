@@ -83,9 +83,9 @@ func take(t *ir.Tensor, shape ir.Shape, src []int) *ir.Tensor {
 	out := ir.NewTensor(t.DType, shape)
 	switch t.DType {
 	case ir.F32:
-		takeInto(out.F32, t.F32, src)
+		takeInto(out.F32(), t.F32(), src)
 	case ir.I64:
-		takeInto(out.I64, t.I64, src)
+		takeInto(out.I64(), t.I64(), src)
 	}
 	return out
 }

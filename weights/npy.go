@@ -10,24 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/dlcompiler/dlc/ir"
 )
 
 // npyMagic starts every .npy file.
 const npyMagic = "\x93NUMPY"
-
-// npyDType describes an .npy dtype this package can load.
-type npyDType struct {
-	size int   // stored bytes per element
-	out  DType // in-memory dtype after loading
-}
-
-var npyDTypes = map[string]npyDType{
-	"<f4": {4, F32},
-	"<f8": {8, F32},
-	"<f2": {2, F32},
-	"<i8": {8, I64},
-	"<i4": {4, I64},
-}
 
 // npyHeader is the parsed header dictionary of an .npy file.
 type npyHeader struct {
@@ -50,9 +38,9 @@ func ReadNpy(path string) (*Tensor, error) {
 // error messages.
 //
 // Format versions 1.0, 2.0 and 3.0 are accepted. The array must be in C
-// order (fortran_order False) with one of the little-endian dtypes '<f4'
-// or '<f2' (loaded as F32), '<f8' (rounded to F32), '<i8' or '<i4' (loaded
-// as I64). Big-endian and Fortran-order arrays are rejected. The data
+// order (fortran_order False) with a little-endian dtype of ir's table
+// ('<f4', '<f8', '<f2', '|i1' to '<i8', '|u1' to '<u8', '|b1'), loaded as
+// itself. Big-endian and Fortran-order arrays are rejected. The data
 // following the header must be exactly as long as the shape and dtype
 // require; this is checked before the tensor is allocated.
 func ParseNpy(data []byte, name string) (*Tensor, error) {
@@ -93,56 +81,38 @@ func ParseNpy(data []byte, name string) (*Tensor, error) {
 	if h.fortran {
 		return nil, fmt.Errorf("%s: fortran_order True (column-major) arrays are not supported; save the array in C order", name)
 	}
-	dt, ok := npyDTypes[h.descr]
+	dt, ok := ir.DTypeFromNumpy(h.descr)
 	if !ok {
 		if strings.HasPrefix(h.descr, ">") {
 			return nil, fmt.Errorf("%s: big-endian dtype %q is not supported; convert the array to little-endian", name, h.descr)
 		}
-		return nil, fmt.Errorf("%s: unsupported dtype %q (supported: <f4, <f8, <f2, <i8, <i4)", name, h.descr)
+		return nil, fmt.Errorf("%s: unsupported dtype %q (supported: %s)", name, h.descr, npySupported())
 	}
 	n, err := numElems(h.dims)
 	if err != nil {
 		return nil, fmt.Errorf("%s: shape %s: %v", name, fmtDims(h.dims), err)
 	}
-	want, ok := byteSize(n, dt.size)
+	want, ok := byteSize(n, dt.Size())
 	if !ok {
 		return nil, fmt.Errorf("%s: %s array of shape %s is too large", name, h.descr, fmtDims(h.dims))
 	}
 	if len(body) != want {
 		return nil, fmt.Errorf("%s: data is %d bytes, want %s for %s%s",
-			name, len(body), sizeFormula(dt.size, h.dims, want), h.descr, fmtDims(h.dims))
+			name, len(body), sizeFormula(dt.Size(), h.dims, want), h.descr, fmtDims(h.dims))
 	}
 
-	le := binary.LittleEndian
-	t := &Tensor{DType: dt.out, Shape: toIntShape(h.dims)}
-	switch h.descr {
-	case "<f4":
-		t.F32 = make([]float32, n)
-		for i := range t.F32 {
-			t.F32[i] = math.Float32frombits(le.Uint32(body[4*i:]))
-		}
-	case "<f2":
-		t.F32 = make([]float32, n)
-		for i := range t.F32 {
-			t.F32[i] = f16ToF32(le.Uint16(body[2*i:]))
-		}
-	case "<f8":
-		t.F32 = make([]float32, n)
-		for i := range t.F32 {
-			t.F32[i] = float32(math.Float64frombits(le.Uint64(body[8*i:])))
-		}
-	case "<i8":
-		t.I64 = make([]int64, n)
-		for i := range t.I64 {
-			t.I64[i] = int64(le.Uint64(body[8*i:]))
-		}
-	case "<i4":
-		t.I64 = make([]int64, n)
-		for i := range t.I64 {
-			t.I64[i] = int64(int32(le.Uint32(body[4*i:])))
+	return decodeData(dt, toIntShape(h.dims), n, body), nil
+}
+
+// npySupported lists the numpy spellings of the dtype table.
+func npySupported() string {
+	var names []string
+	for _, dt := range ir.DTypes() {
+		if info, _ := dt.Info(); info.Numpy != "" {
+			names = append(names, info.Numpy)
 		}
 	}
-	return t, nil
+	return strings.Join(names, ", ")
 }
 
 // parseNpyHeader parses the Python dict literal of an .npy header, e.g.
@@ -359,7 +329,7 @@ func EncodeNpy(t *Tensor) ([]byte, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	buf.Grow(len(header) + len(t.F32)*4 + len(t.I64)*8)
+	buf.Grow(len(header) + t.Len()*t.DType.Size())
 	buf.Write(header)
 	writeTensorData(&buf, t) // bytes.Buffer writes cannot fail
 	return buf.Bytes(), nil
@@ -368,12 +338,13 @@ func EncodeNpy(t *Tensor) ([]byte, error) {
 // npyHeaderBytes validates t and returns magic, version, header length and
 // header dict for it.
 func npyHeaderBytes(t *Tensor) ([]byte, error) {
-	if _, err := t.validate(); err != nil {
+	if _, err := validate(t); err != nil {
 		return nil, err
 	}
-	descr := "<f4"
-	if t.DType == I64 {
-		descr = "<i8"
+	info, _ := t.DType.Info()
+	descr := info.Numpy
+	if descr == "" {
+		return nil, fmt.Errorf("numpy has no %v dtype: save the tensor as safetensors", t.DType)
 	}
 	var d strings.Builder
 	d.WriteString("{'descr': '" + descr + "', 'fortran_order': False, 'shape': (")

@@ -10,7 +10,10 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf8"
+
+	"github.com/dlcompiler/dlc/ir"
 )
 
 // MaxSafetensorsHeader is the largest safetensors JSON header, in bytes,
@@ -32,25 +35,11 @@ type File struct {
 	Metadata map[string]string
 }
 
-// stDType describes a safetensors dtype this package can load.
-type stDType struct {
-	size int   // stored bytes per element
-	out  DType // in-memory dtype after loading
-}
-
-var stDTypes = map[string]stDType{
-	"F32":  {4, F32},
-	"F16":  {2, F32},
-	"BF16": {2, F32},
-	"F64":  {8, F32},
-	"I64":  {8, I64},
-	"I32":  {4, I64},
-}
-
 // stEntry is one validated tensor entry of a safetensors header.
 type stEntry struct {
 	name       string
-	dtype      string
+	dtype      string // the header's spelling
+	dt         DType
 	dims       []int64
 	n          int // number of elements
 	begin, end int // byte range within the data section
@@ -73,9 +62,8 @@ func ReadSafetensors(path string) (*File, error) {
 // a UTF-8 JSON object mapping each tensor name to
 // {"dtype", "shape", "data_offsets": [begin, end]} (offsets relative to the
 // data section following the header), plus an optional "__metadata__"
-// object of string values. Supported dtypes are F32, F16, BF16 and F64
-// (loaded as F32; F64 is rounded to nearest) and I64 and I32 (loaded as
-// I64).
+// object of string values. Every dtype of ir's table is supported (F32,
+// F64, F16, BF16, I8 to I64, U8 to U64, BOOL) and loaded as itself.
 //
 // The whole header is validated before any tensor is allocated: the header
 // length must be at most MaxSafetensorsHeader and fit in data, the JSON must
@@ -153,7 +141,7 @@ func ParseSafetensors(data []byte, name string) (*File, error) {
 	for i := range entries {
 		e := &entries[i]
 		f.Names[i] = e.name
-		f.Tensors[e.name] = decodeST(e, body[e.begin:e.end])
+		f.Tensors[e.name] = decodeData(e.dt, toIntShape(e.dims), e.n, body[e.begin:e.end])
 	}
 	return f, nil
 }
@@ -203,10 +191,11 @@ func parseSTEntry(name string, raw json.RawMessage, bodyLen int) (stEntry, error
 	case !haveOffsets:
 		return e, errors.New("missing data_offsets")
 	}
-	dt, ok := stDTypes[e.dtype]
+	dt, ok := ir.DTypeFromSafetensors(e.dtype)
 	if !ok {
-		return e, fmt.Errorf("unsupported dtype %q (supported: F32, F16, BF16, F64, I64, I32)", e.dtype)
+		return e, fmt.Errorf("unsupported dtype %q (supported: %s)", e.dtype, stSupported())
 	}
+	e.dt = dt
 	if e.n, err = numElems(e.dims); err != nil {
 		return e, fmt.Errorf("shape %s: %v", fmtDims(e.dims), err)
 	}
@@ -224,13 +213,13 @@ func parseSTEntry(name string, raw json.RawMessage, bodyLen int) (stEntry, error
 		return e, fmt.Errorf("data_offsets [%d,%d] exceed the data section of %d bytes", b, en, bodyLen)
 	}
 	e.begin, e.end = int(b), int(en)
-	want, ok := byteSize(e.n, dt.size)
+	want, ok := byteSize(e.n, dt.Size())
 	if !ok {
 		return e, fmt.Errorf("%s%s is too large", e.dtype, fmtDims(e.dims))
 	}
 	if got := e.end - e.begin; got != want {
 		return e, fmt.Errorf("data_offsets [%d,%d] give %d bytes, want %s for %s%s",
-			e.begin, e.end, got, sizeFormula(dt.size, e.dims, want), e.dtype, fmtDims(e.dims))
+			e.begin, e.end, got, sizeFormula(dt.Size(), e.dims, want), e.dtype, fmtDims(e.dims))
 	}
 	return e, nil
 }
@@ -255,43 +244,14 @@ func parseSTMetadata(raw json.RawMessage) (map[string]string, error) {
 	return md, nil
 }
 
-// decodeST converts the validated raw bytes of e to a Tensor.
-func decodeST(e *stEntry, b []byte) *Tensor {
-	le := binary.LittleEndian
-	t := &Tensor{Shape: toIntShape(e.dims)}
-	switch e.dtype {
-	case "F32":
-		t.DType, t.F32 = F32, make([]float32, e.n)
-		for i := range t.F32 {
-			t.F32[i] = math.Float32frombits(le.Uint32(b[4*i:]))
-		}
-	case "F16":
-		t.DType, t.F32 = F32, make([]float32, e.n)
-		for i := range t.F32 {
-			t.F32[i] = f16ToF32(le.Uint16(b[2*i:]))
-		}
-	case "BF16":
-		t.DType, t.F32 = F32, make([]float32, e.n)
-		for i := range t.F32 {
-			t.F32[i] = bf16ToF32(le.Uint16(b[2*i:]))
-		}
-	case "F64":
-		t.DType, t.F32 = F32, make([]float32, e.n)
-		for i := range t.F32 {
-			t.F32[i] = float32(math.Float64frombits(le.Uint64(b[8*i:])))
-		}
-	case "I64":
-		t.DType, t.I64 = I64, make([]int64, e.n)
-		for i := range t.I64 {
-			t.I64[i] = int64(le.Uint64(b[8*i:]))
-		}
-	case "I32":
-		t.DType, t.I64 = I64, make([]int64, e.n)
-		for i := range t.I64 {
-			t.I64[i] = int64(int32(le.Uint32(b[4*i:])))
-		}
+// stSupported lists the safetensors spellings of the dtype table.
+func stSupported() string {
+	var names []string
+	for _, dt := range ir.DTypes() {
+		info, _ := dt.Info()
+		names = append(names, info.Safetensors)
 	}
-	return t
+	return strings.Join(names, ", ")
 }
 
 // WriteSafetensors atomically writes tensors and metadata to path in the
@@ -375,11 +335,11 @@ func planSafetensors(tensors map[string]*Tensor, metadata map[string]string) (*s
 		case !utf8.ValidString(name):
 			return nil, fmt.Errorf("tensor name %q is not valid UTF-8", name)
 		}
-		n, err := t.validate()
+		n, err := validate(t)
 		if err != nil {
 			return nil, fmt.Errorf("tensor %q: %v", name, err)
 		}
-		size, ok := byteSize(n, t.DType.elemSize())
+		size, ok := byteSize(n, t.DType.Size())
 		if !ok || off > math.MaxInt-size {
 			return nil, fmt.Errorf("tensor %q: data too large", name)
 		}
@@ -389,7 +349,8 @@ func planSafetensors(tensors map[string]*Tensor, metadata map[string]string) (*s
 		first = false
 		writeJSONString(&h, name)
 		h.WriteString(`:{"dtype":"`)
-		h.WriteString(t.DType.String())
+		info, _ := t.DType.Info()
+		h.WriteString(info.Safetensors)
 		h.WriteString(`","shape":`)
 		h.WriteString(fmtShape(t.Shape))
 		h.WriteString(`,"data_offsets":[`)

@@ -2,12 +2,11 @@
 // safetensors format (https://github.com/huggingface/safetensors) and the
 // NumPy .npy format (version 1.0, 2.0 and 3.0 headers).
 //
-// Loaded tensors are normalised to two in-memory element types: F32
-// (float32) and I64 (int64). Half-precision (F16, BF16) values are widened
-// to float32 exactly, F64 values are narrowed to float32 with round to
-// nearest even, and 32-bit integers are widened to int64. Writers emit F32
-// tensors as 32-bit floats and I64 tensors as 64-bit integers, always in
-// little-endian C (row-major) order.
+// Tensors are ir.Tensors and keep their stored dtype: every dtype of ir's
+// dtype table (f32, f64, f16, bf16, the signed and unsigned integers of 8
+// to 64 bits, bool) is read and written natively, with no widening; f16 and
+// bf16 stay as their uint16 bits. Data is little-endian C (row-major) order.
+// numpy has no bfloat16, so .npy files cannot hold bf16.
 //
 // The parsers treat their input as untrusted: every header field is
 // validated against the actual input size before any tensor data is
@@ -28,58 +27,43 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"reflect"
 	"strings"
+
+	"github.com/dlcompiler/dlc/ir"
 )
 
-// DType is the element type of a tensor after loading.
-type DType uint8
+// DType is ir's dtype: the readers and writers take every dtype of ir's
+// table, with the table's safetensors and numpy spellings and sizes.
+type DType = ir.DType
 
+// The dtypes, as in package ir.
 const (
-	// F32 is IEEE 754 binary32; the tensor's data is in Tensor.F32.
-	F32 DType = iota + 1
-	// I64 is a two's-complement 64-bit integer; the tensor's data is in
-	// Tensor.I64.
-	I64
+	F32  = ir.F32
+	F64  = ir.F64
+	F16  = ir.F16
+	BF16 = ir.BF16
+	I8   = ir.I8
+	I16  = ir.I16
+	I32  = ir.I32
+	I64  = ir.I64
+	U8   = ir.U8
+	U16  = ir.U16
+	U32  = ir.U32
+	U64  = ir.U64
+	Bool = ir.Bool
 )
 
-// String returns "F32", "I64" or "DType(n)" for other values.
-func (d DType) String() string {
-	switch d {
-	case F32:
-		return "F32"
-	case I64:
-		return "I64"
-	}
-	return "DType(" + strconv.Itoa(int(d)) + ")"
-}
+// Tensor is ir's tensor: Data holds the elements as a slice of the dtype's
+// storage type (f16 and bf16 as their uint16 bits), little-endian C order
+// on disk. An empty (nil) Shape denotes a scalar with one element.
+type Tensor = ir.Tensor
 
-// Tensor is a dense tensor stored little-endian in C (row-major) order.
-// Exactly one of F32 and I64 holds the data, selected by DType, and its
-// length is NumElems(). An empty (nil) Shape denotes a scalar with one
-// element.
-type Tensor struct {
-	DType DType
-	Shape []int
-	F32   []float32
-	I64   []int64
-}
-
-// NumElems returns the number of elements implied by t.Shape: the product of
-// its dimensions, or 1 for a scalar. It does not check for negative
-// dimensions or overflow; tensors returned by this package never have
-// either.
-func (t *Tensor) NumElems() int {
-	n := 1
-	for _, d := range t.Shape {
-		n *= d
-	}
-	return n
-}
-
-// validate checks that t can be encoded: known dtype, non-negative shape
-// whose element count fits in an int, and a data slice of exactly that
-// length (the other slice empty). It returns the element count.
-func (t *Tensor) validate() (int, error) {
+// validate checks that t can be encoded: a dtype of the table, a
+// non-negative shape whose element count fits in an int, and data of the
+// dtype's storage type and exactly that length. It returns the element
+// count.
+func validate(t *Tensor) (int, error) {
 	if t == nil {
 		return 0, errors.New("nil tensor")
 	}
@@ -91,23 +75,21 @@ func (t *Tensor) validate() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("shape %s: %v", fmtDims(dims), err)
 	}
-	switch t.DType {
-	case F32:
-		if len(t.F32) != n {
-			return 0, fmt.Errorf("F32 tensor of shape %s has %d values in F32, want %d", fmtShape(t.Shape), len(t.F32), n)
+	info, ok := t.DType.Info()
+	if !ok {
+		return 0, fmt.Errorf("unsupported dtype %v", t.DType)
+	}
+	if t.Data == nil {
+		if n != 0 {
+			return 0, fmt.Errorf("%v tensor of shape %s has 0 values, want %d", t.DType, fmtShape(t.Shape), n)
 		}
-		if len(t.I64) != 0 {
-			return 0, fmt.Errorf("F32 tensor also has %d values in I64", len(t.I64))
-		}
-	case I64:
-		if len(t.I64) != n {
-			return 0, fmt.Errorf("I64 tensor of shape %s has %d values in I64, want %d", fmtShape(t.Shape), len(t.I64), n)
-		}
-		if len(t.F32) != 0 {
-			return 0, fmt.Errorf("I64 tensor also has %d values in F32", len(t.F32))
-		}
-	default:
-		return 0, fmt.Errorf("unsupported dtype %v (want F32 or I64)", t.DType)
+		return 0, nil
+	}
+	if got := fmt.Sprintf("%T", t.Data); got != "[]"+info.Storage {
+		return 0, fmt.Errorf("%v tensor holds %s, want []%s", t.DType, got, info.Storage)
+	}
+	if t.Len() != n {
+		return 0, fmt.Errorf("%v tensor of shape %s has %d values, want %d", t.DType, fmtShape(t.Shape), t.Len(), n)
 	}
 	return n, nil
 }
@@ -190,36 +172,6 @@ func toIntShape(dims []int64) []int {
 	return s
 }
 
-// f16ToF32 converts an IEEE 754 binary16 value to float32 exactly,
-// including subnormals, infinities and NaN payloads.
-func f16ToF32(h uint16) float32 {
-	sign := uint32(h&0x8000) << 16
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h & 0x3ff)
-	switch {
-	case exp == 0x1f: // Inf or NaN; the payload moves to the top of the f32 mantissa.
-		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
-	case exp != 0: // normal
-		return math.Float32frombits(sign | (exp+127-15)<<23 | mant<<13)
-	case mant == 0: // signed zero
-		return math.Float32frombits(sign)
-	}
-	// Subnormal: value = mant * 2^-24. Normalise so the leading one is the
-	// implicit bit (bit 10); every f16 subnormal is a normal f32.
-	e := uint32(127 - 15 + 1)
-	for mant&0x400 == 0 {
-		mant <<= 1
-		e--
-	}
-	return math.Float32frombits(sign | e<<23 | (mant&0x3ff)<<13)
-}
-
-// bf16ToF32 converts a bfloat16 value to float32 exactly (bfloat16 is the
-// upper half of a float32).
-func bf16ToF32(h uint16) float32 {
-	return math.Float32frombits(uint32(h) << 16)
-}
-
 // readRegularFile stats path, checks that it is a regular file whose size
 // fits in memory addressing, and reads it.
 func readRegularFile(path string) ([]byte, error) {
@@ -275,40 +227,37 @@ func writeFileAtomic(path string, write func(w io.Writer) error) (err error) {
 	return os.Rename(tmp, path)
 }
 
-// writeTensorData writes t's elements little-endian: float32 as 4 bytes,
-// int64 as 8 bytes. t must have passed validate.
+// writeTensorData writes t's elements little-endian, Size bytes each (bool
+// as one byte 0 or 1), in chunks so that a large tensor needs no second
+// copy in memory. t must have passed validate.
 func writeTensorData(w io.Writer, t *Tensor) error {
-	var buf [8192]byte
-	switch t.DType {
-	case F32:
-		for i := 0; i < len(t.F32); {
-			k := 0
-			for ; i < len(t.F32) && k+4 <= len(buf); i, k = i+1, k+4 {
-				binary.LittleEndian.PutUint32(buf[k:], math.Float32bits(t.F32[i]))
-			}
-			if _, err := w.Write(buf[:k]); err != nil {
-				return err
-			}
+	if t.Data == nil {
+		return nil
+	}
+	v := reflect.ValueOf(t.Data)
+	var buf []byte
+	for i := 0; i < v.Len(); i += 4096 {
+		chunk := v.Slice(i, min(i+4096, v.Len())).Interface()
+		var err error
+		if buf, err = binary.Append(buf[:0], binary.LittleEndian, chunk); err != nil {
+			return err
 		}
-	case I64:
-		for i := 0; i < len(t.I64); {
-			k := 0
-			for ; i < len(t.I64) && k+8 <= len(buf); i, k = i+1, k+8 {
-				binary.LittleEndian.PutUint64(buf[k:], uint64(t.I64[i]))
-			}
-			if _, err := w.Write(buf[:k]); err != nil {
-				return err
-			}
+		if _, err := w.Write(buf); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// elemSize returns the stored byte size of one element of a validated
-// tensor.
-func (d DType) elemSize() int {
-	if d == I64 {
-		return 8
+// decodeData decodes n little-endian elements of dtype dt from b, whose
+// length the caller has checked against n. For bool, any non-zero byte is
+// true.
+func decodeData(dt DType, shape []int, n int, b []byte) *Tensor {
+	t := ir.NewTensor(dt, ir.Shape(shape))
+	if n > 0 {
+		if _, err := binary.Decode(b, binary.LittleEndian, t.Data); err != nil {
+			panic("weights: decoding checked data: " + err.Error()) // lengths were checked
+		}
 	}
-	return 4
+	return t
 }

@@ -318,9 +318,9 @@ func (m *model) setupORT(opts *ort.SessionOptions) error {
 		var v ort.Value
 		switch t.DType {
 		case weights.F32:
-			v, err = ort.NewTensor(shape(t.Shape), slices.Clone(t.F32))
+			v, err = ort.NewTensor(shape(t.Shape), slices.Clone(t.F32()))
 		case weights.I64:
-			v, err = ort.NewTensor(shape(t.Shape), slices.Clone(t.I64))
+			v, err = ort.NewTensor(shape(t.Shape), slices.Clone(t.I64()))
 		default:
 			err = fmt.Errorf("input %d: dtype %v", i, t.DType)
 		}
@@ -356,11 +356,11 @@ func (m *model) setupORT(opts *ort.SessionOptions) error {
 		switch t.DType {
 		case weights.F32:
 			for j, g := range m.outs[i].(*ort.Tensor[float32]).GetData() {
-				got, want = append(got, float64(g)), append(want, float64(t.F32[j]))
+				got, want = append(got, float64(g)), append(want, float64(t.F32()[j]))
 			}
 		case weights.I64:
 			for j, g := range m.outs[i].(*ort.Tensor[int64]).GetData() {
-				got, want = append(got, float64(g)), append(want, float64(t.I64[j]))
+				got, want = append(got, float64(g)), append(want, float64(t.I64()[j]))
 			}
 		}
 		for j := range got {

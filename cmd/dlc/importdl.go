@@ -49,7 +49,7 @@ func importONNX(path, out string, stderr io.Writer) error {
 	}
 	var elems int
 	for _, t := range tensors {
-		elems += t.NumElems()
+		elems += t.Len()
 	}
 	msg := fmt.Sprintf("dlc import: %s -> %s (%d nodes, %d inputs, %d outputs)", path, out, len(h.Nodes), len(h.Inputs), len(h.Outputs))
 	if len(tensors) > 0 {

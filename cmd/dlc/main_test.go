@@ -104,18 +104,18 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range want.F32 {
-		d := got.F32[i] - want.F32[i]
+	for i := range want.F32() {
+		d := got.F32()[i] - want.F32()[i]
 		if d < 0 {
 			d = -d
 		}
-		if float64(d) > 1e-6+1e-5*float64(abs32(want.F32[i])) {
-			t.Fatalf("output[%d] = %g, want %g", i, got.F32[i], want.F32[i])
+		if float64(d) > 1e-6+1e-5*float64(abs32(want.F32()[i])) {
+			t.Fatalf("output[%d] = %g, want %g", i, got.F32()[i], want.F32()[i])
 		}
 	}
 	// A wrong shape is an error naming the input, not a panic.
 	wrong := filepath.Join(t.TempDir(), "wrong.npy")
-	if err := weights.WriteNpy(wrong, &weights.Tensor{DType: weights.F32, Shape: []int{3, 3}, F32: make([]float32, 9)}); err != nil {
+	if err := weights.WriteNpy(wrong, &weights.Tensor{DType: weights.F32, Shape: []int{3, 3}, Data: make([]float32, 9)}); err != nil {
 		t.Fatal(err)
 	}
 	code, _, errs = dlc(t, "run", lenetONNX, "--input", wrong)

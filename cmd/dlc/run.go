@@ -136,16 +136,13 @@ func assign(flagName string, vals []string, names []string, required bool) ([]st
 
 // toIR converts a loaded .npy tensor for input v, checking dtype and shape.
 func toIR(t *weights.Tensor, v *ir.Value, path string) (*ir.Tensor, error) {
-	out := &ir.Tensor{Shape: ir.Shape(append([]int(nil), t.Shape...)), F32: t.F32, I64: t.I64}
-	switch t.DType {
-	case weights.F32:
-		out.DType = ir.F32
-	case weights.I64:
-		out.DType = ir.I64
+	want := v.Type.DType
+	// A float file fills a float input and an integer file an integer
+	// input, converted as a cast would (f64 data for an f32 model).
+	if t.DType != want && !(t.DType.IsFloat() && want.IsFloat() || t.DType.IsInt() && want.IsInt()) {
+		return nil, fmt.Errorf("%s: input %s wants %v, the file holds %v", path, v.Name, v.Type, t.Type())
 	}
-	if out.DType != v.Type.DType {
-		return nil, fmt.Errorf("%s: input %s wants %v, the file holds %v", path, v.Name, v.Type, out.Type())
-	}
+	out := ir.Convert(t, want)
 	if !out.Shape.Equal(v.Type.Shape) {
 		if len(out.Shape) == len(v.Type.Shape) && len(out.Shape) > 0 && out.Shape[1:].Equal(v.Type.Shape[1:]) {
 			return nil, fmt.Errorf("%s: input %s wants shape %v, the file holds %v: a batch of %d (for a .dl model with `const batch`, run with --set batch=%d)", path, v.Name, v.Type.Shape, out.Shape, out.Shape[0], out.Shape[0])
@@ -159,13 +156,7 @@ func toIR(t *weights.Tensor, v *ir.Value, path string) (*ir.Tensor, error) {
 }
 
 func fromIR(t *ir.Tensor) *weights.Tensor {
-	out := &weights.Tensor{Shape: append([]int(nil), t.Shape...), F32: t.F32, I64: t.I64}
-	if t.DType == ir.I64 {
-		out.DType = weights.I64
-	} else {
-		out.DType = weights.F32
-	}
-	return out
+	return t
 }
 
 // isClassifier: a 2-D f32 output [batch, classes] with several classes.
@@ -198,7 +189,7 @@ func printTop(w io.Writer, name string, t *ir.Tensor, logProb, prob bool, k int,
 	}
 	fmt.Fprintf(w, "%s: %v, top %d classes (probability: %s)\n", name, t.Type(), k, how)
 	for r := 0; r < b; r++ {
-		row := t.F32[r*c : (r+1)*c]
+		row := t.F32()[r*c : (r+1)*c]
 		p := make([]float64, c)
 		switch {
 		case prob:
@@ -249,9 +240,9 @@ func printTensor(w io.Writer, name string, t *ir.Tensor) {
 	var parts []string
 	for i := 0; i < n && i < max; i++ {
 		if t.DType == ir.I64 {
-			parts = append(parts, fmt.Sprint(t.I64[i]))
+			parts = append(parts, fmt.Sprint(t.I64()[i]))
 		} else {
-			parts = append(parts, fmt.Sprintf("%.6g", t.F32[i]))
+			parts = append(parts, fmt.Sprintf("%.6g", t.F32()[i]))
 		}
 	}
 	if n > max {

@@ -318,18 +318,18 @@ func (c *call) param(p param) (*ir.Value, error) {
 			}
 			t.Shape = fs
 		}
-		if n, ok := numElems(fs); !ok || n != len(ft.F32) {
+		if n, ok := numElems(fs); !ok || n != len(ft.F32()) {
 			return nil, errAt(c.pos, "%s: bad tensor in %s", disp, c.l.wname)
 		}
-		data = &ir.Tensor{DType: ir.F32, Shape: fs.Clone(), F32: ft.F32}
+		data = &ir.Tensor{DType: ir.F32, Shape: fs.Clone(), Data: ft.F32()}
 	case p.fill != nil:
 		c.l.alloc += n
 		if c.l.alloc > maxAlloc {
 			return nil, c.errorf("too much constant data to make without a weights file (%s %v)", name, p.shape)
 		}
 		data = ir.NewTensor(ir.F32, p.shape)
-		for i := range data.F32 {
-			data.F32[i] = *p.fill
+		for i := range data.F32() {
+			data.F32()[i] = *p.fill
 		}
 	default:
 		init = p.init
@@ -343,7 +343,7 @@ func (c *call) scalar(f float32) (*ir.Value, error) {
 	if err := c.l.claim(name, c.pos); err != nil {
 		return nil, err
 	}
-	t := &ir.Tensor{DType: ir.F32, Shape: ir.Shape{}, F32: []float32{f}}
+	t := &ir.Tensor{DType: ir.F32, Shape: ir.Shape{}, Data: []float32{f}}
 	return c.l.g.AddParam(name, ir.Const, t.Type(), t, "", c.pos), nil
 }
 

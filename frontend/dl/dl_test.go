@@ -376,7 +376,7 @@ func writeWeights(t *testing.T, dir string, ts map[string][]int) {
 		for i := range data {
 			data[i] = float32(i) / 10
 		}
-		m[name] = &weights.Tensor{DType: weights.F32, Shape: shape, F32: data}
+		m[name] = &weights.Tensor{DType: weights.F32, Shape: shape, Data: data}
 	}
 	if err := weights.WriteSafetensors(filepath.Join(dir, "w.safetensors"), m, nil); err != nil {
 		t.Fatal(err)
@@ -424,7 +424,7 @@ func TestLoadFileWithWeights(t *testing.T) {
 			t.Errorf("param %s has no data", p.Name)
 		}
 	}
-	if p := g.Param("features.1.running_var"); p == nil || p.Kind != ir.Const || p.Data.F32[1] != 0.1 {
+	if p := g.Param("features.1.running_var"); p == nil || p.Kind != ir.Const || p.Data.F32()[1] != 0.1 {
 		t.Errorf("running_var: %+v", p)
 	}
 	if p := g.Param("head.weight"); p == nil || p.Kind != ir.Param || !p.Type.Shape.Equal(ir.Shape{3, 72}) {
@@ -438,7 +438,7 @@ func TestLoadFileWithWeights(t *testing.T) {
 	if p := g.Param("head.weight"); p.Data != nil || p.Init != "he" {
 		t.Errorf("head.weight without weights: %+v", p)
 	}
-	if p := g.Param("features.1.running_var"); p.Data == nil || p.Data.F32[0] != 1 || p.Kind != ir.Const {
+	if p := g.Param("features.1.running_var"); p.Data == nil || p.Data.F32()[0] != 1 || p.Kind != ir.Const {
 		t.Errorf("running_var without weights: %+v", p)
 	}
 }

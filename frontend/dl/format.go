@@ -235,7 +235,7 @@ func (f *formatter) inlineUse(n *ir.Node, i int) bool {
 	}
 	switch {
 	case binaryOps[n.Op] != "":
-		return v.Type.DType == ir.F32 && !math.IsInf(float64(v.Data.F32[0]), 0) && !math.IsNaN(float64(v.Data.F32[0]))
+		return v.Type.DType == ir.F32 && !math.IsInf(float64(v.Data.F32()[0]), 0) && !math.IsNaN(float64(v.Data.F32()[0]))
 	case n.Op == "gather" && i == 1:
 		_, ok := selectIndex(n)
 		return ok
@@ -255,7 +255,7 @@ func selectIndex(n *ir.Node) (int, bool) {
 	if err != nil {
 		return 0, false
 	}
-	k := idx.Data.I64[0]
+	k := idx.Data.I64()[0]
 	if k < -int64(x[a]) || k >= int64(x[a]) {
 		return 0, false
 	}
@@ -310,9 +310,9 @@ func literal(t *ir.Tensor) (string, bool) {
 	for i := 0; i < n; i++ {
 		var s string
 		if t.DType == ir.I64 {
-			s = strconv.FormatInt(t.I64[i], 10)
+			s = strconv.FormatInt(t.I64()[i], 10)
 		} else {
-			x := t.F32[i]
+			x := t.F32()[i]
 			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 				return "", false
 			}
@@ -334,13 +334,7 @@ func literal(t *ir.Tensor) (string, bool) {
 }
 
 func (f *formatter) addTensor(name string, t *ir.Tensor) {
-	w := &weights.Tensor{Shape: append([]int{}, t.Shape...)}
-	if t.DType == ir.I64 {
-		w.DType, w.I64 = weights.I64, t.I64
-	} else {
-		w.DType, w.F32 = weights.F32, t.F32
-	}
-	f.tensors[name] = w
+	f.tensors[name] = t
 }
 
 // statement writes one chain of nodes as an assignment.
@@ -428,7 +422,7 @@ func (f *formatter) operand(n *ir.Node, i int) (string, error) {
 		return name, nil
 	}
 	if f.inlineUse(n, i) && n.Op != "gather" {
-		s := fmtF32(v.Data.F32[0])
+		s := fmtF32(v.Data.F32()[0])
 		if strings.HasPrefix(s, "-") {
 			s = "(" + s + ")"
 		}

@@ -73,13 +73,13 @@ func closeTo(got, want *ir.Tensor) error {
 	if !got.Type().Equal(want.Type()) {
 		return fmt.Errorf("got %v, want %v", got.Type(), want.Type())
 	}
-	for i := range want.I64 {
-		if got.I64[i] != want.I64[i] {
-			return fmt.Errorf("element %d: got %d, want %d", i, got.I64[i], want.I64[i])
+	for i := range want.I64() {
+		if got.I64()[i] != want.I64()[i] {
+			return fmt.Errorf("element %d: got %d, want %d", i, got.I64()[i], want.I64()[i])
 		}
 	}
-	for i, w := range want.F32 {
-		g := got.F32[i]
+	for i, w := range want.F32() {
+		g := got.F32()[i]
 		if d := math.Abs(float64(g) - float64(w)); !(d <= fmtATol+fmtRTol*math.Abs(float64(w))) {
 			return fmt.Errorf("element %d: got %v, want %v", i, g, w)
 		}
@@ -95,9 +95,9 @@ func readNpy(t *testing.T, path string) *ir.Tensor {
 	}
 	x := &ir.Tensor{Shape: ir.Shape(append([]int{}, w.Shape...))}
 	if w.DType == weights.I64 {
-		x.DType, x.I64 = ir.I64, w.I64
+		x.DType, x.Data = ir.I64, w.Data
 	} else {
-		x.DType, x.F32 = ir.F32, w.F32
+		x.DType, x.Data = ir.F32, w.Data
 	}
 	return x
 }
@@ -137,8 +137,8 @@ func fillParams(g *ir.Graph, rng *rand.Rand) {
 			continue
 		}
 		p.Data = ir.NewTensor(p.Type.DType, p.Type.Shape)
-		for i := range p.Data.F32 {
-			p.Data.F32[i] = float32(rng.NormFloat64() * 0.3)
+		for i := range p.Data.F32() {
+			p.Data.F32()[i] = float32(rng.NormFloat64() * 0.3)
 		}
 	}
 }
@@ -148,11 +148,11 @@ func randomInputs(g *ir.Graph, rng *rand.Rand) []*ir.Tensor {
 	var ins []*ir.Tensor
 	for _, v := range g.Inputs {
 		x := ir.NewTensor(v.Type.DType, v.Type.Shape)
-		for i := range x.F32 {
-			x.F32[i] = float32(rng.NormFloat64())
+		for i := range x.F32() {
+			x.F32()[i] = float32(rng.NormFloat64())
 		}
-		for i := range x.I64 {
-			x.I64[i] = int64(rng.Intn(3))
+		for i := range x.I64() {
+			x.I64()[i] = int64(rng.Intn(3))
 		}
 		ins = append(ins, x)
 	}
@@ -203,8 +203,8 @@ func TestFormatOps(t *testing.T) {
 	g := ir.NewGraph("ops")
 	randT := func(dt ir.DType, s ...int) *ir.Tensor {
 		x := ir.NewTensor(dt, s)
-		for i := range x.F32 {
-			x.F32[i] = float32(rng.NormFloat64() * 0.5)
+		for i := range x.F32() {
+			x.F32()[i] = float32(rng.NormFloat64() * 0.5)
 		}
 		return x
 	}
@@ -230,18 +230,18 @@ func TestFormatOps(t *testing.T) {
 	c := add("conv", "/enc/conv/Conv", []*ir.Value{x, param("w", 4, 3, 3, 2), nil},
 		ir.Attrs{"pads": []int{0, 1, 2, 0}, "strides": []int{2, 1}, "dilations": []int{1, 2}})
 	bn := add("batchnorm", "/enc/bn/BatchNormalization", []*ir.Value{c.Out(), param("s", 4), param("b", 4),
-		cnst("m", randT(ir.F32, 4)), cnst("v", &ir.Tensor{DType: ir.F32, Shape: ir.Shape{4}, F32: []float32{1, 2, 3, 4}})},
+		cnst("m", randT(ir.F32, 4)), cnst("v", &ir.Tensor{DType: ir.F32, Shape: ir.Shape{4}, Data: []float32{1, 2, 3, 4}})},
 		ir.Attrs{"epsilon": 1e-3})
 	lr := add("leaky_relu", "/enc/LeakyRelu", []*ir.Value{bn.Out()}, ir.Attrs{"alpha": 0.2})
 	mp := add("maxpool", "/MaxPool", []*ir.Value{lr.Out()}, ir.Attrs{"kernel": []int{2, 3}, "pads": []int{1, 0, 0, 2}, "strides": []int{1, 2}})
 	ap := add("avgpool", "/AveragePool", []*ir.Value{mp.Out()}, ir.Attrs{"kernel": []int{2, 2}, "pads": []int{1, 1, 0, 0}, "count_include_pad": false, "ceil_mode": true})
-	two := cnst("two", &ir.Tensor{DType: ir.F32, Shape: ir.Shape{}, F32: []float32{2.5}})
+	two := cnst("two", &ir.Tensor{DType: ir.F32, Shape: ir.Shape{}, Data: []float32{2.5}})
 	sub := add("sub", "/Sub", []*ir.Value{two, ap.Out()}, nil)
 	cl := add("clip", "/Clip", []*ir.Value{sub.Out()}, ir.Attrs{"min": -1.5})
 	fl := add("flatten", "/Flatten", []*ir.Value{cl.Out()}, ir.Attrs{"axis": 2})
 	us := add("unsqueeze", "/Unsqueeze", []*ir.Value{fl.Out()}, ir.Attrs{"axes": []int{0, 3}})
 	sq := add("squeeze", "/Squeeze", []*ir.Value{us.Out()}, ir.Attrs{"axes": []int{0}})
-	idx := cnst("idx", &ir.Tensor{DType: ir.I64, Shape: ir.Shape{2, 2}, I64: []int64{1, 0, -1, 2}})
+	idx := cnst("idx", &ir.Tensor{DType: ir.I64, Shape: ir.Shape{2, 2}, Data: []int64{1, 0, -1, 2}})
 	ga := add("gather", "/Gather", []*ir.Value{sq.Out(), idx}, ir.Attrs{"axis": 1})
 	pm := add("transpose", "/Transpose", []*ir.Value{ga.Out()}, ir.Attrs{"perm": []int{3, 0, 2, 1}})
 	rs := add("reshape", "/Reshape", []*ir.Value{pm.Out()}, ir.Attrs{"shape": []int{0, -1}})
@@ -280,7 +280,7 @@ func TestFormatOps(t *testing.T) {
 	}
 	lstm := add("lstm", "/rnn/LSTM", append([]*ir.Value{seq, nil, nil}, lw...),
 		ir.Attrs{"hidden_size": 3, "peepholes": true})
-	sel := add("gather", "/Gather_1", []*ir.Value{gru.Outputs[1], cnst("i1", &ir.Tensor{DType: ir.I64, Shape: ir.Shape{}, I64: []int64{-1}})}, ir.Attrs{"axis": 0})
+	sel := add("gather", "/Gather_1", []*ir.Value{gru.Outputs[1], cnst("i1", &ir.Tensor{DType: ir.I64, Shape: ir.Shape{}, Data: []int64{-1}})}, ir.Attrs{"axis": 0})
 	emb := add("embedding", "/emb/Gather", []*ir.Value{ids, param("table", 7, 4)}, nil)
 	gp := add("global_maxpool", "/GlobalMaxPool", []*ir.Value{x}, nil)
 	cat := add("concat", "/Concat", []*ir.Value{gp.Out(), gp.Out()}, ir.Attrs{"axis": 1})

@@ -598,7 +598,7 @@ func buildSelect(c *call) (val, error) {
 	if err := c.l.claim(name, c.pos); err != nil {
 		return val{}, err
 	}
-	t := &ir.Tensor{DType: ir.I64, Shape: ir.Shape{}, I64: []int64{int64(idx)}}
+	t := &ir.Tensor{DType: ir.I64, Shape: ir.Shape{}, Data: []int64{int64(idx)}}
 	iv := c.l.g.AddParam(name, ir.Const, t.Type(), t, "", c.pos)
 	return c.node("gather", []*ir.Value{x, iv}, ir.Attrs{"axis": a})
 }

@@ -2,10 +2,8 @@ package dl
 
 import (
 	"math"
-	"strings"
 
 	"github.com/dlcompiler/dlc/ir"
-	"github.com/dlcompiler/dlc/weights"
 )
 
 // tensorStmt lowers `const NAME: dtype[dims] [= value]` and
@@ -86,12 +84,12 @@ func (l *lowerer) tensorStmt(sc *scope, s *tensorStmt) {
 			return
 		}
 		fs := ir.Shape(append([]int{}, ft.Shape...))
-		wantDT := map[ir.DType]weights.DType{ir.F32: weights.F32, ir.I64: weights.I64}[dt]
-		if ft.DType != wantDT || !fs.Equal(shape) {
-			fail(errAt(s.pos, "%s %s: safetensors has %s%v, the declaration wants %v", what, disp, strings.ToLower(ft.DType.String()), fs, t))
+		if !loadsAs(ft.DType, dt) || !fs.Equal(shape) {
+			fail(errAt(s.pos, "%s %s: safetensors has %s%v, the declaration wants %v", what, disp, ft.DType, fs, t))
 			return
 		}
-		data = &ir.Tensor{DType: dt, Shape: shape.Clone(), F32: ft.F32, I64: ft.I64}
+		data = ir.Convert(ft, dt)
+		data.Shape = shape.Clone()
 		if data.Len() != n {
 			fail(errAt(s.pos, "%s %s: bad tensor in %s", what, disp, l.wname))
 			return
@@ -146,13 +144,21 @@ func (l *lowerer) literalTensor(sc *scope, s *tensorStmt, t ir.TensorType, n int
 			if e.kind != vInt {
 				return nil, errAt(pos, "%s: an i64 tensor wants ints, got %s", s.name, e.describe())
 			}
-			data.I64[i] = e.i
+			data.I64()[i] = e.i
 			continue
 		}
 		if math.Abs(f) > math.MaxFloat32 {
 			return nil, errAt(pos, "%s: %s is out of range for f32", s.name, e.short())
 		}
-		data.F32[i] = float32(f)
+		data.F32()[i] = float32(f)
 	}
 	return data, nil
+}
+
+// loadsAs reports whether a safetensors tensor of dtype file may fill a
+// declaration of dtype decl: the same dtype, or a float file for a float
+// declaration and an integer file for an integer one (converted as cast
+// does: f16, bf16 and f64 weights for an f32 model, i32 ids for i64).
+func loadsAs(file, decl ir.DType) bool {
+	return file == decl || file.IsFloat() && decl.IsFloat() || file.IsInt() && decl.IsInt()
 }

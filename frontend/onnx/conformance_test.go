@@ -214,9 +214,9 @@ func elems(t *ir.Tensor) []float64 {
 	out := make([]float64, t.Len())
 	for i := range out {
 		if t.DType == ir.F32 {
-			out[i] = float64(t.F32[i])
+			out[i] = float64(t.F32()[i])
 		} else {
-			out[i] = float64(t.I64[i])
+			out[i] = float64(t.I64()[i])
 		}
 	}
 	return out

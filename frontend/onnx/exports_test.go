@@ -130,7 +130,7 @@ func firstRow(t *ir.Tensor) *ir.Tensor {
 	s := t.Shape.Clone()
 	s[0] = 1
 	n := s.NumElems()
-	return &ir.Tensor{DType: t.DType, Shape: s, F32: t.F32[:n]}
+	return &ir.Tensor{DType: t.DType, Shape: s, Data: t.F32()[:n]}
 }
 
 // TestExportsDefaultBatch imports a dynamic-batch export without options:

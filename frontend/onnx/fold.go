@@ -94,15 +94,15 @@ func allKnown(xs ...*val) bool {
 }
 
 func i64s(v ...int) *ir.Tensor {
-	t := &ir.Tensor{DType: ir.I64, Shape: ir.Shape{len(v)}, I64: make([]int64, len(v))}
+	t := &ir.Tensor{DType: ir.I64, Shape: ir.Shape{len(v)}, Data: make([]int64, len(v))}
 	for i, x := range v {
-		t.I64[i] = int64(x)
+		t.I64()[i] = int64(x)
 	}
 	return t
 }
 
 func scalarF32(f float64) *ir.Tensor {
-	return &ir.Tensor{DType: ir.F32, Shape: ir.Shape{}, F32: []float32{float32(f)}}
+	return &ir.Tensor{DType: ir.F32, Shape: ir.Shape{}, Data: []float32{float32(f)}}
 }
 
 // reshape gives x a new shape (already resolved, no -1 or 0).
@@ -114,7 +114,7 @@ func (c *nctx) reshape(x *val, shape ir.Shape, suffix string) (*val, error) {
 		if shape.NumElems() != x.c.Len() {
 			return nil, fmt.Errorf("cannot reshape %v to %v", x.c.Shape, shape)
 		}
-		t := &ir.Tensor{DType: x.c.DType, Shape: shape.Clone(), F32: x.c.F32, I64: x.c.I64}
+		t := &ir.Tensor{DType: x.c.DType, Shape: shape.Clone(), Data: x.c.Data}
 		return &val{name: x.name, c: t, elem: x.elem, weight: x.weight}, nil
 	}
 	return c.emit1("reshape", suffix, []*val{x}, ir.Attrs{"shape": []int(shape.Clone())})
@@ -167,7 +167,7 @@ func (c *nctx) gather(x *val, idx *val, axis int, suffix string) (*val, error) {
 		return &val{name: x.name, c: res, elem: x.elem, weight: x.weight}, nil
 	}
 	if idx.c != nil {
-		for _, j := range idx.c.I64 {
+		for _, j := range idx.c.I64() {
 			if j < -int64(s[a]) || j >= int64(s[a]) {
 				return nil, fmt.Errorf("index %d is out of range for axis %d of size %d", j, a, s[a])
 			}
@@ -257,36 +257,36 @@ func castTensor(t *ir.Tensor, to int32) (*ir.Tensor, error) {
 	res := ir.NewTensor(dt, t.Shape)
 	for i := 0; i < t.Len(); i++ {
 		if t.DType == ir.F32 {
-			f := t.F32[i]
+			f := t.F32()[i]
 			if dt == ir.F32 {
 				if to == dtFloat16 {
 					f = toHalf(f)
 				}
-				res.F32[i] = f
+				res.F32()[i] = f
 				continue
 			}
 			if to == dtBool {
 				if f != 0 {
-					res.I64[i] = 1
+					res.I64()[i] = 1
 				}
 				continue
 			}
 			if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) || math.Abs(float64(f)) >= 1<<63 {
 				return nil, fmt.Errorf("cannot cast %v to %s", f, dtName(to))
 			}
-			res.I64[i] = wrapInt(int64(f), to)
+			res.I64()[i] = wrapInt(int64(f), to)
 			continue
 		}
-		v := t.I64[i]
+		v := t.I64()[i]
 		if dt == ir.F32 {
 			f := float32(v)
 			if to == dtFloat16 {
 				f = toHalf(f)
 			}
-			res.F32[i] = f
+			res.F32()[i] = f
 			continue
 		}
-		res.I64[i] = wrapInt(v, to)
+		res.I64()[i] = wrapInt(v, to)
 	}
 	return res, nil
 }

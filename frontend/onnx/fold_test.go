@@ -33,16 +33,16 @@ func TestFoldIntDiv(t *testing.T) {
 	if got := ops(g); got != "add" {
 		t.Errorf("ops %s, want add (the division folded)", got)
 	}
-	y := run1(t, g, &ir.Tensor{DType: ir.I64, Shape: ir.Shape{3}, I64: make([]int64, 3)})
+	y := run1(t, g, &ir.Tensor{DType: ir.I64, Shape: ir.Shape{3}, Data: make([]int64, 3)})
 	want := []int64{math.MinInt64, 3, -3}
 	for i, w := range want {
-		if y.I64[i] != w {
-			t.Errorf("y[%d] = %d, want %d", i, y.I64[i], w)
+		if y.I64()[i] != w {
+			t.Errorf("y[%d] = %d, want %d", i, y.I64()[i], w)
 		}
 	}
 	// The same division at run time gives the same values.
-	a := &ir.Tensor{DType: ir.I64, Shape: ir.Shape{3}, I64: []int64{math.MinInt64, 7, -7}}
-	b := &ir.Tensor{DType: ir.I64, Shape: ir.Shape{3}, I64: []int64{-1, 2, 2}}
+	a := &ir.Tensor{DType: ir.I64, Shape: ir.Shape{3}, Data: []int64{math.MinInt64, 7, -7}}
+	b := &ir.Tensor{DType: ir.I64, Shape: ir.Shape{3}, Data: []int64{-1, 2, 2}}
 	rg := ir.NewGraph("div")
 	n, err := rg.AddNode("div", "d", []*ir.Value{rg.AddInput("a", a.Type(), ir.Pos{}), rg.AddInput("b", b.Type(), ir.Pos{})}, nil, ir.Pos{})
 	if err != nil {
@@ -54,8 +54,8 @@ func TestFoldIntDiv(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, w := range want {
-		if out[0].I64[i] != w {
-			t.Errorf("runtime: y[%d] = %d, want %d", i, out[0].I64[i], w)
+		if out[0].I64()[i] != w {
+			t.Errorf("runtime: y[%d] = %d, want %d", i, out[0].I64()[i], w)
 		}
 	}
 

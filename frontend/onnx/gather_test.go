@@ -31,11 +31,11 @@ func TestGatherNegativeIDs(t *testing.T) {
 	if got := ops(g); got != "gather" {
 		t.Errorf("ops %s, want gather", got)
 	}
-	ids := &ir.Tensor{DType: ir.I64, Shape: ir.Shape{2, 2}, I64: []int64{1, -1, -3, 0}}
+	ids := &ir.Tensor{DType: ir.I64, Shape: ir.Shape{2, 2}, Data: []int64{1, -1, -3, 0}}
 	near(t, run1(t, g, ids), []float32{10, 11, 12, 30, 31, 32, 10, 11, 12, 0, 1, 2})
 	// Out of range is still an error, at both ends.
 	for _, bad := range []int64{4, -5} {
-		ids := &ir.Tensor{DType: ir.I64, Shape: ir.Shape{2, 2}, I64: []int64{0, bad, 1, 2}}
+		ids := &ir.Tensor{DType: ir.I64, Shape: ir.Shape{2, 2}, Data: []int64{0, bad, 1, 2}}
 		if _, err := runtime.Run(g, []*ir.Tensor{ids}); err == nil || !strings.Contains(err.Error(), "out of range") {
 			t.Errorf("id %d: got %v, want an out-of-range error", bad, err)
 		}

@@ -24,7 +24,7 @@ func seq(n int, scale float32) []float32 {
 }
 
 func f32t(shape ir.Shape, v []float32) *ir.Tensor {
-	return &ir.Tensor{DType: ir.F32, Shape: shape, F32: v}
+	return &ir.Tensor{DType: ir.F32, Shape: shape, Data: v}
 }
 
 func mustImport(t *testing.T, data []byte) *ir.Graph {
@@ -51,8 +51,8 @@ func near(t *testing.T, got *ir.Tensor, want []float32) {
 		t.Fatalf("got %d values %v, want %d", got.Len(), got.Shape, len(want))
 	}
 	for i := range want {
-		if d := math.Abs(float64(got.F32[i] - want[i])); d > 1e-5*(1+math.Abs(float64(want[i]))) {
-			t.Fatalf("value %d: got %g, want %g", i, got.F32[i], want[i])
+		if d := math.Abs(float64(got.F32()[i] - want[i])); d > 1e-5*(1+math.Abs(float64(want[i]))) {
+			t.Fatalf("value %d: got %g, want %g", i, got.F32()[i], want[i])
 		}
 	}
 }
@@ -337,9 +337,9 @@ func TestTypedData(t *testing.T) {
 		}
 		got := ""
 		if x.DType == ir.F32 {
-			got = fmtSlice(x.F32)
+			got = fmtSlice(x.F32())
 		} else {
-			got = fmtSlice(x.I64)
+			got = fmtSlice(x.I64())
 		}
 		if got != tc.want {
 			t.Errorf("%s: got %s, want %s", tp.name, got, tc.want)
@@ -445,7 +445,7 @@ func TestRecurrentGates(t *testing.T) {
 					if k%2 == 1 && k >= 2 {
 						want += 100
 					}
-					if got := w.Data.F32[r*per]; got != want {
+					if got := w.Data.F32()[r*per]; got != want {
 						t.Errorf("%s dir %d %s row %d: %g, want %g", tc.op, d, w.Name, r, got, want)
 					}
 				}
@@ -651,7 +651,7 @@ func TestDropoutMask(t *testing.T) {
 		outputs: []pb{vinfo("Y", dtFloat), vinfo("M", dtBool)},
 		nodes:   []pb{nodeProto("Dropout", "d", []string{"X"}, []string{"Y", "M"})},
 	}))
-	if len(g.Nodes) != 0 || g.Outputs[1].Data == nil || fmtSlice(g.Outputs[1].Data.I64) != "[1 1 1]" {
+	if len(g.Nodes) != 0 || g.Outputs[1].Data == nil || fmtSlice(g.Outputs[1].Data.I64()) != "[1 1 1]" {
 		t.Errorf("dropout: %s", ir.Print(g))
 	}
 	_, err := Import("m.onnx", modelProto(13, graphSpec{

@@ -96,9 +96,9 @@ func toIR(w *weights.Tensor) (*ir.Tensor, error) {
 	t := &ir.Tensor{Shape: ir.Shape(append([]int{}, w.Shape...))}
 	switch w.DType {
 	case weights.F32:
-		t.DType, t.F32 = ir.F32, w.F32
+		t.DType, t.Data = ir.F32, w.Data
 	case weights.I64:
-		t.DType, t.I64 = ir.I64, w.I64
+		t.DType, t.Data = ir.I64, w.Data
 	default:
 		return nil, fmt.Errorf("dtype %v: want float32 or int64", w.DType)
 	}
@@ -113,16 +113,16 @@ func compareModelOutput(got, want *ir.Tensor) (worst float64, err error) {
 		return math.Inf(1), fmt.Errorf("got %v, want %v", got.Type(), want.Type())
 	}
 	if want.DType != ir.F32 {
-		for i := range want.I64 {
-			if got.I64[i] != want.I64[i] {
-				return math.Inf(1), fmt.Errorf("element %d: got %d, want %d", i, got.I64[i], want.I64[i])
+		for i := range want.I64() {
+			if got.I64()[i] != want.I64()[i] {
+				return math.Inf(1), fmt.Errorf("element %d: got %d, want %d", i, got.I64()[i], want.I64()[i])
 			}
 		}
 		return 0, nil
 	}
 	at, bad := -1, 0
-	for i, w := range want.F32 {
-		g := got.F32[i]
+	for i, w := range want.F32() {
+		g := got.F32()[i]
 		d := math.Abs(float64(g) - float64(w))
 		r := d / (modelATol + modelRTol*math.Abs(float64(w)))
 		if math.IsNaN(r) {
@@ -137,7 +137,7 @@ func compareModelOutput(got, want *ir.Tensor) (worst float64, err error) {
 	}
 	if bad > 0 {
 		return worst, fmt.Errorf("%d of %d elements out of tolerance; worst at index %v (flat %d): got %.8g, want %.8g (%.3gx the tolerance)",
-			bad, len(want.F32), unflatten(at, want.Shape), at, got.F32[at], want.F32[at], worst)
+			bad, len(want.F32()), unflatten(at, want.Shape), at, got.F32()[at], want.F32()[at], worst)
 	}
 	return worst, nil
 }

@@ -71,8 +71,8 @@ func (c *nctx) constInts(i int, what string) ([]int, bool, error) {
 	if t.DType != ir.I64 {
 		return nil, false, fmt.Errorf("%s must be integers, got %v", what, t.Type())
 	}
-	out := make([]int, len(t.I64))
-	for k, v := range t.I64 {
+	out := make([]int, len(t.I64()))
+	for k, v := range t.I64() {
 		if v > maxElems || v < -maxElems {
 			v = int64(math.Copysign(maxElems, float64(v)))
 		}
@@ -135,13 +135,13 @@ func dropout(c *nctx) error {
 			if t.DType != ir.F32 || t.Len() != 1 {
 				return fmt.Errorf("ratio must be a float scalar, got %v", t.Type())
 			}
-			ratio = float64(t.F32[0])
+			ratio = float64(t.F32()[0])
 		}
 		train, err := c.constIn(2, "training_mode")
 		if err != nil {
 			return err
 		}
-		if train != nil && train.Len() == 1 && train.DType == ir.I64 && train.I64[0] != 0 && ratio != 0 {
+		if train != nil && train.Len() == 1 && train.DType == ir.I64 && train.I64()[0] != 0 && ratio != 0 {
 			return unsup("training_mode with ratio %g draws random numbers; only inference is supported", ratio)
 		}
 	}
@@ -151,8 +151,8 @@ func dropout(c *nctx) error {
 			return unsup("the mask output of a tensor of %v is too large to fold", x.shape())
 		}
 		m := ir.NewTensor(ir.I64, x.shape())
-		for i := range m.I64 {
-			m.I64[i] = 1
+		for i := range m.I64() {
+			m.I64()[i] = 1
 		}
 		c.set(1, c.known(m, dtBool, false))
 	}
@@ -265,11 +265,11 @@ func gemm(c *nctx) error {
 				cs := ct.Shape
 				switch {
 				case ct.Len() == nOut && (len(cs) == 1 || (len(cs) == 2 && cs[0] == 1)):
-					bias = &val{name: cc.name, c: &ir.Tensor{DType: ir.F32, Shape: ir.Shape{nOut}, F32: ct.F32}, elem: cc.elem, weight: cc.weight}
+					bias = &val{name: cc.name, c: &ir.Tensor{DType: ir.F32, Shape: ir.Shape{nOut}, Data: ct.F32()}, elem: cc.elem, weight: cc.weight}
 				case ct.Len() == 1:
 					bt := ir.NewTensor(ir.F32, ir.Shape{nOut})
-					for i := range bt.F32 {
-						bt.F32[i] = ct.F32[0]
+					for i := range bt.F32() {
+						bt.F32()[i] = ct.F32()[0]
 					}
 					bias = &val{name: cc.name, c: bt, elem: cc.elem, weight: cc.weight}
 				default:
@@ -756,9 +756,9 @@ func clip(c *nctx) error {
 				return fmt.Errorf("clip bound must be a scalar, got %v", t.Type())
 			}
 			if t.DType == ir.F32 {
-				*p = float64(t.F32[0])
+				*p = float64(t.F32()[0])
 			} else {
-				*p = float64(t.I64[0])
+				*p = float64(t.I64()[0])
 			}
 		}
 	}
@@ -975,12 +975,12 @@ func constant(c *nctx) error {
 	case "value_float":
 		t = scalarF32(float64(a.f))
 	case "value_floats":
-		t = &ir.Tensor{DType: ir.F32, Shape: ir.Shape{len(a.floats)}, F32: append([]float32{}, a.floats...)}
+		t = &ir.Tensor{DType: ir.F32, Shape: ir.Shape{len(a.floats)}, Data: append([]float32{}, a.floats...)}
 	case "value_int":
-		t = &ir.Tensor{DType: ir.I64, Shape: ir.Shape{}, I64: []int64{a.i}}
+		t = &ir.Tensor{DType: ir.I64, Shape: ir.Shape{}, Data: []int64{a.i}}
 		elem = dtInt64
 	case "value_ints":
-		t = &ir.Tensor{DType: ir.I64, Shape: ir.Shape{len(a.ints)}, I64: append([]int64{}, a.ints...)}
+		t = &ir.Tensor{DType: ir.I64, Shape: ir.Shape{len(a.ints)}, Data: append([]int64{}, a.ints...)}
 		elem = dtInt64
 	default:
 		return unsup("attribute %s is not supported", a.name)

@@ -85,9 +85,9 @@ func pad(c *nctx) error {
 				return fmt.Errorf("constant_value must be one value, got %v", t.Type())
 			}
 			if t.DType == ir.F32 {
-				value = float64(t.F32[0])
+				value = float64(t.F32()[0])
 			} else {
-				value = float64(t.I64[0])
+				value = float64(t.I64()[0])
 			}
 		}
 		if c.opset >= 18 {
@@ -175,11 +175,11 @@ func pad(c *nctx) error {
 func padTensor(t *ir.Tensor, out ir.Shape, pads []int, value float64) *ir.Tensor {
 	r := len(out)
 	res := ir.NewTensor(t.DType, out)
-	for i := range res.F32 {
-		res.F32[i] = float32(value)
+	for i := range res.F32() {
+		res.F32()[i] = float32(value)
 	}
-	for i := range res.I64 {
-		res.I64[i] = int64(value)
+	for i := range res.I64() {
+		res.I64()[i] = int64(value)
 	}
 	ist, ost := t.Shape.Strides(), out.Strides()
 	idx := make([]int, r)
@@ -198,9 +198,9 @@ func padTensor(t *ir.Tensor, out ir.Shape, pads []int, value float64) *ir.Tensor
 			continue
 		}
 		if t.DType == ir.F32 {
-			res.F32[o] = t.F32[src]
+			res.F32()[o] = t.F32()[src]
 		} else {
-			res.I64[o] = t.I64[src]
+			res.I64()[o] = t.I64()[src]
 		}
 	}
 	return res
@@ -351,14 +351,14 @@ func constantOfShape(c *nctx) error {
 		}
 		elem = a.t.dataType
 		if v.DType == ir.F32 {
-			fill = float64(v.F32[0])
+			fill = float64(v.F32()[0])
 		} else {
-			fill = float64(v.I64[0])
+			fill = float64(v.I64()[0])
 			if math.Abs(fill) >= 1<<53 {
 				// Keep large int64 fills exact.
 				t := ir.NewTensor(ir.I64, s)
-				for i := range t.I64 {
-					t.I64[i] = v.I64[0]
+				for i := range t.I64() {
+					t.I64()[i] = v.I64()[0]
 				}
 				c.set(0, c.known(t, elem, false))
 				return nil
@@ -370,11 +370,11 @@ func constantOfShape(c *nctx) error {
 		return unsup("value of type %s: %v", dtName(elem), err)
 	}
 	t := ir.NewTensor(dt, s)
-	for i := range t.F32 {
-		t.F32[i] = float32(fill)
+	for i := range t.F32() {
+		t.F32()[i] = float32(fill)
 	}
-	for i := range t.I64 {
-		t.I64[i] = int64(fill)
+	for i := range t.I64() {
+		t.I64()[i] = int64(fill)
 	}
 	c.set(0, c.known(t, elem, false))
 	return nil

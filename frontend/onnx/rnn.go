@@ -150,9 +150,9 @@ func rnn(op string) func(c *nctx) error {
 			if err != nil {
 				return err
 			}
-			for _, v := range sl.I64 {
+			for _, v := range sl.I64() {
 				if v != int64(T) {
-					return unsup("sequence_lens %v shorter than the sequence (%d) is not supported", sl.I64, T)
+					return unsup("sequence_lens %v shorter than the sequence (%d) is not supported", sl.I64(), T)
 				}
 			}
 		}
@@ -214,7 +214,7 @@ func rnn(op string) func(c *nctx) error {
 		// pick gathers direction d of t, then its gate blocks in dlc's
 		// order (perm lists the ONNX block of each) from row off on.
 		pick := func(t *val, d int, perm []int, off int, name string) (*val, error) {
-			one := c.known(&ir.Tensor{DType: ir.I64, Shape: ir.Shape{}, I64: []int64{int64(d)}}, dtInt64, false)
+			one := c.known(&ir.Tensor{DType: ir.I64, Shape: ir.Shape{}, Data: []int64{int64(d)}}, dtInt64, false)
 			v, err := c.gather(t, one, 0, name+"_dir")
 			if err != nil {
 				return nil, err
@@ -319,12 +319,12 @@ func rnn(op string) func(c *nctx) error {
 
 // allZero reports whether known contents are all zero.
 func allZero(t *ir.Tensor) bool {
-	for _, v := range t.F32 {
+	for _, v := range t.F32() {
 		if v != 0 {
 			return false
 		}
 	}
-	for _, v := range t.I64 {
+	for _, v := range t.I64() {
 		if v != 0 {
 			return false
 		}

@@ -155,29 +155,28 @@ func tensorData(t *tensorProto, dir string) (*ir.Tensor, error) {
 	} else if t.location != 0 {
 		return nil, fmt.Errorf("unknown data_location %d", t.location)
 	}
-	out := &ir.Tensor{DType: irdt, Shape: shape}
+	var out *ir.Tensor // allocated once the count is checked
 	if hasRaw {
 		size := elemSize(t.dataType)
 		if len(raw) != n*size {
 			return nil, fmt.Errorf("raw_data holds %d bytes, dims %v of %s need %d", len(raw), t.dims, dtName(t.dataType), n*size)
 		}
 		le := binary.LittleEndian
+		out = ir.NewTensor(irdt, shape)
 		if irdt == ir.F32 {
-			out.F32 = make([]float32, n)
-			for i := range out.F32 {
+			for i := range out.F32() {
 				switch t.dataType {
 				case dtFloat:
-					out.F32[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
+					out.F32()[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
 				case dtDouble:
-					out.F32[i] = float32(math.Float64frombits(le.Uint64(raw[8*i:])))
+					out.F32()[i] = float32(math.Float64frombits(le.Uint64(raw[8*i:])))
 				case dtFloat16:
-					out.F32[i] = half(le.Uint16(raw[2*i:]))
+					out.F32()[i] = half(le.Uint16(raw[2*i:]))
 				}
 			}
 			return out, nil
 		}
-		out.I64 = make([]int64, n)
-		for i := range out.I64 {
+		for i := range out.I64() {
 			var v int64
 			switch size {
 			case 1:
@@ -189,7 +188,7 @@ func tensorData(t *tensorProto, dir string) (*ir.Tensor, error) {
 			case 8:
 				v = int64(le.Uint64(raw[8*i:]))
 			}
-			out.I64[i] = wrapInt(v, t.dataType)
+			out.I64()[i] = wrapInt(v, t.dataType)
 		}
 		return out, nil
 	}
@@ -197,6 +196,7 @@ func tensorData(t *tensorProto, dir string) (*ir.Tensor, error) {
 		if have != n {
 			return fmt.Errorf("%s holds %d values, dims %v need %d", field, have, t.dims, n)
 		}
+		out = ir.NewTensor(irdt, shape)
 		return nil
 	}
 	switch t.dataType {
@@ -204,43 +204,39 @@ func tensorData(t *tensorProto, dir string) (*ir.Tensor, error) {
 		if err := count(len(t.floats), "float_data"); err != nil {
 			return nil, err
 		}
-		out.F32 = append([]float32{}, t.floats...)
+		copy(out.F32(), t.floats)
 	case dtDouble:
 		if err := count(len(t.doubles), "double_data"); err != nil {
 			return nil, err
 		}
-		out.F32 = make([]float32, n)
 		for i, v := range t.doubles {
-			out.F32[i] = float32(v)
+			out.F32()[i] = float32(v)
 		}
 	case dtFloat16:
 		if err := count(len(t.int32s), "int32_data"); err != nil {
 			return nil, err
 		}
-		out.F32 = make([]float32, n)
 		for i, v := range t.int32s {
-			out.F32[i] = half(uint16(v))
+			out.F32()[i] = half(uint16(v))
 		}
 	case dtInt64:
 		if err := count(len(t.int64s), "int64_data"); err != nil {
 			return nil, err
 		}
-		out.I64 = append([]int64{}, t.int64s...)
+		copy(out.I64(), t.int64s)
 	case dtUint32, dtUint64:
 		if err := count(len(t.uint64s), "uint64_data"); err != nil {
 			return nil, err
 		}
-		out.I64 = make([]int64, n)
 		for i, v := range t.uint64s {
-			out.I64[i] = wrapInt(int64(v), t.dataType)
+			out.I64()[i] = wrapInt(int64(v), t.dataType)
 		}
 	default: // INT32, INT16, INT8, UINT16, UINT8, BOOL
 		if err := count(len(t.int32s), "int32_data"); err != nil {
 			return nil, err
 		}
-		out.I64 = make([]int64, n)
 		for i, v := range t.int32s {
-			out.I64[i] = wrapInt(int64(v), t.dataType)
+			out.I64()[i] = wrapInt(int64(v), t.dataType)
 		}
 	}
 	return out, nil
