@@ -26,8 +26,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/dlcompiler/dlc/ir"

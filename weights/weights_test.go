@@ -48,7 +48,6 @@ func on64(a, b string) string {
 	return b
 }
 
-
 func TestNumElemsChecked(t *testing.T) {
 	for _, c := range []struct {
 		dims    []int64
