@@ -260,7 +260,7 @@ func emitPool(k *kctx, avg bool) error {
 		}
 		k.l("if v := xc[%s]; v > m || v != v {\nm, at = v, %s\n}", idx, sp)
 	default:
-		k.l("if v := xc[%s]; v > m {\nm = v\n}", idx)
+		k.l("if v := xc[%s]; v > m || v != v {\nm = v\n}", idx) // NaN propagates, as in torch
 	}
 	for range axes {
 		k.l("}")
@@ -294,7 +294,7 @@ func emitGlobalPool(k *kctx, avg bool) error {
 		k.l("y[nc] = float32(s / %d)", SP)
 	} else {
 		k.l("m := xc[0]")
-		k.l("for _, v := range xc {\nif v > m {\nm = v\n}\n}")
+		k.l("for _, v := range xc {\nif v > m || v != v {\nm = v\n}\n}") // NaN propagates
 		k.l("y[nc] = m")
 	}
 	k.l("}")

@@ -421,7 +421,7 @@ func emitGemmScalar(k *kctx, c gemmConv, e epi) {
 				if c.avg {
 					k.l("s%d += float64(v)", i)
 				} else {
-					k.l("if v > s%d {\ns%d = v\n}", i, i)
+					k.l("if v > s%d || v != v {\ns%d = v\n}", i, i) // NaN propagates
 				}
 				k.l("}")
 			}
@@ -586,7 +586,7 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 		if c.avg {
 			k.l("s[i] += float64(v)")
 		} else {
-			k.l("if v > s[i] {\ns[i] = v\n}")
+			k.l("if v > s[i] || v != v {\ns[i] = v\n}") // NaN propagates
 		}
 		k.l("if n := j*%d + t; (n+1)%%%d == 0 {", c.NR, c.P)
 		k.l("if q := q0 + n/%d; q < %d {", c.P, c.POSP)

@@ -3,6 +3,7 @@ package codegen
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -184,4 +185,152 @@ func TestDivByZero(t *testing.T) {
 	if _, err := runtime.Run(b.g, []*ir.Tensor{ins[0], i64Tensor(ir.Shape{4}, 1, 0, 1, 1)}); err == nil || !strings.Contains(err.Error(), lay) {
 		t.Errorf("interpreter: got %v, want an error naming layer %s", err, lay)
 	}
+}
+
+// specials are the values every NaN probe mixes into its inputs.
+var specials = []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1))}
+
+// randInput fills shape with values in [-1, 1) and then sets the given
+// positions.
+func randInput(r *rand.Rand, shape ir.Shape, set map[int]float32) *ir.Tensor {
+	t := ir.NewTensor(ir.F32, shape)
+	for i := range t.F32 {
+		t.F32[i] = float32(r.Float64()*2 - 1)
+	}
+	for i, v := range set {
+		t.F32[i] = v
+	}
+	return t
+}
+
+// countNaN counts the NaNs of t.
+func countNaN(t *ir.Tensor) int {
+	n := 0
+	for _, v := range t.F32 {
+		if v != v {
+			n++
+		}
+	}
+	return n
+}
+
+// simd gives g's conv and dense kernels the AVX2 schedule (with a pure-Go
+// twin under -tags purego).
+func simd(g *ir.Graph, name string) *ir.Graph {
+	s := WithSchedule(g, []string{"dense", "conv", "fused_dense", "fused_conv"}, &ir.Schedule{Unroll: 6, Algo: "im2col", Vector: 8})
+	s.Name = name
+	return s
+}
+
+// TestNaNPropagates is issue 8, bug 1: a NaN through max pooling gave
+// three answers (the interpreter propagated it, the scalar emitters
+// dropped it, the AVX2 kernel depended on its lane). Semantics are
+// PyTorch's: a window holding a NaN gives NaN, and relu, clamp and
+// leaky_relu keep NaN. Every probe runs its generated self-test against
+// the interpreter, SIMD ones also under -tags purego.
+func TestNaNPropagates(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 1))
+	var probes []probe
+
+	// The issue's repro: maxpool2d(2) on 1x1x4x4 holding one NaN.
+	b := probeGraph(t, "pool")
+	b.g.AddOutput("y", b.n1("maxpool", []*ir.Value{b.input("x", 1, 1, 4, 4)}, ir.Attrs{"kernel": []int{2, 2}}))
+	x := f32Tensor(ir.Shape{1, 1, 4, 4}, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+	x.F32[0] = float32(math.NaN())
+	probes = append(probes, probe{name: "pool", g: b.g, ins: []*ir.Tensor{x}, check: func(t *testing.T, outs []*ir.Tensor) {
+		y := outs[0].F32
+		if y[0] == y[0] || y[1] != 7 || y[2] != 13 || y[3] != 15 {
+			t.Errorf("interpreter: maxpool gives %v, want [NaN 7 13 15]", y)
+		}
+	}})
+
+	// Every pool emitter with NaN, ±Inf and -0 at several window positions
+	// (first, middle, last tap).
+	pools := []struct {
+		name, op string
+		attrs    ir.Attrs
+	}{
+		{"poolpad", "maxpool", ir.Attrs{"kernel": []int{3, 3}, "strides": []int{2, 2}, "pads": []int{1, 1}, "ceil_mode": true}},
+		{"poolidx", "maxpool", ir.Attrs{"kernel": []int{2, 2}, "indices": true}},
+		{"pool1d", "maxpool", ir.Attrs{"kernel": []int{3}}},
+		{"gmax", "global_maxpool", nil},
+		{"avg", "avgpool", ir.Attrs{"kernel": []int{2, 2}}},
+	}
+	for _, p := range pools {
+		b := probeGraph(t, p.name)
+		shape := ir.Shape{2, 3, 6, 6}
+		if p.name == "pool1d" {
+			shape = ir.Shape{2, 3, 9}
+		}
+		b.out(b.node(p.op, []*ir.Value{b.input("x", shape...)}, p.attrs)...)
+		set := map[int]float32{}
+		for i := 0; i < shape.NumElems(); i += 7 {
+			set[i] = specials[(i/7)%len(specials)]
+		}
+		in := randInput(r, shape, set)
+		probes = append(probes, probe{name: p.name, g: b.g, ins: []*ir.Tensor{in}, check: func(t *testing.T, outs []*ir.Tensor) {
+			if countNaN(outs[0]) == 0 {
+				t.Errorf("%s: no NaN in the interpreter's output", p.name)
+			}
+		}})
+	}
+
+	// Activations keep NaN, ±Inf and -0 as the interpreter does, alone
+	// and fused into one element-wise kernel.
+	b = probeGraph(t, "acts")
+	ax := b.input("x", 4, 8)
+	var outs []*ir.Value
+	for _, a := range []struct {
+		op    string
+		attrs ir.Attrs
+	}{{"relu", nil}, {"clip", ir.Attrs{"min": -0.5, "max": 0.5}}, {"clip", ir.Attrs{"min": 1.0, "max": 0.0}}, {"leaky_relu", ir.Attrs{"alpha": 0.1}}} {
+		outs = append(outs, b.n1(a.op, []*ir.Value{ax}, a.attrs))
+	}
+	chain := b.n1("relu", []*ir.Value{b.n1("add", []*ir.Value{ax, ax}, nil)}, nil)
+	chain = b.n1("clip", []*ir.Value{chain}, ir.Attrs{"min": 0.0, "max": 6.0})
+	b.out(append(outs, chain)...)
+	set := map[int]float32{}
+	for i, v := range specials {
+		set[3*i], set[3*i+17] = v, v
+	}
+	actIn := randInput(r, ir.Shape{4, 8}, set)
+	probes = append(probes,
+		probe{name: "acts", g: b.g, ins: []*ir.Tensor{actIn}, check: func(t *testing.T, outs []*ir.Tensor) {
+			for i, o := range outs {
+				if o.F32[0] == o.F32[0] {
+					t.Errorf("output %d: interpreter gives %v for NaN, want NaN", i, o.F32[0])
+				}
+			}
+		}},
+		probe{name: "actso2", g: o2(t, b.g, "actso2"), ins: []*ir.Tensor{actIn}})
+
+	// conv → relu → maxpool with one NaN input, fused at -O2, with the
+	// default schedule and the AVX2 kernel (2x2 and 4x4 windows: every
+	// step of the in-register max cascade), and a pool the kernel cannot
+	// fuse (overlapping windows).
+	for _, c := range []struct {
+		name  string
+		pool  ir.Attrs
+		nanAt int
+	}{
+		{"convpool", ir.Attrs{"kernel": []int{2, 2}}, 2*64 + 3*8 + 5},
+		{"convpool4", ir.Attrs{"kernel": []int{4, 4}}, 64 + 7*8 + 7},
+		{"convpoolov", ir.Attrs{"kernel": []int{3, 3}, "strides": []int{2, 2}}, 10},
+	} {
+		b := &gb{t: t, g: ir.NewGraph(c.name), r: rand.New(rand.NewPCG(3, 4))}
+		h := b.n1("conv", []*ir.Value{b.input("x", 1, 3, 8, 8), b.param(8, 3, 3, 3), b.param(8)}, ir.Attrs{"pads": []int{1, 1}})
+		h = b.n1("relu", []*ir.Value{h}, nil)
+		b.out(b.n1("maxpool", []*ir.Value{h}, c.pool))
+		in := randInput(r, ir.Shape{1, 3, 8, 8}, map[int]float32{c.nanAt: float32(math.NaN()), 7: float32(math.Copysign(0, -1))})
+		g := o2(t, b.g, c.name+"o2")
+		probes = append(probes,
+			probe{name: c.name, g: b.g, ins: []*ir.Tensor{in}, check: func(t *testing.T, outs []*ir.Tensor) {
+				if countNaN(outs[0]) == 0 {
+					t.Errorf("%s: no NaN in the interpreter's output", c.name)
+				}
+			}},
+			probe{name: c.name + "o2", g: g, ins: []*ir.Tensor{in}},
+			probe{name: c.name + "simd", g: simd(g, c.name+"simd"), ins: []*ir.Tensor{in}})
+	}
+	runProbes(t, probes)
 }

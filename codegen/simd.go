@@ -88,7 +88,7 @@ const simdGoSource = `
 // j < 16 and k < len(b)/16, accumulating each sum in k order, then
 // applies flags to each row:
 //
-//	flags>>2 = p > 0  max over each group of 2^p columns (j>>p equal),
+//	flags>>2 = p > 0  max over each group of 2^p columns (j>>p equal; NaN wins),
 //	                  stored at the group's first column (at least)
 //	flags&1           add bias[i]
 //	flags&2           relu: v < 0 becomes 0
@@ -123,7 +123,7 @@ func simdGemm16Go(r, k int, a []float32, lda int, b []float32, c *[96]float32, b
 		for j0 := 0; j0 < 16; j0 += g {
 			v := acc[j0]
 			for _, u := range acc[j0+1 : j0+g] {
-				if u > v {
+				if u > v || u != u { // NaN propagates
 					v = u
 				}
 			}
@@ -198,6 +198,19 @@ func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32) {
 	panic("simdDotAVX2: no assembly in this build")
 }
 `
+
+// maxNaN writes Y(a) = max(Y(a), Y(b)) with NaN propagating, as the
+// interpreter's max pool (and torch) has it, using Y(tmp). VMAXPS alone
+// returns its second source whenever either is NaN, so the result would
+// depend on which lane holds the NaN. Taking the max both ways gives a
+// NaN in one of the two whenever either input is NaN, and identical bits
+// otherwise (up to the sign of a zero): OR-ing them keeps the max, or
+// gives a NaN.
+func maxNaN(p func(string, ...any), a, b, tmp int) {
+	p("\tVMAXPS Y%d, Y%d, Y%d", b, a, tmp) // tmp = max(a, b), b if NaN
+	p("\tVMAXPS Y%d, Y%d, Y%d", a, b, a)   // a = max(b, a), a if NaN
+	p("\tVORPS Y%d, Y%d, Y%d", tmp, a, a)
+}
 
 // simdAsm is kernels_amd64.s, built once from the generators below.
 var simdAsm = asmSource()
@@ -315,36 +328,36 @@ func gemmAsm(p func(string, ...any)) {
 		p("%sstore:", l)
 		// flags: pool max over groups of 2^(flags>>2) columns (the
 		// cascade halves the group: pairs, quads, 128-bit halves, the
-		// two registers), then bias, then relu (max(0, v) keeps NaN
-		// and −0 like v < 0 ? 0 : v).
+		// two registers; NaN propagates, see maxNaN), then bias, then
+		// relu (max(0, v) keeps NaN and −0 like v < 0 ? 0 : v).
 		p("\tMOVQ flags+56(FP), R12")
 		p("\tMOVQ R12, R13")
 		p("\tSHRQ $2, R13")
 		p("\tCMPQ R13, $4")
 		p("\tJLT %sp8", l)
 		for i := range r {
-			p("\tVMAXPS Y%d, Y%d, Y%d", 2*i+1, 2*i, 2*i)
+			maxNaN(p, 2*i, 2*i+1, 14)
 		}
 		p("%sp8:", l)
 		p("\tCMPQ R13, $3")
 		p("\tJLT %sp4", l)
 		for i := range 2 * r {
 			p("\tVPERM2F128 $1, Y%d, Y%d, Y14", i, i)
-			p("\tVMAXPS Y14, Y%d, Y%d", i, i)
+			maxNaN(p, i, 14, 13)
 		}
 		p("%sp4:", l)
 		p("\tCMPQ R13, $2")
 		p("\tJLT %sp2", l)
 		for i := range 2 * r {
 			p("\tVPERMILPS $0x4E, Y%d, Y14", i)
-			p("\tVMAXPS Y14, Y%d, Y%d", i, i)
+			maxNaN(p, i, 14, 13)
 		}
 		p("%sp2:", l)
 		p("\tCMPQ R13, $1")
 		p("\tJLT %sbias", l)
 		for i := range 2 * r {
 			p("\tVPERMILPS $0xB1, Y%d, Y14", i)
-			p("\tVMAXPS Y14, Y%d, Y%d", i, i)
+			maxNaN(p, i, 14, 13)
 		}
 		p("%sbias:", l)
 		p("\tTESTQ $1, R12")

@@ -10,7 +10,7 @@ package resnet
 // j < 16 and k < len(b)/16, accumulating each sum in k order, then
 // applies flags to each row:
 //
-//	flags>>2 = p > 0  max over each group of 2^p columns (j>>p equal),
+//	flags>>2 = p > 0  max over each group of 2^p columns (j>>p equal; NaN wins),
 //	                  stored at the group's first column (at least)
 //	flags&1           add bias[i]
 //	flags&2           relu: v < 0 becomes 0
@@ -45,7 +45,7 @@ func simdGemm16Go(r, k int, a []float32, lda int, b []float32, c *[96]float32, b
 		for j0 := 0; j0 < 16; j0 += g {
 			v := acc[j0]
 			for _, u := range acc[j0+1 : j0+g] {
-				if u > v {
+				if u > v || u != u { // NaN propagates
 					v = u
 				}
 			}
