@@ -51,6 +51,10 @@ type Options struct {
 	// at most AbsTol + RelTol*|want|. Zero means the defaults 1e-5 and
 	// 1e-6 (see selftest.go for why sums get a scale-aware floor).
 	RelTol, AbsTol float64
+	// TolNote, when set, says why RelTol and AbsTol differ from the
+	// defaults (compiler derives them from the model's sensitivity); the
+	// self-test logs it.
+	TolNote string
 }
 
 // Generate compiles g into the files of a Go package, keyed by path

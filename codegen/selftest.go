@@ -154,6 +154,7 @@ func (gn *gen) selfTest(files map[string][]byte) error {
 		pub = fmt.Sprintf("m.Run(%s)", strings.Join(args, ", "))
 	}
 	var t body
+	t.l("t.Log(%q)", tolNote(opt, rel, abs))
 	t.l("d := loadSelfTest(t)")
 	t.l("m := New()")
 	t.l("for run := range 2 { // the second run checks that arena reuse leaves no stale state")
@@ -213,6 +214,14 @@ func (gn *gen) selfTest(files map[string][]byte) error {
 	}
 	files[gn.pkg+"_test.go"] = out
 	return nil
+}
+
+// tolNote is the line the self-test logs about its tolerance.
+func tolNote(opt Options, rel, abs float64) string {
+	if opt.TolNote != "" {
+		return opt.TolNote
+	}
+	return fmt.Sprintf("tolerance: relative %s, absolute %s (scaled by the output's magnitude)", fmtFloat(rel), fmtFloat(abs))
 }
 
 // pubCall is the public call as a statement whose results are discarded.

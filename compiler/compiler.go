@@ -95,6 +95,9 @@ func Compile(g *ir.Graph, opt Options) (map[string][]byte, error) {
 			return nil, fmt.Errorf("recording self-test outputs with the interpreter: %w", err)
 		}
 		copt.TestOutputs = outs
+		if err := applyTolerance(ref, &copt, opt.Notef); err != nil {
+			return nil, err
+		}
 	}
 	return codegen.Generate(g, copt)
 }

@@ -41,6 +41,7 @@ func loadSelfTest(tb testing.TB) *selfTestData {
 // TestSelfTest runs the model on the recorded inputs and compares with
 // the interpreter's outputs, twice, and checks that a call allocates nothing.
 func TestSelfTest(t *testing.T) {
+	t.Log("tolerance: relative 1e-05, absolute 1e-06 (scaled by the output's magnitude)")
 	d := loadSelfTest(t)
 	m := New()
 	for run := range 2 { // the second run checks that arena reuse leaves no stale state
