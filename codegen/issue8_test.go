@@ -194,11 +194,11 @@ var specials = []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math
 // positions.
 func randInput(r *rand.Rand, shape ir.Shape, set map[int]float32) *ir.Tensor {
 	t := ir.NewTensor(ir.F32, shape)
-	for i := range t.F32 {
-		t.F32[i] = float32(r.Float64()*2 - 1)
+	for i := range t.F32() {
+		t.F32()[i] = float32(r.Float64()*2 - 1)
 	}
 	for i, v := range set {
-		t.F32[i] = v
+		t.F32()[i] = v
 	}
 	return t
 }
@@ -206,7 +206,7 @@ func randInput(r *rand.Rand, shape ir.Shape, set map[int]float32) *ir.Tensor {
 // countNaN counts the NaNs of t.
 func countNaN(t *ir.Tensor) int {
 	n := 0
-	for _, v := range t.F32 {
+	for _, v := range t.F32() {
 		if v != v {
 			n++
 		}
@@ -236,9 +236,9 @@ func TestNaNPropagates(t *testing.T) {
 	b := probeGraph(t, "pool")
 	b.g.AddOutput("y", b.n1("maxpool", []*ir.Value{b.input("x", 1, 1, 4, 4)}, ir.Attrs{"kernel": []int{2, 2}}))
 	x := f32Tensor(ir.Shape{1, 1, 4, 4}, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-	x.F32[0] = float32(math.NaN())
+	x.F32()[0] = float32(math.NaN())
 	probes = append(probes, probe{name: "pool", g: b.g, ins: []*ir.Tensor{x}, check: func(t *testing.T, outs []*ir.Tensor) {
-		y := outs[0].F32
+		y := outs[0].F32()
 		if y[0] == y[0] || y[1] != 7 || y[2] != 13 || y[3] != 15 {
 			t.Errorf("interpreter: maxpool gives %v, want [NaN 7 13 15]", y)
 		}
@@ -297,8 +297,8 @@ func TestNaNPropagates(t *testing.T) {
 	probes = append(probes,
 		probe{name: "acts", g: b.g, ins: []*ir.Tensor{actIn}, check: func(t *testing.T, outs []*ir.Tensor) {
 			for i, o := range outs {
-				if o.F32[0] == o.F32[0] {
-					t.Errorf("output %d: interpreter gives %v for NaN, want NaN", i, o.F32[0])
+				if o.F32()[0] == o.F32()[0] {
+					t.Errorf("output %d: interpreter gives %v for NaN, want NaN", i, o.F32()[0])
 				}
 			}
 		}},

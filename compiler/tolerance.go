@@ -108,13 +108,13 @@ func perturbed(g *ir.Graph, r *rand.Rand) *ir.Graph {
 			continue
 		}
 		d := p.Data.Clone()
-		for i, v := range d.F32 {
+		for i, v := range d.F32() {
 			dir := float32(math.Inf(1))
 			if r.IntN(2) == 0 {
 				dir = -dir
 			}
 			if v != 0 && !math.IsInf(float64(v), 0) && v == v {
-				d.F32[i] = math.Nextafter32(v, dir)
+				d.F32()[i] = math.Nextafter32(v, dir)
 			}
 		}
 		p.Data = d
@@ -127,14 +127,14 @@ func perturbed(g *ir.Graph, r *rand.Rand) *ir.Graph {
 // absolute part scales with the output's largest magnitude).
 func change(want, got *ir.Tensor) float64 {
 	scale := 1.0
-	for _, w := range want.F32 {
+	for _, w := range want.F32() {
 		if a := math.Abs(float64(w)); !math.IsInf(a, 0) && !math.IsNaN(a) {
 			scale = max(scale, a)
 		}
 	}
 	worst := 0.0
-	for i, w := range want.F32 {
-		g := got.F32[i]
+	for i, w := range want.F32() {
+		g := got.F32()[i]
 		if g == w || g != g || w != w {
 			continue
 		}

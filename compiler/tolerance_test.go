@@ -32,8 +32,8 @@ func trainedScale(t *testing.T, src string, hidden int, scale float64, seed uint
 	k := scale / math.Sqrt(float64(hidden))
 	for _, p := range g.Params {
 		d := ir.NewTensor(p.Type.DType, p.Type.Shape)
-		for i := range d.F32 {
-			d.F32[i] = float32((r.Float64()*2 - 1) * k)
+		for i := range d.F32() {
+			d.F32()[i] = float32((r.Float64()*2 - 1) * k)
 		}
 		p.Data = d
 	}
