@@ -100,11 +100,15 @@ func TestAPI(t *testing.T) {
 	}
 	api := string(files["mlp.go"])
 	for _, want := range []string{
-		"func (m *Model) Predict(in *[InputSize]float32) *[OutputSize]float32",
-		"func (m *Model) PredictSlice(in, out []float32) error",
-		"func (m *Model) Classify(in *[InputSize]float32) (class int, prob float32)",
-		"InputSize = 20", "OutputSize = 4", "NumClasses = 4", "InputShape = [2]int{1, 20}",
-		"//go:embed weights.bin", "one Model per goroutine",
+		"func New() *Model",
+		"type Input struct {\n\t// X is input x, f32[1,20].\n\tX [InputXSize]float32\n}",
+		"func (m *Model) Run(in *Input, out *Output) error",
+		"func (m *Model) Predict(in *[InputSize]float32, out *[OutputSize]float32) error",
+		"func (m *Model) PredictSlice(in []float32, out []float32) error",
+		"func (m *Model) Classify(in *[InputSize]float32) (class int, prob float32, err error)",
+		"InputXSize = 20", "InputSize = InputXSize", "OutputSize = OutputOut0Size", "NumClasses = 4",
+		"InputXShape = [2]int{1, 20}", "InputShape = InputXShape",
+		"//go:embed weights.bin", "var weightsBin string", "one Model per goroutine",
 	} {
 		if !strings.Contains(api, want) {
 			t.Errorf("mlp.go lacks %q", want)
@@ -114,8 +118,19 @@ func TestAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if api := string(files["textlstm.go"]); !strings.Contains(api, "func (m *Model) Run(in *[InputSize]int64) (*[OutputSize]float32, error)") {
-		t.Errorf("textlstm.go lacks Run with an error:\n%s", api)
+	api = string(files["textlstm.go"])
+	for _, want := range []string{
+		"func (m *Model) Run(in *Input, out *Output) error",
+		"func (m *Model) Predict(in *[InputSize]int64, out *[OutputSize]float32) error",
+		"func (m *Model) Classify(in *[InputSize]int64) (class int, prob float32, err error)",
+		"for an id or index out of range",
+	} {
+		if !strings.Contains(api, want) {
+			t.Errorf("textlstm.go lacks %q:\n%s", want, api)
+		}
+	}
+	if strings.Contains(api, "func init()") {
+		t.Error("textlstm.go has an init function: weights must load on first use")
 	}
 	// Weights never appear as Go literals: sources grow with layers only.
 	for f, src := range files {
