@@ -444,7 +444,7 @@ func (gn *gen) run(f *jen.File) {
 	f.Add(doc("run runs the model and copies the outputs into the caller's arrays."))
 	f.Func().Params(src("m *Model")).Id("run").Params(ps...).Error().Block(b.code...)
 	f.Line()
-	f.Add(doc("Run runs the model on in and writes its outputs into out. %s\nRun allocates nothing.", gn.errDoc("out")))
+	f.Add(doc("%s", wrap("Run runs the model on in and writes its outputs into out. "+gn.errDoc("out")+" Run allocates nothing.", 76)))
 	f.Func().Params(src("m *Model")).Id("Run").Params(src("in *Input"), src("out *Output")).Error().Block(
 		src(fmt.Sprintf("return m.run(%s)", strings.Join(fieldArgs, ", "))))
 	f.Line()
@@ -453,17 +453,17 @@ func (gn *gen) run(f *jen.File) {
 // errDoc says when a call returns an error.
 func (gn *gen) errDoc(out string) string {
 	if gn.hasErr {
-		return fmt.Sprintf("It returns an error,\nnaming the layer, for an id or index out of range; %s is then meaningless.", out)
+		return fmt.Sprintf("It returns an error, naming the layer, for an id or index out of range; %s is then meaningless.", out)
 	}
-	return "The error is always\nnil: this model cannot fail at run time (other models return one for an id\nout of range)."
+	return "The error is always nil: this model cannot fail at run time (other models return one for an id out of range)."
 }
 
 // predict emits Predict and PredictSlice for a one-input, one-output model.
 func (gn *gen) predict(f *jen.File) {
 	in, out := gn.inputs()[0], gn.outputs()[0]
 	ti, to := elemType(in.v.Type.DType), elemType(out.v.Type.DType)
-	f.Add(doc("Predict runs the model on in (%s %v) and writes output %s %v\ninto out: Run for a model with one input and one output. %s\nPredict allocates nothing.",
-		in.name, in.v.Type, out.name, out.v.Type, gn.errDoc("out")))
+	f.Add(doc("%s", wrap(fmt.Sprintf("Predict runs the model on in (%s %v) and writes output %s %v into out: Run for a model with one input and one output. %s Predict allocates nothing.",
+		in.name, in.v.Type, out.name, out.v.Type, gn.errDoc("out")), 76)))
 	f.Func().Params(src("m *Model")).Id("Predict").Params(src("in *[InputSize]"+ti), src("out *[OutputSize]"+to)).Error().Block(
 		src("return m.run(in, out)"))
 	f.Line()
@@ -497,7 +497,7 @@ func (gn *gen) classify(f *jen.File, op string) {
 		b.l("return class, float32(1 / s), nil")
 	}
 	in := gn.inputs()[0]
-	f.Add(doc("Classify runs the model on in and returns the most likely of the\nNumClasses classes (the first on ties) and its probability. %s\n%s Classify allocates nothing.", how, gn.errDoc("the class")))
+	f.Add(doc("%s", wrap("Classify runs the model on in and returns the most likely of the NumClasses classes (the first on ties) and its probability. "+how+" "+gn.errDoc("the class")+" Classify allocates nothing.", 76)))
 	f.Func().Params(src("m *Model")).Id("Classify").Params(src("in *[InputSize]"+elemType(in.v.Type.DType))).
 		Params(src("class int"), src("prob float32"), src("err error")).Block(b.code...)
 	f.Line()

@@ -211,17 +211,17 @@ func (m *Model) run(in0 *[InputIdsSize]int64, out0 *[OutputLogitsSize]float32) e
 	return nil
 }
 
-// Run runs the model on in and writes its outputs into out. It returns an error,
-// naming the layer, for an id or index out of range; out is then meaningless.
-// Run allocates nothing.
+// Run runs the model on in and writes its outputs into out. It returns an
+// error, naming the layer, for an id or index out of range; out is then
+// meaningless. Run allocates nothing.
 func (m *Model) Run(in *Input, out *Output) error {
 	return m.run(&in.Ids, &out.Logits)
 }
 
-// Predict runs the model on in (ids i64[1,20]) and writes output logits f32[1,2]
-// into out: Run for a model with one input and one output. It returns an error,
-// naming the layer, for an id or index out of range; out is then meaningless.
-// Predict allocates nothing.
+// Predict runs the model on in (ids i64[1,20]) and writes output logits
+// f32[1,2] into out: Run for a model with one input and one output. It returns
+// an error, naming the layer, for an id or index out of range; out is then
+// meaningless. Predict allocates nothing.
 func (m *Model) Predict(in *[InputSize]int64, out *[OutputSize]float32) error {
 	return m.run(in, out)
 }
@@ -239,10 +239,11 @@ func (m *Model) PredictSlice(in []int64, out []float32) error {
 	return m.run((*[InputSize]int64)(in), (*[OutputSize]float32)(out))
 }
 
-// Classify runs the model on in and returns the most likely of the
-// NumClasses classes (the first on ties) and its probability. The output holds logits, so prob is their softmax at class.
-// It returns an error,
-// naming the layer, for an id or index out of range; the class is then meaningless. Classify allocates nothing.
+// Classify runs the model on in and returns the most likely of the NumClasses
+// classes (the first on ties) and its probability. The output holds logits, so
+// prob is their softmax at class. It returns an error, naming the layer, for
+// an id or index out of range; the class is then meaningless. Classify
+// allocates nothing.
 func (m *Model) Classify(in *[InputSize]int64) (class int, prob float32, err error) {
 	if err := m.run(in, &m.cls); err != nil {
 		return 0, 0, err
