@@ -124,7 +124,7 @@ func loadWeights() {
 // stays in the binary's read-only memory), else a copy decoded with dec.
 func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
 	if n == 0 {
-		return nil
+		return []T{} // not nil: kernels convert empty sections to *[0]T and copy through them
 	}
 	var probe uint16 = 1
 	littleEndian := *(*byte)(unsafe.Pointer(&probe)) == 1
