@@ -299,24 +299,29 @@ func (gn *gen) weightsCode(f *jen.File) {
 	b.l("if sum := h.Sum64(); sum != weightsChecksum {")
 	b.l("panic(@fmt.Sprintf(\"%s: embedded weights.bin is corrupt: FNV-1a checksum %%#x, want %%#x: the file was modified after generation; regenerate the package with dlc\", sum, uint64(weightsChecksum)))", gn.pkg)
 	b.l("}")
+	var types []string
 	for _, s := range secs {
-		var dec string
-		switch s.dt.Size() {
-		case 4:
-			dec = fmt.Sprintf("func(b []byte) %s { return @math.Float32frombits(@binary.LittleEndian.Uint32(b)) }", elemType(s.dt))
-		default:
-			dec = fmt.Sprintf("func(b []byte) %s { return %[1]s(@binary.LittleEndian.Uint64(b)) }", elemType(s.dt))
-		}
-		b.l("%s = weightView(%d, %d, %s)", s.v, s.off, s.n, dec)
+		b.l("%s = weightView(%d, %d, %s)", s.v, s.off, s.n, weightDecoder(s.dt))
+		types = append(types, elemType(s.dt))
 	}
 	f.Add(doc("loadWeights checks weights.bin (length and checksum) and sets the\nweight slices. New runs it once."))
 	f.Func().Id("loadWeights").Params().Block(b.code...)
 	f.Line()
-	f.Add(src(weightViewSource))
+	f.Add(src(strings.Replace(weightViewSource, "float32 | int64", strings.Join(types, " | "), 1)))
 	f.Line()
 }
 
-// weightViewSource is the generic section loader of every package.
+// weightDecoder is Go source of a function decoding one little-endian
+// value of dtype dt, for weightView's fallback.
+func weightDecoder(dt ir.DType) string {
+	if dt == ir.I64 {
+		return "func(b []byte) int64 { return int64(@binary.LittleEndian.Uint64(b)) }"
+	}
+	return "func(b []byte) float32 { return @math.Float32frombits(@binary.LittleEndian.Uint32(b)) }"
+}
+
+// weightViewSource is the generic section loader of every package; its
+// type constraint lists the element types of the weight sections.
 const weightViewSource = `// weightView returns the n values of type T stored little endian at byte
 // offset off of weights.bin: the embedded bytes themselves on a
 // little-endian machine when they are aligned for T (no copy: the data
