@@ -21,7 +21,8 @@ import (
 //	WeightBytes, ScratchBytes
 //
 // Results are written into memory the caller owns; the error is nil unless
-// the model can fail at run time (an id out of range). A model with one
+// the model can fail at run time (an id out of range, an integer division
+// by zero). A model with one
 // input and one output also gets Predict and PredictSlice on plain arrays
 // and slices, and the aliases InputSize, OutputSize, InputShape and
 // OutputShape; a classifier gets Classify and NumClasses; a streamable
@@ -458,9 +459,9 @@ func (gn *gen) run(f *jen.File) {
 // errDoc says when a call returns an error.
 func (gn *gen) errDoc(out string) string {
 	if gn.hasErr {
-		return fmt.Sprintf("It returns an error, naming the layer, for an id or index out of range; %s is then meaningless.", out)
+		return fmt.Sprintf("It returns an error, naming the layer, for an id or index out of range or an integer division by zero; %s is then meaningless.", out)
 	}
-	return "The error is always nil: this model cannot fail at run time (other models return one for an id out of range)."
+	return "The error is always nil: this model cannot fail at run time (other models return one for an id out of range or an integer division by zero)."
 }
 
 // predict emits Predict and PredictSlice for a one-input, one-output model.

@@ -183,7 +183,7 @@ func (gn *gen) step(f *jen.File, ins, outs []apiVal) {
 		}
 	}
 	if s.sgen.hasErr {
-		d.WriteString("It returns an error, naming the layer, for an id or index out of range;\nout and the state are then meaningless: call Reset.\n")
+		d.WriteString("It returns an error, naming the layer, for an id or index out of range\nor an integer division by zero; out and the state are then meaningless:\ncall Reset.\n")
 	} else {
 		d.WriteString("The error is always nil: this model cannot fail at run time.\n")
 	}

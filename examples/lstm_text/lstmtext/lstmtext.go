@@ -212,16 +212,16 @@ func (m *Model) run(in0 *[InputIdsSize]int64, out0 *[OutputLogitsSize]float32) e
 }
 
 // Run runs the model on in and writes its outputs into out. It returns an
-// error, naming the layer, for an id or index out of range; out is then
-// meaningless. Run allocates nothing.
+// error, naming the layer, for an id or index out of range or an integer
+// division by zero; out is then meaningless. Run allocates nothing.
 func (m *Model) Run(in *Input, out *Output) error {
 	return m.run(&in.Ids, &out.Logits)
 }
 
 // Predict runs the model on in (ids i64[1,20]) and writes output logits
 // f32[1,2] into out: Run for a model with one input and one output. It returns
-// an error, naming the layer, for an id or index out of range; out is then
-// meaningless. Predict allocates nothing.
+// an error, naming the layer, for an id or index out of range or an integer
+// division by zero; out is then meaningless. Predict allocates nothing.
 func (m *Model) Predict(in *[InputSize]int64, out *[OutputSize]float32) error {
 	return m.run(in, out)
 }
@@ -242,8 +242,8 @@ func (m *Model) PredictSlice(in []int64, out []float32) error {
 // Classify runs the model on in and returns the most likely of the NumClasses
 // classes (the first on ties) and its probability. The output holds logits, so
 // prob is their softmax at class. It returns an error, naming the layer, for
-// an id or index out of range; the class is then meaningless. Classify
-// allocates nothing.
+// an id or index out of range or an integer division by zero; the class is
+// then meaningless. Classify allocates nothing.
 func (m *Model) Classify(in *[InputSize]int64) (class int, prob float32, err error) {
 	if err := m.run(in, &m.cls); err != nil {
 		return 0, 0, err
@@ -334,8 +334,9 @@ func (m *Model) Reset() {
 // in m and writes the outputs for the sequence so far into out.
 // After Reset, Step over steps t = 0..19 of a sequence x gives, at the
 // last step, what Run gives on x.
-// It returns an error, naming the layer, for an id or index out of range;
-// out and the state are then meaningless: call Reset.
+// It returns an error, naming the layer, for an id or index out of range
+// or an integer division by zero; out and the state are then meaningless:
+// call Reset.
 // Step allocates nothing.
 func (m *Model) Step(in *StepInput, out *StepOutput) error {
 	weightsOnce.Do(loadWeights) // for a zero Model; New has loaded them

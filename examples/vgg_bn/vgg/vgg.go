@@ -186,7 +186,7 @@ func (m *Model) run(in0 *[InputXSize]float32, out0 *[OutputLogitsSize]float32) e
 
 // Run runs the model on in and writes its outputs into out. The error is
 // always nil: this model cannot fail at run time (other models return one for
-// an id out of range). Run allocates nothing.
+// an id out of range or an integer division by zero). Run allocates nothing.
 func (m *Model) Run(in *Input, out *Output) error {
 	return m.run(&in.X, &out.Logits)
 }
@@ -194,7 +194,8 @@ func (m *Model) Run(in *Input, out *Output) error {
 // Predict runs the model on in (x f32[1,3,32,32]) and writes output logits
 // f32[1,10] into out: Run for a model with one input and one output. The error
 // is always nil: this model cannot fail at run time (other models return one
-// for an id out of range). Predict allocates nothing.
+// for an id out of range or an integer division by zero). Predict allocates
+// nothing.
 func (m *Model) Predict(in *[InputSize]float32, out *[OutputSize]float32) error {
 	return m.run(in, out)
 }
@@ -215,8 +216,8 @@ func (m *Model) PredictSlice(in []float32, out []float32) error {
 // Classify runs the model on in and returns the most likely of the NumClasses
 // classes (the first on ties) and its probability. The output holds logits, so
 // prob is their softmax at class. The error is always nil: this model cannot
-// fail at run time (other models return one for an id out of range). Classify
-// allocates nothing.
+// fail at run time (other models return one for an id out of range or an
+// integer division by zero). Classify allocates nothing.
 func (m *Model) Classify(in *[InputSize]float32) (class int, prob float32, err error) {
 	if err := m.run(in, &m.cls); err != nil {
 		return 0, 0, err
