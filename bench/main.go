@@ -359,7 +359,7 @@ func build(dir, pkg string) error {
 	return nil
 }
 
-var nsRe = regexp.MustCompile(`BenchmarkPredict\S*\s+\d+\s+([0-9.]+) ns/op`)
+var nsRe = regexp.MustCompile(`BenchmarkRun\S*\s+\d+\s+([0-9.]+) ns/op`)
 
 func runBench(dir, pkg, benchtime string) (float64, error) {
 	cmd := exec.Command(filepath.Join(dir, pkg+".test"), "-test.run", "^$", "-test.bench", ".", "-test.benchtime", benchtime)

@@ -9,59 +9,78 @@ import (
 	"github.com/dlcompiler/dlc/ir"
 )
 
-// The generated package's API. Every model gets New and constants for its
-// shapes and memory. A model with one f32 input and one f32 output gets
-// Predict (fixed-size arrays: a wrong shape is a compile error) and
-// PredictSlice; other models get Run with one array pointer per input,
-// returning one per output, plus an error when ids from an input can be
-// out of range. A classifier also gets Classify.
+// The generated package's API has the same shape for every model, so that
+// regenerating after a model change breaks no caller whose inputs and
+// outputs kept their names and shapes:
+//
+//	New() *Model
+//	type Input struct{ X [InputXSize]float32; ... }   one array per graph input
+//	type Output struct{ Logits [OutputLogitsSize]float32; ... }
+//	(*Model).Run(in *Input, out *Output) error
+//	Input<Name>Size, Input<Name>Shape, Output<Name>Size, Output<Name>Shape,
+//	WeightBytes, ScratchBytes
+//
+// Results are written into memory the caller owns; the error is nil unless
+// the model can fail at run time (an id out of range, an integer division
+// by zero). A model with one
+// input and one output also gets Predict and PredictSlice on plain arrays
+// and slices, and the aliases InputSize, OutputSize, InputShape and
+// OutputShape; a classifier gets Classify and NumClasses; a streamable
+// recurrent model gets Step and Reset with StepInput and StepOutput. Calls
+// allocate nothing (the self-test checks every one).
+//
+// Weights are weights.bin embedded as a string: on a little-endian machine
+// each dtype's section is used in place, as a typed slice over the
+// embedded bytes (unsafe.Slice), when it is aligned for its type, and
+// decoded onto the heap otherwise; both happen on the first New, not at
+// init, so a program that links the package but never calls New pays
+// nothing for its weights.
 
-// apiShape describes one graph input or output for the API.
-type apiShape struct {
+// apiVal is one graph input or output as the API shows it.
+type apiVal struct {
 	v     *ir.Value
-	name  string // exported prefix for constants: "Input", "Output", "InputIds", ...
-	param string // Go parameter name
-	n     int
+	name  string // the model's name for it
+	field string // its field of Input or Output; constants are <Input|Output><field>Size
+	n     int    // elements
 }
 
-func (gn *gen) inputs() []apiShape {
-	var s []apiShape
+// apiVals names values for the API: exported fields, made distinct by a
+// numeric suffix in order ("x_1" and "x1" give X1 and X1_2; exported never
+// yields "_", so a suffixed name cannot clash with an unsuffixed one).
+func apiVals(vs []*ir.Value, names []string) []apiVal {
+	used := map[string]bool{}
+	var out []apiVal
+	for i, v := range vs {
+		base := exported(names[i])
+		field := base
+		for k := 2; used[field]; k++ {
+			field = fmt.Sprintf("%s_%d", base, k)
+		}
+		used[field] = true
+		out = append(out, apiVal{v: v, name: names[i], field: field, n: v.Type.Shape.NumElems()})
+	}
+	return out
+}
+
+func (gn *gen) inputs() []apiVal {
+	names := make([]string, len(gn.g.Inputs))
 	for i, v := range gn.g.Inputs {
-		a := apiShape{v: v, name: "Input", param: "in", n: v.Type.Shape.NumElems()}
-		if len(gn.g.Inputs) > 1 {
-			a.name = "Input" + exported(v.Name)
-			a.param = fmt.Sprintf("in%d", i)
-		}
-		s = append(s, a)
+		names[i] = v.Name
 	}
-	return s
+	return apiVals(gn.g.Inputs, names)
 }
 
-func (gn *gen) outputs() []apiShape {
-	var s []apiShape
-	for i, v := range gn.g.Outputs {
-		a := apiShape{v: v, name: "Output", n: v.Type.Shape.NumElems()}
-		if len(gn.g.Outputs) > 1 {
-			a.name = "Output" + exported(gn.g.OutputNames[i])
-		}
-		s = append(s, a)
-	}
-	return s
-}
+func (gn *gen) outputs() []apiVal { return apiVals(gn.g.Outputs, gn.g.OutputNames) }
 
-// simple reports whether the model gets Predict: one f32 input, one f32
-// output, no run-time failure.
-func (gn *gen) simple() bool {
-	g := gn.g
-	return len(g.Inputs) == 1 && len(g.Outputs) == 1 && g.Inputs[0].Type.DType == ir.F32 &&
-		g.Outputs[0].Type.DType == ir.F32 && !gn.hasErr
-}
+// single reports whether the model has one input and one output: it gets
+// Predict, PredictSlice and the short constant names.
+func (gn *gen) single() bool { return len(gn.g.Inputs) == 1 && len(gn.g.Outputs) == 1 }
 
-// classes returns the class count when the model is a classifier: one
-// output of shape [1, C] (C ≥ 2), or [C] / [1, C] made by softmax,
-// log_softmax or dense; and the op that made it.
+// classes returns the class count when the model is a classifier (one
+// input, one f32 output of shape [1, C] with C ≥ 2, or [C] made by
+// softmax, log_softmax or dense) and the op that made the output.
 func (gn *gen) classes() (int, string) {
-	if !gn.simple() {
+	if !gn.single() || gn.g.Outputs[0].Type.DType != ir.F32 {
 		return 0, ""
 	}
 	o := gn.g.Outputs[0]
@@ -87,26 +106,46 @@ func shapeLit(s ir.Shape) string {
 }
 
 func (gn *gen) apiFile() (*jen.File, error) {
-	g, p := gn.g, gn.plan
 	f := newFile(gn.pkg)
 	f.Anon("embed")
+	f.PackageComment(commentText(gn.packageDoc()))
+	gn.apiConsts(f)
+	gn.ioTypes(f, "Input", "holds the model's inputs", gn.inputs(), "input")
+	gn.ioTypes(f, "Output", "receives the model's outputs", gn.outputs(), "output")
+	gn.weightsCode(f)
+	gn.modelType(f)
+	gn.forward(f)
+	gn.run(f)
+	if gn.single() {
+		gn.predict(f)
+		if nc, op := gn.classes(); nc > 0 {
+			gn.classify(f, op)
+		}
+	}
+	if gn.streamable() {
+		gn.stream.stepAPI(f, gn) // stepModel and its forward (step.go)
+		gn.stepMethods(f)
+	}
+	return f, nil
+}
 
-	// Package documentation.
+// packageDoc is the generated package's documentation.
+func (gn *gen) packageDoc() string {
+	g := gn.g
 	var d strings.Builder
 	fmt.Fprintf(&d, "Package %s is the model %q compiled by dlc into pure Go: one\n", gn.pkg, g.Name)
 	d.WriteString("specialized function per layer, every shape a constant, weights embedded\n")
-	d.WriteString("from weights.bin and checked at init.\n\n")
-	d.WriteString("Usage:\n\n\tm := New()\n")
-	if gn.simple() {
-		d.WriteString("\tvar in [InputSize]float32\n\tout := m.Predict(&in)\n\n")
-	} else {
-		d.WriteString("\touts := m.Run(...) // one array pointer per input\n\n")
+	d.WriteString("from weights.bin.\n\nUsage:\n\n")
+	for _, l := range strings.Split(gn.usage(gn.pkg+"."), "\n") {
+		d.WriteString("\t" + l + "\n")
 	}
-	d.WriteString("A Model owns its scratch memory (ScratchBytes), so calls allocate\n")
+	d.WriteString("\nA Model owns its scratch memory (ScratchBytes), so calls allocate\n")
 	d.WriteString("nothing; it is not safe for concurrent use: use one Model per goroutine.\n")
-	d.WriteString("Results point into the Model and are overwritten by the next call.\n\n")
+	d.WriteString("Results are written into the caller's arrays. The weights (WeightBytes)\n")
+	d.WriteString("are shared by all Models and read-only; the first New loads them, so a\n")
+	d.WriteString("program that never calls New does not hold them in memory.\n\n")
 	if st := gn.streaming(); st != nil {
-		d.WriteString(st.packageDoc()) // recurrent models: Step, Reset or why not (step.go)
+		d.WriteString(st.streamDoc(gn)) // recurrent models: Step, Reset or why not (api_step.go)
 	}
 	d.WriteString("Inputs:\n\n")
 	for _, v := range g.Inputs {
@@ -120,21 +159,60 @@ func (gn *gen) apiFile() (*jen.File, error) {
 	for _, n := range g.Nodes {
 		fmt.Fprintf(&d, "\t%-12s %-14s %v\n", n.Name, n.Op, n.Out().Type)
 	}
-	f.PackageComment(commentText(d.String()))
+	return d.String()
+}
 
-	// Constants.
-	var consts []jen.Code
-	var vars []jen.Code
-	for _, a := range gn.inputs() {
-		consts = append(consts, doc("%sSize is the number of elements of input %s %v.", a.name, a.v.Name, a.v.Type), src(fmt.Sprintf("%sSize = %d", a.name, a.n)))
-		vars = append(vars, doc("%sShape is the shape of input %s.", a.name, a.v.Name), src(fmt.Sprintf("%sShape = %s", a.name, shapeLit(a.v.Type.Shape))))
+// usage is the usage example of the package doc (qual = "pkg.") and of the
+// generated Example function (qual = ""), so the doc's example compiles.
+func (gn *gen) usage(qual string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "m := %sNew() // one Model per goroutine; reuse it\n", qual)
+	if gn.single() {
+		in, out := gn.inputs()[0], gn.outputs()[0]
+		fmt.Fprintf(&b, "var in [%sInputSize]%s // %s %v\n", qual, elemType(in.v.Type.DType), in.name, in.v.Type)
+		fmt.Fprintf(&b, "var out [%sOutputSize]%s // %s %v\n", qual, elemType(out.v.Type.DType), out.name, out.v.Type)
+		b.WriteString("if err := m.Predict(&in, &out); err != nil {\n\tpanic(err)\n}")
+		return b.String()
 	}
-	for i, a := range gn.outputs() {
-		consts = append(consts, doc("%sSize is the number of elements of output %s %v.", a.name, g.OutputNames[i], a.v.Type), src(fmt.Sprintf("%sSize = %d", a.name, a.n)))
-		vars = append(vars, doc("%sShape is the shape of output %s.", a.name, g.OutputNames[i]), src(fmt.Sprintf("%sShape = %s", a.name, shapeLit(a.v.Type.Shape))))
+	fmt.Fprintf(&b, "var in %sInput // fill in", qual)
+	for i, a := range gn.inputs() {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, " in.%s", a.field)
 	}
-	nc, lastOp := gn.classes()
-	if nc > 0 {
+	fmt.Fprintf(&b, "\nvar out %sOutput\n", qual)
+	b.WriteString("if err := m.Run(&in, &out); err != nil {\n\tpanic(err)\n}")
+	for _, a := range gn.outputs() {
+		fmt.Fprintf(&b, "\n_ = out.%s // %s %v", a.field, a.name, a.v.Type)
+	}
+	return b.String()
+}
+
+// apiConsts emits the size, shape and memory constants.
+func (gn *gen) apiConsts(f *jen.File) {
+	g, p := gn.g, gn.plan
+	var consts, vars []jen.Code
+	add := func(prefix, what string, as []apiVal) {
+		for _, a := range as {
+			consts = append(consts, doc("%s%sSize is the number of elements of %s %s, %v.", prefix, a.field, what, a.name, a.v.Type),
+				src(fmt.Sprintf("%s%sSize = %d", prefix, a.field, a.n)))
+			vars = append(vars, doc("%s%sShape is the shape of %s %s.", prefix, a.field, what, a.name),
+				src(fmt.Sprintf("%s%sShape = %s", prefix, a.field, shapeLit(a.v.Type.Shape))))
+		}
+	}
+	add("Input", "input", gn.inputs())
+	add("Output", "output", gn.outputs())
+	if gn.single() {
+		in, out := gn.inputs()[0], gn.outputs()[0]
+		consts = append(consts,
+			doc("InputSize is Input%sSize, the model's only input.", in.field), src("InputSize = Input"+in.field+"Size"),
+			doc("OutputSize is Output%sSize, the model's only output.", out.field), src("OutputSize = Output"+out.field+"Size"))
+		vars = append(vars,
+			doc("InputShape is Input%sShape, the model's only input.", in.field), src("InputShape = Input"+in.field+"Shape"),
+			doc("OutputShape is Output%sShape, the model's only output.", out.field), src("OutputShape = Output"+out.field+"Shape"))
+	}
+	if nc, _ := gn.classes(); nc > 0 {
 		consts = append(consts, doc("NumClasses is the number of classes Classify chooses from."), src(fmt.Sprintf("NumClasses = %d", nc)))
 	}
 	if ls := g.Labels; len(ls) > 0 {
@@ -145,9 +223,19 @@ func (gn *gen) apiFile() (*jen.File, error) {
 		vars = append(vars, doc("Labels names the classes of output %s, by index (from the model's labels statement).", g.OutputNames[0]),
 			src(fmt.Sprintf("Labels = [%d]string{%s}", len(ls), strings.Join(q, ", "))))
 	}
-	wb := 4*len(p.wF) + 8*len(p.wI)
+	parts := []string{"no values"}
+	wb := 0
+	for _, s := range p.weightSections() {
+		if s.n > 0 {
+			parts = append(parts[:len(parts)-1], fmt.Sprintf("%d %v values", s.n, s.dt), "")
+		}
+		wb = s.off + s.n*s.dt.Size()
+	}
+	if len(parts) > 1 {
+		parts = parts[:len(parts)-1]
+	}
 	consts = append(consts,
-		doc("WeightBytes is the size of the embedded weights.bin: %d f32 then %d i64 values, little endian.", len(p.wF), len(p.wI)),
+		doc("WeightBytes is the size of the embedded weights.bin, little endian: %s.", strings.Join(parts, ", then ")),
 		src(fmt.Sprintf("WeightBytes = %d", wb)),
 		doc("ScratchBytes is the size of a Model's scratch arena, allocated once by New."),
 		src(fmt.Sprintf("ScratchBytes = %d", 4*p.arenaF+8*p.arenaI)),
@@ -156,61 +244,126 @@ func (gn *gen) apiFile() (*jen.File, error) {
 	)
 	f.Const().Defs(consts...)
 	f.Var().Defs(vars...)
+}
 
-	// Weights.
-	f.Comment("//go:embed weights.bin")
-	f.Var().Id("weightsBin").Index().Byte()
-	f.Line()
-	f.Add(doc("weightsF32 and weightsI64 are weights.bin decoded once at init; kernels\nread them through constant offsets."))
-	f.Var().Defs(src("weightsF32 []float32"), src("weightsI64 []int64"))
-	f.Line()
-	var ib body
-	ib.l("if len(weightsBin) != WeightBytes {")
-	ib.l("panic(@fmt.Sprintf(\"%s: embedded weights.bin has %%d bytes, want %%d: the file was modified after generation; regenerate the package with dlc\", len(weightsBin), WeightBytes))", gn.pkg)
-	ib.l("}")
-	ib.l("h := @fnv.New64a()")
-	ib.l("h.Write(weightsBin)")
-	ib.l("if sum := h.Sum64(); sum != weightsChecksum {")
-	ib.l("panic(@fmt.Sprintf(\"%s: embedded weights.bin is corrupt: FNV-1a checksum %%#x, want %%#x: the file was modified after generation; regenerate the package with dlc\", sum, uint64(weightsChecksum)))", gn.pkg)
-	ib.l("}")
-	ib.l("weightsF32 = make([]float32, %d)", len(p.wF))
-	ib.l("for i := range weightsF32 {\nweightsF32[i] = @math.Float32frombits(@binary.LittleEndian.Uint32(weightsBin[4*i:]))\n}")
-	ib.l("weightsI64 = make([]int64, %d)", len(p.wI))
-	ib.l("for i := range weightsI64 {\nweightsI64[i] = int64(@binary.LittleEndian.Uint64(weightsBin[%d+8*i:]))\n}", 4*len(p.wF))
-	f.Add(doc("init checks weights.bin (length and checksum) and decodes it."))
-	f.Func().Id("init").Params().Block(ib.code...)
-	f.Line()
-
-	// Model.
+// ioTypes emits the Input or Output struct: one array field per value.
+func (gn *gen) ioTypes(f *jen.File, typ, what string, as []apiVal, kind string) {
 	var fields []jen.Code
+	for _, a := range as {
+		fields = append(fields, doc("%s is %s %s, %v.", a.field, kind, a.name, a.v.Type),
+			src(fmt.Sprintf("%s [%s%sSize]%s", a.field, typ, a.field, elemType(a.v.Type.DType))))
+	}
+	f.Add(doc("%s %s, each array in row-major (C) order.", typ, what))
+	f.Type().Id(typ).Struct(fields...)
+	f.Line()
+}
+
+// weightSection is one dtype's part of weights.bin, read by the kernels
+// through a package-level slice.
+type weightSection struct {
+	dt  ir.DType
+	v   string // the Go variable the kernels index
+	off int    // byte offset in weights.bin
+	n   int    // elements
+}
+
+// weightSections lists weights.bin's parts in file order. It is where the
+// API reads the plan's weight layout (plan.weightBytes writes it).
+func (p *plan) weightSections() []weightSection {
+	return []weightSection{
+		{ir.F32, "weightsF32", 0, len(p.wF)},
+		{ir.I64, "weightsI64", 4 * len(p.wF), len(p.wI)},
+	}
+}
+
+// weightsCode emits the embedded weights, their typed views and
+// loadWeights, which New runs once.
+func (gn *gen) weightsCode(f *jen.File) {
+	secs := gn.plan.weightSections()
+	f.Comment("//go:embed weights.bin")
+	f.Var().Id("weightsBin").String()
+	f.Line()
+	var vars []jen.Code
+	for _, s := range secs {
+		vars = append(vars, src(fmt.Sprintf("%s []%s", s.v, elemType(s.dt))))
+	}
+	vars = append(vars, src("weightsOnce @sync.Once"))
+	f.Add(doc("The weights by dtype, set by loadWeights on the first New: views of the\nembedded bytes, or decoded copies where those cannot be used in place.\nKernels read them through constant offsets and never write them."))
+	f.Var().Defs(vars...)
+	f.Line()
+	var b body
+	b.l("if len(weightsBin) != WeightBytes {")
+	b.l("panic(@fmt.Sprintf(\"%s: embedded weights.bin has %%d bytes, want %%d: the file was modified after generation; regenerate the package with dlc\", len(weightsBin), WeightBytes))", gn.pkg)
+	b.l("}")
+	b.l("h := @fnv.New64a()")
+	b.l("h.Write(@unsafe.Slice(@unsafe.StringData(weightsBin), len(weightsBin))) // read-only view: no copy")
+	b.l("if sum := h.Sum64(); sum != weightsChecksum {")
+	b.l("panic(@fmt.Sprintf(\"%s: embedded weights.bin is corrupt: FNV-1a checksum %%#x, want %%#x: the file was modified after generation; regenerate the package with dlc\", sum, uint64(weightsChecksum)))", gn.pkg)
+	b.l("}")
+	var types []string
+	for _, s := range secs {
+		b.l("%s = weightView(%d, %d, %s)", s.v, s.off, s.n, weightDecoder(s.dt))
+		types = append(types, elemType(s.dt))
+	}
+	f.Add(doc("loadWeights checks weights.bin (length and checksum) and sets the\nweight slices. New runs it once."))
+	f.Func().Id("loadWeights").Params().Block(b.code...)
+	f.Line()
+	f.Add(src(strings.Replace(weightViewSource, "float32 | int64", strings.Join(types, " | "), 1)))
+	f.Line()
+}
+
+// weightDecoder is Go source of a function decoding one little-endian
+// value of dtype dt, for weightView's fallback.
+func weightDecoder(dt ir.DType) string {
+	if dt == ir.I64 {
+		return "func(b []byte) int64 { return int64(@binary.LittleEndian.Uint64(b)) }"
+	}
+	return "func(b []byte) float32 { return @math.Float32frombits(@binary.LittleEndian.Uint32(b)) }"
+}
+
+// weightViewSource is the generic section loader of every package; its
+// type constraint lists the element types of the weight sections.
+const weightViewSource = `// weightView returns the n values of type T stored little endian at byte
+// offset off of weights.bin: the embedded bytes themselves on a
+// little-endian machine when they are aligned for T (no copy: the data
+// stays in the binary's read-only memory), else a copy decoded with dec.
+func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
+	if n == 0 {
+		return []T{} // not nil: kernels convert empty sections to *[0]T and copy through them
+	}
+	var probe uint16 = 1
+	littleEndian := *(*byte)(@unsafe.Pointer(&probe)) == 1
+	p := @unsafe.Pointer(@unsafe.StringData(weightsBin[off:]))
+	if littleEndian && uintptr(p)%@unsafe.Alignof(*new(T)) == 0 {
+		return @unsafe.Slice((*T)(p), n)
+	}
+	b := @unsafe.Slice(@unsafe.StringData(weightsBin), len(weightsBin))[off:]
+	size := int(@unsafe.Sizeof(*new(T)))
+	s := make([]T, n)
+	for i := range s {
+		s[i] = dec(b[size*i:])
+	}
+	return s
+}`
+
+// modelType emits Model and New.
+func (gn *gen) modelType(f *jen.File) {
+	p := gn.plan
 	// Both arenas always exist (possibly empty): kernels of zero-sized
 	// values still slice them.
-	fields = append(fields, src(fmt.Sprintf("arena [%d]float32", p.arenaF)))
-	fields = append(fields, src(fmt.Sprintf("arenaI [%d]int64", p.arenaI)))
+	fields := []jen.Code{src(fmt.Sprintf("arena [%d]float32", p.arenaF)), src(fmt.Sprintf("arenaI [%d]int64", p.arenaI))}
 	if gn.streamable() {
 		fields = append(fields, src("st stepModel"))
 	}
-	f.Add(doc("Model runs the network. It owns its scratch arena (every intermediate\nvalue at an offset fixed at compile time), so calls allocate nothing.\nA Model is not safe for concurrent use: use one Model per goroutine.\nThe zero Model is ready to use, but it is large: allocate it with New."))
+	if nc, _ := gn.classes(); nc > 0 {
+		fields = append(fields, doc("cls receives Classify's output."), src("cls [OutputSize]float32"))
+	}
+	f.Add(doc("Model runs the network. It owns its scratch arena (every intermediate\nvalue at an offset fixed at compile time), so calls allocate nothing.\nA Model is not safe for concurrent use: use one Model per goroutine.\nThe zero Model works too, but it is large: allocate it with New."))
 	f.Type().Id("Model").Struct(fields...)
 	f.Line()
-	f.Add(doc("New returns a Model with its scratch arena (ScratchBytes) allocated."))
-	f.Func().Id("New").Params().Op("*").Id("Model").Block(jen.Return(jen.New(jen.Id("Model"))))
+	f.Add(doc("New returns a Model with its scratch arena (ScratchBytes) allocated.\nThe first call also loads the weights shared by all Models (WeightBytes;\nin place where the machine allows, see weightView) and checks them: it\npanics if weights.bin was modified after generation."))
+	f.Func().Id("New").Params().Op("*").Id("Model").Block(src("weightsOnce.Do(loadWeights)"), jen.Return(jen.New(jen.Id("Model"))))
 	f.Line()
-
-	gn.forward(f)
-	gn.outputGetters(f)
-	if gn.simple() {
-		gn.predict(f)
-		if nc > 0 {
-			gn.classify(f, nc, lastOp)
-		}
-	} else {
-		gn.run(f)
-	}
-	if gn.streamable() {
-		gn.stream.stepAPI(f, gn)
-	}
-	return f, nil
 }
 
 // forward emits the method that calls every kernel in order.
@@ -249,8 +402,7 @@ func (gn *gen) forward(f *jen.File) {
 			b.l("*%s = *%s", gn.ref(l), gn.ref(gn.plan.loc[v]))
 		}
 	}
-	d := "forward runs every layer in order; outputs are left in the arena."
-	f.Add(doc("%s", d))
+	f.Add(doc("forward runs every layer in order; outputs are left in the arena."))
 	fn := f.Func().Params(src("m *Model")).Id("forward").Params(params...)
 	if gn.hasErr {
 		b.l("return nil")
@@ -268,107 +420,91 @@ func (gn *gen) outLoc(i int) loc {
 	return gn.plan.loc[gn.g.Outputs[i]]
 }
 
-func (gn *gen) outputGetters(f *jen.File) {
-	for i, v := range gn.g.Outputs {
-		l := gn.outLoc(i)
-		f.Add(doc("out%d returns output %s's storage in the arena.", i, gn.g.OutputNames[i]))
-		f.Func().Params(src("m *Model")).Id(fmt.Sprintf("out%d", i)).Params().Id(arrType(v.Type.DType, l.n)).Block(src("return " + gn.ref(l)))
-		f.Line()
+// run emits run, on arrays, and Run, on Input and Output.
+func (gn *gen) run(f *jen.File) {
+	var params, args, fieldArgs []string
+	for i, a := range gn.inputs() {
+		params = append(params, fmt.Sprintf("in%d *[Input%sSize]%s", i, a.field, elemType(a.v.Type.DType)))
+		args = append(args, fmt.Sprintf("in%d", i))
+		fieldArgs = append(fieldArgs, "&in."+a.field)
 	}
+	for i, a := range gn.outputs() {
+		params = append(params, fmt.Sprintf("out%d *[Output%sSize]%s", i, a.field, elemType(a.v.Type.DType)))
+		fieldArgs = append(fieldArgs, "&out."+a.field)
+	}
+	var b body
+	b.l("weightsOnce.Do(loadWeights) // for a zero Model; New has loaded them")
+	if gn.hasErr {
+		b.l("if err := m.forward(%s); err != nil {\nreturn err\n}", strings.Join(args, ", "))
+	} else {
+		b.l("m.forward(%s)", strings.Join(args, ", "))
+	}
+	for i := range gn.g.Outputs {
+		b.l("*out%d = *%s", i, gn.ref(gn.outLoc(i)))
+	}
+	b.l("return nil")
+	var ps []jen.Code
+	for _, p := range params {
+		ps = append(ps, src(p))
+	}
+	f.Add(doc("run runs the model and copies the outputs into the caller's arrays."))
+	f.Func().Params(src("m *Model")).Id("run").Params(ps...).Error().Block(b.code...)
+	f.Line()
+	f.Add(doc("%s", wrap("Run runs the model on in and writes its outputs into out. "+gn.errDoc("out")+" Run allocates nothing.", 76)))
+	f.Func().Params(src("m *Model")).Id("Run").Params(src("in *Input"), src("out *Output")).Error().Block(
+		src(fmt.Sprintf("return m.run(%s)", strings.Join(fieldArgs, ", "))))
+	f.Line()
 }
 
+// errDoc says when a call returns an error.
+func (gn *gen) errDoc(out string) string {
+	if gn.hasErr {
+		return fmt.Sprintf("It returns an error, naming the layer, for an id or index out of range or an integer division by zero; %s is then meaningless.", out)
+	}
+	return "The error is always nil: this model cannot fail at run time (other models return one for an id out of range or an integer division by zero)."
+}
+
+// predict emits Predict and PredictSlice for a one-input, one-output model.
 func (gn *gen) predict(f *jen.File) {
-	in, out := gn.g.Inputs[0], gn.g.Outputs[0]
-	f.Add(doc("Predict runs the model on in (%s %v) and returns output %s %v.\nThe result points into m and is valid until the next call on m;\ncopy it to keep it. Predict allocates nothing.", in.Name, in.Type, gn.g.OutputNames[0], out.Type))
-	f.Func().Params(src("m *Model")).Id("Predict").Params(src("in *[InputSize]float32")).Id("*[OutputSize]float32").Block(
-		src("m.forward(in)"), src("return m.out0()"))
+	in, out := gn.inputs()[0], gn.outputs()[0]
+	ti, to := elemType(in.v.Type.DType), elemType(out.v.Type.DType)
+	f.Add(doc("%s", wrap(fmt.Sprintf("Predict runs the model on in (%s %v) and writes output %s %v into out: Run for a model with one input and one output. %s Predict allocates nothing.",
+		in.name, in.v.Type, out.name, out.v.Type, gn.errDoc("out")), 76)))
+	f.Func().Params(src("m *Model")).Id("Predict").Params(src("in *[InputSize]"+ti), src("out *[OutputSize]"+to)).Error().Block(
+		src("return m.run(in, out)"))
 	f.Line()
 	f.Add(doc("PredictSlice is Predict for slices: it reads len(in) == InputSize\nvalues and writes OutputSize values into out, or returns an error\nfor a wrong length."))
 	var b body
-	b.l("if len(in) != InputSize {\nreturn @fmt.Errorf(\"%s: input has %%d values, want %%d (%s %v)\", len(in), InputSize)\n}", gn.pkg, in.Name, in.Type)
-	b.l("if len(out) != OutputSize {\nreturn @fmt.Errorf(\"%s: output has room for %%d values, want %%d (%s %v)\", len(out), OutputSize)\n}", gn.pkg, gn.g.OutputNames[0], out.Type)
-	b.l("copy(out, m.Predict((*[InputSize]float32)(in))[:])")
-	b.l("return nil")
-	f.Func().Params(src("m *Model")).Id("PredictSlice").Params(src("in, out []float32")).Error().Block(b.code...)
+	b.l("if len(in) != InputSize {\nreturn @fmt.Errorf(\"%s: input has %%d values, want %%d (%s %v)\", len(in), InputSize)\n}", gn.pkg, in.name, in.v.Type)
+	b.l("if len(out) != OutputSize {\nreturn @fmt.Errorf(\"%s: output has room for %%d values, want %%d (%s %v)\", len(out), OutputSize)\n}", gn.pkg, out.name, out.v.Type)
+	b.l("return m.run((*[InputSize]%s)(in), (*[OutputSize]%s)(out))", ti, to)
+	f.Func().Params(src("m *Model")).Id("PredictSlice").Params(src("in []"+ti), src("out []"+to)).Error().Block(b.code...)
 	f.Line()
 }
 
-func (gn *gen) classify(f *jen.File, nc int, op string) {
+// classify emits Classify for a classifier.
+func (gn *gen) classify(f *jen.File, op string) {
 	var b body
-	b.l("out := m.Predict(in)")
-	b.l("class = 0")
+	b.l("if err := m.run(in, &m.cls); err != nil {\nreturn 0, 0, err\n}")
+	b.l("out := &m.cls")
 	b.l("for i, v := range out {\nif v > out[class] {\nclass = i\n}\n}")
 	var how string
 	switch op {
 	case "softmax":
 		how = "The output is already a softmax, so prob is the output itself."
-		b.l("return class, out[class]")
+		b.l("return class, out[class], nil")
 	case "log_softmax":
 		how = "The output is a log_softmax, so prob is exp of the output."
-		b.l("return class, float32(@math.Exp(float64(out[class])))")
+		b.l("return class, float32(@math.Exp(float64(out[class]))), nil")
 	default:
-		how = "The output holds logits, so prob is their softmax at class\n(computed without changing the output)."
+		how = "The output holds logits, so prob is their softmax at class."
 		b.l("var s float64")
 		b.l("for _, v := range out {\ns += @math.Exp(float64(v - out[class]))\n}")
-		b.l("return class, float32(1 / s)")
+		b.l("return class, float32(1 / s), nil")
 	}
-	f.Add(doc("Classify runs Predict and returns the most likely of the NumClasses\nclasses (the first on ties) and its probability. %s", how))
-	f.Func().Params(src("m *Model")).Id("Classify").Params(src("in *[InputSize]float32")).Params(src("class int"), src("prob float32")).Block(b.code...)
-	f.Line()
-}
-
-func (gn *gen) run(f *jen.File) {
-	var params, rets, args, outs []string
-	for i, a := range gn.inputs() {
-		params = append(params, fmt.Sprintf("%s *[%sSize]%s", a.param, a.name, elemType(a.v.Type.DType)))
-		args = append(args, a.param)
-		_ = i
-	}
-	for i, a := range gn.outputs() {
-		rets = append(rets, fmt.Sprintf("*[%sSize]%s", a.name, elemType(a.v.Type.DType)))
-		outs = append(outs, fmt.Sprintf("m.out%d()", i))
-	}
-	var b body
-	var d strings.Builder
-	d.WriteString("Run runs the model on its inputs (")
-	for i, v := range gn.g.Inputs {
-		if i > 0 {
-			d.WriteString(", ")
-		}
-		fmt.Fprintf(&d, "%s %v", v.Name, v.Type)
-	}
-	d.WriteString(") and returns its outputs (")
-	for i, v := range gn.g.Outputs {
-		if i > 0 {
-			d.WriteString(", ")
-		}
-		fmt.Fprintf(&d, "%s %v", gn.g.OutputNames[i], v.Type)
-	}
-	d.WriteString(").\nThe results point into m and are valid until the next call on m.\nRun allocates nothing")
-	if gn.hasErr {
-		d.WriteString(" unless it fails: it returns an error, naming the layer,\nfor an id or index out of range or an integer division by zero (the outputs\nare then meaningless)")
-		rets = append(rets, "error")
-		b.l("if err := m.forward(%s); err != nil {", strings.Join(args, ", "))
-		var nils []string
-		for range outs {
-			nils = append(nils, "nil")
-		}
-		b.l("return %s, err\n}", strings.Join(nils, ", "))
-		b.l("return %s, nil", strings.Join(outs, ", "))
-	} else {
-		b.l("m.forward(%s)", strings.Join(args, ", "))
-		b.l("return %s", strings.Join(outs, ", "))
-	}
-	d.WriteString(".")
-	f.Add(doc("%s", d.String()))
-	var rs []jen.Code
-	for _, r := range rets {
-		rs = append(rs, src(r))
-	}
-	var ps []jen.Code
-	for _, p := range params {
-		ps = append(ps, src(p))
-	}
-	f.Func().Params(src("m *Model")).Id("Run").Params(ps...).Params(rs...).Block(b.code...)
+	in := gn.inputs()[0]
+	f.Add(doc("%s", wrap("Classify runs the model on in and returns the most likely of the NumClasses classes (the first on ties) and its probability. "+how+" "+gn.errDoc("the class")+" Classify allocates nothing.", 76)))
+	f.Func().Params(src("m *Model")).Id("Classify").Params(src("in *[InputSize]"+elemType(in.v.Type.DType))).
+		Params(src("class int"), src("prob float32"), src("err error")).Block(b.code...)
 	f.Line()
 }

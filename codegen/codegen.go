@@ -1,6 +1,7 @@
 // Package codegen compiles an ir.Graph into a standalone Go package:
 // specialized pure-Go kernels with every shape a constant, weights in a
-// little-endian weights.bin loaded with //go:embed and checked at init, a
+// little-endian weights.bin embedded with //go:embed and loaded (in place
+// where possible) and checked on first use, a
 // Model type owning one scratch arena, and optionally a self-test that
 // compares the generated code with outputs the reference interpreter
 // recorded at compile time.
@@ -10,9 +11,11 @@
 //	plan.go     the memory plan: where every value lives (input, weights, arena)
 //	emit.go     the emitter table and the kernel skeleton every emitter fills
 //	<family>.go one emitter per op family, reading n.Schedule for loop layout
-//	api.go      the package's exported API (Model, New, Predict, Run, ...)
+//	api.go      the package's exported API (Model, New, Input, Output, Run, Predict, ...)
+//	api_step.go Step and Reset, the streaming API of recurrent models
 //	selftest.go the recorded test vectors and the generated _test.go
-//	step.go     Step and Reset for recurrent models (a one-step graph, kernels_step.go)
+//	step.go     the streaming analysis and one-step graph (kernels_step.go)
+//	typecheck.go the go/types check of every generated package
 //	write.go    WritePackage, the atomic directory swap
 //
 // Generated sources go through go/format; when that fails, Generate reports
@@ -106,6 +109,9 @@ func Generate(g *ir.Graph, opt Options) (map[string][]byte, error) {
 			return nil, err
 		}
 	}
+	if err := gn.checkTypes(files); err != nil {
+		return nil, err
+	}
 	return files, nil
 }
 
@@ -166,6 +172,7 @@ type body struct {
 var stdPaths = map[string]string{
 	"math": "math", "binary": "encoding/binary", "fnv": "hash/fnv", "fmt": "fmt",
 	"errors": "errors", "os": "os", "testing": "testing", "bits": "math/bits",
+	"sync": "sync", "unsafe": "unsafe",
 }
 
 var qualRe = regexp.MustCompile(`@([a-z0-9]+)\.([A-Za-z0-9_]+)`)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -100,11 +101,15 @@ func TestAPI(t *testing.T) {
 	}
 	api := string(files["mlp.go"])
 	for _, want := range []string{
-		"func (m *Model) Predict(in *[InputSize]float32) *[OutputSize]float32",
-		"func (m *Model) PredictSlice(in, out []float32) error",
-		"func (m *Model) Classify(in *[InputSize]float32) (class int, prob float32)",
-		"InputSize = 20", "OutputSize = 4", "NumClasses = 4", "InputShape = [2]int{1, 20}",
-		"//go:embed weights.bin", "one Model per goroutine",
+		"func New() *Model",
+		"type Input struct {\n\t// X is input x, f32[1,20].\n\tX [InputXSize]float32\n}",
+		"func (m *Model) Run(in *Input, out *Output) error",
+		"func (m *Model) Predict(in *[InputSize]float32, out *[OutputSize]float32) error",
+		"func (m *Model) PredictSlice(in []float32, out []float32) error",
+		"func (m *Model) Classify(in *[InputSize]float32) (class int, prob float32, err error)",
+		"InputXSize = 20", "InputSize = InputXSize", "OutputSize = OutputOut0Size", "NumClasses = 4",
+		"InputXShape = [2]int{1, 20}", "InputShape = InputXShape",
+		"//go:embed weights.bin", "var weightsBin string", "one Model per goroutine",
 	} {
 		if !strings.Contains(api, want) {
 			t.Errorf("mlp.go lacks %q", want)
@@ -114,8 +119,19 @@ func TestAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if api := string(files["textlstm.go"]); !strings.Contains(api, "func (m *Model) Run(in *[InputSize]int64) (*[OutputSize]float32, error)") {
-		t.Errorf("textlstm.go lacks Run with an error:\n%s", api)
+	api = string(files["textlstm.go"])
+	for _, want := range []string{
+		"func (m *Model) Run(in *Input, out *Output) error",
+		"func (m *Model) Predict(in *[InputSize]int64, out *[OutputSize]float32) error",
+		"func (m *Model) Classify(in *[InputSize]int64) (class int, prob float32, err error)",
+		"for an id or index out of range",
+	} {
+		if !strings.Contains(api, want) {
+			t.Errorf("textlstm.go lacks %q:\n%s", want, api)
+		}
+	}
+	if strings.Contains(api, "func init()") {
+		t.Error("textlstm.go has an init function: weights must load on first use")
 	}
 	// Weights never appear as Go literals: sources grow with layers only.
 	for f, src := range files {
@@ -209,9 +225,22 @@ func TestGeneratedChecksFail(t *testing.T) {
 	if err := WritePackage(filepath.Join(dir, "lenet"), files2); err != nil {
 		t.Fatal(err)
 	}
+	// A third, sound package with a test of both ways weightView loads a
+	// section: in place (aligned, little endian: amd64) or decoded.
+	files3, err := generateCase(t, caseGraph(t, "mlp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files3["views_test.go"] = []byte(weightViewTest)
+	if err := WritePackage(filepath.Join(dir, "views"), files3); err != nil {
+		t.Fatal(err)
+	}
 	out, err := goTest(t, dir, "-count=1", "./...")
 	if err == nil {
 		t.Fatalf("go test passed with corrupted packages:\n%s", out)
+	}
+	if !regexp.MustCompile(`(?m)^ok\s+dlctest/views\s`).MatchString(out) {
+		t.Errorf("the weight view test failed:\n%s", out)
 	}
 	if !strings.Contains(out, "embedded weights.bin is corrupt") {
 		t.Errorf("no checksum panic for the corrupted weights.bin:\n%s", out)
@@ -220,3 +249,39 @@ func TestGeneratedChecksFail(t *testing.T) {
 		t.Errorf("self-test did not notice a wrong recorded output:\n%s", out)
 	}
 }
+
+// weightViewTest checks weightView in a generated package: an aligned
+// section on amd64 is the embedded bytes themselves, and a misaligned one
+// is decoded into a copy with the same values.
+const weightViewTest = `package mlp
+
+import (
+	"encoding/binary"
+	"math"
+	"runtime"
+	"testing"
+	"unsafe"
+)
+
+func TestWeightViews(t *testing.T) {
+	New()
+	dec := func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) }
+	in := weightView(0, 8, dec)
+	if runtime.GOARCH == "amd64" && unsafe.Pointer(&in[0]) != unsafe.Pointer(unsafe.StringData(weightsBin)) {
+		t.Error("aligned weights on amd64 were copied, not used in place")
+	}
+	if &weightsF32[0] != &in[0] && runtime.GOARCH == "amd64" {
+		t.Error("weightsF32 is not the in-place view")
+	}
+	odd := weightView(1, 8, dec) // misaligned for float32: decoded
+	for i := range odd {
+		want := dec([]byte(weightsBin[1+4*i:]))
+		if math.Float32bits(odd[i]) != math.Float32bits(want) {
+			t.Fatalf("decoded value %d = %v, want %v", i, odd[i], want)
+		}
+	}
+	if uintptr(unsafe.Pointer(&odd[0]))-uintptr(unsafe.Pointer(unsafe.StringData(weightsBin))) == 1 {
+		t.Error("a misaligned section was used in place")
+	}
+}
+`

@@ -2,6 +2,8 @@ package codegen
 
 import (
 	"fmt"
+	"go/types"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -77,11 +79,53 @@ type gen struct {
 	streamDone bool
 }
 
-// reserved are package-level names the generated files use themselves.
-var reserved = map[string]bool{
-	"weightsBin": true, "weightsF32": true, "weightsI64": true, "weightsChecksum": true,
-	"init": true, "main": true, "New": true, "Model": true, "affine64": true, "affine64d": true,
-	"sigmoid64": true, "errIndex": true, "decodeWeights": true, "loadSelfTest": true,
+// reserved are the package-level names the generated files declare or
+// import themselves, and the local names of the methods that call
+// kernels: a kernel named after a layer must differ from all of them.
+// TestReservedNames generates packages with every feature (SIMD, Step,
+// self-test) and fails when a generated file declares a name missing here.
+var reserved = setOf(
+	// api.go
+	"weightsBin", "weightsF32", "weightsI64", "weightsChecksum", "weightsOnce", "loadWeights",
+	"weightView", "Model", "New", "Input", "Output", "StepInput", "StepOutput",
+	// selftest.go
+	"selfTestData", "loadSelfTest", "compare", "relTol", "absTol", "Example",
+	// step.go, emit.go helpers, simd.go
+	"stepModel", "affine64", "affine64d", "sigmoid64", "errIndex", "decodeWeights",
+	"haveSIMD", "cpuHasAVX2FMA", "simdGemm16", "simdGemm16Go", "simdGemm16AVX2", "simdDot", "simdDotGo", "simdDotAVX2",
+	// special functions
+	"init", "main",
+	// locals of forward and run, which call the kernels
+	"m", "err", "in", "out",
+)
+
+// importNames are the names of every package a generated file may import
+// (stdPaths, plus embed, sync and unsafe, written without @markers).
+var importNames = func() map[string]bool {
+	m := setOf("embed", "sync", "unsafe")
+	for name := range stdPaths {
+		m[name] = true
+	}
+	return m
+}()
+
+func setOf(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// inParamRe matches forward's parameters (in0, in1, ...).
+var inParamRe = regexp.MustCompile(`^in[0-9]+$`)
+
+// taken reports whether a kernel may not be called name: a keyword, a
+// predeclared identifier, an imported package, a name of the generated
+// package itself, or a local of a method calling the kernels.
+func taken(name string) bool {
+	return name == "_" || goKeywords[name] || types.Universe.Lookup(name) != nil ||
+		importNames[name] || reserved[name] || inParamRe.MatchString(name)
 }
 
 func newGen(g *ir.Graph, pkg string, opt Options) (*gen, error) {
@@ -97,19 +141,7 @@ func newGen(g *ir.Graph, pkg string, opt Options) (*gen, error) {
 	gn := &gen{g: g, pkg: pkg, opt: opt, plan: p, kname: map[*ir.Node]string{}}
 	used := map[string]bool{}
 	for _, n := range g.Nodes {
-		name := ident(n.Name)
-		if name[0] >= 'A' && name[0] <= 'Z' {
-			name = strings.ToLower(name[:1]) + name[1:]
-		}
-		if reserved[name] || goKeywords[name] || builtins[name] {
-			name += "Layer"
-		}
-		base := name
-		for i := 2; used[name]; i++ {
-			name = fmt.Sprintf("%s%d", base, i)
-		}
-		used[name] = true
-		gn.kname[n] = name
+		gn.kname[n] = kernelName(n.Name, used)
 		if e := emitters[n.Op]; e.fails != nil && e.fails(n) {
 			gn.hasErr = true
 		}
@@ -117,12 +149,24 @@ func newGen(g *ir.Graph, pkg string, opt Options) (*gen, error) {
 	return gn, nil
 }
 
-var builtins = map[string]bool{
-	"append": true, "cap": true, "clear": true, "close": true, "complex": true, "copy": true, "delete": true,
-	"imag": true, "len": true, "make": true, "max": true, "min": true, "new": true, "panic": true,
-	"print": true, "println": true, "real": true, "recover": true, "bool": true, "byte": true, "error": true,
-	"float32": true, "float64": true, "int": true, "int64": true, "uint32": true, "uint64": true,
-	"string": true, "true": true, "false": true, "nil": true, "iota": true, "any": true, "rune": true,
+// kernelName is the unexported Go name of a layer's kernel, distinct from
+// every name in used (to which it is added) and from every taken name:
+// "fc1" → "fc1", "Conv" → "conv", "math" → "mathLayer", a second "fc" → "fc2".
+// Names are given in node order, so they are deterministic.
+func kernelName(layer string, used map[string]bool) string {
+	name := ident(layer)
+	if name[0] >= 'A' && name[0] <= 'Z' {
+		name = strings.ToLower(name[:1]) + name[1:]
+	}
+	if taken(name) {
+		name += "Layer"
+	}
+	base := name
+	for i := 2; used[name] || taken(name); i++ {
+		name = fmt.Sprintf("%s%d", base, i)
+	}
+	used[name] = true
+	return name
 }
 
 // elemType is the Go element type of a dtype.

@@ -359,6 +359,15 @@ func equivCases() []equivCase {
 			last := b.n1("reshape", []*ir.Value{o[1]}, ir.Attrs{"shape": []int{1, 5}})
 			b.out(b.n1("dense", []*ir.Value{last, b.param(3, 5), b.param(3)}, nil))
 		}},
+		// Zero-sized values: an empty input through a kernel, and an empty
+		// constant as an output (an empty weight section, copied out).
+		{"zerosized", func(b *gb) {
+			x := b.input("x", 0, 4)
+			b.out(b.n1("tanh", []*ir.Value{x}, nil), b.constIDs(nil, 0))
+		}},
+		{"zerosizedio", func(b *gb) { // one empty input and output: Predict, PredictSlice
+			b.out(b.n1("relu", []*ir.Value{b.input("x", 2, 0)}, nil))
+		}},
 		{"passthrough", func(b *gb) {
 			x := b.input("x", 2, 3)
 			b.out(x, b.n1("identity", []*ir.Value{x}, nil), b.n1("reshape", []*ir.Value{x}, ir.Attrs{"shape": []int{3, 2}}))

@@ -106,17 +106,14 @@ func o2(t *testing.T, g *ir.Graph, name string) *ir.Graph {
 	return c
 }
 
-// callRun is an extra test body that calls the model's public entry point
-// (Run or Predict) by reflection on the self-test's inputs after mutate
-// changes them, and returns its error result. %[1]s is the package.
+// callRun is an extra test body that calls the model's Run on the
+// self-test's inputs after mutate changes them, and returns its error.
+// %[1]s is the package.
 const callRun = `package %[1]s
 
 import (
-	"fmt"
-	"reflect"
 	"strings"
 	"testing"
-	"unsafe"
 )
 
 var _ = strings.Contains
@@ -124,23 +121,8 @@ var _ = strings.Contains
 func callRun(t *testing.T, mutate func(d *selfTestData)) error {
 	d := loadSelfTest(t)
 	mutate(d)
-	m := reflect.ValueOf(New())
-	run := m.MethodByName("Run")
-	if !run.IsValid() {
-		t.Fatal("no Run method: the API has no error result")
-	}
-	v := reflect.ValueOf(d).Elem()
-	var args []reflect.Value
-	for i := 0; ; i++ {
-		f := v.FieldByName(fmt.Sprintf("in%%d", i))
-		if !f.IsValid() {
-			break
-		}
-		args = append(args, reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())))
-	}
-	res := run.Call(args)
-	err, _ := res[len(res)-1].Interface().(error)
-	return err
+	var out Output
+	return New().Run(&d.in, &out)
 }
 `
 
@@ -175,7 +157,7 @@ func TestIntDivByZero(t *testing.T) {
 		},
 		extra: callRun + `
 func TestDivByZero(t *testing.T) {
-	err := callRun(t, func(d *selfTestData) { d.in1[2] = 0 })
+	err := callRun(t, func(d *selfTestData) { d.in.B[2] = 0 })
 	if err == nil || !strings.Contains(err.Error(), "` + lay + `") || !strings.Contains(err.Error(), "division by zero") {
 		t.Fatalf("got %v, want an error naming layer ` + lay + `", err)
 	}

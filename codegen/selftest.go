@@ -114,71 +114,14 @@ func (gn *gen) selfTest(files map[string][]byte) error {
 	}
 
 	f := newFile(gn.pkg)
-	var fields []jen.Code
-	var load body
-	load.l("b, err := @os.ReadFile(\"testdata/selftest.bin\")")
-	load.l("if err != nil {\ntb.Fatal(err)\n}")
-	load.l("if len(b) != %d || string(b[:4]) != %q {\ntb.Fatalf(\"testdata/selftest.bin: %%d bytes, want %%d starting with %s\", len(b), %d)\n}", len(bin), selfTestMagic, selfTestMagic, len(bin))
-	load.l("d := new(selfTestData)")
-	load.l("off := 4")
-	decode := func(field string, dt ir.DType) {
-		if dt == ir.I64 {
-			load.l("for i := range d.%s {\nd.%[1]s[i] = int64(@binary.LittleEndian.Uint64(b[off:]))\noff += 8\n}", field)
-		} else {
-			load.l("for i := range d.%s {\nd.%[1]s[i] = @math.Float32frombits(@binary.LittleEndian.Uint32(b[off:]))\noff += 4\n}", field)
-		}
-	}
-	var args []string
-	for i, v := range g.Inputs {
-		fields = append(fields, src(fmt.Sprintf("in%d [%d]%s", i, v.Type.Shape.NumElems(), elemType(v.Type.DType))))
-		decode(fmt.Sprintf("in%d", i), v.Type.DType)
-		args = append(args, fmt.Sprintf("&d.in%d", i))
-	}
-	for i, v := range g.Outputs {
-		fields = append(fields, src(fmt.Sprintf("want%d [%d]%s", i, v.Type.Shape.NumElems(), elemType(v.Type.DType))))
-		decode(fmt.Sprintf("want%d", i), v.Type.DType)
-	}
-	load.l("return d")
-	f.Add(doc("selfTestData is testdata/selftest.bin decoded: inputs and the\nreference interpreter's outputs, recorded when the package was generated."))
-	f.Type().Id("selfTestData").Struct(fields...)
-	f.Line()
-	f.Add(doc("loadSelfTest reads testdata/selftest.bin."))
-	f.Func().Id("loadSelfTest").Params(src("tb @testing.TB")).Id("*selfTestData").Block(load.code...)
-	f.Line()
-
-	call := fmt.Sprintf("m.forward(%s)", strings.Join(args, ", "))
-	var pub string
-	if gn.simple() {
-		pub = "m.Predict(&d.in0)"
-	} else {
-		pub = fmt.Sprintf("m.Run(%s)", strings.Join(args, ", "))
-	}
-	var t body
-	t.l("t.Log(%q)", tolNote(opt, rel, abs))
-	t.l("d := loadSelfTest(t)")
-	t.l("m := New()")
-	t.l("for run := range 2 { // the second run checks that arena reuse leaves no stale state")
-	if gn.hasErr {
-		t.l("if err := %s; err != nil {\nt.Fatal(err)\n}", call)
-	} else {
-		t.l("%s", call)
-	}
-	for i, v := range g.Outputs {
-		if v.Type.DType == ir.I64 {
-			t.l("if *m.out%d() != d.want%d {\nt.Errorf(\"run %%d: output %s differs from the interpreter\", run)\n}", i, i, g.OutputNames[i])
-		} else {
-			t.l("compare(t, run, %q, m.out%d()[:], d.want%d[:])", g.OutputNames[i], i, i)
-		}
-	}
-	t.l("}")
-	t.l("if a := @testing.AllocsPerRun(10, func() {\n_ = d\n%s\n}); a != 0 {\nt.Errorf(\"%s allocates %%v times per call, want 0\", a)\n}", strings.Replace(pubCall(pub, gn), "", "", 1), pub)
-	f.Add(doc("TestSelfTest runs the model on the recorded inputs and compares with\nthe interpreter's outputs, twice, and checks that a call allocates nothing."))
-	f.Func().Id("TestSelfTest").Params(src("t *@testing.T")).Block(t.code...)
-	f.Line()
-
+	gn.selfTestLoader(f, len(bin))
+	gn.selfTestRun(f, tolNote(opt, rel, abs))
 	if gn.streamable() {
-		gn.stream.selfTest(f) // recurrent models: Reset + Step over the recorded sequence (step.go)
+		gn.selfTestStep(f)
 	}
+	f.Add(doc("Example is the package documentation's usage example; go test compiles it."))
+	f.Func().Id("Example").Params().Block(src(gn.usage("")))
+	f.Line()
 
 	var c body
 	c.l("t.Helper()")
@@ -201,12 +144,12 @@ func (gn *gen) selfTest(files map[string][]byte) error {
 
 	var bb body
 	bb.l("d := loadSelfTest(b)")
-	bb.l("_ = d // a model without inputs reads nothing from it")
 	bb.l("m := New()")
+	bb.l("var out Output")
 	bb.l("b.ReportAllocs()")
-	bb.l("for b.Loop() {\n%s\n}", pubCall(pub, gn))
-	f.Add(doc("BenchmarkPredict measures one call on the recorded inputs."))
-	f.Func().Id("BenchmarkPredict").Params(src("b *@testing.B")).Block(bb.code...)
+	bb.l("for b.Loop() {\nif err := m.Run(&d.in, &out); err != nil {\nb.Fatal(err)\n}\n}")
+	f.Add(doc("BenchmarkRun measures one Run on the recorded inputs."))
+	f.Func().Id("BenchmarkRun").Params(src("b *@testing.B")).Block(bb.code...)
 
 	out, err := render(gn.pkg+"_test.go", f)
 	if err != nil {
@@ -214,6 +157,46 @@ func (gn *gen) selfTest(files map[string][]byte) error {
 	}
 	files[gn.pkg+"_test.go"] = out
 	return nil
+}
+
+// selfTestLoader emits selfTestData and loadSelfTest, which decodes
+// testdata/selftest.bin (size bytes) into an Input and an Output.
+func (gn *gen) selfTestLoader(f *jen.File, size int) {
+	var b body
+	b.l("b, err := @os.ReadFile(\"testdata/selftest.bin\")")
+	b.l("if err != nil {\ntb.Fatal(err)\n}")
+	b.l("if len(b) != %d || string(b[:4]) != %q {\ntb.Fatalf(\"testdata/selftest.bin: %%d bytes, want %%d starting with %s\", len(b), %d)\n}", size, selfTestMagic, selfTestMagic, size)
+	b.l("d := new(selfTestData)")
+	b.l("off := 4")
+	decode := func(field string, dt ir.DType) {
+		if dt == ir.I64 {
+			b.l("for i := range d.%s {\nd.%[1]s[i] = int64(@binary.LittleEndian.Uint64(b[off:]))\noff += 8\n}", field)
+		} else {
+			b.l("for i := range d.%s {\nd.%[1]s[i] = @math.Float32frombits(@binary.LittleEndian.Uint32(b[off:]))\noff += 4\n}", field)
+		}
+	}
+	for _, a := range gn.inputs() {
+		decode("in."+a.field, a.v.Type.DType)
+	}
+	for _, a := range gn.outputs() {
+		decode("want."+a.field, a.v.Type.DType)
+	}
+	b.l("return d")
+	f.Add(doc("selfTestData is testdata/selftest.bin decoded: inputs and the\nreference interpreter's outputs, recorded when the package was generated."))
+	f.Type().Id("selfTestData").Struct(src("in Input"), src("want Output"))
+	f.Line()
+	f.Add(doc("loadSelfTest reads testdata/selftest.bin."))
+	f.Func().Id("loadSelfTest").Params(src("tb @testing.TB")).Id("*selfTestData").Block(b.code...)
+	f.Line()
+}
+
+// checkOutput emits the comparison of output field a of got with want.
+func checkOutput(b *body, a apiVal, got, want, what string) {
+	if a.v.Type.DType == ir.I64 {
+		b.l("if %s != %s {\nt.Errorf(\"run %%d: %%s differs from the interpreter\", run, %s)\n}", got, want, what)
+	} else {
+		b.l("compare(t, run, %s, %s[:], %s[:])", what, got, want)
+	}
 }
 
 // tolNote is the line the self-test logs about its tolerance.
@@ -224,18 +207,132 @@ func tolNote(opt Options, rel, abs float64) string {
 	return fmt.Sprintf("tolerance: relative %s, absolute %s (scaled by the output's magnitude)", fmtFloat(rel), fmtFloat(abs))
 }
 
-// pubCall is the public call as a statement whose results are discarded.
-func pubCall(pub string, gn *gen) string {
-	n := len(gn.g.Outputs)
-	if gn.simple() {
-		n = 1
+// selfTestRun emits TestSelfTest: it first logs the tolerance (note), then runs Run (and Predict, PredictSlice and
+// Classify when the package has them) on the recorded inputs, compared
+// with the interpreter's outputs, twice; then no call may allocate.
+func (gn *gen) selfTestRun(f *jen.File, note string) {
+	var t body
+	t.l("t.Log(%q)", note)
+	t.l("d := loadSelfTest(t)")
+	t.l("m := New()")
+	t.l("var out Output")
+	t.l("for run := range 2 { // the second run checks that arena reuse leaves no stale state")
+	t.l("if err := m.Run(&d.in, &out); err != nil {\nt.Fatal(err)\n}")
+	for _, a := range gn.outputs() {
+		checkOutput(&t, a, "out."+a.field, "d.want."+a.field, fmt.Sprintf("%q", "output "+a.name))
 	}
-	if gn.hasErr && !gn.simple() {
-		n++
+	t.l("}")
+	calls := []string{"Run", "_ = m.Run(&d.in, &out)"}
+	if gn.single() {
+		t.l("run := 2")
+		in, out := gn.inputs()[0], gn.outputs()[0]
+		t.l("var o [OutputSize]%s", elemType(out.v.Type.DType))
+		t.l("if err := m.Predict(&d.in.%s, &o); err != nil {\nt.Fatal(err)\n}", in.field)
+		checkOutput(&t, out, "o", "d.want."+out.field, `"Predict's output"`)
+		t.l("o = [OutputSize]%s{}", elemType(out.v.Type.DType))
+		t.l("if err := m.PredictSlice(d.in.%s[:], o[:]); err != nil {\nt.Fatal(err)\n}", in.field)
+		checkOutput(&t, out, "o", "d.want."+out.field, `"PredictSlice's output"`)
+		if in.n > 0 {
+			t.l("if err := m.PredictSlice(d.in.%s[1:], o[:]); err == nil {\nt.Error(\"PredictSlice accepts a short input\")\n}", in.field)
+		}
+		calls = append(calls, "Predict", fmt.Sprintf("_ = m.Predict(&d.in.%s, &o)", in.field),
+			"PredictSlice", fmt.Sprintf("_ = m.PredictSlice(d.in.%s[:], o[:])", in.field))
+		if nc, _ := gn.classes(); nc > 0 {
+			t.l("class, prob, err := m.Classify(&d.in.%s)", in.field)
+			t.l("if err != nil {\nt.Fatal(err)\n}")
+			t.l("for i, v := range o {\nif v > o[class] || v == o[class] && i < class {\nt.Errorf(\"Classify gives class %%d, but output %%d is larger\", class, i)\n}\n}")
+			t.l("if !(prob > 0 && prob <= 1.000001) && !@math.IsNaN(float64(o[class])) {\nt.Errorf(\"Classify gives probability %%v\", prob)\n}")
+			calls = append(calls, "Classify", fmt.Sprintf("_, _, _ = m.Classify(&d.in.%s)", in.field))
+		}
 	}
-	blanks := make([]string, n)
-	for i := range blanks {
-		blanks[i] = "_"
+	allocTest(&t, calls)
+	f.Add(doc("TestSelfTest runs the model on the recorded inputs and compares with\nthe interpreter's outputs, twice, through every entry point, and checks\nthat no call allocates."))
+	f.Func().Id("TestSelfTest").Params(src("t *@testing.T")).Block(t.code...)
+	f.Line()
+}
+
+// allocTest emits checks that each call allocates nothing; calls holds
+// pairs of a name and a statement.
+func allocTest(t *body, calls []string) {
+	for i := 0; i < len(calls); i += 2 {
+		t.l("if a := @testing.AllocsPerRun(5, func() {\n%s\n}); a != 0 {\nt.Errorf(\"%s allocates %%v times per call, want 0\", a)\n}", calls[i+1], calls[i])
 	}
-	return strings.Join(blanks, ", ") + " = " + pub
+}
+
+// selfTestStep emits TestStep: after Reset, Step over every time step of
+// the recorded inputs must reproduce the interpreter's whole-sequence
+// outputs (per-step outputs at every step, the others at the last), twice,
+// and neither Step nor Reset may allocate.
+func (gn *gen) selfTestStep(f *jen.File) {
+	s := gn.stream
+	g := s.g
+	ins, outs := s.stepVals(gn)
+	var t body
+	t.l("d := loadSelfTest(t)")
+	t.l("m := New()")
+	t.l("var in StepInput")
+	t.l("var out StepOutput")
+	for i, a := range outs {
+		if s.info[g.Outputs[i]].k == tSeq {
+			t.l("var w%d [%d]%s", i, a.n, elemType(a.v.Type.DType))
+		}
+	}
+	// slice copies step t of a value with time axis a out of src.
+	slice := func(dst, srcv string, v *ir.Value, a int) {
+		sh := v.Type.Shape
+		pre, post := 1, 1
+		for _, d := range sh[:a] {
+			pre *= d
+		}
+		for _, d := range sh[a+1:] {
+			post *= d
+		}
+		t.l("for p := range %d {\ncopy(%s[p*%d:(p+1)*%[3]d], %s[(p*%d+step)*%[3]d:(p*%[5]d+step+1)*%[3]d])\n}", pre, dst, post, srcv, s.T)
+	}
+	all := gn.inputs()
+	t.l("for run := range 2 { // the second run checks that Reset clears the stream")
+	t.l("m.Reset()")
+	for _, st := range s.states {
+		if st.init != nil && st.init.Kind == ir.Input {
+			for i, v := range g.Inputs {
+				if v == st.init {
+					t.l("m.st.%s = d.in.%s // Run read the initial state from this input", st.field, all[i].field)
+				}
+			}
+		}
+	}
+	t.l("for step := range SequenceLength {")
+	for i, oi := range s.user {
+		v := g.Inputs[oi]
+		if in := s.info[v]; in.k == tSeq {
+			slice("in."+ins[i].field, "d.in."+all[oi].field, v, in.axis)
+		} else {
+			t.l("in.%s = d.in.%s", ins[i].field, all[oi].field)
+		}
+	}
+	t.l("if err := m.Step(&in, &out); err != nil {\nt.Fatal(err)\n}")
+	for i, a := range outs {
+		v := g.Outputs[i]
+		want := "d.want." + a.field
+		var cond string
+		switch in := s.info[v]; in.k {
+		case tSeq:
+			slice(fmt.Sprintf("w%d", i), want, v, in.axis)
+			want = fmt.Sprintf("w%d", i)
+		case tFinal:
+			cond = "step == SequenceLength-1"
+		}
+		var c body
+		checkOutput(&c, a, "out."+a.field, want, fmt.Sprintf("@fmt.Sprintf(\"%s at step %%d\", step)", a.name))
+		if cond != "" {
+			t.l("if %s {\n%s\n}", cond, strings.TrimSpace(c.text.String()))
+		} else {
+			t.l("%s", strings.TrimSpace(c.text.String()))
+		}
+	}
+	t.l("}\n}")
+	allocTest(&t, []string{"Step", "_ = m.Step(&in, &out)", "Reset", "m.Reset()"})
+	f.Add(doc("TestStep checks streaming: after Reset, Step over every time step of the\nrecorded inputs reproduces the interpreter's whole-sequence outputs\n(per-step outputs at every step, the others after the last step), and\nneither Step nor Reset allocates."))
+	f.Func().Id("TestStep").Params(src("t *@testing.T")).Block(t.code...)
+	f.Line()
 }

@@ -565,99 +565,16 @@ func (s *stream) build(gn *gen) string {
 		}
 		sgen.plan.loc[v] = ml
 	}
-	// Kernel names distinct from the main kernels'.
-	taken := map[string]bool{}
+	// Kernel names distinct from the main kernels' and the reserved names.
+	names := map[string]bool{}
 	for _, k := range gn.kname {
-		taken[k] = true
+		names[k] = true
 	}
 	for _, n := range sg.Nodes {
 		k := sgen.kname[n]
-		name := "step" + strings.ToUpper(k[:1]) + k[1:]
-		for taken[name] {
-			name += "_"
-		}
-		taken[name] = true
-		sgen.kname[n] = name
+		sgen.kname[n] = kernelName("step"+strings.ToUpper(k[:1])+k[1:], names)
 	}
 	return ""
-}
-
-// stepInputs are Step's parameters: the sequence inputs at one step and
-// the static inputs.
-func (s *stream) stepInputs() []apiShape {
-	var a []apiShape
-	for i, oi := range s.user {
-		v := s.g.Inputs[oi]
-		sh := apiShape{v: s.sg.Inputs[i], name: "StepInput", param: "in", n: s.sg.Inputs[i].Type.Shape.NumElems()}
-		if len(s.user) > 1 {
-			sh.name = "StepInput" + exported(v.Name)
-			sh.param = fmt.Sprintf("in%d", i)
-		}
-		a = append(a, sh)
-	}
-	return a
-}
-
-func (s *stream) stepOutputs() []apiShape {
-	var a []apiShape
-	for i, v := range s.sg.Outputs {
-		sh := apiShape{v: v, name: "StepOutput", n: v.Type.Shape.NumElems()}
-		if len(s.sg.Outputs) > 1 {
-			sh.name = "StepOutput" + exported(s.g.OutputNames[i])
-		}
-		a = append(a, sh)
-	}
-	return a
-}
-
-// packageDoc is the recurrent paragraph of the package documentation.
-func (s *stream) packageDoc() string {
-	var d strings.Builder
-	d.WriteString("Recurrent layers run over the whole sequence in each call to ")
-	d.WriteString("Run or Predict,\nfrom the initial state given as an input (or zeros); ")
-	d.WriteString("the final states are\noutputs of the layer.\n\n")
-	if s.reason != "" {
-		d.WriteString(wrap("There is no streaming Step API for this model: "+s.reason+
-			" Step needs unidirectional recurrent layers and a graph that treats each time step independently around them.", 72))
-		d.WriteString("\n\n")
-		return d.String()
-	}
-	fmt.Fprintf(&d, "Streaming: Step consumes one time step of the %d-step sequence and\n", s.T)
-	d.WriteString("keeps the recurrent state in the Model between calls; Reset starts a\n")
-	d.WriteString("new sequence. After Reset, calling Step with step t of x for\n")
-	fmt.Fprintf(&d, "t = 0, ..., %d gives, at the last call, the outputs of the whole-sequence\n", s.T-1)
-	d.WriteString("call on x; outputs computed from each step (per-step outputs) are, at\n")
-	d.WriteString("every call, that step's slice of the whole-sequence outputs. Streams\n")
-	d.WriteString("may be longer than the compiled sequence length. Step and Run use\n")
-	d.WriteString("separate memory, so Run does not disturb a stream:\n\n")
-	d.WriteString("\tm.Reset()\n\tfor each time step x_t {\n\t\touts := m.Step(&x_t) // outputs for the sequence so far\n\t}\n\n")
-	d.WriteString("Step inputs (one time step):\n\n")
-	for _, a := range s.stepInputs() {
-		ax := ""
-		if i := s.info[s.orig[a.v]]; i.k == tSeq {
-			ax = fmt.Sprintf(" (time axis %d)", i.axis)
-		}
-		fmt.Fprintf(&d, "\t%s %v%s\n", s.orig[a.v].Name, a.v.Type, ax)
-	}
-	d.WriteString("\nStep outputs:\n\n")
-	for i, a := range s.stepOutputs() {
-		what := "the whole-sequence output after the last step"
-		switch s.info[s.g.Outputs[i]].k {
-		case tSeq:
-			what = "this step's slice of the whole-sequence output"
-		case tStatic:
-			what = "independent of the sequence"
-		}
-		fmt.Fprintf(&d, "\t%s %v: %s\n", s.g.OutputNames[i], a.v.Type, what)
-	}
-	d.WriteString("\n")
-	for _, st := range s.states {
-		if st.init != nil && st.init.Kind == ir.Input {
-			d.WriteString(wrap(fmt.Sprintf("Layer %s's initial state %s is the graph input %s for Run; Step ignores it and continues from the Model's state (zeros after Reset).", st.node.Name, st.what, st.init.Name), 72))
-			d.WriteString("\n\n")
-		}
-	}
-	return d.String()
 }
 
 // learnedInit reports whether some state starts from a constant.
@@ -670,20 +587,10 @@ func (s *stream) learnedInit() bool {
 	return false
 }
 
-// stepAPI emits stepModel, its forward and getters, Step and Reset.
+// stepAPI emits stepModel, its forward and getters (api.go emits Step and
+// Reset, which call them).
 func (s *stream) stepAPI(f *jen.File, gn *gen) {
 	sg, sgen, p := s.sg, s.sgen, s.sgen.plan
-	var consts []jen.Code
-	for _, a := range s.stepInputs() {
-		consts = append(consts, doc("%sSize is the number of elements of input %s at one time step, %v.", a.name, s.orig[a.v].Name, a.v.Type), src(fmt.Sprintf("%sSize = %d", a.name, a.n)))
-	}
-	for i, a := range s.stepOutputs() {
-		consts = append(consts, doc("%sSize is the number of elements of output %s of Step, %v.", a.name, s.g.OutputNames[i], a.v.Type), src(fmt.Sprintf("%sSize = %d", a.name, a.n)))
-	}
-	consts = append(consts, doc("SequenceLength is the number of time steps of Run's inputs."), src(fmt.Sprintf("SequenceLength = %d", s.T)))
-	f.Const().Defs(consts...)
-	f.Line()
-
 	var fields []jen.Code
 	if p.arenaF > 0 {
 		fields = append(fields, src(fmt.Sprintf("arena [%d]float32", p.arenaF)))
@@ -769,96 +676,6 @@ func (s *stream) stepAPI(f *jen.File, gn *gen) {
 		f.Line()
 	}
 
-	// Reset
-	var rb body
-	for _, st := range s.states {
-		if st.init != nil && st.init.Kind != ir.Input {
-			l := gn.plan.loc[st.init]
-			rb.l("copy(m.st.%s[:], weightsF32[%d:%d])", st.field, l.off, l.off+l.n)
-		} else {
-			rb.l("m.st.%s = [%d]float32{}", st.field, st.n)
-		}
-	}
-	rdoc := "Reset starts a new stream: it sets the recurrent state to its initial\nvalue (zeros"
-	if s.learnedInit() {
-		rb.l("m.st.started = true")
-		rdoc += ", or the learned initial states"
-	}
-	rdoc += "), as before the first Step of a new Model. Reset allocates nothing."
-	f.Add(doc("%s", rdoc))
-	f.Func().Params(src("m *Model")).Id("Reset").Params().Block(rb.code...)
-	f.Line()
-
-	// Step
-	var ps, rets, args, outs []string
-	for _, a := range s.stepInputs() {
-		ps = append(ps, fmt.Sprintf("%s *[%sSize]%s", a.param, a.name, elemType(a.v.Type.DType)))
-		args = append(args, a.param)
-	}
-	for i, a := range s.stepOutputs() {
-		rets = append(rets, fmt.Sprintf("*[%sSize]%s", a.name, elemType(a.v.Type.DType)))
-		outs = append(outs, fmt.Sprintf("m.st.out%d()", i))
-	}
-	var sb body
-	if s.learnedInit() {
-		sb.l("if !m.st.started {\nm.Reset()\n}")
-	}
-	var d strings.Builder
-	d.WriteString("Step runs one time step: it reads ")
-	for i, a := range s.stepInputs() {
-		if i > 0 {
-			d.WriteString(", ")
-		}
-		fmt.Fprintf(&d, "%s (%s %v)", a.param, s.orig[a.v].Name, a.v.Type)
-	}
-	d.WriteString(",\nadvances the recurrent state kept in m and returns the outputs for the\nsequence so far (")
-	for i, a := range s.stepOutputs() {
-		if i > 0 {
-			d.WriteString(", ")
-		}
-		fmt.Fprintf(&d, "%s %v", s.g.OutputNames[i], a.v.Type)
-	}
-	fmt.Fprintf(&d, ").\nAfter Reset, Step over steps t = 0..%d of a sequence x returns, at the\nlast step, what the whole-sequence call on x returns", s.T-1)
-	var perStep []string
-	for i := range s.sg.Outputs {
-		if s.info[s.g.Outputs[i]].k == tSeq {
-			perStep = append(perStep, s.g.OutputNames[i])
-		}
-	}
-	if len(perStep) > 0 {
-		fmt.Fprintf(&d, "; the per-step outputs\n(%s) are step t's slice of the whole-sequence ones at every call", strings.Join(perStep, ", "))
-	}
-	d.WriteString(".\n")
-	for _, st := range s.states {
-		if st.init != nil && st.init.Kind == ir.Input {
-			fmt.Fprintf(&d, "Layer %s's initial %s comes from the Model's state, not from input %s.\n", st.node.Name, st.what, st.init.Name)
-		}
-	}
-	d.WriteString("The results point into m and are valid until the next Step; Step\nallocates nothing")
-	if sgen.hasErr {
-		d.WriteString(" unless it fails: it returns an error, naming the layer,\nfor an id or index out of range (the outputs and the state are then\nmeaningless: call Reset)")
-		rets = append(rets, "error")
-		nils := make([]string, len(outs))
-		for i := range nils {
-			nils[i] = "nil"
-		}
-		sb.l("if err := m.st.forward(%s); err != nil {\nreturn %s, err\n}", strings.Join(args, ", "), strings.Join(nils, ", "))
-		sb.l("return %s, nil", strings.Join(outs, ", "))
-	} else {
-		sb.l("m.st.forward(%s)", strings.Join(args, ", "))
-		sb.l("return %s", strings.Join(outs, ", "))
-	}
-	d.WriteString(".")
-	var pc, rc []jen.Code
-	for _, x := range ps {
-		pc = append(pc, src(x))
-	}
-	for _, x := range rets {
-		rc = append(rc, src(x))
-	}
-	f.Add(doc("%s", d.String()))
-	f.Func().Params(src("m *Model")).Id("Step").Params(pc...).Params(rc...).Block(sb.code...)
-	f.Line()
 }
 
 // stepFiles adds kernels_step.go, the one-step kernels, to files. Helpers
@@ -965,102 +782,6 @@ func dropDuplicateFuncs(src, main []byte) ([]byte, error) {
 		return nil, err
 	}
 	return format.Source(out.Bytes())
-}
-
-// selfTest adds TestStep to the generated test: after Reset, Step over
-// every time step of the recorded inputs must reproduce the interpreter's
-// whole-sequence outputs (per-step outputs at every step, the others at
-// the last), twice, and Step must not allocate.
-func (s *stream) selfTest(f *jen.File) {
-	g, sg := s.g, s.sg
-	var t body
-	t.l("d := loadSelfTest(t)")
-	t.l("m := New()")
-	var args []string
-	for i, oi := range s.user {
-		v := sg.Inputs[i]
-		t.l("var x%d [%d]%s", i, v.Type.Shape.NumElems(), elemType(v.Type.DType))
-		args = append(args, fmt.Sprintf("&x%d", i))
-		_ = oi
-	}
-	var rets []string
-	for i, v := range sg.Outputs {
-		if s.info[g.Outputs[i]].k == tSeq {
-			t.l("var w%d [%d]%s", i, v.Type.Shape.NumElems(), elemType(v.Type.DType))
-		}
-		rets = append(rets, fmt.Sprintf("o%d", i))
-	}
-	if s.sgen.hasErr {
-		rets = append(rets, "err")
-	}
-	call := fmt.Sprintf("m.Step(%s)", strings.Join(args, ", "))
-	// slice copies step t of a value with time axis a out of src.
-	slice := func(dst, srcv string, v *ir.Value, a int) {
-		sh := v.Type.Shape
-		pre, post := 1, 1
-		for _, d := range sh[:a] {
-			pre *= d
-		}
-		for _, d := range sh[a+1:] {
-			post *= d
-		}
-		t.l("for p := range %d {\ncopy(%s[p*%d:(p+1)*%[3]d], %s[(p*%d+step)*%[3]d:(p*%[5]d+step+1)*%[3]d])\n}", pre, dst, post, srcv, s.T)
-	}
-	t.l("for run := range 2 { // the second run checks that Reset clears the stream")
-	t.l("m.Reset()")
-	for _, st := range s.states {
-		if st.init != nil && st.init.Kind == ir.Input {
-			for i, v := range g.Inputs {
-				if v == st.init {
-					t.l("m.st.%s = d.in%d // Run read the initial state from this input", st.field, i)
-				}
-			}
-		}
-	}
-	t.l("for step := range SequenceLength {")
-	for i, oi := range s.user {
-		v := g.Inputs[oi]
-		if in := s.info[v]; in.k == tSeq {
-			slice(fmt.Sprintf("x%d", i), fmt.Sprintf("d.in%d", oi), v, in.axis)
-		} else {
-			t.l("x%d = d.in%d", i, oi)
-		}
-	}
-	t.l("%s := %s", strings.Join(rets, ", "), call)
-	if s.sgen.hasErr {
-		t.l("if err != nil {\nt.Fatal(err)\n}")
-	}
-	for i, v := range g.Outputs {
-		name := g.OutputNames[i]
-		want := fmt.Sprintf("d.want%d", i)
-		var cond string
-		switch in := s.info[v]; in.k {
-		case tSeq:
-			slice(fmt.Sprintf("w%d", i), want, v, in.axis)
-			want = fmt.Sprintf("w%d", i)
-		case tFinal:
-			cond = "step == SequenceLength-1"
-		}
-		var c string
-		if v.Type.DType == ir.I64 {
-			c = fmt.Sprintf("if *o%d != %s {\nt.Errorf(\"run %%d step %%d: output %s differs from the interpreter\", run, step)\n}", i, want, name)
-		} else {
-			c = fmt.Sprintf("compare(t, run, @fmt.Sprintf(\"%s at step %%d\", step), o%d[:], %s[:])", name, i, want)
-		}
-		if cond != "" {
-			c = fmt.Sprintf("if %s {\n%s\n}", cond, c)
-		}
-		t.l("%s", c)
-	}
-	t.l("}\n}")
-	blank := make([]string, len(rets))
-	for i := range blank {
-		blank[i] = "_"
-	}
-	t.l("if a := @testing.AllocsPerRun(10, func() {\n%s = %s\n}); a != 0 {\nt.Errorf(\"Step allocates %%v times per call, want 0\", a)\n}", strings.Join(blank, ", "), call)
-	f.Add(doc("TestStep checks streaming: after Reset, Step over every time step of the\nrecorded inputs reproduces the interpreter's whole-sequence outputs\n(per-step outputs at every step, the others after the last step), and\nStep allocates nothing."))
-	f.Func().Id("TestStep").Params(src("t *@testing.T")).Block(t.code...)
-	f.Line()
 }
 
 // wrap breaks text into lines of at most width bytes at spaces.

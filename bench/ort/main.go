@@ -13,7 +13,7 @@
 //     self-test) into a temporary Go module, builds the package's test
 //     binary and runs its self-test against dlc's interpreter;
 //  3. times both, interleaved, -rounds times: the generated package's
-//     BenchmarkPredict (go test -bench, one zero-allocation call on the
+//     BenchmarkRun (go test -bench, one zero-allocation call on the
 //     recorded self-test inputs) and onnxruntime's Run on the fixture
 //     inputs with preallocated input and output tensors, in process;
 //
@@ -460,7 +460,7 @@ func (m *model) setupDLC(dir string) error {
 	return nil
 }
 
-var nsRe = regexp.MustCompile(`BenchmarkPredict\S*\s+\d+\s+([0-9.]+) ns/op`)
+var nsRe = regexp.MustCompile(`BenchmarkRun\S*\s+\d+\s+([0-9.]+) ns/op`)
 
 func runBench(dir, pkg string, benchtime time.Duration) (float64, error) {
 	cmd := exec.Command(filepath.Join(dir, pkg+".test"), "-test.run", "^$", "-test.bench", ".", "-test.benchtime", benchtime.String())

@@ -21,7 +21,7 @@ import (
 func main() {
 	m := lenet5.New()
 	var in [lenet5.InputSize]float32
-	mnist.Main("lenet5", lenet5.WeightBytes, lenet5.ScratchBytes, func(img *[784]byte) (int, float32) {
+	mnist.Main("lenet5", lenet5.WeightBytes, lenet5.ScratchBytes, func(img *[784]byte) (int, float32, error) {
 		mnist.Normalize(img, (*[784]float32)(in[:]))
 		return m.Classify(&in)
 	})

@@ -33,9 +33,9 @@ const not = 16
 // sentence draws a sentence by train.py's rules and returns its label
 // (1 positive, 0 negative): sentiment words score ±1, negated by a "not"
 // right before them; ties are redrawn.
-func sentence(r *rand.Rand) ([lstmtext.InputSize]int64, int) {
+func sentence(r *rand.Rand) ([lstmtext.InputIdsSize]int64, int) {
 	for {
-		var toks [lstmtext.InputSize]int64
+		var toks [lstmtext.InputIdsSize]int64
 		for i := range toks {
 			switch u := r.Float64(); {
 			case u < 0.12:
@@ -67,7 +67,7 @@ func sentence(r *rand.Rand) ([lstmtext.InputSize]int64, int) {
 }
 
 // positive is the softmax probability of the positive class.
-func positive(logits *[lstmtext.OutputSize]float32) float64 {
+func positive(logits *[lstmtext.OutputLogitsSize]float32) float64 {
 	a, b := float64(logits[0]), float64(logits[1])
 	return 1 / (1 + math.Exp(a-b))
 }
@@ -80,13 +80,15 @@ func main() {
 	m := lstmtext.New()
 	r := rand.New(rand.NewPCG(7, 7))
 	correct := 0
+	var in lstmtext.Input
+	var out lstmtext.Output
 	for range *n {
-		toks, label := sentence(r)
-		out, err := m.Run(&toks)
-		if err != nil {
+		var label int
+		in.Ids, label = sentence(r)
+		if err := m.Run(&in, &out); err != nil {
 			log.Fatal(err)
 		}
-		if (positive(out) > 0.5) == (label == 1) {
+		if (positive(&out.Logits) > 0.5) == (label == 1) {
 			correct++
 		}
 	}
@@ -95,10 +97,11 @@ func main() {
 	// Streaming: the model was compiled for 20 tokens; shorter sentences
 	// are left-padded with "the", which carries no sentiment.
 	words := strings.Fields(strings.ToLower(*say))
-	if len(words) > lstmtext.InputSize {
-		words = words[len(words)-lstmtext.InputSize:]
+	const T = lstmtext.SequenceLength
+	if len(words) > T {
+		words = words[len(words)-T:]
 	}
-	ids := make([]int64, lstmtext.InputSize-len(words), lstmtext.InputSize)
+	ids := make([]int64, T-len(words), T)
 	for _, w := range words {
 		id := 0
 		for j, v := range vocab {
@@ -109,15 +112,15 @@ func main() {
 		ids = append(ids, int64(id))
 	}
 	m.Reset()
-	var step [lstmtext.StepInputSize]int64
+	var step lstmtext.StepInput
+	var stepOut lstmtext.StepOutput
 	for i, id := range ids {
-		step[0] = id
-		out, err := m.Step(&step)
-		if err != nil {
+		step.Ids[0] = id
+		if err := m.Step(&step, &stepOut); err != nil {
 			log.Fatal(err)
 		}
-		if i >= lstmtext.InputSize-len(words) {
-			fmt.Printf("%-8s p(positive) = %.3f\n", words[i-(lstmtext.InputSize-len(words))], positive(out))
+		if i >= T-len(words) {
+			fmt.Printf("%-8s p(positive) = %.3f\n", words[i-(T-len(words))], positive(&stepOut.Logits))
 		}
 	}
 }

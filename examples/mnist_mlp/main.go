@@ -20,7 +20,7 @@ import (
 func main() {
 	m := mlp.New()
 	var in [mlp.InputSize]float32
-	mnist.Main("mlp", mlp.WeightBytes, mlp.ScratchBytes, func(img *[784]byte) (int, float32) {
+	mnist.Main("mlp", mlp.WeightBytes, mlp.ScratchBytes, func(img *[784]byte) (int, float32, error) {
 		mnist.Normalize(img, (*[784]float32)(in[:]))
 		return m.Classify(&in)
 	})

@@ -21,7 +21,7 @@ import (
 func main() {
 	m := resnet.New()
 	var in [resnet.InputSize]float32
-	mnist.Main("resnet", resnet.WeightBytes, resnet.ScratchBytes, func(img *[784]byte) (int, float32) {
+	mnist.Main("resnet", resnet.WeightBytes, resnet.ScratchBytes, func(img *[784]byte) (int, float32, error) {
 		mnist.RGB32(img, (*[3 * 32 * 32]float32)(in[:]))
 		return m.Classify(&in)
 	})

@@ -21,7 +21,7 @@ import (
 func main() {
 	m := vgg.New()
 	var in [vgg.InputSize]float32
-	mnist.Main("vgg", vgg.WeightBytes, vgg.ScratchBytes, func(img *[784]byte) (int, float32) {
+	mnist.Main("vgg", vgg.WeightBytes, vgg.ScratchBytes, func(img *[784]byte) (int, float32, error) {
 		mnist.RGB32(img, (*[3 * 32 * 32]float32)(in[:]))
 		return m.Classify(&in)
 	})

@@ -57,10 +57,10 @@ const tolMarker = "dlc-conformance-tolerance:"
 // self-test's tolerance floor scales with the output's magnitude
 // (codegen/selftest.go); this test reports, without failing, whether the
 // outputs are also within ONNX's unscaled rtol=1e-3, atol=1e-7 and within
-// dlc's rtol=1e-5, atol=1e-6. It calls the public Run (or Predict) by
-// reflection on the self-test's decoded vectors, so it relies on the
-// generated test's loadSelfTest and its in<i>/want<i> fields: if codegen
-// renames them this file stops compiling and TestConformance says so.
+// dlc's rtol=1e-5, atol=1e-6. It calls the public Run on the self-test's
+// decoded vectors, so it relies on the generated test's loadSelfTest and
+// its in/want fields: if codegen renames them this file stops compiling
+// and TestConformance says so.
 const tolTest = `package %s
 
 import (
@@ -68,34 +68,18 @@ import (
 	"math"
 	"reflect"
 	"testing"
-	"unsafe"
 )
 
 func TestConformanceTolerance(t *testing.T) {
-	d := reflect.ValueOf(loadSelfTest(t)).Elem()
-	m := reflect.ValueOf(New())
-	run := m.MethodByName("Run")
-	if !run.IsValid() {
-		run = m.MethodByName("Predict")
+	d := loadSelfTest(t)
+	var out Output
+	if err := New().Run(&d.in, &out); err != nil {
+		t.Fatal(err)
 	}
-	var args []reflect.Value
-	for i := 0; ; i++ {
-		f := d.FieldByName(fmt.Sprintf("in%%d", i))
-		if !f.IsValid() {
-			break
-		}
-		args = append(args, reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())))
-	}
-	res := run.Call(args)
-	if n := len(res); n > 0 && res[n-1].Type() == reflect.TypeFor[error]() {
-		if !res[n-1].IsNil() {
-			t.Fatal(res[n-1].Interface())
-		}
-		res = res[:n-1]
-	}
+	res, wants := reflect.ValueOf(out), reflect.ValueOf(d.want)
 	strict, tight := true, true
-	for i, r := range res {
-		got, want := r.Elem(), d.FieldByName(fmt.Sprintf("want%%d", i))
+	for i := range res.NumField() {
+		got, want := res.Field(i), wants.Field(i)
 		if got.Len() != want.Len() {
 			t.Fatalf("output %%d: %%d values, want %%d", i, got.Len(), want.Len())
 		}

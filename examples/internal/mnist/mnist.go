@@ -164,12 +164,16 @@ func RGB32(img *[784]byte, out *[3 * 32 * 32]float32) {
 
 // Report classifies every image of the set with classify, draws the first
 // show digits with their predictions, and prints the accuracy and the time
-// per digit (input conversion included).
-func Report(w io.Writer, set *Set, show int, classify func(img *[784]byte) (class int, prob float32)) {
+// per digit (input conversion included). It stops at classify's first
+// error.
+func Report(w io.Writer, set *Set, show int, classify func(img *[784]byte) (class int, prob float32, err error)) error {
 	correct := 0
 	start := time.Now()
 	for i := range set.Images {
-		class, prob := classify(&set.Images[i])
+		class, prob, err := classify(&set.Images[i])
+		if err != nil {
+			return fmt.Errorf("digit %d: %w", i, err)
+		}
 		if class == int(set.Labels[i]) {
 			correct++
 		}
@@ -181,12 +185,13 @@ func Report(w io.Writer, set *Set, show int, classify func(img *[784]byte) (clas
 	n := len(set.Images)
 	fmt.Fprintf(w, "accuracy %.2f%% on %d MNIST test digits, %.1f µs per digit\n",
 		100*float64(correct)/float64(n), n, float64(elapsed.Nanoseconds())/1e3/float64(n))
+	return nil
 }
 
 // Main is the body of the MNIST example programs: it parses the -mnist
 // and -show flags, loads the test set, prints the package's sizes and
 // reports classify's accuracy.
-func Main(pkg string, weightBytes, scratchBytes int, classify func(img *[784]byte) (class int, prob float32)) {
+func Main(pkg string, weightBytes, scratchBytes int, classify func(img *[784]byte) (class int, prob float32, err error)) {
 	dir := flag.String("mnist", "", "folder with the MNIST test set IDX files (default: the shipped 1000-digit slice)")
 	show := flag.Int("show", 3, "digits to draw with their predictions")
 	flag.Parse()
@@ -195,5 +200,7 @@ func Main(pkg string, weightBytes, scratchBytes int, classify func(img *[784]byt
 		log.Fatal(err)
 	}
 	fmt.Printf("%s: %d weight bytes, %d scratch bytes\n", pkg, weightBytes, scratchBytes)
-	Report(os.Stdout, set, *show, classify)
+	if err := Report(os.Stdout, set, *show, classify); err != nil {
+		log.Fatal(err)
+	}
 }

@@ -2,20 +2,26 @@
 
 // Package lstmtext is the model "lstm_text" compiled by dlc into pure Go: one
 // specialized function per layer, every shape a constant, weights embedded
-// from weights.bin and checked at init.
+// from weights.bin.
 //
 // Usage:
 //
-//	m := New()
-//	outs := m.Run(...) // one array pointer per input
+//	m := lstmtext.New() // one Model per goroutine; reuse it
+//	var in [lstmtext.InputSize]int64 // ids i64[1,20]
+//	var out [lstmtext.OutputSize]float32 // logits f32[1,2]
+//	if err := m.Predict(&in, &out); err != nil {
+//		panic(err)
+//	}
 //
 // A Model owns its scratch memory (ScratchBytes), so calls allocate
 // nothing; it is not safe for concurrent use: use one Model per goroutine.
-// Results point into the Model and are overwritten by the next call.
+// Results are written into the caller's arrays. The weights (WeightBytes)
+// are shared by all Models and read-only; the first New loads them, so a
+// program that never calls New does not hold them in memory.
 //
-// Recurrent layers run over the whole sequence in each call to Run or Predict,
-// from the initial state given as an input (or zeros); the final states are
-// outputs of the layer.
+// Recurrent layers run over the whole sequence in each call to Run,
+// from the initial state given as an input (or zeros); the final states
+// are outputs of the layer.
 //
 // Streaming: Step consumes one time step of the 20-step sequence and
 // keeps the recurrent state in the Model between calls; Reset starts a
@@ -26,9 +32,13 @@
 // may be longer than the compiled sequence length. Step and Run use
 // separate memory, so Run does not disturb a stream:
 //
+//	var in StepInput
+//	var out StepOutput
 //	m.Reset()
-//	for each time step x_t {
-//		outs := m.Step(&x_t) // outputs for the sequence so far
+//	for each time step t {
+//		// fill in with step t
+//		if err := m.Step(&in, &out); err != nil { ... }
+//		// out: the outputs for the sequence so far
 //	}
 //
 // Step inputs (one time step):
@@ -61,14 +71,22 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"sync"
+	"unsafe"
 )
 
 const (
-	// InputSize is the number of elements of input ids i64[1,20].
-	InputSize = 20
-	// OutputSize is the number of elements of output logits f32[1,2].
-	OutputSize = 2
-	// WeightBytes is the size of the embedded weights.bin: 59042 f32 then 1 i64 values, little endian.
+	// InputIdsSize is the number of elements of input ids, i64[1,20].
+	InputIdsSize = 20
+	// OutputLogitsSize is the number of elements of output logits, f32[1,2].
+	OutputLogitsSize = 2
+	// InputSize is InputIdsSize, the model's only input.
+	InputSize = InputIdsSize
+	// OutputSize is OutputLogitsSize, the model's only output.
+	OutputSize = OutputLogitsSize
+	// NumClasses is the number of classes Classify chooses from.
+	NumClasses = 2
+	// WeightBytes is the size of the embedded weights.bin, little endian: 59042 f32 values, then 1 i64 values.
 	WeightBytes = 236176
 	// ScratchBytes is the size of a Model's scratch arena, allocated once by New.
 	ScratchBytes = 43264
@@ -77,56 +95,98 @@ const (
 )
 
 var (
-	// InputShape is the shape of input ids.
-	InputShape = [2]int{1, 20}
-	// OutputShape is the shape of output logits.
-	OutputShape = [2]int{1, 2}
+	// InputIdsShape is the shape of input ids.
+	InputIdsShape = [2]int{1, 20}
+	// OutputLogitsShape is the shape of output logits.
+	OutputLogitsShape = [2]int{1, 2}
+	// InputShape is InputIdsShape, the model's only input.
+	InputShape = InputIdsShape
+	// OutputShape is OutputLogitsShape, the model's only output.
+	OutputShape = OutputLogitsShape
 	// Labels names the classes of output logits, by index (from the model's labels statement).
 	Labels = [2]string{"negative", "positive"}
 )
 
-//go:embed weights.bin
-var weightsBin []byte
+// Input holds the model's inputs, each array in row-major (C) order.
+type Input struct {
+	// Ids is input ids, i64[1,20].
+	Ids [InputIdsSize]int64
+}
 
-// weightsF32 and weightsI64 are weights.bin decoded once at init; kernels
-// read them through constant offsets.
+// Output receives the model's outputs, each array in row-major (C) order.
+type Output struct {
+	// Logits is output logits, f32[1,2].
+	Logits [OutputLogitsSize]float32
+}
+
+//go:embed weights.bin
+var weightsBin string
+
+// The weights by dtype, set by loadWeights on the first New: views of the
+// embedded bytes, or decoded copies where those cannot be used in place.
+// Kernels read them through constant offsets and never write them.
 var (
-	weightsF32 []float32
-	weightsI64 []int64
+	weightsF32  []float32
+	weightsI64  []int64
+	weightsOnce sync.Once
 )
 
-// init checks weights.bin (length and checksum) and decodes it.
-func init() {
+// loadWeights checks weights.bin (length and checksum) and sets the
+// weight slices. New runs it once.
+func loadWeights() {
 	if len(weightsBin) != WeightBytes {
 		panic(fmt.Sprintf("lstmtext: embedded weights.bin has %d bytes, want %d: the file was modified after generation; regenerate the package with dlc", len(weightsBin), WeightBytes))
 	}
 	h := fnv.New64a()
-	h.Write(weightsBin)
+	h.Write(unsafe.Slice(unsafe.StringData(weightsBin), len(weightsBin))) // read-only view: no copy
 	if sum := h.Sum64(); sum != weightsChecksum {
 		panic(fmt.Sprintf("lstmtext: embedded weights.bin is corrupt: FNV-1a checksum %#x, want %#x: the file was modified after generation; regenerate the package with dlc", sum, uint64(weightsChecksum)))
 	}
-	weightsF32 = make([]float32, 59042)
-	for i := range weightsF32 {
-		weightsF32[i] = math.Float32frombits(binary.LittleEndian.Uint32(weightsBin[4*i:]))
+	weightsF32 = weightView(0, 59042, func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) })
+	weightsI64 = weightView(236168, 1, func(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b)) })
+}
+
+// weightView returns the n values of type T stored little endian at byte
+// offset off of weights.bin: the embedded bytes themselves on a
+// little-endian machine when they are aligned for T (no copy: the data
+// stays in the binary's read-only memory), else a copy decoded with dec.
+func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
+	if n == 0 {
+		return []T{} // not nil: kernels convert empty sections to *[0]T and copy through them
 	}
-	weightsI64 = make([]int64, 1)
-	for i := range weightsI64 {
-		weightsI64[i] = int64(binary.LittleEndian.Uint64(weightsBin[236168+8*i:]))
+	var probe uint16 = 1
+	littleEndian := *(*byte)(unsafe.Pointer(&probe)) == 1
+	p := unsafe.Pointer(unsafe.StringData(weightsBin[off:]))
+	if littleEndian && uintptr(p)%unsafe.Alignof(*new(T)) == 0 {
+		return unsafe.Slice((*T)(p), n)
 	}
+	b := unsafe.Slice(unsafe.StringData(weightsBin), len(weightsBin))[off:]
+	size := int(unsafe.Sizeof(*new(T)))
+	s := make([]T, n)
+	for i := range s {
+		s[i] = dec(b[size*i:])
+	}
+	return s
 }
 
 // Model runs the network. It owns its scratch arena (every intermediate
 // value at an offset fixed at compile time), so calls allocate nothing.
 // A Model is not safe for concurrent use: use one Model per goroutine.
-// The zero Model is ready to use, but it is large: allocate it with New.
+// The zero Model works too, but it is large: allocate it with New.
 type Model struct {
 	arena  [10816]float32
 	arenaI [0]int64
 	st     stepModel
+	// cls receives Classify's output.
+	cls [OutputSize]float32
 }
 
 // New returns a Model with its scratch arena (ScratchBytes) allocated.
+// The first call also loads the weights shared by all Models (WeightBytes;
+// in place where the machine allows, see weightView) and checks them: it
+// panics if weights.bin was modified after generation.
 func New() *Model {
+	weightsOnce.Do(loadWeights)
 	return new(Model)
 }
 
@@ -141,31 +201,65 @@ func (m *Model) forward(in0 *[20]int64) error {
 	return nil
 }
 
-// out0 returns output logits's storage in the arena.
-func (m *Model) out0() *[2]float32 {
-	return (*[2]float32)(m.arena[64:66])
-}
-
-// Run runs the model on its inputs (ids i64[1,20]) and returns its outputs (logits f32[1,2]).
-// The results point into m and are valid until the next call on m.
-// Run allocates nothing unless it fails: it returns an error, naming the layer,
-// for an id or index out of range or an integer division by zero (the outputs
-// are then meaningless).
-func (m *Model) Run(in *[InputSize]int64) (*[OutputSize]float32, error) {
-	if err := m.forward(in); err != nil {
-		return nil, err
+// run runs the model and copies the outputs into the caller's arrays.
+func (m *Model) run(in0 *[InputIdsSize]int64, out0 *[OutputLogitsSize]float32) error {
+	weightsOnce.Do(loadWeights) // for a zero Model; New has loaded them
+	if err := m.forward(in0); err != nil {
+		return err
 	}
-	return m.out0(), nil
+	*out0 = *(*[2]float32)(m.arena[64:66])
+	return nil
 }
 
-const (
-	// StepInputSize is the number of elements of input ids at one time step, i64[1,1].
-	StepInputSize = 1
-	// StepOutputSize is the number of elements of output logits of Step, f32[1,2].
-	StepOutputSize = 2
-	// SequenceLength is the number of time steps of Run's inputs.
-	SequenceLength = 20
-)
+// Run runs the model on in and writes its outputs into out. It returns an
+// error, naming the layer, for an id or index out of range or an integer
+// division by zero; out is then meaningless. Run allocates nothing.
+func (m *Model) Run(in *Input, out *Output) error {
+	return m.run(&in.Ids, &out.Logits)
+}
+
+// Predict runs the model on in (ids i64[1,20]) and writes output logits
+// f32[1,2] into out: Run for a model with one input and one output. It returns
+// an error, naming the layer, for an id or index out of range or an integer
+// division by zero; out is then meaningless. Predict allocates nothing.
+func (m *Model) Predict(in *[InputSize]int64, out *[OutputSize]float32) error {
+	return m.run(in, out)
+}
+
+// PredictSlice is Predict for slices: it reads len(in) == InputSize
+// values and writes OutputSize values into out, or returns an error
+// for a wrong length.
+func (m *Model) PredictSlice(in []int64, out []float32) error {
+	if len(in) != InputSize {
+		return fmt.Errorf("lstmtext: input has %d values, want %d (ids i64[1,20])", len(in), InputSize)
+	}
+	if len(out) != OutputSize {
+		return fmt.Errorf("lstmtext: output has room for %d values, want %d (logits f32[1,2])", len(out), OutputSize)
+	}
+	return m.run((*[InputSize]int64)(in), (*[OutputSize]float32)(out))
+}
+
+// Classify runs the model on in and returns the most likely of the NumClasses
+// classes (the first on ties) and its probability. The output holds logits, so
+// prob is their softmax at class. It returns an error, naming the layer, for
+// an id or index out of range or an integer division by zero; the class is
+// then meaningless. Classify allocates nothing.
+func (m *Model) Classify(in *[InputSize]int64) (class int, prob float32, err error) {
+	if err := m.run(in, &m.cls); err != nil {
+		return 0, 0, err
+	}
+	out := &m.cls
+	for i, v := range out {
+		if v > out[class] {
+			class = i
+		}
+	}
+	var s float64
+	for _, v := range out {
+		s += math.Exp(float64(v - out[class]))
+	}
+	return class, float32(1 / s), nil
+}
 
 // stepModel is the streaming state of a Model: the one-step arena and the
 // recurrent states carried from one Step to the next.
@@ -196,25 +290,59 @@ func (m *stepModel) out0() *[2]float32 {
 	return (*[2]float32)(m.arena[416:418])
 }
 
+const (
+	// StepInputIdsSize is the number of elements of input ids at one time step, i64[1,1].
+	StepInputIdsSize = 1
+	// StepOutputLogitsSize is the number of elements of output logits at one time step, f32[1,2].
+	StepOutputLogitsSize = 2
+	// StepInputSize is StepInputIdsSize, Step's only input.
+	StepInputSize = StepInputIdsSize
+	// StepOutputSize is StepOutputLogitsSize, Step's only output.
+	StepOutputSize = StepOutputLogitsSize
+	// SequenceLength is the number of time steps of Run's inputs.
+	SequenceLength = 20
+)
+
+var (
+	// StepInputIdsShape is the shape of input ids at one time step.
+	StepInputIdsShape = [2]int{1, 1}
+	// StepOutputLogitsShape is the shape of output logits at one time step.
+	StepOutputLogitsShape = [2]int{1, 2}
+)
+
+// StepInput holds one time step of the model's inputs (static inputs whole), each array in row-major (C) order.
+type StepInput struct {
+	// Ids is input ids, i64[1,1].
+	Ids [StepInputIdsSize]int64
+}
+
+// StepOutput receives Step's outputs, each array in row-major (C) order.
+type StepOutput struct {
+	// Logits is output logits, f32[1,2].
+	Logits [StepOutputLogitsSize]float32
+}
+
 // Reset starts a new stream: it sets the recurrent state to its initial
 // value (zeros), as before the first Step of a new Model. Reset allocates nothing.
 func (m *Model) Reset() {
+	weightsOnce.Do(loadWeights) // for a zero Model; New has loaded them
 	m.st.s0 = [128]float32{}
 	m.st.s1 = [128]float32{}
 }
 
-// Step runs one time step: it reads in (ids i64[1,1]),
-// advances the recurrent state kept in m and returns the outputs for the
-// sequence so far (logits f32[1,2]).
-// After Reset, Step over steps t = 0..19 of a sequence x returns, at the
-// last step, what the whole-sequence call on x returns.
-// The results point into m and are valid until the next Step; Step
-// allocates nothing unless it fails: it returns an error, naming the layer,
-// for an id or index out of range (the outputs and the state are then
-// meaningless: call Reset).
-func (m *Model) Step(in *[StepInputSize]int64) (*[StepOutputSize]float32, error) {
-	if err := m.st.forward(in); err != nil {
-		return nil, err
+// Step runs one time step: it reads in, advances the recurrent state kept
+// in m and writes the outputs for the sequence so far into out.
+// After Reset, Step over steps t = 0..19 of a sequence x gives, at the
+// last step, what Run gives on x.
+// It returns an error, naming the layer, for an id or index out of range
+// or an integer division by zero; out and the state are then meaningless:
+// call Reset.
+// Step allocates nothing.
+func (m *Model) Step(in *StepInput, out *StepOutput) error {
+	weightsOnce.Do(loadWeights) // for a zero Model; New has loaded them
+	if err := m.st.forward(&in.Ids); err != nil {
+		return err
 	}
-	return m.st.out0(), nil
+	out.Logits = *m.st.out0()
+	return nil
 }

@@ -13,8 +13,8 @@ import (
 // selfTestData is testdata/selftest.bin decoded: inputs and the
 // reference interpreter's outputs, recorded when the package was generated.
 type selfTestData struct {
-	in0   [20]int64
-	want0 [2]float32
+	in   Input
+	want Output
 }
 
 // loadSelfTest reads testdata/selftest.bin.
@@ -28,64 +28,121 @@ func loadSelfTest(tb testing.TB) *selfTestData {
 	}
 	d := new(selfTestData)
 	off := 4
-	for i := range d.in0 {
-		d.in0[i] = int64(binary.LittleEndian.Uint64(b[off:]))
+	for i := range d.in.Ids {
+		d.in.Ids[i] = int64(binary.LittleEndian.Uint64(b[off:]))
 		off += 8
 	}
-	for i := range d.want0 {
-		d.want0[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[off:]))
+	for i := range d.want.Logits {
+		d.want.Logits[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[off:]))
 		off += 4
 	}
 	return d
 }
 
 // TestSelfTest runs the model on the recorded inputs and compares with
-// the interpreter's outputs, twice, and checks that a call allocates nothing.
+// the interpreter's outputs, twice, through every entry point, and checks
+// that no call allocates.
 func TestSelfTest(t *testing.T) {
 	t.Log("tolerance: relative 1e-05, absolute 1e-06 (scaled by the output's magnitude)")
 	d := loadSelfTest(t)
 	m := New()
+	var out Output
 	for run := range 2 { // the second run checks that arena reuse leaves no stale state
-		if err := m.forward(&d.in0); err != nil {
+		if err := m.Run(&d.in, &out); err != nil {
 			t.Fatal(err)
 		}
-		compare(t, run, "logits", m.out0()[:], d.want0[:])
+		compare(t, run, "output logits", out.Logits[:], d.want.Logits[:])
 	}
-	if a := testing.AllocsPerRun(10, func() {
-		_ = d
-		_, _ = m.Run(&d.in0)
+	run := 2
+	var o [OutputSize]float32
+	if err := m.Predict(&d.in.Ids, &o); err != nil {
+		t.Fatal(err)
+	}
+	compare(t, run, "Predict's output", o[:], d.want.Logits[:])
+	o = [OutputSize]float32{}
+	if err := m.PredictSlice(d.in.Ids[:], o[:]); err != nil {
+		t.Fatal(err)
+	}
+	compare(t, run, "PredictSlice's output", o[:], d.want.Logits[:])
+	if err := m.PredictSlice(d.in.Ids[1:], o[:]); err == nil {
+		t.Error("PredictSlice accepts a short input")
+	}
+	class, prob, err := m.Classify(&d.in.Ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range o {
+		if v > o[class] || v == o[class] && i < class {
+			t.Errorf("Classify gives class %d, but output %d is larger", class, i)
+		}
+	}
+	if !(prob > 0 && prob <= 1.000001) && !math.IsNaN(float64(o[class])) {
+		t.Errorf("Classify gives probability %v", prob)
+	}
+	if a := testing.AllocsPerRun(5, func() {
+		_ = m.Run(&d.in, &out)
 	}); a != 0 {
-		t.Errorf("m.Run(&d.in0) allocates %v times per call, want 0", a)
+		t.Errorf("Run allocates %v times per call, want 0", a)
+	}
+	if a := testing.AllocsPerRun(5, func() {
+		_ = m.Predict(&d.in.Ids, &o)
+	}); a != 0 {
+		t.Errorf("Predict allocates %v times per call, want 0", a)
+	}
+	if a := testing.AllocsPerRun(5, func() {
+		_ = m.PredictSlice(d.in.Ids[:], o[:])
+	}); a != 0 {
+		t.Errorf("PredictSlice allocates %v times per call, want 0", a)
+	}
+	if a := testing.AllocsPerRun(5, func() {
+		_, _, _ = m.Classify(&d.in.Ids)
+	}); a != 0 {
+		t.Errorf("Classify allocates %v times per call, want 0", a)
 	}
 }
 
 // TestStep checks streaming: after Reset, Step over every time step of the
 // recorded inputs reproduces the interpreter's whole-sequence outputs
 // (per-step outputs at every step, the others after the last step), and
-// Step allocates nothing.
+// neither Step nor Reset allocates.
 func TestStep(t *testing.T) {
 	d := loadSelfTest(t)
 	m := New()
-	var x0 [1]int64
+	var in StepInput
+	var out StepOutput
 	for run := range 2 { // the second run checks that Reset clears the stream
 		m.Reset()
 		for step := range SequenceLength {
 			for p := range 1 {
-				copy(x0[p*1:(p+1)*1], d.in0[(p*20+step)*1:(p*20+step+1)*1])
+				copy(in.Ids[p*1:(p+1)*1], d.in.Ids[(p*20+step)*1:(p*20+step+1)*1])
 			}
-			o0, err := m.Step(&x0)
-			if err != nil {
+			if err := m.Step(&in, &out); err != nil {
 				t.Fatal(err)
 			}
 			if step == SequenceLength-1 {
-				compare(t, run, fmt.Sprintf("logits at step %d", step), o0[:], d.want0[:])
+				compare(t, run, fmt.Sprintf("logits at step %d", step), out.Logits[:], d.want.Logits[:])
 			}
 		}
 	}
-	if a := testing.AllocsPerRun(10, func() {
-		_, _ = m.Step(&x0)
+	if a := testing.AllocsPerRun(5, func() {
+		_ = m.Step(&in, &out)
 	}); a != 0 {
 		t.Errorf("Step allocates %v times per call, want 0", a)
+	}
+	if a := testing.AllocsPerRun(5, func() {
+		m.Reset()
+	}); a != 0 {
+		t.Errorf("Reset allocates %v times per call, want 0", a)
+	}
+}
+
+// Example is the package documentation's usage example; go test compiles it.
+func Example() {
+	m := New()                  // one Model per goroutine; reuse it
+	var in [InputSize]int64     // ids i64[1,20]
+	var out [OutputSize]float32 // logits f32[1,2]
+	if err := m.Predict(&in, &out); err != nil {
+		panic(err)
 	}
 }
 
@@ -125,13 +182,15 @@ func compare(t *testing.T, run int, name string, got, want []float32) {
 	}
 }
 
-// BenchmarkPredict measures one call on the recorded inputs.
-func BenchmarkPredict(b *testing.B) {
+// BenchmarkRun measures one Run on the recorded inputs.
+func BenchmarkRun(b *testing.B) {
 	d := loadSelfTest(b)
-	_ = d // a model without inputs reads nothing from it
 	m := New()
+	var out Output
 	b.ReportAllocs()
 	for b.Loop() {
-		_, _ = m.Run(&d.in0)
+		if err := m.Run(&d.in, &out); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

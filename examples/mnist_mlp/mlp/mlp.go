@@ -2,17 +2,22 @@
 
 // Package mlp is the model "mnist_mlp" compiled by dlc into pure Go: one
 // specialized function per layer, every shape a constant, weights embedded
-// from weights.bin and checked at init.
+// from weights.bin.
 //
 // Usage:
 //
-//	m := New()
-//	var in [InputSize]float32
-//	out := m.Predict(&in)
+//	m := mlp.New() // one Model per goroutine; reuse it
+//	var in [mlp.InputSize]float32 // x f32[1,784]
+//	var out [mlp.OutputSize]float32 // logits f32[1,10]
+//	if err := m.Predict(&in, &out); err != nil {
+//		panic(err)
+//	}
 //
 // A Model owns its scratch memory (ScratchBytes), so calls allocate
 // nothing; it is not safe for concurrent use: use one Model per goroutine.
-// Results point into the Model and are overwritten by the next call.
+// Results are written into the caller's arrays. The weights (WeightBytes)
+// are shared by all Models and read-only; the first New loads them, so a
+// program that never calls New does not hold them in memory.
 //
 // Inputs:
 //
@@ -35,16 +40,22 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"sync"
+	"unsafe"
 )
 
 const (
-	// InputSize is the number of elements of input x f32[1,784].
-	InputSize = 784
-	// OutputSize is the number of elements of output logits f32[1,10].
-	OutputSize = 10
+	// InputXSize is the number of elements of input x, f32[1,784].
+	InputXSize = 784
+	// OutputLogitsSize is the number of elements of output logits, f32[1,10].
+	OutputLogitsSize = 10
+	// InputSize is InputXSize, the model's only input.
+	InputSize = InputXSize
+	// OutputSize is OutputLogitsSize, the model's only output.
+	OutputSize = OutputLogitsSize
 	// NumClasses is the number of classes Classify chooses from.
 	NumClasses = 10
-	// WeightBytes is the size of the embedded weights.bin: 535818 f32 then 0 i64 values, little endian.
+	// WeightBytes is the size of the embedded weights.bin, little endian: 535818 f32 values.
 	WeightBytes = 2143272
 	// ScratchBytes is the size of a Model's scratch arena, allocated once by New.
 	ScratchBytes = 3072
@@ -53,55 +64,97 @@ const (
 )
 
 var (
-	// InputShape is the shape of input x.
-	InputShape = [2]int{1, 784}
-	// OutputShape is the shape of output logits.
-	OutputShape = [2]int{1, 10}
+	// InputXShape is the shape of input x.
+	InputXShape = [2]int{1, 784}
+	// OutputLogitsShape is the shape of output logits.
+	OutputLogitsShape = [2]int{1, 10}
+	// InputShape is InputXShape, the model's only input.
+	InputShape = InputXShape
+	// OutputShape is OutputLogitsShape, the model's only output.
+	OutputShape = OutputLogitsShape
 	// Labels names the classes of output logits, by index (from the model's labels statement).
 	Labels = [10]string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 )
 
-//go:embed weights.bin
-var weightsBin []byte
+// Input holds the model's inputs, each array in row-major (C) order.
+type Input struct {
+	// X is input x, f32[1,784].
+	X [InputXSize]float32
+}
 
-// weightsF32 and weightsI64 are weights.bin decoded once at init; kernels
-// read them through constant offsets.
+// Output receives the model's outputs, each array in row-major (C) order.
+type Output struct {
+	// Logits is output logits, f32[1,10].
+	Logits [OutputLogitsSize]float32
+}
+
+//go:embed weights.bin
+var weightsBin string
+
+// The weights by dtype, set by loadWeights on the first New: views of the
+// embedded bytes, or decoded copies where those cannot be used in place.
+// Kernels read them through constant offsets and never write them.
 var (
-	weightsF32 []float32
-	weightsI64 []int64
+	weightsF32  []float32
+	weightsI64  []int64
+	weightsOnce sync.Once
 )
 
-// init checks weights.bin (length and checksum) and decodes it.
-func init() {
+// loadWeights checks weights.bin (length and checksum) and sets the
+// weight slices. New runs it once.
+func loadWeights() {
 	if len(weightsBin) != WeightBytes {
 		panic(fmt.Sprintf("mlp: embedded weights.bin has %d bytes, want %d: the file was modified after generation; regenerate the package with dlc", len(weightsBin), WeightBytes))
 	}
 	h := fnv.New64a()
-	h.Write(weightsBin)
+	h.Write(unsafe.Slice(unsafe.StringData(weightsBin), len(weightsBin))) // read-only view: no copy
 	if sum := h.Sum64(); sum != weightsChecksum {
 		panic(fmt.Sprintf("mlp: embedded weights.bin is corrupt: FNV-1a checksum %#x, want %#x: the file was modified after generation; regenerate the package with dlc", sum, uint64(weightsChecksum)))
 	}
-	weightsF32 = make([]float32, 535818)
-	for i := range weightsF32 {
-		weightsF32[i] = math.Float32frombits(binary.LittleEndian.Uint32(weightsBin[4*i:]))
+	weightsF32 = weightView(0, 535818, func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) })
+	weightsI64 = weightView(2143272, 0, func(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b)) })
+}
+
+// weightView returns the n values of type T stored little endian at byte
+// offset off of weights.bin: the embedded bytes themselves on a
+// little-endian machine when they are aligned for T (no copy: the data
+// stays in the binary's read-only memory), else a copy decoded with dec.
+func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
+	if n == 0 {
+		return []T{} // not nil: kernels convert empty sections to *[0]T and copy through them
 	}
-	weightsI64 = make([]int64, 0)
-	for i := range weightsI64 {
-		weightsI64[i] = int64(binary.LittleEndian.Uint64(weightsBin[2143272+8*i:]))
+	var probe uint16 = 1
+	littleEndian := *(*byte)(unsafe.Pointer(&probe)) == 1
+	p := unsafe.Pointer(unsafe.StringData(weightsBin[off:]))
+	if littleEndian && uintptr(p)%unsafe.Alignof(*new(T)) == 0 {
+		return unsafe.Slice((*T)(p), n)
 	}
+	b := unsafe.Slice(unsafe.StringData(weightsBin), len(weightsBin))[off:]
+	size := int(unsafe.Sizeof(*new(T)))
+	s := make([]T, n)
+	for i := range s {
+		s[i] = dec(b[size*i:])
+	}
+	return s
 }
 
 // Model runs the network. It owns its scratch arena (every intermediate
 // value at an offset fixed at compile time), so calls allocate nothing.
 // A Model is not safe for concurrent use: use one Model per goroutine.
-// The zero Model is ready to use, but it is large: allocate it with New.
+// The zero Model works too, but it is large: allocate it with New.
 type Model struct {
 	arena  [768]float32
 	arenaI [0]int64
+	// cls receives Classify's output.
+	cls [OutputSize]float32
 }
 
 // New returns a Model with its scratch arena (ScratchBytes) allocated.
+// The first call also loads the weights shared by all Models (WeightBytes;
+// in place where the machine allows, see weightView) and checks them: it
+// panics if weights.bin was modified after generation.
 func New() *Model {
+	weightsOnce.Do(loadWeights)
 	return new(Model)
 }
 
@@ -112,39 +165,53 @@ func (m *Model) forward(in0 *[784]float32) {
 	fc3((*[256]float32)(m.arena[512:768]), (*[2560]float32)(weightsF32[533248:535808]), (*[10]float32)(weightsF32[535808:535818]), (*[10]float32)(m.arena[0:10]))
 }
 
-// out0 returns output logits's storage in the arena.
-func (m *Model) out0() *[10]float32 {
-	return (*[10]float32)(m.arena[0:10])
+// run runs the model and copies the outputs into the caller's arrays.
+func (m *Model) run(in0 *[InputXSize]float32, out0 *[OutputLogitsSize]float32) error {
+	weightsOnce.Do(loadWeights) // for a zero Model; New has loaded them
+	m.forward(in0)
+	*out0 = *(*[10]float32)(m.arena[0:10])
+	return nil
 }
 
-// Predict runs the model on in (x f32[1,784]) and returns output logits f32[1,10].
-// The result points into m and is valid until the next call on m;
-// copy it to keep it. Predict allocates nothing.
-func (m *Model) Predict(in *[InputSize]float32) *[OutputSize]float32 {
-	m.forward(in)
-	return m.out0()
+// Run runs the model on in and writes its outputs into out. The error is
+// always nil: this model cannot fail at run time (other models return one for
+// an id out of range or an integer division by zero). Run allocates nothing.
+func (m *Model) Run(in *Input, out *Output) error {
+	return m.run(&in.X, &out.Logits)
+}
+
+// Predict runs the model on in (x f32[1,784]) and writes output logits
+// f32[1,10] into out: Run for a model with one input and one output. The error
+// is always nil: this model cannot fail at run time (other models return one
+// for an id out of range or an integer division by zero). Predict allocates
+// nothing.
+func (m *Model) Predict(in *[InputSize]float32, out *[OutputSize]float32) error {
+	return m.run(in, out)
 }
 
 // PredictSlice is Predict for slices: it reads len(in) == InputSize
 // values and writes OutputSize values into out, or returns an error
 // for a wrong length.
-func (m *Model) PredictSlice(in, out []float32) error {
+func (m *Model) PredictSlice(in []float32, out []float32) error {
 	if len(in) != InputSize {
 		return fmt.Errorf("mlp: input has %d values, want %d (x f32[1,784])", len(in), InputSize)
 	}
 	if len(out) != OutputSize {
 		return fmt.Errorf("mlp: output has room for %d values, want %d (logits f32[1,10])", len(out), OutputSize)
 	}
-	copy(out, m.Predict((*[InputSize]float32)(in))[:])
-	return nil
+	return m.run((*[InputSize]float32)(in), (*[OutputSize]float32)(out))
 }
 
-// Classify runs Predict and returns the most likely of the NumClasses
-// classes (the first on ties) and its probability. The output holds logits, so prob is their softmax at class
-// (computed without changing the output).
-func (m *Model) Classify(in *[InputSize]float32) (class int, prob float32) {
-	out := m.Predict(in)
-	class = 0
+// Classify runs the model on in and returns the most likely of the NumClasses
+// classes (the first on ties) and its probability. The output holds logits, so
+// prob is their softmax at class. The error is always nil: this model cannot
+// fail at run time (other models return one for an id out of range or an
+// integer division by zero). Classify allocates nothing.
+func (m *Model) Classify(in *[InputSize]float32) (class int, prob float32, err error) {
+	if err := m.run(in, &m.cls); err != nil {
+		return 0, 0, err
+	}
+	out := &m.cls
 	for i, v := range out {
 		if v > out[class] {
 			class = i
@@ -154,5 +221,5 @@ func (m *Model) Classify(in *[InputSize]float32) (class int, prob float32) {
 	for _, v := range out {
 		s += math.Exp(float64(v - out[class]))
 	}
-	return class, float32(1 / s)
+	return class, float32(1 / s), nil
 }

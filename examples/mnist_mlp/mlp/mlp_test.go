@@ -12,8 +12,8 @@ import (
 // selfTestData is testdata/selftest.bin decoded: inputs and the
 // reference interpreter's outputs, recorded when the package was generated.
 type selfTestData struct {
-	in0   [784]float32
-	want0 [10]float32
+	in   Input
+	want Output
 }
 
 // loadSelfTest reads testdata/selftest.bin.
@@ -27,32 +27,86 @@ func loadSelfTest(tb testing.TB) *selfTestData {
 	}
 	d := new(selfTestData)
 	off := 4
-	for i := range d.in0 {
-		d.in0[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[off:]))
+	for i := range d.in.X {
+		d.in.X[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[off:]))
 		off += 4
 	}
-	for i := range d.want0 {
-		d.want0[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[off:]))
+	for i := range d.want.Logits {
+		d.want.Logits[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[off:]))
 		off += 4
 	}
 	return d
 }
 
 // TestSelfTest runs the model on the recorded inputs and compares with
-// the interpreter's outputs, twice, and checks that a call allocates nothing.
+// the interpreter's outputs, twice, through every entry point, and checks
+// that no call allocates.
 func TestSelfTest(t *testing.T) {
 	t.Log("tolerance: relative 1e-05, absolute 1e-06 (scaled by the output's magnitude)")
 	d := loadSelfTest(t)
 	m := New()
+	var out Output
 	for run := range 2 { // the second run checks that arena reuse leaves no stale state
-		m.forward(&d.in0)
-		compare(t, run, "logits", m.out0()[:], d.want0[:])
+		if err := m.Run(&d.in, &out); err != nil {
+			t.Fatal(err)
+		}
+		compare(t, run, "output logits", out.Logits[:], d.want.Logits[:])
 	}
-	if a := testing.AllocsPerRun(10, func() {
-		_ = d
-		_ = m.Predict(&d.in0)
+	run := 2
+	var o [OutputSize]float32
+	if err := m.Predict(&d.in.X, &o); err != nil {
+		t.Fatal(err)
+	}
+	compare(t, run, "Predict's output", o[:], d.want.Logits[:])
+	o = [OutputSize]float32{}
+	if err := m.PredictSlice(d.in.X[:], o[:]); err != nil {
+		t.Fatal(err)
+	}
+	compare(t, run, "PredictSlice's output", o[:], d.want.Logits[:])
+	if err := m.PredictSlice(d.in.X[1:], o[:]); err == nil {
+		t.Error("PredictSlice accepts a short input")
+	}
+	class, prob, err := m.Classify(&d.in.X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range o {
+		if v > o[class] || v == o[class] && i < class {
+			t.Errorf("Classify gives class %d, but output %d is larger", class, i)
+		}
+	}
+	if !(prob > 0 && prob <= 1.000001) && !math.IsNaN(float64(o[class])) {
+		t.Errorf("Classify gives probability %v", prob)
+	}
+	if a := testing.AllocsPerRun(5, func() {
+		_ = m.Run(&d.in, &out)
 	}); a != 0 {
-		t.Errorf("m.Predict(&d.in0) allocates %v times per call, want 0", a)
+		t.Errorf("Run allocates %v times per call, want 0", a)
+	}
+	if a := testing.AllocsPerRun(5, func() {
+		_ = m.Predict(&d.in.X, &o)
+	}); a != 0 {
+		t.Errorf("Predict allocates %v times per call, want 0", a)
+	}
+	if a := testing.AllocsPerRun(5, func() {
+		_ = m.PredictSlice(d.in.X[:], o[:])
+	}); a != 0 {
+		t.Errorf("PredictSlice allocates %v times per call, want 0", a)
+	}
+	if a := testing.AllocsPerRun(5, func() {
+		_, _, _ = m.Classify(&d.in.X)
+	}); a != 0 {
+		t.Errorf("Classify allocates %v times per call, want 0", a)
+	}
+}
+
+// Example is the package documentation's usage example; go test compiles it.
+func Example() {
+	m := New()                  // one Model per goroutine; reuse it
+	var in [InputSize]float32   // x f32[1,784]
+	var out [OutputSize]float32 // logits f32[1,10]
+	if err := m.Predict(&in, &out); err != nil {
+		panic(err)
 	}
 }
 
@@ -92,13 +146,15 @@ func compare(t *testing.T, run int, name string, got, want []float32) {
 	}
 }
 
-// BenchmarkPredict measures one call on the recorded inputs.
-func BenchmarkPredict(b *testing.B) {
+// BenchmarkRun measures one Run on the recorded inputs.
+func BenchmarkRun(b *testing.B) {
 	d := loadSelfTest(b)
-	_ = d // a model without inputs reads nothing from it
 	m := New()
+	var out Output
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = m.Predict(&d.in0)
+		if err := m.Run(&d.in, &out); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
