@@ -5,7 +5,7 @@
 // being read, and no buffer is sized from a length the file claims before
 // the bytes are known to be there (tensor.go).
 //
-// Import maps ONNX ops (default domain, opsets 7 to 25) onto ir ops,
+// Import maps ONNX ops (default domain, opsets 7 to 28) onto ir ops,
 // converting ONNX conventions into dlc's PyTorch ones: recurrent gate
 // order and weight layout, explicit pooling strides, flatten-style softmax
 // before opset 13. Arithmetic on values known at import time (shapes,
@@ -30,11 +30,50 @@ import (
 	"github.com/dlcompiler/dlc/ir"
 )
 
-// Opset range whose op semantics the importer implements.
+// Opset range the importer accepts. Up to opset 25 every mapped op's
+// conversion follows each of its versions; above it, an op is imported
+// only if newerVersions says its versions there changed nothing dlc
+// computes.
 const (
 	minOpset = 7
-	maxOpset = 25
+	maxOpset = 28
+	// checkedOpset is the newest opset whose every op version the
+	// conversions were written against.
+	checkedOpset = 25
 )
+
+// Opsets returns the range of ai.onnx opsets the importer accepts.
+func Opsets() (lo, hi int) { return minOpset, maxOpset }
+
+// opVersion is one version of an ONNX op defined above checkedOpset.
+type opVersion struct {
+	since     int64
+	typesOnly bool   // it only adds element types; semantics are unchanged
+	note      string // what changed, for the refusal
+}
+
+// newerVersions lists, per op, its versions defined in opsets
+// checkedOpset+1 .. maxOpset (ONNX 1.21 to 1.23; the ops whose node tests
+// were regenerated then). An op not listed has no version above
+// checkedOpset, so its newest version at or below 25 holds. A version
+// that is not typesOnly is refused until its conversion is written.
+var newerVersions = map[string][]opVersion{
+	"Range": {{27, true, "adds float16 and bfloat16"}},
+	"Celu":  {{28, true, "adds float16 and bfloat16"}},
+}
+
+// opsetProblem says why op cannot be imported at the model's opset, or "".
+func opsetProblem(op string, opset int64) string {
+	if opset < minOpset || opset > maxOpset {
+		return fmt.Sprintf("opset %d is outside the supported range %d..%d", opset, minOpset, maxOpset)
+	}
+	for _, v := range newerVersions[op] {
+		if v.since <= opset && !v.typesOnly {
+			return fmt.Sprintf("%s-%d (%s) is not supported; dlc implements its versions up to opset %d", op, v.since, v.note, v.since-1)
+		}
+	}
+	return ""
+}
 
 // Load reads path and imports the model; external data files are looked
 // up in the model's folder.
@@ -571,8 +610,8 @@ func (im *importer) static(n *node) string {
 	if n.domain != "" && n.domain != "ai.onnx" {
 		return fmt.Sprintf("domain %q is not supported", n.domain)
 	}
-	if im.opset < minOpset || im.opset > maxOpset {
-		return fmt.Sprintf("opset %d is outside the supported range %d..%d", im.opset, minOpset, maxOpset)
+	if msg := opsetProblem(n.opType, im.opset); msg != "" {
+		return msg
 	}
 	op, ok := opTable[n.opType]
 	if !ok {
