@@ -23,8 +23,10 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/dlcompiler/dlc/ir"
@@ -249,6 +251,10 @@ type UnsupportedError struct {
 	// ConstInputs names graph inputs that would make some of the nodes
 	// importable if their values were known (see Options.Constants).
 	ConstInputs []string
+	// GraphInputs names the model's graph inputs that are neither
+	// initializers nor bound by Options.Constants, in order (set with
+	// ConstInputs).
+	GraphInputs []string
 }
 
 func (e *UnsupportedError) Error() string {
@@ -295,12 +301,8 @@ func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 			continue
 		}
 		if c, ok := opt.Constants[in.name]; ok {
-			t, err := inputType(in, dims)
-			if err != nil {
-				return nil, fmt.Errorf("graph input %q (offset %d): %w", in.name, in.offset, err)
-			}
-			if c == nil || c.Check() != nil || !c.Type().Equal(t) {
-				return nil, fmt.Errorf("constant for graph input %q does not match its type %v", in.name, t)
+			if err := checkBound(in, c); err != nil {
+				return nil, fmt.Errorf("the value bound to graph input %q: %w", in.name, err)
 			}
 			im.vals[in.name] = &val{name: in.name, c: c, elem: in.elem}
 			continue
@@ -314,6 +316,9 @@ func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 	}
 	if dims.batchUsed {
 		im.g.Batch = dims.batch
+	}
+	if err := checkBindNames(gp, im.initNames, opt.Constants); err != nil {
+		return nil, err
 	}
 
 	// First pass: every node whose op or attributes dlc cannot express,
@@ -355,6 +360,13 @@ func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 	}
 	if len(problems) > 0 {
 		u := &UnsupportedError{Nodes: problems, ConstInputs: im.needConst}
+		if len(u.ConstInputs) > 0 {
+			for _, in := range gp.inputs {
+				if x := im.vals[in.name]; x != nil && x.v != nil && x.v.Kind == ir.Input {
+					u.GraphInputs = append(u.GraphInputs, in.name)
+				}
+			}
+		}
 		if len(errs) == 0 {
 			return nil, u
 		}
@@ -389,6 +401,56 @@ func nodeLabel(n *node, i int, opset int64) string {
 		name = fmt.Sprintf("#%d", i)
 	}
 	return fmt.Sprintf("node %q (%s, opset %d)", name, n.opType, opset)
+}
+
+// checkBound checks a value given for graph input in (Options.Constants)
+// against its declared type: same dtype and rank, and the same size on
+// every dimension the model fixes (symbolic ones take the value's size).
+func checkBound(in *valueInfo, c *ir.Tensor) error {
+	if c == nil || c.Check() != nil {
+		return fmt.Errorf("not a valid tensor")
+	}
+	if !in.isTensor {
+		return fmt.Errorf("the input is not a tensor")
+	}
+	dt, err := irDType(in.elem)
+	if err != nil {
+		return err
+	}
+	if c.DType != dt {
+		return fmt.Errorf("dtype %v, the model declares %v", c.DType, dt)
+	}
+	if !in.hasShape {
+		return nil
+	}
+	if len(in.dims) != len(c.Shape) {
+		return fmt.Errorf("shape %v has rank %d, the model declares rank %d", c.Shape, len(c.Shape), len(in.dims))
+	}
+	for i, d := range in.dims {
+		if d.known && d.value != int64(c.Shape[i]) {
+			return fmt.Errorf("shape %v: dimension %d is %d in the model", c.Shape, i, d.value)
+		}
+	}
+	return nil
+}
+
+// checkBindNames refuses values given for names that are not graph
+// inputs (a typo would otherwise be ignored).
+func checkBindNames(gp *graph, inits map[string]bool, consts map[string]*ir.Tensor) error {
+	var names []string
+	have := map[string]bool{}
+	for _, in := range gp.inputs {
+		if !inits[in.name] {
+			names = append(names, in.name)
+			have[in.name] = true
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(consts)) {
+		if !have[k] {
+			return fmt.Errorf("a value is bound to %q, but the model has no graph input of that name (it has %s)", k, strings.Join(names, ", "))
+		}
+	}
+	return nil
 }
 
 // dimBinding sizes the symbolic dimensions of graph inputs (see
