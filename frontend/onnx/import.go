@@ -268,7 +268,11 @@ func (e *UnsupportedError) Error() string {
 func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 	opset, ok := m.opsets[""]
 	if !ok {
-		return nil, fmt.Errorf("the model imports no ai.onnx opset")
+		opset, ok = m.opsets["ai.onnx"]
+	}
+	if !ok {
+		doms := slices.Sorted(maps.Keys(m.opsets))
+		return nil, fmt.Errorf("the model imports no ai.onnx opset; domains %q are not supported", doms)
 	}
 	gp := m.graph
 	name := gp.name
