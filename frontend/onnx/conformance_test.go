@@ -305,28 +305,16 @@ func checkOutput(got, want *ir.Tensor, path string) (outcome, error) {
 	return passed, nil
 }
 
-// onnxElem is the ONNX element type of an ir dtype.
+// onnxElem is the ONNX element type of an ir dtype, or -1.
 func onnxElem(d ir.DType) int32 {
-	switch d {
-	case ir.F32:
-		return dtFloat
-	case ir.I64:
-		return dtInt64
+	info, ok := d.Info()
+	if !ok {
+		return -1
 	}
-	return -1
+	return info.ONNX
 }
 
-func elems(t *ir.Tensor) []float64 {
-	out := make([]float64, t.Len())
-	for i := range out {
-		if t.DType == ir.F32 {
-			out[i] = float64(t.F32()[i])
-		} else {
-			out[i] = float64(t.I64()[i])
-		}
-	}
-	return out
-}
+func elems(t *ir.Tensor) []float64 { return ir.Convert(t, ir.F64).F64() }
 
 // compare is numpy's assert_allclose: |got-want| <= atol + rtol*|want|.
 func compare(got, want *ir.Tensor, rtol, atol float64) error {
