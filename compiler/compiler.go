@@ -23,6 +23,10 @@ type LoadOptions struct {
 	Set map[string]int
 	// NoWeights skips reading a .dl model's weights file.
 	NoWeights bool
+	// Bind gives graph inputs of an ONNX model values at compile time,
+	// by ONNX name (onnx.Options.Constants): shapes, axes or bounds the
+	// model takes as inputs. The loaded graph no longer has those inputs.
+	Bind map[string]*ir.Tensor
 }
 
 // ErrUsage marks errors caused by how the model was asked for rather than
@@ -35,12 +39,15 @@ func (e *ErrUsage) Error() string { return e.Msg }
 func Load(path string, opt LoadOptions) (*ir.Graph, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".dl":
+		if len(opt.Bind) > 0 {
+			return nil, &ErrUsage{"--bind applies to .onnx models only; a .dl model's shapes and axes are written in it"}
+		}
 		return dl.LoadFile(path, dl.Options{Set: opt.Set, NoWeights: opt.NoWeights})
 	case ".onnx":
 		if len(opt.Set) > 0 {
 			return nil, &ErrUsage{"--set applies to .dl models only; an ONNX file's shapes are fixed"}
 		}
-		return onnx.Load(path)
+		return onnx.LoadWith(path, onnx.Options{Constants: opt.Bind})
 	}
 	return nil, &ErrUsage{fmt.Sprintf("%s: want a .dl or .onnx model file", path)}
 }

@@ -27,6 +27,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/dlcompiler/dlc/frontend/onnx"
 )
 
 type command struct {
@@ -113,6 +115,8 @@ func printHelp(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun 'dlc help <command>' or 'dlc <command> -h' for details and examples.")
 	fmt.Fprintln(w, "The .dl language is described in docs/language.md.")
+	lo, hi := onnx.Opsets()
+	fmt.Fprintf(w, "ONNX models: the ai.onnx domain, opsets %d to %d (docs/onnx-ops.md lists the ops).\n", lo, hi)
 }
 
 func printCommandHelp(w io.Writer, c *command, fs *flag.FlagSet) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/dlcompiler/dlc/compiler"
+	"github.com/dlcompiler/dlc/frontend/onnx"
 	"github.com/dlcompiler/dlc/ir"
 	"github.com/dlcompiler/dlc/runtime"
 	"github.com/dlcompiler/dlc/weights"
@@ -37,6 +39,10 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	g, err := loadModel(path, &mf)
+	var u *onnx.UnsupportedError
+	if errors.As(err, &u) && len(u.ConstInputs) > 0 {
+		g, inputs, err = specialize(path, &mf, inputs, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -89,6 +95,56 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// specialize handles an ONNX model refused because some nodes need the
+// values of graph inputs at compile time (a Reshape's shape, Squeeze's
+// axes): it binds those inputs to their --input files, as --bind would,
+// and loads the model again, until it loads or no --input is left to
+// bind. dlc run so specializes the model on the values it runs with. It
+// returns the --input values of the inputs left, in order.
+func specialize(path string, mf *modelFlags, inputs listFlag, err error) (*ir.Graph, listFlag, error) {
+	bind, berr := readBinds(mf.bind)
+	if berr != nil {
+		return nil, nil, berr
+	}
+	for {
+		var u *onnx.UnsupportedError
+		if !errors.As(err, &u) || len(u.ConstInputs) == 0 {
+			return nil, nil, err
+		}
+		paths, aerr := assign("--input", inputs, u.GraphInputs, false)
+		if aerr != nil {
+			return nil, nil, aerr
+		}
+		need := map[string]bool{}
+		for _, name := range u.ConstInputs {
+			need[name] = true
+		}
+		var rest listFlag
+		grew := false
+		for i, name := range u.GraphInputs {
+			switch {
+			case need[name] && paths[i] != "":
+				t, rerr := weights.ReadNpy(paths[i])
+				if rerr != nil {
+					return nil, nil, rerr
+				}
+				bind[name], grew = t, true
+			case paths[i] != "":
+				rest = append(rest, paths[i])
+			}
+		}
+		if !grew {
+			return nil, nil, err
+		}
+		var g *ir.Graph
+		g, err = loadBound(path, mf, bind)
+		inputs = rest
+		if err == nil {
+			return g, inputs, nil
+		}
+	}
 }
 
 // assign matches --input/--output values to names: NAME=PATH or positional.

@@ -16,35 +16,12 @@ import (
 	"github.com/dlcompiler/dlc/passes"
 )
 
-// The generated-code path of TestConformance: every node test that the
-// interpreter passes is optimized at -O2 and compiled into a Go package
-// whose self-test runs the generated code on the test's inputs and
-// compares with ONNX's expected outputs. The packages go into one
+// The generated-code path of TestConformance: node tests that the
+// interpreter passes are optimized at -O2 and compiled into Go packages
+// whose self-tests run the generated code on the tests' inputs and
+// compare with ONNX's expected outputs. The packages go into one
 // temporary module and one `go test -json ./...` builds and runs them all;
 // the JSON events attribute each result to its package, so to its test.
-
-// genExpectedFail lists node tests that pass through the interpreter but
-// not through generated code, each with the reason. Anything else the
-// interpreter passes must pass as generated code; an entry that passes is
-// an error, so fixing a bug means deleting its entries.
-var genExpectedFail = map[string]string{}
-
-// genCase is a node test the interpreter passed.
-type genCase struct {
-	suiteTest
-	c *suiteCase
-}
-
-// genCounts are one op's generated-code results.
-type genCounts struct{ pass, fail, xfail, strict, tight int }
-
-func (c *genCounts) add(o *genCounts) {
-	c.pass += o.pass
-	c.fail += o.fail
-	c.xfail += o.xfail
-	c.strict += o.strict
-	c.tight += o.tight
-}
 
 // genModule is the temporary module's path; each test's package is
 // genModule/<test name>.
@@ -112,10 +89,13 @@ type testEvent struct {
 }
 
 // runGenerated compiles every case into a package of one module, runs
-// `go test` over the module and returns per-op counts. It reports
-// unexpected failures with t.Errorf.
-func runGenerated(t *testing.T, cases []genCase) map[string]*genCounts {
+// `go test` over the module and records each case's result in gen and
+// genMsg. It returns a note on what ran and how long it took.
+func runGenerated(t *testing.T, cases []*suiteResult) string {
 	t.Helper()
+	if len(cases) == 0 {
+		return "no test to build"
+	}
 	start := time.Now()
 	// DLC_CONFORMANCE_DIR keeps the module for inspection (it must not exist).
 	mod := os.Getenv("DLC_CONFORMANCE_DIR")
@@ -127,52 +107,18 @@ func runGenerated(t *testing.T, cases []genCase) map[string]*genCounts {
 	if err := os.WriteFile(filepath.Join(mod, "go.mod"), []byte("module "+genModule+"\n\ngo 1.26\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	per := map[string]*genCounts{}
-	count := func(op string) *genCounts {
-		if per[op] == nil {
-			per[op] = &genCounts{}
-		}
-		return per[op]
-	}
-	fail := func(tc suiteTest, format string, args ...any) {
-		msg := fmt.Sprintf(format, args...)
-		if reason, ok := genExpectedFail[tc.name]; ok {
-			count(tc.op).xfail++
-			t.Logf("%s: generated code: expected failure (%s): %s", tc.name, reason, firstLineOf(msg))
-			return
-		}
-		count(tc.op).fail++
-		t.Errorf("%s (%s): generated code: %s", tc.name, tc.op, msg)
-	}
-	built := map[string]genCase{} // by package directory (the test name)
-	for _, gc := range cases {
-		g := gc.c.g.Clone()
-		ps, err := passes.Select(2, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := passes.Run(g, ps, passes.Options{Verify: true}); err != nil {
-			fail(gc.suiteTest, "-O2 passes: %v", err)
+	var built []*suiteResult
+	for _, r := range cases {
+		r.gen = true
+		if msg := writeGenPackage(mod, r); msg != "" {
+			r.genMsg = msg
 			continue
 		}
-		pkg := genPackage(gc.name)
-		files, err := codegen.Generate(g, codegen.Options{
-			Package: pkg, SelfTest: true, TestInputs: gc.c.ins, TestOutputs: gc.c.wants,
-			RelTol: 1e-3, AbsTol: 1e-7,
-		})
-		if err != nil {
-			fail(gc.suiteTest, "generate: %s", firstLine(err))
-			continue
-		}
-		files["zz_tolerance_test.go"] = fmt.Appendf(nil, tolTest, pkg)
-		if err := codegen.WritePackage(filepath.Join(mod, gc.name), files); err != nil {
-			t.Fatal(err)
-		}
-		built[gc.name] = gc
+		built = append(built, r)
 	}
 	genTime := time.Since(start)
 	if len(built) == 0 {
-		return per
+		return fmt.Sprintf("%d tests, none generated", len(cases))
 	}
 
 	start = time.Now()
@@ -183,10 +129,58 @@ func runGenerated(t *testing.T, cases []genCase) map[string]*genCounts {
 	cmd.Stderr = &stderr
 	stdout, runErr := cmd.Output()
 	testTime := time.Since(start)
+	result, output, tol := parseTestEvents(stdout)
+	if len(result) == 0 {
+		t.Fatalf("go test over %d generated packages reported nothing (%v):\n%s", len(built), runErr, stderr.Bytes())
+	}
+	for _, r := range built {
+		switch result[r.name] {
+		case "pass":
+			if strict, ok := tol[r.name]; !ok {
+				r.genMsg = "the package passed but did not report its tolerances"
+			} else if !strict[0] {
+				r.genMsg = "passes the self-test (its absolute floor scaled by max|want|), not ONNX's unscaled rtol=1e-3, atol=1e-7"
+			}
+		case "fail":
+			r.genMsg = "go test failed:\n" + output[r.name]
+		default:
+			r.genMsg = fmt.Sprintf("go test reported no result (%v):\n%s", runErr, stderr.Bytes())
+		}
+	}
+	return fmt.Sprintf("%d packages; import+passes+codegen %v, go test %v", len(built), genTime.Round(time.Millisecond), testTime.Round(time.Second))
+}
 
-	result := map[string]string{} // test name -> "pass" or "fail"
-	output := map[string]string{} // test name -> test and build output
-	tol := map[string][2]bool{}   // test name -> strict, tight
+// writeGenPackage optimizes r's graph at -O2 and writes its package into
+// the module; it returns why it could not, or "".
+func writeGenPackage(mod string, r *suiteResult) string {
+	g := r.c.g.Clone()
+	ps, err := passes.Select(2, "")
+	if err != nil {
+		return err.Error()
+	}
+	if err := passes.Run(g, ps, passes.Options{Verify: true}); err != nil {
+		return fmt.Sprintf("-O2 passes: %v", err)
+	}
+	pkg := genPackage(r.name)
+	files, err := codegen.Generate(g, codegen.Options{
+		Package: pkg, SelfTest: true, TestInputs: r.c.ins, TestOutputs: r.c.wants,
+		RelTol: 1e-3, AbsTol: 1e-7,
+	})
+	if err != nil {
+		return "generate: " + firstLine(err)
+	}
+	files["zz_tolerance_test.go"] = fmt.Appendf(nil, tolTest, pkg)
+	if err := codegen.WritePackage(filepath.Join(mod, r.name), files); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// parseTestEvents reads `go test -json` output: per test (package) its
+// result ("pass" or "fail"), its output, and the strict and tight
+// tolerances its extra test reported.
+func parseTestEvents(stdout []byte) (result, output map[string]string, tol map[string][2]bool) {
+	result, output, tol = map[string]string{}, map[string]string{}, map[string][2]bool{}
 	sc := bufio.NewScanner(bytes.NewReader(stdout))
 	sc.Buffer(nil, 1<<24)
 	for sc.Scan() {
@@ -219,42 +213,7 @@ func runGenerated(t *testing.T, cases []genCase) map[string]*genCounts {
 			result[name] = "fail"
 		}
 	}
-	if len(result) == 0 {
-		t.Fatalf("go test over %d generated packages reported nothing (%v):\n%s", len(built), runErr, stderr.Bytes())
-	}
-	for _, gc := range cases {
-		if _, ok := built[gc.name]; !ok {
-			continue
-		}
-		switch result[gc.name] {
-		case "pass":
-			c := count(gc.op)
-			c.pass++
-			r, ok := tol[gc.name]
-			if !ok {
-				t.Errorf("%s: generated package passed but did not report its tolerances", gc.name)
-			}
-			if r[0] {
-				c.strict++
-			} else if ok {
-				t.Logf("%s: generated code passes the self-test, not ONNX's unscaled atol=1e-7", gc.name)
-			}
-			if r[1] {
-				c.tight++
-			} else if ok {
-				t.Logf("%s: generated code passes at ONNX's tolerance, not at dlc's 1e-5", gc.name)
-			}
-			if reason, ok := genExpectedFail[gc.name]; ok {
-				t.Errorf("%s passes as generated code but is listed in genExpectedFail (%s)", gc.name, reason)
-			}
-		case "fail":
-			fail(gc.suiteTest, "go test failed:\n%s", output[gc.name])
-		default:
-			fail(gc.suiteTest, "go test reported no result (%v):\n%s", runErr, stderr.Bytes())
-		}
-	}
-	t.Logf("generated code: %d packages; import+passes+codegen %v, go test %v", len(built), genTime.Round(time.Millisecond), testTime.Round(time.Second))
-	return per
+	return result, output, tol
 }
 
 // genPackage makes a package name of a test name: lower-case letters and

@@ -5,7 +5,7 @@
 // being read, and no buffer is sized from a length the file claims before
 // the bytes are known to be there (tensor.go).
 //
-// Import maps ONNX ops (default domain, opsets 7 to 25) onto ir ops,
+// Import maps ONNX ops (default domain, opsets 7 to 28) onto ir ops,
 // converting ONNX conventions into dlc's PyTorch ones: recurrent gate
 // order and weight layout, explicit pooling strides, flatten-style softmax
 // before opset 13. Arithmetic on values known at import time (shapes,
@@ -23,18 +23,59 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/dlcompiler/dlc/ir"
 )
 
-// Opset range whose op semantics the importer implements.
+// Opset range the importer accepts. Up to opset 25 every mapped op's
+// conversion follows each of its versions; above it, an op is imported
+// only if newerVersions says its versions there changed nothing dlc
+// computes.
 const (
 	minOpset = 7
-	maxOpset = 25
+	maxOpset = 28
+	// checkedOpset is the newest opset whose every op version the
+	// conversions were written against.
+	checkedOpset = 25
 )
+
+// Opsets returns the range of ai.onnx opsets the importer accepts.
+func Opsets() (lo, hi int) { return minOpset, maxOpset }
+
+// opVersion is one version of an ONNX op defined above checkedOpset.
+type opVersion struct {
+	since     int64
+	typesOnly bool   // it only adds element types; semantics are unchanged
+	note      string // what changed, for the refusal
+}
+
+// newerVersions lists, per op, its versions defined in opsets
+// checkedOpset+1 .. maxOpset (ONNX 1.21 to 1.23; the ops whose node tests
+// were regenerated then). An op not listed has no version above
+// checkedOpset, so its newest version at or below 25 holds. A version
+// that is not typesOnly is refused until its conversion is written.
+var newerVersions = map[string][]opVersion{
+	"Range": {{27, true, "adds float16 and bfloat16"}},
+	"Celu":  {{28, true, "adds float16 and bfloat16"}},
+}
+
+// opsetProblem says why op cannot be imported at the model's opset, or "".
+func opsetProblem(op string, opset int64) string {
+	if opset < minOpset || opset > maxOpset {
+		return fmt.Sprintf("opset %d is outside the supported range %d..%d", opset, minOpset, maxOpset)
+	}
+	for _, v := range newerVersions[op] {
+		if v.since <= opset && !v.typesOnly {
+			return fmt.Sprintf("%s-%d (%s) is not supported; dlc implements its versions up to opset %d", op, v.since, v.note, v.since-1)
+		}
+	}
+	return ""
+}
 
 // Load reads path and imports the model; external data files are looked
 // up in the model's folder.
@@ -210,6 +251,10 @@ type UnsupportedError struct {
 	// ConstInputs names graph inputs that would make some of the nodes
 	// importable if their values were known (see Options.Constants).
 	ConstInputs []string
+	// GraphInputs names the model's graph inputs that are neither
+	// initializers nor bound by Options.Constants, in order (set with
+	// ConstInputs).
+	GraphInputs []string
 }
 
 func (e *UnsupportedError) Error() string {
@@ -223,7 +268,11 @@ func (e *UnsupportedError) Error() string {
 func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 	opset, ok := m.opsets[""]
 	if !ok {
-		return nil, fmt.Errorf("the model imports no ai.onnx opset")
+		opset, ok = m.opsets["ai.onnx"]
+	}
+	if !ok {
+		doms := slices.Sorted(maps.Keys(m.opsets))
+		return nil, fmt.Errorf("the model imports no ai.onnx opset; domains %q are not supported", doms)
 	}
 	gp := m.graph
 	name := gp.name
@@ -256,12 +305,8 @@ func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 			continue
 		}
 		if c, ok := opt.Constants[in.name]; ok {
-			t, err := inputType(in, dims)
-			if err != nil {
-				return nil, fmt.Errorf("graph input %q (offset %d): %w", in.name, in.offset, err)
-			}
-			if c == nil || c.Check() != nil || !c.Type().Equal(t) {
-				return nil, fmt.Errorf("constant for graph input %q does not match its type %v", in.name, t)
+			if err := checkBound(in, c); err != nil {
+				return nil, fmt.Errorf("the value bound to graph input %q: %w", in.name, err)
 			}
 			im.vals[in.name] = &val{name: in.name, c: c, elem: in.elem}
 			continue
@@ -275,6 +320,9 @@ func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 	}
 	if dims.batchUsed {
 		im.g.Batch = dims.batch
+	}
+	if err := checkBindNames(gp, im.initNames, opt.Constants); err != nil {
+		return nil, err
 	}
 
 	// First pass: every node whose op or attributes dlc cannot express,
@@ -316,6 +364,13 @@ func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 	}
 	if len(problems) > 0 {
 		u := &UnsupportedError{Nodes: problems, ConstInputs: im.needConst}
+		if len(u.ConstInputs) > 0 {
+			for _, in := range gp.inputs {
+				if x := im.vals[in.name]; x != nil && x.v != nil && x.v.Kind == ir.Input {
+					u.GraphInputs = append(u.GraphInputs, in.name)
+				}
+			}
+		}
 		if len(errs) == 0 {
 			return nil, u
 		}
@@ -350,6 +405,56 @@ func nodeLabel(n *node, i int, opset int64) string {
 		name = fmt.Sprintf("#%d", i)
 	}
 	return fmt.Sprintf("node %q (%s, opset %d)", name, n.opType, opset)
+}
+
+// checkBound checks a value given for graph input in (Options.Constants)
+// against its declared type: same dtype and rank, and the same size on
+// every dimension the model fixes (symbolic ones take the value's size).
+func checkBound(in *valueInfo, c *ir.Tensor) error {
+	if c == nil || c.Check() != nil {
+		return fmt.Errorf("not a valid tensor")
+	}
+	if !in.isTensor {
+		return fmt.Errorf("the input is not a tensor")
+	}
+	dt, err := irDType(in.elem)
+	if err != nil {
+		return err
+	}
+	if c.DType != dt {
+		return fmt.Errorf("dtype %v, the model declares %v", c.DType, dt)
+	}
+	if !in.hasShape {
+		return nil
+	}
+	if len(in.dims) != len(c.Shape) {
+		return fmt.Errorf("shape %v has rank %d, the model declares rank %d", c.Shape, len(c.Shape), len(in.dims))
+	}
+	for i, d := range in.dims {
+		if d.known && d.value != int64(c.Shape[i]) {
+			return fmt.Errorf("shape %v: dimension %d is %d in the model", c.Shape, i, d.value)
+		}
+	}
+	return nil
+}
+
+// checkBindNames refuses values given for names that are not graph
+// inputs (a typo would otherwise be ignored).
+func checkBindNames(gp *graph, inits map[string]bool, consts map[string]*ir.Tensor) error {
+	var names []string
+	have := map[string]bool{}
+	for _, in := range gp.inputs {
+		if !inits[in.name] {
+			names = append(names, in.name)
+			have[in.name] = true
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(consts)) {
+		if !have[k] {
+			return fmt.Errorf("a value is bound to %q, but the model has no graph input of that name (it has %s)", k, strings.Join(names, ", "))
+		}
+	}
+	return nil
 }
 
 // dimBinding sizes the symbolic dimensions of graph inputs (see
@@ -571,8 +676,8 @@ func (im *importer) static(n *node) string {
 	if n.domain != "" && n.domain != "ai.onnx" {
 		return fmt.Sprintf("domain %q is not supported", n.domain)
 	}
-	if im.opset < minOpset || im.opset > maxOpset {
-		return fmt.Sprintf("opset %d is outside the supported range %d..%d", im.opset, minOpset, maxOpset)
+	if msg := opsetProblem(n.opType, im.opset); msg != "" {
+		return msg
 	}
 	op, ok := opTable[n.opType]
 	if !ok {

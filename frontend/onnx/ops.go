@@ -55,7 +55,7 @@ func (c *nctx) constIn(i int, what string) (*ir.Tensor, error) {
 	if x.c == nil {
 		if x.v.Kind == ir.Input {
 			c.im.needConst = append(c.im.needConst, c.n.inputs[i])
-			return nil, unsup("%s (input %d) must be known at import time, but it is the graph input %q", what, i, x.name)
+			return nil, unsup("%s (input %d) must be known at compile time, but it is the graph input %q: bind its value (dlc compile/run --bind %s=FILE.npy)", what, i, x.name, x.name)
 		}
 		return nil, unsup("%s (input %d %q) must be known at import time", what, i, x.name)
 	}
