@@ -135,6 +135,9 @@ func equivCases() []equivCase {
 	binary := func(op string, a, c []int) func(b *gb) {
 		return func(b *gb) { b.out(b.n1(op, []*ir.Value{b.input("a", a...), b.input("b", c...)}, nil)) }
 	}
+	reduce := func(op string, attrs ir.Attrs) func(b *gb) {
+		return func(b *gb) { b.out(b.n1(op, []*ir.Value{b.input("x", 3, 1, 4, 5)}, attrs)) }
+	}
 	recurrent := func(op string, T, N, F, H, L int, bidi, bf, bias, states bool, extra ir.Attrs) func(b *gb) {
 		return func(b *gb) {
 			xs := []int{T, N, F}
@@ -173,6 +176,9 @@ func equivCases() []equivCase {
 		{"cliplow", unary("clip", ir.Attrs{"min": 0.0})},
 		{"identity", unary("identity", nil)},
 		{"dropout", unary("dropout", nil)},
+		{"sumall", reduce("reduce_sum", nil)},
+		{"sumkeep", reduce("reduce_sum", ir.Attrs{"axes": []int{-1, 1}, "keepdims": true})},
+		{"maxmid", reduce("reduce_max", ir.Attrs{"axes": []int{2}})},
 		{"add", binary("add", []int{2, 3, 5}, []int{2, 3, 5})},
 		{"addbc", binary("add", []int{2, 3, 5}, []int{3, 1})},
 		{"subbc", binary("sub", []int{4, 1, 5}, []int{3, 1})},

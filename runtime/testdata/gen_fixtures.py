@@ -158,6 +158,27 @@ def elementwise():
     unary("dropout_p", "dropout", x, F.dropout(x, p=0.2, training=False), {"p": 0.2})
 
 
+# ------------------------------------------------------------------ reductions
+
+
+def reduction(name, op, x, y, axes, keepdims):
+    case(name, op, [("x", x)], [("y", y)], {"axes": axes, "keepdims": keepdims})
+
+
+def reductions():
+    r = Rand("reduce_sum_all"); x = r.randn(3, 4, 5)
+    reduction("reduce_sum_all", "reduce_sum", x, torch.sum(x), [], False)
+    r = Rand("reduce_sum_axis_keep"); x = r.randn(2, 6, 3)
+    reduction("reduce_sum_axis_keep", "reduce_sum", x, torch.sum(x, dim=1, keepdim=True), [1], True)
+    r = Rand("reduce_sum_neg_axes"); x = r.randn(4, 3, 5, 2)
+    reduction("reduce_sum_neg_axes", "reduce_sum", x, torch.sum(x, dim=(-1, 0)), [-1, 0], False)
+    r = Rand("reduce_max_axes"); x = r.randn(3, 5, 4)
+    reduction("reduce_max_axes", "reduce_max", x, torch.amax(x, dim=(0, 2)), [0, 2], False)
+    r = Rand("reduce_max_nonfinite"); x = r.randn(4, 6)
+    x[1, 2] = float("nan"); x[2, 0] = float("inf"); x[3, 5] = float("-inf")
+    reduction("reduce_max_nonfinite", "reduce_max", x, torch.amax(x, dim=1, keepdim=True), [1], True)
+
+
 # ------------------------------------------------------------------ broadcast
 
 
@@ -469,6 +490,7 @@ def main():
     torch.set_grad_enabled(False)
     torch.set_num_threads(1)
     elementwise()
+    reductions()
     broadcast()
     linear()
     conv()
