@@ -172,6 +172,8 @@ func equivCases() []equivCase {
 		{"sigmoid", unary("sigmoid", nil)},
 		{"tanh", unary("tanh", nil)},
 		{"leaky", unary("leaky_relu", ir.Attrs{"alpha": 0.2})},
+		{"gelu", unary("gelu", nil)},
+		{"gelutanh", unary("gelu", ir.Attrs{"approximate": "tanh"})},
 		{"clip", unary("clip", ir.Attrs{"min": -0.25, "max": 0.5})},
 		{"cliplow", unary("clip", ir.Attrs{"min": 0.0})},
 		{"identity", unary("identity", nil)},
@@ -302,6 +304,13 @@ func equivCases() []equivCase {
 		{"fusedconvpool", func(b *gb) {
 			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 2, 9, 9), b.param(4, 2, 3, 3), b.param(4)},
 				ir.Attrs{"pads": []int{1, 1}, "act": "leaky_relu", "alpha": 0.1, "pool": "max", "pool_kernel": []int{2, 2}}))
+		}},
+		{"fusedconvgelupool", func(b *gb) { // gelu is not monotone: it must run before the max
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 2, 9, 9), b.param(4, 2, 3, 3), b.param(4)},
+				ir.Attrs{"pads": []int{1, 1}, "act": "gelu", "approximate": "tanh", "pool": "max", "pool_kernel": []int{2, 2}}))
+		}},
+		{"fusedewisegelu", func(b *gb) {
+			b.out(b.n1("fused_ewise", []*ir.Value{b.input("x", 3, 8), b.param(1, 8)}, ir.Attrs{"steps": "gelu(none);mul(1);gelu(tanh)"}))
 		}},
 		{"fusedconvres", func(b *gb) {
 			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 2, 6, 6), b.param(3, 2, 3, 3), nil, b.input("r", 1, 3, 6, 6)},

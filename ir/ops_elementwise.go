@@ -130,6 +130,13 @@ func GoFloat(f float64) string {
 	return FormatAttr(f)
 }
 
+// gelu's constants: 1/√2, √(2/π) and the cubic coefficient of the tanh form.
+const (
+	geluSqrtHalf = math.Sqrt2 / 2
+	geluBeta     = 0.7978845608028654
+	geluKappa    = 0.044715
+)
+
 func init() {
 	Register(unary("relu", "max(x, 0); NaN stays NaN (torch.relu)", &Unary{
 		Eval: func(Attrs) func(float64) float64 {
@@ -199,6 +206,21 @@ func init() {
 	},
 		AttrDef{Name: "min", Kind: AttrFloat, Default: math.Inf(-1), Doc: "lower bound"},
 		AttrDef{Name: "max", Kind: AttrFloat, Default: math.Inf(1), Doc: "upper bound"}))
+	Register(unary("gelu", "x·Φ(x), Φ the normal CDF; approximate=\"tanh\" uses the tanh form (torch.nn.functional.gelu)", &Unary{
+		Eval: func(a Attrs) func(float64) float64 {
+			if a.String("approximate") == "tanh" {
+				return func(x float64) float64 { return 0.5 * x * (1 + math.Tanh(geluBeta*(x+geluKappa*x*x*x))) }
+			}
+			return func(x float64) float64 { return 0.5 * x * (1 + math.Erf(x*geluSqrtHalf)) }
+		},
+		Go: func(x string, a Attrs) string {
+			v := "float64(" + x + ")"
+			if a.String("approximate") == "tanh" {
+				return fmt.Sprintf("float32(0.5 * %[1]s * (1 + @math.Tanh(%[2]s*(%[1]s+%[3]s*%[1]s*%[1]s*%[1]s))))", v, GoFloat(geluBeta), GoFloat(geluKappa))
+			}
+			return fmt.Sprintf("float32(0.5 * %[1]s * (1 + @math.Erf(%[1]s*%[2]s)))", v, GoFloat(geluSqrtHalf))
+		},
+	}, AttrDef{Name: "approximate", Kind: AttrString, Default: "none", Enum: []string{"none", "tanh"}, Doc: `"none" (erf) or "tanh"`}))
 	Register(view("identity", "returns its input"))
 	do := view("dropout", "identity at inference")
 	do.Attrs = []AttrDef{{Name: "p", Kind: AttrFloat, Default: 0.5, Doc: "drop probability during training"}}

@@ -26,7 +26,7 @@ func init() {
 		"Add": {2, nil, binaryOp("add")}, "Sub": {2, nil, binaryOp("sub")},
 		"Mul": {2, nil, binaryOp("mul")}, "Div": {2, nil, binaryOp("div")},
 		"Relu": {1, nil, unaryOp("relu")}, "Sigmoid": {1, nil, unaryOp("sigmoid")},
-		"Tanh": {1, nil, unaryOp("tanh")}, "LeakyRelu": {1, nil, leakyRelu},
+		"Tanh": {1, nil, unaryOp("tanh")}, "LeakyRelu": {1, nil, leakyRelu}, "Gelu": {1, nil, unaryOp("gelu")},
 		"Identity": {1, nil, identity}, "Dropout": {1, nil, dropout},
 		"Softmax": {1, nil, softmax("softmax")}, "LogSoftmax": {1, nil, softmax("log_softmax")},
 		"Gemm": {2, nil, gemm}, "MatMul": {2, nil, matmul},
