@@ -181,6 +181,8 @@ func equivCases() []equivCase {
 		{"sumall", reduce("reduce_sum", nil)},
 		{"sumkeep", reduce("reduce_sum", ir.Attrs{"axes": []int{-1, 1}, "keepdims": true})},
 		{"maxmid", reduce("reduce_max", ir.Attrs{"axes": []int{2}})},
+		{"meankeep", reduce("reduce_mean", ir.Attrs{"axes": []int{0, 3}, "keepdims": true})},
+		{"meanall", reduce("reduce_mean", nil)},
 		{"add", binary("add", []int{2, 3, 5}, []int{2, 3, 5})},
 		{"addbc", binary("add", []int{2, 3, 5}, []int{3, 1})},
 		{"subbc", binary("sub", []int{4, 1, 5}, []int{3, 1})},

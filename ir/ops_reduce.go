@@ -99,6 +99,13 @@ func init() {
 		Combine:   func(acc, x float64) float64 { return acc + x },
 		GoCombine: func(acc, x string) string { return acc + " + " + x },
 	}))
+	Register(reduction("reduce_mean", "mean over axes (torch.mean, ONNX ReduceMean)", &Reduction{
+		Init:       0,
+		Combine:    func(acc, x float64) float64 { return acc + x },
+		Finalize:   func(acc float64, count int) float64 { return acc / float64(count) },
+		GoCombine:  func(acc, x string) string { return acc + " + " + x },
+		GoFinalize: func(acc string, count int) string { return fmt.Sprintf("%s / %d", acc, count) },
+	}))
 	Register(reduction("reduce_max", "maximum over axes; NaN if any element is NaN (torch.amax, ONNX ReduceMax)", &Reduction{
 		Init: math.Inf(-1),
 		// math.Max and Go's max both propagate NaN.

@@ -59,7 +59,7 @@ var tableOps = []string{"relu", "sigmoid", "tanh", "identity", "gelu"}
 // reductions maps PyTorch's reduction spellings (torch.sum, torch.amax,
 // ...) to ops with an ir.Reduction form; they take dim (one axis or a
 // list; absent: all) and keepdim, as in PyTorch.
-var reductions = map[string]string{"sum": "reduce_sum", "amax": "reduce_max"}
+var reductions = map[string]string{"sum": "reduce_sum", "amax": "reduce_max", "mean": "reduce_mean"}
 
 // tableOp defines the layer of a tableOps entry.
 func tableOp(d *ir.OpDef) {

@@ -27,7 +27,7 @@ var inScope = map[string]bool{
 	"BatchNormalization": true, "Flatten": true, "Reshape": true, "Transpose": true, "Concat": true,
 	"Gather": true, "Squeeze": true, "Unsqueeze": true, "Dropout": true, "Identity": true, "Clip": true,
 	"LSTM": true, "GRU": true, "RNN": true, "Shape": true, "Cast": true, "Slice": true, "Constant": true,
-	"Expand": true, "ConstantOfShape": true, "ReduceSum": true, "ReduceMax": true, "Gelu": true,
+	"Expand": true, "ConstantOfShape": true, "ReduceSum": true, "ReduceMax": true, "Gelu": true, "ReduceMean": true,
 }
 
 // expectedFail lists in-scope tests that dlc does not pass, each with the

@@ -44,6 +44,7 @@ func init() {
 		"LSTM": {3, checkRNN, rnn("lstm")}, "GRU": {3, checkRNN, rnn("gru")}, "RNN": {3, checkRNN, rnn("rnn")},
 		// Reductions: the opset from which axes is an input, not an attribute.
 		"ReduceSum": {1, nil, reduce("reduce_sum", 13)}, "ReduceMax": {1, nil, reduce("reduce_max", 18)},
+		"ReduceMean": {1, nil, reduce("reduce_mean", 18)},
 	}
 }
 
