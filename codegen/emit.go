@@ -40,6 +40,9 @@ func register(op string, e emitter) {
 	}
 	// What the plan may do with the kernel's memory is the op table's.
 	def := ir.Lookup(op)
+	if def == nil {
+		panic("codegen: emitter for an op not in the op table: " + op)
+	}
 	e.view, e.inplace = def.View, def.InPlace
 	emitters[op] = e
 }

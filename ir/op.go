@@ -8,7 +8,8 @@ import (
 
 // FusionClass tells the fusion pass how an op may combine with its
 // neighbours (the classes of TVM's op registry). The fusion pass reads
-// only the class, never the op name.
+// the class and the op's fusion facts in its OpDef (Act, Unary, Binary),
+// never the op name.
 type FusionClass uint8
 
 // Fusion classes.
