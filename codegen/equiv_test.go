@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -338,6 +339,25 @@ func equivCases() []equivCase {
 			x := b.input("x", 2, 3, 4)
 			b.out(b.n1("fused_ewise", []*ir.Value{x, b.param(3, 1), b.input("z", 2, 3, 4)},
 				ir.Attrs{"steps": "add(1);relu;mul(2);leaky_relu(0.1);clip(-0.5,inf);sigmoid;tanh;sub(1);div(2)"}))
+		}},
+		// Every Unary template on NaN, ±Inf and -0 (shifted in by a
+		// constant): generated code must propagate NaN as the interpreter
+		// does, alone (-O0) and in fused chains (-O2).
+		{"ewisespecial", func(b *gb) {
+			x := b.input("x", 2, 8)
+			c := b.param(8)
+			copy(c.Data.F32(), []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1)), -30, 30, 0, -1})
+			c.Kind = ir.Const
+			s := b.n1("mul", []*ir.Value{x, c}, nil)
+			var outs []*ir.Value
+			for _, d := range ir.Ops() {
+				if d.Unary == nil {
+					continue
+				}
+				y := b.n1(d.Name, []*ir.Value{s}, nil)
+				outs = append(outs, b.n1("tanh", []*ir.Value{y}, nil))
+			}
+			b.out(outs...)
 		}},
 		// Models: several layers, liveness reuse, views, multiple outputs.
 		{"mlp", func(b *gb) {
