@@ -2,42 +2,40 @@ package codegen
 
 import (
 	"fmt"
-	"math"
-	"strings"
 
 	"github.com/dlcompiler/dlc/ir"
 )
 
-// Element-wise and broadcasting ops: one flat loop over constant bounds,
-// or, with broadcasting, nested loops over the collapsed output shape.
+// Element-wise, broadcasting and view ops, from the op table: one
+// emitter serves every op with an ir.Unary form (its Go template in one
+// flat loop over constant bounds), one every op with an ir.Binary form
+// (with broadcasting, nested loops over the collapsed output shape), and
+// one every view. A new element-wise op needs no code here.
 
 func init() {
-	unary := func(expr func(n *ir.Node) string) emitter {
-		return emitter{inplace: true, emit: func(k *kctx) error {
-			k.l("for i := range %d {", k.outShape(0).NumElems())
-			k.l("v := x[i]")
-			k.l("%s", expr(k.n))
-			k.l("y[i] = v")
-			k.l("}")
-			return nil
-		}}
-	}
-	for _, op := range []string{"relu", "sigmoid", "tanh", "leaky_relu", "clip"} {
-		register(op, unary(func(n *ir.Node) string {
-			return actCode(op, n.Attrs.Float("alpha"), n.Attrs.Float("min"), n.Attrs.Float("max"))
-		}))
-	}
-	view := emitter{view: true, emit: func(k *kctx) error { k.l("*y = *x"); return nil }}
-	for _, op := range []string{"identity", "dropout", "flatten", "reshape", "squeeze", "unsqueeze"} {
-		register(op, view)
-	}
-	for op, sym := range map[string]string{"add": "+", "sub": "-", "mul": "*", "div": "/"} {
-		e := emitter{inplace: true, emit: func(k *kctx) error { return emitBinary(k, sym) }}
-		if op == "div" {
-			e.fails = intDivFails
+	for _, d := range ir.Ops() {
+		switch {
+		case d.Unary != nil:
+			register(d.Name, emitter{emit: emitUnary})
+		case d.Binary != nil:
+			e := emitter{emit: emitBinary}
+			if d.Binary.IntZeroFails {
+				e.fails = intDivFails
+			}
+			register(d.Name, e)
+		case d.View:
+			register(d.Name, emitter{emit: func(k *kctx) error { k.l("*y = *x"); return nil }})
 		}
-		register(op, e)
 	}
+}
+
+// emitUnary applies the op's template to every element.
+func emitUnary(k *kctx) error {
+	k.l("for i := range %d {", k.outShape(0).NumElems())
+	k.l("v := x[i]")
+	k.l("y[i] = %s", k.n.Def().Unary.Go("v", k.n.Attrs))
+	k.l("}")
+	return nil
 }
 
 // bcastStrides gives the element strides of a shape broadcast to out: 0
@@ -137,7 +135,8 @@ func term(v string, st int) string {
 	return fmt.Sprintf("%s*%d", v, st)
 }
 
-// intDivFails reports whether an integer division can meet a zero divisor
+// intDivFails reports whether an integer op whose Binary form has
+// IntZeroFails (division) can meet a zero divisor
 // at run time: its divisor is not a constant (a constant one with a zero
 // is refused when generating, by checkIntDiv).
 func intDivFails(n *ir.Node) bool {
@@ -165,57 +164,34 @@ func checkIntDiv(k *kctx) error {
 	return nil
 }
 
-func emitBinary(k *kctx, sym string) error {
+// emitBinary combines the operands with the op's template, over one
+// flat loop when neither broadcasts, else nested loops.
+func emitBinary(k *kctx) error {
+	def := k.n.Def().Binary
+	op := def.Go
 	out := k.outShape(0)
 	a, b := k.inShape(0), k.inShape(1)
-	ty := elemType(k.n.Out().Type.DType)
-	if sym == "/" && k.n.Out().Type.DType == ir.I64 {
+	if def.IntZeroFails && k.n.Out().Type.DType == ir.I64 {
 		if err := checkIntDiv(k); err != nil {
 			return err
 		}
 	}
 	if a.Equal(out) && b.Equal(out) {
 		k.l("for i := range %d {", out.NumElems())
-		k.l("y[i] = x0[i] %s x1[i]", sym)
+		k.l("y[i] = %s", op("x0[i]", "x1[i]"))
 		k.l("}")
 		return nil
 	}
 	if b.NumElems() == 1 && a.Equal(out) {
 		k.l("bv := x1[0]")
 		k.l("for i := range %d {", out.NumElems())
-		k.l("y[i] = x0[i] %s bv", sym)
+		k.l("y[i] = %s", op("x0[i]", "bv"))
 		k.l("}")
 		return nil
 	}
-	_ = ty
 	dims, st := collapse(out, [][]int{out.Strides(), bcastStrides(a, out), bcastStrides(b, out)})
 	loopNest(k, dims, st, func(idx []string) {
-		k.l("y[%s] = x0[%s] %s x1[%s]", idx[0], idx[1], sym, idx[2])
+		k.l("y[%s] = %s", idx[0], op("x0["+idx[1]+"]", "x1["+idx[2]+"]"))
 	})
 	return nil
-}
-
-// actCode is the Go code of an activation applied to the float32 v, with
-// the interpreter's rounding (transcendentals and scaling in float64).
-func actCode(op string, alpha, lo, hi float64) string {
-	switch op {
-	case "relu":
-		return "if v < 0 {\nv = 0\n}"
-	case "sigmoid":
-		return "v = float32(1 / (1 + @math.Exp(-float64(v))))"
-	case "tanh":
-		return "v = float32(@math.Tanh(float64(v)))"
-	case "leaky_relu":
-		return fmt.Sprintf("if v < 0 {\nv = float32(%s * float64(v))\n}", fmtFloat(alpha))
-	case "clip":
-		var s []string
-		if !math.IsInf(lo, -1) {
-			s = append(s, fmt.Sprintf("if float64(v) < %s {\nv = float32(%[1]s)\n}", fmtFloat(lo)))
-		}
-		if !math.IsInf(hi, 1) {
-			s = append(s, fmt.Sprintf("if float64(v) > %s {\nv = float32(%[1]s)\n}", fmtFloat(hi)))
-		}
-		return strings.Join(s, "\n")
-	}
-	return ""
 }

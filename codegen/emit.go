@@ -20,9 +20,10 @@ import (
 type emitter struct {
 	emit func(k *kctx) error
 	// view: the output is input 0 with another shape; no code unless the
-	// plan must copy (see plan.copyNode).
+	// plan must copy (see plan.copyNode). Set from ir.OpDef.View.
 	view bool
-	// inplace: element-wise, so the output may overwrite input 0.
+	// inplace: the output may overwrite input 0. Set from
+	// ir.OpDef.InPlace.
 	inplace bool
 	// scratch returns the temporary f32 elements the kernel needs.
 	scratch func(n *ir.Node) int
@@ -39,6 +40,12 @@ func register(op string, e emitter) {
 	if _, dup := emitters[op]; dup {
 		panic("codegen: emitter registered twice: " + op)
 	}
+	// What the plan may do with the kernel's memory is the op table's.
+	def := ir.Lookup(op)
+	if def == nil {
+		panic("codegen: emitter for an op not in the op table: " + op)
+	}
+	e.view, e.inplace = def.View, def.InPlace
 	emitters[op] = e
 }
 

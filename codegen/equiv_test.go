@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -135,6 +136,9 @@ func equivCases() []equivCase {
 	binary := func(op string, a, c []int) func(b *gb) {
 		return func(b *gb) { b.out(b.n1(op, []*ir.Value{b.input("a", a...), b.input("b", c...)}, nil)) }
 	}
+	reduce := func(op string, attrs ir.Attrs) func(b *gb) {
+		return func(b *gb) { b.out(b.n1(op, []*ir.Value{b.input("x", 3, 1, 4, 5)}, attrs)) }
+	}
 	recurrent := func(op string, T, N, F, H, L int, bidi, bf, bias, states bool, extra ir.Attrs) func(b *gb) {
 		return func(b *gb) {
 			xs := []int{T, N, F}
@@ -169,10 +173,17 @@ func equivCases() []equivCase {
 		{"sigmoid", unary("sigmoid", nil)},
 		{"tanh", unary("tanh", nil)},
 		{"leaky", unary("leaky_relu", ir.Attrs{"alpha": 0.2})},
+		{"gelu", unary("gelu", nil)},
+		{"gelutanh", unary("gelu", ir.Attrs{"approximate": "tanh"})},
 		{"clip", unary("clip", ir.Attrs{"min": -0.25, "max": 0.5})},
 		{"cliplow", unary("clip", ir.Attrs{"min": 0.0})},
 		{"identity", unary("identity", nil)},
 		{"dropout", unary("dropout", nil)},
+		{"sumall", reduce("reduce_sum", nil)},
+		{"sumkeep", reduce("reduce_sum", ir.Attrs{"axes": []int{-1, 1}, "keepdims": true})},
+		{"maxmid", reduce("reduce_max", ir.Attrs{"axes": []int{2}})},
+		{"meankeep", reduce("reduce_mean", ir.Attrs{"axes": []int{0, 3}, "keepdims": true})},
+		{"meanall", reduce("reduce_mean", nil)},
 		{"add", binary("add", []int{2, 3, 5}, []int{2, 3, 5})},
 		{"addbc", binary("add", []int{2, 3, 5}, []int{3, 1})},
 		{"subbc", binary("sub", []int{4, 1, 5}, []int{3, 1})},
@@ -297,6 +308,13 @@ func equivCases() []equivCase {
 			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 2, 9, 9), b.param(4, 2, 3, 3), b.param(4)},
 				ir.Attrs{"pads": []int{1, 1}, "act": "leaky_relu", "alpha": 0.1, "pool": "max", "pool_kernel": []int{2, 2}}))
 		}},
+		{"fusedconvgelupool", func(b *gb) { // gelu is not monotone: it must run before the max
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 2, 9, 9), b.param(4, 2, 3, 3), b.param(4)},
+				ir.Attrs{"pads": []int{1, 1}, "act": "gelu", "approximate": "tanh", "pool": "max", "pool_kernel": []int{2, 2}}))
+		}},
+		{"fusedewisegelu", func(b *gb) {
+			b.out(b.n1("fused_ewise", []*ir.Value{b.input("x", 3, 8), b.param(1, 8)}, ir.Attrs{"steps": "gelu(none);mul(1);gelu(tanh)"}))
+		}},
 		{"fusedconvres", func(b *gb) {
 			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 2, 6, 6), b.param(3, 2, 3, 3), nil, b.input("r", 1, 3, 6, 6)},
 				ir.Attrs{"pads": []int{1, 1}, "act": "clip", "min": 0.0, "max": 0.5}))
@@ -321,6 +339,25 @@ func equivCases() []equivCase {
 			x := b.input("x", 2, 3, 4)
 			b.out(b.n1("fused_ewise", []*ir.Value{x, b.param(3, 1), b.input("z", 2, 3, 4)},
 				ir.Attrs{"steps": "add(1);relu;mul(2);leaky_relu(0.1);clip(-0.5,inf);sigmoid;tanh;sub(1);div(2)"}))
+		}},
+		// Every Unary template on NaN, ±Inf and -0 (shifted in by a
+		// constant): generated code must propagate NaN as the interpreter
+		// does, alone (-O0) and in fused chains (-O2).
+		{"ewisespecial", func(b *gb) {
+			x := b.input("x", 2, 8)
+			c := b.param(8)
+			copy(c.Data.F32(), []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1)), -30, 30, 0, -1})
+			c.Kind = ir.Const
+			s := b.n1("mul", []*ir.Value{x, c}, nil)
+			var outs []*ir.Value
+			for _, d := range ir.Ops() {
+				if d.Unary == nil {
+					continue
+				}
+				y := b.n1(d.Name, []*ir.Value{s}, nil)
+				outs = append(outs, b.n1("tanh", []*ir.Value{y}, nil))
+			}
+			b.out(outs...)
 		}},
 		// Models: several layers, liveness reuse, views, multiple outputs.
 		{"mlp", func(b *gb) {

@@ -17,7 +17,7 @@ import (
 func init() {
 	register("fused_dense", emitter{emit: emitFusedDense})
 	register("fused_conv", emitter{emit: emitFusedConv, scratch: fusedConvScratch})
-	register("fused_ewise", emitter{inplace: true, emit: emitFusedEwise})
+	register("fused_ewise", emitter{emit: emitFusedEwise})
 }
 
 // padNames extends input names to at least n entries with "" (absent).
@@ -35,7 +35,7 @@ func epilogue(k *kctx, target string, n int, residual string) error {
 	if residual == "" && act == "" {
 		return nil
 	}
-	if act == "softmax" {
+	if act != "" && ir.Lookup(act).Act == ir.ActRows {
 		if residual != "" {
 			k.l("for i := range %d {\n%s[i] += %s[i]\n}", n, target, residual)
 		}
@@ -49,7 +49,11 @@ func epilogue(k *kctx, target string, n int, residual string) error {
 		k.l("v += %s[i]", residual)
 	}
 	if act != "" {
-		k.l("%s", actCode(act, k.n.Attrs.Float("alpha"), k.n.Attrs.Float("min"), k.n.Attrs.Float("max")))
+		code, _, err := actCode(k.n)
+		if err != nil {
+			return k.errorf("%v", err)
+		}
+		k.l("%s", code)
 	}
 	k.l("%s[i] = v", target)
 	k.l("}")
@@ -61,14 +65,15 @@ func emitFusedDense(k *kctx) error {
 	sub := *k
 	sub.in = in[:3]
 	e := epiOf(k, in[2], in[3])
-	if e.act == "softmax" {
-		e.act, e.residual = "", "" // a row-wise epilogue: after the product
+	rows := e.act != "" && ir.Lookup(e.act).Act == ir.ActRows
+	if rows {
+		e.act, e.code, e.residual = "", "", "" // a row-wise epilogue: after the product
 	}
 	done, err := emitDenseEpi(&sub, e)
 	if err != nil {
 		return err
 	}
-	if done && k.n.Attrs.String("act") != "softmax" {
+	if done && !rows {
 		return nil
 	}
 	// k tiled, or softmax: residual and activation over the finished rows.
@@ -162,21 +167,34 @@ func emitFusedEwise(k *kctx) error {
 	loopNest(k, dims, st, func(idx []string) {
 		k.l("v := %s[%s]", k.in[0], idx[1])
 		for _, s := range steps {
-			switch s.Op {
-			case "add", "sub", "mul", "div":
-				sym := map[string]string{"add": "+", "sub": "-", "mul": "*", "div": "/"}[s.Op]
-				k.l("v = v %s %s[%s]", sym, k.in[s.Input], idx[1+s.Input])
-			case "leaky_relu":
-				k.l("%s", actCode(s.Op, s.Args[0], 0, 0))
-			case "clip":
-				k.l("%s", actCode(s.Op, 0, s.Args[0], s.Args[1]))
-			default:
-				k.l("%s", actCode(s.Op, 0, 0, 0))
+			if b := ir.Lookup(s.Op).Binary; b != nil {
+				k.l("v = %s", b.Go("v", fmt.Sprintf("%s[%s]", k.in[s.Input], idx[1+s.Input])))
+				continue
 			}
+			k.l("v = %s", ir.Lookup(s.Op).Unary.Go("v", s.Attrs))
 		}
 		k.l("y[%s] = v", idx[0])
 	})
 	return nil
 }
 
-var _ = fmt.Sprint
+// actCode returns the statement applying the epilogue activation of n
+// (a fused_conv or fused_dense) to the float32 v, from the activation's
+// template, and whether the activation is non-decreasing. The
+// activation's attributes come through ir.SubNode, which fills its
+// defaults for those the fused node leaves out.
+func actCode(n *ir.Node) (code string, monotone bool, err error) {
+	act := n.Attrs.String("act")
+	if act == "" {
+		return "", true, nil
+	}
+	u := ir.Lookup(act).Unary
+	if u == nil {
+		return "", false, fmt.Errorf("activation %s has no element-wise form", act)
+	}
+	sub, err := ir.SubNode(n, act, []*ir.Value{n.Out()})
+	if err != nil {
+		return "", false, err
+	}
+	return "v = " + u.Go("v", sub.Attrs), u.IsMonotone(sub.Attrs), nil
+}

@@ -179,14 +179,16 @@ func poolSimple(pool *ir.Node) bool {
 type epi struct {
 	bias, residual string // input names, "" when absent
 	act            string
-	alpha, lo, hi  float64
+	code           string // the activation's statement on v (its template)
+	monotone       bool   // act is non-decreasing: it commutes with a max
 }
 
 func epiOf(k *kctx, bias, residual string) epi {
 	e := epi{bias: bias, residual: residual}
 	if k.n.Op == "fused_conv" || k.n.Op == "fused_dense" {
-		a := k.n.Attrs
-		e.act, e.alpha, e.lo, e.hi = a.String("act"), a.Float("alpha"), a.Float("min"), a.Float("max")
+		e.act = k.n.Attrs.String("act")
+		// A row-wise act (softmax) has no code: emitFusedDense applies it.
+		e.code, e.monotone, _ = actCode(k.n)
 	}
 	return e
 }
@@ -201,8 +203,8 @@ func (e epi) apply(bi, ri string) string {
 	if e.residual != "" {
 		s = append(s, fmt.Sprintf("v += %s[%s]", e.residual, ri))
 	}
-	if e.act != "" && e.act != "softmax" {
-		s = append(s, actCode(e.act, e.alpha, e.lo, e.hi))
+	if e.act != "" {
+		s = append(s, e.code)
 	}
 	return strings.Join(s, "\n")
 }
@@ -530,7 +532,7 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 		k.l("}") // p
 		return
 	}
-	if !c.avg && c.P <= c.NR && e.residual == "" && (e.act != "leaky_relu" || e.alpha >= 0) {
+	if !c.avg && c.P <= c.NR && e.residual == "" && e.monotone {
 		// Max pool: the kernel reduces each window's P columns and adds
 		// the bias; a monotonic activation commutes with the max
 		// (act(max_t v_t + b) = max_t act(v_t + b)), so Go applies it to

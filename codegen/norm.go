@@ -5,9 +5,9 @@ import "github.com/dlcompiler/dlc/ir"
 // batchnorm, softmax and log_softmax.
 
 func init() {
-	register("batchnorm", emitter{inplace: true, emit: emitBatchNorm})
-	register("softmax", emitter{inplace: true, emit: func(k *kctx) error { return emitSoftmax(k, false) }})
-	register("log_softmax", emitter{inplace: true, emit: func(k *kctx) error { return emitSoftmax(k, true) }})
+	register("batchnorm", emitter{emit: emitBatchNorm})
+	register("softmax", emitter{emit: func(k *kctx) error { return emitSoftmax(k, false) }})
+	register("log_softmax", emitter{emit: func(k *kctx) error { return emitSoftmax(k, true) }})
 }
 
 // emitBatchNorm: y = (x - mean) * (scale / sqrt(var + eps)) + bias per

@@ -88,7 +88,7 @@ type stateSlot struct {
 	what  string // "h0" or "c0"
 }
 
-func isRecurrent(op string) bool { return op == "rnn" || op == "lstm" || op == "gru" }
+func isRecurrent(op string) bool { return ir.Lookup(op).Stream == ir.StreamRecurrent }
 
 // streaming returns the streaming analysis of the generator's graph (nil
 // for a graph without recurrent layers), computed once.
@@ -286,11 +286,10 @@ func streamRule(n *ir.Node, T int, info map[*ir.Value]tinfo) ([]tinfo, string) {
 	x := info[n.Inputs[0]]
 	in0 := n.Inputs[0].Type.Shape
 	out0 := n.Out().Type.Shape
-	switch n.Op {
-	case "relu", "sigmoid", "tanh", "leaky_relu", "clip", "identity", "dropout",
-		"add", "sub", "mul", "div", "fused_ewise":
+	switch n.Def().Stream {
+	case ir.StreamPointwise:
 		return broadcastRule(n, T, info)
-	case "dense", "fused_dense":
+	case ir.StreamLinear:
 		if x.k != tSeq || x.axis == len(in0)-1 {
 			return nil, "sums over the time axis"
 		}
@@ -307,18 +306,18 @@ func streamRule(n *ir.Node, T int, info map[*ir.Value]tinfo) ([]tinfo, string) {
 			}
 		}
 		return all(x), ""
-	case "matmul":
+	case ir.StreamMatmul:
 		b := n.Inputs[1]
 		if x.k != tSeq || info[b].k != tStatic || len(b.Type.Shape) != 2 || len(in0) < 2 || x.axis >= len(in0)-1 {
 			return nil, "multiplies along the time axis"
 		}
 		return all(x), ""
-	case "embedding":
+	case ir.StreamLookup:
 		if x.k != tSeq {
 			return nil, "looks up rows of a per-step table"
 		}
 		return all(x), ""
-	case "gather":
+	case ir.StreamGather:
 		ax, _ := ir.NormAxis(n.Attrs.Int("axis"), len(in0))
 		idx := n.Inputs[1]
 		ix := info[idx]
@@ -337,18 +336,18 @@ func streamRule(n *ir.Node, T int, info map[*ir.Value]tinfo) ([]tinfo, string) {
 		default: // static data, per-step indices
 			return all(tinfo{tSeq, ax + ix.axis}), ""
 		}
-	case "reshape", "flatten", "squeeze", "unsqueeze":
+	case ir.StreamReshape:
 		if b := viewAxis(in0, out0, x.axis, T); b >= 0 {
 			return all(tinfo{tSeq, b}), ""
 		}
 		return nil, "reshapes across the time axis"
-	case "transpose":
+	case ir.StreamTranspose:
 		for b, p := range n.Attrs.Ints("perm") {
 			if p == x.axis {
 				return all(tinfo{tSeq, b}), ""
 			}
 		}
-	case "concat":
+	case ir.StreamConcat:
 		ax, _ := ir.NormAxis(n.Attrs.Int("axis"), len(in0))
 		for _, v := range n.Inputs {
 			if i := info[v]; i.k != tSeq || i.axis != x.axis {
@@ -359,17 +358,17 @@ func streamRule(n *ir.Node, T int, info map[*ir.Value]tinfo) ([]tinfo, string) {
 			return nil, "concatenates along the time axis"
 		}
 		return all(x), ""
-	case "softmax", "log_softmax":
+	case ir.StreamAlongAxis:
 		if ax, _ := ir.NormAxis(n.Attrs.Int("axis"), len(in0)); ax == x.axis {
 			return nil, "normalizes over the time axis"
 		}
 		return all(x), ""
-	case "batchnorm":
+	case ir.StreamChannels:
 		if x.axis == 1 {
 			return nil, "normalizes with per-time-step statistics (axis 1 is the time axis)"
 		}
 		return all(x), ""
-	case "conv", "fused_conv", "maxpool", "avgpool", "global_avgpool", "global_maxpool":
+	case ir.StreamWindows:
 		if x.k != tSeq || x.axis != 0 {
 			return nil, "slides a window over the time axis"
 		}
@@ -382,8 +381,26 @@ func streamRule(n *ir.Node, T int, info map[*ir.Value]tinfo) ([]tinfo, string) {
 			}
 		}
 		return all(x), ""
+	case ir.StreamReduce:
+		return reduceRule(n, x)
 	}
 	return nil, "is not known to act on each time step independently"
+}
+
+// reduceRule: a reduction is per-step unless it reduces the time axis,
+// which moves left by the reduced axes before it unless they are kept.
+func reduceRule(n *ir.Node, x tinfo) ([]tinfo, string) {
+	axes, _ := ir.ReduceAxes(n, len(n.Inputs[0].Type.Shape))
+	b := x.axis
+	for _, a := range axes {
+		switch {
+		case a == x.axis:
+			return nil, "reduces over the time axis"
+		case a < x.axis && !n.Attrs.Bool("keepdims"):
+			b--
+		}
+	}
+	return []tinfo{{tSeq, b}}, ""
 }
 
 // broadcastRule handles element-wise ops with numpy broadcasting: the
@@ -492,7 +509,7 @@ func (s *stream) build(gn *gen) string {
 		}
 		x := s.info[n.Inputs[0]]
 		switch {
-		case x.k == tSeq && (ir.IsView(n.Op) || n.Op == "gather" && s.info[n.Out()].k == tFinal):
+		case x.k == tSeq && (n.Def().View || n.Op == "gather" && s.info[n.Out()].k == tFinal):
 			// Explicit one-step shape: a default squeeze or a -1 would
 			// otherwise see the length-1 time axis.
 			sn.Op = "reshape"

@@ -118,6 +118,18 @@ func stepCases() []stepCase {
 			f := b.n1("flatten", []*ir.Value{o[0]}, nil)
 			b.out(b.n1("dense", []*ir.Value{f, b.param(2, T*H), nil}, nil))
 		}},
+		// A reduction over features before the time axis is dropped
+		// (batch_first: time moves from axis 1 to 0).
+		stepCase{name: "reduceaxes", streamable: true, build: func(b *gb) {
+			x := b.input("x", N, T, 3)
+			o := recStack(b, "gru", x, nil, nil, 3, H, 1, true, false)
+			b.out(b.n1("reduce_max", []*ir.Value{o[0]}, ir.Attrs{"axes": []int{0, 2}}))
+		}},
+		stepCase{name: "reducet", reason: "reduces over the time axis", build: func(b *gb) {
+			x := b.input("x", T, 1, 3)
+			o := recStack(b, "rnn", x, nil, nil, 3, H, 1, false, false)
+			b.out(b.n1("reduce_sum", []*ir.Value{o[0]}, ir.Attrs{"axes": []int{0}, "keepdims": true}))
+		}},
 		stepCase{name: "softmaxt", reason: "normalizes over the time axis", build: func(b *gb) {
 			x := b.input("x", T, 1, 3)
 			o := recStack(b, "rnn", x, nil, nil, 3, H, 1, false, false)

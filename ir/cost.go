@@ -32,8 +32,12 @@ func MACs(n *Node) int64 {
 		}
 		x := n.Inputs[0].Type.Shape
 		return total * int64(x[0]*x[1])
-	case "reshape", "flatten", "identity", "dropout", "squeeze", "unsqueeze":
+	}
+	switch d := n.Def(); {
+	case d.View:
 		return 0
+	case d.Reduction != nil:
+		return int64(n.Inputs[0].Type.Shape.NumElems())
 	}
 	return out
 }

@@ -320,13 +320,3 @@ func (p *MemoryPlan) Bytes() int {
 	}
 	return n
 }
-
-// IsView reports whether an op's output is its first input's memory under
-// another shape: no data moves.
-func IsView(op string) bool {
-	switch op {
-	case "reshape", "flatten", "identity", "dropout", "squeeze", "unsqueeze":
-		return true
-	}
-	return false
-}

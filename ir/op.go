@@ -8,7 +8,8 @@ import (
 
 // FusionClass tells the fusion pass how an op may combine with its
 // neighbours (the classes of TVM's op registry). The fusion pass reads
-// only the class, never the op name.
+// the class and the op's fusion facts in its OpDef (Act, Unary, Binary),
+// never the op name.
 type FusionClass uint8
 
 // Fusion classes.
@@ -63,10 +64,141 @@ type OpDef struct {
 	// Infer computes the output types from the input types and
 	// attributes. Inputs are non-nil except absent optional ones.
 	Infer func(n *Node) ([]TensorType, error)
-	// Differentiable is false for ops without a gradient rule (with a
-	// reason in Doc).
-	Differentiable bool
+
+	// The properties below are what the passes and code generation read
+	// instead of op names. TestOpTableComplete fails on an op that leaves
+	// a needed one unset.
+
+	// View: output 0 is input 0's memory under another shape; no data
+	// moves (reshape, flatten, identity, ...). The memory plan aliases it.
+	View bool
+	// InPlace: the kernel may write output 0 over input 0 (same type),
+	// because each output element is computed from input elements at the
+	// same index, or from a row read in full before it is written.
+	InPlace bool
+	// Pure says whether the op is deterministic and stateless, so that
+	// constant folding may evaluate it and CSE may merge two equal nodes.
+	// Dropout is pure at inference; recurrent layers are pure functions of
+	// their inputs and initial states. Every op must set it.
+	Pure Purity
+	// Stream is how the op behaves in the streaming Step API of a
+	// recurrent model (codegen/step.go): which rule carries the time axis
+	// from its inputs to its outputs, or that it needs the whole sequence.
+	Stream StreamKind
+	// Act: the op can be absorbed by the fusion pass as the activation of
+	// a fused_conv/fused_dense epilogue (see ActKind); its name becomes
+	// the fused node's act attribute and its attributes are copied.
+	Act ActKind
+	// Unary is the declarative form of a one-input element-wise op: a
+	// scalar reference function and a Go expression template. One
+	// interpreter kernel, one emitter, the fused_ewise chain and the
+	// conv/dense epilogues all read it.
+	Unary *Unary
+	// Binary is the declarative form of a broadcasting two-input op.
+	Binary *Binary
+	// Reduction is the declarative form of a reduction over the axes
+	// attribute (see ops_reduce.go).
+	Reduction *Reduction
+	// Grad is the slot for the op's gradient rule; its Fn is filled by
+	// the autodiff pass, which keeps the rules beside the kernels. An op
+	// without a rule leaves Grad nil and says why in NoGrad.
+	Grad *Grad
+	// NoGrad is the reason an op has no gradient rule ("" when it has one).
+	NoGrad string
+
+	// epilogue marks an op whose act attribute applies an activation
+	// (see linkEpilogue).
+	epilogue bool
 }
+
+// Purity is whether an op is a pure function of its inputs.
+type Purity uint8
+
+// Purities. The zero value is "unset", which the completeness test
+// refuses.
+const (
+	// Pure: deterministic and stateless; foldable and CSE-able.
+	Pure Purity = iota + 1
+	// Impure: random, or reads or writes state; never folded or merged.
+	Impure
+)
+
+// IsPure reports whether the op is deterministic and stateless.
+func (d *OpDef) IsPure() bool { return d.Pure == Pure }
+
+// StreamKind names the rule by which an op maps the time axis of
+// per-step inputs to its outputs in the streaming Step API. The zero
+// value is "unset", which the completeness test refuses.
+type StreamKind uint8
+
+// Streaming rules, as codegen/step.go applies them.
+const (
+	// StreamWhole: the op needs the whole sequence; a model using it
+	// on per-step values has no Step API.
+	StreamWhole StreamKind = iota + 1
+	// StreamRecurrent: the op carries state from step to step (rnn,
+	// lstm, gru); its state becomes the Step API's state.
+	StreamRecurrent
+	// StreamPointwise: each output element depends on the input elements
+	// at the same (broadcast) index, so every step is independent.
+	StreamPointwise
+	// StreamLinear: contracts the last axis of input 0 with static
+	// weights (dense); per-step unless time is that axis.
+	StreamLinear
+	// StreamMatmul: a matrix product with a static right operand.
+	StreamMatmul
+	// StreamLookup: rows of a static table indexed by per-step ids
+	// (embedding).
+	StreamLookup
+	// StreamGather: gather along an axis; per-step data or indices.
+	StreamGather
+	// StreamReshape: a reshape that keeps the time axis whole.
+	StreamReshape
+	// StreamTranspose: permutes axes; the time axis moves.
+	StreamTranspose
+	// StreamConcat: joins along an axis other than time.
+	StreamConcat
+	// StreamAlongAxis: computes along its axis attribute (softmax);
+	// per-step unless that axis is time.
+	StreamAlongAxis
+	// StreamChannels: per-channel over axis 1 (batchnorm); per-step
+	// unless time is axis 1.
+	StreamChannels
+	// StreamWindows: slides windows over the axes after 1 (conv, pools);
+	// per-step only when time is the batch axis 0.
+	StreamWindows
+	// StreamReduce: reduces over its axes attribute; per-step unless
+	// time is among them.
+	StreamReduce
+)
+
+// ActKind says whether an op can become an epilogue activation.
+type ActKind uint8
+
+// Epilogue activations.
+const (
+	// NoAct: never absorbed as an activation.
+	NoAct ActKind = iota
+	// ActElementwise: absorbed after a conv or a dense.
+	ActElementwise
+	// ActRows: absorbed after a dense only, when it acts on the last axis
+	// (softmax normalizes each output row).
+	ActRows
+)
+
+// GradFunc builds the gradient of one node: given the gradients dys of
+// its outputs (nil where an output is unused), it adds to g the nodes
+// computing the gradients of its inputs and returns them in input order
+// (nil for an input without one, e.g. integer indices).
+type GradFunc func(g *Graph, n *Node, dys []*Value) ([]*Value, error)
+
+// Grad is the gradient-rule slot of a differentiable op. The op table
+// creates it; passes/autodiff fills Fn (ir imports no other dlc
+// package).
+type Grad struct{ Fn GradFunc }
+
+// Differentiable reports whether the op has a gradient rule slot.
+func (d *OpDef) Differentiable() bool { return d.Grad != nil }
 
 var opTable = map[string]*OpDef{}
 
@@ -77,6 +209,16 @@ func Register(d *OpDef) {
 		panic("ir: op registered twice: " + d.Name)
 	}
 	opTable[d.Name] = d
+	// Whichever registers first, every epilogue learns every activation
+	// (in name order, so the table does not depend on map order).
+	for _, o := range Ops() {
+		switch {
+		case d.epilogue && o.Act != NoAct:
+			linkEpilogue(d, o)
+		case o.epilogue && d.Act != NoAct:
+			linkEpilogue(o, d)
+		}
+	}
 }
 
 // Lookup returns the op table row for name, or nil.

@@ -104,7 +104,7 @@ func WindowOut(size, k, stride, padBegin, padEnd, dilation int, ceil bool) int {
 func init() {
 	Register(&OpDef{
 		Name: "conv", Doc: "convolution over 1, 2 or 3 spatial axes (torch.nn.Conv1d/2d/3d); weight [out, in/groups, k...]",
-		Class: OutEwiseFusable, Differentiable: true,
+		Class: OutEwiseFusable, Grad: &Grad{}, Pure: Pure, Stream: StreamWindows,
 		Inputs:  []InputDef{{Name: "x"}, {Name: "weight", Param: true}, {Name: "bias", Optional: true, Param: true}},
 		Outputs: []string{"y"},
 		Attrs: append(windowAttrs(convRank, true),
@@ -180,7 +180,7 @@ func init() {
 			}
 		}
 		return &OpDef{
-			Name: name, Doc: doc, Class: Reduce, Differentiable: true,
+			Name: name, Doc: doc, Class: Reduce, Grad: &Grad{}, Pure: Pure, Stream: StreamWindows,
 			Inputs: []InputDef{{Name: "x"}}, Outputs: []string{"y"}, OutputsFn: outputsFn, Attrs: attrs,
 			Check: func(n *Node) error {
 				if so := n.Attrs.Int("storage_order"); so != 0 && so != 1 {
@@ -222,7 +222,7 @@ func init() {
 	Register(pool("avgpool", "mean over sliding windows (torch.nn.AvgPool1d/2d/3d)", true))
 	global := func(name, doc string) *OpDef {
 		return &OpDef{
-			Name: name, Doc: doc, Class: Reduce, Differentiable: true,
+			Name: name, Doc: doc, Class: Reduce, Grad: &Grad{}, Pure: Pure, Stream: StreamWindows,
 			Inputs: []InputDef{{Name: "x"}}, Outputs: []string{"y"},
 			Infer: func(n *Node) ([]TensorType, error) {
 				x := in(n, 0)

@@ -1,22 +1,72 @@
 package ir
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
-// Element-wise and broadcasting ops.
+// Element-wise and broadcasting ops. Each is declared by its scalar
+// function and Go template (Unary, Binary): the interpreter, constant
+// folding, the emitter, fused_ewise chains and conv/dense epilogues all
+// derive from that one entry, so a new element-wise op is one row here.
 
-func unary(name, doc string, attrs ...AttrDef) *OpDef {
+// Unary is the declarative form of a one-input element-wise f32 op.
+type Unary struct {
+	// Eval binds a node's attributes and returns the scalar reference
+	// function. The interpreter (and so constant folding) applies it in
+	// float64 and rounds once to float32.
+	Eval func(a Attrs) func(x float64) float64
+	// Go returns a Go expression of type float32 computing the op on the
+	// float32 variable x, rounded as Eval is. Package references are
+	// written @math.Exp so that the generator tracks imports.
+	Go func(x string, a Attrs) string
+	// Monotone reports whether the function is non-decreasing for these
+	// attributes; a fused conv may then apply it after a max pool
+	// (act(max v) = max act(v)). Nil means never.
+	Monotone func(a Attrs) bool
+}
+
+// IsMonotone reports whether u, with attributes a, is non-decreasing.
+func (u *Unary) IsMonotone(a Attrs) bool { return u.Monotone != nil && u.Monotone(a) }
+
+// Binary is the declarative form of a broadcasting two-input op.
+type Binary struct {
+	// Float is the scalar reference function for floats, evaluated in
+	// float64 and rounded once (exact for + - * /).
+	Float func(a, b float64) float64
+	// Int is the reference function for integers; an error (division by
+	// zero) fails the run.
+	Int func(a, b int64) (int64, error)
+	// Go returns a Go expression combining the expressions a and b of
+	// the operands' Go type.
+	Go func(a, b string) string
+	// Commutative: f(a, b) = f(b, a), so a fused chain may take the
+	// running value as either operand.
+	Commutative bool
+	// IntZeroFails: Int fails on a zero right operand (division), so
+	// generated code checks the divisor and can return an error.
+	IntZeroFails bool
+}
+
+func always(Attrs) bool { return true }
+
+func unary(name, doc string, u *Unary, attrs ...AttrDef) *OpDef {
 	return &OpDef{
-		Name: name, Doc: doc, Class: Elementwise, Differentiable: true,
+		Name: name, Doc: doc, Class: Elementwise, Grad: &Grad{},
+		Pure: Pure, InPlace: true, Stream: StreamPointwise, Act: ActElementwise, Unary: u,
 		Inputs:  []InputDef{{Name: "x"}},
 		Outputs: []string{"y"},
 		Attrs:   attrs,
-		Infer: func(n *Node) ([]TensorType, error) {
-			if err := wantDType(n, 0, F32); err != nil {
-				return nil, err
-			}
-			return []TensorType{{F32, in(n, 0).Shape.Clone()}}, nil
-		},
+		Infer:   sameF32,
 	}
+}
+
+// sameF32 is the shape rule of an f32 op whose output is like its input.
+func sameF32(n *Node) ([]TensorType, error) {
+	if err := wantDType(n, 0, F32); err != nil {
+		return nil, err
+	}
+	return []TensorType{{F32, in(n, 0).Shape.Clone()}}, nil
 }
 
 // BroadcastShapes returns the numpy broadcast of two shapes.
@@ -48,9 +98,10 @@ func BroadcastShapes(a, b Shape) (Shape, error) {
 	return out, nil
 }
 
-func binary(name, doc string) *OpDef {
+func binary(name, doc string, b *Binary) *OpDef {
 	return &OpDef{
-		Name: name, Doc: doc, Class: Broadcast, Differentiable: true,
+		Name: name, Doc: doc, Class: Broadcast, Grad: &Grad{},
+		Pure: Pure, InPlace: true, Stream: StreamPointwise, Binary: b,
 		Inputs:  []InputDef{{Name: "a"}, {Name: "b"}},
 		Outputs: []string{"y"},
 		Infer: func(n *Node) ([]TensorType, error) {
@@ -67,24 +118,153 @@ func binary(name, doc string) *OpDef {
 	}
 }
 
+// GoFloat formats a float64 constant for a Go template (generated code).
+// Infinities become @math.Inf calls.
+func GoFloat(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "@math.Inf(1)"
+	case math.IsInf(f, -1):
+		return "@math.Inf(-1)"
+	}
+	return FormatAttr(f)
+}
+
+// gelu's constants: 1/√2, √(2/π) and the cubic coefficient of the tanh form.
+const (
+	geluSqrtHalf = math.Sqrt2 / 2
+	geluBeta     = 0.7978845608028654
+	geluKappa    = 0.044715
+)
+
 func init() {
-	Register(unary("relu", "max(x, 0)"))
-	Register(unary("sigmoid", "1 / (1 + exp(-x))"))
-	Register(unary("tanh", "hyperbolic tangent"))
-	Register(unary("leaky_relu", "x if x > 0 else alpha*x",
-		AttrDef{Name: "alpha", Kind: AttrFloat, Default: 0.01, Doc: "slope for negative inputs"}))
-	Register(unary("clip", "min(max(x, min), max)",
+	Register(unary("relu", "max(x, 0); NaN stays NaN (torch.relu)", &Unary{
+		Eval: func(Attrs) func(float64) float64 {
+			return func(x float64) float64 { return math.Max(x, 0) }
+		},
+		Go:       func(x string, _ Attrs) string { return "max(" + x + ", 0)" },
+		Monotone: always,
+	}))
+	Register(unary("sigmoid", "1 / (1 + exp(-x))", &Unary{
+		Eval: func(Attrs) func(float64) float64 {
+			return func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+		},
+		Go:       func(x string, _ Attrs) string { return "float32(1 / (1 + @math.Exp(-float64(" + x + "))))" },
+		Monotone: always,
+	}))
+	Register(unary("tanh", "hyperbolic tangent", &Unary{
+		Eval:     func(Attrs) func(float64) float64 { return math.Tanh },
+		Go:       func(x string, _ Attrs) string { return "float32(@math.Tanh(float64(" + x + ")))" },
+		Monotone: always,
+	}))
+	Register(unary("leaky_relu", "x if x > 0 else alpha*x", &Unary{
+		Eval: func(a Attrs) func(float64) float64 {
+			alpha := a.Float("alpha")
+			return func(x float64) float64 {
+				if x > 0 {
+					return x
+				}
+				return alpha * x
+			}
+		},
+		Go: func(x string, a Attrs) string {
+			// Branch-free; Go's max and min propagate NaN like Eval.
+			alpha := GoFloat(a.Float("alpha"))
+			if al := a.Float("alpha"); al >= 0 && al <= 1 {
+				return fmt.Sprintf("max(%s, float32(%s*float64(%[1]s)))", x, alpha)
+			}
+			return fmt.Sprintf("max(%s, 0) + float32(%s*float64(min(%[1]s, 0)))", x, alpha)
+		},
+		Monotone: func(a Attrs) bool { return a.Float("alpha") >= 0 },
+	}, AttrDef{Name: "alpha", Kind: AttrFloat, Default: 0.01, Doc: "slope for negative inputs"}))
+	Register(unary("clip", "min(max(x, min), max); everything is max when min > max (torch.clamp)", &Unary{
+		Eval: func(a Attrs) func(float64) float64 {
+			lo, hi := a.Float("min"), a.Float("max")
+			return func(x float64) float64 {
+				// Comparisons, not math.Max: NaN passes through.
+				if x < lo {
+					x = lo
+				}
+				if x > hi {
+					x = hi
+				}
+				return x
+			}
+		},
+		Go: func(x string, a Attrs) string {
+			// Go's min and max propagate NaN, as the comparisons do.
+			e := "float64(" + x + ")"
+			if lo := a.Float("min"); !math.IsInf(lo, -1) {
+				e = "max(" + e + ", " + GoFloat(lo) + ")"
+			}
+			if hi := a.Float("max"); !math.IsInf(hi, 1) {
+				e = "min(" + e + ", " + GoFloat(hi) + ")"
+			}
+			return "float32(" + e + ")"
+		},
+		Monotone: always,
+	},
 		AttrDef{Name: "min", Kind: AttrFloat, Default: math.Inf(-1), Doc: "lower bound"},
 		AttrDef{Name: "max", Kind: AttrFloat, Default: math.Inf(1), Doc: "upper bound"}))
-	id := unary("identity", "returns its input")
-	id.Class = Injective
-	Register(id)
-	do := unary("dropout", "identity at inference",
-		AttrDef{Name: "p", Kind: AttrFloat, Default: 0.5, Doc: "drop probability during training"})
-	do.Class = Injective
+	Register(unary("gelu", "x·Φ(x), Φ the normal CDF; approximate=\"tanh\" uses the tanh form (torch.nn.functional.gelu)", &Unary{
+		Eval: func(a Attrs) func(float64) float64 {
+			if a.String("approximate") == "tanh" {
+				return func(x float64) float64 { return 0.5 * x * (1 + math.Tanh(geluBeta*(x+geluKappa*x*x*x))) }
+			}
+			return func(x float64) float64 { return 0.5 * x * (1 + math.Erf(x*geluSqrtHalf)) }
+		},
+		Go: func(x string, a Attrs) string {
+			v := "float64(" + x + ")"
+			if a.String("approximate") == "tanh" {
+				return fmt.Sprintf("float32(0.5 * %[1]s * (1 + @math.Tanh(%[2]s*(%[1]s+%[3]s*%[1]s*%[1]s*%[1]s))))", v, GoFloat(geluBeta), GoFloat(geluKappa))
+			}
+			return fmt.Sprintf("float32(0.5 * %[1]s * (1 + @math.Erf(%[1]s*%[2]s)))", v, GoFloat(geluSqrtHalf))
+		},
+	}, AttrDef{Name: "approximate", Kind: AttrString, Default: "none", Enum: []string{"none", "tanh"}, Doc: `"none" (erf) or "tanh"`}))
+	Register(view("identity", "returns its input"))
+	do := view("dropout", "identity at inference")
+	do.Attrs = []AttrDef{{Name: "p", Kind: AttrFloat, Default: 0.5, Doc: "drop probability during training"}}
 	Register(do)
-	Register(binary("add", "a + b with numpy broadcasting"))
-	Register(binary("sub", "a - b with numpy broadcasting"))
-	Register(binary("mul", "a * b with numpy broadcasting"))
-	Register(binary("div", "a / b with numpy broadcasting"))
+	Register(binary("add", "a + b with numpy broadcasting", &Binary{
+		Float: func(a, b float64) float64 { return a + b },
+		Int:   func(a, b int64) (int64, error) { return a + b, nil },
+		Go:    func(a, b string) string { return a + " + " + b },
+
+		Commutative: true,
+	}))
+	Register(binary("sub", "a - b with numpy broadcasting", &Binary{
+		Float: func(a, b float64) float64 { return a - b },
+		Int:   func(a, b int64) (int64, error) { return a - b, nil },
+		Go:    func(a, b string) string { return a + " - " + b },
+	}))
+	Register(binary("mul", "a * b with numpy broadcasting", &Binary{
+		Float: func(a, b float64) float64 { return a * b },
+		Int:   func(a, b int64) (int64, error) { return a * b, nil },
+		Go:    func(a, b string) string { return a + " * " + b },
+
+		Commutative: true,
+	}))
+	Register(binary("div", "a / b with numpy broadcasting; integers truncate toward zero", &Binary{
+		Float: func(a, b float64) float64 { return a / b },
+		Int: func(a, b int64) (int64, error) {
+			if b == 0 {
+				return 0, fmt.Errorf("integer division by zero (%d / 0)", a)
+			}
+			return a / b, nil // MinInt64 / -1 wraps to MinInt64 in Go: no panic
+		},
+		Go: func(a, b string) string { return a + " / " + b },
+
+		IntZeroFails: true,
+	}))
+}
+
+// view is an f32 op whose output is its input under the same shape.
+func view(name, doc string) *OpDef {
+	return &OpDef{
+		Name: name, Doc: doc, Class: Injective, Grad: &Grad{},
+		Pure: Pure, View: true, Stream: StreamPointwise,
+		Inputs:  []InputDef{{Name: "x"}},
+		Outputs: []string{"y"},
+		Infer:   sameF32,
+	}
 }

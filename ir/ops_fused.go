@@ -17,15 +17,32 @@ import (
 // Their meaning is the composition of the unfused ops, which is how the
 // reference interpreter computes them.
 
-// Activations an epilogue can apply.
-var epilogueActs = []string{"", "relu", "leaky_relu", "sigmoid", "tanh", "clip", "softmax"}
-
+// epilogueAttrs are the attributes of an op that applies an epilogue
+// (fused_conv, fused_dense). The act attribute's values and the
+// activations' own attributes are added from the op table by
+// linkEpilogue as activations register, so a new element-wise op fuses
+// without an edit here.
 func epilogueAttrs() []AttrDef {
 	return []AttrDef{
-		{Name: "act", Kind: AttrString, Default: "", Enum: epilogueActs, Doc: "activation after bias and residual"},
-		{Name: "alpha", Kind: AttrFloat, Default: 0.01, Doc: "leaky_relu slope"},
-		{Name: "min", Kind: AttrFloat, Default: math.Inf(-1), Doc: "clip lower bound"},
-		{Name: "max", Kind: AttrFloat, Default: math.Inf(1), Doc: "clip upper bound"},
+		{Name: "act", Kind: AttrString, Default: "", Enum: []string{""}, Doc: "activation after bias and residual (an op of the table with Act set)"},
+	}
+}
+
+// linkEpilogue makes act (an op with Act set) available to the epilogue
+// of holder: a value of its act attribute and, for an element-wise
+// activation, its attributes. They are optional without a default: the
+// fusion pass copies the absorbed node's values, and readers apply the
+// activation through SubNode, which fills the activation's defaults.
+func linkEpilogue(holder, act *OpDef) {
+	a := holder.AttrDef("act")
+	a.Enum = append(a.Enum, act.Name)
+	if act.Act != ActElementwise {
+		return
+	}
+	for _, ad := range act.Attrs {
+		if holder.AttrDef(ad.Name) == nil {
+			holder.Attrs = append(holder.Attrs, AttrDef{Name: ad.Name, Kind: ad.Kind, Optional: true, Doc: act.Name + ": " + ad.Doc})
+		}
 	}
 }
 
@@ -54,8 +71,8 @@ func SubNode(n *Node, op string, inputs []*Value) (*Node, error) {
 }
 
 func checkEpilogue(n *Node, spatial bool) error {
-	if spatial && n.Attrs.String("act") == "softmax" {
-		return shapeErr("%s: softmax cannot be fused into a convolution", n.Op)
+	if act := n.Attrs.String("act"); spatial && act != "" && Lookup(act).Act == ActRows {
+		return shapeErr("%s: %s cannot be fused into a convolution", n.Op, act)
 	}
 	return nil
 }
@@ -84,8 +101,8 @@ func init() {
 		AttrDef{Name: "pool_count_include_pad", Kind: AttrBool, Default: true, Doc: "avg pool counts padding"},
 	)
 	Register(&OpDef{
-		Name: "fused_conv", Doc: "conv → +bias → +residual → activation → pool, one kernel",
-		Class: Opaque, Differentiable: false,
+		Name: "fused_conv", epilogue: true, Doc: "conv → +bias → +residual → activation → pool, one kernel",
+		Class: Opaque, NoGrad: "made by the fusion pass, which runs after autodiff: differentiate the unfused ops", Pure: Pure, Stream: StreamWindows,
 		Inputs: []InputDef{{Name: "x"}, {Name: "weight", Param: true}, {Name: "bias", Optional: true, Param: true},
 			{Name: "residual", Optional: true}},
 		Outputs: []string{"y"},
@@ -122,8 +139,8 @@ func init() {
 		},
 	})
 	Register(&OpDef{
-		Name: "fused_dense", Doc: "dense → +bias → +residual → activation, one kernel",
-		Class: Opaque, Differentiable: false,
+		Name: "fused_dense", epilogue: true, Doc: "dense → +bias → +residual → activation, one kernel",
+		Class: Opaque, NoGrad: "made by the fusion pass, which runs after autodiff: differentiate the unfused ops", Pure: Pure, Stream: StreamLinear,
 		Inputs: []InputDef{{Name: "x"}, {Name: "weight", Param: true}, {Name: "bias", Optional: true, Param: true},
 			{Name: "residual", Optional: true}},
 		Outputs: []string{"y"},
@@ -138,7 +155,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "fused_ewise", Doc: "a chain of element-wise steps applied to x; binary steps name another input",
-		Class: Elementwise, Differentiable: false,
+		Class: Elementwise, NoGrad: "made by the fusion pass, which runs after autodiff: differentiate the unfused ops", Pure: Pure, InPlace: true, Stream: StreamPointwise,
 		Inputs:  []InputDef{{Name: "x", Variadic: true}},
 		Outputs: []string{"y"},
 		Attrs:   []AttrDef{{Name: "steps", Kind: AttrString, Doc: `steps separated by ";", e.g. "add(1);relu;leaky_relu(0.1);clip(0,6)"`}},
@@ -186,30 +203,36 @@ func FusedPool(n *Node, pre *Value) (*Node, error) {
 	return p, nil
 }
 
-// Step is one step of a fused_ewise chain.
+// Step is one step of a fused_ewise chain: an op of the table with a
+// Unary or Binary form.
 type Step struct {
-	// Op is an element-wise or binary op name: relu, sigmoid, tanh,
-	// leaky_relu, clip, add, sub, mul, div.
 	Op string
 	// Input is the operand of a binary step (an index into the node's
 	// inputs).
 	Input int
-	// Args are the numeric arguments (leaky_relu's slope, clip's bounds).
-	Args []float64
+	// Attrs are a unary step's attributes, all of its op's (defaults
+	// filled in).
+	Attrs Attrs
 }
 
-// String formats the step as ParseSteps reads it.
+// String formats the step as ParseSteps reads it: a binary step names
+// its operand, a unary step lists its attributes in the op's order.
 func (s Step) String() string {
-	switch s.Op {
-	case "add", "sub", "mul", "div":
+	def := Lookup(s.Op)
+	if def.Binary != nil {
 		return s.Op + "(" + strconv.Itoa(s.Input) + ")"
 	}
-	if len(s.Args) == 0 {
+	if len(def.Attrs) == 0 {
 		return s.Op
 	}
 	var as []string
-	for _, a := range s.Args {
-		as = append(as, FormatAttr(a))
+	for _, a := range def.Attrs {
+		v := s.Attrs[a.Name]
+		if str, ok := v.(string); ok {
+			as = append(as, str) // enum values need no quotes
+			continue
+		}
+		as = append(as, FormatAttr(v))
 	}
 	return s.Op + "(" + strings.Join(as, ",") + ")"
 }
@@ -233,49 +256,69 @@ func ParseSteps(s string, nInputs int) ([]Step, error) {
 	for _, part := range strings.Split(s, ";") {
 		name, args, _ := strings.Cut(part, "(")
 		args = strings.TrimSuffix(args, ")")
-		st := Step{Op: name}
-		var nums []float64
+		var fields []string
 		if args != "" {
-			for _, a := range strings.Split(args, ",") {
-				var f float64
-				switch a {
-				case "inf":
-					f = math.Inf(1)
-				case "-inf":
-					f = math.Inf(-1)
-				default:
-					var err error
-					if f, err = strconv.ParseFloat(a, 64); err != nil {
-						return nil, shapeErr("fused_ewise step %q: bad number %q", part, a)
-					}
-				}
-				nums = append(nums, f)
-			}
+			fields = strings.Split(args, ",")
 		}
-		switch name {
-		case "add", "sub", "mul", "div":
-			if len(nums) != 1 || nums[0] != math.Trunc(nums[0]) || int(nums[0]) < 1 || int(nums[0]) >= nInputs {
+		def := Lookup(name)
+		if def == nil || (def.Unary == nil && def.Binary == nil) {
+			return nil, shapeErr("fused_ewise: unknown step %q", fmt.Sprint(part))
+		}
+		st := Step{Op: name}
+		if def.Binary != nil {
+			i, err := strconv.Atoi(args)
+			if len(fields) != 1 || err != nil || i < 1 || i >= nInputs {
 				return nil, shapeErr("fused_ewise step %q must name an input 1..%d", part, nInputs-1)
 			}
-			st.Input = int(nums[0])
-		case "relu", "sigmoid", "tanh":
-			if len(nums) != 0 {
-				return nil, shapeErr("fused_ewise step %q takes no arguments", part)
+			st.Input = i
+			steps = append(steps, st)
+			continue
+		}
+		if len(fields) != len(def.Attrs) {
+			return nil, shapeErr("fused_ewise step %q wants %d arguments, got %d", part, len(def.Attrs), len(fields))
+		}
+		st.Attrs = Attrs{}
+		for i, f := range fields {
+			v, err := parseStepArg(&def.Attrs[i], f)
+			if err != nil {
+				return nil, shapeErr("fused_ewise step %q: %v", part, err)
 			}
-		case "leaky_relu":
-			if len(nums) != 1 {
-				return nil, shapeErr("fused_ewise step %q wants a slope", part)
-			}
-			st.Args = nums
-		case "clip":
-			if len(nums) != 2 {
-				return nil, shapeErr("fused_ewise step %q wants min and max", part)
-			}
-			st.Args = nums
-		default:
-			return nil, shapeErr("fused_ewise: unknown step %q", fmt.Sprint(part))
+			st.Attrs[def.Attrs[i].Name] = v
 		}
 		steps = append(steps, st)
 	}
 	return steps, nil
+}
+
+// parseStepArg reads one positional argument of a step as attribute a.
+func parseStepArg(a *AttrDef, f string) (any, error) {
+	var v any = f
+	switch a.Kind {
+	case AttrFloat:
+		switch f {
+		case "inf":
+			v = math.Inf(1)
+		case "-inf":
+			v = math.Inf(-1)
+		default:
+			x, err := strconv.ParseFloat(f, 64)
+			if err != nil {
+				return nil, fmt.Errorf("bad number %q", f)
+			}
+			v = x
+		}
+	case AttrInt:
+		x, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("bad integer %q", f)
+		}
+		v = x
+	case AttrBool:
+		x, err := strconv.ParseBool(f)
+		if err != nil {
+			return nil, fmt.Errorf("bad bool %q", f)
+		}
+		v = x
+	}
+	return a.check(v)
 }

@@ -3,7 +3,7 @@ package ir
 func init() {
 	Register(&OpDef{
 		Name: "dense", Doc: "y = x·Wᵀ + b over the last axis (torch.nn.Linear); weight [out, in]",
-		Class: OutEwiseFusable, Differentiable: true,
+		Class: OutEwiseFusable, Grad: &Grad{}, Pure: Pure, Stream: StreamLinear,
 		Inputs:  []InputDef{{Name: "x"}, {Name: "weight", Param: true}, {Name: "bias", Optional: true, Param: true}},
 		Outputs: []string{"y"},
 		Infer: func(n *Node) ([]TensorType, error) {
@@ -33,7 +33,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "matmul", Doc: "numpy matmul: batched matrix product with broadcast batch dimensions",
-		Class: OutEwiseFusable, Differentiable: true,
+		Class: OutEwiseFusable, Grad: &Grad{}, Pure: Pure, Stream: StreamMatmul,
 		Inputs:  []InputDef{{Name: "a"}, {Name: "b"}},
 		Outputs: []string{"y"},
 		Infer: func(n *Node) ([]TensorType, error) {

@@ -3,7 +3,7 @@ package ir
 func init() {
 	Register(&OpDef{
 		Name: "batchnorm", Doc: "inference batch normalization over axis 1: (x-mean)/sqrt(var+eps)*scale + bias",
-		Class: Broadcast, Differentiable: true,
+		Class: Broadcast, Grad: &Grad{}, Pure: Pure, InPlace: true, Stream: StreamChannels,
 		Inputs: []InputDef{{Name: "x"}, {Name: "scale", Param: true}, {Name: "bias", Param: true},
 			{Name: "mean", Param: true}, {Name: "var", Param: true}},
 		Outputs: []string{"y"},
@@ -24,7 +24,7 @@ func init() {
 	})
 	softmax := func(name, doc string) *OpDef {
 		return &OpDef{
-			Name: name, Doc: doc, Class: Reduce, Differentiable: true,
+			Name: name, Doc: doc, Class: Reduce, Grad: &Grad{}, Pure: Pure, InPlace: true, Stream: StreamAlongAxis,
 			Inputs: []InputDef{{Name: "x"}}, Outputs: []string{"y"},
 			Attrs: []AttrDef{{Name: "axis", Kind: AttrInt, Default: -1, Doc: "the axis that sums to one"}},
 			Infer: func(n *Node) ([]TensorType, error) {
@@ -39,6 +39,8 @@ func init() {
 			},
 		}
 	}
-	Register(softmax("softmax", "exp(x) / sum(exp(x)) along axis"))
+	sm := softmax("softmax", "exp(x) / sum(exp(x)) along axis")
+	sm.Act = ActRows // a fused_dense normalizes each finished row
+	Register(sm)
 	Register(softmax("log_softmax", "x - log(sum(exp(x))) along axis"))
 }

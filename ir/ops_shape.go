@@ -5,7 +5,7 @@ package ir
 func init() {
 	Register(&OpDef{
 		Name: "flatten", Doc: "reshape to 2-D: [prod(dims before axis), prod(dims from axis)]",
-		Class: Injective, Differentiable: true,
+		Class: Injective, Grad: &Grad{}, Pure: Pure, View: true, Stream: StreamReshape,
 		Inputs: []InputDef{{Name: "x"}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "axis", Kind: AttrInt, Default: 1, Doc: "first axis of the second dimension"}},
 		Infer: func(n *Node) ([]TensorType, error) {
@@ -23,7 +23,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "reshape", Doc: "same elements, new shape; one dimension may be -1 (inferred) and 0 copies the input's",
-		Class: Injective, Differentiable: true,
+		Class: Injective, Grad: &Grad{}, Pure: Pure, View: true, Stream: StreamReshape,
 		Inputs: []InputDef{{Name: "x"}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "shape", Kind: AttrInts, Doc: "the new shape"}},
 		Infer: func(n *Node) ([]TensorType, error) {
@@ -37,7 +37,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "transpose", Doc: "permute axes: output axis i is input axis perm[i]",
-		Class: Injective, Differentiable: true,
+		Class: Injective, Grad: &Grad{}, Pure: Pure, Stream: StreamTranspose,
 		Inputs: []InputDef{{Name: "x"}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "perm", Kind: AttrInts, Doc: "the permutation (default: reverse the axes)",
 			DefaultFn: func(n *Node) any {
@@ -71,7 +71,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "concat", Doc: "join tensors along an axis",
-		Class: Injective, Differentiable: true,
+		Class: Injective, Grad: &Grad{}, Pure: Pure, Stream: StreamConcat,
 		Inputs: []InputDef{{Name: "x", Variadic: true}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "axis", Kind: AttrInt, Default: 1, Doc: "the axis to join along"}},
 		Infer: func(n *Node) ([]TensorType, error) {
@@ -99,7 +99,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "squeeze", Doc: "drop axes of size 1",
-		Class: Injective, Differentiable: true,
+		Class: Injective, Grad: &Grad{}, Pure: Pure, View: true, Stream: StreamReshape,
 		Inputs: []InputDef{{Name: "x"}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "axes", Kind: AttrInts, Default: []int{}, Doc: "axes to drop (default: every axis of size 1)"}},
 		Infer: func(n *Node) ([]TensorType, error) {
@@ -129,7 +129,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "unsqueeze", Doc: "insert axes of size 1",
-		Class: Injective, Differentiable: true,
+		Class: Injective, Grad: &Grad{}, Pure: Pure, View: true, Stream: StreamReshape,
 		Inputs: []InputDef{{Name: "x"}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "axes", Kind: AttrInts, Doc: "positions of the new axes in the output"}},
 		Infer: func(n *Node) ([]TensorType, error) {
@@ -161,7 +161,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "embedding", Doc: "look up rows of weight [vocab, dim] by i64 ids; output shape ids.shape + [dim]",
-		Class: Injective, Differentiable: true,
+		Class: Injective, Grad: &Grad{}, Pure: Pure, Stream: StreamLookup,
 		Inputs:  []InputDef{{Name: "ids"}, {Name: "weight", Param: true}},
 		Outputs: []string{"y"},
 		Infer: func(n *Node) ([]TensorType, error) {
@@ -177,7 +177,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "gather", Doc: "take slices of data along axis at i64 indices (numpy take); negative indices count from the end",
-		Class: Injective, Differentiable: true,
+		Class: Injective, Grad: &Grad{}, Pure: Pure, Stream: StreamGather,
 		Inputs:  []InputDef{{Name: "data"}, {Name: "indices"}},
 		Outputs: []string{"y"},
 		Attrs:   []AttrDef{{Name: "axis", Kind: AttrInt, Default: 0, Doc: "the axis to index"}},

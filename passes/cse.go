@@ -20,6 +20,9 @@ func cse(g *ir.Graph) error {
 				n.Inputs[i] = r
 			}
 		}
+		if !n.Def().IsPure() {
+			continue // two calls of an impure op may differ
+		}
 		k := nodeKey(n)
 		if prev, ok := seen[k]; ok {
 			for i, o := range n.Outputs {

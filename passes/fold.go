@@ -38,6 +38,9 @@ func fold(g *ir.Graph) error {
 }
 
 func foldable(g *ir.Graph, n *ir.Node) bool {
+	if !n.Def().IsPure() {
+		return false // random or stateful: its value is not known at compile time
+	}
 	any := false
 	for _, in := range n.Inputs {
 		if in == nil {

@@ -15,8 +15,9 @@ import (
 //
 // Each absorbed intermediate must have exactly one reader and not be a
 // graph output; otherwise someone still needs it in memory, and the chain
-// stops there. Which consumers an op absorbs is decided by fusion class
-// (ir.FusionClass), with the exact epilogue read from fusable below.
+// stops there. Which consumers an op absorbs is read from the op table,
+// never from op names: an epilogue takes an op with Act set (with all its
+// attributes), a chain takes ops with a Unary or Binary form.
 func fuse(g *ir.Graph) error {
 	f := &fuser{g: g, uses: g.Uses(), dead: map[*ir.Node]bool{}}
 	for _, n := range append([]*ir.Node(nil), g.Nodes...) {
@@ -37,16 +38,6 @@ func fuse(g *ir.Graph) error {
 	}
 	f.sweep()
 	return nil
-}
-
-// fusableAct maps an element-wise op to the epilogue activation it
-// becomes (the epilogue's act attribute), copying its attributes.
-var fusableAct = map[string][]string{
-	"relu":       nil,
-	"leaky_relu": {"alpha"},
-	"sigmoid":    nil,
-	"tanh":       nil,
-	"clip":       {"min", "max"},
 }
 
 type fuser struct {
@@ -94,21 +85,15 @@ func (f *fuser) layer(p *ir.Node, fusedOp string) {
 		}
 	}
 	// activation
-	if u := f.next(cur); u != nil {
-		if keys, ok := fusableAct[u.Op]; ok && u.Def().Class == ir.Elementwise {
-			attrs["act"] = u.Op
-			for _, k := range keys {
-				attrs[k] = u.Attrs[k]
-			}
-			absorbed = append(absorbed, u)
-			cur, last = u.Out(), u
-		} else if u.Op == "softmax" && fusedOp == "fused_dense" {
-			if ax, _ := ir.NormAxis(u.Attrs.Int("axis"), len(cur.Type.Shape)); ax == len(cur.Type.Shape)-1 {
-				attrs["act"] = "softmax"
-				absorbed = append(absorbed, u)
-				cur, last = u.Out(), u
+	if u := f.next(cur); u != nil && actOK(u, fusedOp, cur) {
+		attrs["act"] = u.Op
+		if u.Def().Act == ir.ActElementwise {
+			for k, v := range u.Attrs {
+				attrs[k] = v
 			}
 		}
+		absorbed = append(absorbed, u)
+		cur, last = u.Out(), u
 	}
 	// pool, for a conv without residual, when the windows tile the input exactly
 	if u := f.next(cur); u != nil && fusedOp == "fused_conv" && len(inputs) == 3 && poolTiles(u) {
@@ -144,6 +129,20 @@ func (f *fuser) layer(p *ir.Node, fusedOp string) {
 	f.refreshUses(fn)
 }
 
+// actOK reports whether u, reading cur, can be the activation of a
+// fusedOp epilogue: any element-wise activation, or a row-wise one
+// (softmax) over the last axis of a dense.
+func actOK(u *ir.Node, fusedOp string, cur *ir.Value) bool {
+	switch u.Def().Act {
+	case ir.ActElementwise:
+		return u.Inputs[0] == cur
+	case ir.ActRows:
+		ax, _ := ir.NormAxis(u.Attrs.Int("axis"), len(cur.Type.Shape))
+		return fusedOp == "fused_dense" && ax == len(cur.Type.Shape)-1
+	}
+	return false
+}
+
 // poolTiles reports whether u is a max or average pool whose windows
 // cover the input without overlap or padding (e.g. 2x2 stride 2), so a
 // fused kernel computes every conv output exactly once. A maxpool that
@@ -169,18 +168,17 @@ func poolTiles(u *ir.Node) bool {
 	return !u.Attrs.Bool("ceil_mode")
 }
 
-// stepOf returns the fused_ewise step node n contributes when the running
+// stepOf returns the fused_ewise step n contributes when the running
 // value is cur (nil: n starts a chain, and its first input is the running
-// value), and the extra operand, or nil if n cannot join.
+// value), or nil if n cannot join: ops with a Unary form join as they
+// are, ops with a Binary form when the other operand broadcasts to the
+// running value.
 func (f *fuser) stepOf(n *ir.Node, cur *ir.Value) *ir.Step {
-	switch n.Op {
-	case "relu", "sigmoid", "tanh":
-		return &ir.Step{Op: n.Op}
-	case "leaky_relu":
-		return &ir.Step{Op: n.Op, Args: []float64{n.Attrs.Float("alpha")}}
-	case "clip":
-		return &ir.Step{Op: n.Op, Args: []float64{n.Attrs.Float("min"), n.Attrs.Float("max")}}
-	case "add", "sub", "mul", "div":
+	d := n.Def()
+	switch {
+	case d.Unary != nil:
+		return &ir.Step{Op: n.Op, Attrs: n.Attrs.Clone()}
+	case d.Binary != nil:
 		if n.Out().Type.DType != ir.F32 {
 			return nil
 		}
@@ -191,7 +189,7 @@ func (f *fuser) stepOf(n *ir.Node, cur *ir.Value) *ir.Step {
 		if !n.Out().Type.Equal(run.Type) {
 			return nil
 		}
-		if cur != nil && n.Inputs[0] != cur && (n.Op == "sub" || n.Op == "div") {
+		if cur != nil && n.Inputs[0] != cur && !d.Binary.Commutative {
 			return nil // the running value must be the left operand
 		}
 		if n.Inputs[0] == n.Inputs[1] {
@@ -212,7 +210,7 @@ func (f *fuser) chain(start *ir.Node) {
 		if st == nil || (cur != nil && !contains(n.Inputs, cur)) {
 			break
 		}
-		if st.Op == "add" || st.Op == "sub" || st.Op == "mul" || st.Op == "div" {
+		if n.Def().Binary != nil {
 			other := n.Inputs[1]
 			if cur != nil && n.Inputs[1] == cur {
 				other = n.Inputs[0]

@@ -105,3 +105,32 @@ func TestFuseKeepsPoolWithIndices(t *testing.T) {
 		}
 	}
 }
+
+// TestFuseGelu: gelu, an element-wise op with a Unary form, fuses as
+// an epilogue activation and as a chain step with no fusion code of its
+// own, carrying its attribute.
+func TestFuseGelu(t *testing.T) {
+	b := newBuilder(t)
+	x := b.g.AddInput("x", f32(1, 2, 8, 8), ir.Pos{})
+	h := b.node("conv", "conv1", ir.Attrs{"pads": []int{1, 1}}, x, b.param("conv1.weight", ir.Param, f32(3, 2, 3, 3)), b.param("conv1.bias", ir.Param, f32(3)))
+	h = b.node("gelu", "g1", ir.Attrs{"approximate": "tanh"}, h)
+	h = b.node("maxpool", "pool1", ir.Attrs{"kernel": []int{2, 2}}, h)
+	h = b.node("gelu", "g2", nil, h)
+	h = b.node("add", "shift", nil, h, b.param("shift.bias", ir.Param, f32(3, 1, 1)))
+	b.g.AddOutput("y", h)
+	after := checkPass(t, b.g, "fuse")
+	var got []string
+	for _, n := range after.Nodes {
+		got = append(got, n.Name+":"+n.Op)
+	}
+	if s := strings.Join(got, " "); s != "conv1:fused_conv g2:fused_ewise" {
+		t.Fatalf("fused to %s\n%s", s, ir.Print(after))
+	}
+	c, e := after.Nodes[0], after.Nodes[1]
+	if c.Attrs.String("act") != "gelu" || c.Attrs.String("approximate") != "tanh" || c.Attrs.String("pool") != "max" {
+		t.Errorf("conv1: %v", c.Attrs)
+	}
+	if s := e.Attrs.String("steps"); s != "gelu(none);add(1)" {
+		t.Errorf("chain steps %q", s)
+	}
+}

@@ -10,25 +10,17 @@ import (
 // line).
 const planAlign = 16
 
-// inPlace lists the ops whose generated kernel may write its output over
-// input 0: each output element is computed from the input elements at the
-// same index (softmax: from its own row, read in full before it is
-// written), so overwriting cannot change a value still to be read.
-var inPlace = map[string]bool{
-	"relu": true, "sigmoid": true, "tanh": true, "leaky_relu": true, "clip": true,
-	"add": true, "sub": true, "mul": true, "div": true,
-	"fused_ewise": true, "batchnorm": true, "softmax": true, "log_softmax": true,
-}
-
 // plan assigns every intermediate value an offset in one arena per dtype
 // (g.Memory), reusing the memory of values that are no longer needed:
 //
-//   - a view (reshape, flatten, ...) of an intermediate shares its input's
+//   - a view (an op marked View: reshape, flatten, ...) of an intermediate shares its input's
 //     memory and extends its lifetime; a view of a graph input or a
 //     parameter gets no offset (it reads that storage), unless it is a
 //     graph output, which must live in the arena;
-//   - an element-wise op whose input 0 dies at it writes over that input
-//     (in place), unless another input of the op shares the buffer;
+//   - an op marked InPlace in the op table (element-wise; softmax, whose
+//     rows are read in full before they are written) whose input 0 dies
+//     at it writes over that input, unless another input of the op
+//     shares the buffer;
 //   - every other value gets the best-fitting gap among the buffers live
 //     during its lifetime (from its node to its last reader), else the
 //     end of the arena.
@@ -78,11 +70,11 @@ func plan(g *ir.Graph) error {
 			var r *ir.Value
 			x := n.Inputs[0]
 			switch {
-			case ir.IsView(n.Op) && x != nil && x.Type.DType == o.Type.DType:
+			case n.Def().View && x != nil && x.Type.DType == o.Type.DType:
 				if r = rootOf(x); r == nil && !isOut[o] {
 					continue // reads the input or parameter directly
 				}
-			case inPlace[n.Op] && x != nil && x.Type.Equal(o.Type) && rootOf(x) != nil:
+			case n.Def().InPlace && x != nil && x.Type.Equal(o.Type) && rootOf(x) != nil:
 				rx := rootOf(x)
 				ok := ivs[rx].end <= i // x and every view of it die here
 				for _, other := range n.Inputs[1:] {

@@ -54,15 +54,15 @@ func TestPlanNoOverlap(t *testing.T) {
 	}
 	for i, a := range vals {
 		for _, c := range vals[i+1:] {
-			if p.Offset[a] == p.Offset[c] && (ir.IsView(c.Def.Op) || ir.IsView(a.Def.Op)) {
+			if p.Offset[a] == p.Offset[c] && (c.Def.Def().View || a.Def.Def().View) {
 				continue
 			}
 			la, lc := idx[a], idx[c]
 			overlapT := la[0] <= lc[1] && lc[0] <= la[1]
 			overlapM := p.Offset[a] < p.Offset[c]+64 && p.Offset[c] < p.Offset[a]+64
 			// In place: c overwrites its input 0, which dies at c's node.
-			inplace := inPlace[c.Def.Op] && c.Def.Inputs[0] == a && la[1] == lc[0]
-			if overlapT && overlapM && !(ir.IsView(c.Def.Op) && c.Def.Inputs[0] == a) && !inplace {
+			inplace := c.Def.Def().InPlace && c.Def.Inputs[0] == a && la[1] == lc[0]
+			if overlapT && overlapM && !(c.Def.Def().View && c.Def.Inputs[0] == a) && !inplace {
 				t.Errorf("%s and %s are alive together but share memory", a.Name, c.Name)
 			}
 		}

@@ -7,32 +7,16 @@ import (
 )
 
 // Binary arithmetic with numpy broadcasting, on f32 or i64 operands of the
-// same dtype. Integer division truncates toward zero (C, Go and ONNX
+// same dtype, for every op with an ir.Binary form (registered in
+// elementwise.go). Integer division truncates toward zero (C, Go and ONNX
 // semantics; torch.div(..., rounding_mode="trunc")), and an integer
-// division by zero is an error.
+// division by zero is an error (see ir/ops_elementwise.go).
 
-func init() {
-	register("add", binaryKernel(
-		func(a, b float32) float32 { return a + b },
-		func(a, b int64) (int64, error) { return a + b, nil }))
-	register("sub", binaryKernel(
-		func(a, b float32) float32 { return a - b },
-		func(a, b int64) (int64, error) { return a - b, nil }))
-	register("mul", binaryKernel(
-		func(a, b float32) float32 { return a * b },
-		func(a, b int64) (int64, error) { return a * b, nil }))
-	register("div", binaryKernel(
-		func(a, b float32) float32 { return a / b },
-		func(a, b int64) (int64, error) {
-			if b == 0 {
-				return 0, fmt.Errorf("integer division by zero (%d / 0)", a)
-			}
-			return a / b, nil // MinInt64 / -1 wraps to MinInt64 in Go: no panic
-		}))
-}
-
-// binaryKernel makes a broadcasting kernel from an f32 and an i64 function.
-func binaryKernel(f func(a, b float32) float32, g func(a, b int64) (int64, error)) Kernel {
+// binaryKernel makes a broadcasting kernel from the op's declarative
+// form: its float function (in float64, rounded once: exact for + - * /)
+// and its integer function.
+func binaryKernel(op *ir.Binary) Kernel {
+	f, g := op.Float, op.Int
 	return func(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 		a, b := in[0], in[1]
 		if a.DType != b.DType {
@@ -46,8 +30,9 @@ func binaryKernel(f func(a, b float32) float32, g func(a, b int64) (int64, error
 		y := ir.NewTensor(a.DType, shape)
 		switch a.DType {
 		case ir.F32:
-			for i := range y.F32() {
-				y.F32()[i] = f(a.F32()[ia[i]], b.F32()[ib[i]])
+			ya, xa, xb := y.F32(), a.F32(), b.F32()
+			for i := range ya {
+				ya[i] = float32(f(float64(xa[ia[i]]), float64(xb[ib[i]])))
 			}
 		case ir.I64:
 			for i := range y.I64() {

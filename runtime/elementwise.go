@@ -1,66 +1,40 @@
 package runtime
 
 import (
-	"math"
-
 	"github.com/dlcompiler/dlc/ir"
 )
 
-// Element-wise activations. Transcendental functions are evaluated in
-// float64 and rounded once to float32.
+// Element-wise, broadcasting and reduction ops come from their
+// declarative forms in the op table (ir.Unary, ir.Binary, ir.Reduction):
+// one kernel each serves every op of the form, so a new element-wise op
+// or reduction needs no code here. Transcendental functions are
+// evaluated in float64 and rounded once to float32.
 
 func init() {
-	register("relu", unaryKernel(func(_ *ir.Node) func(float32) float32 {
-		return func(x float32) float32 {
-			if x < 0 {
-				return 0
-			}
-			return x // also keeps NaN, as torch.relu does
+	for _, d := range ir.Ops() {
+		switch {
+		case d.Unary != nil:
+			register(d.Name, unaryKernel(d.Unary))
+		case d.Binary != nil:
+			register(d.Name, binaryKernel(d.Binary))
+		case d.Reduction != nil:
+			register(d.Name, reduceKernel(d.Reduction))
 		}
-	}))
-	register("sigmoid", unaryKernel(func(_ *ir.Node) func(float32) float32 {
-		return func(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
-	}))
-	register("tanh", unaryKernel(func(_ *ir.Node) func(float32) float32 {
-		return func(x float32) float32 { return float32(math.Tanh(float64(x))) }
-	}))
-	register("leaky_relu", unaryKernel(func(n *ir.Node) func(float32) float32 {
-		alpha := n.Attrs.Float("alpha")
-		return func(x float32) float32 {
-			if x > 0 {
-				return x
-			}
-			return float32(alpha * float64(x))
-		}
-	}))
-	register("clip", unaryKernel(func(n *ir.Node) func(float32) float32 {
-		// min(max(x, lo), hi): when lo > hi everything becomes hi, as in
-		// torch.clamp; NaN passes through.
-		lo, hi := n.Attrs.Float("min"), n.Attrs.Float("max")
-		return func(x float32) float32 {
-			v := float64(x)
-			if v < lo {
-				v = lo
-			}
-			if v > hi {
-				v = hi
-			}
-			return float32(v)
-		}
-	}))
+	}
 	register("identity", copyKernel)
 	register("dropout", copyKernel) // inference: dropout does nothing
 }
 
-// unaryKernel makes a kernel applying f(node) to every element of the one
-// f32 input.
-func unaryKernel(f func(n *ir.Node) func(float32) float32) Kernel {
+// unaryKernel applies u's scalar function, bound to the node's
+// attributes, to every element of the one f32 input.
+func unaryKernel(u *ir.Unary) Kernel {
 	return func(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
-		fn := f(n)
+		fn := u.Eval(n.Attrs)
 		x := in[0]
 		y := newF32(x.Shape)
+		ys := y.F32()
 		for i, v := range x.F32() {
-			y.F32()[i] = fn(v)
+			ys[i] = float32(fn(float64(v)))
 		}
 		return one(y)
 	}

@@ -120,18 +120,13 @@ func fusedEwise(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	}
 	y := in[0]
 	for _, s := range steps {
-		var sub *ir.Node
 		args := []*ir.Tensor{y}
-		switch s.Op {
-		case "add", "sub", "mul", "div":
+		if ir.Lookup(s.Op).Binary != nil {
 			args = append(args, in[s.Input])
-			sub = &ir.Node{Name: n.Name, Op: s.Op, Inputs: valuesOf(args...), Attrs: ir.Attrs{}}
-		case "leaky_relu":
-			sub = &ir.Node{Name: n.Name, Op: s.Op, Inputs: valuesOf(y), Attrs: ir.Attrs{"alpha": s.Args[0]}}
-		case "clip":
-			sub = &ir.Node{Name: n.Name, Op: s.Op, Inputs: valuesOf(y), Attrs: ir.Attrs{"min": s.Args[0], "max": s.Args[1]}}
-		default:
-			sub = &ir.Node{Name: n.Name, Op: s.Op, Inputs: valuesOf(y), Attrs: ir.Attrs{}}
+		}
+		sub := &ir.Node{Name: n.Name, Op: s.Op, Inputs: valuesOf(args...), Attrs: s.Attrs.Clone()}
+		if sub.Attrs == nil {
+			sub.Attrs = ir.Attrs{}
 		}
 		if err := sub.Def().CheckAttrs(sub); err != nil {
 			return nil, err

@@ -79,6 +79,12 @@ var layerCases = []struct {
 	{"leaky_relu", vec + "y = x | r: leaky_relu(0.2)\noutput y", []string{"r = leaky_relu(x) {alpha=0.2}: f32[2,10]"}},
 	{"leaky_relu-default", vec + "y = x | r: leaky_relu\noutput y", []string{"r = leaky_relu(x) {alpha=0.01}: f32[2,10]"}},
 	{"sigmoid", vec + "y = x | s: sigmoid\noutput y", []string{"s = sigmoid(x): f32[2,10]"}},
+	{"gelu", vec + "y = x | g: gelu\nz = y | h: gelu(approximate=\"tanh\")\noutput z", []string{
+		`g = gelu(x) {approximate="none"}: f32[2,10]`, `h = gelu(g) {approximate="tanh"}: f32[2,10]`}},
+	{"sum", img + "y = x | s: sum(dim=[1, -1], keepdim=true)\noutput y", []string{"s = reduce_sum(x) {axes=[1,-1] keepdims=true}: f32[2,1,8,1]"}},
+	{"sum-all", img + "y = x | s: sum\noutput y", []string{"s = reduce_sum(x) {axes=[] keepdims=false}: f32[]"}},
+	{"mean", img + "y = x | m: mean(dim=[-2, 1])\noutput y", []string{"m = reduce_mean(x) {axes=[-2,1] keepdims=false}: f32[2,8]"}},
+	{"amax", img + "y = x | m: amax(dim=2)\noutput y", []string{"m = reduce_max(x) {axes=[2] keepdims=false}: f32[2,3,8]"}},
 	{"tanh", vec + "y = x | s: tanh\noutput y", []string{"s = tanh(x): f32[2,10]"}},
 	{"softmax", vec + "output p = softmax(x)", []string{"softmax_1 = softmax(x) {axis=-1}: f32[2,10]", "output p = softmax_1"}},
 	{"log_softmax", img + "y = x | s: log_softmax(dim=1)\noutput y", []string{"s = log_softmax(x) {axis=1}: f32[2,3,8,8]"}},

@@ -507,8 +507,11 @@ func (f *formatter) layer(n *ir.Node, label string) (string, []string, error) {
 	var args []string
 	kw := func(name, val string) { args = append(args, name+"="+val) }
 	param := func(suffix string, v *ir.Value) { f.addTensor(label+"."+suffix, v.Data) }
+	if name, args, ok, err := f.tableLayer(n); ok {
+		return name, args, err
+	}
 	switch n.Op {
-	case "relu", "sigmoid", "tanh", "identity", "global_avgpool", "global_maxpool":
+	case "global_avgpool", "global_maxpool":
 		return n.Op, nil, nil
 	case "leaky_relu":
 		if al := a.Float("alpha"); al != 0.01 {
@@ -830,6 +833,43 @@ func fmtFloat(n *ir.Node, x float64) (string, error) {
 		return "", nodeErr(n, "attribute value %v cannot be written in .dl", x)
 	}
 	return strconv.FormatFloat(x, 'g', -1, 64), nil
+}
+
+// tableLayer writes the layers that layers.go derives from the op table
+// (tableOps, reductions): ok is false for other ops.
+func (f *formatter) tableLayer(n *ir.Node) (name string, args []string, ok bool, err error) {
+	for _, op := range tableOps {
+		if op != n.Op {
+			continue
+		}
+		for _, a := range n.Def().Attrs {
+			v := n.Attrs[a.Name]
+			if v == a.Default {
+				continue
+			}
+			s := ir.FormatAttr(v)
+			if x, isFloat := v.(float64); isFloat {
+				if s, err = fmtFloat(n, x); err != nil {
+					return "", nil, true, err
+				}
+			}
+			args = append(args, a.Name+"="+s)
+		}
+		return n.Op, args, true, nil
+	}
+	for layer, op := range reductions {
+		if op != n.Op {
+			continue
+		}
+		if axes := n.Attrs.Ints("axes"); len(axes) > 0 {
+			args = append(args, "dim="+fmtInts(axes))
+		}
+		if n.Attrs.Bool("keepdims") {
+			args = append(args, "keepdim=true")
+		}
+		return layer, args, true, nil
+	}
+	return "", nil, false, nil
 }
 
 // fmtF32 writes an f32 value in the fewest digits that read back (through

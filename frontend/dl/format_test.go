@@ -284,6 +284,10 @@ func TestFormatOps(t *testing.T) {
 	emb := add("embedding", "/emb/Gather", []*ir.Value{ids, param("table", 7, 4)}, nil)
 	gp := add("global_maxpool", "/GlobalMaxPool", []*ir.Value{x}, nil)
 	cat := add("concat", "/Concat", []*ir.Value{gp.Out(), gp.Out()}, ir.Attrs{"axis": 1})
+	rsum := add("reduce_sum", "/ReduceSum", []*ir.Value{cat.Out()}, ir.Attrs{"axes": []int{1, -1}, "keepdims": true})
+	rmax := add("reduce_max", "/ReduceMax", []*ir.Value{x}, nil)
+	g.AddOutput("sum", rsum.Out())
+	g.AddOutput("max", rmax.Out())
 	g.AddOutput("out", ls.Out())
 	g.AddOutput("h", gru.Outputs[1])
 	g.AddOutput("last", sel.Out())
@@ -296,7 +300,7 @@ func TestFormatOps(t *testing.T) {
 	}
 	h, src := roundTrip(t, g, t.TempDir())
 	t.Logf("\n%s", src)
-	for _, want := range []string{"pads=[0, 1, 2, 0]", "index_select(", "linear_before_reset=false", "peepholes=true", "2.5 - ", "const idx: i64[2, 2] = [1, 0, -1, 2]", "select(0, -1)", "enc_conv: conv2d("} {
+	for _, want := range []string{"pads=[0, 1, 2, 0]", "index_select(", "linear_before_reset=false", "peepholes=true", "2.5 - ", "const idx: i64[2, 2] = [1, 0, -1, 2]", "select(0, -1)", "enc_conv: conv2d(", "sum(dim=[1,-1], keepdim=true)", "| amax\n"} {
 		if !strings.Contains(src, want) {
 			t.Errorf("source lacks %q", want)
 		}

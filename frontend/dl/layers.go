@@ -50,6 +50,41 @@ func unaryOp(name, op string, args []argSpec, attrs func(c *call) (ir.Attrs, err
 	}})
 }
 
+// tableOps are layers spelled as their op whose arguments are the op's
+// attributes, with the op table's names, kinds, defaults and enums;
+// format.go writes them back the same way. A new element-wise op whose
+// PyTorch spelling matches is one entry here.
+var tableOps = []string{"relu", "sigmoid", "tanh", "identity", "gelu"}
+
+// reductions maps PyTorch's reduction spellings (torch.sum, torch.amax,
+// ...) to ops with an ir.Reduction form; they take dim (one axis or a
+// list; absent: all) and keepdim, as in PyTorch.
+var reductions = map[string]string{"sum": "reduce_sum", "amax": "reduce_max", "mean": "reduce_mean"}
+
+// tableOp defines the layer of a tableOps entry.
+func tableOp(d *ir.OpDef) {
+	kinds := map[ir.AttrKind]argKind{ir.AttrInt: aInt, ir.AttrFloat: aFloat, ir.AttrBool: aBool, ir.AttrString: aString, ir.AttrInts: aInts}
+	var args []argSpec
+	for _, a := range d.Attrs {
+		args = append(args, argSpec{name: a.Name, kind: kinds[a.Kind], def: a.Default, enum: a.Enum})
+	}
+	unaryOp(d.Name, d.Name, args, func(c *call) (ir.Attrs, error) {
+		attrs := ir.Attrs{}
+		for _, a := range d.Attrs {
+			attrs[a.Name] = c.args[a.Name]
+		}
+		return attrs, nil
+	})
+}
+
+// reduction defines the layer name reducing with op.
+func reduction(name, op string) {
+	unaryOp(name, op, []argSpec{{name: "dim", kind: aInts, opt: true, alias: "axis"}, {name: "keepdim", kind: aBool, def: false, alias: "keepdims"}},
+		func(c *call) (ir.Attrs, error) {
+			return ir.Attrs{"axes": append([]int{}, c.ints("dim")...), "keepdims": c.bool("keepdim")}, nil
+		})
+}
+
 func init() {
 	def(&layerDef{name: "dense", inputs: 1, params: true,
 		args:  []argSpec{{name: "out_features", kind: aInt}, {name: "bias", kind: aBool, def: true}},
@@ -100,8 +135,11 @@ func init() {
 	}
 	unaryOp("global_avgpool", "global_avgpool", nil, nil)
 	unaryOp("global_maxpool", "global_maxpool", nil, nil)
-	for _, n := range []string{"relu", "sigmoid", "tanh", "identity"} {
-		unaryOp(n, n, nil, nil)
+	for _, n := range tableOps {
+		tableOp(ir.Lookup(n))
+	}
+	for name, op := range reductions {
+		reduction(name, op)
 	}
 	unaryOp("leaky_relu", "leaky_relu", []argSpec{{name: "negative_slope", kind: aFloat, def: 0.01}},
 		func(c *call) (ir.Attrs, error) { return ir.Attrs{"alpha": c.float("negative_slope")}, nil })

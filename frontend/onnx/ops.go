@@ -26,7 +26,7 @@ func init() {
 		"Add": {2, nil, binaryOp("add")}, "Sub": {2, nil, binaryOp("sub")},
 		"Mul": {2, nil, binaryOp("mul")}, "Div": {2, nil, binaryOp("div")},
 		"Relu": {1, nil, unaryOp("relu")}, "Sigmoid": {1, nil, unaryOp("sigmoid")},
-		"Tanh": {1, nil, unaryOp("tanh")}, "LeakyRelu": {1, nil, leakyRelu},
+		"Tanh": {1, nil, unaryOp("tanh")}, "LeakyRelu": {1, nil, leakyRelu}, "Gelu": {1, nil, unaryOp("gelu")},
 		"Identity": {1, nil, identity}, "Dropout": {1, nil, dropout},
 		"Softmax": {1, nil, softmax("softmax")}, "LogSoftmax": {1, nil, softmax("log_softmax")},
 		"Gemm": {2, nil, gemm}, "MatMul": {2, nil, matmul},
@@ -42,6 +42,46 @@ func init() {
 		"Constant": {0, checkConstant, constant},
 		"Pad":      {1, checkPad, pad}, "Expand": {2, nil, expand}, "ConstantOfShape": {1, nil, constantOfShape},
 		"LSTM": {3, checkRNN, rnn("lstm")}, "GRU": {3, checkRNN, rnn("gru")}, "RNN": {3, checkRNN, rnn("rnn")},
+		// Reductions: the opset from which axes is an input, not an attribute.
+		"ReduceSum": {1, nil, reduce("reduce_sum", 13)}, "ReduceMax": {1, nil, reduce("reduce_max", 18)},
+		"ReduceMean": {1, nil, reduce("reduce_mean", 18)},
+	}
+}
+
+// reduce imports an ONNX Reduce* op as op (an ir reduction). Its axes are
+// an attribute before opset axesInput and an optional constant input
+// from it; empty axes reduce everything unless noop_with_empty_axes asks
+// for the identity. ONNX keeps the reduced axes by default.
+func reduce(op string, axesInput int64) func(c *nctx) error {
+	return func(c *nctx) error {
+		var axes []int
+		var err error
+		if c.opset < axesInput {
+			axes, err = c.ints("axes", nil)
+		} else {
+			axes, _, err = c.constInts(1, "axes")
+		}
+		if err != nil {
+			return err
+		}
+		keep, err := c.int("keepdims", 1)
+		if err != nil {
+			return err
+		}
+		noop, err := c.int("noop_with_empty_axes", 0)
+		if err != nil {
+			return err
+		}
+		if len(axes) == 0 && noop != 0 {
+			c.set(0, c.in(0))
+			return nil
+		}
+		y, err := c.emit1(op, "", []*val{c.in(0)}, ir.Attrs{"axes": append([]int{}, axes...), "keepdims": keep != 0})
+		if err != nil {
+			return err
+		}
+		c.set(0, y)
+		return nil
 	}
 }
 
@@ -92,15 +132,50 @@ func binaryOp(op string) func(c *nctx) error {
 	}
 }
 
+// unaryOp imports a one-input ONNX op as op, taking the ONNX attributes
+// that have the name of one of op's attributes (as Gelu's approximate).
 func unaryOp(op string) func(c *nctx) error {
 	return func(c *nctx) error {
-		y, err := c.emit1(op, "", []*val{c.in(0)}, nil)
+		attrs, err := c.sameAttrs(ir.Lookup(op))
+		if err != nil {
+			return err
+		}
+		y, err := c.emit1(op, "", []*val{c.in(0)}, attrs)
 		if err != nil {
 			return err
 		}
 		c.set(0, y)
 		return nil
 	}
+}
+
+// sameAttrs reads the node's attributes named as d's, by d's kinds.
+func (c *nctx) sameAttrs(d *ir.OpDef) (ir.Attrs, error) {
+	attrs := ir.Attrs{}
+	for _, a := range d.Attrs {
+		if !c.has(a.Name) {
+			continue
+		}
+		var v any
+		var err error
+		switch a.Kind {
+		case ir.AttrFloat:
+			v, err = c.float(a.Name, 0)
+		case ir.AttrInt:
+			v, err = c.int(a.Name, 0)
+		case ir.AttrInts:
+			v, err = c.ints(a.Name, nil)
+		case ir.AttrString:
+			v, err = c.str(a.Name, "")
+		default:
+			return nil, unsup("attribute %s of kind %v", a.Name, a.Kind)
+		}
+		if err != nil {
+			return nil, err
+		}
+		attrs[a.Name] = v
+	}
+	return attrs, nil
 }
 
 func leakyRelu(c *nctx) error {

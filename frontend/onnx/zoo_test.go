@@ -28,22 +28,17 @@ const zooDir = "testdata/zoo"
 // is refused as a whole), each with the reason. A model absent from the
 // table must import and run.
 var zooRefused = map[string]map[string]string{
-	"shufflenet_v2": {
-		"ReduceMean": "issue 10: reductions (the global mean before the classifier)",
-	},
 	"mobilenet_v3_small": {
 		"HardSigmoid": "issue 10: activations (squeeze-excitation gates)",
 		"HardSwish":   "issue 10: activations",
 	},
 	"transformer_op13": {
-		"ReduceMean": "issue 10: reductions (LayerNorm's mean and variance, the mean over the sequence)",
-		"Pow":        "issue 10: math (LayerNorm's variance at opset 13)",
-		"Sqrt":       "issue 10: math (LayerNorm's standard deviation at opset 13)",
-		"Erf":        "issue 10: math (GELU)",
+		"Pow":  "issue 10: math (LayerNorm's variance at opset 13)",
+		"Sqrt": "issue 10: math (LayerNorm's standard deviation at opset 13)",
+		"Erf":  "issue 10: math (GELU)",
 	},
 	"transformer_op17": {
 		"LayerNormalization": "issue 10: normalization",
-		"ReduceMean":         "issue 10: reductions (the mean over the sequence)",
 		"Erf":                "issue 10: math (GELU)",
 	},
 	"unet": {

@@ -148,6 +148,12 @@ def elementwise():
     unary("clip_max", "clip", x, torch.clamp(x, max=0.25), {"max": 0.25})
     r = Rand("clip_inverted"); x = r.randn(11)
     unary("clip_inverted", "clip", x, torch.clamp(x, min=1.0, max=0.5), {"min": 1.0, "max": 0.5})
+    r = Rand("gelu_exact"); x = r.randn(4, 9, scale=3.0)
+    x[0, :5] = torch.tensor([float("nan"), float("inf"), float("-inf"), -0.0, -12.0])
+    unary("gelu_exact", "gelu", x, F.gelu(x), {"approximate": "none"})
+    r = Rand("gelu_tanh"); x = r.randn(3, 11, scale=3.0)
+    x[0, :5] = torch.tensor([float("nan"), float("inf"), float("-inf"), -0.0, -12.0])
+    unary("gelu_tanh", "gelu", x, F.gelu(x, approximate="tanh"), {"approximate": "tanh"})
     r = Rand("identity_2d"); x = r.randn(3, 7)
     unary("identity_2d", "identity", x, x.clone())
     r = Rand("identity_4d"); x = r.randn(1, 2, 3, 5)
@@ -156,6 +162,34 @@ def elementwise():
     unary("dropout_default", "dropout", x, F.dropout(x, training=False))
     r = Rand("dropout_p"); x = r.randn(2, 3, 7)
     unary("dropout_p", "dropout", x, F.dropout(x, p=0.2, training=False), {"p": 0.2})
+
+
+# ------------------------------------------------------------------ reductions
+
+
+def reduction(name, op, x, y, axes, keepdims):
+    case(name, op, [("x", x)], [("y", y)], {"axes": axes, "keepdims": keepdims})
+
+
+def reductions():
+    r = Rand("reduce_sum_all"); x = r.randn(3, 4, 5)
+    reduction("reduce_sum_all", "reduce_sum", x, torch.sum(x), [], False)
+    r = Rand("reduce_sum_axis_keep"); x = r.randn(2, 6, 3)
+    reduction("reduce_sum_axis_keep", "reduce_sum", x, torch.sum(x, dim=1, keepdim=True), [1], True)
+    r = Rand("reduce_sum_neg_axes"); x = r.randn(4, 3, 5, 2)
+    reduction("reduce_sum_neg_axes", "reduce_sum", x, torch.sum(x, dim=(-1, 0)), [-1, 0], False)
+    r = Rand("reduce_mean_axes"); x = r.randn(3, 4, 5, 2)
+    reduction("reduce_mean_axes", "reduce_mean", x, torch.mean(x, dim=(1, -1)), [1, -1], False)
+    r = Rand("reduce_mean_all_keep"); x = r.randn(2, 7, 3)
+    reduction("reduce_mean_all_keep", "reduce_mean", x, torch.mean(x, dim=(0, 1, 2), keepdim=True), [], True)
+    r = Rand("reduce_mean_nonfinite"); x = r.randn(3, 4)
+    x[0, 1] = float("nan"); x[1, 2] = float("inf"); x[2, 0] = float("inf"); x[2, 3] = float("-inf")
+    reduction("reduce_mean_nonfinite", "reduce_mean", x, torch.mean(x, dim=1), [1], False)
+    r = Rand("reduce_max_axes"); x = r.randn(3, 5, 4)
+    reduction("reduce_max_axes", "reduce_max", x, torch.amax(x, dim=(0, 2)), [0, 2], False)
+    r = Rand("reduce_max_nonfinite"); x = r.randn(4, 6)
+    x[1, 2] = float("nan"); x[2, 0] = float("inf"); x[3, 5] = float("-inf")
+    reduction("reduce_max_nonfinite", "reduce_max", x, torch.amax(x, dim=1, keepdim=True), [1], True)
 
 
 # ------------------------------------------------------------------ broadcast
@@ -469,6 +503,7 @@ def main():
     torch.set_grad_enabled(False)
     torch.set_num_threads(1)
     elementwise()
+    reductions()
     broadcast()
     linear()
     conv()

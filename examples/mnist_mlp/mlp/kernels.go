@@ -5,7 +5,7 @@ package mlp
 // Kernels: one function per layer, every bound a constant.
 
 // fc1 computes layer fc1 (fused_dense): x f32[1,784], fc1.weight f32[512,784], fc1.bias f32[512] → relu_1 f32[1,512].
-// Attributes: act="relu" alpha=0.01 max=inf min=-inf.
+// Attributes: act="relu".
 // Schedule: unroll 4, vector 8.
 func fc1(x0 *[784]float32, x1 *[401408]float32, x2 *[512]float32, y *[512]float32) {
 	var acc [4]float32
@@ -17,9 +17,7 @@ func fc1(x0 *[784]float32, x1 *[401408]float32, x2 *[512]float32, y *[512]float3
 			for j := range r {
 				v := acc[j]
 				v += x2[n+j]
-				if v < 0 {
-					v = 0
-				}
+				v = max(v, 0)
 				y[m*512+n+j] = v
 			}
 		}
@@ -27,7 +25,7 @@ func fc1(x0 *[784]float32, x1 *[401408]float32, x2 *[512]float32, y *[512]float3
 }
 
 // fc2 computes layer fc2 (fused_dense): relu_1 f32[1,512], fc2.weight f32[256,512], fc2.bias f32[256] → relu_2 f32[1,256].
-// Attributes: act="relu" alpha=0.01 max=inf min=-inf.
+// Attributes: act="relu".
 // Schedule: unroll 4, vector 8.
 func fc2(x0 *[512]float32, x1 *[131072]float32, x2 *[256]float32, y *[256]float32) {
 	var acc [4]float32
@@ -39,9 +37,7 @@ func fc2(x0 *[512]float32, x1 *[131072]float32, x2 *[256]float32, y *[256]float3
 			for j := range r {
 				v := acc[j]
 				v += x2[n+j]
-				if v < 0 {
-					v = 0
-				}
+				v = max(v, 0)
 				y[m*256+n+j] = v
 			}
 		}

@@ -5,7 +5,7 @@ package resnet
 // Kernels: one function per layer, every bound a constant.
 
 // conv1 computes layer conv1 (fused_conv): x f32[1,3,32,32], conv1.weight_bn f32[16,3,3,3], conv1.bias_bn f32[16] → relu_1 f32[1,16,32,32].
-// Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
+// Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 6, vector 8, algo im2col.
 func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float32, tmp *[31116]float32) {
 	for b := range 1 {
@@ -85,7 +85,7 @@ func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float
 }
 
 // layer1_0_conv1 computes layer layer1.0.conv1 (fused_conv): relu_1 f32[1,16,32,32], layer1.0.conv1.weight_bn f32[16,16,3,3], layer1.0.conv1.bias_bn f32[16] → layer1.0.relu_1 f32[1,16,32,32].
-// Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
+// Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: tile n=448, unroll 6, vector 8, algo im2col.
 func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmp *[83008]float32) {
 	for b := range 1 {
@@ -165,7 +165,7 @@ func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 }
 
 // layer1_0_conv2 computes layer layer1.0.conv2 (fused_conv): layer1.0.relu_1 f32[1,16,32,32], layer1.0.conv2.weight_bn f32[16,16,3,3], layer1.0.conv2.bias_bn f32[16], relu_1 f32[1,16,32,32] → layer1.0.relu_2 f32[1,16,32,32].
-// Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
+// Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: tile n=448, unroll 6, vector 8, algo im2col.
 func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmp *[83008]float32) {
 	for b := range 1 {
@@ -237,9 +237,7 @@ func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 								for j := range yr {
 									v := cb[i*16+j]
 									v += x3[yo+j]
-									if v < 0 {
-										v = 0
-									}
+									v = max(v, 0)
 									yr[j] = v
 								}
 							}
@@ -253,7 +251,7 @@ func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 }
 
 // layer1_1_conv1 computes layer layer1.1.conv1 (fused_conv): layer1.0.relu_2 f32[1,16,32,32], layer1.1.conv1.weight_bn f32[16,16,3,3], layer1.1.conv1.bias_bn f32[16] → layer1.1.relu_1 f32[1,16,32,32].
-// Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
+// Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: tile n=448, unroll 6, vector 8, algo im2col.
 func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmp *[83008]float32) {
 	for b := range 1 {
@@ -333,7 +331,7 @@ func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 }
 
 // layer1_1_conv2 computes layer layer1.1.conv2 (fused_conv): layer1.1.relu_1 f32[1,16,32,32], layer1.1.conv2.weight_bn f32[16,16,3,3], layer1.1.conv2.bias_bn f32[16], layer1.0.relu_2 f32[1,16,32,32] → layer1.1.relu_2 f32[1,16,32,32].
-// Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
+// Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: tile n=448, unroll 6, vector 8, algo im2col.
 func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmp *[83008]float32) {
 	for b := range 1 {
@@ -405,9 +403,7 @@ func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 								for j := range yr {
 									v := cb[i*16+j]
 									v += x3[yo+j]
-									if v < 0 {
-										v = 0
-									}
+									v = max(v, 0)
 									yr[j] = v
 								}
 							}
@@ -421,7 +417,7 @@ func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 }
 
 // layer2_0_conv1 computes layer layer2.0.conv1 (fused_conv): layer1.1.relu_2 f32[1,16,32,32], layer2.0.conv1.weight_bn f32[32,16,3,3], layer2.0.conv1.bias_bn f32[32] → layer2.0.relu_1 f32[1,32,16,16].
-// Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[2,2].
+// Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[2,2].
 // Schedule: unroll 6, vector 8, algo im2col.
 func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[8192]float32, tmp *[55360]float32) {
 	for b := range 1 {
@@ -571,7 +567,7 @@ func layer2_0_downsample_0(x0 *[16384]float32, x1 *[512]float32, x2 *[32]float32
 }
 
 // layer2_0_conv2 computes layer layer2.0.conv2 (fused_conv): layer2.0.relu_1 f32[1,32,16,16], layer2.0.conv2.weight_bn f32[32,32,3,3], layer2.0.conv2.bias_bn f32[32], layer2.0.downsample.1 f32[1,32,16,16] → layer2.0.relu_2 f32[1,32,16,16].
-// Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
+// Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: tile n=224, unroll 6, vector 8, algo im2col.
 func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmp *[74880]float32) {
 	for b := range 1 {
@@ -643,9 +639,7 @@ func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 								for j := range yr {
 									v := cb[i*16+j]
 									v += x3[yo+j]
-									if v < 0 {
-										v = 0
-									}
+									v = max(v, 0)
 									yr[j] = v
 								}
 							}
@@ -659,7 +653,7 @@ func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 }
 
 // layer2_1_conv1 computes layer layer2.1.conv1 (fused_conv): layer2.0.relu_2 f32[1,32,16,16], layer2.1.conv1.weight_bn f32[32,32,3,3], layer2.1.conv1.bias_bn f32[32] → layer2.1.relu_1 f32[1,32,16,16].
-// Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
+// Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: tile n=224, unroll 6, vector 8, algo im2col.
 func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmp *[74880]float32) {
 	for b := range 1 {
@@ -739,7 +733,7 @@ func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8
 }
 
 // layer2_1_conv2 computes layer layer2.1.conv2 (fused_conv): layer2.1.relu_1 f32[1,32,16,16], layer2.1.conv2.weight_bn f32[32,32,3,3], layer2.1.conv2.bias_bn f32[32], layer2.0.relu_2 f32[1,32,16,16] → layer2.1.relu_2 f32[1,32,16,16].
-// Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
+// Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: tile n=224, unroll 6, vector 8, algo im2col.
 func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmp *[74880]float32) {
 	for b := range 1 {
@@ -811,9 +805,7 @@ func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 								for j := range yr {
 									v := cb[i*16+j]
 									v += x3[yo+j]
-									if v < 0 {
-										v = 0
-									}
+									v = max(v, 0)
 									yr[j] = v
 								}
 							}
@@ -827,7 +819,7 @@ func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 }
 
 // layer3_0_conv1 computes layer layer3.0.conv1 (fused_conv): layer2.1.relu_2 f32[1,32,16,16], layer3.0.conv1.weight_bn f32[64,32,3,3], layer3.0.conv1.bias_bn f32[64] → layer3.0.relu_1 f32[1,64,8,8].
-// Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[2,2].
+// Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[2,2].
 // Schedule: unroll 6, vector 8, algo im2col.
 func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[4096]float32, tmp *[28800]float32) {
 	for b := range 1 {
@@ -977,7 +969,7 @@ func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32
 }
 
 // layer3_0_conv2 computes layer layer3.0.conv2 (fused_conv): layer3.0.relu_1 f32[1,64,8,8], layer3.0.conv2.weight_bn f32[64,64,3,3], layer3.0.conv2.bias_bn f32[64], layer3.0.downsample.1 f32[1,64,8,8] → layer3.0.relu_2 f32[1,64,8,8].
-// Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
+// Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: tile m=54, unroll 6, vector 8, algo im2col.
 func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmp *[43264]float32) {
 	for b := range 1 {
@@ -1049,9 +1041,7 @@ func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 								for j := range yr {
 									v := cb[i*16+j]
 									v += x3[yo+j]
-									if v < 0 {
-										v = 0
-									}
+									v = max(v, 0)
 									yr[j] = v
 								}
 							}
@@ -1065,7 +1055,7 @@ func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 }
 
 // layer3_1_conv1 computes layer layer3.1.conv1 (fused_conv): layer3.0.relu_2 f32[1,64,8,8], layer3.1.conv1.weight_bn f32[64,64,3,3], layer3.1.conv1.bias_bn f32[64] → layer3.1.relu_1 f32[1,64,8,8].
-// Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
+// Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: tile m=54, unroll 6, vector 8, algo im2col.
 func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[43264]float32) {
 	for b := range 1 {
@@ -1145,7 +1135,7 @@ func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[
 }
 
 // layer3_1_conv2 computes layer layer3.1.conv2 (fused_conv): layer3.1.relu_1 f32[1,64,8,8], layer3.1.conv2.weight_bn f32[64,64,3,3], layer3.1.conv2.bias_bn f32[64], layer3.0.relu_2 f32[1,64,8,8] → layer3.1.relu_2 f32[1,64,8,8].
-// Attributes: act="relu" alpha=0.01 dilations=[1,1] groups=1 max=inf min=-inf pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
+// Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: tile m=54, unroll 6, vector 8, algo im2col.
 func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmp *[43264]float32) {
 	for b := range 1 {
@@ -1217,9 +1207,7 @@ func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 								for j := range yr {
 									v := cb[i*16+j]
 									v += x3[yo+j]
-									if v < 0 {
-										v = 0
-									}
+									v = max(v, 0)
 									yr[j] = v
 								}
 							}
