@@ -145,12 +145,21 @@ func (gn *gen) apiFile() (*jen.File, error) {
 		vars = append(vars, doc("Labels names the classes of output %s, by index (from the model's labels statement).", g.OutputNames[0]),
 			src(fmt.Sprintf("Labels = [%d]string{%s}", len(ls), strings.Join(q, ", "))))
 	}
-	wb := 4*len(p.wF) + 8*len(p.wI)
+	secs := p.weightSections()
+	wb, layout := 0, []string{}
+	for _, sec := range secs {
+		wb = sec.off + sec.numBytes
+		layout = append(layout, fmt.Sprintf("%d %v values at byte %d", sec.n, sec.dt, sec.off))
+	}
+	wdoc := "WeightBytes is the size of the embedded weights.bin: no weights."
+	if len(secs) > 0 {
+		wdoc = fmt.Sprintf("WeightBytes is the size of the embedded weights.bin: one section per dtype,\neach little endian and starting at a multiple of 64 bytes: %s.", strings.Join(layout, ", "))
+	}
 	consts = append(consts,
-		doc("WeightBytes is the size of the embedded weights.bin: %d f32 then %d i64 values, little endian.", len(p.wF), len(p.wI)),
+		doc("%s", wdoc),
 		src(fmt.Sprintf("WeightBytes = %d", wb)),
-		doc("ScratchBytes is the size of a Model's scratch arena, allocated once by New."),
-		src(fmt.Sprintf("ScratchBytes = %d", 4*p.arenaF+8*p.arenaI)),
+		doc("ScratchBytes is the size of a Model's scratch arenas, allocated once by New."),
+		src(fmt.Sprintf("ScratchBytes = %d", p.scratchBytes())),
 		doc("weightsChecksum is the FNV-1a 64 hash of weights.bin."),
 		src(fmt.Sprintf("weightsChecksum = %#x", p.checksum())),
 	)
@@ -161,9 +170,17 @@ func (gn *gen) apiFile() (*jen.File, error) {
 	f.Comment("//go:embed weights.bin")
 	f.Var().Id("weightsBin").Index().Byte()
 	f.Line()
-	f.Add(doc("weightsF32 and weightsI64 are weights.bin decoded once at init; kernels\nread them through constant offsets."))
-	f.Var().Defs(src("weightsF32 []float32"), src("weightsI64 []int64"))
-	f.Line()
+	var wvars []jen.Code
+	var wnames []string
+	for _, sec := range secs {
+		wvars = append(wvars, src(fmt.Sprintf("%s []%s", weightsName(sec.dt), elemType(sec.dt))))
+		wnames = append(wnames, weightsName(sec.dt))
+	}
+	if len(wvars) > 0 {
+		f.Add(doc("%s: weights.bin decoded once at init, one slice per dtype;\nkernels read them through constant offsets.", strings.Join(wnames, ", ")))
+		f.Var().Defs(wvars...)
+		f.Line()
+	}
 	var ib body
 	ib.l("if len(weightsBin) != WeightBytes {")
 	ib.l("panic(@fmt.Sprintf(\"%s: embedded weights.bin has %%d bytes, want %%d: the file was modified after generation; regenerate the package with dlc\", len(weightsBin), WeightBytes))", gn.pkg)
@@ -173,20 +190,22 @@ func (gn *gen) apiFile() (*jen.File, error) {
 	ib.l("if sum := h.Sum64(); sum != weightsChecksum {")
 	ib.l("panic(@fmt.Sprintf(\"%s: embedded weights.bin is corrupt: FNV-1a checksum %%#x, want %%#x: the file was modified after generation; regenerate the package with dlc\", sum, uint64(weightsChecksum)))", gn.pkg)
 	ib.l("}")
-	ib.l("weightsF32 = make([]float32, %d)", len(p.wF))
-	ib.l("for i := range weightsF32 {\nweightsF32[i] = @math.Float32frombits(@binary.LittleEndian.Uint32(weightsBin[4*i:]))\n}")
-	ib.l("weightsI64 = make([]int64, %d)", len(p.wI))
-	ib.l("for i := range weightsI64 {\nweightsI64[i] = int64(@binary.LittleEndian.Uint64(weightsBin[%d+8*i:]))\n}", 4*len(p.wF))
+	for _, sec := range secs {
+		w := weightsName(sec.dt)
+		ib.l("%s = make([]%s, %d)", w, elemType(sec.dt), sec.n)
+		ib.l("if _, err := @binary.Decode(weightsBin[%d:%d], @binary.LittleEndian, %s); err != nil {\npanic(err)\n}", sec.off, sec.off+sec.numBytes, w)
+	}
 	f.Add(doc("init checks weights.bin (length and checksum) and decodes it."))
 	f.Func().Id("init").Params().Block(ib.code...)
 	f.Line()
 
 	// Model.
 	var fields []jen.Code
-	// Both arenas always exist (possibly empty): kernels of zero-sized
-	// values still slice them.
-	fields = append(fields, src(fmt.Sprintf("arena [%d]float32", p.arenaF)))
-	fields = append(fields, src(fmt.Sprintf("arenaI [%d]int64", p.arenaI)))
+	// An arena exists for every dtype the plan places (possibly empty):
+	// kernels of zero-sized values still slice them.
+	for _, dt := range dtypesOf(p.arena) {
+		fields = append(fields, src(fmt.Sprintf("%s [%d]%s", arenaName(dt), p.arena[dt], elemType(dt))))
+	}
 	if gn.streamable() {
 		fields = append(fields, src("st stepModel"))
 	}

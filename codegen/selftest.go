@@ -3,7 +3,6 @@ package codegen
 import (
 	"encoding/binary"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strings"
 
@@ -58,27 +57,30 @@ func RandomInputs(g *ir.Graph, seed uint64) []*ir.Tensor {
 	var ts []*ir.Tensor
 	for _, v := range g.Inputs {
 		t := ir.NewTensor(v.Type.DType, v.Type.Shape)
-		for i := range t.F32() {
-			t.F32()[i] = float32(r.Float64()*2 - 1)
-		}
 		hi, ok := limit[v]
 		if !ok {
 			hi = 10
 		}
-		for i := range t.I64() {
-			t.I64()[i] = int64(r.IntN(hi))
+		for i := range t.Len() {
+			if t.DType.IsFloat() {
+				t.SetFloat(i, r.Float64()*2-1)
+			} else {
+				t.SetInt(i, int64(r.IntN(hi)))
+			}
 		}
 		ts = append(ts, t)
 	}
 	return ts
 }
 
+// appendTensor appends t's elements little endian (t has passed Check).
 func appendTensor(b []byte, t *ir.Tensor) []byte {
-	for _, v := range t.F32() {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	if t.Len() == 0 {
+		return b
 	}
-	for _, v := range t.I64() {
-		b = binary.LittleEndian.AppendUint64(b, uint64(v))
+	b, err := binary.Append(b, binary.LittleEndian, t.Data)
+	if err != nil {
+		panic("codegen: " + err.Error()) // every storage type has a fixed size
 	}
 	return b
 }
@@ -121,22 +123,22 @@ func (gn *gen) selfTest(files map[string][]byte) error {
 	load.l("if len(b) != %d || string(b[:4]) != %q {\ntb.Fatalf(\"testdata/selftest.bin: %%d bytes, want %%d starting with %s\", len(b), %d)\n}", len(bin), selfTestMagic, selfTestMagic, len(bin))
 	load.l("d := new(selfTestData)")
 	load.l("off := 4")
-	decode := func(field string, dt ir.DType) {
-		if dt == ir.I64 {
-			load.l("for i := range d.%s {\nd.%[1]s[i] = int64(@binary.LittleEndian.Uint64(b[off:]))\noff += 8\n}", field)
-		} else {
-			load.l("for i := range d.%s {\nd.%[1]s[i] = @math.Float32frombits(@binary.LittleEndian.Uint32(b[off:]))\noff += 4\n}", field)
-		}
+	// Decode reads exactly the field's bytes (with a longer buffer,
+	// encoding/binary's fast path for []bool indexes past the slice).
+	decode := func(field string, v *ir.Value) {
+		n := v.Type.Bytes()
+		load.l("if _, err := @binary.Decode(b[off:off+%d], @binary.LittleEndian, d.%s[:]); err != nil {\ntb.Fatal(err)\n}", n, field)
+		load.l("off += %d", n)
 	}
 	var args []string
 	for i, v := range g.Inputs {
 		fields = append(fields, src(fmt.Sprintf("in%d [%d]%s", i, v.Type.Shape.NumElems(), elemType(v.Type.DType))))
-		decode(fmt.Sprintf("in%d", i), v.Type.DType)
+		decode(fmt.Sprintf("in%d", i), v)
 		args = append(args, fmt.Sprintf("&d.in%d", i))
 	}
 	for i, v := range g.Outputs {
 		fields = append(fields, src(fmt.Sprintf("want%d [%d]%s", i, v.Type.Shape.NumElems(), elemType(v.Type.DType))))
-		decode(fmt.Sprintf("want%d", i), v.Type.DType)
+		decode(fmt.Sprintf("want%d", i), v)
 	}
 	load.l("return d")
 	f.Add(doc("selfTestData is testdata/selftest.bin decoded: inputs and the\nreference interpreter's outputs, recorded when the package was generated."))
@@ -163,7 +165,7 @@ func (gn *gen) selfTest(files map[string][]byte) error {
 		t.l("%s", call)
 	}
 	for i, v := range g.Outputs {
-		if v.Type.DType == ir.I64 {
+		if v.Type.DType != ir.F32 { // exact: integers, bool, f16/bf16 bits
 			t.l("if *m.out%d() != d.want%d {\nt.Errorf(\"run %%d: output %s differs from the interpreter\", run)\n}", i, i, g.OutputNames[i])
 		} else {
 			t.l("compare(t, run, %q, m.out%d()[:], d.want%d[:])", g.OutputNames[i], i, i)

@@ -702,11 +702,10 @@ func (s *stream) stepAPI(f *jen.File, gn *gen) {
 	f.Line()
 
 	var fields []jen.Code
-	if p.arenaF > 0 {
-		fields = append(fields, src(fmt.Sprintf("arena [%d]float32", p.arenaF)))
-	}
-	if p.arenaI > 0 {
-		fields = append(fields, src(fmt.Sprintf("arenaI [%d]int64", p.arenaI)))
+	for _, dt := range dtypesOf(p.arena) {
+		if p.arena[dt] > 0 {
+			fields = append(fields, src(fmt.Sprintf("%s [%d]%s", arenaName(dt), p.arena[dt], elemType(dt))))
+		}
 	}
 	for _, st := range s.states {
 		fields = append(fields, doc("%s is layer %s's running %s state.", st.field, st.node.Name, st.what), src(fmt.Sprintf("%s [%d]float32", st.field, st.n)))
@@ -791,7 +790,7 @@ func (s *stream) stepAPI(f *jen.File, gn *gen) {
 	for _, st := range s.states {
 		if st.init != nil && st.init.Kind != ir.Input {
 			l := gn.plan.loc[st.init]
-			rb.l("copy(m.st.%s[:], weightsF32[%d:%d])", st.field, l.off, l.off+l.n)
+			rb.l("copy(m.st.%s[:], %s[%d:%d])", st.field, weightsName(ir.F32), l.off, l.off+l.n)
 		} else {
 			rb.l("m.st.%s = [%d]float32{}", st.field, st.n)
 		}
