@@ -10,7 +10,6 @@ import (
 // Helpers shared by the kernels: allocation, index arithmetic and
 // dtype-generic copies (every dtype of ir's table).
 
-
 // newF32 allocates a zero f32 tensor.
 func newF32(shape ir.Shape) *ir.Tensor { return ir.NewTensor(ir.F32, shape) }
 

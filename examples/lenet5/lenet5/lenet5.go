@@ -47,9 +47,10 @@ const (
 	OutputSize = 10
 	// NumClasses is the number of classes Classify chooses from.
 	NumClasses = 10
-	// WeightBytes is the size of the embedded weights.bin: 61706 f32 then 0 i64 values, little endian.
+	// WeightBytes is the size of the embedded weights.bin: one section per dtype,
+	// each little endian and starting at a multiple of 64 bytes: 61706 f32 values at byte 0.
 	WeightBytes = 246824
-	// ScratchBytes is the size of a Model's scratch arena, allocated once by New.
+	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
 	ScratchBytes = 88832
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
 	weightsChecksum = 0x2457ea5670a5631c
@@ -67,11 +68,10 @@ var (
 //go:embed weights.bin
 var weightsBin []byte
 
-// weightsF32 and weightsI64 are weights.bin decoded once at init; kernels
-// read them through constant offsets.
+// weightsF32: weights.bin decoded once at init, one slice per dtype;
+// kernels read them through constant offsets.
 var (
 	weightsF32 []float32
-	weightsI64 []int64
 )
 
 // init checks weights.bin (length and checksum) and decodes it.
@@ -85,12 +85,8 @@ func init() {
 		panic(fmt.Sprintf("lenet5: embedded weights.bin is corrupt: FNV-1a checksum %#x, want %#x: the file was modified after generation; regenerate the package with dlc", sum, uint64(weightsChecksum)))
 	}
 	weightsF32 = make([]float32, 61706)
-	for i := range weightsF32 {
-		weightsF32[i] = math.Float32frombits(binary.LittleEndian.Uint32(weightsBin[4*i:]))
-	}
-	weightsI64 = make([]int64, 0)
-	for i := range weightsI64 {
-		weightsI64[i] = int64(binary.LittleEndian.Uint64(weightsBin[246824+8*i:]))
+	if _, err := binary.Decode(weightsBin[0:246824], binary.LittleEndian, weightsF32); err != nil {
+		panic(err)
 	}
 }
 
@@ -99,8 +95,7 @@ func init() {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model is ready to use, but it is large: allocate it with New.
 type Model struct {
-	arena  [22208]float32
-	arenaI [0]int64
+	arenaF32 [22208]float32
 }
 
 // New returns a Model with its scratch arena (ScratchBytes) allocated.
@@ -110,16 +105,16 @@ func New() *Model {
 
 // forward runs every layer in order; outputs are left in the arena.
 func (m *Model) forward(in0 *[784]float32) {
-	conv1(in0, (*[150]float32)(weightsF32[0:150]), (*[6]float32)(weightsF32[150:156]), (*[1176]float32)(m.arena[0:1176]), (*[20624]float32)(m.arena[1584:22208]))
-	conv2((*[1176]float32)(m.arena[0:1176]), (*[2400]float32)(weightsF32[156:2556]), (*[16]float32)(weightsF32[2556:2572]), (*[400]float32)(m.arena[1184:1584]), (*[16800]float32)(m.arena[1584:18384]))
-	fc1((*[400]float32)(m.arena[1184:1584]), (*[48000]float32)(weightsF32[2572:50572]), (*[120]float32)(weightsF32[50572:50692]), (*[120]float32)(m.arena[0:120]))
-	fc2((*[120]float32)(m.arena[0:120]), (*[10080]float32)(weightsF32[50692:60772]), (*[84]float32)(weightsF32[60772:60856]), (*[84]float32)(m.arena[128:212]))
-	fc3((*[84]float32)(m.arena[128:212]), (*[840]float32)(weightsF32[60856:61696]), (*[10]float32)(weightsF32[61696:61706]), (*[10]float32)(m.arena[0:10]))
+	conv1(in0, (*[150]float32)(weightsF32[0:150]), (*[6]float32)(weightsF32[150:156]), (*[1176]float32)(m.arenaF32[0:1176]), (*[20624]float32)(m.arenaF32[1584:22208]))
+	conv2((*[1176]float32)(m.arenaF32[0:1176]), (*[2400]float32)(weightsF32[156:2556]), (*[16]float32)(weightsF32[2556:2572]), (*[400]float32)(m.arenaF32[1184:1584]), (*[16800]float32)(m.arenaF32[1584:18384]))
+	fc1((*[400]float32)(m.arenaF32[1184:1584]), (*[48000]float32)(weightsF32[2572:50572]), (*[120]float32)(weightsF32[50572:50692]), (*[120]float32)(m.arenaF32[0:120]))
+	fc2((*[120]float32)(m.arenaF32[0:120]), (*[10080]float32)(weightsF32[50692:60772]), (*[84]float32)(weightsF32[60772:60856]), (*[84]float32)(m.arenaF32[128:212]))
+	fc3((*[84]float32)(m.arenaF32[128:212]), (*[840]float32)(weightsF32[60856:61696]), (*[10]float32)(weightsF32[61696:61706]), (*[10]float32)(m.arenaF32[0:10]))
 }
 
 // out0 returns output logits's storage in the arena.
 func (m *Model) out0() *[10]float32 {
-	return (*[10]float32)(m.arena[0:10])
+	return (*[10]float32)(m.arenaF32[0:10])
 }
 
 // Predict runs the model on in (x f32[1,1,28,28]) and returns output logits f32[1,10].

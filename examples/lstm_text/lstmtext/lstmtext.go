@@ -60,7 +60,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
-	"math"
 )
 
 const (
@@ -68,12 +67,13 @@ const (
 	InputSize = 20
 	// OutputSize is the number of elements of output logits f32[1,2].
 	OutputSize = 2
-	// WeightBytes is the size of the embedded weights.bin: 59042 f32 then 1 i64 values, little endian.
-	WeightBytes = 236176
-	// ScratchBytes is the size of a Model's scratch arena, allocated once by New.
+	// WeightBytes is the size of the embedded weights.bin: one section per dtype,
+	// each little endian and starting at a multiple of 64 bytes: 59042 f32 values at byte 0, 1 i64 values at byte 236224.
+	WeightBytes = 236232
+	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
 	ScratchBytes = 43264
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
-	weightsChecksum = 0xa8a8f9482fed0f57
+	weightsChecksum = 0x43c7e7ac1fcc9a97
 )
 
 var (
@@ -88,8 +88,8 @@ var (
 //go:embed weights.bin
 var weightsBin []byte
 
-// weightsF32 and weightsI64 are weights.bin decoded once at init; kernels
-// read them through constant offsets.
+// weightsF32, weightsI64: weights.bin decoded once at init, one slice per dtype;
+// kernels read them through constant offsets.
 var (
 	weightsF32 []float32
 	weightsI64 []int64
@@ -106,12 +106,12 @@ func init() {
 		panic(fmt.Sprintf("lstmtext: embedded weights.bin is corrupt: FNV-1a checksum %#x, want %#x: the file was modified after generation; regenerate the package with dlc", sum, uint64(weightsChecksum)))
 	}
 	weightsF32 = make([]float32, 59042)
-	for i := range weightsF32 {
-		weightsF32[i] = math.Float32frombits(binary.LittleEndian.Uint32(weightsBin[4*i:]))
+	if _, err := binary.Decode(weightsBin[0:236168], binary.LittleEndian, weightsF32); err != nil {
+		panic(err)
 	}
 	weightsI64 = make([]int64, 1)
-	for i := range weightsI64 {
-		weightsI64[i] = int64(binary.LittleEndian.Uint64(weightsBin[236168+8*i:]))
+	if _, err := binary.Decode(weightsBin[236224:236232], binary.LittleEndian, weightsI64); err != nil {
+		panic(err)
 	}
 }
 
@@ -120,9 +120,8 @@ func init() {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model is ready to use, but it is large: allocate it with New.
 type Model struct {
-	arena  [10816]float32
-	arenaI [0]int64
-	st     stepModel
+	arenaF32 [10816]float32
+	st       stepModel
 }
 
 // New returns a Model with its scratch arena (ScratchBytes) allocated.
@@ -132,18 +131,18 @@ func New() *Model {
 
 // forward runs every layer in order; outputs are left in the arena.
 func (m *Model) forward(in0 *[20]int64) error {
-	if err := emb(in0, (*[544]float32)(weightsF32[0:544]), (*[640]float32)(m.arena[0:640])); err != nil {
+	if err := emb(in0, (*[544]float32)(weightsF32[0:544]), (*[640]float32)(m.arenaF32[0:640])); err != nil {
 		return err
 	}
-	lstm((*[640]float32)(m.arena[0:640]), (*[8192]float32)(weightsF32[544:8736]), (*[16384]float32)(weightsF32[8736:25120]), (*[256]float32)(weightsF32[25120:25376]), (*[256]float32)(weightsF32[25376:25632]), (*[16384]float32)(weightsF32[25632:42016]), (*[16384]float32)(weightsF32[42016:58400]), (*[256]float32)(weightsF32[58400:58656]), (*[256]float32)(weightsF32[58656:58912]), (*[1280]float32)(m.arena[640:1920]), (*[128]float32)(m.arena[1920:2048]), (*[128]float32)(m.arena[2048:2176]), (*[8640]float32)(m.arena[2176:10816]))
-	select_1((*[128]float32)(m.arena[1920:2048]), (*[1]int64)(weightsI64[0:1]), (*[64]float32)(m.arena[0:64]))
-	fc((*[64]float32)(m.arena[0:64]), (*[128]float32)(weightsF32[58912:59040]), (*[2]float32)(weightsF32[59040:59042]), (*[2]float32)(m.arena[64:66]))
+	lstm((*[640]float32)(m.arenaF32[0:640]), (*[8192]float32)(weightsF32[544:8736]), (*[16384]float32)(weightsF32[8736:25120]), (*[256]float32)(weightsF32[25120:25376]), (*[256]float32)(weightsF32[25376:25632]), (*[16384]float32)(weightsF32[25632:42016]), (*[16384]float32)(weightsF32[42016:58400]), (*[256]float32)(weightsF32[58400:58656]), (*[256]float32)(weightsF32[58656:58912]), (*[1280]float32)(m.arenaF32[640:1920]), (*[128]float32)(m.arenaF32[1920:2048]), (*[128]float32)(m.arenaF32[2048:2176]), (*[8640]float32)(m.arenaF32[2176:10816]))
+	select_1((*[128]float32)(m.arenaF32[1920:2048]), (*[1]int64)(weightsI64[0:1]), (*[64]float32)(m.arenaF32[0:64]))
+	fc((*[64]float32)(m.arenaF32[0:64]), (*[128]float32)(weightsF32[58912:59040]), (*[2]float32)(weightsF32[59040:59042]), (*[2]float32)(m.arenaF32[64:66]))
 	return nil
 }
 
 // out0 returns output logits's storage in the arena.
 func (m *Model) out0() *[2]float32 {
-	return (*[2]float32)(m.arena[64:66])
+	return (*[2]float32)(m.arenaF32[64:66])
 }
 
 // Run runs the model on its inputs (ids i64[1,20]) and returns its outputs (logits f32[1,2]).
@@ -170,7 +169,7 @@ const (
 // stepModel is the streaming state of a Model: the one-step arena and the
 // recurrent states carried from one Step to the next.
 type stepModel struct {
-	arena [1168]float32
+	arenaF32 [1168]float32
 	// s0 is layer lstm's running h0 state.
 	s0 [128]float32
 	// s1 is layer lstm's running c0 state.
@@ -180,20 +179,20 @@ type stepModel struct {
 // forward runs one time step through the one-step kernels and stores
 // the new recurrent states.
 func (m *stepModel) forward(in0 *[1]int64) error {
-	if err := stepEmb(in0, (*[544]float32)(weightsF32[0:544]), (*[32]float32)(m.arena[0:32])); err != nil {
+	if err := stepEmb(in0, (*[544]float32)(weightsF32[0:544]), (*[32]float32)(m.arenaF32[0:32])); err != nil {
 		return err
 	}
-	stepLstm((*[32]float32)(m.arena[0:32]), &m.s0, &m.s1, (*[8192]float32)(weightsF32[544:8736]), (*[16384]float32)(weightsF32[8736:25120]), (*[256]float32)(weightsF32[25120:25376]), (*[256]float32)(weightsF32[25376:25632]), (*[16384]float32)(weightsF32[25632:42016]), (*[16384]float32)(weightsF32[42016:58400]), (*[256]float32)(weightsF32[58400:58656]), (*[256]float32)(weightsF32[58656:58912]), (*[64]float32)(m.arena[32:96]), (*[128]float32)(m.arena[96:224]), (*[128]float32)(m.arena[224:352]), (*[736]float32)(m.arena[432:1168]))
-	m.s0 = *(*[128]float32)(m.arena[96:224])
-	m.s1 = *(*[128]float32)(m.arena[224:352])
-	stepSelect_1((*[128]float32)(m.arena[96:224]), (*[1]int64)(weightsI64[0:1]), (*[64]float32)(m.arena[352:416]))
-	stepFc((*[64]float32)(m.arena[352:416]), (*[128]float32)(weightsF32[58912:59040]), (*[2]float32)(weightsF32[59040:59042]), (*[2]float32)(m.arena[416:418]))
+	stepLstm((*[32]float32)(m.arenaF32[0:32]), &m.s0, &m.s1, (*[8192]float32)(weightsF32[544:8736]), (*[16384]float32)(weightsF32[8736:25120]), (*[256]float32)(weightsF32[25120:25376]), (*[256]float32)(weightsF32[25376:25632]), (*[16384]float32)(weightsF32[25632:42016]), (*[16384]float32)(weightsF32[42016:58400]), (*[256]float32)(weightsF32[58400:58656]), (*[256]float32)(weightsF32[58656:58912]), (*[64]float32)(m.arenaF32[32:96]), (*[128]float32)(m.arenaF32[96:224]), (*[128]float32)(m.arenaF32[224:352]), (*[736]float32)(m.arenaF32[432:1168]))
+	m.s0 = *(*[128]float32)(m.arenaF32[96:224])
+	m.s1 = *(*[128]float32)(m.arenaF32[224:352])
+	stepSelect_1((*[128]float32)(m.arenaF32[96:224]), (*[1]int64)(weightsI64[0:1]), (*[64]float32)(m.arenaF32[352:416]))
+	stepFc((*[64]float32)(m.arenaF32[352:416]), (*[128]float32)(weightsF32[58912:59040]), (*[2]float32)(weightsF32[59040:59042]), (*[2]float32)(m.arenaF32[416:418]))
 	return nil
 }
 
 // out0 returns Step's output logits in the step arena.
 func (m *stepModel) out0() *[2]float32 {
-	return (*[2]float32)(m.arena[416:418])
+	return (*[2]float32)(m.arenaF32[416:418])
 }
 
 // Reset starts a new stream: it sets the recurrent state to its initial

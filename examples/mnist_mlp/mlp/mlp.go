@@ -44,9 +44,10 @@ const (
 	OutputSize = 10
 	// NumClasses is the number of classes Classify chooses from.
 	NumClasses = 10
-	// WeightBytes is the size of the embedded weights.bin: 535818 f32 then 0 i64 values, little endian.
+	// WeightBytes is the size of the embedded weights.bin: one section per dtype,
+	// each little endian and starting at a multiple of 64 bytes: 535818 f32 values at byte 0.
 	WeightBytes = 2143272
-	// ScratchBytes is the size of a Model's scratch arena, allocated once by New.
+	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
 	ScratchBytes = 3072
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
 	weightsChecksum = 0xd8ed3a122140a133
@@ -64,11 +65,10 @@ var (
 //go:embed weights.bin
 var weightsBin []byte
 
-// weightsF32 and weightsI64 are weights.bin decoded once at init; kernels
-// read them through constant offsets.
+// weightsF32: weights.bin decoded once at init, one slice per dtype;
+// kernels read them through constant offsets.
 var (
 	weightsF32 []float32
-	weightsI64 []int64
 )
 
 // init checks weights.bin (length and checksum) and decodes it.
@@ -82,12 +82,8 @@ func init() {
 		panic(fmt.Sprintf("mlp: embedded weights.bin is corrupt: FNV-1a checksum %#x, want %#x: the file was modified after generation; regenerate the package with dlc", sum, uint64(weightsChecksum)))
 	}
 	weightsF32 = make([]float32, 535818)
-	for i := range weightsF32 {
-		weightsF32[i] = math.Float32frombits(binary.LittleEndian.Uint32(weightsBin[4*i:]))
-	}
-	weightsI64 = make([]int64, 0)
-	for i := range weightsI64 {
-		weightsI64[i] = int64(binary.LittleEndian.Uint64(weightsBin[2143272+8*i:]))
+	if _, err := binary.Decode(weightsBin[0:2143272], binary.LittleEndian, weightsF32); err != nil {
+		panic(err)
 	}
 }
 
@@ -96,8 +92,7 @@ func init() {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model is ready to use, but it is large: allocate it with New.
 type Model struct {
-	arena  [768]float32
-	arenaI [0]int64
+	arenaF32 [768]float32
 }
 
 // New returns a Model with its scratch arena (ScratchBytes) allocated.
@@ -107,14 +102,14 @@ func New() *Model {
 
 // forward runs every layer in order; outputs are left in the arena.
 func (m *Model) forward(in0 *[784]float32) {
-	fc1(in0, (*[401408]float32)(weightsF32[0:401408]), (*[512]float32)(weightsF32[401408:401920]), (*[512]float32)(m.arena[0:512]))
-	fc2((*[512]float32)(m.arena[0:512]), (*[131072]float32)(weightsF32[401920:532992]), (*[256]float32)(weightsF32[532992:533248]), (*[256]float32)(m.arena[512:768]))
-	fc3((*[256]float32)(m.arena[512:768]), (*[2560]float32)(weightsF32[533248:535808]), (*[10]float32)(weightsF32[535808:535818]), (*[10]float32)(m.arena[0:10]))
+	fc1(in0, (*[401408]float32)(weightsF32[0:401408]), (*[512]float32)(weightsF32[401408:401920]), (*[512]float32)(m.arenaF32[0:512]))
+	fc2((*[512]float32)(m.arenaF32[0:512]), (*[131072]float32)(weightsF32[401920:532992]), (*[256]float32)(weightsF32[532992:533248]), (*[256]float32)(m.arenaF32[512:768]))
+	fc3((*[256]float32)(m.arenaF32[512:768]), (*[2560]float32)(weightsF32[533248:535808]), (*[10]float32)(weightsF32[535808:535818]), (*[10]float32)(m.arenaF32[0:10]))
 }
 
 // out0 returns output logits's storage in the arena.
 func (m *Model) out0() *[10]float32 {
-	return (*[10]float32)(m.arena[0:10])
+	return (*[10]float32)(m.arenaF32[0:10])
 }
 
 // Predict runs the model on in (x f32[1,784]) and returns output logits f32[1,10].

@@ -59,9 +59,10 @@ const (
 	OutputSize = 10
 	// NumClasses is the number of classes Classify chooses from.
 	NumClasses = 10
-	// WeightBytes is the size of the embedded weights.bin: 174698 f32 then 0 i64 values, little endian.
+	// WeightBytes is the size of the embedded weights.bin: one section per dtype,
+	// each little endian and starting at a multiple of 64 bytes: 174698 f32 values at byte 0.
 	WeightBytes = 698792
-	// ScratchBytes is the size of a Model's scratch arena, allocated once by New.
+	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
 	ScratchBytes = 528640
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
 	weightsChecksum = 0x3b3135aa178eab14
@@ -79,11 +80,10 @@ var (
 //go:embed weights.bin
 var weightsBin []byte
 
-// weightsF32 and weightsI64 are weights.bin decoded once at init; kernels
-// read them through constant offsets.
+// weightsF32: weights.bin decoded once at init, one slice per dtype;
+// kernels read them through constant offsets.
 var (
 	weightsF32 []float32
-	weightsI64 []int64
 )
 
 // init checks weights.bin (length and checksum) and decodes it.
@@ -97,12 +97,8 @@ func init() {
 		panic(fmt.Sprintf("resnet: embedded weights.bin is corrupt: FNV-1a checksum %#x, want %#x: the file was modified after generation; regenerate the package with dlc", sum, uint64(weightsChecksum)))
 	}
 	weightsF32 = make([]float32, 174698)
-	for i := range weightsF32 {
-		weightsF32[i] = math.Float32frombits(binary.LittleEndian.Uint32(weightsBin[4*i:]))
-	}
-	weightsI64 = make([]int64, 0)
-	for i := range weightsI64 {
-		weightsI64[i] = int64(binary.LittleEndian.Uint64(weightsBin[698792+8*i:]))
+	if _, err := binary.Decode(weightsBin[0:698792], binary.LittleEndian, weightsF32); err != nil {
+		panic(err)
 	}
 }
 
@@ -111,8 +107,7 @@ func init() {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model is ready to use, but it is large: allocate it with New.
 type Model struct {
-	arena  [132160]float32
-	arenaI [0]int64
+	arenaF32 [132160]float32
 }
 
 // New returns a Model with its scratch arena (ScratchBytes) allocated.
@@ -122,28 +117,28 @@ func New() *Model {
 
 // forward runs every layer in order; outputs are left in the arena.
 func (m *Model) forward(in0 *[3072]float32) {
-	conv1(in0, (*[432]float32)(weightsF32[650:1082]), (*[16]float32)(weightsF32[1082:1098]), (*[16384]float32)(m.arena[0:16384]), (*[31116]float32)(m.arena[49152:80268]))
-	layer1_0_conv1((*[16384]float32)(m.arena[0:16384]), (*[2304]float32)(weightsF32[1098:3402]), (*[16]float32)(weightsF32[3402:3418]), (*[16384]float32)(m.arena[16384:32768]), (*[83008]float32)(m.arena[49152:132160]))
-	layer1_0_conv2((*[16384]float32)(m.arena[16384:32768]), (*[2304]float32)(weightsF32[3418:5722]), (*[16]float32)(weightsF32[5722:5738]), (*[16384]float32)(m.arena[0:16384]), (*[16384]float32)(m.arena[32768:49152]), (*[83008]float32)(m.arena[49152:132160]))
-	layer1_1_conv1((*[16384]float32)(m.arena[32768:49152]), (*[2304]float32)(weightsF32[5738:8042]), (*[16]float32)(weightsF32[8042:8058]), (*[16384]float32)(m.arena[0:16384]), (*[83008]float32)(m.arena[49152:132160]))
-	layer1_1_conv2((*[16384]float32)(m.arena[0:16384]), (*[2304]float32)(weightsF32[8058:10362]), (*[16]float32)(weightsF32[10362:10378]), (*[16384]float32)(m.arena[32768:49152]), (*[16384]float32)(m.arena[16384:32768]), (*[83008]float32)(m.arena[49152:132160]))
-	layer2_0_conv1((*[16384]float32)(m.arena[16384:32768]), (*[4608]float32)(weightsF32[10378:14986]), (*[32]float32)(weightsF32[14986:15018]), (*[8192]float32)(m.arena[0:8192]), (*[55360]float32)(m.arena[49152:104512]))
-	layer2_0_downsample_0((*[16384]float32)(m.arena[16384:32768]), (*[512]float32)(weightsF32[24266:24778]), (*[32]float32)(weightsF32[24778:24810]), (*[8192]float32)(m.arena[8192:16384]), (*[4096]float32)(m.arena[49152:53248]))
-	layer2_0_conv2((*[8192]float32)(m.arena[0:8192]), (*[9216]float32)(weightsF32[15018:24234]), (*[32]float32)(weightsF32[24234:24266]), (*[8192]float32)(m.arena[8192:16384]), (*[8192]float32)(m.arena[16384:24576]), (*[74880]float32)(m.arena[49152:124032]))
-	layer2_1_conv1((*[8192]float32)(m.arena[16384:24576]), (*[9216]float32)(weightsF32[24810:34026]), (*[32]float32)(weightsF32[34026:34058]), (*[8192]float32)(m.arena[0:8192]), (*[74880]float32)(m.arena[49152:124032]))
-	layer2_1_conv2((*[8192]float32)(m.arena[0:8192]), (*[9216]float32)(weightsF32[34058:43274]), (*[32]float32)(weightsF32[43274:43306]), (*[8192]float32)(m.arena[16384:24576]), (*[8192]float32)(m.arena[8192:16384]), (*[74880]float32)(m.arena[49152:124032]))
-	layer3_0_conv1((*[8192]float32)(m.arena[8192:16384]), (*[18432]float32)(weightsF32[43306:61738]), (*[64]float32)(weightsF32[61738:61802]), (*[4096]float32)(m.arena[0:4096]), (*[28800]float32)(m.arena[49152:77952]))
-	layer3_0_downsample_0((*[8192]float32)(m.arena[8192:16384]), (*[2048]float32)(weightsF32[98730:100778]), (*[64]float32)(weightsF32[100778:100842]), (*[4096]float32)(m.arena[4096:8192]), (*[2048]float32)(m.arena[49152:51200]))
-	layer3_0_conv2((*[4096]float32)(m.arena[0:4096]), (*[36864]float32)(weightsF32[61802:98666]), (*[64]float32)(weightsF32[98666:98730]), (*[4096]float32)(m.arena[4096:8192]), (*[4096]float32)(m.arena[8192:12288]), (*[43264]float32)(m.arena[49152:92416]))
-	layer3_1_conv1((*[4096]float32)(m.arena[8192:12288]), (*[36864]float32)(weightsF32[100842:137706]), (*[64]float32)(weightsF32[137706:137770]), (*[4096]float32)(m.arena[0:4096]), (*[43264]float32)(m.arena[49152:92416]))
-	layer3_1_conv2((*[4096]float32)(m.arena[0:4096]), (*[36864]float32)(weightsF32[137770:174634]), (*[64]float32)(weightsF32[174634:174698]), (*[4096]float32)(m.arena[8192:12288]), (*[4096]float32)(m.arena[4096:8192]), (*[43264]float32)(m.arena[49152:92416]))
-	global_avgpool_1((*[4096]float32)(m.arena[4096:8192]), (*[64]float32)(m.arena[0:64]))
-	fc((*[64]float32)(m.arena[0:64]), (*[640]float32)(weightsF32[0:640]), (*[10]float32)(weightsF32[640:650]), (*[10]float32)(m.arena[64:74]))
+	conv1(in0, (*[432]float32)(weightsF32[650:1082]), (*[16]float32)(weightsF32[1082:1098]), (*[16384]float32)(m.arenaF32[0:16384]), (*[31116]float32)(m.arenaF32[49152:80268]))
+	layer1_0_conv1((*[16384]float32)(m.arenaF32[0:16384]), (*[2304]float32)(weightsF32[1098:3402]), (*[16]float32)(weightsF32[3402:3418]), (*[16384]float32)(m.arenaF32[16384:32768]), (*[83008]float32)(m.arenaF32[49152:132160]))
+	layer1_0_conv2((*[16384]float32)(m.arenaF32[16384:32768]), (*[2304]float32)(weightsF32[3418:5722]), (*[16]float32)(weightsF32[5722:5738]), (*[16384]float32)(m.arenaF32[0:16384]), (*[16384]float32)(m.arenaF32[32768:49152]), (*[83008]float32)(m.arenaF32[49152:132160]))
+	layer1_1_conv1((*[16384]float32)(m.arenaF32[32768:49152]), (*[2304]float32)(weightsF32[5738:8042]), (*[16]float32)(weightsF32[8042:8058]), (*[16384]float32)(m.arenaF32[0:16384]), (*[83008]float32)(m.arenaF32[49152:132160]))
+	layer1_1_conv2((*[16384]float32)(m.arenaF32[0:16384]), (*[2304]float32)(weightsF32[8058:10362]), (*[16]float32)(weightsF32[10362:10378]), (*[16384]float32)(m.arenaF32[32768:49152]), (*[16384]float32)(m.arenaF32[16384:32768]), (*[83008]float32)(m.arenaF32[49152:132160]))
+	layer2_0_conv1((*[16384]float32)(m.arenaF32[16384:32768]), (*[4608]float32)(weightsF32[10378:14986]), (*[32]float32)(weightsF32[14986:15018]), (*[8192]float32)(m.arenaF32[0:8192]), (*[55360]float32)(m.arenaF32[49152:104512]))
+	layer2_0_downsample_0((*[16384]float32)(m.arenaF32[16384:32768]), (*[512]float32)(weightsF32[24266:24778]), (*[32]float32)(weightsF32[24778:24810]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[4096]float32)(m.arenaF32[49152:53248]))
+	layer2_0_conv2((*[8192]float32)(m.arenaF32[0:8192]), (*[9216]float32)(weightsF32[15018:24234]), (*[32]float32)(weightsF32[24234:24266]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[8192]float32)(m.arenaF32[16384:24576]), (*[74880]float32)(m.arenaF32[49152:124032]))
+	layer2_1_conv1((*[8192]float32)(m.arenaF32[16384:24576]), (*[9216]float32)(weightsF32[24810:34026]), (*[32]float32)(weightsF32[34026:34058]), (*[8192]float32)(m.arenaF32[0:8192]), (*[74880]float32)(m.arenaF32[49152:124032]))
+	layer2_1_conv2((*[8192]float32)(m.arenaF32[0:8192]), (*[9216]float32)(weightsF32[34058:43274]), (*[32]float32)(weightsF32[43274:43306]), (*[8192]float32)(m.arenaF32[16384:24576]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[74880]float32)(m.arenaF32[49152:124032]))
+	layer3_0_conv1((*[8192]float32)(m.arenaF32[8192:16384]), (*[18432]float32)(weightsF32[43306:61738]), (*[64]float32)(weightsF32[61738:61802]), (*[4096]float32)(m.arenaF32[0:4096]), (*[28800]float32)(m.arenaF32[49152:77952]))
+	layer3_0_downsample_0((*[8192]float32)(m.arenaF32[8192:16384]), (*[2048]float32)(weightsF32[98730:100778]), (*[64]float32)(weightsF32[100778:100842]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[2048]float32)(m.arenaF32[49152:51200]))
+	layer3_0_conv2((*[4096]float32)(m.arenaF32[0:4096]), (*[36864]float32)(weightsF32[61802:98666]), (*[64]float32)(weightsF32[98666:98730]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[4096]float32)(m.arenaF32[8192:12288]), (*[43264]float32)(m.arenaF32[49152:92416]))
+	layer3_1_conv1((*[4096]float32)(m.arenaF32[8192:12288]), (*[36864]float32)(weightsF32[100842:137706]), (*[64]float32)(weightsF32[137706:137770]), (*[4096]float32)(m.arenaF32[0:4096]), (*[43264]float32)(m.arenaF32[49152:92416]))
+	layer3_1_conv2((*[4096]float32)(m.arenaF32[0:4096]), (*[36864]float32)(weightsF32[137770:174634]), (*[64]float32)(weightsF32[174634:174698]), (*[4096]float32)(m.arenaF32[8192:12288]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[43264]float32)(m.arenaF32[49152:92416]))
+	global_avgpool_1((*[4096]float32)(m.arenaF32[4096:8192]), (*[64]float32)(m.arenaF32[0:64]))
+	fc((*[64]float32)(m.arenaF32[0:64]), (*[640]float32)(weightsF32[0:640]), (*[10]float32)(weightsF32[640:650]), (*[10]float32)(m.arenaF32[64:74]))
 }
 
 // out0 returns output logits's storage in the arena.
 func (m *Model) out0() *[10]float32 {
-	return (*[10]float32)(m.arena[64:74])
+	return (*[10]float32)(m.arenaF32[64:74])
 }
 
 // Predict runs the model on in (x f32[1,3,32,32]) and returns output logits f32[1,10].

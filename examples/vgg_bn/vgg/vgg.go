@@ -50,9 +50,10 @@ const (
 	OutputSize = 10
 	// NumClasses is the number of classes Classify chooses from.
 	NumClasses = 10
-	// WeightBytes is the size of the embedded weights.bin: 288298 f32 then 0 i64 values, little endian.
+	// WeightBytes is the size of the embedded weights.bin: one section per dtype,
+	// each little endian and starting at a multiple of 64 bytes: 288298 f32 values at byte 0.
 	WeightBytes = 1153192
-	// ScratchBytes is the size of a Model's scratch arena, allocated once by New.
+	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
 	ScratchBytes = 569856
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
 	weightsChecksum = 0x2195a085df316f04
@@ -70,11 +71,10 @@ var (
 //go:embed weights.bin
 var weightsBin []byte
 
-// weightsF32 and weightsI64 are weights.bin decoded once at init; kernels
-// read them through constant offsets.
+// weightsF32: weights.bin decoded once at init, one slice per dtype;
+// kernels read them through constant offsets.
 var (
 	weightsF32 []float32
-	weightsI64 []int64
 )
 
 // init checks weights.bin (length and checksum) and decodes it.
@@ -88,12 +88,8 @@ func init() {
 		panic(fmt.Sprintf("vgg: embedded weights.bin is corrupt: FNV-1a checksum %#x, want %#x: the file was modified after generation; regenerate the package with dlc", sum, uint64(weightsChecksum)))
 	}
 	weightsF32 = make([]float32, 288298)
-	for i := range weightsF32 {
-		weightsF32[i] = math.Float32frombits(binary.LittleEndian.Uint32(weightsBin[4*i:]))
-	}
-	weightsI64 = make([]int64, 0)
-	for i := range weightsI64 {
-		weightsI64[i] = int64(binary.LittleEndian.Uint64(weightsBin[1153192+8*i:]))
+	if _, err := binary.Decode(weightsBin[0:1153192], binary.LittleEndian, weightsF32); err != nil {
+		panic(err)
 	}
 }
 
@@ -102,8 +98,7 @@ func init() {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model is ready to use, but it is large: allocate it with New.
 type Model struct {
-	arena  [142464]float32
-	arenaI [0]int64
+	arenaF32 [142464]float32
 }
 
 // New returns a Model with its scratch arena (ScratchBytes) allocated.
@@ -113,19 +108,19 @@ func New() *Model {
 
 // forward runs every layer in order; outputs are left in the arena.
 func (m *Model) forward(in0 *[3072]float32) {
-	features_0(in0, (*[864]float32)(weightsF32[1290:2154]), (*[32]float32)(weightsF32[2154:2186]), (*[32768]float32)(m.arena[0:32768]), (*[31116]float32)(m.arena[40960:72076]))
-	features_3((*[32768]float32)(m.arena[0:32768]), (*[9216]float32)(weightsF32[2186:11402]), (*[32]float32)(weightsF32[11402:11434]), (*[8192]float32)(m.arena[32768:40960]), (*[101504]float32)(m.arena[40960:142464]))
-	features_7((*[8192]float32)(m.arena[32768:40960]), (*[18432]float32)(weightsF32[11434:29866]), (*[64]float32)(weightsF32[29866:29930]), (*[16384]float32)(m.arena[0:16384]), (*[74880]float32)(m.arena[40960:115840]))
-	features_10((*[16384]float32)(m.arena[0:16384]), (*[36864]float32)(weightsF32[29930:66794]), (*[64]float32)(weightsF32[66794:66858]), (*[4096]float32)(m.arena[16384:20480]), (*[85248]float32)(m.arena[40960:126208]))
-	features_14((*[4096]float32)(m.arena[16384:20480]), (*[73728]float32)(weightsF32[66858:140586]), (*[128]float32)(weightsF32[140586:140714]), (*[8192]float32)(m.arena[0:8192]), (*[43264]float32)(m.arena[40960:84224]))
-	features_17((*[8192]float32)(m.arena[0:8192]), (*[147456]float32)(weightsF32[140714:288170]), (*[128]float32)(weightsF32[288170:288298]), (*[2048]float32)(m.arena[8192:10240]), (*[68096]float32)(m.arena[40960:109056]))
-	global_avgpool_1((*[2048]float32)(m.arena[8192:10240]), (*[128]float32)(m.arena[0:128]))
-	fc((*[128]float32)(m.arena[0:128]), (*[1280]float32)(weightsF32[0:1280]), (*[10]float32)(weightsF32[1280:1290]), (*[10]float32)(m.arena[128:138]))
+	features_0(in0, (*[864]float32)(weightsF32[1290:2154]), (*[32]float32)(weightsF32[2154:2186]), (*[32768]float32)(m.arenaF32[0:32768]), (*[31116]float32)(m.arenaF32[40960:72076]))
+	features_3((*[32768]float32)(m.arenaF32[0:32768]), (*[9216]float32)(weightsF32[2186:11402]), (*[32]float32)(weightsF32[11402:11434]), (*[8192]float32)(m.arenaF32[32768:40960]), (*[101504]float32)(m.arenaF32[40960:142464]))
+	features_7((*[8192]float32)(m.arenaF32[32768:40960]), (*[18432]float32)(weightsF32[11434:29866]), (*[64]float32)(weightsF32[29866:29930]), (*[16384]float32)(m.arenaF32[0:16384]), (*[74880]float32)(m.arenaF32[40960:115840]))
+	features_10((*[16384]float32)(m.arenaF32[0:16384]), (*[36864]float32)(weightsF32[29930:66794]), (*[64]float32)(weightsF32[66794:66858]), (*[4096]float32)(m.arenaF32[16384:20480]), (*[85248]float32)(m.arenaF32[40960:126208]))
+	features_14((*[4096]float32)(m.arenaF32[16384:20480]), (*[73728]float32)(weightsF32[66858:140586]), (*[128]float32)(weightsF32[140586:140714]), (*[8192]float32)(m.arenaF32[0:8192]), (*[43264]float32)(m.arenaF32[40960:84224]))
+	features_17((*[8192]float32)(m.arenaF32[0:8192]), (*[147456]float32)(weightsF32[140714:288170]), (*[128]float32)(weightsF32[288170:288298]), (*[2048]float32)(m.arenaF32[8192:10240]), (*[68096]float32)(m.arenaF32[40960:109056]))
+	global_avgpool_1((*[2048]float32)(m.arenaF32[8192:10240]), (*[128]float32)(m.arenaF32[0:128]))
+	fc((*[128]float32)(m.arenaF32[0:128]), (*[1280]float32)(weightsF32[0:1280]), (*[10]float32)(weightsF32[1280:1290]), (*[10]float32)(m.arenaF32[128:138]))
 }
 
 // out0 returns output logits's storage in the arena.
 func (m *Model) out0() *[10]float32 {
-	return (*[10]float32)(m.arena[128:138])
+	return (*[10]float32)(m.arenaF32[128:138])
 }
 
 // Predict runs the model on in (x f32[1,3,32,32]) and returns output logits f32[1,10].
