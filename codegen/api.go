@@ -223,22 +223,21 @@ func (gn *gen) apiConsts(f *jen.File) {
 		vars = append(vars, doc("Labels names the classes of output %s, by index (from the model's labels statement).", g.OutputNames[0]),
 			src(fmt.Sprintf("Labels = [%d]string{%s}", len(ls), strings.Join(q, ", "))))
 	}
-	parts := []string{"no values"}
-	wb := 0
-	for _, s := range p.weightSections() {
-		if s.n > 0 {
-			parts = append(parts[:len(parts)-1], fmt.Sprintf("%d %v values", s.n, s.dt), "")
-		}
-		wb = s.off + s.n*s.dt.Size()
+	secs := p.weightSections()
+	wb, layout := 0, []string{}
+	for _, sec := range secs {
+		wb = sec.off + sec.numBytes
+		layout = append(layout, fmt.Sprintf("%d %v values at byte %d", sec.n, sec.dt, sec.off))
 	}
-	if len(parts) > 1 {
-		parts = parts[:len(parts)-1]
+	wdoc := "WeightBytes is the size of the embedded weights.bin: no weights."
+	if len(secs) > 0 {
+		wdoc = fmt.Sprintf("WeightBytes is the size of the embedded weights.bin: one section per dtype,\neach little endian and starting at a multiple of 64 bytes: %s.", strings.Join(layout, ", "))
 	}
 	consts = append(consts,
-		doc("WeightBytes is the size of the embedded weights.bin, little endian: %s.", strings.Join(parts, ", then ")),
+		doc("%s", wdoc),
 		src(fmt.Sprintf("WeightBytes = %d", wb)),
-		doc("ScratchBytes is the size of a Model's scratch arena, allocated once by New."),
-		src(fmt.Sprintf("ScratchBytes = %d", 4*p.arenaF+8*p.arenaI)),
+		doc("ScratchBytes is the size of a Model's scratch arenas, allocated once by New."),
+		src(fmt.Sprintf("ScratchBytes = %d", p.scratchBytes())),
 		doc("weightsChecksum is the FNV-1a 64 hash of weights.bin."),
 		src(fmt.Sprintf("weightsChecksum = %#x", p.checksum())),
 	)
@@ -258,24 +257,6 @@ func (gn *gen) ioTypes(f *jen.File, typ, what string, as []apiVal, kind string) 
 	f.Line()
 }
 
-// weightSection is one dtype's part of weights.bin, read by the kernels
-// through a package-level slice.
-type weightSection struct {
-	dt  ir.DType
-	v   string // the Go variable the kernels index
-	off int    // byte offset in weights.bin
-	n   int    // elements
-}
-
-// weightSections lists weights.bin's parts in file order. It is where the
-// API reads the plan's weight layout (plan.weightBytes writes it).
-func (p *plan) weightSections() []weightSection {
-	return []weightSection{
-		{ir.F32, "weightsF32", 0, len(p.wF)},
-		{ir.I64, "weightsI64", 4 * len(p.wF), len(p.wI)},
-	}
-}
-
 // weightsCode emits the embedded weights, their typed views and
 // loadWeights, which New runs once.
 func (gn *gen) weightsCode(f *jen.File) {
@@ -285,7 +266,7 @@ func (gn *gen) weightsCode(f *jen.File) {
 	f.Line()
 	var vars []jen.Code
 	for _, s := range secs {
-		vars = append(vars, src(fmt.Sprintf("%s []%s", s.v, elemType(s.dt))))
+		vars = append(vars, src(fmt.Sprintf("%s []%s", weightsName(s.dt), elemType(s.dt))))
 	}
 	vars = append(vars, src("weightsOnce @sync.Once"))
 	f.Add(doc("The weights by dtype, set by loadWeights on the first New: views of the\nembedded bytes, or decoded copies where those cannot be used in place.\nKernels read them through constant offsets and never write them."))
@@ -301,33 +282,30 @@ func (gn *gen) weightsCode(f *jen.File) {
 	b.l("panic(@fmt.Sprintf(\"%s: embedded weights.bin is corrupt: FNV-1a checksum %%#x, want %%#x: the file was modified after generation; regenerate the package with dlc\", sum, uint64(weightsChecksum)))", gn.pkg)
 	b.l("}")
 	var types []string
+	seen := map[string]bool{}
 	for _, s := range secs {
-		b.l("%s = weightView(%d, %d, %s)", s.v, s.off, s.n, weightDecoder(s.dt))
-		types = append(types, elemType(s.dt))
+		b.l("%s = weightView[%s](%d, %d)", weightsName(s.dt), elemType(s.dt), s.off, s.n)
+		if t := elemType(s.dt); !seen[t] {
+			seen[t] = true
+			types = append(types, t)
+		}
 	}
 	f.Add(doc("loadWeights checks weights.bin (length and checksum) and sets the\nweight slices. New runs it once."))
 	f.Func().Id("loadWeights").Params().Block(b.code...)
 	f.Line()
-	f.Add(src(strings.Replace(weightViewSource, "float32 | int64", strings.Join(types, " | "), 1)))
-	f.Line()
-}
-
-// weightDecoder is Go source of a function decoding one little-endian
-// value of dtype dt, for weightView's fallback.
-func weightDecoder(dt ir.DType) string {
-	if dt == ir.I64 {
-		return "func(b []byte) int64 { return int64(@binary.LittleEndian.Uint64(b)) }"
+	if len(types) > 0 {
+		f.Add(src(strings.Replace(weightViewSource, "float32 | int64", strings.Join(types, " | "), 1)))
+		f.Line()
 	}
-	return "func(b []byte) float32 { return @math.Float32frombits(@binary.LittleEndian.Uint32(b)) }"
 }
 
-// weightViewSource is the generic section loader of every package; its
-// type constraint lists the element types of the weight sections.
+// weightViewSource is the generic section loader of every package with
+// weights; its type constraint lists the element types of the sections.
 const weightViewSource = `// weightView returns the n values of type T stored little endian at byte
 // offset off of weights.bin: the embedded bytes themselves on a
 // little-endian machine when they are aligned for T (no copy: the data
-// stays in the binary's read-only memory), else a copy decoded with dec.
-func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
+// stays in the binary's read-only memory), else a decoded copy.
+func weightView[T float32 | int64](off, n int) []T {
 	if n == 0 {
 		return []T{} // not nil: kernels convert empty sections to *[0]T and copy through them
 	}
@@ -337,11 +315,10 @@ func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
 	if littleEndian && uintptr(p)%@unsafe.Alignof(*new(T)) == 0 {
 		return @unsafe.Slice((*T)(p), n)
 	}
-	b := @unsafe.Slice(@unsafe.StringData(weightsBin), len(weightsBin))[off:]
 	size := int(@unsafe.Sizeof(*new(T)))
 	s := make([]T, n)
-	for i := range s {
-		s[i] = dec(b[size*i:])
+	if _, err := @binary.Decode([]byte(weightsBin[off:off+n*size]), @binary.LittleEndian, s); err != nil {
+		panic(err)
 	}
 	return s
 }`
@@ -349,9 +326,12 @@ func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
 // modelType emits Model and New.
 func (gn *gen) modelType(f *jen.File) {
 	p := gn.plan
-	// Both arenas always exist (possibly empty): kernels of zero-sized
-	// values still slice them.
-	fields := []jen.Code{src(fmt.Sprintf("arena [%d]float32", p.arenaF)), src(fmt.Sprintf("arenaI [%d]int64", p.arenaI))}
+	var fields []jen.Code
+	// An arena exists for every dtype the plan places (possibly empty):
+	// kernels of zero-sized values still slice them.
+	for _, dt := range dtypesOf(p.arena) {
+		fields = append(fields, src(fmt.Sprintf("%s [%d]%s", arenaName(dt), p.arena[dt], elemType(dt))))
+	}
 	if gn.streamable() {
 		fields = append(fields, src("st stepModel"))
 	}

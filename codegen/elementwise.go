@@ -140,7 +140,7 @@ func term(v string, st int) string {
 // at run time: its divisor is not a constant (a constant one with a zero
 // is refused when generating, by checkIntDiv).
 func intDivFails(n *ir.Node) bool {
-	return n.Out().Type.DType == ir.I64 && !n.Inputs[1].IsConst()
+	return n.Out().Type.DType.IsInt() && !n.Inputs[1].IsConst()
 }
 
 // checkIntDiv refuses an integer division by a constant holding a zero,
@@ -151,8 +151,8 @@ func intDivFails(n *ir.Node) bool {
 func checkIntDiv(k *kctx) error {
 	d := k.n.Inputs[1]
 	if d.IsConst() {
-		for i, v := range d.Data.I64() {
-			if v == 0 {
+		for i := range d.Data.Len() {
+			if d.Data.Int(i) == 0 {
 				return k.errorf("integer division by zero: divisor %s is 0 at element %d", d.Name, i)
 			}
 		}
@@ -171,7 +171,17 @@ func emitBinary(k *kctx) error {
 	op := def.Go
 	out := k.outShape(0)
 	a, b := k.inShape(0), k.inShape(1)
-	if def.IntZeroFails && k.n.Out().Type.DType == ir.I64 {
+	dt := k.n.Out().Type.DType
+	if dt == ir.F16 || dt == ir.BF16 {
+		// Computed in float32 and rounded to the dtype: the same as the
+		// interpreter's float64 rounded once, float32 having more than
+		// twice their precision (double rounding is then innocuous for
+		// + - * /).
+		op = func(x, y string) string {
+			return storeExpr(dt, "float64("+def.Go(computeExpr(dt, x), computeExpr(dt, y))+")")
+		}
+	}
+	if def.IntZeroFails && dt.IsInt() {
 		if err := checkIntDiv(k); err != nil {
 			return err
 		}

@@ -135,7 +135,21 @@ func taken(name string) bool {
 		importNames[name] || reserved[name] || inParamRe.MatchString(name)
 }
 
+func init() {
+	for _, dt := range ir.DTypes() {
+		reserved[weightsName(dt)] = true
+	}
+	for h := range helperSource {
+		reserved[h] = true
+	}
+}
+
 func newGen(g *ir.Graph, pkg string, opt Options) (*gen, error) {
+	for _, v := range g.Values() {
+		if !v.Type.DType.Valid() {
+			return nil, fmt.Errorf("codegen: %s: %s has dtype %v, outside dlc's dtype table", v.Pos, v.Name, v.Type.DType)
+		}
+	}
 	for _, n := range g.Nodes {
 		if _, ok := emitters[n.Op]; !ok {
 			return nil, fmt.Errorf("codegen: %s: layer %s: op %q has no emitter", n.Pos, n.Name, n.Op)
@@ -176,12 +190,15 @@ func kernelName(layer string, used map[string]bool) string {
 	return name
 }
 
-// elemType is the Go element type of a dtype.
+// elemType is the Go element type of a dtype: its storage type in ir's
+// dtype table ("uint16" holds f16 and bf16 bits). newGen refuses a graph
+// with a dtype outside the table, so the panic is an internal error.
 func elemType(dt ir.DType) string {
-	if dt == ir.I64 {
-		return "int64"
+	info, ok := dt.Info()
+	if !ok {
+		panic(fmt.Sprintf("codegen: no Go type for %v", dt))
 	}
-	return "float32"
+	return info.Storage
 }
 
 // arrType is the array pointer type of a value with n elements.
@@ -195,17 +212,9 @@ func (gn *gen) ref(l loc) string {
 	case locInput:
 		return fmt.Sprintf("in%d", l.idx)
 	case locWeight:
-		w := "weightsF32"
-		if l.dt == ir.I64 {
-			w = "weightsI64"
-		}
-		return fmt.Sprintf("(%s)(%s[%d:%d])", t, w, l.off, l.off+l.n)
+		return fmt.Sprintf("(%s)(%s[%d:%d])", t, weightsName(l.dt), l.off, l.off+l.n)
 	}
-	a := "m.arena"
-	if l.dt == ir.I64 {
-		a = "m.arenaI"
-	}
-	return fmt.Sprintf("(%s)(%s[%d:%d])", t, a, l.off, l.off+l.n)
+	return fmt.Sprintf("(%s)(m.%s[%d:%d])", t, arenaName(l.dt), l.off, l.off+l.n)
 }
 
 // kernelsFile emits one function per node.

@@ -4,7 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
-	"math"
+	"reflect"
+	"strings"
 
 	"github.com/dlcompiler/dlc/ir"
 )
@@ -49,17 +50,20 @@ type plan struct {
 	scratch map[*ir.Node]loc
 	// outCopy lists graph outputs that are inputs or params: copied into
 	// their arena slot at the end of a call.
-	outCopy        map[int]loc
-	arenaF, arenaI int // arena sizes in elements
-	wF             []float32
-	wI             []int64
+	outCopy map[int]loc
+	// arena is the size in elements of the arena of each dtype the model
+	// keeps values of (f32 always: kernel scratch is f32).
+	arena map[ir.DType]int
+	// weights holds, per dtype, that dtype's weights concatenated (each at
+	// its loc's element offset).
+	weights map[ir.DType]*ir.Tensor
 }
 
 const align = 16 // elements; keeps every buffer on a 64-byte boundary
 
 func makePlan(g *ir.Graph) (*plan, error) {
 	p := &plan{loc: map[*ir.Value]loc{}, copyNode: map[*ir.Node]bool{}, inplace: map[*ir.Node]bool{},
-		scratch: map[*ir.Node]loc{}, outCopy: map[int]loc{}}
+		scratch: map[*ir.Node]loc{}, outCopy: map[int]loc{}, arena: map[ir.DType]int{}, weights: map[ir.DType]*ir.Tensor{}}
 	used := map[*ir.Value]bool{}
 	for _, n := range g.Nodes {
 		for _, v := range n.Inputs {
@@ -81,17 +85,15 @@ func makePlan(g *ir.Graph) (*plan, error) {
 		if v.Data == nil {
 			return nil, fmt.Errorf("codegen: %v %s has no data (initializer %q not applied)", v.Kind, v.Name, v.Init)
 		}
-		l := loc{kind: locWeight, dt: v.Type.DType, n: v.Type.Shape.NumElems()}
-		switch v.Type.DType {
-		case ir.F32:
-			l.off = len(p.wF)
-			p.wF = append(p.wF, v.Data.F32()...)
-		case ir.I64:
-			l.off = len(p.wI)
-			p.wI = append(p.wI, v.Data.I64()...)
-		default:
-			return nil, fmt.Errorf("codegen: %s has unsupported dtype %v", v.Name, v.Type.DType)
+		dt := v.Type.DType
+		w := p.weights[dt]
+		if w == nil {
+			w = ir.NewTensor(dt, ir.Shape{0})
+			p.weights[dt] = w
 		}
+		l := loc{kind: locWeight, dt: dt, off: w.Len(), n: v.Type.Shape.NumElems()}
+		w.Data = reflect.AppendSlice(reflect.ValueOf(w.Data), reflect.ValueOf(v.Data.Data)).Interface()
+		w.Shape[0] = w.Len()
 		p.loc[v] = l
 	}
 
@@ -156,7 +158,7 @@ func (p *plan) place(g *ir.Graph, mem *ir.MemoryPlan) error {
 				continue
 			}
 			numel := o.Type.Shape.NumElems()
-			if off < 0 || off+numel > mem.Size[o.Type.DType] || (o.Type.DType != ir.F32 && o.Type.DType != ir.I64) {
+			if off < 0 || off+numel > mem.Size[o.Type.DType] {
 				return fmt.Errorf("codegen: the memory plan puts %s (%v) at %d, outside the %v arena of %d elements", o.Name, o.Type, off, o.Type.DType, mem.Size[o.Type.DType])
 			}
 			p.loc[o] = loc{kind: locArena, dt: o.Type.DType, off: off, n: numel}
@@ -195,36 +197,88 @@ func (p *plan) place(g *ir.Graph, mem *ir.MemoryPlan) error {
 		if e := emitters[n.Op]; e.scratch != nil {
 			if s := e.scratch(n); s > 0 {
 				p.scratch[n] = loc{kind: locArena, dt: ir.F32, off: top[ir.F32], n: s}
-				p.arenaF = max(p.arenaF, top[ir.F32]+s)
+				p.arena[ir.F32] = max(p.arena[ir.F32], top[ir.F32]+s)
 			}
 		}
 	}
-	top[ir.F32] = max(top[ir.F32], (p.arenaF+align-1)/align*align)
+	top[ir.F32] = max(top[ir.F32], (p.arena[ir.F32]+align-1)/align*align)
 	for i, v := range g.Outputs {
 		if v.Kind != ir.Temp {
 			dt := v.Type.DType
-			if dt != ir.F32 && dt != ir.I64 {
-				return fmt.Errorf("codegen: output %s has unsupported dtype %v", v.Name, dt)
-			}
 			n := v.Type.Shape.NumElems()
 			p.outCopy[i] = loc{kind: locArena, dt: dt, off: top[dt], n: n}
 			top[dt] += (n + align - 1) / align * align
 		}
 	}
-	p.arenaF = max(p.arenaF, top[ir.F32])
-	p.arenaI = top[ir.I64]
+	for dt, n := range top {
+		p.arena[dt] = max(p.arena[dt], n)
+	}
+	if _, ok := p.arena[ir.F32]; !ok {
+		p.arena[ir.F32] = 0 // always present: kernel scratch and the API expect it
+	}
 	return nil
 }
 
-// weightBytes is the contents of weights.bin: the f32 weights, then the
-// i64 ones, little endian.
-func (p *plan) weightBytes() []byte {
-	b := make([]byte, 0, 4*len(p.wF)+8*len(p.wI))
-	for _, v := range p.wF {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+// dtName is a dtype's name in generated identifiers: "F32", "I64",
+// "Bf16", "Bool".
+func dtName(dt ir.DType) string {
+	s := dt.String()
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// arenaName is the Model field holding the arena of dtype dt.
+func arenaName(dt ir.DType) string { return "arena" + dtName(dt) }
+
+// weightsName is the package variable holding the weights of dtype dt.
+func weightsName(dt ir.DType) string { return "weights" + dtName(dt) }
+
+// dtypesOf lists, in table order, the dtypes in m's keys.
+func dtypesOf[V any](m map[ir.DType]V) []ir.DType {
+	var out []ir.DType
+	for _, dt := range ir.DTypes() {
+		if _, ok := m[dt]; ok {
+			out = append(out, dt)
+		}
 	}
-	for _, v := range p.wI {
-		b = binary.LittleEndian.AppendUint64(b, uint64(v))
+	return out
+}
+
+// scratchBytes is the size of the arenas in bytes.
+func (p *plan) scratchBytes() int {
+	n := 0
+	for dt, size := range p.arena {
+		n += size * dt.Size()
+	}
+	return n
+}
+
+// weightSection is where one dtype's weights lie in weights.bin.
+type weightSection struct {
+	dt       ir.DType
+	off, n   int // byte offset in weights.bin, elements
+	numBytes int
+}
+
+// weightSections lays out weights.bin: one section per dtype that has
+// weights, in dtype table order, each starting at a multiple of 64 bytes
+// (zero padding between them), elements little endian.
+func (p *plan) weightSections() []weightSection {
+	var out []weightSection
+	off := 0
+	for _, dt := range dtypesOf(p.weights) {
+		n := p.weights[dt].Len()
+		out = append(out, weightSection{dt: dt, off: off, n: n, numBytes: n * dt.Size()})
+		off = (off + n*dt.Size() + 63) / 64 * 64
+	}
+	return out
+}
+
+// weightBytes is the contents of weights.bin (see weightSections).
+func (p *plan) weightBytes() []byte {
+	var b []byte
+	for _, sec := range p.weightSections() {
+		b = append(b, make([]byte, sec.off-len(b))...)
+		b, _ = binary.Append(b, binary.LittleEndian, p.weights[sec.dt].Data)
 	}
 	return b
 }

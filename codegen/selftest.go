@@ -3,7 +3,6 @@ package codegen
 import (
 	"encoding/binary"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strings"
 
@@ -58,27 +57,30 @@ func RandomInputs(g *ir.Graph, seed uint64) []*ir.Tensor {
 	var ts []*ir.Tensor
 	for _, v := range g.Inputs {
 		t := ir.NewTensor(v.Type.DType, v.Type.Shape)
-		for i := range t.F32() {
-			t.F32()[i] = float32(r.Float64()*2 - 1)
-		}
 		hi, ok := limit[v]
 		if !ok {
 			hi = 10
 		}
-		for i := range t.I64() {
-			t.I64()[i] = int64(r.IntN(hi))
+		for i := range t.Len() {
+			if t.DType.IsFloat() {
+				t.SetFloat(i, r.Float64()*2-1)
+			} else {
+				t.SetInt(i, int64(r.IntN(hi)))
+			}
 		}
 		ts = append(ts, t)
 	}
 	return ts
 }
 
+// appendTensor appends t's elements little endian (t has passed Check).
 func appendTensor(b []byte, t *ir.Tensor) []byte {
-	for _, v := range t.F32() {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	if t.Len() == 0 {
+		return b
 	}
-	for _, v := range t.I64() {
-		b = binary.LittleEndian.AppendUint64(b, uint64(v))
+	b, err := binary.Append(b, binary.LittleEndian, t.Data)
+	if err != nil {
+		panic("codegen: " + err.Error()) // every storage type has a fixed size
 	}
 	return b
 }
@@ -168,18 +170,18 @@ func (gn *gen) selfTestLoader(f *jen.File, size int) {
 	b.l("if len(b) != %d || string(b[:4]) != %q {\ntb.Fatalf(\"testdata/selftest.bin: %%d bytes, want %%d starting with %s\", len(b), %d)\n}", size, selfTestMagic, selfTestMagic, size)
 	b.l("d := new(selfTestData)")
 	b.l("off := 4")
-	decode := func(field string, dt ir.DType) {
-		if dt == ir.I64 {
-			b.l("for i := range d.%s {\nd.%[1]s[i] = int64(@binary.LittleEndian.Uint64(b[off:]))\noff += 8\n}", field)
-		} else {
-			b.l("for i := range d.%s {\nd.%[1]s[i] = @math.Float32frombits(@binary.LittleEndian.Uint32(b[off:]))\noff += 4\n}", field)
-		}
+	// Decode reads exactly the field's bytes (with a longer buffer,
+	// encoding/binary's fast path for []bool indexes past the slice).
+	decode := func(field string, v *ir.Value) {
+		n := v.Type.Bytes()
+		b.l("if _, err := @binary.Decode(b[off:off+%d], @binary.LittleEndian, d.%s[:]); err != nil {\ntb.Fatal(err)\n}", n, field)
+		b.l("off += %d", n)
 	}
 	for _, a := range gn.inputs() {
-		decode("in."+a.field, a.v.Type.DType)
+		decode("in."+a.field, a.v)
 	}
 	for _, a := range gn.outputs() {
-		decode("want."+a.field, a.v.Type.DType)
+		decode("want."+a.field, a.v)
 	}
 	b.l("return d")
 	f.Add(doc("selfTestData is testdata/selftest.bin decoded: inputs and the\nreference interpreter's outputs, recorded when the package was generated."))
@@ -192,7 +194,7 @@ func (gn *gen) selfTestLoader(f *jen.File, size int) {
 
 // checkOutput emits the comparison of output field a of got with want.
 func checkOutput(b *body, a apiVal, got, want, what string) {
-	if a.v.Type.DType == ir.I64 {
+	if a.v.Type.DType != ir.F32 { // exact: integers, bool, f16/bf16 bits
 		b.l("if %s != %s {\nt.Errorf(\"run %%d: %%s differs from the interpreter\", run, %s)\n}", got, want, what)
 	} else {
 		b.l("compare(t, run, %s, %s[:], %s[:])", what, got, want)

@@ -609,11 +609,10 @@ func (s *stream) learnedInit() bool {
 func (s *stream) stepAPI(f *jen.File, gn *gen) {
 	sg, sgen, p := s.sg, s.sgen, s.sgen.plan
 	var fields []jen.Code
-	if p.arenaF > 0 {
-		fields = append(fields, src(fmt.Sprintf("arena [%d]float32", p.arenaF)))
-	}
-	if p.arenaI > 0 {
-		fields = append(fields, src(fmt.Sprintf("arenaI [%d]int64", p.arenaI)))
+	for _, dt := range dtypesOf(p.arena) {
+		if p.arena[dt] > 0 {
+			fields = append(fields, src(fmt.Sprintf("%s [%d]%s", arenaName(dt), p.arena[dt], elemType(dt))))
+		}
 	}
 	for _, st := range s.states {
 		fields = append(fields, doc("%s is layer %s's running %s state.", st.field, st.node.Name, st.what), src(fmt.Sprintf("%s [%d]float32", st.field, st.n)))

@@ -3,6 +3,7 @@ package ir
 import (
 	"math"
 	"strconv"
+	"strings"
 )
 
 // DType is the element type of a tensor. Every property of a dtype (its
@@ -234,4 +235,40 @@ func miniValue(h uint32, e, m uint) float64 {
 		v = -v
 	}
 	return v
+}
+
+// DTypeSet is a set of dtypes: what an op input accepts.
+type DTypeSet uint32
+
+// SetOf returns the set of the given dtypes.
+func SetOf(dts ...DType) DTypeSet {
+	var s DTypeSet
+	for _, d := range dts {
+		s |= 1 << d
+	}
+	return s
+}
+
+// Named dtype sets for op input constraints.
+var (
+	OnlyF32  = SetOf(F32)
+	Floats   = SetOf(F32, F64, F16, BF16)
+	Integers = SetOf(I8, I16, I32, I64, U8, U16, U32, U64)
+	Indices  = SetOf(I32, I64)
+	Numbers  = Floats | Integers
+	AnyDType = Numbers | SetOf(Bool)
+)
+
+// Has reports whether d is in the set.
+func (s DTypeSet) Has(d DType) bool { return d < 32 && s&(1<<d) != 0 }
+
+// String lists the set's dtypes in table order: "{f32, f64}".
+func (s DTypeSet) String() string {
+	var names []string
+	for _, d := range DTypes() {
+		if s.Has(d) {
+			names = append(names, d.String())
+		}
+	}
+	return "{" + strings.Join(names, ", ") + "}"
 }

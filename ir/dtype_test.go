@@ -3,6 +3,7 @@ package ir
 import (
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -181,5 +182,33 @@ func TestHalfRounding(t *testing.T) {
 	}
 	if h := BF16Bits(-math.NaN()); h&0x7f80 != 0x7f80 || h&0x7f == 0 {
 		t.Errorf("BF16Bits(NaN) = %#04x, not a NaN", h)
+	}
+}
+
+// TestOpDTypes fails when an op's input slot declares no dtypes, and checks
+// that a dtype outside a slot's set is refused before the shape rule runs.
+func TestOpDTypes(t *testing.T) {
+	for _, d := range Ops() {
+		for _, in := range d.Inputs {
+			if in.DTypes == 0 {
+				t.Errorf("op %s: input %s declares no dtypes (set InputDef.DTypes)", d.Name, in.Name)
+			}
+		}
+	}
+	g := NewGraph("m")
+	x := g.AddInput("x", TensorType{I64, Shape{2}}, Pos{})
+	if _, err := g.AddNode("relu", "r", []*Value{x}, nil, Pos{}); err == nil || !strings.Contains(err.Error(), "must be one of {f32}") {
+		t.Errorf("relu on i64: %v, want a dtype error", err)
+	}
+	c, err := g.AddNode("cast", "c", []*Value{x}, Attrs{"to": "f16"}, Pos{})
+	if err != nil || c.Out().Type.DType != F16 {
+		t.Fatalf("cast to f16: %v", err)
+	}
+	if _, err := g.AddNode("cast", "c2", []*Value{x}, Attrs{"to": "f8"}, Pos{}); err == nil {
+		t.Error("cast to an unknown dtype is accepted")
+	}
+	y, err := g.AddNode("transpose", "t", []*Value{c.Out()}, Attrs{"perm": []int{0}}, Pos{})
+	if err != nil || y.Out().Type.DType != F16 {
+		t.Errorf("transpose keeps the dtype: %v", err)
 	}
 }

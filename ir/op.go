@@ -44,6 +44,9 @@ type InputDef struct {
 	Variadic bool
 	// Param marks a slot that normally holds a parameter (a weight).
 	Param bool
+	// DTypes is the set of dtypes the slot accepts, checked before the
+	// shape rule runs; TestOpDTypes fails on a slot that leaves it empty.
+	DTypes DTypeSet
 }
 
 // OpDef is one row of the op table.
@@ -357,6 +360,9 @@ func (d *OpDef) InputName(i int) string { return d.slot(i).Name }
 
 // InferNode computes the node's output types.
 func (d *OpDef) InferNode(n *Node) ([]TensorType, error) {
+	if err := d.checkDTypes(n); err != nil {
+		return nil, err
+	}
 	ts, err := d.Infer(n)
 	if err != nil {
 		return nil, err
@@ -365,6 +371,19 @@ func (d *OpDef) InferNode(n *Node) ([]TensorType, error) {
 		return nil, fmt.Errorf("internal error: %s inferred %d outputs, want %d", d.Name, len(ts), want)
 	}
 	return ts, nil
+}
+
+// checkDTypes checks every present input's dtype against its slot's set.
+func (d *OpDef) checkDTypes(n *Node) error {
+	for i, v := range n.Inputs {
+		if v == nil {
+			continue
+		}
+		if set := d.slot(i).DTypes; !set.Has(v.Type.DType) {
+			return shapeErr("input %s (%s) must be one of %v, got %v", d.InputName(i), v.Name, set, v.Type)
+		}
+	}
+	return nil
 }
 
 // ShapeError is a shape mismatch found by an op's shape rule.
@@ -402,10 +421,3 @@ func normAxis(axis, rank int) (int, error) {
 
 // NormAxis maps a possibly negative axis into [0, rank), or returns an error.
 func NormAxis(axis, rank int) (int, error) { return normAxis(axis, rank) }
-
-func wantDType(n *Node, i int, dt DType) error {
-	if t := in(n, i); t.DType != dt {
-		return shapeErr("input %s must be %v, got %v", n.Def().InputName(i), dt, t)
-	}
-	return nil
-}

@@ -105,7 +105,7 @@ func init() {
 	Register(&OpDef{
 		Name: "conv", Doc: "convolution over 1, 2 or 3 spatial axes (torch.nn.Conv1d/2d/3d); weight [out, in/groups, k...]",
 		Class: OutEwiseFusable, Grad: &Grad{}, Pure: Pure, Stream: StreamWindows,
-		Inputs:  []InputDef{{Name: "x"}, {Name: "weight", Param: true}, {Name: "bias", Optional: true, Param: true}},
+		Inputs:  []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "weight", Param: true, DTypes: OnlyF32}, {Name: "bias", Optional: true, Param: true, DTypes: OnlyF32}},
 		Outputs: []string{"y"},
 		Attrs: append(windowAttrs(convRank, true),
 			AttrDef{Name: "groups", Kind: AttrInt, Default: 1, Doc: "number of channel groups"}),
@@ -152,7 +152,7 @@ func init() {
 				}
 				out = append(out, o)
 			}
-			return []TensorType{{F32, out}}, nil
+			return []TensorType{{x.DType, out}}, nil
 		},
 	})
 	pool := func(name, doc string, avg bool) *OpDef {
@@ -181,7 +181,7 @@ func init() {
 		}
 		return &OpDef{
 			Name: name, Doc: doc, Class: Reduce, Grad: &Grad{}, Pure: Pure, Stream: StreamWindows,
-			Inputs: []InputDef{{Name: "x"}}, Outputs: []string{"y"}, OutputsFn: outputsFn, Attrs: attrs,
+			Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"y"}, OutputsFn: outputsFn, Attrs: attrs,
 			Check: func(n *Node) error {
 				if so := n.Attrs.Int("storage_order"); so != 0 && so != 1 {
 					return shapeErr("%s: storage_order must be 0 (row major) or 1 (column major), got %d", name, so)
@@ -212,9 +212,9 @@ func init() {
 					out = append(out, o)
 				}
 				if n.Attrs.Bool("indices") {
-					return []TensorType{{F32, out}, {I64, out.Clone()}}, nil
+					return []TensorType{{x.DType, out}, {I64, out.Clone()}}, nil
 				}
-				return []TensorType{{F32, out}}, nil
+				return []TensorType{{x.DType, out}}, nil
 			},
 		}
 	}
@@ -223,7 +223,7 @@ func init() {
 	global := func(name, doc string) *OpDef {
 		return &OpDef{
 			Name: name, Doc: doc, Class: Reduce, Grad: &Grad{}, Pure: Pure, Stream: StreamWindows,
-			Inputs: []InputDef{{Name: "x"}}, Outputs: []string{"y"},
+			Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"y"},
 			Infer: func(n *Node) ([]TensorType, error) {
 				x := in(n, 0)
 				if x.DType != F32 || len(x.Shape) < 3 {
@@ -233,7 +233,7 @@ func init() {
 				for range x.Shape[2:] {
 					out = append(out, 1)
 				}
-				return []TensorType{{F32, out}}, nil
+				return []TensorType{{x.DType, out}}, nil
 			},
 		}
 	}

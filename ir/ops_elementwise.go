@@ -54,20 +54,22 @@ func unary(name, doc string, u *Unary, attrs ...AttrDef) *OpDef {
 	return &OpDef{
 		Name: name, Doc: doc, Class: Elementwise, Grad: &Grad{},
 		Pure: Pure, InPlace: true, Stream: StreamPointwise, Act: ActElementwise, Unary: u,
-		Inputs:  []InputDef{{Name: "x"}},
+		Inputs:  []InputDef{{Name: "x", DTypes: OnlyF32}},
 		Outputs: []string{"y"},
 		Attrs:   attrs,
-		Infer:   sameF32,
+		Infer:   sameType,
 	}
 }
 
-// sameF32 is the shape rule of an f32 op whose output is like its input.
-func sameF32(n *Node) ([]TensorType, error) {
-	if err := wantDType(n, 0, F32); err != nil {
-		return nil, err
-	}
-	return []TensorType{{F32, in(n, 0).Shape.Clone()}}, nil
+// sameType is the shape rule of an op whose output has its input's dtype
+// and shape (the input's dtype set is checked before, from the table).
+func sameType(n *Node) ([]TensorType, error) {
+	return []TensorType{{in(n, 0).DType, in(n, 0).Shape.Clone()}}, nil
 }
+
+// BinaryDTypes are the dtypes binary arithmetic takes: every number but
+// u64, whose values the interpreter's int64 arithmetic cannot hold.
+var BinaryDTypes = Floats | SetOf(I8, I16, I32, I64, U8, U16, U32)
 
 // BroadcastShapes returns the numpy broadcast of two shapes.
 func BroadcastShapes(a, b Shape) (Shape, error) {
@@ -102,7 +104,7 @@ func binary(name, doc string, b *Binary) *OpDef {
 	return &OpDef{
 		Name: name, Doc: doc, Class: Broadcast, Grad: &Grad{},
 		Pure: Pure, InPlace: true, Stream: StreamPointwise, Binary: b,
-		Inputs:  []InputDef{{Name: "a"}, {Name: "b"}},
+		Inputs:  []InputDef{{Name: "a", DTypes: BinaryDTypes}, {Name: "b", DTypes: BinaryDTypes}},
 		Outputs: []string{"y"},
 		Infer: func(n *Node) ([]TensorType, error) {
 			a, b := in(n, 0), in(n, 1)
@@ -258,13 +260,13 @@ func init() {
 	}))
 }
 
-// view is an f32 op whose output is its input under the same shape.
+// view is an op whose output is its input under the same shape and dtype.
 func view(name, doc string) *OpDef {
 	return &OpDef{
 		Name: name, Doc: doc, Class: Injective, Grad: &Grad{},
 		Pure: Pure, View: true, Stream: StreamPointwise,
-		Inputs:  []InputDef{{Name: "x"}},
+		Inputs:  []InputDef{{Name: "x", DTypes: AnyDType}},
 		Outputs: []string{"y"},
-		Infer:   sameF32,
+		Infer:   sameType,
 	}
 }

@@ -103,8 +103,8 @@ func init() {
 	Register(&OpDef{
 		Name: "fused_conv", epilogue: true, Doc: "conv → +bias → +residual → activation → pool, one kernel",
 		Class: Opaque, NoGrad: "made by the fusion pass, which runs after autodiff: differentiate the unfused ops", Pure: Pure, Stream: StreamWindows,
-		Inputs: []InputDef{{Name: "x"}, {Name: "weight", Param: true}, {Name: "bias", Optional: true, Param: true},
-			{Name: "residual", Optional: true}},
+		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "weight", Param: true, DTypes: OnlyF32}, {Name: "bias", Optional: true, Param: true, DTypes: OnlyF32},
+			{Name: "residual", Optional: true, DTypes: OnlyF32}},
 		Outputs: []string{"y"},
 		Attrs:   attrs,
 		Check: func(n *Node) error {
@@ -141,8 +141,8 @@ func init() {
 	Register(&OpDef{
 		Name: "fused_dense", epilogue: true, Doc: "dense → +bias → +residual → activation, one kernel",
 		Class: Opaque, NoGrad: "made by the fusion pass, which runs after autodiff: differentiate the unfused ops", Pure: Pure, Stream: StreamLinear,
-		Inputs: []InputDef{{Name: "x"}, {Name: "weight", Param: true}, {Name: "bias", Optional: true, Param: true},
-			{Name: "residual", Optional: true}},
+		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "weight", Param: true, DTypes: OnlyF32}, {Name: "bias", Optional: true, Param: true, DTypes: OnlyF32},
+			{Name: "residual", Optional: true, DTypes: OnlyF32}},
 		Outputs: []string{"y"},
 		Attrs:   epilogueAttrs(),
 		Infer: func(n *Node) ([]TensorType, error) {
@@ -156,7 +156,7 @@ func init() {
 	Register(&OpDef{
 		Name: "fused_ewise", Doc: "a chain of element-wise steps applied to x; binary steps name another input",
 		Class: Elementwise, NoGrad: "made by the fusion pass, which runs after autodiff: differentiate the unfused ops", Pure: Pure, InPlace: true, Stream: StreamPointwise,
-		Inputs:  []InputDef{{Name: "x", Variadic: true}},
+		Inputs:  []InputDef{{Name: "x", Variadic: true, DTypes: OnlyF32}},
 		Outputs: []string{"y"},
 		Attrs:   []AttrDef{{Name: "steps", Kind: AttrString, Doc: `steps separated by ";", e.g. "add(1);relu;leaky_relu(0.1);clip(0,6)"`}},
 		Check: func(n *Node) error {
@@ -174,7 +174,7 @@ func init() {
 					return nil, shapeErr("fused_ewise operand %s %v must broadcast to %v", n.Inputs[i].Name, in(n, i).Shape, x.Shape)
 				}
 			}
-			return []TensorType{{F32, x.Shape.Clone()}}, nil
+			return []TensorType{{x.DType, x.Shape.Clone()}}, nil
 		},
 	})
 }

@@ -4,7 +4,7 @@ func init() {
 	Register(&OpDef{
 		Name: "dense", Doc: "y = x·Wᵀ + b over the last axis (torch.nn.Linear); weight [out, in]",
 		Class: OutEwiseFusable, Grad: &Grad{}, Pure: Pure, Stream: StreamLinear,
-		Inputs:  []InputDef{{Name: "x"}, {Name: "weight", Param: true}, {Name: "bias", Optional: true, Param: true}},
+		Inputs:  []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "weight", Param: true, DTypes: OnlyF32}, {Name: "bias", Optional: true, Param: true, DTypes: OnlyF32}},
 		Outputs: []string{"y"},
 		Infer: func(n *Node) ([]TensorType, error) {
 			x, w := in(n, 0), in(n, 1)
@@ -28,13 +28,13 @@ func init() {
 			}
 			out := x.Shape.Clone()
 			out[len(out)-1] = w.Shape[0]
-			return []TensorType{{F32, out}}, nil
+			return []TensorType{{x.DType, out}}, nil
 		},
 	})
 	Register(&OpDef{
 		Name: "matmul", Doc: "numpy matmul: batched matrix product with broadcast batch dimensions",
 		Class: OutEwiseFusable, Grad: &Grad{}, Pure: Pure, Stream: StreamMatmul,
-		Inputs:  []InputDef{{Name: "a"}, {Name: "b"}},
+		Inputs:  []InputDef{{Name: "a", DTypes: OnlyF32}, {Name: "b", DTypes: OnlyF32}},
 		Outputs: []string{"y"},
 		Infer: func(n *Node) ([]TensorType, error) {
 			a, b := in(n, 0), in(n, 1)
@@ -45,7 +45,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return []TensorType{{F32, s}}, nil
+			return []TensorType{{a.DType, s}}, nil
 		},
 	})
 }

@@ -4,8 +4,8 @@ func init() {
 	Register(&OpDef{
 		Name: "batchnorm", Doc: "inference batch normalization over axis 1: (x-mean)/sqrt(var+eps)*scale + bias",
 		Class: Broadcast, Grad: &Grad{}, Pure: Pure, InPlace: true, Stream: StreamChannels,
-		Inputs: []InputDef{{Name: "x"}, {Name: "scale", Param: true}, {Name: "bias", Param: true},
-			{Name: "mean", Param: true}, {Name: "var", Param: true}},
+		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "scale", Param: true, DTypes: OnlyF32}, {Name: "bias", Param: true, DTypes: OnlyF32},
+			{Name: "mean", Param: true, DTypes: OnlyF32}, {Name: "var", Param: true, DTypes: OnlyF32}},
 		Outputs: []string{"y"},
 		Attrs:   []AttrDef{{Name: "epsilon", Kind: AttrFloat, Default: 1e-5, Doc: "added to the variance"}},
 		Infer: func(n *Node) ([]TensorType, error) {
@@ -19,13 +19,13 @@ func init() {
 					return nil, shapeErr("batchnorm %s %s must be f32[%d] (channels of %s %v), got %v", n.Def().InputName(i), n.Inputs[i].Name, c, n.Inputs[0].Name, x.Shape, t)
 				}
 			}
-			return []TensorType{{F32, x.Shape.Clone()}}, nil
+			return []TensorType{{x.DType, x.Shape.Clone()}}, nil
 		},
 	})
 	softmax := func(name, doc string) *OpDef {
 		return &OpDef{
 			Name: name, Doc: doc, Class: Reduce, Grad: &Grad{}, Pure: Pure, InPlace: true, Stream: StreamAlongAxis,
-			Inputs: []InputDef{{Name: "x"}}, Outputs: []string{"y"},
+			Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"y"},
 			Attrs: []AttrDef{{Name: "axis", Kind: AttrInt, Default: -1, Doc: "the axis that sums to one"}},
 			Infer: func(n *Node) ([]TensorType, error) {
 				x := in(n, 0)
@@ -35,7 +35,7 @@ func init() {
 				if _, err := normAxis(n.Attrs.Int("axis"), len(x.Shape)); err != nil {
 					return nil, err
 				}
-				return []TensorType{{F32, x.Shape.Clone()}}, nil
+				return []TensorType{{x.DType, x.Shape.Clone()}}, nil
 			},
 		}
 	}

@@ -60,16 +60,13 @@ func reduction(name, doc string, r *Reduction) *OpDef {
 	return &OpDef{
 		Name: name, Doc: doc, Class: Reduce, Grad: &Grad{},
 		Pure: Pure, Stream: StreamReduce, Reduction: r,
-		Inputs:  []InputDef{{Name: "x"}},
+		Inputs:  []InputDef{{Name: "x", DTypes: OnlyF32}},
 		Outputs: []string{"y"},
 		Attrs: []AttrDef{
 			{Name: "axes", Kind: AttrInts, Default: []int{}, Doc: "axes to reduce (negative counts from the end); empty: all"},
 			{Name: "keepdims", Kind: AttrBool, Default: false, Doc: "keep each reduced axis with size 1"},
 		},
 		Infer: func(n *Node) ([]TensorType, error) {
-			if err := wantDType(n, 0, F32); err != nil {
-				return nil, err
-			}
 			x := in(n, 0).Shape
 			axes, err := ReduceAxes(n, len(x))
 			if err != nil {
@@ -88,7 +85,7 @@ func reduction(name, doc string, r *Reduction) *OpDef {
 					out = append(out, 1)
 				}
 			}
-			return []TensorType{{F32, out}}, nil
+			return []TensorType{{in(n, 0).DType, out}}, nil
 		},
 	}
 }

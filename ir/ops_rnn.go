@@ -66,13 +66,13 @@ func RNNDirs(n *Node) int {
 }
 
 func recurrent(name, doc string) *OpDef {
-	inputs := []InputDef{{Name: "x"}, {Name: "h0", Optional: true}}
+	inputs := []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "h0", Optional: true, DTypes: OnlyF32}}
 	outputs := []string{"y", "h"}
 	if name == "lstm" {
-		inputs = append(inputs, InputDef{Name: "c0", Optional: true})
+		inputs = append(inputs, InputDef{Name: "c0", Optional: true, DTypes: OnlyF32})
 		outputs = append(outputs, "c")
 	}
-	inputs = append(inputs, InputDef{Name: "weights", Variadic: true, Param: true})
+	inputs = append(inputs, InputDef{Name: "weights", Variadic: true, Param: true, DTypes: OnlyF32})
 	attrs := []AttrDef{
 		{Name: "hidden_size", Kind: AttrInt, Doc: "features of the hidden state"},
 		{Name: "num_layers", Kind: AttrInt, Default: 1, Doc: "stacked layers"},
@@ -126,7 +126,7 @@ func recurrent(name, doc string) *OpDef {
 			if n.Attrs.Bool("batch_first") {
 				t, b = b, t
 			}
-			state := TensorType{F32, Shape{L * D, b, h}}
+			state := TensorType{x.DType, Shape{L * D, b, h}}
 			for i := 1; i <= ns; i++ {
 				if has(n, i) && !in(n, i).Equal(state) {
 					return nil, shapeErr("%s initial state %s must be %v, got %v", name, n.Inputs[i].Name, state, in(n, i))
@@ -162,9 +162,9 @@ func recurrent(name, doc string) *OpDef {
 			if n.Attrs.Bool("batch_first") {
 				y = Shape{b, t, D * h}
 			}
-			out := []TensorType{{F32, y}, state}
+			out := []TensorType{{x.DType, y}, state}
 			if name == "lstm" {
-				out = append(out, TensorType{F32, state.Shape.Clone()})
+				out = append(out, TensorType{x.DType, state.Shape.Clone()})
 			}
 			return out, nil
 		},

@@ -6,7 +6,7 @@ func init() {
 	Register(&OpDef{
 		Name: "flatten", Doc: "reshape to 2-D: [prod(dims before axis), prod(dims from axis)]",
 		Class: Injective, Grad: &Grad{}, Pure: Pure, View: true, Stream: StreamReshape,
-		Inputs: []InputDef{{Name: "x"}}, Outputs: []string{"y"},
+		Inputs: []InputDef{{Name: "x", DTypes: AnyDType}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "axis", Kind: AttrInt, Default: 1, Doc: "first axis of the second dimension"}},
 		Infer: func(n *Node) ([]TensorType, error) {
 			x := in(n, 0)
@@ -24,7 +24,7 @@ func init() {
 	Register(&OpDef{
 		Name: "reshape", Doc: "same elements, new shape; one dimension may be -1 (inferred) and 0 copies the input's",
 		Class: Injective, Grad: &Grad{}, Pure: Pure, View: true, Stream: StreamReshape,
-		Inputs: []InputDef{{Name: "x"}}, Outputs: []string{"y"},
+		Inputs: []InputDef{{Name: "x", DTypes: AnyDType}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "shape", Kind: AttrInts, Doc: "the new shape"}},
 		Infer: func(n *Node) ([]TensorType, error) {
 			x := in(n, 0)
@@ -38,7 +38,7 @@ func init() {
 	Register(&OpDef{
 		Name: "transpose", Doc: "permute axes: output axis i is input axis perm[i]",
 		Class: Injective, Grad: &Grad{}, Pure: Pure, Stream: StreamTranspose,
-		Inputs: []InputDef{{Name: "x"}}, Outputs: []string{"y"},
+		Inputs: []InputDef{{Name: "x", DTypes: AnyDType}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "perm", Kind: AttrInts, Doc: "the permutation (default: reverse the axes)",
 			DefaultFn: func(n *Node) any {
 				r := 0
@@ -72,7 +72,7 @@ func init() {
 	Register(&OpDef{
 		Name: "concat", Doc: "join tensors along an axis",
 		Class: Injective, Grad: &Grad{}, Pure: Pure, Stream: StreamConcat,
-		Inputs: []InputDef{{Name: "x", Variadic: true}}, Outputs: []string{"y"},
+		Inputs: []InputDef{{Name: "x", Variadic: true, DTypes: AnyDType}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "axis", Kind: AttrInt, Default: 1, Doc: "the axis to join along"}},
 		Infer: func(n *Node) ([]TensorType, error) {
 			first := in(n, 0)
@@ -100,7 +100,7 @@ func init() {
 	Register(&OpDef{
 		Name: "squeeze", Doc: "drop axes of size 1",
 		Class: Injective, Grad: &Grad{}, Pure: Pure, View: true, Stream: StreamReshape,
-		Inputs: []InputDef{{Name: "x"}}, Outputs: []string{"y"},
+		Inputs: []InputDef{{Name: "x", DTypes: AnyDType}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "axes", Kind: AttrInts, Default: []int{}, Doc: "axes to drop (default: every axis of size 1)"}},
 		Infer: func(n *Node) ([]TensorType, error) {
 			x := in(n, 0)
@@ -130,7 +130,7 @@ func init() {
 	Register(&OpDef{
 		Name: "unsqueeze", Doc: "insert axes of size 1",
 		Class: Injective, Grad: &Grad{}, Pure: Pure, View: true, Stream: StreamReshape,
-		Inputs: []InputDef{{Name: "x"}}, Outputs: []string{"y"},
+		Inputs: []InputDef{{Name: "x", DTypes: AnyDType}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "axes", Kind: AttrInts, Doc: "positions of the new axes in the output"}},
 		Infer: func(n *Node) ([]TensorType, error) {
 			x := in(n, 0)
@@ -160,32 +160,26 @@ func init() {
 		},
 	})
 	Register(&OpDef{
-		Name: "embedding", Doc: "look up rows of weight [vocab, dim] by i64 ids; output shape ids.shape + [dim]",
+		Name: "embedding", Doc: "look up rows of weight [vocab, dim] by integer ids; output shape ids.shape + [dim]",
 		Class: Injective, Grad: &Grad{}, Pure: Pure, Stream: StreamLookup,
-		Inputs:  []InputDef{{Name: "ids"}, {Name: "weight", Param: true}},
+		Inputs:  []InputDef{{Name: "ids", DTypes: Indices}, {Name: "weight", Param: true, DTypes: OnlyF32}},
 		Outputs: []string{"y"},
 		Infer: func(n *Node) ([]TensorType, error) {
 			ids, w := in(n, 0), in(n, 1)
-			if ids.DType != I64 {
-				return nil, shapeErr("embedding ids %s must be i64, got %v", n.Inputs[0].Name, ids)
+			if len(w.Shape) != 2 {
+				return nil, shapeErr("embedding weight %s must be [vocab, dim], got %v", n.Inputs[1].Name, w)
 			}
-			if len(w.Shape) != 2 || w.DType != F32 {
-				return nil, shapeErr("embedding weight %s must be f32[vocab, dim], got %v", n.Inputs[1].Name, w)
-			}
-			return []TensorType{{F32, append(ids.Shape.Clone(), w.Shape[1])}}, nil
+			return []TensorType{{w.DType, append(ids.Shape.Clone(), w.Shape[1])}}, nil
 		},
 	})
 	Register(&OpDef{
-		Name: "gather", Doc: "take slices of data along axis at i64 indices (numpy take); negative indices count from the end",
+		Name: "gather", Doc: "take slices of data along axis at integer indices (numpy take); negative indices count from the end",
 		Class: Injective, Grad: &Grad{}, Pure: Pure, Stream: StreamGather,
-		Inputs:  []InputDef{{Name: "data"}, {Name: "indices"}},
+		Inputs:  []InputDef{{Name: "data", DTypes: AnyDType}, {Name: "indices", DTypes: Indices}},
 		Outputs: []string{"y"},
 		Attrs:   []AttrDef{{Name: "axis", Kind: AttrInt, Default: 0, Doc: "the axis to index"}},
 		Infer: func(n *Node) ([]TensorType, error) {
 			d, idx := in(n, 0), in(n, 1)
-			if idx.DType != I64 {
-				return nil, shapeErr("gather indices %s must be i64, got %v", n.Inputs[1].Name, idx)
-			}
 			a, err := normAxis(n.Attrs.Int("axis"), len(d.Shape))
 			if err != nil {
 				return nil, err

@@ -6,8 +6,8 @@ import (
 	"github.com/dlcompiler/dlc/ir"
 )
 
-// Binary arithmetic with numpy broadcasting, on f32 or i64 operands of the
-// same dtype, for every op with an ir.Binary form (registered in
+// Binary arithmetic with numpy broadcasting, on operands of one dtype
+// (ir.BinaryDTypes), for every op with an ir.Binary form (registered in
 // elementwise.go). Integer division truncates toward zero (C, Go and ONNX
 // semantics; torch.div(..., rounding_mode="trunc")), and an integer
 // division by zero is an error (see ir/ops_elementwise.go).
@@ -42,8 +42,24 @@ func binaryKernel(op *ir.Binary) Kernel {
 				}
 				y.I64()[i] = v
 			}
+		case ir.U64:
+			return nil, fmt.Errorf("%s on u64 is not supported", n.Op)
 		default:
-			return nil, fmt.Errorf("unsupported dtype %v", a.DType)
+			// Other dtypes through the float64 or int64 reference
+			// function, converted to the dtype: floats round once,
+			// integers wrap to their width, as fixed-width arithmetic
+			// does.
+			for i := range y.Len() {
+				if a.DType.IsFloat() {
+					y.SetFloat(i, f(a.Float(ia[i]), b.Float(ib[i])))
+					continue
+				}
+				v, err := g(a.Int(ia[i]), b.Int(ib[i]))
+				if err != nil {
+					return nil, fmt.Errorf("element %d: %w", i, err)
+				}
+				y.SetInt(i, v)
+			}
 		}
 		return one(y)
 	}

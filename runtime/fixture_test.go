@@ -82,16 +82,7 @@ func loadFixture(path string) (*fixture, error) {
 		return nil, fmt.Errorf("%s: outputs: %v", path, err)
 	}
 	for name, t := range f.Tensors {
-		it := &ir.Tensor{Shape: append(ir.Shape{}, t.Shape...), DType: t.DType, Data: t.Data}
-		switch t.DType {
-		case weights.F32:
-			it.DType = ir.F32
-		case weights.I64:
-			it.DType = ir.I64
-		default:
-			return nil, fmt.Errorf("%s: tensor %s has dtype %v", path, name, t.DType)
-		}
-		fx.tensors[name] = it
+		fx.tensors[name] = t
 	}
 	for _, n := range append(append([]string(nil), fx.inputs...), fx.outputs...) {
 		if _, ok := fx.tensors[n]; n != "" && !ok {
@@ -220,17 +211,18 @@ func runFixtureFile(t *testing.T, path string) {
 	}
 }
 
-// compareTensor checks dtype and shape, then every element: i64 exactly,
+// compareTensor checks dtype and shape, then every element: other dtypes exactly,
 // f32 within abs + rel*|want| (NaN matches NaN, infinities match exactly).
 // It reports the worst element and how many differ.
 func compareTensor(got, want *ir.Tensor, abs, rel float64) error {
 	if !got.Type().Equal(want.Type()) {
 		return fmt.Errorf("got %v, want %v", got.Type(), want.Type())
 	}
-	if want.DType == ir.I64 {
-		for i := range want.I64() {
-			if got.I64()[i] != want.I64()[i] {
-				return fmt.Errorf("element %d: got %d, want %d", i, got.I64()[i], want.I64()[i])
+	if want.DType != ir.F32 { // exactly: integers, bool, and casts to other floats
+		for i := range want.Len() {
+			g, w := got.Float(i), want.Float(i)
+			if got.Int(i) != want.Int(i) || g != w && !(math.IsNaN(g) && math.IsNaN(w)) {
+				return fmt.Errorf("element %d: got %v, want %v", i, g, w)
 			}
 		}
 		return nil

@@ -6,7 +6,7 @@ import (
 	"github.com/dlcompiler/dlc/ir"
 )
 
-// Ops that move data without arithmetic. They work on f32 and i64 alike.
+// Ops that move data without arithmetic. They work on every dtype alike.
 
 func init() {
 	register("flatten", viewKernel(flattenShape))
@@ -144,12 +144,7 @@ func concat(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	for _, t := range in {
 		chunk := t.Shape[axis] * inner
 		for o := 0; o < outer; o++ {
-			switch t.DType {
-			case ir.F32:
-				copy(y.F32()[o*row+at:o*row+at+chunk], t.F32()[o*chunk:(o+1)*chunk])
-			case ir.I64:
-				copy(y.I64()[o*row+at:o*row+at+chunk], t.I64()[o*chunk:(o+1)*chunk])
-			}
+			copyElems(y, o*row+at, t, o*chunk, chunk)
 		}
 		at += chunk
 	}
@@ -167,8 +162,9 @@ func gather(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	}
 	dim := data.Shape[axis]
 	outer, inner := prod(data.Shape[:axis]), prod(data.Shape[axis+1:])
-	rows := make([]int, len(indices.I64()))
-	for q, v := range indices.I64() {
+	rows := make([]int, indices.Len())
+	for q := range rows {
+		v := indices.Int(q)
 		if v < -int64(dim) || v >= int64(dim) {
 			return nil, fmt.Errorf("index %d at position %d of indices %v is out of range for axis %d of size %d (want %d..%d)",
 				v, q, indices.Shape, axis, dim, -dim, dim-1)
@@ -197,7 +193,8 @@ func embedding(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	ids, w := in[0], in[1]
 	vocab, dim := w.Shape[0], w.Shape[1]
 	y := newF32(append(ids.Shape.Clone(), dim))
-	for q, id := range ids.I64() {
+	for q := range ids.Len() {
+		id := ids.Int(q)
 		if id < 0 || id >= int64(vocab) {
 			why := ""
 			if id < 0 {

@@ -2,15 +2,13 @@ package runtime
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/dlcompiler/dlc/ir"
 )
 
 // Helpers shared by the kernels: allocation, index arithmetic and
-// dtype-generic copies.
-
-// elem is an element type a tensor can hold.
-type elem interface{ float32 | int64 }
+// dtype-generic copies (every dtype of ir's table).
 
 // newF32 allocates a zero f32 tensor.
 func newF32(shape ir.Shape) *ir.Tensor { return ir.NewTensor(ir.F32, shape) }
@@ -81,16 +79,40 @@ func strideWalk(shape ir.Shape, st []int) []int {
 // t's element src[i]. Every index in src must be valid.
 func take(t *ir.Tensor, shape ir.Shape, src []int) *ir.Tensor {
 	out := ir.NewTensor(t.DType, shape)
-	switch t.DType {
-	case ir.F32:
-		takeInto(out.F32(), t.F32(), src)
-	case ir.I64:
-		takeInto(out.I64(), t.I64(), src)
+	switch s := t.Data.(type) {
+	case []float32:
+		takeInto(ir.Elems[float32](out), s, src)
+	case []float64:
+		takeInto(ir.Elems[float64](out), s, src)
+	case []int8:
+		takeInto(ir.Elems[int8](out), s, src)
+	case []int16:
+		takeInto(ir.Elems[int16](out), s, src)
+	case []int32:
+		takeInto(ir.Elems[int32](out), s, src)
+	case []int64:
+		takeInto(ir.Elems[int64](out), s, src)
+	case []uint8:
+		takeInto(ir.Elems[uint8](out), s, src)
+	case []uint16:
+		takeInto(ir.Elems[uint16](out), s, src)
+	case []uint32:
+		takeInto(ir.Elems[uint32](out), s, src)
+	case []uint64:
+		takeInto(ir.Elems[uint64](out), s, src)
+	case []bool:
+		takeInto(ir.Elems[bool](out), s, src)
 	}
 	return out
 }
 
-func takeInto[T elem](dst, src []T, idx []int) {
+// copyElems copies n elements from src at so to dst at do; both tensors
+// have the same dtype.
+func copyElems(dst *ir.Tensor, do int, src *ir.Tensor, so, n int) {
+	reflect.Copy(reflect.ValueOf(dst.Data).Slice(do, do+n), reflect.ValueOf(src.Data).Slice(so, so+n))
+}
+
+func takeInto[T ir.Storage](dst, src []T, idx []int) {
 	for i, j := range idx {
 		dst[i] = src[j]
 	}

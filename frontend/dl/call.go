@@ -337,13 +337,29 @@ func (c *call) param(p param) (*ir.Value, error) {
 	return c.l.g.AddParam(name, p.kind, t, data, init, c.pos), nil
 }
 
-// scalar adds a scalar f32 constant for a number operand.
-func (c *call) scalar(f float32) (*ir.Value, error) {
+// scalar adds a scalar constant of dtype dt for a number operand of a
+// tensor of that dtype. An integer dtype takes only integers within its
+// range; bool takes no numbers.
+func (c *call) scalar(dt ir.DType, v val) (*ir.Value, error) {
+	t := ir.NewTensor(dt, ir.Shape{})
+	switch {
+	case dt.IsFloat():
+		f, _ := v.num()
+		t.SetFloat(0, f)
+	case dt.IsInt() && v.kind == vInt:
+		if lo, hi := ir.IntRange(dt); dt != ir.U64 && (v.i < lo || v.i > hi) || dt == ir.U64 && v.i < 0 {
+			return nil, c.errorf("%s is out of range for the %v tensor operand", v.describe(), dt)
+		}
+		t.SetInt(0, v.i)
+	case dt.IsInt():
+		return nil, c.errorf("%s cannot be an operand of a %v tensor: integer tensors take integers (cast the tensor to f32 first: `| cast(f32)`)", v.describe(), dt)
+	default:
+		return nil, c.errorf("%s cannot be an operand of a %v tensor", v.describe(), dt)
+	}
 	name := c.name + ".scalar"
 	if err := c.l.claim(name, c.pos); err != nil {
 		return nil, err
 	}
-	t := &ir.Tensor{DType: ir.F32, Shape: ir.Shape{}, Data: []float32{f}}
 	return c.l.g.AddParam(name, ir.Const, t.Type(), t, "", c.pos), nil
 }
 

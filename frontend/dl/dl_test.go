@@ -34,6 +34,8 @@ var layerCases = []struct {
 	name, src string
 	want      []string
 }{
+	{"cast", "input x: i32[2, 3]\ny = x | cast(f16)\nz = x | cast(\"bool\")\noutput y\noutput z", []string{
+		`cast(x) {to="f16"}: f16[2,3]`, `cast(x) {to="bool"}: bool[2,3]`}},
 	{"dense", vec + "y = x | fc: dense(4)\noutput y", []string{
 		"param fc.weight: f32[4,10] init=he", "param fc.bias: f32[4] init=zeros",
 		"fc = dense(x, fc.weight, fc.bias): f32[2,4]"}},
@@ -523,6 +525,30 @@ func TestLargeInputsAreFast(t *testing.T) {
 		Load("m.dl", []byte(src), Options{NoWeights: true})
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("input of %d bytes took %v", len(src), d)
+		}
+	}
+}
+
+// TestNumberOperandDType: a number operand takes the dtype of the tensor
+// operand, and a fraction with an integer tensor is an error that says
+// why.
+func TestNumberOperandDType(t *testing.T) {
+	g := load(t, "input idx: i64[3]\ninput b: u8[2]\ninput h: f16[2]\ny = idx + 1\nz = b * 2\nw = h / 4\noutput y\noutput z\noutput w")
+	p := ir.Print(g)
+	for _, want := range []string{": i64[]", ": u8[]", ": f16[]", "add(idx, ", ": i64[3]", ": u8[2]", ": f16[2]"} {
+		if !strings.Contains(p, want) {
+			t.Errorf("printed IR lacks %q:\n%s", want, p)
+		}
+	}
+	for _, c := range []struct{ src, want string }{
+		{"input idx: i64[3]\ny = idx * 0.5\noutput y", "number 0.5 cannot be an operand of a i64 tensor: integer tensors take integers"},
+		{"input b: u8[3]\ny = b + 300\noutput y", "int 300 is out of range for the u8 tensor operand"},
+		{"input b: bool[3]\ny = b + 1\noutput y", "cannot be an operand of a bool tensor"},
+		{"input b: f8[3]\noutput b", "unknown dtype \"f8\""},
+	} {
+		_, err := Load("m.dl", []byte(c.src), Options{NoWeights: true})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want an error containing %q", c.src, err, c.want)
 		}
 	}
 }

@@ -180,17 +180,24 @@ func abs64(x int64) int64 {
 // scalar f32 constant named after the node.
 func (l *lowerer) binaryNode(sc *scope, pos ir.Pos, op, name string, x, y val) (val, error) {
 	c := &call{l: l, kind: op, name: name, pos: pos}
+	// A number operand takes the dtype of the tensor operand: idx + 1 on
+	// an i64 tensor adds an i64 1.
+	dt := ir.F32
+	for _, v := range []val{x, y} {
+		if v.kind == vTensor {
+			dt = v.ts[0].Type.DType
+		}
+	}
 	var ins []*ir.Value
 	for _, v := range []val{x, y} {
 		if v.kind == vTensor {
 			ins = append(ins, v.ts[0])
 			continue
 		}
-		f, ok := v.num()
-		if !ok {
+		if _, ok := v.num(); !ok {
 			return val{}, errAt(pos, "%s needs numbers or tensors, got %s", op, v.describe())
 		}
-		cv, err := c.scalar(float32(f))
+		cv, err := c.scalar(dt, v)
 		if err != nil {
 			return val{}, err
 		}

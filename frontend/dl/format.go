@@ -513,6 +513,8 @@ func (f *formatter) layer(n *ir.Node, label string) (string, []string, error) {
 	switch n.Op {
 	case "global_avgpool", "global_maxpool":
 		return n.Op, nil, nil
+	case "cast":
+		return "cast", []string{a.String("to")}, nil
 	case "leaky_relu":
 		if al := a.Float("alpha"); al != 0.01 {
 			s, err := fmtFloat(n, al)

@@ -201,6 +201,10 @@ func init() {
 				return val{}, c.errorf("takes two tensors, or a tensor and a number")
 			}})
 	}
+	def(&layerDef{name: "cast", inputs: 1, args: []argSpec{{name: "dtype", kind: aString, enum: dtypeNames()}},
+		build: func(c *call) (val, error) {
+			return c.node("cast", c.in, ir.Attrs{"to": c.str("dtype")})
+		}})
 	def(&layerDef{name: "matmul", inputs: 2, build: func(c *call) (val, error) { return c.node("matmul", c.in, nil) }})
 	def(&layerDef{name: "embedding", inputs: 1, params: true,
 		args: []argSpec{{name: "num_embeddings", kind: aInt}, {name: "embedding_dim", kind: aInt},
@@ -666,4 +670,13 @@ func (c *call) explicitPads(pads []int, r int) error {
 	}
 	copy(pads, pv)
 	return nil
+}
+
+// dtypeNames lists the .dl spellings of every dtype.
+func dtypeNames() []string {
+	var names []string
+	for _, dt := range ir.DTypes() {
+		names = append(names, dt.String())
+	}
+	return names
 }

@@ -491,7 +491,7 @@ func (l *lowerer) inputStmt(sc *scope, s *inputStmt) {
 	}
 	dt, ok := ir.ParseDType(s.dtype)
 	if !ok {
-		fail(errAt(s.dpos, "unknown dtype %q (want f32 or i64)", s.dtype))
+		fail(errAt(s.dpos, "unknown dtype %q (want one of %s)", s.dtype, dtypeList()))
 		return
 	}
 	if _, ok := l.consts[s.name]; ok {
@@ -689,4 +689,13 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// dtypeList is the .dl spellings of every dtype, for error messages.
+func dtypeList() string {
+	var names []string
+	for _, dt := range ir.DTypes() {
+		names = append(names, dt.String())
+	}
+	return strings.Join(names, ", ")
 }

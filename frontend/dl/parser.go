@@ -271,7 +271,7 @@ func (p *parser) inputStmt(kw token) stmt {
 	for !p.failed {
 		name := p.plainIdent("an input name")
 		p.expect(":")
-		dt := p.ident("a dtype (f32 or i64)")
+		dt := p.ident("a dtype (f32, i64, bool, ...)")
 		s := &inputStmt{pos: name.pos, name: name.text, dtype: dt.text, dpos: dt.pos}
 		p.expect("[")
 		for !p.failed && !p.peek().is("]") {
@@ -301,7 +301,7 @@ func (p *parser) inputStmt(kw token) stmt {
 // `param NAME: dtype[dims] [= value]` after the name.
 func (p *parser) tensorDecl(kw, name token) stmt {
 	p.expect(":")
-	dt := p.ident("a dtype (f32 or i64)")
+	dt := p.ident("a dtype (f32, i64, bool, ...)")
 	s := &tensorStmt{pos: name.pos, param: kw.text == "param", name: name.text, dtype: dt.text, dpos: dt.pos}
 	p.expect("[")
 	for !p.failed && !p.peek().is("]") {

@@ -39,6 +39,13 @@ OTHERS = ("rnn_", "lstm_", "gru_")  # written by gen_rnn_fixtures.py
 
 CASES = []
 
+# torch dtype -> (safetensors dtype, struct format)
+STRUCT = {
+    torch.float32: ("F32", "f"), torch.float64: ("F64", "d"), torch.float16: ("F16", "e"),
+    torch.int8: ("I8", "b"), torch.int16: ("I16", "h"), torch.int32: ("I32", "i"),
+    torch.int64: ("I64", "q"), torch.uint8: ("U8", "B"), torch.bool: ("BOOL", "?"),
+}
+
 
 def write_safetensors(path, tensors, metadata):
     """Write tensors (name -> float32 or int64 torch tensor, in order) and
@@ -50,10 +57,12 @@ def write_safetensors(path, tensors, metadata):
     for name, t in tensors.items():
         t = t.detach().contiguous().cpu()
         flat = t.flatten().tolist()
-        if t.dtype == torch.float32:
-            dtype, data = "F32", struct.pack("<%df" % len(flat), *flat)
-        elif t.dtype == torch.int64:
-            dtype, data = "I64", struct.pack("<%dq" % len(flat), *flat)
+        if t.dtype == torch.bfloat16:  # struct has no bfloat16: write its bits
+            flat = t.view(torch.int16).flatten().tolist()
+            dtype, data = "BF16", struct.pack("<%dh" % len(flat), *flat)
+        elif t.dtype in STRUCT:
+            dtype, fmt = STRUCT[t.dtype]
+            data = struct.pack("<%d%s" % (len(flat), fmt), *flat)
         else:
             raise TypeError("%s: unsupported dtype %s" % (name, t.dtype))
         header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [off, off + len(data)]}
@@ -421,6 +430,32 @@ def norm():
 # ---------------------------------------------------------------------- shape
 
 
+def cast():
+    """cast between dtypes, with torch's Tensor.to as the reference. Float to
+    integer casts use in-range values only: out of range and NaN are
+    undefined in torch and ONNX (dlc's rule is tested in Go)."""
+    edges = torch.tensor([0.0, -0.0, 1.0, -2.5, 2.5, 3.5, 0.1, 65504.0, 65519.0, 65520.0, 1e10, -1e10,
+                          6e-8, 2.9e-8, 1e-40, 3.0e38, float("inf"), float("-inf"), float("nan")],
+                         dtype=torch.float32)
+    for dt, name in [(torch.float16, "f16"), (torch.bfloat16, "bf16"), (torch.float64, "f64"), (torch.bool, "bool")]:
+        unary("cast_f32_" + name, "cast", edges, edges.to(dt), {"to": name})
+    r = Rand("cast_f32_ints"); x = r.randn(4, 5, scale=50)
+    for dt, name in [(torch.int8, "i8"), (torch.int16, "i16"), (torch.int32, "i32"), (torch.int64, "i64"), (torch.uint8, "u8")]:
+        v = x.abs() if dt == torch.uint8 else x
+        unary("cast_f32_" + name, "cast", v, v.to(dt), {"to": name})
+    r = Rand("cast_i64"); i = r.ints(-70000, 70000, 3, 4)
+    for dt, name in [(torch.int8, "i8"), (torch.int16, "i16"), (torch.int32, "i32"), (torch.uint8, "u8"),
+                     (torch.float32, "f32"), (torch.float16, "f16"), (torch.bool, "bool")]:
+        unary("cast_i64_" + name, "cast", i, i.to(dt), {"to": name})
+    h = edges.to(torch.float16)
+    for dt, name in [(torch.float32, "f32"), (torch.bfloat16, "bf16"), (torch.int64, "i64")]:
+        v = h if dt != torch.int64 else h[:8]  # finite, in range
+        unary("cast_f16_" + name, "cast", v, v.to(dt), {"to": name})
+    b = torch.tensor([True, False, True])
+    for dt, name in [(torch.float32, "f32"), (torch.int32, "i32")]:
+        unary("cast_bool_" + name, "cast", b, b.to(dt), {"to": name})
+
+
 def shape():
     for name, xs, axis in [("flatten_default", (2, 3, 4, 5), None), ("flatten_axis0", (2, 3, 4), 0),
                            ("flatten_axis3", (2, 3, 4, 5), 3), ("flatten_neg_axis", (2, 3, 4, 5), -2),
@@ -510,6 +545,7 @@ def main():
     pool()
     norm()
     shape()
+    cast()
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
         if f.endswith(".safetensors") and not f.startswith(OTHERS):
