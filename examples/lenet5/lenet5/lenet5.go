@@ -58,9 +58,10 @@ const (
 	OutputSize = OutputLogitsSize
 	// NumClasses is the number of classes Classify chooses from.
 	NumClasses = 10
-	// WeightBytes is the size of the embedded weights.bin, little endian: 61706 f32 values.
+	// WeightBytes is the size of the embedded weights.bin: one section per dtype,
+	// each little endian and starting at a multiple of 64 bytes: 61706 f32 values at byte 0.
 	WeightBytes = 246824
-	// ScratchBytes is the size of a Model's scratch arena, allocated once by New.
+	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
 	ScratchBytes = 88832
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
 	weightsChecksum = 0x2457ea5670a5631c
@@ -99,7 +100,6 @@ var weightsBin string
 // Kernels read them through constant offsets and never write them.
 var (
 	weightsF32  []float32
-	weightsI64  []int64
 	weightsOnce sync.Once
 )
 
@@ -114,15 +114,14 @@ func loadWeights() {
 	if sum := h.Sum64(); sum != weightsChecksum {
 		panic(fmt.Sprintf("lenet5: embedded weights.bin is corrupt: FNV-1a checksum %#x, want %#x: the file was modified after generation; regenerate the package with dlc", sum, uint64(weightsChecksum)))
 	}
-	weightsF32 = weightView(0, 61706, func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) })
-	weightsI64 = weightView(246824, 0, func(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b)) })
+	weightsF32 = weightView[float32](0, 61706)
 }
 
 // weightView returns the n values of type T stored little endian at byte
 // offset off of weights.bin: the embedded bytes themselves on a
 // little-endian machine when they are aligned for T (no copy: the data
-// stays in the binary's read-only memory), else a copy decoded with dec.
-func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
+// stays in the binary's read-only memory), else a decoded copy.
+func weightView[T float32](off, n int) []T {
 	if n == 0 {
 		return []T{} // not nil: kernels convert empty sections to *[0]T and copy through them
 	}
@@ -132,11 +131,10 @@ func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
 	if littleEndian && uintptr(p)%unsafe.Alignof(*new(T)) == 0 {
 		return unsafe.Slice((*T)(p), n)
 	}
-	b := unsafe.Slice(unsafe.StringData(weightsBin), len(weightsBin))[off:]
 	size := int(unsafe.Sizeof(*new(T)))
 	s := make([]T, n)
-	for i := range s {
-		s[i] = dec(b[size*i:])
+	if _, err := binary.Decode([]byte(weightsBin[off:off+n*size]), binary.LittleEndian, s); err != nil {
+		panic(err)
 	}
 	return s
 }
@@ -146,8 +144,7 @@ func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model works too, but it is large: allocate it with New.
 type Model struct {
-	arena  [22208]float32
-	arenaI [0]int64
+	arenaF32 [22208]float32
 	// cls receives Classify's output.
 	cls [OutputSize]float32
 }
@@ -163,18 +160,18 @@ func New() *Model {
 
 // forward runs every layer in order; outputs are left in the arena.
 func (m *Model) forward(in0 *[784]float32) {
-	conv1(in0, (*[150]float32)(weightsF32[0:150]), (*[6]float32)(weightsF32[150:156]), (*[1176]float32)(m.arena[0:1176]), (*[20624]float32)(m.arena[1584:22208]))
-	conv2((*[1176]float32)(m.arena[0:1176]), (*[2400]float32)(weightsF32[156:2556]), (*[16]float32)(weightsF32[2556:2572]), (*[400]float32)(m.arena[1184:1584]), (*[16800]float32)(m.arena[1584:18384]))
-	fc1((*[400]float32)(m.arena[1184:1584]), (*[48000]float32)(weightsF32[2572:50572]), (*[120]float32)(weightsF32[50572:50692]), (*[120]float32)(m.arena[0:120]))
-	fc2((*[120]float32)(m.arena[0:120]), (*[10080]float32)(weightsF32[50692:60772]), (*[84]float32)(weightsF32[60772:60856]), (*[84]float32)(m.arena[128:212]))
-	fc3((*[84]float32)(m.arena[128:212]), (*[840]float32)(weightsF32[60856:61696]), (*[10]float32)(weightsF32[61696:61706]), (*[10]float32)(m.arena[0:10]))
+	conv1(in0, (*[150]float32)(weightsF32[0:150]), (*[6]float32)(weightsF32[150:156]), (*[1176]float32)(m.arenaF32[0:1176]), (*[20624]float32)(m.arenaF32[1584:22208]))
+	conv2((*[1176]float32)(m.arenaF32[0:1176]), (*[2400]float32)(weightsF32[156:2556]), (*[16]float32)(weightsF32[2556:2572]), (*[400]float32)(m.arenaF32[1184:1584]), (*[16800]float32)(m.arenaF32[1584:18384]))
+	fc1((*[400]float32)(m.arenaF32[1184:1584]), (*[48000]float32)(weightsF32[2572:50572]), (*[120]float32)(weightsF32[50572:50692]), (*[120]float32)(m.arenaF32[0:120]))
+	fc2((*[120]float32)(m.arenaF32[0:120]), (*[10080]float32)(weightsF32[50692:60772]), (*[84]float32)(weightsF32[60772:60856]), (*[84]float32)(m.arenaF32[128:212]))
+	fc3((*[84]float32)(m.arenaF32[128:212]), (*[840]float32)(weightsF32[60856:61696]), (*[10]float32)(weightsF32[61696:61706]), (*[10]float32)(m.arenaF32[0:10]))
 }
 
 // run runs the model and copies the outputs into the caller's arrays.
 func (m *Model) run(in0 *[InputXSize]float32, out0 *[OutputLogitsSize]float32) error {
 	weightsOnce.Do(loadWeights) // for a zero Model; New has loaded them
 	m.forward(in0)
-	*out0 = *(*[10]float32)(m.arena[0:10])
+	*out0 = *(*[10]float32)(m.arenaF32[0:10])
 	return nil
 }
 

@@ -86,12 +86,13 @@ const (
 	OutputSize = OutputLogitsSize
 	// NumClasses is the number of classes Classify chooses from.
 	NumClasses = 2
-	// WeightBytes is the size of the embedded weights.bin, little endian: 59042 f32 values, then 1 i64 values.
-	WeightBytes = 236176
-	// ScratchBytes is the size of a Model's scratch arena, allocated once by New.
+	// WeightBytes is the size of the embedded weights.bin: one section per dtype,
+	// each little endian and starting at a multiple of 64 bytes: 59042 f32 values at byte 0, 1 i64 values at byte 236224.
+	WeightBytes = 236232
+	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
 	ScratchBytes = 43264
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
-	weightsChecksum = 0xa8a8f9482fed0f57
+	weightsChecksum = 0x43c7e7ac1fcc9a97
 )
 
 var (
@@ -142,15 +143,15 @@ func loadWeights() {
 	if sum := h.Sum64(); sum != weightsChecksum {
 		panic(fmt.Sprintf("lstmtext: embedded weights.bin is corrupt: FNV-1a checksum %#x, want %#x: the file was modified after generation; regenerate the package with dlc", sum, uint64(weightsChecksum)))
 	}
-	weightsF32 = weightView(0, 59042, func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) })
-	weightsI64 = weightView(236168, 1, func(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b)) })
+	weightsF32 = weightView[float32](0, 59042)
+	weightsI64 = weightView[int64](236224, 1)
 }
 
 // weightView returns the n values of type T stored little endian at byte
 // offset off of weights.bin: the embedded bytes themselves on a
 // little-endian machine when they are aligned for T (no copy: the data
-// stays in the binary's read-only memory), else a copy decoded with dec.
-func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
+// stays in the binary's read-only memory), else a decoded copy.
+func weightView[T float32 | int64](off, n int) []T {
 	if n == 0 {
 		return []T{} // not nil: kernels convert empty sections to *[0]T and copy through them
 	}
@@ -160,11 +161,10 @@ func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
 	if littleEndian && uintptr(p)%unsafe.Alignof(*new(T)) == 0 {
 		return unsafe.Slice((*T)(p), n)
 	}
-	b := unsafe.Slice(unsafe.StringData(weightsBin), len(weightsBin))[off:]
 	size := int(unsafe.Sizeof(*new(T)))
 	s := make([]T, n)
-	for i := range s {
-		s[i] = dec(b[size*i:])
+	if _, err := binary.Decode([]byte(weightsBin[off:off+n*size]), binary.LittleEndian, s); err != nil {
+		panic(err)
 	}
 	return s
 }
@@ -174,9 +174,8 @@ func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model works too, but it is large: allocate it with New.
 type Model struct {
-	arena  [10816]float32
-	arenaI [0]int64
-	st     stepModel
+	arenaF32 [10816]float32
+	st       stepModel
 	// cls receives Classify's output.
 	cls [OutputSize]float32
 }
@@ -192,12 +191,12 @@ func New() *Model {
 
 // forward runs every layer in order; outputs are left in the arena.
 func (m *Model) forward(in0 *[20]int64) error {
-	if err := emb(in0, (*[544]float32)(weightsF32[0:544]), (*[640]float32)(m.arena[0:640])); err != nil {
+	if err := emb(in0, (*[544]float32)(weightsF32[0:544]), (*[640]float32)(m.arenaF32[0:640])); err != nil {
 		return err
 	}
-	lstm((*[640]float32)(m.arena[0:640]), (*[8192]float32)(weightsF32[544:8736]), (*[16384]float32)(weightsF32[8736:25120]), (*[256]float32)(weightsF32[25120:25376]), (*[256]float32)(weightsF32[25376:25632]), (*[16384]float32)(weightsF32[25632:42016]), (*[16384]float32)(weightsF32[42016:58400]), (*[256]float32)(weightsF32[58400:58656]), (*[256]float32)(weightsF32[58656:58912]), (*[1280]float32)(m.arena[640:1920]), (*[128]float32)(m.arena[1920:2048]), (*[128]float32)(m.arena[2048:2176]), (*[8640]float32)(m.arena[2176:10816]))
-	select_1((*[128]float32)(m.arena[1920:2048]), (*[1]int64)(weightsI64[0:1]), (*[64]float32)(m.arena[0:64]))
-	fc((*[64]float32)(m.arena[0:64]), (*[128]float32)(weightsF32[58912:59040]), (*[2]float32)(weightsF32[59040:59042]), (*[2]float32)(m.arena[64:66]))
+	lstm((*[640]float32)(m.arenaF32[0:640]), (*[8192]float32)(weightsF32[544:8736]), (*[16384]float32)(weightsF32[8736:25120]), (*[256]float32)(weightsF32[25120:25376]), (*[256]float32)(weightsF32[25376:25632]), (*[16384]float32)(weightsF32[25632:42016]), (*[16384]float32)(weightsF32[42016:58400]), (*[256]float32)(weightsF32[58400:58656]), (*[256]float32)(weightsF32[58656:58912]), (*[1280]float32)(m.arenaF32[640:1920]), (*[128]float32)(m.arenaF32[1920:2048]), (*[128]float32)(m.arenaF32[2048:2176]), (*[8640]float32)(m.arenaF32[2176:10816]))
+	select_1((*[128]float32)(m.arenaF32[1920:2048]), (*[1]int64)(weightsI64[0:1]), (*[64]float32)(m.arenaF32[0:64]))
+	fc((*[64]float32)(m.arenaF32[0:64]), (*[128]float32)(weightsF32[58912:59040]), (*[2]float32)(weightsF32[59040:59042]), (*[2]float32)(m.arenaF32[64:66]))
 	return nil
 }
 
@@ -207,7 +206,7 @@ func (m *Model) run(in0 *[InputIdsSize]int64, out0 *[OutputLogitsSize]float32) e
 	if err := m.forward(in0); err != nil {
 		return err
 	}
-	*out0 = *(*[2]float32)(m.arena[64:66])
+	*out0 = *(*[2]float32)(m.arenaF32[64:66])
 	return nil
 }
 
@@ -264,7 +263,7 @@ func (m *Model) Classify(in *[InputSize]int64) (class int, prob float32, err err
 // stepModel is the streaming state of a Model: the one-step arena and the
 // recurrent states carried from one Step to the next.
 type stepModel struct {
-	arena [1168]float32
+	arenaF32 [1168]float32
 	// s0 is layer lstm's running h0 state.
 	s0 [128]float32
 	// s1 is layer lstm's running c0 state.
@@ -274,20 +273,20 @@ type stepModel struct {
 // forward runs one time step through the one-step kernels and stores
 // the new recurrent states.
 func (m *stepModel) forward(in0 *[1]int64) error {
-	if err := stepEmb(in0, (*[544]float32)(weightsF32[0:544]), (*[32]float32)(m.arena[0:32])); err != nil {
+	if err := stepEmb(in0, (*[544]float32)(weightsF32[0:544]), (*[32]float32)(m.arenaF32[0:32])); err != nil {
 		return err
 	}
-	stepLstm((*[32]float32)(m.arena[0:32]), &m.s0, &m.s1, (*[8192]float32)(weightsF32[544:8736]), (*[16384]float32)(weightsF32[8736:25120]), (*[256]float32)(weightsF32[25120:25376]), (*[256]float32)(weightsF32[25376:25632]), (*[16384]float32)(weightsF32[25632:42016]), (*[16384]float32)(weightsF32[42016:58400]), (*[256]float32)(weightsF32[58400:58656]), (*[256]float32)(weightsF32[58656:58912]), (*[64]float32)(m.arena[32:96]), (*[128]float32)(m.arena[96:224]), (*[128]float32)(m.arena[224:352]), (*[736]float32)(m.arena[432:1168]))
-	m.s0 = *(*[128]float32)(m.arena[96:224])
-	m.s1 = *(*[128]float32)(m.arena[224:352])
-	stepSelect_1((*[128]float32)(m.arena[96:224]), (*[1]int64)(weightsI64[0:1]), (*[64]float32)(m.arena[352:416]))
-	stepFc((*[64]float32)(m.arena[352:416]), (*[128]float32)(weightsF32[58912:59040]), (*[2]float32)(weightsF32[59040:59042]), (*[2]float32)(m.arena[416:418]))
+	stepLstm((*[32]float32)(m.arenaF32[0:32]), &m.s0, &m.s1, (*[8192]float32)(weightsF32[544:8736]), (*[16384]float32)(weightsF32[8736:25120]), (*[256]float32)(weightsF32[25120:25376]), (*[256]float32)(weightsF32[25376:25632]), (*[16384]float32)(weightsF32[25632:42016]), (*[16384]float32)(weightsF32[42016:58400]), (*[256]float32)(weightsF32[58400:58656]), (*[256]float32)(weightsF32[58656:58912]), (*[64]float32)(m.arenaF32[32:96]), (*[128]float32)(m.arenaF32[96:224]), (*[128]float32)(m.arenaF32[224:352]), (*[736]float32)(m.arenaF32[432:1168]))
+	m.s0 = *(*[128]float32)(m.arenaF32[96:224])
+	m.s1 = *(*[128]float32)(m.arenaF32[224:352])
+	stepSelect_1((*[128]float32)(m.arenaF32[96:224]), (*[1]int64)(weightsI64[0:1]), (*[64]float32)(m.arenaF32[352:416]))
+	stepFc((*[64]float32)(m.arenaF32[352:416]), (*[128]float32)(weightsF32[58912:59040]), (*[2]float32)(weightsF32[59040:59042]), (*[2]float32)(m.arenaF32[416:418]))
 	return nil
 }
 
 // out0 returns Step's output logits in the step arena.
 func (m *stepModel) out0() *[2]float32 {
-	return (*[2]float32)(m.arena[416:418])
+	return (*[2]float32)(m.arenaF32[416:418])
 }
 
 const (

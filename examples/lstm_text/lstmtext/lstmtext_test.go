@@ -28,14 +28,14 @@ func loadSelfTest(tb testing.TB) *selfTestData {
 	}
 	d := new(selfTestData)
 	off := 4
-	for i := range d.in.Ids {
-		d.in.Ids[i] = int64(binary.LittleEndian.Uint64(b[off:]))
-		off += 8
+	if _, err := binary.Decode(b[off:off+160], binary.LittleEndian, d.in.Ids[:]); err != nil {
+		tb.Fatal(err)
 	}
-	for i := range d.want.Logits {
-		d.want.Logits[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[off:]))
-		off += 4
+	off += 160
+	if _, err := binary.Decode(b[off:off+8], binary.LittleEndian, d.want.Logits[:]); err != nil {
+		tb.Fatal(err)
 	}
+	off += 8
 	return d
 }
 

@@ -55,9 +55,10 @@ const (
 	OutputSize = OutputLogitsSize
 	// NumClasses is the number of classes Classify chooses from.
 	NumClasses = 10
-	// WeightBytes is the size of the embedded weights.bin, little endian: 535818 f32 values.
+	// WeightBytes is the size of the embedded weights.bin: one section per dtype,
+	// each little endian and starting at a multiple of 64 bytes: 535818 f32 values at byte 0.
 	WeightBytes = 2143272
-	// ScratchBytes is the size of a Model's scratch arena, allocated once by New.
+	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
 	ScratchBytes = 3072
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
 	weightsChecksum = 0xd8ed3a122140a133
@@ -96,7 +97,6 @@ var weightsBin string
 // Kernels read them through constant offsets and never write them.
 var (
 	weightsF32  []float32
-	weightsI64  []int64
 	weightsOnce sync.Once
 )
 
@@ -111,15 +111,14 @@ func loadWeights() {
 	if sum := h.Sum64(); sum != weightsChecksum {
 		panic(fmt.Sprintf("mlp: embedded weights.bin is corrupt: FNV-1a checksum %#x, want %#x: the file was modified after generation; regenerate the package with dlc", sum, uint64(weightsChecksum)))
 	}
-	weightsF32 = weightView(0, 535818, func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) })
-	weightsI64 = weightView(2143272, 0, func(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b)) })
+	weightsF32 = weightView[float32](0, 535818)
 }
 
 // weightView returns the n values of type T stored little endian at byte
 // offset off of weights.bin: the embedded bytes themselves on a
 // little-endian machine when they are aligned for T (no copy: the data
-// stays in the binary's read-only memory), else a copy decoded with dec.
-func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
+// stays in the binary's read-only memory), else a decoded copy.
+func weightView[T float32](off, n int) []T {
 	if n == 0 {
 		return []T{} // not nil: kernels convert empty sections to *[0]T and copy through them
 	}
@@ -129,11 +128,10 @@ func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
 	if littleEndian && uintptr(p)%unsafe.Alignof(*new(T)) == 0 {
 		return unsafe.Slice((*T)(p), n)
 	}
-	b := unsafe.Slice(unsafe.StringData(weightsBin), len(weightsBin))[off:]
 	size := int(unsafe.Sizeof(*new(T)))
 	s := make([]T, n)
-	for i := range s {
-		s[i] = dec(b[size*i:])
+	if _, err := binary.Decode([]byte(weightsBin[off:off+n*size]), binary.LittleEndian, s); err != nil {
+		panic(err)
 	}
 	return s
 }
@@ -143,8 +141,7 @@ func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model works too, but it is large: allocate it with New.
 type Model struct {
-	arena  [768]float32
-	arenaI [0]int64
+	arenaF32 [768]float32
 	// cls receives Classify's output.
 	cls [OutputSize]float32
 }
@@ -160,16 +157,16 @@ func New() *Model {
 
 // forward runs every layer in order; outputs are left in the arena.
 func (m *Model) forward(in0 *[784]float32) {
-	fc1(in0, (*[401408]float32)(weightsF32[0:401408]), (*[512]float32)(weightsF32[401408:401920]), (*[512]float32)(m.arena[0:512]))
-	fc2((*[512]float32)(m.arena[0:512]), (*[131072]float32)(weightsF32[401920:532992]), (*[256]float32)(weightsF32[532992:533248]), (*[256]float32)(m.arena[512:768]))
-	fc3((*[256]float32)(m.arena[512:768]), (*[2560]float32)(weightsF32[533248:535808]), (*[10]float32)(weightsF32[535808:535818]), (*[10]float32)(m.arena[0:10]))
+	fc1(in0, (*[401408]float32)(weightsF32[0:401408]), (*[512]float32)(weightsF32[401408:401920]), (*[512]float32)(m.arenaF32[0:512]))
+	fc2((*[512]float32)(m.arenaF32[0:512]), (*[131072]float32)(weightsF32[401920:532992]), (*[256]float32)(weightsF32[532992:533248]), (*[256]float32)(m.arenaF32[512:768]))
+	fc3((*[256]float32)(m.arenaF32[512:768]), (*[2560]float32)(weightsF32[533248:535808]), (*[10]float32)(weightsF32[535808:535818]), (*[10]float32)(m.arenaF32[0:10]))
 }
 
 // run runs the model and copies the outputs into the caller's arrays.
 func (m *Model) run(in0 *[InputXSize]float32, out0 *[OutputLogitsSize]float32) error {
 	weightsOnce.Do(loadWeights) // for a zero Model; New has loaded them
 	m.forward(in0)
-	*out0 = *(*[10]float32)(m.arena[0:10])
+	*out0 = *(*[10]float32)(m.arenaF32[0:10])
 	return nil
 }
 

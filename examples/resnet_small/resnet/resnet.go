@@ -70,9 +70,10 @@ const (
 	OutputSize = OutputLogitsSize
 	// NumClasses is the number of classes Classify chooses from.
 	NumClasses = 10
-	// WeightBytes is the size of the embedded weights.bin, little endian: 174698 f32 values.
+	// WeightBytes is the size of the embedded weights.bin: one section per dtype,
+	// each little endian and starting at a multiple of 64 bytes: 174698 f32 values at byte 0.
 	WeightBytes = 698792
-	// ScratchBytes is the size of a Model's scratch arena, allocated once by New.
+	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
 	ScratchBytes = 528640
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
 	weightsChecksum = 0x3b3135aa178eab14
@@ -111,7 +112,6 @@ var weightsBin string
 // Kernels read them through constant offsets and never write them.
 var (
 	weightsF32  []float32
-	weightsI64  []int64
 	weightsOnce sync.Once
 )
 
@@ -126,15 +126,14 @@ func loadWeights() {
 	if sum := h.Sum64(); sum != weightsChecksum {
 		panic(fmt.Sprintf("resnet: embedded weights.bin is corrupt: FNV-1a checksum %#x, want %#x: the file was modified after generation; regenerate the package with dlc", sum, uint64(weightsChecksum)))
 	}
-	weightsF32 = weightView(0, 174698, func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) })
-	weightsI64 = weightView(698792, 0, func(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b)) })
+	weightsF32 = weightView[float32](0, 174698)
 }
 
 // weightView returns the n values of type T stored little endian at byte
 // offset off of weights.bin: the embedded bytes themselves on a
 // little-endian machine when they are aligned for T (no copy: the data
-// stays in the binary's read-only memory), else a copy decoded with dec.
-func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
+// stays in the binary's read-only memory), else a decoded copy.
+func weightView[T float32](off, n int) []T {
 	if n == 0 {
 		return []T{} // not nil: kernels convert empty sections to *[0]T and copy through them
 	}
@@ -144,11 +143,10 @@ func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
 	if littleEndian && uintptr(p)%unsafe.Alignof(*new(T)) == 0 {
 		return unsafe.Slice((*T)(p), n)
 	}
-	b := unsafe.Slice(unsafe.StringData(weightsBin), len(weightsBin))[off:]
 	size := int(unsafe.Sizeof(*new(T)))
 	s := make([]T, n)
-	for i := range s {
-		s[i] = dec(b[size*i:])
+	if _, err := binary.Decode([]byte(weightsBin[off:off+n*size]), binary.LittleEndian, s); err != nil {
+		panic(err)
 	}
 	return s
 }
@@ -158,8 +156,7 @@ func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model works too, but it is large: allocate it with New.
 type Model struct {
-	arena  [132160]float32
-	arenaI [0]int64
+	arenaF32 [132160]float32
 	// cls receives Classify's output.
 	cls [OutputSize]float32
 }
@@ -175,30 +172,30 @@ func New() *Model {
 
 // forward runs every layer in order; outputs are left in the arena.
 func (m *Model) forward(in0 *[3072]float32) {
-	conv1(in0, (*[432]float32)(weightsF32[650:1082]), (*[16]float32)(weightsF32[1082:1098]), (*[16384]float32)(m.arena[0:16384]), (*[31116]float32)(m.arena[49152:80268]))
-	layer1_0_conv1((*[16384]float32)(m.arena[0:16384]), (*[2304]float32)(weightsF32[1098:3402]), (*[16]float32)(weightsF32[3402:3418]), (*[16384]float32)(m.arena[16384:32768]), (*[83008]float32)(m.arena[49152:132160]))
-	layer1_0_conv2((*[16384]float32)(m.arena[16384:32768]), (*[2304]float32)(weightsF32[3418:5722]), (*[16]float32)(weightsF32[5722:5738]), (*[16384]float32)(m.arena[0:16384]), (*[16384]float32)(m.arena[32768:49152]), (*[83008]float32)(m.arena[49152:132160]))
-	layer1_1_conv1((*[16384]float32)(m.arena[32768:49152]), (*[2304]float32)(weightsF32[5738:8042]), (*[16]float32)(weightsF32[8042:8058]), (*[16384]float32)(m.arena[0:16384]), (*[83008]float32)(m.arena[49152:132160]))
-	layer1_1_conv2((*[16384]float32)(m.arena[0:16384]), (*[2304]float32)(weightsF32[8058:10362]), (*[16]float32)(weightsF32[10362:10378]), (*[16384]float32)(m.arena[32768:49152]), (*[16384]float32)(m.arena[16384:32768]), (*[83008]float32)(m.arena[49152:132160]))
-	layer2_0_conv1((*[16384]float32)(m.arena[16384:32768]), (*[4608]float32)(weightsF32[10378:14986]), (*[32]float32)(weightsF32[14986:15018]), (*[8192]float32)(m.arena[0:8192]), (*[55360]float32)(m.arena[49152:104512]))
-	layer2_0_downsample_0((*[16384]float32)(m.arena[16384:32768]), (*[512]float32)(weightsF32[24266:24778]), (*[32]float32)(weightsF32[24778:24810]), (*[8192]float32)(m.arena[8192:16384]), (*[4096]float32)(m.arena[49152:53248]))
-	layer2_0_conv2((*[8192]float32)(m.arena[0:8192]), (*[9216]float32)(weightsF32[15018:24234]), (*[32]float32)(weightsF32[24234:24266]), (*[8192]float32)(m.arena[8192:16384]), (*[8192]float32)(m.arena[16384:24576]), (*[74880]float32)(m.arena[49152:124032]))
-	layer2_1_conv1((*[8192]float32)(m.arena[16384:24576]), (*[9216]float32)(weightsF32[24810:34026]), (*[32]float32)(weightsF32[34026:34058]), (*[8192]float32)(m.arena[0:8192]), (*[74880]float32)(m.arena[49152:124032]))
-	layer2_1_conv2((*[8192]float32)(m.arena[0:8192]), (*[9216]float32)(weightsF32[34058:43274]), (*[32]float32)(weightsF32[43274:43306]), (*[8192]float32)(m.arena[16384:24576]), (*[8192]float32)(m.arena[8192:16384]), (*[74880]float32)(m.arena[49152:124032]))
-	layer3_0_conv1((*[8192]float32)(m.arena[8192:16384]), (*[18432]float32)(weightsF32[43306:61738]), (*[64]float32)(weightsF32[61738:61802]), (*[4096]float32)(m.arena[0:4096]), (*[28800]float32)(m.arena[49152:77952]))
-	layer3_0_downsample_0((*[8192]float32)(m.arena[8192:16384]), (*[2048]float32)(weightsF32[98730:100778]), (*[64]float32)(weightsF32[100778:100842]), (*[4096]float32)(m.arena[4096:8192]), (*[2048]float32)(m.arena[49152:51200]))
-	layer3_0_conv2((*[4096]float32)(m.arena[0:4096]), (*[36864]float32)(weightsF32[61802:98666]), (*[64]float32)(weightsF32[98666:98730]), (*[4096]float32)(m.arena[4096:8192]), (*[4096]float32)(m.arena[8192:12288]), (*[43264]float32)(m.arena[49152:92416]))
-	layer3_1_conv1((*[4096]float32)(m.arena[8192:12288]), (*[36864]float32)(weightsF32[100842:137706]), (*[64]float32)(weightsF32[137706:137770]), (*[4096]float32)(m.arena[0:4096]), (*[43264]float32)(m.arena[49152:92416]))
-	layer3_1_conv2((*[4096]float32)(m.arena[0:4096]), (*[36864]float32)(weightsF32[137770:174634]), (*[64]float32)(weightsF32[174634:174698]), (*[4096]float32)(m.arena[8192:12288]), (*[4096]float32)(m.arena[4096:8192]), (*[43264]float32)(m.arena[49152:92416]))
-	global_avgpool_1((*[4096]float32)(m.arena[4096:8192]), (*[64]float32)(m.arena[0:64]))
-	fc((*[64]float32)(m.arena[0:64]), (*[640]float32)(weightsF32[0:640]), (*[10]float32)(weightsF32[640:650]), (*[10]float32)(m.arena[64:74]))
+	conv1(in0, (*[432]float32)(weightsF32[650:1082]), (*[16]float32)(weightsF32[1082:1098]), (*[16384]float32)(m.arenaF32[0:16384]), (*[31116]float32)(m.arenaF32[49152:80268]))
+	layer1_0_conv1((*[16384]float32)(m.arenaF32[0:16384]), (*[2304]float32)(weightsF32[1098:3402]), (*[16]float32)(weightsF32[3402:3418]), (*[16384]float32)(m.arenaF32[16384:32768]), (*[83008]float32)(m.arenaF32[49152:132160]))
+	layer1_0_conv2((*[16384]float32)(m.arenaF32[16384:32768]), (*[2304]float32)(weightsF32[3418:5722]), (*[16]float32)(weightsF32[5722:5738]), (*[16384]float32)(m.arenaF32[0:16384]), (*[16384]float32)(m.arenaF32[32768:49152]), (*[83008]float32)(m.arenaF32[49152:132160]))
+	layer1_1_conv1((*[16384]float32)(m.arenaF32[32768:49152]), (*[2304]float32)(weightsF32[5738:8042]), (*[16]float32)(weightsF32[8042:8058]), (*[16384]float32)(m.arenaF32[0:16384]), (*[83008]float32)(m.arenaF32[49152:132160]))
+	layer1_1_conv2((*[16384]float32)(m.arenaF32[0:16384]), (*[2304]float32)(weightsF32[8058:10362]), (*[16]float32)(weightsF32[10362:10378]), (*[16384]float32)(m.arenaF32[32768:49152]), (*[16384]float32)(m.arenaF32[16384:32768]), (*[83008]float32)(m.arenaF32[49152:132160]))
+	layer2_0_conv1((*[16384]float32)(m.arenaF32[16384:32768]), (*[4608]float32)(weightsF32[10378:14986]), (*[32]float32)(weightsF32[14986:15018]), (*[8192]float32)(m.arenaF32[0:8192]), (*[55360]float32)(m.arenaF32[49152:104512]))
+	layer2_0_downsample_0((*[16384]float32)(m.arenaF32[16384:32768]), (*[512]float32)(weightsF32[24266:24778]), (*[32]float32)(weightsF32[24778:24810]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[4096]float32)(m.arenaF32[49152:53248]))
+	layer2_0_conv2((*[8192]float32)(m.arenaF32[0:8192]), (*[9216]float32)(weightsF32[15018:24234]), (*[32]float32)(weightsF32[24234:24266]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[8192]float32)(m.arenaF32[16384:24576]), (*[74880]float32)(m.arenaF32[49152:124032]))
+	layer2_1_conv1((*[8192]float32)(m.arenaF32[16384:24576]), (*[9216]float32)(weightsF32[24810:34026]), (*[32]float32)(weightsF32[34026:34058]), (*[8192]float32)(m.arenaF32[0:8192]), (*[74880]float32)(m.arenaF32[49152:124032]))
+	layer2_1_conv2((*[8192]float32)(m.arenaF32[0:8192]), (*[9216]float32)(weightsF32[34058:43274]), (*[32]float32)(weightsF32[43274:43306]), (*[8192]float32)(m.arenaF32[16384:24576]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[74880]float32)(m.arenaF32[49152:124032]))
+	layer3_0_conv1((*[8192]float32)(m.arenaF32[8192:16384]), (*[18432]float32)(weightsF32[43306:61738]), (*[64]float32)(weightsF32[61738:61802]), (*[4096]float32)(m.arenaF32[0:4096]), (*[28800]float32)(m.arenaF32[49152:77952]))
+	layer3_0_downsample_0((*[8192]float32)(m.arenaF32[8192:16384]), (*[2048]float32)(weightsF32[98730:100778]), (*[64]float32)(weightsF32[100778:100842]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[2048]float32)(m.arenaF32[49152:51200]))
+	layer3_0_conv2((*[4096]float32)(m.arenaF32[0:4096]), (*[36864]float32)(weightsF32[61802:98666]), (*[64]float32)(weightsF32[98666:98730]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[4096]float32)(m.arenaF32[8192:12288]), (*[43264]float32)(m.arenaF32[49152:92416]))
+	layer3_1_conv1((*[4096]float32)(m.arenaF32[8192:12288]), (*[36864]float32)(weightsF32[100842:137706]), (*[64]float32)(weightsF32[137706:137770]), (*[4096]float32)(m.arenaF32[0:4096]), (*[43264]float32)(m.arenaF32[49152:92416]))
+	layer3_1_conv2((*[4096]float32)(m.arenaF32[0:4096]), (*[36864]float32)(weightsF32[137770:174634]), (*[64]float32)(weightsF32[174634:174698]), (*[4096]float32)(m.arenaF32[8192:12288]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[43264]float32)(m.arenaF32[49152:92416]))
+	global_avgpool_1((*[4096]float32)(m.arenaF32[4096:8192]), (*[64]float32)(m.arenaF32[0:64]))
+	fc((*[64]float32)(m.arenaF32[0:64]), (*[640]float32)(weightsF32[0:640]), (*[10]float32)(weightsF32[640:650]), (*[10]float32)(m.arenaF32[64:74]))
 }
 
 // run runs the model and copies the outputs into the caller's arrays.
 func (m *Model) run(in0 *[InputXSize]float32, out0 *[OutputLogitsSize]float32) error {
 	weightsOnce.Do(loadWeights) // for a zero Model; New has loaded them
 	m.forward(in0)
-	*out0 = *(*[10]float32)(m.arena[64:74])
+	*out0 = *(*[10]float32)(m.arenaF32[64:74])
 	return nil
 }
 

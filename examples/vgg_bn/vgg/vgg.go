@@ -61,9 +61,10 @@ const (
 	OutputSize = OutputLogitsSize
 	// NumClasses is the number of classes Classify chooses from.
 	NumClasses = 10
-	// WeightBytes is the size of the embedded weights.bin, little endian: 288298 f32 values.
+	// WeightBytes is the size of the embedded weights.bin: one section per dtype,
+	// each little endian and starting at a multiple of 64 bytes: 288298 f32 values at byte 0.
 	WeightBytes = 1153192
-	// ScratchBytes is the size of a Model's scratch arena, allocated once by New.
+	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
 	ScratchBytes = 569856
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
 	weightsChecksum = 0x2195a085df316f04
@@ -102,7 +103,6 @@ var weightsBin string
 // Kernels read them through constant offsets and never write them.
 var (
 	weightsF32  []float32
-	weightsI64  []int64
 	weightsOnce sync.Once
 )
 
@@ -117,15 +117,14 @@ func loadWeights() {
 	if sum := h.Sum64(); sum != weightsChecksum {
 		panic(fmt.Sprintf("vgg: embedded weights.bin is corrupt: FNV-1a checksum %#x, want %#x: the file was modified after generation; regenerate the package with dlc", sum, uint64(weightsChecksum)))
 	}
-	weightsF32 = weightView(0, 288298, func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) })
-	weightsI64 = weightView(1153192, 0, func(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b)) })
+	weightsF32 = weightView[float32](0, 288298)
 }
 
 // weightView returns the n values of type T stored little endian at byte
 // offset off of weights.bin: the embedded bytes themselves on a
 // little-endian machine when they are aligned for T (no copy: the data
-// stays in the binary's read-only memory), else a copy decoded with dec.
-func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
+// stays in the binary's read-only memory), else a decoded copy.
+func weightView[T float32](off, n int) []T {
 	if n == 0 {
 		return []T{} // not nil: kernels convert empty sections to *[0]T and copy through them
 	}
@@ -135,11 +134,10 @@ func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
 	if littleEndian && uintptr(p)%unsafe.Alignof(*new(T)) == 0 {
 		return unsafe.Slice((*T)(p), n)
 	}
-	b := unsafe.Slice(unsafe.StringData(weightsBin), len(weightsBin))[off:]
 	size := int(unsafe.Sizeof(*new(T)))
 	s := make([]T, n)
-	for i := range s {
-		s[i] = dec(b[size*i:])
+	if _, err := binary.Decode([]byte(weightsBin[off:off+n*size]), binary.LittleEndian, s); err != nil {
+		panic(err)
 	}
 	return s
 }
@@ -149,8 +147,7 @@ func weightView[T float32 | int64](off, n int, dec func([]byte) T) []T {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model works too, but it is large: allocate it with New.
 type Model struct {
-	arena  [142464]float32
-	arenaI [0]int64
+	arenaF32 [142464]float32
 	// cls receives Classify's output.
 	cls [OutputSize]float32
 }
@@ -166,21 +163,21 @@ func New() *Model {
 
 // forward runs every layer in order; outputs are left in the arena.
 func (m *Model) forward(in0 *[3072]float32) {
-	features_0(in0, (*[864]float32)(weightsF32[1290:2154]), (*[32]float32)(weightsF32[2154:2186]), (*[32768]float32)(m.arena[0:32768]), (*[31116]float32)(m.arena[40960:72076]))
-	features_3((*[32768]float32)(m.arena[0:32768]), (*[9216]float32)(weightsF32[2186:11402]), (*[32]float32)(weightsF32[11402:11434]), (*[8192]float32)(m.arena[32768:40960]), (*[101504]float32)(m.arena[40960:142464]))
-	features_7((*[8192]float32)(m.arena[32768:40960]), (*[18432]float32)(weightsF32[11434:29866]), (*[64]float32)(weightsF32[29866:29930]), (*[16384]float32)(m.arena[0:16384]), (*[74880]float32)(m.arena[40960:115840]))
-	features_10((*[16384]float32)(m.arena[0:16384]), (*[36864]float32)(weightsF32[29930:66794]), (*[64]float32)(weightsF32[66794:66858]), (*[4096]float32)(m.arena[16384:20480]), (*[85248]float32)(m.arena[40960:126208]))
-	features_14((*[4096]float32)(m.arena[16384:20480]), (*[73728]float32)(weightsF32[66858:140586]), (*[128]float32)(weightsF32[140586:140714]), (*[8192]float32)(m.arena[0:8192]), (*[43264]float32)(m.arena[40960:84224]))
-	features_17((*[8192]float32)(m.arena[0:8192]), (*[147456]float32)(weightsF32[140714:288170]), (*[128]float32)(weightsF32[288170:288298]), (*[2048]float32)(m.arena[8192:10240]), (*[68096]float32)(m.arena[40960:109056]))
-	global_avgpool_1((*[2048]float32)(m.arena[8192:10240]), (*[128]float32)(m.arena[0:128]))
-	fc((*[128]float32)(m.arena[0:128]), (*[1280]float32)(weightsF32[0:1280]), (*[10]float32)(weightsF32[1280:1290]), (*[10]float32)(m.arena[128:138]))
+	features_0(in0, (*[864]float32)(weightsF32[1290:2154]), (*[32]float32)(weightsF32[2154:2186]), (*[32768]float32)(m.arenaF32[0:32768]), (*[31116]float32)(m.arenaF32[40960:72076]))
+	features_3((*[32768]float32)(m.arenaF32[0:32768]), (*[9216]float32)(weightsF32[2186:11402]), (*[32]float32)(weightsF32[11402:11434]), (*[8192]float32)(m.arenaF32[32768:40960]), (*[101504]float32)(m.arenaF32[40960:142464]))
+	features_7((*[8192]float32)(m.arenaF32[32768:40960]), (*[18432]float32)(weightsF32[11434:29866]), (*[64]float32)(weightsF32[29866:29930]), (*[16384]float32)(m.arenaF32[0:16384]), (*[74880]float32)(m.arenaF32[40960:115840]))
+	features_10((*[16384]float32)(m.arenaF32[0:16384]), (*[36864]float32)(weightsF32[29930:66794]), (*[64]float32)(weightsF32[66794:66858]), (*[4096]float32)(m.arenaF32[16384:20480]), (*[85248]float32)(m.arenaF32[40960:126208]))
+	features_14((*[4096]float32)(m.arenaF32[16384:20480]), (*[73728]float32)(weightsF32[66858:140586]), (*[128]float32)(weightsF32[140586:140714]), (*[8192]float32)(m.arenaF32[0:8192]), (*[43264]float32)(m.arenaF32[40960:84224]))
+	features_17((*[8192]float32)(m.arenaF32[0:8192]), (*[147456]float32)(weightsF32[140714:288170]), (*[128]float32)(weightsF32[288170:288298]), (*[2048]float32)(m.arenaF32[8192:10240]), (*[68096]float32)(m.arenaF32[40960:109056]))
+	global_avgpool_1((*[2048]float32)(m.arenaF32[8192:10240]), (*[128]float32)(m.arenaF32[0:128]))
+	fc((*[128]float32)(m.arenaF32[0:128]), (*[1280]float32)(weightsF32[0:1280]), (*[10]float32)(weightsF32[1280:1290]), (*[10]float32)(m.arenaF32[128:138]))
 }
 
 // run runs the model and copies the outputs into the caller's arrays.
 func (m *Model) run(in0 *[InputXSize]float32, out0 *[OutputLogitsSize]float32) error {
 	weightsOnce.Do(loadWeights) // for a zero Model; New has loaded them
 	m.forward(in0)
-	*out0 = *(*[10]float32)(m.arena[128:138])
+	*out0 = *(*[10]float32)(m.arenaF32[128:138])
 	return nil
 }
 

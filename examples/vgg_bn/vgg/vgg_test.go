@@ -27,14 +27,14 @@ func loadSelfTest(tb testing.TB) *selfTestData {
 	}
 	d := new(selfTestData)
 	off := 4
-	for i := range d.in.X {
-		d.in.X[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[off:]))
-		off += 4
+	if _, err := binary.Decode(b[off:off+12288], binary.LittleEndian, d.in.X[:]); err != nil {
+		tb.Fatal(err)
 	}
-	for i := range d.want.Logits {
-		d.want.Logits[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[off:]))
-		off += 4
+	off += 12288
+	if _, err := binary.Decode(b[off:off+40], binary.LittleEndian, d.want.Logits[:]); err != nil {
+		tb.Fatal(err)
 	}
+	off += 40
 	return d
 }
 
