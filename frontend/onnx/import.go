@@ -242,7 +242,13 @@ func (im *importer) materialize(x *val) *ir.Value {
 		// convert and build refuse every reader that would get here.
 		panic(fmt.Sprintf("the output of Pad %q was not folded", x.pad.node))
 	}
-	if v := im.byKey[x.key]; v != nil && x.key != "" {
+	// Weights derived the same way are one value; small computed
+	// constants (indices) are keyed only to key what is derived from them.
+	key := ""
+	if x.weight {
+		key = x.key
+	}
+	if v := im.byKey[key]; v != nil && key != "" {
 		x.v = v
 		return v
 	}
@@ -252,8 +258,8 @@ func (im *importer) materialize(x *val) *ir.Value {
 	}
 	x.v = im.g.AddParam(im.uniq(x.name), kind, x.c.Type(), x.c, "", ir.Pos{})
 	im.paramSrc[x.v] = x.name
-	if x.key != "" {
-		im.byKey[x.key] = x.v
+	if key != "" {
+		im.byKey[key] = x.v
 	}
 	return x.v
 }
