@@ -374,10 +374,12 @@ func (f *formatter) statement(chain []*ir.Node) (string, error) {
 	}
 	lhs := strings.Join(targets, ", ") + " = "
 	line := lhs + strings.Join(parts, " | ")
-	if len(line) <= 100 {
+	if len(line) <= 100 || len(parts) == 1 {
 		return line, nil
 	}
-	// A long pipeline: one stage per line.
+	// A long pipeline: one stage per line. (A long single stage, say a
+	// concat of many branches, stays on its line: a `|` with nothing
+	// after it does not parse.)
 	return lhs + parts[0] + "\n    | " + strings.Join(parts[1:], "\n    | "), nil
 }
 

@@ -38,8 +38,8 @@ import (
 //
 //	go test ./frontend/onnx -run TestConformance -update-xfail
 //
-// which keeps the reasons written by hand for every failure whose message
-// (say "op Erf is not supported") they were given for.
+// which lists each failure under its message ("op Erf is not supported"),
+// or under a reason written by hand for that message.
 
 var updateXfail = flag.Bool("update-xfail", false, "rewrite "+xfailPath+" from this run's failures")
 
@@ -143,6 +143,7 @@ func (r *suiteResult) reason() string {
 		if l == "" || strings.HasSuffix(l, "unsupported node:") || strings.HasSuffix(l, "unsupported nodes:") {
 			continue
 		}
+		l = strings.TrimPrefix(l, "model.onnx: ")
 		if m := nodeLabelRE.FindStringSubmatch(l); m != nil {
 			l = strings.TrimPrefix(l, m[0])
 			if !strings.HasPrefix(l, "op ") && !strings.HasPrefix(l, "domain ") && !strings.HasPrefix(l, "opset ") {
@@ -152,7 +153,6 @@ func (r *suiteResult) reason() string {
 		l = offsetRE.ReplaceAllString(l, "")
 		l = testInputRE.ReplaceAllString(l, "test data: ")
 		l = outputRE.ReplaceAllString(l, "output: ")
-		l = strings.TrimPrefix(l, "model.onnx: ")
 		if !slices.Contains(parts, l) {
 			parts = append(parts, l)
 		}
@@ -359,9 +359,9 @@ type opCounts struct {
 
 func TestConformance(t *testing.T) {
 	dir, tests := readManifest(t)
-	xfail, err := readXfail(xfailPath)
+	xfail, byMsg, err := readXfail(xfailPath)
 	if os.IsNotExist(err) && *updateXfail {
-		xfail, err = map[string]string{}, nil
+		xfail, byMsg, err = map[string]string{}, map[string]string{}, nil
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -374,7 +374,7 @@ func TestConformance(t *testing.T) {
 	}
 	genNote := runGeneratedSample(t, results)
 	if *updateXfail {
-		if err := writeXfail(xfailPath, results, xfail); err != nil {
+		if err := writeXfail(xfailPath, results, xfail, byMsg); err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("rewrote %s", xfailPath)
@@ -482,30 +482,35 @@ func conformanceTable(dir string, results []*suiteResult, genNote string) string
 }
 
 // readXfail reads the expected-failure list: "## reason" lines head
-// groups of test names, one a line; "#" lines are comments.
-func readXfail(path string) (map[string]string, error) {
+// groups of test names, one a line; a "#= message" line under a reason
+// written by hand gives the failure message it stands for; other "#"
+// lines are comments. It returns the reason of every test and the
+// hand-written reason of every message.
+func readXfail(path string) (tests, byMsg map[string]string, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := map[string]string{}
+	tests, byMsg = map[string]string{}, map[string]string{}
 	reason := ""
 	for i, l := range strings.Split(string(data), "\n") {
 		l = strings.TrimSpace(l)
 		switch {
 		case strings.HasPrefix(l, "## "):
 			reason = strings.TrimPrefix(l, "## ")
+		case strings.HasPrefix(l, "#= ") && reason != "":
+			byMsg[strings.TrimPrefix(l, "#= ")] = reason
 		case l == "" || strings.HasPrefix(l, "#"):
 		case reason == "":
-			return nil, fmt.Errorf("%s:%d: test %s comes before any \"## reason\" line", path, i+1, l)
+			return nil, nil, fmt.Errorf("%s:%d: test %s comes before any \"## reason\" line", path, i+1, l)
 		default:
-			if _, dup := out[l]; dup {
-				return nil, fmt.Errorf("%s:%d: %s is listed twice", path, i+1, l)
+			if _, dup := tests[l]; dup {
+				return nil, nil, fmt.Errorf("%s:%d: %s is listed twice", path, i+1, l)
 			}
-			out[l] = reason
+			tests[l] = reason
 		}
 	}
-	return out, nil
+	return tests, byMsg, nil
 }
 
 const xfailHeader = `# Expected failures of TestConformance (frontend/onnx/conformance_test.go)
@@ -514,30 +519,27 @@ const xfailHeader = `# Expected failures of TestConformance (frontend/onnx/confo
 # listed test that passes fails the run until it is removed from here.
 # Rewritten by
 #   go test ./frontend/onnx -run TestConformance -update-xfail
-# which keeps a reason written by hand for every failure with the message
-# it was written for. Reasons starting "generated code" are judged only
+# which lists each failure under its message, or under a reason written by
+# hand for that message: replace the "## message" line with "## reason"
+# followed by "#= message". Reasons starting "generated code" are judged only
 # when generated code ran for the test (DLC_CONFORMANCE_GEN=all runs it
 # for every test).
 `
 
-// writeXfail rewrites the list from results. A hand-written reason is
-// kept for every failure whose derived reason (its refusal message) it
-// was given for; generated-code entries of tests whose generated code did
-// not run are kept as they were.
-func writeXfail(path string, results []*suiteResult, old map[string]string) error {
-	byMsg := map[string]string{}
-	for _, r := range results {
-		if reason, ok := old[r.name]; ok && r.failed() {
-			byMsg[r.reason()] = reason
-		}
-	}
+// writeXfail rewrites the list from results, each failure under its
+// message, or under the hand-written reason given for that message
+// (byMsg). Generated-code entries of tests whose generated code did not
+// run are kept as they were.
+func writeXfail(path string, results []*suiteResult, old, byMsg map[string]string) error {
 	groups := map[string][]string{}
+	msgOf := map[string]string{} // hand-written reason -> message
 	for _, r := range results {
 		reason, ok := old[r.name]
 		switch {
 		case r.failed():
 			reason = r.reason()
 			if hand, ok := byMsg[reason]; ok {
+				msgOf[hand] = reason
 				reason = hand
 			}
 		case ok && !r.gen && strings.HasPrefix(reason, "generated code"):
@@ -552,6 +554,9 @@ func writeXfail(path string, results []*suiteResult, old map[string]string) erro
 	b.WriteString(xfailHeader)
 	for _, reason := range reasons {
 		fmt.Fprintf(&b, "\n## %s\n", reason)
+		if m, ok := msgOf[reason]; ok {
+			fmt.Fprintf(&b, "#= %s\n", m)
+		}
 		for _, name := range groups[reason] {
 			b.WriteString(name + "\n")
 		}

@@ -1,9 +1,7 @@
 package onnx_test
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -21,36 +19,6 @@ import (
 // interpreter against PyTorch's float64 outputs at the models' tolerance.
 
 const exportsDir = "testdata/exports"
-
-// readDims reads dims.txt ("name<TAB>size" lines) into import options; no
-// file means a static model.
-func readDims(dir string) (onnx.Options, error) {
-	var opt onnx.Options
-	f, err := os.Open(filepath.Join(dir, "dims.txt"))
-	if os.IsNotExist(err) {
-		return opt, nil
-	} else if err != nil {
-		return opt, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var name string
-		var n int
-		if _, err := fmt.Sscanf(sc.Text(), "%s %d", &name, &n); err != nil {
-			return opt, fmt.Errorf("dims.txt: %q: %v", sc.Text(), err)
-		}
-		if name == "batch" {
-			opt.Batch = n
-			continue
-		}
-		if opt.Dims == nil {
-			opt.Dims = map[string]int{}
-		}
-		opt.Dims[name] = n
-	}
-	return opt, sc.Err()
-}
 
 func exportDirs(t *testing.T) []string {
 	t.Helper()
@@ -93,7 +61,7 @@ func checkOutputs(t *testing.T, g *ir.Graph, ins, wants []*ir.Tensor) {
 func TestExports(t *testing.T) {
 	for _, dir := range exportDirs(t) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			opt, err := readDims(dir)
+			opt, err := onnx.ReadDims(dir)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -81,7 +81,28 @@ func (c *nctx) known(t *ir.Tensor, elem int32, weight bool) *val {
 	if name == "" {
 		name = fmt.Sprintf("%s_%d", c.n.opType, c.idx)
 	}
-	return &val{name: name + "_const", c: t, elem: elem, weight: weight}
+	return &val{name: name + "_const", c: t, elem: elem, weight: weight, key: contentKey(t, weight)}
+}
+
+// contentKey keys a small computed constant (gather indices, a scale) by
+// its contents; bigger ones are not shared.
+func contentKey(t *ir.Tensor, weight bool) string {
+	if t.Len() > 64 {
+		return ""
+	}
+	return fmt.Sprintf("const:%v:%v%v", weight, t.Type(), t.Data)
+}
+
+// derivedKey keys the fold of op over keyed values; "" if one has none.
+func derivedKey(op string, attr any, xs ...*val) string {
+	k := fmt.Sprintf("%s%v(", op, attr)
+	for _, x := range xs {
+		if x == nil || x.key == "" {
+			return ""
+		}
+		k += x.key + ","
+	}
+	return k + ")"
 }
 
 func allKnown(xs ...*val) bool {
@@ -115,7 +136,7 @@ func (c *nctx) reshape(x *val, shape ir.Shape, suffix string) (*val, error) {
 			return nil, fmt.Errorf("cannot reshape %v to %v", x.c.Shape, shape)
 		}
 		t := &ir.Tensor{DType: x.c.DType, Shape: shape.Clone(), Data: x.c.Data}
-		return &val{name: x.name, c: t, elem: x.elem, weight: x.weight}, nil
+		return &val{name: x.name, c: t, elem: x.elem, weight: x.weight, key: derivedKey("reshape", shape, x)}, nil
 	}
 	return c.emit1("reshape", suffix, []*val{x}, ir.Attrs{"shape": []int(shape.Clone())})
 }
@@ -143,7 +164,7 @@ func (c *nctx) transpose(x *val, perm []int, suffix string) (*val, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &val{name: x.name, c: res, elem: x.elem, weight: x.weight}, nil
+		return &val{name: x.name, c: res, elem: x.elem, weight: x.weight, key: derivedKey("transpose", perm, x)}, nil
 	}
 	return c.emit1("transpose", suffix, []*val{x}, ir.Attrs{"perm": append([]int(nil), perm...)})
 }
@@ -164,7 +185,7 @@ func (c *nctx) gather(x *val, idx *val, axis int, suffix string) (*val, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &val{name: x.name, c: res, elem: x.elem, weight: x.weight}, nil
+		return &val{name: x.name, c: res, elem: x.elem, weight: x.weight, key: derivedKey("gather", a, x, idx)}, nil
 	}
 	if idx.c != nil {
 		for _, j := range idx.c.I64() {
@@ -221,7 +242,7 @@ func (c *nctx) concat(xs []*val, axis int, suffix string) (*val, error) {
 	for _, x := range xs {
 		weight = weight || x.weight
 	}
-	return &val{name: xs[0].name, c: res, elem: xs[0].elem, weight: weight}, nil
+	return &val{name: xs[0].name, c: res, elem: xs[0].elem, weight: weight, key: derivedKey("concat", a, xs...)}, nil
 }
 
 // binary applies add, sub, mul or div with numpy broadcasting, folding
@@ -245,7 +266,7 @@ func (c *nctx) binary(op string, a, b *val, suffix string) (*val, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &val{name: a.name, c: res, elem: a.elem, weight: a.weight || b.weight}, nil
+	return &val{name: a.name, c: res, elem: a.elem, weight: a.weight || b.weight, key: derivedKey(op, "", a, b)}, nil
 }
 
 // castTensor converts known contents to the ONNX type to.

@@ -148,6 +148,11 @@ type val struct {
 	c      *ir.Tensor // contents when known at import time
 	elem   int32      // ONNX element type
 	weight bool       // derived from an initializer (f32 becomes a Param)
+	// key names how known contents were computed (an initializer, a
+	// small constant, a fold of keyed values), so that the same weight
+	// derived twice, as by two GRU nodes sharing one initializer, becomes
+	// one ir value; "" for contents never shared.
+	key string
 	// pad is set on the output of a constant zero Pad of spatial axes,
 	// which has no ir value: the Conv or AveragePool reading it takes
 	// the padding into its own pads (see pad.go).
@@ -192,6 +197,8 @@ type importer struct {
 	origin    map[*ir.Node]origin
 	paramSrc  map[*ir.Value]string
 	initNames map[string]bool
+	// byKey is the ir value made for each val key (see val.key).
+	byKey map[string]*ir.Value
 }
 
 // sanitize turns an ONNX name into an identifier of letters, digits and
@@ -235,12 +242,25 @@ func (im *importer) materialize(x *val) *ir.Value {
 		// convert and build refuse every reader that would get here.
 		panic(fmt.Sprintf("the output of Pad %q was not folded", x.pad.node))
 	}
+	// Weights derived the same way are one value; small computed
+	// constants (indices) are keyed only to key what is derived from them.
+	key := ""
+	if x.weight {
+		key = x.key
+	}
+	if v := im.byKey[key]; v != nil && key != "" {
+		x.v = v
+		return v
+	}
 	kind := ir.Const
 	if x.weight && x.c.DType == ir.F32 {
 		kind = ir.Param
 	}
 	x.v = im.g.AddParam(im.uniq(x.name), kind, x.c.Type(), x.c, "", ir.Pos{})
 	im.paramSrc[x.v] = x.name
+	if key != "" {
+		im.byKey[key] = x.v
+	}
 	return x.v
 }
 
@@ -281,7 +301,8 @@ func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 	}
 	im := &importer{g: ir.NewGraph(sanitize(name)), m: m, opset: opset, dir: dir,
 		vals: map[string]*val{}, poison: map[string]bool{}, used: map[string]bool{},
-		origin: map[*ir.Node]origin{}, paramSrc: map[*ir.Value]string{}, initNames: map[string]bool{}}
+		origin: map[*ir.Node]origin{}, paramSrc: map[*ir.Value]string{}, initNames: map[string]bool{},
+		byKey: map[string]*ir.Value{}}
 	if gp.sparseInit > 0 {
 		return nil, fmt.Errorf("sparse initializers are not supported")
 	}
@@ -293,7 +314,7 @@ func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 		if err != nil {
 			return nil, fmt.Errorf("initializer %q (offset %d): %w", t.name, t.offset, err)
 		}
-		im.vals[t.name] = &val{name: t.name, c: d, elem: t.dataType, weight: true}
+		im.vals[t.name] = &val{name: t.name, c: d, elem: t.dataType, weight: true, key: "init:" + t.name}
 		im.initNames[t.name] = true
 	}
 	dims, err := bindDims(gp, im.vals, opt)

@@ -223,7 +223,7 @@ func rnn(op string) func(c *nctx) error {
 				return nil, err
 			}
 			if v.c != nil {
-				v = &val{name: base + "_" + name, c: v.c, elem: v.elem, weight: v.weight}
+				v = &val{name: base + "_" + name, c: v.c, elem: v.elem, weight: v.weight, key: v.key}
 			}
 			return v, nil
 		}
