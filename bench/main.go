@@ -282,7 +282,7 @@ func oneLayer(from string, n *ir.Node) (*model, error) {
 		c := *s
 		c.Tiles = map[string]int{}
 		if c.Algo == "im2col" {
-			c.Algo = "direct"
+			c.Algo, c.Kernel = "direct", ""
 		} else {
 			c.Algo, c.Vector = "im2col", 1
 		}

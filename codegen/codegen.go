@@ -102,7 +102,9 @@ func Generate(g *ir.Graph, opt Options) (map[string][]byte, error) {
 	if err := gn.stepFiles(files); err != nil {
 		return nil, err
 	}
-	simdFiles(pkg, files) // kernels_simd.go, kernels_amd64.{go,s}, kernels_other.go (simd.go)
+	if err := simdFiles(pkg, files); err != nil { // kernels_simd.go, kernels_amd64.{go,s}, kernels_other.go (simd.go)
+		return nil, err
+	}
 	files["weights.bin"] = gn.plan.weightBytes()
 	if opt.SelfTest {
 		if err := gn.selfTest(files); err != nil {

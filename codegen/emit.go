@@ -336,6 +336,15 @@ func scheduleString(s *ir.Schedule) string {
 	if s.Algo != "" {
 		parts = append(parts, "algo "+s.Algo)
 	}
+	if s.Kernel != "" {
+		parts = append(parts, "kernel "+s.Kernel)
+	}
+	if s.Threads > 1 {
+		parts = append(parts, fmt.Sprintf("threads %d", s.Threads))
+	}
+	if s.WeightLayout != "" {
+		parts = append(parts, "weights "+s.WeightLayout)
+	}
 	if len(parts) == 0 {
 		return "default"
 	}

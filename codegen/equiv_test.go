@@ -423,23 +423,24 @@ var scheduleVariants = []struct {
 	unroll int
 	algo   string
 	vector int
+	simd   bool // Kernel: avx2.gemm6x16 for convolutions, avx2.dot4 for dense
 }{
-	{"t1", []string{"dense", "dense3d", "matmulbatch", "mlp", "lenet", "conv2dgroups"}, map[string]int{"m": 2, "n": 3, "k": 5, "oh": 2}, nil, 1, "", 0},
-	{"t2", []string{"dense", "matmul", "mlp", "conv3d", "conv2dpad", "lenet"}, map[string]int{"n": 4, "k": 4, "oh": 3}, []string{"k", "n", "m"}, 3, "", 0},
-	{"t3", []string{"dense3d", "lenet", "conv2ddil", "fusedconvpool", "fuseddense"}, map[string]int{"m": 1, "k": 7, "oh": 1}, []string{"n", "m", "k"}, 8, "", 0},
+	{"t1", []string{"dense", "dense3d", "matmulbatch", "mlp", "lenet", "conv2dgroups"}, map[string]int{"m": 2, "n": 3, "k": 5, "oh": 2}, nil, 1, "", 0, false},
+	{"t2", []string{"dense", "matmul", "mlp", "conv3d", "conv2dpad", "lenet"}, map[string]int{"n": 4, "k": 4, "oh": 3}, []string{"k", "n", "m"}, 3, "", 0, false},
+	{"t3", []string{"dense3d", "lenet", "conv2ddil", "fusedconvpool", "fuseddense"}, map[string]int{"m": 1, "k": 7, "oh": 1}, []string{"n", "m", "k"}, 8, "", 0, false},
 	// im2col + GEMM: the tiling pass's register block, then odd blocks and
 	// tiles that do not divide the extents.
-	{"i1", im2colCases, nil, nil, 4, "im2col", 1},
-	{"i2", im2colCases, map[string]int{"n": 5, "m": 2}, nil, 3, "im2col", 2},
-	{"i3", im2colCases, map[string]int{"n": 7, "m": 5}, nil, 2, "im2col", 3},
-	{"i4", []string{"conv2d", "conv1d", "conv3d", "fusedconvpool", "fusedconvpool3d", "lenet"}, map[string]int{"n": 1}, nil, 1, "im2col", 4},
-	// SIMD (vector 8): the default block, then odd blocks and tiles.
-	{"v1", simdCases, nil, nil, 6, "im2col", 8},
-	{"v2", simdCases, map[string]int{"n": 20, "m": 5, "k": 7}, nil, 4, "im2col", 8},
-	{"v3", []string{"conv2dodd", "conv2dbig", "fusedconvpoolsimd", "fusedconvavgsimd", "densewide", "mlp"}, map[string]int{"n": 40, "m": 3}, nil, 1, "im2col", 8},
+	{"i1", im2colCases, nil, nil, 4, "im2col", 1, false},
+	{"i2", im2colCases, map[string]int{"n": 5, "m": 2}, nil, 3, "im2col", 2, false},
+	{"i3", im2colCases, map[string]int{"n": 7, "m": 5}, nil, 2, "im2col", 3, false},
+	{"i4", []string{"conv2d", "conv1d", "conv3d", "fusedconvpool", "fusedconvpool3d", "lenet"}, map[string]int{"n": 1}, nil, 1, "im2col", 4, false},
+	// SIMD kernels: the default block, then odd blocks and tiles.
+	{"v1", simdCases, nil, nil, 6, "im2col", 0, true},
+	{"v2", simdCases, map[string]int{"n": 20, "m": 5, "k": 7}, nil, 4, "im2col", 0, true},
+	{"v3", []string{"conv2dodd", "conv2dbig", "fusedconvpoolsimd", "fusedconvavgsimd", "densewide", "mlp"}, map[string]int{"n": 40, "m": 3}, nil, 1, "im2col", 0, true},
 }
 
-// simdCases run with Vector 8 (the SIMD kernels); TestEquivalence also
+// simdCases run on the SIMD kernels (codegen/kernels); TestEquivalence also
 // runs them with -tags purego.
 var simdCases = append([]string{"conv2dodd", "conv1dodd", "conv3dodd", "fusedconvpoolsimd", "fusedconvavgsimd",
 	"densewide", "densebatch", "dense", "dense3d", "fuseddense", "fuseddensesoftmax", "mlp", "conv2dbig"}, im2colCases...)
@@ -477,8 +478,14 @@ func buildCases(t *testing.T) []builtCase {
 			if g == nil {
 				t.Fatalf("schedule variant %s: no case %s", v.name, name)
 			}
-			sg := WithSchedule(g, []string{"dense", "matmul", "conv", "fused_dense", "fused_conv"},
-				&ir.Schedule{Tiles: v.tiles, Order: v.order, Unroll: v.unroll, Algo: v.algo, Vector: v.vector})
+			s := &ir.Schedule{Tiles: v.tiles, Order: v.order, Unroll: v.unroll, Algo: v.algo, Vector: v.vector}
+			sg := WithSchedule(g, []string{"dense", "matmul", "conv", "fused_dense", "fused_conv"}, s)
+			if v.simd {
+				s.Kernel = "avx2.gemm6x16"
+				sg = WithSchedule(sg, []string{"conv", "fused_conv"}, s)
+				s.Kernel = "avx2.dot4"
+				sg = WithSchedule(sg, []string{"dense", "fused_dense"}, s)
+			}
 			sg.Name = name + v.name
 			out = append(out, builtCase{name: sg.Name, g: sg})
 		}

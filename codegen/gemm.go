@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/dlcompiler/dlc/codegen/kernels"
 	"github.com/dlcompiler/dlc/ir"
 )
 
@@ -31,9 +32,9 @@ import (
 // across one panel). In pure Go, tall thin blocks (MR 4–6, NR 1) beat
 // square ones: the compiler spills the accumulators of a 4×4 block.
 //
-// Vector == 8 (simdWidth) selects the SIMD path (simd.go): NR = 16 and up
-// to MR = 6 rows per simdGemm16 call (AVX2: 12 ymm accumulators), the
-// channel blocks balanced in height. The im2col reads a zero-bordered
+// Schedule.Kernel naming a Gemm kernel of the registry (codegen/kernels,
+// e.g. avx2.gemm6x16) selects the SIMD path: NR is the kernel's and up to
+// its MR rows run per call, the channel blocks balanced in height. The im2col reads a zero-bordered
 // copy of the group's input (no bounds tests per tap): per panel the 16
 // columns' offsets, per tap one 64-byte copy when the columns are
 // consecutive positions, else 16 loads. The kernel applies bias, relu and
@@ -50,10 +51,11 @@ type gemmConv struct {
 	pool               *win3
 	P, POSP            int
 	avg                bool
-	// simd: the product runs on simdGemm16 (Vector == simdWidth): NR is
-	// simdNR, MR at most simdMR, and with a pool the window size must
-	// divide the panel width or be a multiple of it.
+	// simd: the product runs on kern, a Gemm kernel (Schedule.Kernel):
+	// NR is its NR, MR at most its MR, and with a pool the window size
+	// must divide the panel width or be a multiple of it.
 	simd bool
+	kern *kernels.Kernel
 	npad int // N rounded up to whole units (panels, or pool windows)
 	unit int // columns per unit: NR, or the pool window (SIMD: max(P, NR))
 }
@@ -85,12 +87,12 @@ func gemmPlan(conv, pool *ir.Node) gemmConv {
 		c.N = c.POSP * c.P
 		c.avg = pool.Op == "avgpool"
 	}
-	c.simd = s.Vector == simdWidth && (pool == nil || SIMDPoolOK(c.P))
-	if c.simd {
-		c.NR = simdNR
-		c.MR = simdMR
+	if kn := kernelOf(s); kn != nil && kn.Op == kernels.Gemm && (pool == nil || kn.PoolOK(c.P)) {
+		c.simd, c.kern = true, kn
+		c.NR = kn.NR
+		c.MR = kn.MR
 		if s.Unroll > 0 {
-			c.MR = min(s.Unroll, simdMR)
+			c.MR = min(s.Unroll, kn.MR)
 		}
 		c.MR = max(1, min(c.MR, c.OCg))
 	} else if pool != nil && c.P%c.NR != 0 {
@@ -115,10 +117,6 @@ func gemmPlan(conv, pool *ir.Node) gemmConv {
 	}
 	return c
 }
-
-// SIMDPoolOK reports whether the SIMD im2col kernel can fuse a pool of
-// P taps: its windows must tile the 16-column panels.
-func SIMDPoolOK(P int) bool { return P > 0 && (simdNR%P == 0 || P%simdNR == 0) }
 
 // scratch is the im2col buffer size in elements: K rows × one tile of
 // columns, rounded up to whole panels.
@@ -467,9 +465,9 @@ func emitGemmScalar(k *kctx, c gemmConv, e epi) {
 	k.l("}") // b
 }
 
-// emitGemmSIMD emits the product of an im2col tile on simdGemm16: for
-// each panel (or pool unit) and block of output channels, one call
-// computes the r × 16 block into cb and applies what of the epilogue it
+// emitGemmSIMD emits the product of an im2col tile on the Gemm kernel
+// c.kern: for each panel (or pool unit) and block of output channels, one
+// call computes the r × NR block into cb and applies what of the epilogue it
 // can (bias, relu, a max pool's reduction), then Go applies the rest. The
 // channel blocks are balanced: ⌈M/MR⌉ blocks of nearly equal height, so
 // 32 channels run as 6,6,5,5,5,5 rather than 6,6,6,6,6,2. In scope: b, g,
@@ -478,17 +476,19 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 	W, Y := k.in[1], k.out[0]
 	KN := c.K * c.NR
 	wrow := fmt.Sprintf("%s[(g*%d+m)*%d:]", W, c.OCg, c.K)
-	k.l("var cb [%d]float32", simdMR*simdNR)
-	// bias slice, flags and the epilogue left to Go.
+	k.l("var cb [%d]float32", c.kern.CBlock())
+	// bias slice, flags and the epilogue left to Go: what the kernel
+	// does not apply itself (kernels.Epilogue).
+	ep := c.kern.Epilogues
 	bias := "nil"
 	flags := 0
-	if e.bias != "" {
+	rest := e
+	if e.bias != "" && ep&kernels.Bias != 0 {
 		bias = fmt.Sprintf("%s[g*%d+m:]", e.bias, c.OCg)
 		flags |= 1
+		rest.bias = ""
 	}
-	rest := e
-	rest.bias = ""
-	if e.act == "relu" && e.residual == "" {
+	if e.act == "relu" && e.residual == "" && rest.bias == "" && ep&kernels.Relu != 0 {
 		flags |= 2
 		rest.act = ""
 	}
@@ -512,7 +512,7 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 		k.l("nv := min(%d, nEnd-nb)", c.NR)
 		k.l("pc := tmp[p*%d : (p+1)*%d]", KN, KN)
 		mblocks(func() {
-			k.l("simdGemm16(r, %s, %d, pc, &cb, %s, %d)", wrow, c.K, bias, flags)
+			k.l("%s(r, %s, %d, pc, &cb, %s, %d)", c.kern.Func, wrow, c.K, bias, flags)
 			k.l("for i := range r {")
 			k.l("oc := g*%d + m + i", c.OCg)
 			k.l("yo := (b*%d+oc)*%d + nb", c.OC, c.OSP)
@@ -532,7 +532,8 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 		k.l("}") // p
 		return
 	}
-	if !c.avg && c.P <= c.NR && e.residual == "" && e.monotone {
+	if !c.avg && c.P <= c.NR && e.residual == "" && e.monotone &&
+		ep&kernels.MaxPool != 0 && rest.bias == "" {
 		// Max pool: the kernel reduces each window's P columns and adds
 		// the bias; a monotonic activation commutes with the max
 		// (act(max_t v_t + b) = max_t act(v_t + b)), so Go applies it to
@@ -548,7 +549,7 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 		k.l("nq := min(%d, %d-q0)", W16, c.POSP)
 		k.l("pc := tmp[u*%d : (u+1)*%d]", KN, KN)
 		mblocks(func() {
-			k.l("simdGemm16(r, %s, %d, pc, &cb, %s, %d)", wrow, c.K, bias, flags)
+			k.l("%s(r, %s, %d, pc, &cb, %s, %d)", c.kern.Func, wrow, c.K, bias, flags)
 			k.l("for i := range r {")
 			k.l("yr := %s[(b*%d+g*%d+m+i)*%d+q0:][:nq]", Y, c.OC, c.OCg, c.POSP)
 			k.l("for t := range yr {")
@@ -577,7 +578,7 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 		}
 		k.l("for j := range %d {", U/c.NR)
 		k.l("pc := tmp[(u*%d+j)*%d : (u*%d+j+1)*%d]", U/c.NR, KN, U/c.NR, KN)
-		k.l("simdGemm16(r, %s, %d, pc, &cb, nil, 0)", wrow, c.K)
+		k.l("%s(r, %s, %d, pc, &cb, nil, 0)", c.kern.Func, wrow, c.K)
 		k.l("for i := range r {")
 		k.l("oc := g*%d + m + i", c.OCg)
 		k.l("for t := range %d {", c.NR)

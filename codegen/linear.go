@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/dlcompiler/dlc/codegen/kernels"
 	"github.com/dlcompiler/dlc/ir"
 )
 
@@ -12,8 +13,9 @@ import (
 // Σ_k a[m,k]·b[k,n] for matmul (axpy form: rows of b scaled and added).
 // Loops m, n, k are tiled by the node's schedule; the register block
 // (default 4) computes that many outputs n together, sharing each x load.
-// Dense with Vector == 8 runs on simdDot (simd.go): four weight rows per
-// call, each a whole dot product over k in AVX2.
+// Dense whose Schedule.Kernel names a Dot kernel of the registry
+// (codegen/kernels, e.g. avx2.dot4) runs on it: up to its MR weight rows
+// per call, each a whole dot product over k.
 
 func init() {
 	register("dense", emitter{emit: emitDense})
@@ -41,8 +43,8 @@ func denseTiling(n *ir.Node) (t tiling, M, N, K int, ext map[string]int) {
 // whether it applied the residual and activation.
 func emitDenseEpi(k *kctx, e epi) (bool, error) {
 	t, M, N, K, ext := denseTiling(k.n)
-	if s := k.n.Schedule; s != nil && s.Vector == simdWidth {
-		emitDenseSIMD(k, e, M, N, K)
+	if kn := kernelOf(k.n.Schedule); kn != nil && kn.Op == kernels.Dot {
+		emitDenseSIMD(k, kn, e, M, N, K)
 		return true, nil
 	}
 	bias := k.in[2] != ""
@@ -152,16 +154,16 @@ func scale(s []int, f int) []int {
 	return out
 }
 
-// emitDenseSIMD emits dense on simdDot (Schedule.Vector == simdWidth):
-// per row of x, up to four weight rows per call, each a whole dot product
-// (the k tiles of the schedule do not apply), then the epilogue.
-func emitDenseSIMD(k *kctx, e epi, M, N, K int) {
-	k.l("var acc [%d]float32", simdDotRows)
+// emitDenseSIMD emits dense on the Dot kernel kn: per row of x, up to
+// kn.MR weight rows per call, each a whole dot product (the k tiles of the
+// schedule do not apply), then the epilogue.
+func emitDenseSIMD(k *kctx, kn *kernels.Kernel, e epi, M, N, K int) {
+	k.l("var acc [%d]float32", kn.MR)
 	k.l("for m := range %d {", M)
 	k.l("xr := x0[m*%d : (m+1)*%d]", K, K)
-	k.l("for n := 0; n < %d; n += %d {", N, simdDotRows)
-	k.l("r := min(%d, %d-n)", simdDotRows, N)
-	k.l("simdDot(r, xr, x1[n*%d:], %d, &acc)", K, K)
+	k.l("for n := 0; n < %d; n += %d {", N, kn.MR)
+	k.l("r := min(%d, %d-n)", kn.MR, N)
+	k.l("%s(r, xr, x1[n*%d:], %d, &acc)", kn.Func, K, K)
 	k.l("for j := range r {")
 	k.l("v := acc[j]")
 	if a := e.apply("n+j", fmt.Sprintf("m*%d+n+j", N)); a != "" {

@@ -17,8 +17,9 @@ import (
 // their input's storage); codegen checks that plan against the emitters
 // (only an emitter marked inplace may overwrite its input). Without a
 // plan (-O0) every value gets its own buffer. Kernel scratch (im2col
-// buffers) follows the planned arena. The emitters never notice: they
-// only see array pointers.
+// buffers) follows the planned arena, one region per worker of the
+// node's schedule (Schedule.Threads), so workers never share scratch.
+// The emitters never notice: they only see array pointers.
 
 type locKind uint8
 
@@ -45,8 +46,13 @@ type plan struct {
 	copyNode map[*ir.Node]bool
 	// inplace marks nodes whose output reuses input 0's buffer.
 	inplace map[*ir.Node]bool
-	// scratch is each node's temporary arena space (f32 elements).
+	// scratch is each node's temporary arena space (f32 elements), the
+	// kernel's tmp parameter: the regions of all its workers.
 	scratch map[*ir.Node]loc
+	// workers are the per-worker regions of scratch, in worker order,
+	// each aligned, disjoint and scratch(n) elements long; worker 0's
+	// starts at scratch's offset.
+	workers map[*ir.Node][]loc
 	// outCopy lists graph outputs that are inputs or params: copied into
 	// their arena slot at the end of a call.
 	outCopy        map[int]loc
@@ -59,7 +65,7 @@ const align = 16 // elements; keeps every buffer on a 64-byte boundary
 
 func makePlan(g *ir.Graph) (*plan, error) {
 	p := &plan{loc: map[*ir.Value]loc{}, copyNode: map[*ir.Node]bool{}, inplace: map[*ir.Node]bool{},
-		scratch: map[*ir.Node]loc{}, outCopy: map[int]loc{}}
+		scratch: map[*ir.Node]loc{}, workers: map[*ir.Node][]loc{}, outCopy: map[int]loc{}}
 	used := map[*ir.Value]bool{}
 	for _, n := range g.Nodes {
 		for _, v := range n.Inputs {
@@ -136,8 +142,9 @@ func naivePlan(g *ir.Graph) *ir.MemoryPlan {
 }
 
 // place lays out the arena from mem: planned values at their offsets,
-// then the kernels' scratch (shared: one kernel runs at a time), then
-// copies of graph outputs that are inputs or parameters.
+// then the kernels' scratch (shared by the kernels, which run one at a
+// time; a region per worker within a kernel), then copies of graph
+// outputs that are inputs or parameters.
 func (p *plan) place(g *ir.Graph, mem *ir.MemoryPlan) error {
 	top := map[ir.DType]int{}
 	for dt, n := range mem.Size {
@@ -194,8 +201,7 @@ func (p *plan) place(g *ir.Graph, mem *ir.MemoryPlan) error {
 	for _, n := range g.Nodes {
 		if e := emitters[n.Op]; e.scratch != nil {
 			if s := e.scratch(n); s > 0 {
-				p.scratch[n] = loc{kind: locArena, dt: ir.F32, off: top[ir.F32], n: s}
-				p.arenaF = max(p.arenaF, top[ir.F32]+s)
+				p.placeScratch(n, top[ir.F32], s)
 			}
 		}
 	}
@@ -214,6 +220,21 @@ func (p *plan) place(g *ir.Graph, mem *ir.MemoryPlan) error {
 	p.arenaF = max(p.arenaF, top[ir.F32])
 	p.arenaI = top[ir.I64]
 	return nil
+}
+
+// placeScratch gives node n's workers s elements of scratch each, one
+// aligned region after another from offset base.
+func (p *plan) placeScratch(n *ir.Node, base, s int) {
+	W := n.Schedule.Workers()
+	stride := (s + align - 1) / align * align
+	per := make([]loc, W)
+	for w := range per {
+		per[w] = loc{kind: locArena, dt: ir.F32, off: base + w*stride, n: s}
+	}
+	end := base + (W-1)*stride + s
+	p.workers[n] = per
+	p.scratch[n] = loc{kind: locArena, dt: ir.F32, off: base, n: end - base}
+	p.arenaF = max(p.arenaF, end)
 }
 
 // weightBytes is the contents of weights.bin: the f32 weights, then the

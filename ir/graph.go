@@ -110,12 +110,33 @@ type Schedule struct {
 	Tiles map[string]int
 	// Order lists loop names outermost first; empty means the emitter's default.
 	Order []string
-	// Vector is the vector width in elements (0 or 1 means scalar).
+	// Vector is the vector width in elements of the emitter's own loops
+	// (the columns of a pure-Go register block; 0 or 1 means scalar). A
+	// Kernel brings its own width.
 	Vector int
-	// Unroll is the unroll factor of the innermost loop.
+	// Unroll is the unroll factor of the innermost loop (the rows of the
+	// register block; at most the Kernel's).
 	Unroll int
 	// Algo chooses among algorithms for the op, e.g. "direct" or "im2col".
 	Algo string
+	// Kernel names the micro-kernel, from codegen/kernels' registry, that
+	// computes the innermost block (e.g. "avx2.gemm6x16"); "" means the
+	// emitter's own pure-Go loops.
+	Kernel string
+	// Threads is the number of workers that share the kernel's outer loops,
+	// each with its own scratch; 0 means 1.
+	Threads int
+	// WeightLayout is the layout the weights are packed into at compile
+	// time for the Kernel (e.g. "packed-nr16"); "" means as stored.
+	WeightLayout string
+}
+
+// Workers is the number of workers the schedule asks for (at least 1).
+func (s *Schedule) Workers() int {
+	if s == nil || s.Threads < 1 {
+		return 1
+	}
+	return s.Threads
 }
 
 // Graph is a network: inputs, parameters and constants, nodes in

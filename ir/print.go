@@ -113,6 +113,15 @@ func (s *Schedule) String() string {
 	if s.Unroll > 1 {
 		parts = append(parts, fmt.Sprintf("unroll=%d", s.Unroll))
 	}
+	if s.Kernel != "" {
+		parts = append(parts, "kernel="+s.Kernel)
+	}
+	if s.Threads > 1 {
+		parts = append(parts, fmt.Sprintf("threads=%d", s.Threads))
+	}
+	if s.WeightLayout != "" {
+		parts = append(parts, "layout="+s.WeightLayout)
+	}
 	return strings.Join(parts, " ")
 }
 

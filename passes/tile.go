@@ -1,6 +1,7 @@
 package passes
 
 import (
+	"github.com/dlcompiler/dlc/codegen/kernels"
 	"github.com/dlcompiler/dlc/ir"
 )
 
@@ -24,21 +25,24 @@ const (
 	gemmCols = 1
 )
 
-// SIMD. Generated packages carry fixed AVX2/FMA micro-kernels (codegen's
-// simd.go), chosen at init by CPUID, with a pure-Go fallback; a schedule
-// asks for them with Vector = simdVector. The choice does not depend on
-// the compiling machine: every package is the same everywhere.
+// SIMD. Generated packages carry micro-kernels from codegen/kernels'
+// registry (AVX2/FMA assembly chosen at init by CPUID, with a pure-Go
+// twin); a schedule names one in Kernel, and the tiles below are sized
+// from its register block. The choice does not depend on the compiling
+// machine: every package is the same everywhere.
 //
-//	im2col conv: a simdRows × 16 register block (12 ymm accumulators),
-//	             k innermost over a packed panel of 16 columns; a fused
-//	             pool's window must divide 16 or be a multiple of it.
-//	dense:       dot products of up to 4 weight rows at once over the
-//	             whole of k (no k tiles: the partial sums stay in
-//	             registers).
+//	im2col conv: gemmKernel, an MR × NR register block, k innermost over
+//	             a packed panel of NR columns; a fused pool's window must
+//	             divide NR or be a multiple of it (Kernel.PoolOK).
+//	dense:       dotKernel, dot products of up to MR weight rows at once
+//	             over the whole of k (no k tiles: the partial sums stay
+//	             in registers).
+var (
+	gemmKernel = kernels.Lookup("avx2.gemm6x16")
+	dotKernel  = kernels.Lookup("avx2.dot4")
+)
+
 const (
-	simdVector = 8
-	simdRows   = 6
-	simdCols   = 16
 	// minSIMDChannels is the fewest output channels per group for the
 	// SIMD im2col kernel (below, direct loops: packing would cost more
 	// than the product saves); minSIMDDense the shortest dot product.
@@ -46,17 +50,14 @@ const (
 	minSIMDDense    = 16
 )
 
-// simdPool reports whether the SIMD kernel can fuse a pool of p taps.
-func simdPool(p int) bool { return p > 0 && (simdCols%p == 0 || p%simdCols == 0) }
-
 // tile chooses, for every conv, fused_conv, dense, fused_dense and matmul,
 // how code generation arranges its loops, and records it in n.Schedule
 // (printed by ir.Print; overridable per layer with dlc compile --tile):
 //
-//	conv   SIMD im2col (Vector 8, see simdVector) when a group has at
-//	       least minSIMDChannels output channels, K ≥ minGEMMTaps and a
-//	       fused pool fits the 16-column panels: Unroll = 6 rows, tiles
-//	       as below in whole panels. Otherwise, scalar:
+//	conv   SIMD im2col (Kernel gemmKernel) when a group has at least
+//	       minSIMDChannels output channels, K ≥ minGEMMTaps and a fused
+//	       pool fits the kernel's panels: Unroll = its MR rows, tiles as
+//	       below in whole panels. Otherwise, scalar:
 //	       Algo "im2col" (a matrix product over an im2col buffer) when
 //	       each output channel sums at least minGEMMTaps products and a
 //	       group has at least minGEMMChannels output channels (building
@@ -67,10 +68,13 @@ func simdPool(p int) bool { return p > 0 && (simdCols%p == 0 || p%simdCols == 0)
 //	       channels whose weight rows stay in ¼ L2 while the tile's
 //	       columns stream past. direct: Unroll output channels share
 //	       each input load, Tiles["oh"] keeps their output rows in ½ L1.
-//	dense  Vector 8 (SIMD dot products, no k tiles) when K ≥ minSIMDDense;
+//	dense  Kernel dotKernel (SIMD dot products, no k tiles) when K ≥ minSIMDDense;
 //	       else Unroll weight rows per register block; Tiles["k"] splits
 //	       the dot products when Unroll+1 rows of K overflow ½ L1.
 //	matmul Tiles["k"] and ["n"] keep a block of the right operand in ½ L2.
+//
+// Every schedule runs on one worker (Threads 1) and reads the weights as
+// stored (WeightLayout "").
 //
 // A schedule never changes which terms are summed, only their order.
 func tile(g *ir.Graph) error {
@@ -106,12 +110,13 @@ func convSchedule(n *ir.Node) *ir.Schedule {
 		P = ir.Shape(n.Attrs.Ints("pool_kernel")).NumElems()
 		N = y[2:].NumElems() * P // y is the pooled output here
 	}
-	if ocg >= minSIMDChannels && K >= minGEMMTaps && (P == 0 || simdPool(P)) {
-		unit := simdCols
+	if kn := gemmKernel; ocg >= minSIMDChannels && K >= minGEMMTaps && (P == 0 || kn.PoolOK(P)) {
+		unit := kn.NR
 		if P > 0 {
-			unit = max(P, simdCols)
+			unit = max(P, kn.NR)
 		}
-		s := &ir.Schedule{Algo: "im2col", Unroll: min(simdRows, ocg), Vector: simdVector, Tiles: map[string]int{}}
+		s := &ir.Schedule{Algo: "im2col", Unroll: min(kn.MR, ocg), Kernel: kn.Name, Threads: 1,
+			WeightLayout: kn.WeightLayout, Tiles: map[string]int{}}
 		if t := cacheL2 / 2 / (f32Bytes * K); t < N {
 			s.Tiles["n"] = max(unit, t/unit*unit)
 		}
@@ -127,7 +132,7 @@ func convSchedule(n *ir.Node) *ir.Schedule {
 			ow = y[len(y)-1]
 		}
 		r := min(gemmRows, ocg)
-		s := &ir.Schedule{Algo: "direct", Unroll: r, Tiles: map[string]int{}}
+		s := &ir.Schedule{Algo: "direct", Unroll: r, Threads: 1, Tiles: map[string]int{}}
 		if len(y) >= 4 {
 			oh := y[len(y)-2]
 			if t := cacheL1 / 2 / (f32Bytes * r * ow); t < oh {
@@ -140,7 +145,7 @@ func convSchedule(n *ir.Node) *ir.Schedule {
 	if P > 0 {
 		unit = P
 	}
-	s := &ir.Schedule{Algo: "im2col", Unroll: min(gemmRows, ocg), Vector: gemmCols, Tiles: map[string]int{}}
+	s := &ir.Schedule{Algo: "im2col", Unroll: min(gemmRows, ocg), Vector: gemmCols, Threads: 1, Tiles: map[string]int{}}
 	if t := cacheL2 / 2 / (f32Bytes * K); t < N {
 		s.Tiles["n"] = max(unit, t/unit*unit)
 	}
@@ -155,9 +160,10 @@ func denseSchedule(n *ir.Node) *ir.Schedule {
 	N, K := w[0], w[1]
 	r := min(gemmRows, N)
 	if K >= minSIMDDense {
-		return &ir.Schedule{Unroll: r, Vector: simdVector, Tiles: map[string]int{}}
+		return &ir.Schedule{Unroll: min(dotKernel.MR, N), Kernel: dotKernel.Name, Threads: 1,
+			WeightLayout: dotKernel.WeightLayout, Tiles: map[string]int{}}
 	}
-	s := &ir.Schedule{Unroll: r, Tiles: map[string]int{}}
+	s := &ir.Schedule{Unroll: r, Threads: 1, Tiles: map[string]int{}}
 	if (r+1)*K*f32Bytes > cacheL1/2 {
 		s.Tiles["k"] = cacheL1 / 2 / ((r + 1) * f32Bytes)
 	}
@@ -167,10 +173,10 @@ func denseSchedule(n *ir.Node) *ir.Schedule {
 func matmulSchedule(n *ir.Node) *ir.Schedule {
 	b := n.Inputs[1].Type.Shape
 	if len(b) < 2 {
-		return &ir.Schedule{Tiles: map[string]int{}}
+		return &ir.Schedule{Threads: 1, Tiles: map[string]int{}}
 	}
 	K, N := b[len(b)-2], b[len(b)-1]
-	s := &ir.Schedule{Unroll: 1, Tiles: map[string]int{}}
+	s := &ir.Schedule{Unroll: 1, Threads: 1, Tiles: map[string]int{}}
 	if K*N*f32Bytes > cacheL2/2 {
 		// Rows of a k×n block of b reused across every row of a.
 		tn := min(N, cacheL1/2/f32Bytes)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/dlcompiler/dlc/codegen"
+	"github.com/dlcompiler/dlc/codegen/kernels"
 	"github.com/dlcompiler/dlc/compiler"
 	"github.com/dlcompiler/dlc/ir"
 	"github.com/dlcompiler/dlc/passes"
@@ -34,7 +35,8 @@ In a Go module, a go:generate line keeps the package in step with the model:
 
 func init() { compileCmd.run = runCompile }
 
-// tileFlag collects --tile LAYER:NAME=SIZE,... overrides (and algo=NAME).
+// tileFlag collects --tile LAYER:NAME=SIZE,... overrides (and algo=NAME,
+// kernel=NAME).
 type tileFlag map[string]map[string]string
 
 func (t tileFlag) String() string { return "" }
@@ -55,9 +57,16 @@ func (t tileFlag) Set(v string) error {
 			m[k] = val
 			continue
 		}
+		if k == "kernel" && ok {
+			if val != "none" && kernels.Lookup(val) == nil {
+				return fmt.Errorf("kernel=%s: no such kernel (kernels: none, %s)", val, strings.Join(kernels.Names(), ", "))
+			}
+			m[k] = val
+			continue
+		}
 		n, err := strconv.Atoi(val)
 		if !ok || err != nil || n < 0 {
-			return fmt.Errorf("want LOOP=SIZE with a size >= 0 (or algo=direct|im2col), got %q", kv)
+			return fmt.Errorf("want LOOP=SIZE with a size >= 0 (or algo=direct|im2col, kernel=NAME|none), got %q", kv)
 		}
 		m[k] = val
 	}
@@ -87,7 +96,7 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	dumpAfter := fs.String("dump-after", "", "print the IR after `PASS` (or \"all\") to standard output")
 	selfTest := fs.Bool("selftest", true, "write a self-test and benchmark (<pkg>_test.go, testdata/selftest.bin)")
 	tiles := tileFlag{}
-	fs.Var(tiles, "tile", "override a layer's schedule: `LAYER:LOOP=SIZE[,...]` (loops m,n,k for dense and im2col conv, oh for direct conv; unroll=N, vector=N, algo=direct|im2col; see --dump-after=tile); repeatable")
+	fs.Var(tiles, "tile", "override a layer's schedule: `LAYER:LOOP=SIZE[,...]` (loops m,n,k for dense and im2col conv, oh for direct conv; unroll=N, vector=N, algo=direct|im2col, kernel=NAME|none; see --dump-after=tile); repeatable")
 	path, err := parseModel(compileCmd, fs, optLevelArgs(args), stdout)
 	if err != nil {
 		return err
@@ -181,6 +190,11 @@ func applyTiles(g *ir.Graph, tiles tileFlag) error {
 				n.Schedule.Unroll = size
 			case "vector":
 				n.Schedule.Vector = size
+			case "kernel":
+				n.Schedule.Kernel = v
+				if v == "none" {
+					n.Schedule.Kernel = ""
+				}
 			default:
 				n.Schedule.Tiles[k] = size
 			}

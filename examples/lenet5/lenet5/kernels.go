@@ -6,7 +6,7 @@ package lenet5
 
 // conv1 computes layer conv1 (fused_conv): x f32[1,1,28,28], conv1.weight f32[6,1,5,5], conv1.bias f32[6] → maxpool2d_1 f32[1,6,14,14].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[2,2,2,2] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: unroll 6, vector 8, algo im2col.
+// Schedule: unroll 6, algo im2col, kernel avx2.gemm6x16.
 func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32, tmp *[20624]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -91,7 +91,7 @@ func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32,
 
 // conv2 computes layer conv2 (fused_conv): maxpool2d_1 f32[1,6,14,14], conv2.weight f32[16,6,5,5], conv2.bias f32[16] → maxpool2d_2 f32[1,16,5,5].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[0,0,0,0] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: unroll 6, vector 8, algo im2col.
+// Schedule: unroll 6, algo im2col, kernel avx2.gemm6x16.
 func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float32, tmp *[16800]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -166,7 +166,7 @@ func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float3
 
 // fc1 computes layer fc1 (fused_dense): flatten_1 f32[1,400], fc1.weight f32[120,400], fc1.bias f32[120] → relu_3 f32[1,120].
 // Attributes: act="relu".
-// Schedule: unroll 4, vector 8.
+// Schedule: unroll 4, kernel avx2.dot4.
 func fc1(x0 *[400]float32, x1 *[48000]float32, x2 *[120]float32, y *[120]float32) {
 	var acc [4]float32
 	for m := range 1 {
@@ -186,7 +186,7 @@ func fc1(x0 *[400]float32, x1 *[48000]float32, x2 *[120]float32, y *[120]float32
 
 // fc2 computes layer fc2 (fused_dense): relu_3 f32[1,120], fc2.weight f32[84,120], fc2.bias f32[84] → relu_4 f32[1,84].
 // Attributes: act="relu".
-// Schedule: unroll 4, vector 8.
+// Schedule: unroll 4, kernel avx2.dot4.
 func fc2(x0 *[120]float32, x1 *[10080]float32, x2 *[84]float32, y *[84]float32) {
 	var acc [4]float32
 	for m := range 1 {
@@ -205,7 +205,7 @@ func fc2(x0 *[120]float32, x1 *[10080]float32, x2 *[84]float32, y *[84]float32) 
 }
 
 // fc3 computes layer fc3 (dense): relu_4 f32[1,84], fc3.weight f32[10,84], fc3.bias f32[10] → fc3 f32[1,10].
-// Schedule: unroll 4, vector 8.
+// Schedule: unroll 4, kernel avx2.dot4.
 func fc3(x0 *[84]float32, x1 *[840]float32, x2 *[10]float32, y *[10]float32) {
 	var acc [4]float32
 	for m := range 1 {

@@ -255,7 +255,7 @@ func select_1(x0 *[128]float32, x1 *[1]int64, y *[64]float32) {
 }
 
 // fc computes layer fc (dense): select_1 f32[1,64], fc.weight f32[2,64], fc.bias f32[2] → fc f32[1,2].
-// Schedule: unroll 2, vector 8.
+// Schedule: unroll 2, kernel avx2.dot4.
 func fc(x0 *[64]float32, x1 *[128]float32, x2 *[2]float32, y *[2]float32) {
 	var acc [4]float32
 	for m := range 1 {

@@ -6,7 +6,7 @@ package mlp
 
 // fc1 computes layer fc1 (fused_dense): x f32[1,784], fc1.weight f32[512,784], fc1.bias f32[512] → relu_1 f32[1,512].
 // Attributes: act="relu".
-// Schedule: unroll 4, vector 8.
+// Schedule: unroll 4, kernel avx2.dot4.
 func fc1(x0 *[784]float32, x1 *[401408]float32, x2 *[512]float32, y *[512]float32) {
 	var acc [4]float32
 	for m := range 1 {
@@ -26,7 +26,7 @@ func fc1(x0 *[784]float32, x1 *[401408]float32, x2 *[512]float32, y *[512]float3
 
 // fc2 computes layer fc2 (fused_dense): relu_1 f32[1,512], fc2.weight f32[256,512], fc2.bias f32[256] → relu_2 f32[1,256].
 // Attributes: act="relu".
-// Schedule: unroll 4, vector 8.
+// Schedule: unroll 4, kernel avx2.dot4.
 func fc2(x0 *[512]float32, x1 *[131072]float32, x2 *[256]float32, y *[256]float32) {
 	var acc [4]float32
 	for m := range 1 {
@@ -45,7 +45,7 @@ func fc2(x0 *[512]float32, x1 *[131072]float32, x2 *[256]float32, y *[256]float3
 }
 
 // fc3 computes layer fc3 (dense): relu_2 f32[1,256], fc3.weight f32[10,256], fc3.bias f32[10] → fc3 f32[1,10].
-// Schedule: unroll 4, vector 8.
+// Schedule: unroll 4, kernel avx2.dot4.
 func fc3(x0 *[256]float32, x1 *[2560]float32, x2 *[10]float32, y *[10]float32) {
 	var acc [4]float32
 	for m := range 1 {

@@ -11,12 +11,6 @@ var haveSIMD = cpuHasAVX2FMA()
 // for the OS saving the xmm and ymm state.
 func cpuHasAVX2FMA() bool
 
-// simdGemm16AVX2 is simdGemm16 in AVX2: k ≥ 1, 1 ≤ r ≤ 6; bias may be
-// nil when flags&1 == 0.
-//
-//go:noescape
-func simdGemm16AVX2(r, k int, a *float32, lda int, b *float32, c *float32, bias *float32, flags int)
-
 // simdDotAVX2 is simdDot in AVX2: k ≥ 1, 1 ≤ r ≤ 4.
 //
 //go:noescape

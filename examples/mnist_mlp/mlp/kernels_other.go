@@ -7,10 +7,6 @@ package mlp
 // haveSIMD is false: no assembly on this architecture or with -tags purego.
 const haveSIMD = false
 
-func simdGemm16AVX2(r, k int, a *float32, lda int, b *float32, c *float32, bias *float32, flags int) {
-	panic("simdGemm16AVX2: no assembly in this build")
-}
-
 func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32) {
 	panic("simdDotAVX2: no assembly in this build")
 }

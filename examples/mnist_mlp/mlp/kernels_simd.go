@@ -2,64 +2,9 @@
 
 package mlp
 
-// The SIMD micro-kernels every layer scheduled with vector 8 calls. Each
-// wrapper checks its slices once, then runs the AVX2 kernel when the CPU
-// has it (haveSIMD) or the pure-Go loop otherwise.
-
-// simdGemm16 sets c[i*16+j] = Σ_k a[i*lda+k]·b[k*16+j] for i < r (1..6),
-// j < 16 and k < len(b)/16, accumulating each sum in k order, then
-// applies flags to each row:
-//
-//	flags>>2 = p > 0  max over each group of 2^p columns (j>>p equal; NaN wins),
-//	                  stored at the group's first column (at least)
-//	flags&1           add bias[i]
-//	flags&2           relu: v < 0 becomes 0
-func simdGemm16(r int, a []float32, lda int, b []float32, c *[96]float32, bias []float32, flags int) {
-	k := len(b) / 16
-	if r < 1 || r > 6 || k < 1 || flags>>2 > 4 {
-		panic("simdGemm16: bad shape")
-	}
-	_ = a[(r-1)*lda+k-1]
-	var bp *float32
-	if flags&1 != 0 {
-		_ = bias[r-1]
-		bp = &bias[0]
-	}
-	if haveSIMD {
-		simdGemm16AVX2(r, k, &a[0], lda, &b[0], &c[0], bp, flags)
-		return
-	}
-	simdGemm16Go(r, k, a, lda, b, c, bias, flags)
-}
-
-func simdGemm16Go(r, k int, a []float32, lda int, b []float32, c *[96]float32, bias []float32, flags int) {
-	g := 1 << (flags >> 2)
-	for i := range r {
-		var acc [16]float32
-		for kk, av := range a[i*lda : i*lda+k] {
-			br := (*[16]float32)(b[kk*16:])
-			for j := range 16 {
-				acc[j] += av * br[j]
-			}
-		}
-		for j0 := 0; j0 < 16; j0 += g {
-			v := acc[j0]
-			for _, u := range acc[j0+1 : j0+g] {
-				if u > v || u != u { // NaN propagates
-					v = u
-				}
-			}
-			if flags&1 != 0 {
-				v += bias[i]
-			}
-			if flags&2 != 0 && v < 0 {
-				v = 0
-			}
-			acc[j0] = v
-		}
-		copy(c[i*16:], acc[:])
-	}
-}
+// The micro-kernels the layers' loops call (dlc's codegen/kernels).
+// Each wrapper checks its slices once, then runs the AVX2 kernel when
+// the CPU has it (haveSIMD) or its pure-Go twin otherwise.
 
 // simdDot sets out[i] = Σ_k x[k]·w[i*ldw+k] for i < r (1..4) and
 // k < len(x).
@@ -76,6 +21,7 @@ func simdDot(r int, x, w []float32, ldw int, out *[4]float32) {
 	simdDotGo(r, x, w, ldw, out)
 }
 
+// simdDotGo is simdDot in pure Go: the fallback and the assembly's test oracle.
 func simdDotGo(r int, x, w []float32, ldw int, out *[4]float32) {
 	for i := range r {
 		wr := w[i*ldw : i*ldw+len(x)]

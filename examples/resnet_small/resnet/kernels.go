@@ -6,7 +6,7 @@ package resnet
 
 // conv1 computes layer conv1 (fused_conv): x f32[1,3,32,32], conv1.weight_bn f32[16,3,3,3], conv1.bias_bn f32[16] → relu_1 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 6, vector 8, algo im2col.
+// Schedule: unroll 6, algo im2col, kernel avx2.gemm6x16.
 func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float32, tmp *[31116]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -86,7 +86,7 @@ func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float
 
 // layer1_0_conv1 computes layer layer1.0.conv1 (fused_conv): relu_1 f32[1,16,32,32], layer1.0.conv1.weight_bn f32[16,16,3,3], layer1.0.conv1.bias_bn f32[16] → layer1.0.relu_1 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=448, unroll 6, vector 8, algo im2col.
+// Schedule: tile n=448, unroll 6, algo im2col, kernel avx2.gemm6x16.
 func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmp *[83008]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -166,7 +166,7 @@ func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 
 // layer1_0_conv2 computes layer layer1.0.conv2 (fused_conv): layer1.0.relu_1 f32[1,16,32,32], layer1.0.conv2.weight_bn f32[16,16,3,3], layer1.0.conv2.bias_bn f32[16], relu_1 f32[1,16,32,32] → layer1.0.relu_2 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=448, unroll 6, vector 8, algo im2col.
+// Schedule: tile n=448, unroll 6, algo im2col, kernel avx2.gemm6x16.
 func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmp *[83008]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -252,7 +252,7 @@ func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 
 // layer1_1_conv1 computes layer layer1.1.conv1 (fused_conv): layer1.0.relu_2 f32[1,16,32,32], layer1.1.conv1.weight_bn f32[16,16,3,3], layer1.1.conv1.bias_bn f32[16] → layer1.1.relu_1 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=448, unroll 6, vector 8, algo im2col.
+// Schedule: tile n=448, unroll 6, algo im2col, kernel avx2.gemm6x16.
 func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmp *[83008]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -332,7 +332,7 @@ func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 
 // layer1_1_conv2 computes layer layer1.1.conv2 (fused_conv): layer1.1.relu_1 f32[1,16,32,32], layer1.1.conv2.weight_bn f32[16,16,3,3], layer1.1.conv2.bias_bn f32[16], layer1.0.relu_2 f32[1,16,32,32] → layer1.1.relu_2 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=448, unroll 6, vector 8, algo im2col.
+// Schedule: tile n=448, unroll 6, algo im2col, kernel avx2.gemm6x16.
 func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmp *[83008]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -418,7 +418,7 @@ func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 
 // layer2_0_conv1 computes layer layer2.0.conv1 (fused_conv): layer1.1.relu_2 f32[1,16,32,32], layer2.0.conv1.weight_bn f32[32,16,3,3], layer2.0.conv1.bias_bn f32[32] → layer2.0.relu_1 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[2,2].
-// Schedule: unroll 6, vector 8, algo im2col.
+// Schedule: unroll 6, algo im2col, kernel avx2.gemm6x16.
 func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[8192]float32, tmp *[55360]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -498,7 +498,7 @@ func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[
 
 // layer2_0_downsample_0 computes layer layer2.0.downsample.0 (conv): layer1.1.relu_2 f32[1,16,32,32], layer2.0.downsample.0.weight_bn f32[32,16,1,1], layer2.0.downsample.0.bias_bn f32[32] → layer2.0.downsample.1 f32[1,32,16,16].
 // Attributes: dilations=[1,1] groups=1 pads=[0,0,0,0] strides=[2,2].
-// Schedule: unroll 6, vector 8, algo im2col.
+// Schedule: unroll 6, algo im2col, kernel avx2.gemm6x16.
 func layer2_0_downsample_0(x0 *[16384]float32, x1 *[512]float32, x2 *[32]float32, y *[8192]float32, tmp *[4096]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -568,7 +568,7 @@ func layer2_0_downsample_0(x0 *[16384]float32, x1 *[512]float32, x2 *[32]float32
 
 // layer2_0_conv2 computes layer layer2.0.conv2 (fused_conv): layer2.0.relu_1 f32[1,32,16,16], layer2.0.conv2.weight_bn f32[32,32,3,3], layer2.0.conv2.bias_bn f32[32], layer2.0.downsample.1 f32[1,32,16,16] → layer2.0.relu_2 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=224, unroll 6, vector 8, algo im2col.
+// Schedule: tile n=224, unroll 6, algo im2col, kernel avx2.gemm6x16.
 func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmp *[74880]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -654,7 +654,7 @@ func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 
 // layer2_1_conv1 computes layer layer2.1.conv1 (fused_conv): layer2.0.relu_2 f32[1,32,16,16], layer2.1.conv1.weight_bn f32[32,32,3,3], layer2.1.conv1.bias_bn f32[32] → layer2.1.relu_1 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=224, unroll 6, vector 8, algo im2col.
+// Schedule: tile n=224, unroll 6, algo im2col, kernel avx2.gemm6x16.
 func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmp *[74880]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -734,7 +734,7 @@ func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8
 
 // layer2_1_conv2 computes layer layer2.1.conv2 (fused_conv): layer2.1.relu_1 f32[1,32,16,16], layer2.1.conv2.weight_bn f32[32,32,3,3], layer2.1.conv2.bias_bn f32[32], layer2.0.relu_2 f32[1,32,16,16] → layer2.1.relu_2 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=224, unroll 6, vector 8, algo im2col.
+// Schedule: tile n=224, unroll 6, algo im2col, kernel avx2.gemm6x16.
 func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmp *[74880]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -820,7 +820,7 @@ func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 
 // layer3_0_conv1 computes layer layer3.0.conv1 (fused_conv): layer2.1.relu_2 f32[1,32,16,16], layer3.0.conv1.weight_bn f32[64,32,3,3], layer3.0.conv1.bias_bn f32[64] → layer3.0.relu_1 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[2,2].
-// Schedule: unroll 6, vector 8, algo im2col.
+// Schedule: unroll 6, algo im2col, kernel avx2.gemm6x16.
 func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[4096]float32, tmp *[28800]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -900,7 +900,7 @@ func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[
 
 // layer3_0_downsample_0 computes layer layer3.0.downsample.0 (conv): layer2.1.relu_2 f32[1,32,16,16], layer3.0.downsample.0.weight_bn f32[64,32,1,1], layer3.0.downsample.0.bias_bn f32[64] → layer3.0.downsample.1 f32[1,64,8,8].
 // Attributes: dilations=[1,1] groups=1 pads=[0,0,0,0] strides=[2,2].
-// Schedule: unroll 6, vector 8, algo im2col.
+// Schedule: unroll 6, algo im2col, kernel avx2.gemm6x16.
 func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32, y *[4096]float32, tmp *[2048]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -970,7 +970,7 @@ func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32
 
 // layer3_0_conv2 computes layer layer3.0.conv2 (fused_conv): layer3.0.relu_1 f32[1,64,8,8], layer3.0.conv2.weight_bn f32[64,64,3,3], layer3.0.conv2.bias_bn f32[64], layer3.0.downsample.1 f32[1,64,8,8] → layer3.0.relu_2 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=54, unroll 6, vector 8, algo im2col.
+// Schedule: tile m=54, unroll 6, algo im2col, kernel avx2.gemm6x16.
 func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmp *[43264]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -1056,7 +1056,7 @@ func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 
 // layer3_1_conv1 computes layer layer3.1.conv1 (fused_conv): layer3.0.relu_2 f32[1,64,8,8], layer3.1.conv1.weight_bn f32[64,64,3,3], layer3.1.conv1.bias_bn f32[64] → layer3.1.relu_1 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=54, unroll 6, vector 8, algo im2col.
+// Schedule: tile m=54, unroll 6, algo im2col, kernel avx2.gemm6x16.
 func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[43264]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -1136,7 +1136,7 @@ func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[
 
 // layer3_1_conv2 computes layer layer3.1.conv2 (fused_conv): layer3.1.relu_1 f32[1,64,8,8], layer3.1.conv2.weight_bn f32[64,64,3,3], layer3.1.conv2.bias_bn f32[64], layer3.0.relu_2 f32[1,64,8,8] → layer3.1.relu_2 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=54, unroll 6, vector 8, algo im2col.
+// Schedule: tile m=54, unroll 6, algo im2col, kernel avx2.gemm6x16.
 func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmp *[43264]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -1233,7 +1233,7 @@ func global_avgpool_1(x *[4096]float32, y *[64]float32) {
 }
 
 // fc computes layer fc (dense): flatten_1 f32[1,64], fc.weight f32[10,64], fc.bias f32[10] → fc f32[1,10].
-// Schedule: unroll 4, vector 8.
+// Schedule: unroll 4, kernel avx2.dot4.
 func fc(x0 *[64]float32, x1 *[640]float32, x2 *[10]float32, y *[10]float32) {
 	var acc [4]float32
 	for m := range 1 {

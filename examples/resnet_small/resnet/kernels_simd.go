@@ -2,16 +2,17 @@
 
 package resnet
 
-// The SIMD micro-kernels every layer scheduled with vector 8 calls. Each
-// wrapper checks its slices once, then runs the AVX2 kernel when the CPU
-// has it (haveSIMD) or the pure-Go loop otherwise.
+// The micro-kernels the layers' loops call (dlc's codegen/kernels).
+// Each wrapper checks its slices once, then runs the AVX2 kernel when
+// the CPU has it (haveSIMD) or its pure-Go twin otherwise.
 
 // simdGemm16 sets c[i*16+j] = Σ_k a[i*lda+k]·b[k*16+j] for i < r (1..6),
 // j < 16 and k < len(b)/16, accumulating each sum in k order, then
 // applies flags to each row:
 //
-//	flags>>2 = p > 0  max over each group of 2^p columns (j>>p equal; NaN wins),
-//	                  stored at the group's first column (at least)
+//	flags>>2 = p > 0  max over each group of 2^p columns (j>>p equal),
+//	                  NaN if any is NaN, stored at the group's first
+//	                  column (at least)
 //	flags&1           add bias[i]
 //	flags&2           relu: v < 0 becomes 0
 func simdGemm16(r int, a []float32, lda int, b []float32, c *[96]float32, bias []float32, flags int) {
@@ -32,6 +33,7 @@ func simdGemm16(r int, a []float32, lda int, b []float32, c *[96]float32, bias [
 	simdGemm16Go(r, k, a, lda, b, c, bias, flags)
 }
 
+// simdGemm16Go is simdGemm16 in pure Go: the fallback and the assembly's test oracle.
 func simdGemm16Go(r, k int, a []float32, lda int, b []float32, c *[96]float32, bias []float32, flags int) {
 	g := 1 << (flags >> 2)
 	for i := range r {
@@ -76,6 +78,7 @@ func simdDot(r int, x, w []float32, ldw int, out *[4]float32) {
 	simdDotGo(r, x, w, ldw, out)
 }
 
+// simdDotGo is simdDot in pure Go: the fallback and the assembly's test oracle.
 func simdDotGo(r int, x, w []float32, ldw int, out *[4]float32) {
 	for i := range r {
 		wr := w[i*ldw : i*ldw+len(x)]

@@ -6,7 +6,7 @@ package vgg
 
 // features_0 computes layer features.0 (fused_conv): x f32[1,3,32,32], features.0.weight_bn f32[32,3,3,3], features.0.bias_bn f32[32] → features.2 f32[1,32,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 6, vector 8, algo im2col.
+// Schedule: unroll 6, algo im2col, kernel avx2.gemm6x16.
 func features_0(x0 *[3072]float32, x1 *[864]float32, x2 *[32]float32, y *[32768]float32, tmp *[31116]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -86,7 +86,7 @@ func features_0(x0 *[3072]float32, x1 *[864]float32, x2 *[32]float32, y *[32768]
 
 // features_3 computes layer features.3 (fused_conv): features.2 f32[1,32,32,32], features.3.weight_bn f32[32,32,3,3], features.3.bias_bn f32[32] → features.6 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: tile n=224, unroll 6, vector 8, algo im2col.
+// Schedule: tile n=224, unroll 6, algo im2col, kernel avx2.gemm6x16.
 func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmp *[101504]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -171,7 +171,7 @@ func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192
 
 // features_7 computes layer features.7 (fused_conv): features.6 f32[1,32,16,16], features.7.weight_bn f32[64,32,3,3], features.7.bias_bn f32[64] → features.9 f32[1,64,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=224, unroll 6, vector 8, algo im2col.
+// Schedule: tile n=224, unroll 6, algo im2col, kernel avx2.gemm6x16.
 func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[16384]float32, tmp *[74880]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -251,7 +251,7 @@ func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[1638
 
 // features_10 computes layer features.10 (fused_conv): features.9 f32[1,64,16,16], features.10.weight_bn f32[64,64,3,3], features.10.bias_bn f32[64] → features.13 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: tile m=54, tile n=112, unroll 6, vector 8, algo im2col.
+// Schedule: tile m=54, tile n=112, unroll 6, algo im2col, kernel avx2.gemm6x16.
 func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[85248]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -336,7 +336,7 @@ func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[40
 
 // features_14 computes layer features.14 (fused_conv): features.13 f32[1,64,8,8], features.14.weight_bn f32[128,64,3,3], features.14.bias_bn f32[128] → features.16 f32[1,128,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=54, unroll 6, vector 8, algo im2col.
+// Schedule: tile m=54, unroll 6, algo im2col, kernel avx2.gemm6x16.
 func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[8192]float32, tmp *[43264]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -416,7 +416,7 @@ func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[81
 
 // features_17 computes layer features.17 (fused_conv): features.16 f32[1,128,8,8], features.17.weight_bn f32[128,128,3,3], features.17.bias_bn f32[128] → features.20 f32[1,128,4,4].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: tile m=24, tile n=48, unroll 6, vector 8, algo im2col.
+// Schedule: tile m=24, tile n=48, unroll 6, algo im2col, kernel avx2.gemm6x16.
 func features_17(x0 *[8192]float32, x1 *[147456]float32, x2 *[128]float32, y *[2048]float32, tmp *[68096]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -512,7 +512,7 @@ func global_avgpool_1(x *[2048]float32, y *[128]float32) {
 }
 
 // fc computes layer fc (dense): flatten_1 f32[1,128], fc.weight f32[10,128], fc.bias f32[10] → fc f32[1,10].
-// Schedule: unroll 4, vector 8.
+// Schedule: unroll 4, kernel avx2.dot4.
 func fc(x0 *[128]float32, x1 *[1280]float32, x2 *[10]float32, y *[10]float32) {
 	var acc [4]float32
 	for m := range 1 {
