@@ -368,48 +368,9 @@ func (gn *gen) modelType(f *jen.File) {
 
 // forward emits the method that calls every kernel in order.
 func (gn *gen) forward(f *jen.File) {
-	var params []jen.Code
-	for i, v := range gn.g.Inputs {
-		params = append(params, src(fmt.Sprintf("in%d %s", i, arrType(v.Type.DType, v.Type.Shape.NumElems()))))
-	}
 	var b body
-	for _, n := range gn.g.Nodes {
-		e := emitters[n.Op]
-		if e.view && !gn.plan.copyNode[n] {
-			continue
-		}
-		var args []string
-		for _, v := range n.Inputs {
-			if v != nil { // kernels take no parameter for an absent input
-				args = append(args, gn.ref(gn.plan.loc[v]))
-			}
-		}
-		for _, o := range n.Outputs {
-			args = append(args, gn.ref(gn.plan.loc[o]))
-		}
-		if s, ok := gn.plan.scratch[n]; ok {
-			args = append(args, gn.ref(s))
-		}
-		call := fmt.Sprintf("%s(%s)", gn.kname[n], strings.Join(args, ", "))
-		if e.fails != nil && e.fails(n) {
-			b.l("if err := %s; err != nil {\nreturn err\n}", call)
-		} else {
-			b.l("%s", call)
-		}
-	}
-	for i, v := range gn.g.Outputs {
-		if l, ok := gn.plan.outCopy[i]; ok {
-			b.l("*%s = *%s", gn.ref(l), gn.ref(gn.plan.loc[v]))
-		}
-	}
-	f.Add(doc("forward runs every layer in order; outputs are left in the arena."))
-	fn := f.Func().Params(src("m *Model")).Id("forward").Params(params...)
-	if gn.hasErr {
-		b.l("return nil")
-		fn.Error()
-	}
-	fn.Block(b.code...)
-	f.Line()
+	gn.callKernels(&b, gn.ref, nil)
+	gn.forwardMethod(f, "m *Model", "forward runs every layer in order; outputs are left in the arena.", len(gn.g.Inputs), &b)
 }
 
 // outLoc is where output i ends up after forward.

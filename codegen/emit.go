@@ -208,6 +208,67 @@ func (gn *gen) ref(l loc) string {
 	return fmt.Sprintf("(%s)(%s[%d:%d])", t, a, l.off, l.off+l.n)
 }
 
+// callKernels writes the body of a forward method: the call of every
+// kernel in node order, with the plan's storage as arguments (ref turns a
+// location into a Go expression in the method), returning a kernel's
+// error, then the copies of graph outputs that are inputs or params.
+// after, if not nil, adds code after a node's call. The whole-model
+// forward (api.go) and the one-step forward (step.go) both use it, so a
+// change to how kernels are called (threads, say) is made once.
+func (gn *gen) callKernels(b *body, ref func(loc) string, after func(n *ir.Node)) {
+	p := gn.plan
+	for _, n := range gn.g.Nodes {
+		e := emitters[n.Op]
+		if e.view && !p.copyNode[n] {
+			continue
+		}
+		var args []string
+		for _, v := range n.Inputs {
+			if v != nil { // kernels take no parameter for an absent input
+				args = append(args, ref(p.loc[v]))
+			}
+		}
+		for _, o := range n.Outputs {
+			args = append(args, ref(p.loc[o]))
+		}
+		if s, ok := p.scratch[n]; ok {
+			args = append(args, ref(s))
+		}
+		call := fmt.Sprintf("%s(%s)", gn.kname[n], strings.Join(args, ", "))
+		if e.fails != nil && e.fails(n) {
+			b.l("if err := %s; err != nil {\nreturn err\n}", call)
+		} else {
+			b.l("%s", call)
+		}
+		if after != nil {
+			after(n)
+		}
+	}
+	for i, v := range gn.g.Outputs {
+		if l, ok := p.outCopy[i]; ok {
+			b.l("*%s = *%s", ref(l), ref(p.loc[v]))
+		}
+	}
+}
+
+// forwardMethod emits method forward on recv (e.g. "m *Model") with body
+// b: its parameters in0, in1, ... are the first nIn graph inputs as array
+// pointers, and it returns an error when a kernel can fail.
+func (gn *gen) forwardMethod(f *jen.File, recv, docText string, nIn int, b *body) {
+	var params []jen.Code
+	for i, v := range gn.g.Inputs[:nIn] {
+		params = append(params, src(fmt.Sprintf("in%d %s", i, arrType(v.Type.DType, v.Type.Shape.NumElems()))))
+	}
+	f.Add(doc("%s", docText))
+	fn := f.Func().Params(src(recv)).Id("forward").Params(params...)
+	if gn.hasErr {
+		b.l("return nil")
+		fn.Error()
+	}
+	fn.Block(b.code...)
+	f.Line()
+}
+
 // kernelsFile emits one function per node.
 func (gn *gen) kernelsFile() (*jen.File, error) {
 	f := newFile(gn.pkg)

@@ -94,8 +94,7 @@ func emitRNN(k *kctx) error {
 	T, N, F, H, L, D, G := d.T, d.N, d.F, d.H, d.L, d.D, d.G
 	DH, GH := D*H, G*H
 	lay := d.layout()
-	op := k.n.Op
-	lbr := op == "gru" && k.n.Attrs.Bool("linear_before_reset")
+	lbr := k.n.Op == "gru" && k.n.Attrs.Bool("linear_before_reset")
 	seqIn := operand{base: k.in[0]}
 	if d.batchFirst {
 		// time-major copy of x: [N, T, F] → [T, N, F]
@@ -106,7 +105,7 @@ func emitRNN(k *kctx) error {
 	}
 	k.l("gx := (*[%d]float32)(tmp[%d:])", T*N*GH, lay.gx)
 	k.l("gh := (*[%d]float32)(tmp[%d:])", N*GH, lay.gh)
-	if op == "gru" && !lbr {
+	if k.n.Op == "gru" && !lbr {
 		k.l("rh := (*[%d]float32)(tmp[%d:])", N*H, lay.rh)
 	}
 	wk := 1 + d.ns
@@ -117,155 +116,9 @@ func emitRNN(k *kctx) error {
 			out = operand{base: "tmp", off: []int{lay.bufA, lay.bufB}[l%2]}
 		}
 		for dir := range D {
-			wih, whh := k.in[wk], k.in[wk+1]
-			bih, bhh, peep := "", "", ""
-			if d.bias {
-				bih, bhh = k.in[wk+2], k.in[wk+3]
-				wk += 4
-			} else {
-				wk += 2
-			}
-			if d.peep {
-				peep = k.in[wk]
-				wk++
-			}
-			slot := (l*D + dir) * N * H
-			k.l("{ // layer %d %s", l, []string{"forward", "reverse"}[dir])
-			k.l("h := (*[%d]float32)(hOut[%d:])", N*H, slot)
-			if k.in[1] != "" {
-				k.l("copy(h[:], %s[%d:%d])", k.in[1], slot, slot+N*H)
-			} else {
-				k.l("*h = [%d]float32{}", N*H)
-			}
-			if peep != "" {
-				k.l("pw := (*[%d]float32)(%s[:%d])", 3*H, peep, 3*H)
-			}
-			if op == "lstm" {
-				k.l("c := (*[%d]float32)(cOut[%d:])", N*H, slot)
-				if k.in[2] != "" {
-					k.l("copy(c[:], %s[%d:%d])", k.in[2], slot, slot+N*H)
-				} else {
-					k.l("*c = [%d]float32{}", N*H)
-				}
-			}
-			// Input projection of every step: gx[tn][r] = W_ih[r]·x[tn] + biases.
-			k.l("// input projection of all %d steps", T)
-			proj := func(r0, r1 int, foldHH bool) {
-				emitGemmNT(k, T*N, r0, r1, inSize, seqIn, operand{base: wih}, func(m, r, s string) string {
-					v := s
-					if bih != "" {
-						v = fmt.Sprintf("float32(float64(%s) + float64(%s[%s])", s, bih, r)
-						if foldHH {
-							v += fmt.Sprintf(" + float64(%s[%s])", bhh, r)
-						}
-						v += ")"
-					}
-					return fmt.Sprintf("gx[%s*%d+%s] = %s", m, GH, r, v)
-				})
-			}
-			if lbr {
-				proj(0, 2*H, true)
-				proj(2*H, GH, false)
-			} else {
-				proj(0, GH, true)
-			}
-			k.l("for step := range %d {", T)
-			if dir == 0 {
-				k.l("t := step")
-			} else {
-				k.l("t := %d - step", T-1)
-			}
-			k.l("gt := (*[%d]float32)(gx[t*%d:])", N*GH, N*GH)
-			// Recurrent projection: gh[b][r] = W_hh[r]·h[b] (rows 0..2H
-			// only for gru without linear_before_reset: its n gate reads r*h).
-			hr := GH
-			if op == "gru" && !lbr {
-				hr = 2 * H
-			}
-			emitGemmNT(k, N, 0, hr, H, operand{base: "h"}, operand{base: whh}, func(m, r, s string) string {
-				return fmt.Sprintf("gh[%s*%d+%s] = float32(%s)", m, hr, r, s)
-			})
-			pre := func(gate int) string {
-				return fmt.Sprintf("float64(gb[%d+j]) + float64(hh[%d+j])", gate*H, gate*H)
-			}
-			k.l("for b := range %d {", N)
-			k.l("hb := (*[%d]float32)(h[b*%d:])", H, H)
-			k.l("gb := (*[%d]float32)(gt[b*%d:])", GH, GH)
-			k.l("hh := (*[%d]float32)(gh[b*%d:])", hr, hr)
-			switch op {
-			case "rnn":
-				k.l("for j := range %d {", H)
-				k.l("v := %s", pre(0))
-				if k.n.Attrs.String("nonlinearity") == "relu" {
-					k.l("hb[j] = float32(max(v, 0))")
-				} else {
-					k.l("hb[j] = float32(rnnTanh(v))")
-				}
-				k.l("}")
-			case "lstm":
-				k.l("cb := (*[%d]float32)(c[b*%d:])", H, H)
-				k.l("for j := range %d {", H)
-				if peep != "" {
-					k.l("cold := float64(cb[j])")
-					k.l("i := rnnSigmoid(%s + float64(pw[j])*cold)", pre(0))
-					k.l("f := rnnSigmoid(%s + float64(pw[%d+j])*cold)", pre(1), H)
-					k.l("g := rnnTanh(%s)", pre(2))
-					k.l("cj := f*cold + i*g")
-					k.l("o := rnnSigmoid(%s + float64(pw[%d+j])*cj)", pre(3), 2*H)
-				} else {
-					k.l("i := rnnSigmoid(%s)", pre(0))
-					k.l("f := rnnSigmoid(%s)", pre(1))
-					k.l("g := rnnTanh(%s)", pre(2))
-					k.l("o := rnnSigmoid(%s)", pre(3))
-					k.l("cj := f*float64(cb[j]) + i*g")
-				}
-				k.l("cb[j] = float32(cj)")
-				k.l("hb[j] = float32(o * rnnTanh(cj))")
-				k.l("}")
-			case "gru":
-				if lbr {
-					k.l("for j := range %d {", H)
-					k.l("r := rnnSigmoid(%s)", pre(0))
-					k.l("z := rnnSigmoid(%s)", pre(1))
-					bn := "0"
-					if bhh != "" {
-						bn = fmt.Sprintf("float64(%s[%d+j])", bhh, 2*H)
-					}
-					k.l("n := rnnTanh(float64(gb[%d+j]) + r*(float64(hh[%d+j])+%s))", 2*H, 2*H, bn)
-					k.l("hb[j] = float32((1-z)*n + z*float64(hb[j]))")
-					k.l("}")
-				} else {
-					k.l("rb := (*[%d]float32)(rh[b*%d:])", H, H)
-					k.l("for j := range %d {", H)
-					k.l("rb[j] = float32(rnnSigmoid(%s) * float64(hb[j]))", pre(0))
-					k.l("}")
-				}
-			}
-			if !(op == "gru" && !lbr) {
-				k.l("copy(%s, hb[:])", out.at(fmt.Sprintf("(t*%d+b)*%d+%d", N, DH, dir*H)))
-			}
-			k.l("}") // b
-			if op == "gru" && !lbr {
-				// n = tanh(gx_n + W_hn·(r*h)), b_hn folded into gx_n.
-				k.l("hn := (*[%d]float32)(gh[%d:])", N*H, N*hr)
-				emitGemmNT(k, N, 0, H, H, operand{base: "rh"}, operand{base: whh, off: 2 * H * H}, func(m, r, s string) string {
-					return fmt.Sprintf("hn[%s*%d+%s] = float32(%s)", m, H, r, s)
-				})
-				k.l("for b := range %d {", N)
-				k.l("hb := (*[%d]float32)(h[b*%d:])", H, H)
-				k.l("gb := (*[%d]float32)(gt[b*%d:])", GH, GH)
-				k.l("hh := (*[%d]float32)(gh[b*%d:])", hr, hr)
-				k.l("nb := (*[%d]float32)(hn[b*%d:])", H, H)
-				k.l("for j := range %d {", H)
-				k.l("z := rnnSigmoid(%s)", pre(1))
-				k.l("n := rnnTanh(float64(gb[%d+j]) + float64(nb[j]))", 2*H)
-				k.l("hb[j] = float32((1-z)*n + z*float64(hb[j]))")
-				k.l("}")
-				k.l("copy(%s, hb[:])", out.at(fmt.Sprintf("(t*%d+b)*%d+%d", N, DH, dir*H)))
-				k.l("}") // b
-			}
-			k.l("}") // step
-			k.l("}") // layer block
+			r := rnnDir{k: k, d: d, op: k.n.Op, lbr: lbr, l: l, dir: dir, in: seqIn, out: out, inSize: inSize}
+			wk = r.weights(wk)
+			r.emit()
 		}
 		seqIn, inSize = out, DH
 	}
@@ -275,4 +128,226 @@ func emitRNN(k *kctx) error {
 		k.l("}\n}")
 	}
 	return nil
+}
+
+// rnnDir is one direction of one layer of a recurrent kernel.
+type rnnDir struct {
+	k       *kctx
+	d       rnnDims
+	op      string
+	lbr     bool // gru's linear_before_reset
+	l, dir  int
+	in, out operand // the layer's input and output sequences
+	inSize  int
+	// parameter names of the direction's weights ("" when absent)
+	wih, whh, bih, bhh, peep string
+}
+
+// weights takes the direction's weights from the kernel's inputs from
+// index wk on and returns the index after them.
+func (r *rnnDir) weights(wk int) int {
+	r.wih, r.whh = r.k.in[wk], r.k.in[wk+1]
+	if r.d.bias {
+		r.bih, r.bhh = r.k.in[wk+2], r.k.in[wk+3]
+		wk += 4
+	} else {
+		wk += 2
+	}
+	if r.d.peep {
+		r.peep = r.k.in[wk]
+		wk++
+	}
+	return wk
+}
+
+// hr is the number of rows of W_hh multiplied with h each step: all G·H,
+// but only r and z (2H) for gru without linear_before_reset, whose n gate
+// reads r*h.
+func (r *rnnDir) hr() int {
+	if r.op == "gru" && !r.lbr {
+		return 2 * r.d.H
+	}
+	return r.d.G * r.d.H
+}
+
+// emit writes the direction: initial state, input projection of all
+// steps, then the steps.
+func (r *rnnDir) emit() {
+	k, d := r.k, r.d
+	T, N, H, GH := d.T, d.N, d.H, d.G*d.H
+	k.l("{ // layer %d %s", r.l, []string{"forward", "reverse"}[r.dir])
+	r.initState()
+	// Input projection of every step: gx[tn][r] = W_ih[r]·x[tn] + biases.
+	k.l("// input projection of all %d steps", T)
+	if r.lbr {
+		r.project(0, 2*H, true)
+		r.project(2*H, GH, false)
+	} else {
+		r.project(0, GH, true)
+	}
+	k.l("for step := range %d {", T)
+	if r.dir == 0 {
+		k.l("t := step")
+	} else {
+		k.l("t := %d - step", T-1)
+	}
+	k.l("gt := (*[%d]float32)(gx[t*%d:])", N*GH, N*GH)
+	// Recurrent projection: gh[b][r] = W_hh[r]·h[b].
+	hr := r.hr()
+	emitGemmNT(k, N, 0, hr, H, operand{base: "h"}, operand{base: r.whh}, func(m, row, s string) string {
+		return fmt.Sprintf("gh[%s*%d+%s] = float32(%s)", m, hr, row, s)
+	})
+	r.cells()
+	if r.op == "gru" && !r.lbr {
+		r.gruNewGate()
+	}
+	k.l("}") // step
+	k.l("}") // layer block
+}
+
+// initState points h (and c) at the direction's slot of the final-state
+// outputs and loads the initial state (or zeros).
+func (r *rnnDir) initState() {
+	k, N, H := r.k, r.d.N, r.d.H
+	slot := (r.l*r.d.D + r.dir) * N * H
+	k.l("h := (*[%d]float32)(hOut[%d:])", N*H, slot)
+	if k.in[1] != "" {
+		k.l("copy(h[:], %s[%d:%d])", k.in[1], slot, slot+N*H)
+	} else {
+		k.l("*h = [%d]float32{}", N*H)
+	}
+	if r.peep != "" {
+		k.l("pw := (*[%d]float32)(%s[:%d])", 3*H, r.peep, 3*H)
+	}
+	if r.op == "lstm" {
+		k.l("c := (*[%d]float32)(cOut[%d:])", N*H, slot)
+		if k.in[2] != "" {
+			k.l("copy(c[:], %s[%d:%d])", k.in[2], slot, slot+N*H)
+		} else {
+			k.l("*c = [%d]float32{}", N*H)
+		}
+	}
+}
+
+// project writes rows r0..r1 of gx for all steps: W_ih·x + b_ih, plus
+// b_hh when foldHH.
+func (r *rnnDir) project(r0, r1 int, foldHH bool) {
+	GH := r.d.G * r.d.H
+	emitGemmNT(r.k, r.d.T*r.d.N, r0, r1, r.inSize, r.in, operand{base: r.wih}, func(m, row, s string) string {
+		v := s
+		if r.bih != "" {
+			v = fmt.Sprintf("float32(float64(%s) + float64(%s[%s])", s, r.bih, row)
+			if foldHH {
+				v += fmt.Sprintf(" + float64(%s[%s])", r.bhh, row)
+			}
+			v += ")"
+		}
+		return fmt.Sprintf("gx[%s*%d+%s] = %s", m, GH, row, v)
+	})
+}
+
+// pre is gate's pre-activation in float64: gx + gh.
+func (r *rnnDir) pre(gate int) string {
+	return fmt.Sprintf("float64(gb[%d+j]) + float64(hh[%d+j])", gate*r.d.H, gate*r.d.H)
+}
+
+// cells writes the gates of one step for every batch row, and stores h
+// into the output sequence (for gru without linear_before_reset, only r*h:
+// gruNewGate finishes the step).
+func (r *rnnDir) cells() {
+	k, d := r.k, r.d
+	N, H, GH, DH, hr := d.N, d.H, d.G*d.H, d.D*d.H, r.hr()
+	k.l("for b := range %d {", N)
+	k.l("hb := (*[%d]float32)(h[b*%d:])", H, H)
+	k.l("gb := (*[%d]float32)(gt[b*%d:])", GH, GH)
+	k.l("hh := (*[%d]float32)(gh[b*%d:])", hr, hr)
+	switch r.op {
+	case "rnn":
+		k.l("for j := range %d {", H)
+		k.l("v := %s", r.pre(0))
+		if k.n.Attrs.String("nonlinearity") == "relu" {
+			k.l("hb[j] = float32(max(v, 0))")
+		} else {
+			k.l("hb[j] = float32(rnnTanh(v))")
+		}
+		k.l("}")
+	case "lstm":
+		r.lstmCell()
+	case "gru":
+		r.gruCell()
+	}
+	if !(r.op == "gru" && !r.lbr) {
+		k.l("copy(%s, hb[:])", r.out.at(fmt.Sprintf("(t*%d+b)*%d+%d", N, DH, r.dir*H)))
+	}
+	k.l("}") // b
+}
+
+// lstmCell writes the lstm gates of batch row b (peepholes included).
+func (r *rnnDir) lstmCell() {
+	k, H := r.k, r.d.H
+	k.l("cb := (*[%d]float32)(c[b*%d:])", H, H)
+	k.l("for j := range %d {", H)
+	if r.peep != "" {
+		k.l("cold := float64(cb[j])")
+		k.l("i := rnnSigmoid(%s + float64(pw[j])*cold)", r.pre(0))
+		k.l("f := rnnSigmoid(%s + float64(pw[%d+j])*cold)", r.pre(1), H)
+		k.l("g := rnnTanh(%s)", r.pre(2))
+		k.l("cj := f*cold + i*g")
+		k.l("o := rnnSigmoid(%s + float64(pw[%d+j])*cj)", r.pre(3), 2*H)
+	} else {
+		k.l("i := rnnSigmoid(%s)", r.pre(0))
+		k.l("f := rnnSigmoid(%s)", r.pre(1))
+		k.l("g := rnnTanh(%s)", r.pre(2))
+		k.l("o := rnnSigmoid(%s)", r.pre(3))
+		k.l("cj := f*float64(cb[j]) + i*g")
+	}
+	k.l("cb[j] = float32(cj)")
+	k.l("hb[j] = float32(o * rnnTanh(cj))")
+	k.l("}")
+}
+
+// gruCell writes the gru gates of batch row b: the whole step with
+// linear_before_reset, else r*h into rh (gruNewGate finishes).
+func (r *rnnDir) gruCell() {
+	k, H := r.k, r.d.H
+	if r.lbr {
+		k.l("for j := range %d {", H)
+		k.l("r := rnnSigmoid(%s)", r.pre(0))
+		k.l("z := rnnSigmoid(%s)", r.pre(1))
+		bn := "0"
+		if r.bhh != "" {
+			bn = fmt.Sprintf("float64(%s[%d+j])", r.bhh, 2*H)
+		}
+		k.l("n := rnnTanh(float64(gb[%d+j]) + r*(float64(hh[%d+j])+%s))", 2*H, 2*H, bn)
+		k.l("hb[j] = float32((1-z)*n + z*float64(hb[j]))")
+		k.l("}")
+		return
+	}
+	k.l("rb := (*[%d]float32)(rh[b*%d:])", H, H)
+	k.l("for j := range %d {", H)
+	k.l("rb[j] = float32(rnnSigmoid(%s) * float64(hb[j]))", r.pre(0))
+	k.l("}")
+}
+
+// gruNewGate finishes a gru step without linear_before_reset:
+// n = tanh(gx_n + W_hn·(r*h)), b_hn folded into gx_n, then h.
+func (r *rnnDir) gruNewGate() {
+	k, d := r.k, r.d
+	N, H, GH, DH, hr := d.N, d.H, d.G*d.H, d.D*d.H, r.hr()
+	k.l("hn := (*[%d]float32)(gh[%d:])", N*H, N*hr)
+	emitGemmNT(k, N, 0, H, H, operand{base: "rh"}, operand{base: r.whh, off: 2 * H * H}, func(m, row, s string) string {
+		return fmt.Sprintf("hn[%s*%d+%s] = float32(%s)", m, H, row, s)
+	})
+	k.l("for b := range %d {", N)
+	k.l("hb := (*[%d]float32)(h[b*%d:])", H, H)
+	k.l("gb := (*[%d]float32)(gt[b*%d:])", GH, GH)
+	k.l("hh := (*[%d]float32)(gh[b*%d:])", hr, hr)
+	k.l("nb := (*[%d]float32)(hn[b*%d:])", H, H)
+	k.l("for j := range %d {", H)
+	k.l("z := rnnSigmoid(%s)", r.pre(1))
+	k.l("n := rnnTanh(float64(gb[%d+j]) + float64(nb[j]))", 2*H)
+	k.l("hb[j] = float32((1-z)*n + z*float64(hb[j]))")
+	k.l("}")
+	k.l("copy(%s, hb[:])", r.out.at(fmt.Sprintf("(t*%d+b)*%d+%d", N, DH, r.dir*H)))
+	k.l("}") // b
 }

@@ -135,30 +135,9 @@ func analyzeStream(gn *gen) *stream {
 		s.reason = "the sequence length is 1, so Run already processes a single step."
 		return s
 	}
-	// Candidate time axes of each input: axes of extent T; inputs only
-	// used as initial states have none.
-	uses := g.Uses()
-	var cands [][]int
+	cands := timeAxisCandidates(g, s.T)
 	combos := 1
-	for _, v := range g.Inputs {
-		onlyState := len(uses[v]) > 0
-		for _, n := range uses[v] {
-			for i, x := range n.Inputs {
-				if x == v && !(isRecurrent(n.Op) && i >= 1 && i <= ir.RNNStates(n.Op)) {
-					onlyState = false
-				}
-			}
-		}
-		var c []int
-		if !onlyState {
-			for a, d := range v.Type.Shape {
-				if d == s.T {
-					c = append(c, a)
-				}
-			}
-		}
-		c = append(c, -1) // static
-		cands = append(cands, c)
+	for _, c := range cands {
 		combos *= len(c)
 	}
 	if combos > 256 {
@@ -189,6 +168,34 @@ func analyzeStream(gn *gen) *stream {
 		s.reason = err
 	}
 	return s
+}
+
+// timeAxisCandidates lists, per graph input, the axes that may be its
+// time axis (those of extent T; none for an input only used as an
+// initial state), then -1 (static).
+func timeAxisCandidates(g *ir.Graph, T int) [][]int {
+	uses := g.Uses()
+	var cands [][]int
+	for _, v := range g.Inputs {
+		onlyState := len(uses[v]) > 0
+		for _, n := range uses[v] {
+			for i, x := range n.Inputs {
+				if x == v && !(isRecurrent(n.Op) && i >= 1 && i <= ir.RNNStates(n.Op)) {
+					onlyState = false
+				}
+			}
+		}
+		var c []int
+		if !onlyState {
+			for a, d := range v.Type.Shape {
+				if d == T {
+					c = append(c, a)
+				}
+			}
+		}
+		cands = append(cands, append(c, -1))
+	}
+	return cands
 }
 
 // propagate gives every value a time kind, the graph inputs' time axes
@@ -258,22 +265,7 @@ func streamRule(n *ir.Node, T int, info map[*ir.Value]tinfo) ([]tinfo, string) {
 		}
 	}
 	if isRecurrent(n.Op) {
-		for i := 1; i <= ir.RNNStates(n.Op); i++ {
-			v := input(n, i)
-			if v == nil {
-				continue
-			}
-			if info[v].k != tStatic || !(v.Kind == ir.Input || v.IsConst()) {
-				return nil, fmt.Sprintf("takes its initial state from another layer; only absent, input or constant initial states can become the streaming state")
-			}
-		}
-		x := info[n.Inputs[0]]
-		if x.k != tSeq || x.axis != rnnTimeAxis(n) {
-			return nil, "reads an input that is not a sequence along its time axis"
-		}
-		ts := all(tinfo{k: tFinal})
-		ts[0] = x
-		return ts, ""
+		return recurrentRule(n, info, all(tinfo{k: tFinal}))
 	}
 	switch {
 	case seq && final:
@@ -403,6 +395,28 @@ func reduceRule(n *ir.Node, x tinfo) ([]tinfo, string) {
 	return []tinfo{{tSeq, b}}, ""
 }
 
+// recurrentRule is streamRule for a recurrent layer: y is a sequence
+// along the input's time axis and the final states are final (ts holds
+// one tFinal per output); the initial states must be static inputs or
+// constants, which the Model's state arrays replace.
+func recurrentRule(n *ir.Node, info map[*ir.Value]tinfo, ts []tinfo) ([]tinfo, string) {
+	for i := 1; i <= ir.RNNStates(n.Op); i++ {
+		v := input(n, i)
+		if v == nil {
+			continue
+		}
+		if info[v].k != tStatic || !(v.Kind == ir.Input || v.IsConst()) {
+			return nil, "takes its initial state from another layer; only absent, input or constant initial states can become the streaming state"
+		}
+	}
+	x := info[n.Inputs[0]]
+	if x.k != tSeq || x.axis != rnnTimeAxis(n) {
+		return nil, "reads an input that is not a sequence along its time axis"
+	}
+	ts[0] = x
+	return ts, ""
+}
+
 // broadcastRule handles element-wise ops with numpy broadcasting: the
 // sequence inputs must share the time axis and the others must broadcast
 // along it.
@@ -507,40 +521,11 @@ func (s *stream) build(gn *gen) string {
 		for j, o := range n.Outputs {
 			pair(o, sn.Outputs[j])
 		}
-		x := s.info[n.Inputs[0]]
-		switch {
-		case x.k == tSeq && (n.Def().View || n.Op == "gather" && s.info[n.Out()].k == tFinal):
-			// Explicit one-step shape: a default squeeze or a -1 would
-			// otherwise see the length-1 time axis.
-			sn.Op = "reshape"
-			sn.Inputs = sn.Inputs[:1]
-			sn.Attrs = ir.Attrs{"shape": []int(s.stepShape(n.Out()))}
-			if err := sn.Def().CheckAttrs(sn); err != nil {
-				return fmt.Sprintf("internal error: step graph: layer %s: %v", n.Name, err)
-			}
-		case isRecurrent(n.Op):
-			d := rnnShape(n)
-			for k := 1; k <= d.ns; k++ {
-				what := []string{"", "h0", "c0"}[k]
-				sv := &ir.Value{Name: n.Name + ".state_" + what, Kind: ir.Input,
-					Type: ir.TensorType{DType: ir.F32, Shape: ir.Shape{d.L, d.N, d.H}}}
-				sn.Inputs[k] = sv
-				stateIns = append(stateIns, sv)
-				s.states = append(s.states, stateSlot{field: fmt.Sprintf("s%d", len(s.states)), n: d.L * d.N * d.H,
-					node: sn, out: k, init: input(n, k), what: what})
-			}
+		ins, err := s.stepNode(n, sn)
+		if err != "" {
+			return err
 		}
-		types, err := sn.Def().InferNode(sn)
-		if err != nil {
-			return fmt.Sprintf("layer %s (%s) has no one-step form: %v.", n.Name, n.Op, err)
-		}
-		for j, o := range sn.Outputs {
-			want := ir.TensorType{DType: n.Outputs[j].Type.DType, Shape: s.stepShape(n.Outputs[j])}
-			if !types[j].Equal(want) {
-				return fmt.Sprintf("layer %s (%s) gives %v for one time step, not %v.", n.Name, n.Op, types[j], want)
-			}
-			o.Type = types[j]
-		}
+		stateIns = append(stateIns, ins...)
 	}
 	// Inputs: the original inputs still read, then the states.
 	used := map[*ir.Value]bool{}
@@ -594,6 +579,49 @@ func (s *stream) build(gn *gen) string {
 	return ""
 }
 
+// stepNode turns sn, the step graph's copy of node n, into its one-step
+// form: views and the selection of the last step become reshapes to the
+// explicit one-step shape, a recurrent layer's initial states become new
+// graph inputs (returned, and recorded in s.states), and the output types
+// are re-inferred and checked against the one-step shapes.
+func (s *stream) stepNode(n, sn *ir.Node) (stateIns []*ir.Value, err string) {
+	x := s.info[n.Inputs[0]]
+	switch {
+	case x.k == tSeq && (n.Def().View || n.Op == "gather" && s.info[n.Out()].k == tFinal):
+		// Explicit one-step shape: a default squeeze or a -1 would
+		// otherwise see the length-1 time axis.
+		sn.Op = "reshape"
+		sn.Inputs = sn.Inputs[:1]
+		sn.Attrs = ir.Attrs{"shape": []int(s.stepShape(n.Out()))}
+		if err := sn.Def().CheckAttrs(sn); err != nil {
+			return nil, fmt.Sprintf("internal error: step graph: layer %s: %v", n.Name, err)
+		}
+	case isRecurrent(n.Op):
+		d := rnnShape(n)
+		for k := 1; k <= d.ns; k++ {
+			what := []string{"", "h0", "c0"}[k]
+			sv := &ir.Value{Name: n.Name + ".state_" + what, Kind: ir.Input,
+				Type: ir.TensorType{DType: ir.F32, Shape: ir.Shape{d.L, d.N, d.H}}}
+			sn.Inputs[k] = sv
+			stateIns = append(stateIns, sv)
+			s.states = append(s.states, stateSlot{field: fmt.Sprintf("s%d", len(s.states)), n: d.L * d.N * d.H,
+				node: sn, out: k, init: input(n, k), what: what})
+		}
+	}
+	types, ierr := sn.Def().InferNode(sn)
+	if ierr != nil {
+		return nil, fmt.Sprintf("layer %s (%s) has no one-step form: %v.", n.Name, n.Op, ierr)
+	}
+	for j, o := range sn.Outputs {
+		want := ir.TensorType{DType: n.Outputs[j].Type.DType, Shape: s.stepShape(n.Outputs[j])}
+		if !types[j].Equal(want) {
+			return nil, fmt.Sprintf("layer %s (%s) gives %v for one time step, not %v.", n.Name, n.Op, types[j], want)
+		}
+		o.Type = types[j]
+	}
+	return stateIns, ""
+}
+
 // learnedInit reports whether some state starts from a constant.
 func (s *stream) learnedInit() bool {
 	for _, st := range s.states {
@@ -607,7 +635,13 @@ func (s *stream) learnedInit() bool {
 // stepAPI emits stepModel, its forward and getters (api.go emits Step and
 // Reset, which call them).
 func (s *stream) stepAPI(f *jen.File, gn *gen) {
-	sg, sgen, p := s.sg, s.sgen, s.sgen.plan
+	s.stepModelType(f)
+	s.stepForward(f)
+}
+
+// stepModelType emits stepModel: the one-step arena and the states.
+func (s *stream) stepModelType(f *jen.File) {
+	p := s.sgen.plan
 	var fields []jen.Code
 	if p.arenaF > 0 {
 		fields = append(fields, src(fmt.Sprintf("arena [%d]float32", p.arenaF)))
@@ -624,8 +658,13 @@ func (s *stream) stepAPI(f *jen.File, gn *gen) {
 	f.Add(doc("stepModel is the streaming state of a Model: the one-step arena and the\nrecurrent states carried from one Step to the next."))
 	f.Type().Id("stepModel").Struct(fields...)
 	f.Line()
+}
 
-	// forward
+// stepForward emits stepModel's forward, which calls the one-step kernels
+// as the Model's forward calls the whole-sequence ones (callKernels) and
+// stores the new states, and the getters of Step's outputs.
+func (s *stream) stepForward(f *jen.File) {
+	sg, sgen, p := s.sg, s.sgen, s.sgen.plan
 	ref := func(l loc) string {
 		if l.kind == locInput {
 			if l.idx < len(s.user) {
@@ -635,54 +674,15 @@ func (s *stream) stepAPI(f *jen.File, gn *gen) {
 		}
 		return sgen.ref(l)
 	}
-	var params []jen.Code
-	for i := range s.user {
-		v := sg.Inputs[i]
-		params = append(params, src(fmt.Sprintf("in%d %s", i, arrType(v.Type.DType, v.Type.Shape.NumElems()))))
-	}
 	var b body
-	for _, n := range sg.Nodes {
-		e := emitters[n.Op]
-		if e.view && !p.copyNode[n] {
-			continue
-		}
-		var args []string
-		for _, v := range n.Inputs {
-			if v != nil {
-				args = append(args, ref(p.loc[v]))
-			}
-		}
-		for _, o := range n.Outputs {
-			args = append(args, ref(p.loc[o]))
-		}
-		if sc, ok := p.scratch[n]; ok {
-			args = append(args, ref(sc))
-		}
-		call := fmt.Sprintf("%s(%s)", sgen.kname[n], strings.Join(args, ", "))
-		if e.fails != nil && e.fails(n) {
-			b.l("if err := %s; err != nil {\nreturn err\n}", call)
-		} else {
-			b.l("%s", call)
-		}
+	sgen.callKernels(&b, ref, func(n *ir.Node) {
 		for _, st := range s.states {
 			if st.node == n {
 				b.l("m.%s = *%s", st.field, ref(p.loc[n.Outputs[st.out]]))
 			}
 		}
-	}
-	for i, v := range sg.Outputs {
-		if l, ok := p.outCopy[i]; ok {
-			b.l("*%s = *%s", ref(l), ref(p.loc[v]))
-		}
-	}
-	f.Add(doc("forward runs one time step through the one-step kernels and stores\nthe new recurrent states."))
-	fn := f.Func().Params(src("m *stepModel")).Id("forward").Params(params...)
-	if sgen.hasErr {
-		b.l("return nil")
-		fn.Error()
-	}
-	fn.Block(b.code...)
-	f.Line()
+	})
+	sgen.forwardMethod(f, "m *stepModel", "forward runs one time step through the one-step kernels and stores\nthe new recurrent states.", len(s.user), &b)
 	for i, v := range sg.Outputs {
 		l, ok := p.outCopy[i]
 		if !ok {
@@ -692,7 +692,6 @@ func (s *stream) stepAPI(f *jen.File, gn *gen) {
 		f.Func().Params(src("m *stepModel")).Id(fmt.Sprintf("out%d", i)).Params().Id(arrType(v.Type.DType, l.n)).Block(src("return " + ref(l)))
 		f.Line()
 	}
-
 }
 
 // stepFiles adds kernels_step.go, the one-step kernels, to files. Helpers
