@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dave/jennifer/jen"
+	"github.com/dlcompiler/dlc/codegen/kernels"
 	"github.com/dlcompiler/dlc/ir"
 )
 
@@ -139,6 +140,10 @@ func newGen(g *ir.Graph, pkg string, opt Options) (*gen, error) {
 	for _, n := range g.Nodes {
 		if _, ok := emitters[n.Op]; !ok {
 			return nil, fmt.Errorf("codegen: %s: layer %s: op %q has no emitter", n.Pos, n.Name, n.Op)
+		}
+		if s := n.Schedule; s != nil && s.Kernel != "" && kernelOf(s) == nil {
+			return nil, fmt.Errorf("codegen: %s: layer %s: the schedule names kernel %q, which is not registered (codegen/kernels: %s)",
+				n.Pos, n.Name, s.Kernel, strings.Join(kernels.Names(), ", "))
 		}
 	}
 	p, err := makePlan(g)

@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/dlcompiler/dlc/ir"
@@ -54,5 +55,18 @@ func TestScratchPerWorker(t *testing.T) {
 	}
 	if grow == 0 || p2.arenaF < p1.arenaF+grow {
 		t.Errorf("arena %d elements with two workers, %d with one: want room for the second worker's scratch (%d)", p2.arenaF, p1.arenaF, grow)
+	}
+}
+
+// TestUnknownKernel checks that a schedule naming a kernel the registry
+// does not have is an error naming the layer, not silently scalar code.
+func TestUnknownKernel(t *testing.T) {
+	b := &gb{t: t, g: ir.NewGraph("m"), r: rand.New(rand.NewPCG(1, 2))}
+	x := b.input("x", 1, 32)
+	b.out(b.n1("dense", []*ir.Value{x, b.param(4, 32), nil}, nil))
+	g := WithSchedule(b.g, []string{"dense"}, &ir.Schedule{Kernel: "avx9.dot4"})
+	_, err := Generate(g, Options{Package: "m"})
+	if err == nil || !strings.Contains(err.Error(), "avx9.dot4") || !strings.Contains(err.Error(), "avx2.dot4") {
+		t.Fatalf("error %v, want one naming the kernel and the registered ones", err)
 	}
 }
