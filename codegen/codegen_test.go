@@ -266,14 +266,14 @@ import (
 func TestWeightViews(t *testing.T) {
 	New()
 	dec := func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) }
-	in := weightView(0, 8, dec)
+	in := weightView[float32](0, 8)
 	if runtime.GOARCH == "amd64" && unsafe.Pointer(&in[0]) != unsafe.Pointer(unsafe.StringData(weightsBin)) {
 		t.Error("aligned weights on amd64 were copied, not used in place")
 	}
 	if &weightsF32[0] != &in[0] && runtime.GOARCH == "amd64" {
 		t.Error("weightsF32 is not the in-place view")
 	}
-	odd := weightView(1, 8, dec) // misaligned for float32: decoded
+	odd := weightView[float32](1, 8) // misaligned for float32: decoded
 	for i := range odd {
 		want := dec([]byte(weightsBin[1+4*i:]))
 		if math.Float32bits(odd[i]) != math.Float32bits(want) {
