@@ -441,6 +441,36 @@ func equivCases() []equivCase {
 			b.out(x, b.n1("identity", []*ir.Value{x}, nil), b.n1("reshape", []*ir.Value{x}, ir.Attrs{"shape": []int{3, 2}}))
 		}},
 	}
+	// Element-wise math (ir/ops_math.go): each op alone, each on NaN,
+	// ±Inf, ±0 and values outside its domain with its raw output (no
+	// tanh to hide an Inf), a chain that -O2 fuses, and a monotone one as
+	// a conv epilogue after a max pool.
+	mathOps := []string{"sqrt", "exp", "log", "abs", "neg", "reciprocal", "floor", "ceil", "round", "sign", "erf",
+		"sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh"}
+	for _, op := range mathOps {
+		cs = append(cs, equivCase{"math" + op, unary(op, nil)})
+	}
+	cs = append(cs, equivCase{"mathspecial", func(b *gb) {
+		x := b.input("x", 2, 12)
+		c := b.param(12)
+		copy(c.Data.F32(), []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1)), 0, 1, -1, 0.5, 2.5, 100, -100, 1e-3})
+		c.Kind = ir.Const
+		s := b.n1("add", []*ir.Value{b.n1("mul", []*ir.Value{x, b.param(12)}, nil), c}, nil)
+		var outs []*ir.Value
+		for _, op := range mathOps {
+			outs = append(outs, b.n1(op, []*ir.Value{s}, nil))
+		}
+		b.out(outs...)
+	}}, equivCase{"mathchain", func(b *gb) {
+		h := b.input("x", 3, 8)
+		for _, op := range []string{"abs", "sqrt", "neg", "exp", "reciprocal", "log", "sin", "erf", "atan", "round", "sign"} {
+			h = b.n1(op, []*ir.Value{h}, nil)
+		}
+		b.out(h)
+	}}, equivCase{"fusedconvatanpool", func(b *gb) { // atan is monotone: it may run after the max
+		b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 2, 9, 9), b.param(4, 2, 3, 3), b.param(4)},
+			ir.Attrs{"pads": []int{1, 1}, "act": "atan", "pool": "max", "pool_kernel": []int{2, 2}}))
+	}})
 	return cs
 }
 

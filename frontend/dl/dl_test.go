@@ -83,6 +83,10 @@ var layerCases = []struct {
 	{"sigmoid", vec + "y = x | s: sigmoid\noutput y", []string{"s = sigmoid(x): f32[2,10]"}},
 	{"gelu", vec + "y = x | g: gelu\nz = y | h: gelu(approximate=\"tanh\")\noutput z", []string{
 		`g = gelu(x) {approximate="none"}: f32[2,10]`, `h = gelu(g) {approximate="tanh"}: f32[2,10]`}},
+	{"math", vec + "y = x | a: abs | s: sqrt | r: round\nz = sign(y)\noutput z", []string{
+		"a = abs(x): f32[2,10]", "s = sqrt(a): f32[2,10]", "r = round(s): f32[2,10]", "sign_1 = sign(r): f32[2,10]"}},
+	{"math-all", vec + "y = x | l0: exp | l1: log | l2: neg | l3: reciprocal | l4: floor | l5: ceil | l6: erf | l7: sin | l8: cos | l9: tan | l10: asin | l11: acos | l12: atan | l13: sinh | l14: cosh | l15: asinh | l16: acosh | l17: atanh\noutput y", []string{
+		"l0 = exp(x): f32[2,10]", "l1 = log(l0): f32[2,10]", "l2 = neg(l1): f32[2,10]", "l3 = reciprocal(l2): f32[2,10]", "l4 = floor(l3): f32[2,10]", "l5 = ceil(l4): f32[2,10]", "l6 = erf(l5): f32[2,10]", "l7 = sin(l6): f32[2,10]", "l8 = cos(l7): f32[2,10]", "l9 = tan(l8): f32[2,10]", "l10 = asin(l9): f32[2,10]", "l11 = acos(l10): f32[2,10]", "l12 = atan(l11): f32[2,10]", "l13 = sinh(l12): f32[2,10]", "l14 = cosh(l13): f32[2,10]", "l15 = asinh(l14): f32[2,10]", "l16 = acosh(l15): f32[2,10]", "l17 = atanh(l16): f32[2,10]"}},
 	{"sum", img + "y = x | s: sum(dim=[1, -1], keepdim=true)\noutput y", []string{"s = reduce_sum(x) {axes=[1,-1] keepdims=true}: f32[2,1,8,1]"}},
 	{"sum-all", img + "y = x | s: sum\noutput y", []string{"s = reduce_sum(x) {axes=[] keepdims=false}: f32[]"}},
 	{"mean", img + "y = x | m: mean(dim=[-2, 1])\noutput y", []string{"m = reduce_mean(x) {axes=[-2,1] keepdims=false}: f32[2,8]"}},

@@ -54,7 +54,11 @@ func unaryOp(name, op string, args []argSpec, attrs func(c *call) (ir.Attrs, err
 // attributes, with the op table's names, kinds, defaults and enums;
 // format.go writes them back the same way. A new element-wise op whose
 // PyTorch spelling matches is one entry here.
-var tableOps = []string{"relu", "sigmoid", "tanh", "identity", "gelu"}
+var tableOps = []string{"relu", "sigmoid", "tanh", "identity", "gelu",
+	// Element-wise math (ir/ops_math.go), spelled as torch's functions.
+	"sqrt", "exp", "log", "abs", "neg", "reciprocal", "floor", "ceil", "round", "sign", "erf",
+	"sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
+}
 
 // reductions maps PyTorch's reduction spellings (torch.sum, torch.amax,
 // ...) to ops with an ir.Reduction form; they take dim (one axis or a

@@ -354,7 +354,7 @@ func TestUnsupportedList(t *testing.T) {
 		outputs: []pb{vinfo("Y", dtFloat)},
 		nodes: []pb{
 			nodeProto("Relu", "ok", []string{"X"}, []string{"a"}),
-			nodeProto("Erf", "erf1", []string{"a"}, []string{"b"}),
+			nodeProto("TfIdfVectorizer", "tfidf1", []string{"a"}, []string{"b"}),
 			nodeProto("MaxPool", "pool", []string{"b"}, []string{"c", "idx"}, attrInts("kernel_shape", 2, 2), attrInt("storage_order", 2)),
 			nodeProto("LSTM", "", []string{"c", "W", "R"}, []string{"d"}, attrFloat("clip", 3)),
 			nodeProto("Foo", "foo", []string{"d"}, []string{"Y"}),
@@ -366,7 +366,7 @@ func TestUnsupportedList(t *testing.T) {
 		t.Fatalf("got %v, want an UnsupportedError", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{"4 unsupported nodes", `"erf1" (Erf, opset 13): op Erf is not supported`,
+	for _, want := range []string{"4 unsupported nodes", `"tfidf1" (TfIdfVectorizer, opset 13): op TfIdfVectorizer is not supported`,
 		`"pool" (MaxPool, opset 13): storage_order 2 is not supported`, `"#3" (LSTM, opset 13): clip`, `"foo" (Foo, opset 13)`} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)

@@ -19,10 +19,12 @@ type opConv struct {
 	conv func(c *nctx) error
 }
 
-var opTable map[string]opConv
+// opTable is filled by the init functions of ops.go and ops_<family>.go;
+// it is made here so that their order does not matter.
+var opTable = map[string]opConv{}
 
 func init() {
-	opTable = map[string]opConv{
+	for k, v := range map[string]opConv{
 		"Add": {2, nil, binaryOp("add")}, "Sub": {2, nil, binaryOp("sub")},
 		"Mul": {2, nil, binaryOp("mul")}, "Div": {2, nil, binaryOp("div")},
 		"Relu": {1, nil, unaryOp("relu")}, "Sigmoid": {1, nil, unaryOp("sigmoid")},
@@ -45,6 +47,8 @@ func init() {
 		// Reductions: the opset from which axes is an input, not an attribute.
 		"ReduceSum": {1, nil, reduce("reduce_sum", 13)}, "ReduceMax": {1, nil, reduce("reduce_max", 18)},
 		"ReduceMean": {1, nil, reduce("reduce_mean", 18)},
+	} {
+		opTable[k] = v
 	}
 }
 

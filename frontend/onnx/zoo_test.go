@@ -33,13 +33,10 @@ var zooRefused = map[string]map[string]string{
 		"HardSwish":   "issue 10: activations",
 	},
 	"transformer_op13": {
-		"Pow":  "issue 10: math (LayerNorm's variance at opset 13)",
-		"Sqrt": "issue 10: math (LayerNorm's standard deviation at opset 13)",
-		"Erf":  "issue 10: math (GELU)",
+		"Pow": "issue 10: math (LayerNorm's variance at opset 13)",
 	},
 	"transformer_op17": {
 		"LayerNormalization": "issue 10: normalization",
-		"Erf":                "issue 10: math (GELU)",
 	},
 	"unet": {
 		"ConvTranspose": "issue 10: spatial (the ConvTranspose2d up-path)",

@@ -173,6 +173,53 @@ def elementwise():
     unary("dropout_p", "dropout", x, F.dropout(x, p=0.2, training=False), {"p": 0.2})
 
 
+# ----------------------------------------------------------- elementwise math
+
+
+SPECIAL = [float("nan"), float("inf"), float("-inf"), -0.0, 0.0]
+
+
+def with_special(x, *extra):
+    """x with NaN, ±Inf, ±0 and extra values written over its first row."""
+    v = SPECIAL + list(extra)
+    x = x.clone()
+    x.view(-1)[:len(v)] = torch.tensor(v)
+    return x
+
+
+def math_fns():
+    # name: (torch function, sample scale, shift, extra values)
+    fns = {
+        "sqrt": (torch.sqrt, 3.0, 2.0, [-1.0, 4.0]),
+        "exp": (torch.exp, 4.0, 0.0, [88.0, 89.0, -104.0]),
+        "log": (torch.log, 3.0, 3.0, [-1.0, 1.0, 1e-30]),
+        "abs": (torch.abs, 3.0, 0.0, [-2.5]),
+        "neg": (torch.neg, 3.0, 0.0, [1.5]),
+        "reciprocal": (torch.reciprocal, 3.0, 0.0, [1e-39, -3.0]),
+        "floor": (torch.floor, 4.0, 0.0, [-2.5, 2.5, -0.3, 1e9 + 0.5]),
+        "ceil": (torch.ceil, 4.0, 0.0, [-2.5, 2.5, -0.3]),
+        "round": (torch.round, 4.0, 0.0, [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.49999997]),
+        "sign": (torch.sign, 3.0, 0.0, [1e-40, -1e-40]),
+        "erf": (torch.erf, 2.0, 0.0, [5.0, -5.0]),
+        "sin": (torch.sin, 4.0, 0.0, [3.1415927]),
+        "cos": (torch.cos, 4.0, 0.0, [3.1415927]),
+        "tan": (torch.tan, 1.0, 0.0, [1.5]),
+        "asin": (torch.asin, 0.6, 0.0, [1.0, -1.0, 1.5]),
+        "acos": (torch.acos, 0.6, 0.0, [1.0, -1.0, 1.5]),
+        "atan": (torch.atan, 4.0, 0.0, [1e10]),
+        "sinh": (torch.sinh, 3.0, 0.0, [90.0, -90.0]),
+        "cosh": (torch.cosh, 3.0, 0.0, [90.0, -90.0]),
+        "asinh": (torch.asinh, 5.0, 0.0, [1e20]),
+        "acosh": (torch.acosh, 3.0, 4.0, [1.0, 0.5, 1e20]),
+        "atanh": (torch.atanh, 0.6, 0.0, [1.0, -1.0, 1.5]),
+    }
+    for op, (f, scale, shift, extra) in fns.items():
+        r = Rand(op + "_special"); x = with_special(r.randn(4, 7, scale=scale) + shift, *extra)
+        unary(op + "_special", op, x, f(x))
+        r = Rand(op + "_3d"); x = r.randn(2, 3, 5, scale=scale) + shift
+        unary(op + "_3d", op, x, f(x))
+
+
 # ------------------------------------------------------------------ reductions
 
 
@@ -538,6 +585,7 @@ def main():
     torch.set_grad_enabled(False)
     torch.set_num_threads(1)
     elementwise()
+    math_fns()
     reductions()
     broadcast()
     linear()
