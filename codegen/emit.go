@@ -93,13 +93,13 @@ type gen struct {
 // TestReservedNames generates packages with every feature (SIMD, Step,
 // self-test) and fails when a generated file declares a name missing here.
 var reserved = setOf(
-	// api.go
-	"weightsBin", "weightsF32", "weightsI64", "weightsChecksum", "weightsOnce", "loadWeights",
+	// api.go (the per-dtype weight slices are added by init, from the dtype table)
+	"weightsBin", "weightsChecksum", "weightsOnce", "loadWeights",
 	"weightView", "Model", "New", "Input", "Output", "StepInput", "StepOutput",
 	// selftest.go
 	"selfTestData", "loadSelfTest", "compare", "relTol", "absTol", "Example",
 	// step.go, emit.go helpers, simd.go
-	"stepModel", "affine64", "affine64d", "sigmoid64", "errIndex", "decodeWeights",
+	"stepModel", "affine64", "affine64d", "sigmoid64", "errIndex",
 	"haveSIMD", "cpuHasAVX2FMA", "simdGemm16", "simdGemm16Go", "simdGemm16AVX2", "simdDot", "simdDotGo", "simdDotAVX2",
 	// special functions
 	"init", "main",
