@@ -471,6 +471,49 @@ func equivCases() []equivCase {
 		b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 2, 9, 9), b.param(4, 2, 3, 3), b.param(4)},
 			ir.Attrs{"pads": []int{1, 1}, "act": "atan", "pool": "max", "pool_kernel": []int{2, 2}}))
 	}})
+	// Activations (ir/ops_act.go): each alone (one with attributes off
+	// their defaults), all on special values, a chain -O2 fuses with a
+	// prelu in it, as conv epilogues (monotone elu after a max pool,
+	// hardswish before it) and a dense epilogue.
+	acts := []struct {
+		op    string
+		attrs ir.Attrs
+	}{{"hardsigmoid", nil}, {"hardswish", nil}, {"elu", ir.Attrs{"alpha": 0.3}}, {"selu", nil}, {"celu", ir.Attrs{"alpha": 2.5}},
+		{"softplus", ir.Attrs{"beta": 2.0, "threshold": 3.0}}, {"softsign", nil}, {"mish", nil}, {"silu", nil},
+		{"threshold", ir.Attrs{"threshold": 0.1, "value": -1.0}}, {"shrink", ir.Attrs{"lambd": 0.3, "bias": 0.3}}}
+	for _, a := range acts {
+		cs = append(cs, equivCase{"act" + a.op, unary(a.op, a.attrs)})
+	}
+	cs = append(cs, equivCase{"actspecial", func(b *gb) {
+		x := b.input("x", 2, 12)
+		c := b.param(12)
+		copy(c.Data.F32(), []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1)), 0, 3, -3, 0.5, -0.5, 30, -30, 1e-8})
+		c.Kind = ir.Const
+		s := b.n1("add", []*ir.Value{b.n1("mul", []*ir.Value{x, b.param(12)}, nil), c}, nil)
+		var outs []*ir.Value
+		for _, a := range acts {
+			outs = append(outs, b.n1(a.op, []*ir.Value{s}, a.attrs))
+		}
+		outs = append(outs, b.n1("prelu", []*ir.Value{s, b.param(12)}, nil))
+		b.out(outs...)
+	}}, equivCase{"actchain", func(b *gb) {
+		h := b.input("x", 2, 3, 4)
+		h = b.n1("prelu", []*ir.Value{b.n1("hardswish", []*ir.Value{h}, nil), b.param(3, 1)}, nil)
+		for _, op := range []string{"mish", "softsign", "silu", "elu"} {
+			h = b.n1(op, []*ir.Value{h}, nil)
+		}
+		b.out(h)
+	}}, equivCase{"prelu", func(b *gb) {
+		b.out(b.n1("prelu", []*ir.Value{b.input("x", 2, 3, 4, 5), b.param(3, 1, 1)}, nil))
+	}}, equivCase{"fusedconvelupool", func(b *gb) { // elu is monotone: it may run after the max
+		b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 2, 9, 9), b.param(4, 2, 3, 3), b.param(4)},
+			ir.Attrs{"pads": []int{1, 1}, "act": "elu", "alpha": 0.5, "pool": "max", "pool_kernel": []int{2, 2}}))
+	}}, equivCase{"fusedconvhardswishpool", func(b *gb) { // hardswish is not monotone
+		b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 2, 9, 9), b.param(4, 2, 3, 3), b.param(4)},
+			ir.Attrs{"pads": []int{1, 1}, "act": "hardswish", "pool": "max", "pool_kernel": []int{2, 2}}))
+	}}, equivCase{"fuseddensesilu", func(b *gb) {
+		b.out(b.n1("fused_dense", []*ir.Value{b.input("x", 3, 10), b.param(6, 10), b.param(6), b.input("r", 3, 6)}, ir.Attrs{"act": "silu"}))
+	}})
 	return cs
 }
 

@@ -87,6 +87,13 @@ var layerCases = []struct {
 		"a = abs(x): f32[2,10]", "s = sqrt(a): f32[2,10]", "r = round(s): f32[2,10]", "sign_1 = sign(r): f32[2,10]"}},
 	{"math-all", vec + "y = x | l0: exp | l1: log | l2: neg | l3: reciprocal | l4: floor | l5: ceil | l6: erf | l7: sin | l8: cos | l9: tan | l10: asin | l11: acos | l12: atan | l13: sinh | l14: cosh | l15: asinh | l16: acosh | l17: atanh\noutput y", []string{
 		"l0 = exp(x): f32[2,10]", "l1 = log(l0): f32[2,10]", "l2 = neg(l1): f32[2,10]", "l3 = reciprocal(l2): f32[2,10]", "l4 = floor(l3): f32[2,10]", "l5 = ceil(l4): f32[2,10]", "l6 = erf(l5): f32[2,10]", "l7 = sin(l6): f32[2,10]", "l8 = cos(l7): f32[2,10]", "l9 = tan(l8): f32[2,10]", "l10 = asin(l9): f32[2,10]", "l11 = acos(l10): f32[2,10]", "l12 = atan(l11): f32[2,10]", "l13 = sinh(l12): f32[2,10]", "l14 = cosh(l13): f32[2,10]", "l15 = asinh(l14): f32[2,10]", "l16 = acosh(l15): f32[2,10]", "l17 = atanh(l16): f32[2,10]"}},
+	{"acts", vec + "y = x | a: hardsigmoid | b: hardswish | c: elu(0.5) | d: selu | e: celu(alpha=2.0) | f: softplus(beta=2, threshold=10) | g: softsign | h: mish | i: silu | j: threshold(0.1, 20) | k: hardshrink | l: softshrink(0.25)\noutput y", []string{
+		"a = hardsigmoid(x) {alpha=0.16666666666666666 beta=0.5}: f32[2,10]", "b = hardswish(a): f32[2,10]", "c = elu(b) {alpha=0.5}: f32[2,10]",
+		"d = selu(c) {alpha=1.6732632423543772 gamma=1.0507009873554805}: f32[2,10]", "e = celu(d) {alpha=2}: f32[2,10]",
+		"f = softplus(e) {beta=2 threshold=10}: f32[2,10]", "g = softsign(f): f32[2,10]", "h = mish(g): f32[2,10]", "i = silu(h) {alpha=1}: f32[2,10]",
+		"j = threshold(i) {threshold=0.1 value=20}: f32[2,10]", "k = shrink(j) {bias=0 lambd=0.5}: f32[2,10]", "l = shrink(k) {bias=0.25 lambd=0.25}: f32[2,10]"}},
+	{"prelu", img + "y = x | p: prelu(3) | q: prelu\noutput y", []string{
+		"p.slope = reshape(p.weight) {shape=[3,1,1]}: f32[3,1,1]", "p = prelu(x, p.slope): f32[2,3,8,8]", "q = prelu(p, q.weight): f32[2,3,8,8]"}},
 	{"sum", img + "y = x | s: sum(dim=[1, -1], keepdim=true)\noutput y", []string{"s = reduce_sum(x) {axes=[1,-1] keepdims=true}: f32[2,1,8,1]"}},
 	{"sum-all", img + "y = x | s: sum\noutput y", []string{"s = reduce_sum(x) {axes=[] keepdims=false}: f32[]"}},
 	{"mean", img + "y = x | m: mean(dim=[-2, 1])\noutput y", []string{"m = reduce_mean(x) {axes=[-2,1] keepdims=false}: f32[2,8]"}},

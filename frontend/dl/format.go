@@ -545,6 +545,8 @@ func (f *formatter) layer(n *ir.Node, label string) (string, []string, error) {
 			kw(b.name, s)
 		}
 		return "clip", args, nil
+	case "shrink", "prelu":
+		return f.actLayer(n, label)
 	case "softmax", "log_softmax":
 		if ax := a.Int("axis"); ax != -1 {
 			kw("dim", strconv.Itoa(ax))

@@ -58,6 +58,8 @@ var tableOps = []string{"relu", "sigmoid", "tanh", "identity", "gelu",
 	// Element-wise math (ir/ops_math.go), spelled as torch's functions.
 	"sqrt", "exp", "log", "abs", "neg", "reciprocal", "floor", "ceil", "round", "sign", "erf",
 	"sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
+	// Activations (ir/ops_act.go) with torch's argument names.
+	"hardsigmoid", "hardswish", "elu", "selu", "celu", "softplus", "softsign", "mish", "silu", "threshold",
 }
 
 // reductions maps PyTorch's reduction spellings (torch.sum, torch.amax,

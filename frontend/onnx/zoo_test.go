@@ -3,12 +3,15 @@ package onnx_test
 import (
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/dlcompiler/dlc/codegen"
 	"github.com/dlcompiler/dlc/frontend/onnx"
 	"github.com/dlcompiler/dlc/ir"
 	"github.com/dlcompiler/dlc/passes"
@@ -28,10 +31,6 @@ const zooDir = "testdata/zoo"
 // is refused as a whole), each with the reason. A model absent from the
 // table must import and run.
 var zooRefused = map[string]map[string]string{
-	"mobilenet_v3_small": {
-		"HardSigmoid": "issue 10: activations (squeeze-excitation gates)",
-		"HardSwish":   "issue 10: activations",
-	},
 	"transformer_op13": {
 		"Pow": "issue 10: math (LayerNorm's variance at opset 13)",
 	},
@@ -181,4 +180,79 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// TestZooGenerated compiles every zoo model that imports at -O2 into a Go
+// package whose self-test compares the generated code with PyTorch's
+// outputs at 1e-5 relative, 1e-6 absolute (the absolute floor scaled by
+// the output's largest magnitude, see codegen/selftest.go), and runs those
+// tests in one temporary module.
+func TestZooGenerated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a package per model")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	mod := t.TempDir()
+	if err := os.WriteFile(filepath.Join(mod, "go.mod"), []byte("module dlczoo\n\ngo 1.26\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, dir := range zooDirs(t) {
+		name := filepath.Base(dir)
+		if len(zooRefused[name]) > 0 {
+			continue // TestZoo checks its refusal
+		}
+		if err := writeZooPackage(mod, dir); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no zoo model imports")
+	}
+	cmd := exec.Command("go", "test", "-count=1", "./...")
+	cmd.Dir = mod
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("go test over %d generated packages: %v\n%s", n, err, out)
+	} else {
+		t.Logf("%s", out)
+	}
+}
+
+// writeZooPackage imports one zoo model, optimizes it at -O2 and writes its
+// package, with a self-test on PyTorch's outputs, into the module mod.
+func writeZooPackage(mod, dir string) error {
+	g, err := onnx.Load(filepath.Join(dir, "model.onnx"))
+	if err != nil {
+		return err
+	}
+	ins, err := npyFiles(dir, "input")
+	if err != nil {
+		return err
+	}
+	wants, err := npyFiles(dir, "output")
+	if err != nil {
+		return err
+	}
+	ps, err := passes.Select(2, "")
+	if err != nil {
+		return err
+	}
+	if err := passes.Run(g, ps, passes.Options{Verify: true}); err != nil {
+		return err
+	}
+	pkg := strings.ReplaceAll(filepath.Base(dir), "_", "")
+	files, err := codegen.Generate(g, codegen.Options{
+		Package: pkg, SelfTest: true, TestInputs: ins, TestOutputs: wants, RelTol: 1e-5, AbsTol: 1e-6,
+	})
+	if err != nil {
+		msg, _, _ := strings.Cut(err.Error(), "\n") // a formatting failure appends the source
+		return fmt.Errorf("generate: %s", msg)
+	}
+	return codegen.WritePackage(filepath.Join(mod, pkg), files)
 }

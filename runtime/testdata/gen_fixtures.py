@@ -220,6 +220,49 @@ def math_fns():
         unary(op + "_3d", op, x, f(x))
 
 
+# ---------------------------------------------------------------- activations
+
+
+def activations():
+    # case: (ir op, ir attrs, torch function, scale, extra values)
+    sp = 1.0 / 6
+    fns = {
+        "hardsigmoid": ("hardsigmoid", {}, F.hardsigmoid, 4.0, [3.0, -3.0, 2.9999998]),
+        "hardswish": ("hardswish", {}, F.hardswish, 4.0, [3.0, -3.0, -1.5]),
+        "elu": ("elu", {}, F.elu, 3.0, [-1e-8, -20.0]),
+        "elu_alpha": ("elu", {"alpha": 0.3}, lambda x: F.elu(x, 0.3), 3.0, [-20.0]),
+        "selu": ("selu", {}, F.selu, 3.0, [-20.0]),
+        "celu": ("celu", {}, F.celu, 3.0, [-20.0]),
+        "celu_alpha": ("celu", {"alpha": 2.5}, lambda x: F.celu(x, 2.5), 3.0, [-20.0]),
+        "softplus": ("softplus", {}, F.softplus, 8.0, [20.0, 20.5, -30.0, 100.0]),
+        "softplus_beta": ("softplus", {"beta": 2.0, "threshold": 5.0}, lambda x: F.softplus(x, 2.0, 5.0), 4.0, [2.5, 2.6]),
+        "softsign": ("softsign", {}, F.softsign, 4.0, [1e30]),
+        "mish": ("mish", {}, F.mish, 4.0, [30.0, -30.0, 100.0]),
+        "silu": ("silu", {}, F.silu, 4.0, [30.0, -30.0, 100.0, -100.0]),
+        "threshold": ("threshold", {"threshold": 0.5, "value": -2.0}, lambda x: F.threshold(x, 0.5, -2.0), 2.0, [0.5]),
+        "threshold_relu": ("threshold", {"threshold": 1.0}, lambda x: F.threshold(x, 1.0, 0.0), 2.0, [1.0]),
+        "hardshrink": ("shrink", {}, F.hardshrink, 2.0, [0.5, -0.5]),
+        "hardshrink_lambd": ("shrink", {"lambd": 1.5}, lambda x: F.hardshrink(x, 1.5), 2.0, [1.5, -1.5]),
+        # torch 1.13's softshrink sends NaN to 0 (a comparison chain); dlc
+        # keeps NaN, as hardshrink and later PyTorch releases do: the NaN
+        # input is left out here.
+        "softshrink": ("shrink", {"lambd": 0.5, "bias": 0.5}, F.softshrink, 2.0, [0.5, -0.5]),
+    }
+    for name, (op, attrs, f, scale, extra) in fns.items():
+        r = Rand(name + "_special"); x = with_special(r.randn(4, 7, scale=scale), *extra)
+        if name == "softshrink":
+            x.view(-1)[0] = 0.25
+        unary(name + "_special", op, x, f(x), attrs)
+        r = Rand(name + "_3d"); x = r.randn(2, 3, 5, scale=scale)
+        unary(name + "_3d", op, x, f(x), attrs)
+    # prelu: one slope per channel (axis 1, a [C,1,1] slope as ONNX
+    # writes it), and one shared slope.
+    r = Rand("prelu_channels"); x = with_special(r.randn(2, 3, 4, 5, scale=2.0)); w = r.rand(3) - 0.3
+    case("prelu_channels", "prelu", [("x", x), ("slope", w.reshape(3, 1, 1))], [("y", F.prelu(x, w))])
+    r = Rand("prelu_shared"); x = r.randn(4, 6, scale=2.0); w = torch.tensor([0.25])
+    case("prelu_shared", "prelu", [("x", x), ("slope", w)], [("y", F.prelu(x, w))])
+
+
 # ------------------------------------------------------------------ reductions
 
 
@@ -586,6 +629,7 @@ def main():
     torch.set_num_threads(1)
     elementwise()
     math_fns()
+    activations()
     reductions()
     broadcast()
     linear()
