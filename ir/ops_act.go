@@ -184,7 +184,7 @@ var actFns = []actFn{
 			l, b := GoFloat(a.Float("lambd")), GoFloat(a.Float("bias"))
 			return fmt.Sprintf("if v < -(%[1]s) { return v + %[2]s }; if v > %[1]s { return v - %[2]s }; if v == v { return 0 }; return v", l, b)
 		},
-		mono: func(a Attrs) bool { return a.Float("lambd") >= 0 && a.Float("bias") <= a.Float("lambd") },
+		mono:  func(a Attrs) bool { return a.Float("lambd") >= 0 && a.Float("bias") <= a.Float("lambd") },
 		attrs: []AttrDef{lambdAttr, {Name: "bias", Kind: AttrFloat, Default: 0.0, Doc: "moved toward 0 outside the interval"}}},
 }
 
