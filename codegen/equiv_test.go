@@ -514,6 +514,33 @@ func equivCases() []equivCase {
 	}}, equivCase{"fuseddensesilu", func(b *gb) {
 		b.out(b.n1("fused_dense", []*ir.Value{b.input("x", 3, 10), b.param(6, 10), b.param(6), b.input("r", 3, 6)}, ir.Attrs{"act": "silu"}))
 	}})
+	// pow, maximum, minimum: on a grid of special values against each
+	// other (NaN, ±Inf, ±0, negative bases), broadcasting, on i64, and
+	// in a chain -O2 fuses.
+	special := func(b *gb, s ...int) *ir.Value {
+		c := b.param(s...)
+		sv := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1)), 0, 1, -1, 2, -2, 0.5, -8, 3}
+		copy(c.Data.F32(), sv)
+		c.Kind = ir.Const
+		return c
+	}
+	for _, op := range []string{"pow", "maximum", "minimum"} {
+		op := op
+		cs = append(cs, equivCase{op + "special", func(b *gb) {
+			x := b.input("x", 12, 1)
+			a := b.n1("add", []*ir.Value{b.n1("mul", []*ir.Value{x, b.param(12, 1)}, nil), special(b, 12, 1)}, nil)
+			b.out(b.n1(op, []*ir.Value{a, special(b, 12)}, nil), b.n1(op, []*ir.Value{b.input("y", 2, 3, 4), b.input("z", 3, 1)}, nil))
+		}})
+	}
+	cs = append(cs, equivCase{"maximumi64", func(b *gb) {
+		b.out(b.n1("maximum", []*ir.Value{b.ids("a", 3, 4), b.ids("b", 4)}, nil),
+			b.n1("minimum", []*ir.Value{b.ids("c", 2, 1), b.ids("d", 1, 5)}, nil))
+	}}, equivCase{"powchain", func(b *gb) {
+		x := b.input("x", 3, 8)
+		h := b.n1("pow", []*ir.Value{b.n1("abs", []*ir.Value{x}, nil), b.param(8)}, nil)
+		h = b.n1("maximum", []*ir.Value{h, b.param(1)}, nil)
+		b.out(b.n1("minimum", []*ir.Value{h, b.param(3, 1)}, nil))
+	}})
 	return cs
 }
 

@@ -222,3 +222,63 @@ func init() {
 	p.Inputs = []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "slope", Param: true, DTypes: OnlyF32}}
 	Register(p)
 }
+
+// Pow, maximum and minimum: broadcasting Binary entries (torch.pow,
+// torch.maximum, torch.minimum; ONNX Pow, and the variadic Max, Min as
+// chains of them).
+func init() {
+	pow := binary("pow", "a^b with numpy broadcasting, as C's pow (torch.pow): 0^0 = 1, x^0 = 1 even for NaN, a negative base with an integer-valued exponent is real, with a fractional one NaN", &Binary{
+		Float: math.Pow,
+		Int: func(a, b int64) (int64, error) { return powInt(a, b), nil },
+		Go: func(a, b string) string { return "float32(@math.Pow(float64(" + a + "), float64(" + b + ")))" },
+	})
+	// f32 only: the template rounds to float32.
+	pow.Inputs = []InputDef{{Name: "a", DTypes: OnlyF32}, {Name: "b", DTypes: OnlyF32}}
+	Register(pow)
+	Register(binary("maximum", "the larger of a and b with numpy broadcasting; NaN if either is NaN (torch.maximum, ONNX Max)", &Binary{
+		Float: NaNMax,
+		Int:   func(a, b int64) (int64, error) { return max(a, b), nil },
+		// Go's max propagates NaN and orders -0 below +0, as math.Max.
+		Go:          func(a, b string) string { return "max(" + a + ", " + b + ")" },
+		Commutative: true,
+	}))
+	Register(binary("minimum", "the smaller of a and b with numpy broadcasting; NaN if either is NaN (torch.minimum, ONNX Min)", &Binary{
+		Float:       NaNMin,
+		Int:         func(a, b int64) (int64, error) { return min(a, b), nil },
+		Go:          func(a, b string) string { return "min(" + a + ", " + b + ")" },
+		Commutative: true,
+	}))
+}
+
+// powInt is torch.pow on integers (for when the op takes them): by
+// squaring, wrapping; a negative exponent gives 1 for base 1, ±1 for -1
+// and 0 otherwise.
+func powInt(a, b int64) int64 {
+	if b < 0 {
+		switch {
+		case a == 1:
+			return 1
+		case a == -1 && b%2 != 0:
+			return -1
+		case a == -1:
+			return 1
+		}
+		return 0
+	}
+	r := int64(1)
+	for ; b > 0; b >>= 1 {
+		if b&1 != 0 {
+			r *= a
+		}
+		a *= a
+	}
+	return r
+}
+
+// NaNMax is Go's builtin max on float64: NaN if either is NaN (math.Max
+// returns +Inf for max(+Inf, NaN)), and +0 above -0. Generated code uses
+// the builtin, so the interpreter must too.
+func NaNMax(a, b float64) float64 { return max(a, b) }
+
+// NaNMin is Go's builtin min on float64: NaN if either is NaN, -0 below +0.
+func NaNMin(a, b float64) float64 { return min(a, b) }

@@ -94,6 +94,8 @@ var layerCases = []struct {
 		"j = threshold(i) {threshold=0.1 value=20}: f32[2,10]", "k = shrink(j) {bias=0 lambd=0.5}: f32[2,10]", "l = shrink(k) {bias=0.25 lambd=0.25}: f32[2,10]"}},
 	{"prelu", img + "y = x | p: prelu(3) | q: prelu\noutput y", []string{
 		"p.slope = reshape(p.weight) {shape=[3,1,1]}: f32[3,1,1]", "p = prelu(x, p.slope): f32[2,3,8,8]", "q = prelu(p, q.weight): f32[2,3,8,8]"}},
+	{"pow", vec + "y = x | p: pow(2) | m: maximum(0.5)\nz = minimum(y, x)\nw = pow(x, z)\noutput w", []string{
+		"p = pow(x, p.scalar): f32[2,10]", "m = maximum(p, m.scalar): f32[2,10]", "minimum_1 = minimum(m, x): f32[2,10]", "pow_1 = pow(x, minimum_1): f32[2,10]"}},
 	{"sum", img + "y = x | s: sum(dim=[1, -1], keepdim=true)\noutput y", []string{"s = reduce_sum(x) {axes=[1,-1] keepdims=true}: f32[2,1,8,1]"}},
 	{"sum-all", img + "y = x | s: sum\noutput y", []string{"s = reduce_sum(x) {axes=[] keepdims=false}: f32[]"}},
 	{"mean", img + "y = x | m: mean(dim=[-2, 1])\noutput y", []string{"m = reduce_mean(x) {axes=[-2,1] keepdims=false}: f32[2,8]"}},

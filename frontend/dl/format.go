@@ -225,6 +225,10 @@ func paramSlot(n *ir.Node, i int) bool {
 
 var binaryOps = map[string]string{"add": "+", "sub": "-", "mul": "*", "div": "/"}
 
+// numberOperandOps are binary layers written as calls whose second
+// operand may be a number (pow(2), maximum(0)).
+var numberOperandOps = map[string]bool{"pow": true, "maximum": true, "minimum": true}
+
 // inlineUse reports whether input i of n is a constant written inline: a
 // finite f32 scalar operand of add/sub/mul/div, or the scalar index of a
 // gather written as select.
@@ -234,7 +238,7 @@ func (f *formatter) inlineUse(n *ir.Node, i int) bool {
 		return false
 	}
 	switch {
-	case binaryOps[n.Op] != "":
+	case binaryOps[n.Op] != "" || numberOperandOps[n.Op] && i == 1:
 		return v.Type.DType == ir.F32 && !math.IsInf(float64(v.Data.F32()[0]), 0) && !math.IsNaN(float64(v.Data.F32()[0]))
 	case n.Op == "gather" && i == 1:
 		_, ok := selectIndex(n)
@@ -463,7 +467,7 @@ func (f *formatter) stage(n *ir.Node, piped bool) (string, error) {
 				continue
 			}
 		}
-		if binaryOps[n.Op] != "" && f.inlineUse(n, i) {
+		if (binaryOps[n.Op] != "" || numberOperandOps[n.Op]) && f.inlineUse(n, i) {
 			s, err := f.operand(n, i)
 			if err != nil {
 				return "", err
@@ -561,7 +565,7 @@ func (f *formatter) layer(n *ir.Node, label string) (string, []string, error) {
 			args = append(args, s)
 		}
 		return "dropout", args, nil
-	case "add", "sub", "mul", "div", "concat", "matmul":
+	case "add", "sub", "mul", "div", "concat", "matmul", "pow", "maximum", "minimum":
 		if n.Op == "concat" {
 			kw("dim", strconv.Itoa(a.Int("axis")))
 		}

@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -286,6 +287,21 @@ func TestFormatOps(t *testing.T) {
 	cat := add("concat", "/Concat", []*ir.Value{gp.Out(), gp.Out()}, ir.Attrs{"axis": 1})
 	rsum := add("reduce_sum", "/ReduceSum", []*ir.Value{cat.Out()}, ir.Attrs{"axes": []int{1, -1}, "keepdims": true})
 	rmax := add("reduce_max", "/ReduceMax", []*ir.Value{x}, nil)
+	// Activations, pow, maximum and minimum (ops_act.go).
+	act := c.Out()
+	for _, a := range []struct {
+		op    string
+		attrs ir.Attrs
+	}{{"hardswish", nil}, {"hardsigmoid", ir.Attrs{"alpha": 0.2}}, {"elu", ir.Attrs{"alpha": 0.5}}, {"selu", nil}, {"celu", nil},
+		{"softplus", ir.Attrs{"beta": 2.0}}, {"softsign", nil}, {"mish", nil}, {"silu", nil}, {"threshold", ir.Attrs{"threshold": 0.1, "value": 2.0}},
+		{"shrink", ir.Attrs{"lambd": 0.25, "bias": 0.25}}, {"shrink", ir.Attrs{"lambd": 1.0}}} {
+		act = add(a.op, "/"+a.op+strconv.Itoa(len(g.Nodes)), []*ir.Value{act}, a.attrs).Out()
+	}
+	act = add("prelu", "/PRelu", []*ir.Value{act, param("slope", 4, 1, 1)}, nil).Out()
+	act = add("pow", "/Pow", []*ir.Value{act, cnst("two_f", &ir.Tensor{DType: ir.F32, Shape: ir.Shape{}, Data: []float32{2}})}, nil).Out()
+	act = add("maximum", "/Max", []*ir.Value{act, c.Out()}, nil).Out()
+	act = add("minimum", "/Min", []*ir.Value{act, cnst("half", &ir.Tensor{DType: ir.F32, Shape: ir.Shape{}, Data: []float32{0.5}})}, nil).Out()
+	g.AddOutput("act", act)
 	g.AddOutput("sum", rsum.Out())
 	g.AddOutput("max", rmax.Out())
 	g.AddOutput("out", ls.Out())
@@ -300,7 +316,8 @@ func TestFormatOps(t *testing.T) {
 	}
 	h, src := roundTrip(t, g, t.TempDir())
 	t.Logf("\n%s", src)
-	for _, want := range []string{"pads=[0, 1, 2, 0]", "index_select(", "linear_before_reset=false", "peepholes=true", "2.5 - ", "const idx: i64[2, 2] = [1, 0, -1, 2]", "select(0, -1)", "enc_conv: conv2d(", "sum(dim=[1,-1], keepdim=true)", "| amax\n"} {
+	for _, want := range []string{"pads=[0, 1, 2, 0]", "index_select(", "linear_before_reset=false", "peepholes=true", "2.5 - ", "const idx: i64[2, 2] = [1, 0, -1, 2]", "select(0, -1)", "enc_conv: conv2d(", "sum(dim=[1,-1], keepdim=true)", "| amax\n",
+		"| softshrink(0.25)", "| hardshrink(1)", "prelu(num_parameters=4)", "| pow(2)", "| minimum(0.5)", "threshold=0.1", "hardsigmoid(alpha=0.2)"} {
 		if !strings.Contains(src, want) {
 			t.Errorf("source lacks %q", want)
 		}

@@ -194,15 +194,19 @@ func init() {
 		build: func(c *call) (val, error) {
 			return c.node("concat", c.in, ir.Attrs{"axis": c.int("dim")})
 		}})
-	for _, op := range []string{"add", "sub", "mul", "div"} {
+	for _, op := range []string{"add", "sub", "mul", "div", "maximum", "minimum", "pow"} {
 		op := op
-		def(&layerDef{name: op, inputs: -1, args: []argSpec{{name: "other", kind: aFloat, opt: true}},
+		other := "other"
+		if op == "pow" {
+			other = "exponent" // torch.pow(input, exponent)
+		}
+		def(&layerDef{name: op, inputs: -1, args: []argSpec{{name: other, kind: aFloat, opt: true}},
 			build: func(c *call) (val, error) {
 				switch {
-				case len(c.in) == 2 && !c.has("other"):
+				case len(c.in) == 2 && !c.has(other):
 					return c.node(op, c.in, nil)
-				case len(c.in) == 1 && c.has("other"):
-					return c.l.binaryNode(nil, c.pos, op, c.name, tensorVal(c.x()), val{kind: vFloat, f: c.float("other")})
+				case len(c.in) == 1 && c.has(other):
+					return c.l.binaryNode(nil, c.pos, op, c.name, tensorVal(c.x()), val{kind: vFloat, f: c.float(other)})
 				}
 				return val{}, c.errorf("takes two tensors, or a tensor and a number")
 			}})

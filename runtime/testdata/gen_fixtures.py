@@ -263,6 +263,28 @@ def activations():
     case("prelu_shared", "prelu", [("x", x), ("slope", w)], [("y", F.prelu(x, w))])
 
 
+def pow_minmax():
+    # pow: every pair of special bases and exponents (0^0 = 1, NaN^0 = 1,
+    # 1^NaN = 1, negative bases with integer and fractional exponents,
+    # ±0 to negative powers), then random broadcasting operands.
+    sv = [float("nan"), float("inf"), float("-inf"), -0.0, 0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -8.0, 3.0, -0.5]
+    a = torch.tensor(sv).reshape(-1, 1)
+    b = torch.tensor(sv + [1.0 / 3, 0.0, -3.0]).reshape(1, -1)
+    binary("pow_special", "pow", a, b, torch.pow(a, b))
+    r = Rand("pow_bcast"); a, b = r.rand(2, 3, 4) * 3, r.randn(4, scale=2.0)
+    binary("pow_bcast", "pow", a, b, torch.pow(a, b))
+    r = Rand("pow_square"); a = r.randn(3, 5, scale=3.0); b = torch.tensor(2.0)
+    binary("pow_square", "pow", a, b, torch.pow(a, b))
+    for op, f in (("maximum", torch.maximum), ("minimum", torch.minimum)):
+        a = torch.tensor([float("nan"), 1.0, float("inf"), float("-inf"), -0.0, 0.0, 2.0]).reshape(-1, 1)
+        b = torch.tensor([float("nan"), 0.0, -0.0, 1.5, float("-inf")]).reshape(1, -1)
+        binary(op + "_special", op, a, b, f(a, b))
+        r = Rand(op + "_bcast"); a, b = r.randn(2, 1, 5), r.randn(3, 1)
+        binary(op + "_bcast", op, a, b, f(a, b))
+        r = Rand(op + "_i64"); a, b = r.ints(-100, 100, 3, 4), r.ints(-100, 100, 4)
+        binary(op + "_i64", op, a, b, f(a, b))
+
+
 # ------------------------------------------------------------------ reductions
 
 
@@ -630,6 +652,7 @@ def main():
     elementwise()
     math_fns()
     activations()
+    pow_minmax()
     reductions()
     broadcast()
     linear()
