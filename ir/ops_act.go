@@ -229,8 +229,8 @@ func init() {
 func init() {
 	pow := binary("pow", "a^b with numpy broadcasting, as C's pow (torch.pow): 0^0 = 1, x^0 = 1 even for NaN, a negative base with an integer-valued exponent is real, with a fractional one NaN", &Binary{
 		Float: math.Pow,
-		Int: func(a, b int64) (int64, error) { return powInt(a, b), nil },
-		Go: func(a, b string) string { return "float32(@math.Pow(float64(" + a + "), float64(" + b + ")))" },
+		Int:   func(a, b int64) (int64, error) { return powInt(a, b), nil },
+		Go:    func(a, b string) string { return "float32(@math.Pow(float64(" + a + "), float64(" + b + ")))" },
 	})
 	// f32 only: the template rounds to float32.
 	pow.Inputs = []InputDef{{Name: "a", DTypes: OnlyF32}, {Name: "b", DTypes: OnlyF32}}
