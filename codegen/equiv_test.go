@@ -541,6 +541,7 @@ func equivCases() []equivCase {
 		h = b.n1("maximum", []*ir.Value{h, b.param(1)}, nil)
 		b.out(b.n1("minimum", []*ir.Value{h, b.param(3, 1)}, nil))
 	}})
+	cs = append(cs, gradCases()...)
 	return cs
 }
 

@@ -103,10 +103,12 @@ func init() {
 		GoCombine:  func(acc, x string) string { return acc + " + " + x },
 		GoFinalize: func(acc string, count int) string { return fmt.Sprintf("%s / %d", acc, count) },
 	}))
-	Register(reduction("reduce_max", "maximum over axes; NaN if any element is NaN (torch.amax, ONNX ReduceMax)", &Reduction{
+	rmax := reduction("reduce_max", "maximum over axes; NaN if any element is NaN (torch.amax, ONNX ReduceMax)", &Reduction{
 		Init: math.Inf(-1),
 		// math.Max and Go's max both propagate NaN.
 		Combine:   math.Max,
 		GoCombine: func(acc, x string) string { return fmt.Sprintf("max(%s, %s)", acc, x) },
-	}))
+	})
+	rmax.Grad, rmax.NoGrad = nil, "no rule yet: the gradient goes to the maxima, a mask that needs a comparison op"
+	Register(rmax)
 }

@@ -1,0 +1,56 @@
+package autodiff
+
+import (
+	"fmt"
+
+	"github.com/dlcompiler/dlc/ir"
+)
+
+// Gradient rules of dense and matmul: matrix products with a transposed
+// operand, and a sum over the rows for a bias.
+
+func init() {
+	rule("dense", denseGrad)
+	rule("matmul", matmulGrad)
+}
+
+// denseGrad: y = x·Wᵀ + b over the last axis. dx = dy·W,
+// dW = dy2ᵀ·x2 and db = Σ_rows dy2, with x2, dy2 the inputs flattened to
+// rows.
+func denseGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
+	b := newBuilder(g, n)
+	x, w, dy := n.Inputs[0], n.Inputs[1], dys[0]
+	in, out := w.Type.Shape[1], w.Type.Shape[0]
+	dx := b.op("matmul", nil, dy, w)
+	x2 := b.reshape(x, ir.Shape{x.Type.Shape.NumElems() / in, in})
+	dy2 := b.reshape(dy, ir.Shape{dy.Type.Shape.NumElems() / out, out})
+	dw := b.op("matmul", nil, b.op("transpose", ir.Attrs{"perm": []int{1, 0}}, dy2), x2)
+	grads := []*ir.Value{dx, dw}
+	if len(n.Inputs) > 2 && n.Inputs[2] != nil {
+		grads = append(grads, b.op("reduce_sum", ir.Attrs{"axes": []int{0}}, dy2))
+	}
+	return grads, b.err
+}
+
+// matmulGrad: y = a·c (batched, broadcast batch axes). da = dy·cᵀ and
+// dc = aᵀ·dy, summed back over broadcast batch axes. A 1-D operand is
+// refused (it would need its own unsqueeze bookkeeping).
+func matmulGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
+	a, c, dy := n.Inputs[0], n.Inputs[1], dys[0]
+	if len(a.Type.Shape) < 2 || len(c.Type.Shape) < 2 {
+		return nil, fmt.Errorf("no rule for a 1-D operand (%v, %v): reshape it to a matrix", a.Type, c.Type)
+	}
+	b := newBuilder(g, n)
+	t := func(v *ir.Value) *ir.Value {
+		r := len(v.Type.Shape)
+		p := make([]int, r)
+		for i := range p {
+			p[i] = i
+		}
+		p[r-2], p[r-1] = r-1, r-2
+		return b.op("transpose", ir.Attrs{"perm": p}, v)
+	}
+	da := b.op("matmul", nil, dy, t(c))
+	dc := b.op("matmul", nil, t(a), dy)
+	return []*ir.Value{b.sumTo(da, a.Type.Shape), b.sumTo(dc, c.Type.Shape)}, b.err
+}

@@ -1,0 +1,77 @@
+package autodiff
+
+import (
+	"fmt"
+
+	"github.com/dlcompiler/dlc/ir"
+)
+
+// Gradient rules of the shape ops: the gradient takes the inverse
+// rearrangement.
+
+func init() {
+	back := func(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
+		b := newBuilder(g, n)
+		return []*ir.Value{b.reshape(dys[0], n.Inputs[0].Type.Shape)}, b.err
+	}
+	for _, op := range []string{"reshape", "flatten", "squeeze", "unsqueeze"} {
+		rule(op, back)
+	}
+	rule("transpose", func(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
+		b := newBuilder(g, n)
+		return []*ir.Value{b.op("transpose", ir.Attrs{"perm": inv(n.Attrs.Ints("perm"))}, dys[0])}, b.err
+	})
+	rule("concat", concatGrad)
+}
+
+// concatGrad hands each input its slice of dy, taken by a gather of the
+// input's index range along the axis.
+func concatGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
+	b := newBuilder(g, n)
+	dy := dys[0]
+	axis, err := ir.NormAxis(n.Attrs.Int("axis"), len(dy.Type.Shape))
+	if err != nil {
+		return nil, err
+	}
+	grads := make([]*ir.Value, len(n.Inputs))
+	off := 0
+	for i, in := range n.Inputs {
+		size := in.Type.Shape[axis]
+		idx := ir.NewTensor(ir.I64, ir.Shape{size})
+		for j := range size {
+			idx.I64()[j] = int64(off + j)
+		}
+		off += size
+		if in.Type.DType != ir.F32 {
+			continue
+		}
+		iv := g.AddParam(b.name(), ir.Const, ir.TensorType{DType: ir.I64, Shape: ir.Shape{size}}, idx, "", n.Pos)
+		grads[i] = b.op("gather", ir.Attrs{"axis": axis}, dy, iv)
+	}
+	return grads, b.err
+}
+
+// maxEyeVocab bounds the vocabulary of an embedding whose gradient is
+// taken through a one-hot matrix: the identity constant is vocab² floats.
+const maxEyeVocab = 4096
+
+func init() { rule("embedding", embeddingGrad) }
+
+// embeddingGrad: dW = onehot(ids)ᵀ·dy over the flattened ids, the one-hot
+// rows gathered from an identity constant. Ids get no gradient.
+func embeddingGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
+	ids, w, dy := n.Inputs[0], n.Inputs[1], dys[0]
+	V, D := w.Type.Shape[0], w.Type.Shape[1]
+	if V > maxEyeVocab {
+		return nil, fmt.Errorf("vocabulary %d is over %d, the largest whose one-hot gradient this rule builds", V, maxEyeVocab)
+	}
+	b := newBuilder(g, n)
+	eye := b.fill(ir.Shape{V, V}, 0)
+	for i := range V {
+		eye.Data.F32()[i*V+i] = 1
+	}
+	B := ids.Type.Shape.NumElems()
+	oh := b.reshape(b.op("gather", ir.Attrs{"axis": 0}, eye, ids), ir.Shape{B, V})
+	dw := b.op("matmul", nil, b.op("transpose", ir.Attrs{"perm": []int{1, 0}}, oh), b.reshape(dy, ir.Shape{B, D}))
+	return []*ir.Value{nil, dw}, b.err
+}

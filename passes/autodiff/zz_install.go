@@ -1,0 +1,4 @@
+package autodiff
+
+// The last init of the package: every rule file's init has run.
+func init() { install() }
