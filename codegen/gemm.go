@@ -33,13 +33,15 @@ import (
 // square ones: the compiler spills the accumulators of a 4×4 block.
 //
 // Schedule.Kernel naming a Gemm kernel of the registry (codegen/kernels,
-// e.g. avx2.gemm6x16) selects the SIMD path: NR is the kernel's and up to
-// its MR rows run per call, the channel blocks balanced in height. The im2col reads a zero-bordered
-// copy of the group's input (no bounds tests per tap): per panel the 16
-// columns' offsets, per tap one 64-byte copy when the columns are
-// consecutive positions, else 16 loads. The kernel applies bias, relu and
-// a max pool's window reduction (P = 2, 4, 8 or 16 columns) in registers;
-// the rest of the epilogue runs in Go on the result.
+// e.g. avx512.gemm12x32) selects the SIMD path: NR is the kernel's and up
+// to its MR rows run per call, the channel blocks balanced in height. The
+// im2col reads a zero-bordered copy of the group's input (no bounds tests
+// per tap): per panel the NR columns' offsets, per tap one copy when the
+// columns are consecutive positions, else NR loads. The kernel applies
+// bias, relu and a max pool's window reduction (P = 2 … NR columns) in
+// registers and stores r rows of up to NR columns straight into the
+// output (masked past its end); the rest of the epilogue runs in Go on
+// the stored rows.
 
 // gemmConv holds the resolved shapes of an im2col convolution.
 type gemmConv struct {
@@ -476,7 +478,6 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 	W, Y := k.in[1], k.out[0]
 	KN := c.K * c.NR
 	wrow := fmt.Sprintf("%s[(g*%d+m)*%d:]", W, c.OCg, c.K)
-	k.l("var cb [%d]float32", c.kern.CBlock())
 	// bias slice, flags and the epilogue left to Go: what the kernel
 	// does not apply itself (kernels.Epilogue).
 	ep := c.kern.Epilogues
@@ -507,27 +508,28 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 		k.l("}")
 	}
 	if c.pool == nil {
+		// The kernel stores r rows of nv columns straight into y; the
+		// rest of the epilogue runs on them in place.
 		k.l("for p := 0; p*%d < nEnd-n0; p++ {", c.NR)
 		k.l("nb := n0 + p*%d", c.NR)
 		k.l("nv := min(%d, nEnd-nb)", c.NR)
 		k.l("pc := tmp[p*%d : (p+1)*%d]", KN, KN)
 		mblocks(func() {
-			k.l("%s(r, %s, %d, pc, &cb, %s, %d)", c.kern.Func, wrow, c.K, bias, flags)
-			k.l("for i := range r {")
-			k.l("oc := g*%d + m + i", c.OCg)
-			k.l("yo := (b*%d+oc)*%d + nb", c.OC, c.OSP)
-			a := rest.apply("oc", "yo+j")
-			if a == "" {
-				k.l("copy(%s[yo:yo+nv], cb[i*%d:])", Y, c.NR)
-			} else {
+			k.l("yo := (b*%d+g*%d+m)*%d + nb", c.OC, c.OCg, c.OSP)
+			k.l("%s(r, nv, %d, %s, %d, pc, %d, %s[yo:], %d, %s, %d)", c.kern.Func, c.K, wrow, c.K, c.NR, Y, c.OSP, bias, flags)
+			if a := rest.apply("oc", "yo+j"); a != "" {
+				k.l("for i := range r {")
+				k.l("oc := g*%d + m + i", c.OCg)
+				k.l("_ = oc")
 				k.l("yr := %s[yo : yo+nv]", Y)
 				k.l("for j := range yr {")
-				k.l("v := cb[i*%d+j]", c.NR)
+				k.l("v := yr[j]")
 				k.l("%s", a)
 				k.l("yr[j] = v")
 				k.l("}") // j
+				k.l("yo += %d", c.OSP)
+				k.l("}") // i
 			}
-			k.l("}") // i
 		})
 		k.l("}") // p
 		return
@@ -542,14 +544,15 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 		for 1<<lg < c.P {
 			lg++
 		}
-		flags |= lg << 2
+		flags |= lg << 4
 		W16 := c.NR / c.P
+		k.l("var cb [%d]float32", c.kern.CBlock())
 		k.l("for u := 0; u*%d < nEnd-n0; u++ {", c.NR)
 		k.l("q0 := (n0 + u*%d) / %d", c.NR, c.P)
 		k.l("nq := min(%d, %d-q0)", W16, c.POSP)
 		k.l("pc := tmp[u*%d : (u+1)*%d]", KN, KN)
 		mblocks(func() {
-			k.l("%s(r, %s, %d, pc, &cb, %s, %d)", c.kern.Func, wrow, c.K, bias, flags)
+			k.l("%s(r, %d, %d, %s, %d, pc, %d, cb[:], %d, %s, %d)", c.kern.Func, c.NR, c.K, wrow, c.K, c.NR, c.NR, bias, flags)
 			k.l("for i := range r {")
 			k.l("yr := %s[(b*%d+g*%d+m+i)*%d+q0:][:nq]", Y, c.OC, c.OCg, c.POSP)
 			k.l("for t := range yr {")
@@ -567,6 +570,7 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 	// Other pools: the epilogue per column in Go, then the window's
 	// reduction (a window may span panels).
 	U := c.unit
+	k.l("var cb [%d]float32", c.kern.CBlock())
 	k.l("for u := 0; u*%d < nEnd-n0; u++ {", U)
 	k.l("q0 := (n0 + u*%d) / %d", U, c.P)
 	mblocks(func() {
@@ -578,7 +582,7 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 		}
 		k.l("for j := range %d {", U/c.NR)
 		k.l("pc := tmp[(u*%d+j)*%d : (u*%d+j+1)*%d]", U/c.NR, KN, U/c.NR, KN)
-		k.l("%s(r, %s, %d, pc, &cb, nil, 0)", c.kern.Func, wrow, c.K)
+		k.l("%s(r, %d, %d, %s, %d, pc, %d, cb[:], %d, nil, 0)", c.kern.Func, c.NR, c.K, wrow, c.K, c.NR, c.NR)
 		k.l("for i := range r {")
 		k.l("oc := g*%d + m + i", c.OCg)
 		k.l("for t := range %d {", c.NR)

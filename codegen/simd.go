@@ -11,8 +11,8 @@ import (
 // SIMD micro-kernels. A node whose Schedule.Kernel names a registered
 // kernel (codegen/kernels) calls it from its loops (gemm.go, linear.go);
 // the package then gets the kernel files (kernels.Files: the wrappers and
-// pure-Go twins, the AVX2 assembly chosen at init by CPUID, the purego
-// fallback) for the kernels its Go files call.
+// pure-Go twins, the AVX-512 and AVX2 assembly chosen at init by CPUID,
+// the purego fallback) for the kernels its Go files call.
 
 func init() {
 	for _, n := range kernels.Reserved(kernels.All()) {

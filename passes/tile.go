@@ -26,8 +26,8 @@ const (
 )
 
 // SIMD. Generated packages carry micro-kernels from codegen/kernels'
-// registry (AVX2/FMA assembly chosen at init by CPUID, with a pure-Go
-// twin); a schedule names one in Kernel, and the tiles below are sized
+// registry (AVX-512 or AVX2/FMA assembly chosen at init by CPUID, with a
+// pure-Go twin); a schedule names one in Kernel, and the tiles below are sized
 // from its register block. The choice does not depend on the compiling
 // machine: every package is the same everywhere.
 //
@@ -38,7 +38,7 @@ const (
 //	             over the whole of k (no k tiles: the partial sums stay
 //	             in registers).
 var (
-	gemmKernel = kernels.Lookup("avx2.gemm6x16")
+	gemmKernel = kernels.Lookup("avx512.gemm12x32")
 	dotKernel  = kernels.Lookup("avx2.dot4")
 )
 

@@ -34,13 +34,13 @@ func TestTileSchedules(t *testing.T) {
 		}
 	}
 	// wider: K = 128·9 = 1152 floats per column; ½ L2 holds 56 columns,
-	// whole 16-column panels: 48; ¼ L2 the weight rows of 28 channels,
-	// whole blocks of 6: 24.
-	if w := s["wider"]; w.Tiles["n"] != 48 || w.Tiles["m"] != 24 || w.Unroll != 6 || w.Kernel != "avx2.gemm6x16" || w.Vector != 0 || w.Threads != 1 {
-		t.Errorf("wider: schedule %v, want n=48 m=24 unroll 6 kernel avx2.gemm6x16 on one thread", w)
+	// whole 32-column panels: 32; ¼ L2 the weight rows of 28 channels,
+	// whole blocks of 12: 24.
+	if w := s["wider"]; w.Tiles["n"] != 32 || w.Tiles["m"] != 24 || w.Unroll != 12 || w.Kernel != "avx512.gemm12x32" || w.Vector != 0 || w.Threads != 1 {
+		t.Errorf("wider: schedule %v, want n=32 m=24 unroll 12 kernel avx512.gemm12x32 on one thread", w)
 	}
-	if w := s["narrow"]; w.Unroll != 4 || w.Kernel != "avx2.gemm6x16" {
-		t.Errorf("narrow: 4 channels: schedule %v, want unroll 4 kernel avx2.gemm6x16", w)
+	if w := s["narrow"]; w.Unroll != 4 || w.Kernel != "avx512.gemm12x32" {
+		t.Errorf("narrow: 4 channels: schedule %v, want unroll 4 kernel avx512.gemm12x32", w)
 	}
 	if w := s["wide"]; w.Tiles["n"] != 0 {
 		t.Errorf("wide: K=36 fits whole: no column tiles, got %v", w)

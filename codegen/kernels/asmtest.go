@@ -7,22 +7,25 @@ import (
 )
 
 // testKernels are the kernels of internal/asmtest: the registry, plus
-// block shapes no layer uses yet that exercise the generator's general
+// block shapes no layer uses yet that exercise the generators' general
 // register allocation (12 rows on four bases, one and four vectors per
-// row, an odd dot block).
+// row, an odd dot block, a one-vector AVX-512 block).
 var testKernels = append(All(),
-	&Kernel{Name: "test.avx2.gemm12x8", Op: Gemm, ISA: AVX2, Lanes: 8, MR: 12, NR: 8,
+	&Kernel{Name: "test.avx2.gemm12x8", Op: Gemm, ISAs: []ISA{AVX2}, MR: 12, NR: 8,
 		PackA: RowMajor, PackB: Panel, Epilogues: Bias | Relu | MaxPool, Func: "gemm12x8"},
-	&Kernel{Name: "test.avx2.gemm2x32", Op: Gemm, ISA: AVX2, Lanes: 8, MR: 2, NR: 32,
+	&Kernel{Name: "test.avx2.gemm2x32", Op: Gemm, ISAs: []ISA{AVX2}, MR: 2, NR: 32,
 		PackA: RowMajor, PackB: Panel, Epilogues: Bias | Relu | MaxPool, Func: "gemm2x32"},
-	&Kernel{Name: "test.avx2.dot3", Op: Dot, ISA: AVX2, Lanes: 8, MR: 3, NR: 1,
+	&Kernel{Name: "test.avx512.gemm7x16", Op: Gemm, ISAs: []ISA{AVX512, AVX2}, MR: 7, NR: 16,
+		PackA: RowMajor, PackB: Panel, Epilogues: Bias | Relu | MaxPool, Func: "gemm7x16"},
+	&Kernel{Name: "test.avx2.dot3", Op: Dot, ISAs: []ISA{AVX2}, MR: 3, NR: 1,
 		PackA: RowMajor, PackB: Vector, Func: "dot3"},
 )
 
 // AsmTestFiles returns the generated files of internal/asmtest: the
 // kernel files of testKernels and kernels_table.go, which lists each
-// kernel's wrapper, twin and assembly behind one signature per op so the
-// package's tests can call them all.
+// kernel's wrapper, twin and assembly routines (with the cpuLevel each
+// needs) behind one signature per op so the package's tests can call
+// them all.
 func AsmTestFiles() (map[string][]byte, error) {
 	const pkg = "asmtest"
 	files, err := Files(pkg, testKernels)
@@ -37,11 +40,16 @@ func AsmTestFiles() (map[string][]byte, error) {
 		if k.Op != Gemm {
 			continue
 		}
-		cb := fmt.Sprintf("(*[%d]float32)(c)", k.CBlock())
 		fmt.Fprintf(&b, "{name: %q, mr: %d, nr: %d,\n", k.Name, k.MR, k.NR)
-		fmt.Fprintf(&b, "call: func(r int, a []float32, lda int, b, c, bias []float32, flags int) { %s(r, a, lda, b, %s, bias, flags) },\n", k.Func, cb)
-		fmt.Fprintf(&b, "twin: func(r, k int, a []float32, lda int, b, c, bias []float32, flags int) { %s(r, k, a, lda, b, %s, bias, flags) },\n", k.Twin(), cb)
-		fmt.Fprintf(&b, "asm: %s},\n", k.Asm())
+		fmt.Fprintf(&b, "call: %s,\ntwin: %s,\nasm: []gemmAsm{\n", k.Func, k.Twin())
+		for _, isa := range k.ISAs {
+			rows := k.MR
+			if isa == AVX2 {
+				rows = avx2Rows(k)
+			}
+			fmt.Fprintf(&b, "{isa: %q, level: %s, rows: %d, full: %v, f: %s},\n", isa, isaInfo[isa].level, rows, isa == AVX2, k.Asm(isa))
+		}
+		b.WriteString("}},\n")
 	}
 	b.WriteString("}\n\nvar dots = []dotKernel{\n")
 	for _, k := range testKernels {
@@ -52,7 +60,7 @@ func AsmTestFiles() (map[string][]byte, error) {
 		fmt.Fprintf(&b, "{name: %q, mr: %d,\n", k.Name, k.MR)
 		fmt.Fprintf(&b, "call: func(r int, x, w []float32, ldw int, out []float32) { %s(r, x, w, ldw, %s) },\n", k.Func, ob)
 		fmt.Fprintf(&b, "twin: func(r int, x, w []float32, ldw int, out []float32) { %s(r, x, w, ldw, %s) },\n", k.Twin(), ob)
-		fmt.Fprintf(&b, "asm: %s},\n", k.Asm())
+		fmt.Fprintf(&b, "asm: %s},\n", k.Asm(AVX2))
 	}
 	b.WriteString("}\n")
 	src, err := format.Source([]byte(b.String()))

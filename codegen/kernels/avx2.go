@@ -9,10 +9,8 @@ import (
 //
 // Registers are allocated from the kernel's block shape, not fixed:
 //
-//	ymm    Gemm: row i's NR columns accumulate in Y(i·nv) … Y(i·nv+nv−1)
-//	       (nv = NR/8), the panel row in the next nv registers, then one
-//	       broadcast register; Dot: row i's 16 partial sums in Y(2i),
-//	       Y(2i+1), x in the next two, the scalar tails after them.
+//	ymm    Dot: row i's 16 partial sums in Y(2i), Y(2i+1), x in the next
+//	       two, the scalar tails after them. (Gemm: gemmasm.go.)
 //	rows   row i of the row-major operand is at base[i/3] + (i%3)·ld, the
 //	       bases (SI, R8, R10, R11: up to 12 rows) 3·ld apart, so every
 //	       load is one addressing mode: off(base), off(base)(DX*1),
@@ -31,16 +29,26 @@ import (
 var avx2Bases = []string{"SI", "R8", "R10", "R11"}
 
 // avx2Registers returns the ymm registers a kernel needs and AVX2's 16;
-// a block with more rows than the bases address reports 17.
+// a block with more rows than the bases address reports 17. A Gemm
+// kernel runs avx2Rows rows per pass, so it needs one row to fit.
 func avx2Registers(k *Kernel) (need, have int) {
-	if (k.MR+2)/3 > len(avx2Bases) {
-		return 17, 16
-	}
 	if k.Op == Dot {
+		if (k.MR+2)/3 > len(avx2Bases) {
+			return 17, 16
+		}
 		return 3*k.MR + 2, 16
 	}
-	nv := k.NR / k.Lanes
-	return k.MR*nv + nv + 1, 16
+	nv := k.NR / 8
+	return nv + nv + 1, 16
+}
+
+// avx2Rows is the rows of a Gemm kernel's block that one AVX2 pass
+// computes: as many as fit the 16 ymm registers (nv accumulators per
+// row, nv for the panel row, one broadcast) and the row bases. The
+// generated wrapper runs ⌈r/avx2Rows⌉ passes.
+func avx2Rows(k *Kernel) int {
+	nv := k.NR / 8
+	return max(1, min(k.MR, (16-nv-1)/nv, 3*len(avx2Bases)))
 }
 
 // asmw writes assembly lines.
@@ -87,163 +95,46 @@ func (w *asmw) dispatch(label string, mr int) {
 	w.in("JMP %s1", label)
 }
 
-// avx2Probe writes cpuHasAVX2FMA.
-func avx2Probe(w *asmw) {
-	w.p(`// func cpuHasAVX2FMA() bool`)
-	w.p(`TEXT ·cpuHasAVX2FMA(SB), NOSPLIT, $0-1`)
+// cpuProbe writes cpuISA, which returns the generated level constant of
+// the best instruction set the CPU and OS support: 0 (none: pure Go),
+// isaAVX2 (AVX2 and FMA, the OS saving ymm state) or isaAVX512 (also
+// AVX-512 F, DQ, BW and VL, the OS saving the opmask and zmm state).
+func cpuProbe(w *asmw) {
+	w.p(`// func cpuISA() int`)
+	w.p(`TEXT ·cpuISA(SB), NOSPLIT, $0-8`)
+	w.in("MOVQ $0, ret+0(FP)")
 	w.in("MOVL $1, AX")
 	w.in("XORL CX, CX")
 	w.in("CPUID")
 	w.in("// ECX: FMA (bit 12), OSXSAVE (27), AVX (28).")
 	w.in("ANDL $0x18001000, CX")
 	w.in("CMPL CX, $0x18001000")
-	w.in("JNE no")
-	w.in("// XCR0: the OS saves xmm (bit 1) and ymm (bit 2) state.")
+	w.in("JNE done")
+	w.in("// XCR0: the OS saves xmm (bit 1) and ymm (bit 2) state; R8 keeps it.")
 	w.in("XORL CX, CX")
 	w.in("XGETBV")
+	w.in("MOVL AX, R8")
 	w.in("ANDL $6, AX")
 	w.in("CMPL AX, $6")
-	w.in("JNE no")
+	w.in("JNE done")
 	w.in("// Leaf 7, EBX: AVX2 (bit 5).")
 	w.in("MOVL $7, AX")
 	w.in("XORL CX, CX")
 	w.in("CPUID")
-	w.in("ANDL $0x20, BX")
-	w.in("JZ no")
-	w.in("MOVB $1, ret+0(FP)")
+	w.in("TESTL $0x20, BX")
+	w.in("JZ done")
+	w.in("MOVQ $1, ret+0(FP)")
+	w.in("// EBX: AVX512F (16), DQ (17), BW (30), VL (31).")
+	w.in("ANDL $0xC0030000, BX")
+	w.in("CMPL BX, $0xC0030000")
+	w.in("JNE done")
+	w.in("// XCR0: opmask (bit 5), upper halves of zmm0-15 (6), zmm16-31 (7).")
+	w.in("ANDL $0xE0, R8")
+	w.in("CMPL R8, $0xE0")
+	w.in("JNE done")
+	w.in("MOVQ $2, ret+0(FP)")
+	w.p("done:")
 	w.in("RET")
-	w.p("no:")
-	w.in("MOVB $0, ret+0(FP)")
-	w.in("RET")
-	w.p("")
-}
-
-// maxNaN sets Y(a) = max(Y(a), Y(t)), NaN when either is NaN (as the
-// interpreter's max pool and the twin), the lower column on ties; Y(m) is
-// clobbered. VMAXPS alone returns its second source when either is NaN,
-// so a NaN in Y(t) is blended back in.
-func (w *asmw) maxNaN(a, t, m int) {
-	w.in("VCMPPS $3, Y%d, Y%d, Y%d", t, t, m) // unordered: t is NaN
-	w.in("VMAXPS Y%d, Y%d, Y%d", a, t, a)
-	w.in("VBLENDVPS Y%d, Y%d, Y%d, Y%d", m, t, a, a)
-}
-
-// avx2Gemm writes a Gemm kernel. GPRs: AX r (then the bias pointer), CX
-// k, SI and the other bases the rows of a, DX lda in bytes, BX the
-// panel, DI c, R9 the k/4 counter, R12 flags, R13 the pool level.
-func avx2Gemm(w *asmw, k *Kernel) {
-	nv := k.NR / k.Lanes
-	acc := func(i, v int) int { return i*nv + v }
-	breg := func(v int) int { return k.MR*nv + v }
-	bc := k.MR*nv + nv
-	fn := k.Asm()
-	w.p(`// func %s(r, k int, a *float32, lda int, b *float32, c *float32, bias *float32, flags int)`, fn)
-	w.p(`TEXT ·%s(SB), NOSPLIT, $0-64`, fn)
-	w.in("MOVQ r+0(FP), AX")
-	w.in("MOVQ k+8(FP), CX")
-	w.in("MOVQ a+16(FP), SI")
-	w.in("MOVQ lda+24(FP), DX")
-	w.in("SHLQ $2, DX")
-	w.in("MOVQ b+32(FP), BX")
-	w.in("MOVQ c+40(FP), DI")
-	w.setBases(k.MR)
-	w.dispatch("gemm", k.MR)
-	step := func(r, u int) {
-		for v := range nv {
-			w.in("VMOVUPS %d(BX), Y%d", u*4*k.NR+32*v, breg(v))
-		}
-		for i := range r {
-			w.in("VBROADCASTSS %s, Y%d", rowAddr(i, u*4), bc)
-			for v := range nv {
-				w.in("VFMADD231PS Y%d, Y%d, Y%d", breg(v), bc, acc(i, v))
-			}
-		}
-	}
-	lg := log2(k.NR)
-	for r := 1; r <= k.MR; r++ {
-		l := fmt.Sprintf("gemm%d", r)
-		w.p("%s:", l)
-		for i := range r * nv {
-			w.in("VXORPS Y%d, Y%d, Y%d", i, i, i)
-		}
-		w.in("MOVQ CX, R9")
-		w.in("SHRQ $2, R9")
-		w.in("JZ %stail", l)
-		w.p("%sloop4:", l)
-		for u := range 4 {
-			step(r, u)
-		}
-		w.advance(r, 16)
-		w.in("ADDQ $%d, BX", 16*k.NR)
-		w.in("DECQ R9")
-		w.in("JNZ %sloop4", l)
-		w.p("%stail:", l)
-		w.in("ANDQ $3, CX")
-		w.in("JZ %sstore", l)
-		w.p("%sloop1:", l)
-		step(r, 0)
-		w.advance(r, 4)
-		w.in("ADDQ $%d, BX", 4*k.NR)
-		w.in("DECQ CX")
-		w.in("JNZ %sloop1", l)
-		w.p("%sstore:", l)
-		// Pool: max over groups of 2^p columns, the largest level
-		// first: whole registers (p ≥ 4: nv ≥ 2), then 128-bit halves,
-		// quads, pairs; each group's maximum ends in its first column.
-		w.in("MOVQ flags+56(FP), R12")
-		w.in("MOVQ R12, R13")
-		w.in("SHRQ $2, R13")
-		for p := lg; p >= 1; p-- {
-			w.in("CMPQ R13, $%d", p)
-			w.in("JLT %sp%d", l, p)
-			for i := range r {
-				switch {
-				case p >= 4:
-					half := 1 << (p - 4)
-					for v := range nv {
-						if v%(2*half) < half {
-							w.maxNaN(acc(i, v), acc(i, v+half), breg(0))
-						}
-					}
-				case p == 3:
-					for v := range nv {
-						w.in("VPERM2F128 $1, Y%d, Y%d, Y%d", acc(i, v), acc(i, v), bc)
-						w.maxNaN(acc(i, v), bc, breg(0))
-					}
-				default:
-					imm := map[int]string{2: "0x4E", 1: "0xB1"}[p]
-					for v := range nv {
-						w.in("VPERMILPS $%s, Y%d, Y%d", imm, acc(i, v), bc)
-						w.maxNaN(acc(i, v), bc, breg(0))
-					}
-				}
-			}
-			w.p("%sp%d:", l, p)
-		}
-		w.in("TESTQ $1, R12")
-		w.in("JZ %srelu", l)
-		w.in("MOVQ bias+48(FP), AX")
-		for i := range r {
-			w.in("VBROADCASTSS %d(AX), Y%d", 4*i, bc)
-			for v := range nv {
-				w.in("VADDPS Y%d, Y%d, Y%d", bc, acc(i, v), acc(i, v))
-			}
-		}
-		w.p("%srelu:", l)
-		// max(0, v) keeps NaN and −0 like v < 0 ? 0 : v.
-		w.in("TESTQ $2, R12")
-		w.in("JZ %sout", l)
-		w.in("VXORPS Y%d, Y%d, Y%d", bc, bc, bc)
-		for i := range r * nv {
-			w.in("VMAXPS Y%d, Y%d, Y%d", i, bc, i)
-		}
-		w.p("%sout:", l)
-		for i := range r * nv {
-			w.in("VMOVUPS Y%d, %d(DI)", i, 32*i)
-		}
-		w.in("VZEROUPPER")
-		w.in("RET")
-	}
 	w.p("")
 }
 
@@ -253,7 +144,7 @@ func avx2Gemm(w *asmw, k *Kernel) {
 func avx2Dot(w *asmw, k *Kernel) {
 	xr := 2 * k.MR
 	tail := func(i int) int { return 2*k.MR + 2 + i }
-	fn := k.Asm()
+	fn := k.Asm(AVX2)
 	w.p(`// func %s(r, k int, x *float32, w *float32, ldw int, out *float32)`, fn)
 	w.p(`TEXT ·%s(SB), NOSPLIT, $0-48`, fn)
 	w.in("MOVQ r+0(FP), AX")
@@ -324,23 +215,6 @@ func avx2Dot(w *asmw, k *Kernel) {
 		w.in("RET")
 	}
 	w.p("")
-}
-
-// avx2Asm is the kernels_amd64.s of the given AVX2 kernels.
-func avx2Asm(ks []*Kernel) string {
-	var w asmw
-	w.p(`#include "textflag.h"`)
-	w.p("")
-	avx2Probe(&w)
-	for _, k := range ks {
-		switch k.Op {
-		case Gemm:
-			avx2Gemm(&w, k)
-		case Dot:
-			avx2Dot(&w, k)
-		}
-	}
-	return strings.TrimRight(w.b.String(), "\n") + "\n"
 }
 
 func log2(n int) int {

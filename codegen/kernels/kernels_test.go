@@ -46,10 +46,10 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("kernel %s (%s): name or function registered twice", k.Name, k.Func)
 		}
 		names[k.Name], funcs[k.Func] = true, true
-		if !strings.HasPrefix(k.Name, string(k.ISA)+".") && !strings.HasPrefix(k.Name, "test.") {
-			t.Errorf("kernel %s: name does not start with its instruction set %s", k.Name, k.ISA)
+		if !strings.HasPrefix(k.Name, string(k.ISA())+".") && !strings.HasPrefix(k.Name, "test.") {
+			t.Errorf("kernel %s: name does not start with its instruction set %s", k.Name, k.ISA())
 		}
-		if k.Twin() == k.Func || k.Asm() == k.Func {
+		if k.Twin() == k.Func || k.Asm(k.ISA()) == k.Func {
 			t.Errorf("kernel %s: twin or assembly named like the wrapper", k.Name)
 		}
 	}
@@ -58,7 +58,7 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("Lookup(%q) does not find it", k.Name)
 		}
 	}
-	if Lookup("avx2.gemm6x16") == nil || Find(Gemm, AVX2) == nil || Find(Dot, AVX2) == nil || Lookup("nope") != nil {
+	if Lookup("avx512.gemm12x32") == nil || Find(Gemm, AVX512) == nil || Find(Gemm, AVX2) == nil || Find(Dot, AVX2) == nil || Lookup("nope") != nil {
 		t.Error("the tiling pass's kernels are not found, or an unknown name is")
 	}
 	if got := Names(); len(got) != len(registry) {
@@ -69,11 +69,15 @@ func TestRegistry(t *testing.T) {
 // TestCheck checks that blocks which cannot be generated are refused.
 func TestCheck(t *testing.T) {
 	for _, k := range []*Kernel{
-		{Name: "avx2.gemm7x16", Op: Gemm, ISA: AVX2, Lanes: 8, MR: 7, NR: 16}, // 7·2+2+1 = 17 ymm
-		{Name: "avx2.gemm13x8", Op: Gemm, ISA: AVX2, Lanes: 8, MR: 13, NR: 8}, // 5 row bases
-		{Name: "avx2.gemm2x12", Op: Gemm, ISA: AVX2, Lanes: 8, MR: 2, NR: 12}, // not whole vectors
-		{Name: "avx2.gemm1x24", Op: Gemm, ISA: AVX2, Lanes: 8, MR: 1, NR: 24}, // not a power of two
-		{Name: "avx2.dot5", Op: Dot, ISA: AVX2, Lanes: 8, MR: 5, NR: 1},       // 17 ymm
+		{Name: "avx2.gemm1x64", Op: Gemm, ISAs: []ISA{AVX2}, MR: 1, NR: 64},       // 8+8+1 = 17 ymm
+		{Name: "avx512.gemm13x32", Op: Gemm, ISAs: []ISA{AVX512}, MR: 13, NR: 32}, // 5 row bases
+		{Name: "avx512.gemm10x48", Op: Gemm, ISAs: []ISA{AVX512}, MR: 10, NR: 48}, // not a power of two
+		{Name: "avx512.gemm2x8", Op: Gemm, ISAs: []ISA{AVX512}, MR: 2, NR: 8},     // not whole zmm
+		{Name: "avx512.gemm1x64", Op: Gemm, ISAs: []ISA{AVX512}, MR: 1, NR: 64},   // masks of 64 columns
+		{Name: "avx2.gemm2x12", Op: Gemm, ISAs: []ISA{AVX2}, MR: 2, NR: 12},       // not whole vectors
+		{Name: "avx2.dot5", Op: Dot, ISAs: []ISA{AVX2}, MR: 5, NR: 1},             // 17 ymm
+		{Name: "avx512.dot4", Op: Dot, ISAs: []ISA{AVX512}, MR: 4, NR: 1},         // no generator
+		{Name: "avx2.gemm2x16", Op: Gemm, MR: 2, NR: 16},                          // no instruction set
 	} {
 		if err := k.check(); err == nil {
 			t.Errorf("%s: accepted", k.Name)
@@ -82,7 +86,7 @@ func TestCheck(t *testing.T) {
 			t.Errorf("%s: Files accepted it", k.Name)
 		}
 	}
-	if _, err := Files("p", []*Kernel{{Name: "neon.dot4", Op: Dot, ISA: NEON, Lanes: 4, MR: 4, NR: 1, Func: "d"}}); err == nil {
+	if _, err := Files("p", []*Kernel{{Name: "neon.dot4", Op: Dot, ISAs: []ISA{NEON}, MR: 4, NR: 1, Func: "d"}}); err == nil {
 		t.Error("Files generated a NEON kernel it has no generator for")
 	}
 }
@@ -99,7 +103,7 @@ func TestFilesOnlyUsed(t *testing.T) {
 		t.Errorf("kernels_amd64.s for the dot kernel alone:\n%s", s)
 	}
 	a, _ := Files("p", All())
-	b, _ := Files("p", []*Kernel{All()[1], All()[0]})
+	b, _ := Files("p", []*Kernel{All()[2], All()[0], All()[1]})
 	for name := range a {
 		if !bytes.Equal(a[name], b[name]) {
 			t.Errorf("%s depends on the order of the kernels given", name)

@@ -6,12 +6,12 @@ package lenet5
 
 // conv1 computes layer conv1 (fused_conv): x f32[1,1,28,28], conv1.weight f32[6,1,5,5], conv1.bias f32[6] → maxpool2d_1 f32[1,6,14,14].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[2,2,2,2] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: unroll 6, algo im2col, kernel avx2.gemm6x16.
-func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32, tmp *[20624]float32) {
+// Schedule: unroll 6, algo im2col, kernel avx512.gemm12x32.
+func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32, tmp *[21024]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[784]float32)(x0[(b*1+g*1)*784:])
-			xp := tmp[19600:20624]
+			xp := tmp[20000:21024]
 			clear(xp)
 			for ic := range 1 {
 				for id := range 1 {
@@ -24,10 +24,10 @@ func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32,
 			}
 			{
 				n0, nEnd := 0, 784
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						q, r := n/4, n%4
 						od := (q/196)*1 + r/4
 						oh := (q/14%14)*2 + r/2%2
@@ -35,19 +35,19 @@ func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32,
 						noff[j] = od*1024 + oh*32 + ow*1
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*400 : (p+1)*400]
+					pc := tmp[p*800 : (p+1)*800]
 					kk := 0
 					for ic := range 1 {
 						for kd := range 1 {
 							for kh := range 5 {
 								for kw := range 5 {
 									base := ic*1024 + kd*1024 + kh*32 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -61,22 +61,22 @@ func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32,
 				}
 				{
 					m0, mEnd := 0, 6
-					var cb [96]float32
-					for u := 0; u*16 < nEnd-n0; u++ {
-						q0 := (n0 + u*16) / 4
-						nq := min(4, 196-q0)
-						pc := tmp[u*400 : (u+1)*400]
+					var cb [384]float32
+					for u := 0; u*32 < nEnd-n0; u++ {
+						q0 := (n0 + u*32) / 4
+						nq := min(8, 196-q0)
+						pc := tmp[u*800 : (u+1)*800]
 						mb := (mEnd - m0 + 5) / 6
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*6+m)*25:], 25, pc, &cb, x2[g*6+m:], 11)
+							simdGemm32(r, 32, 25, x1[(g*6+m)*25:], 25, pc, 32, cb[:], 32, x2[g*6+m:], 35)
 							for i := range r {
 								yr := y[(b*6+g*6+m+i)*196+q0:][:nq]
 								for t := range yr {
-									v := cb[i*16+t*4]
+									v := cb[i*32+t*4]
 									yr[t] = v
 								}
 							}
@@ -91,18 +91,18 @@ func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32,
 
 // conv2 computes layer conv2 (fused_conv): maxpool2d_1 f32[1,6,14,14], conv2.weight f32[16,6,5,5], conv2.bias f32[16] → maxpool2d_2 f32[1,16,5,5].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[0,0,0,0] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: unroll 6, algo im2col, kernel avx2.gemm6x16.
-func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float32, tmp *[16800]float32) {
+// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
+func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float32, tmp *[19200]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[1176]float32)(x0[(b*6+g*6)*196:])
 			xp := xg[:]
 			{
 				n0, nEnd := 0, 100
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						q, r := n/4, n%4
 						od := (q/25)*1 + r/4
 						oh := (q/5%5)*2 + r/2%2
@@ -110,19 +110,19 @@ func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float3
 						noff[j] = od*196 + oh*14 + ow*1
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*2400 : (p+1)*2400]
+					pc := tmp[p*4800 : (p+1)*4800]
 					kk := 0
 					for ic := range 6 {
 						for kd := range 1 {
 							for kh := range 5 {
 								for kw := range 5 {
 									base := ic*196 + kd*196 + kh*14 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -136,22 +136,22 @@ func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float3
 				}
 				{
 					m0, mEnd := 0, 16
-					var cb [96]float32
-					for u := 0; u*16 < nEnd-n0; u++ {
-						q0 := (n0 + u*16) / 4
-						nq := min(4, 25-q0)
-						pc := tmp[u*2400 : (u+1)*2400]
-						mb := (mEnd - m0 + 5) / 6
+					var cb [384]float32
+					for u := 0; u*32 < nEnd-n0; u++ {
+						q0 := (n0 + u*32) / 4
+						nq := min(8, 25-q0)
+						pc := tmp[u*4800 : (u+1)*4800]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*16+m)*150:], 150, pc, &cb, x2[g*16+m:], 11)
+							simdGemm32(r, 32, 150, x1[(g*16+m)*150:], 150, pc, 32, cb[:], 32, x2[g*16+m:], 35)
 							for i := range r {
 								yr := y[(b*16+g*16+m+i)*25+q0:][:nq]
 								for t := range yr {
-									v := cb[i*16+t*4]
+									v := cb[i*32+t*4]
 									yr[t] = v
 								}
 							}

@@ -4,12 +4,13 @@
 
 package lstmtext
 
-// haveSIMD reports whether the CPU and OS support AVX2 and FMA.
-var haveSIMD = cpuHasAVX2FMA()
+// cpuLevel is the best instruction set of the CPU and OS (isaAVX2,
+// isaAVX512), or 0.
+var cpuLevel = cpuISA()
 
-// cpuHasAVX2FMA checks CPUID for AVX, AVX2, FMA and OSXSAVE, and XGETBV
-// for the OS saving the xmm and ymm state.
-func cpuHasAVX2FMA() bool
+// cpuISA checks CPUID for AVX, AVX2, FMA, OSXSAVE and AVX-512 F, DQ,
+// BW, VL, and XGETBV for the OS saving the ymm, opmask and zmm state.
+func cpuISA() int
 
 // simdDotAVX2 is simdDot in AVX2: k ≥ 1, 1 ≤ r ≤ 4.
 //

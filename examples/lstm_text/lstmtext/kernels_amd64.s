@@ -4,31 +4,40 @@
 
 #include "textflag.h"
 
-// func cpuHasAVX2FMA() bool
-TEXT ·cpuHasAVX2FMA(SB), NOSPLIT, $0-1
+// func cpuISA() int
+TEXT ·cpuISA(SB), NOSPLIT, $0-8
+	MOVQ $0, ret+0(FP)
 	MOVL $1, AX
 	XORL CX, CX
 	CPUID
 	// ECX: FMA (bit 12), OSXSAVE (27), AVX (28).
 	ANDL $0x18001000, CX
 	CMPL CX, $0x18001000
-	JNE no
-	// XCR0: the OS saves xmm (bit 1) and ymm (bit 2) state.
+	JNE done
+	// XCR0: the OS saves xmm (bit 1) and ymm (bit 2) state; R8 keeps it.
 	XORL CX, CX
 	XGETBV
+	MOVL AX, R8
 	ANDL $6, AX
 	CMPL AX, $6
-	JNE no
+	JNE done
 	// Leaf 7, EBX: AVX2 (bit 5).
 	MOVL $7, AX
 	XORL CX, CX
 	CPUID
-	ANDL $0x20, BX
-	JZ no
-	MOVB $1, ret+0(FP)
-	RET
-no:
-	MOVB $0, ret+0(FP)
+	TESTL $0x20, BX
+	JZ done
+	MOVQ $1, ret+0(FP)
+	// EBX: AVX512F (16), DQ (17), BW (30), VL (31).
+	ANDL $0xC0030000, BX
+	CMPL BX, $0xC0030000
+	JNE done
+	// XCR0: opmask (bit 5), upper halves of zmm0-15 (6), zmm16-31 (7).
+	ANDL $0xE0, R8
+	CMPL R8, $0xE0
+	JNE done
+	MOVQ $2, ret+0(FP)
+done:
 	RET
 
 // func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32)

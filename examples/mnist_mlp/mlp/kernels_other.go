@@ -4,8 +4,8 @@
 
 package mlp
 
-// haveSIMD is false: no assembly on this architecture or with -tags purego.
-const haveSIMD = false
+// cpuLevel is 0: no assembly on this architecture or with -tags purego.
+const cpuLevel = 0
 
 func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32) {
 	panic("simdDotAVX2: no assembly in this build")

@@ -3,21 +3,28 @@
 package mlp
 
 // The micro-kernels the layers' loops call (dlc's codegen/kernels).
-// Each wrapper checks its slices once, then runs the AVX2 kernel when
-// the CPU has it (haveSIMD) or its pure-Go twin otherwise.
+// Each wrapper checks its slices once, then runs the best assembly the
+// CPU has (cpuLevel, probed once at init) or its pure-Go twin.
+
+// The instruction-set levels of cpuLevel, ordered: 0 is pure Go.
+const (
+	isaAVX2   = 1 // AVX2 and FMA
+	isaAVX512 = 2 // AVX-512 F, DQ, BW, VL
+)
 
 // simdDot sets out[i] = Σ_k x[k]·w[i*ldw+k] for i < r (1..4) and
 // k < len(x).
 func simdDot(r int, x, w []float32, ldw int, out *[4]float32) {
 	k := len(x)
-	if r < 1 || r > 4 || k < 1 {
+	if r < 1 || r > 4 || k < 1 || ldw < 0 {
 		panic("simdDot: bad shape")
 	}
 	_ = w[(r-1)*ldw+k-1]
-	if haveSIMD {
+	if cpuLevel >= isaAVX2 {
 		simdDotAVX2(r, k, &x[0], &w[0], ldw, &out[0])
 		return
 	}
+
 	simdDotGo(r, x, w, ldw, out)
 }
 

@@ -6,7 +6,7 @@ package resnet
 
 // conv1 computes layer conv1 (fused_conv): x f32[1,3,32,32], conv1.weight_bn f32[16,3,3,3], conv1.bias_bn f32[16] → relu_1 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 6, algo im2col, kernel avx2.gemm6x16.
+// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
 func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float32, tmp *[31116]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -24,27 +24,27 @@ func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float
 			}
 			{
 				n0, nEnd := 0, 1024
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						od, oh, ow := n/1024, n/32%32, n%32
 						noff[j] = od*1156 + oh*34 + ow*1
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*432 : (p+1)*432]
+					pc := tmp[p*864 : (p+1)*864]
 					kk := 0
 					for ic := range 3 {
 						for kd := range 1 {
 							for kh := range 3 {
 								for kw := range 3 {
 									base := ic*1156 + kd*1156 + kh*34 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -58,23 +58,18 @@ func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float
 				}
 				{
 					m0, mEnd := 0, 16
-					var cb [96]float32
-					for p := 0; p*16 < nEnd-n0; p++ {
-						nb := n0 + p*16
-						nv := min(16, nEnd-nb)
-						pc := tmp[p*432 : (p+1)*432]
-						mb := (mEnd - m0 + 5) / 6
+					for p := 0; p*32 < nEnd-n0; p++ {
+						nb := n0 + p*32
+						nv := min(32, nEnd-nb)
+						pc := tmp[p*864 : (p+1)*864]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*16+m)*27:], 27, pc, &cb, x2[g*16+m:], 3)
-							for i := range r {
-								oc := g*16 + m + i
-								yo := (b*16+oc)*1024 + nb
-								copy(y[yo:yo+nv], cb[i*16:])
-							}
+							yo := (b*16+g*16+m)*1024 + nb
+							simdGemm32(r, nv, 27, x1[(g*16+m)*27:], 27, pc, 32, y[yo:], 1024, x2[g*16+m:], 3)
 							m += r
 						}
 					}
@@ -86,7 +81,7 @@ func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float
 
 // layer1_0_conv1 computes layer layer1.0.conv1 (fused_conv): relu_1 f32[1,16,32,32], layer1.0.conv1.weight_bn f32[16,16,3,3], layer1.0.conv1.bias_bn f32[16] → layer1.0.relu_1 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=448, unroll 6, algo im2col, kernel avx2.gemm6x16.
+// Schedule: tile n=448, unroll 12, algo im2col, kernel avx512.gemm12x32.
 func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmp *[83008]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -104,27 +99,27 @@ func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 			}
 			for n0 := 0; n0 < 1024; n0 += 448 {
 				nEnd := min(n0+448, 1024)
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						od, oh, ow := n/1024, n/32%32, n%32
 						noff[j] = od*1156 + oh*34 + ow*1
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*2304 : (p+1)*2304]
+					pc := tmp[p*4608 : (p+1)*4608]
 					kk := 0
 					for ic := range 16 {
 						for kd := range 1 {
 							for kh := range 3 {
 								for kw := range 3 {
 									base := ic*1156 + kd*1156 + kh*34 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -138,23 +133,18 @@ func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 				}
 				{
 					m0, mEnd := 0, 16
-					var cb [96]float32
-					for p := 0; p*16 < nEnd-n0; p++ {
-						nb := n0 + p*16
-						nv := min(16, nEnd-nb)
-						pc := tmp[p*2304 : (p+1)*2304]
-						mb := (mEnd - m0 + 5) / 6
+					for p := 0; p*32 < nEnd-n0; p++ {
+						nb := n0 + p*32
+						nv := min(32, nEnd-nb)
+						pc := tmp[p*4608 : (p+1)*4608]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*16+m)*144:], 144, pc, &cb, x2[g*16+m:], 3)
-							for i := range r {
-								oc := g*16 + m + i
-								yo := (b*16+oc)*1024 + nb
-								copy(y[yo:yo+nv], cb[i*16:])
-							}
+							yo := (b*16+g*16+m)*1024 + nb
+							simdGemm32(r, nv, 144, x1[(g*16+m)*144:], 144, pc, 32, y[yo:], 1024, x2[g*16+m:], 3)
 							m += r
 						}
 					}
@@ -166,7 +156,7 @@ func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 
 // layer1_0_conv2 computes layer layer1.0.conv2 (fused_conv): layer1.0.relu_1 f32[1,16,32,32], layer1.0.conv2.weight_bn f32[16,16,3,3], layer1.0.conv2.bias_bn f32[16], relu_1 f32[1,16,32,32] → layer1.0.relu_2 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=448, unroll 6, algo im2col, kernel avx2.gemm6x16.
+// Schedule: tile n=448, unroll 12, algo im2col, kernel avx512.gemm12x32.
 func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmp *[83008]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -184,27 +174,27 @@ func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 			}
 			for n0 := 0; n0 < 1024; n0 += 448 {
 				nEnd := min(n0+448, 1024)
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						od, oh, ow := n/1024, n/32%32, n%32
 						noff[j] = od*1156 + oh*34 + ow*1
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*2304 : (p+1)*2304]
+					pc := tmp[p*4608 : (p+1)*4608]
 					kk := 0
 					for ic := range 16 {
 						for kd := range 1 {
 							for kh := range 3 {
 								for kw := range 3 {
 									base := ic*1156 + kd*1156 + kh*34 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -218,28 +208,29 @@ func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 				}
 				{
 					m0, mEnd := 0, 16
-					var cb [96]float32
-					for p := 0; p*16 < nEnd-n0; p++ {
-						nb := n0 + p*16
-						nv := min(16, nEnd-nb)
-						pc := tmp[p*2304 : (p+1)*2304]
-						mb := (mEnd - m0 + 5) / 6
+					for p := 0; p*32 < nEnd-n0; p++ {
+						nb := n0 + p*32
+						nv := min(32, nEnd-nb)
+						pc := tmp[p*4608 : (p+1)*4608]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*16+m)*144:], 144, pc, &cb, x2[g*16+m:], 1)
+							yo := (b*16+g*16+m)*1024 + nb
+							simdGemm32(r, nv, 144, x1[(g*16+m)*144:], 144, pc, 32, y[yo:], 1024, x2[g*16+m:], 1)
 							for i := range r {
 								oc := g*16 + m + i
-								yo := (b*16+oc)*1024 + nb
+								_ = oc
 								yr := y[yo : yo+nv]
 								for j := range yr {
-									v := cb[i*16+j]
+									v := yr[j]
 									v += x3[yo+j]
 									v = max(v, 0)
 									yr[j] = v
 								}
+								yo += 1024
 							}
 							m += r
 						}
@@ -252,7 +243,7 @@ func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 
 // layer1_1_conv1 computes layer layer1.1.conv1 (fused_conv): layer1.0.relu_2 f32[1,16,32,32], layer1.1.conv1.weight_bn f32[16,16,3,3], layer1.1.conv1.bias_bn f32[16] → layer1.1.relu_1 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=448, unroll 6, algo im2col, kernel avx2.gemm6x16.
+// Schedule: tile n=448, unroll 12, algo im2col, kernel avx512.gemm12x32.
 func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmp *[83008]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -270,27 +261,27 @@ func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 			}
 			for n0 := 0; n0 < 1024; n0 += 448 {
 				nEnd := min(n0+448, 1024)
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						od, oh, ow := n/1024, n/32%32, n%32
 						noff[j] = od*1156 + oh*34 + ow*1
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*2304 : (p+1)*2304]
+					pc := tmp[p*4608 : (p+1)*4608]
 					kk := 0
 					for ic := range 16 {
 						for kd := range 1 {
 							for kh := range 3 {
 								for kw := range 3 {
 									base := ic*1156 + kd*1156 + kh*34 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -304,23 +295,18 @@ func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 				}
 				{
 					m0, mEnd := 0, 16
-					var cb [96]float32
-					for p := 0; p*16 < nEnd-n0; p++ {
-						nb := n0 + p*16
-						nv := min(16, nEnd-nb)
-						pc := tmp[p*2304 : (p+1)*2304]
-						mb := (mEnd - m0 + 5) / 6
+					for p := 0; p*32 < nEnd-n0; p++ {
+						nb := n0 + p*32
+						nv := min(32, nEnd-nb)
+						pc := tmp[p*4608 : (p+1)*4608]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*16+m)*144:], 144, pc, &cb, x2[g*16+m:], 3)
-							for i := range r {
-								oc := g*16 + m + i
-								yo := (b*16+oc)*1024 + nb
-								copy(y[yo:yo+nv], cb[i*16:])
-							}
+							yo := (b*16+g*16+m)*1024 + nb
+							simdGemm32(r, nv, 144, x1[(g*16+m)*144:], 144, pc, 32, y[yo:], 1024, x2[g*16+m:], 3)
 							m += r
 						}
 					}
@@ -332,7 +318,7 @@ func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 
 // layer1_1_conv2 computes layer layer1.1.conv2 (fused_conv): layer1.1.relu_1 f32[1,16,32,32], layer1.1.conv2.weight_bn f32[16,16,3,3], layer1.1.conv2.bias_bn f32[16], layer1.0.relu_2 f32[1,16,32,32] → layer1.1.relu_2 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=448, unroll 6, algo im2col, kernel avx2.gemm6x16.
+// Schedule: tile n=448, unroll 12, algo im2col, kernel avx512.gemm12x32.
 func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmp *[83008]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -350,27 +336,27 @@ func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 			}
 			for n0 := 0; n0 < 1024; n0 += 448 {
 				nEnd := min(n0+448, 1024)
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						od, oh, ow := n/1024, n/32%32, n%32
 						noff[j] = od*1156 + oh*34 + ow*1
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*2304 : (p+1)*2304]
+					pc := tmp[p*4608 : (p+1)*4608]
 					kk := 0
 					for ic := range 16 {
 						for kd := range 1 {
 							for kh := range 3 {
 								for kw := range 3 {
 									base := ic*1156 + kd*1156 + kh*34 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -384,28 +370,29 @@ func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 				}
 				{
 					m0, mEnd := 0, 16
-					var cb [96]float32
-					for p := 0; p*16 < nEnd-n0; p++ {
-						nb := n0 + p*16
-						nv := min(16, nEnd-nb)
-						pc := tmp[p*2304 : (p+1)*2304]
-						mb := (mEnd - m0 + 5) / 6
+					for p := 0; p*32 < nEnd-n0; p++ {
+						nb := n0 + p*32
+						nv := min(32, nEnd-nb)
+						pc := tmp[p*4608 : (p+1)*4608]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*16+m)*144:], 144, pc, &cb, x2[g*16+m:], 1)
+							yo := (b*16+g*16+m)*1024 + nb
+							simdGemm32(r, nv, 144, x1[(g*16+m)*144:], 144, pc, 32, y[yo:], 1024, x2[g*16+m:], 1)
 							for i := range r {
 								oc := g*16 + m + i
-								yo := (b*16+oc)*1024 + nb
+								_ = oc
 								yr := y[yo : yo+nv]
 								for j := range yr {
-									v := cb[i*16+j]
+									v := yr[j]
 									v += x3[yo+j]
 									v = max(v, 0)
 									yr[j] = v
 								}
+								yo += 1024
 							}
 							m += r
 						}
@@ -418,7 +405,7 @@ func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 
 // layer2_0_conv1 computes layer layer2.0.conv1 (fused_conv): layer1.1.relu_2 f32[1,16,32,32], layer2.0.conv1.weight_bn f32[32,16,3,3], layer2.0.conv1.bias_bn f32[32] → layer2.0.relu_1 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[2,2].
-// Schedule: unroll 6, algo im2col, kernel avx2.gemm6x16.
+// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
 func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[8192]float32, tmp *[55360]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -436,27 +423,27 @@ func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[
 			}
 			{
 				n0, nEnd := 0, 256
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						od, oh, ow := n/256, n/16%16, n%16
 						noff[j] = od*1156 + oh*68 + ow*2
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*2304 : (p+1)*2304]
+					pc := tmp[p*4608 : (p+1)*4608]
 					kk := 0
 					for ic := range 16 {
 						for kd := range 1 {
 							for kh := range 3 {
 								for kw := range 3 {
 									base := ic*1156 + kd*1156 + kh*34 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -470,23 +457,18 @@ func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[
 				}
 				{
 					m0, mEnd := 0, 32
-					var cb [96]float32
-					for p := 0; p*16 < nEnd-n0; p++ {
-						nb := n0 + p*16
-						nv := min(16, nEnd-nb)
-						pc := tmp[p*2304 : (p+1)*2304]
-						mb := (mEnd - m0 + 5) / 6
+					for p := 0; p*32 < nEnd-n0; p++ {
+						nb := n0 + p*32
+						nv := min(32, nEnd-nb)
+						pc := tmp[p*4608 : (p+1)*4608]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*32+m)*144:], 144, pc, &cb, x2[g*32+m:], 3)
-							for i := range r {
-								oc := g*32 + m + i
-								yo := (b*32+oc)*256 + nb
-								copy(y[yo:yo+nv], cb[i*16:])
-							}
+							yo := (b*32+g*32+m)*256 + nb
+							simdGemm32(r, nv, 144, x1[(g*32+m)*144:], 144, pc, 32, y[yo:], 256, x2[g*32+m:], 3)
 							m += r
 						}
 					}
@@ -498,7 +480,7 @@ func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[
 
 // layer2_0_downsample_0 computes layer layer2.0.downsample.0 (conv): layer1.1.relu_2 f32[1,16,32,32], layer2.0.downsample.0.weight_bn f32[32,16,1,1], layer2.0.downsample.0.bias_bn f32[32] → layer2.0.downsample.1 f32[1,32,16,16].
 // Attributes: dilations=[1,1] groups=1 pads=[0,0,0,0] strides=[2,2].
-// Schedule: unroll 6, algo im2col, kernel avx2.gemm6x16.
+// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
 func layer2_0_downsample_0(x0 *[16384]float32, x1 *[512]float32, x2 *[32]float32, y *[8192]float32, tmp *[4096]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -506,27 +488,27 @@ func layer2_0_downsample_0(x0 *[16384]float32, x1 *[512]float32, x2 *[32]float32
 			xp := xg[:]
 			{
 				n0, nEnd := 0, 256
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						od, oh, ow := n/256, n/16%16, n%16
 						noff[j] = od*1024 + oh*64 + ow*2
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*256 : (p+1)*256]
+					pc := tmp[p*512 : (p+1)*512]
 					kk := 0
 					for ic := range 16 {
 						for kd := range 1 {
 							for kh := range 1 {
 								for kw := range 1 {
 									base := ic*1024 + kd*1024 + kh*32 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -540,23 +522,18 @@ func layer2_0_downsample_0(x0 *[16384]float32, x1 *[512]float32, x2 *[32]float32
 				}
 				{
 					m0, mEnd := 0, 32
-					var cb [96]float32
-					for p := 0; p*16 < nEnd-n0; p++ {
-						nb := n0 + p*16
-						nv := min(16, nEnd-nb)
-						pc := tmp[p*256 : (p+1)*256]
-						mb := (mEnd - m0 + 5) / 6
+					for p := 0; p*32 < nEnd-n0; p++ {
+						nb := n0 + p*32
+						nv := min(32, nEnd-nb)
+						pc := tmp[p*512 : (p+1)*512]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*32+m)*16:], 16, pc, &cb, x2[g*32+m:], 1)
-							for i := range r {
-								oc := g*32 + m + i
-								yo := (b*32+oc)*256 + nb
-								copy(y[yo:yo+nv], cb[i*16:])
-							}
+							yo := (b*32+g*32+m)*256 + nb
+							simdGemm32(r, nv, 16, x1[(g*32+m)*16:], 16, pc, 32, y[yo:], 256, x2[g*32+m:], 1)
 							m += r
 						}
 					}
@@ -568,7 +545,7 @@ func layer2_0_downsample_0(x0 *[16384]float32, x1 *[512]float32, x2 *[32]float32
 
 // layer2_0_conv2 computes layer layer2.0.conv2 (fused_conv): layer2.0.relu_1 f32[1,32,16,16], layer2.0.conv2.weight_bn f32[32,32,3,3], layer2.0.conv2.bias_bn f32[32], layer2.0.downsample.1 f32[1,32,16,16] → layer2.0.relu_2 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=224, unroll 6, algo im2col, kernel avx2.gemm6x16.
+// Schedule: tile n=224, unroll 12, algo im2col, kernel avx512.gemm12x32.
 func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmp *[74880]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -586,27 +563,27 @@ func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 			}
 			for n0 := 0; n0 < 256; n0 += 224 {
 				nEnd := min(n0+224, 256)
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						od, oh, ow := n/256, n/16%16, n%16
 						noff[j] = od*324 + oh*18 + ow*1
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*4608 : (p+1)*4608]
+					pc := tmp[p*9216 : (p+1)*9216]
 					kk := 0
 					for ic := range 32 {
 						for kd := range 1 {
 							for kh := range 3 {
 								for kw := range 3 {
 									base := ic*324 + kd*324 + kh*18 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -620,28 +597,29 @@ func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 				}
 				{
 					m0, mEnd := 0, 32
-					var cb [96]float32
-					for p := 0; p*16 < nEnd-n0; p++ {
-						nb := n0 + p*16
-						nv := min(16, nEnd-nb)
-						pc := tmp[p*4608 : (p+1)*4608]
-						mb := (mEnd - m0 + 5) / 6
+					for p := 0; p*32 < nEnd-n0; p++ {
+						nb := n0 + p*32
+						nv := min(32, nEnd-nb)
+						pc := tmp[p*9216 : (p+1)*9216]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*32+m)*288:], 288, pc, &cb, x2[g*32+m:], 1)
+							yo := (b*32+g*32+m)*256 + nb
+							simdGemm32(r, nv, 288, x1[(g*32+m)*288:], 288, pc, 32, y[yo:], 256, x2[g*32+m:], 1)
 							for i := range r {
 								oc := g*32 + m + i
-								yo := (b*32+oc)*256 + nb
+								_ = oc
 								yr := y[yo : yo+nv]
 								for j := range yr {
-									v := cb[i*16+j]
+									v := yr[j]
 									v += x3[yo+j]
 									v = max(v, 0)
 									yr[j] = v
 								}
+								yo += 256
 							}
 							m += r
 						}
@@ -654,7 +632,7 @@ func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 
 // layer2_1_conv1 computes layer layer2.1.conv1 (fused_conv): layer2.0.relu_2 f32[1,32,16,16], layer2.1.conv1.weight_bn f32[32,32,3,3], layer2.1.conv1.bias_bn f32[32] → layer2.1.relu_1 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=224, unroll 6, algo im2col, kernel avx2.gemm6x16.
+// Schedule: tile n=224, unroll 12, algo im2col, kernel avx512.gemm12x32.
 func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmp *[74880]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -672,27 +650,27 @@ func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8
 			}
 			for n0 := 0; n0 < 256; n0 += 224 {
 				nEnd := min(n0+224, 256)
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						od, oh, ow := n/256, n/16%16, n%16
 						noff[j] = od*324 + oh*18 + ow*1
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*4608 : (p+1)*4608]
+					pc := tmp[p*9216 : (p+1)*9216]
 					kk := 0
 					for ic := range 32 {
 						for kd := range 1 {
 							for kh := range 3 {
 								for kw := range 3 {
 									base := ic*324 + kd*324 + kh*18 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -706,23 +684,18 @@ func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8
 				}
 				{
 					m0, mEnd := 0, 32
-					var cb [96]float32
-					for p := 0; p*16 < nEnd-n0; p++ {
-						nb := n0 + p*16
-						nv := min(16, nEnd-nb)
-						pc := tmp[p*4608 : (p+1)*4608]
-						mb := (mEnd - m0 + 5) / 6
+					for p := 0; p*32 < nEnd-n0; p++ {
+						nb := n0 + p*32
+						nv := min(32, nEnd-nb)
+						pc := tmp[p*9216 : (p+1)*9216]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*32+m)*288:], 288, pc, &cb, x2[g*32+m:], 3)
-							for i := range r {
-								oc := g*32 + m + i
-								yo := (b*32+oc)*256 + nb
-								copy(y[yo:yo+nv], cb[i*16:])
-							}
+							yo := (b*32+g*32+m)*256 + nb
+							simdGemm32(r, nv, 288, x1[(g*32+m)*288:], 288, pc, 32, y[yo:], 256, x2[g*32+m:], 3)
 							m += r
 						}
 					}
@@ -734,7 +707,7 @@ func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8
 
 // layer2_1_conv2 computes layer layer2.1.conv2 (fused_conv): layer2.1.relu_1 f32[1,32,16,16], layer2.1.conv2.weight_bn f32[32,32,3,3], layer2.1.conv2.bias_bn f32[32], layer2.0.relu_2 f32[1,32,16,16] → layer2.1.relu_2 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=224, unroll 6, algo im2col, kernel avx2.gemm6x16.
+// Schedule: tile n=224, unroll 12, algo im2col, kernel avx512.gemm12x32.
 func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmp *[74880]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -752,27 +725,27 @@ func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 			}
 			for n0 := 0; n0 < 256; n0 += 224 {
 				nEnd := min(n0+224, 256)
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						od, oh, ow := n/256, n/16%16, n%16
 						noff[j] = od*324 + oh*18 + ow*1
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*4608 : (p+1)*4608]
+					pc := tmp[p*9216 : (p+1)*9216]
 					kk := 0
 					for ic := range 32 {
 						for kd := range 1 {
 							for kh := range 3 {
 								for kw := range 3 {
 									base := ic*324 + kd*324 + kh*18 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -786,28 +759,29 @@ func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 				}
 				{
 					m0, mEnd := 0, 32
-					var cb [96]float32
-					for p := 0; p*16 < nEnd-n0; p++ {
-						nb := n0 + p*16
-						nv := min(16, nEnd-nb)
-						pc := tmp[p*4608 : (p+1)*4608]
-						mb := (mEnd - m0 + 5) / 6
+					for p := 0; p*32 < nEnd-n0; p++ {
+						nb := n0 + p*32
+						nv := min(32, nEnd-nb)
+						pc := tmp[p*9216 : (p+1)*9216]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*32+m)*288:], 288, pc, &cb, x2[g*32+m:], 1)
+							yo := (b*32+g*32+m)*256 + nb
+							simdGemm32(r, nv, 288, x1[(g*32+m)*288:], 288, pc, 32, y[yo:], 256, x2[g*32+m:], 1)
 							for i := range r {
 								oc := g*32 + m + i
-								yo := (b*32+oc)*256 + nb
+								_ = oc
 								yr := y[yo : yo+nv]
 								for j := range yr {
-									v := cb[i*16+j]
+									v := yr[j]
 									v += x3[yo+j]
 									v = max(v, 0)
 									yr[j] = v
 								}
+								yo += 256
 							}
 							m += r
 						}
@@ -820,7 +794,7 @@ func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 
 // layer3_0_conv1 computes layer layer3.0.conv1 (fused_conv): layer2.1.relu_2 f32[1,32,16,16], layer3.0.conv1.weight_bn f32[64,32,3,3], layer3.0.conv1.bias_bn f32[64] → layer3.0.relu_1 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[2,2].
-// Schedule: unroll 6, algo im2col, kernel avx2.gemm6x16.
+// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
 func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[4096]float32, tmp *[28800]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -838,27 +812,27 @@ func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[
 			}
 			{
 				n0, nEnd := 0, 64
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						od, oh, ow := n/64, n/8%8, n%8
 						noff[j] = od*324 + oh*36 + ow*2
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*4608 : (p+1)*4608]
+					pc := tmp[p*9216 : (p+1)*9216]
 					kk := 0
 					for ic := range 32 {
 						for kd := range 1 {
 							for kh := range 3 {
 								for kw := range 3 {
 									base := ic*324 + kd*324 + kh*18 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -872,23 +846,18 @@ func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[
 				}
 				{
 					m0, mEnd := 0, 64
-					var cb [96]float32
-					for p := 0; p*16 < nEnd-n0; p++ {
-						nb := n0 + p*16
-						nv := min(16, nEnd-nb)
-						pc := tmp[p*4608 : (p+1)*4608]
-						mb := (mEnd - m0 + 5) / 6
+					for p := 0; p*32 < nEnd-n0; p++ {
+						nb := n0 + p*32
+						nv := min(32, nEnd-nb)
+						pc := tmp[p*9216 : (p+1)*9216]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*64+m)*288:], 288, pc, &cb, x2[g*64+m:], 3)
-							for i := range r {
-								oc := g*64 + m + i
-								yo := (b*64+oc)*64 + nb
-								copy(y[yo:yo+nv], cb[i*16:])
-							}
+							yo := (b*64+g*64+m)*64 + nb
+							simdGemm32(r, nv, 288, x1[(g*64+m)*288:], 288, pc, 32, y[yo:], 64, x2[g*64+m:], 3)
 							m += r
 						}
 					}
@@ -900,7 +869,7 @@ func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[
 
 // layer3_0_downsample_0 computes layer layer3.0.downsample.0 (conv): layer2.1.relu_2 f32[1,32,16,16], layer3.0.downsample.0.weight_bn f32[64,32,1,1], layer3.0.downsample.0.bias_bn f32[64] → layer3.0.downsample.1 f32[1,64,8,8].
 // Attributes: dilations=[1,1] groups=1 pads=[0,0,0,0] strides=[2,2].
-// Schedule: unroll 6, algo im2col, kernel avx2.gemm6x16.
+// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
 func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32, y *[4096]float32, tmp *[2048]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -908,27 +877,27 @@ func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32
 			xp := xg[:]
 			{
 				n0, nEnd := 0, 64
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						od, oh, ow := n/64, n/8%8, n%8
 						noff[j] = od*256 + oh*32 + ow*2
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*512 : (p+1)*512]
+					pc := tmp[p*1024 : (p+1)*1024]
 					kk := 0
 					for ic := range 32 {
 						for kd := range 1 {
 							for kh := range 1 {
 								for kw := range 1 {
 									base := ic*256 + kd*256 + kh*16 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -942,23 +911,18 @@ func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32
 				}
 				{
 					m0, mEnd := 0, 64
-					var cb [96]float32
-					for p := 0; p*16 < nEnd-n0; p++ {
-						nb := n0 + p*16
-						nv := min(16, nEnd-nb)
-						pc := tmp[p*512 : (p+1)*512]
-						mb := (mEnd - m0 + 5) / 6
+					for p := 0; p*32 < nEnd-n0; p++ {
+						nb := n0 + p*32
+						nv := min(32, nEnd-nb)
+						pc := tmp[p*1024 : (p+1)*1024]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*64+m)*32:], 32, pc, &cb, x2[g*64+m:], 1)
-							for i := range r {
-								oc := g*64 + m + i
-								yo := (b*64+oc)*64 + nb
-								copy(y[yo:yo+nv], cb[i*16:])
-							}
+							yo := (b*64+g*64+m)*64 + nb
+							simdGemm32(r, nv, 32, x1[(g*64+m)*32:], 32, pc, 32, y[yo:], 64, x2[g*64+m:], 1)
 							m += r
 						}
 					}
@@ -970,7 +934,7 @@ func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32
 
 // layer3_0_conv2 computes layer layer3.0.conv2 (fused_conv): layer3.0.relu_1 f32[1,64,8,8], layer3.0.conv2.weight_bn f32[64,64,3,3], layer3.0.conv2.bias_bn f32[64], layer3.0.downsample.1 f32[1,64,8,8] → layer3.0.relu_2 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=54, unroll 6, algo im2col, kernel avx2.gemm6x16.
+// Schedule: tile m=48, unroll 12, algo im2col, kernel avx512.gemm12x32.
 func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmp *[43264]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -988,27 +952,27 @@ func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 			}
 			{
 				n0, nEnd := 0, 64
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						od, oh, ow := n/64, n/8%8, n%8
 						noff[j] = od*100 + oh*10 + ow*1
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*9216 : (p+1)*9216]
+					pc := tmp[p*18432 : (p+1)*18432]
 					kk := 0
 					for ic := range 64 {
 						for kd := range 1 {
 							for kh := range 3 {
 								for kw := range 3 {
 									base := ic*100 + kd*100 + kh*10 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -1020,30 +984,31 @@ func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 						}
 					}
 				}
-				for m0 := 0; m0 < 64; m0 += 54 {
-					mEnd := min(m0+54, 64)
-					var cb [96]float32
-					for p := 0; p*16 < nEnd-n0; p++ {
-						nb := n0 + p*16
-						nv := min(16, nEnd-nb)
-						pc := tmp[p*9216 : (p+1)*9216]
-						mb := (mEnd - m0 + 5) / 6
+				for m0 := 0; m0 < 64; m0 += 48 {
+					mEnd := min(m0+48, 64)
+					for p := 0; p*32 < nEnd-n0; p++ {
+						nb := n0 + p*32
+						nv := min(32, nEnd-nb)
+						pc := tmp[p*18432 : (p+1)*18432]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*64+m)*576:], 576, pc, &cb, x2[g*64+m:], 1)
+							yo := (b*64+g*64+m)*64 + nb
+							simdGemm32(r, nv, 576, x1[(g*64+m)*576:], 576, pc, 32, y[yo:], 64, x2[g*64+m:], 1)
 							for i := range r {
 								oc := g*64 + m + i
-								yo := (b*64+oc)*64 + nb
+								_ = oc
 								yr := y[yo : yo+nv]
 								for j := range yr {
-									v := cb[i*16+j]
+									v := yr[j]
 									v += x3[yo+j]
 									v = max(v, 0)
 									yr[j] = v
 								}
+								yo += 64
 							}
 							m += r
 						}
@@ -1056,7 +1021,7 @@ func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 
 // layer3_1_conv1 computes layer layer3.1.conv1 (fused_conv): layer3.0.relu_2 f32[1,64,8,8], layer3.1.conv1.weight_bn f32[64,64,3,3], layer3.1.conv1.bias_bn f32[64] → layer3.1.relu_1 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=54, unroll 6, algo im2col, kernel avx2.gemm6x16.
+// Schedule: tile m=48, unroll 12, algo im2col, kernel avx512.gemm12x32.
 func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[43264]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -1074,27 +1039,27 @@ func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[
 			}
 			{
 				n0, nEnd := 0, 64
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						od, oh, ow := n/64, n/8%8, n%8
 						noff[j] = od*100 + oh*10 + ow*1
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*9216 : (p+1)*9216]
+					pc := tmp[p*18432 : (p+1)*18432]
 					kk := 0
 					for ic := range 64 {
 						for kd := range 1 {
 							for kh := range 3 {
 								for kw := range 3 {
 									base := ic*100 + kd*100 + kh*10 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -1106,25 +1071,20 @@ func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[
 						}
 					}
 				}
-				for m0 := 0; m0 < 64; m0 += 54 {
-					mEnd := min(m0+54, 64)
-					var cb [96]float32
-					for p := 0; p*16 < nEnd-n0; p++ {
-						nb := n0 + p*16
-						nv := min(16, nEnd-nb)
-						pc := tmp[p*9216 : (p+1)*9216]
-						mb := (mEnd - m0 + 5) / 6
+				for m0 := 0; m0 < 64; m0 += 48 {
+					mEnd := min(m0+48, 64)
+					for p := 0; p*32 < nEnd-n0; p++ {
+						nb := n0 + p*32
+						nv := min(32, nEnd-nb)
+						pc := tmp[p*18432 : (p+1)*18432]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*64+m)*576:], 576, pc, &cb, x2[g*64+m:], 3)
-							for i := range r {
-								oc := g*64 + m + i
-								yo := (b*64+oc)*64 + nb
-								copy(y[yo:yo+nv], cb[i*16:])
-							}
+							yo := (b*64+g*64+m)*64 + nb
+							simdGemm32(r, nv, 576, x1[(g*64+m)*576:], 576, pc, 32, y[yo:], 64, x2[g*64+m:], 3)
 							m += r
 						}
 					}
@@ -1136,7 +1096,7 @@ func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[
 
 // layer3_1_conv2 computes layer layer3.1.conv2 (fused_conv): layer3.1.relu_1 f32[1,64,8,8], layer3.1.conv2.weight_bn f32[64,64,3,3], layer3.1.conv2.bias_bn f32[64], layer3.0.relu_2 f32[1,64,8,8] → layer3.1.relu_2 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=54, unroll 6, algo im2col, kernel avx2.gemm6x16.
+// Schedule: tile m=48, unroll 12, algo im2col, kernel avx512.gemm12x32.
 func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmp *[43264]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -1154,27 +1114,27 @@ func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 			}
 			{
 				n0, nEnd := 0, 64
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						od, oh, ow := n/64, n/8%8, n%8
 						noff[j] = od*100 + oh*10 + ow*1
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*9216 : (p+1)*9216]
+					pc := tmp[p*18432 : (p+1)*18432]
 					kk := 0
 					for ic := range 64 {
 						for kd := range 1 {
 							for kh := range 3 {
 								for kw := range 3 {
 									base := ic*100 + kd*100 + kh*10 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -1186,30 +1146,31 @@ func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 						}
 					}
 				}
-				for m0 := 0; m0 < 64; m0 += 54 {
-					mEnd := min(m0+54, 64)
-					var cb [96]float32
-					for p := 0; p*16 < nEnd-n0; p++ {
-						nb := n0 + p*16
-						nv := min(16, nEnd-nb)
-						pc := tmp[p*9216 : (p+1)*9216]
-						mb := (mEnd - m0 + 5) / 6
+				for m0 := 0; m0 < 64; m0 += 48 {
+					mEnd := min(m0+48, 64)
+					for p := 0; p*32 < nEnd-n0; p++ {
+						nb := n0 + p*32
+						nv := min(32, nEnd-nb)
+						pc := tmp[p*18432 : (p+1)*18432]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*64+m)*576:], 576, pc, &cb, x2[g*64+m:], 1)
+							yo := (b*64+g*64+m)*64 + nb
+							simdGemm32(r, nv, 576, x1[(g*64+m)*576:], 576, pc, 32, y[yo:], 64, x2[g*64+m:], 1)
 							for i := range r {
 								oc := g*64 + m + i
-								yo := (b*64+oc)*64 + nb
+								_ = oc
 								yr := y[yo : yo+nv]
 								for j := range yr {
-									v := cb[i*16+j]
+									v := yr[j]
 									v += x3[yo+j]
 									v = max(v, 0)
 									yr[j] = v
 								}
+								yo += 64
 							}
 							m += r
 						}

@@ -4,18 +4,25 @@
 
 package resnet
 
-// haveSIMD reports whether the CPU and OS support AVX2 and FMA.
-var haveSIMD = cpuHasAVX2FMA()
+// cpuLevel is the best instruction set of the CPU and OS (isaAVX2,
+// isaAVX512), or 0.
+var cpuLevel = cpuISA()
 
-// cpuHasAVX2FMA checks CPUID for AVX, AVX2, FMA and OSXSAVE, and XGETBV
-// for the OS saving the xmm and ymm state.
-func cpuHasAVX2FMA() bool
+// cpuISA checks CPUID for AVX, AVX2, FMA, OSXSAVE and AVX-512 F, DQ,
+// BW, VL, and XGETBV for the OS saving the ymm, opmask and zmm state.
+func cpuISA() int
 
-// simdGemm16AVX2 is simdGemm16 in AVX2 (a 6×16 register block): k ≥ 1,
-// 1 ≤ r ≤ 6; bias may be nil when flags&1 == 0.
+// simdGemm32AVX512 is simdGemm32 in AVX-512 (rows 1 ≤ r ≤ 12 of the 12×32 block): kn ≥ 1;
+// bias may be nil when flags&5 == 0.
 //
 //go:noescape
-func simdGemm16AVX2(r, k int, a *float32, lda int, b *float32, c *float32, bias *float32, flags int)
+func simdGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+// simdGemm32AVX2 is simdGemm32 in AVX2 (rows 1 ≤ r ≤ 2 of the 12×32 block): kn ≥ 1;
+// bias may be nil when flags&5 == 0.
+//
+//go:noescape
+func simdGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
 // simdDotAVX2 is simdDot in AVX2: k ≥ 1, 1 ≤ r ≤ 4.
 //

@@ -6,7 +6,7 @@ package vgg
 
 // features_0 computes layer features.0 (fused_conv): x f32[1,3,32,32], features.0.weight_bn f32[32,3,3,3], features.0.bias_bn f32[32] → features.2 f32[1,32,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 6, algo im2col, kernel avx2.gemm6x16.
+// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
 func features_0(x0 *[3072]float32, x1 *[864]float32, x2 *[32]float32, y *[32768]float32, tmp *[31116]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -24,27 +24,27 @@ func features_0(x0 *[3072]float32, x1 *[864]float32, x2 *[32]float32, y *[32768]
 			}
 			{
 				n0, nEnd := 0, 1024
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						od, oh, ow := n/1024, n/32%32, n%32
 						noff[j] = od*1156 + oh*34 + ow*1
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*432 : (p+1)*432]
+					pc := tmp[p*864 : (p+1)*864]
 					kk := 0
 					for ic := range 3 {
 						for kd := range 1 {
 							for kh := range 3 {
 								for kw := range 3 {
 									base := ic*1156 + kd*1156 + kh*34 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -58,23 +58,18 @@ func features_0(x0 *[3072]float32, x1 *[864]float32, x2 *[32]float32, y *[32768]
 				}
 				{
 					m0, mEnd := 0, 32
-					var cb [96]float32
-					for p := 0; p*16 < nEnd-n0; p++ {
-						nb := n0 + p*16
-						nv := min(16, nEnd-nb)
-						pc := tmp[p*432 : (p+1)*432]
-						mb := (mEnd - m0 + 5) / 6
+					for p := 0; p*32 < nEnd-n0; p++ {
+						nb := n0 + p*32
+						nv := min(32, nEnd-nb)
+						pc := tmp[p*864 : (p+1)*864]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*32+m)*27:], 27, pc, &cb, x2[g*32+m:], 3)
-							for i := range r {
-								oc := g*32 + m + i
-								yo := (b*32+oc)*1024 + nb
-								copy(y[yo:yo+nv], cb[i*16:])
-							}
+							yo := (b*32+g*32+m)*1024 + nb
+							simdGemm32(r, nv, 27, x1[(g*32+m)*27:], 27, pc, 32, y[yo:], 1024, x2[g*32+m:], 3)
 							m += r
 						}
 					}
@@ -86,7 +81,7 @@ func features_0(x0 *[3072]float32, x1 *[864]float32, x2 *[32]float32, y *[32768]
 
 // features_3 computes layer features.3 (fused_conv): features.2 f32[1,32,32,32], features.3.weight_bn f32[32,32,3,3], features.3.bias_bn f32[32] → features.6 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: tile n=224, unroll 6, algo im2col, kernel avx2.gemm6x16.
+// Schedule: tile n=224, unroll 12, algo im2col, kernel avx512.gemm12x32.
 func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmp *[101504]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -104,10 +99,10 @@ func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192
 			}
 			for n0 := 0; n0 < 1024; n0 += 224 {
 				nEnd := min(n0+224, 1024)
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						q, r := n/4, n%4
 						od := (q/256)*1 + r/4
 						oh := (q/16%16)*2 + r/2%2
@@ -115,19 +110,19 @@ func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192
 						noff[j] = od*1156 + oh*34 + ow*1
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*4608 : (p+1)*4608]
+					pc := tmp[p*9216 : (p+1)*9216]
 					kk := 0
 					for ic := range 32 {
 						for kd := range 1 {
 							for kh := range 3 {
 								for kw := range 3 {
 									base := ic*1156 + kd*1156 + kh*34 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -141,22 +136,22 @@ func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192
 				}
 				{
 					m0, mEnd := 0, 32
-					var cb [96]float32
-					for u := 0; u*16 < nEnd-n0; u++ {
-						q0 := (n0 + u*16) / 4
-						nq := min(4, 256-q0)
-						pc := tmp[u*4608 : (u+1)*4608]
-						mb := (mEnd - m0 + 5) / 6
+					var cb [384]float32
+					for u := 0; u*32 < nEnd-n0; u++ {
+						q0 := (n0 + u*32) / 4
+						nq := min(8, 256-q0)
+						pc := tmp[u*9216 : (u+1)*9216]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*32+m)*288:], 288, pc, &cb, x2[g*32+m:], 11)
+							simdGemm32(r, 32, 288, x1[(g*32+m)*288:], 288, pc, 32, cb[:], 32, x2[g*32+m:], 35)
 							for i := range r {
 								yr := y[(b*32+g*32+m+i)*256+q0:][:nq]
 								for t := range yr {
-									v := cb[i*16+t*4]
+									v := cb[i*32+t*4]
 									yr[t] = v
 								}
 							}
@@ -171,7 +166,7 @@ func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192
 
 // features_7 computes layer features.7 (fused_conv): features.6 f32[1,32,16,16], features.7.weight_bn f32[64,32,3,3], features.7.bias_bn f32[64] → features.9 f32[1,64,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=224, unroll 6, algo im2col, kernel avx2.gemm6x16.
+// Schedule: tile n=224, unroll 12, algo im2col, kernel avx512.gemm12x32.
 func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[16384]float32, tmp *[74880]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -189,27 +184,27 @@ func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[1638
 			}
 			for n0 := 0; n0 < 256; n0 += 224 {
 				nEnd := min(n0+224, 256)
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						od, oh, ow := n/256, n/16%16, n%16
 						noff[j] = od*324 + oh*18 + ow*1
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*4608 : (p+1)*4608]
+					pc := tmp[p*9216 : (p+1)*9216]
 					kk := 0
 					for ic := range 32 {
 						for kd := range 1 {
 							for kh := range 3 {
 								for kw := range 3 {
 									base := ic*324 + kd*324 + kh*18 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -223,23 +218,18 @@ func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[1638
 				}
 				{
 					m0, mEnd := 0, 64
-					var cb [96]float32
-					for p := 0; p*16 < nEnd-n0; p++ {
-						nb := n0 + p*16
-						nv := min(16, nEnd-nb)
-						pc := tmp[p*4608 : (p+1)*4608]
-						mb := (mEnd - m0 + 5) / 6
+					for p := 0; p*32 < nEnd-n0; p++ {
+						nb := n0 + p*32
+						nv := min(32, nEnd-nb)
+						pc := tmp[p*9216 : (p+1)*9216]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*64+m)*288:], 288, pc, &cb, x2[g*64+m:], 3)
-							for i := range r {
-								oc := g*64 + m + i
-								yo := (b*64+oc)*256 + nb
-								copy(y[yo:yo+nv], cb[i*16:])
-							}
+							yo := (b*64+g*64+m)*256 + nb
+							simdGemm32(r, nv, 288, x1[(g*64+m)*288:], 288, pc, 32, y[yo:], 256, x2[g*64+m:], 3)
 							m += r
 						}
 					}
@@ -251,12 +241,12 @@ func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[1638
 
 // features_10 computes layer features.10 (fused_conv): features.9 f32[1,64,16,16], features.10.weight_bn f32[64,64,3,3], features.10.bias_bn f32[64] → features.13 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: tile m=54, tile n=112, unroll 6, algo im2col, kernel avx2.gemm6x16.
-func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[85248]float32) {
+// Schedule: tile m=48, tile n=96, unroll 12, algo im2col, kernel avx512.gemm12x32.
+func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[76032]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[16384]float32)(x0[(b*64+g*64)*256:])
-			xp := tmp[64512:85248]
+			xp := tmp[55296:76032]
 			clear(xp)
 			for ic := range 64 {
 				for id := range 1 {
@@ -267,12 +257,12 @@ func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[40
 					}
 				}
 			}
-			for n0 := 0; n0 < 256; n0 += 112 {
-				nEnd := min(n0+112, 256)
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+			for n0 := 0; n0 < 256; n0 += 96 {
+				nEnd := min(n0+96, 256)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						q, r := n/4, n%4
 						od := (q/64)*1 + r/4
 						oh := (q/8%8)*2 + r/2%2
@@ -280,19 +270,19 @@ func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[40
 						noff[j] = od*324 + oh*18 + ow*1
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*9216 : (p+1)*9216]
+					pc := tmp[p*18432 : (p+1)*18432]
 					kk := 0
 					for ic := range 64 {
 						for kd := range 1 {
 							for kh := range 3 {
 								for kw := range 3 {
 									base := ic*324 + kd*324 + kh*18 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -304,24 +294,24 @@ func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[40
 						}
 					}
 				}
-				for m0 := 0; m0 < 64; m0 += 54 {
-					mEnd := min(m0+54, 64)
-					var cb [96]float32
-					for u := 0; u*16 < nEnd-n0; u++ {
-						q0 := (n0 + u*16) / 4
-						nq := min(4, 64-q0)
-						pc := tmp[u*9216 : (u+1)*9216]
-						mb := (mEnd - m0 + 5) / 6
+				for m0 := 0; m0 < 64; m0 += 48 {
+					mEnd := min(m0+48, 64)
+					var cb [384]float32
+					for u := 0; u*32 < nEnd-n0; u++ {
+						q0 := (n0 + u*32) / 4
+						nq := min(8, 64-q0)
+						pc := tmp[u*18432 : (u+1)*18432]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*64+m)*576:], 576, pc, &cb, x2[g*64+m:], 11)
+							simdGemm32(r, 32, 576, x1[(g*64+m)*576:], 576, pc, 32, cb[:], 32, x2[g*64+m:], 35)
 							for i := range r {
 								yr := y[(b*64+g*64+m+i)*64+q0:][:nq]
 								for t := range yr {
-									v := cb[i*16+t*4]
+									v := cb[i*32+t*4]
 									yr[t] = v
 								}
 							}
@@ -336,7 +326,7 @@ func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[40
 
 // features_14 computes layer features.14 (fused_conv): features.13 f32[1,64,8,8], features.14.weight_bn f32[128,64,3,3], features.14.bias_bn f32[128] → features.16 f32[1,128,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=54, unroll 6, algo im2col, kernel avx2.gemm6x16.
+// Schedule: tile m=48, unroll 12, algo im2col, kernel avx512.gemm12x32.
 func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[8192]float32, tmp *[43264]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -354,27 +344,27 @@ func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[81
 			}
 			{
 				n0, nEnd := 0, 64
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						od, oh, ow := n/64, n/8%8, n%8
 						noff[j] = od*100 + oh*10 + ow*1
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*9216 : (p+1)*9216]
+					pc := tmp[p*18432 : (p+1)*18432]
 					kk := 0
 					for ic := range 64 {
 						for kd := range 1 {
 							for kh := range 3 {
 								for kw := range 3 {
 									base := ic*100 + kd*100 + kh*10 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -386,25 +376,20 @@ func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[81
 						}
 					}
 				}
-				for m0 := 0; m0 < 128; m0 += 54 {
-					mEnd := min(m0+54, 128)
-					var cb [96]float32
-					for p := 0; p*16 < nEnd-n0; p++ {
-						nb := n0 + p*16
-						nv := min(16, nEnd-nb)
-						pc := tmp[p*9216 : (p+1)*9216]
-						mb := (mEnd - m0 + 5) / 6
+				for m0 := 0; m0 < 128; m0 += 48 {
+					mEnd := min(m0+48, 128)
+					for p := 0; p*32 < nEnd-n0; p++ {
+						nb := n0 + p*32
+						nv := min(32, nEnd-nb)
+						pc := tmp[p*18432 : (p+1)*18432]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*128+m)*576:], 576, pc, &cb, x2[g*128+m:], 3)
-							for i := range r {
-								oc := g*128 + m + i
-								yo := (b*128+oc)*64 + nb
-								copy(y[yo:yo+nv], cb[i*16:])
-							}
+							yo := (b*128+g*128+m)*64 + nb
+							simdGemm32(r, nv, 576, x1[(g*128+m)*576:], 576, pc, 32, y[yo:], 64, x2[g*128+m:], 3)
 							m += r
 						}
 					}
@@ -416,12 +401,12 @@ func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[81
 
 // features_17 computes layer features.17 (fused_conv): features.16 f32[1,128,8,8], features.17.weight_bn f32[128,128,3,3], features.17.bias_bn f32[128] → features.20 f32[1,128,4,4].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: tile m=24, tile n=48, unroll 6, algo im2col, kernel avx2.gemm6x16.
-func features_17(x0 *[8192]float32, x1 *[147456]float32, x2 *[128]float32, y *[2048]float32, tmp *[68096]float32) {
+// Schedule: tile m=24, tile n=32, unroll 12, algo im2col, kernel avx512.gemm12x32.
+func features_17(x0 *[8192]float32, x1 *[147456]float32, x2 *[128]float32, y *[2048]float32, tmp *[49664]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*128+g*128)*64:])
-			xp := tmp[55296:68096]
+			xp := tmp[36864:49664]
 			clear(xp)
 			for ic := range 128 {
 				for id := range 1 {
@@ -432,12 +417,12 @@ func features_17(x0 *[8192]float32, x1 *[147456]float32, x2 *[128]float32, y *[2
 					}
 				}
 			}
-			for n0 := 0; n0 < 64; n0 += 48 {
-				nEnd := min(n0+48, 64)
-				for p := 0; p*16 < nEnd-n0; p++ {
-					var noff [16]int
-					for j := range 16 {
-						n := min(n0+p*16+j, nEnd-1)
+			for n0 := 0; n0 < 64; n0 += 32 {
+				nEnd := min(n0+32, 64)
+				for p := 0; p*32 < nEnd-n0; p++ {
+					var noff [32]int
+					for j := range 32 {
+						n := min(n0+p*32+j, nEnd-1)
 						q, r := n/4, n%4
 						od := (q/16)*1 + r/4
 						oh := (q/4%4)*2 + r/2%2
@@ -445,19 +430,19 @@ func features_17(x0 *[8192]float32, x1 *[147456]float32, x2 *[128]float32, y *[2
 						noff[j] = od*100 + oh*10 + ow*1
 					}
 					contig := true
-					for j := range 16 {
+					for j := range 32 {
 						contig = contig && noff[j] == noff[0]+j
 					}
-					pc := tmp[p*18432 : (p+1)*18432]
+					pc := tmp[p*36864 : (p+1)*36864]
 					kk := 0
 					for ic := range 128 {
 						for kd := range 1 {
 							for kh := range 3 {
 								for kw := range 3 {
 									base := ic*100 + kd*100 + kh*10 + kw*1
-									d := (*[16]float32)(pc[kk*16:])
+									d := (*[32]float32)(pc[kk*32:])
 									if contig {
-										*d = *(*[16]float32)(xp[base+noff[0]:])
+										*d = *(*[32]float32)(xp[base+noff[0]:])
 									} else {
 										for j, o := range noff {
 											d[j] = xp[base+o]
@@ -471,22 +456,22 @@ func features_17(x0 *[8192]float32, x1 *[147456]float32, x2 *[128]float32, y *[2
 				}
 				for m0 := 0; m0 < 128; m0 += 24 {
 					mEnd := min(m0+24, 128)
-					var cb [96]float32
-					for u := 0; u*16 < nEnd-n0; u++ {
-						q0 := (n0 + u*16) / 4
-						nq := min(4, 16-q0)
-						pc := tmp[u*18432 : (u+1)*18432]
-						mb := (mEnd - m0 + 5) / 6
+					var cb [384]float32
+					for u := 0; u*32 < nEnd-n0; u++ {
+						q0 := (n0 + u*32) / 4
+						nq := min(8, 16-q0)
+						pc := tmp[u*36864 : (u+1)*36864]
+						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm16(r, x1[(g*128+m)*1152:], 1152, pc, &cb, x2[g*128+m:], 11)
+							simdGemm32(r, 32, 1152, x1[(g*128+m)*1152:], 1152, pc, 32, cb[:], 32, x2[g*128+m:], 35)
 							for i := range r {
 								yr := y[(b*128+g*128+m+i)*16+q0:][:nq]
 								for t := range yr {
-									v := cb[i*16+t*4]
+									v := cb[i*32+t*4]
 									yr[t] = v
 								}
 							}

@@ -166,9 +166,9 @@ func (m *Model) forward(in0 *[3072]float32) {
 	features_0(in0, (*[864]float32)(weightsF32[1290:2154]), (*[32]float32)(weightsF32[2154:2186]), (*[32768]float32)(m.arenaF32[0:32768]), (*[31116]float32)(m.arenaF32[40960:72076]))
 	features_3((*[32768]float32)(m.arenaF32[0:32768]), (*[9216]float32)(weightsF32[2186:11402]), (*[32]float32)(weightsF32[11402:11434]), (*[8192]float32)(m.arenaF32[32768:40960]), (*[101504]float32)(m.arenaF32[40960:142464]))
 	features_7((*[8192]float32)(m.arenaF32[32768:40960]), (*[18432]float32)(weightsF32[11434:29866]), (*[64]float32)(weightsF32[29866:29930]), (*[16384]float32)(m.arenaF32[0:16384]), (*[74880]float32)(m.arenaF32[40960:115840]))
-	features_10((*[16384]float32)(m.arenaF32[0:16384]), (*[36864]float32)(weightsF32[29930:66794]), (*[64]float32)(weightsF32[66794:66858]), (*[4096]float32)(m.arenaF32[16384:20480]), (*[85248]float32)(m.arenaF32[40960:126208]))
+	features_10((*[16384]float32)(m.arenaF32[0:16384]), (*[36864]float32)(weightsF32[29930:66794]), (*[64]float32)(weightsF32[66794:66858]), (*[4096]float32)(m.arenaF32[16384:20480]), (*[76032]float32)(m.arenaF32[40960:116992]))
 	features_14((*[4096]float32)(m.arenaF32[16384:20480]), (*[73728]float32)(weightsF32[66858:140586]), (*[128]float32)(weightsF32[140586:140714]), (*[8192]float32)(m.arenaF32[0:8192]), (*[43264]float32)(m.arenaF32[40960:84224]))
-	features_17((*[8192]float32)(m.arenaF32[0:8192]), (*[147456]float32)(weightsF32[140714:288170]), (*[128]float32)(weightsF32[288170:288298]), (*[2048]float32)(m.arenaF32[8192:10240]), (*[68096]float32)(m.arenaF32[40960:109056]))
+	features_17((*[8192]float32)(m.arenaF32[0:8192]), (*[147456]float32)(weightsF32[140714:288170]), (*[128]float32)(weightsF32[288170:288298]), (*[2048]float32)(m.arenaF32[8192:10240]), (*[49664]float32)(m.arenaF32[40960:90624]))
 	global_avgpool_1((*[2048]float32)(m.arenaF32[8192:10240]), (*[128]float32)(m.arenaF32[0:128]))
 	fc((*[128]float32)(m.arenaF32[0:128]), (*[1280]float32)(weightsF32[0:1280]), (*[10]float32)(weightsF32[1280:1290]), (*[10]float32)(m.arenaF32[128:138]))
 }

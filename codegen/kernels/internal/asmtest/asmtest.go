@@ -8,17 +8,30 @@ package asmtest
 
 //go:generate go run ./gen
 
-// gemmKernel is a Gemm kernel: its wrapper, twin and assembly (which
-// panics in builds without it; call it only when haveSIMD).
+// gemmFunc is the signature of a Gemm kernel's wrapper and twin.
+type gemmFunc = func(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int)
+
+// gemmKernel is a Gemm kernel: its wrapper, twin and assembly routines.
 type gemmKernel struct {
-	name   string
-	mr, nr int
-	call   func(r int, a []float32, lda int, b, c, bias []float32, flags int)
-	twin   func(r, k int, a []float32, lda int, b, c, bias []float32, flags int)
-	asm    func(r, k int, a *float32, lda int, b *float32, c *float32, bias *float32, flags int)
+	name       string
+	mr, nr     int
+	call, twin gemmFunc
+	asm        []gemmAsm
 }
 
-// dotKernel is a Dot kernel.
+// gemmAsm is one instruction set's routine of a Gemm kernel, which runs
+// when cpuLevel >= level (it panics in builds without assembly). It
+// computes up to rows rows per call; full: always all nr columns.
+type gemmAsm struct {
+	isa   string
+	level int
+	rows  int
+	full  bool
+	f     func(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+}
+
+// dotKernel is a Dot kernel (AVX2 only; the assembly runs when
+// cpuLevel >= isaAVX2).
 type dotKernel struct {
 	name string
 	mr   int

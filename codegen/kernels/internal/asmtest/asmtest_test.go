@@ -41,38 +41,56 @@ func check(got float32, want, mag float64) bool {
 	return math.Abs(float64(got)-want) <= 1e-5*mag+1e-6
 }
 
-// gemmRef is the contract of a Gemm kernel in float64: the product, then
-// per group of 2^p columns the maximum (NaN if any is NaN), bias, relu.
-// It returns the reference, the magnitudes, and which columns are
-// defined (the groups' first).
-func gemmRef(r, k int, a []float32, lda int, b []float32, nr int, bias []float32, flags int) (want, mag []float64, def []bool) {
-	g := 1 << (flags >> 2)
-	want, mag, def = make([]float64, r*nr), make([]float64, r*nr), make([]bool, r*nr)
-	for i := range r {
-		acc := make([]float64, nr)
+// gemmCase is one call of a Gemm kernel: r rows, n columns, k terms,
+// strides, flags, and the inputs.
+type gemmCase struct {
+	r, n, k, lda, ldb, ldc, flags int
+	a, b, c0, bias                []float32
+}
+
+// gemmRef is the contract of a Gemm kernel in float64: c's own value
+// (flags&8) plus the product, then per group of 2^p columns the maximum
+// (NaN if any is NaN), bias, relu. It returns the reference, the
+// magnitudes, and which columns are defined (the groups' first), indexed
+// i*ldc+j.
+func gemmRef(tc gemmCase, nr int) (want, mag []float64, def []bool) {
+	g := 1 << (tc.flags >> 4)
+	size := len(tc.c0)
+	want, mag, def = make([]float64, size), make([]float64, size), make([]bool, size)
+	for i := range tc.r {
+		acc, am := make([]float64, nr), make([]float64, nr)
 		for j := range nr {
-			for kk := range k {
-				p := float64(a[i*lda+kk]) * float64(b[kk*nr+j])
+			if tc.flags&8 != 0 && j < tc.n {
+				acc[j] = float64(tc.c0[i*tc.ldc+j])
+				am[j] = math.Abs(acc[j])
+			}
+			for kk := range tc.k {
+				p := float64(tc.a[i*tc.lda+kk]) * float64(tc.b[kk*tc.ldb+j])
 				acc[j] += p
-				mag[i*nr+j] += math.Abs(p)
+				am[j] += math.Abs(p)
 			}
 		}
-		for j0 := 0; j0 < nr; j0 += g {
-			v, m := acc[j0], mag[i*nr+j0]
+		for j0 := 0; j0 < tc.n; j0 += g {
+			v, m := acc[j0], am[j0]
 			for j := j0 + 1; j < j0+g; j++ {
 				if acc[j] > v || math.IsNaN(acc[j]) && !math.IsNaN(v) {
 					v = acc[j]
 				}
-				m = max(m, mag[i*nr+j])
+				m = max(m, am[j])
 			}
-			if flags&1 != 0 {
-				v += float64(bias[i])
-				m += math.Abs(float64(bias[i]))
+			if tc.flags&1 != 0 {
+				v += float64(tc.bias[i])
+				m += math.Abs(float64(tc.bias[i]))
 			}
-			if flags&2 != 0 && v < 0 {
+			if tc.flags&4 != 0 {
+				v += float64(tc.bias[j0])
+				m += math.Abs(float64(tc.bias[j0]))
+			}
+			if tc.flags&2 != 0 && v < 0 {
 				v = 0
 			}
-			want[i*nr+j0], mag[i*nr+j0], def[i*nr+j0] = v, m, true
+			o := i*tc.ldc + j0
+			want[o], mag[o], def[o] = v, m, true
 		}
 	}
 	return want, mag, def
@@ -81,9 +99,7 @@ func gemmRef(r, k int, a []float32, lda int, b []float32, nr int, bias []float32
 var ks = []int{1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 64, 131}
 
 func TestGemm(t *testing.T) {
-	if !haveSIMD {
-		t.Log("no AVX2/FMA (or -tags purego): testing the pure-Go twins only")
-	}
+	t.Logf("cpuLevel %d (0: pure Go only, %d: AVX2, %d: AVX-512)", cpuLevel, isaAVX2, isaAVX512)
 	rng := rand.New(rand.NewPCG(8, 5))
 	for _, kn := range gemms {
 		lg := 0
@@ -93,10 +109,17 @@ func TestGemm(t *testing.T) {
 		n := 0
 		for r := 1; r <= kn.mr; r++ {
 			for _, k := range ks {
-				for flags := 0; flags < (lg+1)<<2; flags++ {
+				for p := 0; p <= lg; p++ {
+					// Low flags: any of relu, accumulate, and one bias.
+					flags := []int{0, 1, 2, 3, 4, 6, 8, 9, 10, 11, 12, 14}[rng.IntN(12)] | p<<4
+					cols := kn.nr
+					if p == 0 && rng.IntN(2) == 0 {
+						cols = 1 + rng.IntN(kn.nr)
+					}
 					specials := (r+k+flags)%3 == 0
-					name := fmt.Sprintf("%s r=%d k=%d flags=%d specials=%v", kn.name, r, k, flags, specials)
-					testGemm(t, rng, kn, name, r, k, flags, specials)
+					tc := newGemmCase(rng, kn.nr, r, cols, k, flags, specials)
+					name := fmt.Sprintf("%s r=%d n=%d k=%d lda=%d ldb=%d ldc=%d flags=%d specials=%v", kn.name, r, cols, k, tc.lda, tc.ldb, tc.ldc, flags, specials)
+					testGemm(t, kn, name, tc)
 					n++
 				}
 			}
@@ -107,40 +130,61 @@ func TestGemm(t *testing.T) {
 	}
 }
 
-func testGemm(t *testing.T, rng *rand.Rand, kn gemmKernel, name string, r, k, flags int, specials bool) {
+// newGemmCase makes random operands; b has nr readable columns.
+func newGemmCase(rng *rand.Rand, nr, r, n, k, flags int, specials bool) gemmCase {
+	tc := gemmCase{r: r, n: n, k: k, flags: flags}
+	tc.lda = k + rng.IntN(4)
+	tc.ldb = nr + rng.IntN(3)
+	tc.ldc = n + rng.IntN(3)
+	tc.a = randVals(rng, (r-1)*tc.lda+k, specials)
+	tc.b = randVals(rng, (k-1)*tc.ldb+nr, specials)
+	tc.bias = randVals(rng, max(r, n), false)
+	tc.c0 = randVals(rng, r*tc.ldc+5, false)
+	return tc
+}
+
+// sentinel marks the elements of c a kernel must not write.
+const sentinel = float32(12345)
+
+func testGemm(t *testing.T, kn gemmKernel, name string, tc gemmCase) {
 	t.Helper()
-	lda := k + rng.IntN(4)
-	a := randVals(rng, (r-1)*lda+k, specials)
-	b := randVals(rng, k*kn.nr, specials)
-	bias := randVals(rng, r, false)
-	want, mag, def := gemmRef(r, k, a, lda, b, kn.nr, bias, flags)
-	sentinel := float32(12345)
+	want, mag, def := gemmRef(tc, kn.nr)
 	run := func(what string, f func(c []float32)) {
-		c := make([]float32, kn.mr*kn.nr)
+		c := make([]float32, len(tc.c0))
 		for i := range c {
 			c[i] = sentinel
+			if i/tc.ldc < tc.r && i%tc.ldc < tc.n {
+				c[i] = tc.c0[i]
+			}
 		}
 		f(c)
 		for i, v := range c {
 			switch {
-			case i >= r*kn.nr:
+			case i/tc.ldc >= tc.r || i%tc.ldc >= tc.n:
 				if v != sentinel {
-					t.Fatalf("%s: %s wrote c[%d] = %v past row %d", name, what, i, v, r)
+					t.Fatalf("%s: %s wrote c[%d] = %v outside the block", name, what, i, v)
 				}
 			case def[i] && !check(v, want[i], mag[i]):
-				t.Fatalf("%s: %s: c[%d] (row %d, column %d) = %v, want %v", name, what, i, i/kn.nr, i%kn.nr, v, want[i])
+				t.Fatalf("%s: %s: c[%d] (row %d, column %d) = %v, want %v", name, what, i, i/tc.ldc, i%tc.ldc, v, want[i])
 			}
 		}
 	}
-	run("twin", func(c []float32) { kn.twin(r, k, a, lda, b, c, bias, flags) })
-	run("wrapper", func(c []float32) { kn.call(r, a, lda, b, c, bias, flags) })
-	if haveSIMD {
-		run("assembly", func(c []float32) {
+	args := func(f gemmFunc) func(c []float32) {
+		return func(c []float32) { f(tc.r, tc.n, tc.k, tc.a, tc.lda, tc.b, tc.ldb, c, tc.ldc, tc.bias, tc.flags) }
+	}
+	run("twin", args(kn.twin))
+	run("wrapper", args(kn.call))
+	for _, as := range kn.asm {
+		// A full-width routine runs alone on whole blocks of its rows.
+		if cpuLevel < as.level || as.full && (tc.n < kn.nr || tc.r > as.rows) {
+			continue
+		}
+		run(as.isa, func(c []float32) {
 			var bp *float32
-			if flags&1 != 0 {
-				bp = &bias[0]
+			if tc.flags&5 != 0 {
+				bp = &tc.bias[0]
 			}
-			kn.asm(r, k, &a[0], lda, &b[0], &c[0], bp, flags)
+			as.f(tc.r, tc.n, tc.k, &tc.a[0], tc.lda, &tc.b[0], tc.ldb, &c[0], tc.ldc, bp, tc.flags)
 		})
 	}
 }
@@ -191,7 +235,7 @@ func testDot(t *testing.T, rng *rand.Rand, kn dotKernel, name string, r, k int, 
 	}
 	run("twin", func(out []float32) { kn.twin(r, x, w, ldw, out) })
 	run("wrapper", func(out []float32) { kn.call(r, x, w, ldw, out) })
-	if haveSIMD {
+	if cpuLevel >= isaAVX2 {
 		run("assembly", func(out []float32) { kn.asm(r, k, &x[0], &w[0], ldw, &out[0]) })
 	}
 }
@@ -210,13 +254,21 @@ func TestBadShapes(t *testing.T) {
 	}
 	for _, kn := range gemms {
 		c := make([]float32, kn.mr*kn.nr)
-		b := make([]float32, kn.nr)
+		b := make([]float32, 2*kn.nr)
 		a := make([]float32, 64)
-		mustPanic(kn.name+" r=0", func() { kn.call(0, a, 1, b, c, nil, 0) })
-		mustPanic(kn.name+" r>MR", func() { kn.call(kn.mr+1, a, 1, b, c, nil, 0) })
-		mustPanic(kn.name+" k=0", func() { kn.call(1, a, 1, nil, c, nil, 0) })
-		mustPanic(kn.name+" short a", func() { kn.call(kn.mr, a[:1], 4, b, c, nil, 0) })
-		mustPanic(kn.name+" no bias", func() { kn.call(1, a, 1, b, c, nil, 1) })
+		nr := kn.nr
+		mustPanic(kn.name+" r=0", func() { kn.call(0, nr, 1, a, 1, b, nr, c, nr, nil, 0) })
+		mustPanic(kn.name+" r>MR", func() { kn.call(kn.mr+1, nr, 1, a, 1, b, nr, c, nr, nil, 0) })
+		mustPanic(kn.name+" n>NR", func() { kn.call(1, nr+1, 1, a, 1, b, nr, c, nr, nil, 0) })
+		mustPanic(kn.name+" k=0", func() { kn.call(1, nr, 0, a, 1, b, nr, c, nr, nil, 0) })
+		mustPanic(kn.name+" short a", func() { kn.call(kn.mr, nr, 1, a[:1], 4, b, nr, c, nr, nil, 0) })
+		mustPanic(kn.name+" short b", func() { kn.call(1, 1, 2, a, 1, b, 2*nr, c, nr, nil, 0) })
+		mustPanic(kn.name+" short c", func() { kn.call(2, nr, 1, a, 1, b, nr, c[:nr+1], nr, nil, 0) })
+		mustPanic(kn.name+" negative lda", func() { kn.call(2, nr, 1, a[8:], -8, b, nr, c, nr, nil, 0) })
+		mustPanic(kn.name+" no bias", func() { kn.call(1, nr, 1, a, 1, b, nr, c, nr, nil, 1) })
+		mustPanic(kn.name+" short column bias", func() { kn.call(1, nr, 1, a, 1, b, nr, c, nr, make([]float32, 1), 4) })
+		mustPanic(kn.name+" two biases", func() { kn.call(1, nr, 1, a, 1, b, nr, c, nr, make([]float32, nr), 5) })
+		mustPanic(kn.name+" narrow pool", func() { kn.call(1, nr-1, 1, a, 1, b, nr, c, nr, nil, 1<<4) })
 	}
 	for _, kn := range dots {
 		out := make([]float32, kn.mr)

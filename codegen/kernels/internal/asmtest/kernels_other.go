@@ -4,10 +4,18 @@
 
 package asmtest
 
-// haveSIMD is false: no assembly on this architecture or with -tags purego.
-const haveSIMD = false
+// cpuLevel is 0: no assembly on this architecture or with -tags purego.
+const cpuLevel = 0
 
-func simdGemm16AVX2(r, k int, a *float32, lda int, b *float32, c *float32, bias *float32, flags int) {
+func simdGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
+	panic("simdGemm32AVX512: no assembly in this build")
+}
+
+func simdGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
+	panic("simdGemm32AVX2: no assembly in this build")
+}
+
+func simdGemm16AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
 	panic("simdGemm16AVX2: no assembly in this build")
 }
 
@@ -15,12 +23,20 @@ func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32) {
 	panic("simdDotAVX2: no assembly in this build")
 }
 
-func gemm12x8AVX2(r, k int, a *float32, lda int, b *float32, c *float32, bias *float32, flags int) {
+func gemm12x8AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
 	panic("gemm12x8AVX2: no assembly in this build")
 }
 
-func gemm2x32AVX2(r, k int, a *float32, lda int, b *float32, c *float32, bias *float32, flags int) {
+func gemm2x32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
 	panic("gemm2x32AVX2: no assembly in this build")
+}
+
+func gemm7x16AVX512(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
+	panic("gemm7x16AVX512: no assembly in this build")
+}
+
+func gemm7x16AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
+	panic("gemm7x16AVX2: no assembly in this build")
 }
 
 func dot3AVX2(r, k int, x *float32, w *float32, ldw int, out *float32) {

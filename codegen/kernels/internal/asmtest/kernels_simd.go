@@ -3,48 +3,79 @@
 package asmtest
 
 // The micro-kernels the layers' loops call (dlc's codegen/kernels).
-// Each wrapper checks its slices once, then runs the AVX2 kernel when
-// the CPU has it (haveSIMD) or its pure-Go twin otherwise.
+// Each wrapper checks its slices once, then runs the best assembly the
+// CPU has (cpuLevel, probed once at init) or its pure-Go twin.
 
-// simdGemm16 sets c[i*16+j] = Σ_k a[i*lda+k]·b[k*16+j] for i < r (1..6),
-// j < 16 and k < len(b)/16, accumulating each sum in k order, then
-// applies flags to each row:
+// The instruction-set levels of cpuLevel, ordered: 0 is pure Go.
+const (
+	isaAVX2   = 1 // AVX2 and FMA
+	isaAVX512 = 2 // AVX-512 F, DQ, BW, VL
+)
+
+// simdGemm32 sets c[i*ldc+j] = Σ_k a[i*lda+k]·b[k*ldb+j] for i < r (1..12),
+// j < n (1..32) and k < kn, accumulating each sum in k order after
+// c's own value when flags&8 (else 0), then applies flags to each row:
 //
-//	flags>>2 = p > 0  max over each group of 2^p columns (j>>p equal),
+//	flags>>4 = p > 0  max over each group of 2^p columns (j>>p equal),
 //	                  NaN if any is NaN, stored at the group's first
-//	                  column (at least)
+//	                  column (at least); n must then be 32
 //	flags&1           add bias[i]
+//	flags&4           add bias[j] (not with flags&1)
 //	flags&2           relu: v < 0 becomes 0
-func simdGemm16(r int, a []float32, lda int, b []float32, c *[96]float32, bias []float32, flags int) {
-	k := len(b) / 16
-	if r < 1 || r > 6 || k < 1 || flags>>2 > 4 {
-		panic("simdGemm16: bad shape")
+//
+// b must have 32 readable columns per k even when n < 32.
+func simdGemm32(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	if r < 1 || r > 12 || n < 1 || n > 32 || kn < 1 || lda < 0 || ldb < 0 || ldc < 0 ||
+		flags>>4 > 5 || flags>>4 > 0 && n < 32 || flags&5 == 5 {
+		panic("simdGemm32: bad shape")
 	}
-	_ = a[(r-1)*lda+k-1]
+	_ = a[(r-1)*lda+kn-1]
+	_ = b[(kn-1)*ldb+32-1]
+	_ = c[(r-1)*ldc+n-1]
 	var bp *float32
 	if flags&1 != 0 {
 		_ = bias[r-1]
 		bp = &bias[0]
+	} else if flags&4 != 0 {
+		_ = bias[n-1]
+		bp = &bias[0]
 	}
-	if haveSIMD {
-		simdGemm16AVX2(r, k, &a[0], lda, &b[0], &c[0], bp, flags)
+	if cpuLevel >= isaAVX512 {
+		simdGemm32AVX512(r, n, kn, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)
 		return
 	}
-	simdGemm16Go(r, k, a, lda, b, c, bias, flags)
+	if cpuLevel >= isaAVX2 {
+		if n < 32 {
+			simdGemm32Narrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+			return
+		}
+		for i := 0; i < r; i += 2 {
+			if flags&1 != 0 {
+				bp = &bias[i]
+			}
+			simdGemm32AVX2(min(2, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags)
+		}
+		return
+	}
+
+	simdGemm32Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
 }
 
-// simdGemm16Go is simdGemm16 in pure Go: the fallback and the assembly's test oracle.
-func simdGemm16Go(r, k int, a []float32, lda int, b []float32, c *[96]float32, bias []float32, flags int) {
-	g := 1 << (flags >> 2)
+// simdGemm32Go is simdGemm32 in pure Go: the fallback and the assembly's test oracle.
+func simdGemm32Go(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	g := 1 << (flags >> 4)
 	for i := range r {
-		var acc [16]float32
-		for kk, av := range a[i*lda : i*lda+k] {
-			br := (*[16]float32)(b[kk*16:])
-			for j := range 16 {
+		var acc [32]float32
+		if flags&8 != 0 {
+			copy(acc[:n], c[i*ldc:])
+		}
+		for kk, av := range a[i*lda : i*lda+kn] {
+			br := (*[32]float32)(b[kk*ldb:])
+			for j := range 32 {
 				acc[j] += av * br[j]
 			}
 		}
-		for j0 := 0; j0 < 16; j0 += g {
+		for j0 := 0; j0 < n; j0 += g {
 			v := acc[j0]
 			for _, u := range acc[j0+1 : j0+g] {
 				if u > v || u != u { // NaN propagates
@@ -54,12 +85,132 @@ func simdGemm16Go(r, k int, a []float32, lda int, b []float32, c *[96]float32, b
 			if flags&1 != 0 {
 				v += bias[i]
 			}
+			if flags&4 != 0 {
+				v += bias[j0]
+			}
 			if flags&2 != 0 && v < 0 {
 				v = 0
 			}
 			acc[j0] = v
 		}
-		copy(c[i*16:], acc[:])
+		copy(c[i*ldc:i*ldc+n], acc[:n])
+	}
+}
+
+// simdGemm32Narrow is simdGemm32 for n < 32 through a whole block: the AVX2
+// routine stores all 32 columns.
+func simdGemm32Narrow(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	var blk [384]float32
+	var cb [32]float32
+	for i := range r {
+		copy(blk[i*32:i*32+n], c[i*ldc:])
+	}
+	if flags&4 != 0 {
+		copy(cb[:], bias[:n])
+		bias = cb[:]
+	}
+	simdGemm32(r, 32, kn, a, lda, b, ldb, blk[:], 32, bias, flags)
+	for i := range r {
+		copy(c[i*ldc:i*ldc+n], blk[i*32:])
+	}
+}
+
+// simdGemm16 sets c[i*ldc+j] = Σ_k a[i*lda+k]·b[k*ldb+j] for i < r (1..6),
+// j < n (1..16) and k < kn, accumulating each sum in k order after
+// c's own value when flags&8 (else 0), then applies flags to each row:
+//
+//	flags>>4 = p > 0  max over each group of 2^p columns (j>>p equal),
+//	                  NaN if any is NaN, stored at the group's first
+//	                  column (at least); n must then be 16
+//	flags&1           add bias[i]
+//	flags&4           add bias[j] (not with flags&1)
+//	flags&2           relu: v < 0 becomes 0
+//
+// b must have 16 readable columns per k even when n < 16.
+func simdGemm16(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	if r < 1 || r > 6 || n < 1 || n > 16 || kn < 1 || lda < 0 || ldb < 0 || ldc < 0 ||
+		flags>>4 > 4 || flags>>4 > 0 && n < 16 || flags&5 == 5 {
+		panic("simdGemm16: bad shape")
+	}
+	_ = a[(r-1)*lda+kn-1]
+	_ = b[(kn-1)*ldb+16-1]
+	_ = c[(r-1)*ldc+n-1]
+	var bp *float32
+	if flags&1 != 0 {
+		_ = bias[r-1]
+		bp = &bias[0]
+	} else if flags&4 != 0 {
+		_ = bias[n-1]
+		bp = &bias[0]
+	}
+	if cpuLevel >= isaAVX2 {
+		if n < 16 {
+			simdGemm16Narrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+			return
+		}
+		for i := 0; i < r; i += 6 {
+			if flags&1 != 0 {
+				bp = &bias[i]
+			}
+			simdGemm16AVX2(min(6, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags)
+		}
+		return
+	}
+
+	simdGemm16Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+}
+
+// simdGemm16Go is simdGemm16 in pure Go: the fallback and the assembly's test oracle.
+func simdGemm16Go(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	g := 1 << (flags >> 4)
+	for i := range r {
+		var acc [16]float32
+		if flags&8 != 0 {
+			copy(acc[:n], c[i*ldc:])
+		}
+		for kk, av := range a[i*lda : i*lda+kn] {
+			br := (*[16]float32)(b[kk*ldb:])
+			for j := range 16 {
+				acc[j] += av * br[j]
+			}
+		}
+		for j0 := 0; j0 < n; j0 += g {
+			v := acc[j0]
+			for _, u := range acc[j0+1 : j0+g] {
+				if u > v || u != u { // NaN propagates
+					v = u
+				}
+			}
+			if flags&1 != 0 {
+				v += bias[i]
+			}
+			if flags&4 != 0 {
+				v += bias[j0]
+			}
+			if flags&2 != 0 && v < 0 {
+				v = 0
+			}
+			acc[j0] = v
+		}
+		copy(c[i*ldc:i*ldc+n], acc[:n])
+	}
+}
+
+// simdGemm16Narrow is simdGemm16 for n < 16 through a whole block: the AVX2
+// routine stores all 16 columns.
+func simdGemm16Narrow(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	var blk [96]float32
+	var cb [16]float32
+	for i := range r {
+		copy(blk[i*16:i*16+n], c[i*ldc:])
+	}
+	if flags&4 != 0 {
+		copy(cb[:], bias[:n])
+		bias = cb[:]
+	}
+	simdGemm16(r, 16, kn, a, lda, b, ldb, blk[:], 16, bias, flags)
+	for i := range r {
+		copy(c[i*ldc:i*ldc+n], blk[i*16:])
 	}
 }
 
@@ -67,14 +218,15 @@ func simdGemm16Go(r, k int, a []float32, lda int, b []float32, c *[96]float32, b
 // k < len(x).
 func simdDot(r int, x, w []float32, ldw int, out *[4]float32) {
 	k := len(x)
-	if r < 1 || r > 4 || k < 1 {
+	if r < 1 || r > 4 || k < 1 || ldw < 0 {
 		panic("simdDot: bad shape")
 	}
 	_ = w[(r-1)*ldw+k-1]
-	if haveSIMD {
+	if cpuLevel >= isaAVX2 {
 		simdDotAVX2(r, k, &x[0], &w[0], ldw, &out[0])
 		return
 	}
+
 	simdDotGo(r, x, w, ldw, out)
 }
 
@@ -90,45 +242,66 @@ func simdDotGo(r int, x, w []float32, ldw int, out *[4]float32) {
 	}
 }
 
-// gemm12x8 sets c[i*8+j] = Σ_k a[i*lda+k]·b[k*8+j] for i < r (1..12),
-// j < 8 and k < len(b)/8, accumulating each sum in k order, then
-// applies flags to each row:
+// gemm12x8 sets c[i*ldc+j] = Σ_k a[i*lda+k]·b[k*ldb+j] for i < r (1..12),
+// j < n (1..8) and k < kn, accumulating each sum in k order after
+// c's own value when flags&8 (else 0), then applies flags to each row:
 //
-//	flags>>2 = p > 0  max over each group of 2^p columns (j>>p equal),
+//	flags>>4 = p > 0  max over each group of 2^p columns (j>>p equal),
 //	                  NaN if any is NaN, stored at the group's first
-//	                  column (at least)
+//	                  column (at least); n must then be 8
 //	flags&1           add bias[i]
+//	flags&4           add bias[j] (not with flags&1)
 //	flags&2           relu: v < 0 becomes 0
-func gemm12x8(r int, a []float32, lda int, b []float32, c *[96]float32, bias []float32, flags int) {
-	k := len(b) / 8
-	if r < 1 || r > 12 || k < 1 || flags>>2 > 3 {
+//
+// b must have 8 readable columns per k even when n < 8.
+func gemm12x8(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	if r < 1 || r > 12 || n < 1 || n > 8 || kn < 1 || lda < 0 || ldb < 0 || ldc < 0 ||
+		flags>>4 > 3 || flags>>4 > 0 && n < 8 || flags&5 == 5 {
 		panic("gemm12x8: bad shape")
 	}
-	_ = a[(r-1)*lda+k-1]
+	_ = a[(r-1)*lda+kn-1]
+	_ = b[(kn-1)*ldb+8-1]
+	_ = c[(r-1)*ldc+n-1]
 	var bp *float32
 	if flags&1 != 0 {
 		_ = bias[r-1]
 		bp = &bias[0]
+	} else if flags&4 != 0 {
+		_ = bias[n-1]
+		bp = &bias[0]
 	}
-	if haveSIMD {
-		gemm12x8AVX2(r, k, &a[0], lda, &b[0], &c[0], bp, flags)
+	if cpuLevel >= isaAVX2 {
+		if n < 8 {
+			gemm12x8Narrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+			return
+		}
+		for i := 0; i < r; i += 12 {
+			if flags&1 != 0 {
+				bp = &bias[i]
+			}
+			gemm12x8AVX2(min(12, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags)
+		}
 		return
 	}
-	gemm12x8Go(r, k, a, lda, b, c, bias, flags)
+
+	gemm12x8Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
 }
 
 // gemm12x8Go is gemm12x8 in pure Go: the fallback and the assembly's test oracle.
-func gemm12x8Go(r, k int, a []float32, lda int, b []float32, c *[96]float32, bias []float32, flags int) {
-	g := 1 << (flags >> 2)
+func gemm12x8Go(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	g := 1 << (flags >> 4)
 	for i := range r {
 		var acc [8]float32
-		for kk, av := range a[i*lda : i*lda+k] {
-			br := (*[8]float32)(b[kk*8:])
+		if flags&8 != 0 {
+			copy(acc[:n], c[i*ldc:])
+		}
+		for kk, av := range a[i*lda : i*lda+kn] {
+			br := (*[8]float32)(b[kk*ldb:])
 			for j := range 8 {
 				acc[j] += av * br[j]
 			}
 		}
-		for j0 := 0; j0 < 8; j0 += g {
+		for j0 := 0; j0 < n; j0 += g {
 			v := acc[j0]
 			for _, u := range acc[j0+1 : j0+g] {
 				if u > v || u != u { // NaN propagates
@@ -138,54 +311,96 @@ func gemm12x8Go(r, k int, a []float32, lda int, b []float32, c *[96]float32, bia
 			if flags&1 != 0 {
 				v += bias[i]
 			}
+			if flags&4 != 0 {
+				v += bias[j0]
+			}
 			if flags&2 != 0 && v < 0 {
 				v = 0
 			}
 			acc[j0] = v
 		}
-		copy(c[i*8:], acc[:])
+		copy(c[i*ldc:i*ldc+n], acc[:n])
 	}
 }
 
-// gemm2x32 sets c[i*32+j] = Σ_k a[i*lda+k]·b[k*32+j] for i < r (1..2),
-// j < 32 and k < len(b)/32, accumulating each sum in k order, then
-// applies flags to each row:
+// gemm12x8Narrow is gemm12x8 for n < 8 through a whole block: the AVX2
+// routine stores all 8 columns.
+func gemm12x8Narrow(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	var blk [96]float32
+	var cb [8]float32
+	for i := range r {
+		copy(blk[i*8:i*8+n], c[i*ldc:])
+	}
+	if flags&4 != 0 {
+		copy(cb[:], bias[:n])
+		bias = cb[:]
+	}
+	gemm12x8(r, 8, kn, a, lda, b, ldb, blk[:], 8, bias, flags)
+	for i := range r {
+		copy(c[i*ldc:i*ldc+n], blk[i*8:])
+	}
+}
+
+// gemm2x32 sets c[i*ldc+j] = Σ_k a[i*lda+k]·b[k*ldb+j] for i < r (1..2),
+// j < n (1..32) and k < kn, accumulating each sum in k order after
+// c's own value when flags&8 (else 0), then applies flags to each row:
 //
-//	flags>>2 = p > 0  max over each group of 2^p columns (j>>p equal),
+//	flags>>4 = p > 0  max over each group of 2^p columns (j>>p equal),
 //	                  NaN if any is NaN, stored at the group's first
-//	                  column (at least)
+//	                  column (at least); n must then be 32
 //	flags&1           add bias[i]
+//	flags&4           add bias[j] (not with flags&1)
 //	flags&2           relu: v < 0 becomes 0
-func gemm2x32(r int, a []float32, lda int, b []float32, c *[64]float32, bias []float32, flags int) {
-	k := len(b) / 32
-	if r < 1 || r > 2 || k < 1 || flags>>2 > 5 {
+//
+// b must have 32 readable columns per k even when n < 32.
+func gemm2x32(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	if r < 1 || r > 2 || n < 1 || n > 32 || kn < 1 || lda < 0 || ldb < 0 || ldc < 0 ||
+		flags>>4 > 5 || flags>>4 > 0 && n < 32 || flags&5 == 5 {
 		panic("gemm2x32: bad shape")
 	}
-	_ = a[(r-1)*lda+k-1]
+	_ = a[(r-1)*lda+kn-1]
+	_ = b[(kn-1)*ldb+32-1]
+	_ = c[(r-1)*ldc+n-1]
 	var bp *float32
 	if flags&1 != 0 {
 		_ = bias[r-1]
 		bp = &bias[0]
+	} else if flags&4 != 0 {
+		_ = bias[n-1]
+		bp = &bias[0]
 	}
-	if haveSIMD {
-		gemm2x32AVX2(r, k, &a[0], lda, &b[0], &c[0], bp, flags)
+	if cpuLevel >= isaAVX2 {
+		if n < 32 {
+			gemm2x32Narrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+			return
+		}
+		for i := 0; i < r; i += 2 {
+			if flags&1 != 0 {
+				bp = &bias[i]
+			}
+			gemm2x32AVX2(min(2, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags)
+		}
 		return
 	}
-	gemm2x32Go(r, k, a, lda, b, c, bias, flags)
+
+	gemm2x32Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
 }
 
 // gemm2x32Go is gemm2x32 in pure Go: the fallback and the assembly's test oracle.
-func gemm2x32Go(r, k int, a []float32, lda int, b []float32, c *[64]float32, bias []float32, flags int) {
-	g := 1 << (flags >> 2)
+func gemm2x32Go(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	g := 1 << (flags >> 4)
 	for i := range r {
 		var acc [32]float32
-		for kk, av := range a[i*lda : i*lda+k] {
-			br := (*[32]float32)(b[kk*32:])
+		if flags&8 != 0 {
+			copy(acc[:n], c[i*ldc:])
+		}
+		for kk, av := range a[i*lda : i*lda+kn] {
+			br := (*[32]float32)(b[kk*ldb:])
 			for j := range 32 {
 				acc[j] += av * br[j]
 			}
 		}
-		for j0 := 0; j0 < 32; j0 += g {
+		for j0 := 0; j0 < n; j0 += g {
 			v := acc[j0]
 			for _, u := range acc[j0+1 : j0+g] {
 				if u > v || u != u { // NaN propagates
@@ -195,12 +410,136 @@ func gemm2x32Go(r, k int, a []float32, lda int, b []float32, c *[64]float32, bia
 			if flags&1 != 0 {
 				v += bias[i]
 			}
+			if flags&4 != 0 {
+				v += bias[j0]
+			}
 			if flags&2 != 0 && v < 0 {
 				v = 0
 			}
 			acc[j0] = v
 		}
-		copy(c[i*32:], acc[:])
+		copy(c[i*ldc:i*ldc+n], acc[:n])
+	}
+}
+
+// gemm2x32Narrow is gemm2x32 for n < 32 through a whole block: the AVX2
+// routine stores all 32 columns.
+func gemm2x32Narrow(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	var blk [64]float32
+	var cb [32]float32
+	for i := range r {
+		copy(blk[i*32:i*32+n], c[i*ldc:])
+	}
+	if flags&4 != 0 {
+		copy(cb[:], bias[:n])
+		bias = cb[:]
+	}
+	gemm2x32(r, 32, kn, a, lda, b, ldb, blk[:], 32, bias, flags)
+	for i := range r {
+		copy(c[i*ldc:i*ldc+n], blk[i*32:])
+	}
+}
+
+// gemm7x16 sets c[i*ldc+j] = Σ_k a[i*lda+k]·b[k*ldb+j] for i < r (1..7),
+// j < n (1..16) and k < kn, accumulating each sum in k order after
+// c's own value when flags&8 (else 0), then applies flags to each row:
+//
+//	flags>>4 = p > 0  max over each group of 2^p columns (j>>p equal),
+//	                  NaN if any is NaN, stored at the group's first
+//	                  column (at least); n must then be 16
+//	flags&1           add bias[i]
+//	flags&4           add bias[j] (not with flags&1)
+//	flags&2           relu: v < 0 becomes 0
+//
+// b must have 16 readable columns per k even when n < 16.
+func gemm7x16(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	if r < 1 || r > 7 || n < 1 || n > 16 || kn < 1 || lda < 0 || ldb < 0 || ldc < 0 ||
+		flags>>4 > 4 || flags>>4 > 0 && n < 16 || flags&5 == 5 {
+		panic("gemm7x16: bad shape")
+	}
+	_ = a[(r-1)*lda+kn-1]
+	_ = b[(kn-1)*ldb+16-1]
+	_ = c[(r-1)*ldc+n-1]
+	var bp *float32
+	if flags&1 != 0 {
+		_ = bias[r-1]
+		bp = &bias[0]
+	} else if flags&4 != 0 {
+		_ = bias[n-1]
+		bp = &bias[0]
+	}
+	if cpuLevel >= isaAVX512 {
+		gemm7x16AVX512(r, n, kn, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		if n < 16 {
+			gemm7x16Narrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+			return
+		}
+		for i := 0; i < r; i += 6 {
+			if flags&1 != 0 {
+				bp = &bias[i]
+			}
+			gemm7x16AVX2(min(6, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags)
+		}
+		return
+	}
+
+	gemm7x16Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+}
+
+// gemm7x16Go is gemm7x16 in pure Go: the fallback and the assembly's test oracle.
+func gemm7x16Go(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	g := 1 << (flags >> 4)
+	for i := range r {
+		var acc [16]float32
+		if flags&8 != 0 {
+			copy(acc[:n], c[i*ldc:])
+		}
+		for kk, av := range a[i*lda : i*lda+kn] {
+			br := (*[16]float32)(b[kk*ldb:])
+			for j := range 16 {
+				acc[j] += av * br[j]
+			}
+		}
+		for j0 := 0; j0 < n; j0 += g {
+			v := acc[j0]
+			for _, u := range acc[j0+1 : j0+g] {
+				if u > v || u != u { // NaN propagates
+					v = u
+				}
+			}
+			if flags&1 != 0 {
+				v += bias[i]
+			}
+			if flags&4 != 0 {
+				v += bias[j0]
+			}
+			if flags&2 != 0 && v < 0 {
+				v = 0
+			}
+			acc[j0] = v
+		}
+		copy(c[i*ldc:i*ldc+n], acc[:n])
+	}
+}
+
+// gemm7x16Narrow is gemm7x16 for n < 16 through a whole block: the AVX2
+// routine stores all 16 columns.
+func gemm7x16Narrow(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	var blk [112]float32
+	var cb [16]float32
+	for i := range r {
+		copy(blk[i*16:i*16+n], c[i*ldc:])
+	}
+	if flags&4 != 0 {
+		copy(cb[:], bias[:n])
+		bias = cb[:]
+	}
+	gemm7x16(r, 16, kn, a, lda, b, ldb, blk[:], 16, bias, flags)
+	for i := range r {
+		copy(c[i*ldc:i*ldc+n], blk[i*16:])
 	}
 }
 
@@ -208,14 +547,15 @@ func gemm2x32Go(r, k int, a []float32, lda int, b []float32, c *[64]float32, bia
 // k < len(x).
 func dot3(r int, x, w []float32, ldw int, out *[3]float32) {
 	k := len(x)
-	if r < 1 || r > 3 || k < 1 {
+	if r < 1 || r > 3 || k < 1 || ldw < 0 {
 		panic("dot3: bad shape")
 	}
 	_ = w[(r-1)*ldw+k-1]
-	if haveSIMD {
+	if cpuLevel >= isaAVX2 {
 		dot3AVX2(r, k, &x[0], &w[0], ldw, &out[0])
 		return
 	}
+
 	dot3Go(r, x, w, ldw, out)
 }
 

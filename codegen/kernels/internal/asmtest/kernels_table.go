@@ -5,30 +5,38 @@ package asmtest
 // gemms and dots are every kernel of the package, with slices for the
 // fixed-size block arrays.
 var gemms = []gemmKernel{
+	{name: "avx512.gemm12x32", mr: 12, nr: 32,
+		call: simdGemm32,
+		twin: simdGemm32Go,
+		asm: []gemmAsm{
+			{isa: "avx512", level: isaAVX512, rows: 12, full: false, f: simdGemm32AVX512},
+			{isa: "avx2", level: isaAVX2, rows: 2, full: true, f: simdGemm32AVX2},
+		}},
 	{name: "avx2.gemm6x16", mr: 6, nr: 16,
-		call: func(r int, a []float32, lda int, b, c, bias []float32, flags int) {
-			simdGemm16(r, a, lda, b, (*[96]float32)(c), bias, flags)
-		},
-		twin: func(r, k int, a []float32, lda int, b, c, bias []float32, flags int) {
-			simdGemm16Go(r, k, a, lda, b, (*[96]float32)(c), bias, flags)
-		},
-		asm: simdGemm16AVX2},
+		call: simdGemm16,
+		twin: simdGemm16Go,
+		asm: []gemmAsm{
+			{isa: "avx2", level: isaAVX2, rows: 6, full: true, f: simdGemm16AVX2},
+		}},
 	{name: "test.avx2.gemm12x8", mr: 12, nr: 8,
-		call: func(r int, a []float32, lda int, b, c, bias []float32, flags int) {
-			gemm12x8(r, a, lda, b, (*[96]float32)(c), bias, flags)
-		},
-		twin: func(r, k int, a []float32, lda int, b, c, bias []float32, flags int) {
-			gemm12x8Go(r, k, a, lda, b, (*[96]float32)(c), bias, flags)
-		},
-		asm: gemm12x8AVX2},
+		call: gemm12x8,
+		twin: gemm12x8Go,
+		asm: []gemmAsm{
+			{isa: "avx2", level: isaAVX2, rows: 12, full: true, f: gemm12x8AVX2},
+		}},
 	{name: "test.avx2.gemm2x32", mr: 2, nr: 32,
-		call: func(r int, a []float32, lda int, b, c, bias []float32, flags int) {
-			gemm2x32(r, a, lda, b, (*[64]float32)(c), bias, flags)
-		},
-		twin: func(r, k int, a []float32, lda int, b, c, bias []float32, flags int) {
-			gemm2x32Go(r, k, a, lda, b, (*[64]float32)(c), bias, flags)
-		},
-		asm: gemm2x32AVX2},
+		call: gemm2x32,
+		twin: gemm2x32Go,
+		asm: []gemmAsm{
+			{isa: "avx2", level: isaAVX2, rows: 2, full: true, f: gemm2x32AVX2},
+		}},
+	{name: "test.avx512.gemm7x16", mr: 7, nr: 16,
+		call: gemm7x16,
+		twin: gemm7x16Go,
+		asm: []gemmAsm{
+			{isa: "avx512", level: isaAVX512, rows: 7, full: false, f: gemm7x16AVX512},
+			{isa: "avx2", level: isaAVX2, rows: 6, full: true, f: gemm7x16AVX2},
+		}},
 }
 
 var dots = []dotKernel{

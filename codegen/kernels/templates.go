@@ -1,0 +1,164 @@
+package kernels
+
+// The Go source of each op's kernels (see template).
+var templates = map[Op]template{
+	Gemm: {
+		wrapper: `
+// FUNC sets c[i*ldc+j] = Σ_k a[i*lda+k]·b[k*ldb+j] for i < r (1.._MR_),
+// j < n (1.._NR_) and k < kn, accumulating each sum in k order after
+// c's own value when flags&8 (else 0), then applies flags to each row:
+//
+//	flags>>4 = p > 0  max over each group of 2^p columns (j>>p equal),
+//	                  NaN if any is NaN, stored at the group's first
+//	                  column (at least); n must then be _NR_
+//	flags&1           add bias[i]
+//	flags&4           add bias[j] (not with flags&1)
+//	flags&2           relu: v < 0 becomes 0
+//
+// b must have _NR_ readable columns per k even when n < _NR_.
+func FUNC(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	if r < 1 || r > _MR_ || n < 1 || n > _NR_ || kn < 1 || lda < 0 || ldb < 0 || ldc < 0 ||
+		flags>>4 > _LG_ || flags>>4 > 0 && n < _NR_ || flags&5 == 5 {
+		panic("FUNC: bad shape")
+	}
+	_ = a[(r-1)*lda+kn-1]
+	_ = b[(kn-1)*ldb+_NR_-1]
+	_ = c[(r-1)*ldc+n-1]
+	var bp *float32
+	if flags&1 != 0 {
+		_ = bias[r-1]
+		bp = &bias[0]
+	} else if flags&4 != 0 {
+		_ = bias[n-1]
+		bp = &bias[0]
+	}
+	DISPATCH
+	TWIN(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+}
+`,
+		calls: map[ISA]string{
+			AVX512: `ASM(r, n, kn, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)`,
+			// AVX2 computes _ROWS_ rows of _NR_ columns per call.
+			AVX2: `if n < _NR_ {
+	FUNCNarrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	return
+}
+for i := 0; i < r; i += _ROWS_ {
+	if flags&1 != 0 {
+		bp = &bias[i]
+	}
+	ASM(min(_ROWS_, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags)
+}`,
+		},
+		narrow: `
+// FUNCNarrow is FUNC for n < _NR_ through a whole block: the AVX2
+// routine stores all _NR_ columns.
+func FUNCNarrow(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	var blk [_CB_]float32
+	var cb [_NR_]float32
+	for i := range r {
+		copy(blk[i*_NR_:i*_NR_+n], c[i*ldc:])
+	}
+	if flags&4 != 0 {
+		copy(cb[:], bias[:n])
+		bias = cb[:]
+	}
+	FUNC(r, _NR_, kn, a, lda, b, ldb, blk[:], _NR_, bias, flags)
+	for i := range r {
+		copy(c[i*ldc:i*ldc+n], blk[i*_NR_:])
+	}
+}
+`,
+		twin: `
+// TWIN is FUNC in pure Go: the fallback and the assembly's test oracle.
+func TWIN(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	g := 1 << (flags >> 4)
+	for i := range r {
+		var acc [_NR_]float32
+		if flags&8 != 0 {
+			copy(acc[:n], c[i*ldc:])
+		}
+		for kk, av := range a[i*lda : i*lda+kn] {
+			br := (*[_NR_]float32)(b[kk*ldb:])
+			for j := range _NR_ {
+				acc[j] += av * br[j]
+			}
+		}
+		for j0 := 0; j0 < n; j0 += g {
+			v := acc[j0]
+			for _, u := range acc[j0+1 : j0+g] {
+				if u > v || u != u { // NaN propagates
+					v = u
+				}
+			}
+			if flags&1 != 0 {
+				v += bias[i]
+			}
+			if flags&4 != 0 {
+				v += bias[j0]
+			}
+			if flags&2 != 0 && v < 0 {
+				v = 0
+			}
+			acc[j0] = v
+		}
+		copy(c[i*ldc:i*ldc+n], acc[:n])
+	}
+}
+`,
+		decl: `
+// ASM is FUNC in _ISA_ (rows 1 ≤ r ≤ _ROWS_ of the _BLOCK_ block): kn ≥ 1;
+// bias may be nil when flags&5 == 0.
+//
+//go:noescape
+func ASM(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+`,
+		stub: `
+func ASM(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
+	panic("ASM: no assembly in this build")
+}
+`,
+	},
+	Dot: {
+		wrapper: `
+// FUNC sets out[i] = Σ_k x[k]·w[i*ldw+k] for i < r (1.._MR_) and
+// k < len(x).
+func FUNC(r int, x, w []float32, ldw int, out *[_MR_]float32) {
+	k := len(x)
+	if r < 1 || r > _MR_ || k < 1 || ldw < 0 {
+		panic("FUNC: bad shape")
+	}
+	_ = w[(r-1)*ldw+k-1]
+	DISPATCH
+	TWIN(r, x, w, ldw, out)
+}
+`,
+		calls: map[ISA]string{
+			AVX2: `ASM(r, k, &x[0], &w[0], ldw, &out[0])`,
+		},
+		twin: `
+// TWIN is FUNC in pure Go: the fallback and the assembly's test oracle.
+func TWIN(r int, x, w []float32, ldw int, out *[_MR_]float32) {
+	for i := range r {
+		wr := w[i*ldw : i*ldw+len(x)]
+		s := float32(0)
+		for kk, xv := range x {
+			s += xv * wr[kk]
+		}
+		out[i] = s
+	}
+}
+`,
+		decl: `
+// ASM is FUNC in _ISA_: k ≥ 1, 1 ≤ r ≤ _ROWS_.
+//
+//go:noescape
+func ASM(r, k int, x *float32, w *float32, ldw int, out *float32)
+`,
+		stub: `
+func ASM(r, k int, x *float32, w *float32, ldw int, out *float32) {
+	panic("ASM: no assembly in this build")
+}
+`,
+	},
+}
