@@ -542,6 +542,24 @@ func equivCases() []equivCase {
 		b.out(b.n1("minimum", []*ir.Value{h, b.param(3, 1)}, nil))
 	}})
 	cs = append(cs, gradCases()...)
+	// layernorm (with its stats outputs), rmsnorm, groupnorm (and
+	// instance norm), affine or not, and rows holding NaN and Inf.
+	cs = append(cs, equivCase{"layernorm", func(b *gb) {
+		x := b.input("x", 2, 3, 4, 5)
+		ys := b.node("layernorm", []*ir.Value{x, b.param(4, 5), b.param(4, 5)}, ir.Attrs{"axis": 2, "stats": true})
+		b.out(append(ys, b.n1("layernorm", []*ir.Value{x, nil, nil}, ir.Attrs{"epsilon": 1e-3}),
+			b.n1("rmsnorm", []*ir.Value{x, b.param(5)}, nil), b.n1("rmsnorm", []*ir.Value{x, nil}, ir.Attrs{"axis": 1}))...)
+	}}, equivCase{"groupnorm", func(b *gb) {
+		x := b.input("x", 2, 6, 3, 4)
+		b.out(b.n1("groupnorm", []*ir.Value{x, b.param(6), b.param(6)}, ir.Attrs{"num_groups": 3}),
+			b.n1("groupnorm", []*ir.Value{x, nil, nil}, ir.Attrs{"num_groups": 6, "epsilon": 1e-3}),
+			b.n1("groupnorm", []*ir.Value{b.input("v", 3, 4), b.param(4), nil}, ir.Attrs{"num_groups": 2}))
+	}}, equivCase{"normspecial", func(b *gb) {
+		c := special(b, 3, 4)
+		x := b.n1("add", []*ir.Value{b.input("x", 3, 4), c}, nil)
+		b.out(b.n1("layernorm", []*ir.Value{x, b.param(4), b.param(4)}, nil), b.n1("rmsnorm", []*ir.Value{x, nil}, nil),
+			b.n1("groupnorm", []*ir.Value{x, b.param(4), b.param(4)}, ir.Attrs{"num_groups": 2}))
+	}})
 	return cs
 }
 

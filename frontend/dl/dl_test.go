@@ -96,6 +96,14 @@ var layerCases = []struct {
 		"p.slope = reshape(p.weight) {shape=[3,1,1]}: f32[3,1,1]", "p = prelu(x, p.slope): f32[2,3,8,8]", "q = prelu(p, q.weight): f32[2,3,8,8]"}},
 	{"pow", vec + "y = x | p: pow(2) | m: maximum(0.5)\nz = minimum(y, x)\nw = pow(x, z)\noutput w", []string{
 		"p = pow(x, p.scalar): f32[2,10]", "m = maximum(p, m.scalar): f32[2,10]", "minimum_1 = minimum(m, x): f32[2,10]", "pow_1 = pow(x, minimum_1): f32[2,10]"}},
+	{"layernorm", img + "y = x | ln: layernorm([8, 8], eps=1e-6) | l2: layernorm(8, bias=false) | l3: layernorm(8, elementwise_affine=false) | r: rmsnorm(8)\noutput y", []string{
+		"ln = layernorm(x, ln.weight, ln.bias) {axis=2 epsilon=1e-06}: f32[2,3,8,8]", "l2 = layernorm(ln, l2.weight, _) {axis=3 epsilon=1e-05}: f32[2,3,8,8]",
+		"l3 = layernorm(l2, _, _) {axis=3 epsilon=1e-05}: f32[2,3,8,8]", "r = rmsnorm(l3, r.weight) {axis=3 epsilon=1.1920928955078125e-07}: f32[2,3,8,8]"}},
+	{"groupnorm", img + "y = x | g: groupnorm(1, 3) | i: instancenorm2d(3, affine=true) | j: instancenorm2d | k: instancenorm2d(track_running_stats=true)\noutput y", []string{
+		"g = groupnorm(x, g.weight, g.bias) {epsilon=1e-05 num_groups=1}: f32[2,3,8,8]", "i = groupnorm(g, i.weight, i.bias) {epsilon=1e-05 num_groups=3}: f32[2,3,8,8]",
+		"j = groupnorm(i, _, _) {epsilon=1e-05 num_groups=3}: f32[2,3,8,8]", "k = batchnorm(j, k.weight, k.bias, k.running_mean, k.running_var) {epsilon=1e-05}: f32[2,3,8,8]"}},
+	{"instancenorm1d", "input x: f32[2, 3, 7]\ny = x | i: instancenorm1d(3, eps=0.001)\noutput y", []string{"i = groupnorm(x, _, _) {epsilon=0.001 num_groups=3}: f32[2,3,7]"}},
+	{"instancenorm3d", vol + "y = x | i: instancenorm3d(affine=true)\noutput y", []string{"i = groupnorm(x, i.weight, i.bias) {epsilon=1e-05 num_groups=2}: f32[1,2,4,4,4]"}},
 	{"sum", img + "y = x | s: sum(dim=[1, -1], keepdim=true)\noutput y", []string{"s = reduce_sum(x) {axes=[1,-1] keepdims=true}: f32[2,1,8,1]"}},
 	{"sum-all", img + "y = x | s: sum\noutput y", []string{"s = reduce_sum(x) {axes=[] keepdims=false}: f32[]"}},
 	{"mean", img + "y = x | m: mean(dim=[-2, 1])\noutput y", []string{"m = reduce_mean(x) {axes=[-2,1] keepdims=false}: f32[2,8]"}},

@@ -31,9 +31,6 @@ const zooDir = "testdata/zoo"
 // is refused as a whole), each with the reason. A model absent from the
 // table must import and run.
 var zooRefused = map[string]map[string]string{
-	"transformer_op17": {
-		"LayerNormalization": "issue 10: normalization",
-	},
 	"unet": {
 		"ConvTranspose": "issue 10: spatial (the ConvTranspose2d up-path)",
 		"Resize":        "issue 10: spatial (nn.Upsample nearest)",

@@ -285,6 +285,39 @@ def pow_minmax():
         binary(op + "_i64", op, a, b, f(a, b))
 
 
+def norms2():
+    # layernorm over the last axis and the last two, with and without
+    # affine parameters, and with special values (a NaN or Inf spoils its
+    # row); the mean and 1/std outputs from native_layer_norm.
+    r = Rand("layernorm_last"); x = r.randn(3, 4, 10, scale=2) + 1; w, b = r.randn(10), r.randn(10)
+    case("layernorm_last", "layernorm", [("x", x), ("scale", w), ("bias", b)], [("y", F.layer_norm(x, (10,), w, b))])
+    r = Rand("layernorm_2axes"); x = r.randn(2, 3, 4, 5, scale=3); w, b = r.randn(4, 5), r.randn(4, 5)
+    y, mean, rstd = torch.ops.aten.native_layer_norm(x, [4, 5], w, b, 1e-3)
+    case("layernorm_2axes", "layernorm", [("x", x), ("scale", w), ("bias", b)], [("y", y), ("mean", mean), ("inv_std_dev", rstd)],
+         {"axis": -2, "epsilon": 1e-3, "stats": True})
+    r = Rand("layernorm_noaffine"); x = with_special(r.randn(5, 6, scale=2)); x[1, 0] = float("nan"); x[2, 3] = float("inf")
+    x[0, :] = torch.tensor([float("nan"), 1.0, 2.0, 3.0, 4.0, 5.0]); x[3, :] = 7.0  # a constant row: 0, not NaN
+    case("layernorm_noaffine", "layernorm", [("x", x), None, None], [("y", F.layer_norm(x, (6,)))])
+    r = Rand("layernorm_scaleonly"); x = r.randn(2, 7); w = r.randn(7)
+    case("layernorm_scaleonly", "layernorm", [("x", x), ("scale", w), None], [("y", F.layer_norm(x, (7,), w))], {"axis": 1})
+    # rmsnorm: x / sqrt(mean(x²) + eps) · w, torch 1.13 having no rms_norm.
+    for name, shape, axis, eps in [("rmsnorm_last", (3, 8), -1, 1e-6), ("rmsnorm_2axes", (2, 3, 4), 1, 1e-5)]:
+        r = Rand(name); x = r.randn(*shape, scale=2); w = r.randn(*shape[axis:])
+        dims = tuple(range(axis % len(shape), len(shape)))
+        x64 = x.double()
+        y = (x64 / torch.sqrt((x64 * x64).mean(dims, keepdim=True) + eps) * w.double()).float()
+        case(name, "rmsnorm", [("x", x), ("scale", w)], [("y", y)], {"axis": axis, "epsilon": eps})
+    # groupnorm and instancenorm (one group per channel).
+    r = Rand("groupnorm_2d"); x = r.randn(2, 6, 4, 5, scale=2) + 0.5; w, b = r.randn(6), r.randn(6)
+    case("groupnorm_2d", "groupnorm", [("x", x), ("scale", w), ("bias", b)], [("y", F.group_norm(x, 3, w, b))], {"num_groups": 3})
+    r = Rand("groupnorm_1d_noaffine"); x = r.randn(3, 4, 7)
+    case("groupnorm_1d_noaffine", "groupnorm", [("x", x), None, None], [("y", F.group_norm(x, 2, eps=1e-3))], {"num_groups": 2, "epsilon": 1e-3})
+    r = Rand("groupnorm_instance"); x = r.randn(2, 3, 5, 5, scale=3); w, b = r.randn(3), r.randn(3)
+    case("groupnorm_instance", "groupnorm", [("x", x), ("scale", w), ("bias", b)], [("y", F.instance_norm(x, weight=w, bias=b))], {"num_groups": 3})
+    r = Rand("groupnorm_rank2"); x = r.randn(4, 6)
+    case("groupnorm_rank2", "groupnorm", [("x", x), None, None], [("y", F.group_norm(x, 3))], {"num_groups": 3})
+
+
 # ------------------------------------------------------------------ reductions
 
 
@@ -653,6 +686,7 @@ def main():
     math_fns()
     activations()
     pow_minmax()
+    norms2()
     reductions()
     broadcast()
     linear()

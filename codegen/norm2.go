@@ -1,0 +1,63 @@
+package codegen
+
+import (
+	"fmt"
+
+	"github.com/dlcompiler/dlc/ir"
+)
+
+// layernorm, rmsnorm and groupnorm (ir/ops_norm2.go): the interpreter's
+// loops with constant bounds, float64 statistics accumulated in the same
+// order, so both agree exactly.
+
+func init() {
+	for _, op := range []string{"layernorm", "rmsnorm", "groupnorm"} {
+		register(op, emitter{emit: emitNorm})
+	}
+}
+
+func emitNorm(k *kctx) error {
+	n := k.n
+	rows, size := ir.NormRows(n)
+	X, Y := k.in[0], k.out[0]
+	k.l("for r := range %d {", rows)
+	k.l("row := (*[%d]float32)(%s[r*%d:])", size, X, size)
+	k.l("mean := 0.0")
+	if n.Op != "rmsnorm" {
+		k.l("var s float64")
+		k.l("for _, v := range row {\ns += float64(v)\n}")
+		k.l("mean = s / %d", size)
+	}
+	k.l("var ss float64")
+	k.l("for _, v := range row {\nd := float64(v) - mean\nss += d * d\n}")
+	k.l("inv := 1 / @math.Sqrt(ss/%d+%s)", size, fmtFloat(n.Attrs.Float("epsilon")))
+	if n.Attrs.Bool("stats") {
+		k.l("%s[r], %s[r] = float32(mean), float32(inv)", k.out[1], k.out[2])
+	}
+	// The affine parameter index of element j: j, or its channel.
+	at := "j"
+	affine := len(k.in) > 1 && k.in[1] != "" || len(k.in) > 2 && k.in[2] != ""
+	if n.Op == "groupnorm" && affine {
+		x := k.inShape(0)
+		g := n.Attrs.Int("num_groups")
+		per, spatial := x[1]/g, x[2:].NumElems()
+		k.l("c0 := (r %% %d) * %d", g, per)
+		at = "c0 + j"
+		if spatial != 1 {
+			at = fmt.Sprintf("c0 + j/%d", spatial)
+		}
+	}
+	k.l("yr := (*[%d]float32)(%s[r*%d:])", size, Y, size)
+	k.l("for j, v := range row {")
+	k.l("o := (float64(v) - mean) * inv")
+	if len(k.in) > 1 && k.in[1] != "" {
+		k.l("o *= float64(%s[%s])", k.in[1], at)
+	}
+	if len(k.in) > 2 && k.in[2] != "" {
+		k.l("o += float64(%s[%s])", k.in[2], at)
+	}
+	k.l("yr[j] = float32(o)")
+	k.l("}")
+	k.l("}")
+	return nil
+}

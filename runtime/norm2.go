@@ -1,0 +1,90 @@
+package runtime
+
+import (
+	"math"
+
+	"github.com/dlcompiler/dlc/ir"
+)
+
+// layernorm, rmsnorm and groupnorm (ir/ops_norm2.go): each row of the
+// input (ir.NormRows) is normalized on its own with float64 statistics
+// accumulated in order, then scaled and shifted, rounding once.
+
+func init() {
+	register("layernorm", normKernel)
+	register("rmsnorm", normKernel)
+	register("groupnorm", normKernel)
+}
+
+func normKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	x := in[0]
+	rows, size := ir.NormRows(n)
+	eps := n.Attrs.Float("epsilon")
+	rms := n.Op == "rmsnorm"
+	var scale, bias []float32
+	if len(in) > 1 && in[1] != nil {
+		scale = in[1].F32()
+	}
+	if len(in) > 2 && in[2] != nil {
+		bias = in[2].F32()
+	}
+	// The affine parameter of element j of row r: per position in the
+	// row, or per channel for groupnorm.
+	param := func(r, j int) int { return j }
+	if n.Op == "groupnorm" {
+		c := x.Shape[1]
+		spatial := x.Shape[2:].NumElems()
+		per := c / n.Attrs.Int("num_groups")
+		param = func(r, j int) int { return (r%(c/per))*per + j/spatial }
+	}
+	y := newF32(x.Shape)
+	stats := rows
+	if !n.Attrs.Bool("stats") {
+		stats = 0
+	}
+	means, invs := make([]float32, stats), make([]float32, stats)
+	xs, ys := x.F32(), y.F32()
+	for r := range rows {
+		row := xs[r*size : (r+1)*size]
+		mean, inv := rowStats(row, eps, rms)
+		if stats > 0 {
+			means[r], invs[r] = float32(mean), float32(inv)
+		}
+		for j, v := range row {
+			o := (float64(v) - mean) * inv
+			if scale != nil {
+				o *= float64(scale[param(r, j)])
+			}
+			if bias != nil {
+				o += float64(bias[param(r, j)])
+			}
+			ys[r*size+j] = float32(o)
+		}
+	}
+	if stats == 0 {
+		return one(y)
+	}
+	outs := []*ir.Tensor{y}
+	for _, s := range [][]float32{means, invs} {
+		outs = append(outs, &ir.Tensor{DType: ir.F32, Shape: n.Outputs[1].Type.Shape.Clone(), Data: s})
+	}
+	return outs, nil
+}
+
+// rowStats returns a row's mean (0 for rmsnorm) and 1/sqrt(var + eps),
+// the variance biased (the mean of the squares for rmsnorm).
+func rowStats(row []float32, eps float64, rms bool) (mean, inv float64) {
+	if !rms {
+		var s float64
+		for _, v := range row {
+			s += float64(v)
+		}
+		mean = s / float64(len(row))
+	}
+	var ss float64
+	for _, v := range row {
+		d := float64(v) - mean
+		ss += d * d
+	}
+	return mean, 1 / math.Sqrt(ss/float64(len(row))+eps)
+}
