@@ -560,6 +560,40 @@ func equivCases() []equivCase {
 		b.out(b.n1("layernorm", []*ir.Value{x, b.param(4), b.param(4)}, nil), b.n1("rmsnorm", []*ir.Value{x, nil}, nil),
 			b.n1("groupnorm", []*ir.Value{x, b.param(4), b.param(4)}, ir.Attrs{"num_groups": 2}))
 	}})
+	// Reductions (ir/ops_reduce2.go) over some axes and all, on special
+	// values; argmax/argmin with ties, NaN and keepdims; cumsum with
+	// every flag on f32 and i64.
+	for _, op := range []string{"reduce_min", "reduce_prod", "reduce_l1", "reduce_l2", "reduce_sum_square", "reduce_log_sum", "reduce_log_sum_exp"} {
+		cs = append(cs, equivCase{op, reduce(op, ir.Attrs{"axes": []int{0, -1}, "keepdims": true})},
+			equivCase{op + "all", reduce(op, nil)})
+	}
+	cs = append(cs, equivCase{"reducespecial", func(b *gb) {
+		x := b.n1("add", []*ir.Value{b.input("x", 3, 4), special(b, 3, 4)}, nil)
+		var outs []*ir.Value
+		for _, op := range []string{"reduce_max", "reduce_min", "reduce_prod", "reduce_l1", "reduce_l2", "reduce_sum_square", "reduce_log_sum", "reduce_log_sum_exp"} {
+			outs = append(outs, b.n1(op, []*ir.Value{x}, ir.Attrs{"axes": []int{1}}), b.n1(op, []*ir.Value{x}, ir.Attrs{"axes": []int{0}}))
+		}
+		b.out(outs...)
+	}}, equivCase{"argmax", func(b *gb) {
+		x := b.n1("add", []*ir.Value{b.n1("round", []*ir.Value{b.input("x", 3, 4)}, nil), special(b, 3, 4)}, nil)
+		var outs []*ir.Value
+		for _, op := range []string{"argmax", "argmin"} {
+			for _, last := range []bool{false, true} {
+				outs = append(outs, b.n1(op, []*ir.Value{x}, ir.Attrs{"axis": 1, "select_last_index": last}),
+					b.n1(op, []*ir.Value{x}, ir.Attrs{"axis": 0, "keepdims": true, "select_last_index": last}))
+			}
+		}
+		b.out(outs...)
+	}}, equivCase{"cumsum", func(b *gb) {
+		x := b.n1("add", []*ir.Value{b.input("x", 3, 4), special(b, 3, 4)}, nil)
+		var outs []*ir.Value
+		ids := b.ids("i", 2, 3, 2)
+		for _, fl := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			outs = append(outs, b.n1("cumsum", []*ir.Value{x}, ir.Attrs{"axis": 1, "exclusive": fl[0], "reverse": fl[1]}),
+				b.n1("cumsum", []*ir.Value{ids}, ir.Attrs{"axis": -2, "exclusive": fl[0], "reverse": fl[1]}))
+		}
+		b.out(outs...)
+	}})
 	return cs
 }
 

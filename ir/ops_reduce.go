@@ -105,8 +105,8 @@ func init() {
 	}))
 	rmax := reduction("reduce_max", "maximum over axes; NaN if any element is NaN (torch.amax, ONNX ReduceMax)", &Reduction{
 		Init: math.Inf(-1),
-		// math.Max and Go's max both propagate NaN.
-		Combine:   math.Max,
+		// Go's max, not math.Max, which gives +Inf for max(+Inf, NaN).
+		Combine:   NaNMax,
 		GoCombine: func(acc, x string) string { return fmt.Sprintf("max(%s, %s)", acc, x) },
 	})
 	rmax.Grad, rmax.NoGrad = nil, "no rule yet: the gradient goes to the maxima, a mask that needs a comparison op"

@@ -104,6 +104,14 @@ var layerCases = []struct {
 		"j = groupnorm(i, _, _) {epsilon=1e-05 num_groups=3}: f32[2,3,8,8]", "k = batchnorm(j, k.weight, k.bias, k.running_mean, k.running_var) {epsilon=1e-05}: f32[2,3,8,8]"}},
 	{"instancenorm1d", "input x: f32[2, 3, 7]\ny = x | i: instancenorm1d(3, eps=0.001)\noutput y", []string{"i = groupnorm(x, _, _) {epsilon=0.001 num_groups=3}: f32[2,3,7]"}},
 	{"instancenorm3d", vol + "y = x | i: instancenorm3d(affine=true)\noutput y", []string{"i = groupnorm(x, i.weight, i.bias) {epsilon=1e-05 num_groups=2}: f32[1,2,4,4,4]"}},
+	{"reductions2", img + "a = x | amin(dim=1)\nb = x | prod(dim=[2, 3], keepdim=true)\nc = x | logsumexp(dim=-1)\noutput a\noutput b\noutput c", []string{
+		"amin_1 = reduce_min(x) {axes=[1] keepdims=false}: f32[2,8,8]", "prod_1 = reduce_prod(x) {axes=[2,3] keepdims=true}: f32[2,3,1,1]",
+		"logsumexp_1 = reduce_log_sum_exp(x) {axes=[-1] keepdims=false}: f32[2,3,8]"}},
+	{"argmax", img + "a = x | argmax(dim=1)\nb = x | argmin(dim=-1, keepdim=true)\nc = x | am: argmax\nd = x | an: argmin(keepdim=true)\noutput a\noutput b\noutput c\noutput d", []string{
+		"argmax_1 = argmax(x) {axis=1 keepdims=false select_last_index=false}: i64[2,8,8]", "argmin_1 = argmin(x) {axis=-1 keepdims=true select_last_index=false}: i64[2,3,8,1]",
+		"am.flat = reshape(x) {shape=[-1]}: f32[384]", "am = argmax(am.flat) {axis=0 keepdims=false select_last_index=false}: i64[]",
+		"an.arg = argmin(an.flat) {axis=0 keepdims=true select_last_index=false}: i64[1]", "an = reshape(an.arg) {shape=[1,1,1,1]}: i64[1,1,1,1]"}},
+	{"cumsum", img + "y = x | cumsum(2)\noutput y", []string{"cumsum_1 = cumsum(x) {axis=2 exclusive=false reverse=false}: f32[2,3,8,8]"}},
 	{"sum", img + "y = x | s: sum(dim=[1, -1], keepdim=true)\noutput y", []string{"s = reduce_sum(x) {axes=[1,-1] keepdims=true}: f32[2,1,8,1]"}},
 	{"sum-all", img + "y = x | s: sum\noutput y", []string{"s = reduce_sum(x) {axes=[] keepdims=false}: f32[]"}},
 	{"mean", img + "y = x | m: mean(dim=[-2, 1])\noutput y", []string{"m = reduce_mean(x) {axes=[-2,1] keepdims=false}: f32[2,8]"}},

@@ -553,6 +553,8 @@ func (f *formatter) layer(n *ir.Node, label string) (string, []string, error) {
 		return f.actLayer(n, label)
 	case "layernorm", "rmsnorm", "groupnorm":
 		return f.normLayer(n, label)
+	case "argmax", "argmin", "cumsum":
+		return f.scanLayer(n)
 	case "softmax", "log_softmax":
 		if ax := a.Int("axis"); ax != -1 {
 			kw("dim", strconv.Itoa(ax))

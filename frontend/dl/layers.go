@@ -65,7 +65,8 @@ var tableOps = []string{"relu", "sigmoid", "tanh", "identity", "gelu",
 // reductions maps PyTorch's reduction spellings (torch.sum, torch.amax,
 // ...) to ops with an ir.Reduction form; they take dim (one axis or a
 // list; absent: all) and keepdim, as in PyTorch.
-var reductions = map[string]string{"sum": "reduce_sum", "amax": "reduce_max", "mean": "reduce_mean"}
+var reductions = map[string]string{"sum": "reduce_sum", "amax": "reduce_max", "mean": "reduce_mean",
+	"amin": "reduce_min", "prod": "reduce_prod", "logsumexp": "reduce_log_sum_exp"}
 
 // tableOp defines the layer of a tableOps entry.
 func tableOp(d *ir.OpDef) {

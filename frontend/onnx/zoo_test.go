@@ -35,9 +35,6 @@ var zooRefused = map[string]map[string]string{
 		"ConvTranspose": "issue 10: spatial (the ConvTranspose2d up-path)",
 		"Resize":        "issue 10: spatial (nn.Upsample nearest)",
 	},
-	"seq2seq_gru": {
-		"ArgMax": "issue 10: reductions (greedy decoding)",
-	},
 }
 
 // refusedNode matches the start of an UnsupportedError line: node "name"

@@ -318,6 +318,65 @@ def norms2():
     case("groupnorm_rank2", "groupnorm", [("x", x), None, None], [("y", F.group_norm(x, 3))], {"num_groups": 3})
 
 
+def prod_dims(x, dims, keep):
+    y = x.double()
+    for a in sorted(dims, reverse=True):
+        y = y.prod(dim=a, keepdim=keep)
+    return y.float()
+
+
+def reductions2():
+    # One axis list and all axes per reduction, one case with special
+    # values; torch 1.13's functions in float64 where torch has none.
+    r = Rand("reduce_max_inf_nan"); x = with_special(r.randn(3, 5))
+    x[1, 1:3] = torch.tensor([float("inf"), float("nan")])
+    reduction("reduce_max_inf_nan", "reduce_max", x, torch.amax(x, dim=1), [1], False)
+    fns = {
+        "reduce_min": lambda x, d, k: torch.amin(x, dim=d, keepdim=k),
+        "reduce_prod": prod_dims,
+        "reduce_l1": lambda x, d, k: x.double().abs().sum(dim=d, keepdim=k).float(),
+        "reduce_l2": lambda x, d, k: x.double().pow(2).sum(dim=d, keepdim=k).sqrt().float(),
+        "reduce_sum_square": lambda x, d, k: x.double().pow(2).sum(dim=d, keepdim=k).float(),
+        "reduce_log_sum": lambda x, d, k: x.double().sum(dim=d, keepdim=k).log().float(),
+        "reduce_log_sum_exp": lambda x, d, k: torch.logsumexp(x, dim=d, keepdim=k),
+    }
+    for op, f in fns.items():
+        r = Rand(op + "_axis"); x = r.randn(3, 4, 5, scale=2.0)
+        if op == "reduce_log_sum":
+            x = x.abs() + 0.1
+        reduction(op + "_axis", op, x, f(x, [1], True), [1], True)
+        r = Rand(op + "_all"); x = r.rand(2, 3) + 0.5
+        reduction(op + "_all", op, x, f(x, [0, 1], False), [], False)
+    r = Rand("reduce_min_special"); x = with_special(r.randn(4, 6))
+    x[2, 0:2] = torch.tensor([float("-inf"), float("nan")])
+    reduction("reduce_min_special", "reduce_min", x, torch.amin(x, dim=1), [1], False)
+    r = Rand("reduce_log_sum_exp_big"); x = r.randn(3, 4) * 300
+    x[0, 0] = float("-inf"); x[1, :] = float("-inf"); x[2, 1] = float("inf")
+    reduction("reduce_log_sum_exp_big", "reduce_log_sum_exp", x, torch.logsumexp(x, dim=1), [1], False)
+    # argmax / argmin: ties (first index), NaN wins, keepdims, the last axis.
+    for op, f in (("argmax", torch.argmax), ("argmin", torch.argmin)):
+        r = Rand(op + "_ties"); x = r.ints(0, 3, 4, 6).float()
+        x[3, 2] = float("nan"); x[3, 4] = float("nan")
+        case(op + "_ties", op, [("x", x)], [("y", f(x, dim=1))], {"axis": 1})
+        r = Rand(op + "_keep"); x = r.randn(3, 4, 5)
+        case(op + "_keep", op, [("x", x)], [("y", f(x, dim=0, keepdim=True))], {"axis": 0, "keepdims": True})
+        r = Rand(op + "_last"); x = r.ints(0, 2, 3, 5).float()
+        flipped = x.flip(-1)
+        y = x.shape[-1] - 1 - f(flipped, dim=-1)
+        case(op + "_last", op, [("x", x)], [("y", y)], {"axis": -1, "select_last_index": True})
+    # cumsum: f32 and i64, every flag combination (torch has neither
+    # exclusive nor reverse: built from flip and a shift).
+    r = Rand("cumsum_f32"); x = with_special(r.randn(3, 6, scale=2.0))
+    case("cumsum_f32", "cumsum", [("x", x)], [("y", torch.cumsum(x, dim=1))], {"axis": 1})
+    r = Rand("cumsum_i64"); x = r.ints(-50, 50, 2, 3, 4)
+    case("cumsum_i64", "cumsum", [("x", x)], [("y", torch.cumsum(x, dim=0))], {"axis": 0})
+    r = Rand("cumsum_excl_rev"); x = r.randn(2, 5); x64 = x.double()
+    rev = torch.cumsum(x64.flip(1), dim=1).flip(1)
+    case("cumsum_reverse", "cumsum", [("x", x)], [("y", rev.float())], {"axis": -1, "reverse": True})
+    case("cumsum_exclusive", "cumsum", [("x", x)], [("y", (torch.cumsum(x64, dim=1) - x64).float())], {"axis": 1, "exclusive": True})
+    case("cumsum_excl_rev", "cumsum", [("x", x)], [("y", (rev - x64).float())], {"axis": 1, "exclusive": True, "reverse": True})
+
+
 # ------------------------------------------------------------------ reductions
 
 
@@ -687,6 +746,7 @@ def main():
     activations()
     pow_minmax()
     norms2()
+    reductions2()
     reductions()
     broadcast()
     linear()

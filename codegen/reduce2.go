@@ -1,0 +1,80 @@
+package codegen
+
+import (
+	"fmt"
+
+	"github.com/dlcompiler/dlc/ir"
+)
+
+// argmax, argmin and cumsum (ir/ops_reduce2.go), as the interpreter
+// computes them (runtime/reduce2.go).
+
+func init() {
+	register("argmax", emitter{emit: emitArg})
+	register("argmin", emitter{emit: emitArg})
+	register("cumsum", emitter{emit: emitCumsum})
+}
+
+// emitArg scans the axis keeping the best value: the interpreter's
+// runtime.ArgBetter written out for the node's flags.
+func emitArg(k *kctx) error {
+	x := k.inShape(0)
+	a, err := ir.NormAxis(k.n.Attrs.Int("axis"), len(x))
+	if err != nil {
+		return k.errorf("%v", err)
+	}
+	outer, size, inner := ir.AxisSplit(x, a)
+	cmp := map[bool]string{false: ">", true: "<"}[k.n.Op == "argmin"]
+	if k.n.Attrs.Bool("select_last_index") {
+		cmp += "="
+	}
+	X, Y := k.in[0], k.out[0]
+	k.l("for o := range %d {", outer)
+	k.l("for i := range %d {", inner)
+	k.l("base := o*%d + i", size*inner)
+	k.l("best, at := %s[base], 0", X)
+	k.l("for j := 1; j < %d && best == best; j++ {", size)
+	k.l("if v := %s[base+j*%d]; v != v || v %s best {\nbest, at = v, j\n}", X, inner, cmp)
+	k.l("}")
+	k.l("%s[o*%d+i] = int64(at)", Y, inner)
+	k.l("}")
+	k.l("}")
+	return nil
+}
+
+// emitCumsum runs the sum along the axis, in float64 for f32 (rounding
+// each output once) and int64 for i64.
+func emitCumsum(k *kctx) error {
+	x := k.inShape(0)
+	a, err := ir.NormAxis(k.n.Attrs.Int("axis"), len(x))
+	if err != nil {
+		return k.errorf("%v", err)
+	}
+	outer, size, inner := ir.AxisSplit(x, a)
+	X, Y := k.in[0], k.out[0]
+	acc, conv, store := "var s float64", "float64", "float32(s)"
+	if k.n.Inputs[0].Type.DType == ir.I64 {
+		acc, conv, store = "var s int64", "", "s"
+	}
+	idx := "j"
+	if k.n.Attrs.Bool("reverse") {
+		idx = fmt.Sprintf("%d - j", size-1)
+	}
+	k.l("for o := range %d {", outer)
+	k.l("for i := range %d {", inner)
+	k.l("%s", acc)
+	k.l("for j := range %d {", size)
+	k.l("at := (o*%d+%s)*%d + i", size, idx, inner)
+	k.l("v := %s(%s[at])", conv, X)
+	if k.n.Attrs.Bool("exclusive") {
+		k.l("%s[at] = %s", Y, store)
+		k.l("s += v")
+	} else {
+		k.l("s += v")
+		k.l("%s[at] = %s", Y, store)
+	}
+	k.l("}")
+	k.l("}")
+	k.l("}")
+	return nil
+}

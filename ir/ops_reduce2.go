@@ -1,0 +1,101 @@
+package ir
+
+import (
+	"fmt"
+	"math"
+)
+
+// More reductions as Reduction rows (torch.amin, prod, logsumexp and the
+// norms; ONNX ReduceMin, ReduceProd, ReduceL1, ReduceL2, ReduceLogSum,
+// ReduceLogSumExp, ReduceSumSquare), and the index reductions argmax and
+// argmin and the scan cumsum, which have their own kernels.
+
+// logAddExp is log(e^acc + e^x) without overflow: the larger plus
+// log1p(e^(smaller - larger)); -inf adds nothing, +inf stays, NaN
+// spreads. Generated code calls the same statements (goLogAddExp).
+func logAddExp(acc, x float64) float64 {
+	if x > acc {
+		acc, x = x, acc
+	}
+	if math.IsInf(x, -1) || math.IsInf(acc, 1) {
+		return acc
+	}
+	return acc + math.Log1p(math.Exp(x-acc))
+}
+
+const goLogAddExp = "func(a, x float64) float64 { if x > a { a, x = x, a }; if @math.IsInf(x, -1) || @math.IsInf(a, 1) { return a }; return a + @math.Log1p(@math.Exp(x-a)) }"
+
+func init() {
+	sum := func(acc, x float64) float64 { return acc + x }
+	goSum := func(acc, x string) string { return acc + " + " + x }
+	sq := func(acc, x float64) float64 { return acc + x*x }
+	goSq := func(acc, x string) string { return fmt.Sprintf("%s + %s*%[2]s", acc, x) }
+	for _, r := range []struct {
+		name, doc string
+		red       *Reduction
+	}{
+		{"reduce_min", "minimum over axes; NaN if any element is NaN (torch.amin, ONNX ReduceMin)", &Reduction{
+			Init: math.Inf(1), Combine: NaNMin, GoCombine: func(acc, x string) string { return fmt.Sprintf("min(%s, %s)", acc, x) }}},
+		{"reduce_prod", "product over axes (torch.prod, ONNX ReduceProd)", &Reduction{
+			Init: 1, Combine: func(acc, x float64) float64 { return acc * x }, GoCombine: func(acc, x string) string { return acc + " * " + x }}},
+		{"reduce_l1", "sum of |x| over axes (torch.linalg.vector_norm ord 1, ONNX ReduceL1)", &Reduction{
+			Init: 0, Combine: func(acc, x float64) float64 { return acc + math.Abs(x) },
+			GoCombine: func(acc, x string) string { return acc + " + @math.Abs(" + x + ")" }}},
+		{"reduce_l2", "sqrt of the sum of x² over axes (torch.linalg.vector_norm, ONNX ReduceL2)", &Reduction{
+			Init: 0, Combine: sq, GoCombine: goSq,
+			Finalize: func(acc float64, _ int) float64 { return math.Sqrt(acc) }, GoFinalize: func(acc string, _ int) string { return "@math.Sqrt(" + acc + ")" }}},
+		{"reduce_sum_square", "sum of x² over axes (ONNX ReduceSumSquare)", &Reduction{Init: 0, Combine: sq, GoCombine: goSq}},
+		{"reduce_log_sum", "log of the sum over axes (ONNX ReduceLogSum)", &Reduction{
+			Init: 0, Combine: sum, GoCombine: goSum,
+			Finalize: func(acc float64, _ int) float64 { return math.Log(acc) }, GoFinalize: func(acc string, _ int) string { return "@math.Log(" + acc + ")" }}},
+		{"reduce_log_sum_exp", "log of the sum of e^x over axes, without overflow (torch.logsumexp, ONNX ReduceLogSumExp)", &Reduction{
+			Init: math.Inf(-1), Combine: logAddExp, GoCombine: func(acc, x string) string { return goLogAddExp + "(" + acc + ", " + x + ")" }}},
+	} {
+		Register(reduction(r.name, r.doc, r.red))
+	}
+	for _, op := range []string{"argmax", "argmin"} {
+		Register(&OpDef{
+			Name: op, Doc: "the index of the " + map[string]string{"argmax": "largest", "argmin": "smallest"}[op] + " value along axis, as i64; NaN counts as beyond every number, the first index wins ties unless select_last_index (torch." + op + ", ONNX " + map[string]string{"argmax": "ArgMax", "argmin": "ArgMin"}[op] + ")",
+			Class: Reduce, Pure: Pure, Stream: StreamWhole, NoGrad: "an index has no gradient",
+			Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"y"},
+			Attrs: []AttrDef{{Name: "axis", Kind: AttrInt, Default: 0, Doc: "the axis searched (negative counts from the end)"},
+				{Name: "keepdims", Kind: AttrBool, Default: false, Doc: "keep the axis with size 1"},
+				{Name: "select_last_index", Kind: AttrBool, Default: false, Doc: "the last index of equal values, not the first"}},
+			Infer: func(n *Node) ([]TensorType, error) {
+				x := in(n, 0).Shape
+				a, err := normAxis(n.Attrs.Int("axis"), len(x))
+				if err != nil {
+					return nil, err
+				}
+				if x[a] == 0 {
+					return nil, shapeErr("%s over axis %d of %v, which is empty", n.Op, a, x)
+				}
+				out := append(Shape{}, x[:a]...)
+				if n.Attrs.Bool("keepdims") {
+					out = append(out, 1)
+				}
+				return []TensorType{{I64, append(out, x[a+1:]...)}}, nil
+			},
+		})
+	}
+	Register(&OpDef{
+		Name: "cumsum", Doc: "running sum along axis; exclusive leaves out the element itself, reverse runs from the end (torch.cumsum, ONNX CumSum)",
+		Class: Reduce, Grad: &Grad{}, Pure: Pure, InPlace: true, Stream: StreamAlongAxis,
+		Inputs: []InputDef{{Name: "x", DTypes: SetOf(F32, I64)}}, Outputs: []string{"y"},
+		Attrs: []AttrDef{{Name: "axis", Kind: AttrInt, Doc: "the axis summed along (negative counts from the end)"},
+			{Name: "exclusive", Kind: AttrBool, Default: false, Doc: "each sum leaves out its own element"},
+			{Name: "reverse", Kind: AttrBool, Default: false, Doc: "sum from the end of the axis"}},
+		Infer: func(n *Node) ([]TensorType, error) {
+			x := in(n, 0)
+			if _, err := normAxis(n.Attrs.Int("axis"), len(x.Shape)); err != nil {
+				return nil, err
+			}
+			return []TensorType{{x.DType, x.Shape.Clone()}}, nil
+		},
+	})
+}
+
+// AxisSplit returns the sizes before, along and after axis a of shape s.
+func AxisSplit(s Shape, a int) (outer, size, inner int) {
+	return s[:a].NumElems(), s[a], s[a+1:].NumElems()
+}

@@ -1,0 +1,101 @@
+package runtime
+
+import "github.com/dlcompiler/dlc/ir"
+
+// argmax, argmin and cumsum (ir/ops_reduce2.go).
+
+func init() {
+	register("argmax", argKernel(false))
+	register("argmin", argKernel(true))
+	register("cumsum", cumsumKernel)
+}
+
+// ArgBetter reports whether v replaces the best value b so far in an
+// argmax (argmin when min): NaN beats every number and the first NaN
+// stays (torch and numpy); last also takes ties.
+func ArgBetter(v, b float32, min, last bool) bool {
+	switch {
+	case b != b:
+		return false
+	case v != v:
+		return true
+	case last && v == b:
+		return true
+	case min:
+		return v < b
+	}
+	return v > b
+}
+
+func argKernel(min bool) Kernel {
+	return func(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+		x := in[0]
+		a, err := ir.NormAxis(n.Attrs.Int("axis"), len(x.Shape))
+		if err != nil {
+			return nil, err
+		}
+		outer, size, inner := ir.AxisSplit(x.Shape, a)
+		last := n.Attrs.Bool("select_last_index")
+		y := ir.NewTensor(ir.I64, n.Outputs[0].Type.Shape)
+		xs, ys := x.F32(), y.I64()
+		for o := range outer {
+			for i := range inner {
+				base := o*size*inner + i
+				best, at := xs[base], 0
+				for k := 1; k < size; k++ {
+					if v := xs[base+k*inner]; ArgBetter(v, best, min, last) {
+						best, at = v, k
+					}
+				}
+				ys[o*inner+i] = int64(at)
+			}
+		}
+		return one(y)
+	}
+}
+
+// cumsumKernel sums along the axis in float64 (f32, rounding each
+// output once) or int64 (wrapping).
+func cumsumKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	x := in[0]
+	a, err := ir.NormAxis(n.Attrs.Int("axis"), len(x.Shape))
+	if err != nil {
+		return nil, err
+	}
+	outer, size, inner := ir.AxisSplit(x.Shape, a)
+	excl, rev := n.Attrs.Bool("exclusive"), n.Attrs.Bool("reverse")
+	y := ir.NewTensor(x.DType, x.Shape)
+	for o := range outer {
+		for i := range inner {
+			var fs float64
+			var is int64
+			for j := range size {
+				k := j
+				if rev {
+					k = size - 1 - j
+				}
+				at := (o*size+k)*inner + i
+				if x.DType == ir.I64 {
+					v := x.I64()[at]
+					if !excl {
+						is += v
+					}
+					y.I64()[at] = is
+					if excl {
+						is += v
+					}
+					continue
+				}
+				v := float64(x.F32()[at])
+				if !excl {
+					fs += v
+				}
+				y.F32()[at] = float32(fs)
+				if excl {
+					fs += v
+				}
+			}
+		}
+	}
+	return one(y)
+}
