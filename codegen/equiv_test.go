@@ -594,6 +594,14 @@ func equivCases() []equivCase {
 		}
 		b.out(outs...)
 	}})
+	cs = append(cs, equivCase{"hardmax", func(b *gb) {
+		x := b.n1("add", []*ir.Value{b.n1("round", []*ir.Value{b.input("x", 3, 4)}, nil), special(b, 3, 4)}, nil)
+		b.out(b.n1("hardmax", []*ir.Value{x}, nil), b.n1("hardmax", []*ir.Value{x}, ir.Attrs{"axis": 0}))
+	}}, equivCase{"lrn", func(b *gb) {
+		x := b.input("x", 2, 5, 3, 2)
+		b.out(b.n1("lrn", []*ir.Value{x}, ir.Attrs{"size": 3, "alpha": 0.01, "beta": 0.6, "bias": 2.0}),
+			b.n1("lrn", []*ir.Value{x}, ir.Attrs{"size": 4}), b.n1("lrn", []*ir.Value{b.input("v", 2, 3)}, ir.Attrs{"size": 5}))
+	}})
 	return cs
 }
 

@@ -61,3 +61,27 @@ func emitNorm(k *kctx) error {
 	k.l("}")
 	return nil
 }
+
+func init() { register("lrn", emitter{emit: emitLRN}) }
+
+// emitLRN: the interpreter's loops, the window bounds computed per
+// channel as ir.LRNWindow does.
+func emitLRN(k *kctx) error {
+	x := k.inShape(0)
+	N, C, S := x[0], x[1], x[2:].NumElems()
+	a := k.n.Attrs
+	size := a.Int("size")
+	X, Y := k.in[0], k.out[0]
+	k.l("for b := range %d {", N)
+	k.l("for c := range %d {", C)
+	k.l("lo, hi := max(0, c-%d), min(%d, c+%d)", (size-1)/2, C, size/2+1)
+	k.l("for s := range %d {", S)
+	k.l("var sum float64")
+	k.l("for j := lo; j < hi; j++ {\nv := float64(%s[(b*%d+j)*%d+s])\nsum += v * v\n}", X, C, S)
+	k.l("at := (b*%d+c)*%d + s", C, S)
+	k.l("%s[at] = float32(float64(%s[at]) / @math.Pow(%s+%s*sum, %s))", Y, X, fmtFloat(a.Float("bias")), fmtFloat(a.Float("alpha")/float64(size)), fmtFloat(a.Float("beta")))
+	k.l("}")
+	k.l("}")
+	k.l("}")
+	return nil
+}

@@ -78,3 +78,32 @@ func emitCumsum(k *kctx) error {
 	k.l("}")
 	return nil
 }
+
+func init() { register("hardmax", emitter{emit: emitHardmax}) }
+
+// emitHardmax zeroes each slice and puts 1 at its argmax (found first:
+// the output may overwrite the input).
+func emitHardmax(k *kctx) error {
+	x := k.inShape(0)
+	a, err := ir.NormAxis(k.n.Attrs.Int("axis"), len(x))
+	if err != nil {
+		return k.errorf("%v", err)
+	}
+	outer, size, inner := ir.AxisSplit(x, a)
+	if size == 0 {
+		return nil
+	}
+	X, Y := k.in[0], k.out[0]
+	k.l("for o := range %d {", outer)
+	k.l("for i := range %d {", inner)
+	k.l("base := o*%d + i", size*inner)
+	k.l("best, at := %s[base], 0", X)
+	k.l("for j := 1; j < %d && best == best; j++ {", size)
+	k.l("if v := %s[base+j*%d]; v != v || v > best {\nbest, at = v, j\n}", X, inner)
+	k.l("}")
+	k.l("for j := range %d {\n%s[base+j*%d] = 0\n}", size, Y, inner)
+	k.l("%s[base+at*%d] = 1", Y, inner)
+	k.l("}")
+	k.l("}")
+	return nil
+}

@@ -98,3 +98,30 @@ func inferLayerNorm(n *Node) ([]TensorType, error) {
 	}
 	return ts, nil
 }
+
+func init() {
+	Register(&OpDef{
+		Name: "lrn", Doc: "local response normalization across channels: x / (bias + alpha/size·Σ x²)^beta, the sum over the size channels around each, from c - (size-1)/2 (ONNX LRN)",
+		Class: Reduce, Grad: &Grad{}, Pure: Pure, Stream: StreamChannels,
+		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"y"},
+		Attrs: []AttrDef{{Name: "size", Kind: AttrInt, Doc: "channels summed over"},
+			{Name: "alpha", Kind: AttrFloat, Default: 1e-4, Doc: "scale of the sum"},
+			{Name: "beta", Kind: AttrFloat, Default: 0.75, Doc: "exponent"},
+			{Name: "bias", Kind: AttrFloat, Default: 1.0, Doc: "added to the scaled sum (torch's k)"}},
+		Infer: func(n *Node) ([]TensorType, error) {
+			x := in(n, 0).Shape
+			if len(x) < 2 {
+				return nil, shapeErr("lrn wants x [N, C, ...], got %s %v", n.Inputs[0].Name, x)
+			}
+			if n.Attrs.Int("size") < 1 {
+				return nil, shapeErr("lrn size must be positive, got %d", n.Attrs.Int("size"))
+			}
+			return []TensorType{{F32, x.Clone()}}, nil
+		},
+	})
+}
+
+// LRNWindow is the channels [lo, hi) summed for channel c of C.
+func LRNWindow(c, C, size int) (lo, hi int) {
+	return max(0, c-(size-1)/2), min(C, c+size/2+1)
+}

@@ -99,3 +99,19 @@ func init() {
 func AxisSplit(s Shape, a int) (outer, size, inner int) {
 	return s[:a].NumElems(), s[a], s[a+1:].NumElems()
 }
+
+func init() {
+	Register(&OpDef{
+		Name: "hardmax", Doc: "1 at the first largest value along axis (NaN counts as largest), 0 elsewhere (ONNX Hardmax)",
+		Class: Reduce, Pure: Pure, InPlace: true, Stream: StreamAlongAxis, NoGrad: "piecewise constant: its gradient is 0 where defined",
+		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"y"},
+		Attrs: []AttrDef{{Name: "axis", Kind: AttrInt, Default: -1, Doc: "the axis searched (negative counts from the end)"}},
+		Infer: func(n *Node) ([]TensorType, error) {
+			x := in(n, 0)
+			if _, err := normAxis(n.Attrs.Int("axis"), len(x.Shape)); err != nil {
+				return nil, err
+			}
+			return []TensorType{{x.DType, x.Shape.Clone()}}, nil
+		},
+	})
+}

@@ -88,3 +88,31 @@ func rowStats(row []float32, eps float64, rms bool) (mean, inv float64) {
 	}
 	return mean, 1 / math.Sqrt(ss/float64(len(row))+eps)
 }
+
+func init() { register("lrn", lrnKernel) }
+
+// lrnKernel sums the squares of the window's channels in float64, in
+// channel order, and divides by (bias + alpha/size·sum)^beta.
+func lrnKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	x := in[0]
+	N, C, S := x.Shape[0], x.Shape[1], x.Shape[2:].NumElems()
+	size := n.Attrs.Int("size")
+	alpha, beta, bias := n.Attrs.Float("alpha"), n.Attrs.Float("beta"), n.Attrs.Float("bias")
+	y := newF32(x.Shape)
+	xs, ys := x.F32(), y.F32()
+	for b := range N {
+		for c := range C {
+			lo, hi := ir.LRNWindow(c, C, size)
+			for s := range S {
+				var sum float64
+				for k := lo; k < hi; k++ {
+					v := float64(xs[(b*C+k)*S+s])
+					sum += v * v
+				}
+				at := (b*C+c)*S + s
+				ys[at] = float32(float64(xs[at]) / math.Pow(bias+alpha/float64(size)*sum, beta))
+			}
+		}
+	}
+	return one(y)
+}

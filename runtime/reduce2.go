@@ -99,3 +99,33 @@ func cumsumKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	}
 	return one(y)
 }
+
+func init() { register("hardmax", hardmaxKernel) }
+
+// hardmaxKernel puts 1 at the argmax of each slice along the axis.
+func hardmaxKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	x := in[0]
+	a, err := ir.NormAxis(n.Attrs.Int("axis"), len(x.Shape))
+	if err != nil {
+		return nil, err
+	}
+	outer, size, inner := ir.AxisSplit(x.Shape, a)
+	y := newF32(x.Shape)
+	xs, ys := x.F32(), y.F32()
+	for o := range outer {
+		for i := range inner {
+			base := o*size*inner + i
+			if size == 0 {
+				continue
+			}
+			best, at := xs[base], 0
+			for k := 1; k < size; k++ {
+				if v := xs[base+k*inner]; ArgBetter(v, best, false, false) {
+					best, at = v, k
+				}
+			}
+			ys[base+at*inner] = 1
+		}
+	}
+	return one(y)
+}

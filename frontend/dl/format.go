@@ -553,6 +553,8 @@ func (f *formatter) layer(n *ir.Node, label string) (string, []string, error) {
 		return f.actLayer(n, label)
 	case "layernorm", "rmsnorm", "groupnorm":
 		return f.normLayer(n, label)
+	case "lrn":
+		return lrnLayer(n)
 	case "argmax", "argmin", "cumsum":
 		return f.scanLayer(n)
 	case "softmax", "log_softmax":

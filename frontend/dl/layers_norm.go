@@ -26,6 +26,19 @@ func init() {
 		args: []argSpec{{name: "num_groups", kind: aInt}, {name: "num_channels", kind: aInt, opt: true},
 			{name: "eps", kind: aFloat, def: 1e-5}, {name: "affine", kind: aBool, def: true}},
 		build: buildGroupNorm})
+	def(&layerDef{name: "local_response_norm", inputs: 1,
+		args: []argSpec{{name: "size", kind: aInt}, {name: "alpha", kind: aFloat, def: 1e-4},
+			{name: "beta", kind: aFloat, def: 0.75}, {name: "k", kind: aFloat, def: 1.0}},
+		build: func(c *call) (val, error) {
+			if s := c.int("size"); s < 1 || s%2 == 0 {
+				// PyTorch centers an even window one channel lower than ONNX LRN.
+				return val{}, c.errorf("size must be odd and positive, got %d (an even window differs between PyTorch and ONNX)", s)
+			}
+			if len(c.x().Type.Shape) < 3 {
+				return val{}, c.errorf("wants input [N, C, ...] with spatial axes, got %s %v", c.x().Name, c.x().Type)
+			}
+			return c.node("lrn", c.in, ir.Attrs{"size": c.int("size"), "alpha": c.float("alpha"), "beta": c.float("beta"), "bias": c.float("k")})
+		}})
 	for r := 1; r <= 3; r++ {
 		r := r
 		def(&layerDef{name: fmt.Sprintf("instancenorm%dd", r), inputs: 1, params: true,
@@ -212,4 +225,27 @@ func (f *formatter) normLayer(n *ir.Node, label string) (string, []string, error
 		args = append(args, "bias=false")
 	}
 	return n.Op, append([]string{fmtListAlways(x[axis:])}, args...), nil
+}
+
+// lrnLayer writes lrn as local_response_norm, whose window PyTorch
+// centers as ONNX does only for an odd size.
+func lrnLayer(n *ir.Node) (string, []string, error) {
+	a := n.Attrs
+	if a.Int("size")%2 == 0 || len(n.Inputs[0].Type.Shape) < 3 {
+		return "", nil, nodeErr(n, "lrn of size %d on %v cannot be written in .dl (local_response_norm takes an odd size and spatial axes)", a.Int("size"), n.Inputs[0].Type)
+	}
+	args := []string{strconv.Itoa(a.Int("size"))}
+	for _, p := range []struct {
+		ir, dl string
+		def    float64
+	}{{"alpha", "alpha", 1e-4}, {"beta", "beta", 0.75}, {"bias", "k", 1}} {
+		if v := a.Float(p.ir); v != p.def {
+			s, err := fmtFloat(n, v)
+			if err != nil {
+				return "", nil, err
+			}
+			args = append(args, p.dl+"="+s)
+		}
+	}
+	return "local_response_norm", args, nil
 }

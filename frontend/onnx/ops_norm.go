@@ -14,6 +14,38 @@ func init() {
 	opTable["RMSNormalization"] = opConv{2, nil, layerNorm("rmsnorm")}
 	opTable["GroupNormalization"] = opConv{3, nil, groupNorm}
 	opTable["InstanceNormalization"] = opConv{3, nil, groupNorm}
+	opTable["LRN"] = opConv{1, nil, lrn}
+	opTable["Hardmax"] = opConv{1, nil, softmax("hardmax")} // the axis rules of Softmax, opset 13 included
+}
+
+func lrn(c *nctx) error {
+	x := c.in(0)
+	if x.typ().DType != ir.F32 {
+		return unsup("LRN of %s tensors is not supported (f32 only)", dtName(x.elem))
+	}
+	if !c.has("size") {
+		return fmt.Errorf("attribute size is required")
+	}
+	attrs := ir.Attrs{}
+	size, err := c.int("size", 0)
+	if err != nil {
+		return err
+	}
+	attrs["size"] = size
+	for _, a := range []struct {
+		name string
+		def  float64
+	}{{"alpha", 1e-4}, {"beta", 0.75}, {"bias", 1}} {
+		if attrs[a.name], err = c.float(a.name, a.def); err != nil {
+			return err
+		}
+	}
+	y, err := c.emit1("lrn", "", []*val{x}, attrs)
+	if err != nil {
+		return err
+	}
+	c.set(0, y)
+	return nil
 }
 
 // layerNorm maps LayerNormalization (with its optional Mean and

@@ -364,6 +364,24 @@ def reductions2():
         flipped = x.flip(-1)
         y = x.shape[-1] - 1 - f(flipped, dim=-1)
         case(op + "_last", op, [("x", x)], [("y", y)], {"axis": -1, "select_last_index": True})
+    # hardmax: 1 at the first largest (ties; NaN wins).
+    for name, shape, axis in [("hardmax_last", (3, 5), -1), ("hardmax_axis0", (4, 2, 3), 0)]:
+        r = Rand(name); x = r.ints(0, 3, *shape).float()
+        x.view(-1)[1] = float("nan")
+        idx = torch.argmax(x, dim=axis, keepdim=True)
+        y = torch.zeros_like(x).scatter_(axis, idx, 1.0)
+        case(name, "hardmax", [("x", x)], [("y", y)], {"axis": axis})
+    # lrn: torch's local_response_norm (odd size: the same window as
+    # ONNX), and an even size by ONNX's formula in float64.
+    r = Rand("lrn_torch"); x = r.randn(2, 7, 3, 4, scale=3.0)
+    case("lrn_torch", "lrn", [("x", x)], [("y", F.local_response_norm(x, 3, alpha=0.01, beta=0.6, k=2.0))],
+         {"size": 3, "alpha": 0.01, "beta": 0.6, "bias": 2.0})
+    r = Rand("lrn_even"); x = r.randn(1, 6, 5, scale=2.0); x64 = x.double(); C = 6; size = 4
+    sq = torch.zeros_like(x64)
+    for c in range(C):
+        lo, hi = max(0, c - (size - 1) // 2), min(C, c + size // 2 + 1)
+        sq[:, c] = (x64[:, lo:hi] ** 2).sum(1)
+    case("lrn_even", "lrn", [("x", x)], [("y", (x64 / (1.0 + 1e-4 / size * sq) ** 0.75).float())], {"size": size})
     # cumsum: f32 and i64, every flag combination (torch has neither
     # exclusive nor reverse: built from flip and a shift).
     r = Rand("cumsum_f32"); x = with_special(r.randn(3, 6, scale=2.0))
