@@ -78,6 +78,9 @@ func intList(v []int) string {
 func useGEMM(n *ir.Node) bool { return n.Schedule != nil && n.Schedule.Algo == "im2col" }
 
 func convScratch(n *ir.Node) int {
+	if p := dwPlan(n); p != nil {
+		return p.scratch()
+	}
 	if !useGEMM(n) {
 		return 0
 	}
@@ -95,6 +98,10 @@ func emitConvAlgo(k *kctx) error {
 
 // emitConv is the direct convolution.
 func emitConv(k *kctx) error {
+	if p := dwPlan(k.n); p != nil {
+		p.emit(k, 0, false, 0, 0)
+		return nil
+	}
 	x, wsh, y := k.inShape(0), k.inShape(1), k.outShape(0)
 	a := k.n.Attrs
 	w := window3(x, y, wsh[2:], a.Ints("strides"), a.Ints("pads"), a.Ints("dilations"))

@@ -235,6 +235,39 @@ func equivCases() []equivCase {
 		{"conv2ddil", conv([]int{1, 2, 11, 10}, []int{3, 2, 3, 3}, ir.Attrs{"dilations": []int{2, 3}, "pads": []int{2, 2}}, true)},
 		{"conv2dgroups", conv([]int{1, 6, 8, 7}, []int{9, 2, 3, 3}, ir.Attrs{"groups": 3, "pads": []int{1, 1}, "strides": []int{2}}, true)},
 		{"conv2ddepthwise", conv([]int{1, 4, 6, 6}, []int{4, 1, 3, 3}, ir.Attrs{"groups": 4, "pads": []int{1, 1}}, true)},
+		// Depthwise and grouped convolutions on the depthwise kernels
+		// (-O2): every window and stride registered, row tails below,
+		// at and past a vector, asymmetric and no padding, rows and
+		// columns never read, channel multipliers, input channels summed
+		// (Cg > 1), batch 2, and fused epilogues in and after the kernel.
+		{"dw3s1", conv([]int{1, 8, 13, 13}, []int{8, 1, 3, 3}, ir.Attrs{"groups": 8, "pads": []int{1, 1}}, true)},
+		{"dw3s2", conv([]int{1, 6, 14, 15}, []int{6, 1, 3, 3}, ir.Attrs{"groups": 6, "pads": []int{1, 1}, "strides": []int{2, 2}}, true)},
+		{"dw3s2odd", conv([]int{2, 3, 9, 40}, []int{3, 1, 3, 3}, ir.Attrs{"groups": 3, "pads": []int{0, 1, 1, 0}, "strides": []int{2, 2}}, false)},
+		{"dw5s1", conv([]int{1, 4, 10, 37}, []int{4, 1, 5, 5}, ir.Attrs{"groups": 4, "pads": []int{2, 2}}, true)},
+		{"dw5s2", conv([]int{1, 4, 11, 11}, []int{4, 1, 5, 5}, ir.Attrs{"groups": 4, "pads": []int{2, 2}, "strides": []int{2, 2}}, true)},
+		{"dwnopad", conv([]int{1, 2, 10, 10}, []int{2, 1, 3, 3}, ir.Attrs{"groups": 2, "strides": []int{2, 2}}, true)},
+		{"dwmult", conv([]int{1, 3, 7, 9}, []int{6, 1, 3, 3}, ir.Attrs{"groups": 3, "pads": []int{1, 1}}, true)},
+		{"dwgroups", conv([]int{1, 6, 8, 9}, []int{6, 2, 3, 3}, ir.Attrs{"groups": 3, "pads": []int{1, 1}}, true)},
+		{"dwclip", func(b *gb) {
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 8, 12, 12), b.param(8, 1, 3, 3), b.param(8)},
+				ir.Attrs{"groups": 8, "pads": []int{1, 1}, "act": "clip", "min": -0.2, "max": 0.3}))
+		}},
+		{"dwgroupsrelu", func(b *gb) {
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 6, 9, 17), b.param(6, 3, 3, 3), b.param(6)},
+				ir.Attrs{"groups": 2, "pads": []int{1, 1}, "strides": []int{2, 2}, "act": "relu"}))
+		}},
+		{"dwres", func(b *gb) {
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 4, 8, 8), b.param(4, 1, 3, 3), b.param(4), b.input("r", 1, 4, 8, 8)},
+				ir.Attrs{"groups": 4, "pads": []int{1, 1}, "act": "relu"}))
+		}},
+		{"dwsigmoid", func(b *gb) {
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 4, 9, 9), b.param(4, 1, 5, 5), b.param(4)},
+				ir.Attrs{"groups": 4, "pads": []int{2, 2}, "strides": []int{2, 2}, "act": "sigmoid"}))
+		}},
+		{"dwpool", func(b *gb) {
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 4, 10, 10), b.param(4, 1, 3, 3), b.param(4)},
+				ir.Attrs{"groups": 4, "pads": []int{1, 1}, "act": "relu", "pool": "max", "pool_kernel": []int{2, 2}}))
+		}},
 		{"conv2dbigpad", conv([]int{1, 1, 3, 3}, []int{2, 1, 2, 2}, ir.Attrs{"pads": []int{3, 3, 3, 3}, "strides": []int{3}}, true)},
 		{"conv1d", conv([]int{2, 3, 17}, []int{4, 3, 5}, ir.Attrs{"pads": []int{2}, "strides": []int{3}}, true)},
 		{"conv1ddil", conv([]int{1, 2, 15}, []int{3, 2, 3}, ir.Attrs{"dilations": []int{4}, "pads": []int{1, 3}}, false)},
@@ -792,7 +825,8 @@ func TestEquivalence(t *testing.T) {
 		if err := WritePackage(filepath.Join(dir, c.name), files); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := files["kernels_amd64.s"]; ok && (strings.HasSuffix(c.name, "v1") || *equivRun != "") {
+		dwO2 := strings.HasPrefix(c.name, "dw") && strings.HasSuffix(c.name, "o2")
+		if _, ok := files["kernels_amd64.s"]; ok && (strings.HasSuffix(c.name, "v1") || dwO2 || *equivRun != "") {
 			simdPkgs = append(simdPkgs, "./"+c.name)
 		}
 	}

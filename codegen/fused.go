@@ -122,10 +122,20 @@ func fusedConvScratch(n *ir.Node) int {
 	if fusedConvGEMM(n, pool) {
 		return gemmPlan(conv, pool).scratch()
 	}
-	if pool == nil {
-		return 0
+	n0 := 0
+	if pool != nil {
+		n0 = dwOffset(conv)
 	}
-	return conv.Out().Type.Shape.NumElems()
+	if p := dwPlan(conv); p != nil {
+		return n0 + p.scratch()
+	}
+	return n0
+}
+
+// dwOffset is where a depthwise plan's padded plane starts in the scratch
+// of a fused_conv that pools: after the pre-pool output.
+func dwOffset(conv *ir.Node) int {
+	return (conv.Out().Type.Shape.NumElems() + align - 1) / align * align
 }
 
 func emitFusedConv(k *kctx) error {
@@ -141,11 +151,23 @@ func emitFusedConv(k *kctx) error {
 	if pool != nil {
 		target = "tmp"
 	}
-	if err := emitConv(&kctx{gen: k.gen, n: conv, in: in[:3], out: []string{target}, b: k.b}); err != nil {
+	sub := &kctx{gen: k.gen, n: conv, in: in[:3], out: []string{target}, b: k.b}
+	done := false
+	if p := dwPlan(conv); p != nil {
+		off := 0
+		if pool != nil {
+			off = dwOffset(conv)
+		}
+		lo, hi, clamp := dwClamp(k.n, in[3])
+		p.emit(sub, off, clamp, lo, hi)
+		done = clamp
+	} else if err := emitConv(sub); err != nil {
 		return err
 	}
-	if err := epilogue(k, target, conv.Out().Type.Shape.NumElems(), in[3]); err != nil {
-		return err
+	if !done {
+		if err := epilogue(k, target, conv.Out().Type.Shape.NumElems(), in[3]); err != nil {
+			return err
+		}
 	}
 	if pool != nil {
 		return emitPool(&kctx{gen: k.gen, n: pool, in: []string{"tmp"}, out: k.out, b: k.b}, pool.Op == "avgpool")

@@ -63,13 +63,16 @@ type plan struct {
 	// weights holds, per dtype, that dtype's weights concatenated (each at
 	// its loc's element offset).
 	weights map[ir.DType]*ir.Tensor
+	// laidOut are the parameters stored in their node's WeightLayout
+	// (pack.go) rather than as in the graph.
+	laidOut map[*ir.Value]bool
 }
 
 const align = 16 // elements; keeps every buffer on a 64-byte boundary
 
 func makePlan(g *ir.Graph) (*plan, error) {
 	p := &plan{loc: map[*ir.Value]loc{}, copyNode: map[*ir.Node]bool{}, inplace: map[*ir.Node]bool{},
-		scratch: map[*ir.Node]loc{}, workers: map[*ir.Node][]loc{}, outCopy: map[int]loc{}, arena: map[ir.DType]int{}, weights: map[ir.DType]*ir.Tensor{}}
+		scratch: map[*ir.Node]loc{}, workers: map[*ir.Node][]loc{}, outCopy: map[int]loc{}, arena: map[ir.DType]int{}, weights: map[ir.DType]*ir.Tensor{}, laidOut: map[*ir.Value]bool{}}
 	used := map[*ir.Value]bool{}
 	for _, n := range g.Nodes {
 		for _, v := range n.Inputs {
@@ -84,6 +87,7 @@ func makePlan(g *ir.Graph) (*plan, error) {
 	for i, v := range g.Inputs {
 		p.loc[v] = loc{kind: locInput, dt: v.Type.DType, idx: i, n: v.Type.Shape.NumElems()}
 	}
+	laid := layoutWeights(g)
 	for _, v := range g.Params {
 		if !used[v] {
 			continue
@@ -98,7 +102,12 @@ func makePlan(g *ir.Graph) (*plan, error) {
 			p.weights[dt] = w
 		}
 		l := loc{kind: locWeight, dt: dt, off: w.Len(), n: v.Type.Shape.NumElems()}
-		w.Data = reflect.AppendSlice(reflect.ValueOf(w.Data), reflect.ValueOf(v.Data.Data)).Interface()
+		data := v.Data
+		if t, ok := laid[v]; ok {
+			data = t
+			p.laidOut[v] = true
+		}
+		w.Data = reflect.AppendSlice(reflect.ValueOf(w.Data), reflect.ValueOf(data.Data)).Interface()
 		w.Shape[0] = w.Len()
 		p.loc[v] = l
 	}

@@ -86,10 +86,16 @@ func (d rnnDims) layout() rnnLayout {
 }
 
 func rnnScratch(n *ir.Node) int {
+	if useRNNSIMD(n) {
+		return rnnShape(n).simdLayout().total
+	}
 	return rnnShape(n).layout().total
 }
 
 func emitRNN(k *kctx) error {
+	if useRNNSIMD(k.n) {
+		return emitRNNSIMD(k)
+	}
 	d := rnnShape(k.n)
 	T, N, F, H, L, D, G := d.T, d.N, d.F, d.H, d.L, d.D, d.G
 	DH, GH := D*H, G*H
@@ -139,14 +145,16 @@ type rnnDir struct {
 	l, dir  int
 	in, out operand // the layer's input and output sequences
 	inSize  int
-	// parameter names of the direction's weights ("" when absent)
+	// parameter names of the direction's weights ("" when absent), and
+	// W_ih's input index (W_hh's is next)
 	wih, whh, bih, bhh, peep string
+	wIdx                     int
 }
 
 // weights takes the direction's weights from the kernel's inputs from
 // index wk on and returns the index after them.
 func (r *rnnDir) weights(wk int) int {
-	r.wih, r.whh = r.k.in[wk], r.k.in[wk+1]
+	r.wih, r.whh, r.wIdx = r.k.in[wk], r.k.in[wk+1], wk
 	if r.d.bias {
 		r.bih, r.bhh = r.k.in[wk+2], r.k.in[wk+3]
 		wk += 4

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dlcompiler/dlc/ir"
@@ -44,6 +45,7 @@ func TestRNNEquivalence(t *testing.T) {
 	}
 	dir := t.TempDir()
 	writeModule(t, dir)
+	var simd []string
 	for i, c := range cases {
 		b := &gb{t: t, g: ir.NewGraph(c.name), r: rand.New(rand.NewPCG(uint64(i), 11))}
 		b.g.Batch = 1
@@ -101,9 +103,35 @@ func TestRNNEquivalence(t *testing.T) {
 		if err := WritePackage(filepath.Join(dir, c.name), files); err != nil {
 			t.Fatal(err)
 		}
+		// Again on the SIMD kernels (rnn_simd.go): the Dot kernel over
+		// the weights as stored, and the Gemv kernel over the weights
+		// transposed at compile time (the hidden sizes it cannot take
+		// fall back to Dot); peepholes keep the float64 gates.
+		for _, kn := range []string{"avx2.dot4", "avx2.gemv64"} {
+			s := &ir.Schedule{Kernel: kn, Threads: 1}
+			if kn == "avx2.gemv64" {
+				s.WeightLayout = "rnn-wT"
+			}
+			sg := WithSchedule(b.g, []string{c.op}, s)
+			sg.Name = c.name + strings.TrimPrefix(kn, "avx2.")
+			files, err := generateRef(t, sg, b.g)
+			if err != nil {
+				t.Fatalf("%s: %v", sg.Name, err)
+			}
+			if _, ok := files["kernels_amd64.s"]; !ok && c.extra["peepholes"] != true {
+				t.Errorf("%s: the SIMD schedule generated no kernels", sg.Name)
+			}
+			if err := WritePackage(filepath.Join(dir, sg.Name), files); err != nil {
+				t.Fatal(err)
+			}
+			simd = append(simd, "./"+sg.Name)
+		}
+	}
+	if out, err := goTest(t, dir, append([]string{"-count=1", "-tags", "purego"}, simd...)...); err != nil {
+		t.Errorf("go test -tags purego over the SIMD recurrent packages failed: %v\n%s", err, trim(out))
 	}
 	if out, err := goTest(t, dir, "-count=1", "./..."); err != nil {
-		t.Errorf("go test over %d recurrent packages failed: %v\n%s", len(cases), err, trim(out))
+		t.Errorf("go test over %d recurrent packages (twice) failed: %v\n%s", len(cases), err, trim(out))
 	} else {
 		t.Log(fmt.Sprintf("%d packages passed", len(cases)))
 	}

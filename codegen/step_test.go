@@ -146,6 +146,7 @@ func TestStep(t *testing.T) {
 	dir := t.TempDir()
 	writeModule(t, dir)
 	cs := stepCases()
+	simd := 0
 	for i, c := range cs {
 		b := &gb{t: t, g: ir.NewGraph(c.name), r: rand.New(rand.NewPCG(uint64(i), 11))}
 		b.g.Batch = 1
@@ -172,6 +173,26 @@ func TestStep(t *testing.T) {
 		if err := WritePackage(filepath.Join(dir, c.name), files); err != nil {
 			t.Fatal(err)
 		}
+		if !c.streamable {
+			continue
+		}
+		// Again with the recurrent layers on the SIMD kernels
+		// (rnn_simd.go), in Run and in Step: lstm (H even) on the Gemv
+		// kernel over its weights packed at compile time, rnn and gru
+		// (H not a multiple of 8) on the Dot kernel.
+		sg := WithSchedule(b.g, []string{"rnn", "lstm", "gru"}, &ir.Schedule{Kernel: "avx2.gemv64", WeightLayout: "rnn-wT", Threads: 1})
+		sg.Name = c.name + "simd"
+		files, err = generateRef(t, sg, b.g)
+		if err != nil {
+			t.Fatalf("%s: %v", sg.Name, err)
+		}
+		if !strings.Contains(string(files["kernels_step.go"]), "simdAct(") {
+			t.Errorf("%s: the Step kernels do not run the SIMD recurrent path", sg.Name)
+		}
+		if err := WritePackage(filepath.Join(dir, sg.Name), files); err != nil {
+			t.Fatal(err)
+		}
+		simd++
 	}
 	args := []string{"-count=1", "-run", "TestSelfTest|TestStep", "./..."}
 	if testing.Verbose() {
@@ -184,10 +205,10 @@ func TestStep(t *testing.T) {
 	if err != nil {
 		t.Errorf("go test ./... over %d generated packages failed: %v\n%s", len(cs), err, out[:min(len(out), 30000)])
 	}
-	if n := strings.Count("\n"+out, "\nok "); n != len(cs) {
-		t.Errorf("%d packages passed, want %d:\n%s", n, len(cs), out)
+	if n := strings.Count("\n"+out, "\nok "); n != len(cs)+simd {
+		t.Errorf("%d packages passed, want %d:\n%s", n, len(cs)+simd, out)
 	}
-	if n, want := strings.Count(out, "--- PASS: TestStep"), countStreamable(cs); testing.Verbose() && n != want {
+	if n, want := strings.Count(out, "--- PASS: TestStep"), countStreamable(cs)+simd; testing.Verbose() && n != want {
 		t.Errorf("%d generated TestStep passed, want %d", n, want)
 	}
 	vet := exec.Command("go", "vet", "./...")

@@ -72,6 +72,12 @@ const (
 //	       else Unroll weight rows per register block; Tiles["k"] splits
 //	       the dot products when Unroll+1 rows of K overflow ½ L1.
 //	matmul Tiles["k"] and ["n"] keep a block of the right operand in ½ L2.
+//	rnn, lstm, gru (without peepholes)
+//	       Kernel gemvKernel with its weights transposed at compile time
+//	       (WeightLayout) when every gate block the emitter multiplies is
+//	       whole vectors (lstm: H even; rnn, gru: H a multiple of 8), else
+//	       dotKernel over the weights as stored; the gates on the Act
+//	       kernel (codegen/rnn_simd.go).
 //
 // Every schedule runs on one worker (Threads 1) and reads the weights as
 // stored (WeightLayout "").
@@ -86,9 +92,25 @@ func tile(g *ir.Graph) error {
 			n.Schedule = denseSchedule(n)
 		case "matmul":
 			n.Schedule = matmulSchedule(n)
+		case "rnn", "lstm", "gru":
+			if !ir.RNNPeepholes(n) {
+				n.Schedule = rnnSchedule(n)
+			}
 		}
 	}
 	return nil
+}
+
+// gemvKernel is the recurrent layers' vector-matrix kernel.
+var gemvKernel = kernels.Lookup("avx2.gemv64")
+
+func rnnSchedule(n *ir.Node) *ir.Schedule {
+	H := n.Attrs.Int("hidden_size")
+	whole := H%8 == 0 || n.Op == "lstm" && H%2 == 0
+	if kn := gemvKernel; whole {
+		return &ir.Schedule{Kernel: kn.Name, WeightLayout: kn.WeightLayout, Threads: 1, Tiles: map[string]int{}}
+	}
+	return &ir.Schedule{Kernel: dotKernel.Name, Threads: 1, Tiles: map[string]int{}}
 }
 
 // minGEMMTaps is the smallest reduction length (input channels per group
@@ -133,6 +155,10 @@ func convSchedule(n *ir.Node) *ir.Schedule {
 		}
 		r := min(gemmRows, ocg)
 		s := &ir.Schedule{Algo: "direct", Unroll: r, Threads: 1, Tiles: map[string]int{}}
+		if kn := dwKernelFor(n); kn != nil {
+			s.Kernel, s.Unroll = kn.Name, 1
+			return s
+		}
 		if len(y) >= 4 {
 			oh := y[len(y)-2]
 			if t := cacheL1 / 2 / (f32Bytes * r * ow); t < oh {
@@ -153,6 +179,17 @@ func convSchedule(n *ir.Node) *ir.Schedule {
 		s.Tiles["m"] = max(s.Unroll, t/s.Unroll*s.Unroll)
 	}
 	return s
+}
+
+// dwKernelFor returns the Depthwise kernel for a direct 2-D conv whose
+// window it has, with dilation 1 and the same stride on both axes, or nil.
+func dwKernelFor(n *ir.Node) *kernels.Kernel {
+	w := n.Inputs[1].Type.Shape
+	st, d := n.Attrs.Ints("strides"), n.Attrs.Ints("dilations")
+	if len(w) != 4 || st[0] != st[1] || d[0] != 1 || d[1] != 1 {
+		return nil
+	}
+	return kernels.FindDepthwise(w[2], w[3], st[0])
 }
 
 func denseSchedule(n *ir.Node) *ir.Schedule {

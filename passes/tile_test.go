@@ -48,7 +48,50 @@ func TestTileSchedules(t *testing.T) {
 	if fc := s["fc"]; fc.Unroll != 4 || fc.Kernel != "avx2.dot4" || fc.Tiles["k"] != 0 {
 		t.Errorf("fc: schedule %v, want unroll 4, kernel avx2.dot4, no k tiles", fc)
 	}
-	if d := s["dw"]; d.Kernel != "" || d.Threads != 1 {
-		t.Errorf("dw: schedule %v, want the emitter's loops on one thread", d)
+	if d := s["dw"]; d.Kernel != "avx2.dw3x3s1" || d.Unroll != 1 || d.Threads != 1 {
+		t.Errorf("dw: schedule %v, want kernel avx2.dw3x3s1, unroll 1, on one thread", d)
+	}
+}
+
+// TestTileDepthwiseAndRecurrent checks which convolutions get a depthwise
+// kernel (the registered windows and strides, dilation 1, equal strides)
+// and which recurrent layers the Gemv kernel with packed weights (gate
+// blocks of whole vectors, no peepholes) or the Dot kernel.
+func TestTileDepthwiseAndRecurrent(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		w      []int
+		attrs  ir.Attrs
+		kernel string
+	}{
+		{"dw5s2", []int{8, 1, 5, 5}, ir.Attrs{"pads": []int{2, 2}, "strides": []int{2, 2}, "groups": 8}, "avx2.dw5x5s2"},
+		{"grouped", []int{8, 2, 3, 3}, ir.Attrs{"pads": []int{1, 1}, "groups": 4}, "avx2.dw3x3s1"},
+		{"dilated", []int{8, 1, 3, 3}, ir.Attrs{"pads": []int{2, 2}, "dilations": []int{2, 2}, "groups": 8}, ""},
+		{"strides12", []int{8, 1, 3, 3}, ir.Attrs{"pads": []int{1, 1}, "strides": []int{1, 2}, "groups": 8}, ""},
+		{"7x7", []int{8, 1, 7, 7}, ir.Attrs{"pads": []int{3, 3}, "groups": 8}, ""},
+	} {
+		b := newBuilder(t)
+		x := b.g.AddInput("x", f32(1, 8, 12, 12), ir.Pos{})
+		b.g.AddOutput("y", b.node("conv", c.name, c.attrs, x, b.param("w", ir.Param, f32(c.w...))))
+		g := checkPass(t, b.g, "tile")
+		if s := g.Nodes[0].Schedule; s.Kernel != c.kernel || s.Algo != "direct" {
+			t.Errorf("%s: schedule %v, want algo direct, kernel %q", c.name, s, c.kernel)
+		}
+	}
+	for _, c := range []struct {
+		op          string
+		H           int
+		kernel, lay string
+	}{
+		{"lstm", 6, "avx2.gemv64", "rnn-wT"},
+		{"lstm", 5, "avx2.dot4", ""},
+		{"gru", 12, "avx2.dot4", ""},
+		{"gru", 16, "avx2.gemv64", "rnn-wT"},
+		{"rnn", 8, "avx2.gemv64", "rnn-wT"},
+	} {
+		s := rnnSchedule(&ir.Node{Op: c.op, Attrs: ir.Attrs{"hidden_size": c.H}})
+		if s.Kernel != c.kernel || s.WeightLayout != c.lay {
+			t.Errorf("%s H=%d: kernel %q layout %q, want %q %q", c.op, c.H, s.Kernel, s.WeightLayout, c.kernel, c.lay)
+		}
 	}
 }

@@ -19,7 +19,17 @@ var testKernels = append(All(),
 		PackA: RowMajor, PackB: Panel, Epilogues: Bias | Relu | MaxPool, Func: "gemm7x16"},
 	&Kernel{Name: "test.avx2.dot3", Op: Dot, ISAs: []ISA{AVX2}, MR: 3, NR: 1,
 		PackA: RowMajor, PackB: Vector, Func: "dot3"},
+	// An even window with stride 2 (the phases reach differently) and a
+	// single row.
+	testDW("test.avx2.dw2x4s2", 2, 4, 2, "dw2x4s2"),
+	testDW("test.avx2.dw1x3s1", 1, 3, 1, "dw1x3s1"),
 )
+
+func testDW(name string, kh, kw, s int, fn string) *Kernel {
+	k := dwKernel(kh, kw, s)
+	k.Name, k.Func = name, fn
+	return k
+}
 
 // AsmTestFiles returns the generated files of internal/asmtest: the
 // kernel files of testKernels and kernels_table.go, which lists each
@@ -62,6 +72,29 @@ func AsmTestFiles() (map[string][]byte, error) {
 		fmt.Fprintf(&b, "twin: func(r int, x, w []float32, ldw int, out []float32) { %s(r, x, w, ldw, %s) },\n", k.Twin(), ob)
 		fmt.Fprintf(&b, "asm: %s},\n", k.Asm(AVX2))
 	}
+	b.WriteString("}\n\nvar dws = []dwKernel{\n")
+	for _, k := range testKernels {
+		if k.Op != Depthwise {
+			continue
+		}
+		wb := fmt.Sprintf("(*[%d]float32)(w)", k.Taps[0]*k.Taps[1])
+		fmt.Fprintf(&b, "{name: %q, kh: %d, kw: %d, s: %d,\n", k.Name, k.Taps[0], k.Taps[1], k.Stride)
+		fmt.Fprintf(&b, "call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) { %s(x, ld, half, %s, y, oh, ow, p, flags) },\n", k.Func, wb)
+		fmt.Fprintf(&b, "twin: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) { %s(x, ld, half, %s, y, oh, ow, p, flags) },\n", k.Twin(), wb)
+		asmList(&b, "dwAsm", k)
+	}
+	for _, t := range []struct {
+		list, typ string
+		op        Op
+	}{{"splits", "splitKernel", Split}, {"acts", "actKernel", Act}, {"gemvs", "gemvKernel", Gemv}} {
+		fmt.Fprintf(&b, "}\n\nvar %s = []%s{\n", t.list, t.typ)
+		for _, k := range testKernels {
+			if k.Op == t.op {
+				fmt.Fprintf(&b, "{name: %q, call: %s, twin: %s,\n", k.Name, k.Func, k.Twin())
+				asmList(&b, strings.TrimSuffix(t.typ, "Kernel")+"Asm", k)
+			}
+		}
+	}
 	b.WriteString("}\n")
 	src, err := format.Source([]byte(b.String()))
 	if err != nil {
@@ -69,4 +102,14 @@ func AsmTestFiles() (map[string][]byte, error) {
 	}
 	files["kernels_table.go"] = src
 	return files, nil
+}
+
+// asmList writes the asm field of a table entry: one typ{isa, level, f}
+// per instruction set of k.
+func asmList(b *strings.Builder, typ string, k *Kernel) {
+	fmt.Fprintf(b, "asm: []%s{\n", typ)
+	for _, isa := range k.ISAs {
+		fmt.Fprintf(b, "{isa: %q, level: %s, f: %s},\n", isa, isaInfo[isa].level, k.Asm(isa))
+	}
+	b.WriteString("}},\n")
 }

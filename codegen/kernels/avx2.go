@@ -32,6 +32,12 @@ var avx2Bases = []string{"SI", "R8", "R10", "R11"}
 // a block with more rows than the bases address reports 17. A Gemm
 // kernel runs avx2Rows rows per pass, so it needs one row to fit.
 func avx2Registers(k *Kernel) (need, have int) {
+	switch k.Op {
+	case Gemv:
+		return 10, 16 // 8 accumulators, 2 broadcasts
+	case Depthwise, Act, Split:
+		return 9, 16
+	}
 	if k.Op == Dot {
 		if (k.MR+2)/3 > len(avx2Bases) {
 			return 17, 16

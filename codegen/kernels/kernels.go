@@ -76,6 +76,14 @@ func (o Op) String() string {
 		return "gemm"
 	case Dot:
 		return "dot"
+	case Depthwise:
+		return "depthwise"
+	case Act:
+		return "act"
+	case Gemv:
+		return "gemv"
+	case Split:
+		return "split"
 	}
 	return fmt.Sprintf("Op(%d)", o)
 }
@@ -129,6 +137,9 @@ type Kernel struct {
 	WeightLayout string
 	// Epilogues are the operations the kernel applies itself.
 	Epilogues Epilogue
+	// Taps (KH, KW) and Stride are a Depthwise kernel's window.
+	Taps   [2]int
+	Stride int
 	// Func is the generated Go function the emitters call: it checks its
 	// slices once, then runs the assembly when the CPU has the
 	// instruction set, else Func+"Go", the pure-Go twin.
@@ -181,8 +192,10 @@ func (k *Kernel) PoolOK(P int) bool {
 func (k *Kernel) CBlock() int { return k.MR * k.NR }
 
 // The registry. Names say the instruction set, the op and the register
-// block; the tiling pass chooses among them.
-var registry = []*Kernel{
+// block; the tiling pass chooses among them. The depthwise kernels are
+// listed in dw.go, the activations in act.go, the vector-matrix product
+// in gemv.go.
+var registry = append([]*Kernel{
 	{
 		// AVX-512: 24 zmm accumulators (12 rows × 2 registers), 2 for
 		// the panel row, 2 broadcasts: 28 of 32; per k, 14 loads feed
@@ -208,7 +221,7 @@ var registry = []*Kernel{
 		PackA: RowMajor, PackB: Vector,
 		Func: "simdDot",
 	},
-}
+}, append(dwKernels, splitKernel, actKernel, gemvKernel)...)
 
 // Lookup returns the kernel named name, or nil.
 func Lookup(name string) *Kernel {
@@ -245,6 +258,11 @@ func Names() []string {
 
 // check reports why a kernel description cannot be generated.
 func (k *Kernel) check() error {
+	if k.Op == Depthwise {
+		if err := k.dwCheck(); err != nil {
+			return err
+		}
+	}
 	switch {
 	case len(k.ISAs) == 0:
 		return fmt.Errorf("kernel %s: no instruction set", k.Name)

@@ -29,7 +29,8 @@ func Reserved(ks []*Kernel) []string {
 
 // generators writes each instruction set's assembly for each op.
 var generators = map[ISA]map[Op]func(w *asmw, k *Kernel){
-	AVX2:   {Gemm: avx2GemmAsm, Dot: avx2Dot},
+	AVX2: {Gemm: avx2GemmAsm, Dot: avx2Dot, Depthwise: avx2Depthwise, Split: avx2Split,
+		Act: avx2Act, Gemv: avx2Gemv},
 	AVX512: {Gemm: avx512GemmAsm},
 }
 
@@ -73,7 +74,7 @@ func Files(pkg string, ks []*Kernel) (map[string][]byte, error) {
 	w.p("")
 	cpuProbe(&w)
 	for _, k := range ks {
-		t := templates[k.Op]
+		t := k.template()
 		r := k.replacer()
 		src.WriteString(r.Replace(strings.Replace(t.wrapper, "DISPATCH", k.dispatch(), 1)))
 		src.WriteString(r.Replace(t.twin))
@@ -93,7 +94,12 @@ func Files(pkg string, ks []*Kernel) (map[string][]byte, error) {
 	asm := strings.TrimRight(w.b.String(), "\n") + "\n"
 	files := map[string][]byte{"kernels_amd64.s": []byte(head + "//go:build amd64 && !purego\n\n" + asm)}
 	for name, b := range map[string]*strings.Builder{"kernels_simd.go": &src, "kernels_amd64.go": &decl, "kernels_other.go": &stub} {
-		out, err := format.Source([]byte(b.String()))
+		text := b.String()
+		if strings.Contains(text, "math.") {
+			// The Act twin's bit operations.
+			text = strings.Replace(text, "\npackage "+pkg+"\n", "\npackage "+pkg+"\n\nimport \"math\"\n", 1)
+		}
+		out, err := format.Source([]byte(text))
 		if err != nil {
 			return nil, fmt.Errorf("kernels: internal error: %s does not format: %v\n%s", name, err, b.String())
 		}
@@ -102,11 +108,20 @@ func Files(pkg string, ks []*Kernel) (map[string][]byte, error) {
 	return files, nil
 }
 
+// template is k's Go source: its op's, or for a depthwise kernel one
+// unrolled for its window.
+func (k *Kernel) template() template {
+	if k.Op == Depthwise {
+		return dwTemplate(k)
+	}
+	return templates[k.Op]
+}
+
 // dispatch is the wrapper's choice among k's routines, best first.
 func (k *Kernel) dispatch() string {
 	var b strings.Builder
 	for _, isa := range k.ISAs {
-		call := templates[k.Op].calls[isa]
+		call := k.template().calls[isa]
 		fmt.Fprintf(&b, "if cpuLevel >= %s {\n%s\nreturn\n}\n", isaInfo[isa].level, k.isaReplacer(isa).Replace(call))
 	}
 	return b.String()

@@ -2,10 +2,7 @@
 
 package lstmtext
 
-import (
-	"fmt"
-	"math"
-)
+import "fmt"
 
 // Kernels: one function per layer, every bound a constant.
 
@@ -23,213 +20,110 @@ func emb(x0 *[20]int64, x1 *[544]float32, y *[640]float32) error {
 
 // lstm computes layer lstm (lstm): emb f32[1,20,32], lstm.weight_ih_l0 f32[256,32], lstm.weight_hh_l0 f32[256,64], lstm.bias_ih_l0 f32[256], lstm.bias_hh_l0 f32[256], lstm.weight_ih_l1 f32[256,64], lstm.weight_hh_l1 f32[256,64], lstm.bias_ih_l1 f32[256], lstm.bias_hh_l1 f32[256] → lstm f32[1,20,64], lstm.h f32[2,1,64], lstm.c f32[2,1,64].
 // Attributes: batch_first=true bias=true bidirectional=false hidden_size=64 num_layers=2.
-func lstm(x0 *[640]float32, x3 *[8192]float32, x4 *[16384]float32, x5 *[256]float32, x6 *[256]float32, x7 *[16384]float32, x8 *[16384]float32, x9 *[256]float32, x10 *[256]float32, y *[1280]float32, hOut *[128]float32, cOut *[128]float32, tmp *[8640]float32) {
+// Schedule: kernel avx2.gemv64, weights rnn-wT.
+func lstm(x0 *[640]float32, x3 *[8192]float32, x4 *[16384]float32, x5 *[256]float32, x6 *[256]float32, x7 *[16384]float32, x8 *[16384]float32, x9 *[256]float32, x10 *[256]float32, y *[1280]float32, hOut *[128]float32, cOut *[128]float32, tmp *[9232]float32) {
 	for b := range 1 {
 		for t := range 20 {
 			copy(tmp[(t*1+b)*32:(t*1+b+1)*32], x0[(b*20+t)*32:(b*20+t+1)*32])
 		}
 	}
-	gx := (*[5120]float32)(tmp[3200:])
-	gh := (*[256]float32)(tmp[8320:])
-	{ // layer 0 forward
-		h := (*[64]float32)(hOut[0:])
-		*h = [64]float32{}
-		c := (*[64]float32)(cOut[0:])
-		*c = [64]float32{}
+	{ // layer 0
+		h0 := (*[64]float32)(hOut[0:])
+		*h0 = [64]float32{}
+		c0 := (*[64]float32)(cOut[0:])
+		*c0 = [64]float32{}
+		gx0 := tmp[3200 : 3200+5124]
+		gh0 := tmp[8336 : 8336+260]
+		ga0 := (*[256]float32)(tmp[8608:])
+		hv0 := tmp[8880 : 8880+68]
+		_, _, _, _ = gx0, gh0, ga0, hv0
+		bs0 := (*[256]float32)(tmp[8960:])
+		for i := range 256 {
+			bs0[i] = x5[i] + x6[i]
+		}
 		// input projection of all 20 steps
-		for m := range 20 {
-			av := (*[32]float32)(tmp[m*32:])
-			for r := 0; r < 252; r += 6 {
-				wv := (*[192]float32)(x3[(r)*32:])
-				var s0, s1, s2, s3, s4, s5 float32
-				for k := range 32 {
-					xk := float32(av[k])
-					s0 += float32(wv[k]) * xk
-					s1 += float32(wv[32+k]) * xk
-					s2 += float32(wv[64+k]) * xk
-					s3 += float32(wv[96+k]) * xk
-					s4 += float32(wv[128+k]) * xk
-					s5 += float32(wv[160+k]) * xk
-				}
-				gx[m*256+r] = float32(float64(s0) + float64(x5[r]) + float64(x6[r]))
-				gx[m*256+r+1] = float32(float64(s1) + float64(x5[r+1]) + float64(x6[r+1]))
-				gx[m*256+r+2] = float32(float64(s2) + float64(x5[r+2]) + float64(x6[r+2]))
-				gx[m*256+r+3] = float32(float64(s3) + float64(x5[r+3]) + float64(x6[r+3]))
-				gx[m*256+r+4] = float32(float64(s4) + float64(x5[r+4]) + float64(x6[r+4]))
-				gx[m*256+r+5] = float32(float64(s5) + float64(x5[r+5]) + float64(x6[r+5]))
-			}
-			{
-				wv := (*[128]float32)(x3[(252)*32:])
-				var s0, s1, s2, s3 float32
-				for k := range 32 {
-					xk := float32(av[k])
-					s0 += float32(wv[k]) * xk
-					s1 += float32(wv[32+k]) * xk
-					s2 += float32(wv[64+k]) * xk
-					s3 += float32(wv[96+k]) * xk
-				}
-				gx[m*256+252] = float32(float64(s0) + float64(x5[252]) + float64(x6[252]))
-				gx[m*256+252+1] = float32(float64(s1) + float64(x5[252+1]) + float64(x6[252+1]))
-				gx[m*256+252+2] = float32(float64(s2) + float64(x5[252+2]) + float64(x6[252+2]))
-				gx[m*256+252+3] = float32(float64(s3) + float64(x5[252+3]) + float64(x6[252+3]))
+		for tn := range 20 {
+			for c0 := 0; c0 < 256; c0 += 64 {
+				simdGemv(8, tmp[tn*32:][:32], x3[0+c0:], 256, bs0[c0:], gx0[tn*256+c0:])
 			}
 		}
 		for step := range 20 {
-			t := step
-			gt := (*[256]float32)(gx[t*256:])
-			for m := range 1 {
-				av := (*[64]float32)(h[m*64:])
-				for r := 0; r < 252; r += 6 {
-					wv := (*[384]float32)(x4[(r)*64:])
-					var s0, s1, s2, s3, s4, s5 float32
-					for k := range 64 {
-						xk := float32(av[k])
-						s0 += float32(wv[k]) * xk
-						s1 += float32(wv[64+k]) * xk
-						s2 += float32(wv[128+k]) * xk
-						s3 += float32(wv[192+k]) * xk
-						s4 += float32(wv[256+k]) * xk
-						s5 += float32(wv[320+k]) * xk
+			{ // forward
+				t := step
+				for b := range 1 {
+					hb := (*[64]float32)(h0[b*64:])
+					gb := gx0[(t*1+b)*256:][:256]
+					hh := gh0[b*256:][:256]
+					ga := (*[256]float32)(ga0[b*256:])
+					hv := (*[64]float32)(hv0[b*64:])
+					_, _ = ga, hv
+					for c0 := 0; c0 < 256; c0 += 64 {
+						simdGemv(8, hb[:][:64], x4[0+c0:], 256, gb[c0:], gh0[b*256+c0:])
 					}
-					gh[m*256+r] = float32(s0)
-					gh[m*256+r+1] = float32(s1)
-					gh[m*256+r+2] = float32(s2)
-					gh[m*256+r+3] = float32(s3)
-					gh[m*256+r+4] = float32(s4)
-					gh[m*256+r+5] = float32(s5)
-				}
-				{
-					wv := (*[256]float32)(x4[(252)*64:])
-					var s0, s1, s2, s3 float32
-					for k := range 64 {
-						xk := float32(av[k])
-						s0 += float32(wv[k]) * xk
-						s1 += float32(wv[64+k]) * xk
-						s2 += float32(wv[128+k]) * xk
-						s3 += float32(wv[192+k]) * xk
+					simdAct(0, hh[0:128], nil, ga[0:128])
+					simdAct(1, hh[128:192], nil, ga[128:192])
+					simdAct(0, hh[192:256], nil, ga[192:256])
+					cb := (*[64]float32)(c0[b*64:])
+					ig, fg, gg, og := (*[64]float32)(ga[0:]), (*[64]float32)(ga[64:]), (*[64]float32)(ga[128:]), (*[64]float32)(ga[192:])
+					for j := range 64 {
+						cb[j] = fg[j]*cb[j] + ig[j]*gg[j]
 					}
-					gh[m*256+252] = float32(s0)
-					gh[m*256+252+1] = float32(s1)
-					gh[m*256+252+2] = float32(s2)
-					gh[m*256+252+3] = float32(s3)
+					simdAct(1, cb[:], nil, hv[:])
+					for j := range 64 {
+						hb[j] = og[j] * hv[j]
+					}
+					copy(tmp[640+(t*1+b)*64+0:], hb[:])
 				}
-			}
-			for b := range 1 {
-				hb := (*[64]float32)(h[b*64:])
-				gb := (*[256]float32)(gt[b*256:])
-				hh := (*[256]float32)(gh[b*256:])
-				cb := (*[64]float32)(c[b*64:])
-				for j := range 64 {
-					i := rnnSigmoid(float64(gb[0+j]) + float64(hh[0+j]))
-					f := rnnSigmoid(float64(gb[64+j]) + float64(hh[64+j]))
-					g := rnnTanh(float64(gb[128+j]) + float64(hh[128+j]))
-					o := rnnSigmoid(float64(gb[192+j]) + float64(hh[192+j]))
-					cj := f*float64(cb[j]) + i*g
-					cb[j] = float32(cj)
-					hb[j] = float32(o * rnnTanh(cj))
-				}
-				copy(tmp[640+(t*1+b)*64+0:], hb[:])
 			}
 		}
 	}
-	{ // layer 1 forward
-		h := (*[64]float32)(hOut[64:])
-		*h = [64]float32{}
-		c := (*[64]float32)(cOut[64:])
-		*c = [64]float32{}
+	{ // layer 1
+		h0 := (*[64]float32)(hOut[64:])
+		*h0 = [64]float32{}
+		c0 := (*[64]float32)(cOut[64:])
+		*c0 = [64]float32{}
+		gx0 := tmp[3200 : 3200+5124]
+		gh0 := tmp[8336 : 8336+260]
+		ga0 := (*[256]float32)(tmp[8608:])
+		hv0 := tmp[8880 : 8880+68]
+		_, _, _, _ = gx0, gh0, ga0, hv0
+		bs0 := (*[256]float32)(tmp[8960:])
+		for i := range 256 {
+			bs0[i] = x9[i] + x10[i]
+		}
 		// input projection of all 20 steps
-		for m := range 20 {
-			av := (*[64]float32)(tmp[640+m*64:])
-			for r := 0; r < 252; r += 6 {
-				wv := (*[384]float32)(x7[(r)*64:])
-				var s0, s1, s2, s3, s4, s5 float32
-				for k := range 64 {
-					xk := float32(av[k])
-					s0 += float32(wv[k]) * xk
-					s1 += float32(wv[64+k]) * xk
-					s2 += float32(wv[128+k]) * xk
-					s3 += float32(wv[192+k]) * xk
-					s4 += float32(wv[256+k]) * xk
-					s5 += float32(wv[320+k]) * xk
-				}
-				gx[m*256+r] = float32(float64(s0) + float64(x9[r]) + float64(x10[r]))
-				gx[m*256+r+1] = float32(float64(s1) + float64(x9[r+1]) + float64(x10[r+1]))
-				gx[m*256+r+2] = float32(float64(s2) + float64(x9[r+2]) + float64(x10[r+2]))
-				gx[m*256+r+3] = float32(float64(s3) + float64(x9[r+3]) + float64(x10[r+3]))
-				gx[m*256+r+4] = float32(float64(s4) + float64(x9[r+4]) + float64(x10[r+4]))
-				gx[m*256+r+5] = float32(float64(s5) + float64(x9[r+5]) + float64(x10[r+5]))
-			}
-			{
-				wv := (*[256]float32)(x7[(252)*64:])
-				var s0, s1, s2, s3 float32
-				for k := range 64 {
-					xk := float32(av[k])
-					s0 += float32(wv[k]) * xk
-					s1 += float32(wv[64+k]) * xk
-					s2 += float32(wv[128+k]) * xk
-					s3 += float32(wv[192+k]) * xk
-				}
-				gx[m*256+252] = float32(float64(s0) + float64(x9[252]) + float64(x10[252]))
-				gx[m*256+252+1] = float32(float64(s1) + float64(x9[252+1]) + float64(x10[252+1]))
-				gx[m*256+252+2] = float32(float64(s2) + float64(x9[252+2]) + float64(x10[252+2]))
-				gx[m*256+252+3] = float32(float64(s3) + float64(x9[252+3]) + float64(x10[252+3]))
+		for tn := range 20 {
+			for c0 := 0; c0 < 256; c0 += 64 {
+				simdGemv(8, tmp[640+tn*64:][:64], x7[0+c0:], 256, bs0[c0:], gx0[tn*256+c0:])
 			}
 		}
 		for step := range 20 {
-			t := step
-			gt := (*[256]float32)(gx[t*256:])
-			for m := range 1 {
-				av := (*[64]float32)(h[m*64:])
-				for r := 0; r < 252; r += 6 {
-					wv := (*[384]float32)(x8[(r)*64:])
-					var s0, s1, s2, s3, s4, s5 float32
-					for k := range 64 {
-						xk := float32(av[k])
-						s0 += float32(wv[k]) * xk
-						s1 += float32(wv[64+k]) * xk
-						s2 += float32(wv[128+k]) * xk
-						s3 += float32(wv[192+k]) * xk
-						s4 += float32(wv[256+k]) * xk
-						s5 += float32(wv[320+k]) * xk
+			{ // forward
+				t := step
+				for b := range 1 {
+					hb := (*[64]float32)(h0[b*64:])
+					gb := gx0[(t*1+b)*256:][:256]
+					hh := gh0[b*256:][:256]
+					ga := (*[256]float32)(ga0[b*256:])
+					hv := (*[64]float32)(hv0[b*64:])
+					_, _ = ga, hv
+					for c0 := 0; c0 < 256; c0 += 64 {
+						simdGemv(8, hb[:][:64], x8[0+c0:], 256, gb[c0:], gh0[b*256+c0:])
 					}
-					gh[m*256+r] = float32(s0)
-					gh[m*256+r+1] = float32(s1)
-					gh[m*256+r+2] = float32(s2)
-					gh[m*256+r+3] = float32(s3)
-					gh[m*256+r+4] = float32(s4)
-					gh[m*256+r+5] = float32(s5)
-				}
-				{
-					wv := (*[256]float32)(x8[(252)*64:])
-					var s0, s1, s2, s3 float32
-					for k := range 64 {
-						xk := float32(av[k])
-						s0 += float32(wv[k]) * xk
-						s1 += float32(wv[64+k]) * xk
-						s2 += float32(wv[128+k]) * xk
-						s3 += float32(wv[192+k]) * xk
+					simdAct(0, hh[0:128], nil, ga[0:128])
+					simdAct(1, hh[128:192], nil, ga[128:192])
+					simdAct(0, hh[192:256], nil, ga[192:256])
+					cb := (*[64]float32)(c0[b*64:])
+					ig, fg, gg, og := (*[64]float32)(ga[0:]), (*[64]float32)(ga[64:]), (*[64]float32)(ga[128:]), (*[64]float32)(ga[192:])
+					for j := range 64 {
+						cb[j] = fg[j]*cb[j] + ig[j]*gg[j]
 					}
-					gh[m*256+252] = float32(s0)
-					gh[m*256+252+1] = float32(s1)
-					gh[m*256+252+2] = float32(s2)
-					gh[m*256+252+3] = float32(s3)
+					simdAct(1, cb[:], nil, hv[:])
+					for j := range 64 {
+						hb[j] = og[j] * hv[j]
+					}
+					copy(tmp[1920+(t*1+b)*64+0:], hb[:])
 				}
-			}
-			for b := range 1 {
-				hb := (*[64]float32)(h[b*64:])
-				gb := (*[256]float32)(gt[b*256:])
-				hh := (*[256]float32)(gh[b*256:])
-				cb := (*[64]float32)(c[b*64:])
-				for j := range 64 {
-					i := rnnSigmoid(float64(gb[0+j]) + float64(hh[0+j]))
-					f := rnnSigmoid(float64(gb[64+j]) + float64(hh[64+j]))
-					g := rnnTanh(float64(gb[128+j]) + float64(hh[128+j]))
-					o := rnnSigmoid(float64(gb[192+j]) + float64(hh[192+j]))
-					cj := f*float64(cb[j]) + i*g
-					cb[j] = float32(cj)
-					hb[j] = float32(o * rnnTanh(cj))
-				}
-				copy(tmp[1920+(t*1+b)*64+0:], hb[:])
 			}
 		}
 	}
@@ -270,43 +164,4 @@ func fc(x0 *[64]float32, x1 *[128]float32, x2 *[2]float32, y *[2]float32) {
 			}
 		}
 	}
-}
-
-// rnnSigmoid is the logistic function in float64: 1/(1+e^-v), with e^x
-// = 2^k·p(r), r = x - k·ln2, |r| <= ln2/2, p the degree-8 Taylor
-// polynomial in Estrin form (relative error below 3e-10) and x clamped to
-// ±40, beyond which the result is 1 or below 5e-18.
-func rnnSigmoid(v float64) float64 {
-	x := -v
-	if x > 40 {
-		x = 40
-	} else if x < -40 {
-		x = -40
-	}
-	t := x*1.4426950408889634 + 0x1.8p52
-	kf := t - 0x1.8p52
-	r := x - kf*0.6931471805599453
-	r2 := r * r
-	r4 := r2 * r2
-	p := (1 + r) + r2*(0.5+r*(1.0/6)) + r4*((1.0/24+r*(1.0/120))+r2*(1.0/720+r*(1.0/5040)+r2*(1.0/40320)))
-	return 1 / (1 + p*math.Float64frombits((math.Float64bits(t)+1023)<<52))
-}
-
-// rnnTanh is tanh in float64: (e-1)/(e+1) with e = e^(2v) computed as in
-// rnnSigmoid (absolute error below 2e-10).
-func rnnTanh(v float64) float64 {
-	x := 2 * v
-	if x > 40 {
-		x = 40
-	} else if x < -40 {
-		x = -40
-	}
-	t := x*1.4426950408889634 + 0x1.8p52
-	kf := t - 0x1.8p52
-	r := x - kf*0.6931471805599453
-	r2 := r * r
-	r4 := r2 * r2
-	p := (1 + r) + r2*(0.5+r*(1.0/6)) + r4*((1.0/24+r*(1.0/120))+r2*(1.0/720+r*(1.0/5040)+r2*(1.0/40320)))
-	e := p * math.Float64frombits((math.Float64bits(t)+1023)<<52)
-	return (e - 1) / (e + 1)
 }

@@ -16,3 +16,13 @@ func cpuISA() int
 //
 //go:noescape
 func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32)
+
+// simdActAVX2 is simdAct in AVX2: n ≥ 1; b may be nil.
+//
+//go:noescape
+func simdActAVX2(fn, n int, a, b, y *float32)
+
+// simdGemvAVX2 is simdGemv in AVX2: 1 ≤ nv ≤ 8, k ≥ 1; c may be nil.
+//
+//go:noescape
+func simdGemvAVX2(nv, k int, x, p *float32, ldp int, c, y *float32)

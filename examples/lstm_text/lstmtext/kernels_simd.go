@@ -2,6 +2,8 @@
 
 package lstmtext
 
+import "math"
+
 // The micro-kernels the layers' loops call (dlc's codegen/kernels).
 // Each wrapper checks its slices once, then runs the best assembly the
 // CPU has (cpuLevel, probed once at init) or its pure-Go twin.
@@ -38,4 +40,116 @@ func simdDotGo(r int, x, w []float32, ldw int, out *[4]float32) {
 		}
 		out[i] = s
 	}
+}
+
+// simdAct sets y[i] = f(a[i] + b[i]) for i < len(y), or f(a[i]) when b is
+// nil: f the logistic sigmoid (fn 0) or tanh (fn 1) in float32, from a
+// vectorized exp (codegen/kernels/act.go states the errors). a, b and y
+// may be the same slice.
+func simdAct(fn int, a, b, y []float32) {
+	n := len(y)
+	if n == 0 {
+		return
+	}
+	if fn < 0 || fn > 1 {
+		panic("simdAct: bad function")
+	}
+	_ = a[n-1]
+	var bp *float32
+	if b != nil {
+		_ = b[n-1]
+		bp = &b[0]
+	}
+	if cpuLevel >= isaAVX2 {
+		simdActAVX2(fn, n, &a[0], bp, &y[0])
+		return
+	}
+
+	simdActGo(fn, a, b, y)
+}
+
+// simdActGo is simdAct in pure Go, with the same approximations: the fallback
+// and the assembly's test oracle.
+func simdActGo(fn int, a, b, y []float32) {
+	exp := func(x float32) float32 {
+		x = max(min(x, 88.3), -87.3)
+		n := float32(math.RoundToEven(float64(x * 1.44269504088896341)))
+		r := x - n*0.693359375
+		r -= n * -2.12194440e-4
+		p := float32(1.9875691500e-4)
+		p = p*r + 1.3981999507e-3
+		p = p*r + 8.3334519073e-3
+		p = p*r + 4.1665795894e-2
+		p = p*r + 1.6666665459e-1
+		p = p*r + 5.0000001201e-1
+		p = p*(r*r) + r + 1
+		return p * math.Float32frombits(uint32(int32(n)+127)<<23)
+	}
+	a = a[:len(y)]
+	if b != nil {
+		b = b[:len(y)]
+	}
+	for i := range y {
+		v := a[i]
+		if b != nil {
+			v += b[i]
+		}
+		if fn == 0 {
+			y[i] = 1 / (1 + exp(-v))
+			continue
+		}
+		ax := math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
+		if ax < 0.625 {
+			z := v * v
+			p := float32(-5.70498872745e-3)
+			p = p*z + 2.06390887954e-2
+			p = p*z - 5.37397155531e-2
+			p = p*z + 1.33314422036e-1
+			p = p*z - 3.33332819422e-1
+			y[i] = v + v*(z*p)
+			continue
+		}
+		t := 1 - 2/(exp(2*ax)+1)
+		y[i] = math.Float32frombits(math.Float32bits(t) | math.Float32bits(v)&(1<<31))
+	}
+}
+
+// simdGemv sets y[j] = c[j] + Σ_k x[k]·p[k*ldp+j] for j < 8*nv (1 ≤ nv ≤ 8)
+// and k < len(x); c may be nil (0) or y itself.
+func simdGemv(nv int, x, p []float32, ldp int, c, y []float32) {
+	k, n := len(x), 8*nv
+	if nv < 1 || nv > 8 || k < 1 || ldp < n {
+		panic("simdGemv: bad shape")
+	}
+	_ = p[(k-1)*ldp+n-1]
+	_ = y[n-1]
+	var cp *float32
+	if c != nil {
+		_ = c[n-1]
+		cp = &c[0]
+	}
+	if cpuLevel >= isaAVX2 {
+		simdGemvAVX2(nv, k, &x[0], &p[0], ldp, cp, &y[0])
+		return
+	}
+
+	simdGemvGo(nv, x, p, ldp, c, y)
+}
+
+// simdGemvGo is simdGemv in pure Go: the fallback and the assembly's test oracle.
+func simdGemvGo(nv int, x, p []float32, ldp int, c, y []float32) {
+	n := 8 * nv
+	var acc [64]float32
+	a := acc[:n]
+	if c != nil {
+		copy(a, c[:n])
+	}
+	for k, xv := range x {
+		row := p[k*ldp : k*ldp+n]
+		a := a[:len(row)]
+		for j, pv := range row {
+			a[j] += xv * pv
+		}
+	}
+	copy(y[:n], a)
 }

@@ -90,9 +90,9 @@ const (
 	// each little endian and starting at a multiple of 64 bytes: 59042 f32 values at byte 0, 1 i64 values at byte 236224.
 	WeightBytes = 236232
 	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
-	ScratchBytes = 43264
+	ScratchBytes = 45632
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
-	weightsChecksum = 0x43c7e7ac1fcc9a97
+	weightsChecksum = 0x9296df5e7994614b
 )
 
 var (
@@ -174,7 +174,7 @@ func weightView[T float32 | int64](off, n int) []T {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model works too, but it is large: allocate it with New.
 type Model struct {
-	arenaF32 [10816]float32
+	arenaF32 [11408]float32
 	st       stepModel
 	// cls receives Classify's output.
 	cls [OutputSize]float32
@@ -194,7 +194,7 @@ func (m *Model) forward(in0 *[20]int64) error {
 	if err := emb(in0, (*[544]float32)(weightsF32[0:544]), (*[640]float32)(m.arenaF32[0:640])); err != nil {
 		return err
 	}
-	lstm((*[640]float32)(m.arenaF32[0:640]), (*[8192]float32)(weightsF32[544:8736]), (*[16384]float32)(weightsF32[8736:25120]), (*[256]float32)(weightsF32[25120:25376]), (*[256]float32)(weightsF32[25376:25632]), (*[16384]float32)(weightsF32[25632:42016]), (*[16384]float32)(weightsF32[42016:58400]), (*[256]float32)(weightsF32[58400:58656]), (*[256]float32)(weightsF32[58656:58912]), (*[1280]float32)(m.arenaF32[640:1920]), (*[128]float32)(m.arenaF32[1920:2048]), (*[128]float32)(m.arenaF32[2048:2176]), (*[8640]float32)(m.arenaF32[2176:10816]))
+	lstm((*[640]float32)(m.arenaF32[0:640]), (*[8192]float32)(weightsF32[544:8736]), (*[16384]float32)(weightsF32[8736:25120]), (*[256]float32)(weightsF32[25120:25376]), (*[256]float32)(weightsF32[25376:25632]), (*[16384]float32)(weightsF32[25632:42016]), (*[16384]float32)(weightsF32[42016:58400]), (*[256]float32)(weightsF32[58400:58656]), (*[256]float32)(weightsF32[58656:58912]), (*[1280]float32)(m.arenaF32[640:1920]), (*[128]float32)(m.arenaF32[1920:2048]), (*[128]float32)(m.arenaF32[2048:2176]), (*[9232]float32)(m.arenaF32[2176:11408]))
 	select_1((*[128]float32)(m.arenaF32[1920:2048]), (*[1]int64)(weightsI64[0:1]), (*[64]float32)(m.arenaF32[0:64]))
 	fc((*[64]float32)(m.arenaF32[0:64]), (*[128]float32)(weightsF32[58912:59040]), (*[2]float32)(weightsF32[59040:59042]), (*[2]float32)(m.arenaF32[64:66]))
 	return nil
@@ -263,7 +263,7 @@ func (m *Model) Classify(in *[InputSize]int64) (class int, prob float32, err err
 // stepModel is the streaming state of a Model: the one-step arena and the
 // recurrent states carried from one Step to the next.
 type stepModel struct {
-	arenaF32 [1168]float32
+	arenaF32 [1760]float32
 	// s0 is layer lstm's running h0 state.
 	s0 [128]float32
 	// s1 is layer lstm's running c0 state.
@@ -276,7 +276,7 @@ func (m *stepModel) forward(in0 *[1]int64) error {
 	if err := stepEmb(in0, (*[544]float32)(weightsF32[0:544]), (*[32]float32)(m.arenaF32[0:32])); err != nil {
 		return err
 	}
-	stepLstm((*[32]float32)(m.arenaF32[0:32]), &m.s0, &m.s1, (*[8192]float32)(weightsF32[544:8736]), (*[16384]float32)(weightsF32[8736:25120]), (*[256]float32)(weightsF32[25120:25376]), (*[256]float32)(weightsF32[25376:25632]), (*[16384]float32)(weightsF32[25632:42016]), (*[16384]float32)(weightsF32[42016:58400]), (*[256]float32)(weightsF32[58400:58656]), (*[256]float32)(weightsF32[58656:58912]), (*[64]float32)(m.arenaF32[32:96]), (*[128]float32)(m.arenaF32[96:224]), (*[128]float32)(m.arenaF32[224:352]), (*[736]float32)(m.arenaF32[432:1168]))
+	stepLstm((*[32]float32)(m.arenaF32[0:32]), &m.s0, &m.s1, (*[8192]float32)(weightsF32[544:8736]), (*[16384]float32)(weightsF32[8736:25120]), (*[256]float32)(weightsF32[25120:25376]), (*[256]float32)(weightsF32[25376:25632]), (*[16384]float32)(weightsF32[25632:42016]), (*[16384]float32)(weightsF32[42016:58400]), (*[256]float32)(weightsF32[58400:58656]), (*[256]float32)(weightsF32[58656:58912]), (*[64]float32)(m.arenaF32[32:96]), (*[128]float32)(m.arenaF32[96:224]), (*[128]float32)(m.arenaF32[224:352]), (*[1328]float32)(m.arenaF32[432:1760]))
 	m.s0 = *(*[128]float32)(m.arenaF32[96:224])
 	m.s1 = *(*[128]float32)(m.arenaF32[224:352])
 	stepSelect_1((*[128]float32)(m.arenaF32[96:224]), (*[1]int64)(weightsI64[0:1]), (*[64]float32)(m.arenaF32[352:416]))

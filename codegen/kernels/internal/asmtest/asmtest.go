@@ -39,3 +39,60 @@ type dotKernel struct {
 	twin func(r int, x, w []float32, ldw int, out []float32)
 	asm  func(r, k int, x *float32, w *float32, ldw int, out *float32)
 }
+
+// dwKernel is a Depthwise kernel (kh×kw window, stride s).
+type dwKernel struct {
+	name      string
+	kh, kw, s int
+	call      func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int)
+	twin      func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int)
+	asm       []dwAsm
+}
+
+// dwAsm, splitAsm, actAsm and gemvAsm are one instruction set's routine
+// of a kernel, which runs when cpuLevel >= level.
+type dwAsm struct {
+	isa   string
+	level int
+	f     func(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+}
+
+type splitAsm struct {
+	isa   string
+	level int
+	f     func(even, odd, src *float32, n int)
+}
+
+// splitKernel is a Split kernel.
+type splitKernel struct {
+	name string
+	call func(dst []float32, half int, src []float32, pl int)
+	twin func(even, odd, src []float32)
+	asm  []splitAsm
+}
+
+type actAsm struct {
+	isa   string
+	level int
+	f     func(fn, n int, a, b, y *float32)
+}
+
+// actKernel is an Act kernel.
+type actKernel struct {
+	name       string
+	call, twin func(fn int, a, b, y []float32)
+	asm        []actAsm
+}
+
+type gemvAsm struct {
+	isa   string
+	level int
+	f     func(nv, k int, x, p *float32, ldp int, c, y *float32)
+}
+
+// gemvKernel is a Gemv kernel.
+type gemvKernel struct {
+	name       string
+	call, twin func(nv int, x, p []float32, ldp int, c, y []float32)
+	asm        []gemvAsm
+}

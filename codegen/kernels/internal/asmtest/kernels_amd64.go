@@ -35,6 +35,41 @@ func simdGemm16AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *fl
 //go:noescape
 func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32)
 
+// simdDW3x3s1AVX2 is simdDW3x3s1 in AVX2: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func simdDW3x3s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+
+// simdDW3x3s2AVX2 is simdDW3x3s2 in AVX2: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func simdDW3x3s2AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+
+// simdDW5x5s1AVX2 is simdDW5x5s1 in AVX2: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func simdDW5x5s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+
+// simdDW5x5s2AVX2 is simdDW5x5s2 in AVX2: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func simdDW5x5s2AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+
+// simdSplit2AVX2 is simdSplit2's pairs in AVX2: n ≥ 1 of them.
+//
+//go:noescape
+func simdSplit2AVX2(even, odd, src *float32, n int)
+
+// simdActAVX2 is simdAct in AVX2: n ≥ 1; b may be nil.
+//
+//go:noescape
+func simdActAVX2(fn, n int, a, b, y *float32)
+
+// simdGemvAVX2 is simdGemv in AVX2: 1 ≤ nv ≤ 8, k ≥ 1; c may be nil.
+//
+//go:noescape
+func simdGemvAVX2(nv, k int, x, p *float32, ldp int, c, y *float32)
+
 // gemm12x8AVX2 is gemm12x8 in AVX2 (rows 1 ≤ r ≤ 12 of the 12×8 block): kn ≥ 1;
 // bias may be nil when flags&5 == 0.
 //
@@ -63,3 +98,13 @@ func gemm7x16AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *floa
 //
 //go:noescape
 func dot3AVX2(r, k int, x *float32, w *float32, ldw int, out *float32)
+
+// dw2x4s2AVX2 is dw2x4s2 in AVX2: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func dw2x4s2AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+
+// dw1x3s1AVX2 is dw1x3s1 in AVX2: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func dw1x3s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)

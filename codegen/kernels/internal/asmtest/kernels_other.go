@@ -23,6 +23,34 @@ func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32) {
 	panic("simdDotAVX2: no assembly in this build")
 }
 
+func simdDW3x3s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
+	panic("simdDW3x3s1AVX2: no assembly in this build")
+}
+
+func simdDW3x3s2AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
+	panic("simdDW3x3s2AVX2: no assembly in this build")
+}
+
+func simdDW5x5s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
+	panic("simdDW5x5s1AVX2: no assembly in this build")
+}
+
+func simdDW5x5s2AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
+	panic("simdDW5x5s2AVX2: no assembly in this build")
+}
+
+func simdSplit2AVX2(even, odd, src *float32, n int) {
+	panic("simdSplit2AVX2: no assembly in this build")
+}
+
+func simdActAVX2(fn, n int, a, b, y *float32) {
+	panic("simdActAVX2: no assembly in this build")
+}
+
+func simdGemvAVX2(nv, k int, x, p *float32, ldp int, c, y *float32) {
+	panic("simdGemvAVX2: no assembly in this build")
+}
+
 func gemm12x8AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
 	panic("gemm12x8AVX2: no assembly in this build")
 }
@@ -41,4 +69,12 @@ func gemm7x16AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *floa
 
 func dot3AVX2(r, k int, x *float32, w *float32, ldw int, out *float32) {
 	panic("dot3AVX2: no assembly in this build")
+}
+
+func dw2x4s2AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
+	panic("dw2x4s2AVX2: no assembly in this build")
+}
+
+func dw1x3s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
+	panic("dw1x3s1AVX2: no assembly in this build")
 }

@@ -2,6 +2,8 @@
 
 package asmtest
 
+import "math"
+
 // The micro-kernels the layers' loops call (dlc's codegen/kernels).
 // Each wrapper checks its slices once, then runs the best assembly the
 // CPU has (cpuLevel, probed once at init) or its pure-Go twin.
@@ -240,6 +242,837 @@ func simdDotGo(r int, x, w []float32, ldw int, out *[4]float32) {
 		}
 		out[i] = s
 	}
+}
+
+// simdDW3x3s1 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
+// 3×3 correlation with stride 1 over a zero-bordered input plane x
+// (codegen/kernels/dw.go): tap (kh, kw) of output (r, j) is
+// x[(r*1+kh)*ld + (kw%1)*half + kw/1 + j]. Each output starts from
+// p[0] (flags&1: from y), adds the taps in (kh, kw) order, and with
+// flags&2 is clamped to [p[1], p[2]] (NaN stays NaN).
+func simdDW3x3s1(x []float32, ld, half int, w *[9]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	width := (ow+8-1)/8*8 + 2
+	if oh < 1 || ow < 1 || half < 0 || (1 == 1 && ld < width) || (1 > 1 && (half < width || ld < 1*half)) {
+		panic("simdDW3x3s1: bad shape")
+	}
+	_ = x[((oh-1)*1+3-1)*ld+(1-1)*half+width-1]
+	_ = y[oh*ow-1]
+	if cpuLevel >= isaAVX2 {
+		simdDW3x3s1AVX2(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
+		return
+	}
+
+	simdDW3x3s1Go(x, ld, half, w, y, oh, ow, p, flags)
+}
+
+// simdDW3x3s1Go is simdDW3x3s1 in pure Go: the fallback and the assembly's test oracle.
+func simdDW3x3s1Go(x []float32, ld, half int, w *[9]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	w0 := w[0]
+	w1 := w[1]
+	w2 := w[2]
+	w3 := w[3]
+	w4 := w[4]
+	w5 := w[5]
+	w6 := w[6]
+	w7 := w[7]
+	w8 := w[8]
+	bias, lo, hi := p[0], p[1], p[2]
+	for r := range oh {
+		yr := y[r*ow : r*ow+ow]
+		x0_0 := x[(r*1+0)*ld+0*half:]
+		x1_0 := x[(r*1+1)*ld+0*half:]
+		x2_0 := x[(r*1+2)*ld+0*half:]
+		j := 0
+		for ; j+4 <= ow; j += 4 {
+			a0_0 := (*[6]float32)(x0_0[j:])
+			a1_0 := (*[6]float32)(x1_0[j:])
+			a2_0 := (*[6]float32)(x2_0[j:])
+			s0 := bias
+			s1 := bias
+			s2 := bias
+			s3 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+				s1 = yr[j+1]
+				s2 = yr[j+2]
+				s3 = yr[j+3]
+			}
+			s0 += w0 * a0_0[0]
+			s1 += w0 * a0_0[1]
+			s2 += w0 * a0_0[2]
+			s3 += w0 * a0_0[3]
+			s0 += w1 * a0_0[1]
+			s1 += w1 * a0_0[2]
+			s2 += w1 * a0_0[3]
+			s3 += w1 * a0_0[4]
+			s0 += w2 * a0_0[2]
+			s1 += w2 * a0_0[3]
+			s2 += w2 * a0_0[4]
+			s3 += w2 * a0_0[5]
+			s0 += w3 * a1_0[0]
+			s1 += w3 * a1_0[1]
+			s2 += w3 * a1_0[2]
+			s3 += w3 * a1_0[3]
+			s0 += w4 * a1_0[1]
+			s1 += w4 * a1_0[2]
+			s2 += w4 * a1_0[3]
+			s3 += w4 * a1_0[4]
+			s0 += w5 * a1_0[2]
+			s1 += w5 * a1_0[3]
+			s2 += w5 * a1_0[4]
+			s3 += w5 * a1_0[5]
+			s0 += w6 * a2_0[0]
+			s1 += w6 * a2_0[1]
+			s2 += w6 * a2_0[2]
+			s3 += w6 * a2_0[3]
+			s0 += w7 * a2_0[1]
+			s1 += w7 * a2_0[2]
+			s2 += w7 * a2_0[3]
+			s3 += w7 * a2_0[4]
+			s0 += w8 * a2_0[2]
+			s1 += w8 * a2_0[3]
+			s2 += w8 * a2_0[4]
+			s3 += w8 * a2_0[5]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+				s1 = min(max(s1, lo), hi)
+				s2 = min(max(s2, lo), hi)
+				s3 = min(max(s3, lo), hi)
+			}
+			yr[j+0] = s0
+			yr[j+1] = s1
+			yr[j+2] = s2
+			yr[j+3] = s3
+		}
+		for ; j < ow; j++ {
+			a0_0 := (*[3]float32)(x0_0[j:])
+			a1_0 := (*[3]float32)(x1_0[j:])
+			a2_0 := (*[3]float32)(x2_0[j:])
+			s0 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+			}
+			s0 += w0 * a0_0[0]
+			s0 += w1 * a0_0[1]
+			s0 += w2 * a0_0[2]
+			s0 += w3 * a1_0[0]
+			s0 += w4 * a1_0[1]
+			s0 += w5 * a1_0[2]
+			s0 += w6 * a2_0[0]
+			s0 += w7 * a2_0[1]
+			s0 += w8 * a2_0[2]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+			}
+			yr[j+0] = s0
+		}
+	}
+}
+
+// simdDW3x3s2 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
+// 3×3 correlation with stride 2 over a zero-bordered input plane x
+// (codegen/kernels/dw.go): tap (kh, kw) of output (r, j) is
+// x[(r*2+kh)*ld + (kw%2)*half + kw/2 + j]. Each output starts from
+// p[0] (flags&1: from y), adds the taps in (kh, kw) order, and with
+// flags&2 is clamped to [p[1], p[2]] (NaN stays NaN).
+func simdDW3x3s2(x []float32, ld, half int, w *[9]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	width := (ow+8-1)/8*8 + 1
+	if oh < 1 || ow < 1 || half < 0 || (2 == 1 && ld < width) || (2 > 1 && (half < width || ld < 2*half)) {
+		panic("simdDW3x3s2: bad shape")
+	}
+	_ = x[((oh-1)*2+3-1)*ld+(2-1)*half+width-1]
+	_ = y[oh*ow-1]
+	if cpuLevel >= isaAVX2 {
+		simdDW3x3s2AVX2(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
+		return
+	}
+
+	simdDW3x3s2Go(x, ld, half, w, y, oh, ow, p, flags)
+}
+
+// simdDW3x3s2Go is simdDW3x3s2 in pure Go: the fallback and the assembly's test oracle.
+func simdDW3x3s2Go(x []float32, ld, half int, w *[9]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	w0 := w[0]
+	w1 := w[1]
+	w2 := w[2]
+	w3 := w[3]
+	w4 := w[4]
+	w5 := w[5]
+	w6 := w[6]
+	w7 := w[7]
+	w8 := w[8]
+	bias, lo, hi := p[0], p[1], p[2]
+	for r := range oh {
+		yr := y[r*ow : r*ow+ow]
+		x0_0 := x[(r*2+0)*ld+0*half:]
+		x0_1 := x[(r*2+0)*ld+1*half:]
+		x1_0 := x[(r*2+1)*ld+0*half:]
+		x1_1 := x[(r*2+1)*ld+1*half:]
+		x2_0 := x[(r*2+2)*ld+0*half:]
+		x2_1 := x[(r*2+2)*ld+1*half:]
+		j := 0
+		for ; j+4 <= ow; j += 4 {
+			a0_0 := (*[5]float32)(x0_0[j:])
+			a0_1 := (*[5]float32)(x0_1[j:])
+			a1_0 := (*[5]float32)(x1_0[j:])
+			a1_1 := (*[5]float32)(x1_1[j:])
+			a2_0 := (*[5]float32)(x2_0[j:])
+			a2_1 := (*[5]float32)(x2_1[j:])
+			s0 := bias
+			s1 := bias
+			s2 := bias
+			s3 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+				s1 = yr[j+1]
+				s2 = yr[j+2]
+				s3 = yr[j+3]
+			}
+			s0 += w0 * a0_0[0]
+			s1 += w0 * a0_0[1]
+			s2 += w0 * a0_0[2]
+			s3 += w0 * a0_0[3]
+			s0 += w1 * a0_1[0]
+			s1 += w1 * a0_1[1]
+			s2 += w1 * a0_1[2]
+			s3 += w1 * a0_1[3]
+			s0 += w2 * a0_0[1]
+			s1 += w2 * a0_0[2]
+			s2 += w2 * a0_0[3]
+			s3 += w2 * a0_0[4]
+			s0 += w3 * a1_0[0]
+			s1 += w3 * a1_0[1]
+			s2 += w3 * a1_0[2]
+			s3 += w3 * a1_0[3]
+			s0 += w4 * a1_1[0]
+			s1 += w4 * a1_1[1]
+			s2 += w4 * a1_1[2]
+			s3 += w4 * a1_1[3]
+			s0 += w5 * a1_0[1]
+			s1 += w5 * a1_0[2]
+			s2 += w5 * a1_0[3]
+			s3 += w5 * a1_0[4]
+			s0 += w6 * a2_0[0]
+			s1 += w6 * a2_0[1]
+			s2 += w6 * a2_0[2]
+			s3 += w6 * a2_0[3]
+			s0 += w7 * a2_1[0]
+			s1 += w7 * a2_1[1]
+			s2 += w7 * a2_1[2]
+			s3 += w7 * a2_1[3]
+			s0 += w8 * a2_0[1]
+			s1 += w8 * a2_0[2]
+			s2 += w8 * a2_0[3]
+			s3 += w8 * a2_0[4]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+				s1 = min(max(s1, lo), hi)
+				s2 = min(max(s2, lo), hi)
+				s3 = min(max(s3, lo), hi)
+			}
+			yr[j+0] = s0
+			yr[j+1] = s1
+			yr[j+2] = s2
+			yr[j+3] = s3
+		}
+		for ; j < ow; j++ {
+			a0_0 := (*[2]float32)(x0_0[j:])
+			a0_1 := (*[2]float32)(x0_1[j:])
+			a1_0 := (*[2]float32)(x1_0[j:])
+			a1_1 := (*[2]float32)(x1_1[j:])
+			a2_0 := (*[2]float32)(x2_0[j:])
+			a2_1 := (*[2]float32)(x2_1[j:])
+			s0 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+			}
+			s0 += w0 * a0_0[0]
+			s0 += w1 * a0_1[0]
+			s0 += w2 * a0_0[1]
+			s0 += w3 * a1_0[0]
+			s0 += w4 * a1_1[0]
+			s0 += w5 * a1_0[1]
+			s0 += w6 * a2_0[0]
+			s0 += w7 * a2_1[0]
+			s0 += w8 * a2_0[1]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+			}
+			yr[j+0] = s0
+		}
+	}
+}
+
+// simdDW5x5s1 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
+// 5×5 correlation with stride 1 over a zero-bordered input plane x
+// (codegen/kernels/dw.go): tap (kh, kw) of output (r, j) is
+// x[(r*1+kh)*ld + (kw%1)*half + kw/1 + j]. Each output starts from
+// p[0] (flags&1: from y), adds the taps in (kh, kw) order, and with
+// flags&2 is clamped to [p[1], p[2]] (NaN stays NaN).
+func simdDW5x5s1(x []float32, ld, half int, w *[25]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	width := (ow+8-1)/8*8 + 4
+	if oh < 1 || ow < 1 || half < 0 || (1 == 1 && ld < width) || (1 > 1 && (half < width || ld < 1*half)) {
+		panic("simdDW5x5s1: bad shape")
+	}
+	_ = x[((oh-1)*1+5-1)*ld+(1-1)*half+width-1]
+	_ = y[oh*ow-1]
+	if cpuLevel >= isaAVX2 {
+		simdDW5x5s1AVX2(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
+		return
+	}
+
+	simdDW5x5s1Go(x, ld, half, w, y, oh, ow, p, flags)
+}
+
+// simdDW5x5s1Go is simdDW5x5s1 in pure Go: the fallback and the assembly's test oracle.
+func simdDW5x5s1Go(x []float32, ld, half int, w *[25]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	bias, lo, hi := p[0], p[1], p[2]
+	for r := range oh {
+		yr := y[r*ow : r*ow+ow]
+		x0_0 := x[(r*1+0)*ld+0*half:]
+		x1_0 := x[(r*1+1)*ld+0*half:]
+		x2_0 := x[(r*1+2)*ld+0*half:]
+		x3_0 := x[(r*1+3)*ld+0*half:]
+		x4_0 := x[(r*1+4)*ld+0*half:]
+		j := 0
+		for ; j+4 <= ow; j += 4 {
+			a0_0 := (*[8]float32)(x0_0[j:])
+			a1_0 := (*[8]float32)(x1_0[j:])
+			a2_0 := (*[8]float32)(x2_0[j:])
+			a3_0 := (*[8]float32)(x3_0[j:])
+			a4_0 := (*[8]float32)(x4_0[j:])
+			s0 := bias
+			s1 := bias
+			s2 := bias
+			s3 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+				s1 = yr[j+1]
+				s2 = yr[j+2]
+				s3 = yr[j+3]
+			}
+			s0 += w[0] * a0_0[0]
+			s1 += w[0] * a0_0[1]
+			s2 += w[0] * a0_0[2]
+			s3 += w[0] * a0_0[3]
+			s0 += w[1] * a0_0[1]
+			s1 += w[1] * a0_0[2]
+			s2 += w[1] * a0_0[3]
+			s3 += w[1] * a0_0[4]
+			s0 += w[2] * a0_0[2]
+			s1 += w[2] * a0_0[3]
+			s2 += w[2] * a0_0[4]
+			s3 += w[2] * a0_0[5]
+			s0 += w[3] * a0_0[3]
+			s1 += w[3] * a0_0[4]
+			s2 += w[3] * a0_0[5]
+			s3 += w[3] * a0_0[6]
+			s0 += w[4] * a0_0[4]
+			s1 += w[4] * a0_0[5]
+			s2 += w[4] * a0_0[6]
+			s3 += w[4] * a0_0[7]
+			s0 += w[5] * a1_0[0]
+			s1 += w[5] * a1_0[1]
+			s2 += w[5] * a1_0[2]
+			s3 += w[5] * a1_0[3]
+			s0 += w[6] * a1_0[1]
+			s1 += w[6] * a1_0[2]
+			s2 += w[6] * a1_0[3]
+			s3 += w[6] * a1_0[4]
+			s0 += w[7] * a1_0[2]
+			s1 += w[7] * a1_0[3]
+			s2 += w[7] * a1_0[4]
+			s3 += w[7] * a1_0[5]
+			s0 += w[8] * a1_0[3]
+			s1 += w[8] * a1_0[4]
+			s2 += w[8] * a1_0[5]
+			s3 += w[8] * a1_0[6]
+			s0 += w[9] * a1_0[4]
+			s1 += w[9] * a1_0[5]
+			s2 += w[9] * a1_0[6]
+			s3 += w[9] * a1_0[7]
+			s0 += w[10] * a2_0[0]
+			s1 += w[10] * a2_0[1]
+			s2 += w[10] * a2_0[2]
+			s3 += w[10] * a2_0[3]
+			s0 += w[11] * a2_0[1]
+			s1 += w[11] * a2_0[2]
+			s2 += w[11] * a2_0[3]
+			s3 += w[11] * a2_0[4]
+			s0 += w[12] * a2_0[2]
+			s1 += w[12] * a2_0[3]
+			s2 += w[12] * a2_0[4]
+			s3 += w[12] * a2_0[5]
+			s0 += w[13] * a2_0[3]
+			s1 += w[13] * a2_0[4]
+			s2 += w[13] * a2_0[5]
+			s3 += w[13] * a2_0[6]
+			s0 += w[14] * a2_0[4]
+			s1 += w[14] * a2_0[5]
+			s2 += w[14] * a2_0[6]
+			s3 += w[14] * a2_0[7]
+			s0 += w[15] * a3_0[0]
+			s1 += w[15] * a3_0[1]
+			s2 += w[15] * a3_0[2]
+			s3 += w[15] * a3_0[3]
+			s0 += w[16] * a3_0[1]
+			s1 += w[16] * a3_0[2]
+			s2 += w[16] * a3_0[3]
+			s3 += w[16] * a3_0[4]
+			s0 += w[17] * a3_0[2]
+			s1 += w[17] * a3_0[3]
+			s2 += w[17] * a3_0[4]
+			s3 += w[17] * a3_0[5]
+			s0 += w[18] * a3_0[3]
+			s1 += w[18] * a3_0[4]
+			s2 += w[18] * a3_0[5]
+			s3 += w[18] * a3_0[6]
+			s0 += w[19] * a3_0[4]
+			s1 += w[19] * a3_0[5]
+			s2 += w[19] * a3_0[6]
+			s3 += w[19] * a3_0[7]
+			s0 += w[20] * a4_0[0]
+			s1 += w[20] * a4_0[1]
+			s2 += w[20] * a4_0[2]
+			s3 += w[20] * a4_0[3]
+			s0 += w[21] * a4_0[1]
+			s1 += w[21] * a4_0[2]
+			s2 += w[21] * a4_0[3]
+			s3 += w[21] * a4_0[4]
+			s0 += w[22] * a4_0[2]
+			s1 += w[22] * a4_0[3]
+			s2 += w[22] * a4_0[4]
+			s3 += w[22] * a4_0[5]
+			s0 += w[23] * a4_0[3]
+			s1 += w[23] * a4_0[4]
+			s2 += w[23] * a4_0[5]
+			s3 += w[23] * a4_0[6]
+			s0 += w[24] * a4_0[4]
+			s1 += w[24] * a4_0[5]
+			s2 += w[24] * a4_0[6]
+			s3 += w[24] * a4_0[7]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+				s1 = min(max(s1, lo), hi)
+				s2 = min(max(s2, lo), hi)
+				s3 = min(max(s3, lo), hi)
+			}
+			yr[j+0] = s0
+			yr[j+1] = s1
+			yr[j+2] = s2
+			yr[j+3] = s3
+		}
+		for ; j < ow; j++ {
+			a0_0 := (*[5]float32)(x0_0[j:])
+			a1_0 := (*[5]float32)(x1_0[j:])
+			a2_0 := (*[5]float32)(x2_0[j:])
+			a3_0 := (*[5]float32)(x3_0[j:])
+			a4_0 := (*[5]float32)(x4_0[j:])
+			s0 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+			}
+			s0 += w[0] * a0_0[0]
+			s0 += w[1] * a0_0[1]
+			s0 += w[2] * a0_0[2]
+			s0 += w[3] * a0_0[3]
+			s0 += w[4] * a0_0[4]
+			s0 += w[5] * a1_0[0]
+			s0 += w[6] * a1_0[1]
+			s0 += w[7] * a1_0[2]
+			s0 += w[8] * a1_0[3]
+			s0 += w[9] * a1_0[4]
+			s0 += w[10] * a2_0[0]
+			s0 += w[11] * a2_0[1]
+			s0 += w[12] * a2_0[2]
+			s0 += w[13] * a2_0[3]
+			s0 += w[14] * a2_0[4]
+			s0 += w[15] * a3_0[0]
+			s0 += w[16] * a3_0[1]
+			s0 += w[17] * a3_0[2]
+			s0 += w[18] * a3_0[3]
+			s0 += w[19] * a3_0[4]
+			s0 += w[20] * a4_0[0]
+			s0 += w[21] * a4_0[1]
+			s0 += w[22] * a4_0[2]
+			s0 += w[23] * a4_0[3]
+			s0 += w[24] * a4_0[4]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+			}
+			yr[j+0] = s0
+		}
+	}
+}
+
+// simdDW5x5s2 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
+// 5×5 correlation with stride 2 over a zero-bordered input plane x
+// (codegen/kernels/dw.go): tap (kh, kw) of output (r, j) is
+// x[(r*2+kh)*ld + (kw%2)*half + kw/2 + j]. Each output starts from
+// p[0] (flags&1: from y), adds the taps in (kh, kw) order, and with
+// flags&2 is clamped to [p[1], p[2]] (NaN stays NaN).
+func simdDW5x5s2(x []float32, ld, half int, w *[25]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	width := (ow+8-1)/8*8 + 2
+	if oh < 1 || ow < 1 || half < 0 || (2 == 1 && ld < width) || (2 > 1 && (half < width || ld < 2*half)) {
+		panic("simdDW5x5s2: bad shape")
+	}
+	_ = x[((oh-1)*2+5-1)*ld+(2-1)*half+width-1]
+	_ = y[oh*ow-1]
+	if cpuLevel >= isaAVX2 {
+		simdDW5x5s2AVX2(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
+		return
+	}
+
+	simdDW5x5s2Go(x, ld, half, w, y, oh, ow, p, flags)
+}
+
+// simdDW5x5s2Go is simdDW5x5s2 in pure Go: the fallback and the assembly's test oracle.
+func simdDW5x5s2Go(x []float32, ld, half int, w *[25]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	bias, lo, hi := p[0], p[1], p[2]
+	for r := range oh {
+		yr := y[r*ow : r*ow+ow]
+		x0_0 := x[(r*2+0)*ld+0*half:]
+		x0_1 := x[(r*2+0)*ld+1*half:]
+		x1_0 := x[(r*2+1)*ld+0*half:]
+		x1_1 := x[(r*2+1)*ld+1*half:]
+		x2_0 := x[(r*2+2)*ld+0*half:]
+		x2_1 := x[(r*2+2)*ld+1*half:]
+		x3_0 := x[(r*2+3)*ld+0*half:]
+		x3_1 := x[(r*2+3)*ld+1*half:]
+		x4_0 := x[(r*2+4)*ld+0*half:]
+		x4_1 := x[(r*2+4)*ld+1*half:]
+		j := 0
+		for ; j+4 <= ow; j += 4 {
+			a0_0 := (*[6]float32)(x0_0[j:])
+			a0_1 := (*[6]float32)(x0_1[j:])
+			a1_0 := (*[6]float32)(x1_0[j:])
+			a1_1 := (*[6]float32)(x1_1[j:])
+			a2_0 := (*[6]float32)(x2_0[j:])
+			a2_1 := (*[6]float32)(x2_1[j:])
+			a3_0 := (*[6]float32)(x3_0[j:])
+			a3_1 := (*[6]float32)(x3_1[j:])
+			a4_0 := (*[6]float32)(x4_0[j:])
+			a4_1 := (*[6]float32)(x4_1[j:])
+			s0 := bias
+			s1 := bias
+			s2 := bias
+			s3 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+				s1 = yr[j+1]
+				s2 = yr[j+2]
+				s3 = yr[j+3]
+			}
+			s0 += w[0] * a0_0[0]
+			s1 += w[0] * a0_0[1]
+			s2 += w[0] * a0_0[2]
+			s3 += w[0] * a0_0[3]
+			s0 += w[1] * a0_1[0]
+			s1 += w[1] * a0_1[1]
+			s2 += w[1] * a0_1[2]
+			s3 += w[1] * a0_1[3]
+			s0 += w[2] * a0_0[1]
+			s1 += w[2] * a0_0[2]
+			s2 += w[2] * a0_0[3]
+			s3 += w[2] * a0_0[4]
+			s0 += w[3] * a0_1[1]
+			s1 += w[3] * a0_1[2]
+			s2 += w[3] * a0_1[3]
+			s3 += w[3] * a0_1[4]
+			s0 += w[4] * a0_0[2]
+			s1 += w[4] * a0_0[3]
+			s2 += w[4] * a0_0[4]
+			s3 += w[4] * a0_0[5]
+			s0 += w[5] * a1_0[0]
+			s1 += w[5] * a1_0[1]
+			s2 += w[5] * a1_0[2]
+			s3 += w[5] * a1_0[3]
+			s0 += w[6] * a1_1[0]
+			s1 += w[6] * a1_1[1]
+			s2 += w[6] * a1_1[2]
+			s3 += w[6] * a1_1[3]
+			s0 += w[7] * a1_0[1]
+			s1 += w[7] * a1_0[2]
+			s2 += w[7] * a1_0[3]
+			s3 += w[7] * a1_0[4]
+			s0 += w[8] * a1_1[1]
+			s1 += w[8] * a1_1[2]
+			s2 += w[8] * a1_1[3]
+			s3 += w[8] * a1_1[4]
+			s0 += w[9] * a1_0[2]
+			s1 += w[9] * a1_0[3]
+			s2 += w[9] * a1_0[4]
+			s3 += w[9] * a1_0[5]
+			s0 += w[10] * a2_0[0]
+			s1 += w[10] * a2_0[1]
+			s2 += w[10] * a2_0[2]
+			s3 += w[10] * a2_0[3]
+			s0 += w[11] * a2_1[0]
+			s1 += w[11] * a2_1[1]
+			s2 += w[11] * a2_1[2]
+			s3 += w[11] * a2_1[3]
+			s0 += w[12] * a2_0[1]
+			s1 += w[12] * a2_0[2]
+			s2 += w[12] * a2_0[3]
+			s3 += w[12] * a2_0[4]
+			s0 += w[13] * a2_1[1]
+			s1 += w[13] * a2_1[2]
+			s2 += w[13] * a2_1[3]
+			s3 += w[13] * a2_1[4]
+			s0 += w[14] * a2_0[2]
+			s1 += w[14] * a2_0[3]
+			s2 += w[14] * a2_0[4]
+			s3 += w[14] * a2_0[5]
+			s0 += w[15] * a3_0[0]
+			s1 += w[15] * a3_0[1]
+			s2 += w[15] * a3_0[2]
+			s3 += w[15] * a3_0[3]
+			s0 += w[16] * a3_1[0]
+			s1 += w[16] * a3_1[1]
+			s2 += w[16] * a3_1[2]
+			s3 += w[16] * a3_1[3]
+			s0 += w[17] * a3_0[1]
+			s1 += w[17] * a3_0[2]
+			s2 += w[17] * a3_0[3]
+			s3 += w[17] * a3_0[4]
+			s0 += w[18] * a3_1[1]
+			s1 += w[18] * a3_1[2]
+			s2 += w[18] * a3_1[3]
+			s3 += w[18] * a3_1[4]
+			s0 += w[19] * a3_0[2]
+			s1 += w[19] * a3_0[3]
+			s2 += w[19] * a3_0[4]
+			s3 += w[19] * a3_0[5]
+			s0 += w[20] * a4_0[0]
+			s1 += w[20] * a4_0[1]
+			s2 += w[20] * a4_0[2]
+			s3 += w[20] * a4_0[3]
+			s0 += w[21] * a4_1[0]
+			s1 += w[21] * a4_1[1]
+			s2 += w[21] * a4_1[2]
+			s3 += w[21] * a4_1[3]
+			s0 += w[22] * a4_0[1]
+			s1 += w[22] * a4_0[2]
+			s2 += w[22] * a4_0[3]
+			s3 += w[22] * a4_0[4]
+			s0 += w[23] * a4_1[1]
+			s1 += w[23] * a4_1[2]
+			s2 += w[23] * a4_1[3]
+			s3 += w[23] * a4_1[4]
+			s0 += w[24] * a4_0[2]
+			s1 += w[24] * a4_0[3]
+			s2 += w[24] * a4_0[4]
+			s3 += w[24] * a4_0[5]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+				s1 = min(max(s1, lo), hi)
+				s2 = min(max(s2, lo), hi)
+				s3 = min(max(s3, lo), hi)
+			}
+			yr[j+0] = s0
+			yr[j+1] = s1
+			yr[j+2] = s2
+			yr[j+3] = s3
+		}
+		for ; j < ow; j++ {
+			a0_0 := (*[3]float32)(x0_0[j:])
+			a0_1 := (*[3]float32)(x0_1[j:])
+			a1_0 := (*[3]float32)(x1_0[j:])
+			a1_1 := (*[3]float32)(x1_1[j:])
+			a2_0 := (*[3]float32)(x2_0[j:])
+			a2_1 := (*[3]float32)(x2_1[j:])
+			a3_0 := (*[3]float32)(x3_0[j:])
+			a3_1 := (*[3]float32)(x3_1[j:])
+			a4_0 := (*[3]float32)(x4_0[j:])
+			a4_1 := (*[3]float32)(x4_1[j:])
+			s0 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+			}
+			s0 += w[0] * a0_0[0]
+			s0 += w[1] * a0_1[0]
+			s0 += w[2] * a0_0[1]
+			s0 += w[3] * a0_1[1]
+			s0 += w[4] * a0_0[2]
+			s0 += w[5] * a1_0[0]
+			s0 += w[6] * a1_1[0]
+			s0 += w[7] * a1_0[1]
+			s0 += w[8] * a1_1[1]
+			s0 += w[9] * a1_0[2]
+			s0 += w[10] * a2_0[0]
+			s0 += w[11] * a2_1[0]
+			s0 += w[12] * a2_0[1]
+			s0 += w[13] * a2_1[1]
+			s0 += w[14] * a2_0[2]
+			s0 += w[15] * a3_0[0]
+			s0 += w[16] * a3_1[0]
+			s0 += w[17] * a3_0[1]
+			s0 += w[18] * a3_1[1]
+			s0 += w[19] * a3_0[2]
+			s0 += w[20] * a4_0[0]
+			s0 += w[21] * a4_1[0]
+			s0 += w[22] * a4_0[1]
+			s0 += w[23] * a4_1[1]
+			s0 += w[24] * a4_0[2]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+			}
+			yr[j+0] = s0
+		}
+	}
+}
+
+// simdSplit2 stores src, the columns pl, pl+1, … of a padded row, into dst
+// split by column parity, column c at (c%2)*half + c/2: the layout the
+// stride-2 depthwise kernels read (codegen/kernels/dw.go).
+func simdSplit2(dst []float32, half int, src []float32, pl int) {
+	n := len(src)
+	if n == 0 {
+		return
+	}
+	if pl < 0 || (pl+n+1)/2 > half {
+		panic("simdSplit2: bad shape")
+	}
+	_ = dst[2*half-1]
+	i := 0
+	if pl%2 == 1 {
+		dst[half+pl/2] = src[0]
+		i = 1
+	}
+	base, pairs := (pl+i)/2, (n-i)/2
+	if (n-i)%2 == 1 {
+		dst[base+pairs] = src[n-1]
+	}
+	if pairs == 0 {
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		simdSplit2AVX2(&dst[base], &dst[half+base], &src[i], pairs)
+		return
+	}
+
+	simdSplit2Go(dst[base:base+pairs], dst[half+base:half+base+pairs], src[i:i+2*pairs])
+}
+
+// simdSplit2Go sets even[m], odd[m] = src[2m], src[2m+1]: simdSplit2 in pure Go.
+func simdSplit2Go(even, odd, src []float32) {
+	odd = odd[:len(even)]
+	src = src[:2*len(even)]
+	for m := range even {
+		even[m], odd[m] = src[2*m], src[2*m+1]
+	}
+}
+
+// simdAct sets y[i] = f(a[i] + b[i]) for i < len(y), or f(a[i]) when b is
+// nil: f the logistic sigmoid (fn 0) or tanh (fn 1) in float32, from a
+// vectorized exp (codegen/kernels/act.go states the errors). a, b and y
+// may be the same slice.
+func simdAct(fn int, a, b, y []float32) {
+	n := len(y)
+	if n == 0 {
+		return
+	}
+	if fn < 0 || fn > 1 {
+		panic("simdAct: bad function")
+	}
+	_ = a[n-1]
+	var bp *float32
+	if b != nil {
+		_ = b[n-1]
+		bp = &b[0]
+	}
+	if cpuLevel >= isaAVX2 {
+		simdActAVX2(fn, n, &a[0], bp, &y[0])
+		return
+	}
+
+	simdActGo(fn, a, b, y)
+}
+
+// simdActGo is simdAct in pure Go, with the same approximations: the fallback
+// and the assembly's test oracle.
+func simdActGo(fn int, a, b, y []float32) {
+	exp := func(x float32) float32 {
+		x = max(min(x, 88.3), -87.3)
+		n := float32(math.RoundToEven(float64(x * 1.44269504088896341)))
+		r := x - n*0.693359375
+		r -= n * -2.12194440e-4
+		p := float32(1.9875691500e-4)
+		p = p*r + 1.3981999507e-3
+		p = p*r + 8.3334519073e-3
+		p = p*r + 4.1665795894e-2
+		p = p*r + 1.6666665459e-1
+		p = p*r + 5.0000001201e-1
+		p = p*(r*r) + r + 1
+		return p * math.Float32frombits(uint32(int32(n)+127)<<23)
+	}
+	a = a[:len(y)]
+	if b != nil {
+		b = b[:len(y)]
+	}
+	for i := range y {
+		v := a[i]
+		if b != nil {
+			v += b[i]
+		}
+		if fn == 0 {
+			y[i] = 1 / (1 + exp(-v))
+			continue
+		}
+		ax := math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
+		if ax < 0.625 {
+			z := v * v
+			p := float32(-5.70498872745e-3)
+			p = p*z + 2.06390887954e-2
+			p = p*z - 5.37397155531e-2
+			p = p*z + 1.33314422036e-1
+			p = p*z - 3.33332819422e-1
+			y[i] = v + v*(z*p)
+			continue
+		}
+		t := 1 - 2/(exp(2*ax)+1)
+		y[i] = math.Float32frombits(math.Float32bits(t) | math.Float32bits(v)&(1<<31))
+	}
+}
+
+// simdGemv sets y[j] = c[j] + Σ_k x[k]·p[k*ldp+j] for j < 8*nv (1 ≤ nv ≤ 8)
+// and k < len(x); c may be nil (0) or y itself.
+func simdGemv(nv int, x, p []float32, ldp int, c, y []float32) {
+	k, n := len(x), 8*nv
+	if nv < 1 || nv > 8 || k < 1 || ldp < n {
+		panic("simdGemv: bad shape")
+	}
+	_ = p[(k-1)*ldp+n-1]
+	_ = y[n-1]
+	var cp *float32
+	if c != nil {
+		_ = c[n-1]
+		cp = &c[0]
+	}
+	if cpuLevel >= isaAVX2 {
+		simdGemvAVX2(nv, k, &x[0], &p[0], ldp, cp, &y[0])
+		return
+	}
+
+	simdGemvGo(nv, x, p, ldp, c, y)
+}
+
+// simdGemvGo is simdGemv in pure Go: the fallback and the assembly's test oracle.
+func simdGemvGo(nv int, x, p []float32, ldp int, c, y []float32) {
+	n := 8 * nv
+	var acc [64]float32
+	a := acc[:n]
+	if c != nil {
+		copy(a, c[:n])
+	}
+	for k, xv := range x {
+		row := p[k*ldp : k*ldp+n]
+		a := a[:len(row)]
+		for j, pv := range row {
+			a[j] += xv * pv
+		}
+	}
+	copy(y[:n], a)
 }
 
 // gemm12x8 sets c[i*ldc+j] = Σ_k a[i*lda+k]·b[k*ldb+j] for i < r (1..12),
@@ -568,5 +1401,210 @@ func dot3Go(r int, x, w []float32, ldw int, out *[3]float32) {
 			s += xv * wr[kk]
 		}
 		out[i] = s
+	}
+}
+
+// dw2x4s2 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
+// 2×4 correlation with stride 2 over a zero-bordered input plane x
+// (codegen/kernels/dw.go): tap (kh, kw) of output (r, j) is
+// x[(r*2+kh)*ld + (kw%2)*half + kw/2 + j]. Each output starts from
+// p[0] (flags&1: from y), adds the taps in (kh, kw) order, and with
+// flags&2 is clamped to [p[1], p[2]] (NaN stays NaN).
+func dw2x4s2(x []float32, ld, half int, w *[8]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	width := (ow+8-1)/8*8 + 1
+	if oh < 1 || ow < 1 || half < 0 || (2 == 1 && ld < width) || (2 > 1 && (half < width || ld < 2*half)) {
+		panic("dw2x4s2: bad shape")
+	}
+	_ = x[((oh-1)*2+2-1)*ld+(2-1)*half+width-1]
+	_ = y[oh*ow-1]
+	if cpuLevel >= isaAVX2 {
+		dw2x4s2AVX2(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
+		return
+	}
+
+	dw2x4s2Go(x, ld, half, w, y, oh, ow, p, flags)
+}
+
+// dw2x4s2Go is dw2x4s2 in pure Go: the fallback and the assembly's test oracle.
+func dw2x4s2Go(x []float32, ld, half int, w *[8]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	w0 := w[0]
+	w1 := w[1]
+	w2 := w[2]
+	w3 := w[3]
+	w4 := w[4]
+	w5 := w[5]
+	w6 := w[6]
+	w7 := w[7]
+	bias, lo, hi := p[0], p[1], p[2]
+	for r := range oh {
+		yr := y[r*ow : r*ow+ow]
+		x0_0 := x[(r*2+0)*ld+0*half:]
+		x0_1 := x[(r*2+0)*ld+1*half:]
+		x1_0 := x[(r*2+1)*ld+0*half:]
+		x1_1 := x[(r*2+1)*ld+1*half:]
+		j := 0
+		for ; j+4 <= ow; j += 4 {
+			a0_0 := (*[5]float32)(x0_0[j:])
+			a0_1 := (*[5]float32)(x0_1[j:])
+			a1_0 := (*[5]float32)(x1_0[j:])
+			a1_1 := (*[5]float32)(x1_1[j:])
+			s0 := bias
+			s1 := bias
+			s2 := bias
+			s3 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+				s1 = yr[j+1]
+				s2 = yr[j+2]
+				s3 = yr[j+3]
+			}
+			s0 += w0 * a0_0[0]
+			s1 += w0 * a0_0[1]
+			s2 += w0 * a0_0[2]
+			s3 += w0 * a0_0[3]
+			s0 += w1 * a0_1[0]
+			s1 += w1 * a0_1[1]
+			s2 += w1 * a0_1[2]
+			s3 += w1 * a0_1[3]
+			s0 += w2 * a0_0[1]
+			s1 += w2 * a0_0[2]
+			s2 += w2 * a0_0[3]
+			s3 += w2 * a0_0[4]
+			s0 += w3 * a0_1[1]
+			s1 += w3 * a0_1[2]
+			s2 += w3 * a0_1[3]
+			s3 += w3 * a0_1[4]
+			s0 += w4 * a1_0[0]
+			s1 += w4 * a1_0[1]
+			s2 += w4 * a1_0[2]
+			s3 += w4 * a1_0[3]
+			s0 += w5 * a1_1[0]
+			s1 += w5 * a1_1[1]
+			s2 += w5 * a1_1[2]
+			s3 += w5 * a1_1[3]
+			s0 += w6 * a1_0[1]
+			s1 += w6 * a1_0[2]
+			s2 += w6 * a1_0[3]
+			s3 += w6 * a1_0[4]
+			s0 += w7 * a1_1[1]
+			s1 += w7 * a1_1[2]
+			s2 += w7 * a1_1[3]
+			s3 += w7 * a1_1[4]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+				s1 = min(max(s1, lo), hi)
+				s2 = min(max(s2, lo), hi)
+				s3 = min(max(s3, lo), hi)
+			}
+			yr[j+0] = s0
+			yr[j+1] = s1
+			yr[j+2] = s2
+			yr[j+3] = s3
+		}
+		for ; j < ow; j++ {
+			a0_0 := (*[2]float32)(x0_0[j:])
+			a0_1 := (*[2]float32)(x0_1[j:])
+			a1_0 := (*[2]float32)(x1_0[j:])
+			a1_1 := (*[2]float32)(x1_1[j:])
+			s0 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+			}
+			s0 += w0 * a0_0[0]
+			s0 += w1 * a0_1[0]
+			s0 += w2 * a0_0[1]
+			s0 += w3 * a0_1[1]
+			s0 += w4 * a1_0[0]
+			s0 += w5 * a1_1[0]
+			s0 += w6 * a1_0[1]
+			s0 += w7 * a1_1[1]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+			}
+			yr[j+0] = s0
+		}
+	}
+}
+
+// dw1x3s1 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
+// 1×3 correlation with stride 1 over a zero-bordered input plane x
+// (codegen/kernels/dw.go): tap (kh, kw) of output (r, j) is
+// x[(r*1+kh)*ld + (kw%1)*half + kw/1 + j]. Each output starts from
+// p[0] (flags&1: from y), adds the taps in (kh, kw) order, and with
+// flags&2 is clamped to [p[1], p[2]] (NaN stays NaN).
+func dw1x3s1(x []float32, ld, half int, w *[3]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	width := (ow+8-1)/8*8 + 2
+	if oh < 1 || ow < 1 || half < 0 || (1 == 1 && ld < width) || (1 > 1 && (half < width || ld < 1*half)) {
+		panic("dw1x3s1: bad shape")
+	}
+	_ = x[((oh-1)*1+1-1)*ld+(1-1)*half+width-1]
+	_ = y[oh*ow-1]
+	if cpuLevel >= isaAVX2 {
+		dw1x3s1AVX2(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
+		return
+	}
+
+	dw1x3s1Go(x, ld, half, w, y, oh, ow, p, flags)
+}
+
+// dw1x3s1Go is dw1x3s1 in pure Go: the fallback and the assembly's test oracle.
+func dw1x3s1Go(x []float32, ld, half int, w *[3]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	w0 := w[0]
+	w1 := w[1]
+	w2 := w[2]
+	bias, lo, hi := p[0], p[1], p[2]
+	for r := range oh {
+		yr := y[r*ow : r*ow+ow]
+		x0_0 := x[(r*1+0)*ld+0*half:]
+		j := 0
+		for ; j+4 <= ow; j += 4 {
+			a0_0 := (*[6]float32)(x0_0[j:])
+			s0 := bias
+			s1 := bias
+			s2 := bias
+			s3 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+				s1 = yr[j+1]
+				s2 = yr[j+2]
+				s3 = yr[j+3]
+			}
+			s0 += w0 * a0_0[0]
+			s1 += w0 * a0_0[1]
+			s2 += w0 * a0_0[2]
+			s3 += w0 * a0_0[3]
+			s0 += w1 * a0_0[1]
+			s1 += w1 * a0_0[2]
+			s2 += w1 * a0_0[3]
+			s3 += w1 * a0_0[4]
+			s0 += w2 * a0_0[2]
+			s1 += w2 * a0_0[3]
+			s2 += w2 * a0_0[4]
+			s3 += w2 * a0_0[5]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+				s1 = min(max(s1, lo), hi)
+				s2 = min(max(s2, lo), hi)
+				s3 = min(max(s3, lo), hi)
+			}
+			yr[j+0] = s0
+			yr[j+1] = s1
+			yr[j+2] = s2
+			yr[j+3] = s3
+		}
+		for ; j < ow; j++ {
+			a0_0 := (*[3]float32)(x0_0[j:])
+			s0 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+			}
+			s0 += w0 * a0_0[0]
+			s0 += w1 * a0_0[1]
+			s0 += w2 * a0_0[2]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+			}
+			yr[j+0] = s0
+		}
 	}
 }

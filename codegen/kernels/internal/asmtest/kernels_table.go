@@ -49,3 +49,87 @@ var dots = []dotKernel{
 		twin: func(r int, x, w []float32, ldw int, out []float32) { dot3Go(r, x, w, ldw, (*[3]float32)(out)) },
 		asm:  dot3AVX2},
 }
+
+var dws = []dwKernel{
+	{name: "avx2.dw3x3s1", kh: 3, kw: 3, s: 1,
+		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			simdDW3x3s1(x, ld, half, (*[9]float32)(w), y, oh, ow, p, flags)
+		},
+		twin: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			simdDW3x3s1Go(x, ld, half, (*[9]float32)(w), y, oh, ow, p, flags)
+		},
+		asm: []dwAsm{
+			{isa: "avx2", level: isaAVX2, f: simdDW3x3s1AVX2},
+		}},
+	{name: "avx2.dw3x3s2", kh: 3, kw: 3, s: 2,
+		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			simdDW3x3s2(x, ld, half, (*[9]float32)(w), y, oh, ow, p, flags)
+		},
+		twin: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			simdDW3x3s2Go(x, ld, half, (*[9]float32)(w), y, oh, ow, p, flags)
+		},
+		asm: []dwAsm{
+			{isa: "avx2", level: isaAVX2, f: simdDW3x3s2AVX2},
+		}},
+	{name: "avx2.dw5x5s1", kh: 5, kw: 5, s: 1,
+		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			simdDW5x5s1(x, ld, half, (*[25]float32)(w), y, oh, ow, p, flags)
+		},
+		twin: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			simdDW5x5s1Go(x, ld, half, (*[25]float32)(w), y, oh, ow, p, flags)
+		},
+		asm: []dwAsm{
+			{isa: "avx2", level: isaAVX2, f: simdDW5x5s1AVX2},
+		}},
+	{name: "avx2.dw5x5s2", kh: 5, kw: 5, s: 2,
+		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			simdDW5x5s2(x, ld, half, (*[25]float32)(w), y, oh, ow, p, flags)
+		},
+		twin: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			simdDW5x5s2Go(x, ld, half, (*[25]float32)(w), y, oh, ow, p, flags)
+		},
+		asm: []dwAsm{
+			{isa: "avx2", level: isaAVX2, f: simdDW5x5s2AVX2},
+		}},
+	{name: "test.avx2.dw2x4s2", kh: 2, kw: 4, s: 2,
+		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			dw2x4s2(x, ld, half, (*[8]float32)(w), y, oh, ow, p, flags)
+		},
+		twin: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			dw2x4s2Go(x, ld, half, (*[8]float32)(w), y, oh, ow, p, flags)
+		},
+		asm: []dwAsm{
+			{isa: "avx2", level: isaAVX2, f: dw2x4s2AVX2},
+		}},
+	{name: "test.avx2.dw1x3s1", kh: 1, kw: 3, s: 1,
+		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			dw1x3s1(x, ld, half, (*[3]float32)(w), y, oh, ow, p, flags)
+		},
+		twin: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			dw1x3s1Go(x, ld, half, (*[3]float32)(w), y, oh, ow, p, flags)
+		},
+		asm: []dwAsm{
+			{isa: "avx2", level: isaAVX2, f: dw1x3s1AVX2},
+		}},
+}
+
+var splits = []splitKernel{
+	{name: "avx2.split2", call: simdSplit2, twin: simdSplit2Go,
+		asm: []splitAsm{
+			{isa: "avx2", level: isaAVX2, f: simdSplit2AVX2},
+		}},
+}
+
+var acts = []actKernel{
+	{name: "avx2.act", call: simdAct, twin: simdActGo,
+		asm: []actAsm{
+			{isa: "avx2", level: isaAVX2, f: simdActAVX2},
+		}},
+}
+
+var gemvs = []gemvKernel{
+	{name: "avx2.gemv64", call: simdGemv, twin: simdGemvGo,
+		asm: []gemvAsm{
+			{isa: "avx2", level: isaAVX2, f: simdGemvAVX2},
+		}},
+}

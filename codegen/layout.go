@@ -1,0 +1,99 @@
+package codegen
+
+import "github.com/dlcompiler/dlc/ir"
+
+// Weights stored in another layout than the graph's, chosen by a node's
+// Schedule.WeightLayout and done once here, at compile time: weights.bin
+// holds the packed data and the node's emitter reads it so. A parameter
+// that another node also reads, or that is a graph output, keeps the
+// graph's layout, and the emitter, not finding it in plan.laidOut, reads
+// it as stored.
+//
+//	rnn-wT  the W_ih and W_hh of rnn, lstm and gru, [rows][K] transposed
+//	        to [K][rows]: k-major, so the Gemv kernel reads a step's
+//	        W_hh·h as 8 columns per vector (codegen/rnn_simd.go).
+
+// weightLayouts are the packings, by layout name: which inputs of a node
+// they apply to, and the packing of one such input.
+var weightLayouts = map[string]struct {
+	inputs func(n *ir.Node) []int
+	pack   func(t *ir.Tensor) *ir.Tensor
+}{
+	"rnn-wT": {inputs: rnnMatrices, pack: transpose2},
+}
+
+// rnnMatrices are the input indices of every W_ih and W_hh of a
+// recurrent node that the Gemv kernel can multiply: every gate block it
+// is given whole vectors of 8 rows (rnnGemvOK); none otherwise.
+func rnnMatrices(n *ir.Node) []int {
+	if !rnnGemvOK(n) {
+		return nil
+	}
+	per, base := ir.RNNWeightsPer(n), 1+ir.RNNStates(n.Op)
+	var idx []int
+	for i := base; i+1 < len(n.Inputs); i += per {
+		idx = append(idx, i, i+1)
+	}
+	return idx
+}
+
+// transpose2 is the transpose of a 2-D f32 tensor.
+func transpose2(t *ir.Tensor) *ir.Tensor {
+	R, C := t.Shape[0], t.Shape[1]
+	out := ir.NewTensor(ir.F32, ir.Shape{C, R})
+	src, dst := t.F32(), out.F32()
+	for r := range R {
+		for c := range C {
+			dst[c*R+r] = src[r*C+c]
+		}
+	}
+	return out
+}
+
+// layoutWeights returns the data in its new layout of every parameter
+// that every node reading it wants in the same layout.
+func layoutWeights(g *ir.Graph) map[*ir.Value]*ir.Tensor {
+	want := map[*ir.Value]string{} // "" once two readers disagree
+	for _, v := range g.Outputs {
+		want[v] = ""
+	}
+	for _, n := range g.Nodes {
+		var mine map[int]bool
+		if s := n.Schedule; s != nil && s.WeightLayout != "" {
+			if l, ok := weightLayouts[s.WeightLayout]; ok {
+				mine = map[int]bool{}
+				for _, i := range l.inputs(n) {
+					mine[i] = true
+				}
+			}
+		}
+		for i, v := range n.Inputs {
+			if v == nil || v.Data == nil {
+				continue
+			}
+			layout := ""
+			if mine[i] {
+				layout = n.Schedule.WeightLayout
+			}
+			if prev, seen := want[v]; seen && prev != layout {
+				layout = ""
+			}
+			want[v] = layout
+		}
+	}
+	out := map[*ir.Value]*ir.Tensor{}
+	for v, layout := range want {
+		if layout != "" && v.Type.DType == ir.F32 && len(v.Type.Shape) == 2 {
+			out[v] = weightLayouts[layout].pack(v.Data)
+		}
+	}
+	return out
+}
+
+// rnnGemvOK reports whether the row ranges rnn_simd.go multiplies are
+// whole vectors: lstm's 4H, rnn's H, gru's 2H and H.
+// Peepholes keep rnn.go's float64 gates, which read the weights as stored.
+func rnnGemvOK(n *ir.Node) bool {
+	H := n.Attrs.Int("hidden_size")
+	return !ir.RNNPeepholes(n) && (H%8 == 0 || n.Op == "lstm" && H%2 == 0)
+}
