@@ -37,6 +37,7 @@ func gradCases() []equivCase {
 		{"gradconv2d", convGrads([]int{2, 3, 7, 8}, []int{4, 3, 3, 2}, ir.Attrs{"strides": []int{2, 1}, "pads": []int{1, 0, 2, 1}, "dilations": []int{1, 2}})},
 		{"gradconv2dgroups", convGrads([]int{1, 6, 6, 6}, []int{4, 3, 3, 3}, ir.Attrs{"groups": 2, "pads": []int{1, 1}})},
 		{"gradconv1d", convGrads([]int{2, 2, 11}, []int{3, 2, 3}, ir.Attrs{"strides": []int{3}, "dilations": []int{2}, "pads": []int{2, 1}})},
+		{"gradconv2dbigplane", convGrads([]int{1, 1, 257, 257}, []int{1, 1, 3, 3}, ir.Attrs{"pads": []int{1, 1}})}, // the gather form
 		{"gradconv3d", convGrads([]int{1, 2, 4, 5, 4}, []int{2, 2, 2, 3, 2}, ir.Attrs{"strides": []int{1, 2, 1}, "pads": []int{1, 1, 0}})},
 		{"gradmaxpool2d", poolGrad("maxpool", []int{2, 2, 7, 9}, ir.Attrs{"kernel": []int{3, 3}, "strides": []int{2, 2}, "pads": []int{1, 1}})},
 		{"gradmaxpool1dceil", poolGrad("maxpool", []int{1, 3, 10}, ir.Attrs{"kernel": []int{3}, "strides": []int{2}, "ceil_mode": true})},

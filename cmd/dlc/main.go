@@ -11,6 +11,7 @@
 //	dlc compile model -o DIR [-pkg NAME]   write a Go package
 //	dlc graph   model > model.dot          Graphviz picture of the network
 //	dlc import  model.onnx -o model.dl     turn an ONNX file into .dl + safetensors
+//	dlc train   model.dl -o weights.safetensors   train on MNIST
 //	dlc help [command]
 //
 // Every command takes -h. Errors in a .dl file are reported as

@@ -14,17 +14,20 @@ func init() {
 	rule("matmul", matmulGrad)
 }
 
-// denseGrad: y = x·Wᵀ + b over the last axis. dx = dy·W,
-// dW = dy2ᵀ·x2 and db = Σ_rows dy2, with x2, dy2 the inputs flattened to
-// rows.
+// denseGrad: y = x·Wᵀ + b over the last axis. dx = dy·W and
+// dW = dy2ᵀ·x2, db = Σ_rows dy2, with x2, dy2 the inputs flattened to
+// rows. The products are dense ops on transposed operands (dense(a, b) is
+// a·bᵀ), so they get dense's SIMD schedules; the transposes are small
+// beside them.
 func denseGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
 	b := newBuilder(g, n)
 	x, w, dy := n.Inputs[0], n.Inputs[1], dys[0]
 	in, out := w.Type.Shape[1], w.Type.Shape[0]
-	dx := b.op("matmul", nil, dy, w)
+	t := func(v *ir.Value) *ir.Value { return b.op("transpose", ir.Attrs{"perm": []int{1, 0}}, v) }
+	dx := b.op("dense", nil, dy, t(w))
 	x2 := b.reshape(x, ir.Shape{x.Type.Shape.NumElems() / in, in})
 	dy2 := b.reshape(dy, ir.Shape{dy.Type.Shape.NumElems() / out, out})
-	dw := b.op("matmul", nil, b.op("transpose", ir.Attrs{"perm": []int{1, 0}}, dy2), x2)
+	dw := b.op("dense", nil, t(dy2), t(x2))
 	grads := []*ir.Value{dx, dw}
 	if len(n.Inputs) > 2 && n.Inputs[2] != nil {
 		grads = append(grads, b.op("reduce_sum", ir.Attrs{"axes": []int{0}}, dy2))

