@@ -97,6 +97,9 @@ func (t *Trainer) UseCompiled(cacheDir string, logf func(format string, args ...
 	dir := filepath.Join(cacheDir, "dlc-train", hashFiles(files))
 	bin := filepath.Join(dir, "trainstep")
 	if _, err := os.Stat(bin); err != nil {
+		if _, err := exec.LookPath("go"); err != nil {
+			return nil, fmt.Errorf("the compiled engine builds the training program with the go command, which is not on the PATH (the interpreter engine, dlc train --engine interp, needs none)")
+		}
 		logf("building the training program in %s", dir)
 		if err := writeModule(dir, files); err != nil {
 			return nil, err
