@@ -48,16 +48,24 @@ func windowOf(n *ir.Node, kernel []int) ir.Attrs {
 }
 
 // convGrad: dx by conv_grad_input, dW by conv_grad_weight, db as the sum
-// of dy over every axis but the channels.
+// of dy over every axis but the channels. Without groups both products
+// are written as convolutions where that is exact (convInputGrad,
+// convWeightGrad), so compiled code gives them conv's GEMM schedules.
 func convGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
 	b := newBuilder(g, n)
 	x, w, dy := n.Inputs[0], n.Inputs[1], dys[0]
 	a := windowOf(n, w.Type.Shape[2:])
-	ai := a.Clone()
-	delete(ai, "kernel")
-	ai["shape"] = []int(x.Type.Shape.Clone())
-	dx := b.op("conv_grad_input", ai, dy, w)
-	dw := b.op("conv_grad_weight", a, x, dy)
+	dx := convInputGrad(b, n, dy, w)
+	if dx == nil {
+		ai := a.Clone()
+		delete(ai, "kernel")
+		ai["shape"] = []int(x.Type.Shape.Clone())
+		dx = b.op("conv_grad_input", ai, dy, w)
+	}
+	dw := convWeightGrad(b, n, x, dy, w.Type.Shape)
+	if dw == nil {
+		dw = b.op("conv_grad_weight", a, x, dy)
+	}
 	grads := []*ir.Value{dx, dw}
 	if len(n.Inputs) > 2 && n.Inputs[2] != nil {
 		axes := []int{0}
@@ -67,6 +75,83 @@ func convGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
 		grads = append(grads, b.op("reduce_sum", ir.Attrs{"axes": axes}, dy))
 	}
 	return grads, b.err
+}
+
+// swap01 transposes the first two axes.
+func (b *builder) swap01(v *ir.Value) *ir.Value {
+	p := make([]int, len(v.Type.Shape))
+	for i := range p {
+		p[i] = i
+	}
+	p[0], p[1] = 1, 0
+	return b.op("transpose", ir.Attrs{"perm": p}, v)
+}
+
+// take gathers indices idx along axis (a slice or a reversal).
+func (b *builder) take(v *ir.Value, axis int, idx []int) *ir.Value {
+	t := ir.NewTensor(ir.I64, ir.Shape{len(idx)})
+	for i, j := range idx {
+		t.I64()[i] = int64(j)
+	}
+	iv := b.g.AddParam(b.name(), ir.Const, t.Type(), t, "", b.n.Pos)
+	return b.op("gather", ir.Attrs{"axis": axis}, v, iv)
+}
+
+// convInputGrad is dx for a stride-1 convolution without groups: the
+// convolution of dy with the weight's channels swapped and taps reversed,
+// padded by d·(k-1) - pad on each side. Nil when that does not apply.
+func convInputGrad(b *builder, n *ir.Node, dy, w *ir.Value) *ir.Value {
+	k := w.Type.Shape[2:]
+	r := len(k)
+	st, p, d := n.Attrs.Ints("strides"), n.Attrs.Ints("pads"), n.Attrs.Ints("dilations")
+	if n.Attrs.Int("groups") != 1 {
+		return nil
+	}
+	pads := make([]int, 2*r)
+	for i := range r {
+		pads[i], pads[r+i] = d[i]*(k[i]-1)-p[i], d[i]*(k[i]-1)-p[r+i]
+		if st[i] != 1 || pads[i] < 0 || pads[r+i] < 0 {
+			return nil
+		}
+	}
+	wf := b.swap01(w)
+	for i := range r {
+		rev := make([]int, k[i])
+		for j := range rev {
+			rev[j] = k[i] - 1 - j
+		}
+		if k[i] > 1 {
+			wf = b.take(wf, 2+i, rev)
+		}
+	}
+	return b.op("conv", ir.Attrs{"pads": pads, "dilations": append([]int(nil), d...)}, dy, wf)
+}
+
+// convWeightGrad is dW for a convolution without groups: with the batch
+// and channel axes of x and dy swapped, dW[m, c, j] = Σ_b Σ_o dy[b, m, o]
+// x[b, c, o·s + j·d - p] is a convolution of x by dy with stride d and
+// dilation s, cropped to the kernel. Nil with groups.
+func convWeightGrad(b *builder, n *ir.Node, x, dy *ir.Value, ws ir.Shape) *ir.Value {
+	if n.Attrs.Int("groups") != 1 {
+		return nil
+	}
+	k := ws[2:]
+	st, p, d := n.Attrs.Ints("strides"), n.Attrs.Ints("pads"), n.Attrs.Ints("dilations")
+	c := b.op("conv", ir.Attrs{"strides": append([]int(nil), d...), "dilations": append([]int(nil), st...), "pads": append([]int(nil), p...)},
+		b.swap01(x), b.swap01(dy))
+	if c == nil {
+		return nil
+	}
+	for i, kk := range k {
+		if c.Type.Shape[2+i] != kk {
+			idx := make([]int, kk)
+			for j := range idx {
+				idx[j] = j
+			}
+			c = b.take(c, 2+i, idx)
+		}
+	}
+	return b.swap01(c)
 }
 
 func ones(r int) []int {
