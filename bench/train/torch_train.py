@@ -3,7 +3,8 @@
 examples/lenet5), data (real MNIST from the Go module cache, normalized
 as the examples do), batch, optimizer and learning rate, shuffled each
 epoch, the last partial batch dropped as dlc train does, on one thread
-by default. Prints one line per epoch: seconds, train loss, test accuracy.
+by default. Prints one line per epoch: wall and CPU seconds of the
+training (not the evaluation), train loss, test accuracy.
 
     /usr/bin/python3 bench/train/torch_train.py mlp|lenet5 [EPOCHS] [THREADS]
 """
@@ -60,7 +61,7 @@ def main():
     for ep in range(1, epochs + 1):
         model.train()
         perm = torch.randperm(len(x))
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         total, steps = 0.0, len(x) // BATCH
         for s in range(steps):
             idx = perm[s * BATCH:(s + 1) * BATCH]
@@ -69,12 +70,12 @@ def main():
             loss.backward()
             opt.step()
             total += loss.item()
-        sec = time.perf_counter() - t0
+        sec, cpu = time.perf_counter() - t0, time.process_time() - c0
         model.eval()
         with torch.no_grad():
             acc = (model(xt).argmax(1) == yt).float().mean().item()
-        print("torch %s epoch %d: %.1f s, %.0f ex/s, loss %.4f, test acc %.2f%%" % (
-            which, ep, sec, steps * BATCH / sec, total / steps, 100 * acc), flush=True)
+        print("torch %s epoch %d: %.1f s wall, %.1f s cpu, loss %.4f, test acc %.2f%%" % (
+            which, ep, sec, cpu, total / steps, 100 * acc), flush=True)
 
 
 if __name__ == "__main__":
