@@ -24,7 +24,8 @@ type EpochStats struct {
 	Epoch             int
 	Loss, Acc         float64
 	TestLoss, TestAcc float64
-	Seconds           float64
+	Seconds           float64 // wall time of the training steps
+	CPUSeconds        float64 // their CPU time (see cpuSeconds)
 	ExamplesPerSec    float64
 	LR                float64
 }
@@ -42,7 +43,7 @@ func (t *Trainer) Epoch(ds *Dataset, epoch, epochs int, report func(Progress)) (
 	perm := rand.New(rand.NewPCG(t.cfg.Seed, uint64(epoch))).Perm(ds.Len())
 	x := ir.NewTensor(ir.F32, t.model.Inputs[0].Type.Shape)
 	tgt := ir.NewTensor(ir.F32, t.target.Type.Shape)
-	start := time.Now()
+	start, cpu0 := time.Now(), t.cpuSeconds()
 	var sumLoss float64
 	correct := 0
 	st := EpochStats{Epoch: epoch, LR: t.LR(steps*epochs, steps)}
@@ -73,6 +74,7 @@ func (t *Trainer) Epoch(ds *Dataset, epoch, epochs int, report func(Progress)) (
 		}
 	}
 	st.Seconds = time.Since(start).Seconds()
+	st.CPUSeconds = t.cpuSeconds() - cpu0
 	st.Loss = sumLoss / float64(steps)
 	st.Acc = math.NaN()
 	if t.classLoss() {

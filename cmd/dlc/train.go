@@ -49,7 +49,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.out, "o", "", "write the trained weights to this safetensors `FILE` (required)")
 	fs.StringVar(&f.ckpt, "checkpoint", "", "checkpoint `FILE` written atomically after every epoch (default: the -o file + .ckpt)")
 	fs.BoolVar(&f.resume, "resume", false, "continue from the checkpoint; the same flags give the same result as an uninterrupted run")
-	fs.StringVar(&f.log, "log", "", "append one CSV row per epoch to `FILE` (epoch, loss, accuracy, test loss, test accuracy, seconds, examples/s, lr)")
+	fs.StringVar(&f.log, "log", "", "append one CSV row per epoch to `FILE` (epoch, loss, accuracy, test loss, test accuracy, seconds, CPU seconds, examples/s, lr)")
 	fs.IntVar(&f.epochs, "epochs", 1, "passes over the training set")
 	fs.IntVar(&f.batch, "batch", 64, "examples per step (sets the model's batch constant)")
 	fs.IntVar(&f.limit, "limit", 0, "train on the first `N` examples only (0: all)")
@@ -203,9 +203,9 @@ func (f *trainFlags) save(tr *train.Trainer, epoch int, st train.EpochStats) err
 		return err
 	}
 	if errors.Is(statErr, os.ErrNotExist) {
-		fmt.Fprintln(lf, "epoch,loss,accuracy,test_loss,test_accuracy,seconds,examples_per_second,lr")
+		fmt.Fprintln(lf, "epoch,loss,accuracy,test_loss,test_accuracy,seconds,cpu_seconds,examples_per_second,lr")
 	}
-	fmt.Fprintf(lf, "%d,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f,%g\n", st.Epoch, st.Loss, st.Acc, st.TestLoss, st.TestAcc, st.Seconds, st.ExamplesPerSec, st.LR)
+	fmt.Fprintf(lf, "%d,%.6f,%.6f,%.6f,%.6f,%.3f,%.3f,%.1f,%g\n", st.Epoch, st.Loss, st.Acc, st.TestLoss, st.TestAcc, st.Seconds, st.CPUSeconds, st.ExamplesPerSec, st.LR)
 	return lf.Close()
 }
 
@@ -260,8 +260,8 @@ func (p *progress) done(st train.EpochStats) {
 		fmt.Fprintln(p.w)
 	}
 	p.tenth = 0
-	fmt.Fprintf(p.w, "epoch %d: loss %.4f%s test loss %.4f%s %.1f s (%.0f ex/s)\n", st.Epoch, st.Loss, accStr(" acc", st.Acc),
-		st.TestLoss, accStr(" test acc", st.TestAcc), st.Seconds, st.ExamplesPerSec)
+	fmt.Fprintf(p.w, "epoch %d: loss %.4f%s test loss %.4f%s %.1f s, %.1f s CPU (%.0f ex/s)\n", st.Epoch, st.Loss, accStr(" acc", st.Acc),
+		st.TestLoss, accStr(" test acc", st.TestAcc), st.Seconds, st.CPUSeconds, st.ExamplesPerSec)
 }
 
 func accStr(label string, a float64) string {
