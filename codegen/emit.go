@@ -97,7 +97,7 @@ var reserved = setOf(
 	"weightsBin", "weightsChecksum", "weightsOnce", "loadWeights",
 	"weightView", "Model", "New", "Input", "Output", "StepInput", "StepOutput",
 	// selftest.go
-	"selfTestData", "loadSelfTest", "compare", "relTol", "absTol", "Example",
+	"selfTestData", "loadSelfTest", "compare", "compare64", "compareHalf", "relTol", "absTol", "Example",
 	// step.go, emit.go helpers (simd.go adds the kernels' names)
 	"stepModel", "affine64", "affine64d", "sigmoid64", "errIndex",
 	// special functions

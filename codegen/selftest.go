@@ -143,6 +143,7 @@ func (gn *gen) selfTest(files map[string][]byte) error {
 	f.Add(doc("compare reports values of got that differ from want beyond tolerance."))
 	f.Func().Id("compare").Params(src("t *@testing.T"), src("run int"), src("name string"), src("got, want []float32")).Block(c.code...)
 	f.Line()
+	gn.selfTestCompareOther(f, c)
 
 	var bb body
 	bb.l("d := loadSelfTest(b)")
@@ -192,12 +193,45 @@ func (gn *gen) selfTestLoader(f *jen.File, size int) {
 	f.Line()
 }
 
+// selfTestCompareOther emits compare64 (compare's body c over float64)
+// and compareHalf when some output is f64, or f16 or bf16.
+func (gn *gen) selfTestCompareOther(f *jen.File, c body) {
+	var f64, half bool
+	for _, v := range gn.g.Outputs {
+		f64 = f64 || v.Type.DType == ir.F64
+		half = half || v.Type.DType == ir.F16 || v.Type.DType == ir.BF16
+	}
+	if f64 {
+		f.Add(doc("compare64 is compare for float64 outputs."))
+		f.Func().Id("compare64").Params(src("t *@testing.T"), src("run int"), src("name string"), src("got, want []float64")).Block(c.code...)
+		f.Line()
+	}
+	if half {
+		var h body
+		h.l("isNaN := func(b uint16) bool { return b&exp == exp && b&^(exp|0x8000) != 0 }")
+		h.l("for i := range got {")
+		h.l("if got[i] != want[i] && !(isNaN(got[i]) && isNaN(want[i])) {")
+		h.l("t.Errorf(\"run %%d: %%s[%%d] = %%#04x, interpreter %%#04x\", run, name, i, got[i], want[i])\nreturn")
+		h.l("}\n}")
+		f.Add(doc("compareHalf compares f16 or bf16 outputs bit for bit, any NaN\nequal to any other; exp masks the format's exponent bits."))
+		f.Func().Id("compareHalf").Params(src("t *@testing.T"), src("run int"), src("name string"), src("got, want []uint16"), src("exp uint16")).Block(h.code...)
+		f.Line()
+	}
+}
+
 // checkOutput emits the comparison of output field a of got with want.
 func checkOutput(b *body, a apiVal, got, want, what string) {
-	if a.v.Type.DType != ir.F32 { // exact: integers, bool, f16/bf16 bits
-		b.l("if %s != %s {\nt.Errorf(\"run %%d: %%s differs from the interpreter\", run, %s)\n}", got, want, what)
-	} else {
+	switch a.v.Type.DType {
+	case ir.F32:
 		b.l("compare(t, run, %s, %s[:], %s[:])", what, got, want)
+	case ir.F64:
+		b.l("compare64(t, run, %s, %s[:], %s[:])", what, got, want)
+	case ir.F16:
+		b.l("compareHalf(t, run, %s, %s[:], %s[:], 0x7c00)", what, got, want)
+	case ir.BF16:
+		b.l("compareHalf(t, run, %s, %s[:], %s[:], 0x7f80)", what, got, want)
+	default: // exact: integers and bool
+		b.l("if %s != %s {\nt.Errorf(\"run %%d: %%s differs from the interpreter\", run, %s)\n}", got, want, what)
 	}
 }
 

@@ -289,17 +289,27 @@ func printTop(w io.Writer, name string, t *ir.Tensor, logProb, prob bool, k int,
 	}
 }
 
+// formatElem formats element i of a tensor of any dtype: floats to 6
+// significant digits, integers exactly, bool as true or false.
+func formatElem(t *ir.Tensor, i int) string {
+	switch {
+	case t.DType.IsFloat():
+		return fmt.Sprintf("%.6g", t.Float(i))
+	case t.DType == ir.U64:
+		return fmt.Sprint(uint64(t.Int(i)))
+	case t.DType == ir.Bool:
+		return fmt.Sprint(t.Int(i) != 0)
+	}
+	return fmt.Sprint(t.Int(i))
+}
+
 func printTensor(w io.Writer, name string, t *ir.Tensor) {
 	fmt.Fprintf(w, "%s: %v\n", name, t.Type())
 	n := t.Len()
 	const max = 64
 	var parts []string
 	for i := 0; i < n && i < max; i++ {
-		if t.DType == ir.I64 {
-			parts = append(parts, fmt.Sprint(t.I64()[i]))
-		} else {
-			parts = append(parts, fmt.Sprintf("%.6g", t.F32()[i]))
-		}
+		parts = append(parts, formatElem(t, i))
 	}
 	if n > max {
 		parts = append(parts, fmt.Sprintf("... (%d more; save them with --output)", n-max))

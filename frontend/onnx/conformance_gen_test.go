@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dlcompiler/dlc/codegen"
+	"github.com/dlcompiler/dlc/ir"
 	"github.com/dlcompiler/dlc/passes"
 )
 
@@ -61,12 +62,7 @@ func TestConformanceTolerance(t *testing.T) {
 			t.Fatalf("output %%d: %%d values, want %%d", i, got.Len(), want.Len())
 		}
 		for j := range got.Len() {
-			var g, w float64
-			if got.Index(j).Kind() == reflect.Int64 {
-				g, w = float64(got.Index(j).Int()), float64(want.Index(j).Int())
-			} else {
-				g, w = got.Index(j).Float(), want.Index(j).Float()
-			}
+			g, w := num(got.Index(j), halfExp[i]), num(want.Index(j), halfExp[i])
 			if g == w || math.IsNaN(g) && math.IsNaN(w) {
 				continue
 			}
@@ -76,6 +72,47 @@ func TestConformanceTolerance(t *testing.T) {
 		}
 	}
 	fmt.Printf("` + tolMarker + ` strict=%%v tight=%%v\n", strict, tight)
+}
+
+// halfExp is, per output, the exponent mask of an f16 (0x7c00) or bf16
+// (0x7f80) output stored as uint16 bits, else 0.
+var halfExp = %#v
+
+// num is an element of any dtype's storage as a float64; exp is its
+// halfExp.
+func num(v reflect.Value, exp uint16) float64 {
+	switch v.Kind() {
+	case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return float64(v.Int())
+	case reflect.Uint16:
+		if b := uint16(v.Uint()); exp == 0x7f80 {
+			return float64(math.Float32frombits(uint32(b) << 16))
+		} else if exp == 0x7c00 {
+			e, m := int(b>>10&0x1f), float64(b&0x3ff)
+			f := math.Ldexp(m+1024, e-25)
+			switch {
+			case e == 0x1f && m != 0:
+				return math.NaN()
+			case e == 0x1f:
+				f = math.Inf(1)
+			case e == 0:
+				f = math.Ldexp(m, -24)
+			}
+			if b&0x8000 != 0 {
+				f = -f
+			}
+			return f
+		}
+		return float64(v.Uint())
+	case reflect.Uint8, reflect.Uint32, reflect.Uint64:
+		return float64(v.Uint())
+	case reflect.Bool:
+		if v.Bool() {
+			return 1
+		}
+		return 0
+	}
+	return v.Float()
 }
 `
 
@@ -169,7 +206,16 @@ func writeGenPackage(mod string, r *suiteResult) string {
 	if err != nil {
 		return "generate: " + firstLine(err)
 	}
-	files["zz_tolerance_test.go"] = fmt.Appendf(nil, tolTest, pkg)
+	halfExp := make([]uint16, len(g.Outputs))
+	for i, o := range g.Outputs {
+		switch o.Type.DType {
+		case ir.F16:
+			halfExp[i] = 0x7c00
+		case ir.BF16:
+			halfExp[i] = 0x7f80
+		}
+	}
+	files["zz_tolerance_test.go"] = fmt.Appendf(nil, tolTest, pkg, halfExp)
 	if err := codegen.WritePackage(filepath.Join(mod, r.name), files); err != nil {
 		return err.Error()
 	}

@@ -2,7 +2,7 @@ package onnx
 
 import (
 	"fmt"
-	"math"
+	"strings"
 
 	"github.com/dlcompiler/dlc/ir"
 	"github.com/dlcompiler/dlc/runtime"
@@ -33,15 +33,15 @@ func evalKnown(op string, attrs ir.Attrs, ins ...*ir.Tensor) (*ir.Tensor, error)
 	return outs[0], nil
 }
 
-func elemOf(dt ir.DType) int32 {
-	if dt == ir.I64 {
-		return dtInt64
-	}
-	return dtFloat
-}
+// elemOf is the ONNX element type of values of dtype dt.
+func elemOf(dt ir.DType) int32 { return onnxType(dt) }
 
-// emit adds an ir node reading ins and returns its outputs as vals.
+// emit adds an ir node reading ins and returns its outputs as vals. An
+// input of a dtype the ir op does not take is a refusal naming both.
 func (c *nctx) emit(op, suffix string, ins []*val, attrs ir.Attrs) ([]*val, error) {
+	if err := checkDTypes(op, ins); err != nil {
+		return nil, err
+	}
 	vs := make([]*ir.Value, len(ins))
 	for i, x := range ins {
 		if x != nil {
@@ -60,10 +60,26 @@ func (c *nctx) emit(op, suffix string, ins []*val, attrs ir.Attrs) ([]*val, erro
 	for i, o := range n.Outputs {
 		out[i] = &val{name: o.Name, v: o, elem: elemOf(o.Type.DType)}
 	}
-	if len(ins) > 0 && ins[0] != nil && out[0].v.Type.DType == ins[0].typ().DType {
-		out[0].elem = ins[0].elem
-	}
 	return out, nil
+}
+
+// checkDTypes refuses an input whose dtype op's slot does not take:
+// "input "x" is uint8; dlc's maxpool takes {f32}".
+func checkDTypes(op string, ins []*val) error {
+	d := ir.Lookup(op)
+	if d == nil || len(d.Inputs) == 0 {
+		return nil
+	}
+	for i, x := range ins {
+		if x == nil || x.pad != nil {
+			continue
+		}
+		slot := d.Inputs[min(i, len(d.Inputs)-1)]
+		if dt := x.typ().DType; !slot.DTypes.Has(dt) {
+			return unsup("input %q is %s; dlc's %s supports %v for %s", x.name, strings.ToLower(dtName(onnxType(dt))), op, slot.DTypes, slot.Name)
+		}
+	}
+	return nil
 }
 
 // emit1 is emit for single-output ops.
@@ -75,13 +91,14 @@ func (c *nctx) emit1(op, suffix string, ins []*val, attrs ir.Attrs) (*val, error
 	return out[0], nil
 }
 
-// known wraps a tensor computed at import time.
+// known wraps a tensor computed at import time. elem, the ONNX type the
+// caller means, is t's own: the val takes its ONNX type from t's dtype.
 func (c *nctx) known(t *ir.Tensor, elem int32, weight bool) *val {
 	name := c.n.name
 	if name == "" {
 		name = fmt.Sprintf("%s_%d", c.n.opType, c.idx)
 	}
-	return &val{name: name + "_const", c: t, elem: elem, weight: weight, key: contentKey(t, weight)}
+	return &val{name: name + "_const", c: t, elem: elemOf(t.DType), weight: weight, key: contentKey(t, weight)}
 }
 
 // contentKey keys a small computed constant (gather indices, a scale) by
@@ -177,8 +194,8 @@ func (c *nctx) gather(x *val, idx *val, axis int, suffix string) (*val, error) {
 	if err != nil {
 		return nil, err
 	}
-	if idx.typ().DType != ir.I64 {
-		return nil, fmt.Errorf("indices must be integers, got %v", idx.typ())
+	if !ir.Indices.Has(idx.typ().DType) {
+		return nil, fmt.Errorf("indices must be int32 or int64, got %v", idx.typ())
 	}
 	if allKnown(x, idx) && s[:a].NumElems()*idx.c.Len()*s[a+1:].NumElems() <= maxFold {
 		res, err := evalKnown("gather", ir.Attrs{"axis": a}, x.c, idx.c)
@@ -188,8 +205,8 @@ func (c *nctx) gather(x *val, idx *val, axis int, suffix string) (*val, error) {
 		return &val{name: x.name, c: res, elem: x.elem, weight: x.weight, key: derivedKey("gather", a, x, idx)}, nil
 	}
 	if idx.c != nil {
-		for _, j := range idx.c.I64() {
-			if j < -int64(s[a]) || j >= int64(s[a]) {
+		for q := range idx.c.Len() {
+			if j := idx.c.Int(q); j < -int64(s[a]) || j >= int64(s[a]) {
 				return nil, fmt.Errorf("index %d is out of range for axis %d of size %d", j, a, s[a])
 			}
 		}
@@ -267,47 +284,4 @@ func (c *nctx) binary(op string, a, b *val, suffix string) (*val, error) {
 		return nil, err
 	}
 	return &val{name: a.name, c: res, elem: a.elem, weight: a.weight || b.weight, key: derivedKey(op, "", a, b)}, nil
-}
-
-// castTensor converts known contents to the ONNX type to.
-func castTensor(t *ir.Tensor, to int32) (*ir.Tensor, error) {
-	dt, err := irDType(to)
-	if err != nil {
-		return nil, err
-	}
-	res := ir.NewTensor(dt, t.Shape)
-	for i := 0; i < t.Len(); i++ {
-		if t.DType == ir.F32 {
-			f := t.F32()[i]
-			if dt == ir.F32 {
-				if to == dtFloat16 {
-					f = toHalf(f)
-				}
-				res.F32()[i] = f
-				continue
-			}
-			if to == dtBool {
-				if f != 0 {
-					res.I64()[i] = 1
-				}
-				continue
-			}
-			if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) || math.Abs(float64(f)) >= 1<<63 {
-				return nil, fmt.Errorf("cannot cast %v to %s", f, dtName(to))
-			}
-			res.I64()[i] = wrapInt(int64(f), to)
-			continue
-		}
-		v := t.I64()[i]
-		if dt == ir.F32 {
-			f := float32(v)
-			if to == dtFloat16 {
-				f = toHalf(f)
-			}
-			res.F32()[i] = f
-			continue
-		}
-		res.I64()[i] = wrapInt(v, to)
-	}
-	return res, nil
 }

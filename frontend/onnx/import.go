@@ -408,6 +408,9 @@ func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 		if x.pad != nil {
 			return nil, &UnsupportedError{Nodes: []string{fmt.Sprintf("graph output %q: %s", o.name, x.pad.why("a graph output"))}}
 		}
+		if dt, err := irDType(o.elem); o.isTensor && err == nil && dt != x.typ().DType {
+			return nil, fmt.Errorf("internal error: graph output %q is computed as %v, the model declares %s", o.name, x.typ().DType, dtName(o.elem))
+		}
 		im.g.AddOutput(o.name, im.materialize(x))
 	}
 	if len(im.g.Outputs) == 0 {

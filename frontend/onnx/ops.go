@@ -109,21 +109,23 @@ func (c *nctx) constIn(i int, what string) (*ir.Tensor, error) {
 	return x.c, nil
 }
 
-// constInts returns a known i64 input as ints.
+// constInts returns a known integer input (int64 in ONNX's shape and
+// axes inputs, int32 or int64 in Slice's) as ints.
 func (c *nctx) constInts(i int, what string) ([]int, bool, error) {
 	t, err := c.constIn(i, what)
 	if err != nil || t == nil {
 		return nil, false, err
 	}
-	if t.DType != ir.I64 {
+	if !t.DType.IsInt() {
 		return nil, false, fmt.Errorf("%s must be integers, got %v", what, t.Type())
 	}
-	out := make([]int, len(t.I64()))
-	for k, v := range t.I64() {
-		if v > maxElems || v < -maxElems {
-			v = int64(math.Copysign(maxElems, float64(v)))
+	out := make([]int, t.Len())
+	for k := range out {
+		if v := t.Int(k); v > maxElems || v < -maxElems {
+			out[k] = int(math.Copysign(maxElems, float64(v)))
+		} else {
+			out[k] = int(v)
 		}
-		out[k] = int(v)
 	}
 	return out, true, nil
 }
@@ -214,16 +216,16 @@ func dropout(c *nctx) error {
 		if t, err := c.constIn(1, "ratio"); err != nil {
 			return err
 		} else if t != nil {
-			if t.DType != ir.F32 || t.Len() != 1 {
+			if !t.DType.IsFloat() || t.Len() != 1 {
 				return fmt.Errorf("ratio must be a float scalar, got %v", t.Type())
 			}
-			ratio = float64(t.F32()[0])
+			ratio = t.Float(0)
 		}
 		train, err := c.constIn(2, "training_mode")
 		if err != nil {
 			return err
 		}
-		if train != nil && train.Len() == 1 && train.DType == ir.I64 && train.I64()[0] != 0 && ratio != 0 {
+		if train != nil && train.Len() == 1 && train.Int(0) != 0 && ratio != 0 {
 			return unsup("training_mode with ratio %g draws random numbers; only inference is supported", ratio)
 		}
 	}
@@ -232,9 +234,9 @@ func dropout(c *nctx) error {
 		if x.shape().NumElems() > maxFold {
 			return unsup("the mask output of a tensor of %v is too large to fold", x.shape())
 		}
-		m := ir.NewTensor(ir.I64, x.shape())
-		for i := range m.I64() {
-			m.I64()[i] = 1
+		m := ir.NewTensor(ir.Bool, x.shape())
+		for i := range m.Bools() {
+			m.Bools()[i] = true
 		}
 		c.set(1, c.known(m, dtBool, false))
 	}
@@ -733,9 +735,6 @@ func gather(c *nctx) error {
 	if err != nil {
 		return err
 	}
-	if idx.typ().DType != ir.I64 {
-		return fmt.Errorf("indices must be integers, got %v", idx.typ())
-	}
 	y, err := c.gather(data, idx, axis, "")
 	if err != nil {
 		return err
@@ -837,15 +836,8 @@ func clip(c *nctx) error {
 			if t.Len() != 1 {
 				return fmt.Errorf("clip bound must be a scalar, got %v", t.Type())
 			}
-			if t.DType == ir.F32 {
-				*p = float64(t.F32()[0])
-			} else {
-				*p = float64(t.I64()[0])
-			}
+			*p = t.Float(0)
 		}
-	}
-	if x.typ().DType != ir.F32 {
-		return unsup("clip of %s tensors is not supported (f32 only)", dtName(x.elem))
 	}
 	y, err := c.emit1("clip", "", []*val{x}, ir.Attrs{"min": lo, "max": hi})
 	if err != nil {
@@ -896,33 +888,40 @@ func checkCast(c *nctx) error {
 	return nil
 }
 
-// cast folds known values. At run time only casts that do not change
-// dlc's representation are supported: any float type to FLOAT or DOUBLE,
-// any integer or bool type to INT64.
+// cast maps Cast onto ir cast (ir.Convert's rules), folded when x is
+// known. saturate (opset 19) only concerns the float8 types, which dlc
+// does not have.
 func cast(c *nctx) error {
-	x := c.in(0)
 	to, err := c.int("to", 0)
 	if err != nil {
 		return err
 	}
-	if x.c != nil {
-		t, err := castTensor(x.c, int32(to))
-		if err != nil {
-			return err
-		}
-		c.set(0, c.known(t, int32(to), x.weight))
-		return nil
+	dt, err := irDType(int32(to))
+	if err != nil {
+		return unsup("cast to %s: %v", dtName(int32(to)), err)
 	}
-	isFloat := func(t int32) bool { return t == dtFloat || t == dtDouble || t == dtFloat16 }
-	switch {
-	case isFloat(x.elem) && (to == dtFloat || to == dtDouble):
-	case !isFloat(x.elem) && to == dtInt64:
-	case x.elem == int32(to):
-	default:
-		return unsup("cast from %s to %s at run time is not supported", dtName(x.elem), dtName(int32(to)))
+	y, err := c.castTo(c.in(0), dt)
+	if err != nil {
+		return err
 	}
-	c.set(0, &val{name: x.name, v: x.v, elem: int32(to)})
+	c.set(0, y)
 	return nil
+}
+
+// castTo converts x to dtype dt: x itself when it has it, a fold when x
+// is known, else an ir cast.
+func (c *nctx) castTo(x *val, dt ir.DType) (*val, error) {
+	switch {
+	case x.typ().DType == dt:
+		return x, nil
+	case x.c != nil:
+		t, err := evalKnown("cast", ir.Attrs{"to": dt.String()}, x.c)
+		if err != nil {
+			return nil, err
+		}
+		return &val{name: x.name, c: t, elem: elemOf(dt), weight: x.weight, key: derivedKey("cast", dt, x)}, nil
+	}
+	return c.emit1("cast", "", []*val{x}, ir.Attrs{"to": dt.String()})
 }
 
 // slice becomes one gather per sliced axis with known indices, folded

@@ -2,7 +2,8 @@ package onnx
 
 import (
 	"fmt"
-	"math"
+	"reflect"
+	"strings"
 
 	"github.com/dlcompiler/dlc/ir"
 )
@@ -61,6 +62,7 @@ func pad(c *nctx) error {
 	r := x.rank()
 	var pads, axes []int
 	value := 0.0
+	var valueT *ir.Tensor // constant_value, when given (of x's dtype)
 	var err error
 	if c.opset < 11 {
 		if pads, err = c.ints("pads", nil); err != nil {
@@ -84,11 +86,7 @@ func pad(c *nctx) error {
 			if t.Len() != 1 {
 				return fmt.Errorf("constant_value must be one value, got %v", t.Type())
 			}
-			if t.DType == ir.F32 {
-				value = float64(t.F32()[0])
-			} else {
-				value = float64(t.I64()[0])
-			}
+			value, valueT = t.Float(0), t
 		}
 		if c.opset >= 18 {
 			if axes, _, err = c.constInts(3, "axes"); err != nil {
@@ -138,7 +136,7 @@ func pad(c *nctx) error {
 		if out.NumElems() > maxFold {
 			return unsup("padding a known tensor to %v is too large to fold", out)
 		}
-		c.set(0, c.known(padTensor(x.c, out, pads, value), x.elem, x.weight))
+		c.set(0, c.known(padTensor(x.c, out, pads, value, valueT), x.elem, x.weight))
 		return nil
 	}
 	for _, p := range pads {
@@ -153,7 +151,7 @@ func pad(c *nctx) error {
 		return unsup("pads %v pad the batch or channel axis; only padding of spatial axes (after N and C) can be folded into a Conv or AveragePool", pads)
 	}
 	if x.typ().DType != ir.F32 {
-		return unsup("padding a %s tensor is not supported", dtName(x.elem))
+		return unsup("padding a %s tensor is not supported", strings.ToLower(dtName(x.elem)))
 	}
 	src := x
 	if x.pad != nil {
@@ -171,16 +169,17 @@ func pad(c *nctx) error {
 	return nil
 }
 
-// padTensor pads known contents with value (negative pads crop).
-func padTensor(t *ir.Tensor, out ir.Shape, pads []int, value float64) *ir.Tensor {
+// padTensor pads known contents with valueT's one element, or with value
+// when valueT is nil (negative pads crop).
+func padTensor(t *ir.Tensor, out ir.Shape, pads []int, value float64, valueT *ir.Tensor) *ir.Tensor {
 	r := len(out)
 	res := ir.NewTensor(t.DType, out)
-	for i := range res.F32() {
-		res.F32()[i] = float32(value)
+	if valueT == nil {
+		valueT = ir.NewTensor(ir.F64, ir.Shape{})
+		valueT.F64()[0] = value
 	}
-	for i := range res.I64() {
-		res.I64()[i] = int64(value)
-	}
+	fillWith(res, valueT)
+	rd, td := reflect.ValueOf(res.Data), reflect.ValueOf(t.Data)
 	ist, ost := t.Shape.Strides(), out.Strides()
 	idx := make([]int, r)
 	for o := 0; o < res.Len(); o++ {
@@ -197,13 +196,19 @@ func padTensor(t *ir.Tensor, out ir.Shape, pads []int, value float64) *ir.Tensor
 		if !inside {
 			continue
 		}
-		if t.DType == ir.F32 {
-			res.F32()[o] = t.F32()[src]
-		} else {
-			res.I64()[o] = t.I64()[src]
-		}
+		rd.Index(o).Set(td.Index(src))
 	}
 	return res
+}
+
+// fillWith sets every element of t to v's one element, converted to t's
+// dtype (exactly, when the dtypes are the same).
+func fillWith(t, v *ir.Tensor) {
+	one := reflect.ValueOf(ir.Convert(v, t.DType).Data).Index(0)
+	d := reflect.ValueOf(t.Data)
+	for i := range d.Len() {
+		d.Index(i).Set(one)
+	}
 }
 
 // foldPad takes a pending pad of x into the spatial pads (ir layout: r
@@ -336,46 +341,22 @@ func constantOfShape(c *nctx) error {
 	if s.NumElems() > maxFold {
 		return unsup("a constant of shape %v is too large to fold", s)
 	}
-	elem := int32(dtFloat)
-	var fill float64
+	fill := scalarF32(0) // ONNX's default value: a float 0
 	if a, ok := c.attrs["value"]; ok {
 		if a.t == nil {
 			return fmt.Errorf("attribute value holds no tensor")
 		}
 		v, err := tensorData(a.t, c.im.dir)
 		if err != nil {
-			return fmt.Errorf("value: %w", err)
+			return unsup("value: %v", err)
 		}
 		if v.Len() != 1 {
 			return fmt.Errorf("value must hold one element, got %v", v.Type())
 		}
-		elem = a.t.dataType
-		if v.DType == ir.F32 {
-			fill = float64(v.F32()[0])
-		} else {
-			fill = float64(v.I64()[0])
-			if math.Abs(fill) >= 1<<53 {
-				// Keep large int64 fills exact.
-				t := ir.NewTensor(ir.I64, s)
-				for i := range t.I64() {
-					t.I64()[i] = v.I64()[0]
-				}
-				c.set(0, c.known(t, elem, false))
-				return nil
-			}
-		}
+		fill = v
 	}
-	dt, err := irDType(elem)
-	if err != nil {
-		return unsup("value of type %s: %v", dtName(elem), err)
-	}
-	t := ir.NewTensor(dt, s)
-	for i := range t.F32() {
-		t.F32()[i] = float32(fill)
-	}
-	for i := range t.I64() {
-		t.I64()[i] = int64(fill)
-	}
-	c.set(0, c.known(t, elem, false))
+	t := ir.NewTensor(fill.DType, s)
+	fillWith(t, fill)
+	c.set(0, c.known(t, elemOf(t.DType), false))
 	return nil
 }

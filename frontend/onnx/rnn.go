@@ -150,9 +150,9 @@ func rnn(op string) func(c *nctx) error {
 			if err != nil {
 				return err
 			}
-			for _, v := range sl.I64() {
-				if v != int64(T) {
-					return unsup("sequence_lens %v shorter than the sequence (%d) is not supported", sl.I64(), T)
+			for k := range sl.Len() {
+				if sl.Int(k) != int64(T) {
+					return unsup("sequence_lens %v shorter than the sequence (%d) is not supported", sl.Data, T)
 				}
 			}
 		}
@@ -319,13 +319,8 @@ func rnn(op string) func(c *nctx) error {
 
 // allZero reports whether known contents are all zero.
 func allZero(t *ir.Tensor) bool {
-	for _, v := range t.F32() {
-		if v != 0 {
-			return false
-		}
-	}
-	for _, v := range t.I64() {
-		if v != 0 {
+	for i := range t.Len() {
+		if t.Float(i) != 0 {
 			return false
 		}
 	}

@@ -19,29 +19,27 @@ const maxElems = 1 << 31
 // elemSize is the byte size of one element of an ONNX data type in
 // raw_data, or 0 if dlc does not read the type.
 func elemSize(dt int32) int {
-	switch dt {
-	case dtFloat, dtInt32, dtUint32:
-		return 4
-	case dtDouble, dtInt64, dtUint64:
-		return 8
-	case dtFloat16, dtInt16, dtUint16:
-		return 2
-	case dtInt8, dtUint8, dtBool:
-		return 1
+	d, ok := ir.DTypeFromONNX(dt)
+	if !ok {
+		return 0
 	}
-	return 0
+	return d.Size()
 }
 
-// irDType maps a supported ONNX data type to dlc's: floats to f32,
-// integers and bools to i64.
+// irDType maps an ONNX data type to dlc's dtype of the same values: every
+// integer width, bool, float16, bfloat16, float and double are kept as
+// they are (ir/dtype.go's table).
 func irDType(dt int32) (ir.DType, error) {
-	switch dt {
-	case dtFloat, dtDouble, dtFloat16:
-		return ir.F32, nil
-	case dtInt64, dtInt32, dtInt16, dtInt8, dtUint8, dtUint16, dtUint32, dtUint64, dtBool:
-		return ir.I64, nil
+	if d, ok := ir.DTypeFromONNX(dt); ok {
+		return d, nil
 	}
-	return 0, fmt.Errorf("unsupported dtype %s (dlc reads FLOAT, DOUBLE, FLOAT16, integers and BOOL)", dtName(dt))
+	return 0, fmt.Errorf("unsupported dtype %s (dlc reads BOOL, INT8..INT64, UINT8..UINT64, FLOAT16, BFLOAT16, FLOAT and DOUBLE)", dtName(dt))
+}
+
+// onnxType is the ONNX data type of an ir dtype.
+func onnxType(d ir.DType) int32 {
+	info, _ := d.Info()
+	return info.ONNX
 }
 
 // shapeOf checks dims and returns them as an ir.Shape with the element
@@ -62,78 +60,10 @@ func shapeOf(dims []int64) (ir.Shape, int, error) {
 	return s, n, nil
 }
 
-// half converts IEEE 754 binary16 bits to float32.
-func half(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	man := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | man<<13)
-	case exp == 0:
-		if man == 0 {
-			return math.Float32frombits(sign)
-		}
-		f := float32(man) / (1 << 24)
-		if sign != 0 {
-			f = -f
-		}
-		return f
-	}
-	return math.Float32frombits(sign | (exp+112)<<23 | man<<13)
-}
-
-// toHalf rounds a float32 to the nearest binary16 value (ties to even) and
-// returns it as float32, for folding casts to FLOAT16.
-func toHalf(f float32) float32 {
-	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
-		return f
-	}
-	a := math.Abs(float64(f))
-	if a >= 65520 {
-		return float32(math.Copysign(math.Inf(1), float64(f)))
-	}
-	if a < math.Ldexp(1, -25) {
-		return float32(math.Copysign(0, float64(f)))
-	}
-	e := math.Floor(math.Log2(a))
-	if e < -14 {
-		e = -14
-	}
-	q := math.Ldexp(1, int(e)-10)
-	r := math.RoundToEven(a/q) * q
-	return float32(math.Copysign(r, float64(f)))
-}
-
-// wrapInt converts v to the ONNX integer type dt with two's complement
-// wrap-around, as numpy's astype does.
-func wrapInt(v int64, dt int32) int64 {
-	switch dt {
-	case dtInt8:
-		return int64(int8(v))
-	case dtUint8:
-		return int64(uint8(v))
-	case dtInt16:
-		return int64(int16(v))
-	case dtUint16:
-		return int64(uint16(v))
-	case dtInt32:
-		return int64(int32(v))
-	case dtUint32:
-		return int64(uint32(v))
-	case dtBool:
-		if v != 0 {
-			return 1
-		}
-		return 0
-	}
-	return v
-}
-
-// tensorData converts a decoded TensorProto to an ir.Tensor. dir is the
-// model's folder, for external data ("" when there is none). The element
-// count is checked against the bytes present before anything is
-// allocated.
+// tensorData converts a decoded TensorProto to an ir.Tensor of the same
+// dtype. dir is the model's folder, for external data ("" when there is
+// none). The element count is checked against the bytes present before
+// anything is allocated.
 func tensorData(t *tensorProto, dir string) (*ir.Tensor, error) {
 	irdt, err := irDType(t.dataType)
 	if err != nil {
@@ -155,91 +85,113 @@ func tensorData(t *tensorProto, dir string) (*ir.Tensor, error) {
 	} else if t.location != 0 {
 		return nil, fmt.Errorf("unknown data_location %d", t.location)
 	}
-	var out *ir.Tensor // allocated once the count is checked
 	if hasRaw {
-		size := elemSize(t.dataType)
-		if len(raw) != n*size {
+		if size := irdt.Size(); len(raw) != n*size {
 			return nil, fmt.Errorf("raw_data holds %d bytes, dims %v of %s need %d", len(raw), t.dims, dtName(t.dataType), n*size)
 		}
-		le := binary.LittleEndian
-		out = ir.NewTensor(irdt, shape)
-		if irdt == ir.F32 {
-			for i := range out.F32() {
-				switch t.dataType {
-				case dtFloat:
-					out.F32()[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
-				case dtDouble:
-					out.F32()[i] = float32(math.Float64frombits(le.Uint64(raw[8*i:])))
-				case dtFloat16:
-					out.F32()[i] = half(le.Uint16(raw[2*i:]))
-				}
-			}
-			return out, nil
-		}
-		for i := range out.I64() {
-			var v int64
-			switch size {
-			case 1:
-				v = int64(raw[i])
-			case 2:
-				v = int64(le.Uint16(raw[2*i:]))
-			case 4:
-				v = int64(le.Uint32(raw[4*i:]))
-			case 8:
-				v = int64(le.Uint64(raw[8*i:]))
-			}
-			out.I64()[i] = wrapInt(v, t.dataType)
-		}
+		out := ir.NewTensor(irdt, shape)
+		fromRaw(out, raw)
 		return out, nil
 	}
-	count := func(have int, field string) error {
-		if have != n {
-			return fmt.Errorf("%s holds %d values, dims %v need %d", field, have, t.dims, n)
+	return typedData(t, irdt, shape, n)
+}
+
+// fromRaw fills out from little-endian raw_data of its dtype (the length
+// is checked by the caller).
+func fromRaw(out *ir.Tensor, raw []byte) {
+	le := binary.LittleEndian
+	switch s := out.Data.(type) {
+	case []float32:
+		for i := range s {
+			s[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
 		}
-		out = ir.NewTensor(irdt, shape)
-		return nil
+	case []float64:
+		for i := range s {
+			s[i] = math.Float64frombits(le.Uint64(raw[8*i:]))
+		}
+	case []int8:
+		for i := range s {
+			s[i] = int8(raw[i])
+		}
+	case []uint8:
+		copy(s, raw)
+	case []bool:
+		for i := range s {
+			s[i] = raw[i] != 0
+		}
+	case []int16:
+		for i := range s {
+			s[i] = int16(le.Uint16(raw[2*i:]))
+		}
+	case []uint16: // u16, f16 and bf16 bits alike
+		for i := range s {
+			s[i] = le.Uint16(raw[2*i:])
+		}
+	case []int32:
+		for i := range s {
+			s[i] = int32(le.Uint32(raw[4*i:]))
+		}
+	case []uint32:
+		for i := range s {
+			s[i] = le.Uint32(raw[4*i:])
+		}
+	case []int64:
+		for i := range s {
+			s[i] = int64(le.Uint64(raw[8*i:]))
+		}
+	case []uint64:
+		for i := range s {
+			s[i] = le.Uint64(raw[8*i:])
+		}
 	}
-	switch t.dataType {
-	case dtFloat:
-		if err := count(len(t.floats), "float_data"); err != nil {
-			return nil, err
+}
+
+// typedData reads the typed field ONNX stores dt's values in: float_data,
+// double_data, int64_data, uint64_data (UINT32, UINT64) or int32_data
+// (every narrower integer, bool, and the bits of FLOAT16 and BFLOAT16).
+func typedData(t *tensorProto, dt ir.DType, shape ir.Shape, n int) (*ir.Tensor, error) {
+	count := func(have int, field string) (*ir.Tensor, error) {
+		if have != n {
+			return nil, fmt.Errorf("%s holds %d values, dims %v need %d", field, have, t.dims, n)
 		}
-		copy(out.F32(), t.floats)
-	case dtDouble:
-		if err := count(len(t.doubles), "double_data"); err != nil {
-			return nil, err
+		return ir.NewTensor(dt, shape), nil
+	}
+	var out *ir.Tensor
+	var err error
+	switch dt {
+	case ir.F32:
+		if out, err = count(len(t.floats), "float_data"); err == nil {
+			copy(out.F32(), t.floats)
 		}
-		for i, v := range t.doubles {
-			out.F32()[i] = float32(v)
+	case ir.F64:
+		if out, err = count(len(t.doubles), "double_data"); err == nil {
+			copy(out.F64(), t.doubles)
 		}
-	case dtFloat16:
-		if err := count(len(t.int32s), "int32_data"); err != nil {
-			return nil, err
+	case ir.I64:
+		if out, err = count(len(t.int64s), "int64_data"); err == nil {
+			copy(out.I64(), t.int64s)
 		}
-		for i, v := range t.int32s {
-			out.F32()[i] = half(uint16(v))
+	case ir.U32, ir.U64:
+		if out, err = count(len(t.uint64s), "uint64_data"); err == nil {
+			for i, v := range t.uint64s {
+				out.SetInt(i, int64(v)) // wraps to the width; u64 keeps its bits
+			}
 		}
-	case dtInt64:
-		if err := count(len(t.int64s), "int64_data"); err != nil {
-			return nil, err
-		}
-		copy(out.I64(), t.int64s)
-	case dtUint32, dtUint64:
-		if err := count(len(t.uint64s), "uint64_data"); err != nil {
-			return nil, err
-		}
-		for i, v := range t.uint64s {
-			out.I64()[i] = wrapInt(int64(v), t.dataType)
+	case ir.F16, ir.BF16:
+		if out, err = count(len(t.int32s), "int32_data"); err == nil {
+			s := ir.Elems[uint16](out)
+			for i, v := range t.int32s {
+				s[i] = uint16(v) // the bits, in the low half
+			}
 		}
 	default: // INT32, INT16, INT8, UINT16, UINT8, BOOL
-		if err := count(len(t.int32s), "int32_data"); err != nil {
-			return nil, err
-		}
-		for i, v := range t.int32s {
-			out.I64()[i] = wrapInt(int64(v), t.dataType)
+		if out, err = count(len(t.int32s), "int32_data"); err == nil {
+			for i, v := range t.int32s {
+				out.SetInt(i, int64(v))
+			}
 		}
 	}
-	return out, nil
+	return out, err
 }
 
 // externalData reads a tensor stored outside the model file. The location
@@ -311,8 +263,8 @@ func externalData(t *tensorProto, dir string, n int) ([]byte, error) {
 }
 
 // DecodeTensor decodes a standalone serialized TensorProto (the
-// input_N.pb and output_N.pb files of ONNX's test data) into an ir.Tensor:
-// floating types become f32, integers and bools i64. It also returns the
+// input_N.pb and output_N.pb files of ONNX's test data) into an ir.Tensor
+// of the same dtype. It also returns the
 // tensor's name and ONNX data type.
 func DecodeTensor(data []byte) (t *ir.Tensor, name string, dataType int32, err error) {
 	tp, err := decodeTensorProto(data, 0, "TensorProto")

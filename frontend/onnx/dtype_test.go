@@ -1,0 +1,248 @@
+package onnx
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dlcompiler/dlc/ir"
+	"github.com/dlcompiler/dlc/runtime"
+)
+
+// elemStrs formats each element of t (bits and all: -0, NaN, Inf).
+func elemStrs(t *ir.Tensor) []string {
+	v := reflect.ValueOf(t.Data)
+	out := make([]string, v.Len())
+	for i := range out {
+		out[i] = fmt.Sprint(v.Index(i))
+	}
+	return out
+}
+
+// edgeTensor holds the extremes of dt: its minimum and maximum, 0, ±1
+// where they exist; for floats also -0, ±Inf, NaN and a fraction.
+func edgeTensor(dt ir.DType) *ir.Tensor {
+	var t *ir.Tensor
+	switch {
+	case dt.IsFloat():
+		vals := []float64{0, math.Copysign(0, -1), 1, -2.5, 0.1, math.Inf(1), math.Inf(-1), math.NaN(), 65504}
+		t = ir.NewTensor(dt, ir.Shape{len(vals)})
+		for i, v := range vals {
+			t.SetFloat(i, v)
+		}
+	case dt == ir.Bool:
+		t = ir.FromSlice(ir.Bool, ir.Shape{3}, []bool{true, false, true})
+	default:
+		lo, hi := ir.IntRange(dt)
+		vals := []int64{lo, hi, 0, 1, -1} // -1 wraps to the maximum of unsigned types
+		if dt == ir.U64 {
+			vals[1] = 1 << 62
+		}
+		t = ir.NewTensor(dt, ir.Shape{len(vals)})
+		for i, v := range vals {
+			t.SetInt(i, v)
+		}
+	}
+	return t
+}
+
+// tensorRaw is a TensorProto of t's dtype with raw_data.
+func tensorRaw(name string, t *ir.Tensor) pb {
+	var buf bytes.Buffer
+	if err := binary.Write(&buf, binary.LittleEndian, t.Data); err != nil {
+		panic(err)
+	}
+	return pb(nil).packed(1, int64(t.Len())).varint(2, uint64(onnxType(t.DType))).str(8, name).bytes(9, buf.Bytes())
+}
+
+// tensorTyped is a TensorProto of t's dtype with the typed field ONNX
+// stores it in (float_data, double_data, int32_data, int64_data or
+// uint64_data).
+func tensorTyped(name string, t *ir.Tensor) pb {
+	b := pb(nil).packed(1, int64(t.Len())).varint(2, uint64(onnxType(t.DType))).str(8, name)
+	var raw bytes.Buffer
+	switch t.DType {
+	case ir.F32:
+		binary.Write(&raw, binary.LittleEndian, t.Data)
+		return b.bytes(4, raw.Bytes())
+	case ir.F64:
+		binary.Write(&raw, binary.LittleEndian, t.Data)
+		return b.bytes(10, raw.Bytes())
+	}
+	vals := make([]int64, t.Len())
+	for i := range vals {
+		switch t.DType {
+		case ir.F16, ir.BF16:
+			vals[i] = int64(ir.Elems[uint16](t)[i])
+		default:
+			vals[i] = t.Int(i)
+		}
+	}
+	switch t.DType {
+	case ir.I64:
+		return b.packed(7, vals...)
+	case ir.U32, ir.U64:
+		return b.packed(11, vals...)
+	}
+	return b.packed(5, vals...)
+}
+
+// TestNativeDTypes imports every dtype of ir's table as it is, from
+// raw_data and from the typed fields, as initializers and as a graph
+// input and output, and moves it through Concat, Transpose, Reshape,
+// Gather, Squeeze and Unsqueeze (dtype-generic data movement).
+func TestNativeDTypes(t *testing.T) {
+	for _, dt := range ir.DTypes() {
+		want := edgeTensor(dt)
+		n := int64(want.Len())
+		elem := onnxType(dt)
+		g, err := Import("m.onnx", modelProto(13, graphSpec{
+			inits:   []pb{tensorRaw("R", want), tensorTyped("T", want), tensorI64("idx", []int64{2}, []int64{-1, 0}), tensorI64("ax", []int64{1}, []int64{0})},
+			inputs:  []pb{vinfo("X", elem, n)},
+			outputs: []pb{vinfo("Y", elem, 3, n), vinfo("Z", elem, 2), vinfo("W", elem, n)},
+			nodes: []pb{
+				nodeProto("Unsqueeze", "u", []string{"X", "ax"}, []string{"x1"}),
+				nodeProto("Unsqueeze", "ur", []string{"R", "ax"}, []string{"r1"}),
+				nodeProto("Unsqueeze", "ut", []string{"T", "ax"}, []string{"t1"}),
+				nodeProto("Concat", "cat", []string{"x1", "r1", "t1"}, []string{"c"}, attrInt("axis", 0)),
+				nodeProto("Transpose", "tr", []string{"c"}, []string{"ct"}),
+				nodeProto("Transpose", "tr2", []string{"ct"}, []string{"Y"}),
+				nodeProto("Gather", "ga", []string{"X", "idx"}, []string{"Z"}),
+				nodeProto("Squeeze", "sq", []string{"x1", "ax"}, []string{"W"}),
+			},
+		}), "")
+		if err != nil {
+			t.Errorf("%v: %v", dt, err)
+			continue
+		}
+		if g.Inputs[0].Type.DType != dt {
+			t.Errorf("%v: graph input is %v", dt, g.Inputs[0].Type)
+		}
+		outs, err := runtime.Run(g, []*ir.Tensor{want})
+		if err != nil {
+			t.Errorf("%v: %v", dt, err)
+			continue
+		}
+		for i, o := range outs {
+			if o.DType != dt {
+				t.Errorf("%v: output %d is %v", dt, i, o.Type())
+			}
+		}
+		w := elemStrs(want)
+		if got, want := elemStrs(outs[0]), slices.Concat(w, w, w); !slices.Equal(got, want) {
+			t.Errorf("%v: concat of input, raw and typed initializers: got %s, want %s", dt, got, want)
+		}
+		if got, want := elemStrs(outs[1]), []string{w[n-1], w[0]}; !slices.Equal(got, want) {
+			t.Errorf("%v: gather [-1 0]: got %s, want %s", dt, got, want)
+		}
+		if got := elemStrs(outs[2]); !slices.Equal(got, w) {
+			t.Errorf("%v: squeeze: got %s, want %s", dt, got, w)
+		}
+	}
+}
+
+// TestDTypeRefusal: an op given a dtype its ir op does not take is a
+// refusal naming the ONNX node, the input and both dtypes, not a crash.
+func TestDTypeRefusal(t *testing.T) {
+	for _, tc := range []struct {
+		node pb
+		elem int32
+		want string
+	}{
+		{nodeProto("MaxPool", "pool", []string{"X"}, []string{"Y"}, attrInts("kernel_shape", 2, 2)), dtUint8,
+			`node "pool" (MaxPool, opset 13): input "X" is uint8; dlc's maxpool supports {f32} for x`},
+		{nodeProto("ReduceMax", "rmax", []string{"X"}, []string{"Y"}), dtBool,
+			`node "rmax" (ReduceMax, opset 13): input "X" is bool; dlc's reduce_max supports {f32} for x`},
+		{nodeProto("Conv", "conv", []string{"X", "X"}, []string{"Y"}), dtInt32,
+			`node "conv" (Conv, opset 13): input "X" is int32; dlc's conv supports {f32} for x`},
+	} {
+		_, err := Import("m.onnx", modelProto(13, graphSpec{
+			inputs:  []pb{vinfo("X", tc.elem, 1, 1, 4, 4)},
+			outputs: []pb{vinfo("Y", tc.elem)},
+			nodes:   []pb{tc.node},
+		}), "")
+		var u *UnsupportedError
+		if !errorsAs(err, &u) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("got %v, want an UnsupportedError with %q", err, tc.want)
+		}
+	}
+}
+
+// TestCastImport maps Cast and CastLike from every dtype to every other
+// onto ir cast: values known at import are folded, the others run in
+// the interpreter, and both agree with ir.Convert.
+func TestCastImport(t *testing.T) {
+	for _, from := range ir.DTypes() {
+		x := edgeTensor(from)
+		n := int64(x.Len())
+		for _, to := range ir.DTypes() {
+			like := ir.NewTensor(to, ir.Shape{1})
+			g, err := Import("m.onnx", modelProto(19, graphSpec{
+				inits:   []pb{tensorRaw("K", x), tensorRaw("L", like)},
+				inputs:  []pb{vinfo("X", onnxType(from), n)},
+				outputs: []pb{vinfo("Y", onnxType(to), n), vinfo("Z", onnxType(to), n), vinfo("W", onnxType(to), n)},
+				nodes: []pb{
+					nodeProto("Cast", "c", []string{"X"}, []string{"Y"}, attrInt("to", int64(onnxType(to)))),
+					nodeProto("Cast", "k", []string{"K"}, []string{"Z"}, attrInt("to", int64(onnxType(to))), attrInt("saturate", 0)),
+					nodeProto("CastLike", "l", []string{"X", "L"}, []string{"W"}),
+				},
+			}), "")
+			if err != nil {
+				t.Errorf("%v to %v: %v", from, to, err)
+				continue
+			}
+			outs, err := runtime.Run(g, []*ir.Tensor{x})
+			if err != nil {
+				t.Errorf("%v to %v: %v", from, to, err)
+				continue
+			}
+			want := elemStrs(ir.Convert(x, to))
+			for i, o := range outs {
+				if got := elemStrs(o); o.DType != to || !slices.Equal(got, want) {
+					t.Errorf("%v to %v, output %d: got %v %s, want %s", from, to, i, o.DType, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestCastRules pins the conversions ONNX and numpy define, and the ones
+// dlc fixes where they leave the result undefined (NaN and out-of-range
+// floats to integers: 0 and saturation).
+func TestCastRules(t *testing.T) {
+	f := ir.FromF32(ir.Shape{8}, []float32{-2.7, 2.7, -0.5, float32(math.Copysign(0, -1)), float32(math.NaN()), 1e10, -1e10, float32(math.Inf(1))})
+	i32 := ir.FromSlice(ir.I32, ir.Shape{4}, []int32{300, -1, -129, 1 << 20})
+	for _, tc := range []struct {
+		x    *ir.Tensor
+		to   ir.DType
+		want string
+	}{
+		{f, ir.I32, "[-2 2 0 0 0 2147483647 -2147483648 2147483647]"}, // toward zero; NaN 0; saturated
+		{f, ir.U8, "[0 2 0 0 0 255 0 255]"},
+		{f, ir.Bool, "[true true true false true true true true]"}, // nonzero (NaN too) is true
+		{i32, ir.U8, "[44 255 127 0]"},                             // integers wrap
+		{i32, ir.I8, "[44 -1 127 0]"},
+		{i32, ir.F16, "[23728 48128 55304 31744]"}, // bits of 300, -1, -129; 2^20 overflows to +Inf
+	} {
+		g, err := Import("m.onnx", modelProto(13, graphSpec{
+			inputs:  []pb{vinfo("X", onnxType(tc.x.DType), int64(tc.x.Len()))},
+			outputs: []pb{vinfo("Y", onnxType(tc.to), int64(tc.x.Len()))},
+			nodes:   []pb{nodeProto("Cast", "c", []string{"X"}, []string{"Y"}, attrInt("to", int64(onnxType(tc.to))))},
+		}), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs, err := runtime.Run(g, []*ir.Tensor{tc.x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(outs[0].Data); got != tc.want {
+			t.Errorf("cast %v %v to %v: got %s, want %s", tc.x.DType, elemStrs(tc.x), tc.to, got, tc.want)
+		}
+	}
+}
