@@ -166,6 +166,36 @@ func castPairsCase(b *gb) {
 	b.out(outs...)
 }
 
+// logicCase applies every op of ir/ops_logic.go that takes dt to
+// random inputs a [3, 8] and b [8], broadcast; integer divisors are
+// b | 1, so that fmod and remainder divide.
+func logicCase(dt ir.DType) func(b *gb) {
+	return func(b *gb) {
+		x := b.g.AddInput("a", ir.TensorType{DType: dt, Shape: ir.Shape{3, 8}}, ir.Pos{})
+		y := b.g.AddInput("b", ir.TensorType{DType: dt, Shape: ir.Shape{8}}, ir.Pos{})
+		c := b.n1("lt", []*ir.Value{x, y}, nil)
+		var outs []*ir.Value
+		for _, d := range ir.Ops() {
+			if _, ok := ir.LogicOps[d.Name]; !ok || !d.Inputs[len(d.Inputs)-1].DTypes.Has(dt) {
+				continue
+			}
+			switch {
+			case len(d.Inputs) == 1:
+				outs = append(outs, b.n1(d.Name, []*ir.Value{x}, nil))
+			case d.Name == "where":
+				outs = append(outs, b.n1(d.Name, []*ir.Value{c, x, y}, nil))
+			case (d.Name == "fmod" || d.Name == "remainder") && !dt.IsFloat():
+				one := b.n1("cast", []*ir.Value{b.n1("eq", []*ir.Value{y, y}, nil)}, ir.Attrs{"to": dt.String()})
+				odd := b.n1("bitwise_or", []*ir.Value{y, one}, nil) // b | 1: never 0
+				outs = append(outs, b.n1(d.Name, []*ir.Value{x, odd}, nil))
+			default:
+				outs = append(outs, b.n1(d.Name, []*ir.Value{x, y}, nil))
+			}
+		}
+		b.out(outs...)
+	}
+}
+
 func equivCases() []equivCase {
 	conv := func(x []int, w []int, attrs ir.Attrs, bias bool) func(b *gb) {
 		return func(b *gb) {
@@ -225,6 +255,8 @@ func equivCases() []equivCase {
 	cs := []equivCase{
 		{"dtypes", dtypeCase},
 		{"castpairs", castPairsCase},
+		{"logicf32", logicCase(ir.F32)}, {"logicf16", logicCase(ir.F16)}, {"logici32", logicCase(ir.I32)},
+		{"logicu8", logicCase(ir.U8)}, {"logicu64", logicCase(ir.U64)}, {"logicbool", logicCase(ir.Bool)},
 		{"relu", unary("relu", nil)},
 		{"sigmoid", unary("sigmoid", nil)},
 		{"tanh", unary("tanh", nil)},

@@ -313,14 +313,23 @@ func literal(t *ir.Tensor) (string, bool) {
 	var elems []string
 	for i := 0; i < n; i++ {
 		var s string
-		if t.DType == ir.I64 {
-			s = strconv.FormatInt(t.I64()[i], 10)
-		} else {
-			x := t.F32()[i]
-			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+		switch {
+		case t.DType == ir.U64:
+			s = strconv.FormatUint(uint64(t.Int(i)), 10)
+		case t.DType.IsInt():
+			s = strconv.FormatInt(t.Int(i), 10)
+		case t.DType == ir.Bool:
+			return "", false // from the weights file
+		default:
+			x := t.Float(i)
+			if math.IsNaN(x) || math.IsInf(x, 0) {
 				return "", false
 			}
-			s = fmtF32(x)
+			if t.DType == ir.F32 {
+				s = fmtF32(float32(x))
+			} else {
+				s = strconv.FormatFloat(x, 'g', -1, 64) // exact: f16 and bf16 values are float64 values
+			}
 		}
 		elems = append(elems, s)
 	}
@@ -854,7 +863,7 @@ func fmtFloat(n *ir.Node, x float64) (string, error) {
 // tableLayer writes the layers that layers.go derives from the op table
 // (tableOps, reductions): ok is false for other ops.
 func (f *formatter) tableLayer(n *ir.Node) (name string, args []string, ok bool, err error) {
-	for _, op := range tableOps {
+	for _, op := range append(tableOps[:len(tableOps):len(tableOps)], logicLayers...) {
 		if op != n.Op {
 			continue
 		}

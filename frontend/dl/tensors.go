@@ -1,6 +1,7 @@
 package dl
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/dlcompiler/dlc/ir"
@@ -136,23 +137,51 @@ func (l *lowerer) literalTensor(sc *scope, s *tensorStmt, t ir.TensorType, n int
 		if len(elems) > 1 {
 			e = elems[i]
 		}
-		f, ok := e.num()
-		if !ok {
-			return nil, errAt(pos, "%s: want numbers, got %s", s.name, e.describe())
+		if err := setLiteral(data, i, e); err != "" {
+			return nil, errAt(pos, "%s: %s", s.name, err)
 		}
-		if t.DType == ir.I64 {
-			if e.kind != vInt {
-				return nil, errAt(pos, "%s: an i64 tensor wants ints, got %s", s.name, e.describe())
-			}
-			data.I64()[i] = e.i
-			continue
-		}
-		if math.Abs(f) > math.MaxFloat32 {
-			return nil, errAt(pos, "%s: %s is out of range for f32", s.name, e.short())
-		}
-		data.F32()[i] = float32(f)
 	}
 	return data, nil
+}
+
+// setLiteral stores literal e as element i of data, or says why it does
+// not fit data's dtype: integer dtypes take integers within their range,
+// bool takes true, false, 0 or 1, floats take numbers within their finite
+// range.
+func setLiteral(data *ir.Tensor, i int, e val) string {
+	dt := data.DType
+	if dt == ir.Bool {
+		switch {
+		case e.kind == vBool:
+			data.Bools()[i] = e.b
+		case e.kind == vInt && (e.i == 0 || e.i == 1):
+			data.Bools()[i] = e.i == 1
+		default:
+			return fmt.Sprintf("a bool tensor wants true or false, got %s", e.describe())
+		}
+		return ""
+	}
+	f, ok := e.num()
+	if !ok {
+		return fmt.Sprintf("want numbers, got %s", e.describe())
+	}
+	if dt.IsInt() {
+		lo, hi := ir.IntRange(dt)
+		switch {
+		case e.kind != vInt:
+			return fmt.Sprintf("an %v tensor wants ints, got %s", dt, e.describe())
+		case dt == ir.U64 && e.i < 0, dt != ir.U64 && (e.i < lo || e.i > hi):
+			return fmt.Sprintf("%s is out of range for %v", e.short(), dt)
+		}
+		data.SetInt(i, e.i)
+		return ""
+	}
+	max := map[ir.DType]float64{ir.F32: math.MaxFloat32, ir.F16: 65504, ir.BF16: 0x1.fep127, ir.F64: math.MaxFloat64}[dt]
+	if math.Abs(f) > max {
+		return fmt.Sprintf("%s is out of range for %v", e.short(), dt)
+	}
+	data.SetFloat(i, f)
+	return ""
 }
 
 // loadsAs reports whether a safetensors tensor of dtype file may fill a

@@ -246,3 +246,39 @@ func TestCastRules(t *testing.T) {
 		}
 	}
 }
+
+// TestLogicImport maps Mod (both rules), BitShift, IsInf and the
+// comparisons onto ir ops, and folds them on known values.
+func TestLogicImport(t *testing.T) {
+	k := ir.FromSlice(ir.I32, ir.Shape{4}, []int32{-7, 7, -7, 7})
+	g := mustImport(t, modelProto(13, graphSpec{
+		inits:   []pb{tensorRaw("D", ir.FromSlice(ir.I32, ir.Shape{4}, []int32{2, -2, -2, 2})), tensorRaw("S", ir.FromSlice(ir.U8, ir.Shape{1}, []uint8{3}))},
+		inputs:  []pb{vinfo("X", dtInt32, 4), vinfo("U", dtUint8, 4), vinfo("F", dtFloat, 4)},
+		outputs: []pb{vinfo("M0", dtInt32, 4), vinfo("M1", dtInt32, 4), vinfo("L", dtUint8, 4), vinfo("I", dtBool, 4), vinfo("E", dtBool, 4)},
+		nodes: []pb{
+			nodeProto("Mod", "m0", []string{"X", "D"}, []string{"M0"}),
+			nodeProto("Mod", "m1", []string{"X", "D"}, []string{"M1"}, attrInt("fmod", 1)),
+			nodeProto("BitShift", "sh", []string{"U", "S"}, []string{"L"}, attrString("direction", "LEFT")),
+			nodeProto("IsInf", "inf", []string{"F"}, []string{"I"}, attrInt("detect_positive", 0)),
+			nodeProto("Equal", "eqk", []string{"D", "D"}, []string{"dd"}), // known: folded
+			nodeProto("Not", "not", []string{"dd"}, []string{"nd"}),
+			nodeProto("Where", "w", []string{"nd", "F", "F"}, []string{"wf"}),
+			nodeProto("Less", "lt", []string{"wf", "F"}, []string{"E"}),
+		},
+	}))
+	if got := ops(g); got != "remainder,fmod,bitwise_left_shift,isinf,where,lt" {
+		t.Errorf("ops: %s", got)
+	}
+	u := ir.FromSlice(ir.U8, ir.Shape{4}, []uint8{1, 32, 255, 0})
+	f := ir.FromF32(ir.Shape{4}, []float32{float32(math.Inf(-1)), float32(math.Inf(1)), float32(math.NaN()), 1})
+	outs, err := runtime.Run(g, []*ir.Tensor{k, u, f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"[1 -1 -1 1]", "[-1 1 -1 1]", "[8 0 248 0]", "[true false false false]", "[false false false false]"}
+	for i, w := range want {
+		if got := fmt.Sprint(outs[i].Data); got != w {
+			t.Errorf("output %s: got %s, want %s", g.OutputNames[i], got, w)
+		}
+	}
+}

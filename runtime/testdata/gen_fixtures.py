@@ -678,6 +678,66 @@ def cast():
         unary("cast_bool_" + name, "cast", b, b.to(dt), {"to": name})
 
 
+# ------------------------------------------------------------------- logic
+
+
+def logic():
+    """Comparisons, logic, bitwise ops, where, isnan, isinf, fmod and
+    remainder (ir/ops_logic.go) on NaN, ±Inf, ±0, integer extremes and
+    broadcasting, with torch's functions as the reference."""
+    fl = torch.tensor([[float("nan"), float("inf"), float("-inf"), -0.0, 0.0, 1.5, -2.5, 7.0],
+                       [3.0, -3.0, 0.5, 2.0, -7.0, 1e30, -1e-30, 5.5]], dtype=torch.float32)
+    fr = torch.tensor([float("nan"), float("inf"), 2.0, 0.0, -0.0, 1.5, -2.0, 3.0], dtype=torch.float32)
+    i64 = torch.tensor([[-2**63, 2**63 - 1, -7, 7, -7, 0, 5, -1]], dtype=torch.int64)
+    # [3, 1] with [1, 8]: broadcast both ways. No -1 divisor: torch traps
+    # on MinInt % -1 (dlc gives 0, tested in Go).
+    j64 = torch.tensor([[-5], [2], [-3]], dtype=torch.int64)
+    i8 = torch.tensor([-128, 127, -7, 7, 0, -1, 100, -100], dtype=torch.int8)
+    j8 = torch.tensor([-3, 3, 2, -2, 5, 7, -128, 127], dtype=torch.int8)
+    u8 = torch.tensor([0, 1, 7, 128, 255, 200, 3, 64], dtype=torch.uint8)
+    v8 = torch.tensor([1, 3, 2, 7, 8, 255, 1, 6], dtype=torch.uint8)
+    i32 = torch.tensor([[2**31 - 1, -2**31, 5, -5]], dtype=torch.int32)
+    j32 = torch.tensor([[3], [-3]], dtype=torch.int32)
+    bl = torch.tensor([[False, False, True, True]])
+    br = torch.tensor([[False], [True]])
+    f64 = fl.to(torch.float64)
+    for op, fn in [("eq", torch.eq), ("lt", torch.lt), ("gt", torch.gt), ("le", torch.le), ("ge", torch.ge)]:
+        binary(op + "_f32", op, fl, fr, fn(fl, fr))
+        binary(op + "_i64", op, i64, j64, fn(i64, j64))
+        binary(op + "_u8", op, u8, v8, fn(u8, v8))
+        binary(op + "_bool", op, bl, br, fn(bl, br))
+        binary(op + "_f16", op, fl.to(torch.float16), fr.to(torch.float16), fn(fl.to(torch.float16), fr.to(torch.float16)))
+    for op, fn in [("logical_and", torch.logical_and), ("logical_or", torch.logical_or), ("logical_xor", torch.logical_xor)]:
+        binary(op, op, bl, br, fn(bl, br))
+    unary("logical_not", "logical_not", bl, torch.logical_not(bl))
+    for op, fn in [("bitwise_and", torch.bitwise_and), ("bitwise_or", torch.bitwise_or), ("bitwise_xor", torch.bitwise_xor)]:
+        binary(op + "_i64", op, i64, j64, fn(i64, j64))
+        binary(op + "_i8", op, i8, j8, fn(i8, j8))
+        binary(op + "_u8", op, u8, v8, fn(u8, v8))
+    for name, x in [("i64", i64), ("i32", i32), ("u8", u8)]:
+        unary("bitwise_not_" + name, "bitwise_not", x, torch.bitwise_not(x))
+    sh = torch.tensor([0, 1, 3, 7, 2, 1, 5, 4], dtype=torch.uint8)  # below the width: torch's shifts by more are its own
+    binary("bitwise_left_shift_u8", "bitwise_left_shift", u8, sh, torch.bitwise_left_shift(u8, sh))
+    binary("bitwise_right_shift_u8", "bitwise_right_shift", u8, sh, torch.bitwise_right_shift(u8, sh))
+    cond = torch.tensor([[True], [False]])
+    for name, x, y in [("f32", fl, fr), ("i64", i64, j64[:2]), ("u8", u8, v8), ("bool", bl, br), ("f64", f64, fr.to(torch.float64))]:
+        case("where_" + name, "where", [("condition", cond), ("x", x), ("y", y)], [("out", torch.where(cond, x, y))])
+    for name, x in [("f32", fl), ("f64", f64), ("f16", fl.to(torch.float16))]:
+        unary("isnan_" + name, "isnan", x, torch.isnan(x))
+        unary("isinf_" + name, "isinf", x, torch.isinf(x))
+    unary("isinf_pos", "isinf", fl, torch.isposinf(fl), {"detect_negative": False})
+    unary("isinf_neg", "isinf", fl, torch.isneginf(fl), {"detect_positive": False})
+    # Divisors: a float 0 gives NaN; integer divisors are nonzero (a zero
+    # one is a run-time error, tested in Go).
+    for op, fn in [("fmod", torch.fmod), ("remainder", torch.remainder)]:
+        binary(op + "_f32", op, fl, fr, fn(fl, fr))
+        binary(op + "_f64", op, f64, fr.to(torch.float64), fn(f64, fr.to(torch.float64)))
+        binary(op + "_i64", op, i64, j64, fn(i64, j64))
+        binary(op + "_i32", op, i32, j32, fn(i32, j32))
+        binary(op + "_i8", op, i8, j8, fn(i8, j8))
+        binary(op + "_u8", op, u8, v8, fn(u8, v8))
+
+
 def shape():
     for name, xs, axis in [("flatten_default", (2, 3, 4, 5), None), ("flatten_axis0", (2, 3, 4), 0),
                            ("flatten_axis3", (2, 3, 4, 5), 3), ("flatten_neg_axis", (2, 3, 4, 5), -2),
@@ -773,6 +833,7 @@ def main():
     norm()
     shape()
     cast()
+    logic()
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
         if f.endswith(".safetensors") and not f.startswith(OTHERS):
