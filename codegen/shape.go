@@ -65,8 +65,8 @@ func emitGather(k *kctx) error {
 	A := d[a]
 	outer, inner, NI := d[:a].NumElems(), d[a+1:].NumElems(), idx.NumElems()
 	if v := k.n.Inputs[1]; v.IsConst() {
-		for j, x := range v.Data.I64() {
-			if x < -int64(A) || x >= int64(A) {
+		for j := range v.Data.Len() { // i32 or i64
+			if x := v.Data.Int(j); x < -int64(A) || x >= int64(A) {
 				return k.errorf("index %d at position %d of %s is out of range for axis %d of size %d", x, j, v.Name, a, A)
 			}
 		}
@@ -91,8 +91,8 @@ func emitEmbedding(k *kctx) error {
 	w := k.inShape(1)
 	V, D := w[0], w[1]
 	if v := k.n.Inputs[0]; v.IsConst() {
-		for j, x := range v.Data.I64() {
-			if x < 0 || x >= int64(V) {
+		for j := range v.Data.Len() {
+			if x := v.Data.Int(j); x < 0 || x >= int64(V) {
 				return k.errorf("id %d at position %d of %s is out of range [0, %d)", x, j, v.Name, V)
 			}
 		}

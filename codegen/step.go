@@ -466,10 +466,10 @@ func broadcastAt(v *ir.Value, R, axis int, info map[*ir.Value]tinfo) (bool, stri
 // lastStep reports whether idx is a constant selecting only the last of T
 // steps (-1 or T-1), as a scalar or a one-element index.
 func lastStep(idx *ir.Value, T int) bool {
-	if !idx.IsConst() || idx.Data == nil || len(idx.Data.I64()) != 1 || len(idx.Type.Shape) > 1 {
+	if !idx.IsConst() || idx.Data == nil || idx.Data.Len() != 1 || len(idx.Type.Shape) > 1 {
 		return false
 	}
-	v := idx.Data.I64()[0]
+	v := idx.Data.Int(0)
 	return v == -1 || v == int64(T-1)
 }
 

@@ -269,6 +269,9 @@ func (c *nctx) binary(op string, a, b *val, suffix string) (*val, error) {
 	if ta.DType != tb.DType {
 		return nil, fmt.Errorf("%s of %v and %v: operand dtypes differ", op, ta, tb)
 	}
+	if err := checkDTypes(op, []*val{a, b}); err != nil {
+		return nil, err
+	}
 	if !allKnown(a, b) {
 		return c.emit1(op, suffix, []*val{a, b}, nil)
 	}
