@@ -118,6 +118,8 @@ func printHelp(w io.Writer) {
 	fmt.Fprintln(w, "The .dl language is described in docs/language.md.")
 	lo, hi := onnx.Opsets()
 	fmt.Fprintf(w, "ONNX models: the ai.onnx domain, opsets %d to %d (docs/onnx-ops.md lists the ops).\n", lo, hi)
+	fmt.Fprintln(w, "Tensors keep their dtype: bool, int8..int64, uint8..uint64, float16, bfloat16, float32, float64;")
+	fmt.Fprintln(w, ".npy files of each (but bfloat16, which numpy lacks) feed --input and --bind.")
 }
 
 func printCommandHelp(w io.Writer, c *command, fs *flag.FlagSet) {
