@@ -287,6 +287,10 @@ func equivCases() []equivCase {
 		{"matmulbatch", binary("matmul", []int{2, 1, 3, 4}, []int{3, 4, 5})},
 		{"matmulvec", binary("matmul", []int{6}, []int{2, 6, 3})},
 		{"matmulvec2", binary("matmul", []int{2, 3, 6}, []int{6})},
+		// On the Gemm kernel (-O2): rows past one block of MR, several
+		// column blocks, broadcast batches.
+		{"matmulgemm", binary("matmul", []int{2, 13, 20}, []int{20, 64})},
+		{"matmulgemmbc", binary("matmul", []int{2, 1, 5, 16}, []int{3, 16, 32})},
 		{"conv2d", conv([]int{1, 3, 9, 8}, []int{5, 3, 3, 3}, nil, true)},
 		{"conv2dpad", conv([]int{2, 2, 7, 9}, []int{4, 2, 3, 2}, ir.Attrs{"pads": []int{1, 0, 2, 1}, "strides": []int{2, 1}}, false)},
 		{"conv2ddil", conv([]int{1, 2, 11, 10}, []int{3, 2, 3, 3}, ir.Attrs{"dilations": []int{2, 3}, "pads": []int{2, 2}}, true)},

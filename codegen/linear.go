@@ -124,9 +124,14 @@ func emitMatMul(k *kctx) error {
 	sb := scale(bcastStrides(bb[:len(bb)-2], batch), K*N)
 	sy := scale(batch.Strides(), M*N)
 	dims, st := collapse(batch, [][]int{sy, sa, sb})
+	kn := matmulGemm(k.n)
 	loopNest(k, dims, st, func(idx []string) {
 		k.l("yo, ao, bo := %s, %s, %s", idx[0], idx[1], idx[2])
 		k.l("_, _, _ = yo, ao, bo")
+		if kn != nil {
+			emitMatMulGemm(k, kn, M, K, N)
+			return
+		}
 		k.l("for i := range %d {", M*N)
 		k.l("y[yo+i] = 0")
 		k.l("}")

@@ -13,7 +13,10 @@ import (
 // nodes take rnn.go's float64 gates):
 //
 //   - per layer and direction, the input projections of all T·N steps,
-//     b + W_ih·x (b = b_ih + b_hh where the formula allows, summed once);
+//     b + W_ih·x (b = b_ih + b_hh where the formula allows, summed once),
+//     as one matrix product on the Gemm kernel (the transposed W_ih is its
+//     k-major operand) when G·H is whole blocks of its NR columns, else
+//     step by step like the recurrence;
 //   - per step, the gates' pre-activations gx_t + W_hh·h, the whole of
 //     W_hh in one pass (gru: r and z, then n);
 //   - the products on the Gemv kernel over W_ih and W_hh transposed at
@@ -179,10 +182,30 @@ func (r *rnnDir) simdInit(s rnnSIMDDir) {
 		}
 	}
 	k.l("// input projection of all %d steps", T)
+	if kn := rnnGemmKernel; r.gemv() && GH%kn.NR == 0 {
+		// One matrix product: blocks of MR steps × NR gate rows, the
+		// transposed W_ih as the kernel's k-major operand.
+		bs, flags := "nil", 0
+		if bias != "" {
+			bs, flags = bias+"[j0:]", 4 // column bias
+		}
+		k.l("for t0 := 0; t0 < %d; t0 += %d {", T*N, kn.MR)
+		k.l("rr := min(%d, %d-t0)", kn.MR, T*N)
+		k.l("for j0 := 0; j0 < %d; j0 += %d {", GH, kn.NR)
+		k.l("%s(rr, %d, %d, %s, %d, %s[j0:], %d, %s[t0*%d+j0:], %d, %s, %d)", kn.Func, kn.NR, r.inSize,
+			r.in.at(fmt.Sprintf("t0*%d", r.inSize)), r.inSize, r.wih, GH, r.v("gx"), GH, GH, bs, flags)
+		k.l("}")
+		k.l("}")
+		return
+	}
 	k.l("for tn := range %d {", T*N)
 	r.mv(r.in.at(fmt.Sprintf("tn*%d", r.inSize)), r.inSize, r.wih, 0, GH, bias, r.v("gx"), fmt.Sprintf("tn*%d", GH))
 	k.l("}")
 }
+
+// rnnGemmKernel computes the input projections of all steps when the
+// weights are transposed and the gate rows are whole column blocks.
+var rnnGemmKernel = kernels.Find(kernels.Gemm, kernels.AVX512)
 
 // gemv reports whether the direction's matrices are stored transposed
 // (pack.go) for the Gemv kernel.

@@ -71,7 +71,10 @@ const (
 //	dense  Kernel dotKernel (SIMD dot products, no k tiles) when K ≥ minSIMDDense;
 //	       else Unroll weight rows per register block; Tiles["k"] splits
 //	       the dot products when Unroll+1 rows of K overflow ½ L1.
-//	matmul Tiles["k"] and ["n"] keep a block of the right operand in ½ L2.
+//	matmul Kernel gemmKernel over the right operand as stored (k-major)
+//	       when its rows are whole NR-column blocks, the left operand a
+//	       matrix and K ≥ minSIMDDense; else Tiles["k"] and ["n"] keep a
+//	       block of the right operand in ½ L2.
 //	rnn, lstm, gru (without peepholes)
 //	       Kernel gemvKernel with its weights transposed at compile time
 //	       (WeightLayout) when every gate block the emitter multiplies is
@@ -213,6 +216,9 @@ func matmulSchedule(n *ir.Node) *ir.Schedule {
 		return &ir.Schedule{Threads: 1, Tiles: map[string]int{}}
 	}
 	K, N := b[len(b)-2], b[len(b)-1]
+	if kn := gemmKernel; N%kn.NR == 0 && len(n.Inputs[0].Type.Shape) >= 2 && K >= minSIMDDense {
+		return &ir.Schedule{Kernel: kn.Name, Threads: 1, Tiles: map[string]int{}}
+	}
 	s := &ir.Schedule{Unroll: 1, Threads: 1, Tiles: map[string]int{}}
 	if K*N*f32Bytes > cacheL2/2 {
 		// Rows of a k×n block of b reused across every row of a.
