@@ -42,9 +42,10 @@ func lstm(x0 *[640]float32, x3 *[8192]float32, x4 *[16384]float32, x5 *[256]floa
 			bs0[i] = x5[i] + x6[i]
 		}
 		// input projection of all 20 steps
-		for tn := range 20 {
-			for c0 := 0; c0 < 256; c0 += 64 {
-				simdGemv(8, tmp[tn*32:][:32], x3[0+c0:], 256, bs0[c0:], gx0[tn*256+c0:])
+		for t0 := 0; t0 < 20; t0 += 12 {
+			rr := min(12, 20-t0)
+			for j0 := 0; j0 < 256; j0 += 32 {
+				simdGemm32(rr, 32, 32, tmp[t0*32:], 32, x3[j0:], 256, gx0[t0*256+j0:], 256, bs0[j0:], 4)
 			}
 		}
 		for step := range 20 {
@@ -92,9 +93,10 @@ func lstm(x0 *[640]float32, x3 *[8192]float32, x4 *[16384]float32, x5 *[256]floa
 			bs0[i] = x9[i] + x10[i]
 		}
 		// input projection of all 20 steps
-		for tn := range 20 {
-			for c0 := 0; c0 < 256; c0 += 64 {
-				simdGemv(8, tmp[640+tn*64:][:64], x7[0+c0:], 256, bs0[c0:], gx0[tn*256+c0:])
+		for t0 := 0; t0 < 20; t0 += 12 {
+			rr := min(12, 20-t0)
+			for j0 := 0; j0 < 256; j0 += 32 {
+				simdGemm32(rr, 32, 64, tmp[640+t0*64:], 64, x7[j0:], 256, gx0[t0*256+j0:], 256, bs0[j0:], 4)
 			}
 		}
 		for step := range 20 {

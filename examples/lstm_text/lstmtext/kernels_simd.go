@@ -14,6 +14,109 @@ const (
 	isaAVX512 = 2 // AVX-512 F, DQ, BW, VL
 )
 
+// simdGemm32 sets c[i*ldc+j] = Σ_k a[i*lda+k]·b[k*ldb+j] for i < r (1..12),
+// j < n (1..32) and k < kn, accumulating each sum in k order after
+// c's own value when flags&8 (else 0), then applies flags to each row:
+//
+//	flags>>4 = p > 0  max over each group of 2^p columns (j>>p equal),
+//	                  NaN if any is NaN, stored at the group's first
+//	                  column (at least); n must then be 32
+//	flags&1           add bias[i]
+//	flags&4           add bias[j] (not with flags&1)
+//	flags&2           relu: v < 0 becomes 0
+//
+// b must have 32 readable columns per k even when n < 32.
+func simdGemm32(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	if r < 1 || r > 12 || n < 1 || n > 32 || kn < 1 || lda < 0 || ldb < 0 || ldc < 0 ||
+		flags>>4 > 5 || flags>>4 > 0 && n < 32 || flags&5 == 5 {
+		panic("simdGemm32: bad shape")
+	}
+	_ = a[(r-1)*lda+kn-1]
+	_ = b[(kn-1)*ldb+32-1]
+	_ = c[(r-1)*ldc+n-1]
+	var bp *float32
+	if flags&1 != 0 {
+		_ = bias[r-1]
+		bp = &bias[0]
+	} else if flags&4 != 0 {
+		_ = bias[n-1]
+		bp = &bias[0]
+	}
+	if cpuLevel >= isaAVX512 {
+		simdGemm32AVX512(r, n, kn, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		if n < 32 {
+			simdGemm32Narrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+			return
+		}
+		for i := 0; i < r; i += 2 {
+			if flags&1 != 0 {
+				bp = &bias[i]
+			}
+			simdGemm32AVX2(min(2, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags)
+		}
+		return
+	}
+
+	simdGemm32Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+}
+
+// simdGemm32Go is simdGemm32 in pure Go: the fallback and the assembly's test oracle.
+func simdGemm32Go(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	g := 1 << (flags >> 4)
+	for i := range r {
+		var acc [32]float32
+		if flags&8 != 0 {
+			copy(acc[:n], c[i*ldc:])
+		}
+		for kk, av := range a[i*lda : i*lda+kn] {
+			br := (*[32]float32)(b[kk*ldb:])
+			for j := range 32 {
+				acc[j] += av * br[j]
+			}
+		}
+		for j0 := 0; j0 < n; j0 += g {
+			v := acc[j0]
+			for _, u := range acc[j0+1 : j0+g] {
+				if u > v || u != u { // NaN propagates
+					v = u
+				}
+			}
+			if flags&1 != 0 {
+				v += bias[i]
+			}
+			if flags&4 != 0 {
+				v += bias[j0]
+			}
+			if flags&2 != 0 && v < 0 {
+				v = 0
+			}
+			acc[j0] = v
+		}
+		copy(c[i*ldc:i*ldc+n], acc[:n])
+	}
+}
+
+// simdGemm32Narrow is simdGemm32 for n < 32 through a whole block: the AVX2
+// routine stores all 32 columns.
+func simdGemm32Narrow(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	var blk [384]float32
+	var cb [32]float32
+	for i := range r {
+		copy(blk[i*32:i*32+n], c[i*ldc:])
+	}
+	if flags&4 != 0 {
+		copy(cb[:], bias[:n])
+		bias = cb[:]
+	}
+	simdGemm32(r, 32, kn, a, lda, b, ldb, blk[:], 32, bias, flags)
+	for i := range r {
+		copy(c[i*ldc:i*ldc+n], blk[i*32:])
+	}
+}
+
 // simdDot sets out[i] = Σ_k x[k]·w[i*ldw+k] for i < r (1..4) and
 // k < len(x).
 func simdDot(r int, x, w []float32, ldw int, out *[4]float32) {

@@ -42,9 +42,10 @@ func stepLstm(x0 *[32]float32, x1 *[128]float32, x2 *[128]float32, x3 *[8192]flo
 			bs0[i] = x5[i] + x6[i]
 		}
 		// input projection of all 1 steps
-		for tn := range 1 {
-			for c0 := 0; c0 < 256; c0 += 64 {
-				simdGemv(8, tmp[tn*32:][:32], x3[0+c0:], 256, bs0[c0:], gx0[tn*256+c0:])
+		for t0 := 0; t0 < 1; t0 += 12 {
+			rr := min(12, 1-t0)
+			for j0 := 0; j0 < 256; j0 += 32 {
+				simdGemm32(rr, 32, 32, tmp[t0*32:], 32, x3[j0:], 256, gx0[t0*256+j0:], 256, bs0[j0:], 4)
 			}
 		}
 		for step := range 1 {
@@ -92,9 +93,10 @@ func stepLstm(x0 *[32]float32, x1 *[128]float32, x2 *[128]float32, x3 *[8192]flo
 			bs0[i] = x9[i] + x10[i]
 		}
 		// input projection of all 1 steps
-		for tn := range 1 {
-			for c0 := 0; c0 < 256; c0 += 64 {
-				simdGemv(8, tmp[32+tn*64:][:64], x7[0+c0:], 256, bs0[c0:], gx0[tn*256+c0:])
+		for t0 := 0; t0 < 1; t0 += 12 {
+			rr := min(12, 1-t0)
+			for j0 := 0; j0 < 256; j0 += 32 {
+				simdGemm32(rr, 32, 64, tmp[32+t0*64:], 64, x7[j0:], 256, gx0[t0*256+j0:], 256, bs0[j0:], 4)
 			}
 		}
 		for step := range 1 {
