@@ -696,6 +696,7 @@ func equivCases() []equivCase {
 		b.out(b.n1("lrn", []*ir.Value{x}, ir.Attrs{"size": 3, "alpha": 0.01, "beta": 0.6, "bias": 2.0}),
 			b.n1("lrn", []*ir.Value{x}, ir.Attrs{"size": 4}), b.n1("lrn", []*ir.Value{b.input("v", 2, 3)}, ir.Attrs{"size": 5}))
 	}})
+	cs = append(cs, spatialEquivCases()...)
 	return cs
 }
 

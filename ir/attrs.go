@@ -9,7 +9,7 @@ import (
 )
 
 // Attrs holds a node's attributes by name. Values are int, []int, float64,
-// string or bool; after CheckAttrs every attribute of the op is present,
+// []float64, string or bool; after CheckAttrs every attribute of the op is present,
 // except Optional ones at their default.
 type Attrs map[string]any
 
@@ -17,8 +17,11 @@ type Attrs map[string]any
 func (a Attrs) Clone() Attrs {
 	c := make(Attrs, len(a))
 	for k, v := range a {
-		if s, ok := v.([]int); ok {
+		switch s := v.(type) {
+		case []int:
 			v = append([]int(nil), s...)
+		case []float64:
+			v = append([]float64(nil), s...)
 		}
 		c[k] = v
 	}
@@ -30,6 +33,9 @@ func (a Attrs) Int(name string) int { v, _ := a[name].(int); return v }
 
 // Ints returns an []int attribute (nil if absent).
 func (a Attrs) Ints(name string) []int { v, _ := a[name].([]int); return v }
+
+// Floats returns a []float64 attribute (nil if absent).
+func (a Attrs) Floats(name string) []float64 { v, _ := a[name].([]float64); return v }
 
 // Float returns a float attribute (0 if absent).
 func (a Attrs) Float(name string) float64 { v, _ := a[name].(float64); return v }
@@ -67,19 +73,29 @@ func FormatAttr(v any) string {
 		b.WriteByte(']')
 		return b.String()
 	case float64:
-		if math.IsInf(x, 1) {
-			return "inf"
+		return formatFloat(x)
+	case []float64:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = formatFloat(e)
 		}
-		if math.IsInf(x, -1) {
-			return "-inf"
-		}
-		return strconv.FormatFloat(x, 'g', -1, 64)
+		return "[" + strings.Join(parts, ",") + "]"
 	case string:
 		return strconv.Quote(x)
 	case bool:
 		return strconv.FormatBool(x)
 	}
 	return fmt.Sprint(v)
+}
+
+func formatFloat(x float64) string {
+	if math.IsInf(x, 1) {
+		return "inf"
+	}
+	if math.IsInf(x, -1) {
+		return "-inf"
+	}
+	return strconv.FormatFloat(x, 'g', -1, 64)
 }
 
 // AttrKind is the type of an attribute.
@@ -92,9 +108,10 @@ const (
 	AttrFloat
 	AttrString
 	AttrBool
+	AttrFloats
 )
 
-var attrKindNames = [...]string{AttrInt: "int", AttrInts: "list of ints", AttrFloat: "number", AttrString: "string", AttrBool: "bool"}
+var attrKindNames = [...]string{AttrInt: "int", AttrInts: "list of ints", AttrFloat: "number", AttrString: "string", AttrBool: "bool", AttrFloats: "list of numbers"}
 
 func (k AttrKind) String() string { return attrKindNames[k] }
 
@@ -143,6 +160,19 @@ func (d *AttrDef) check(v any) (any, error) {
 			return x, nil
 		case int:
 			return float64(x), nil
+		}
+	case AttrFloats:
+		switch x := v.(type) {
+		case []float64:
+			return x, nil
+		case []int: // integral lists read from JSON or .dl
+			f := make([]float64, len(x))
+			for i, e := range x {
+				f[i] = float64(e)
+			}
+			return f, nil
+		case float64:
+			return []float64{x}, nil
 		}
 	case AttrString:
 		if x, ok := v.(string); ok {

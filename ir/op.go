@@ -285,15 +285,18 @@ func (d *OpDef) CheckAttrs(n *Node) error {
 			default:
 				return fmt.Errorf("%s needs attribute %s (%s)", d.Name, a.Name, a.Kind)
 			}
-			if s, isInts := v.([]int); isInts {
+			switch s := v.(type) {
+			case []int:
 				v = append([]int(nil), s...)
+			case []float64:
+				v = append([]float64(nil), s...)
 			}
 		}
 		cv, err := a.check(v)
 		if err != nil {
 			return fmt.Errorf("%s: %w", d.Name, err)
 		}
-		if a.Optional && a.Kind != AttrInts && cv == a.Default {
+		if a.Optional && a.Kind != AttrInts && a.Kind != AttrFloats && cv == a.Default {
 			delete(n.Attrs, a.Name) // the canonical form leaves it out
 			continue
 		}

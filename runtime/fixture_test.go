@@ -112,7 +112,7 @@ func parseAttrs(s string) (ir.Attrs, error) {
 			}
 			attrs[k] = n
 		case []any:
-			ints := []int{}
+			ints, fs, floats := []int{}, []float64{}, false
 			for _, e := range x {
 				num, ok := e.(json.Number)
 				if !ok {
@@ -124,11 +124,15 @@ func parseAttrs(s string) (ir.Attrs, error) {
 				}
 				i, ok := n.(int)
 				if !ok {
-					return nil, fmt.Errorf("%s: list element %v is not an integer", k, num)
+					floats = true
 				}
 				ints = append(ints, i)
+				fs = append(fs, f64(n))
 			}
 			attrs[k] = ints
+			if floats { // a list with a fraction is a list of numbers
+				attrs[k] = fs
+			}
 		case string, bool:
 			attrs[k] = x
 		default:
@@ -136,6 +140,13 @@ func parseAttrs(s string) (ir.Attrs, error) {
 		}
 	}
 	return attrs, nil
+}
+
+func f64(n any) float64 {
+	if i, ok := n.(int); ok {
+		return float64(i)
+	}
+	return n.(float64)
 }
 
 // jsonNumber returns an integral JSON number as int, any other as float64.

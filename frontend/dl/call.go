@@ -21,6 +21,7 @@ const (
 	aPad             // aInts, "same" or "valid"
 	aTensor          // a tensor, by keyword only (h0=, c0=)
 	aIntsVar         // any number of ints as positional arguments, or one list
+	aFloats          // a number or a list of numbers ([]float64)
 )
 
 func (k argKind) String() string {
@@ -39,6 +40,8 @@ func (k argKind) String() string {
 		return `int, list of ints, "same" or "valid"`
 	case aTensor:
 		return "tensor"
+	case aFloats:
+		return "number or list of numbers"
 	}
 	return "?"
 }
@@ -127,6 +130,21 @@ func convert(v val, s argSpec) (any, error) {
 	case aTensor:
 		if v.kind == vTensor {
 			return v.ts[0], nil
+		}
+	case aFloats:
+		if f, ok := v.num(); ok {
+			return []float64{f}, nil
+		}
+		if v.kind == vList {
+			out := make([]float64, 0, len(v.list))
+			for _, e := range v.list {
+				f, ok := e.num()
+				if !ok {
+					return bad()
+				}
+				out = append(out, f)
+			}
+			return out, nil
 		}
 	}
 	return bad()

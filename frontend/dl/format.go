@@ -514,6 +514,10 @@ func needsLabel(n *ir.Node) bool {
 	return false
 }
 
+// formatters holds the spellings of ops whose layers live in a
+// layers_<family>.go file, filled by its init.
+var formatters = map[string]func(f *formatter, n *ir.Node, label string) (string, []string, error){}
+
 // layer returns the layer spelling and the non-tensor arguments of n, and
 // records its parameters under the layer's label.
 func (f *formatter) layer(n *ir.Node, label string) (string, []string, error) {
@@ -524,6 +528,9 @@ func (f *formatter) layer(n *ir.Node, label string) (string, []string, error) {
 	param := func(suffix string, v *ir.Value) { f.addTensor(label+"."+suffix, v.Data) }
 	if name, args, ok, err := f.tableLayer(n); ok {
 		return name, args, err
+	}
+	if fm := formatters[n.Op]; fm != nil {
+		return fm(f, n, label)
 	}
 	switch n.Op {
 	case "global_avgpool", "global_maxpool":

@@ -30,12 +30,7 @@ const zooDir = "testdata/zoo"
 // the op type of every refused node (or "opset N" when the model's opset
 // is refused as a whole), each with the reason. A model absent from the
 // table must import and run.
-var zooRefused = map[string]map[string]string{
-	"unet": {
-		"ConvTranspose": "issue 10: spatial (the ConvTranspose2d up-path)",
-		"Resize":        "issue 10: spatial (nn.Upsample nearest)",
-	},
-}
+var zooRefused = map[string]map[string]string{}
 
 // refusedNode matches the start of an UnsupportedError line: node "name"
 // (OpType, opset N): why.

@@ -816,6 +816,87 @@ def shape():
     case("embedding_rank0", "embedding", [("ids", ids), ("weight", w)], [("y", F.embedding(ids, w))])
 
 
+# -------------------------------------------------------------------- spatial
+
+
+def conv_transpose_case(name, xs, ws, groups=1, bias=True, stride=1, padding=0, output_padding=0, dilation=1):
+    r = Rand(name)
+    x, w = r.randn(*xs), r.randn(*ws)
+    b = r.randn(ws[1] * groups) if bias else None
+    rank = len(ws) - 2
+    fn = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[rank]
+    y = fn(x, w, b, stride=stride, padding=padding, output_padding=output_padding, groups=groups, dilation=dilation)
+    per = lambda v: list(v) if isinstance(v, (list, tuple)) else [v] * rank
+    pads = per(padding)
+    attrs = {"strides": per(stride), "pads": pads + pads, "dilations": per(dilation), "groups": groups,
+             "output_padding": per(output_padding)}
+    ins = [("x", x), ("weight", w), ("bias", b) if bias else None]
+    case(name, "conv_transpose", ins, [("y", y)], attrs)
+
+
+def resize_case(name, x, mode="nearest", size=None, scale_factor=None, align_corners=None, antialias=False):
+    """F.interpolate, recorded as ir's resize with the attributes
+    frontend/dl's upsample gives it."""
+    y = F.interpolate(x, size=size, scale_factor=scale_factor, mode=mode, align_corners=align_corners,
+                      antialias=antialias)
+    r = x.dim() - 2
+    sizes = list(y.shape)
+    if scale_factor is not None and not align_corners:
+        sf = scale_factor if isinstance(scale_factor, (list, tuple)) else [scale_factor] * r
+        scales = [1.0, 1.0] + [float(v) for v in sf]
+    else:
+        scales = [1.0, 1.0] + [sizes[2 + i] / x.shape[2 + i] for i in range(r)]
+    irmode = {"nearest": "nearest", "nearest-exact": "nearest", "linear": "linear", "bilinear": "linear",
+              "trilinear": "linear", "bicubic": "cubic"}[mode]
+    attrs = {"sizes": sizes, "scales": scales, "mode": irmode, "antialias": antialias}
+    if antialias:  # PIL's filters: taps outside are left out; bicubic with a = -0.5
+        attrs["exclude_outside"] = True
+        if irmode == "cubic":
+            attrs["cubic_coeff_a"] = -0.5
+    if mode == "nearest":
+        attrs.update(coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    elif mode == "nearest-exact":
+        attrs.update(coordinate_transformation_mode="half_pixel", nearest_mode="round_prefer_ceil")
+    elif align_corners:
+        attrs["coordinate_transformation_mode"] = "align_corners"
+    else:
+        attrs["coordinate_transformation_mode"] = "pytorch_half_pixel"
+    unary(name, "resize", x, y, attrs)
+
+
+def spatial():
+    conv_transpose_case("conv_transpose1d_basic", (2, 3, 7), (3, 4, 3))
+    conv_transpose_case("conv_transpose1d_stride_pad_outpad", (1, 4, 9), (4, 2, 4), stride=3, padding=1, output_padding=2)
+    conv_transpose_case("conv_transpose2d_unet_up", (2, 8, 5, 5), (8, 4, 2, 2), stride=2)
+    conv_transpose_case("conv_transpose2d_stride_pad", (1, 3, 6, 5), (3, 5, 3, 3), stride=2, padding=1, output_padding=1)
+    conv_transpose_case("conv_transpose2d_groups_dil", (2, 6, 5, 4), (6, 2, 3, 2), groups=3, dilation=(2, 1),
+                        stride=(1, 2), padding=(2, 0), bias=False)
+    conv_transpose_case("conv_transpose2d_depthwise", (1, 4, 6, 6), (4, 1, 3, 3), groups=4, stride=2, padding=1)
+    conv_transpose_case("conv_transpose2d_asym", (1, 2, 4, 7), (2, 3, 3, 5), stride=(3, 1), padding=(0, 2),
+                        output_padding=(2, 0))
+    conv_transpose_case("conv_transpose3d_basic", (1, 2, 3, 4, 5), (2, 3, 2, 3, 2), stride=(2, 1, 2), padding=(0, 1, 1))
+    r = Rand("resize")
+    x4 = r.randn(2, 3, 5, 7)
+    resize_case("resize_nearest_x2", r.randn(1, 2, 4, 6), scale_factor=2)
+    resize_case("resize_nearest_size", x4, size=(3, 11))
+    resize_case("resize_nearest_scale_frac", x4, scale_factor=(1.5, 0.6))
+    resize_case("resize_nearest_1d", r.randn(2, 3, 9), size=4)
+    resize_case("resize_nearest_3d", r.randn(1, 2, 3, 4, 5), scale_factor=(2, 1, 3))
+    resize_case("resize_nearest_exact", x4, size=(8, 4), mode="nearest-exact")
+    resize_case("resize_linear_1d", r.randn(2, 3, 6), scale_factor=2.5, mode="linear")
+    resize_case("resize_bilinear_x2", x4, scale_factor=2, mode="bilinear", align_corners=False)
+    resize_case("resize_bilinear_down", x4, size=(3, 4), mode="bilinear", align_corners=False)
+    resize_case("resize_bilinear_align", x4, size=(9, 10), mode="bilinear", align_corners=True)
+    resize_case("resize_bilinear_antialias", r.randn(1, 2, 12, 9), size=(5, 4), mode="bilinear", antialias=True)
+    resize_case("resize_bicubic_x2", x4, scale_factor=2, mode="bicubic", align_corners=False)
+    resize_case("resize_bicubic_down", x4, size=(3, 5), mode="bicubic", align_corners=False)
+    resize_case("resize_bicubic_align", x4, size=(7, 6), mode="bicubic", align_corners=True)
+    resize_case("resize_bicubic_antialias", r.randn(1, 1, 11, 13), size=(4, 6), mode="bicubic", antialias=True)
+    resize_case("resize_trilinear", r.randn(1, 2, 3, 4, 5), size=(5, 3, 7), mode="trilinear", align_corners=False)
+    sp = with_special(r.randn(1, 1, 2, 6))
+    resize_case("resize_nearest_special", sp.reshape(1, 1, 2, -1), scale_factor=(2, 3))
+
+
 def main():
     torch.set_grad_enabled(False)
     torch.set_num_threads(1)
@@ -834,6 +915,7 @@ def main():
     shape()
     cast()
     logic()
+    spatial()
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
         if f.endswith(".safetensors") and not f.startswith(OTHERS):
