@@ -93,7 +93,7 @@ func init() {
 			x := in(n, 0)
 			sizes := n.Attrs.Ints("sizes")
 			if len(sizes) != len(x.Shape) {
-				return nil, shapeErr("resize: sizes %v has %d values, input %s %v has rank %d", sizes, len(sizes), n.Inputs[0].Name, x.Shape, len(x.Shape))
+				return nil, shapeErr("resize: sizes %v has %d values, input %s %v has rank %d", Shape(sizes), len(sizes), n.Inputs[0].Name, x.Shape, len(x.Shape))
 			}
 			for i, s := range sizes {
 				if s < 1 || s > maxResizeElems {

@@ -316,19 +316,29 @@ func upsampleArgs(n *ir.Node) ([]string, bool) {
 		}
 		sf = append(sf, strconv.FormatFloat(scales[i], 'g', -1, 64))
 	}
+	// A short scale_factor (2, 0.5) says what was meant; a long one is
+	// a size.
+	short := sf != nil
+	for _, v := range sf {
+		short = short && len(v) <= 6
+	}
 	var args []string
 	switch {
+	case bySize && (!short || ctm == "align_corners"):
+		args = append(args, "size="+fmtList(sizes[2:]))
 	case sf != nil && ctm != "align_corners" && allSame(sf):
 		args = append(args, "scale_factor="+sf[0])
 	case sf != nil && ctm != "align_corners":
 		args = append(args, fmt.Sprintf("scale_factor=[%s]", joinStrs(sf)))
-	case bySize:
-		args = append(args, "size="+fmtList(sizes[2:]))
 	default:
 		return nil, false
 	}
 	if tmode != "nearest" {
-		args = append(args, "mode="+tmode)
+		q, err := quote(tmode)
+		if err != nil {
+			return nil, false
+		}
+		args = append(args, "mode="+q)
 	}
 	if ctm == "align_corners" {
 		args = append(args, "align_corners=true")
