@@ -20,14 +20,21 @@ import (
 // Schedule: Unroll is the output-channel register block (default 4).
 //
 // resize reads the per-axis tables of ir.ResizeTables, fixed at
-// generation time: leading axes that are copied unchanged become one
-// outer loop, and each other axis a loop over its output indices. Nearest
-// resizing is a gather through one offset table per axis; linear and
-// cubic sum, for each output element, the taps of every axis in float64.
+// generation time. Nearest resizing is a gather through one offset table
+// per axis (emitAxisGather, plumbing.go); linear and cubic sum, for each
+// output element, the taps of every axis in float64, with the leading
+// axes copied unchanged as one outer loop (emitResizeTaps).
+// adaptive_avgpool is the same sum over the tables of
+// ir.AdaptiveAvgTables.
 
 func init() {
 	register("conv_transpose", emitter{emit: emitConvTranspose})
 	register("resize", emitter{emit: emitResize})
+	register("adaptive_avgpool", emitter{emit: func(k *kctx) error {
+		x, y := k.inShape(0), k.outShape(0)
+		emitResizeTaps(k, x, y, ir.AdaptiveAvgTables(x, k.n.Attrs.Ints("output_size")), "0")
+		return nil
+	}})
 }
 
 // tspan returns, for each tap t of axis a of a transposed convolution,
@@ -139,26 +146,41 @@ func emitConvTranspose(k *kctx) error {
 func emitResize(k *kctx) error {
 	x, y := k.inShape(0), k.outShape(0)
 	tabs := ir.ResizeTables(x, k.n.Attrs)
-	xs, ys := x.Strides(), y.Strides()
-	// Leading axes copied unchanged are one outer loop.
-	p := 0
-	for p < len(tabs) && tabs[p].Identity() {
-		p++
-	}
-	if p == len(tabs) {
-		k.l("*y = *x")
-		return nil
-	}
-	outer := x[:p].NumElems()
-	xin, yin := x[p:].NumElems(), y[p:].NumElems()
+	ext := fmtF32Lit(k.n.Attrs.Float("extrapolation_value"))
 	nearest := true
-	for a := p; a < len(tabs); a++ {
+	for a := range tabs {
 		t := &tabs[a]
 		for o := 0; o+1 < len(t.Start); o++ {
 			nearest = nearest && (t.Start[o+1]-t.Start[o] == 1 && t.W[t.Start[o]] == 1 || t.Outside[o])
 		}
 	}
-	ext := k.n.Attrs.Float("extrapolation_value")
+	if nearest {
+		idx := make([][]int, len(tabs))
+		for a := range tabs {
+			for o, out := range tabs[a].Outside {
+				i := -1
+				if !out {
+					i = tabs[a].Idx[tabs[a].Start[o]]
+				}
+				idx[a] = append(idx[a], i)
+			}
+		}
+		emitAxisGather(k, x, y, idx, ext)
+		return nil
+	}
+	emitResizeTaps(k, x, y, tabs, ext)
+	return nil
+}
+
+// emitResizeTaps sums, for each output element, the product of one tap's
+// weight per axis times the input element the taps index, in float64.
+// Leading axes copied unchanged are one outer loop.
+func emitResizeTaps(k *kctx, x, y ir.Shape, tabs []ir.ResizeAxis, ext string) {
+	xs, ys := x.Strides(), y.Strides()
+	p := 0
+	for p < len(tabs) && tabs[p].Identity() {
+		p++
+	}
 	for a := p; a < len(tabs); a++ {
 		t := &tabs[a]
 		offs := make([]int, len(t.Idx))
@@ -166,10 +188,8 @@ func emitResize(k *kctx) error {
 			offs[i] = v * xs[a]
 		}
 		k.l("off%d := [%d]int{%s}", a, max(len(offs), 1), intList(offs))
-		if !nearest {
-			k.l("st%d := [%d]int{%s}", a, len(t.Start), intList(t.Start))
-			k.l("w%d := [%d]float64{%s}", a, max(len(t.W), 1), floatList(t.W))
-		}
+		k.l("st%d := [%d]int{%s}", a, len(t.Start), intList(t.Start))
+		k.l("w%d := [%d]float64{%s}", a, max(len(t.W), 1), floatList(t.W))
 		if hasTrue(t.Outside) {
 			var bs []string
 			for _, b := range t.Outside {
@@ -178,43 +198,31 @@ func emitResize(k *kctx) error {
 			k.l("out%d := [%d]bool{%s}", a, len(bs), strings.Join(bs, ", "))
 		}
 	}
-	k.l("for o := range %d {", outer)
-	k.l("x%d := o*%d", p, xin) // the input offset before axis p's taps
-	k.l("y%d := o*%d", p, yin)
+	k.l("for o := range %d {", x[:p].NumElems())
+	k.l("x%d, y%d := o*%d, o*%d", p, p, x[p:].NumElems(), y[p:].NumElems())
 	for a := p; a < len(tabs); a++ {
-		t := &tabs[a]
-		k.l("for o%d := range %d {", a, len(t.Start)-1)
+		k.l("for o%d := range %d {", a, len(tabs[a].Start)-1)
 		k.l("y%d := y%d + %s", a+1, a, term(fmt.Sprintf("o%d", a), ys[a]))
-		if hasTrue(t.Outside) {
-			n := y[a+1:].NumElems()
+		if hasTrue(tabs[a].Outside) {
 			k.l("if out%d[o%d] {", a, a)
-			k.l("for i := range %d {\ny[y%d+i] = %s\n}", n, a+1, fmtF32Lit(ext))
+			k.l("for i := range %d {\ny[y%d+i] = %s\n}", y[a+1:].NumElems(), a+1, ext)
 			k.l("continue\n}")
 		}
-		if nearest {
-			k.l("x%d := x%d + off%d[o%d]", a+1, a, a, a)
-		}
 	}
-	if nearest {
-		k.l("y[y%d] = x[x%d]", len(tabs), len(tabs))
-	} else {
-		k.l("var s float64")
-		for a := p; a < len(tabs); a++ {
-			wprev := "1"
-			if a > p {
-				wprev = fmt.Sprintf("v%d", a)
-			}
-			k.l("for t%d := st%d[o%d]; t%d < st%d[o%d+1]; t%d++ {", a, a, a, a, a, a, a)
-			k.l("x%d := x%d + off%d[t%d]", a+1, a, a, a)
-			k.l("v%d := %s * w%d[t%d]", a+1, wprev, a, a)
+	k.l("var s float64")
+	for a := p; a < len(tabs); a++ {
+		wprev := "1"
+		if a > p {
+			wprev = fmt.Sprintf("v%d", a)
 		}
-		k.l("s += v%d * float64(x[x%d])", len(tabs), len(tabs))
-		k.l("%s", strings.Repeat("}\n", len(tabs)-p))
-		k.l("y[y%d] = float32(s)", len(tabs))
+		k.l("for t%d := st%d[o%d]; t%d < st%d[o%d+1]; t%d++ {", a, a, a, a, a, a, a)
+		k.l("x%d := x%d + off%d[t%d]", a+1, a, a, a)
+		k.l("v%d := %s * w%d[t%d]", a+1, wprev, a, a)
 	}
-	k.l("%s", strings.Repeat("}\n", len(tabs)-p)) // output loops
-	k.l("}")                                      // outer
-	return nil
+	k.l("s += v%d * float64(x[x%d])", len(tabs), len(tabs))
+	k.l("%s", strings.Repeat("}\n", len(tabs)-p))
+	k.l("y[y%d] = float32(s)", len(tabs))
+	k.l("%s}", strings.Repeat("}\n", len(tabs)-p))
 }
 
 func hasTrue(bs []bool) bool {

@@ -39,6 +39,12 @@ func spatialEquivCases() []equivCase {
 		{"resizeantialias", rs([]int{1, 1, 12, 9}, ir.Attrs{"sizes": []int{1, 1, 5, 4}, "mode": "cubic", "antialias": true})},
 		{"resizecrop", rs([]int{1, 1, 6, 6}, ir.Attrs{"sizes": []int{1, 1, 4, 5}, "mode": "linear", "coordinate_transformation_mode": "tf_crop_and_resize",
 			"roi": []float64{0, 0, 0.4, -0.2, 1, 1, 1.3, 0.9}, "extrapolation_value": 7.5})},
+		{"adaptiveavg", func(b *gb) {
+			x := b.input("x", 1, 3, 7, 9)
+			b.out(b.n1("adaptive_avgpool", []*ir.Value{x}, ir.Attrs{"output_size": []int{3, 4}}),
+				b.n1("adaptive_avgpool", []*ir.Value{x}, ir.Attrs{"output_size": []int{9, 2}}),
+				b.n1("adaptive_avgpool", []*ir.Value{b.input("z", 2, 2, 10)}, ir.Attrs{"output_size": []int{3}}))
+		}},
 		{"resizespecial", func(b *gb) {
 			x := b.input("x", 1, 2, 3, 4)
 			c := b.param(1, 2, 3, 4)
@@ -48,6 +54,32 @@ func spatialEquivCases() []equivCase {
 			b.out(b.n1("resize", []*ir.Value{s}, ir.Attrs{"sizes": []int{1, 2, 6, 8}, "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}),
 				b.n1("resize", []*ir.Value{s}, ir.Attrs{"sizes": []int{1, 2, 6, 8}, "mode": "linear"}))
 		}},
+	}
+	return append(cs, plumbingEquivCases()...)
+}
+
+// plumbingEquivCases move every dtype through expand, pad in each mode
+// (cropping too) and trilu.
+func plumbingEquivCases() []equivCase {
+	var cs []equivCase
+	for _, dt := range []ir.DType{ir.F32, ir.I64, ir.Bool, ir.F16, ir.U8, ir.I32} {
+		dt := dt
+		cs = append(cs, equivCase{"plumbing" + dt.String(), func(b *gb) {
+			x := b.g.AddInput("x", ir.TensorType{DType: dt, Shape: ir.Shape{2, 3, 4}}, ir.Pos{})
+			v := b.g.AddInput("v", ir.TensorType{DType: dt, Shape: ir.Shape{3, 1}}, ir.Pos{})
+			var outs []*ir.Value
+			for _, m := range ir.PadModes {
+				outs = append(outs, b.n1("pad", []*ir.Value{x}, ir.Attrs{"pads": []int{0, 2, 3, 1, -1, 5}, "mode": m, "value": 2.5}))
+			}
+			outs = append(outs,
+				b.n1("pad", []*ir.Value{x}, ir.Attrs{"pads": []int{1, 0, 0, 0, 0, 0}, "value": -1.0}),
+				b.n1("expand", []*ir.Value{v}, ir.Attrs{"shape": []int{2, 1, 5}}),
+				b.n1("expand", []*ir.Value{x}, ir.Attrs{"shape": []int{3, 1, 1, 4}}),
+				b.n1("trilu", []*ir.Value{x}, nil),
+				b.n1("trilu", []*ir.Value{x}, ir.Attrs{"upper": true, "k": 2}),
+				b.n1("trilu", []*ir.Value{x}, ir.Attrs{"k": -5}))
+			b.out(outs...)
+		}})
 	}
 	return cs
 }

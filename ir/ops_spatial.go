@@ -110,6 +110,58 @@ func init() {
 			return []TensorType{{x.DType, out}}, nil
 		},
 	})
+	Register(&OpDef{
+		Name: "adaptive_avgpool", Doc: "average over the bins [floor(i·in/out), ceil((i+1)·in/out)) of every spatial axis (nn.AdaptiveAvgPool1d/2d/3d)",
+		Class: Reduce, NoGrad: noGradYet, Pure: Pure, Stream: StreamWindows,
+		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"y"},
+		Attrs: []AttrDef{{Name: "output_size", Kind: AttrInts, Doc: "the output size of every spatial axis"}},
+		Infer: func(n *Node) ([]TensorType, error) {
+			x := in(n, 0)
+			os := n.Attrs.Ints("output_size")
+			if len(os) < 1 || len(os) > 3 || len(x.Shape) != len(os)+2 {
+				return nil, shapeErr("adaptive_avgpool: output_size %v wants input [N, C, %d spatial], got %s %v", os, len(os), n.Inputs[0].Name, x.Shape)
+			}
+			out := Shape{x.Shape[0], x.Shape[1]}
+			for i, o := range os {
+				if o < 1 || x.Shape[2+i] < 1 {
+					return nil, shapeErr("adaptive_avgpool: output_size %v and input %s %v must be positive", os, n.Inputs[0].Name, x.Shape)
+				}
+				out = append(out, o)
+			}
+			if out.NumElems() > maxResizeElems {
+				return nil, shapeErr("adaptive_avgpool: output %v has more than %d elements", out, maxResizeElems)
+			}
+			return []TensorType{{x.DType, out}}, nil
+		},
+	})
+}
+
+// AdaptiveAvgTables gives the tables (as ResizeTables) of an
+// adaptive_avgpool: output i of an axis of size in averages the inputs
+// [floor(i·in/out), ceil((i+1)·in/out)), each with weight 1/count, so
+// the product over axes is one over the bin's size (PyTorch's bins).
+func AdaptiveAvgTables(x Shape, outSize []int) []ResizeAxis {
+	tabs := make([]ResizeAxis, len(x))
+	for a, d := range x {
+		out := d
+		if a >= 2 {
+			out = outSize[a-2]
+		}
+		t := ResizeAxis{Start: []int{0}, Outside: make([]bool, out)}
+		for i := range out {
+			lo, hi := i*d/out, ((i+1)*d+out-1)/out
+			if a < 2 {
+				lo, hi = i, i+1
+			}
+			for j := lo; j < hi; j++ {
+				t.Idx = append(t.Idx, j)
+				t.W = append(t.W, 1/float64(hi-lo))
+			}
+			t.Start = append(t.Start, len(t.Idx))
+		}
+		tabs[a] = t
+	}
+	return tabs
 }
 
 // maxResizeElems bounds a resize output, so a huge scale is an error

@@ -7,6 +7,15 @@ import (
 func init() {
 	register("conv_transpose", convTranspose)
 	register("resize", resize)
+	register("adaptive_avgpool", adaptiveAvgpool)
+}
+
+// adaptiveAvgpool averages PyTorch's adaptive bins through the tables of
+// ir.AdaptiveAvgTables, summed as resize sums its taps.
+func adaptiveAvgpool(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	x := in[0]
+	tabs := ir.AdaptiveAvgTables(x.Shape, n.Attrs.Ints("output_size"))
+	return one(applyTables(x, tabs, 0))
 }
 
 // dims3 pads a list of 1 to 3 spatial values to three, with fill in front.
@@ -94,11 +103,18 @@ func convTranspose(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 // (tf_crop_and_resize) gives the extrapolation value.
 func resize(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x := in[0]
-	tabs := ir.ResizeTables(x.Shape, n.Attrs)
-	out := ir.Shape(append([]int(nil), n.Attrs.Ints("sizes")...))
+	return one(applyTables(x, ir.ResizeTables(x.Shape, n.Attrs), float32(n.Attrs.Float("extrapolation_value"))))
+}
+
+// applyTables computes every output element from per-axis tables (see
+// ir.ResizeAxis): ext where an index is outside, else the sum of taps.
+func applyTables(x *ir.Tensor, tabs []ir.ResizeAxis, ext float32) *ir.Tensor {
+	out := make(ir.Shape, len(tabs))
+	for a := range tabs {
+		out[a] = len(tabs[a].Start) - 1
+	}
 	y := newF32(out)
 	xs := x.Shape.Strides()
-	ext := float32(n.Attrs.Float("extrapolation_value"))
 	idx := make([]int, len(out))
 	xd := x.F32()
 	for e := range y.F32() {
@@ -114,7 +130,7 @@ func resize(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 		}
 		y.F32()[e] = float32(resizeSum(tabs, idx, xs, xd, 0, 0, 1))
 	}
-	return one(y)
+	return y
 }
 
 // resizeSum sums the taps of axes a.. for output index idx, at input

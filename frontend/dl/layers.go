@@ -121,6 +121,9 @@ func init() {
 				args: []argSpec{{name: "output_size", kind: aInts}},
 				build: func(c *call) (val, error) {
 					for _, s := range c.ints("output_size") {
+						if s != 1 && kind == "avg" {
+							return buildAdaptiveAvg(c, r)
+						}
 						if s != 1 {
 							return val{}, c.errorf("only output_size=1 is supported (it is %s), got %s", op, fmtInts(c.ints("output_size")))
 						}

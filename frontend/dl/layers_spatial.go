@@ -34,6 +34,27 @@ func init() {
 	resizeLayer(ir.Lookup("resize"))
 	formatters["conv_transpose"] = formatConvTranspose
 	formatters["resize"] = formatResize
+	formatters["adaptive_avgpool"] = func(f *formatter, n *ir.Node, label string) (string, []string, error) {
+		os := n.Attrs.Ints("output_size")
+		return fmt.Sprintf("adaptive_avgpool%dd", len(os)), []string{fmtList(os)}, nil
+	}
+}
+
+// buildAdaptiveAvg is adaptive_avgpool<r>d with an output size other
+// than 1 (output_size=1 is global_avgpool): PyTorch's bins.
+func buildAdaptiveAvg(c *call, r int) (val, error) {
+	x := c.x()
+	if got := len(x.Type.Shape); got != r+2 {
+		return val{}, c.errorf("wants input of rank %d [N, C, %d spatial], got %s %v", r+2, r, x.Name, x.Type)
+	}
+	os, err := c.expand("output_size", r)
+	if err != nil {
+		return val{}, err
+	}
+	if err := c.atLeast("output_size", os, 1); err != nil {
+		return val{}, err
+	}
+	return c.node("adaptive_avgpool", []*ir.Value{x}, ir.Attrs{"output_size": os})
 }
 
 func buildConvTranspose(c *call, r int) (val, error) {

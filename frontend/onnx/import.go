@@ -239,8 +239,8 @@ func (im *importer) materialize(x *val) *ir.Value {
 		return x.v
 	}
 	if x.pad != nil {
-		// convert and build refuse every reader that would get here.
-		panic(fmt.Sprintf("the output of Pad %q was not folded", x.pad.node))
+		// convert and build materialize a pending pad before any reader.
+		panic(fmt.Sprintf("the output of Pad %q was not materialized", x.pad.node))
 	}
 	// Weights derived the same way are one value; small computed
 	// constants (indices) are keyed only to key what is derived from them.
@@ -405,8 +405,9 @@ func build(m *model, filename, dir string, opt Options) (*ir.Graph, error) {
 		if x == nil {
 			return nil, fmt.Errorf("graph output %q is not produced by any node", o.name)
 		}
-		if x.pad != nil {
-			return nil, &UnsupportedError{Nodes: []string{fmt.Sprintf("graph output %q: %s", o.name, x.pad.why("a graph output"))}}
+		x, err := im.materializePad(o.name, x, len(gp.nodes))
+		if err != nil {
+			return nil, fmt.Errorf("graph output %q: %w", o.name, err)
 		}
 		if dt, err := irDType(o.elem); o.isTensor && err == nil && dt != x.typ().DType {
 			return nil, fmt.Errorf("internal error: graph output %q is computed as %v, the model declares %s", o.name, x.typ().DType, dtName(o.elem))
@@ -729,7 +730,9 @@ func (im *importer) convert(n *node, i int) error {
 	}
 	for k, s := range n.inputs {
 		if x := im.vals[s]; s != "" && x.pad != nil && !readsPad(n.opType, k) {
-			return unsup("%s", x.pad.why(n.opType))
+			if _, err := im.materializePad(s, x, i); err != nil {
+				return err
+			}
 		}
 	}
 	c := newCtx(im, n, i)

@@ -15,6 +15,7 @@ func init() {
 		"ConvTranspose": {2, checkConvTranspose, convTranspose},
 		"Resize":        {1, checkResize, resizeOp},
 		"Upsample":      {1, checkResize, upsample},
+		"LpPool":        {1, checkLpPool, lpPool},
 	} {
 		opTable[k] = v
 	}
@@ -377,4 +378,76 @@ func (c *nctx) constFloats(i int, what string) ([]float64, error) {
 		out[k] = float64(v)
 	}
 	return out, nil
+}
+
+func checkLpPool(c *nctx) error {
+	if err := checkAutoPad(c); err != nil {
+		return err
+	}
+	if !c.has("kernel_shape") {
+		return fmt.Errorf("kernel_shape is required")
+	}
+	if cm, _ := c.int("ceil_mode", 0); cm != 0 {
+		return unsup("ceil_mode=1 is not supported")
+	}
+	return nil
+}
+
+// lpPool is (Σ|x|^p)^(1/p) over each window, padding counted as zeros:
+// |x|^p (x·x for p 2, |x| for p 1, else pow), an average pool counting
+// the padding, times the window size, then the 1/p power (sqrt for p 2).
+func lpPool(c *nctx) error {
+	x := c.in(0)
+	kernel, err := c.ints("kernel_shape", nil)
+	if err != nil {
+		return err
+	}
+	strides, pads, dil, err := c.window(x.shape(), kernel)
+	if err != nil {
+		return err
+	}
+	p, err := c.int("p", 2)
+	if err != nil {
+		return err
+	}
+	if p < 1 {
+		return fmt.Errorf("p %d must be positive", p)
+	}
+	var a *val
+	switch p {
+	case 1:
+		a, err = c.emit1("abs", "abs", []*val{x}, nil)
+	case 2:
+		a, err = c.binary("mul", x, x, "square")
+	default:
+		if a, err = c.emit1("abs", "abs", []*val{x}, nil); err == nil {
+			a, err = c.binary("pow", a, c.known(scalarF32(float64(p)), dtFloat, false), "pow")
+		}
+	}
+	if err != nil {
+		return err
+	}
+	k := 1
+	for _, v := range kernel {
+		k *= v
+	}
+	s, err := c.emit1("avgpool", "sum", []*val{a}, ir.Attrs{"kernel": kernel, "strides": strides, "pads": pads, "dilations": dil, "count_include_pad": true})
+	if err != nil {
+		return err
+	}
+	if s, err = c.binary("mul", s, c.known(scalarF32(float64(k)), dtFloat, false), "count"); err != nil {
+		return err
+	}
+	switch p {
+	case 1:
+	case 2:
+		s, err = c.emit1("sqrt", "", []*val{s}, nil)
+	default:
+		s, err = c.binary("pow", s, c.known(scalarF32(1/float64(p)), dtFloat, false), "")
+	}
+	if err != nil {
+		return err
+	}
+	c.set(0, s)
+	return nil
 }

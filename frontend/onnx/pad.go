@@ -3,7 +3,6 @@ package onnx
 import (
 	"fmt"
 	"reflect"
-	"strings"
 
 	"github.com/dlcompiler/dlc/ir"
 )
@@ -11,15 +10,15 @@ import (
 // Pad, Expand and ConstantOfShape: ops PyTorch exports write around the
 // in-scope layers.
 //
-// dlc has no pad op. nn.AvgPool2d(padding=p) with the default
-// count_include_pad=True exports as Pad (zeros) + AveragePool (pads 0),
-// and F.pad or nn.ZeroPad2d before a Conv as Pad + Conv. A constant zero
-// Pad of spatial axes is therefore kept pending (val.pad) and folded into
-// the Conv (zero padding composes exactly with conv pads) or AveragePool
-// (the padded zeros are counted: count_include_pad) that reads it. MaxPool
-// pads with -inf, not zeros, so a Pad before it is refused, as is any
-// other reader, and a Pad that is not zeros on spatial axes. A Pad of a
-// value known at import is computed.
+// nn.AvgPool2d(padding=p) with the default count_include_pad=True exports
+// as Pad (zeros) + AveragePool (pads 0), and F.pad or nn.ZeroPad2d before
+// a Conv as Pad + Conv. A constant zero Pad of spatial axes of f32 is
+// therefore kept pending (val.pad) and folded into the Conv (zero padding
+// composes exactly with conv pads) or AveragePool (the padded zeros are
+// counted: count_include_pad) that reads it; any other reader gets it as
+// an ir pad node (materializePad). Every other Pad (reflect, edge, wrap,
+// another constant, cropping, any dtype) is an ir pad node, computed at
+// import when its input is known.
 
 // padded is the pending output of a zero Pad.
 type padded struct {
@@ -27,14 +26,6 @@ type padded struct {
 	pads []int         // begins of every axis, then ends (ONNX order)
 	typ  ir.TensorType // the padded type
 	node string        // the Pad node, for messages
-}
-
-// why explains why reader cannot take the pending pad.
-func (p *padded) why(reader string) string {
-	if reader == "MaxPool" {
-		return fmt.Sprintf("the output of Pad %q is read by MaxPool: zero padding is not MaxPool's -inf padding, and dlc has no pad op", p.node)
-	}
-	return fmt.Sprintf("the output of Pad %q is read by %s: dlc has no pad op and folds a zero Pad only into a following Conv or AveragePool", p.node, reader)
 }
 
 // readsPad reports whether input k of an opType node may be a pending pad.
@@ -51,10 +42,29 @@ func checkPad(c *nctx) error {
 	if err != nil {
 		return err
 	}
-	if mode != "constant" {
-		return unsup("mode %q: only constant zero padding is supported (folded into the Conv or AveragePool that follows)", mode)
+	for _, m := range ir.PadModes {
+		if m == mode {
+			return nil
+		}
 	}
-	return nil
+	return unsup("mode %q is not one of constant, reflect, edge, wrap", mode)
+}
+
+// materializePad returns x, or for a pending pad the output of an ir pad
+// node of its source (bound in place of x, so every reader shares it).
+func (im *importer) materializePad(name string, x *val, idx int) (*val, error) {
+	if x.pad == nil {
+		return x, nil
+	}
+	c := newCtx(im, &node{name: x.pad.node, opType: "Pad"}, idx)
+	y, err := c.emit1("pad", "", []*val{x.pad.src}, ir.Attrs{"pads": append([]int(nil), x.pad.pads...)})
+	if err != nil {
+		return nil, err
+	}
+	if name != "" {
+		im.vals[name] = y
+	}
+	return y, nil
 }
 
 func pad(c *nctx) error {
@@ -62,7 +72,6 @@ func pad(c *nctx) error {
 	r := x.rank()
 	var pads, axes []int
 	value := 0.0
-	var valueT *ir.Tensor // constant_value, when given (of x's dtype)
 	var err error
 	if c.opset < 11 {
 		if pads, err = c.ints("pads", nil); err != nil {
@@ -86,7 +95,7 @@ func pad(c *nctx) error {
 			if t.Len() != 1 {
 				return fmt.Errorf("constant_value must be one value, got %v", t.Type())
 			}
-			value, valueT = t.Float(0), t
+			value = t.Float(0)
 		}
 		if c.opset >= 18 {
 			if axes, _, err = c.constInts(3, "axes"); err != nil {
@@ -132,26 +141,38 @@ func pad(c *nctx) error {
 			return fmt.Errorf("pads %v remove more than the %v input has", pads, s)
 		}
 	}
-	if x.c != nil {
+	mode, err := c.str("mode", "constant")
+	if err != nil {
+		return err
+	}
+	attrs := ir.Attrs{"pads": pads, "mode": mode, "value": value}
+	if x.c != nil && x.pad == nil {
 		if out.NumElems() > maxFold {
 			return unsup("padding a known tensor to %v is too large to fold", out)
 		}
-		c.set(0, c.known(padTensor(x.c, out, pads, value, valueT), x.elem, x.weight))
+		t, err := evalKnown("pad", attrs, x.c)
+		if err != nil {
+			return err
+		}
+		c.set(0, c.known(t, x.elem, x.weight))
 		return nil
 	}
+	pending := mode == "constant" && value == 0 && r >= 3 && pads[0] == 0 && pads[1] == 0 && pads[r] == 0 && pads[r+1] == 0 &&
+		x.typ().DType == ir.F32
 	for _, p := range pads {
-		if p < 0 {
-			return unsup("negative pads %v (cropping) are not supported", pads)
+		pending = pending && p >= 0
+	}
+	if !pending {
+		src, err := c.im.materializePad(c.n.inputs[0], x, c.idx)
+		if err != nil {
+			return err
 		}
-	}
-	if value != 0 {
-		return unsup("constant value %g: only zero padding can be folded into the following Conv or AveragePool", value)
-	}
-	if r < 3 || pads[0] != 0 || pads[1] != 0 || pads[r] != 0 || pads[r+1] != 0 {
-		return unsup("pads %v pad the batch or channel axis; only padding of spatial axes (after N and C) can be folded into a Conv or AveragePool", pads)
-	}
-	if x.typ().DType != ir.F32 {
-		return unsup("padding a %s tensor is not supported", strings.ToLower(dtName(x.elem)))
+		y, err := c.emit1("pad", "", []*val{src}, attrs)
+		if err != nil {
+			return err
+		}
+		c.set(0, y)
+		return nil
 	}
 	src := x
 	if x.pad != nil {
@@ -167,38 +188,6 @@ func pad(c *nctx) error {
 	c.set(0, &val{name: x.name, elem: x.elem,
 		pad: &padded{src: src, pads: pads, typ: ir.TensorType{DType: ir.F32, Shape: out}, node: name}})
 	return nil
-}
-
-// padTensor pads known contents with valueT's one element, or with value
-// when valueT is nil (negative pads crop).
-func padTensor(t *ir.Tensor, out ir.Shape, pads []int, value float64, valueT *ir.Tensor) *ir.Tensor {
-	r := len(out)
-	res := ir.NewTensor(t.DType, out)
-	if valueT == nil {
-		valueT = ir.NewTensor(ir.F64, ir.Shape{})
-		valueT.F64()[0] = value
-	}
-	fillWith(res, valueT)
-	rd, td := reflect.ValueOf(res.Data), reflect.ValueOf(t.Data)
-	ist, ost := t.Shape.Strides(), out.Strides()
-	idx := make([]int, r)
-	for o := 0; o < res.Len(); o++ {
-		rem, src, inside := o, 0, true
-		for i := 0; i < r; i++ {
-			idx[i] = rem/ost[i] - pads[i]
-			rem %= ost[i]
-			if idx[i] < 0 || idx[i] >= t.Shape[i] {
-				inside = false
-				break
-			}
-			src += idx[i] * ist[i]
-		}
-		if !inside {
-			continue
-		}
-		rd.Index(o).Set(td.Index(src))
-	}
-	return res
 }
 
 // fillWith sets every element of t to v's one element, converted to t's
@@ -291,37 +280,36 @@ func expand(c *nctx) error {
 		}
 		want[i] = d
 	}
-	s := x.shape()
-	out, err := ir.BroadcastShapes(s, want)
+	y, err := c.broadcastTo(x, want)
 	if err != nil {
 		return err
-	}
-	if out.Equal(s) {
-		c.set(0, x)
-		return nil
-	}
-	if out.NumElems() > maxFold {
-		return unsup("expanding to %v is too large", out)
-	}
-	// zeros has out's extent where x is broadcast and 1 elsewhere.
-	zs := make(ir.Shape, len(out))
-	off := len(out) - len(s)
-	for i := range out {
-		zs[i] = out[i]
-		if i >= off && s[i-off] == out[i] {
-			zs[i] = 1
-		}
-	}
-	zeros := c.known(ir.NewTensor(x.typ().DType, zs), x.elem, false)
-	y, err := c.binary("add", x, zeros, "")
-	if err != nil {
-		return err
-	}
-	if y.c != nil {
-		y.weight = x.weight
 	}
 	c.set(0, y)
 	return nil
+}
+
+// broadcastTo broadcasts x to want (numpy's rules), folded when x is known.
+func (c *nctx) broadcastTo(x *val, want ir.Shape) (*val, error) {
+	s := x.shape()
+	out, err := ir.BroadcastShapes(s, want)
+	if err != nil {
+		return nil, err
+	}
+	if out.Equal(s) {
+		return x, nil
+	}
+	if out.NumElems() > maxElems {
+		return nil, unsup("expanding to %v is too large", out)
+	}
+	attrs := ir.Attrs{"shape": []int(want.Clone())}
+	if x.c != nil && out.NumElems() <= maxFold {
+		t, err := evalKnown("expand", attrs, x.c)
+		if err != nil {
+			return nil, err
+		}
+		return &val{name: x.name, c: t, elem: x.elem, weight: x.weight, key: derivedKey("expand", []int(want), x)}, nil
+	}
+	return c.emit1("expand", "", []*val{x}, attrs)
 }
 
 // constantOfShape folds to a known tensor filled with the value

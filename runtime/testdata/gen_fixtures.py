@@ -897,6 +897,54 @@ def spatial():
     resize_case("resize_nearest_special", sp.reshape(1, 1, 2, -1), scale_factor=(2, 3))
 
 
+def pad_case(name, x, pad, mode="constant", value=0.0):
+    """F.pad (pad: last axis first, (begin, end) pairs), recorded as ir's
+    pad (every axis' begins, then ends)."""
+    y = F.pad(x, pad, mode=mode, value=value) if mode == "constant" else F.pad(x, pad, mode=mode)
+    r = x.dim()
+    pads = [0] * (2 * r)
+    for k in range(len(pad) // 2):
+        a = r - 1 - k
+        pads[a], pads[r + a] = pad[2 * k], pad[2 * k + 1]
+    irmode = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
+    unary(name, "pad", x, y, {"pads": pads, "mode": irmode, "value": value})
+
+
+def plumbing():
+    r = Rand("plumbing")
+    x4 = r.randn(2, 3, 4, 5)
+    pad_case("pad_constant", x4, (1, 2, 0, 3), value=1.5)
+    pad_case("pad_constant_crop", x4, (-1, 2, 1, -2, 1, 0))
+    pad_case("pad_constant_i64", r.ints(-9, 9, 2, 3, 4), (2, 1, 0, 2), value=7.0)
+    pad_case("pad_constant_special", with_special(r.randn(1, 2, 7)), (2, 3), value=-3.25)
+    pad_case("pad_reflect", x4, (2, 3, 3, 1), mode="reflect")
+    pad_case("pad_reflect_1d", r.randn(2, 3, 6), (5, 4), mode="reflect")
+    pad_case("pad_replicate", r.randn(1, 2, 3, 4, 5), (1, 2, 3, 0, 2, 2), mode="replicate")
+    pad_case("pad_circular", x4, (2, 4, 3, 1), mode="circular")
+    pad_case("pad_circular_1d", with_special(r.randn(1, 2, 7)), (3, 5), mode="circular")
+    x = r.randn(3, 1, 4)
+    unary("expand_basic", "expand", x, x.expand(2, 3, 5, 4), {"shape": [2, 3, 5, 4]})
+    xi = r.ints(-5, 5, 1, 3)
+    unary("expand_i64", "expand", xi, xi.expand(4, 3), {"shape": [4, 1]})
+    xb = r.rand(2, 1) < 0.5
+    unary("expand_bool", "expand", xb, xb.expand(2, 3), {"shape": [1, 3]})
+    xs = with_special(r.randn(1, 6))
+    unary("expand_special", "expand", xs, xs.expand(3, 6), {"shape": [3, 1]})
+    m = r.randn(2, 4, 6)
+    unary("trilu_lower", "trilu", m, torch.tril(m), {})
+    unary("trilu_lower_k", "trilu", m, torch.tril(m, diagonal=-1), {"k": -1})
+    unary("trilu_upper_k", "trilu", m, torch.triu(m, diagonal=2), {"upper": True, "k": 2})
+    mi = r.ints(-9, 9, 5, 3)
+    unary("trilu_upper_i64", "trilu", mi, torch.triu(mi, diagonal=-2), {"upper": True, "k": -2})
+    ms = with_special(r.randn(3, 4))
+    unary("trilu_special", "trilu", ms, torch.triu(ms, diagonal=1), {"upper": True, "k": 1})
+    for name, xs, os in [("adaptive_avgpool1d", (2, 3, 10), [4]), ("adaptive_avgpool2d", (1, 2, 7, 9), [3, 4]),
+                         ("adaptive_avgpool2d_up", (1, 2, 3, 2), [5, 4]), ("adaptive_avgpool3d", (1, 2, 5, 4, 6), [2, 3, 4])]:
+        x = Rand(name).randn(*xs)
+        fn = {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}[len(os)]
+        unary(name, "adaptive_avgpool", x, fn(x, os), {"output_size": os})
+
+
 def main():
     torch.set_grad_enabled(False)
     torch.set_num_threads(1)
@@ -916,6 +964,7 @@ def main():
     cast()
     logic()
     spatial()
+    plumbing()
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
         if f.endswith(".safetensors") and not f.startswith(OTHERS):
