@@ -198,3 +198,153 @@ func reflectFirst(t *ir.Tensor) any {
 	}
 	return 0
 }
+
+// The gathers and scatters read indices at run time: an index out of
+// range makes the call return an error naming the layer (a constant one
+// is refused when generating, by the same check run on its data).
+func init() {
+	idxFails := func(n *ir.Node) bool { return !n.Inputs[1].IsConst() }
+	register("gather_elements", emitter{emit: func(k *kctx) error { return emitElements(k, false) }, fails: idxFails})
+	register("scatter_elements", emitter{emit: func(k *kctx) error { return emitElements(k, true) }, fails: idxFails})
+	register("gather_nd", emitter{emit: func(k *kctx) error { return emitND(k, false) }, fails: idxFails})
+	register("scatter_nd", emitter{emit: func(k *kctx) error { return emitND(k, true) }, fails: idxFails})
+	register("one_hot", emitter{emit: emitOneHot})
+}
+
+// checkIndex emits the range check of index variable v against size,
+// naming the position pos, and wraps a negative index. With constant
+// indices it checks now instead, those at positions comp modulo ncomp
+// (one component of gather_nd's index tuples).
+func checkIndex(k *kctx, v, pos string, size, comp, ncomp int) error {
+	if idx := k.n.Inputs[1]; idx.IsConst() {
+		for j := comp; j < idx.Data.Len(); j += ncomp {
+			if x := idx.Data.Int(j); x < -int64(size) || x >= int64(size) {
+				return k.errorf("index %d at position %d of %s is out of range for size %d", x, j, idx.Name, size)
+			}
+		}
+	} else {
+		k.l("if %s < -%d || %s >= %d {", v, size, v, size)
+		k.l("return @fmt.Errorf(\"layer %s: index %%d at position %%d is out of range for size %d\", %s, %s)", k.n.Name, size, v, pos)
+		k.l("}")
+	}
+	k.l("if %s < 0 {\n%s += %d\n}", v, v, size)
+	return nil
+}
+
+// combine is the statement applying update u to y[t] by reduction red.
+func combine(red, t, u string) string {
+	switch red {
+	case "add":
+		return fmt.Sprintf("y[%s] += %s", t, u)
+	case "mul":
+		return fmt.Sprintf("y[%s] *= %s", t, u)
+	case "max":
+		return fmt.Sprintf("y[%s] = max(y[%s], %s)", t, t, u)
+	case "min":
+		return fmt.Sprintf("y[%s] = min(y[%s], %s)", t, t, u)
+	}
+	return fmt.Sprintf("y[%s] = %s", t, u)
+}
+
+// emitElements walks indices (and updates, of its shape) and reads or
+// writes data at the same position with the axis coordinate replaced by
+// the index.
+func emitElements(k *kctx, scatter bool) error {
+	d, idx := k.inShape(0), k.inShape(1)
+	a, err := ir.NormAxis(k.n.Attrs.Int("axis"), len(d))
+	if err != nil {
+		return k.errorf("%v", err)
+	}
+	ds := d.Strides()
+	st := append([]int(nil), ds...)
+	st[a] = 0
+	if scatter {
+		k.l("*y = *x0")
+	}
+	dims, strides := collapse(idx, [][]int{idx.Strides(), st})
+	var ferr error
+	loopNest(k, dims, strides, func(ix []string) {
+		k.l("i := int(x1[%s])", ix[0])
+		if ferr = checkIndex(k, "i", ix[0], d[a], 0, 1); ferr != nil {
+			return
+		}
+		t := fmt.Sprintf("%s + %s", ix[1], term("i", ds[a]))
+		if scatter {
+			k.l("%s", combine(k.n.Attrs.String("reduction"), t, fmt.Sprintf("x2[%s]", ix[0])))
+		} else {
+			k.l("y[%s] = x0[%s]", ix[0], t)
+		}
+	})
+	return ferr
+}
+
+// emitND walks the index tuples: each names a block of data (after the
+// batch axes), copied out (gather_nd) or combined with updates
+// (scatter_nd).
+func emitND(k *kctx, scatter bool) error {
+	d, idx := k.inShape(0), k.inShape(1)
+	b := k.n.Attrs.Int("batch_dims")
+	last := idx[len(idx)-1]
+	block := d[b+last:].NumElems()
+	ds := d.Strides()
+	tuples := idx.NumElems() / last
+	per := tuples / max(d[:b].NumElems(), 1)
+	if scatter {
+		k.l("*y = *x0")
+	}
+	k.l("for t := range %d {", tuples)
+	k.l("off := t / %d * %d", max(per, 1), d[b:].NumElems())
+	for j := range last {
+		k.l("{")
+		k.l("i := int(x1[t*%d+%d])", last, j)
+		if err := checkIndex(k, "i", fmt.Sprintf("t*%d+%d", last, j), d[b+j], j, last); err != nil {
+			return err
+		}
+		k.l("off += %s", term("i", ds[b+j]))
+		k.l("}")
+	}
+	switch {
+	case !scatter:
+		k.l("copy(y[t*%d:(t+1)*%d], x0[off:off+%d])", block, block, block)
+	case k.n.Attrs.String("reduction") == "none":
+		k.l("copy(y[off:off+%d], x2[t*%d:(t+1)*%d])", block, block, block)
+	default:
+		k.l("for j := range %d {", block)
+		k.l("%s", combine(k.n.Attrs.String("reduction"), "off+j", fmt.Sprintf("x2[t*%d+j]", block)))
+		k.l("}")
+	}
+	k.l("}")
+	return nil
+}
+
+// emitOneHot fills values[0], then writes values[1] at each in-range
+// index (negative counts from the end; float indices truncate).
+func emitOneHot(k *kctx) error {
+	idx := k.inShape(0)
+	depth := k.n.Attrs.Int("depth")
+	a, err := ir.NormAxis(k.n.Attrs.Int("axis"), len(idx)+1)
+	if err != nil {
+		return k.errorf("%v", err)
+	}
+	outer, inner := idx[:a].NumElems(), idx[a:].NumElems()
+	k.l("for i := range y {\ny[i] = x1[0]\n}")
+	k.l("for o := range %d {", outer)
+	k.l("for j := range %d {", inner)
+	switch dt := k.n.Inputs[0].Type.DType; {
+	case dt == ir.F32 || dt == ir.F64:
+		// As the interpreter: NaN and indices past ±depth are off, the
+		// others truncate toward zero.
+		k.l("f := float64(x0[o*%d+j])", inner)
+		k.l("if !(f > -%d && f < %d) {\ncontinue\n}", depth+1, depth)
+		k.l("v := int64(f)")
+	case dt.IsFloat():
+		return k.errorf("one_hot indices of %v are not supported in generated code", dt)
+	default:
+		k.l("v := int64(x0[o*%d+j])", inner)
+	}
+	k.l("if v < 0 {\nv += %d\n}", depth)
+	k.l("if v >= 0 && v < %d {", depth)
+	k.l("y[(o*%d+int(v))*%d+j] = x1[1]", depth, inner)
+	k.l("}\n}\n}")
+	return nil
+}

@@ -43,6 +43,19 @@ func RandomInputs(g *ir.Graph, seed uint64) []*ir.Tensor {
 		case "gather":
 			a, _ := ir.NormAxis(n.Attrs.Int("axis"), len(n.Inputs[0].Type.Shape))
 			v, hi = n.Inputs[1], n.Inputs[0].Type.Shape[a]
+		case "gather_elements", "scatter_elements":
+			a, _ := ir.NormAxis(n.Attrs.Int("axis"), len(n.Inputs[0].Type.Shape))
+			v, hi = n.Inputs[1], n.Inputs[0].Type.Shape[a]
+		case "gather_nd", "scatter_nd":
+			// every component of an index tuple below the smallest axis it indexes
+			d, idx := n.Inputs[0].Type.Shape, n.Inputs[1].Type.Shape
+			b := n.Attrs.Int("batch_dims")
+			v, hi = n.Inputs[1], d[b]
+			for _, s := range d[b : b+idx[len(idx)-1]] {
+				hi = min(hi, s)
+			}
+		case "one_hot":
+			v, hi = n.Inputs[0], n.Attrs.Int("depth")
 		default:
 			continue
 		}

@@ -81,5 +81,34 @@ func plumbingEquivCases() []equivCase {
 			b.out(outs...)
 		}})
 	}
+	cs = append(cs, equivCase{"gathers", func(b *gb) {
+		x := b.input("x", 3, 4, 5)
+		xi := b.ids("xi", 4, 6)
+		i1 := b.ids("i1", 3, 2, 5) // runtime indices (RandomInputs keeps them in range)
+		c1 := b.constIDs([]int64{-1, 0, 3, -4, 2, 1}, 1, 2, 3)
+		var outs []*ir.Value
+		outs = append(outs,
+			b.n1("gather_elements", []*ir.Value{x, i1}, ir.Attrs{"axis": 1}),
+			b.n1("gather_elements", []*ir.Value{x, c1}, ir.Attrs{"axis": -2}),
+			b.n1("gather_elements", []*ir.Value{xi, b.constIDs([]int64{3, -1, 0, 2}, 2, 2)}, nil))
+		u1 := b.input("u1", 3, 2, 5)
+		for _, red := range ir.ScatterReductions {
+			outs = append(outs, b.n1("scatter_elements", []*ir.Value{x, i1, u1}, ir.Attrs{"axis": 1, "reduction": red}))
+		}
+		outs = append(outs, b.n1("scatter_elements", []*ir.Value{xi, b.constIDs([]int64{5, -6, 0, 1}, 2, 2), b.ids("ui", 2, 2)}, ir.Attrs{"axis": 1, "reduction": "add"}))
+		t := b.ids("t", 2, 3, 2)
+		outs = append(outs,
+			b.n1("gather_nd", []*ir.Value{x, t}, nil),
+			b.n1("gather_nd", []*ir.Value{x, b.constIDs([]int64{2, -1, 0, 0, 3, -4}, 3, 1, 2)}, ir.Attrs{"batch_dims": 1}),
+			b.n1("scatter_nd", []*ir.Value{x, t, b.input("u2", 2, 3, 5)}, nil),
+			b.n1("scatter_nd", []*ir.Value{x, b.constIDs([]int64{1, 1, -3}, 3, 1), b.input("u3", 3, 4, 5)}, ir.Attrs{"reduction": "mul"}),
+			b.n1("one_hot", []*ir.Value{b.ids("h", 2, 3), b.input("v", 2)}, ir.Attrs{"depth": 7, "axis": 1}),
+			b.n1("one_hot", []*ir.Value{b.constIDs([]int64{-1, 9, 2, -9}, 4), b.constIDs([]int64{-3, 5}, 2)}, ir.Attrs{"depth": 5}))
+		fi := b.param(6)
+		copy(fi.Data.F32(), []float32{1.7, -0.5, -2.5, float32(math.NaN()), 3.99, -1})
+		fi.Kind = ir.Const
+		outs = append(outs, b.n1("one_hot", []*ir.Value{fi, b.input("w", 2)}, ir.Attrs{"depth": 4}))
+		b.out(outs...)
+	}})
 	return cs
 }

@@ -107,3 +107,158 @@ func PadIndex(mode string, o, begin, d int) int {
 	}
 	return -1
 }
+
+// ScatterReductions are the reductions of scatter_elements and
+// scatter_nd (ONNX's names).
+var ScatterReductions = []string{"none", "add", "mul", "max", "min"}
+
+func init() {
+	Register(&OpDef{
+		Name: "gather_elements", Doc: "y[i][j][k] = data[index[i][j][k]][j][k] along axis (torch.gather, ONNX GatherElements); negative indices count from the end",
+		Class: Injective, NoGrad: noGradYet, Pure: Pure, Stream: StreamWhole,
+		Inputs:  []InputDef{{Name: "data", DTypes: AnyDType}, {Name: "indices", DTypes: Indices}},
+		Outputs: []string{"y"},
+		Attrs:   []AttrDef{{Name: "axis", Kind: AttrInt, Default: 0, Doc: "the axis indices index"}},
+		Infer: func(n *Node) ([]TensorType, error) {
+			d, idx := in(n, 0), in(n, 1)
+			if _, err := elementsAxis(n, d.Shape, idx.Shape, "indices"); err != nil {
+				return nil, err
+			}
+			return []TensorType{{d.DType, idx.Shape.Clone()}}, nil
+		},
+	})
+	Register(&OpDef{
+		Name: "scatter_elements", Doc: "a copy of data with data[index[i][j][k]][j][k] (along axis) set to, or reduced with, updates[i][j][k] (torch.scatter/scatter_reduce, ONNX ScatterElements)",
+		Class: Injective, NoGrad: noGradYet, Pure: Pure, Stream: StreamWhole,
+		Inputs:  []InputDef{{Name: "data", DTypes: AnyDType}, {Name: "indices", DTypes: Indices}, {Name: "updates", DTypes: AnyDType}},
+		Outputs: []string{"y"},
+		Attrs: []AttrDef{{Name: "axis", Kind: AttrInt, Default: 0, Doc: "the axis indices index"},
+			{Name: "reduction", Kind: AttrString, Default: "none", Enum: ScatterReductions, Doc: "none replaces (the last update wins); add, mul, max, min combine"}},
+		Infer: func(n *Node) ([]TensorType, error) {
+			d, idx, u := in(n, 0), in(n, 1), in(n, 2)
+			if err := checkScatter(n, d, u); err != nil {
+				return nil, err
+			}
+			if !u.Shape.Equal(idx.Shape) {
+				return nil, shapeErr("scatter_elements: updates %s %v must have the shape of indices %v", n.Inputs[2].Name, u.Shape, idx.Shape)
+			}
+			if _, err := elementsAxis(n, d.Shape, idx.Shape, "indices"); err != nil {
+				return nil, err
+			}
+			return []TensorType{d}, nil
+		},
+	})
+	Register(&OpDef{
+		Name: "gather_nd", Doc: "slices of data at the index tuples of the last axis of indices, after batch_dims shared leading axes (ONNX GatherND)",
+		Class: Injective, NoGrad: noGradYet, Pure: Pure, Stream: StreamWhole,
+		Inputs:  []InputDef{{Name: "data", DTypes: AnyDType}, {Name: "indices", DTypes: Indices}},
+		Outputs: []string{"y"},
+		Attrs:   []AttrDef{{Name: "batch_dims", Kind: AttrInt, Default: 0, Doc: "leading axes data and indices share"}},
+		Infer: func(n *Node) ([]TensorType, error) {
+			d, idx := in(n, 0), in(n, 1)
+			b := n.Attrs.Int("batch_dims")
+			last, err := ndShapes(n, d.Shape, idx.Shape, b)
+			if err != nil {
+				return nil, err
+			}
+			out := append(idx.Shape[:len(idx.Shape)-1].Clone(), d.Shape[b+last:]...)
+			return []TensorType{{d.DType, out}}, nil
+		},
+	})
+	Register(&OpDef{
+		Name: "scatter_nd", Doc: "a copy of data with the slices at the index tuples of the last axis of indices set to, or reduced with, updates (ONNX ScatterND)",
+		Class: Injective, NoGrad: noGradYet, Pure: Pure, Stream: StreamWhole,
+		Inputs:  []InputDef{{Name: "data", DTypes: AnyDType}, {Name: "indices", DTypes: Indices}, {Name: "updates", DTypes: AnyDType}},
+		Outputs: []string{"y"},
+		Attrs:   []AttrDef{{Name: "reduction", Kind: AttrString, Default: "none", Enum: ScatterReductions, Doc: "none replaces (the last update wins); add, mul, max, min combine"}},
+		Infer: func(n *Node) ([]TensorType, error) {
+			d, idx, u := in(n, 0), in(n, 1), in(n, 2)
+			if err := checkScatter(n, d, u); err != nil {
+				return nil, err
+			}
+			last, err := ndShapes(n, d.Shape, idx.Shape, 0)
+			if err != nil {
+				return nil, err
+			}
+			want := append(idx.Shape[:len(idx.Shape)-1].Clone(), d.Shape[last:]...)
+			if !u.Shape.Equal(want) {
+				return nil, shapeErr("scatter_nd: updates %s %v must be %v (indices %v without its last axis, then data %v after %d axes)", n.Inputs[2].Name, u.Shape, want, idx.Shape, d.Shape, last)
+			}
+			return []TensorType{d}, nil
+		},
+	})
+	Register(&OpDef{
+		Name: "one_hot", Doc: "values[1] where an axis of size depth equals the index (negative indices count from the end), values[0] elsewhere (F.one_hot, ONNX OneHot)",
+		Class: Injective, NoGrad: "integer indices", Pure: Pure, Stream: StreamWhole,
+		Inputs:  []InputDef{{Name: "indices", DTypes: Numbers}, {Name: "values", DTypes: AnyDType}},
+		Outputs: []string{"y"},
+		Attrs: []AttrDef{{Name: "depth", Kind: AttrInt, Doc: "the size of the new axis"},
+			{Name: "axis", Kind: AttrInt, Default: -1, Doc: "where the new axis goes in the output"}},
+		Infer: func(n *Node) ([]TensorType, error) {
+			idx, v := in(n, 0), in(n, 1)
+			if v.Shape.NumElems() != 2 || len(v.Shape) != 1 {
+				return nil, shapeErr("one_hot: values %s %v must be [off, on]", n.Inputs[1].Name, v.Shape)
+			}
+			depth := n.Attrs.Int("depth")
+			if depth < 1 || depth > maxResizeElems {
+				return nil, shapeErr("one_hot: depth %d must be positive", depth)
+			}
+			a, err := normAxis(n.Attrs.Int("axis"), len(idx.Shape)+1)
+			if err != nil {
+				return nil, err
+			}
+			out := append(idx.Shape[:a].Clone(), depth)
+			out = append(out, idx.Shape[a:]...)
+			if out.NumElems() > maxResizeElems {
+				return nil, shapeErr("one_hot: output %v has more than %d elements", out, maxResizeElems)
+			}
+			return []TensorType{{v.DType, out}}, nil
+		},
+	})
+}
+
+// elementsAxis checks the axis of a gather/scatter_elements node: data
+// and indices of one rank, indices no larger than data off the axis.
+func elementsAxis(n *Node, d, idx Shape, what string) (int, error) {
+	a, err := normAxis(n.Attrs.Int("axis"), len(d))
+	if err != nil {
+		return 0, err
+	}
+	if len(idx) != len(d) {
+		return 0, shapeErr("%s: %s %v must have the rank of data %v", n.Op, what, idx, d)
+	}
+	for i := range d {
+		if i != a && idx[i] > d[i] {
+			return 0, shapeErr("%s: %s %v is larger than data %v on axis %d", n.Op, what, idx, d, i)
+		}
+	}
+	return a, nil
+}
+
+// checkScatter checks a scatter's updates dtype and reduction.
+func checkScatter(n *Node, d, u TensorType) error {
+	if u.DType != d.DType {
+		return shapeErr("%s: updates %s is %v, data is %v", n.Op, n.Inputs[2].Name, u.DType, d.DType)
+	}
+	if r := n.Attrs.String("reduction"); r != "none" && (d.DType == Bool || d.DType == F16 || d.DType == BF16) {
+		return shapeErr("%s: reduction %s of %v is not supported (numbers other than f16 and bf16)", n.Op, r, d.DType)
+	}
+	return nil
+}
+
+// ndShapes checks the shapes of gather_nd and scatter_nd: b shared
+// leading (batch) axes, then index tuples of length last (indices' last
+// axis) into data's next axes.
+func ndShapes(n *Node, d, idx Shape, b int) (last int, err error) {
+	if len(idx) < 1 || b < 0 || b >= len(idx) || b > len(d) {
+		return 0, shapeErr("%s: batch_dims %d does not fit indices %v and data %v", n.Op, b, idx, d)
+	}
+	last = idx[len(idx)-1]
+	if last < 1 || b+last > len(d) {
+		return 0, shapeErr("%s: index tuples of length %d (indices %v) do not fit data %v after %d batch axes", n.Op, last, idx, d, b)
+	}
+	if !idx[:b].Equal(d[:b]) {
+		return 0, shapeErr("%s: the %d batch axes of indices %v and data %v differ", n.Op, b, idx, d)
+	}
+	return last, nil
+}

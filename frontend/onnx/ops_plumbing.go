@@ -11,13 +11,16 @@ import (
 // dtype alike: DepthToSpace and SpaceToDepth are reshape, transpose,
 // reshape; Split is a gather of known indices per output (as Slice);
 // Tile is a reshape, an expand and a reshape; Size and Range of known
-// values fold; Trilu is ir's trilu.
+// values fold; Trilu, the gathers and scatters and OneHot are ir ops.
 
 func init() {
 	for k, v := range map[string]opConv{
 		"DepthToSpace": {1, nil, depthToSpace}, "SpaceToDepth": {1, nil, spaceToDepth},
 		"Split": {1, nil, split}, "Size": {1, nil, sizeOp}, "Range": {3, nil, rangeOp}, "Tile": {2, nil, tile},
-		"Trilu": {1, nil, triluOp},
+		"Trilu":          {1, nil, triluOp},
+		"GatherElements": {2, nil, sameAttrsOp("gather_elements")}, "ScatterElements": {3, nil, sameAttrsOp("scatter_elements")},
+		"Scatter": {3, nil, sameAttrsOp("scatter_elements")}, "GatherND": {2, nil, sameAttrsOp("gather_nd")},
+		"ScatterND": {3, nil, sameAttrsOp("scatter_nd")}, "OneHot": {3, nil, oneHotOp},
 	} {
 		opTable[k] = v
 	}
@@ -277,6 +280,52 @@ func triluOp(c *nctx) error {
 		k = ks[0]
 	}
 	y, err := c.emit1("trilu", "", []*val{c.in(0)}, ir.Attrs{"upper": upper != 0, "k": k})
+	if err != nil {
+		return err
+	}
+	c.set(0, y)
+	return nil
+}
+
+// sameAttrsOp maps an ONNX op whose inputs and attributes are those of
+// ir op (the gathers and scatters).
+func sameAttrsOp(op string) func(c *nctx) error {
+	return func(c *nctx) error {
+		attrs, err := c.sameAttrs(ir.Lookup(op))
+		if err != nil {
+			return err
+		}
+		var ins []*val
+		for i := range c.n.inputs {
+			ins = append(ins, c.in(i))
+		}
+		y, err := c.emit1(op, "", ins, attrs)
+		if err != nil {
+			return err
+		}
+		c.set(0, y)
+		return nil
+	}
+}
+
+// oneHotOp maps OneHot; depth must be known (it sets the output shape).
+func oneHotOp(c *nctx) error {
+	t, err := c.constIn(1, "depth")
+	if err != nil {
+		return err
+	}
+	if t == nil || t.Len() != 1 {
+		return fmt.Errorf("depth must be one value")
+	}
+	depth := t.Float(0)
+	if depth < 1 || depth > maxElems {
+		return fmt.Errorf("depth %g is out of range", depth)
+	}
+	axis, err := c.int("axis", -1)
+	if err != nil {
+		return err
+	}
+	y, err := c.emit1("one_hot", "", []*val{c.in(0), c.in(2)}, ir.Attrs{"depth": int(depth), "axis": axis})
 	if err != nil {
 		return err
 	}

@@ -943,6 +943,57 @@ def plumbing():
         x = Rand(name).randn(*xs)
         fn = {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}[len(os)]
         unary(name, "adaptive_avgpool", x, fn(x, os), {"output_size": os})
+    gathers()
+
+
+def gathers():
+    """torch.gather, scatter/scatter_reduce, advanced indexing and
+    index_put_ (ONNX's GatherND/ScatterND) and F.one_hot."""
+    r = Rand("gathers")
+    x = r.randn(3, 4, 5)
+    idx = r.ints(-4, 4, 3, 2, 5)
+    case("gather_elements_axis1", "gather_elements", [("data", x), ("indices", idx)],
+         [("y", torch.gather(x, 1, idx % 4))], {"axis": 1})
+    xi = r.ints(-50, 50, 4, 3)
+    idx = r.ints(0, 4, 2, 3)
+    case("gather_elements_i64", "gather_elements", [("data", xi), ("indices", idx)], [("y", torch.gather(xi, 0, idx))], {"axis": 0})
+    base = r.randn(4, 5)
+    perm = torch.stack([torch.randperm(4, generator=r.g)[:3] for _ in range(5)], 1)  # no duplicates per column
+    upd = r.randn(3, 5)
+    case("scatter_elements_none", "scatter_elements", [("data", base), ("indices", perm), ("updates", upd)],
+         [("y", base.scatter(0, perm, upd))], {"axis": 0})
+    idx = r.ints(-5, 5, 4, 7)
+    upd = r.randn(4, 7)
+    for red, tr in [("add", "sum"), ("mul", "prod"), ("max", "amax"), ("min", "amin")]:
+        case("scatter_elements_" + red, "scatter_elements", [("data", base), ("indices", idx), ("updates", upd)],
+             [("y", base.scatter_reduce(1, idx % 5, upd, tr))], {"axis": -1, "reduction": red})
+    bi = r.ints(-9, 9, 4, 5)
+    ui = r.ints(-9, 9, 4, 7)
+    case("scatter_elements_add_i64", "scatter_elements", [("data", bi), ("indices", idx), ("updates", ui)],
+         [("y", bi.scatter_reduce(1, idx % 5, ui, "sum"))], {"axis": 1, "reduction": "add"})
+    d = r.randn(4, 5, 6)
+    t = torch.stack([r.ints(0, 4, 3, 2), r.ints(0, 5, 3, 2)], -1)  # [3, 2, 2] tuples into axes 0, 1
+    case("gather_nd_tuples", "gather_nd", [("data", d), ("indices", t)], [("y", d[t[..., 0], t[..., 1]])])
+    t1 = r.ints(-4, 4, 5, 1)
+    case("gather_nd_rows", "gather_nd", [("data", d), ("indices", t1)], [("y", d[t1[..., 0] % 4])])
+    tb = r.ints(0, 5, 4, 3, 1)  # batch_dims 1: per batch row, index axis 1
+    case("gather_nd_batch", "gather_nd", [("data", d), ("indices", tb)],
+         [("y", torch.stack([d[i][tb[i, :, 0]] for i in range(4)]))], {"batch_dims": 1})
+    rows = torch.tensor([[3], [0], [2]])
+    upd = r.randn(3, 5, 6)
+    y = d.clone()
+    y[rows[:, 0]] = upd
+    case("scatter_nd_none", "scatter_nd", [("data", d), ("indices", rows), ("updates", upd)], [("y", y)])
+    pts = torch.tensor([[1, 2], [3, 4], [1, 2], [0, 0]])
+    upd = r.randn(4, 6)
+    y = d.clone()
+    y.index_put_((pts[:, 0], pts[:, 1]), upd, accumulate=True)
+    case("scatter_nd_add", "scatter_nd", [("data", d), ("indices", pts), ("updates", upd)], [("y", y)], {"reduction": "add"})
+    ids = r.ints(0, 6, 2, 3)
+    vals = torch.tensor([0, 1])
+    case("one_hot_last", "one_hot", [("indices", ids), ("values", vals)], [("y", F.one_hot(ids, 6))], {"depth": 6})
+    case("one_hot_axis0", "one_hot", [("indices", ids), ("values", vals)],
+         [("y", F.one_hot(ids, 6).permute(2, 0, 1).contiguous())], {"depth": 6, "axis": 0})
 
 
 def main():
