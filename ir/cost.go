@@ -19,6 +19,12 @@ func MACs(n *Node) int64 {
 	case "conv":
 		w := n.Inputs[1].Type.Shape
 		return out * int64(w[1:].NumElems())
+	case "conv_transpose":
+		// every input element meets every tap of its group's output channels
+		w := n.Inputs[1].Type.Shape
+		return int64(n.Inputs[0].Type.Shape.NumElems()) * int64(w[1:].NumElems())
+	case "adaptive_avgpool":
+		return int64(n.Inputs[0].Type.Shape.NumElems())
 	case "maxpool", "avgpool":
 		return out * int64(Shape(n.Attrs.Ints("kernel")).NumElems())
 	case "global_avgpool", "global_maxpool":

@@ -192,34 +192,46 @@ func rangeOp(c *nctx) error {
 		ts[i] = t
 	}
 	dt := ts[0].DType
-	if dt != ir.F32 && dt != ir.I64 {
-		return unsup("Range of %v is not supported (f32 and i64)", dt)
+	if ts[1].DType != dt || ts[2].DType != dt {
+		return fmt.Errorf("start, limit and delta must have one dtype, got %v, %v and %v", dt, ts[1].DType, ts[2].DType)
 	}
-	get := func(t *ir.Tensor) float64 {
-		if t.DType == ir.F32 {
-			return float64(t.F32()[0])
+	if dt.IsFloat() {
+		start, limit, delta := ts[0].Float(0), ts[1].Float(0), ts[2].Float(0)
+		if delta == 0 || math.IsNaN(start+limit+delta) {
+			return fmt.Errorf("Range(%g, %g, %g) has no length", start, limit, delta)
 		}
-		return float64(t.I64()[0])
+		n := math.Max(math.Ceil((limit-start)/delta), 0)
+		if n > maxFold {
+			return unsup("a Range of %g values is too large to fold", n)
+		}
+		t := ir.NewTensor(dt, ir.Shape{int(n)})
+		for i := range int(n) {
+			t.SetFloat(i, start+float64(i)*delta)
+		}
+		c.set(0, c.known(t, c.in(0).elem, false))
+		return nil
 	}
-	start, limit, delta := get(ts[0]), get(ts[1]), get(ts[2])
+	start, limit, delta := ts[0].Int(0), ts[1].Int(0), ts[2].Int(0)
 	if delta == 0 {
 		return fmt.Errorf("delta must not be 0")
 	}
-	n := int(math.Max(math.Ceil((limit-start)/delta), 0))
+	n := max((limit-start+delta-sign(delta))/delta, 0) // ceil((limit-start)/delta)
 	if n > maxFold {
 		return unsup("a Range of %d values is too large to fold", n)
 	}
-	t := ir.NewTensor(dt, ir.Shape{n})
-	for i := range n {
-		if dt == ir.F32 {
-			// ONNX's reference accumulates in the input type: start + i*delta.
-			t.F32()[i] = float32(ts[0].F32()[0] + float32(i)*ts[2].F32()[0])
-		} else {
-			t.I64()[i] = ts[0].I64()[0] + int64(i)*ts[2].I64()[0]
-		}
+	t := ir.NewTensor(dt, ir.Shape{int(n)})
+	for i := range int(n) {
+		t.SetInt(i, start+int64(i)*delta)
 	}
 	c.set(0, c.known(t, c.in(0).elem, false))
 	return nil
+}
+
+func sign(v int64) int64 {
+	if v < 0 {
+		return -1
+	}
+	return 1
 }
 
 // tile repeats the input: reshape [d0, d1, ...] to [1, d0, 1, d1, ...],
