@@ -554,12 +554,15 @@ func pool(op string) func(c *nctx) error {
 			}
 			attrs["count_include_pad"] = cip != 0
 			if x.pad != nil {
-				var ceilMode bool
-				if x, ceilMode, err = c.foldPoolPad(x, kernel, strides, pads, dil, ceil != 0, cip != 0); err != nil {
+				// Fold a pending zero pad when it makes one pool, else
+				// pad first.
+				fp := append([]int(nil), pads...)
+				if px, ceilMode, ferr := c.foldPoolPad(x, kernel, strides, fp, dil, ceil != 0, cip != 0); ferr == nil {
+					x = px
+					attrs["pads"], attrs["count_include_pad"], attrs["ceil_mode"] = fp, true, ceilMode
+				} else if x, err = c.im.materializePad(c.n.inputs[0], x, c.idx); err != nil {
 					return err
 				}
-				attrs["count_include_pad"] = true
-				attrs["ceil_mode"] = ceilMode
 			}
 		}
 		if op == "maxpool" && c.hasOut(1) {

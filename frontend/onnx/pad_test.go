@@ -66,33 +66,51 @@ func TestPadFold(t *testing.T) {
 	near(t, run1(t, g, f32t(ir.Shape{3}, []float32{0, 0, 0})), []float32{1, 5, 6})
 }
 
-// TestPadUnsupported checks that a Pad dlc cannot fold is refused with
-// the reason, naming the node.
-func TestPadUnsupported(t *testing.T) {
+// TestPadNodes checks the Pads that are not folded into a Conv or
+// AveragePool: they become ir pad nodes (before the reader), computed by
+// hand on X = 1..9.
+func TestPadNodes(t *testing.T) {
+	x := f32t(ir.Shape{1, 1, 3, 3}, []float32{1, 2, 3, 4, 5, 6, 7, 8, 9})
 	conv := nodeProto("Conv", "/c/Conv", []string{"P", "w"}, []string{"Y"}, attrInts("kernel_shape", 2, 2))
+	ident := nodeProto("Identity", "", []string{"P"}, []string{"Y"})
 	spatial := []int64{0, 0, 1, 1, 0, 0, 1, 1}
 	two := float32(2)
+	padded := []float32{0, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 4, 5, 6, 0, 0, 7, 8, 9, 0, 0, 0, 0, 0, 0}
 	cases := []struct {
 		name  string
 		model []byte
-		want  string
+		ops   string
+		want  []float32
 	}{
-		{"reflect", padModel("reflect", spatial, nil, conv), `mode "reflect"`},
-		{"value", padModel("", spatial, &two, conv), "constant value 2"},
-		{"channels", padModel("", []int64{0, 1, 0, 0, 0, 0, 0, 0}, nil, conv), "batch or channel axis"},
-		{"negative", padModel("", []int64{0, 0, -1, 0, 0, 0, 0, 0}, nil, conv), "negative pads"},
-		{"maxpool", padModel("", spatial, nil, nodeProto("MaxPool", "/m/MaxPool", []string{"P"}, []string{"Y"}, attrInts("kernel_shape", 2, 2))), "-inf"},
-		{"relu", padModel("", spatial, nil, nodeProto("Relu", "/r/Relu", []string{"P"}, []string{"Y"})), `Pad "/pad/Pad" is read by Relu`},
-		{"output", padModel("", spatial, nil, nodeProto("Identity", "", []string{"P"}, []string{"Y"})), "a graph output"},
+		// reflect-padded 5x5: 5 4 5 6 5 / 2 1 2 3 2 / 5 4 5 6 5 / 8 7 8 9 8 / 5 4 5 6 5, 2x2 sums
+		{"reflect", padModel("reflect", spatial, nil, conv), "pad,conv", []float32{12, 12, 16, 16, 12, 12, 16, 16, 24, 24, 28, 28, 24, 24, 28, 28}},
+		{"value", padModel("", spatial, &two, conv), "pad,conv", []float32{7, 7, 9, 9, 9, 12, 16, 13, 15, 24, 28, 19, 13, 19, 21, 15}},
+		{"channels", padModel("", []int64{0, 1, 0, 0, 0, 0, 0, 0}, nil, ident), "pad",
+			[]float32{0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9}},
+		{"negative", padModel("", []int64{0, 0, -1, 0, 0, 0, 0, 0}, nil, conv), "pad,conv", []float32{24, 28}},
+		{"maxpool", padModel("", spatial, nil, nodeProto("MaxPool", "/m/MaxPool", []string{"P"}, []string{"Y"}, attrInts("kernel_shape", 2, 2))),
+			"pad,maxpool", []float32{1, 2, 3, 3, 4, 5, 6, 6, 7, 8, 9, 9, 7, 8, 9, 9}},
+		{"relu", padModel("", spatial, nil, nodeProto("Relu", "/r/Relu", []string{"P"}, []string{"Y"})), "pad,relu", padded},
+		{"output", padModel("", spatial, nil, ident), "pad", padded},
 		{"big", padModel("", []int64{0, 0, 2, 0, 0, 0, 0, 0}, nil,
-			nodeProto("AveragePool", "/p/AveragePool", []string{"P"}, []string{"Y"}, attrInts("kernel_shape", 2, 2))), "not smaller than the kernel"},
+			nodeProto("AveragePool", "/p/AveragePool", []string{"P"}, []string{"Y"}, attrInts("kernel_shape", 2, 2))),
+			"pad,avgpool", []float32{0, 0, 0.75, 1.25, 3, 4, 6, 7}},
 	}
 	for _, tc := range cases {
-		_, err := Import("test.onnx", tc.model, "")
-		var u *UnsupportedError
-		if !errors.As(err, &u) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want an UnsupportedError with %q", tc.name, err, tc.want)
+		g, err := Import("test.onnx", tc.model, "")
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
 		}
+		if got := ops(g); got != tc.ops {
+			t.Errorf("%s: ops %s, want %s", tc.name, got, tc.ops)
+		}
+		near(t, run1(t, g, x), tc.want)
+	}
+	_, err := Import("test.onnx", padModel("mirror", spatial, nil, conv), "")
+	var u *UnsupportedError
+	if !errors.As(err, &u) || !strings.Contains(err.Error(), `mode "mirror" is not one of constant, reflect, edge, wrap`) {
+		t.Errorf("mode mirror: got %v", err)
 	}
 }
 
