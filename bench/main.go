@@ -47,7 +47,32 @@ func main() {
 	layers := flag.Int("layers", 6, "how many of the largest conv layers to time alone")
 	run := flag.String("run", "", "only models whose name matches this regexp")
 	keep := flag.String("keep", "", "write the generated module here and keep it (default: a temporary directory, removed)")
+	gemm := flag.Bool("gemm", false, "run the GEMM microbenchmark (s×s×s dense layers, 64 ≤ s ≤ 1024) against the one-core FMA peaks instead of the models")
+	flag.Func("sizes", "with -gemm: the sizes s, comma-separated (default 64,128,256,384,512,768,1024)", func(v string) error {
+		gemmSizes = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				return fmt.Errorf("bad size %q", f)
+			}
+			gemmSizes = append(gemmSizes, n)
+		}
+		return nil
+	})
+	flag.BoolVar(&cpuClock, "cpu", false, "with -gemm: time by CPU time (the peak loop's thread, the benchmark processes' user+system time) rather than wall time, which a loaded machine inflates")
 	flag.Parse()
+	if *gemm {
+		dir, done, err := benchDir(*keep)
+		if err == nil {
+			err = benchGEMM(*rounds, *benchtime, dir)
+			done()
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := bench(*rounds, *benchtime, *layers, *run, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -76,19 +101,11 @@ func bench(rounds int, benchtime string, nlayers int, run, keep string) error {
 	if err != nil {
 		return err
 	}
-	dir := keep
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "dlcbench"); err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, done, err := benchDir(keep)
+	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module dlcbench\n\ngo 1.26\n"), 0o644); err != nil {
-		return err
-	}
+	defer done()
 	var paths []string
 	for _, pat := range []string{"examples/*/model.dl", "frontend/onnx/testdata/models/*/model.onnx"} {
 		m, _ := filepath.Glob(filepath.Join(root, pat))
@@ -168,7 +185,7 @@ func bench(rounds int, benchtime string, nlayers int, run, keep string) error {
 	var peaks []float64
 	for r := range rounds {
 		fmt.Fprintf(os.Stderr, "bench: round %d of %d\n", r+1, rounds)
-		peaks = append(peaks, peakGFLOPs(100*time.Millisecond))
+		peaks = append(peaks, max(peakGFLOPs(100*time.Millisecond), peak512GFLOPs(100*time.Millisecond)))
 		for _, m := range all {
 			for v, b := range m.binaries {
 				ns, err := runBench(dir, b, benchtime)
@@ -184,6 +201,25 @@ func bench(rounds int, benchtime string, nlayers int, run, keep string) error {
 	}
 	report(models, layerModels, rounds, slices.Max(peaks)) // noise only lowers a peak
 	return nil
+}
+
+// benchDir makes the module the generated packages go in: keep, or a
+// temporary directory that done removes.
+func benchDir(keep string) (dir string, done func(), err error) {
+	dir, done = keep, func() {}
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "dlcbench"); err != nil {
+			return "", nil, err
+		}
+		done = func() { os.RemoveAll(dir) }
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module dlcbench\n\ngo 1.26\n"), 0o644); err != nil {
+		return "", nil, err
+	}
+	return dir, done, nil
 }
 
 func moduleRoot() (string, error) {
@@ -306,12 +342,26 @@ func ident(s string) string {
 // generate writes the -O0 and -O2 packages of m under dir/<pkg>o0 and
 // dir/<pkg>o2, each with its self-test and benchmark.
 func (m *model) generate(dir, pkg string) error {
+	var names []string
+	for lvl := range 2 + len(m.alt) {
+		name := fmt.Sprintf("%so%d", pkg, 2*lvl)
+		if lvl > 1 {
+			name = fmt.Sprintf("%salt%d", pkg, lvl-1)
+		}
+		names = append(names, name)
+	}
+	return m.generateLevels(dir, pkg, append([]*ir.Graph{m.ref, m.o2}, m.alt...), names)
+}
+
+// generateLevels writes the packages of gs (the first, for a model, is
+// compiled at -O0) under dir/names[i].
+func (m *model) generateLevels(dir, pkg string, gs []*ir.Graph, names []string) error {
 	outs, err := rt.Run(m.ref, m.inputs)
 	if err != nil {
 		return fmt.Errorf("interpreter: %w", err)
 	}
-	for lvl, g := range append([]*ir.Graph{m.ref, m.o2}, m.alt...) {
-		if lvl == 0 && m.layer == "" {
+	for lvl, g := range gs {
+		if lvl == 0 && m.layer == "" && g == m.ref {
 			g = m.ref.Clone()
 			ps, err := passes.Select(0, "")
 			if err != nil {
@@ -321,10 +371,7 @@ func (m *model) generate(dir, pkg string) error {
 				return err
 			}
 		}
-		name := fmt.Sprintf("%so%d", pkg, 2*lvl)
-		if lvl > 1 {
-			name = fmt.Sprintf("%salt%d", pkg, lvl-1)
-		}
+		name := names[lvl]
 		files, err := codegen.Generate(g, codegen.Options{Package: name, SelfTest: true, TestInputs: m.inputs, TestOutputs: outs})
 		if err != nil {
 			return err
@@ -418,7 +465,11 @@ func report(models, layers []*model, rounds int, peak float64) {
 	fmt.Printf("dlc bench: %s/%s, %d CPUs, GOMAXPROCS %d, medians of %d interleaved rounds\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), rounds)
 	if peak > 0 {
-		fmt.Printf("machine peak: %.1f GFLOP/s (%s; bench/peak_amd64.s)\n\n", peak, peakName)
+		name := peakName
+		if havePeak512() {
+			name = peak512Name
+		}
+		fmt.Printf("machine peak: %.1f GFLOP/s (%s; bench/peak_amd64.s)\n\n", peak, name)
 	} else {
 		fmt.Printf("machine peak: not measured (no FMA)\n\n")
 	}

@@ -21,3 +21,11 @@ const peakFlopsPerIter = 12 * 2
 var peakName = "scalar Go multiply-add, one core"
 
 func havePeak() bool { return true }
+
+func fmaLoop512(n int) {}
+
+const peak512FlopsPerIter = 0
+
+var peak512Name = ""
+
+func havePeak512() bool { return false }

@@ -305,7 +305,11 @@ func (gn *gen) kernelsFile() (*jen.File, error) {
 				continue
 			}
 			k.in = append(k.in, name)
-			params = append(params, src(name+" "+arrType(v.Type.DType, v.Type.Shape.NumElems())))
+			n := v.Type.Shape.NumElems()
+			if l, ok := gn.plan.loc[v]; ok && l.kind == locWeight {
+				n = l.n // pre-packed weights may be longer
+			}
+			params = append(params, src(name+" "+arrType(v.Type.DType, n)))
 		}
 		// Trailing optional inputs may be left out of a node (a dense
 		// without bias has two inputs): emitters see them as absent.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlcompiler/dlc/codegen/kernels"
 	"github.com/dlcompiler/dlc/ir"
 	"github.com/dlcompiler/dlc/passes"
 	"github.com/dlcompiler/dlc/runtime"
@@ -340,6 +341,14 @@ func equivCases() []equivCase {
 		// Odd sizes for the SIMD kernels: positions not a multiple of 16,
 		// odd reduction length and channel count.
 		{"conv2dodd", conv([]int{1, 5, 9, 7}, []int{13, 5, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, true)},
+		// 1×1, stride 1, no padding: the kernel reads the input itself;
+		// 63 and 40 positions end in a partial panel; groups.
+		{"conv1x1", conv([]int{2, 24, 7, 9}, []int{20, 24, 1, 1}, nil, true)},
+		{"conv1x1groups", conv([]int{1, 8, 5, 8}, []int{6, 4, 1, 1}, ir.Attrs{"groups": 2}, false)},
+		{"fusedconv1x1res", func(b *gb) {
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 16, 6, 6), b.param(12, 16, 1, 1), b.param(12), b.input("r", 1, 12, 6, 6)},
+				ir.Attrs{"act": "relu"}))
+		}},
 		{"conv1dodd", conv([]int{2, 7, 37}, []int{11, 7, 3}, ir.Attrs{"pads": []int{1}}, false)},
 		{"conv3dodd", conv([]int{1, 3, 4, 5, 6}, []int{7, 3, 3, 3, 3}, ir.Attrs{"pads": []int{1, 1, 1}}, true)},
 		{"fusedconvpoolsimd", func(b *gb) { // 25 windows of 4: 100 columns
@@ -355,6 +364,15 @@ func equivCases() []equivCase {
 		}},
 		{"densebatch", func(b *gb) {
 			b.out(b.n1("fused_dense", []*ir.Value{b.input("x", 5, 37), b.param(9, 37), b.param(9), b.input("r", 5, 9)}, ir.Attrs{"act": "tanh"}))
+		}},
+		// Dense as a matrix product (a Gemm kernel over pre-packed
+		// weights): rows not a multiple of 12, a tail panel, odd k; relu
+		// in the kernel, a residual and tanh after it.
+		{"densegemm", func(b *gb) {
+			x := b.input("x", 37, 75)
+			h := b.n1("fused_dense", []*ir.Value{x, b.param(45, 75), b.param(45)}, ir.Attrs{"act": "relu"})
+			h = b.n1("fused_dense", []*ir.Value{h, b.param(33, 45), b.param(33), b.input("r", 37, 33)}, ir.Attrs{"act": "tanh"})
+			b.out(b.n1("dense", []*ir.Value{h, b.param(70, 33), nil}, nil))
 		}},
 		{"maxpool2d", pool("maxpool", []int{1, 2, 7, 9}, ir.Attrs{"kernel": []int{2, 3}})},
 		{"maxpool2dceil", pool("maxpool", []int{1, 2, 8, 7}, ir.Attrs{"kernel": []int{3, 3}, "strides": []int{2}, "pads": []int{1, 1}, "ceil_mode": true})},
@@ -710,27 +728,39 @@ var scheduleVariants = []struct {
 	unroll int
 	algo   string
 	vector int
-	simd   bool // Kernel: avx2.gemm6x16 for convolutions, avx2.dot4 for dense
+	// kernels, when set, are Schedule.Kernel for convolutions and for
+	// dense layers (a Gemm kernel there runs over pre-packed weights).
+	kernels [2]string
 }{
-	{"t1", []string{"dense", "dense3d", "matmulbatch", "mlp", "lenet", "conv2dgroups"}, map[string]int{"m": 2, "n": 3, "k": 5, "oh": 2}, nil, 1, "", 0, false},
-	{"t2", []string{"dense", "matmul", "mlp", "conv3d", "conv2dpad", "lenet"}, map[string]int{"n": 4, "k": 4, "oh": 3}, []string{"k", "n", "m"}, 3, "", 0, false},
-	{"t3", []string{"dense3d", "lenet", "conv2ddil", "fusedconvpool", "fuseddense"}, map[string]int{"m": 1, "k": 7, "oh": 1}, []string{"n", "m", "k"}, 8, "", 0, false},
+	{"t1", []string{"dense", "dense3d", "matmulbatch", "mlp", "lenet", "conv2dgroups"}, map[string]int{"m": 2, "n": 3, "k": 5, "oh": 2}, nil, 1, "", 0, [2]string{}},
+	{"t2", []string{"dense", "matmul", "mlp", "conv3d", "conv2dpad", "lenet"}, map[string]int{"n": 4, "k": 4, "oh": 3}, []string{"k", "n", "m"}, 3, "", 0, [2]string{}},
+	{"t3", []string{"dense3d", "lenet", "conv2ddil", "fusedconvpool", "fuseddense"}, map[string]int{"m": 1, "k": 7, "oh": 1}, []string{"n", "m", "k"}, 8, "", 0, [2]string{}},
 	// im2col + GEMM: the tiling pass's register block, then odd blocks and
 	// tiles that do not divide the extents.
-	{"i1", im2colCases, nil, nil, 4, "im2col", 1, false},
-	{"i2", im2colCases, map[string]int{"n": 5, "m": 2}, nil, 3, "im2col", 2, false},
-	{"i3", im2colCases, map[string]int{"n": 7, "m": 5}, nil, 2, "im2col", 3, false},
-	{"i4", []string{"conv2d", "conv1d", "conv3d", "fusedconvpool", "fusedconvpool3d", "lenet"}, map[string]int{"n": 1}, nil, 1, "im2col", 4, false},
+	{"i1", im2colCases, nil, nil, 4, "im2col", 1, [2]string{}},
+	{"i2", im2colCases, map[string]int{"n": 5, "m": 2}, nil, 3, "im2col", 2, [2]string{}},
+	{"i3", im2colCases, map[string]int{"n": 7, "m": 5}, nil, 2, "im2col", 3, [2]string{}},
+	{"i4", []string{"conv2d", "conv1d", "conv3d", "fusedconvpool", "fusedconvpool3d", "lenet"}, map[string]int{"n": 1}, nil, 1, "im2col", 4, [2]string{}},
 	// SIMD kernels: the default block, then odd blocks and tiles.
-	{"v1", simdCases, nil, nil, 6, "im2col", 0, true},
-	{"v2", simdCases, map[string]int{"n": 20, "m": 5, "k": 7}, nil, 4, "im2col", 0, true},
-	{"v3", []string{"conv2dodd", "conv2dbig", "fusedconvpoolsimd", "fusedconvavgsimd", "densewide", "mlp"}, map[string]int{"n": 40, "m": 3}, nil, 1, "im2col", 0, true},
+	{"v1", simdCases, nil, nil, 6, "im2col", 0, avx2Kernels},
+	{"v2", simdCases, map[string]int{"n": 20, "m": 5, "k": 7}, nil, 4, "im2col", 0, avx2Kernels},
+	{"v3", []string{"conv2dodd", "conv2dbig", "fusedconvpoolsimd", "fusedconvavgsimd", "densewide", "mlp"}, map[string]int{"n": 40, "m": 3}, nil, 1, "im2col", 0, avx2Kernels},
+	// The AVX-512 block (AVX2 or the twins where the CPU lacks it), dense
+	// as a matrix product: k passes that accumulate, odd cache blocks.
+	{"w1", simdCases, nil, nil, 12, "im2col", 0, gemmKernels},
+	{"w2", simdCases, map[string]int{"n": 40, "m": 5, "k": 7}, nil, 5, "im2col", 0, gemmKernels},
+	{"w3", []string{"densebatch", "densegemm", "dense3d", "fuseddense", "fuseddensesoftmax", "fuseddensesilu", "fusedconvres", "mlp"}, map[string]int{"n": 64, "m": 2, "k": 3}, nil, 1, "im2col", 0, gemmKernels},
 }
+
+var (
+	avx2Kernels = [2]string{"avx2.gemm6x16", "avx2.dot4"}
+	gemmKernels = [2]string{"avx512.gemm12x32", "avx512.gemm12x32"}
+)
 
 // simdCases run on the SIMD kernels (codegen/kernels); TestEquivalence also
 // runs them with -tags purego.
-var simdCases = append([]string{"conv2dodd", "conv1dodd", "conv3dodd", "fusedconvpoolsimd", "fusedconvavgsimd",
-	"densewide", "densebatch", "dense", "dense3d", "fuseddense", "fuseddensesoftmax", "mlp", "conv2dbig"}, im2colCases...)
+var simdCases = append([]string{"conv1x1", "conv1x1groups", "fusedconv1x1res", "conv2dodd", "conv1dodd", "conv3dodd", "fusedconvpoolsimd", "fusedconvavgsimd",
+	"densewide", "densebatch", "densegemm", "dense", "dense3d", "fuseddense", "fuseddensesoftmax", "mlp", "conv2dbig"}, im2colCases...)
 
 // im2colCases are the convolution cases run with Algo "im2col".
 var im2colCases = []string{"conv2d", "conv2dpad", "conv2ddil", "conv2dgroups", "conv2ddepthwise", "conv2dbigpad",
@@ -767,10 +797,13 @@ func buildCases(t *testing.T) []builtCase {
 			}
 			s := &ir.Schedule{Tiles: v.tiles, Order: v.order, Unroll: v.unroll, Algo: v.algo, Vector: v.vector}
 			sg := WithSchedule(g, []string{"dense", "matmul", "conv", "fused_dense", "fused_conv"}, s)
-			if v.simd {
-				s.Kernel = "avx2.gemm6x16"
+			if v.kernels[0] != "" {
+				s.Kernel = v.kernels[0]
 				sg = WithSchedule(sg, []string{"conv", "fused_conv"}, s)
-				s.Kernel = "avx2.dot4"
+				s.Kernel = v.kernels[1]
+				if kn := kernels.Lookup(s.Kernel); kn.Op == kernels.Gemm {
+					s.WeightLayout = kn.PanelLayout()
+				}
 				sg = WithSchedule(sg, []string{"dense", "fused_dense"}, s)
 			}
 			sg.Name = name + v.name

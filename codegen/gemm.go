@@ -58,8 +58,12 @@ type gemmConv struct {
 	// must divide the panel width or be a multiple of it.
 	simd bool
 	kern *kernels.Kernel
-	npad int // N rounded up to whole units (panels, or pool windows)
-	unit int // columns per unit: NR, or the pool window (SIMD: max(P, NR))
+	// direct: a 1×1 convolution (stride 1, no padding, no pool) whose
+	// input is the kernel's b itself, ldb = OSP: no im2col, only the
+	// last, partial panel is copied.
+	direct bool
+	npad   int // N rounded up to whole units (panels, or pool windows)
+	unit   int // columns per unit: NR, or the pool window (SIMD: max(P, NR))
 }
 
 // gemmPlan resolves the schedule of an im2col convolution conv (a conv
@@ -100,6 +104,8 @@ func gemmPlan(conv, pool *ir.Node) gemmConv {
 	} else if pool != nil && c.P%c.NR != 0 {
 		c.NR = 1
 	}
+	c.direct = c.simd && pool == nil && c.K == c.Cg && c.OSP == c.w.in[0]*c.w.in[1]*c.w.in[2] && !c.padded() &&
+		c.w.s == [3]int{1, 1, 1}
 	c.unit = c.NR
 	if pool != nil {
 		c.unit = c.P
@@ -123,6 +129,9 @@ func gemmPlan(conv, pool *ir.Node) gemmConv {
 // scratch is the im2col buffer size in elements: K rows × one tile of
 // columns, rounded up to whole panels.
 func (c gemmConv) scratch() int {
+	if c.direct {
+		return c.K * c.NR // the last panel
+	}
 	n := c.K * c.panels * c.NR
 	if c.simd && c.padded() {
 		n += c.Cg * c.padSize()
@@ -233,7 +242,7 @@ func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 		k.l("do := ic*%d + (id+%d)*%d + (ih+%d)*%d + %d", PS, w.pb[0], pd[1]*pd[2], w.pb[1], pd[2], w.pb[2])
 		k.l("copy(xp[do:do+%d], xg[so:so+%d])", w.in[2], w.in[2])
 		k.l("}\n}\n}")
-	} else if c.simd {
+	} else if c.simd && !c.direct {
 		k.l("xp := xg[:]")
 	}
 	tiled := c.NT < c.npad
@@ -244,9 +253,11 @@ func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 		k.l("{")
 		k.l("n0, nEnd := 0, %d", c.N)
 	}
-	if c.simd {
+	switch {
+	case c.direct:
+	case c.simd:
 		emitIm2colSIMD(k, c)
-	} else {
+	default:
 		emitIm2col(k, c)
 	}
 	// The product, MT output channels at a time.
@@ -513,10 +524,22 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 		k.l("for p := 0; p*%d < nEnd-n0; p++ {", c.NR)
 		k.l("nb := n0 + p*%d", c.NR)
 		k.l("nv := min(%d, nEnd-nb)", c.NR)
-		k.l("pc := tmp[p*%d : (p+1)*%d]", KN, KN)
+		ldb := fmt.Sprint(c.NR)
+		if c.direct {
+			// b is the input from column nb, but for a last panel that
+			// would read past the group's input: its columns are copied.
+			ldb = "ldb"
+			k.l("pc, ldb := xg[nb:], %d", c.OSP)
+			k.l("if nb+%d > %d {", c.NR, c.OSP)
+			k.l("pc, ldb = tmp[:%d], %d", KN, c.NR)
+			k.l("for ic := range %d {\ncopy(pc[ic*%d:ic*%d+nv], xg[ic*%d+nb:])\n}", c.K, c.NR, c.NR, c.OSP)
+			k.l("}")
+		} else {
+			k.l("pc := tmp[p*%d : (p+1)*%d]", KN, KN)
+		}
 		mblocks(func() {
 			k.l("yo := (b*%d+g*%d+m)*%d + nb", c.OC, c.OCg, c.OSP)
-			k.l("%s(r, nv, %d, %s, %d, pc, %d, %s[yo:], %d, %s, %d)", c.kern.Func, c.K, wrow, c.K, c.NR, Y, c.OSP, bias, flags)
+			k.l("%s(r, nv, %d, %s, %d, pc, %s, %s[yo:], %d, %s, %d)", c.kern.Func, c.K, wrow, c.K, ldb, Y, c.OSP, bias, flags)
 			if a := rest.apply("oc", "yo+j"); a != "" {
 				k.l("for i := range r {")
 				k.l("oc := g*%d + m + i", c.OCg)

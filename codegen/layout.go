@@ -1,6 +1,9 @@
 package codegen
 
-import "github.com/dlcompiler/dlc/ir"
+import (
+	"github.com/dlcompiler/dlc/codegen/kernels"
+	"github.com/dlcompiler/dlc/ir"
+)
 
 // Weights stored in another layout than the graph's, chosen by a node's
 // Schedule.WeightLayout and done once here, at compile time: weights.bin
@@ -12,6 +15,10 @@ import "github.com/dlcompiler/dlc/ir"
 //	rnn-wT  the W_ih and W_hh of rnn, lstm and gru, [rows][K] transposed
 //	        to [K][rows]: k-major, so the Gemv kernel reads a step's
 //	        W_hh·h as 8 columns per vector (codegen/rnn_simd.go).
+//	panelNR the weights [N][K] of dense and fused_dense on a Gemm kernel
+//	        of NR columns, in ⌈N/NR⌉ panels of K×NR (kernels.PackPanels,
+//	        zero-padded past row N): the kernel's b, so dense at batch > 1
+//	        is a GEMM with no packing at run time (codegen/linear.go).
 
 // weightLayouts are the packings, by layout name: which inputs of a node
 // they apply to, and the packing of one such input.
@@ -20,6 +27,40 @@ var weightLayouts = map[string]struct {
 	pack   func(t *ir.Tensor) *ir.Tensor
 }{
 	"rnn-wT": {inputs: rnnMatrices, pack: transpose2},
+}
+
+func init() {
+	for _, kn := range kernels.All() {
+		if kn.Op == kernels.Gemm {
+			nr := kn.NR
+			weightLayouts[kn.PanelLayout()] = struct {
+				inputs func(n *ir.Node) []int
+				pack   func(t *ir.Tensor) *ir.Tensor
+			}{inputs: denseWeight, pack: func(t *ir.Tensor) *ir.Tensor {
+				w := kernels.PackPanels(t.F32(), t.Shape[0], t.Shape[1], nr)
+				return &ir.Tensor{DType: ir.F32, Shape: ir.Shape{len(w)}, Data: w}
+			}}
+		}
+	}
+}
+
+// denseWeight is the weight input of a dense or fused_dense node on a
+// Gemm kernel whose panel layout the schedule asks for.
+func denseWeight(n *ir.Node) []int {
+	if denseOnGemm(n) != nil {
+		return []int{1}
+	}
+	return nil
+}
+
+// denseOnGemm is the Gemm kernel a dense or fused_dense node's schedule
+// names with its panel layout, or nil.
+func denseOnGemm(n *ir.Node) *kernels.Kernel {
+	kn := kernelOf(n.Schedule)
+	if kn == nil || kn.Op != kernels.Gemm || n.Schedule.WeightLayout != kn.PanelLayout() || (n.Op != "dense" && n.Op != "fused_dense") {
+		return nil
+	}
+	return kn
 }
 
 // rnnMatrices are the input indices of every W_ih and W_hh of a

@@ -43,6 +43,9 @@ func denseTiling(n *ir.Node) (t tiling, M, N, K int, ext map[string]int) {
 // whether it applied the residual and activation.
 func emitDenseEpi(k *kctx, e epi) (bool, error) {
 	t, M, N, K, ext := denseTiling(k.n)
+	if kn := denseOnGemm(k.n); kn != nil && k.gen.plan.laidOut[k.n.Inputs[1]] {
+		return emitDenseGEMM(k, kn, e, M, N, K), nil
+	}
 	if kn := kernelOf(k.n.Schedule); kn != nil && kn.Op == kernels.Dot {
 		emitDenseSIMD(k, kn, e, M, N, K)
 		return true, nil
@@ -178,4 +181,70 @@ func emitDenseSIMD(k *kctx, kn *kernels.Kernel, e epi, M, N, K int) {
 	k.l("}")
 	k.l("}")
 	k.l("}")
+}
+
+// emitDenseGEMM emits dense as a matrix product on the Gemm kernel kn,
+// whose weights the plan stored pre-packed in panels of kn.NR output
+// columns (layout.go, kernels.PackPanels): y[m, p·NR+j] = Σ_k x[m,k]·panel_p[k,j].
+// Each call computes up to MR rows of x × one panel and stores them into
+// y (masked past column N). Cache blocks from the schedule:
+// Tiles["k"] = KC (the k range of one pass; later passes accumulate into
+// y), Tiles["n"] = NC (output columns, whole panels), Tiles["m"] = MC (x
+// rows reused across the NC/NR panels). The kernel adds the bias and
+// applies relu on the last k pass; it reports false when a residual or
+// another activation remains for the caller (applied over y after).
+func emitDenseGEMM(k *kctx, kn *kernels.Kernel, e epi, M, N, K int) bool {
+	s := k.n.Schedule
+	NR := kn.NR
+	np := (N + NR - 1) / NR
+	KC, MC, NP := K, M, np
+	if t := s.Tiles["k"]; t > 0 && t < K {
+		KC = t
+	}
+	if t := s.Tiles["m"]; t > 0 && t < M {
+		MC = t
+	}
+	if t := s.Tiles["n"]; t > 0 && t < N {
+		NP = max(1, t/NR)
+	}
+	X, W, Y := k.in[0], k.in[1], k.out[0]
+	flags, done := 0, true
+	if e.bias != "" {
+		flags = 4
+	}
+	switch {
+	case e.act == "relu" && e.residual == "":
+		flags |= 2
+	case e.act != "" || e.residual != "":
+		done = false
+	}
+	k.l("for k0 := 0; k0 < %d; k0 += %d {", K, KC)
+	k.l("kc := min(%d, %d-k0)", KC, K)
+	k.l("fl := 8")
+	k.l("if k0 == 0 {\nfl = 0\n}")
+	k.l("if k0+kc == %d {\nfl |= %d\n}", K, flags)
+	k.l("for p0 := 0; p0 < %d; p0 += %d {", np, NP)
+	k.l("for m0 := 0; m0 < %d; m0 += %d {", M, MC)
+	k.l("mEnd := min(m0+%d, %d)", MC, M)
+	// Row blocks of nearly equal height (≤ MR); each block's rows of x
+	// stay in L1 while the block's panels stream past.
+	k.l("mb := (mEnd - m0 + %d) / %d", kn.MR-1, kn.MR)
+	k.l("for b, m := 0, m0; b < mb; b++ {")
+	k.l("r := (mEnd - m0) / mb")
+	k.l("if b < (mEnd-m0)%%mb {\nr++\n}")
+	k.l("xr := %s[m*%d+k0:]", X, K)
+	k.l("for p := p0; p < min(p0+%d, %d); p++ {", NP, np)
+	k.l("nv := min(%d, %d-p*%d)", NR, N, NR)
+	k.l("var bi []float32")
+	if e.bias != "" {
+		k.l("if fl&4 != 0 {\nbi = %s[p*%d:]\n}", e.bias, NR)
+	}
+	k.l("%s(r, nv, kc, xr, %d, %s[(p*%d+k0)*%d:], %d, %s[m*%d+p*%d:], %d, bi, fl)", kn.Func, K, W, K, NR, NR, Y, N, NR, N)
+	k.l("}") // p
+	k.l("m += r")
+	k.l("}") // b
+	k.l("}") // m0
+	k.l("}") // p0
+	k.l("}") // k0
+	return done
 }

@@ -101,12 +101,14 @@ func makePlan(g *ir.Graph) (*plan, error) {
 			w = ir.NewTensor(dt, ir.Shape{0})
 			p.weights[dt] = w
 		}
-		l := loc{kind: locWeight, dt: dt, off: w.Len(), n: v.Type.Shape.NumElems()}
 		data := v.Data
 		if t, ok := laid[v]; ok {
 			data = t
 			p.laidOut[v] = true
 		}
+		// A packing may pad (a Gemm kernel's panels): the loc is as long
+		// as the stored data.
+		l := loc{kind: locWeight, dt: dt, off: w.Len(), n: data.Len()}
 		w.Data = reflect.AppendSlice(reflect.ValueOf(w.Data), reflect.ValueOf(data.Data)).Interface()
 		w.Shape[0] = w.Len()
 		p.loc[v] = l

@@ -48,6 +48,10 @@ const (
 	// than the product saves); minSIMDDense the shortest dot product.
 	minSIMDChannels = 4
 	minSIMDDense    = 16
+	// minGEMMRows is the fewest rows (batch × positions) for which a
+	// dense layer runs as a matrix product on gemmKernel; one row runs as
+	// dot products over the weights as stored.
+	minGEMMRows = 2
 )
 
 // tile chooses, for every conv, fused_conv, dense, fused_dense and matmul,
@@ -68,7 +72,14 @@ const (
 //	       channels whose weight rows stay in ¼ L2 while the tile's
 //	       columns stream past. direct: Unroll output channels share
 //	       each input load, Tiles["oh"] keeps their output rows in ½ L1.
-//	dense  Kernel dotKernel (SIMD dot products, no k tiles) when K ≥ minSIMDDense;
+//	dense  with at least minGEMMRows rows, constant weights, K ≥
+//	       minSIMDDense and N ≥ minSIMDChannels: Kernel gemmKernel over
+//	       the weights pre-packed at compile time (WeightLayout, the
+//	       kernel's panels); Tiles["k"] = KC: a KC×NR weight panel the
+//	       size of L1 (MR×KC of x stays in L1 while the block's panels
+//	       stream past from L2; measured best of 128, 256, 384 at
+//	       256³–1024³), Tiles["n"] = NC: KC×NC weights in ½ L2. Else Kernel
+//	       dotKernel (SIMD dot products, no k tiles) when K ≥ minSIMDDense;
 //	       else Unroll weight rows per register block; Tiles["k"] splits
 //	       the dot products when Unroll+1 rows of K overflow ½ L1.
 //	matmul Kernel gemmKernel over the right operand as stored (k-major)
@@ -82,8 +93,8 @@ const (
 //	       dotKernel over the weights as stored; the gates on the Act
 //	       kernel (codegen/rnn_simd.go).
 //
-// Every schedule runs on one worker (Threads 1) and reads the weights as
-// stored (WeightLayout "").
+// Every schedule runs on one worker (Threads 1) and, but for dense
+// layers on gemmKernel, reads the weights as stored (WeightLayout "").
 //
 // A schedule never changes which terms are summed, only their order.
 func tile(g *ir.Graph) error {
@@ -198,7 +209,22 @@ func dwKernelFor(n *ir.Node) *kernels.Kernel {
 func denseSchedule(n *ir.Node) *ir.Schedule {
 	w := n.Inputs[1].Type.Shape
 	N, K := w[0], w[1]
+	M := n.Inputs[0].Type.Shape.NumElems() / max(K, 1)
 	r := min(gemmRows, N)
+	if kn := gemmKernel; M >= minGEMMRows && K >= minSIMDDense && N >= minSIMDChannels &&
+		(n.Inputs[1].Kind == ir.Param || n.Inputs[1].Kind == ir.Const) {
+		// A matrix product over the weights pre-packed in panels.
+		s := &ir.Schedule{Unroll: min(kn.MR, M), Kernel: kn.Name, Threads: 1,
+			WeightLayout: kn.PanelLayout(), Tiles: map[string]int{}}
+		kc := cacheL1 / (f32Bytes * kn.NR)
+		if kc < K {
+			s.Tiles["k"] = kc
+		}
+		if nc := cacheL2 / 2 / (f32Bytes * min(kc, K)); nc < N {
+			s.Tiles["n"] = max(kn.NR, nc/kn.NR*kn.NR)
+		}
+		return s
+	}
 	if K >= minSIMDDense {
 		return &ir.Schedule{Unroll: min(dotKernel.MR, N), Kernel: dotKernel.Name, Threads: 1,
 			WeightLayout: dotKernel.WeightLayout, Tiles: map[string]int{}}

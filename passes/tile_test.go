@@ -95,3 +95,28 @@ func TestTileDepthwiseAndRecurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestTileDenseGEMM checks that a batched dense layer runs as a matrix
+// product over weights pre-packed in the Gemm kernel's panels, with k and
+// n cache blocks, and that one row stays on dot products.
+func TestTileDenseGEMM(t *testing.T) {
+	b := newBuilder(t)
+	x := b.g.AddInput("x", f32(64, 300), ir.Pos{})
+	h := b.node("dense", "fc1", nil, x, b.param("w1", ir.Param, f32(600, 300)))
+	b.g.AddOutput("y", h)
+	x1 := b.g.AddInput("x1", f32(1, 300), ir.Pos{})
+	b.g.AddOutput("y1", b.node("dense", "fc2", nil, x1, b.param("w2", ir.Param, f32(600, 300))))
+	g := checkPass(t, b.g, "tile")
+	s := map[string]*ir.Schedule{}
+	for _, n := range g.Nodes {
+		s[n.Name] = n.Schedule
+	}
+	// KC: a 256×32 panel fills the 32K L1 model; NC: 256×256 weights in ½ L2.
+	if w := s["fc1"]; w.Kernel != "avx512.gemm12x32" || w.WeightLayout != "panel32" || w.Unroll != 12 ||
+		w.Tiles["k"] != 256 || w.Tiles["n"] != 256 || w.Tiles["m"] != 0 {
+		t.Errorf("fc1: schedule %v, want kernel avx512.gemm12x32, layout panel32, unroll 12, tiles k=256 n=256", w)
+	}
+	if w := s["fc2"]; w.Kernel != "avx2.dot4" || w.WeightLayout != "" {
+		t.Errorf("fc2 (one row): schedule %v, want kernel avx2.dot4 over the weights as stored", w)
+	}
+}

@@ -293,3 +293,25 @@ func (k *Kernel) check() error {
 	}
 	return nil
 }
+
+// PanelLayout is the weight layout (ir.Schedule.WeightLayout) of a dense
+// layer's weights pre-packed for a Gemm kernel of NR columns: see
+// PackPanels.
+func (k *Kernel) PanelLayout() string { return fmt.Sprintf("panel%d", k.NR) }
+
+// PackPanels packs the n×kk row-major matrix w (a dense layer's weights,
+// one row of kk values per output) into ⌈n/nr⌉ panels of kk×nr: panel p
+// holds w[p·nr+j][k] at (p·kk+k)·nr+j, zero past row n. A Gemm kernel
+// reads panel p as its b with ldb = nr, so the product x·wᵀ needs no
+// packing at run time.
+func PackPanels(w []float32, n, kk, nr int) []float32 {
+	np := (n + nr - 1) / nr
+	out := make([]float32, np*kk*nr)
+	for r := range n {
+		p, j := r/nr, r%nr
+		for k, v := range w[r*kk : (r+1)*kk] {
+			out[(p*kk+k)*nr+j] = v
+		}
+	}
+	return out
+}
