@@ -709,6 +709,11 @@ func equivCases() []equivCase {
 	cs = append(cs, equivCase{"hardmax", func(b *gb) {
 		x := b.n1("add", []*ir.Value{b.n1("round", []*ir.Value{b.input("x", 3, 4)}, nil), special(b, 3, 4)}, nil)
 		b.out(b.n1("hardmax", []*ir.Value{x}, nil), b.n1("hardmax", []*ir.Value{x}, ir.Attrs{"axis": 0}))
+	}}, equivCase{"topk", func(b *gb) {
+		x := b.n1("add", []*ir.Value{b.n1("round", []*ir.Value{b.input("x", 3, 4)}, nil), special(b, 3, 4)}, nil)
+		b.out(append(append(b.node("topk", []*ir.Value{x}, ir.Attrs{"k": 3}),
+			b.node("topk", []*ir.Value{x}, ir.Attrs{"k": 2, "axis": 0, "largest": false})...),
+			b.node("topk", []*ir.Value{x}, ir.Attrs{"k": 4})...)...)
 	}}, equivCase{"lrn", func(b *gb) {
 		x := b.input("x", 2, 5, 3, 2)
 		b.out(b.n1("lrn", []*ir.Value{x}, ir.Attrs{"size": 3, "alpha": 0.01, "beta": 0.6, "bias": 2.0}),

@@ -107,3 +107,44 @@ func emitHardmax(k *kctx) error {
 	k.l("}")
 	return nil
 }
+
+func init() { register("topk", emitter{emit: emitTopK}) }
+
+// emitTopK is the interpreter's insertion into the sorted outputs, with
+// ir.TopKBefore written out.
+func emitTopK(k *kctx) error {
+	x := k.inShape(0)
+	a, err := ir.NormAxis(k.n.Attrs.Int("axis"), len(x))
+	if err != nil {
+		return k.errorf("%v", err)
+	}
+	outer, size, inner := ir.AxisSplit(x, a)
+	K := k.n.Attrs.Int("k")
+	if K == 0 {
+		return nil
+	}
+	before := "v > w || v != v && w == w"
+	if !k.n.Attrs.Bool("largest") {
+		before = "v < w || w != w && v == v"
+	}
+	X, V, I := k.in[0], k.out[0], k.out[1]
+	k.l("for o := range %d {", outer)
+	k.l("for i := range %d {", inner)
+	k.l("have := 0")
+	k.l("for j := range %d {", size)
+	k.l("v := %s[(o*%d+j)*%d+i]", X, size, inner)
+	k.l("p := have")
+	k.l("for p > 0 {\nif w := %s[(o*%d+p-1)*%d+i]; !(%s) {\nbreak\n}\np--\n}", V, K, inner, before)
+	k.l("if p >= %d {\ncontinue\n}", K)
+	k.l("for q := min(have, %d); q > p; q-- {", K-1)
+	k.l("d, s := (o*%d+q)*%d+i, (o*%[1]d+q-1)*%[2]d+i", K, inner)
+	k.l("%s[d], %s[d] = %[1]s[s], %[2]s[s]", V, I)
+	k.l("}")
+	k.l("d := (o*%d+p)*%d + i", K, inner)
+	k.l("%s[d], %s[d] = v, int64(j)", V, I)
+	k.l("have = min(have+1, %d)", K)
+	k.l("}")
+	k.l("}")
+	k.l("}")
+	return nil
+}

@@ -121,3 +121,37 @@ func init() {
 		},
 	})
 }
+
+func init() {
+	Register(&OpDef{
+		Name: "topk", Doc: "the k largest (or smallest) values along axis, sorted, and their i64 indices; NaN counts as the largest, equal values keep their order (torch.topk, ONNX TopK)",
+		Class: Reduce, Pure: Pure, Stream: StreamAlongAxis, NoGrad: noRuleYet,
+		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"values", "indices"},
+		Attrs: []AttrDef{{Name: "k", Kind: AttrInt, Doc: "how many"},
+			{Name: "axis", Kind: AttrInt, Default: -1, Doc: "the axis searched (negative counts from the end)"},
+			{Name: "largest", Kind: AttrBool, Default: true, Doc: "the largest values, else the smallest"}},
+		Infer: func(n *Node) ([]TensorType, error) {
+			x := in(n, 0).Shape
+			a, err := normAxis(n.Attrs.Int("axis"), len(x))
+			if err != nil {
+				return nil, err
+			}
+			if k := n.Attrs.Int("k"); k < 0 || k > x[a] {
+				return nil, shapeErr("topk: k %d is not within the %d elements of axis %d of %v", k, x[a], a, x)
+			}
+			s := x.Clone()
+			s[a] = n.Attrs.Int("k")
+			return []TensorType{{F32, s}, {I64, s.Clone()}}, nil
+		},
+	})
+}
+
+// TopKBefore reports whether v ranks strictly before w in a topk
+// (largest: greater, NaN first; else smaller, NaN last), so that equal
+// values keep their order.
+func TopKBefore(v, w float32, largest bool) bool {
+	if largest {
+		return v > w || v != v && w == w
+	}
+	return v < w || w != w && v == v
+}

@@ -129,3 +129,42 @@ func hardmaxKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	}
 	return one(y)
 }
+
+func init() { register("topk", topkKernel) }
+
+// topkKernel keeps each slice's best k in its outputs, sorted, inserting
+// every element after those it does not rank before.
+func topkKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	x := in[0]
+	a, err := ir.NormAxis(n.Attrs.Int("axis"), len(x.Shape))
+	if err != nil {
+		return nil, err
+	}
+	outer, size, inner := ir.AxisSplit(x.Shape, a)
+	k, largest := n.Attrs.Int("k"), n.Attrs.Bool("largest")
+	vals := newF32(n.Outputs[0].Type.Shape)
+	idx := ir.NewTensor(ir.I64, n.Outputs[1].Type.Shape)
+	xs, vs, is := x.F32(), vals.F32(), idx.I64()
+	for o := range outer {
+		for i := range inner {
+			at := func(p int) int { return (o*k+p)*inner + i }
+			have := 0
+			for j := range size {
+				v := xs[(o*size+j)*inner+i]
+				p := have
+				for p > 0 && ir.TopKBefore(v, vs[at(p-1)], largest) {
+					p--
+				}
+				if p >= k {
+					continue
+				}
+				for q := min(have, k-1); q > p; q-- {
+					vs[at(q)], is[at(q)] = vs[at(q-1)], is[at(q-1)]
+				}
+				vs[at(p)], is[at(p)] = v, int64(j)
+				have = min(have+1, k)
+			}
+		}
+	}
+	return []*ir.Tensor{vals, idx}, nil
+}

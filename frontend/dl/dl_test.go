@@ -113,6 +113,7 @@ var layerCases = []struct {
 		"an.arg = argmin(an.flat) {axis=0 keepdims=true select_last_index=false}: i64[1]", "an = reshape(an.arg) {shape=[1,1,1,1]}: i64[1,1,1,1]"}},
 	{"cumsum", img + "y = x | cumsum(2)\noutput y", []string{"cumsum_1 = cumsum(x) {axis=2 exclusive=false reverse=false}: f32[2,3,8,8]"}},
 	{"local_response_norm", img + "y = x | local_response_norm(3, k=2)\noutput y", []string{"local_response_norm_1 = lrn(x) {alpha=0.0001 beta=0.75 bias=2 size=3}: f32[2,3,8,8]"}},
+	{"topk", vec + "v, i = x | t: topk(3, largest=false)\noutput v\noutput i", []string{"t, t.indices = topk(x) {axis=-1 k=3 largest=false}: f32[2,3], i64[2,3]", "output i = t.indices"}},
 	{"sum", img + "y = x | s: sum(dim=[1, -1], keepdim=true)\noutput y", []string{"s = reduce_sum(x) {axes=[1,-1] keepdims=true}: f32[2,1,8,1]"}},
 	{"sum-all", img + "y = x | s: sum\noutput y", []string{"s = reduce_sum(x) {axes=[] keepdims=false}: f32[]"}},
 	{"mean", img + "y = x | m: mean(dim=[-2, 1])\noutput y", []string{"m = reduce_mean(x) {axes=[-2,1] keepdims=false}: f32[2,8]"}},

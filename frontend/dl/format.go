@@ -571,7 +571,7 @@ func (f *formatter) layer(n *ir.Node, label string) (string, []string, error) {
 		return f.normLayer(n, label)
 	case "lrn":
 		return lrnLayer(n)
-	case "argmax", "argmin", "cumsum":
+	case "argmax", "argmin", "cumsum", "topk":
 		return f.scanLayer(n)
 	case "softmax", "log_softmax":
 		if ax := a.Int("axis"); ax != -1 {

@@ -307,6 +307,8 @@ func TestFormatOps(t *testing.T) {
 	act = add("groupnorm", "/GroupNorm", []*ir.Value{act, param("gn_w", as[1]), param("gn_b", as[1])}, ir.Attrs{"num_groups": 2}).Out()
 	act = add("groupnorm", "/InstanceNorm", []*ir.Value{act, nil, nil}, ir.Attrs{"num_groups": as[1], "epsilon": 1e-3}).Out()
 	act = add("lrn", "/LRN", []*ir.Value{act}, ir.Attrs{"size": 3, "alpha": 0.01}).Out()
+	tk := add("topk", "/TopK", []*ir.Value{act}, ir.Attrs{"k": 2, "axis": 1, "largest": false})
+	g.AddOutput("topk_i", tk.Outputs[1])
 	g.AddOutput("act", act)
 	g.AddOutput("sum", rsum.Out())
 	g.AddOutput("max", rmax.Out())
@@ -324,7 +326,7 @@ func TestFormatOps(t *testing.T) {
 	t.Logf("\n%s", src)
 	for _, want := range []string{"pads=[0, 1, 2, 0]", "index_select(", "linear_before_reset=false", "peepholes=true", "2.5 - ", "const idx: i64[2, 2] = [1, 0, -1, 2]", "select(0, -1)", "enc_conv: conv2d(", "sum(dim=[1,-1], keepdim=true)", "| amax\n",
 		"| softshrink(0.25)", "| hardshrink(1)", "prelu(num_parameters=4)", "| pow(2)", "| minimum(0.5)", "threshold=0.1", "hardsigmoid(alpha=0.2)",
-		"layer_norm: layernorm([", "rms_norm: rmsnorm([", "eps=1e-06", "groupnorm(2, 4)", "| instancenorm2d(eps=0.001)", "| local_response_norm(3, alpha=0.01)"} {
+		"layer_norm: layernorm([", "rms_norm: rmsnorm([", "eps=1e-06", "groupnorm(2, 4)", "| instancenorm2d(eps=0.001)", "| local_response_norm(3, alpha=0.01)", "topk(2, dim=1, largest=false)"} {
 		if !strings.Contains(src, want) {
 			t.Errorf("source lacks %q", want)
 		}

@@ -17,6 +17,14 @@ func init() {
 			args:  []argSpec{{name: "dim", kind: aInt, opt: true, alias: "axis"}, {name: "keepdim", kind: aBool, def: false, alias: "keepdims"}},
 			build: func(c *call) (val, error) { return buildArg(c, op) }})
 	}
+	// torch.topk(input, k, dim=-1, largest=True, sorted=True): values and
+	// indices, always sorted.
+	def(&layerDef{name: "topk", inputs: 1,
+		args: []argSpec{{name: "k", kind: aInt}, {name: "dim", kind: aInt, def: -1, alias: "axis"},
+			{name: "largest", kind: aBool, def: true}, {name: "sorted", kind: aBool, def: true}},
+		build: func(c *call) (val, error) {
+			return c.node("topk", c.in, ir.Attrs{"k": c.int("k"), "axis": c.int("dim"), "largest": c.bool("largest")})
+		}})
 	def(&layerDef{name: "cumsum", inputs: 1, args: []argSpec{{name: "dim", kind: aInt, alias: "axis"}},
 		build: func(c *call) (val, error) {
 			return c.node("cumsum", c.in, ir.Attrs{"axis": c.int("dim")})
@@ -59,6 +67,16 @@ func buildArg(c *call, op string) (val, error) {
 // scanLayer writes argmax, argmin and cumsum with their axis as dim.
 func (f *formatter) scanLayer(n *ir.Node) (string, []string, error) {
 	a := n.Attrs
+	if n.Op == "topk" {
+		args := []string{strconv.Itoa(a.Int("k"))}
+		if ax := a.Int("axis"); ax != -1 {
+			args = append(args, "dim="+strconv.Itoa(ax))
+		}
+		if !a.Bool("largest") {
+			args = append(args, "largest=false")
+		}
+		return "topk", args, nil
+	}
 	if n.Op == "cumsum" {
 		if a.Bool("exclusive") || a.Bool("reverse") {
 			return "", nil, nodeErr(n, "cumsum with exclusive or reverse cannot be written in .dl (torch.cumsum has neither)")

@@ -78,3 +78,46 @@ func cumsum(c *nctx) error {
 	c.set(0, y)
 	return nil
 }
+
+func init() { opTable["TopK"] = opConv{2, nil, topk} }
+
+// topk maps TopK (k a known input from opset 10, an attribute before);
+// sorted=0 leaves the order open, so the sorted order serves.
+func topk(c *nctx) error {
+	x := c.in(0)
+	if x.typ().DType != ir.F32 {
+		return unsup("TopK of %s tensors is not supported (f32 only)", dtName(x.elem))
+	}
+	var k int
+	if c.opset < 10 {
+		var err error
+		if k, err = c.int("k", -1); err != nil {
+			return err
+		}
+	} else {
+		ks, _, err := c.constInts(1, "k")
+		if err != nil {
+			return err
+		}
+		if len(ks) != 1 {
+			return fmt.Errorf("k must hold one value, got %v", ks)
+		}
+		k = ks[0]
+	}
+	axis, err := c.int("axis", -1)
+	if err != nil {
+		return err
+	}
+	largest, err := c.int("largest", 1)
+	if err != nil {
+		return err
+	}
+	ys, err := c.emit("topk", "", []*val{x}, ir.Attrs{"k": k, "axis": axis, "largest": largest != 0})
+	if err != nil {
+		return err
+	}
+	for i, y := range ys {
+		c.set(i, y)
+	}
+	return nil
+}

@@ -382,6 +382,17 @@ def reductions2():
         lo, hi = max(0, c - (size - 1) // 2), min(C, c + size // 2 + 1)
         sq[:, c] = (x64[:, lo:hi] ** 2).sum(1)
     case("lrn_even", "lrn", [("x", x)], [("y", (x64 / (1.0 + 1e-4 / size * sq) ** 0.75).float())], {"size": size})
+    # topk: largest and smallest, ties kept in order (distinct values
+    # here: torch.topk's order among ties is not specified), NaN largest.
+    r = Rand("topk_largest"); x = r.randn(3, 7)
+    v, i = torch.topk(x, 3, dim=1)
+    case("topk_largest", "topk", [("x", x)], [("values", v), ("indices", i)], {"k": 3, "axis": 1})
+    r = Rand("topk_smallest_axis0"); x = r.randn(5, 2, 3); x[1, 0, 0] = float("nan")
+    v, i = torch.topk(x, 2, dim=0, largest=False)
+    case("topk_smallest_axis0", "topk", [("x", x)], [("values", v), ("indices", i)], {"k": 2, "axis": 0, "largest": False})
+    r = Rand("topk_nan"); x = r.randn(2, 6); x[0, 4] = float("nan")
+    v, i = torch.topk(x, 6, dim=-1)
+    case("topk_nan", "topk", [("x", x)], [("values", v), ("indices", i)], {"k": 6})
     # cumsum: f32 and i64, every flag combination (torch has neither
     # exclusive nor reverse: built from flip and a shift).
     r = Rand("cumsum_f32"); x = with_special(r.randn(3, 6, scale=2.0))
