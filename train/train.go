@@ -138,7 +138,7 @@ func (t *Trainer) build() error {
 		g.AddOutput(bn.Layer+"_mean", bn.BatchMean)
 		g.AddOutput(bn.Layer+"_var", bn.BatchVar)
 	}
-	autodiff.Prune(g)
+	g.Prune()
 	return ir.Verify(g)
 }
 

@@ -237,7 +237,7 @@ func checkFD(t *testing.T, fc fdCase, seed uint64) {
 	for i, gv := range grads {
 		c.g.AddOutput(fmt.Sprintf("g%d", i), gv)
 	}
-	Prune(c.g)
+	c.g.Prune()
 	if err := ir.Verify(c.g); err != nil {
 		t.Fatal(err)
 	}

@@ -99,7 +99,7 @@ func torchCase(t *testing.T, path string) string {
 	for i, gv := range gs {
 		g.AddOutput(fmt.Sprintf("g%d", i), gv)
 	}
-	Prune(g)
+	g.Prune()
 	out, err := runtime.Run(g, feeds)
 	if err != nil {
 		t.Fatal(err)
