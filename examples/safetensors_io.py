@@ -17,8 +17,9 @@ import numpy as np
 _DTYPES = {
     np.dtype("<f4"): "F32",
     np.dtype("<i8"): "I64",
+    np.dtype("bool"): "BOOL",
 }
-_NP = {"F32": np.dtype("<f4"), "I64": np.dtype("<i8")}
+_NP = {"F32": np.dtype("<f4"), "I64": np.dtype("<i8"), "BOOL": np.dtype("bool")}
 
 
 def _to_numpy(t):
@@ -29,7 +30,7 @@ def _to_numpy(t):
         a = a.astype("<f4")
     elif a.dtype.kind in "iu":
         a = a.astype("<i8")
-    else:
+    elif a.dtype.kind != "b":
         raise TypeError("unsupported dtype %s" % a.dtype)
     return np.ascontiguousarray(a)
 
@@ -38,7 +39,7 @@ def write_safetensors(path, tensors, metadata=None):
     """Write a dict name -> torch.Tensor / numpy array to path.
 
     Floating tensors are stored as F32, integer tensors as I64 (e.g.
-    batch-norm's num_batches_tracked)."""
+    batch-norm's num_batches_tracked), bool tensors (masks) as BOOL."""
     arrays = {name: _to_numpy(t) for name, t in tensors.items()}
     header = {}
     if metadata:
