@@ -39,8 +39,8 @@ func targetDirs(t *testing.T) []string {
 	for _, f := range append(dirs, more...) {
 		out = append(out, filepath.Dir(f))
 	}
-	if len(out) < 5 {
-		t.Fatalf("found %d target folders, want the 6 of targets/ and unet: %v", len(out), out)
+	if len(out) < 8 {
+		t.Fatalf("found %d target folders, want the 7 of targets/ and unet: %v", len(out), out)
 	}
 	return out
 }
