@@ -25,7 +25,8 @@ import (
 // by zero). A model with one
 // input and one output also gets Predict and PredictSlice on plain arrays
 // and slices, and the aliases InputSize, OutputSize, InputShape and
-// OutputShape; a classifier gets Classify and NumClasses; a streamable
+// OutputShape; a classifier (an output declared as class scores) gets
+// Classify and NumClasses; a streamable
 // recurrent model gets Step and Reset with StepInput and StepOutput. Calls
 // allocate nothing (the self-test checks every one).
 //
@@ -77,10 +78,11 @@ func (gn *gen) outputs() []apiVal { return apiVals(gn.g.Outputs, gn.g.OutputName
 func (gn *gen) single() bool { return len(gn.g.Inputs) == 1 && len(gn.g.Outputs) == 1 }
 
 // classes returns the class count when the model is a classifier (one
-// input, one f32 output of shape [1, C] with C ≥ 2, or [C] made by
+// input, one f32 output declared as class scores, by a labels statement
+// or `output NAME: classes`, of shape [1, C] with C ≥ 2, or [C] made by
 // softmax, log_softmax or dense) and the op that made the output.
 func (gn *gen) classes() (int, string) {
-	if !gn.single() || gn.g.Outputs[0].Type.DType != ir.F32 {
+	if !gn.single() || gn.g.Outputs[0].Type.DType != ir.F32 || !gn.g.IsClassScores(0) {
 		return 0, ""
 	}
 	o := gn.g.Outputs[0]

@@ -89,7 +89,9 @@ func Generate(g *ir.Graph, opt Options) (map[string][]byte, error) {
 		return nil, err
 	}
 	apiName := pkg + ".go"
-	if apiName == "kernels.go" {
+	// A name with _ could end like a build constraint or a test file
+	// (my_amd64.go, my_test.go): those packages keep their API in model.go.
+	if apiName == "kernels.go" || strings.Contains(pkg, "_") {
 		apiName = "model.go"
 	}
 	for name, f := range map[string]*jen.File{apiName: api, "kernels.go": kern} {

@@ -94,8 +94,24 @@ func TestUnsupportedOpNamesLayer(t *testing.T) {
 	}
 }
 
+// classifier declares the graph's only output as class scores, as a
+// labels statement or `output NAME: classes` does.
+func classifier(g *ir.Graph) *ir.Graph {
+	g.ClassScores = []string{g.OutputNames[0]}
+	return g
+}
+
 func TestAPI(t *testing.T) {
+	// An output not declared as class scores gets no Classify, whatever
+	// its shape.
 	files, err := generateCase(t, caseGraph(t, "mlp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if api := string(files["mlp.go"]); strings.Contains(api, "Classify") || strings.Contains(api, "NumClasses") {
+		t.Error("mlp.go without class scores declared has Classify")
+	}
+	files, err = generateCase(t, classifier(caseGraph(t, "mlp")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +131,7 @@ func TestAPI(t *testing.T) {
 			t.Errorf("mlp.go lacks %q", want)
 		}
 	}
-	files, err = generateCase(t, caseGraph(t, "textlstm"))
+	files, err = generateCase(t, classifier(caseGraph(t, "textlstm")))
 	if err != nil {
 		t.Fatal(err)
 	}

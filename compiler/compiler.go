@@ -6,8 +6,10 @@ package compiler
 
 import (
 	"fmt"
+	"go/token"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"github.com/dlcompiler/dlc/codegen"
 	"github.com/dlcompiler/dlc/frontend/dl"
@@ -141,6 +143,33 @@ func CompileFile(path, pkg string) (map[string][]byte, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return files, nil
+}
+
+// CheckPackageName reports why s cannot be the name of the generated
+// package, or nil: a Go identifier, not a keyword, not the blank
+// identifier and not main (a package main cannot be imported).
+func CheckPackageName(s string) error {
+	switch {
+	case s == "":
+		return fmt.Errorf("the package name is empty")
+	case s == "_":
+		return fmt.Errorf("package name _ is the blank identifier: give a name")
+	case s == "main":
+		return fmt.Errorf("package name main makes a program, not a package that can be imported: give another name")
+	case token.IsKeyword(s):
+		return fmt.Errorf("package name %s is a Go keyword", s)
+	case !token.IsIdentifier(s):
+		for i, r := range s {
+			if !(r == '_' || unicode.IsLetter(r) || i > 0 && unicode.IsDigit(r)) {
+				if i == 0 && unicode.IsDigit(r) {
+					return fmt.Errorf("package name %s is not a Go identifier: it starts with the digit %c", s, r)
+				}
+				return fmt.Errorf("package name %s is not a Go identifier: %q at byte %d is not a letter, digit or _", s, r, i)
+			}
+		}
+		return fmt.Errorf("package name %s is not a Go identifier", s)
+	}
+	return nil
 }
 
 // PackageName makes a Go package name from a directory or model name:

@@ -2,8 +2,9 @@ package ir
 
 // MACs estimates the multiply-accumulates a node performs: the work
 // measure `dlc check` reports and GFLOP/s figures are based on (one MAC is
-// two floating-point operations). Ops without multiplications count the
-// elements they compute, so that nothing shows as free.
+// two floating-point operations). Ops that only move or copy data (views,
+// dataMovement) count 0; other ops without multiplications count the
+// elements they compute, so that no computation shows as free.
 func MACs(n *Node) int64 {
 	out := int64(0)
 	if len(n.Outputs) > 0 {
@@ -39,6 +40,9 @@ func MACs(n *Node) int64 {
 		x := n.Inputs[0].Type.Shape
 		return total * int64(x[0]*x[1])
 	}
+	if dataMovement[n.Op] {
+		return 0
+	}
 	switch d := n.Def(); {
 	case d.View:
 		return 0
@@ -46,6 +50,14 @@ func MACs(n *Node) int64 {
 		return int64(n.Inputs[0].Type.Shape.NumElems())
 	}
 	return out
+}
+
+// dataMovement are the ops that copy elements without computing on them:
+// a transpose or an embedding lookup is no multiply-accumulate.
+var dataMovement = map[string]bool{
+	"transpose": true, "concat": true, "expand": true, "pad": true, "cast": true, "trilu": true,
+	"embedding": true, "gather": true, "gather_elements": true, "gather_nd": true,
+	"scatter_elements": true, "scatter_nd": true, "one_hot": true,
 }
 
 // ParamCount is the number of elements in a graph's params (not consts).

@@ -155,6 +155,10 @@ type Graph struct {
 	OutputNames []string
 	// Labels optionally names the classes of a classifier's first output.
 	Labels []string
+	// ClassScores names the outputs declared to hold class scores (a .dl
+	// `output logits: classes`). Only these, and the first output when
+	// there are Labels, are classifiers (see IsClassScores).
+	ClassScores []string
 	// Memory is the activation memory plan, or nil before planning.
 	Memory *MemoryPlan
 	// Training marks a graph compiled for training: its Param values are
@@ -186,6 +190,25 @@ func (g *Graph) AddParam(name string, kind ValueKind, t TensorType, data *Tensor
 func (g *Graph) AddOutput(name string, v *Value) {
 	g.Outputs = append(g.Outputs, v)
 	g.OutputNames = append(g.OutputNames, name)
+}
+
+// IsClassScores reports whether output i holds class scores: it was
+// declared so, or it is the first output and the graph has Labels. Only
+// such outputs are shown as top classes by dlc run and get a Classify
+// method: an autoencoder's [N, 784] reconstruction is not 784 classes.
+func (g *Graph) IsClassScores(i int) bool {
+	if i < 0 || i >= len(g.OutputNames) {
+		return false
+	}
+	if i == 0 && len(g.Labels) > 0 {
+		return true
+	}
+	for _, n := range g.ClassScores {
+		if n == g.OutputNames[i] {
+			return true
+		}
+	}
+	return false
 }
 
 // AddNode appends a node applying op to inputs. It validates the
@@ -268,7 +291,7 @@ func (g *Graph) Param(name string) *Value {
 // and constants is shared, not copied: passes that change data replace the
 // Data pointer.
 func (g *Graph) Clone() *Graph {
-	c := &Graph{Name: g.Name, Batch: g.Batch, Training: g.Training, OutputNames: append([]string(nil), g.OutputNames...), Labels: append([]string(nil), g.Labels...)}
+	c := &Graph{Name: g.Name, Batch: g.Batch, Training: g.Training, OutputNames: append([]string(nil), g.OutputNames...), Labels: append([]string(nil), g.Labels...), ClassScores: append([]string(nil), g.ClassScores...)}
 	m := map[*Value]*Value{}
 	cp := func(v *Value) *Value {
 		nv := *v

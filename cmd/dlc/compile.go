@@ -90,7 +90,7 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	var mf modelFlags
 	mf.register(fs)
 	outDir := fs.String("o", "", "write the package to `DIR` (required)")
-	pkg := fs.String("pkg", "", "Go package `NAME` (default: the directory's base name, sanitized)")
+	pkg := fs.String("pkg", "", "Go package `NAME`, used as given (a Go identifier); default: the directory's base name if it is one, else that name in lower-case letters and digits")
 	level := fs.Int("O", 2, "optimization `LEVEL`: -O0 (none), -O1 (fold, cse, dce), -O2 (also bnfold, fuse, tile)")
 	passList := fs.String("passes", "", "run exactly these comma-separated `PASSES` instead of a level (passes: "+strings.Join(passes.Names(), ",")+")")
 	dumpAfter := fs.String("dump-after", "", "print the IR after `PASS` (or \"all\") to standard output")
@@ -103,6 +103,11 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	}
 	if *outDir == "" {
 		return &usageError{"no output directory: give -o DIR"}
+	}
+	if *pkg != "" {
+		if err := compiler.CheckPackageName(*pkg); err != nil {
+			return &usageError{"-pkg: " + err.Error()}
+		}
 	}
 	if *dumpAfter != "" && *dumpAfter != "all" {
 		if _, ok := passes.Lookup(*dumpAfter); !ok {
@@ -125,11 +130,10 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	name := *pkg
-	if name == "" {
-		name = filepath.Base(filepath.Clean(*outDir))
+	pkgName, err := packageName(*pkg, *outDir, stderr)
+	if err != nil {
+		return err
 	}
-	pkgName := compiler.PackageName(name)
 	files, err := compiler.Compile(g, compiler.Options{
 		Package:  pkgName,
 		Passes:   ps,
@@ -157,6 +161,23 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	sort.Strings(names)
 	fmt.Fprintf(stderr, "dlc: wrote package %s to %s (%s, %d files)\n", pkgName, *outDir, bytesStr(int64(total)), len(names))
 	return nil
+}
+
+// packageName is the generated package's name: -pkg as given (checked
+// by the caller), else the output directory's base name when it is a
+// valid package name, else that name made into one, with a note saying
+// so, so that the name is never changed silently.
+func packageName(pkg, outDir string, stderr io.Writer) (string, error) {
+	if pkg != "" {
+		return pkg, nil
+	}
+	base := filepath.Base(filepath.Clean(outDir))
+	if compiler.CheckPackageName(base) == nil {
+		return base, nil
+	}
+	name := compiler.PackageName(base)
+	fmt.Fprintf(stderr, "dlc: the directory name %q is not a Go package name: the package is called %s (choose one with -pkg NAME)\n", base, name)
+	return name, nil
 }
 
 // applyTiles overrides the schedules of the named layers.

@@ -89,7 +89,8 @@ func TestCheckErrors(t *testing.T) {
 func TestRun(t *testing.T) {
 	dir := filepath.Join("..", "..", "frontend", "onnx", "testdata", "models", "lenet5")
 	outPath := filepath.Join(t.TempDir(), "y.npy")
-	code, out, errs := dlc(t, "run", lenetONNX, "--input", filepath.Join(dir, "input_0.npy"), "--output", outPath)
+	// An ONNX model declares no class scores: --top asks for classes.
+	code, out, errs := dlc(t, "run", lenetONNX, "--input", filepath.Join(dir, "input_0.npy"), "--output", outPath, "--top", "5")
 	if code != 0 {
 		t.Fatalf("run: %d %s", code, errs)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -17,11 +18,13 @@ import (
 
 var runCmd = &command{
 	name:    "run",
-	summary: "Run a model with the reference interpreter on .npy inputs; print the outputs (top 5 classes for a classifier) and optionally save them.",
+	summary: "Run a model with the reference interpreter on .npy inputs; print the outputs (the top 5 classes of an output declared as class scores) and optionally save them.",
 	usage:   "[flags] model.dl|model.onnx --input x.npy [--output y.npy]",
 	example: `  dlc run examples/lenet5/model.dl --input examples/lenet5/ref/input.npy
   dlc run model.onnx --input a.npy --input b.npy --output y.npy
-  dlc run model.dl --input ids=tokens.npy --output logits=out.npy`,
+  dlc run model.dl --input ids=tokens.npy --output logits=out.npy
+  dlc run model.onnx --input x.npy --top 3      # no class scores declared: list the top 3 anyway
+  dlc run examples/lenet5/model.dl --input x.npy --top 0   # the values, not classes`,
 }
 
 func init() { runCmd.run = runRun }
@@ -33,10 +36,15 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	var inputs, outputs listFlag
 	fs.Var(&inputs, "input", "an input `FILE.npy` (or NAME=FILE.npy); one per model input, in declared order")
 	fs.Var(&outputs, "output", "save an output to `FILE.npy` (or NAME=FILE.npy); one per model output, in declared order")
-	top := fs.Int("top", 5, "classes to list for a classifier")
+	top := fs.Int("top", 5, "classes to list for an output declared as class scores (a labels statement, or output NAME: classes); 0 prints the values instead; given for a model that declares none, the top `N` of every float output")
 	path, err := parseModel(runCmd, fs, args, stdout)
 	if err != nil {
 		return err
+	}
+	topSet := false
+	fs.Visit(func(f *flag.Flag) { topSet = topSet || f.Name == "top" })
+	if *top < 0 {
+		return &usageError{fmt.Sprintf("--top %d: want 0 (print the values) or a number of classes", *top)}
 	}
 	g, err := loadModel(path, &mf)
 	var u *onnx.UnsupportedError
@@ -88,8 +96,12 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 		}
-		if isClassifier(g, i) {
-			printTop(stdout, name, o, isLogProb(g, i), isProb(g, i), *top, g.Labels)
+		if showTop(g, i, *top, topSet) {
+			labels := g.Labels
+			if i > 0 {
+				labels = nil // labels name the first output's classes
+			}
+			printTop(stdout, name, o, isLogProb(g, i), isProb(g, i), *top, labels)
 		} else {
 			printTensor(stdout, name, o)
 		}
@@ -215,10 +227,26 @@ func fromIR(t *ir.Tensor) *weights.Tensor {
 	return t
 }
 
-// isClassifier: a 2-D f32 output [batch, classes] with several classes.
-func isClassifier(g *ir.Graph, i int) bool {
+// showTop reports whether output i is shown as its top classes: an
+// output declared as class scores, unless --top 0; with no output so
+// declared, a float output with 2 or more values on its last axis when
+// --top N is given. Shape alone decides nothing: an autoencoder's
+// [N, 784] reconstruction is not 784 classes.
+func showTop(g *ir.Graph, i, top int, topSet bool) bool {
 	o := g.Outputs[i]
-	return o.Type.DType == ir.F32 && len(o.Type.Shape) == 2 && o.Type.Shape[1] >= 2
+	s := o.Type.Shape
+	if top == 0 || !o.Type.DType.IsFloat() || len(s) == 0 || s[len(s)-1] < 2 {
+		return false
+	}
+	if g.IsClassScores(i) {
+		return true
+	}
+	for j := range g.Outputs {
+		if g.IsClassScores(j) {
+			return false
+		}
+	}
+	return topSet
 }
 
 func isProb(g *ir.Graph, i int) bool {
@@ -231,8 +259,11 @@ func isLogProb(g *ir.Graph, i int) bool {
 	return d != nil && d.Op == "log_softmax"
 }
 
+// printTop prints the k most likely classes of every row (the last axis
+// holds the classes) of an output of class scores.
 func printTop(w io.Writer, name string, t *ir.Tensor, logProb, prob bool, k int, labels []string) {
-	b, c := t.Shape[0], t.Shape[1]
+	c := t.Shape[len(t.Shape)-1]
+	b := t.Len() / c
 	if k > c {
 		k = c
 	}
@@ -245,25 +276,26 @@ func printTop(w io.Writer, name string, t *ir.Tensor, logProb, prob bool, k int,
 	}
 	fmt.Fprintf(w, "%s: %v, top %d classes (probability: %s)\n", name, t.Type(), k, how)
 	for r := 0; r < b; r++ {
-		row := t.F32()[r*c : (r+1)*c]
+		row := make([]float64, c)
+		for j := range row {
+			row[j] = t.Float(r*c + j)
+		}
 		p := make([]float64, c)
 		switch {
 		case prob:
-			for j, v := range row {
-				p[j] = float64(v)
-			}
+			copy(p, row)
 		case logProb:
 			for j, v := range row {
-				p[j] = math.Exp(float64(v))
+				p[j] = math.Exp(v)
 			}
 		default:
 			m := math.Inf(-1)
 			for _, v := range row {
-				m = math.Max(m, float64(v))
+				m = math.Max(m, v)
 			}
 			s := 0.0
 			for j, v := range row {
-				p[j] = math.Exp(float64(v) - m)
+				p[j] = math.Exp(v - m)
 				s += p[j]
 			}
 			for j := range p {

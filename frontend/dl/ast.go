@@ -62,9 +62,10 @@ type labelsStmt struct {
 }
 
 type outItem struct {
-	pos  ir.Pos
-	name string
-	val  expr // nil: the variable called name
+	pos     ir.Pos
+	name    string
+	val     expr // nil: the variable called name
+	classes bool // output NAME: classes
 }
 
 type outputStmt struct {

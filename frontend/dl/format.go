@@ -151,11 +151,14 @@ func (f *formatter) run(weightsFile string) error {
 		if !ok {
 			return fmt.Errorf("format: output %s (%s) has no variable", g.OutputNames[i], v.Name)
 		}
-		if ex == name {
-			outs = append(outs, "output "+name)
-		} else {
-			outs = append(outs, "output "+name+" = "+ex)
+		decl := "output " + name
+		if g.IsClassScores(i) && (i > 0 || len(g.Labels) == 0) {
+			decl += ": classes"
 		}
+		if ex != name {
+			decl += " = " + ex
+		}
+		outs = append(outs, decl)
 	}
 
 	// Assemble.

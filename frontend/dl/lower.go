@@ -610,7 +610,24 @@ func (l *lowerer) outputStmt(sc *scope, s *outputStmt) {
 			continue
 		}
 		l.g.AddOutput(it.name, v.ts[0])
+		if it.classes {
+			if err := classScores(it, v.ts[0]); err != nil {
+				l.report(err)
+				continue
+			}
+			l.g.ClassScores = append(l.g.ClassScores, it.name)
+		}
 	}
+}
+
+// classScores checks an output declared as class scores: floats whose
+// last axis holds the classes.
+func classScores(it outItem, v *ir.Value) error {
+	s := v.Type.Shape
+	if !v.Type.DType.IsFloat() || len(s) == 0 || s[len(s)-1] < 2 {
+		return errAt(it.pos, "output %s: classes are scores along the last axis of a float tensor with at least 2 of them, got %v", it.name, v.Type)
+	}
+	return nil
 }
 
 // undefined reports an unknown name, suggesting close ones.

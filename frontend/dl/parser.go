@@ -245,6 +245,16 @@ func (p *parser) topStmt() stmt {
 		for !p.failed {
 			name := p.plainIdent("an output name")
 			it := outItem{pos: name.pos, name: name.text}
+			if p.peek().is(":") {
+				// output logits: classes declares class scores.
+				p.advance()
+				if t := p.peek(); t.kind != tIdent || t.text != "classes" {
+					p.unexpected("classes (output NAME: classes declares class scores)")
+					break
+				}
+				p.advance()
+				it.classes = true
+			}
 			if p.peek().is("=") {
 				p.advance()
 				it.val = p.expr()
