@@ -54,6 +54,11 @@ type argSpec struct {
 	opt   bool   // may be absent without a default
 	alias string // another accepted keyword (dim for axis)
 	enum  []string
+	// kwOnly: only by keyword. PyTorch's input sizes (in_features=,
+	// in_channels=, input_size=) are such: dlc infers them from the input
+	// and checks a given one, but they take no place in the positional
+	// order, which starts with the output size.
+	kwOnly bool
 }
 
 // convert checks an argument value against its spec and returns it as
@@ -158,7 +163,13 @@ type call struct {
 	name string
 	pos  ir.Pos
 	in   []*ir.Value
-	args map[string]any
+	// label is the name written before the layer ("conv1" in conv1:
+	// conv2d(...)), "" when unnamed; posArgs and kwArgs are the arguments as
+	// written, for messages that show a corrected call.
+	label   string
+	posArgs []argVal
+	kwArgs  []kwArg
+	args    map[string]any
 	// argPos is where each argument given in the source was written, for
 	// errors about one argument.
 	argPos map[string]ir.Pos

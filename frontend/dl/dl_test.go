@@ -300,7 +300,7 @@ var errCases = []struct{ name, src, want string }{
 	{"unknown-layer", "input x: f32[1, 3, 8, 8]\ny = x | c1: conv2e(6, 5)\noutput y", `m.dl:2:13: unknown layer conv2e (did you mean conv2d, conv1d or conv3d?)
     | y = x | c1: conv2e(6, 5)
     |             ^`},
-	{"unknown-kwarg", "input x: f32[1, 3, 8, 8]\ny = x | c1: conv2d(6, 5, strid=2)\noutput y", `m.dl:2:26: conv2d c1: unknown argument strid (it takes out_channels, kernel_size, stride, padding, dilation, groups, bias, pads, init)
+	{"unknown-kwarg", "input x: f32[1, 3, 8, 8]\ny = x | c1: conv2d(6, 5, strid=2)\noutput y", `m.dl:2:26: conv2d c1: unknown argument strid (did you mean stride?) (it takes out_channels, kernel_size, stride, padding, dilation, groups, bias, pads, in_channels, padding_mode, init)
     | y = x | c1: conv2d(6, 5, strid=2)
     |                          ^`},
 	{"arg-type", "input x: f32[1, 3, 8, 8]\ny = x | c1: conv2d(6, 5, stride=\"2\")\noutput y", `m.dl:2:26: conv2d c1: argument stride: want int or list of ints, got string "2"

@@ -277,9 +277,12 @@ func (l *lowerer) apply(sc *scope, ly *layer, name string, piped []*ir.Value) (v
 	if name == "" {
 		name = l.genName(sc.prefix, ly.kind)
 	}
-	c := &call{l: l, kind: ly.kind, def: def, name: name, pos: ly.pos, in: ins}
+	c := &call{l: l, kind: ly.kind, def: def, name: name, pos: ly.pos, in: ins, label: ly.label, posArgs: pos}
+	for _, k := range kwOrder {
+		c.kwArgs = append(c.kwArgs, kwArg{name: k, argVal: kw[k]})
+	}
 	if err := c.bindArgs(pos, kw, kwOrder); err != nil {
-		return val{}, err
+		return val{}, c.torchOrder(err, true)
 	}
 	switch {
 	case def.inputs >= 0 && len(ins) != def.inputs:
@@ -287,7 +290,20 @@ func (l *lowerer) apply(sc *scope, ly *layer, name string, piped []*ir.Value) (v
 	case def.inputs < 0 && len(ins) == 0:
 		return val{}, c.errorf("needs an input tensor%s", pipeHint(piped))
 	}
-	return def.build(c)
+	if err := c.torchOrder(nil, false); err != nil {
+		return val{}, err
+	}
+	v, err := def.build(c)
+	if err != nil {
+		return val{}, c.torchOrder(err, true)
+	}
+	return v, nil
+}
+
+// kwArg is a keyword argument as written.
+type kwArg struct {
+	name string
+	argVal
 }
 
 func pipeHint(piped []*ir.Value) string {
@@ -473,7 +489,7 @@ func (c *call) bindArgs(pos []argVal, kw map[string]argVal, kwOrder []string) er
 	}
 	positional := 0
 	for _, s := range specs {
-		if s.kind != aTensor {
+		if s.kind != aTensor && !s.kwOnly {
 			positional++
 		}
 	}
@@ -484,7 +500,7 @@ func (c *call) bindArgs(pos []argVal, kw map[string]argVal, kwOrder []string) er
 		if k >= len(pos) {
 			break
 		}
-		if s.kind == aTensor {
+		if s.kind == aTensor || s.kwOnly {
 			continue
 		}
 		if s.kind == aIntsVar {
@@ -509,11 +525,23 @@ func (c *call) bindArgs(pos []argVal, kw map[string]argVal, kwOrder []string) er
 				spec = &specs[i]
 			}
 		}
+		if spec == nil && name == "inplace" && inplaceLayers[c.def.name] {
+			// nn.ReLU(inplace=True): dlc's memory plan decides what is
+			// computed in place.
+			if v := kw[name].v; v.kind != vBool {
+				return c.errorAt(kw[name].pos, "argument inplace: want bool, got %s", v.describe())
+			}
+			continue
+		}
 		if spec == nil {
 			if len(specs) == 0 {
 				return c.errorAt(kw[name].pos, "takes no arguments, got %s=", name)
 			}
-			return c.errorAt(kw[name].pos, "unknown argument %s (it takes %s)", name, specNames(specs, false))
+			var names []string
+			for _, s := range specs {
+				names = append(names, s.name)
+			}
+			return c.errorAt(kw[name].pos, "unknown argument %s%s (it takes %s)", name, didYouMean(name, names), specNames(specs, false))
 		}
 		if _, dup := given[spec.name]; dup {
 			return c.errorAt(kw[name].pos, "argument %s is given twice", spec.name)
@@ -554,7 +582,7 @@ func (c *call) bindArgs(pos []argVal, kw map[string]argVal, kwOrder []string) er
 func specNames(specs []argSpec, positionalOnly bool) string {
 	var ns []string
 	for _, s := range specs {
-		if positionalOnly && s.kind == aTensor {
+		if positionalOnly && (s.kind == aTensor || s.kwOnly) {
 			continue
 		}
 		ns = append(ns, s.name)

@@ -94,7 +94,8 @@ func reduction(name, op string) {
 
 func init() {
 	def(&layerDef{name: "dense", inputs: 1, params: true,
-		args:  []argSpec{{name: "out_features", kind: aInt}, {name: "bias", kind: aBool, def: true}},
+		args: []argSpec{{name: "out_features", kind: aInt}, {name: "bias", kind: aBool, def: true},
+			{name: "in_features", kind: aInt, opt: true, kwOnly: true}},
 		build: buildDense})
 	for r := 1; r <= 3; r++ {
 		r := r
@@ -103,7 +104,8 @@ func init() {
 			args: []argSpec{{name: "out_channels", kind: aInt}, {name: "kernel_size", kind: aInts},
 				{name: "stride", kind: aInts, def: []int{1}}, {name: "padding", kind: aPad, def: []int{0}},
 				{name: "dilation", kind: aInts, def: []int{1}}, {name: "groups", kind: aInt, def: 1},
-				{name: "bias", kind: aBool, def: true}, {name: "pads", kind: aInts, opt: true}},
+				{name: "bias", kind: aBool, def: true}, {name: "pads", kind: aInts, opt: true},
+				{name: "in_channels", kind: aInt, opt: true, kwOnly: true}, {name: "padding_mode", kind: aString, def: "zeros", kwOnly: true}},
 			build: func(c *call) (val, error) { return buildConv(c, r) }})
 		def(&layerDef{name: "maxpool" + d, inputs: 1,
 			args: []argSpec{{name: "kernel_size", kind: aInts}, {name: "stride", kind: aInts, opt: true},
@@ -226,7 +228,8 @@ func init() {
 		build: buildEmbedding})
 	for _, op := range []string{"rnn", "lstm", "gru"} {
 		op := op
-		args := []argSpec{{name: "hidden_size", kind: aInt}, {name: "num_layers", kind: aInt, def: 1}}
+		args := []argSpec{{name: "hidden_size", kind: aInt}, {name: "num_layers", kind: aInt, def: 1},
+			{name: "input_size", kind: aInt, opt: true, kwOnly: true}}
 		if op == "rnn" {
 			args = append(args, argSpec{name: "nonlinearity", kind: aString, def: "tanh", enum: []string{"tanh", "relu"}})
 		}
@@ -298,6 +301,9 @@ func buildDense(c *call) (val, error) {
 		return val{}, c.errorf("out_features must be positive, got %d", out)
 	}
 	in := x.Type.Shape[len(x.Type.Shape)-1]
+	if err := c.checkInferred("in_features", in, x); err != nil {
+		return val{}, err
+	}
 	init, err := c.initFor("he")
 	if err != nil {
 		return val{}, err
@@ -327,6 +333,12 @@ func buildConv(c *call, r int) (val, error) {
 		return val{}, c.errorf("out_channels and groups must be positive, got %d and %d", out, groups)
 	}
 	in := x.Type.Shape[1]
+	if err := c.checkInferred("in_channels", in, x); err != nil {
+		return val{}, err
+	}
+	if m := c.str("padding_mode"); m != "zeros" {
+		return val{}, c.argErrorf("padding_mode", "padding_mode %q is not supported: pad first, as in x | pad([1, 1, 1, 1], mode=%q) | conv2d(..., padding=0)", m, m)
+	}
 	if in%groups != 0 || out%groups != 0 {
 		return val{}, c.errorf("groups %d must divide the input channels %d (of %s) and out_channels %d", groups, in, x.Name, out)
 	}
@@ -569,6 +581,9 @@ func buildRNN(c *call, op string) (val, error) {
 	x := c.x()
 	if len(x.Type.Shape) != 3 {
 		return val{}, c.errorf("wants input [T, N, F] (or [N, T, F] with batch_first=true), got %s %v", x.Name, x.Type)
+	}
+	if err := c.checkInferred("input_size", x.Type.Shape[2], x); err != nil {
+		return val{}, err
 	}
 	h, layers := c.int("hidden_size"), c.int("num_layers")
 	if h < 1 || layers < 1 || layers > 100 {

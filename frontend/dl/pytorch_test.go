@@ -47,3 +47,75 @@ func TestClassScoresDecl(t *testing.T) {
 		t.Errorf("got %s", got)
 	}
 }
+
+// TestTorchOrder: calls in PyTorch's positional order (input size first)
+// are recognized, and the message shows the call dlc wants.
+func TestTorchOrder(t *testing.T) {
+	const mnist = "input x: f32[1, 1, 28, 28]\n"
+	for _, tc := range []struct{ name, src, want string }{
+		{"conv2d", mnist + "y = x | conv1: conv2d(1, 6, 5, padding=2)\noutput y",
+			`m.dl:2:16: conv2d conv1: conv2d(1, 6, 5, padding=2) reads like PyTorch's nn.Conv2d(in_channels, out_channels, kernel_size, ...), but dlc takes in_channels from the input (1, of x f32[1,1,28,28]): write conv1: conv2d(6, 5, padding=2) (or stride=5 by keyword, if out_channels 1, kernel 6, stride 5 is meant)
+    | y = x | conv1: conv2d(1, 6, 5, padding=2)
+    |                ^`},
+		{"conv2d-kernel-kw", mnist + "y = x | c: conv2d(1, 6, kernel_size=5)\noutput y",
+			"conv2d c: conv2d(1, 6, kernel_size=5) reads like PyTorch's nn.Conv2d(in_channels, out_channels, kernel_size, ...), but dlc takes in_channels from the input (1, of x f32[1,1,28,28]): write c: conv2d(6, kernel_size=5)"},
+		{"conv_transpose2d", "input x: f32[1, 16, 4, 4]\ny = x | up: conv_transpose2d(16, 8, 4, stride=2)\noutput y",
+			"conv_transpose2d up: conv_transpose2d(16, 8, 4, stride=2) reads like PyTorch's nn.ConvTranspose2d(in_channels, out_channels, kernel_size, ...), but dlc takes in_channels from the input (16, of x f32[1,16,4,4]): write up: conv_transpose2d(8, 4, stride=2)"},
+		{"dense", mnist + "y = x | flatten | fc1: dense(784, 120)\noutput y",
+			`m.dl:2:24: dense fc1: dense(784, 120) reads like PyTorch's nn.Linear(in_features, out_features, bias), but dlc takes in_features from the input (784, of flatten_1 f32[1,784]): write fc1: dense(120)`},
+		{"dense-other-size", mnist + "y = x | flatten | fc1: dense(400, 120)\noutput y",
+			"dense fc1: dense(400, 120) reads like PyTorch's nn.Linear(in_features, out_features, bias), but dlc takes in_features from the input (784, of flatten_1 f32[1,784], not 400): write fc1: dense(120)"},
+		{"lstm", "input x: f32[10, 1, 32]\ny = x | enc: lstm(32, 128, num_layers=2)\noutput y",
+			`m.dl:2:14: lstm enc: lstm(32, 128, num_layers=2) reads like PyTorch's nn.LSTM(input_size, hidden_size, num_layers, ...), but dlc takes input_size from the input (32, of x f32[10,1,32]): write enc: lstm(128, num_layers=2)`},
+		{"gru-three", "input x: f32[10, 1, 32]\ny = x | g: gru(32, 64, 2)\noutput y",
+			"gru g: gru(32, 64, 2) reads like PyTorch's nn.GRU(input_size, hidden_size, num_layers, ...), but dlc takes input_size from the input (32, of x f32[10,1,32]): write g: gru(64, 2)"},
+		{"lstm-many-layers", "input x: f32[10, 1, 32]\ny = x | enc: lstm(32, 64)\noutput y",
+			"write enc: lstm(64) (or num_layers=64 by keyword, if 64 layers are meant)"},
+		// A shape error keeps its message and gains the explanation.
+		{"conv-1x1", "input x: f32[1, 16, 8, 8]\ny = x | c: conv2d(16, 16, 1)\noutput y",
+			"; conv2d(16, 16, 1) reads like PyTorch's nn.Conv2d(in_channels, out_channels, kernel_size, ...), but dlc takes in_channels from the input (16, of x f32[1,16,8,8]): write c: conv2d(16, 1)"},
+		// PyTorch's keywords for the input size are checked.
+		{"in_channels", mnist + "y = x | c: conv2d(in_channels=3, out_channels=6, kernel_size=5)\noutput y",
+			"m.dl:2:19: conv2d c: in_channels=3, but the input x f32[1,1,28,28] has 1 (dlc takes it from the input; the argument is only checked)"},
+		{"in_features", "input x: f32[2, 10]\ny = x | fc: dense(in_features=12, out_features=3)\noutput y",
+			"dense fc: in_features=12, but the input x f32[2,10] has 10"},
+		{"input_size", "input x: f32[10, 1, 32]\ny = x | r: rnn(input_size=16, hidden_size=8)\noutput y",
+			"rnn r: input_size=16, but the input x f32[10,1,32] has 32"},
+		{"padding_mode", mnist + "y = x | c: conv2d(6, 3, padding=1, padding_mode=\"reflect\")\noutput y",
+			`conv2d c: padding_mode "reflect" is not supported: pad first, as in x | pad([1, 1, 1, 1], mode="reflect") | conv2d(..., padding=0)`},
+		{"inplace-type", "input x: f32[2, 10]\ny = x | relu(inplace=1)\noutput y",
+			"relu relu_1: argument inplace: want bool, got int 1"},
+		{"inplace-elsewhere", "input x: f32[2, 10]\ny = x | fc: dense(3, inplace=true)\noutput y",
+			"dense fc: unknown argument inplace (it takes out_features, bias, in_features, init)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := loadErr(t, tc.src); !strings.Contains(got, tc.want) {
+				t.Errorf("got:\n%s\nwant it to contain:\n%s", got, tc.want)
+			}
+		})
+	}
+	// Calls in dlc's order that start with the input size are left alone,
+	// and PyTorch's keyword names load.
+	for _, src := range []string{
+		"input x: f32[1, 64, 8, 8]\ny = x | c: conv2d(64, 3, 1, 1)\noutput y",
+		"input x: f32[1, 32, 8, 8]\ny = x | c: conv2d(32, 3, 2, 1)\noutput y",
+		"input x: f32[1, 3, 28, 28]\ny = x | c: conv2d(3, 7, 7)\noutput y",
+		"input x: f32[10, 1, 32]\ny = x | r: lstm(32, 2)\noutput y",
+		mnist + "y = x | c: conv2d(in_channels=1, out_channels=6, kernel_size=5, padding=2, padding_mode=\"zeros\") | relu(inplace=True) | flatten | fc: dense(in_features=4704, out_features=10, bias=True) | dropout(p=0.5, inplace=False)\noutput y",
+		"input x: f32[10, 1, 32]\ny = x | r: lstm(input_size=32, hidden_size=16, num_layers=2)\noutput y",
+	} {
+		load(t, src)
+	}
+}
+
+// TestTorchOrderWeights: with the weights file, a mismatch from PyTorch's
+// order names both the file's shape and the fix.
+func TestTorchOrderWeights(t *testing.T) {
+	dir := t.TempDir()
+	writeWeights(t, dir, map[string][]int{"c.weight": {16, 16, 1, 1}, "c.bias": {16}})
+	_, err := LoadFile(writeModel(t, dir, "input x: f32[1, 16, 8, 8]\nweights \"w.safetensors\"\ny = x | c: conv2d(16, 16, 1)\noutput y\n"), Options{})
+	want := "net.dl:3:12: c.weight: safetensors has [16,16,1,1], layer c wants [16,16,16,16]; conv2d(16, 16, 1) reads like PyTorch's nn.Conv2d(in_channels, out_channels, kernel_size, ...), but dlc takes in_channels from the input (16, of x f32[1,16,8,8]): write c: conv2d(16, 1)"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v\nwant it to contain %s", err, want)
+	}
+}
