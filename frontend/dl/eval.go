@@ -272,6 +272,9 @@ func (l *lowerer) apply(sc *scope, ly *layer, name string, piped []*ir.Value) (v
 		if _, ok := sc.vars[ly.kind]; ok {
 			return val{}, errAt(ly.pos, "%s is a value, not a layer", ly.kind)
 		}
+		if h := torchHint(ly.kind, l.blocks); h != "" {
+			return val{}, errAt(ly.pos, "unknown layer %s: %s", ly.kind, h)
+		}
 		return val{}, errAt(ly.pos, "unknown layer %s%s", ly.kind, didYouMean(ly.kind, cands))
 	}
 	if name == "" {

@@ -638,7 +638,7 @@ func (p *parser) layerTerm() *layer {
 		return l
 	}
 	if strings.Contains(k.text, ".") {
-		p.errorf(k.pos, "layer %q must not contain '.'", k.text)
+		p.errorf(k.pos, "%s", dottedHint(k.text))
 		return nil
 	}
 	if !p.peek().is("(") {

@@ -119,3 +119,29 @@ func TestTorchOrderWeights(t *testing.T) {
 		t.Errorf("got %v\nwant it to contain %s", err, want)
 	}
 }
+
+// TestTorchSpellings: PyTorch's names for layers lead to .dl's.
+func TestTorchSpellings(t *testing.T) {
+	const pre = "input x: f32[2, 3, 8, 8]\n"
+	for _, tc := range []struct{ src, want string }{
+		{"y = x | ReLU()", "m.dl:2:9: unknown layer ReLU: PyTorch's ReLU is relu in .dl (x | relu or relu(x))"},
+		{"y = x | LeakyReLU(0.1)", "unknown layer LeakyReLU: PyTorch's LeakyReLU is leaky_relu in .dl"},
+		{"y = x | AdaptiveAvgPool2d(1)", "unknown layer AdaptiveAvgPool2d: PyTorch's AdaptiveAvgPool2d is adaptive_avgpool2d in .dl"},
+		{"y = x | nn.Conv2d(3, 6, 5)", "m.dl:2:9: nn.Conv2d: PyTorch's nn.Conv2d is conv2d in .dl (x | conv2d or conv2d(x))"},
+		{"y = x | nn.BatchNorm2d(3)", "nn.BatchNorm2d: PyTorch's nn.BatchNorm2d is batchnorm2d in .dl"},
+		{"y = F.relu(x)", "m.dl:2:5: F.relu: PyTorch's F.relu is relu in .dl (x | relu or relu(x))"},
+		{"y = F.max_pool2d(x, 2)", "F.max_pool2d: PyTorch's F.max_pool2d is maxpool2d in .dl"},
+		{"y = torch.amax(x, dim=1)", "torch.amax: PyTorch's torch.amax is amax in .dl"},
+		{"y = x | max(dim=2)", "m.dl:2:9: unknown layer max: for PyTorch's max write amax(dim=...) for the largest value along dims (torch.amax; torch.max(x, dim) also gives indices: argmax(dim=...)), or maximum(a, b) for the larger of two tensors"},
+		{"y = torch.min(x, dim=2)", "torch.min: for PyTorch's torch.min write amin(dim=...)"},
+		{"y = x | nn.Sequential(relu)", "nn.Sequential: for PyTorch's nn.Sequential write seq { ... }"},
+		{"y = x.mean(dim=1)", "m.dl:2:5: x.mean: a method call is a pipeline stage in .dl: x | mean"},
+		{"y = x.view(2, -1)", "x.view: a method call is a pipeline stage in .dl: x | view"},
+		{"y = x | Linear(4)", "unknown layer Linear: PyTorch's Linear is linear in .dl"},
+		{"y = x | relx", "unknown layer relx (did you mean relu"},
+	} {
+		if got := loadErr(t, pre+tc.src+"\noutput y"); !strings.Contains(got, tc.want) {
+			t.Errorf("%s:\ngot  %s\nwant %s", tc.src, got, tc.want)
+		}
+	}
+}
