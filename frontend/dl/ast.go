@@ -163,6 +163,31 @@ type pipeExpr struct {
 // layerExpr is a layer used as a function: relu(h + x), fc: dense(h, 10).
 type layerExpr struct{ l *layer }
 
+// indexExpr is PyTorch's indexing: h[-1], x[:, 0], x[..., :3], x[:, None].
+type indexExpr struct {
+	pos   ir.Pos // the '['
+	x     expr
+	items []indexItem
+}
+
+// indexItem is one comma-separated part of an index.
+type indexItem struct {
+	pos  ir.Pos
+	kind indexKind
+	// idx is the index (an int or an i64 tensor) of itemIndex; start,
+	// stop and step those of itemSlice, nil when left out.
+	idx, start, stop, step expr
+}
+
+type indexKind uint8
+
+const (
+	itemIndex    indexKind = iota // 3, -1, a tensor of indices
+	itemSlice                     // start:stop:step
+	itemEllipsis                  // ...
+	itemNewAxis                   // None
+)
+
 func (e *identExpr) exprPos() ir.Pos  { return e.pos }
 func (e *numExpr) exprPos() ir.Pos    { return e.pos }
 func (e *strExpr) exprPos() ir.Pos    { return e.pos }
@@ -172,6 +197,7 @@ func (e *unaryExpr) exprPos() ir.Pos  { return e.pos }
 func (e *binaryExpr) exprPos() ir.Pos { return e.pos }
 func (e *pipeExpr) exprPos() ir.Pos   { return e.pos }
 func (e *layerExpr) exprPos() ir.Pos  { return e.l.pos }
+func (e *indexExpr) exprPos() ir.Pos  { return e.x.exprPos() }
 
 type arg struct {
 	pos  ir.Pos

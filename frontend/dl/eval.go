@@ -98,6 +98,8 @@ func (l *lowerer) eval(sc *scope, e expr) (val, error) {
 		return x, nil
 	case *layerExpr:
 		return l.apply(sc, e.l, "", nil)
+	case *indexExpr:
+		return l.index(sc, e)
 	}
 	return val{}, errAt(e.exprPos(), "internal error: unknown expression %T", e)
 }

@@ -19,7 +19,7 @@ const (
 	tInt    // 42
 	tFloat  // 1e-5, 0.5
 	tString // "lenet.safetensors"
-	tPunct  // ( ) [ ] { } , : ; = | + - * /
+	tPunct  // ( ) [ ] { } , : ; = | + - * / ...
 )
 
 type token struct {
@@ -155,6 +155,9 @@ func (lx *lexer) scan() token {
 		return token{kind: tIdent, text: string(lx.src[start:lx.off]), pos: pos}
 	case isDigit(c) || c == '.' && lx.off+1 < len(lx.src) && isDigit(lx.src[lx.off+1]):
 		return lx.number(pos)
+	case c == '.' && lx.off+2 < len(lx.src) && lx.src[lx.off+1] == '.' && lx.src[lx.off+2] == '.':
+		lx.off += 3 // the ellipsis of x[..., :3]
+		return token{kind: tPunct, text: "...", pos: pos}
 	case c == '"':
 		return lx.str(pos)
 	}

@@ -372,6 +372,13 @@ func walkLabels(stmts []stmt, into map[string]bool) {
 			walkExpr(e.y)
 		case *unaryExpr:
 			walkExpr(e.x)
+		case *indexExpr:
+			walkExpr(e.x)
+			for _, it := range e.items {
+				for _, x := range []expr{it.idx, it.start, it.stop, it.step} {
+					walkExpr(x)
+				}
+			}
 		case *listExpr:
 			for _, x := range e.elems {
 				walkExpr(x)

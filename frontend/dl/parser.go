@@ -22,6 +22,9 @@ type parser struct {
 	errs   *errs
 	failed bool
 	depth  int
+	// inIndex is set inside x[ ... ], where NAME: starts a slice
+	// (x[a:b]), not a labelled layer.
+	inIndex bool
 }
 
 func parse(file string, src []byte, e *errs) []stmt {
@@ -509,7 +512,58 @@ func (p *parser) unary() expr {
 		p.advance()
 		return &unaryExpr{pos: t.pos, op: t.text, x: p.unary()}
 	}
-	return p.primary()
+	x := p.primary()
+	for !p.failed && p.peek().is("[") {
+		x = p.index(x)
+	}
+	return x
+}
+
+// index parses the [ ... ] after a value: indices, start:stop:step
+// slices, ... and None, as in PyTorch.
+func (p *parser) index(x expr) expr {
+	e := &indexExpr{pos: p.advance().pos, x: x}
+	defer func(was bool) { p.inIndex = was }(p.inIndex)
+	p.inIndex = true
+	for !p.failed && !p.peek().is("]") {
+		t := p.peek()
+		it := indexItem{pos: t.pos, kind: itemIndex}
+		switch {
+		case t.is("..."):
+			p.advance()
+			it.kind = itemEllipsis
+		case t.kind == tIdent && t.text == "None" && (p.peekAt(1).is(",") || p.peekAt(1).is("]")):
+			p.advance()
+			it.kind = itemNewAxis
+		default:
+			// [start] [":" [stop] [":" [step]]]
+			bound := func() expr {
+				if t := p.peek(); t.is(":") || t.is(",") || t.is("]") {
+					return nil
+				}
+				return p.expr()
+			}
+			it.idx = bound()
+			if p.peek().is(":") {
+				p.advance()
+				it.kind, it.start, it.idx = itemSlice, it.idx, nil
+				it.stop = bound()
+				if p.peek().is(":") {
+					p.advance()
+					it.step = bound()
+				}
+			} else if it.idx == nil {
+				p.unexpected("an index, a slice (start:stop:step), ... or None")
+			}
+		}
+		e.items = append(e.items, it)
+		if !p.peek().is(",") {
+			break
+		}
+		p.advance()
+	}
+	p.expect("]")
+	return e
 }
 
 func (p *parser) primary() expr {
@@ -548,7 +602,7 @@ func (p *parser) primary() expr {
 		}
 		n := p.peekAt(1)
 		switch {
-		case n.is(":"), n.is("("), t.text == "seq" && n.is("{"):
+		case n.is(":") && !p.inIndex, n.is("("), t.text == "seq" && n.is("{"):
 			return &layerExpr{p.stage()}
 		}
 		p.advance()

@@ -1,7 +1,9 @@
 package dl
 
 import (
+	"fmt"
 	"github.com/dlcompiler/dlc/ir"
+	"github.com/dlcompiler/dlc/runtime"
 	"strings"
 	"testing"
 )
@@ -141,6 +143,76 @@ func TestTorchSpellings(t *testing.T) {
 		{"y = x | relx", "unknown layer relx (did you mean relu"},
 	} {
 		if got := loadErr(t, pre+tc.src+"\noutput y"); !strings.Contains(got, tc.want) {
+			t.Errorf("%s:\ngot  %s\nwant %s", tc.src, got, tc.want)
+		}
+	}
+}
+
+// TestIndexing: PyTorch's indexing and slicing give its values.
+func TestIndexing(t *testing.T) {
+	src := `input x: f32[2, 3, 4]
+const k = 1
+a = x[-1]
+b = x[:, 0]
+c = x[..., :3]
+d = x[:, None, k:3, ::2]
+e = x[0, 1, 2]
+f = (x * 2)[1][-2:]
+g = x[...]
+output a, b, c, d, e, f, g
+`
+	g := load(t, src)
+	in := ir.NewTensor(ir.F32, ir.Shape{2, 3, 4})
+	for i := range in.F32() {
+		in.F32()[i] = float32(i)
+	}
+	outs, err := runtime.Run(g, []*ir.Tensor{in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Element (i, j, k) of x is 12i + 4j + k.
+	want := []struct {
+		shape ir.Shape
+		data  []float32
+	}{
+		{ir.Shape{3, 4}, []float32{12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23}},
+		{ir.Shape{2, 4}, []float32{0, 1, 2, 3, 12, 13, 14, 15}},
+		{ir.Shape{2, 3, 3}, []float32{0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 16, 17, 18, 20, 21, 22}},
+		{ir.Shape{2, 1, 2, 2}, []float32{4, 6, 8, 10, 16, 18, 20, 22}},
+		{ir.Shape{}, []float32{6}},
+		{ir.Shape{2, 4}, []float32{32, 34, 36, 38, 40, 42, 44, 46}},
+		{ir.Shape{2, 3, 4}, in.F32()},
+	}
+	for i, w := range want {
+		o := outs[i]
+		if !o.Shape.Equal(w.shape) || fmt.Sprint(o.F32()) != fmt.Sprint(w.data) {
+			t.Errorf("output %s: got %v %v, want %v %v", g.OutputNames[i], o.Shape, o.F32(), w.shape, w.data)
+		}
+	}
+	// h[-1] of an LSTM's final state, and a tensor of indices.
+	g = load(t, `input x: f32[5, 1, 8]
+const idx: i64[2] = [2, 0]
+y, h, c = x | enc: lstm(16, num_layers=2)
+last = h[-1]
+picked = x[idx, :, 1:3]
+output last, picked`)
+	if s := g.Outputs[0].Type.Shape; !s.Equal(ir.Shape{1, 16}) {
+		t.Errorf("h[-1] is %v", s)
+	}
+	if s := g.Outputs[1].Type.Shape; !s.Equal(ir.Shape{2, 1, 2}) {
+		t.Errorf("x[idx, :, 1:3] is %v", s)
+	}
+	for _, tc := range []struct{ src, want string }{
+		{"y = x[2]", "m.dl:2:7: index 2 is out of range for axis 0 of x f32[2,3,4] (size 2)"},
+		{"y = x[:, 1:1]", "slice 1:1 of axis 1 of x f32[2,3,4] (size 3) is empty"},
+		{"y = x[::-1]", "slice step must be positive, got -1 (as in PyTorch)"},
+		{"y = x[0, 0, 0, 0]", "too many indices for x f32[2,3,4]: 4 for 3 axes"},
+		{"y = x[..., 0, ...]", "an index has at most one ..."},
+		{`y = x["a"]`, `an index is an int, a slice (start:stop:step), ..., None or an i64 tensor, got string "a"`},
+		{"y = x[1.5:]", "a slice bound is an int, got number 1.5"},
+		{"y = x[,]", "syntax error: want an index, a slice (start:stop:step), ... or None, found ','"},
+	} {
+		if got := loadErr(t, "input x: f32[2, 3, 4]\n"+tc.src+"\noutput y"); !strings.Contains(got, tc.want) {
 			t.Errorf("%s:\ngot  %s\nwant %s", tc.src, got, tc.want)
 		}
 	}
