@@ -92,6 +92,10 @@ type assignStmt struct {
 	targets []string
 	tpos    []ir.Pos
 	val     expr
+	// groups is the number of targets in each comma-separated part when
+	// a part is parenthesized, as in y, (h, c) = ...: [1, 2]; nil
+	// without parentheses.
+	groups []int
 }
 
 type returnStmt struct {

@@ -548,7 +548,9 @@ func numElems(s ir.Shape) (int, bool) {
 func (l *lowerer) assign(sc *scope, s *assignStmt) error {
 	bad := func() {
 		for _, t := range s.targets {
-			sc.vars[t] = val{}
+			if t != "_" {
+				sc.vars[t] = val{}
+			}
 		}
 	}
 	for i, t := range s.targets {
@@ -566,8 +568,10 @@ func (l *lowerer) assign(sc *scope, s *assignStmt) error {
 		bad()
 		return l.undefined(sc, s.val.exprPos(), v.s)
 	}
-	if len(s.targets) == 1 {
-		sc.vars[s.targets[0]] = v
+	if len(s.targets) == 1 && s.groups == nil {
+		if s.targets[0] != "_" {
+			sc.vars[s.targets[0]] = v
+		}
 		return nil
 	}
 	if v.kind != vTensor || len(v.ts) != len(s.targets) {
@@ -583,10 +587,47 @@ func (l *lowerer) assign(sc *scope, s *assignStmt) error {
 		}
 		return errAt(s.tpos[0], "%d names on the left, but the right side gives %d value(s) (%s)", len(s.targets), n, what)
 	}
+	if err := checkGroups(s, v); err != nil {
+		bad()
+		return err
+	}
 	for i, t := range s.targets {
-		sc.vars[t] = tensorVal(v.ts[i])
+		if t != "_" {
+			sc.vars[t] = tensorVal(v.ts[i])
+		}
 	}
 	return nil
+}
+
+// checkGroups checks the parentheses of y, (h, c) = x | lstm(...)
+// against PyTorch's nesting of the layer's results: an LSTM returns
+// (output, (h_n, c_n)); other layers a flat tuple.
+func checkGroups(s *assignStmt, v val) error {
+	if s.groups == nil {
+		return nil
+	}
+	want := []int{}
+	for range v.ts {
+		want = append(want, 1)
+	}
+	op, pytorch := "", ""
+	if d := v.ts[0].Def; d != nil && len(v.ts) == len(d.Outputs) {
+		op = d.Op
+	}
+	if op == "lstm" {
+		want, pytorch = []int{1, 2}, "y, (h, c)"
+	}
+	if fmt.Sprint(want) == fmt.Sprint(s.groups) {
+		return nil
+	}
+	if pytorch != "" {
+		return errAt(s.tpos[0], "%s gives its results nested as %s, as PyTorch does, or flat: y, h, c", op, pytorch)
+	}
+	what := "its results"
+	if op != "" {
+		what = op + "'s results"
+	}
+	return errAt(s.tpos[0], "%s are not nested: write the %d names without parentheses", what, len(v.ts))
 }
 
 func (l *lowerer) outputStmt(sc *scope, s *outputStmt) {
@@ -639,6 +680,9 @@ func classScores(it outItem, v *ir.Value) error {
 
 // undefined reports an unknown name, suggesting close ones.
 func (l *lowerer) undefined(sc *scope, pos ir.Pos, name string) error {
+	if name == "_" {
+		return errAt(pos, "_ is the throwaway name: a value assigned to it is dropped, and it cannot be used")
+	}
 	if lookupLayer(name) != nil || l.blocks[name] != nil {
 		return errAt(pos, "%s is a layer, not a value: write x | %s or %s(x)", name, name, name)
 	}

@@ -449,14 +449,38 @@ func (p *parser) blockStmt(kw token) stmt {
 
 func (p *parser) assign() stmt {
 	s := &assignStmt{pos: p.peek().pos}
+	paren := false
 	for !p.failed {
-		t := p.plainIdent("a statement (model, const, input, weights, init, labels, output, block or NAME = ...)")
-		s.targets = append(s.targets, t.text)
-		s.tpos = append(s.tpos, t.pos)
+		// PyTorch's y, (h, c) = lstm(x): a parenthesized group of names.
+		if p.peek().is("(") {
+			p.advance()
+			paren = true
+			n := 0
+			for !p.failed {
+				t := p.plainIdent("a name")
+				s.targets = append(s.targets, t.text)
+				s.tpos = append(s.tpos, t.pos)
+				n++
+				if !p.peek().is(",") {
+					break
+				}
+				p.advance()
+			}
+			p.expect(")")
+			s.groups = append(s.groups, n)
+		} else {
+			t := p.plainIdent("a statement (model, const, input, weights, init, labels, output, block or NAME = ...)")
+			s.targets = append(s.targets, t.text)
+			s.tpos = append(s.tpos, t.pos)
+			s.groups = append(s.groups, 1)
+		}
 		if !p.peek().is(",") {
 			break
 		}
 		p.advance()
+	}
+	if !paren {
+		s.groups = nil
 	}
 	p.expect("=")
 	s.val = p.expr()

@@ -217,3 +217,30 @@ output last, picked`)
 		}
 	}
 }
+
+// TestTupleTargets: PyTorch's y, (h, c) = lstm(x), and _ as the
+// throwaway name.
+func TestTupleTargets(t *testing.T) {
+	g := load(t, `input x: f32[5, 1, 8]
+y, (h, c) = x | enc: lstm(16)
+_, (h2, _) = y | dec: lstm(4)
+out, _ = y | g: gru(3)
+_ = x | relu
+output y, h, c, h2, out`)
+	want := []string{"enc", "enc.h", "enc.c", "dec.h", "g"}
+	for i, w := range want {
+		if g.Outputs[i].Name != w {
+			t.Errorf("output %s is %s, want %s", g.OutputNames[i], g.Outputs[i].Name, w)
+		}
+	}
+	for _, tc := range []struct{ src, want string }{
+		{"y, (h, c) = x | g: gru(16)", "m.dl:2:1: 3 names on the left, but the right side gives 2 value(s) (g, g.h)"},
+		{"(y, h), c = x | l: lstm(16)", "m.dl:2:2: lstm gives its results nested as y, (h, c), as PyTorch does, or flat: y, h, c"},
+		{"(v, i) = x | t: topk(2)", "m.dl:2:2: topk's results are not nested: write the 2 names without parentheses"},
+		{"_ = x | relu\ny = _ | relu", "m.dl:3:5: _ is the throwaway name: a value assigned to it is dropped, and it cannot be used"},
+	} {
+		if got := loadErr(t, "input x: f32[5, 1, 8]\n"+tc.src+"\noutput x"); !strings.Contains(got, tc.want) {
+			t.Errorf("%s:\ngot  %s\nwant %s", tc.src, got, tc.want)
+		}
+	}
+}
