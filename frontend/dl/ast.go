@@ -219,6 +219,9 @@ type layer struct {
 	args     []arg
 	isSeq    bool
 	seq      []*layer // seq's items, in order
+	// splice marks a seq item written *item: its layers take the seq's
+	// next numbers, as nn.Sequential(*layers) numbers a list's.
+	splice bool
 	count    expr     // repeat's count
 	inner    *layer   // repeat's layer
 }

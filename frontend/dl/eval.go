@@ -219,7 +219,12 @@ func (l *lowerer) apply(sc *scope, ly *layer, name string, piped []*ir.Value) (v
 	if l.layers > maxLayers {
 		return val{}, errAt(ly.pos, "the model is too large (more than %d layers)", maxLayers)
 	}
-	if name == "" && ly.label != "" {
+	switch {
+	case ly.splice && l.blocks[ly.kind] != nil:
+		// Not named: its layers take the seq's numbers (applySplice).
+	case name == "" && sc.splice != nil:
+		name = sc.splice.take(ly.label)
+	case name == "" && ly.label != "":
 		name = sc.prefix + ly.label
 	}
 	switch {
@@ -335,21 +340,91 @@ func (l *lowerer) applySeq(sc *scope, ly *layer, name string, piped []*ir.Value)
 		return val{}, err
 	}
 	cur := tensorVal(piped[0])
-	for i, item := range ly.seq {
+	next := 0
+	num := &spliceCtx{seq: name, next: &next}
+	for _, item := range ly.seq {
 		if item == nil {
 			return val{}, errReported
 		}
-		n := name + "." + strconv.Itoa(i)
-		if item.label != "" {
-			n = name + "." + item.label
+		var v val
+		var err error
+		if item.splice {
+			v, err = l.applySplice(sc, item, num, cur.ts[0])
+		} else {
+			v, err = l.apply(sc, item, num.take(item.label), cur.ts[:1])
 		}
-		v, err := l.apply(sc, item, n, cur.ts[:1])
 		if err != nil {
 			return val{}, err
 		}
 		cur = v
 	}
 	return cur, nil
+}
+
+// applySplice applies a seq item written *item: the layers of a block's
+// body, of a seq's items or of every copy of a repeat take the next
+// numbers of the enclosing seq, as nn.Sequential(*layers) numbers a
+// Python list built by a helper (layers += conv_bn_relu(64)). A layer
+// with a label takes that name instead of a number (its number is used
+// up, as in a seq).
+func (l *lowerer) applySplice(sc *scope, ly *layer, num *spliceCtx, x *ir.Value) (val, error) {
+	l.layers++
+	if l.layers > maxLayers {
+		return val{}, errAt(ly.pos, "the model is too large (more than %d layers)", maxLayers)
+	}
+	cur := tensorVal(x)
+	switch {
+	case ly.isSeq:
+		// *seq { ... } splices its items: each is one layer of the seq
+		// (a block among them is one item), unless itself starred.
+		for _, item := range ly.seq {
+			if item == nil {
+				return val{}, errReported
+			}
+			var v val
+			var err error
+			if item.splice {
+				v, err = l.applySplice(sc, item, num, cur.ts[0])
+			} else {
+				v, err = l.apply(sc, item, num.take(item.label), cur.ts[:1])
+			}
+			if err != nil {
+				return val{}, err
+			}
+			cur = v
+		}
+		return cur, nil
+	case ly.count != nil:
+		n, err := l.value(sc, ly.count)
+		if err != nil {
+			return val{}, err
+		}
+		if n.kind != vInt || n.i < 1 || n.i > maxRepeat {
+			return val{}, errAt(ly.count.exprPos(), "repeat count must be an int from 1 to %d, got %s", maxRepeat, n.describe())
+		}
+		// *repeat(n) X is *X n times.
+		if ly.inner == nil {
+			return val{}, errReported
+		}
+		starred := *ly.inner
+		starred.splice = true
+		for i := 0; i < int(n.i); i++ {
+			v, err := l.applySplice(sc, &starred, num, cur.ts[0])
+			if err != nil {
+				return val{}, err
+			}
+			cur = v
+		}
+		return cur, nil
+	case l.blocks[ly.kind] != nil:
+		// The block's arguments are evaluated here; applyBlock takes the
+		// numbering from l.splicing.
+		l.splicing = num
+		defer func() { l.splicing = nil }()
+		return l.apply(sc, ly, "", []*ir.Value{x})
+	}
+	// A built-in layer spliced is the layer itself.
+	return l.apply(sc, ly, num.take(ly.label), []*ir.Value{x})
 }
 
 func (l *lowerer) applyRepeat(sc *scope, ly *layer, name string, piped []*ir.Value) (val, error) {
@@ -393,10 +468,19 @@ func (l *lowerer) applyBlock(sc *scope, ly *layer, b *blockStmt, name string, in
 	if len(ins) != len(b.inputs) {
 		return val{}, errAt(ly.pos, "block %s takes %d input tensor(s), got %d%s", b.name, len(b.inputs), len(ins), pipeHint(ins))
 	}
-	if name == "" {
+	var splice *spliceCtx
+	if ly.splice {
+		splice, l.splicing = l.splicing, nil
+	}
+	if name == "" && splice == nil {
 		name = l.genName(sc.prefix, b.name)
 	}
 	inner := &scope{vars: map[string]val{}, prefix: name + "."}
+	if splice != nil {
+		// Spliced into a seq: no name of its own; its layers are
+		// numbered in the seq, its other nodes named under it.
+		inner.prefix, inner.splice, name = splice.seq+".", splice, splice.seq+" (spliced)"
+	}
 	for i, in := range b.inputs {
 		inner.vars[in.name] = tensorVal(ins[i])
 	}
@@ -434,8 +518,10 @@ func (l *lowerer) applyBlock(sc *scope, ly *layer, b *blockStmt, name string, in
 		}
 		inner.vars[p.name] = v
 	}
-	if err := l.claim(name, ly.pos); err != nil {
-		return val{}, err
+	if splice == nil {
+		if err := l.claim(name, ly.pos); err != nil {
+			return val{}, err
+		}
 	}
 	l.stack = append(l.stack, b.name)
 	defer func() { l.stack = l.stack[:len(l.stack)-1] }()

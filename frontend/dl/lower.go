@@ -175,6 +175,25 @@ var errReported = errors.New("reported")
 type scope struct {
 	vars   map[string]val
 	prefix string // "" at the top level, "layer1.0." inside a block
+	// splice, inside a block spliced into a seq (*block(...)), numbers
+	// the block's layers in the seq.
+	splice *spliceCtx
+}
+
+// spliceCtx is the numbering of a seq that layers are spliced into.
+type spliceCtx struct {
+	seq  string // the seq's full name
+	next *int   // the seq's next item number
+}
+
+// take names the next layer of the seq: its label, or its number.
+func (s *spliceCtx) take(label string) string {
+	n := strconv.Itoa(*s.next)
+	*s.next++
+	if label != "" {
+		n = label
+	}
+	return s.seq + "." + n
 }
 
 type lowerer struct {
@@ -198,6 +217,9 @@ type lowerer struct {
 	gen      map[string]int    // next number for generated names
 
 	layers int      // layers instantiated so far
+	// splicing is the seq numbering the next block use is spliced into
+	// (set by applySplice, taken by applyBlock).
+	splicing *spliceCtx
 	alloc  int      // elements of constant data allocated
 	stack  []string // blocks being expanded
 }

@@ -50,6 +50,11 @@ func parse(file string, src []byte, e *errs) []stmt {
 		if p.failed {
 			p.sync()
 			p.failed = false
+			if p.peek().is("}") {
+				// The } closing a { } the bad statement opened: at the top
+				// level nothing else can close, and it is no new error.
+				p.advance()
+			}
 			continue
 		}
 		stmts = append(stmts, s)
@@ -678,6 +683,25 @@ func (p *parser) stage() *layer {
 	return l
 }
 
+// seqItem is a stage of a seq, or *stage: a block, seq or repeat whose
+// layers are spliced into the seq's numbering.
+func (p *parser) seqItem() *layer {
+	star := p.peek()
+	if !star.is("*") {
+		return p.stage()
+	}
+	p.advance()
+	l := p.stage()
+	if l != nil {
+		if l.label != "" {
+			p.errorf(l.labelPos, "a spliced item has no name of its own: its layers take the seq's numbers (drop %s: or the *)", l.label)
+			return nil
+		}
+		l.splice = true
+	}
+	return l
+}
+
 func (p *parser) layerTerm() *layer {
 	if p.failed || !p.enter() {
 		return nil
@@ -698,10 +722,10 @@ func (p *parser) layerTerm() *layer {
 				p.advance()
 				break
 			}
-			l.seq = append(l.seq, p.stage())
+			l.seq = append(l.seq, p.seqItem())
 			for !p.failed && p.peek().is("|") {
 				p.advance()
-				l.seq = append(l.seq, p.stage())
+				l.seq = append(l.seq, p.seqItem())
 			}
 			if !p.failed && !p.peek().is("}") && p.peek().kind != tNewline {
 				p.unexpected("end of line or '}'")

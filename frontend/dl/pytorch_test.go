@@ -244,3 +244,45 @@ output y, h, c, h2, out`)
 		}
 	}
 }
+
+// TestSplice: *block(...) in a seq numbers the block's layers in the
+// seq, as nn.Sequential(*layers) numbers a list built by a helper.
+func TestSplice(t *testing.T) {
+	g := load(t, `input x: f32[1, 3, 16, 16]
+block cbr(x; c) {
+  return x | conv2d(c, 3, padding=1) | batchnorm2d | relu
+}
+y = x | features: seq {
+  *cbr(8)
+  *cbr(8)
+  maxpool2d(2)
+  *repeat(2) cbr(16)
+  *seq { conv2d(16, 1) | relu }
+  cbr(4)
+  last: relu
+}
+output y`)
+	p := ir.Print(g)
+	for _, want := range []string{
+		"param features.0.weight: f32[8,3,3,3]", "features.1 = batchnorm(features.0,", "features.2 = relu(features.1)",
+		"param features.3.weight: f32[8,8,3,3]", "features.6 = maxpool(features.5)",
+		"param features.7.weight: f32[16,8,3,3]", "param features.10.weight: f32[16,16,3,3]", "features.12 = relu(features.11)",
+		"param features.13.weight: f32[16,16,1,1]", "features.14 = relu(features.13)",
+		// A block not spliced is one item, its layers nested under it.
+		"param features.15.conv2d_1.weight: f32[4,16,3,3]", "features.last = relu(",
+	} {
+		if !strings.Contains(p, want) {
+			t.Errorf("IR lacks %q:\n%s", want, p)
+		}
+	}
+	for _, tc := range []struct{ src, want string }{
+		{"y = x | s: seq { c: *cbr(8) }", "m.dl:3:21: syntax error: want a layer, found '*'"},
+		{"y = x | s: seq { *c: cbr(8) }", "m.dl:3:19: a spliced item has no name of its own: its layers take the seq's numbers (drop c: or the *)"},
+		{"y = x | *cbr(8)", "m.dl:3:9: syntax error: want a layer, found '*'"},
+	} {
+		src := "input x: f32[1, 3, 16, 16]\nblock cbr(x; c) { return x | relu }\n"
+		if got := loadErr(t, src+tc.src+"\noutput y"); !strings.Contains(got, tc.want) {
+			t.Errorf("%s:\ngot  %s\nwant %s", tc.src, got, tc.want)
+		}
+	}
+}
