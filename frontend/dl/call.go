@@ -2,7 +2,6 @@ package dl
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/dlcompiler/dlc/ir"
@@ -304,25 +303,21 @@ func (c *call) param(p param) (*ir.Value, error) {
 	if !p.noFile {
 		fname, renamed = c.l.fileName(name)
 	}
-	switch {
-	case c.l.wfile != nil && !p.noFile:
-		disp := name
+	var ft *weights.Tensor
+	disp := name
+	if c.l.wfile != nil && !p.noFile {
 		if renamed {
 			disp = fmt.Sprintf("%s (%q in the file)", name, fname)
 		}
-		ft := c.l.wfile.Tensors[fname]
+		ft = c.l.wfile.Tensors[fname]
 		if ft == nil {
-			var cands []string
-			if len(c.l.wfile.Tensors) <= 10000 {
-				for k := range c.l.wfile.Tensors {
-					if strings.HasSuffix(k, "."+p.suffix) || k == p.suffix {
-						cands = append(cands, k)
-					}
-				}
-				sort.Strings(cands)
-			}
-			return nil, c.errorf("%s is not in %s%s", disp, c.l.wname, didYouMean(fname, cands))
+			// Go on without it, so that every missing name is listed at
+			// once (reportMissing), as if there were no weights file.
+			c.l.missing = append(c.l.missing, missingParam{call: c, disp: disp, file: fname, suffix: p.suffix, shape: p.shape})
 		}
+	}
+	switch {
+	case ft != nil:
 		fs := ir.Shape(append([]int(nil), ft.Shape...))
 		if ft.DType != weights.F32 {
 			return nil, errAt(c.pos, "%s: safetensors has %s%v, layer %s wants f32%v", disp, strings.ToLower(ft.DType.String()), fs, c.name, p.shape)
@@ -332,7 +327,7 @@ func (c *call) param(p param) (*ir.Value, error) {
 			// input's fault: keep the file's shape and let the op's
 			// shape rule say what does not fit.
 			inputOnly := len(fs) == len(p.shape)
-			for i := range fs {
+			for i := 0; inputOnly && i < len(fs); i++ {
 				if fs[i] == p.shape[i] {
 					continue
 				}
@@ -343,7 +338,11 @@ func (c *call) param(p param) (*ir.Value, error) {
 				inputOnly = inputOnly && found
 			}
 			if !inputOnly {
-				return nil, errAt(c.pos, "%s: safetensors has %v, layer %s wants %v", disp, fs, c.name, p.shape)
+				hint := ""
+				if k, _ := c.l.nearestParam(fname, p.shape, true); k != "" {
+					hint = fmt.Sprintf(" (%s in the file has that shape: is a layer missing or extra before %s?)", k, c.name)
+				}
+				return nil, errAt(c.pos, "%s: safetensors has %v, layer %s wants %v%s", disp, fs, c.name, p.shape, hint)
 			}
 			t.Shape = fs
 		}

@@ -217,6 +217,7 @@ type lowerer struct {
 	gen      map[string]int    // next number for generated names
 
 	layers int      // layers instantiated so far
+	missing []missingParam // parameters not in the weights file
 	// splicing is the seq numbering the next block use is spliced into
 	// (set by applySplice, taken by applyBlock).
 	splicing *spliceCtx
@@ -340,6 +341,7 @@ func (l *lowerer) lower(stmts []stmt) *ir.Graph {
 	if l.e.full {
 		return l.g
 	}
+	l.reportMissing()
 	clean := len(l.e.list) == 0
 	for i, r := range l.renames {
 		if !l.renUsed[i] && clean {

@@ -286,3 +286,55 @@ output y`)
 		}
 	}
 }
+
+// TestMissingWeights: every missing parameter is listed at once, each
+// with the file's tensor nearest by index, and a seq shifted by a
+// left-out relu says so.
+func TestMissingWeights(t *testing.T) {
+	dir := t.TempDir()
+	ws := map[string][]int{"features.0.weight": {4, 1, 3, 3}, "features.0.bias": {4},
+		"features.3.weight": {4, 4, 3, 3}, "features.3.bias": {4}, "features.6.weight": {4, 4, 3, 3}, "features.6.bias": {4}}
+	for _, bn := range []string{"features.1.", "features.4.", "features.7."} {
+		for _, s := range []string{"weight", "bias", "running_mean", "running_var"} {
+			ws[bn+s] = []int{4}
+		}
+	}
+	writeWeights(t, dir, ws)
+	// PyTorch: conv, bn, relu, conv, bn, relu, conv, bn, relu; the .dl
+	// leaves out the first relu.
+	src := `input x: f32[1, 1, 8, 8]
+weights "w.safetensors"
+y = x | features: seq {
+  conv2d(4, 3, padding=1)
+  batchnorm2d
+  conv2d(4, 3, padding=1)
+  batchnorm2d
+  relu
+}
+output y
+`
+	_, err := LoadFile(writeModel(t, dir, src), Options{})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	got := strings.ReplaceAll(err.Error(), dir+"/", "")
+	want := `net.dl:7:3: features.3.weight: safetensors has [4,4,3,3], layer features.3 wants [4] (features.4.weight in the file has that shape: is a layer missing or extra before features.3?)
+    |   batchnorm2d
+    |   ^
+net.dl:6:3: conv2d features.2: 2 parameters are not in w.safetensors: features.2.weight (did you mean features.3.weight?), features.2.bias (did you mean features.3.bias?); the file's numbers under features are 1 higher: is there a layer missing before features.2? (nn.Sequential numbers every item, relu and pooling included)
+    |   conv2d(4, 3, padding=1)
+    |   ^`
+	if got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	// Missing parameters of several statements are listed in one error.
+	_, err = LoadFile(writeModel(t, dir, `input x: f32[2, 4]
+weights "w.safetensors"
+a = x | fc1: dense(3)
+b = a | fc2: dense(2)
+output b
+`), Options{})
+	if err == nil || !strings.Contains(err.Error(), "net.dl:3:14: dense fc1: 4 parameters are not in w.safetensors: fc1.weight, fc1.bias, fc2.weight, fc2.bias\n") {
+		t.Errorf("got %v", err)
+	}
+}
