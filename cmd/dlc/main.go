@@ -115,7 +115,7 @@ func printHelp(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'dlc help <command>' or 'dlc <command> -h' for details and examples.")
-	fmt.Fprintln(w, "The .dl language is described in docs/language.md.")
+	fmt.Fprintln(w, "The .dl language is described in docs/language.md, with a table from PyTorch's modules to .dl layers.")
 	lo, hi := onnx.Opsets()
 	fmt.Fprintf(w, "ONNX models: the ai.onnx domain, opsets %d to %d (docs/onnx-ops.md lists the ops).\n", lo, hi)
 	fmt.Fprintln(w, "Tensors keep their dtype: bool, int8..int64, uint8..uint64, float16, bfloat16, float32, float64;")

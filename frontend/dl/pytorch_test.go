@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/dlcompiler/dlc/ir"
 	"github.com/dlcompiler/dlc/runtime"
+	"os"
 	"strings"
 	"testing"
 )
@@ -336,5 +337,45 @@ output b
 `), Options{})
 	if err == nil || !strings.Contains(err.Error(), "net.dl:3:14: dense fc1: 4 parameters are not in w.safetensors: fc1.weight, fc1.bias, fc2.weight, fc2.bias\n") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// TestPyTorchTable: docs/language.md's "Coming from PyTorch: layer by
+// layer" table has every layer and alias in its .dl column.
+func TestPyTorchTable(t *testing.T) {
+	b, err := os.ReadFile("../../docs/language.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	i := strings.Index(doc, "## Coming from PyTorch: layer by layer")
+	if i < 0 {
+		t.Fatal("docs/language.md has no Coming from PyTorch: layer by layer section")
+	}
+	doc = doc[i+3:]
+	doc = doc[:strings.Index(doc, "\n## ")]
+	words := map[string]bool{}
+	for _, line := range strings.Split(doc, "\n") {
+		cols := strings.Split(strings.ReplaceAll(line, `\|`, ""), "|")
+		if len(cols) < 4 {
+			continue
+		}
+		for _, w := range strings.FieldsFunc(cols[2], func(r rune) bool {
+			return !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+		}) {
+			words[w] = true
+		}
+	}
+	var names []string
+	for n := range layerTable {
+		names = append(names, n)
+	}
+	for n := range aliases {
+		names = append(names, n)
+	}
+	for _, n := range names {
+		if !words[n] {
+			t.Errorf("layer %s has no row in the Coming from PyTorch table", n)
+		}
 	}
 }
