@@ -77,11 +77,13 @@ def randn(*s, seed=0):
 def mha():
     """Self-attention [L, N, E] with a key padding mask; cross-attention
     (batch_first, kdim/vdim, a float attn_mask, head-averaged weights);
-    causal self-attention without bias and with per-head weights."""
+    causal self-attention without bias and with per-head weights; one head
+    over a sequence of one."""
     m = nn.Module()
     m.self_attn = nn.MultiheadAttention(16, 4)
     m.cross = nn.MultiheadAttention(16, 2, kdim=12, vdim=8, batch_first=True)
     m.causal = nn.MultiheadAttention(16, 4, bias=False, batch_first=True)
+    m.one = nn.MultiheadAttention(4, 1)
     randomize(m, 1)
     x = randn(5, 2, 16, seed=2)
     kpm = torch.tensor([[False, False, True, False, True], [False, False, False, False, False]])
@@ -89,13 +91,15 @@ def mha():
     k = randn(2, 7, 12, seed=4)
     v = randn(2, 7, 8, seed=5)
     am = randn(5, 7, seed=6)
+    e = randn(1, 1, 4, seed=21)
 
-    def fwd(m, x, kpm, q, k, v, am):
+    def fwd(m, x, kpm, q, k, v, am, e):
         a, _ = m.self_attn(x, x, x, key_padding_mask=kpm)
         c, cw = m.cross(q, k, v, attn_mask=am)
         z, zw = m.causal(q, q, q, attn_mask=causal(5), average_attn_weights=False)
-        return {"a": a, "c": c, "cw": cw, "z": z, "zw": zw}
-    save("mha", m, dict(x=x, kpm=kpm, q=q, k=k, v=v, am=am), fwd)
+        o, ow = m.one(e, e, e)
+        return {"a": a, "c": c, "cw": cw, "z": z, "zw": zw, "o": o, "ow": ow}
+    save("mha", m, dict(x=x, kpm=kpm, q=q, k=k, v=v, am=am, e=e), fwd)
 
 
 def encoder():
