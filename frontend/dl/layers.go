@@ -110,8 +110,14 @@ func init() {
 		def(&layerDef{name: "maxpool" + d, inputs: 1,
 			args: []argSpec{{name: "kernel_size", kind: aInts}, {name: "stride", kind: aInts, opt: true},
 				{name: "padding", kind: aInts, def: []int{0}}, {name: "dilation", kind: aInts, def: []int{1}},
-				{name: "ceil_mode", kind: aBool, def: false}, {name: "pads", kind: aInts, opt: true}},
-			build: func(c *call) (val, error) { return buildPool(c, r, "maxpool") }})
+				{name: "ceil_mode", kind: aBool, def: false}, {name: "pads", kind: aInts, opt: true},
+				{name: "return_indices", kind: aBool, def: false, kwOnly: true}},
+			build: func(c *call) (val, error) {
+				if c.bool("return_indices") {
+					return val{}, c.argErrorf("return_indices", "return_indices=true is not supported: maxpool%s gives the values only", d)
+				}
+				return buildPool(c, r, "maxpool")
+			}})
 		def(&layerDef{name: "avgpool" + d, inputs: 1,
 			args: []argSpec{{name: "kernel_size", kind: aInts}, {name: "stride", kind: aInts, opt: true},
 				{name: "padding", kind: aInts, def: []int{0}}, {name: "ceil_mode", kind: aBool, def: false},
@@ -230,6 +236,9 @@ func init() {
 		op := op
 		args := []argSpec{{name: "hidden_size", kind: aInt}, {name: "num_layers", kind: aInt, def: 1},
 			{name: "input_size", kind: aInt, opt: true, kwOnly: true}}
+		if op == "lstm" {
+			args = append(args, argSpec{name: "proj_size", kind: aInt, def: 0, kwOnly: true})
+		}
 		if op == "rnn" {
 			args = append(args, argSpec{name: "nonlinearity", kind: aString, def: "tanh", enum: []string{"tanh", "relu"}})
 		}
@@ -584,6 +593,9 @@ func buildRNN(c *call, op string) (val, error) {
 	}
 	if err := c.checkInferred("input_size", x.Type.Shape[2], x); err != nil {
 		return val{}, err
+	}
+	if op == "lstm" && c.int("proj_size") != 0 {
+		return val{}, c.argErrorf("proj_size", "proj_size=%d is not supported (an LSTM with projections): only 0", c.int("proj_size"))
 	}
 	h, layers := c.int("hidden_size"), c.int("num_layers")
 	if h < 1 || layers < 1 || layers > 100 {

@@ -86,6 +86,10 @@ func TestTorchOrder(t *testing.T) {
 			"rnn r: input_size=16, but the input x f32[10,1,32] has 32"},
 		{"padding_mode", mnist + "y = x | c: conv2d(6, 3, padding=1, padding_mode=\"reflect\")\noutput y",
 			`conv2d c: padding_mode "reflect" is not supported: pad first, as in x | pad([1, 1, 1, 1], mode="reflect") | conv2d(..., padding=0)`},
+		{"return_indices", mnist + "y = x | maxpool2d(2, return_indices=True)\noutput y",
+			"m.dl:2:22: maxpool2d maxpool2d_1: return_indices=true is not supported: maxpool2d gives the values only"},
+		{"proj_size", "input x: f32[10, 1, 32]\ny = x | r: lstm(16, proj_size=8)\noutput y",
+			"lstm r: proj_size=8 is not supported (an LSTM with projections): only 0"},
 		{"inplace-type", "input x: f32[2, 10]\ny = x | relu(inplace=1)\noutput y",
 			"relu relu_1: argument inplace: want bool, got int 1"},
 		{"inplace-elsewhere", "input x: f32[2, 10]\ny = x | fc: dense(3, inplace=true)\noutput y",
@@ -105,7 +109,8 @@ func TestTorchOrder(t *testing.T) {
 		"input x: f32[1, 3, 28, 28]\ny = x | c: conv2d(3, 7, 7)\noutput y",
 		"input x: f32[10, 1, 32]\ny = x | r: lstm(32, 2)\noutput y",
 		mnist + "y = x | c: conv2d(in_channels=1, out_channels=6, kernel_size=5, padding=2, padding_mode=\"zeros\") | relu(inplace=True) | flatten | fc: dense(in_features=4704, out_features=10, bias=True) | dropout(p=0.5, inplace=False)\noutput y",
-		"input x: f32[10, 1, 32]\ny = x | r: lstm(input_size=32, hidden_size=16, num_layers=2)\noutput y",
+		"input x: f32[10, 1, 32]\ny = x | r: lstm(input_size=32, hidden_size=16, num_layers=2, proj_size=0)\noutput y",
+		mnist + "y = x | maxpool2d(kernel_size=2, return_indices=False)\noutput y",
 	} {
 		load(t, src)
 	}
