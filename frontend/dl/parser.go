@@ -105,6 +105,9 @@ func (p *parser) endStmt() {
 	case t.kind == tNewline:
 		p.advance()
 	case t.kind == tEOF, t.is("}"):
+	case t.is("["):
+		// x | layer[0]: the index would bind to the layer.
+		p.errorf(t.pos, "syntax error: want end of line, found '[': to index a pipeline's result, put it in parentheses, (x | layer)[0], or pipe it into select(dim, index)")
 	default:
 		p.unexpected("end of line")
 	}

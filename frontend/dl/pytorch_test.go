@@ -216,6 +216,7 @@ output last, picked`)
 		{"y = x[..., 0, ...]", "an index has at most one ..."},
 		{`y = x["a"]`, `an index is an int, a slice (start:stop:step), ..., None or an i64 tensor, got string "a"`},
 		{"y = x[1.5:]", "a slice bound is an int, got number 1.5"},
+		{"y = x | relu[0]", "m.dl:2:13: syntax error: want end of line, found '[': to index a pipeline's result, put it in parentheses, (x | layer)[0], or pipe it into select(dim, index)"},
 		{"y = x[,]", "syntax error: want an index, a slice (start:stop:step), ... or None, found ','"},
 	} {
 		if got := loadErr(t, "input x: f32[2, 3, 4]\n"+tc.src+"\noutput y"); !strings.Contains(got, tc.want) {
