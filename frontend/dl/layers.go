@@ -230,7 +230,11 @@ func init() {
 	def(&layerDef{name: "matmul", inputs: 2, build: func(c *call) (val, error) { return c.node("matmul", c.in, nil) }})
 	def(&layerDef{name: "embedding", inputs: 1, params: true,
 		args: []argSpec{{name: "num_embeddings", kind: aInt}, {name: "embedding_dim", kind: aInt},
-			{name: "padding_idx", kind: aInt, opt: true}},
+			{name: "padding_idx", kind: aInt, opt: true},
+			// nn.Embedding's training-only arguments; max_norm would
+			// renormalize rows at lookup, which dlc does not do.
+			{name: "max_norm", kind: aFloat, opt: true, kwOnly: true}, {name: "norm_type", kind: aFloat, def: 2.0, kwOnly: true},
+			{name: "scale_grad_by_freq", kind: aBool, def: false, kwOnly: true}, {name: "sparse", kind: aBool, def: false, kwOnly: true}},
 		build: buildEmbedding})
 	for _, op := range []string{"rnn", "lstm", "gru"} {
 		op := op
@@ -571,6 +575,9 @@ func permute(c *call, dims []int) (val, error) {
 }
 
 func buildEmbedding(c *call) (val, error) {
+	if c.has("max_norm") {
+		return val{}, c.argErrorf("max_norm", "max_norm is not supported (it renormalizes rows at lookup): renormalize the weights before saving them")
+	}
 	n, d := c.int("num_embeddings"), c.int("embedding_dim")
 	if n < 1 || d < 1 {
 		return val{}, c.errorf("num_embeddings and embedding_dim must be positive, got %d and %d", n, d)

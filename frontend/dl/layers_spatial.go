@@ -21,7 +21,8 @@ func init() {
 				{name: "stride", kind: aInts, def: []int{1}}, {name: "padding", kind: aInts, def: []int{0}},
 				{name: "output_padding", kind: aInts, def: []int{0}}, {name: "groups", kind: aInt, def: 1},
 				{name: "bias", kind: aBool, def: true}, {name: "dilation", kind: aInts, def: []int{1}},
-				{name: "in_channels", kind: aInt, opt: true}, {name: "pads", kind: aInts, opt: true}},
+				{name: "in_channels", kind: aInt, opt: true}, {name: "pads", kind: aInts, opt: true},
+				{name: "padding_mode", kind: aString, def: "zeros", enum: []string{"zeros"}, kwOnly: true}},
 			build: func(c *call) (val, error) { return buildConvTranspose(c, r) }})
 	}
 	def(&layerDef{name: "upsample", inputs: 1,

@@ -90,6 +90,10 @@ func TestTorchOrder(t *testing.T) {
 			"m.dl:2:22: maxpool2d maxpool2d_1: return_indices=true is not supported: maxpool2d gives the values only"},
 		{"proj_size", "input x: f32[10, 1, 32]\ny = x | r: lstm(16, proj_size=8)\noutput y",
 			"lstm r: proj_size=8 is not supported (an LSTM with projections): only 0"},
+		{"max_norm", "input x: i64[2, 5]\ny = x | e: embedding(10, 4, max_norm=1.0)\noutput y",
+			"embedding e: max_norm is not supported (it renormalizes rows at lookup)"},
+		{"transpose-padding_mode", "input x: f32[1, 4, 4, 4]\ny = x | u: conv_transpose2d(2, 2, padding_mode=\"reflect\")\noutput y",
+			`conv_transpose2d u: argument padding_mode: want one of zeros, got "reflect"`},
 		{"inplace-type", "input x: f32[2, 10]\ny = x | relu(inplace=1)\noutput y",
 			"relu relu_1: argument inplace: want bool, got int 1"},
 		{"inplace-elsewhere", "input x: f32[2, 10]\ny = x | fc: dense(3, inplace=true)\noutput y",
@@ -111,6 +115,7 @@ func TestTorchOrder(t *testing.T) {
 		mnist + "y = x | c: conv2d(in_channels=1, out_channels=6, kernel_size=5, padding=2, padding_mode=\"zeros\") | relu(inplace=True) | flatten | fc: dense(in_features=4704, out_features=10, bias=True) | dropout(p=0.5, inplace=False)\noutput y",
 		"input x: f32[10, 1, 32]\ny = x | r: lstm(input_size=32, hidden_size=16, num_layers=2, proj_size=0)\noutput y",
 		mnist + "y = x | maxpool2d(kernel_size=2, return_indices=False)\noutput y",
+		"input x: i64[2, 5]\ny = x | e: embedding(10, 4, padding_idx=0, scale_grad_by_freq=False, sparse=False)\noutput y",
 	} {
 		load(t, src)
 	}
