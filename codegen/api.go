@@ -117,6 +117,11 @@ func (gn *gen) apiFile() (*jen.File, error) {
 	gn.weightsCode(f)
 	gn.modelType(f)
 	gn.forward(f)
+	gn.partFuncs(f) // threads.go
+	if gn.maxWorkers() > 1 {
+		f.Add(src(poolSource))
+		f.Line()
+	}
 	gn.run(f)
 	if gn.single() {
 		gn.predict(f)
@@ -146,6 +151,7 @@ func (gn *gen) packageDoc() string {
 	d.WriteString("Results are written into the caller's arrays. The weights (WeightBytes)\n")
 	d.WriteString("are shared by all Models and read-only; the first New loads them, so a\n")
 	d.WriteString("program that never calls New does not hold them in memory.\n\n")
+	d.WriteString(gn.threadsDoc())
 	if st := gn.streaming(); st != nil {
 		d.WriteString(st.streamDoc(gn)) // recurrent models: Step, Reset or why not (api_step.go)
 	}
@@ -169,6 +175,7 @@ func (gn *gen) packageDoc() string {
 func (gn *gen) usage(qual string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "m := %sNew() // one Model per goroutine; reuse it\n", qual)
+	b.WriteString("defer m.Close()\n")
 	if gn.single() {
 		in, out := gn.inputs()[0], gn.outputs()[0]
 		fmt.Fprintf(&b, "var in [%sInputSize]%s // %s %v\n", qual, elemType(in.v.Type.DType), in.name, in.v.Type)
@@ -340,18 +347,76 @@ func (gn *gen) modelType(f *jen.File) {
 	if nc, _ := gn.classes(); nc > 0 {
 		fields = append(fields, doc("cls receives Classify's output."), src("cls [OutputSize]float32"))
 	}
+	fields = append(fields, doc("closed is set by Close."), src("closed bool"))
+	W := gn.maxWorkers()
+	if W > 1 {
+		fields = append(fields, doc("pool runs the parts of split kernels (nil in a zero Model: they run\none after another); cleanup stops it if the Model is dropped unclosed."),
+			src("pool *pool"), src("cleanup @runtime.Cleanup"))
+		for _, i := range gn.partInputs() {
+			v := gn.g.Inputs[i]
+			fields = append(fields, src(fmt.Sprintf("parIn%d %s // graph input %d during a call, for the part functions", i, arrType(v.Type.DType, v.Type.Shape.NumElems()), i)))
+		}
+	}
 	f.Add(doc("Model runs the network. It owns its scratch arena (every intermediate\nvalue at an offset fixed at compile time), so calls allocate nothing.\nA Model is not safe for concurrent use: use one Model per goroutine.\nThe zero Model works too, but it is large: allocate it with New."))
 	f.Type().Id("Model").Struct(fields...)
 	f.Line()
-	f.Add(doc("New returns a Model with its scratch arena (ScratchBytes) allocated.\nThe first call also loads the weights shared by all Models (WeightBytes;\nin place where the machine allows, see weightView) and checks them: it\npanics if weights.bin was modified after generation."))
-	f.Func().Id("New").Params().Op("*").Id("Model").Block(src("weightsOnce.Do(loadWeights)"), jen.Return(jen.New(jen.Id("Model"))))
+	newDoc := "New returns a Model with its scratch arena (ScratchBytes) allocated.\nThe first call also loads the weights shared by all Models (WeightBytes;\nin place where the machine allows, see weightView) and checks them: it\npanics if weights.bin was modified after generation."
+	newBody := []jen.Code{src("weightsOnce.Do(loadWeights)"), jen.Return(jen.New(jen.Id("Model")))}
+	if W > 1 {
+		newDoc += fmt.Sprintf("\nIt starts the Model's worker goroutines (%d); Close stops them.", W-1)
+		newBody = []jen.Code{src("weightsOnce.Do(loadWeights)"), src("m := new(Model)"),
+			src(fmt.Sprintf("m.pool = newPool(%d)", W-1)),
+			src("m.cleanup = @runtime.AddCleanup(m, (*pool).stop, m.pool)"),
+			src("return m")}
+	}
+	f.Add(doc("%s", newDoc))
+	f.Func().Id("New").Params().Op("*").Id("Model").Block(newBody...)
 	f.Line()
+	gn.closeMethod(f, W)
+}
+
+// closeMethod emits Close, and errClosed, which calls after it return.
+func (gn *gen) closeMethod(f *jen.File, W int) {
+	f.Var().Id("errClosed").Op("=").Add(src(fmt.Sprintf("@errors.New(%q)", gn.pkg+": the Model is closed")))
+	f.Line()
+	var b body
+	b.l("if m.closed {\nreturn nil\n}")
+	b.l("m.closed = true")
+	d := "Close releases the Model: later calls return an error. Close is idempotent\nand returns nil. It must not run concurrently with a call on the Model."
+	if W > 1 {
+		d += "\nIt stops the Model's worker goroutines; a Model dropped without Close\nhas them stopped when the garbage collector finds it unreachable."
+		b.l("if m.pool != nil {")
+		b.l("m.cleanup.Stop()")
+		b.l("m.pool.stop()")
+		b.l("m.pool = nil")
+		b.l("}")
+	}
+	b.l("return nil")
+	f.Add(doc("%s", d))
+	f.Func().Params(src("m *Model")).Id("Close").Params().Error().Block(b.code...)
+	f.Line()
+}
+
+// threadsDoc is the package doc's paragraph on Close and threads.
+func (gn *gen) threadsDoc() string {
+	W := gn.maxWorkers()
+	if W == 1 {
+		return "Close releases a Model; calls after it return an error.\n\n"
+	}
+	return wrap(fmt.Sprintf("Compiled with -threads %d: the largest layers are split along their outputs into up to %d parts, run by the goroutine calling the Model and %d worker goroutines the Model owns (started by New; a call wakes them through channels and allocates nothing). Results are bit-identical to one thread: no part sums into another's outputs. Close stops the workers; calls after it return an error.", W, W, W-1), 76) + "\n\n"
 }
 
 // forward emits the method that calls every kernel in order.
 func (gn *gen) forward(f *jen.File) {
 	var b body
+	ins := gn.partInputs()
+	for _, i := range ins {
+		b.l("m.parIn%d = in%d", i, i)
+	}
 	gn.callKernels(&b, gn.ref, nil)
+	for _, i := range ins {
+		b.l("m.parIn%d = nil // do not keep the caller's array", i)
+	}
 	gn.forwardMethod(f, "m *Model", "forward runs every layer in order; outputs are left in the arena.", len(gn.g.Inputs), &b)
 }
 
@@ -376,6 +441,7 @@ func (gn *gen) run(f *jen.File) {
 		fieldArgs = append(fieldArgs, "&out."+a.field)
 	}
 	var b body
+	b.l("if m.closed {\nreturn errClosed\n}")
 	b.l("weightsOnce.Do(loadWeights) // for a zero Model; New has loaded them")
 	if gn.hasErr {
 		b.l("if err := m.forward(%s); err != nil {\nreturn err\n}", strings.Join(args, ", "))
@@ -402,9 +468,9 @@ func (gn *gen) run(f *jen.File) {
 // errDoc says when a call returns an error.
 func (gn *gen) errDoc(out string) string {
 	if gn.hasErr {
-		return fmt.Sprintf("It returns an error, naming the layer, for an id or index out of range or an integer division by zero; %s is then meaningless.", out)
+		return fmt.Sprintf("It returns an error, naming the layer, for an id or index out of range or an integer division by zero, and after Close; %s is then meaningless.", out)
 	}
-	return "The error is always nil: this model cannot fail at run time (other models return one for an id out of range or an integer division by zero)."
+	return "The error is nil unless the Model is closed: this model cannot fail at run time (other models return one for an id out of range or an integer division by zero)."
 }
 
 // predict emits Predict and PredictSlice for a one-input, one-output model.

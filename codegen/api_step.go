@@ -145,6 +145,7 @@ func (gn *gen) reset(f *jen.File) {
 func (gn *gen) step(f *jen.File, ins, outs []apiVal) {
 	s := gn.stream
 	var b body
+	b.l("if m.closed {\nreturn errClosed\n}")
 	b.l("weightsOnce.Do(loadWeights) // for a zero Model; New has loaded them")
 	if s.learnedInit() {
 		b.l("if !m.st.started {\nm.Reset()\n}")
@@ -183,9 +184,9 @@ func (gn *gen) step(f *jen.File, ins, outs []apiVal) {
 		}
 	}
 	if s.sgen.hasErr {
-		d.WriteString("It returns an error, naming the layer, for an id or index out of range\nor an integer division by zero; out and the state are then meaningless:\ncall Reset.\n")
+		d.WriteString("It returns an error, naming the layer, for an id or index out of range\nor an integer division by zero; out and the state are then meaningless:\ncall Reset. It returns an error after Close.\n")
 	} else {
-		d.WriteString("The error is always nil: this model cannot fail at run time.\n")
+		d.WriteString("The error is nil unless the Model is closed: this model cannot fail at\nrun time.\n")
 	}
 	d.WriteString("Step allocates nothing.")
 	f.Add(doc("%s", d.String()))

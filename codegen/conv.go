@@ -195,13 +195,14 @@ func emitConv(k *kctx) error {
 		}
 	}
 	_ = ID
-	k.l("oc0 := 0")
+	lo, hi := k.span("oc", OCg, R) // threads.go: this worker's channels
+	k.l("oc0 := %s", lo)
 	if R > 1 {
-		k.l("for ; oc0+%d <= %d; oc0 += %d {", R, OCg, R)
+		k.l("for ; oc0+%d <= %s; oc0 += %d {", R, hi, R)
 		block(R)
 		k.l("}")
 	}
-	k.l("for ; oc0 < %d; oc0++ {", OCg)
+	k.l("for ; oc0 < %s; oc0++ {", hi)
 	block(1)
 	k.l("}")
 	k.l("}") // g

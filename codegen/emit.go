@@ -58,6 +58,9 @@ type kctx struct {
 	out []string // parameter names of the outputs
 	tmp string   // scratch parameter name, if any
 	b   *body
+	// noSplit: code after this emitter's loops reads the whole output
+	// (a fused tail), so it must not split them (span, threads.go).
+	noSplit bool
 }
 
 // inShape returns input i's shape.
@@ -85,6 +88,14 @@ type gen struct {
 	// step.go. streamDone records that it was computed.
 	stream     *stream
 	streamDone bool
+	// serial: every kernel runs on one worker (the one-step kernels of
+	// Step). split holds the kernels split into parts (threads.go), by
+	// their number of workers; pname the names of their part functions.
+	serial bool
+	split  map[*ir.Node]int
+	pname  map[*ir.Node]string
+	// splitting: span split the kernel being emitted.
+	splitting bool
 }
 
 // reserved are the package-level names the generated files declare or
@@ -96,6 +107,9 @@ var reserved = setOf(
 	// api.go (the per-dtype weight slices are added by init, from the dtype table)
 	"weightsBin", "weightsChecksum", "weightsOnce", "loadWeights",
 	"weightView", "Model", "New", "Input", "Output", "StepInput", "StepOutput",
+	"errClosed",
+	// threads.go
+	"pool", "newPool",
 	// selftest.go
 	"selfTestData", "loadSelfTest", "compare", "compare64", "compareHalf", "relTol", "absTol", "Example",
 	// step.go, emit.go helpers (simd.go adds the kernels' names)
@@ -103,7 +117,7 @@ var reserved = setOf(
 	// special functions
 	"init", "main",
 	// locals of forward and run, which call the kernels
-	"m", "err", "in", "out",
+	"m", "err", "in", "out", "worker",
 )
 
 // importNames are the names of every package a generated file may import
@@ -163,12 +177,17 @@ func newGen(g *ir.Graph, pkg string, opt Options) (*gen, error) {
 	if err != nil {
 		return nil, err
 	}
-	gn := &gen{g: g, pkg: pkg, opt: opt, plan: p, kname: map[*ir.Node]string{}}
+	gn := &gen{g: g, pkg: pkg, opt: opt, plan: p, kname: map[*ir.Node]string{}, split: map[*ir.Node]int{}, pname: map[*ir.Node]string{}}
 	used := map[string]bool{}
 	for _, n := range g.Nodes {
 		gn.kname[n] = kernelName(n.Name, used)
 		if e := emitters[n.Op]; e.fails != nil && e.fails(n) {
 			gn.hasErr = true
+		}
+	}
+	for _, n := range g.Nodes {
+		if n.Schedule.Workers() > 1 {
+			gn.pname[n] = kernelName(gn.kname[n]+"Part", used)
 		}
 	}
 	return gn, nil
@@ -235,19 +254,14 @@ func (gn *gen) callKernels(b *body, ref func(loc) string, after func(n *ir.Node)
 		if e.view && !p.copyNode[n] {
 			continue
 		}
-		var args []string
-		for _, v := range n.Inputs {
-			if v != nil { // kernels take no parameter for an absent input
-				args = append(args, ref(p.loc[v]))
+		if gn.split[n] > 0 {
+			gn.callSplit(b, n) // threads.go
+			if after != nil {
+				after(n)
 			}
+			continue
 		}
-		for _, o := range n.Outputs {
-			args = append(args, ref(p.loc[o]))
-		}
-		if s, ok := p.scratch[n]; ok {
-			args = append(args, ref(s))
-		}
-		call := fmt.Sprintf("%s(%s)", gn.kname[n], strings.Join(args, ", "))
+		call := fmt.Sprintf("%s(%s)", gn.kname[n], strings.Join(gn.kernelArgs(n, ref), ", "))
 		if e.fails != nil && e.fails(n) {
 			b.l("if err := %s; err != nil {\nreturn err\n}", call)
 		} else {
@@ -262,6 +276,25 @@ func (gn *gen) callKernels(b *body, ref func(loc) string, after func(n *ir.Node)
 			b.l("*%s = *%s", ref(l), ref(p.loc[v]))
 		}
 	}
+}
+
+// kernelArgs are the arguments of n's kernel: its inputs, outputs and
+// scratch as ref writes their locations.
+func (gn *gen) kernelArgs(n *ir.Node, ref func(loc) string) []string {
+	p := gn.plan
+	var args []string
+	for _, v := range n.Inputs {
+		if v != nil { // kernels take no parameter for an absent input
+			args = append(args, ref(p.loc[v]))
+		}
+	}
+	for _, o := range n.Outputs {
+		args = append(args, ref(p.loc[o]))
+	}
+	if s, ok := p.scratch[n]; ok {
+		args = append(args, ref(s))
+	}
+	return args
 }
 
 // forwardMethod emits method forward on recv (e.g. "m *Model") with body
@@ -331,6 +364,7 @@ func (gn *gen) kernelsFile() (*jen.File, error) {
 			params = append(params, src("tmp "+arrType(ir.F32, s.n)))
 		}
 		var err error
+		gn.splitting = false
 		if gn.plan.copyNode[n] {
 			k.l("*y = *x")
 		} else {
@@ -360,10 +394,19 @@ func (gn *gen) kernelsFile() (*jen.File, error) {
 		if n.Schedule != nil {
 			d += "\nSchedule: " + scheduleString(n.Schedule) + "."
 		}
+		switch {
+		case gn.splitting:
+			d += fmt.Sprintf("\nIt computes part worker of %d: its share of the outputs.", k.workers())
+		case n.Schedule.Workers() > 1:
+			d += "\nIt runs on one worker: this path of the emitter has no split."
+		}
 		if gn.plan.inplace[n] {
 			d += "\ny may be x: the plan runs this kernel in place."
 		}
 		f.Add(doc("%s", d))
+		if gn.splitting {
+			params = gn.splitKernel(k, params)
+		}
 		fn := f.Func().Id(gn.kname[n]).Params(params...)
 		if fails {
 			fn.Error()

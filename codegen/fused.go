@@ -68,6 +68,7 @@ func emitFusedDense(k *kctx) error {
 	rows := e.act != "" && ir.Lookup(e.act).Act == ir.ActRows
 	if rows {
 		e.act, e.code, e.residual = "", "", "" // a row-wise epilogue: after the product
+		sub.noSplit = true
 	}
 	done, err := emitDenseEpi(&sub, e)
 	if err != nil {
@@ -153,6 +154,9 @@ func emitFusedConv(k *kctx) error {
 	}
 	sub := &kctx{gen: k.gen, n: conv, in: in[:3], out: []string{target}, b: k.b}
 	done := false
+	_, _, clamp := dwClamp(k.n, in[3])
+	// A tail (epilogue, pool) reads the whole output: no split before it.
+	sub.noSplit = pool != nil || !(clamp && dwPlan(conv) != nil) && (in[3] != "" || k.n.Attrs.String("act") != "")
 	if p := dwPlan(conv); p != nil {
 		off := 0
 		if pool != nil {

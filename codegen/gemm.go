@@ -246,9 +246,10 @@ func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 		k.l("xp := xg[:]")
 	}
 	tiled := c.NT < c.npad
-	if tiled {
-		k.l("for n0 := 0; n0 < %d; n0 += %d {", c.N, c.NT)
-		k.l("nEnd := min(n0+%d, %d)", c.NT, c.N)
+	nlo, nhi := k.span("n", c.N, c.unit) // threads.go: this worker's columns
+	if tiled || nlo != "0" {
+		k.l("for n0 := %s; n0 < %s; n0 += %d {", nlo, nhi, c.NT)
+		k.l("nEnd := min(n0+%d, %s)", c.NT, nhi)
 	} else {
 		k.l("{")
 		k.l("n0, nEnd := 0, %d", c.N)

@@ -218,12 +218,16 @@ func emitDenseGEMM(k *kctx, kn *kernels.Kernel, e epi, M, N, K int) bool {
 	case e.act != "" || e.residual != "":
 		done = false
 	}
+	plo, phi := "0", fmt.Sprint(np)
+	if done {
+		plo, phi = k.span("p", np, 1) // threads.go: this worker's panels
+	}
 	k.l("for k0 := 0; k0 < %d; k0 += %d {", K, KC)
 	k.l("kc := min(%d, %d-k0)", KC, K)
 	k.l("fl := 8")
 	k.l("if k0 == 0 {\nfl = 0\n}")
 	k.l("if k0+kc == %d {\nfl |= %d\n}", K, flags)
-	k.l("for p0 := 0; p0 < %d; p0 += %d {", np, NP)
+	k.l("for p0 := %s; p0 < %s; p0 += %d {", plo, phi, NP)
 	k.l("for m0 := 0; m0 < %d; m0 += %d {", M, MC)
 	k.l("mEnd := min(m0+%d, %d)", MC, M)
 	// Row blocks of nearly equal height (≤ MR); each block's rows of x
@@ -233,7 +237,7 @@ func emitDenseGEMM(k *kctx, kn *kernels.Kernel, e epi, M, N, K int) bool {
 	k.l("r := (mEnd - m0) / mb")
 	k.l("if b < (mEnd-m0)%%mb {\nr++\n}")
 	k.l("xr := %s[m*%d+k0:]", X, K)
-	k.l("for p := p0; p < min(p0+%d, %d); p++ {", NP, np)
+	k.l("for p := p0; p < min(p0+%d, %s); p++ {", NP, phi)
 	k.l("nv := min(%d, %d-p*%d)", NR, N, NR)
 	k.l("var bi []float32")
 	if e.bias != "" {

@@ -26,8 +26,9 @@ func matmulGemm(n *ir.Node) *kernels.Kernel {
 // emitMatMulGemm writes the block loops of one batch element (the loop
 // nest of emitMatMul gives yo, ao, bo).
 func emitMatMulGemm(k *kctx, kn *kernels.Kernel, M, K, N int) {
-	k.l("for m0 := 0; m0 < %d; m0 += %d {", M, kn.MR)
-	k.l("r := min(%d, %d-m0)", kn.MR, M)
+	lo, hi := k.span("m", M, kn.MR) // threads.go: this worker's rows
+	k.l("for m0 := %s; m0 < %s; m0 += %d {", lo, hi, kn.MR)
+	k.l("r := min(%d, %s-m0)", kn.MR, hi)
 	k.l("for n0 := 0; n0 < %d; n0 += %d {", N, kn.NR)
 	k.l("%s(r, %d, %d, x0[ao+m0*%d:], %d, x1[bo+n0:], %d, y[yo+m0*%d+n0:], %d, nil, 0)", kn.Func, kn.NR, K, K, K, N, N, N)
 	k.l("}")

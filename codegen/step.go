@@ -556,6 +556,7 @@ func (s *stream) build(gn *gen) string {
 		return fmt.Sprintf("internal error: step graph: %v", err)
 	}
 	s.sgen = sgen
+	sgen.serial = true // one step is too little work to split
 	// Step kernels read the main package's weights.
 	for v, l := range sgen.plan.loc {
 		if l.kind != locWeight {

@@ -65,6 +65,9 @@ type Options struct {
 	// Tune, if set, runs after the passes, before code generation (for
 	// schedule overrides).
 	Tune func(g *ir.Graph) error
+	// Threads is the most goroutines one kernel is split across
+	// (passes.Options.Threads; dlc compile -threads).
+	Threads int
 	// SelfTest records interpreter outputs on deterministic random inputs
 	// and writes a self-test and benchmark into the package.
 	SelfTest bool
@@ -88,7 +91,7 @@ func Compile(g *ir.Graph, opt Options) (map[string][]byte, error) {
 		opt.Notef("%d params have no weights: initialized with their initializers (seed 1); the package computes nothing useful until trained weights are given", untrained)
 	}
 	ref := g.Clone()
-	if err := passes.Run(g, opt.Passes, passes.Options{Verify: true, After: opt.After}); err != nil {
+	if err := passes.Run(g, opt.Passes, passes.Options{Verify: true, After: opt.After, Threads: opt.Threads}); err != nil {
 		return nil, err
 	}
 	if opt.Tune != nil {

@@ -21,6 +21,9 @@ type Pass struct {
 	// Doc is one line for `dlc compile -h`.
 	Doc string
 	Fn  func(*ir.Graph) error
+	// Opt, if set, is run instead of Fn by Run: a pass that reads
+	// Options (tile reads Threads).
+	Opt func(*ir.Graph, Options) error
 }
 
 // Pipeline is every pass in the order they run. A level picks a subset,
@@ -32,7 +35,7 @@ var Pipeline = []Pass{
 	{Name: "cse", Doc: "merge identical ops on identical inputs", Fn: cse},
 	{Name: "dce", Doc: "remove ops and params no output depends on", Fn: dce},
 	{Name: "fuse", Doc: "merge conv/dense with bias, residual add, activation and pooling; chain element-wise ops", Fn: fuse},
-	{Name: "tile", Doc: "choose each conv/dense/matmul kernel's algorithm, register block and cache tiles", Fn: tile},
+	{Name: "tile", Doc: "choose each conv/dense/matmul kernel's algorithm, register block, cache tiles and threads", Fn: tile, Opt: tileOpt},
 	{Name: "plan", Doc: "place activations in one arena, reusing memory of dead values", Fn: plan},
 }
 
@@ -93,12 +96,20 @@ type Options struct {
 	Verify bool
 	// After, when non-empty, is called with the graph after each pass.
 	After func(pass string, g *ir.Graph)
+	// Threads is the most workers the tiling pass may split one kernel
+	// across (dlc compile -threads); 0 or 1: every kernel runs on the
+	// calling goroutine.
+	Threads int
 }
 
 // Run applies the passes in order to g, in place.
 func Run(g *ir.Graph, ps []Pass, opt Options) error {
 	for _, p := range ps {
-		if err := p.Fn(g); err != nil {
+		fn := p.Fn
+		if p.Opt != nil {
+			fn = func(g *ir.Graph) error { return p.Opt(g, opt) }
+		}
+		if err := fn(g); err != nil {
 			return fmt.Errorf("pass %s: %w", p.Name, err)
 		}
 		if opt.Verify {

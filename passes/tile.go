@@ -93,8 +93,9 @@ const (
 //	       dotKernel over the weights as stored; the gates on the Act
 //	       kernel (codegen/rnn_simd.go).
 //
-// Every schedule runs on one worker (Threads 1) and, but for dense
-// layers on gemmKernel, reads the weights as stored (WeightLayout "").
+// Every schedule runs on one worker (Threads 1; with -threads, threads
+// in threads.go splits the large ones) and, but for dense layers on
+// gemmKernel, reads the weights as stored (WeightLayout "").
 //
 // A schedule never changes which terms are summed, only their order.
 func tile(g *ir.Graph) error {

@@ -28,6 +28,7 @@ leaves an existing package untouched.`,
   dlc compile --dump-after=fuse examples/vgg_bn/model.dl -o /tmp/vgg    # IR after fusion
   dlc compile --passes shapes,bnfold,plan model.dl -o out               # an explicit pass list
   dlc compile --tile conv2:oh=4 --tile fc1:n=64,k=256 model.dl -o out   # override schedules
+  dlc compile -threads 2 model.onnx -o out                              # split large layers over 2 goroutines
 
 In a Go module, a go:generate line keeps the package in step with the model:
   //go:generate go run github.com/dlcompiler/dlc/cmd/dlc compile model.dl -o lenet5`,
@@ -94,9 +95,10 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	level := fs.Int("O", 2, "optimization `LEVEL`: -O0 (none), -O1 (fold, cse, dce), -O2 (also bnfold, fuse, tile)")
 	passList := fs.String("passes", "", "run exactly these comma-separated `PASSES` instead of a level (passes: "+strings.Join(passes.Names(), ",")+")")
 	dumpAfter := fs.String("dump-after", "", "print the IR after `PASS` (or \"all\") to standard output")
+	threads := fs.Int("threads", 1, "split large convolutions, batched dense layers and matrix products across up to `N` goroutines the Model owns (results are bit-identical to -threads 1; layers too small to pay for waking a worker keep one)")
 	selfTest := fs.Bool("selftest", true, "write a self-test and benchmark (<pkg>_test.go, testdata/selftest.bin)")
 	tiles := tileFlag{}
-	fs.Var(tiles, "tile", "override a layer's schedule: `LAYER:LOOP=SIZE[,...]` (loops m,n,k for dense and im2col conv, oh for direct conv; unroll=N, vector=N, algo=direct|im2col, kernel=NAME|none; see --dump-after=tile); repeatable")
+	fs.Var(tiles, "tile", "override a layer's schedule: `LAYER:LOOP=SIZE[,...]` (loops m,n,k for dense and im2col conv, oh for direct conv; unroll=N, vector=N, threads=N, algo=direct|im2col, kernel=NAME|none; see --dump-after=tile); repeatable")
 	path, err := parseModel(compileCmd, fs, optLevelArgs(args), stdout)
 	if err != nil {
 		return err
@@ -108,6 +110,9 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 		if err := compiler.CheckPackageName(*pkg); err != nil {
 			return &usageError{"-pkg: " + err.Error()}
 		}
+	}
+	if *threads < 1 || *threads > maxThreads {
+		return &usageError{fmt.Sprintf("-threads %d: want 1 to %d", *threads, maxThreads)}
 	}
 	if *dumpAfter != "" && *dumpAfter != "all" {
 		if _, ok := passes.Lookup(*dumpAfter); !ok {
@@ -139,6 +144,7 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 		Passes:   ps,
 		After:    after,
 		Tune:     func(g *ir.Graph) error { return applyTiles(g, tiles) },
+		Threads:  *threads,
 		SelfTest: *selfTest,
 		Notef:    func(format string, args ...any) { fmt.Fprintf(stderr, "dlc: "+format+"\n", args...) },
 	})
@@ -180,6 +186,9 @@ func packageName(pkg, outDir string, stderr io.Writer) (string, error) {
 	return name, nil
 }
 
+// maxThreads bounds -threads: a Model starts threads-1 goroutines.
+const maxThreads = 256
+
 // applyTiles overrides the schedules of the named layers.
 func applyTiles(g *ir.Graph, tiles tileFlag) error {
 	for layer, t := range tiles {
@@ -211,6 +220,8 @@ func applyTiles(g *ir.Graph, tiles tileFlag) error {
 				n.Schedule.Unroll = size
 			case "vector":
 				n.Schedule.Vector = size
+			case "threads":
+				n.Schedule.Threads = size
 			case "kernel":
 				n.Schedule.Kernel = v
 				if v == "none" {

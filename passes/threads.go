@@ -1,0 +1,101 @@
+package passes
+
+import (
+	"github.com/dlcompiler/dlc/codegen/kernels"
+	"github.com/dlcompiler/dlc/ir"
+)
+
+// minParallelMACs is the least work (multiply-adds) of a kernel split
+// across threads. Waking a parked worker through a channel and waiting
+// for it costs a few microseconds (more on a loaded machine), and a
+// worker starts with cold caches; below about half a million
+// multiply-adds (some 5 µs on one core at the kernels' speed) the second
+// core saves less than that. Measured with dlc compile -threads 2 on
+// dense layers at batch 64 (passes/threads_test.go's comment has the
+// numbers).
+const minParallelMACs = 1 << 19
+
+// tileOpt is the tiling pass with its options: tile, then threads.
+func tileOpt(g *ir.Graph, opt Options) error {
+	if err := tile(g); err != nil {
+		return err
+	}
+	threads(g, opt.Threads)
+	return nil
+}
+
+// threads sets Schedule.Threads (at most max) on the kernels that code
+// generation can split along an output dimension and whose work pays for
+// waking the workers (minParallelMACs): each worker then gets at least
+// one whole unit of that dimension, the unit the emitter splits by
+//
+//	im2col conv     output positions, whole panels of the kernel's NR
+//	                columns (or pool windows)
+//	direct conv     output channels, whole register blocks (Unroll)
+//	depthwise conv  groups (channels)
+//	dense on GEMM   output features, whole panels of NR
+//	matmul on GEMM  rows of the left operand, whole blocks of MR
+//
+// Other kernels (dense as dot products at batch 1, recurrent layers,
+// element-wise ops) keep one thread. Splitting never splits a sum, so
+// results are bit-identical whatever the number of threads.
+func threads(g *ir.Graph, max int) {
+	if max <= 1 {
+		return
+	}
+	for _, n := range g.Nodes {
+		s := n.Schedule
+		if s == nil {
+			continue
+		}
+		units, macs := splitUnits(n)
+		if units >= 2 && macs >= minParallelMACs {
+			s.Threads = min(max, units)
+		}
+	}
+}
+
+// splitUnits returns how many units a node's kernel can be split into
+// (see threads) and its multiply-adds.
+func splitUnits(n *ir.Node) (units, macs int) {
+	s := n.Schedule
+	switch n.Op {
+	case "conv", "fused_conv":
+		w, y := n.Inputs[1].Type.Shape, n.Out().Type.Shape
+		K := w[1:].NumElems()
+		pos := y[2:].NumElems() // output (pooled) positions
+		P := 1
+		if n.Op == "fused_conv" && n.Attrs.String("pool") != "" {
+			P = ir.Shape(n.Attrs.Ints("pool_kernel")).NumElems()
+		}
+		macs = y[0] * w[0] * pos * P * K
+		switch kn := kernels.Lookup(s.Kernel); {
+		case s.Algo == "im2col":
+			unit := max(s.Vector, 1)
+			if kn != nil && kn.Op == kernels.Gemm {
+				unit = kn.NR
+			}
+			return ceilDiv(pos*P, max(unit, P)), macs
+		case kn != nil && kn.Op == kernels.Depthwise:
+			return n.Attrs.Int("groups"), macs
+		default:
+			return ceilDiv(w[0]/n.Attrs.Int("groups"), max(s.Unroll, 1)), macs
+		}
+	case "dense", "fused_dense":
+		w := n.Inputs[1].Type.Shape
+		N, K := w[0], w[1]
+		M := n.Inputs[0].Type.Shape.NumElems() / max(K, 1)
+		if kn := kernels.Lookup(s.Kernel); kn != nil && kn.Op == kernels.Gemm {
+			return ceilDiv(N, kn.NR), M * N * K
+		}
+	case "matmul":
+		a, y := n.Inputs[0].Type.Shape, n.Out().Type.Shape
+		if kn := kernels.Lookup(s.Kernel); kn != nil && kn.Op == kernels.Gemm && len(a) >= 2 {
+			M, K := a[len(a)-2], a[len(a)-1]
+			return ceilDiv(M, kn.MR), y.NumElems() * K
+		}
+	}
+	return 1, 0
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / max(b, 1) }
