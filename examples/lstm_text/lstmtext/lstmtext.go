@@ -7,6 +7,7 @@
 // Usage:
 //
 //	m := lstmtext.New() // one Model per goroutine; reuse it
+//	defer m.Close()
 //	var in [lstmtext.InputSize]int64 // ids i64[1,20]
 //	var out [lstmtext.OutputSize]float32 // logits f32[1,2]
 //	if err := m.Predict(&in, &out); err != nil {
@@ -18,6 +19,8 @@
 // Results are written into the caller's arrays. The weights (WeightBytes)
 // are shared by all Models and read-only; the first New loads them, so a
 // program that never calls New does not hold them in memory.
+//
+// Close releases a Model; calls after it return an error.
 //
 // Recurrent layers run over the whole sequence in each call to Run,
 // from the initial state given as an input (or zeros); the final states
@@ -68,6 +71,7 @@ package lstmtext
 import (
 	_ "embed"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -178,6 +182,8 @@ type Model struct {
 	st       stepModel
 	// cls receives Classify's output.
 	cls [OutputSize]float32
+	// closed is set by Close.
+	closed bool
 }
 
 // New returns a Model with its scratch arena (ScratchBytes) allocated.
@@ -187,6 +193,18 @@ type Model struct {
 func New() *Model {
 	weightsOnce.Do(loadWeights)
 	return new(Model)
+}
+
+var errClosed = errors.New("lstmtext: the Model is closed")
+
+// Close releases the Model: later calls return an error. Close is idempotent
+// and returns nil. It must not run concurrently with a call on the Model.
+func (m *Model) Close() error {
+	if m.closed {
+		return nil
+	}
+	m.closed = true
+	return nil
 }
 
 // forward runs every layer in order; outputs are left in the arena.
@@ -202,6 +220,9 @@ func (m *Model) forward(in0 *[20]int64) error {
 
 // run runs the model and copies the outputs into the caller's arrays.
 func (m *Model) run(in0 *[InputIdsSize]int64, out0 *[OutputLogitsSize]float32) error {
+	if m.closed {
+		return errClosed
+	}
 	weightsOnce.Do(loadWeights) // for a zero Model; New has loaded them
 	if err := m.forward(in0); err != nil {
 		return err
@@ -212,7 +233,8 @@ func (m *Model) run(in0 *[InputIdsSize]int64, out0 *[OutputLogitsSize]float32) e
 
 // Run runs the model on in and writes its outputs into out. It returns an
 // error, naming the layer, for an id or index out of range or an integer
-// division by zero; out is then meaningless. Run allocates nothing.
+// division by zero, and after Close; out is then meaningless. Run allocates
+// nothing.
 func (m *Model) Run(in *Input, out *Output) error {
 	return m.run(&in.Ids, &out.Logits)
 }
@@ -220,7 +242,8 @@ func (m *Model) Run(in *Input, out *Output) error {
 // Predict runs the model on in (ids i64[1,20]) and writes output logits
 // f32[1,2] into out: Run for a model with one input and one output. It returns
 // an error, naming the layer, for an id or index out of range or an integer
-// division by zero; out is then meaningless. Predict allocates nothing.
+// division by zero, and after Close; out is then meaningless. Predict
+// allocates nothing.
 func (m *Model) Predict(in *[InputSize]int64, out *[OutputSize]float32) error {
 	return m.run(in, out)
 }
@@ -241,8 +264,8 @@ func (m *Model) PredictSlice(in []int64, out []float32) error {
 // Classify runs the model on in and returns the most likely of the NumClasses
 // classes (the first on ties) and its probability. The output holds logits, so
 // prob is their softmax at class. It returns an error, naming the layer, for
-// an id or index out of range or an integer division by zero; the class is
-// then meaningless. Classify allocates nothing.
+// an id or index out of range or an integer division by zero, and after Close;
+// the class is then meaningless. Classify allocates nothing.
 func (m *Model) Classify(in *[InputSize]int64) (class int, prob float32, err error) {
 	if err := m.run(in, &m.cls); err != nil {
 		return 0, 0, err
@@ -335,9 +358,12 @@ func (m *Model) Reset() {
 // last step, what Run gives on x.
 // It returns an error, naming the layer, for an id or index out of range
 // or an integer division by zero; out and the state are then meaningless:
-// call Reset.
+// call Reset. It returns an error after Close.
 // Step allocates nothing.
 func (m *Model) Step(in *StepInput, out *StepOutput) error {
+	if m.closed {
+		return errClosed
+	}
 	weightsOnce.Do(loadWeights) // for a zero Model; New has loaded them
 	if err := m.st.forward(&in.Ids); err != nil {
 		return err

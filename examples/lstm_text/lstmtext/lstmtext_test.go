@@ -138,7 +138,8 @@ func TestStep(t *testing.T) {
 
 // Example is the package documentation's usage example; go test compiles it.
 func Example() {
-	m := New()                  // one Model per goroutine; reuse it
+	m := New() // one Model per goroutine; reuse it
+	defer m.Close()
 	var in [InputSize]int64     // ids i64[1,20]
 	var out [OutputSize]float32 // logits f32[1,2]
 	if err := m.Predict(&in, &out); err != nil {
