@@ -27,7 +27,12 @@
 // Usage (from bench/ort):
 //
 //	ONNXRUNTIME_NODE_INSTALL=skip npm ci   # once: fetches libonnxruntime.so
-//	go run . [-rounds 5] [-benchtime 200ms] [-run REGEXP] [-lib PATH] [-keep DIR]
+//	go run . [-rounds 5] [-benchtime 200ms] [-run REGEXP] [-lib PATH] [-keep DIR] [-threads N]
+//
+// With -threads N the models are also compiled with dlc compile -threads N
+// and timed right after the one-thread package in every round; the table
+// gains their time and the speed-up over one thread (onnxruntime stays on
+// one thread: the ORT/dlc ratio is the one-thread one).
 package main
 
 import (
@@ -79,12 +84,17 @@ func main() {
 	run := flag.String("run", "", "only models whose name matches this regexp")
 	lib := flag.String("lib", "", "path of libonnxruntime.so (default: $ONNXRUNTIME_LIB, else the one under node_modules/onnxruntime-node)")
 	keep := flag.String("keep", "", "write the generated Go module here and keep it (default: a temporary directory, removed)")
+	flag.IntVar(&threads, "threads", 1, "also compile each model with dlc compile -threads `N` (N > 1) and time it in the same rounds: two more columns")
 	flag.Parse()
 	if err := bench(*rounds, *benchtime, *run, *lib, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "ort:", err)
 		os.Exit(1)
 	}
 }
+
+// threads is -threads: with N > 1 every model is also compiled for N
+// threads (package <pkg>t) and timed right after the one-thread package.
+var threads int
 
 // model is one ONNX fixture on both sides.
 type model struct {
@@ -106,6 +116,9 @@ type model struct {
 	pkg    string
 	dlcErr error
 	dlcNs  []float64
+	// dlc -O2 -threads N (when threads > 1)
+	thrErr error
+	thrNs  []float64
 }
 
 func bench(rounds int, benchtime time.Duration, run, lib, keep string) error {
@@ -185,7 +198,13 @@ func bench(rounds int, benchtime time.Duration, run, lib, keep string) error {
 		fmt.Fprintf(os.Stderr, "ort: %s: onnxruntime\n", name)
 		m.ortErr = m.setupORT(opts)
 		fmt.Fprintf(os.Stderr, "ort: %s: dlc -O2\n", name)
-		m.dlcErr = m.setupDLC(dir)
+		m.dlcErr = m.setupDLC(dir, m.pkg, 1)
+		if threads > 1 {
+			fmt.Fprintf(os.Stderr, "ort: %s: dlc -O2 -threads %d\n", name, threads)
+			if m.thrErr = m.setupDLC(dir, m.pkg+"t", threads); m.thrErr != nil {
+				fmt.Fprintf(os.Stderr, "ort: %s: dlc -threads %d: %v\n", name, threads, m.thrErr)
+			}
+		}
 		if m.ortErr != nil {
 			fmt.Fprintf(os.Stderr, "ort: %s: onnxruntime: %v\n", name, m.ortErr)
 		}
@@ -219,6 +238,15 @@ func bench(rounds int, benchtime time.Duration, run, lib, keep string) error {
 							fmt.Fprintf(os.Stderr, "ort: %s: dlc: %v\n", m.name, err)
 						} else {
 							m.dlcNs = append(m.dlcNs, ns)
+						}
+					}
+					if threads > 1 && m.thrErr == nil {
+						ns, err := runBench(dir, m.pkg+"t", benchtime)
+						if err != nil {
+							m.thrErr = err
+							fmt.Fprintf(os.Stderr, "ort: %s: dlc -threads %d: %v\n", m.name, threads, err)
+						} else {
+							m.thrNs = append(m.thrNs, ns)
 						}
 					}
 				} else if m.ortErr == nil {
@@ -424,36 +452,38 @@ func (m *model) destroy() {
 	}
 }
 
-// setupDLC compiles the model at -O2 with its self-test into dir/<pkg>,
-// builds the test binary and runs the self-test once (a benchmark of
-// wrong code would be meaningless).
-func (m *model) setupDLC(dir string) error {
+// setupDLC compiles the model at -O2 for threads threads with its
+// self-test into dir/<pkg>, builds the test binary and runs the self-test
+// once (a benchmark of wrong code would be meaningless).
+func (m *model) setupDLC(dir, pkg string, threads int) error {
 	g, err := compiler.Load(filepath.Join(m.dir, "model.onnx"), compiler.LoadOptions{})
 	if err != nil {
 		return err
 	}
-	for _, n := range g.Nodes {
-		m.macs += ir.MACs(n)
+	if threads == 1 {
+		for _, n := range g.Nodes {
+			m.macs += ir.MACs(n)
+		}
 	}
 	ps, err := passes.Select(2, "")
 	if err != nil {
 		return err
 	}
-	files, err := compiler.Compile(g, compiler.Options{Package: m.pkg, Passes: ps, SelfTest: true})
+	files, err := compiler.Compile(g, compiler.Options{Package: pkg, Passes: ps, SelfTest: true, Threads: threads})
 	if err != nil {
 		return err
 	}
-	if err := codegen.WritePackage(filepath.Join(dir, m.pkg), files); err != nil {
+	if err := codegen.WritePackage(filepath.Join(dir, pkg), files); err != nil {
 		return err
 	}
-	cmd := exec.Command("go", "test", "-c", "-o", m.pkg+".test", "./"+m.pkg)
+	cmd := exec.Command("go", "test", "-c", "-o", pkg+".test", "./"+pkg)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOWORK=off")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go test -c: %v\n%s", err, out)
 	}
-	cmd = exec.Command(filepath.Join(dir, m.pkg+".test"), "-test.run", "SelfTest")
-	cmd.Dir = filepath.Join(dir, m.pkg)
+	cmd = exec.Command(filepath.Join(dir, pkg+".test"), "-test.run", "SelfTest")
+	cmd.Dir = filepath.Join(dir, pkg)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("self-test: %v\n%s", err, out)
 	}
@@ -508,7 +538,11 @@ func report(models []*model, rounds int, lib string) {
 	fmt.Printf("%s/%s, %d CPUs, GOMAXPROCS %d, %s; medians of %d interleaved rounds\n\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), rounds)
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "model\tMMACs\tORT 1-thread µs\tdlc -O2 µs\tORT/dlc\tper-round range\tGFLOP/s ORT\tGFLOP/s dlc\tORT max err\t")
+	thrCols := ""
+	if threads > 1 {
+		thrCols = fmt.Sprintf("dlc -threads %d µs\t1/%d-thread\t", threads, threads)
+	}
+	fmt.Fprintln(w, "model\tMMACs\tORT 1-thread µs\tdlc -O2 µs\tORT/dlc\tper-round range\tGFLOP/s ORT\tGFLOP/s dlc\tORT max err\t"+thrCols)
 	var failed []*model
 	cpuRatio, cpuModel := 0.0, ""
 	for _, m := range models {
@@ -531,11 +565,21 @@ func report(models []*model, rounds int, lib string) {
 		if m.cpuRatio > cpuRatio {
 			cpuRatio, cpuModel = m.cpuRatio, m.name
 		}
-		if m.ortErr != nil || m.dlcErr != nil {
+		if m.ortErr != nil || m.dlcErr != nil || m.thrErr != nil {
 			failed = append(failed, m)
 		}
-		fmt.Fprintf(w, "%s\t%.3f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.name, float64(m.macs)/1e6, us(o), us(d), ratio, spread,
-			gflops(m.macs, o), gflops(m.macs, d), errs)
+		thr := ""
+		if threads > 1 {
+			// The speed-up of N threads: the ratio of the medians (the two
+			// packages ran back to back in every round).
+			t, up := median(m.thrNs), "-"
+			if !math.IsNaN(t) && !math.IsNaN(d) {
+				up = fmt.Sprintf("%.2fx", d/t)
+			}
+			thr = us(t) + "\t" + up + "\t"
+		}
+		fmt.Fprintf(w, "%s\t%.3f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.name, float64(m.macs)/1e6, us(o), us(d), ratio, spread,
+			gflops(m.macs, o), gflops(m.macs, d), errs, thr)
 	}
 	w.Flush()
 	fmt.Println("\nORT/dlc > 1: dlc's generated code is faster (ratio of the medians; per-round range: min-max of the")
@@ -547,6 +591,9 @@ func report(models []*model, rounds int, lib string) {
 		}
 		if m.dlcErr != nil {
 			fmt.Printf("\n%s: dlc failed: %v\n", m.name, firstLines(m.dlcErr, 8))
+		}
+		if m.thrErr != nil {
+			fmt.Printf("\n%s: dlc -threads %d failed: %v\n", m.name, threads, firstLines(m.thrErr, 8))
 		}
 	}
 }
