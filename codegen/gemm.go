@@ -246,7 +246,12 @@ func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 		k.l("xp := xg[:]")
 	}
 	tiled := c.NT < c.npad
-	nlo, nhi := k.span("n", c.N, c.unit) // threads.go: this worker's columns
+	// threads.go: this worker's columns, or (splitM) its output channels.
+	splitM := convSplitM(k, c)
+	nlo, nhi := "0", fmt.Sprint(c.N)
+	if !splitM {
+		nlo, nhi = k.span("n", c.N, c.unit)
+	}
 	if tiled || nlo != "0" {
 		k.l("for n0 := %s; n0 < %s; n0 += %d {", nlo, nhi, c.NT)
 		k.l("nEnd := min(n0+%d, %s)", c.NT, nhi)
@@ -263,9 +268,13 @@ func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 	}
 	// The product, MT output channels at a time.
 	mtiled := c.MT < c.OCg
-	if mtiled {
-		k.l("for m0 := 0; m0 < %d; m0 += %d {", c.OCg, c.MT)
-		k.l("mEnd := min(m0+%d, %d)", c.MT, c.OCg)
+	mlo, mhi := "0", fmt.Sprint(c.OCg)
+	if splitM {
+		mlo, mhi = k.span("m", c.OCg, c.MR)
+	}
+	if mtiled || mlo != "0" {
+		k.l("for m0 := %s; m0 < %s; m0 += %d {", mlo, mhi, c.MT)
+		k.l("mEnd := min(m0+%d, %s)", c.MT, mhi)
 	} else {
 		k.l("{")
 		k.l("m0, mEnd := 0, %d", c.OCg)

@@ -61,6 +61,20 @@ func (k *kctx) span(name string, extent, unit int) (lo, hi string) {
 	return lo, hi
 }
 
+// convSplitM reports whether an im2col convolution splits its output
+// channels rather than its columns (output positions): when the columns
+// make fewer than 4 units per worker (the last stages of a network at
+// batch 1, 7×7 positions against 512 channels), a split by whole units
+// would leave the workers unequal, and the channels make more units.
+// Each worker then builds the whole im2col tile in its own scratch: that
+// costs K·N copies against the K·N·OC/W multiply-adds it shares.
+func convSplitM(k *kctx, c gemmConv) bool {
+	W := k.workers()
+	nu := (c.N + c.unit - 1) / c.unit
+	mu := (c.OCg + c.MR - 1) / c.MR
+	return W > 1 && nu < 4*W && mu > nu
+}
+
 // splitKernel finishes the signature of a kernel that span split: the
 // worker parameter and the worker's own scratch region. params are the
 // kernel's parameters so far (the scratch last, named tmp, if any).

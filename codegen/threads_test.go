@@ -102,36 +102,41 @@ var threadCases = []struct {
 	name  string
 	build func(b *gb)
 	sched *ir.Schedule
-	split int // kernels that must be split when threads > 1
+	split int    // kernels that must be split when threads > 1
+	share string // the split's locals (span's name): which dimension
 }{
 	{"convsimd", func(b *gb) {
 		h := b.n1("conv", []*ir.Value{b.input("x", 1, 8, 12, 12), b.param(16, 8, 3, 3), b.param(16)}, ir.Attrs{"pads": []int{1, 1}})
 		b.out(b.n1("relu", []*ir.Value{h}, nil))
-	}, nil, 1},
+	}, nil, 1, "nLo, nHi"},
 	{"convpool", func(b *gb) {
 		h := b.n1("conv", []*ir.Value{b.input("x", 2, 4, 12, 12), b.param(8, 4, 3, 3), b.param(8)}, ir.Attrs{"pads": []int{1, 1}})
 		h = b.n1("relu", []*ir.Value{h}, nil)
 		b.out(b.n1("maxpool", []*ir.Value{h}, ir.Attrs{"kernel": []int{2, 2}}))
-	}, nil, 1},
+	}, nil, 1, "nLo, nHi"},
 	{"convscalar", func(b *gb) {
 		b.out(b.n1("conv", []*ir.Value{b.input("x", 1, 3, 9, 9), b.param(12, 3, 3, 3), b.param(12)}, ir.Attrs{"pads": []int{1, 1}}))
-	}, &ir.Schedule{Algo: "im2col", Unroll: 4, Vector: 4, Tiles: map[string]int{"n": 20}}, 1},
+	}, &ir.Schedule{Algo: "im2col", Unroll: 4, Vector: 4, Tiles: map[string]int{"n": 20}}, 1, "nLo, nHi"},
 	{"convdirect", func(b *gb) {
 		b.out(b.n1("conv", []*ir.Value{b.input("x", 2, 3, 10, 10), b.param(10, 3, 3, 3), b.param(10)}, ir.Attrs{"strides": []int{2, 2}}))
-	}, &ir.Schedule{Algo: "direct", Unroll: 2}, 1},
+	}, &ir.Schedule{Algo: "direct", Unroll: 2}, 1, "ocLo, ocHi"},
 	{"dw", func(b *gb) {
 		h := b.n1("conv", []*ir.Value{b.input("x", 2, 8, 13, 13), b.param(8, 1, 3, 3), b.param(8)}, ir.Attrs{"groups": 8, "pads": []int{1, 1}})
 		b.out(b.n1("relu", []*ir.Value{h}, nil))
-	}, nil, 1},
+	}, nil, 1, "gLo, gHi"},
 	{"dense", func(b *gb) {
 		h := b.n1("dense", []*ir.Value{b.input("x", 8, 40), b.param(70, 40), b.param(70)}, nil)
 		h = b.n1("relu", []*ir.Value{h}, nil)
 		h = b.n1("dense", []*ir.Value{h, b.param(40, 70), b.param(40)}, nil)
 		b.out(b.n1("tanh", []*ir.Value{h}, nil)) // a tail over the whole output: not split
-	}, nil, 1},
+	}, nil, 1, "pLo, pHi"},
 	{"matmul", func(b *gb) {
 		b.out(b.n1("matmul", []*ir.Value{b.input("a", 2, 29, 20), b.input("b", 20, 64)}, nil))
-	}, nil, 1},
+	}, nil, 1, "mLo, mHi"},
+	{"convchannels", func(b *gb) { // few columns: split by output channels
+		h := b.n1("conv", []*ir.Value{b.input("x", 1, 16, 6, 6), b.param(50, 16, 3, 3), b.param(50)}, ir.Attrs{"pads": []int{1, 1}})
+		b.out(b.n1("relu", []*ir.Value{h}, nil))
+	}, nil, 1, "mLo, mHi"},
 }
 
 // TestThreads checks -threads: for 1, 2 and 3 threads, every kernel that
@@ -176,6 +181,9 @@ func TestThreads(t *testing.T) {
 			}
 			if got, want := strings.Count(string(files["kernels.go"]), "worker int)"), min(threads-1, 1)*c.split; got != want {
 				t.Errorf("%s: %d kernels split, want %d", pkg, got, want)
+			}
+			if threads > 1 && !strings.Contains(string(files["kernels.go"]), c.share) {
+				t.Errorf("%s: the kernel does not split by %s", pkg, c.share)
 			}
 			files[pkg+"_threads_test.go"] = []byte(fmt.Sprintf(threadsProbe, pkg, threads-1))
 			if err := WritePackage(filepath.Join(dir, pkg), files); err != nil {

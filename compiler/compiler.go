@@ -133,6 +133,11 @@ func InitUntrained(g *ir.Graph) (int, error) {
 // CompileFile loads path and compiles it at optimization level 2 with a
 // self-test: what `dlc compile model -o DIR` does with default flags.
 func CompileFile(path, pkg string) (map[string][]byte, error) {
+	return CompileFileThreads(path, pkg, 1)
+}
+
+// CompileFileThreads is CompileFile with -threads (Options.Threads).
+func CompileFileThreads(path, pkg string, threads int) (map[string][]byte, error) {
 	g, err := Load(path, LoadOptions{})
 	if err != nil {
 		return nil, err
@@ -141,7 +146,7 @@ func CompileFile(path, pkg string) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := Compile(g, Options{Package: pkg, Passes: ps, SelfTest: true})
+	files, err := Compile(g, Options{Package: pkg, Passes: ps, SelfTest: true, Threads: threads})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

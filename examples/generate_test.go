@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"testing"
 
 	"github.com/dlcompiler/dlc/compiler"
@@ -20,7 +21,7 @@ func TestGeneratedPackagesFresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	re := regexp.MustCompile(`(?m)^//go:generate go run \.\./\.\./cmd/dlc compile (\S+) -o (\S+)$`)
+	re := regexp.MustCompile(`(?m)^//go:generate go run \.\./\.\./cmd/dlc compile (?:-threads ([0-9]+) )?(\S+) -o (\S+)$`)
 	found := 0
 	for _, m := range mains {
 		src, err := os.ReadFile(m)
@@ -34,9 +35,13 @@ func TestGeneratedPackagesFresh(t *testing.T) {
 		}
 		found++
 		dir := filepath.Dir(m)
-		model, out := filepath.Join(dir, string(g[1])), filepath.Join(dir, string(g[2]))
+		model, out := filepath.Join(dir, string(g[2])), filepath.Join(dir, string(g[3]))
+		threads := 1
+		if len(g[1]) > 0 {
+			threads, _ = strconv.Atoi(string(g[1]))
+		}
 		t.Run(dir, func(t *testing.T) {
-			files, err := compiler.CompileFile(model, compiler.PackageName(filepath.Base(out)))
+			files, err := compiler.CompileFileThreads(model, compiler.PackageName(filepath.Base(out)), threads)
 			if err != nil {
 				t.Fatal(err)
 			}

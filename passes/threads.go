@@ -30,7 +30,8 @@ func tileOpt(g *ir.Graph, opt Options) error {
 // one whole unit of that dimension, the unit the emitter splits by
 //
 //	im2col conv     output positions, whole panels of the kernel's NR
-//	                columns (or pool windows)
+//	                columns (or pool windows); when those are few,
+//	                output channels, whole register blocks
 //	direct conv     output channels, whole register blocks (Unroll)
 //	depthwise conv  groups (channels)
 //	dense on GEMM   output features, whole panels of NR
@@ -71,11 +72,14 @@ func splitUnits(n *ir.Node) (units, macs int) {
 		macs = y[0] * w[0] * pos * P * K
 		switch kn := kernels.Lookup(s.Kernel); {
 		case s.Algo == "im2col":
+			// Columns or, when they are fewer, output channels (codegen's
+			// convSplitM).
 			unit := max(s.Vector, 1)
 			if kn != nil && kn.Op == kernels.Gemm {
 				unit = kn.NR
 			}
-			return ceilDiv(pos*P, max(unit, P)), macs
+			ocg := w[0] / n.Attrs.Int("groups")
+			return max(ceilDiv(pos*P, max(unit, P)), ceilDiv(ocg, max(s.Unroll, 1))), macs
 		case kn != nil && kn.Op == kernels.Depthwise:
 			return n.Attrs.Int("groups"), macs
 		default:

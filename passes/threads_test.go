@@ -27,7 +27,7 @@ func TestThreads(t *testing.T) {
 		narrow := add("narrow", "dense", []*ir.Value{big, param(32, 256), nil}, nil) // 512K MACs, 1 panel
 		small := add("small", "dense", []*ir.Value{narrow, param(64, 32), nil}, nil) // 128K MACs
 		img := add("img", "reshape", []*ir.Value{small}, ir.Attrs{"shape": []int{1, 64, 8, 8}})
-		c := add("conv", "conv", []*ir.Value{img, param(64, 64, 3, 3), nil}, ir.Attrs{"pads": []int{1, 1}}) // 2.4M MACs, 2 units
+		c := add("conv", "conv", []*ir.Value{img, param(64, 64, 3, 3), nil}, ir.Attrs{"pads": []int{1, 1}}) // 2.4M MACs, 2 column units, 6 channel blocks
 		dw := add("dw", "conv", []*ir.Value{c, param(64, 1, 3, 3), nil}, ir.Attrs{"pads": []int{1, 1}, "groups": 64})
 		g.AddOutput("y", dw)
 		return g
@@ -38,7 +38,8 @@ func TestThreads(t *testing.T) {
 	}{
 		{1, map[string]int{"big": 1, "narrow": 1, "small": 1, "conv": 1, "dw": 1}},
 		{2, map[string]int{"big": 2, "narrow": 1, "small": 1, "conv": 2, "dw": 1}},
-		{4, map[string]int{"big": 4, "narrow": 1, "small": 1, "conv": 2, "dw": 1}},
+		{4, map[string]int{"big": 4, "narrow": 1, "small": 1, "conv": 4, "dw": 1}},
+		{8, map[string]int{"big": 8, "narrow": 1, "small": 1, "conv": 6, "dw": 1}},
 	} {
 		g := build()
 		if err := tileOpt(g, Options{Threads: c.threads}); err != nil {

@@ -11,7 +11,10 @@
 //	go generate ./examples/resnet_small
 package main
 
-//go:generate go run ../../cmd/dlc compile model.dl -o resnet
+// -threads 2: the larger convolutions run on two goroutines (bit-identical
+// results; see dlc help compile).
+//
+//go:generate go run ../../cmd/dlc compile -threads 2 model.dl -o resnet
 
 import (
 	"github.com/dlcompiler/dlc/examples/internal/mnist"
@@ -20,6 +23,7 @@ import (
 
 func main() {
 	m := resnet.New()
+	defer m.Close() // stops the Model's worker goroutine
 	var in [resnet.InputSize]float32
 	mnist.Main("resnet", resnet.WeightBytes, resnet.ScratchBytes, func(img *[784]byte) (int, float32, error) {
 		mnist.RGB32(img, (*[3 * 32 * 32]float32)(in[:]))
