@@ -104,8 +104,11 @@ func (p *dwConv) emit(k *kctx, off int, clamp bool, lo, hi float64) {
 		k.l("dwp[1], dwp[2] = float32(%s), float32(%s)", ir.GoFloat(lo), ir.GoFloat(hi))
 	}
 	k.l("for b := range %d {", p.NB)
-	glo, ghi := k.span("g", p.G, 1) // threads.go: this worker's groups
-	k.l("for g := %s; g < %s; g++ {", glo, ghi)
+	if glo, ghi := k.span("g", p.G, 1); glo != "0" { // threads.go: this worker's groups
+		k.l("for g := %s; g < %s; g++ {", glo, ghi)
+	} else {
+		k.l("for g := range %d {", p.G)
+	}
 	k.l("for ic := range %d {", p.Cg)
 	k.l("xc := (*[%d]float32)(%s[(b*%d+g*%d+ic)*%d:])", p.ISP, X, p.C, p.Cg, p.ISP)
 	if p.copyRows > 0 && p.copyCols > 0 {

@@ -81,8 +81,10 @@ func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float
 
 // layer1_0_conv1 computes layer layer1.0.conv1 (fused_conv): relu_1 f32[1,16,32,32], layer1.0.conv1.weight_bn f32[16,16,3,3], layer1.0.conv1.bias_bn f32[16] → layer1.0.relu_1 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=448, unroll 12, algo im2col, kernel avx512.gemm12x32.
-func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmp *[83008]float32) {
+// Schedule: tile n=448, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// It computes part worker of 2: its share of the outputs.
+func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmps *[166016]float32, worker int) {
+	tmp := (*[83008]float32)(tmps[worker*83008:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
@@ -97,8 +99,9 @@ func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 					}
 				}
 			}
-			for n0 := 0; n0 < 1024; n0 += 448 {
-				nEnd := min(n0+448, 1024)
+			nLo, nHi := worker*32/2*32, min((worker+1)*32/2*32, 1024) // this worker's share
+			for n0 := nLo; n0 < nHi; n0 += 448 {
+				nEnd := min(n0+448, nHi)
 				for p := 0; p*32 < nEnd-n0; p++ {
 					var noff [32]int
 					for j := range 32 {
@@ -156,8 +159,10 @@ func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 
 // layer1_0_conv2 computes layer layer1.0.conv2 (fused_conv): layer1.0.relu_1 f32[1,16,32,32], layer1.0.conv2.weight_bn f32[16,16,3,3], layer1.0.conv2.bias_bn f32[16], relu_1 f32[1,16,32,32] → layer1.0.relu_2 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=448, unroll 12, algo im2col, kernel avx512.gemm12x32.
-func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmp *[83008]float32) {
+// Schedule: tile n=448, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// It computes part worker of 2: its share of the outputs.
+func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmps *[166016]float32, worker int) {
+	tmp := (*[83008]float32)(tmps[worker*83008:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
@@ -172,8 +177,9 @@ func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 					}
 				}
 			}
-			for n0 := 0; n0 < 1024; n0 += 448 {
-				nEnd := min(n0+448, 1024)
+			nLo, nHi := worker*32/2*32, min((worker+1)*32/2*32, 1024) // this worker's share
+			for n0 := nLo; n0 < nHi; n0 += 448 {
+				nEnd := min(n0+448, nHi)
 				for p := 0; p*32 < nEnd-n0; p++ {
 					var noff [32]int
 					for j := range 32 {
@@ -243,8 +249,10 @@ func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 
 // layer1_1_conv1 computes layer layer1.1.conv1 (fused_conv): layer1.0.relu_2 f32[1,16,32,32], layer1.1.conv1.weight_bn f32[16,16,3,3], layer1.1.conv1.bias_bn f32[16] → layer1.1.relu_1 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=448, unroll 12, algo im2col, kernel avx512.gemm12x32.
-func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmp *[83008]float32) {
+// Schedule: tile n=448, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// It computes part worker of 2: its share of the outputs.
+func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmps *[166016]float32, worker int) {
+	tmp := (*[83008]float32)(tmps[worker*83008:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
@@ -259,8 +267,9 @@ func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 					}
 				}
 			}
-			for n0 := 0; n0 < 1024; n0 += 448 {
-				nEnd := min(n0+448, 1024)
+			nLo, nHi := worker*32/2*32, min((worker+1)*32/2*32, 1024) // this worker's share
+			for n0 := nLo; n0 < nHi; n0 += 448 {
+				nEnd := min(n0+448, nHi)
 				for p := 0; p*32 < nEnd-n0; p++ {
 					var noff [32]int
 					for j := range 32 {
@@ -318,8 +327,10 @@ func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 
 // layer1_1_conv2 computes layer layer1.1.conv2 (fused_conv): layer1.1.relu_1 f32[1,16,32,32], layer1.1.conv2.weight_bn f32[16,16,3,3], layer1.1.conv2.bias_bn f32[16], layer1.0.relu_2 f32[1,16,32,32] → layer1.1.relu_2 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=448, unroll 12, algo im2col, kernel avx512.gemm12x32.
-func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmp *[83008]float32) {
+// Schedule: tile n=448, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// It computes part worker of 2: its share of the outputs.
+func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmps *[166016]float32, worker int) {
+	tmp := (*[83008]float32)(tmps[worker*83008:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
@@ -334,8 +345,9 @@ func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 					}
 				}
 			}
-			for n0 := 0; n0 < 1024; n0 += 448 {
-				nEnd := min(n0+448, 1024)
+			nLo, nHi := worker*32/2*32, min((worker+1)*32/2*32, 1024) // this worker's share
+			for n0 := nLo; n0 < nHi; n0 += 448 {
+				nEnd := min(n0+448, nHi)
 				for p := 0; p*32 < nEnd-n0; p++ {
 					var noff [32]int
 					for j := range 32 {
@@ -405,8 +417,10 @@ func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 
 // layer2_0_conv1 computes layer layer2.0.conv1 (fused_conv): layer1.1.relu_2 f32[1,16,32,32], layer2.0.conv1.weight_bn f32[32,16,3,3], layer2.0.conv1.bias_bn f32[32] → layer2.0.relu_1 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[2,2].
-// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
-func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[8192]float32, tmp *[55360]float32) {
+// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// It computes part worker of 2: its share of the outputs.
+func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[8192]float32, tmps *[110720]float32, worker int) {
+	tmp := (*[55360]float32)(tmps[worker*55360:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
@@ -421,8 +435,9 @@ func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[
 					}
 				}
 			}
-			{
-				n0, nEnd := 0, 256
+			nLo, nHi := worker*8/2*32, min((worker+1)*8/2*32, 256) // this worker's share
+			for n0 := nLo; n0 < nHi; n0 += 256 {
+				nEnd := min(n0+256, nHi)
 				for p := 0; p*32 < nEnd-n0; p++ {
 					var noff [32]int
 					for j := range 32 {
@@ -545,8 +560,10 @@ func layer2_0_downsample_0(x0 *[16384]float32, x1 *[512]float32, x2 *[32]float32
 
 // layer2_0_conv2 computes layer layer2.0.conv2 (fused_conv): layer2.0.relu_1 f32[1,32,16,16], layer2.0.conv2.weight_bn f32[32,32,3,3], layer2.0.conv2.bias_bn f32[32], layer2.0.downsample.1 f32[1,32,16,16] → layer2.0.relu_2 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=224, unroll 12, algo im2col, kernel avx512.gemm12x32.
-func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmp *[74880]float32) {
+// Schedule: tile n=224, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// It computes part worker of 2: its share of the outputs.
+func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmps *[149760]float32, worker int) {
+	tmp := (*[74880]float32)(tmps[worker*74880:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
@@ -561,8 +578,9 @@ func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 					}
 				}
 			}
-			for n0 := 0; n0 < 256; n0 += 224 {
-				nEnd := min(n0+224, 256)
+			nLo, nHi := worker*8/2*32, min((worker+1)*8/2*32, 256) // this worker's share
+			for n0 := nLo; n0 < nHi; n0 += 224 {
+				nEnd := min(n0+224, nHi)
 				for p := 0; p*32 < nEnd-n0; p++ {
 					var noff [32]int
 					for j := range 32 {
@@ -632,8 +650,10 @@ func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 
 // layer2_1_conv1 computes layer layer2.1.conv1 (fused_conv): layer2.0.relu_2 f32[1,32,16,16], layer2.1.conv1.weight_bn f32[32,32,3,3], layer2.1.conv1.bias_bn f32[32] → layer2.1.relu_1 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=224, unroll 12, algo im2col, kernel avx512.gemm12x32.
-func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmp *[74880]float32) {
+// Schedule: tile n=224, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// It computes part worker of 2: its share of the outputs.
+func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmps *[149760]float32, worker int) {
+	tmp := (*[74880]float32)(tmps[worker*74880:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
@@ -648,8 +668,9 @@ func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8
 					}
 				}
 			}
-			for n0 := 0; n0 < 256; n0 += 224 {
-				nEnd := min(n0+224, 256)
+			nLo, nHi := worker*8/2*32, min((worker+1)*8/2*32, 256) // this worker's share
+			for n0 := nLo; n0 < nHi; n0 += 224 {
+				nEnd := min(n0+224, nHi)
 				for p := 0; p*32 < nEnd-n0; p++ {
 					var noff [32]int
 					for j := range 32 {
@@ -707,8 +728,10 @@ func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8
 
 // layer2_1_conv2 computes layer layer2.1.conv2 (fused_conv): layer2.1.relu_1 f32[1,32,16,16], layer2.1.conv2.weight_bn f32[32,32,3,3], layer2.1.conv2.bias_bn f32[32], layer2.0.relu_2 f32[1,32,16,16] → layer2.1.relu_2 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=224, unroll 12, algo im2col, kernel avx512.gemm12x32.
-func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmp *[74880]float32) {
+// Schedule: tile n=224, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// It computes part worker of 2: its share of the outputs.
+func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmps *[149760]float32, worker int) {
+	tmp := (*[74880]float32)(tmps[worker*74880:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
@@ -723,8 +746,9 @@ func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 					}
 				}
 			}
-			for n0 := 0; n0 < 256; n0 += 224 {
-				nEnd := min(n0+224, 256)
+			nLo, nHi := worker*8/2*32, min((worker+1)*8/2*32, 256) // this worker's share
+			for n0 := nLo; n0 < nHi; n0 += 224 {
+				nEnd := min(n0+224, nHi)
 				for p := 0; p*32 < nEnd-n0; p++ {
 					var noff [32]int
 					for j := range 32 {
@@ -794,8 +818,10 @@ func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 
 // layer3_0_conv1 computes layer layer3.0.conv1 (fused_conv): layer2.1.relu_2 f32[1,32,16,16], layer3.0.conv1.weight_bn f32[64,32,3,3], layer3.0.conv1.bias_bn f32[64] → layer3.0.relu_1 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[2,2].
-// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
-func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[4096]float32, tmp *[28800]float32) {
+// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// It computes part worker of 2: its share of the outputs.
+func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[4096]float32, tmps *[57600]float32, worker int) {
+	tmp := (*[28800]float32)(tmps[worker*28800:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
@@ -844,8 +870,9 @@ func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 64
+				mLo, mHi := worker*6/2*12, min((worker+1)*6/2*12, 64) // this worker's share
+				for m0 := mLo; m0 < mHi; m0 += 64 {
+					mEnd := min(m0+64, mHi)
 					for p := 0; p*32 < nEnd-n0; p++ {
 						nb := n0 + p*32
 						nv := min(32, nEnd-nb)
@@ -934,8 +961,10 @@ func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32
 
 // layer3_0_conv2 computes layer layer3.0.conv2 (fused_conv): layer3.0.relu_1 f32[1,64,8,8], layer3.0.conv2.weight_bn f32[64,64,3,3], layer3.0.conv2.bias_bn f32[64], layer3.0.downsample.1 f32[1,64,8,8] → layer3.0.relu_2 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=48, unroll 12, algo im2col, kernel avx512.gemm12x32.
-func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmp *[43264]float32) {
+// Schedule: tile m=48, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// It computes part worker of 2: its share of the outputs.
+func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmps *[86528]float32, worker int) {
+	tmp := (*[43264]float32)(tmps[worker*43264:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[4096]float32)(x0[(b*64+g*64)*64:])
@@ -984,8 +1013,9 @@ func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 						}
 					}
 				}
-				for m0 := 0; m0 < 64; m0 += 48 {
-					mEnd := min(m0+48, 64)
+				mLo, mHi := worker*6/2*12, min((worker+1)*6/2*12, 64) // this worker's share
+				for m0 := mLo; m0 < mHi; m0 += 48 {
+					mEnd := min(m0+48, mHi)
 					for p := 0; p*32 < nEnd-n0; p++ {
 						nb := n0 + p*32
 						nv := min(32, nEnd-nb)
@@ -1021,8 +1051,10 @@ func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 
 // layer3_1_conv1 computes layer layer3.1.conv1 (fused_conv): layer3.0.relu_2 f32[1,64,8,8], layer3.1.conv1.weight_bn f32[64,64,3,3], layer3.1.conv1.bias_bn f32[64] → layer3.1.relu_1 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=48, unroll 12, algo im2col, kernel avx512.gemm12x32.
-func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[43264]float32) {
+// Schedule: tile m=48, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// It computes part worker of 2: its share of the outputs.
+func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmps *[86528]float32, worker int) {
+	tmp := (*[43264]float32)(tmps[worker*43264:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[4096]float32)(x0[(b*64+g*64)*64:])
@@ -1071,8 +1103,9 @@ func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[
 						}
 					}
 				}
-				for m0 := 0; m0 < 64; m0 += 48 {
-					mEnd := min(m0+48, 64)
+				mLo, mHi := worker*6/2*12, min((worker+1)*6/2*12, 64) // this worker's share
+				for m0 := mLo; m0 < mHi; m0 += 48 {
+					mEnd := min(m0+48, mHi)
 					for p := 0; p*32 < nEnd-n0; p++ {
 						nb := n0 + p*32
 						nv := min(32, nEnd-nb)
@@ -1096,8 +1129,10 @@ func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[
 
 // layer3_1_conv2 computes layer layer3.1.conv2 (fused_conv): layer3.1.relu_1 f32[1,64,8,8], layer3.1.conv2.weight_bn f32[64,64,3,3], layer3.1.conv2.bias_bn f32[64], layer3.0.relu_2 f32[1,64,8,8] → layer3.1.relu_2 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=48, unroll 12, algo im2col, kernel avx512.gemm12x32.
-func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmp *[43264]float32) {
+// Schedule: tile m=48, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// It computes part worker of 2: its share of the outputs.
+func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmps *[86528]float32, worker int) {
+	tmp := (*[43264]float32)(tmps[worker*43264:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[4096]float32)(x0[(b*64+g*64)*64:])
@@ -1146,8 +1181,9 @@ func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 						}
 					}
 				}
-				for m0 := 0; m0 < 64; m0 += 48 {
-					mEnd := min(m0+48, 64)
+				mLo, mHi := worker*6/2*12, min((worker+1)*6/2*12, 64) // this worker's share
+				for m0 := mLo; m0 < mHi; m0 += 48 {
+					mEnd := min(m0+48, mHi)
 					for p := 0; p*32 < nEnd-n0; p++ {
 						nb := n0 + p*32
 						nv := min(32, nEnd-nb)

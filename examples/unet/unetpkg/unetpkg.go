@@ -7,6 +7,7 @@
 // Usage:
 //
 //	m := unetpkg.New() // one Model per goroutine; reuse it
+//	defer m.Close()
 //	var in [unetpkg.InputSize]float32 // x f32[1,1,32,32]
 //	var out [unetpkg.OutputSize]float32 // logits f32[1,3,32,32]
 //	if err := m.Predict(&in, &out); err != nil {
@@ -18,6 +19,8 @@
 // Results are written into the caller's arrays. The weights (WeightBytes)
 // are shared by all Models and read-only; the first New loads them, so a
 // program that never calls New does not hold them in memory.
+//
+// Close releases a Model; calls after it return an error.
 //
 // Inputs:
 //
@@ -58,6 +61,7 @@ package unetpkg
 import (
 	_ "embed"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"sync"
@@ -158,6 +162,8 @@ func weightView[T float32](off, n int) []T {
 // The zero Model works too, but it is large: allocate it with New.
 type Model struct {
 	arenaF32 [123968]float32
+	// closed is set by Close.
+	closed bool
 }
 
 // New returns a Model with its scratch arena (ScratchBytes) allocated.
@@ -167,6 +173,18 @@ type Model struct {
 func New() *Model {
 	weightsOnce.Do(loadWeights)
 	return new(Model)
+}
+
+var errClosed = errors.New("unetpkg: the Model is closed")
+
+// Close releases the Model: later calls return an error. Close is idempotent
+// and returns nil. It must not run concurrently with a call on the Model.
+func (m *Model) Close() error {
+	if m.closed {
+		return nil
+	}
+	m.closed = true
+	return nil
 }
 
 // forward runs every layer in order; outputs are left in the arena.
@@ -199,24 +217,28 @@ func (m *Model) forward(in0 *[1024]float32) {
 
 // run runs the model and copies the outputs into the caller's arrays.
 func (m *Model) run(in0 *[InputXSize]float32, out0 *[OutputLogitsSize]float32) error {
+	if m.closed {
+		return errClosed
+	}
 	weightsOnce.Do(loadWeights) // for a zero Model; New has loaded them
 	m.forward(in0)
 	*out0 = *(*[3072]float32)(m.arenaF32[0:3072])
 	return nil
 }
 
-// Run runs the model on in and writes its outputs into out. The error is
-// always nil: this model cannot fail at run time (other models return one for
-// an id out of range or an integer division by zero). Run allocates nothing.
+// Run runs the model on in and writes its outputs into out. The error is nil
+// unless the Model is closed: this model cannot fail at run time (other models
+// return one for an id out of range or an integer division by zero). Run
+// allocates nothing.
 func (m *Model) Run(in *Input, out *Output) error {
 	return m.run(&in.X, &out.Logits)
 }
 
 // Predict runs the model on in (x f32[1,1,32,32]) and writes output logits
 // f32[1,3,32,32] into out: Run for a model with one input and one output. The
-// error is always nil: this model cannot fail at run time (other models return
-// one for an id out of range or an integer division by zero). Predict
-// allocates nothing.
+// error is nil unless the Model is closed: this model cannot fail at run time
+// (other models return one for an id out of range or an integer division by
+// zero). Predict allocates nothing.
 func (m *Model) Predict(in *[InputSize]float32, out *[OutputSize]float32) error {
 	return m.run(in, out)
 }
