@@ -140,3 +140,25 @@ y = x | fc: dense(6)
 		t.Errorf("i64 class scores: %d %q", code, errs)
 	}
 }
+
+// TestCompileClassScores: the generated package has Classify only for an
+// output declared as class scores.
+func TestCompileClassScores(t *testing.T) {
+	for _, c := range []struct {
+		decl     string
+		classify bool
+	}{{"output y", false}, {"output y: classes", true}} {
+		src := strings.Replace(tinyDL, "output y", c.decl, 1)
+		out := filepath.Join(t.TempDir(), "tiny")
+		if code, _, errs := dlc(t, "compile", "--selftest=false", writeModel(t, src), "-o", out); code != 0 {
+			t.Fatalf("compile: %d %s", code, errs)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "tiny.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(string(b), "func (m *Model) Classify("); got != c.classify {
+			t.Errorf("%s: Classify %v, want %v", c.decl, got, c.classify)
+		}
+	}
+}
