@@ -150,6 +150,9 @@ func TestTorchSpellings(t *testing.T) {
 		{"y = x | nn.Sequential(relu)", "nn.Sequential: for PyTorch's nn.Sequential write seq { ... }"},
 		{"y = x.mean(dim=1)", "m.dl:2:5: x.mean: a method call is a pipeline stage in .dl: x | mean"},
 		{"y = x.view(2, -1)", "x.view: a method call is a pipeline stage in .dl: x | view"},
+		{"y = x.contiguous()", "m.dl:2:5: x.contiguous: for PyTorch's .contiguous() write nothing: drop it (.dl tensors have no strides)"},
+		{"y = x.float()", "m.dl:2:5: x.float: for PyTorch's .float() write cast(f32)"},
+		{"y = x.weird()", `m.dl:2:5: layer "x.weird" must not contain '.'`},
 		{"y = x | Linear(4)", "unknown layer Linear: PyTorch's Linear is linear in .dl"},
 		{"y = x | relx", "unknown layer relx (did you mean relu"},
 	} {

@@ -27,6 +27,12 @@ var torchOnly = map[string]string{
 	"size":         "nothing: shapes are static; dlc check prints them",
 	"clampmin":     "clip(min=...)",
 	"clampmax":     "clip(max=...)",
+	"float":        "cast(f32)",
+	"double":       "cast(f64)",
+	"half":         "cast(f16)",
+	"long":         "cast(i64)",
+	"int":          "cast(i32)",
+	"to":           "cast(DTYPE), as cast(f32) or cast(i64)",
 	"batchnorm":    "batchnorm1d, batchnorm2d or batchnorm3d",
 	"instancenorm": "instancenorm1d, instancenorm2d or instancenorm3d",
 }
@@ -90,7 +96,11 @@ func dottedHint(name string) string {
 	i := strings.LastIndex(name, ".")
 	m := name[i+1:]
 	if lookupLayer(m) == nil {
-		m = torchSpelling(m, nil)
+		if dl := torchSpelling(m, nil); dl != "" && lookupLayer(dl) == nil {
+			return name + ": for PyTorch's ." + m + "() write " + dl
+		} else if dl != "" {
+			m = dl
+		}
 	}
 	if lookupLayer(m) != nil {
 		return name + ": a method call is a pipeline stage in .dl: " + name[:i] + " | " + m
