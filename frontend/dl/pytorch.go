@@ -100,7 +100,10 @@ func (c *call) torchOrder(err error, failed bool) error {
 	full := len(p) >= 3 || c.def.name == "dense"
 	switch {
 	case c.def.name == "dense":
-	case p[0] != in:
+	case p[0] != in && !twice:
+		// An argument given twice by keyword is PyTorch's order whatever
+		// the input holds; otherwise only a call starting with the input
+		// size is taken for it.
 		return err
 	case !failed && !sure:
 		return nil

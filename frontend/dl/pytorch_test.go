@@ -70,6 +70,8 @@ func TestTorchOrder(t *testing.T) {
 			"dense fc1: dense(400, 120) reads like PyTorch's nn.Linear(in_features, out_features, bias), but dlc takes in_features from the input (784, of flatten_1 f32[1,784], not 400): write fc1: dense(120)"},
 		{"lstm", "input x: f32[10, 1, 32]\ny = x | enc: lstm(32, 128, num_layers=2)\noutput y",
 			`m.dl:2:14: lstm enc: lstm(32, 128, num_layers=2) reads like PyTorch's nn.LSTM(input_size, hidden_size, num_layers, ...), but dlc takes input_size from the input (32, of x f32[10,1,32]): write enc: lstm(128, num_layers=2)`},
+		{"lstm-other-size", "input x: f32[10, 1, 16]\ny = x | enc: lstm(32, 128, num_layers=2)\noutput y",
+			"lstm enc: lstm(32, 128, num_layers=2) reads like PyTorch's nn.LSTM(input_size, hidden_size, num_layers, ...), but dlc takes input_size from the input (16, of x f32[10,1,16], not 32): write enc: lstm(128, num_layers=2)"},
 		{"gru-three", "input x: f32[10, 1, 32]\ny = x | g: gru(32, 64, 2)\noutput y",
 			"gru g: gru(32, 64, 2) reads like PyTorch's nn.GRU(input_size, hidden_size, num_layers, ...), but dlc takes input_size from the input (32, of x f32[10,1,32]): write g: gru(64, 2)"},
 		{"lstm-many-layers", "input x: f32[10, 1, 32]\ny = x | enc: lstm(32, 64)\noutput y",
