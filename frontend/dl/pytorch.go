@@ -64,9 +64,11 @@ func init() {
 // torchOrder looks at a call written with PyTorch's positional order.
 // With err (the call failed: an argument given twice or of the wrong
 // type, a shape or a weight that does not fit) it returns err, or an
-// error that explains it when the first positional argument is the
-// input size. Without err it returns an error only when the call surely
-// is PyTorch's order, so that it does not silently become another model.
+// error that explains it when the call reads as PyTorch's (dense with an
+// int second; the others starting with the input size, or with an
+// argument given twice). Without err it returns an error only when the
+// call surely is PyTorch's order, so that it does not silently become
+// another model.
 func (c *call) torchOrder(err error, failed bool) error {
 	tw, ok := torchTwins[c.def.name]
 	if !ok || len(c.in) == 0 || len(c.in[0].Type.Shape) == 0 || errors.Is(err, errReported) {
@@ -89,8 +91,6 @@ func (c *call) torchOrder(err error, failed bool) error {
 		return err
 	}
 	in := s[ax]
-	// dense(400, 120) is PyTorch's order whatever the input holds; the
-	// others only when they start with the input size.
 	keep := ""
 	sure, k := tw.sure(c, p)
 	// A failed call is explained when PyTorch's reading has every
