@@ -195,6 +195,15 @@ func TestThreads(t *testing.T) {
 	if out, err := goTest(t, dir, "-count=1", "./..."); err != nil {
 		t.Fatalf("go test over the generated packages: %v\n%s", err, trim(out))
 	}
+	// The race detector on the three-thread packages: the pool's channels
+	// must order every part's writes before forward reads them.
+	var three []string
+	for _, c := range threadCases {
+		three = append(three, "./"+c.name+"t3")
+	}
+	if out, err := goTest(t, dir, append([]string{"-count=1", "-race", "-run", "ThreadsProbe"}, three...)...); err != nil {
+		t.Fatalf("go test -race over the three-thread packages: %v\n%s", err, trim(out))
+	}
 	for _, c := range threadCases {
 		one, err := os.ReadFile(filepath.Join(dump, c.name+"t1"))
 		if err != nil {
