@@ -6,13 +6,25 @@ import (
 )
 
 // minParallelMACs is the least work (multiply-adds) of a kernel split
-// across threads. Waking a parked worker through a channel and waiting
-// for it costs a few microseconds (more on a loaded machine), and a
-// worker starts with cold caches; below about half a million
-// multiply-adds (some 5 µs on one core at the kernels' speed) the second
-// core saves less than that. Measured with dlc compile -threads 2 on
-// dense layers at batch 64 (passes/threads_test.go's comment has the
-// numbers).
+// across threads. A split costs a wake-up: a channel send to a parked
+// worker, its futex wake, and the join, a few microseconds, and the
+// worker starts with cold caches. Measured with single dense layers at
+// batch 64 (M=64, N=K), -threads 2 against 1 (--tile fc:threads=2),
+// 7 interleaved rounds of BenchmarkRun, medians, on a machine loaded
+// by other jobs (load average 20-25 on 2 cores, so noisy):
+//
+//	N=K=32   65K MACs  9.6 µs → 16.2 µs  0.60× (one panel: all the work on
+//	                                        one part, so this is the cost
+//	                                        of the wake-up, 2-6 µs)
+//	N=K=64  262K MACs  31.9 → 28.6 µs    1.12×
+//	N=K=96  590K MACs  61.5 → 50.7 µs    1.21×
+//	N=K=128   1M MACs  112 → 115 µs      0.97× (its one-thread rounds
+//	                                        ranged 72-226 µs: the load)
+//	N=K=256   4M MACs  537 → 357 µs      1.51×
+//
+// At the kernels' idle speed (about 100 GFLOP/s) half a million
+// multiply-adds take some 10 µs, so from there a wake-up of a few µs is
+// repaid; below, the second core saves about what the wake-up costs.
 const minParallelMACs = 1 << 19
 
 // tileOpt is the tiling pass with its options: tile, then threads.
