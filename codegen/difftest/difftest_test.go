@@ -24,7 +24,19 @@ var (
 	seed0   = flag.Uint64("seed", 1, "seed of the first graph; graph i uses seed+i")
 	chains  = flag.Int("chains", 6, "independent op chains per graph")
 	keep    = flag.String("keep", "", "generate the module into this directory and keep it")
+	threads = flag.Int("threads", 0, "workers forced on every kernel's schedule (dlc compile -threads, past the tiling pass's work threshold); 0: 3 for graphs with an even seed, 1 for the others")
 )
+
+// workers is the Schedule.Threads graph seed's kernels get (-threads).
+func workers(seed uint64) int {
+	if *threads > 0 {
+		return *threads
+	}
+	if seed%2 == 0 {
+		return 3
+	}
+	return 1
+}
 
 // isaFile forces the generated kernels down to AVX2 when the package is
 // tested with -tags dlcavx2 (cpuLevel is a variable the wrappers read at
@@ -89,8 +101,12 @@ func TestRandom(t *testing.T) {
 			continue
 		}
 		for _, n := range og.Nodes {
+			if s := n.Schedule; s != nil {
+				// Split even the small kernels (codegen splits those it can).
+				s.Threads = workers(seed)
+			}
 			if s := n.Schedule; s != nil && (s.Kernel != "" || s.Algo != "") {
-				paths[fmt.Sprintf("%s %s %s", n.Op, s.Algo, s.Kernel)]++
+				paths[fmt.Sprintf("%s %s %s threads %d", n.Op, s.Algo, s.Kernel, s.Workers())]++
 			}
 		}
 		ins := codegen.RandomInputs(g, seed)

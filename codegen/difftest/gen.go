@@ -5,7 +5,9 @@
 // any vector width), compiles each at -O2 (fusion, the tiling pass's
 // kernel choices, packed weights, the planned arena) and checks the
 // generated package against the reference interpreter under every
-// instruction set the machine has: AVX-512, AVX2 and pure Go.
+// instruction set the machine has: AVX-512, AVX2 and pure Go. Graphs
+// with an even seed run every kernel that can split on 3 workers
+// (dlc compile -threads; -threads N forces N on every graph).
 //
 // A short run is part of `go test ./...`; a longer one is
 //
