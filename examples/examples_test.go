@@ -48,6 +48,7 @@ var examples = []struct {
 	// The interpreter needs about 0.1 s per image for these two.
 	{"vgg_bn", img32rgb, 200, 0.97},
 	{"resnet_small", img32rgb, 200, 0.97},
+	{"vit_mnist", img28, 1000, 0.97},
 }
 
 var allImages = flag.Bool("examples.all", false, "score every model on all 1000 MNIST test images in testdata")

@@ -32,6 +32,7 @@ EXAMPLES = [
     ("lstm_text", "LSTMText"),
     ("vgg_bn", "VGGBN"),
     ("resnet_small", "ResNetSmall"),
+    ("vit_mnist", "ViT"),
 ]
 
 
