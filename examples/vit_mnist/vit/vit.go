@@ -7,6 +7,7 @@
 // Usage:
 //
 //	m := vit.New() // one Model per goroutine; reuse it
+//	defer m.Close()
 //	var in [vit.InputSize]float32 // x f32[1,1,28,28]
 //	var out [vit.OutputSize]float32 // logits f32[1,10]
 //	if err := m.Predict(&in, &out); err != nil {
@@ -18,6 +19,8 @@
 // Results are written into the caller's arrays. The weights (WeightBytes)
 // are shared by all Models and read-only; the first New loads them, so a
 // program that never calls New does not hold them in memory.
+//
+// Close releases a Model; calls after it return an error.
 //
 // Inputs:
 //
@@ -78,6 +81,7 @@ package vit
 import (
 	_ "embed"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -187,6 +191,8 @@ type Model struct {
 	arenaF32 [8816]float32
 	// cls receives Classify's output.
 	cls [OutputSize]float32
+	// closed is set by Close.
+	closed bool
 }
 
 // New returns a Model with its scratch arena (ScratchBytes) allocated.
@@ -196,6 +202,18 @@ type Model struct {
 func New() *Model {
 	weightsOnce.Do(loadWeights)
 	return new(Model)
+}
+
+var errClosed = errors.New("vit: the Model is closed")
+
+// Close releases the Model: later calls return an error. Close is idempotent
+// and returns nil. It must not run concurrently with a call on the Model.
+func (m *Model) Close() error {
+	if m.closed {
+		return nil
+	}
+	m.closed = true
+	return nil
 }
 
 // forward runs every layer in order; outputs are left in the arena.
@@ -243,24 +261,28 @@ func (m *Model) forward(in0 *[784]float32) {
 
 // run runs the model and copies the outputs into the caller's arrays.
 func (m *Model) run(in0 *[InputXSize]float32, out0 *[OutputLogitsSize]float32) error {
+	if m.closed {
+		return errClosed
+	}
 	weightsOnce.Do(loadWeights) // for a zero Model; New has loaded them
 	m.forward(in0)
 	*out0 = *(*[10]float32)(m.arenaF32[0:10])
 	return nil
 }
 
-// Run runs the model on in and writes its outputs into out. The error is
-// always nil: this model cannot fail at run time (other models return one for
-// an id out of range or an integer division by zero). Run allocates nothing.
+// Run runs the model on in and writes its outputs into out. The error is nil
+// unless the Model is closed: this model cannot fail at run time (other models
+// return one for an id out of range or an integer division by zero). Run
+// allocates nothing.
 func (m *Model) Run(in *Input, out *Output) error {
 	return m.run(&in.X, &out.Logits)
 }
 
 // Predict runs the model on in (x f32[1,1,28,28]) and writes output logits
 // f32[1,10] into out: Run for a model with one input and one output. The error
-// is always nil: this model cannot fail at run time (other models return one
-// for an id out of range or an integer division by zero). Predict allocates
-// nothing.
+// is nil unless the Model is closed: this model cannot fail at run time (other
+// models return one for an id out of range or an integer division by zero).
+// Predict allocates nothing.
 func (m *Model) Predict(in *[InputSize]float32, out *[OutputSize]float32) error {
 	return m.run(in, out)
 }
@@ -280,9 +302,9 @@ func (m *Model) PredictSlice(in []float32, out []float32) error {
 
 // Classify runs the model on in and returns the most likely of the NumClasses
 // classes (the first on ties) and its probability. The output holds logits, so
-// prob is their softmax at class. The error is always nil: this model cannot
-// fail at run time (other models return one for an id out of range or an
-// integer division by zero). Classify allocates nothing.
+// prob is their softmax at class. The error is nil unless the Model is closed:
+// this model cannot fail at run time (other models return one for an id out of
+// range or an integer division by zero). Classify allocates nothing.
 func (m *Model) Classify(in *[InputSize]float32) (class int, prob float32, err error) {
 	if err := m.run(in, &m.cls); err != nil {
 		return 0, 0, err

@@ -102,7 +102,8 @@ func TestSelfTest(t *testing.T) {
 
 // Example is the package documentation's usage example; go test compiles it.
 func Example() {
-	m := New()                  // one Model per goroutine; reuse it
+	m := New() // one Model per goroutine; reuse it
+	defer m.Close()
 	var in [InputSize]float32   // x f32[1,1,28,28]
 	var out [OutputSize]float32 // logits f32[1,10]
 	if err := m.Predict(&in, &out); err != nil {
