@@ -58,6 +58,8 @@ type Options struct {
 	// defaults (compiler derives them from the model's sensitivity); the
 	// self-test logs it.
 	TolNote string
+	// Train, if set, adds a Trainer (dlc compile -train; see train.go).
+	Train *TrainSpec
 }
 
 // Generate compiles g into the files of a Go package, keyed by path
@@ -102,6 +104,9 @@ func Generate(g *ir.Graph, opt Options) (map[string][]byte, error) {
 		files[name] = b
 	}
 	if err := gn.stepFiles(files); err != nil {
+		return nil, err
+	}
+	if err := gn.trainFiles(files); err != nil { // trainer.go, kernels_train.go, kernels_eval.go (train.go)
 		return nil, err
 	}
 	if err := simdFiles(pkg, files); err != nil { // kernels_simd.go, kernels_amd64.{go,s}, kernels_other.go (simd.go)

@@ -74,6 +74,10 @@ type Options struct {
 	// Notef, if set, receives notes for the user (e.g. that untrained
 	// params were initialized).
 	Notef func(format string, args ...any)
+	// Train, if set, adds a Trainer to the package: the compiled training
+	// step of dlc compile -train (made by train.Spec, which needs the
+	// params' data: call InitUntrained first).
+	Train *codegen.TrainSpec
 }
 
 // Compile optimizes g (in place) and returns the generated package files.
@@ -99,7 +103,7 @@ func Compile(g *ir.Graph, opt Options) (map[string][]byte, error) {
 			return nil, err
 		}
 	}
-	copt := codegen.Options{Package: opt.Package, SelfTest: opt.SelfTest}
+	copt := codegen.Options{Package: opt.Package, SelfTest: opt.SelfTest, Train: opt.Train}
 	if opt.SelfTest {
 		copt.TestInputs = codegen.RandomInputs(ref, 1)
 		outs, err := runtime.Run(ref, copt.TestInputs)

@@ -28,6 +28,7 @@ leaves an existing package untouched.`,
   dlc compile --dump-after=fuse examples/vgg_bn/model.dl -o /tmp/vgg    # IR after fusion
   dlc compile --passes shapes,bnfold,plan model.dl -o out               # an explicit pass list
   dlc compile --tile conv2:oh=4 --tile fc1:n=64,k=256 model.dl -o out   # override schedules
+	tf := registerTrainCompile(fs)
   dlc compile -threads 2 model.onnx -o out                              # split large layers over 2 goroutines
 
 In a Go module, a go:generate line keeps the package in step with the model:
@@ -99,6 +100,7 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	selfTest := fs.Bool("selftest", true, "write a self-test and benchmark (<pkg>_test.go, testdata/selftest.bin)")
 	tiles := tileFlag{}
 	fs.Var(tiles, "tile", "override a layer's schedule: `LAYER:LOOP=SIZE[,...]` (loops m,n,k for dense and im2col conv, oh for direct conv; unroll=N, vector=N, threads=N, algo=direct|im2col, kernel=NAME|none; see --dump-after=tile); repeatable")
+	tf := registerTrainCompile(fs)
 	path, err := parseModel(compileCmd, fs, optLevelArgs(args), stdout)
 	if err != nil {
 		return err
@@ -127,6 +129,10 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	spec, err := tf.spec(path, g, &mf, ps, *selfTest)
+	if err != nil {
+		return err
+	}
 	var after func(string, *ir.Graph)
 	if *dumpAfter != "" {
 		after = func(name string, g *ir.Graph) {
@@ -146,6 +152,7 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 		Tune:     func(g *ir.Graph) error { return applyTiles(g, tiles) },
 		Threads:  *threads,
 		SelfTest: *selfTest,
+		Train:    spec,
 		Notef:    func(format string, args ...any) { fmt.Fprintf(stderr, "dlc: "+format+"\n", args...) },
 	})
 	if err != nil {
