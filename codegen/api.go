@@ -155,6 +155,7 @@ func (gn *gen) packageDoc() string {
 	if st := gn.streaming(); st != nil {
 		d.WriteString(st.streamDoc(gn)) // recurrent models: Step, Reset or why not (api_step.go)
 	}
+	d.WriteString(gn.trainDoc()) // dlc compile -train (train.go)
 	d.WriteString("Inputs:\n\n")
 	for _, v := range g.Inputs {
 		fmt.Fprintf(&d, "\t%s %v\n", v.Name, v.Type)

@@ -322,3 +322,14 @@ func quoteBytes(b []byte) string {
 	s.WriteByte('"')
 	return s.String()
 }
+
+// trainDoc is the package doc's paragraph on the Trainer.
+func (gn *gen) trainDoc() string {
+	s := gn.opt.Train
+	if s == nil {
+		return ""
+	}
+	return wrap(fmt.Sprintf("Training (dlc compile -train): a Trainer fine-tunes the model on device, "+
+		"TrainBatch examples a Step, minimizing %s with %s; it keeps its own copy of the weights "+
+		"and runs the model on them with Run. See Trainer.", s.Loss, s.Opt), 72) + "\n\n"
+}

@@ -12,7 +12,7 @@ import (
 
 var checkCmd = &command{
 	name:    "check",
-	summary: "Check a model and print its layers: output shapes, parameters, multiply-accumulates and memory.",
+	summary: "Check a model and print its layers: output shapes, parameters, multiply-accumulates and memory; warn about two linear layers with no non-linearity between them.",
 	usage:   "[flags] model.dl|model.onnx",
 	example: `  dlc check examples/lenet5/model.dl
   dlc check --set batch=8 examples/mnist_mlp/model.dl
@@ -42,6 +42,9 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	writeCheckTable(stdout, g)
+	for _, w := range linearCollapses(g) { // check_linear.go
+		fmt.Fprintf(stderr, "dlc: warning: %s\n", w)
+	}
 	// The memory the generated package needs: the activation arena after
 	// the -O2 pipeline, next to the naive sum of every activation.
 	opt := g.Clone()

