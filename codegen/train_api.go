@@ -561,6 +561,22 @@ func TestTrainer(t *testing.T) {
 	}
 }
 
+// BenchmarkTrainerStep times one Step on testdata/trainer.bin's minibatch
+// (the learning rate set to 0, so that the weights stay finite however
+// long it runs; the work is the same).
+func BenchmarkTrainerStep(b *testing.B) {
+	x, target := loadTrainTest(b)
+	tr := NewTrainer()
+	tr.SetLR(0)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tr.Step(x, target); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/TrainBatch, "ns/example")
+}
+
 // TestTrainerRun checks that a new Trainer's Run, on the weights before
 // the passes, gives the Model's outputs.
 func TestTrainerRun(t *testing.T) {
