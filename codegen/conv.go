@@ -222,6 +222,10 @@ func emitPool(k *kctx, avg bool) error {
 	// or (storage_order 1) column major; -1 for a window with no tap inside
 	// x. As in the interpreter, a NaN replaces the maximum.
 	indices := !avg && len(k.out) > 1
+	if !indices {
+		emitPoolFast(k, w, NC, avg, include)
+		return nil
+	}
 	k.l("for nc := range %d {", NC)
 	k.l("xc := (*[%d]float32)(%s[nc*%d:])", ISP, k.in[0], ISP)
 	k.l("yc := (*[%d]float32)(%s[nc*%d:])", OSP, k.out[0], OSP)

@@ -1,0 +1,121 @@
+package codegen
+
+import "fmt"
+
+// Max and average pooling without indices, split so the common case runs
+// without a bound test per tap. Per output row (od, oh) the valid input
+// rows (kd, kh) are listed once; the output columns whose every kw tap
+// lies inside the input (the interior, known at generation time) read
+// each row through a fixed-size array view with the KW taps unrolled at
+// constant offsets; the few border columns keep the per-tap tests. Taps
+// are visited in the interpreter's order (kd, kh, kw) and an average sums
+// in float64 like the interpreter, so the results are bit-identical.
+
+// poolInterior returns the output columns [lo, hi) of axis 2 whose taps
+// all lie inside the input.
+func poolInterior(w win3) (lo, hi int) {
+	span := (w.k[2]-1)*w.d[2] + 1
+	lo = min((w.pb[2]+w.s[2]-1)/w.s[2], w.out[2])
+	hi = lo
+	for hi < w.out[2] && hi*w.s[2]-w.pb[2]+span <= w.in[2] {
+		hi++
+	}
+	return lo, hi
+}
+
+// emitPoolFast writes a max or average pool (no indices output) of x into
+// y; the window is w, include says an average counts padded taps.
+func emitPoolFast(k *kctx, w win3, NC int, avg, include bool) {
+	ISP, OSP := w.in[0]*w.in[1]*w.in[2], w.out[0]*w.out[1]*w.out[2]
+	IW, OW := w.in[2], w.out[2]
+	span := (w.k[2]-1)*w.d[2] + 1
+	lo, hi := poolInterior(w)
+	R := w.k[0] * w.k[1]
+	k.l("for nc := range %d {", NC)
+	k.l("xc := (*[%d]float32)(%s[nc*%d:])", ISP, k.in[0], ISP)
+	k.l("yc := (*[%d]float32)(%s[nc*%d:])", OSP, k.out[0], OSP)
+	k.l("for od := range %d {", w.out[0])
+	k.l("d0 := od*%d - %d", w.s[0], w.pb[0])
+	k.l("for oh := range %d {", w.out[1])
+	k.l("h0 := oh*%d - %d", w.s[1], w.pb[1])
+	// rows: offsets of the valid input rows; npad: rows an including
+	// average counts (inside the padded input).
+	k.l("var rows [%d]int", R)
+	k.l("nr, npad := 0, 0")
+	k.l("for kd := range %d {", w.k[0])
+	k.l("id := d0 + kd*%d", w.d[0])
+	k.l("for kh := range %d {", w.k[1])
+	k.l("ih := h0 + kh*%d", w.d[1])
+	k.l("if id < %d && ih < %d {\nnpad++\n}", w.in[0]+w.pe[0], w.in[1]+w.pe[1])
+	k.l("if uint(id) < %d && uint(ih) < %d {", w.in[0], w.in[1])
+	k.l("rows[nr] = (id*%d + ih) * %d", w.in[1], IW)
+	k.l("nr++")
+	k.l("}")
+	k.l("}\n}")
+	k.l("_ = npad")
+	k.l("yr := (*[%d]float32)(yc[(od*%d+oh)*%d:])", OW, w.out[1], OW)
+	// element writes one output column; inner, without tests.
+	element := func(inner bool) {
+		k.l("w0 := ow*%d - %d", w.s[2], w.pb[2])
+		if avg {
+			k.l("var s float64")
+			k.l("cnt := 0")
+		} else {
+			k.l("m := float32(@math.Inf(-1))")
+		}
+		k.l("for _, ro := range rows[:nr] {")
+		if inner {
+			k.l("xs := (*[%d]float32)(xc[ro+w0:])", span)
+		}
+		for kw := range w.k[2] {
+			off := kw * w.d[2]
+			v := fmt.Sprintf("xs[%d]", off)
+			if !inner {
+				k.l("if iw := w0 + %d; uint(iw) < %d {", off, IW)
+				v = "xc[ro+iw]"
+			}
+			if avg {
+				k.l("s += float64(%s)", v)
+				if !inner && !include {
+					k.l("cnt++")
+				}
+			} else {
+				k.l("if v := %s; v > m || v != v {\nm = v\n}", v) // NaN propagates
+			}
+			if !inner {
+				k.l("}")
+			}
+		}
+		k.l("}") // rows
+		if avg {
+			switch {
+			case include:
+				// Columns inside the padded input, times the rows.
+				k.l("cw := 0")
+				k.l("for kw := range %d {\nif w0+kw*%d < %d {\ncw++\n}\n}", w.k[2], w.d[2], IW+w.pe[2])
+				k.l("cnt = cw * npad")
+			case inner:
+				k.l("cnt = %d * nr", w.k[2])
+			}
+			k.l("if cnt > 0 {\nyr[ow] = float32(s / float64(cnt))\n} else {\nyr[ow] = 0\n}")
+		} else {
+			k.l("yr[ow] = m")
+		}
+	}
+	if lo > 0 {
+		k.l("for ow := range %d {", lo)
+		element(false)
+		k.l("}")
+	}
+	if hi > lo {
+		k.l("for ow := %d; ow < %d; ow++ {", lo, hi)
+		element(true)
+		k.l("}")
+	}
+	if hi < OW {
+		k.l("for ow := %d; ow < %d; ow++ {", max(hi, lo), OW)
+		element(false)
+		k.l("}")
+	}
+	k.l("}\n}\n}") // oh od nc
+}
