@@ -359,6 +359,20 @@ func equivCases() []equivCase {
 			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 2, 12, 12), b.param(5, 2, 3, 3)},
 				ir.Attrs{"pads": []int{1, 1}, "act": "tanh", "pool": "avg", "pool_kernel": []int{4, 4}}))
 		}},
+		// Sigmoid and tanh epilogues on the Act kernel: after a residual,
+		// on a 1-D conv, and before an average pool with a bias.
+		{"fusedconvsigres", func(b *gb) {
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 5, 9, 11), b.param(13, 5, 3, 3), b.param(13), b.input("r", 1, 13, 9, 11)},
+				ir.Attrs{"pads": []int{1, 1}, "act": "sigmoid"}))
+		}},
+		{"fusedconvtanh1d", func(b *gb) {
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 2, 6, 40), b.param(17, 6, 3), b.param(17)},
+				ir.Attrs{"pads": []int{1, 1}, "act": "tanh"}))
+		}},
+		{"fusedconvtanhavg", func(b *gb) {
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 3, 14, 14), b.param(7, 3, 5, 5), b.param(7)},
+				ir.Attrs{"act": "tanh", "pool": "avg", "pool_kernel": []int{2, 2}}))
+		}},
 		{"densewide", func(b *gb) { // K = 3·16 + 8 + 5: every loop of the dot kernel
 			b.out(b.n1("dense", []*ir.Value{b.input("x", 1, 61), b.param(11, 61), b.param(11)}, nil))
 		}},
@@ -765,6 +779,7 @@ var (
 // simdCases run on the SIMD kernels (codegen/kernels); TestEquivalence also
 // runs them with -tags purego.
 var simdCases = append([]string{"conv1x1", "conv1x1groups", "fusedconv1x1res", "conv2dodd", "conv1dodd", "conv3dodd", "fusedconvpoolsimd", "fusedconvavgsimd",
+	"fusedconvsigres", "fusedconvtanh1d", "fusedconvtanhavg",
 	"densewide", "densebatch", "densegemm", "dense", "dense3d", "fuseddense", "fuseddensesoftmax", "mlp", "conv2dbig"}, im2colCases...)
 
 // im2colCases are the convolution cases run with Algo "im2col".

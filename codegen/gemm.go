@@ -488,6 +488,18 @@ func emitGemmScalar(k *kctx, c gemmConv, e epi) {
 	k.l("}") // b
 }
 
+// simdActFn returns the Act kernel's function number for an activation
+// it computes (codegen/kernels/act.go states its error: within 3 ulp).
+func simdActFn(act string) (int, bool) {
+	switch act {
+	case "tanh":
+		return kernels.ActTanh, true
+	case "sigmoid":
+		return kernels.ActSigmoid, true
+	}
+	return 0, false
+}
+
 // emitGemmSIMD emits the product of an im2col tile on the Gemm kernel
 // c.kern: for each panel (or pool unit) and block of output channels, one
 // call computes the r × NR block into cb and applies what of the epilogue it
@@ -550,7 +562,19 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 		mblocks(func() {
 			k.l("yo := (b*%d+g*%d+m)*%d + nb", c.OC, c.OCg, c.OSP)
 			k.l("%s(r, nv, %d, %s, %d, pc, %s, %s[yo:], %d, %s, %d)", c.kern.Func, c.K, wrow, c.K, ldb, Y, c.OSP, bias, flags)
-			if a := rest.apply("oc", "yo+j"); a != "" {
+			if fn, ok := simdActFn(rest.act); ok && rest.bias == "" {
+				// The activation (after the residual) on the Act
+				// kernel, one stored row at a time.
+				res := "nil"
+				if rest.residual != "" {
+					res = fmt.Sprintf("%s[yo : yo+nv]", rest.residual)
+				}
+				k.l("for range r {")
+				k.l("yr := %s[yo : yo+nv]", Y)
+				k.l("simdAct(%d, yr, %s, yr)", fn, res)
+				k.l("yo += %d", c.OSP)
+				k.l("}")
+			} else if a := rest.apply("oc", "yo+j"); a != "" {
 				k.l("for i := range r {")
 				k.l("oc := g*%d + m + i", c.OCg)
 				k.l("_ = oc")
@@ -601,8 +625,17 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 		return
 	}
 	// Other pools: the epilogue per column in Go, then the window's
-	// reduction (a window may span panels).
+	// reduction (a window may span panels). A sigmoid or tanh runs on
+	// the Act kernel over the whole block, after the kernel's bias.
 	U := c.unit
+	kbias, kflags := "nil", 0
+	fn, vact := simdActFn(e.act)
+	if vact && e.residual == "" && (e.bias == "" || ep&kernels.Bias != 0) {
+		kbias, kflags = bias, flags&1
+		e = epi{}
+	} else {
+		vact = false
+	}
 	k.l("var cb [%d]float32", c.kern.CBlock())
 	k.l("for u := 0; u*%d < nEnd-n0; u++ {", U)
 	k.l("q0 := (n0 + u*%d) / %d", U, c.P)
@@ -615,7 +648,10 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 		}
 		k.l("for j := range %d {", U/c.NR)
 		k.l("pc := tmp[(u*%d+j)*%d : (u*%d+j+1)*%d]", U/c.NR, KN, U/c.NR, KN)
-		k.l("%s(r, %d, %d, %s, %d, pc, %d, cb[:], %d, nil, 0)", c.kern.Func, c.NR, c.K, wrow, c.K, c.NR, c.NR)
+		k.l("%s(r, %d, %d, %s, %d, pc, %d, cb[:], %d, %s, %d)", c.kern.Func, c.NR, c.K, wrow, c.K, c.NR, c.NR, kbias, kflags)
+		if vact {
+			k.l("simdAct(%d, cb[:r*%d], nil, cb[:r*%d])", fn, c.NR, c.NR)
+		}
 		k.l("for i := range r {")
 		k.l("oc := g*%d + m + i", c.OCg)
 		k.l("for t := range %d {", c.NR)
