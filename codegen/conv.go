@@ -74,8 +74,12 @@ func intList(v []int) string {
 	return strings.Join(s, ", ")
 }
 
-// useGEMM reports whether a conv node's schedule asks for im2col.
-func useGEMM(n *ir.Node) bool { return n.Schedule != nil && n.Schedule.Algo == "im2col" }
+// useGEMM reports whether a conv node's schedule asks for a matrix
+// product: im2col, or im2row (conv_rows.go; im2col where it does not
+// apply).
+func useGEMM(n *ir.Node) bool {
+	return n.Schedule != nil && (n.Schedule.Algo == "im2col" || n.Schedule.Algo == "im2row")
+}
 
 func convScratch(n *ir.Node) int {
 	if p := dwPlan(n); p != nil {

@@ -768,6 +768,12 @@ var scheduleVariants = []struct {
 	// as a matrix product: k passes that accumulate, odd cache blocks.
 	{"w1", simdCases, nil, nil, 12, "im2col", 0, gemmKernels},
 	{"w2", simdCases, map[string]int{"n": 40, "m": 5, "k": 7}, nil, 5, "im2col", 0, gemmKernels},
+	// im2row (virtual columns over the zero-bordered input's rows): the
+	// stride-1 cases take it, the others fall back to im2col; tiles of
+	// whole rows, rounded from sizes that are not.
+	{"r1", simdCases, nil, nil, 12, "im2row", 0, gemmKernels},
+	{"r2", simdCases, map[string]int{"n": 40, "m": 5}, nil, 5, "im2row", 0, gemmKernels},
+	{"r3", simdCases, map[string]int{"n": 7, "m": 1}, nil, 1, "im2row", 0, avx2Kernels},
 	{"w3", []string{"densebatch", "densegemm", "dense3d", "fuseddense", "fuseddensesoftmax", "fuseddensesilu", "fusedconvres", "mlp"}, map[string]int{"n": 64, "m": 2, "k": 3}, nil, 1, "im2col", 0, gemmKernels},
 }
 

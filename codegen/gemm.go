@@ -63,6 +63,10 @@ type gemmConv struct {
 	// last, partial panel is copied.
 	direct bool
 	npad   int // N rounded up to whole units (panels, or pool windows)
+	// rows: Algo "im2row" on a stride-1 SIMD conv without a pool (see
+	// conv_rows.go): N counts virtual columns over the zero-bordered
+	// input's rows, and a tile is whole rows of it.
+	rows bool
 	unit   int // columns per unit: NR, or the pool window (SIMD: max(P, NR))
 }
 
@@ -106,6 +110,10 @@ func gemmPlan(conv, pool *ir.Node) gemmConv {
 	}
 	c.direct = c.simd && pool == nil && c.K == c.Cg && c.OSP == c.w.in[0]*c.w.in[1]*c.w.in[2] && !c.padded() &&
 		c.w.s == [3]int{1, 1, 1}
+	c.rows = s.Algo == "im2row" && c.simd && pool == nil && !c.direct && c.w.s == [3]int{1, 1, 1}
+	if c.rows {
+		c.N = c.virtualCols()
+	}
 	c.unit = c.NR
 	if pool != nil {
 		c.unit = c.P
@@ -117,6 +125,12 @@ func gemmPlan(conv, pool *ir.Node) gemmConv {
 	c.NT = c.npad
 	if t := s.Tiles["n"]; t > 0 && t < c.npad {
 		c.NT = max(c.unit, t/c.unit*c.unit)
+		if c.rows {
+			pw := c.padDims()[2]
+			if c.NT = max(1, t/pw) * pw; c.NT >= c.N {
+				c.NT = c.npad
+			}
+		}
 	}
 	c.panels = (c.NT + c.NR - 1) / c.NR
 	c.MT = c.OCg
@@ -133,6 +147,9 @@ func (c gemmConv) scratch() int {
 		return c.K * c.NR // the last panel
 	}
 	n := c.K * c.panels * c.NR
+	if c.rows {
+		return n + c.Cg*c.padSize() + c.NR + c.OCg*c.NT
+	}
 	if c.simd && c.padded() {
 		n += c.Cg * c.padSize()
 	}
@@ -228,12 +245,17 @@ func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 	k.l("for b := range %d {", c.NB)
 	k.l("for g := range %d {", c.G)
 	k.l("xg := (*[%d]float32)(%s[(b*%d+g*%d)*%d:])", c.Cg*ISP, X, c.C, c.Cg, ISP)
-	if c.simd && c.padded() {
-		// The group's channels with a zero border, after the panels.
+	if c.simd && (c.padded() || c.rows) {
+		// The group's channels with a zero border, after the panels
+		// (im2row: and NR zeros the last panel reads past the end).
 		pd := c.padDims()
 		PS := c.padSize()
 		off := c.K * c.panels * c.NR
-		k.l("xp := tmp[%d:%d]", off, off+c.Cg*PS)
+		slack := 0
+		if c.rows {
+			slack = c.NR
+		}
+		k.l("xp := tmp[%d:%d]", off, off+c.Cg*PS+slack)
 		k.l("clear(xp)")
 		k.l("for ic := range %d {", c.Cg)
 		k.l("for id := range %d {", w.in[0])
@@ -244,6 +266,10 @@ func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 		k.l("}\n}\n}")
 	} else if c.simd && !c.direct {
 		k.l("xp := xg[:]")
+	}
+	if c.rows {
+		off := c.K*c.panels*c.NR + c.Cg*c.padSize() + c.NR
+		k.l("yv := tmp[%d:%d]", off, off+c.OCg*c.NT)
 	}
 	tiled := c.NT < c.npad
 	// threads.go: this worker's columns, or (splitM) its output channels.
@@ -261,6 +287,8 @@ func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 	}
 	switch {
 	case c.direct:
+	case c.rows:
+		emitIm2rowSIMD(k, c)
 	case c.simd:
 		emitIm2colSIMD(k, c)
 	default:
@@ -282,6 +310,9 @@ func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 	if c.simd {
 		emitGemmSIMD(k, c, e)
 		k.l("}") // m tile
+		if c.rows {
+			emitRowsStore(k, c, e)
+		}
 		k.l("}") // n tile
 		k.l("}") // g
 		k.l("}") // b
@@ -500,23 +531,12 @@ func simdActFn(act string) (int, bool) {
 	return 0, false
 }
 
-// emitGemmSIMD emits the product of an im2col tile on the Gemm kernel
-// c.kern: for each panel (or pool unit) and block of output channels, one
-// call computes the r × NR block into cb and applies what of the epilogue it
-// can (bias, relu, a max pool's reduction), then Go applies the rest. The
-// channel blocks are balanced: ⌈M/MR⌉ blocks of nearly equal height, so
-// 32 channels run as 6,6,5,5,5,5 rather than 6,6,6,6,6,2. In scope: b, g,
-// n0, nEnd, m0, mEnd and tmp, the tile's panels.
-func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
-	W, Y := k.in[1], k.out[0]
-	KN := c.K * c.NR
-	wrow := fmt.Sprintf("%s[(g*%d+m)*%d:]", W, c.OCg, c.K)
-	// bias slice, flags and the epilogue left to Go: what the kernel
-	// does not apply itself (kernels.Epilogue).
+// kernelEpi splits the epilogue e between the Gemm kernel and Go: the
+// kernel's bias slice (in scope: g, m) and flags, and the rest, which Go
+// applies to the stored values.
+func kernelEpi(c gemmConv, e epi) (bias string, flags int, rest epi) {
 	ep := c.kern.Epilogues
-	bias := "nil"
-	flags := 0
-	rest := e
+	bias, rest = "nil", e
 	if e.bias != "" && ep&kernels.Bias != 0 {
 		bias = fmt.Sprintf("%s[g*%d+m:]", e.bias, c.OCg)
 		flags |= 1
@@ -531,6 +551,22 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 		flags &^= 2
 		rest.act = e.act
 	}
+	return bias, flags, rest
+}
+
+// emitGemmSIMD emits the product of an im2col tile on the Gemm kernel
+// c.kern: for each panel (or pool unit) and block of output channels, one
+// call computes the r × NR block into cb and applies what of the epilogue it
+// can (bias, relu, a max pool's reduction), then Go applies the rest. The
+// channel blocks are balanced: ⌈M/MR⌉ blocks of nearly equal height, so
+// 32 channels run as 6,6,5,5,5,5 rather than 6,6,6,6,6,2. In scope: b, g,
+// n0, nEnd, m0, mEnd and tmp, the tile's panels.
+func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
+	W, Y := k.in[1], k.out[0]
+	KN := c.K * c.NR
+	wrow := fmt.Sprintf("%s[(g*%d+m)*%d:]", W, c.OCg, c.K)
+	ep := c.kern.Epilogues
+	bias, flags, rest := kernelEpi(c, e)
 	mblocks := func(body func()) {
 		k.l("mb := (mEnd - m0 + %d) / %d", c.MR-1, c.MR)
 		k.l("for bi, m := 0, m0; bi < mb; bi++ {")
@@ -560,6 +596,12 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 			k.l("pc := tmp[p*%d : (p+1)*%d]", KN, KN)
 		}
 		mblocks(func() {
+			if c.rows {
+				// Into the tile's block of virtual columns; the
+				// residual and activation run as it is stored.
+				k.l("%s(r, nv, %d, %s, %d, pc, %s, yv[m*%d+nb-n0:], %d, %s, %d)", c.kern.Func, c.K, wrow, c.K, ldb, c.NT, c.NT, bias, flags)
+				return
+			}
 			k.l("yo := (b*%d+g*%d+m)*%d + nb", c.OC, c.OCg, c.OSP)
 			k.l("%s(r, nv, %d, %s, %d, pc, %s, %s[yo:], %d, %s, %d)", c.kern.Func, c.K, wrow, c.K, ldb, Y, c.OSP, bias, flags)
 			if fn, ok := simdActFn(rest.act); ok && rest.bias == "" {

@@ -6,14 +6,24 @@ import (
 )
 
 // The cache model of the tiling pass. It is fixed rather than read from
-// the machine so that the compiled output is the same everywhere; these
-// are typical of current x86-64 and arm64 cores (per-core L1 data cache
-// and L2). Tile sizes are chosen so a kernel's working set fits half of a
-// level, leaving room for the other operands and the output.
+// the machine so that the compiled output is the same everywhere: AMD
+// Zen 5's per-core 48 KiB L1 data cache and 1 MiB L2 (Intel's recent
+// cores have the same 48 KiB and 1–2 MiB). Tile sizes are chosen so a
+// kernel's working set fits half of a level, leaving room for the other
+// operands and the output.
 const (
-	cacheL1  = 32 << 10  // bytes of L1 data cache
-	cacheL2  = 512 << 10 // bytes of L2 cache
-	f32Bytes = 4         // bytes per element
+	cacheL1  = 48 << 10 // bytes of L1 data cache
+	cacheL2  = 1 << 20  // bytes of L2 cache
+	f32Bytes = 4        // bytes per element
+)
+
+// The cache blocks of a dense layer on gemmKernel, as measured before the
+// model above moved to Zen 5 (not yet re-measured at its sizes): KC, a
+// KC×NR weight panel of 32 KiB, the best of 128, 256 and 384 at
+// 256³–1024³; NC, KC×NC weights in half of denseL2.
+const (
+	denseKC = 256
+	denseL2 = 512 << 10
 )
 
 // Register blocks. Generated kernels are pure Go, whose register
@@ -128,6 +138,65 @@ func rnnSchedule(n *ir.Node) *ir.Schedule {
 	return &ir.Schedule{Kernel: dotKernel.Name, Threads: 1, Tiles: map[string]int{}}
 }
 
+// The cost model between im2col and im2row (codegen/conv_rows.go) for a
+// stride-1 SIMD convolution, in cycles per tap and panel of NR columns,
+// against the product's OCg (one FMA cycle per output channel: two
+// 16-lane FMAs per cycle over a 32-column panel):
+//
+//	im2col  gatherCycles per panel that spans output rows (scattered loads
+//	        and stores); a panel inside one row is one copy
+//	im2row  copyCycles per panel, plus the product over the virtual
+//	        columns that are not outputs: (NV − N)/N of it
+//
+// Estimates from the loops' instructions (a 32-value gather is 32 loads
+// and 32 stores with their index arithmetic; a copy is eight 16-byte
+// moves), checked against bench/ort's vgg_bn and resnet18 layers.
+const (
+	gatherCycles = 40
+	copyCycles   = 8
+)
+
+// im2rowWins reports whether a SIMD conv (no pool) runs faster as im2row
+// than as im2col on a Gemm kernel of nr columns.
+func im2rowWins(n *ir.Node, nr int) bool {
+	x, w, y := n.Inputs[0].Type.Shape, n.Inputs[1].Type.Shape, n.Out().Type.Shape
+	st, pads, dil := n.Attrs.Ints("strides"), n.Attrs.Ints("pads"), n.Attrs.Ints("dilations")
+	r := len(x) - 2
+	for _, s := range st {
+		if s != 1 {
+			return false
+		}
+	}
+	padded := false
+	for _, p := range pads {
+		padded = padded || p != 0
+	}
+	if w[2:].NumElems() == 1 && !padded {
+		return false // 1×1 without padding: the input itself is the panel
+	}
+	// The zero-bordered grid, as codegen's padDims.
+	grid := make([]int, r)
+	for i := range r {
+		grid[i] = max(x[2+i]+pads[i]+pads[r+i], y[2+i]+(w[2+i]-1)*dil[i])
+	}
+	N := y[2:].NumElems()
+	nv, stride := 0, 1
+	for i := r - 1; i >= 0; i-- {
+		nv += (y[2+i] - 1) * stride
+		stride *= grid[i]
+	}
+	nv++
+	ocg := float64(w[0] / n.Attrs.Int("groups"))
+	// Panels of plain im2col that span output rows.
+	ow := y[len(y)-1]
+	spans := min(1, float64(nr)/float64(ow))
+	if ow%nr == 0 {
+		spans = 0
+	}
+	rows := float64(nv-N)/float64(N) + copyCycles/ocg
+	return rows < spans*gatherCycles/ocg
+}
+
 // minGEMMTaps is the smallest reduction length (input channels per group
 // × kernel taps) worth building an im2col buffer for.
 const minGEMMTaps = 16
@@ -154,6 +223,9 @@ func convSchedule(n *ir.Node) *ir.Schedule {
 		}
 		s := &ir.Schedule{Algo: "im2col", Unroll: min(kn.MR, ocg), Kernel: kn.Name, Threads: 1,
 			WeightLayout: kn.WeightLayout, Tiles: map[string]int{}}
+		if P == 0 && im2rowWins(n, kn.NR) {
+			s.Algo = "im2row"
+		}
 		if t := cacheL2 / 2 / (f32Bytes * K); t < N {
 			s.Tiles["n"] = max(unit, t/unit*unit)
 		}
@@ -217,11 +289,11 @@ func denseSchedule(n *ir.Node) *ir.Schedule {
 		// A matrix product over the weights pre-packed in panels.
 		s := &ir.Schedule{Unroll: min(kn.MR, M), Kernel: kn.Name, Threads: 1,
 			WeightLayout: kn.PanelLayout(), Tiles: map[string]int{}}
-		kc := cacheL1 / (f32Bytes * kn.NR)
+		kc := denseKC
 		if kc < K {
 			s.Tiles["k"] = kc
 		}
-		if nc := cacheL2 / 2 / (f32Bytes * min(kc, K)); nc < N {
+		if nc := denseL2 / 2 / (f32Bytes * min(kc, K)); nc < N {
 			s.Tiles["n"] = max(kn.NR, nc/kn.NR*kn.NR)
 		}
 		return s

@@ -28,16 +28,16 @@ func TestTileSchedules(t *testing.T) {
 	if s["f"] != nil {
 		t.Errorf("flatten got a schedule: %v", s["f"])
 	}
-	for name, algo := range map[string]string{"narrow": "im2col", "wide": "im2col", "wider": "im2col", "dw": "direct"} {
+	for name, algo := range map[string]string{"narrow": "im2row", "wide": "im2row", "wider": "im2row", "dw": "direct"} {
 		if s[name] == nil || s[name].Algo != algo {
 			t.Errorf("%s: schedule %v, want algo %s", name, s[name], algo)
 		}
 	}
-	// wider: K = 128·9 = 1152 floats per column; ½ L2 holds 56 columns,
-	// whole 32-column panels: 32; ¼ L2 the weight rows of 28 channels,
-	// whole blocks of 12: 24.
-	if w := s["wider"]; w.Tiles["n"] != 32 || w.Tiles["m"] != 24 || w.Unroll != 12 || w.Kernel != "avx512.gemm12x32" || w.Vector != 0 || w.Threads != 1 {
-		t.Errorf("wider: schedule %v, want n=32 m=24 unroll 12 kernel avx512.gemm12x32 on one thread", w)
+	// wider: K = 128·9 = 1152 floats per column; ½ L2 (1 MiB) holds 113
+	// columns, whole 32-column panels: 96; ¼ L2 the weight rows of 56
+	// channels, whole blocks of 12: 48.
+	if w := s["wider"]; w.Tiles["n"] != 96 || w.Tiles["m"] != 48 || w.Unroll != 12 || w.Kernel != "avx512.gemm12x32" || w.Vector != 0 || w.Threads != 1 {
+		t.Errorf("wider: schedule %v, want n=96 m=48 unroll 12 kernel avx512.gemm12x32 on one thread", w)
 	}
 	if w := s["narrow"]; w.Unroll != 4 || w.Kernel != "avx512.gemm12x32" {
 		t.Errorf("narrow: 4 channels: schedule %v, want unroll 4 kernel avx512.gemm12x32", w)
@@ -50,6 +50,41 @@ func TestTileSchedules(t *testing.T) {
 	}
 	if d := s["dw"]; d.Kernel != "avx2.dw3x3s1" || d.Unroll != 1 || d.Threads != 1 {
 		t.Errorf("dw: schedule %v, want kernel avx2.dw3x3s1, unroll 1, on one thread", d)
+	}
+}
+
+// TestTileIm2row checks the cost model between im2col and im2row: im2row
+// for stride-1 layers whose output rows do not fill whole panels, unless
+// the wasted virtual columns cost more than the gather saves (a 7×7
+// output with 512 channels); im2col for strides, fused pools and outputs
+// whose rows are whole panels.
+func TestTileIm2row(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		x, w   []int
+		attrs  ir.Attrs
+		pool   bool
+		im2row bool
+	}{
+		{"resnet56", []int{1, 64, 56, 56}, []int{64, 64, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, false, true},
+		{"vgg30", []int{1, 16, 30, 30}, []int{16, 16, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, false, true},
+		{"deep7", []int{1, 512, 7, 7}, []int{512, 512, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, false, false},
+		{"stride2", []int{1, 64, 56, 56}, []int{64, 64, 3, 3}, ir.Attrs{"pads": []int{1, 1}, "strides": []int{2, 2}}, false, false},
+		{"whole64", []int{1, 16, 64, 64}, []int{16, 16, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, false, false},
+		{"pool", []int{1, 16, 30, 30}, []int{16, 16, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, true, false},
+	} {
+		b := newBuilder(t)
+		x := b.g.AddInput("x", f32(c.x...), ir.Pos{})
+		h := b.node("conv", c.name, c.attrs, x, b.param("w", ir.Param, f32(c.w...)))
+		if c.pool {
+			h = b.node("maxpool", "p", ir.Attrs{"kernel": []int{2, 2}}, h)
+		}
+		b.g.AddOutput("y", h)
+		g := checkPass(t, b.g, "fuse,tile")
+		s := g.Nodes[0].Schedule
+		if want := map[bool]string{true: "im2row", false: "im2col"}[c.im2row]; s.Algo != want {
+			t.Errorf("%s: schedule %v, want algo %s", c.name, s, want)
+		}
 	}
 }
 
