@@ -67,7 +67,7 @@ type gemmConv struct {
 	// conv_rows.go): N counts virtual columns over the zero-bordered
 	// input's rows, and a tile is whole rows of it.
 	rows bool
-	unit   int // columns per unit: NR, or the pool window (SIMD: max(P, NR))
+	unit int // columns per unit: NR, or the pool window (SIMD: max(P, NR))
 }
 
 // gemmPlan resolves the schedule of an im2col convolution conv (a conv
