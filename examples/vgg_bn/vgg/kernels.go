@@ -81,12 +81,12 @@ func features_0(x0 *[3072]float32, x1 *[864]float32, x2 *[32]float32, y *[32768]
 
 // features_3 computes layer features.3 (fused_conv): features.2 f32[1,32,32,32], features.3.weight_bn f32[32,32,3,3], features.3.bias_bn f32[32] → features.6 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: tile n=224, unroll 12, algo im2col, kernel avx512.gemm12x32.
-func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmp *[101504]float32) {
+// Schedule: tile n=448, unroll 12, algo im2col, kernel avx512.gemm12x32.
+func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmp *[166016]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[32768]float32)(x0[(b*32+g*32)*1024:])
-			xp := tmp[64512:101504]
+			xp := tmp[129024:166016]
 			clear(xp)
 			for ic := range 32 {
 				for id := range 1 {
@@ -97,8 +97,8 @@ func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192
 					}
 				}
 			}
-			for n0 := 0; n0 < 1024; n0 += 224 {
-				nEnd := min(n0+224, 1024)
+			for n0 := 0; n0 < 1024; n0 += 448 {
+				nEnd := min(n0+448, 1024)
 				for p := 0; p*32 < nEnd-n0; p++ {
 					var noff [32]int
 					for j := range 32 {
@@ -166,12 +166,12 @@ func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192
 
 // features_7 computes layer features.7 (fused_conv): features.6 f32[1,32,16,16], features.7.weight_bn f32[64,32,3,3], features.7.bias_bn f32[64] → features.9 f32[1,64,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=224, unroll 12, algo im2col, kernel avx512.gemm12x32.
-func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[16384]float32, tmp *[74880]float32) {
+// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
+func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[16384]float32, tmp *[111776]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
-			xp := tmp[64512:74880]
+			xp := tmp[82944:93344]
 			clear(xp)
 			for ic := range 32 {
 				for id := range 1 {
@@ -182,35 +182,20 @@ func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[1638
 					}
 				}
 			}
-			for n0 := 0; n0 < 256; n0 += 224 {
-				nEnd := min(n0+224, 256)
+			yv := tmp[93344:111776]
+			{
+				n0, nEnd := 0, 286
 				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/256, n/16%16, n%16
-						noff[j] = od*324 + oh*18 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
+					xs := xp[n0+p*32:]
 					pc := tmp[p*9216 : (p+1)*9216]
 					kk := 0
 					for ic := range 32 {
 						for kd := range 1 {
 							for kh := range 3 {
+								base := ic*324 + kd*324 + kh*18
 								for kw := range 3 {
-									base := ic*324 + kd*324 + kh*18 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
+									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
+									kk += 32
 								}
 							}
 						}
@@ -228,10 +213,21 @@ func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[1638
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							yo := (b*64+g*64+m)*256 + nb
-							simdGemm32(r, nv, 288, x1[(g*64+m)*288:], 288, pc, 32, y[yo:], 256, x2[g*64+m:], 3)
+							simdGemm32(r, nv, 288, x1[(g*64+m)*288:], 288, pc, 32, yv[m*288+nb-n0:], 288, x2[g*64+m:], 3)
 							m += r
 						}
+					}
+				}
+				for oc := range 64 {
+					yc := y[(b*64+g*64+oc)*256:][:256]
+					for vr := n0 / 18; vr*18 < nEnd; vr++ {
+						od, oh := vr/18, vr%18
+						if oh >= 16 {
+							continue
+						}
+						yo := (od*16 + oh) * 16
+						yr := yc[yo : yo+16]
+						copy(yr, yv[oc*288+vr*18-n0:][:16])
 					}
 				}
 			}
@@ -241,12 +237,12 @@ func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[1638
 
 // features_10 computes layer features.10 (fused_conv): features.9 f32[1,64,16,16], features.10.weight_bn f32[64,64,3,3], features.10.bias_bn f32[64] → features.13 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: tile m=48, tile n=96, unroll 12, algo im2col, kernel avx512.gemm12x32.
-func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[76032]float32) {
+// Schedule: tile n=224, unroll 12, algo im2col, kernel avx512.gemm12x32.
+func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[149760]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[16384]float32)(x0[(b*64+g*64)*256:])
-			xp := tmp[55296:76032]
+			xp := tmp[129024:149760]
 			clear(xp)
 			for ic := range 64 {
 				for id := range 1 {
@@ -257,8 +253,8 @@ func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[40
 					}
 				}
 			}
-			for n0 := 0; n0 < 256; n0 += 96 {
-				nEnd := min(n0+96, 256)
+			for n0 := 0; n0 < 256; n0 += 224 {
+				nEnd := min(n0+224, 256)
 				for p := 0; p*32 < nEnd-n0; p++ {
 					var noff [32]int
 					for j := range 32 {
@@ -294,8 +290,8 @@ func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[40
 						}
 					}
 				}
-				for m0 := 0; m0 < 64; m0 += 48 {
-					mEnd := min(m0+48, 64)
+				{
+					m0, mEnd := 0, 64
 					var cb [384]float32
 					for u := 0; u*32 < nEnd-n0; u++ {
 						q0 := (n0 + u*32) / 4
@@ -326,12 +322,12 @@ func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[40
 
 // features_14 computes layer features.14 (fused_conv): features.13 f32[1,64,8,8], features.14.weight_bn f32[128,64,3,3], features.14.bias_bn f32[128] → features.16 f32[1,128,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=48, unroll 12, algo im2col, kernel avx512.gemm12x32.
-func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[8192]float32, tmp *[43264]float32) {
+// Schedule: tile m=108, unroll 12, algo im2row, kernel avx512.gemm12x32.
+func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[8192]float32, tmp *[74016]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[4096]float32)(x0[(b*64+g*64)*64:])
-			xp := tmp[36864:43264]
+			xp := tmp[55296:61728]
 			clear(xp)
 			for ic := range 64 {
 				for id := range 1 {
@@ -342,42 +338,27 @@ func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[81
 					}
 				}
 			}
+			yv := tmp[61728:74016]
 			{
-				n0, nEnd := 0, 64
+				n0, nEnd := 0, 78
 				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/64, n/8%8, n%8
-						noff[j] = od*100 + oh*10 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
+					xs := xp[n0+p*32:]
 					pc := tmp[p*18432 : (p+1)*18432]
 					kk := 0
 					for ic := range 64 {
 						for kd := range 1 {
 							for kh := range 3 {
+								base := ic*100 + kd*100 + kh*10
 								for kw := range 3 {
-									base := ic*100 + kd*100 + kh*10 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
+									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
+									kk += 32
 								}
 							}
 						}
 					}
 				}
-				for m0 := 0; m0 < 128; m0 += 48 {
-					mEnd := min(m0+48, 128)
+				for m0 := 0; m0 < 128; m0 += 108 {
+					mEnd := min(m0+108, 128)
 					for p := 0; p*32 < nEnd-n0; p++ {
 						nb := n0 + p*32
 						nv := min(32, nEnd-nb)
@@ -388,10 +369,21 @@ func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[81
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							yo := (b*128+g*128+m)*64 + nb
-							simdGemm32(r, nv, 576, x1[(g*128+m)*576:], 576, pc, 32, y[yo:], 64, x2[g*128+m:], 3)
+							simdGemm32(r, nv, 576, x1[(g*128+m)*576:], 576, pc, 32, yv[m*96+nb-n0:], 96, x2[g*128+m:], 3)
 							m += r
 						}
+					}
+				}
+				for oc := range 128 {
+					yc := y[(b*128+g*128+oc)*64:][:64]
+					for vr := n0 / 10; vr*10 < nEnd; vr++ {
+						od, oh := vr/10, vr%10
+						if oh >= 8 {
+							continue
+						}
+						yo := (od*8 + oh) * 8
+						yr := yc[yo : yo+8]
+						copy(yr, yv[oc*96+vr*10-n0:][:8])
 					}
 				}
 			}
@@ -401,12 +393,12 @@ func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[81
 
 // features_17 computes layer features.17 (fused_conv): features.16 f32[1,128,8,8], features.17.weight_bn f32[128,128,3,3], features.17.bias_bn f32[128] → features.20 f32[1,128,4,4].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: tile m=24, tile n=32, unroll 12, algo im2col, kernel avx512.gemm12x32.
-func features_17(x0 *[8192]float32, x1 *[147456]float32, x2 *[128]float32, y *[2048]float32, tmp *[49664]float32) {
+// Schedule: tile m=48, unroll 12, algo im2col, kernel avx512.gemm12x32.
+func features_17(x0 *[8192]float32, x1 *[147456]float32, x2 *[128]float32, y *[2048]float32, tmp *[86528]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*128+g*128)*64:])
-			xp := tmp[36864:49664]
+			xp := tmp[73728:86528]
 			clear(xp)
 			for ic := range 128 {
 				for id := range 1 {
@@ -417,8 +409,8 @@ func features_17(x0 *[8192]float32, x1 *[147456]float32, x2 *[128]float32, y *[2
 					}
 				}
 			}
-			for n0 := 0; n0 < 64; n0 += 32 {
-				nEnd := min(n0+32, 64)
+			{
+				n0, nEnd := 0, 64
 				for p := 0; p*32 < nEnd-n0; p++ {
 					var noff [32]int
 					for j := range 32 {
@@ -454,8 +446,8 @@ func features_17(x0 *[8192]float32, x1 *[147456]float32, x2 *[128]float32, y *[2
 						}
 					}
 				}
-				for m0 := 0; m0 < 128; m0 += 24 {
-					mEnd := min(m0+24, 128)
+				for m0 := 0; m0 < 128; m0 += 48 {
+					mEnd := min(m0+48, 128)
 					var cb [384]float32
 					for u := 0; u*32 < nEnd-n0; u++ {
 						q0 := (n0 + u*32) / 4
