@@ -36,12 +36,12 @@ func inc_double_conv_0(x0 *[1024]float32, x1 *[72]float32, x2 *[8]float32, y *[8
 
 // inc_double_conv_3 computes layer inc.double_conv.3 (fused_conv): inc.double_conv.2 f32[1,8,32,32], inc.double_conv.3.weight_bn f32[8,8,3,3], inc.double_conv.3.bias_bn f32[8] → inc.double_conv.5 f32[1,8,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=896, unroll 8, algo im2col, kernel avx512.gemm12x32.
-func inc_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32, y *[8192]float32, tmp *[73760]float32) {
+// Schedule: unroll 8, algo im2col, kernel avx512.gemm12x32.
+func inc_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32, y *[8192]float32, tmp *[82976]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*8+g*8)*1024:])
-			xp := tmp[64512:73760]
+			xp := tmp[73728:82976]
 			clear(xp)
 			for ic := range 8 {
 				for id := range 1 {
@@ -52,8 +52,8 @@ func inc_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32, y *[
 					}
 				}
 			}
-			for n0 := 0; n0 < 1024; n0 += 896 {
-				nEnd := min(n0+896, 1024)
+			{
+				n0, nEnd := 0, 1024
 				for p := 0; p*32 < nEnd-n0; p++ {
 					var noff [32]int
 					for j := range 32 {
@@ -115,37 +115,40 @@ func down1_maxpool_conv_0(x *[8192]float32, y *[2048]float32) {
 	for nc := range 8 {
 		xc := (*[1024]float32)(x[nc*1024:])
 		yc := (*[256]float32)(y[nc*256:])
-		o := 0
 		for od := range 1 {
 			d0 := od*1 - 0
 			for oh := range 16 {
 				h0 := oh*2 - 0
-				for ow := range 16 {
-					w0 := ow*2 - 0
-					m := float32(math.Inf(-1))
-					for kd := range 1 {
-						id := d0 + kd*1
-						if id < 0 || id >= 1 {
-							continue
+				var rows [2]int
+				nr, npad := 0, 0
+				for kd := range 1 {
+					id := d0 + kd*1
+					for kh := range 2 {
+						ih := h0 + kh*1
+						if id < 1 && ih < 32 {
+							npad++
 						}
-						for kh := range 2 {
-							ih := h0 + kh*1
-							if ih < 0 || ih >= 32 {
-								continue
-							}
-							for kw := range 2 {
-								iw := w0 + kw*1
-								if iw < 0 || iw >= 32 {
-									continue
-								}
-								if v := xc[(id*32+ih)*32+iw]; v > m || v != v {
-									m = v
-								}
-							}
+						if uint(id) < 1 && uint(ih) < 32 {
+							rows[nr] = (id*32 + ih) * 32
+							nr++
 						}
 					}
-					yc[o] = m
-					o++
+				}
+				_ = npad
+				yr := (*[16]float32)(yc[(od*16+oh)*16:])
+				for ow := 0; ow < 16; ow++ {
+					w0 := ow*2 - 0
+					m := float32(math.Inf(-1))
+					for _, ro := range rows[:nr] {
+						xs := (*[2]float32)(xc[ro+w0:])
+						if v := xs[0]; v > m || v != v {
+							m = v
+						}
+						if v := xs[1]; v > m || v != v {
+							m = v
+						}
+					}
+					yr[ow] = m
 				}
 			}
 		}
@@ -154,12 +157,12 @@ func down1_maxpool_conv_0(x *[8192]float32, y *[2048]float32) {
 
 // down1_maxpool_conv_1_double_conv_0 computes layer down1.maxpool_conv.1.double_conv.0 (fused_conv): down1.maxpool_conv.0 f32[1,8,16,16], down1.maxpool_conv.1.double_conv.0.weight_bn f32[16,8,3,3], down1.maxpool_conv.1.double_conv.0.bias_bn f32[16] → down1.maxpool_conv.1.double_conv.2 f32[1,16,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
-func down1_maxpool_conv_1_double_conv_0(x0 *[2048]float32, x1 *[1152]float32, x2 *[16]float32, y *[4096]float32, tmp *[21024]float32) {
+// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
+func down1_maxpool_conv_1_double_conv_0(x0 *[2048]float32, x1 *[1152]float32, x2 *[16]float32, y *[4096]float32, tmp *[27968]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[2048]float32)(x0[(b*8+g*8)*256:])
-			xp := tmp[18432:21024]
+			xp := tmp[20736:23360]
 			clear(xp)
 			for ic := range 8 {
 				for id := range 1 {
@@ -170,35 +173,20 @@ func down1_maxpool_conv_1_double_conv_0(x0 *[2048]float32, x1 *[1152]float32, x2
 					}
 				}
 			}
+			yv := tmp[23360:27968]
 			{
-				n0, nEnd := 0, 256
+				n0, nEnd := 0, 286
 				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/256, n/16%16, n%16
-						noff[j] = od*324 + oh*18 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
+					xs := xp[n0+p*32:]
 					pc := tmp[p*2304 : (p+1)*2304]
 					kk := 0
 					for ic := range 8 {
 						for kd := range 1 {
 							for kh := range 3 {
+								base := ic*324 + kd*324 + kh*18
 								for kw := range 3 {
-									base := ic*324 + kd*324 + kh*18 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
+									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
+									kk += 32
 								}
 							}
 						}
@@ -216,10 +204,21 @@ func down1_maxpool_conv_1_double_conv_0(x0 *[2048]float32, x1 *[1152]float32, x2
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							yo := (b*16+g*16+m)*256 + nb
-							simdGemm32(r, nv, 72, x1[(g*16+m)*72:], 72, pc, 32, y[yo:], 256, x2[g*16+m:], 3)
+							simdGemm32(r, nv, 72, x1[(g*16+m)*72:], 72, pc, 32, yv[m*288+nb-n0:], 288, x2[g*16+m:], 3)
 							m += r
 						}
+					}
+				}
+				for oc := range 16 {
+					yc := y[(b*16+g*16+oc)*256:][:256]
+					for vr := n0 / 18; vr*18 < nEnd; vr++ {
+						od, oh := vr/18, vr%18
+						if oh >= 16 {
+							continue
+						}
+						yo := (od*16 + oh) * 16
+						yr := yc[yo : yo+16]
+						copy(yr, yv[oc*288+vr*18-n0:][:16])
 					}
 				}
 			}
@@ -229,12 +228,12 @@ func down1_maxpool_conv_1_double_conv_0(x0 *[2048]float32, x1 *[1152]float32, x2
 
 // down1_maxpool_conv_1_double_conv_3 computes layer down1.maxpool_conv.1.double_conv.3 (fused_conv): down1.maxpool_conv.1.double_conv.2 f32[1,16,16,16], down1.maxpool_conv.1.double_conv.3.weight_bn f32[16,16,3,3], down1.maxpool_conv.1.double_conv.3.bias_bn f32[16] → down1.maxpool_conv.1.double_conv.5 f32[1,16,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
-func down1_maxpool_conv_1_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2 *[16]float32, y *[4096]float32, tmp *[42048]float32) {
+// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
+func down1_maxpool_conv_1_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2 *[16]float32, y *[4096]float32, tmp *[51296]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[4096]float32)(x0[(b*16+g*16)*256:])
-			xp := tmp[36864:42048]
+			xp := tmp[41472:46688]
 			clear(xp)
 			for ic := range 16 {
 				for id := range 1 {
@@ -245,35 +244,20 @@ func down1_maxpool_conv_1_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2
 					}
 				}
 			}
+			yv := tmp[46688:51296]
 			{
-				n0, nEnd := 0, 256
+				n0, nEnd := 0, 286
 				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/256, n/16%16, n%16
-						noff[j] = od*324 + oh*18 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
+					xs := xp[n0+p*32:]
 					pc := tmp[p*4608 : (p+1)*4608]
 					kk := 0
 					for ic := range 16 {
 						for kd := range 1 {
 							for kh := range 3 {
+								base := ic*324 + kd*324 + kh*18
 								for kw := range 3 {
-									base := ic*324 + kd*324 + kh*18 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
+									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
+									kk += 32
 								}
 							}
 						}
@@ -291,10 +275,21 @@ func down1_maxpool_conv_1_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							yo := (b*16+g*16+m)*256 + nb
-							simdGemm32(r, nv, 144, x1[(g*16+m)*144:], 144, pc, 32, y[yo:], 256, x2[g*16+m:], 3)
+							simdGemm32(r, nv, 144, x1[(g*16+m)*144:], 144, pc, 32, yv[m*288+nb-n0:], 288, x2[g*16+m:], 3)
 							m += r
 						}
+					}
+				}
+				for oc := range 16 {
+					yc := y[(b*16+g*16+oc)*256:][:256]
+					for vr := n0 / 18; vr*18 < nEnd; vr++ {
+						od, oh := vr/18, vr%18
+						if oh >= 16 {
+							continue
+						}
+						yo := (od*16 + oh) * 16
+						yr := yc[yo : yo+16]
+						copy(yr, yv[oc*288+vr*18-n0:][:16])
 					}
 				}
 			}
@@ -308,37 +303,40 @@ func down2_maxpool_conv_0(x *[4096]float32, y *[1024]float32) {
 	for nc := range 16 {
 		xc := (*[256]float32)(x[nc*256:])
 		yc := (*[64]float32)(y[nc*64:])
-		o := 0
 		for od := range 1 {
 			d0 := od*1 - 0
 			for oh := range 8 {
 				h0 := oh*2 - 0
-				for ow := range 8 {
-					w0 := ow*2 - 0
-					m := float32(math.Inf(-1))
-					for kd := range 1 {
-						id := d0 + kd*1
-						if id < 0 || id >= 1 {
-							continue
+				var rows [2]int
+				nr, npad := 0, 0
+				for kd := range 1 {
+					id := d0 + kd*1
+					for kh := range 2 {
+						ih := h0 + kh*1
+						if id < 1 && ih < 16 {
+							npad++
 						}
-						for kh := range 2 {
-							ih := h0 + kh*1
-							if ih < 0 || ih >= 16 {
-								continue
-							}
-							for kw := range 2 {
-								iw := w0 + kw*1
-								if iw < 0 || iw >= 16 {
-									continue
-								}
-								if v := xc[(id*16+ih)*16+iw]; v > m || v != v {
-									m = v
-								}
-							}
+						if uint(id) < 1 && uint(ih) < 16 {
+							rows[nr] = (id*16 + ih) * 16
+							nr++
 						}
 					}
-					yc[o] = m
-					o++
+				}
+				_ = npad
+				yr := (*[8]float32)(yc[(od*8+oh)*8:])
+				for ow := 0; ow < 8; ow++ {
+					w0 := ow*2 - 0
+					m := float32(math.Inf(-1))
+					for _, ro := range rows[:nr] {
+						xs := (*[2]float32)(xc[ro+w0:])
+						if v := xs[0]; v > m || v != v {
+							m = v
+						}
+						if v := xs[1]; v > m || v != v {
+							m = v
+						}
+					}
+					yr[ow] = m
 				}
 			}
 		}
@@ -347,12 +345,12 @@ func down2_maxpool_conv_0(x *[4096]float32, y *[1024]float32) {
 
 // down2_maxpool_conv_1_double_conv_0 computes layer down2.maxpool_conv.1.double_conv.0 (fused_conv): down2.maxpool_conv.0 f32[1,16,8,8], down2.maxpool_conv.1.double_conv.0.weight_bn f32[32,16,3,3], down2.maxpool_conv.1.double_conv.0.bias_bn f32[32] → down2.maxpool_conv.1.double_conv.2 f32[1,32,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
-func down2_maxpool_conv_1_double_conv_0(x0 *[1024]float32, x1 *[4608]float32, x2 *[32]float32, y *[2048]float32, tmp *[10816]float32) {
+// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
+func down2_maxpool_conv_1_double_conv_0(x0 *[1024]float32, x1 *[4608]float32, x2 *[32]float32, y *[2048]float32, tmp *[18528]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[1024]float32)(x0[(b*16+g*16)*64:])
-			xp := tmp[9216:10816]
+			xp := tmp[13824:15456]
 			clear(xp)
 			for ic := range 16 {
 				for id := range 1 {
@@ -363,35 +361,20 @@ func down2_maxpool_conv_1_double_conv_0(x0 *[1024]float32, x1 *[4608]float32, x2
 					}
 				}
 			}
+			yv := tmp[15456:18528]
 			{
-				n0, nEnd := 0, 64
+				n0, nEnd := 0, 78
 				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/64, n/8%8, n%8
-						noff[j] = od*100 + oh*10 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
+					xs := xp[n0+p*32:]
 					pc := tmp[p*4608 : (p+1)*4608]
 					kk := 0
 					for ic := range 16 {
 						for kd := range 1 {
 							for kh := range 3 {
+								base := ic*100 + kd*100 + kh*10
 								for kw := range 3 {
-									base := ic*100 + kd*100 + kh*10 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
+									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
+									kk += 32
 								}
 							}
 						}
@@ -409,10 +392,21 @@ func down2_maxpool_conv_1_double_conv_0(x0 *[1024]float32, x1 *[4608]float32, x2
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							yo := (b*32+g*32+m)*64 + nb
-							simdGemm32(r, nv, 144, x1[(g*32+m)*144:], 144, pc, 32, y[yo:], 64, x2[g*32+m:], 3)
+							simdGemm32(r, nv, 144, x1[(g*32+m)*144:], 144, pc, 32, yv[m*96+nb-n0:], 96, x2[g*32+m:], 3)
 							m += r
 						}
+					}
+				}
+				for oc := range 32 {
+					yc := y[(b*32+g*32+oc)*64:][:64]
+					for vr := n0 / 10; vr*10 < nEnd; vr++ {
+						od, oh := vr/10, vr%10
+						if oh >= 8 {
+							continue
+						}
+						yo := (od*8 + oh) * 8
+						yr := yc[yo : yo+8]
+						copy(yr, yv[oc*96+vr*10-n0:][:8])
 					}
 				}
 			}
@@ -422,12 +416,12 @@ func down2_maxpool_conv_1_double_conv_0(x0 *[1024]float32, x1 *[4608]float32, x2
 
 // down2_maxpool_conv_1_double_conv_3 computes layer down2.maxpool_conv.1.double_conv.3 (fused_conv): down2.maxpool_conv.1.double_conv.2 f32[1,32,8,8], down2.maxpool_conv.1.double_conv.3.weight_bn f32[32,32,3,3], down2.maxpool_conv.1.double_conv.3.bias_bn f32[32] → down2.maxpool_conv.1.double_conv.5 f32[1,32,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
-func down2_maxpool_conv_1_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2 *[32]float32, y *[2048]float32, tmp *[21632]float32) {
+// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
+func down2_maxpool_conv_1_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2 *[32]float32, y *[2048]float32, tmp *[33952]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[2048]float32)(x0[(b*32+g*32)*64:])
-			xp := tmp[18432:21632]
+			xp := tmp[27648:30880]
 			clear(xp)
 			for ic := range 32 {
 				for id := range 1 {
@@ -438,35 +432,20 @@ func down2_maxpool_conv_1_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2
 					}
 				}
 			}
+			yv := tmp[30880:33952]
 			{
-				n0, nEnd := 0, 64
+				n0, nEnd := 0, 78
 				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/64, n/8%8, n%8
-						noff[j] = od*100 + oh*10 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
+					xs := xp[n0+p*32:]
 					pc := tmp[p*9216 : (p+1)*9216]
 					kk := 0
 					for ic := range 32 {
 						for kd := range 1 {
 							for kh := range 3 {
+								base := ic*100 + kd*100 + kh*10
 								for kw := range 3 {
-									base := ic*100 + kd*100 + kh*10 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
+									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
+									kk += 32
 								}
 							}
 						}
@@ -484,10 +463,21 @@ func down2_maxpool_conv_1_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							yo := (b*32+g*32+m)*64 + nb
-							simdGemm32(r, nv, 288, x1[(g*32+m)*288:], 288, pc, 32, y[yo:], 64, x2[g*32+m:], 3)
+							simdGemm32(r, nv, 288, x1[(g*32+m)*288:], 288, pc, 32, yv[m*96+nb-n0:], 96, x2[g*32+m:], 3)
 							m += r
 						}
+					}
+				}
+				for oc := range 32 {
+					yc := y[(b*32+g*32+oc)*64:][:64]
+					for vr := n0 / 10; vr*10 < nEnd; vr++ {
+						od, oh := vr/10, vr%10
+						if oh >= 8 {
+							continue
+						}
+						yo := (od*8 + oh) * 8
+						yr := yc[yo : yo+8]
+						copy(yr, yv[oc*96+vr*10-n0:][:8])
 					}
 				}
 			}
@@ -501,37 +491,40 @@ func down3_maxpool_conv_0(x *[2048]float32, y *[512]float32) {
 	for nc := range 32 {
 		xc := (*[64]float32)(x[nc*64:])
 		yc := (*[16]float32)(y[nc*16:])
-		o := 0
 		for od := range 1 {
 			d0 := od*1 - 0
 			for oh := range 4 {
 				h0 := oh*2 - 0
-				for ow := range 4 {
-					w0 := ow*2 - 0
-					m := float32(math.Inf(-1))
-					for kd := range 1 {
-						id := d0 + kd*1
-						if id < 0 || id >= 1 {
-							continue
+				var rows [2]int
+				nr, npad := 0, 0
+				for kd := range 1 {
+					id := d0 + kd*1
+					for kh := range 2 {
+						ih := h0 + kh*1
+						if id < 1 && ih < 8 {
+							npad++
 						}
-						for kh := range 2 {
-							ih := h0 + kh*1
-							if ih < 0 || ih >= 8 {
-								continue
-							}
-							for kw := range 2 {
-								iw := w0 + kw*1
-								if iw < 0 || iw >= 8 {
-									continue
-								}
-								if v := xc[(id*8+ih)*8+iw]; v > m || v != v {
-									m = v
-								}
-							}
+						if uint(id) < 1 && uint(ih) < 8 {
+							rows[nr] = (id*8 + ih) * 8
+							nr++
 						}
 					}
-					yc[o] = m
-					o++
+				}
+				_ = npad
+				yr := (*[4]float32)(yc[(od*4+oh)*4:])
+				for ow := 0; ow < 4; ow++ {
+					w0 := ow*2 - 0
+					m := float32(math.Inf(-1))
+					for _, ro := range rows[:nr] {
+						xs := (*[2]float32)(xc[ro+w0:])
+						if v := xs[0]; v > m || v != v {
+							m = v
+						}
+						if v := xs[1]; v > m || v != v {
+							m = v
+						}
+					}
+					yr[ow] = m
 				}
 			}
 		}
@@ -540,12 +533,12 @@ func down3_maxpool_conv_0(x *[2048]float32, y *[512]float32) {
 
 // down3_maxpool_conv_1_double_conv_0 computes layer down3.maxpool_conv.1.double_conv.0 (fused_conv): down3.maxpool_conv.0 f32[1,32,4,4], down3.maxpool_conv.1.double_conv.0.weight_bn f32[64,32,3,3], down3.maxpool_conv.1.double_conv.0.bias_bn f32[64] → down3.maxpool_conv.1.double_conv.2 f32[1,64,4,4].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
-func down3_maxpool_conv_1_double_conv_0(x0 *[512]float32, x1 *[18432]float32, x2 *[64]float32, y *[1024]float32, tmp *[10368]float32) {
+// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
+func down3_maxpool_conv_1_double_conv_0(x0 *[512]float32, x1 *[18432]float32, x2 *[64]float32, y *[1024]float32, tmp *[12448]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[512]float32)(x0[(b*32+g*32)*16:])
-			xp := tmp[9216:10368]
+			xp := tmp[9216:10400]
 			clear(xp)
 			for ic := range 32 {
 				for id := range 1 {
@@ -556,35 +549,20 @@ func down3_maxpool_conv_1_double_conv_0(x0 *[512]float32, x1 *[18432]float32, x2
 					}
 				}
 			}
+			yv := tmp[10400:12448]
 			{
-				n0, nEnd := 0, 16
+				n0, nEnd := 0, 22
 				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/16, n/4%4, n%4
-						noff[j] = od*36 + oh*6 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
+					xs := xp[n0+p*32:]
 					pc := tmp[p*9216 : (p+1)*9216]
 					kk := 0
 					for ic := range 32 {
 						for kd := range 1 {
 							for kh := range 3 {
+								base := ic*36 + kd*36 + kh*6
 								for kw := range 3 {
-									base := ic*36 + kd*36 + kh*6 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
+									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
+									kk += 32
 								}
 							}
 						}
@@ -602,10 +580,21 @@ func down3_maxpool_conv_1_double_conv_0(x0 *[512]float32, x1 *[18432]float32, x2
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							yo := (b*64+g*64+m)*16 + nb
-							simdGemm32(r, nv, 288, x1[(g*64+m)*288:], 288, pc, 32, y[yo:], 16, x2[g*64+m:], 3)
+							simdGemm32(r, nv, 288, x1[(g*64+m)*288:], 288, pc, 32, yv[m*32+nb-n0:], 32, x2[g*64+m:], 3)
 							m += r
 						}
+					}
+				}
+				for oc := range 64 {
+					yc := y[(b*64+g*64+oc)*16:][:16]
+					for vr := n0 / 6; vr*6 < nEnd; vr++ {
+						od, oh := vr/6, vr%6
+						if oh >= 4 {
+							continue
+						}
+						yo := (od*4 + oh) * 4
+						yr := yc[yo : yo+4]
+						copy(yr, yv[oc*32+vr*6-n0:][:4])
 					}
 				}
 			}
@@ -615,12 +604,12 @@ func down3_maxpool_conv_1_double_conv_0(x0 *[512]float32, x1 *[18432]float32, x2
 
 // down3_maxpool_conv_1_double_conv_3 computes layer down3.maxpool_conv.1.double_conv.3 (fused_conv): down3.maxpool_conv.1.double_conv.2 f32[1,64,4,4], down3.maxpool_conv.1.double_conv.3.weight_bn f32[64,64,3,3], down3.maxpool_conv.1.double_conv.3.bias_bn f32[64] → down3.maxpool_conv.1.double_conv.5 f32[1,64,4,4].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=48, unroll 12, algo im2col, kernel avx512.gemm12x32.
-func down3_maxpool_conv_1_double_conv_3(x0 *[1024]float32, x1 *[36864]float32, x2 *[64]float32, y *[1024]float32, tmp *[20736]float32) {
+// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
+func down3_maxpool_conv_1_double_conv_3(x0 *[1024]float32, x1 *[36864]float32, x2 *[64]float32, y *[1024]float32, tmp *[22816]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[1024]float32)(x0[(b*64+g*64)*16:])
-			xp := tmp[18432:20736]
+			xp := tmp[18432:20768]
 			clear(xp)
 			for ic := range 64 {
 				for id := range 1 {
@@ -631,42 +620,27 @@ func down3_maxpool_conv_1_double_conv_3(x0 *[1024]float32, x1 *[36864]float32, x
 					}
 				}
 			}
+			yv := tmp[20768:22816]
 			{
-				n0, nEnd := 0, 16
+				n0, nEnd := 0, 22
 				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/16, n/4%4, n%4
-						noff[j] = od*36 + oh*6 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
+					xs := xp[n0+p*32:]
 					pc := tmp[p*18432 : (p+1)*18432]
 					kk := 0
 					for ic := range 64 {
 						for kd := range 1 {
 							for kh := range 3 {
+								base := ic*36 + kd*36 + kh*6
 								for kw := range 3 {
-									base := ic*36 + kd*36 + kh*6 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
+									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
+									kk += 32
 								}
 							}
 						}
 					}
 				}
-				for m0 := 0; m0 < 64; m0 += 48 {
-					mEnd := min(m0+48, 64)
+				{
+					m0, mEnd := 0, 64
 					for p := 0; p*32 < nEnd-n0; p++ {
 						nb := n0 + p*32
 						nv := min(32, nEnd-nb)
@@ -677,10 +651,21 @@ func down3_maxpool_conv_1_double_conv_3(x0 *[1024]float32, x1 *[36864]float32, x
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							yo := (b*64+g*64+m)*16 + nb
-							simdGemm32(r, nv, 576, x1[(g*64+m)*576:], 576, pc, 32, y[yo:], 16, x2[g*64+m:], 3)
+							simdGemm32(r, nv, 576, x1[(g*64+m)*576:], 576, pc, 32, yv[m*32+nb-n0:], 32, x2[g*64+m:], 3)
 							m += r
 						}
+					}
+				}
+				for oc := range 64 {
+					yc := y[(b*64+g*64+oc)*16:][:16]
+					for vr := n0 / 6; vr*6 < nEnd; vr++ {
+						od, oh := vr/6, vr%6
+						if oh >= 4 {
+							continue
+						}
+						yo := (od*4 + oh) * 4
+						yr := yc[yo : yo+4]
+						copy(yr, yv[oc*32+vr*6-n0:][:4])
 					}
 				}
 			}
@@ -824,12 +809,12 @@ func up1_concat_1(x0 *[2048]float32, x1 *[2048]float32, y *[4096]float32) {
 
 // up1_conv_double_conv_0 computes layer up1.conv.double_conv.0 (fused_conv): up1.concat_1 f32[1,64,8,8], up1.conv.double_conv.0.weight_bn f32[32,64,3,3], up1.conv.double_conv.0.bias_bn f32[32] → up1.conv.double_conv.2 f32[1,32,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
-func up1_conv_double_conv_0(x0 *[4096]float32, x1 *[18432]float32, x2 *[32]float32, y *[2048]float32, tmp *[43264]float32) {
+// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
+func up1_conv_double_conv_0(x0 *[4096]float32, x1 *[18432]float32, x2 *[32]float32, y *[2048]float32, tmp *[64800]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[4096]float32)(x0[(b*64+g*64)*64:])
-			xp := tmp[36864:43264]
+			xp := tmp[55296:61728]
 			clear(xp)
 			for ic := range 64 {
 				for id := range 1 {
@@ -840,35 +825,20 @@ func up1_conv_double_conv_0(x0 *[4096]float32, x1 *[18432]float32, x2 *[32]float
 					}
 				}
 			}
+			yv := tmp[61728:64800]
 			{
-				n0, nEnd := 0, 64
+				n0, nEnd := 0, 78
 				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/64, n/8%8, n%8
-						noff[j] = od*100 + oh*10 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
+					xs := xp[n0+p*32:]
 					pc := tmp[p*18432 : (p+1)*18432]
 					kk := 0
 					for ic := range 64 {
 						for kd := range 1 {
 							for kh := range 3 {
+								base := ic*100 + kd*100 + kh*10
 								for kw := range 3 {
-									base := ic*100 + kd*100 + kh*10 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
+									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
+									kk += 32
 								}
 							}
 						}
@@ -886,10 +856,21 @@ func up1_conv_double_conv_0(x0 *[4096]float32, x1 *[18432]float32, x2 *[32]float
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							yo := (b*32+g*32+m)*64 + nb
-							simdGemm32(r, nv, 576, x1[(g*32+m)*576:], 576, pc, 32, y[yo:], 64, x2[g*32+m:], 3)
+							simdGemm32(r, nv, 576, x1[(g*32+m)*576:], 576, pc, 32, yv[m*96+nb-n0:], 96, x2[g*32+m:], 3)
 							m += r
 						}
+					}
+				}
+				for oc := range 32 {
+					yc := y[(b*32+g*32+oc)*64:][:64]
+					for vr := n0 / 10; vr*10 < nEnd; vr++ {
+						od, oh := vr/10, vr%10
+						if oh >= 8 {
+							continue
+						}
+						yo := (od*8 + oh) * 8
+						yr := yc[yo : yo+8]
+						copy(yr, yv[oc*96+vr*10-n0:][:8])
 					}
 				}
 			}
@@ -899,12 +880,12 @@ func up1_conv_double_conv_0(x0 *[4096]float32, x1 *[18432]float32, x2 *[32]float
 
 // up1_conv_double_conv_3 computes layer up1.conv.double_conv.3 (fused_conv): up1.conv.double_conv.2 f32[1,32,8,8], up1.conv.double_conv.3.weight_bn f32[32,32,3,3], up1.conv.double_conv.3.bias_bn f32[32] → up1.conv.double_conv.5 f32[1,32,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
-func up1_conv_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2 *[32]float32, y *[2048]float32, tmp *[21632]float32) {
+// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
+func up1_conv_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2 *[32]float32, y *[2048]float32, tmp *[33952]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[2048]float32)(x0[(b*32+g*32)*64:])
-			xp := tmp[18432:21632]
+			xp := tmp[27648:30880]
 			clear(xp)
 			for ic := range 32 {
 				for id := range 1 {
@@ -915,35 +896,20 @@ func up1_conv_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2 *[32]float3
 					}
 				}
 			}
+			yv := tmp[30880:33952]
 			{
-				n0, nEnd := 0, 64
+				n0, nEnd := 0, 78
 				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/64, n/8%8, n%8
-						noff[j] = od*100 + oh*10 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
+					xs := xp[n0+p*32:]
 					pc := tmp[p*9216 : (p+1)*9216]
 					kk := 0
 					for ic := range 32 {
 						for kd := range 1 {
 							for kh := range 3 {
+								base := ic*100 + kd*100 + kh*10
 								for kw := range 3 {
-									base := ic*100 + kd*100 + kh*10 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
+									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
+									kk += 32
 								}
 							}
 						}
@@ -961,10 +927,21 @@ func up1_conv_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2 *[32]float3
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							yo := (b*32+g*32+m)*64 + nb
-							simdGemm32(r, nv, 288, x1[(g*32+m)*288:], 288, pc, 32, y[yo:], 64, x2[g*32+m:], 3)
+							simdGemm32(r, nv, 288, x1[(g*32+m)*288:], 288, pc, 32, yv[m*96+nb-n0:], 96, x2[g*32+m:], 3)
 							m += r
 						}
+					}
+				}
+				for oc := range 32 {
+					yc := y[(b*32+g*32+oc)*64:][:64]
+					for vr := n0 / 10; vr*10 < nEnd; vr++ {
+						od, oh := vr/10, vr%10
+						if oh >= 8 {
+							continue
+						}
+						yo := (od*8 + oh) * 8
+						yr := yc[yo : yo+8]
+						copy(yr, yv[oc*96+vr*10-n0:][:8])
 					}
 				}
 			}
@@ -1108,12 +1085,12 @@ func up2_concat_1(x0 *[4096]float32, x1 *[4096]float32, y *[8192]float32) {
 
 // up2_conv_double_conv_0 computes layer up2.conv.double_conv.0 (fused_conv): up2.concat_1 f32[1,32,16,16], up2.conv.double_conv.0.weight_bn f32[16,32,3,3], up2.conv.double_conv.0.bias_bn f32[16] → up2.conv.double_conv.2 f32[1,16,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=224, unroll 12, algo im2col, kernel avx512.gemm12x32.
-func up2_conv_double_conv_0(x0 *[8192]float32, x1 *[4608]float32, x2 *[16]float32, y *[4096]float32, tmp *[74880]float32) {
+// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
+func up2_conv_double_conv_0(x0 *[8192]float32, x1 *[4608]float32, x2 *[16]float32, y *[4096]float32, tmp *[97952]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
-			xp := tmp[64512:74880]
+			xp := tmp[82944:93344]
 			clear(xp)
 			for ic := range 32 {
 				for id := range 1 {
@@ -1124,35 +1101,20 @@ func up2_conv_double_conv_0(x0 *[8192]float32, x1 *[4608]float32, x2 *[16]float3
 					}
 				}
 			}
-			for n0 := 0; n0 < 256; n0 += 224 {
-				nEnd := min(n0+224, 256)
+			yv := tmp[93344:97952]
+			{
+				n0, nEnd := 0, 286
 				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/256, n/16%16, n%16
-						noff[j] = od*324 + oh*18 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
+					xs := xp[n0+p*32:]
 					pc := tmp[p*9216 : (p+1)*9216]
 					kk := 0
 					for ic := range 32 {
 						for kd := range 1 {
 							for kh := range 3 {
+								base := ic*324 + kd*324 + kh*18
 								for kw := range 3 {
-									base := ic*324 + kd*324 + kh*18 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
+									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
+									kk += 32
 								}
 							}
 						}
@@ -1170,10 +1132,21 @@ func up2_conv_double_conv_0(x0 *[8192]float32, x1 *[4608]float32, x2 *[16]float3
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							yo := (b*16+g*16+m)*256 + nb
-							simdGemm32(r, nv, 288, x1[(g*16+m)*288:], 288, pc, 32, y[yo:], 256, x2[g*16+m:], 3)
+							simdGemm32(r, nv, 288, x1[(g*16+m)*288:], 288, pc, 32, yv[m*288+nb-n0:], 288, x2[g*16+m:], 3)
 							m += r
 						}
+					}
+				}
+				for oc := range 16 {
+					yc := y[(b*16+g*16+oc)*256:][:256]
+					for vr := n0 / 18; vr*18 < nEnd; vr++ {
+						od, oh := vr/18, vr%18
+						if oh >= 16 {
+							continue
+						}
+						yo := (od*16 + oh) * 16
+						yr := yc[yo : yo+16]
+						copy(yr, yv[oc*288+vr*18-n0:][:16])
 					}
 				}
 			}
@@ -1183,12 +1156,12 @@ func up2_conv_double_conv_0(x0 *[8192]float32, x1 *[4608]float32, x2 *[16]float3
 
 // up2_conv_double_conv_3 computes layer up2.conv.double_conv.3 (fused_conv): up2.conv.double_conv.2 f32[1,16,16,16], up2.conv.double_conv.3.weight_bn f32[16,16,3,3], up2.conv.double_conv.3.bias_bn f32[16] → up2.conv.double_conv.5 f32[1,16,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
-func up2_conv_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2 *[16]float32, y *[4096]float32, tmp *[42048]float32) {
+// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
+func up2_conv_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2 *[16]float32, y *[4096]float32, tmp *[51296]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[4096]float32)(x0[(b*16+g*16)*256:])
-			xp := tmp[36864:42048]
+			xp := tmp[41472:46688]
 			clear(xp)
 			for ic := range 16 {
 				for id := range 1 {
@@ -1199,35 +1172,20 @@ func up2_conv_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2 *[16]float3
 					}
 				}
 			}
+			yv := tmp[46688:51296]
 			{
-				n0, nEnd := 0, 256
+				n0, nEnd := 0, 286
 				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/256, n/16%16, n%16
-						noff[j] = od*324 + oh*18 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
+					xs := xp[n0+p*32:]
 					pc := tmp[p*4608 : (p+1)*4608]
 					kk := 0
 					for ic := range 16 {
 						for kd := range 1 {
 							for kh := range 3 {
+								base := ic*324 + kd*324 + kh*18
 								for kw := range 3 {
-									base := ic*324 + kd*324 + kh*18 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
+									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
+									kk += 32
 								}
 							}
 						}
@@ -1245,10 +1203,21 @@ func up2_conv_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2 *[16]float3
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							yo := (b*16+g*16+m)*256 + nb
-							simdGemm32(r, nv, 144, x1[(g*16+m)*144:], 144, pc, 32, y[yo:], 256, x2[g*16+m:], 3)
+							simdGemm32(r, nv, 144, x1[(g*16+m)*144:], 144, pc, 32, yv[m*288+nb-n0:], 288, x2[g*16+m:], 3)
 							m += r
 						}
+					}
+				}
+				for oc := range 16 {
+					yc := y[(b*16+g*16+oc)*256:][:256]
+					for vr := n0 / 18; vr*18 < nEnd; vr++ {
+						od, oh := vr/18, vr%18
+						if oh >= 16 {
+							continue
+						}
+						yo := (od*16 + oh) * 16
+						yr := yc[yo : yo+16]
+						copy(yr, yv[oc*288+vr*18-n0:][:16])
 					}
 				}
 			}
@@ -1392,12 +1361,12 @@ func up3_concat_1(x0 *[8192]float32, x1 *[8192]float32, y *[16384]float32) {
 
 // up3_conv_double_conv_0 computes layer up3.conv.double_conv.0 (fused_conv): up3.concat_1 f32[1,16,32,32], up3.conv.double_conv.0.weight_bn f32[8,16,3,3], up3.conv.double_conv.0.bias_bn f32[8] → up3.conv.double_conv.2 f32[1,8,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=448, unroll 8, algo im2col, kernel avx512.gemm12x32.
-func up3_conv_double_conv_0(x0 *[16384]float32, x1 *[1152]float32, x2 *[8]float32, y *[8192]float32, tmp *[83008]float32) {
+// Schedule: tile n=896, unroll 8, algo im2col, kernel avx512.gemm12x32.
+func up3_conv_double_conv_0(x0 *[16384]float32, x1 *[1152]float32, x2 *[8]float32, y *[8192]float32, tmp *[147520]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
-			xp := tmp[64512:83008]
+			xp := tmp[129024:147520]
 			clear(xp)
 			for ic := range 16 {
 				for id := range 1 {
@@ -1408,8 +1377,8 @@ func up3_conv_double_conv_0(x0 *[16384]float32, x1 *[1152]float32, x2 *[8]float3
 					}
 				}
 			}
-			for n0 := 0; n0 < 1024; n0 += 448 {
-				nEnd := min(n0+448, 1024)
+			for n0 := 0; n0 < 1024; n0 += 896 {
+				nEnd := min(n0+896, 1024)
 				for p := 0; p*32 < nEnd-n0; p++ {
 					var noff [32]int
 					for j := range 32 {
@@ -1467,12 +1436,12 @@ func up3_conv_double_conv_0(x0 *[16384]float32, x1 *[1152]float32, x2 *[8]float3
 
 // up3_conv_double_conv_3 computes layer up3.conv.double_conv.3 (fused_conv): up3.conv.double_conv.2 f32[1,8,32,32], up3.conv.double_conv.3.weight_bn f32[8,8,3,3], up3.conv.double_conv.3.bias_bn f32[8] → up3.conv.double_conv.5 f32[1,8,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=896, unroll 8, algo im2col, kernel avx512.gemm12x32.
-func up3_conv_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32, y *[8192]float32, tmp *[73760]float32) {
+// Schedule: unroll 8, algo im2col, kernel avx512.gemm12x32.
+func up3_conv_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32, y *[8192]float32, tmp *[82976]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*8+g*8)*1024:])
-			xp := tmp[64512:73760]
+			xp := tmp[73728:82976]
 			clear(xp)
 			for ic := range 8 {
 				for id := range 1 {
@@ -1483,8 +1452,8 @@ func up3_conv_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32,
 					}
 				}
 			}
-			for n0 := 0; n0 < 1024; n0 += 896 {
-				nEnd := min(n0+896, 1024)
+			{
+				n0, nEnd := 0, 1024
 				for p := 0; p*32 < nEnd-n0; p++ {
 					var noff [32]int
 					for j := range 32 {
