@@ -47,17 +47,17 @@ func emitIm2rowSIMD(k *kctx, c gemmConv) {
 	k.l("}")          // p
 }
 
-// emitRowsStore copies the output rows of the tile [n0, nEnd) out of yv
-// and applies what of e the kernel did not (the residual, an activation
-// after it).
-func emitRowsStore(k *kctx, c gemmConv, e epi) {
+// emitRowsStore copies the output rows of the tile [n0, nEnd) and the
+// channels [mlo, mhi) (this worker's, threads.go) out of yv and applies
+// what of e the kernel did not (the residual, an activation after it).
+func emitRowsStore(k *kctx, c gemmConv, e epi, mlo, mhi string) {
 	Y := k.out[0]
 	w := c.w
 	pd := c.padDims()
 	OW := w.out[2]
 	_, _, rest := kernelEpi(c, e)
 	fn, vact := simdActFn(rest.act)
-	k.l("for oc := range %d {", c.OCg)
+	k.l("for oc := %s; oc < %s; oc++ {", mlo, mhi)
 	k.l("yc := %s[(b*%d+g*%d+oc)*%d:][:%d]", Y, c.OC, c.OCg, c.OSP, c.OSP)
 	if rest.residual != "" {
 		k.l("rc := %s[(b*%d+g*%d+oc)*%d:][:%d]", rest.residual, c.OC, c.OCg, c.OSP, c.OSP)

@@ -276,7 +276,11 @@ func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 	splitM := convSplitM(k, c)
 	nlo, nhi := "0", fmt.Sprint(c.N)
 	if !splitM {
-		nlo, nhi = k.span("n", c.N, c.unit)
+		unit := c.unit
+		if c.rows {
+			unit = c.padDims()[2] // whole virtual rows (emitRowsStore)
+		}
+		nlo, nhi = k.span("n", c.N, unit)
 	}
 	if tiled || nlo != "0" {
 		k.l("for n0 := %s; n0 < %s; n0 += %d {", nlo, nhi, c.NT)
@@ -311,7 +315,7 @@ func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 		emitGemmSIMD(k, c, e)
 		k.l("}") // m tile
 		if c.rows {
-			emitRowsStore(k, c, e)
+			emitRowsStore(k, c, e, mlo, mhi)
 		}
 		k.l("}") // n tile
 		k.l("}") // g
