@@ -81,14 +81,14 @@ func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float
 
 // layer1_0_conv1 computes layer layer1.0.conv1 (fused_conv): relu_1 f32[1,16,32,32], layer1.0.conv1.weight_bn f32[16,16,3,3], layer1.0.conv1.bias_bn f32[16] → layer1.0.relu_1 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=448, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// Schedule: tile n=896, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
 // It computes part worker of 2: its share of the outputs.
-func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmps *[166016]float32, worker int) {
-	tmp := (*[83008]float32)(tmps[worker*83008:]) // this worker's scratch
+func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmps *[295040]float32, worker int) {
+	tmp := (*[147520]float32)(tmps[worker*147520:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
-			xp := tmp[64512:83008]
+			xp := tmp[129024:147520]
 			clear(xp)
 			for ic := range 16 {
 				for id := range 1 {
@@ -100,8 +100,8 @@ func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 				}
 			}
 			nLo, nHi := worker*32/2*32, min((worker+1)*32/2*32, 1024) // this worker's share
-			for n0 := nLo; n0 < nHi; n0 += 448 {
-				nEnd := min(n0+448, nHi)
+			for n0 := nLo; n0 < nHi; n0 += 896 {
+				nEnd := min(n0+896, nHi)
 				for p := 0; p*32 < nEnd-n0; p++ {
 					var noff [32]int
 					for j := range 32 {
@@ -159,14 +159,14 @@ func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 
 // layer1_0_conv2 computes layer layer1.0.conv2 (fused_conv): layer1.0.relu_1 f32[1,16,32,32], layer1.0.conv2.weight_bn f32[16,16,3,3], layer1.0.conv2.bias_bn f32[16], relu_1 f32[1,16,32,32] → layer1.0.relu_2 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=448, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// Schedule: tile n=896, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
 // It computes part worker of 2: its share of the outputs.
-func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmps *[166016]float32, worker int) {
-	tmp := (*[83008]float32)(tmps[worker*83008:]) // this worker's scratch
+func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmps *[295040]float32, worker int) {
+	tmp := (*[147520]float32)(tmps[worker*147520:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
-			xp := tmp[64512:83008]
+			xp := tmp[129024:147520]
 			clear(xp)
 			for ic := range 16 {
 				for id := range 1 {
@@ -178,8 +178,8 @@ func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 				}
 			}
 			nLo, nHi := worker*32/2*32, min((worker+1)*32/2*32, 1024) // this worker's share
-			for n0 := nLo; n0 < nHi; n0 += 448 {
-				nEnd := min(n0+448, nHi)
+			for n0 := nLo; n0 < nHi; n0 += 896 {
+				nEnd := min(n0+896, nHi)
 				for p := 0; p*32 < nEnd-n0; p++ {
 					var noff [32]int
 					for j := range 32 {
@@ -249,14 +249,14 @@ func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 
 // layer1_1_conv1 computes layer layer1.1.conv1 (fused_conv): layer1.0.relu_2 f32[1,16,32,32], layer1.1.conv1.weight_bn f32[16,16,3,3], layer1.1.conv1.bias_bn f32[16] → layer1.1.relu_1 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=448, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// Schedule: tile n=896, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
 // It computes part worker of 2: its share of the outputs.
-func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmps *[166016]float32, worker int) {
-	tmp := (*[83008]float32)(tmps[worker*83008:]) // this worker's scratch
+func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmps *[295040]float32, worker int) {
+	tmp := (*[147520]float32)(tmps[worker*147520:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
-			xp := tmp[64512:83008]
+			xp := tmp[129024:147520]
 			clear(xp)
 			for ic := range 16 {
 				for id := range 1 {
@@ -268,8 +268,8 @@ func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 				}
 			}
 			nLo, nHi := worker*32/2*32, min((worker+1)*32/2*32, 1024) // this worker's share
-			for n0 := nLo; n0 < nHi; n0 += 448 {
-				nEnd := min(n0+448, nHi)
+			for n0 := nLo; n0 < nHi; n0 += 896 {
+				nEnd := min(n0+896, nHi)
 				for p := 0; p*32 < nEnd-n0; p++ {
 					var noff [32]int
 					for j := range 32 {
@@ -327,14 +327,14 @@ func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 
 // layer1_1_conv2 computes layer layer1.1.conv2 (fused_conv): layer1.1.relu_1 f32[1,16,32,32], layer1.1.conv2.weight_bn f32[16,16,3,3], layer1.1.conv2.bias_bn f32[16], layer1.0.relu_2 f32[1,16,32,32] → layer1.1.relu_2 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=448, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// Schedule: tile n=896, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
 // It computes part worker of 2: its share of the outputs.
-func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmps *[166016]float32, worker int) {
-	tmp := (*[83008]float32)(tmps[worker*83008:]) // this worker's scratch
+func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmps *[295040]float32, worker int) {
+	tmp := (*[147520]float32)(tmps[worker*147520:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
-			xp := tmp[64512:83008]
+			xp := tmp[129024:147520]
 			clear(xp)
 			for ic := range 16 {
 				for id := range 1 {
@@ -346,8 +346,8 @@ func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 				}
 			}
 			nLo, nHi := worker*32/2*32, min((worker+1)*32/2*32, 1024) // this worker's share
-			for n0 := nLo; n0 < nHi; n0 += 448 {
-				nEnd := min(n0+448, nHi)
+			for n0 := nLo; n0 < nHi; n0 += 896 {
+				nEnd := min(n0+896, nHi)
 				for p := 0; p*32 < nEnd-n0; p++ {
 					var noff [32]int
 					for j := range 32 {
@@ -560,14 +560,14 @@ func layer2_0_downsample_0(x0 *[16384]float32, x1 *[512]float32, x2 *[32]float32
 
 // layer2_0_conv2 computes layer layer2.0.conv2 (fused_conv): layer2.0.relu_1 f32[1,32,16,16], layer2.0.conv2.weight_bn f32[32,32,3,3], layer2.0.conv2.bias_bn f32[32], layer2.0.downsample.1 f32[1,32,16,16] → layer2.0.relu_2 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=224, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32, threads 2.
 // It computes part worker of 2: its share of the outputs.
-func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmps *[149760]float32, worker int) {
-	tmp := (*[74880]float32)(tmps[worker*74880:]) // this worker's scratch
+func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmps *[205120]float32, worker int) {
+	tmp := (*[102560]float32)(tmps[worker*102560:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
-			xp := tmp[64512:74880]
+			xp := tmp[82944:93344]
 			clear(xp)
 			for ic := range 32 {
 				for id := range 1 {
@@ -578,36 +578,21 @@ func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 					}
 				}
 			}
-			nLo, nHi := worker*8/2*32, min((worker+1)*8/2*32, 256) // this worker's share
-			for n0 := nLo; n0 < nHi; n0 += 224 {
-				nEnd := min(n0+224, nHi)
+			yv := tmp[93344:102560]
+			nLo, nHi := worker*16/2*18, min((worker+1)*16/2*18, 286) // this worker's share
+			for n0 := nLo; n0 < nHi; n0 += 288 {
+				nEnd := min(n0+288, nHi)
 				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/256, n/16%16, n%16
-						noff[j] = od*324 + oh*18 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
+					xs := xp[n0+p*32:]
 					pc := tmp[p*9216 : (p+1)*9216]
 					kk := 0
 					for ic := range 32 {
 						for kd := range 1 {
 							for kh := range 3 {
+								base := ic*324 + kd*324 + kh*18
 								for kw := range 3 {
-									base := ic*324 + kd*324 + kh*18 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
+									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
+									kk += 32
 								}
 							}
 						}
@@ -625,21 +610,28 @@ func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							yo := (b*32+g*32+m)*256 + nb
-							simdGemm32(r, nv, 288, x1[(g*32+m)*288:], 288, pc, 32, y[yo:], 256, x2[g*32+m:], 1)
-							for i := range r {
-								oc := g*32 + m + i
-								_ = oc
-								yr := y[yo : yo+nv]
-								for j := range yr {
-									v := yr[j]
-									v += x3[yo+j]
-									v = max(v, 0)
-									yr[j] = v
-								}
-								yo += 256
-							}
+							simdGemm32(r, nv, 288, x1[(g*32+m)*288:], 288, pc, 32, yv[m*288+nb-n0:], 288, x2[g*32+m:], 1)
 							m += r
+						}
+					}
+				}
+				for oc := 0; oc < 32; oc++ {
+					yc := y[(b*32+g*32+oc)*256:][:256]
+					rc := x3[(b*32+g*32+oc)*256:][:256]
+					for vr := n0 / 18; vr*18 < nEnd; vr++ {
+						od, oh := vr/18, vr%18
+						if oh >= 16 {
+							continue
+						}
+						yo := (od*16 + oh) * 16
+						yr := yc[yo : yo+16]
+						copy(yr, yv[oc*288+vr*18-n0:][:16])
+						rr := rc[yo : yo+16]
+						for j := range yr {
+							v := yr[j]
+							v += rr[j]
+							v = max(v, 0)
+							yr[j] = v
 						}
 					}
 				}
@@ -650,14 +642,14 @@ func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 
 // layer2_1_conv1 computes layer layer2.1.conv1 (fused_conv): layer2.0.relu_2 f32[1,32,16,16], layer2.1.conv1.weight_bn f32[32,32,3,3], layer2.1.conv1.bias_bn f32[32] → layer2.1.relu_1 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=224, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32, threads 2.
 // It computes part worker of 2: its share of the outputs.
-func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmps *[149760]float32, worker int) {
-	tmp := (*[74880]float32)(tmps[worker*74880:]) // this worker's scratch
+func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmps *[205120]float32, worker int) {
+	tmp := (*[102560]float32)(tmps[worker*102560:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
-			xp := tmp[64512:74880]
+			xp := tmp[82944:93344]
 			clear(xp)
 			for ic := range 32 {
 				for id := range 1 {
@@ -668,36 +660,21 @@ func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8
 					}
 				}
 			}
-			nLo, nHi := worker*8/2*32, min((worker+1)*8/2*32, 256) // this worker's share
-			for n0 := nLo; n0 < nHi; n0 += 224 {
-				nEnd := min(n0+224, nHi)
+			yv := tmp[93344:102560]
+			nLo, nHi := worker*16/2*18, min((worker+1)*16/2*18, 286) // this worker's share
+			for n0 := nLo; n0 < nHi; n0 += 288 {
+				nEnd := min(n0+288, nHi)
 				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/256, n/16%16, n%16
-						noff[j] = od*324 + oh*18 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
+					xs := xp[n0+p*32:]
 					pc := tmp[p*9216 : (p+1)*9216]
 					kk := 0
 					for ic := range 32 {
 						for kd := range 1 {
 							for kh := range 3 {
+								base := ic*324 + kd*324 + kh*18
 								for kw := range 3 {
-									base := ic*324 + kd*324 + kh*18 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
+									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
+									kk += 32
 								}
 							}
 						}
@@ -715,10 +692,21 @@ func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							yo := (b*32+g*32+m)*256 + nb
-							simdGemm32(r, nv, 288, x1[(g*32+m)*288:], 288, pc, 32, y[yo:], 256, x2[g*32+m:], 3)
+							simdGemm32(r, nv, 288, x1[(g*32+m)*288:], 288, pc, 32, yv[m*288+nb-n0:], 288, x2[g*32+m:], 3)
 							m += r
 						}
+					}
+				}
+				for oc := 0; oc < 32; oc++ {
+					yc := y[(b*32+g*32+oc)*256:][:256]
+					for vr := n0 / 18; vr*18 < nEnd; vr++ {
+						od, oh := vr/18, vr%18
+						if oh >= 16 {
+							continue
+						}
+						yo := (od*16 + oh) * 16
+						yr := yc[yo : yo+16]
+						copy(yr, yv[oc*288+vr*18-n0:][:16])
 					}
 				}
 			}
@@ -728,14 +716,14 @@ func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8
 
 // layer2_1_conv2 computes layer layer2.1.conv2 (fused_conv): layer2.1.relu_1 f32[1,32,16,16], layer2.1.conv2.weight_bn f32[32,32,3,3], layer2.1.conv2.bias_bn f32[32], layer2.0.relu_2 f32[1,32,16,16] → layer2.1.relu_2 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=224, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32, threads 2.
 // It computes part worker of 2: its share of the outputs.
-func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmps *[149760]float32, worker int) {
-	tmp := (*[74880]float32)(tmps[worker*74880:]) // this worker's scratch
+func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmps *[205120]float32, worker int) {
+	tmp := (*[102560]float32)(tmps[worker*102560:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
-			xp := tmp[64512:74880]
+			xp := tmp[82944:93344]
 			clear(xp)
 			for ic := range 32 {
 				for id := range 1 {
@@ -746,36 +734,21 @@ func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 					}
 				}
 			}
-			nLo, nHi := worker*8/2*32, min((worker+1)*8/2*32, 256) // this worker's share
-			for n0 := nLo; n0 < nHi; n0 += 224 {
-				nEnd := min(n0+224, nHi)
+			yv := tmp[93344:102560]
+			nLo, nHi := worker*16/2*18, min((worker+1)*16/2*18, 286) // this worker's share
+			for n0 := nLo; n0 < nHi; n0 += 288 {
+				nEnd := min(n0+288, nHi)
 				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/256, n/16%16, n%16
-						noff[j] = od*324 + oh*18 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
+					xs := xp[n0+p*32:]
 					pc := tmp[p*9216 : (p+1)*9216]
 					kk := 0
 					for ic := range 32 {
 						for kd := range 1 {
 							for kh := range 3 {
+								base := ic*324 + kd*324 + kh*18
 								for kw := range 3 {
-									base := ic*324 + kd*324 + kh*18 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
+									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
+									kk += 32
 								}
 							}
 						}
@@ -793,21 +766,28 @@ func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							yo := (b*32+g*32+m)*256 + nb
-							simdGemm32(r, nv, 288, x1[(g*32+m)*288:], 288, pc, 32, y[yo:], 256, x2[g*32+m:], 1)
-							for i := range r {
-								oc := g*32 + m + i
-								_ = oc
-								yr := y[yo : yo+nv]
-								for j := range yr {
-									v := yr[j]
-									v += x3[yo+j]
-									v = max(v, 0)
-									yr[j] = v
-								}
-								yo += 256
-							}
+							simdGemm32(r, nv, 288, x1[(g*32+m)*288:], 288, pc, 32, yv[m*288+nb-n0:], 288, x2[g*32+m:], 1)
 							m += r
+						}
+					}
+				}
+				for oc := 0; oc < 32; oc++ {
+					yc := y[(b*32+g*32+oc)*256:][:256]
+					rc := x3[(b*32+g*32+oc)*256:][:256]
+					for vr := n0 / 18; vr*18 < nEnd; vr++ {
+						od, oh := vr/18, vr%18
+						if oh >= 16 {
+							continue
+						}
+						yo := (od*16 + oh) * 16
+						yr := yc[yo : yo+16]
+						copy(yr, yv[oc*288+vr*18-n0:][:16])
+						rr := rc[yo : yo+16]
+						for j := range yr {
+							v := yr[j]
+							v += rr[j]
+							v = max(v, 0)
+							yr[j] = v
 						}
 					}
 				}
@@ -961,14 +941,14 @@ func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32
 
 // layer3_0_conv2 computes layer layer3.0.conv2 (fused_conv): layer3.0.relu_1 f32[1,64,8,8], layer3.0.conv2.weight_bn f32[64,64,3,3], layer3.0.conv2.bias_bn f32[64], layer3.0.downsample.1 f32[1,64,8,8] → layer3.0.relu_2 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=48, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32, threads 2.
 // It computes part worker of 2: its share of the outputs.
-func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmps *[86528]float32, worker int) {
-	tmp := (*[43264]float32)(tmps[worker*43264:]) // this worker's scratch
+func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmps *[135744]float32, worker int) {
+	tmp := (*[67872]float32)(tmps[worker*67872:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[4096]float32)(x0[(b*64+g*64)*64:])
-			xp := tmp[36864:43264]
+			xp := tmp[55296:61728]
 			clear(xp)
 			for ic := range 64 {
 				for id := range 1 {
@@ -979,43 +959,28 @@ func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 					}
 				}
 			}
+			yv := tmp[61728:67872]
 			{
-				n0, nEnd := 0, 64
+				n0, nEnd := 0, 78
 				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/64, n/8%8, n%8
-						noff[j] = od*100 + oh*10 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
+					xs := xp[n0+p*32:]
 					pc := tmp[p*18432 : (p+1)*18432]
 					kk := 0
 					for ic := range 64 {
 						for kd := range 1 {
 							for kh := range 3 {
+								base := ic*100 + kd*100 + kh*10
 								for kw := range 3 {
-									base := ic*100 + kd*100 + kh*10 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
+									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
+									kk += 32
 								}
 							}
 						}
 					}
 				}
 				mLo, mHi := worker*6/2*12, min((worker+1)*6/2*12, 64) // this worker's share
-				for m0 := mLo; m0 < mHi; m0 += 48 {
-					mEnd := min(m0+48, mHi)
+				for m0 := mLo; m0 < mHi; m0 += 64 {
+					mEnd := min(m0+64, mHi)
 					for p := 0; p*32 < nEnd-n0; p++ {
 						nb := n0 + p*32
 						nv := min(32, nEnd-nb)
@@ -1026,21 +991,28 @@ func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							yo := (b*64+g*64+m)*64 + nb
-							simdGemm32(r, nv, 576, x1[(g*64+m)*576:], 576, pc, 32, y[yo:], 64, x2[g*64+m:], 1)
-							for i := range r {
-								oc := g*64 + m + i
-								_ = oc
-								yr := y[yo : yo+nv]
-								for j := range yr {
-									v := yr[j]
-									v += x3[yo+j]
-									v = max(v, 0)
-									yr[j] = v
-								}
-								yo += 64
-							}
+							simdGemm32(r, nv, 576, x1[(g*64+m)*576:], 576, pc, 32, yv[m*96+nb-n0:], 96, x2[g*64+m:], 1)
 							m += r
+						}
+					}
+				}
+				for oc := mLo; oc < mHi; oc++ {
+					yc := y[(b*64+g*64+oc)*64:][:64]
+					rc := x3[(b*64+g*64+oc)*64:][:64]
+					for vr := n0 / 10; vr*10 < nEnd; vr++ {
+						od, oh := vr/10, vr%10
+						if oh >= 8 {
+							continue
+						}
+						yo := (od*8 + oh) * 8
+						yr := yc[yo : yo+8]
+						copy(yr, yv[oc*96+vr*10-n0:][:8])
+						rr := rc[yo : yo+8]
+						for j := range yr {
+							v := yr[j]
+							v += rr[j]
+							v = max(v, 0)
+							yr[j] = v
 						}
 					}
 				}
@@ -1051,14 +1023,14 @@ func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 
 // layer3_1_conv1 computes layer layer3.1.conv1 (fused_conv): layer3.0.relu_2 f32[1,64,8,8], layer3.1.conv1.weight_bn f32[64,64,3,3], layer3.1.conv1.bias_bn f32[64] → layer3.1.relu_1 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=48, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32, threads 2.
 // It computes part worker of 2: its share of the outputs.
-func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmps *[86528]float32, worker int) {
-	tmp := (*[43264]float32)(tmps[worker*43264:]) // this worker's scratch
+func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmps *[135744]float32, worker int) {
+	tmp := (*[67872]float32)(tmps[worker*67872:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[4096]float32)(x0[(b*64+g*64)*64:])
-			xp := tmp[36864:43264]
+			xp := tmp[55296:61728]
 			clear(xp)
 			for ic := range 64 {
 				for id := range 1 {
@@ -1069,43 +1041,28 @@ func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[
 					}
 				}
 			}
+			yv := tmp[61728:67872]
 			{
-				n0, nEnd := 0, 64
+				n0, nEnd := 0, 78
 				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/64, n/8%8, n%8
-						noff[j] = od*100 + oh*10 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
+					xs := xp[n0+p*32:]
 					pc := tmp[p*18432 : (p+1)*18432]
 					kk := 0
 					for ic := range 64 {
 						for kd := range 1 {
 							for kh := range 3 {
+								base := ic*100 + kd*100 + kh*10
 								for kw := range 3 {
-									base := ic*100 + kd*100 + kh*10 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
+									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
+									kk += 32
 								}
 							}
 						}
 					}
 				}
 				mLo, mHi := worker*6/2*12, min((worker+1)*6/2*12, 64) // this worker's share
-				for m0 := mLo; m0 < mHi; m0 += 48 {
-					mEnd := min(m0+48, mHi)
+				for m0 := mLo; m0 < mHi; m0 += 64 {
+					mEnd := min(m0+64, mHi)
 					for p := 0; p*32 < nEnd-n0; p++ {
 						nb := n0 + p*32
 						nv := min(32, nEnd-nb)
@@ -1116,10 +1073,21 @@ func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							yo := (b*64+g*64+m)*64 + nb
-							simdGemm32(r, nv, 576, x1[(g*64+m)*576:], 576, pc, 32, y[yo:], 64, x2[g*64+m:], 3)
+							simdGemm32(r, nv, 576, x1[(g*64+m)*576:], 576, pc, 32, yv[m*96+nb-n0:], 96, x2[g*64+m:], 3)
 							m += r
 						}
+					}
+				}
+				for oc := mLo; oc < mHi; oc++ {
+					yc := y[(b*64+g*64+oc)*64:][:64]
+					for vr := n0 / 10; vr*10 < nEnd; vr++ {
+						od, oh := vr/10, vr%10
+						if oh >= 8 {
+							continue
+						}
+						yo := (od*8 + oh) * 8
+						yr := yc[yo : yo+8]
+						copy(yr, yv[oc*96+vr*10-n0:][:8])
 					}
 				}
 			}
@@ -1129,14 +1097,14 @@ func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[
 
 // layer3_1_conv2 computes layer layer3.1.conv2 (fused_conv): layer3.1.relu_1 f32[1,64,8,8], layer3.1.conv2.weight_bn f32[64,64,3,3], layer3.1.conv2.bias_bn f32[64], layer3.0.relu_2 f32[1,64,8,8] → layer3.1.relu_2 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=48, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
+// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32, threads 2.
 // It computes part worker of 2: its share of the outputs.
-func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmps *[86528]float32, worker int) {
-	tmp := (*[43264]float32)(tmps[worker*43264:]) // this worker's scratch
+func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmps *[135744]float32, worker int) {
+	tmp := (*[67872]float32)(tmps[worker*67872:]) // this worker's scratch
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[4096]float32)(x0[(b*64+g*64)*64:])
-			xp := tmp[36864:43264]
+			xp := tmp[55296:61728]
 			clear(xp)
 			for ic := range 64 {
 				for id := range 1 {
@@ -1147,43 +1115,28 @@ func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 					}
 				}
 			}
+			yv := tmp[61728:67872]
 			{
-				n0, nEnd := 0, 64
+				n0, nEnd := 0, 78
 				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/64, n/8%8, n%8
-						noff[j] = od*100 + oh*10 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
+					xs := xp[n0+p*32:]
 					pc := tmp[p*18432 : (p+1)*18432]
 					kk := 0
 					for ic := range 64 {
 						for kd := range 1 {
 							for kh := range 3 {
+								base := ic*100 + kd*100 + kh*10
 								for kw := range 3 {
-									base := ic*100 + kd*100 + kh*10 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
+									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
+									kk += 32
 								}
 							}
 						}
 					}
 				}
 				mLo, mHi := worker*6/2*12, min((worker+1)*6/2*12, 64) // this worker's share
-				for m0 := mLo; m0 < mHi; m0 += 48 {
-					mEnd := min(m0+48, mHi)
+				for m0 := mLo; m0 < mHi; m0 += 64 {
+					mEnd := min(m0+64, mHi)
 					for p := 0; p*32 < nEnd-n0; p++ {
 						nb := n0 + p*32
 						nv := min(32, nEnd-nb)
@@ -1194,21 +1147,28 @@ func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							yo := (b*64+g*64+m)*64 + nb
-							simdGemm32(r, nv, 576, x1[(g*64+m)*576:], 576, pc, 32, y[yo:], 64, x2[g*64+m:], 1)
-							for i := range r {
-								oc := g*64 + m + i
-								_ = oc
-								yr := y[yo : yo+nv]
-								for j := range yr {
-									v := yr[j]
-									v += x3[yo+j]
-									v = max(v, 0)
-									yr[j] = v
-								}
-								yo += 64
-							}
+							simdGemm32(r, nv, 576, x1[(g*64+m)*576:], 576, pc, 32, yv[m*96+nb-n0:], 96, x2[g*64+m:], 1)
 							m += r
+						}
+					}
+				}
+				for oc := mLo; oc < mHi; oc++ {
+					yc := y[(b*64+g*64+oc)*64:][:64]
+					rc := x3[(b*64+g*64+oc)*64:][:64]
+					for vr := n0 / 10; vr*10 < nEnd; vr++ {
+						od, oh := vr/10, vr%10
+						if oh >= 8 {
+							continue
+						}
+						yo := (od*8 + oh) * 8
+						yr := yc[yo : yo+8]
+						copy(yr, yv[oc*96+vr*10-n0:][:8])
+						rr := rc[yo : yo+8]
+						for j := range yr {
+							v := yr[j]
+							v += rr[j]
+							v = max(v, 0)
+							yr[j] = v
 						}
 					}
 				}

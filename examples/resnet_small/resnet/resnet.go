@@ -84,7 +84,7 @@ const (
 	// each little endian and starting at a multiple of 64 bytes: 174698 f32 values at byte 0.
 	WeightBytes = 698792
 	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
-	ScratchBytes = 860672
+	ScratchBytes = 1376768
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
 	weightsChecksum = 0x3b3135aa178eab14
 )
@@ -166,7 +166,7 @@ func weightView[T float32](off, n int) []T {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model works too, but it is large: allocate it with New.
 type Model struct {
-	arenaF32 [215168]float32
+	arenaF32 [344192]float32
 	// cls receives Classify's output.
 	cls [OutputSize]float32
 	// closed is set by Close.
@@ -232,22 +232,22 @@ func (m *Model) forward(in0 *[3072]float32) {
 
 // layer1_0_conv1Part runs part worker of layer1_0_conv1 (of 2), on m's storage.
 func layer1_0_conv1Part(m *Model, worker int) {
-	layer1_0_conv1((*[16384]float32)(m.arenaF32[0:16384]), (*[2304]float32)(weightsF32[1098:3402]), (*[16]float32)(weightsF32[3402:3418]), (*[16384]float32)(m.arenaF32[16384:32768]), (*[166016]float32)(m.arenaF32[49152:215168]), worker)
+	layer1_0_conv1((*[16384]float32)(m.arenaF32[0:16384]), (*[2304]float32)(weightsF32[1098:3402]), (*[16]float32)(weightsF32[3402:3418]), (*[16384]float32)(m.arenaF32[16384:32768]), (*[295040]float32)(m.arenaF32[49152:344192]), worker)
 }
 
 // layer1_0_conv2Part runs part worker of layer1_0_conv2 (of 2), on m's storage.
 func layer1_0_conv2Part(m *Model, worker int) {
-	layer1_0_conv2((*[16384]float32)(m.arenaF32[16384:32768]), (*[2304]float32)(weightsF32[3418:5722]), (*[16]float32)(weightsF32[5722:5738]), (*[16384]float32)(m.arenaF32[0:16384]), (*[16384]float32)(m.arenaF32[32768:49152]), (*[166016]float32)(m.arenaF32[49152:215168]), worker)
+	layer1_0_conv2((*[16384]float32)(m.arenaF32[16384:32768]), (*[2304]float32)(weightsF32[3418:5722]), (*[16]float32)(weightsF32[5722:5738]), (*[16384]float32)(m.arenaF32[0:16384]), (*[16384]float32)(m.arenaF32[32768:49152]), (*[295040]float32)(m.arenaF32[49152:344192]), worker)
 }
 
 // layer1_1_conv1Part runs part worker of layer1_1_conv1 (of 2), on m's storage.
 func layer1_1_conv1Part(m *Model, worker int) {
-	layer1_1_conv1((*[16384]float32)(m.arenaF32[32768:49152]), (*[2304]float32)(weightsF32[5738:8042]), (*[16]float32)(weightsF32[8042:8058]), (*[16384]float32)(m.arenaF32[0:16384]), (*[166016]float32)(m.arenaF32[49152:215168]), worker)
+	layer1_1_conv1((*[16384]float32)(m.arenaF32[32768:49152]), (*[2304]float32)(weightsF32[5738:8042]), (*[16]float32)(weightsF32[8042:8058]), (*[16384]float32)(m.arenaF32[0:16384]), (*[295040]float32)(m.arenaF32[49152:344192]), worker)
 }
 
 // layer1_1_conv2Part runs part worker of layer1_1_conv2 (of 2), on m's storage.
 func layer1_1_conv2Part(m *Model, worker int) {
-	layer1_1_conv2((*[16384]float32)(m.arenaF32[0:16384]), (*[2304]float32)(weightsF32[8058:10362]), (*[16]float32)(weightsF32[10362:10378]), (*[16384]float32)(m.arenaF32[32768:49152]), (*[16384]float32)(m.arenaF32[16384:32768]), (*[166016]float32)(m.arenaF32[49152:215168]), worker)
+	layer1_1_conv2((*[16384]float32)(m.arenaF32[0:16384]), (*[2304]float32)(weightsF32[8058:10362]), (*[16]float32)(weightsF32[10362:10378]), (*[16384]float32)(m.arenaF32[32768:49152]), (*[16384]float32)(m.arenaF32[16384:32768]), (*[295040]float32)(m.arenaF32[49152:344192]), worker)
 }
 
 // layer2_0_conv1Part runs part worker of layer2_0_conv1 (of 2), on m's storage.
@@ -257,17 +257,17 @@ func layer2_0_conv1Part(m *Model, worker int) {
 
 // layer2_0_conv2Part runs part worker of layer2_0_conv2 (of 2), on m's storage.
 func layer2_0_conv2Part(m *Model, worker int) {
-	layer2_0_conv2((*[8192]float32)(m.arenaF32[0:8192]), (*[9216]float32)(weightsF32[15018:24234]), (*[32]float32)(weightsF32[24234:24266]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[8192]float32)(m.arenaF32[16384:24576]), (*[149760]float32)(m.arenaF32[49152:198912]), worker)
+	layer2_0_conv2((*[8192]float32)(m.arenaF32[0:8192]), (*[9216]float32)(weightsF32[15018:24234]), (*[32]float32)(weightsF32[24234:24266]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[8192]float32)(m.arenaF32[16384:24576]), (*[205120]float32)(m.arenaF32[49152:254272]), worker)
 }
 
 // layer2_1_conv1Part runs part worker of layer2_1_conv1 (of 2), on m's storage.
 func layer2_1_conv1Part(m *Model, worker int) {
-	layer2_1_conv1((*[8192]float32)(m.arenaF32[16384:24576]), (*[9216]float32)(weightsF32[24810:34026]), (*[32]float32)(weightsF32[34026:34058]), (*[8192]float32)(m.arenaF32[0:8192]), (*[149760]float32)(m.arenaF32[49152:198912]), worker)
+	layer2_1_conv1((*[8192]float32)(m.arenaF32[16384:24576]), (*[9216]float32)(weightsF32[24810:34026]), (*[32]float32)(weightsF32[34026:34058]), (*[8192]float32)(m.arenaF32[0:8192]), (*[205120]float32)(m.arenaF32[49152:254272]), worker)
 }
 
 // layer2_1_conv2Part runs part worker of layer2_1_conv2 (of 2), on m's storage.
 func layer2_1_conv2Part(m *Model, worker int) {
-	layer2_1_conv2((*[8192]float32)(m.arenaF32[0:8192]), (*[9216]float32)(weightsF32[34058:43274]), (*[32]float32)(weightsF32[43274:43306]), (*[8192]float32)(m.arenaF32[16384:24576]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[149760]float32)(m.arenaF32[49152:198912]), worker)
+	layer2_1_conv2((*[8192]float32)(m.arenaF32[0:8192]), (*[9216]float32)(weightsF32[34058:43274]), (*[32]float32)(weightsF32[43274:43306]), (*[8192]float32)(m.arenaF32[16384:24576]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[205120]float32)(m.arenaF32[49152:254272]), worker)
 }
 
 // layer3_0_conv1Part runs part worker of layer3_0_conv1 (of 2), on m's storage.
@@ -277,17 +277,17 @@ func layer3_0_conv1Part(m *Model, worker int) {
 
 // layer3_0_conv2Part runs part worker of layer3_0_conv2 (of 2), on m's storage.
 func layer3_0_conv2Part(m *Model, worker int) {
-	layer3_0_conv2((*[4096]float32)(m.arenaF32[0:4096]), (*[36864]float32)(weightsF32[61802:98666]), (*[64]float32)(weightsF32[98666:98730]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[4096]float32)(m.arenaF32[8192:12288]), (*[86528]float32)(m.arenaF32[49152:135680]), worker)
+	layer3_0_conv2((*[4096]float32)(m.arenaF32[0:4096]), (*[36864]float32)(weightsF32[61802:98666]), (*[64]float32)(weightsF32[98666:98730]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[4096]float32)(m.arenaF32[8192:12288]), (*[135744]float32)(m.arenaF32[49152:184896]), worker)
 }
 
 // layer3_1_conv1Part runs part worker of layer3_1_conv1 (of 2), on m's storage.
 func layer3_1_conv1Part(m *Model, worker int) {
-	layer3_1_conv1((*[4096]float32)(m.arenaF32[8192:12288]), (*[36864]float32)(weightsF32[100842:137706]), (*[64]float32)(weightsF32[137706:137770]), (*[4096]float32)(m.arenaF32[0:4096]), (*[86528]float32)(m.arenaF32[49152:135680]), worker)
+	layer3_1_conv1((*[4096]float32)(m.arenaF32[8192:12288]), (*[36864]float32)(weightsF32[100842:137706]), (*[64]float32)(weightsF32[137706:137770]), (*[4096]float32)(m.arenaF32[0:4096]), (*[135744]float32)(m.arenaF32[49152:184896]), worker)
 }
 
 // layer3_1_conv2Part runs part worker of layer3_1_conv2 (of 2), on m's storage.
 func layer3_1_conv2Part(m *Model, worker int) {
-	layer3_1_conv2((*[4096]float32)(m.arenaF32[0:4096]), (*[36864]float32)(weightsF32[137770:174634]), (*[64]float32)(weightsF32[174634:174698]), (*[4096]float32)(m.arenaF32[8192:12288]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[86528]float32)(m.arenaF32[49152:135680]), worker)
+	layer3_1_conv2((*[4096]float32)(m.arenaF32[0:4096]), (*[36864]float32)(weightsF32[137770:174634]), (*[64]float32)(weightsF32[174634:174698]), (*[4096]float32)(m.arenaF32[8192:12288]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[135744]float32)(m.arenaF32[49152:184896]), worker)
 }
 
 // pool is a Model's workers: goroutines that each run one part of a split

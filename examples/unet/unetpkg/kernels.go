@@ -209,7 +209,7 @@ func down1_maxpool_conv_1_double_conv_0(x0 *[2048]float32, x1 *[1152]float32, x2
 						}
 					}
 				}
-				for oc := range 16 {
+				for oc := 0; oc < 16; oc++ {
 					yc := y[(b*16+g*16+oc)*256:][:256]
 					for vr := n0 / 18; vr*18 < nEnd; vr++ {
 						od, oh := vr/18, vr%18
@@ -280,7 +280,7 @@ func down1_maxpool_conv_1_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2
 						}
 					}
 				}
-				for oc := range 16 {
+				for oc := 0; oc < 16; oc++ {
 					yc := y[(b*16+g*16+oc)*256:][:256]
 					for vr := n0 / 18; vr*18 < nEnd; vr++ {
 						od, oh := vr/18, vr%18
@@ -397,7 +397,7 @@ func down2_maxpool_conv_1_double_conv_0(x0 *[1024]float32, x1 *[4608]float32, x2
 						}
 					}
 				}
-				for oc := range 32 {
+				for oc := 0; oc < 32; oc++ {
 					yc := y[(b*32+g*32+oc)*64:][:64]
 					for vr := n0 / 10; vr*10 < nEnd; vr++ {
 						od, oh := vr/10, vr%10
@@ -468,7 +468,7 @@ func down2_maxpool_conv_1_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2
 						}
 					}
 				}
-				for oc := range 32 {
+				for oc := 0; oc < 32; oc++ {
 					yc := y[(b*32+g*32+oc)*64:][:64]
 					for vr := n0 / 10; vr*10 < nEnd; vr++ {
 						od, oh := vr/10, vr%10
@@ -585,7 +585,7 @@ func down3_maxpool_conv_1_double_conv_0(x0 *[512]float32, x1 *[18432]float32, x2
 						}
 					}
 				}
-				for oc := range 64 {
+				for oc := 0; oc < 64; oc++ {
 					yc := y[(b*64+g*64+oc)*16:][:16]
 					for vr := n0 / 6; vr*6 < nEnd; vr++ {
 						od, oh := vr/6, vr%6
@@ -656,7 +656,7 @@ func down3_maxpool_conv_1_double_conv_3(x0 *[1024]float32, x1 *[36864]float32, x
 						}
 					}
 				}
-				for oc := range 64 {
+				for oc := 0; oc < 64; oc++ {
 					yc := y[(b*64+g*64+oc)*16:][:16]
 					for vr := n0 / 6; vr*6 < nEnd; vr++ {
 						od, oh := vr/6, vr%6
@@ -861,7 +861,7 @@ func up1_conv_double_conv_0(x0 *[4096]float32, x1 *[18432]float32, x2 *[32]float
 						}
 					}
 				}
-				for oc := range 32 {
+				for oc := 0; oc < 32; oc++ {
 					yc := y[(b*32+g*32+oc)*64:][:64]
 					for vr := n0 / 10; vr*10 < nEnd; vr++ {
 						od, oh := vr/10, vr%10
@@ -932,7 +932,7 @@ func up1_conv_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2 *[32]float3
 						}
 					}
 				}
-				for oc := range 32 {
+				for oc := 0; oc < 32; oc++ {
 					yc := y[(b*32+g*32+oc)*64:][:64]
 					for vr := n0 / 10; vr*10 < nEnd; vr++ {
 						od, oh := vr/10, vr%10
@@ -1137,7 +1137,7 @@ func up2_conv_double_conv_0(x0 *[8192]float32, x1 *[4608]float32, x2 *[16]float3
 						}
 					}
 				}
-				for oc := range 16 {
+				for oc := 0; oc < 16; oc++ {
 					yc := y[(b*16+g*16+oc)*256:][:256]
 					for vr := n0 / 18; vr*18 < nEnd; vr++ {
 						od, oh := vr/18, vr%18
@@ -1208,7 +1208,7 @@ func up2_conv_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2 *[16]float3
 						}
 					}
 				}
-				for oc := range 16 {
+				for oc := 0; oc < 16; oc++ {
 					yc := y[(b*16+g*16+oc)*256:][:256]
 					for vr := n0 / 18; vr*18 < nEnd; vr++ {
 						od, oh := vr/18, vr%18

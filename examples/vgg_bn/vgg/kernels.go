@@ -218,7 +218,7 @@ func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[1638
 						}
 					}
 				}
-				for oc := range 64 {
+				for oc := 0; oc < 64; oc++ {
 					yc := y[(b*64+g*64+oc)*256:][:256]
 					for vr := n0 / 18; vr*18 < nEnd; vr++ {
 						od, oh := vr/18, vr%18
@@ -374,7 +374,7 @@ func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[81
 						}
 					}
 				}
-				for oc := range 128 {
+				for oc := 0; oc < 128; oc++ {
 					yc := y[(b*128+g*128+oc)*64:][:64]
 					for vr := n0 / 10; vr*10 < nEnd; vr++ {
 						od, oh := vr/10, vr%10
