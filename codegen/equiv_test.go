@@ -728,6 +728,13 @@ func equivCases() []equivCase {
 		b.out(append(append(b.node("topk", []*ir.Value{x}, ir.Attrs{"k": 3}),
 			b.node("topk", []*ir.Value{x}, ir.Attrs{"k": 2, "axis": 0, "largest": false})...),
 			b.node("topk", []*ir.Value{x}, ir.Attrs{"k": 4})...)...)
+	}}, equivCase{"nll_loss", func(b *gb) {
+		x := b.n1("add", []*ir.Value{b.input("x", 3, 4, 5), special(b, 3, 4, 5)}, nil)
+		t := b.ids("t", 3, 5)
+		b.out(b.n1("nll_loss", []*ir.Value{x, t, b.param(4)}, ir.Attrs{"ignore_index": 2}),
+			b.n1("nll_loss", []*ir.Value{x, t}, ir.Attrs{"reduction": "none", "ignore_index": 0}),
+			b.n1("nll_loss", []*ir.Value{x, t, b.param(4)}, ir.Attrs{"reduction": "sum"}),
+			b.n1("nll_loss", []*ir.Value{x, b.constIDs([]int64{0, 3, -1, 1, 2, -1, 0, 0, 3, 3, 1, 2, -1, 0, 1}, 3, 5)}, ir.Attrs{"ignore_index": -1}))
 	}}, equivCase{"lrn", func(b *gb) {
 		x := b.input("x", 2, 5, 3, 2)
 		b.out(b.n1("lrn", []*ir.Value{x}, ir.Attrs{"size": 3, "alpha": 0.01, "beta": 0.6, "bias": 2.0}),

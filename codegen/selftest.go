@@ -56,6 +56,8 @@ func RandomInputs(g *ir.Graph, seed uint64) []*ir.Tensor {
 			}
 		case "one_hot":
 			v, hi = n.Inputs[0], n.Attrs.Int("depth")
+		case "nll_loss":
+			v, hi = n.Inputs[1], n.Inputs[0].Type.Shape[1]
 		default:
 			continue
 		}

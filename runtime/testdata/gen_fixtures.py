@@ -1007,6 +1007,27 @@ def gathers():
          [("y", F.one_hot(ids, 6).permute(2, 0, 1).contiguous())], {"depth": 6, "axis": 0})
 
 
+# ---------------------------------------------------------------- losses
+
+
+def losses():
+    # nll_loss: every reduction, with and without weights, ignore_index
+    # inside and outside [0, C) (torch's default -100 when not given).
+    r = Rand("nll_loss_mean_weight_ii"); x = F.log_softmax(r.randn(4, 5, 3), 1)
+    t = r.ints(0, 5, 4, 3); t[0, 0] = 1; w = r.rand(5) + 0.1
+    case("nll_loss_mean_weight_ii", "nll_loss", [("x", x), ("target", t), ("weight", w)],
+         [("loss", F.nll_loss(x, t, weight=w, ignore_index=1))], {"ignore_index": 1})
+    r = Rand("nll_loss_none_2d"); x = with_special(r.randn(6, 4)); t = r.ints(0, 4, 6)
+    case("nll_loss_none_2d", "nll_loss", [("x", x), ("target", t), None],
+         [("loss", F.nll_loss(x, t, reduction="none"))], {"reduction": "none"})
+    r = Rand("nll_loss_sum_negative_ii"); x = r.randn(3, 4, 2, 2); t = r.ints(0, 4, 3, 2, 2)
+    t[1, 0, 1] = -1; t[2, 1, 0] = -1; w = r.rand(4)
+    case("nll_loss_sum_negative_ii", "nll_loss", [("x", x), ("target", t), ("weight", w)],
+         [("loss", F.nll_loss(x, t, weight=w, ignore_index=-1, reduction="sum"))], {"reduction": "sum", "ignore_index": -1})
+    r = Rand("nll_loss_mean"); x = r.randn(5, 3); t = r.ints(0, 3, 5)
+    case("nll_loss_mean", "nll_loss", [("x", x), ("target", t), None], [("loss", F.nll_loss(x, t))])
+
+
 def main():
     torch.set_grad_enabled(False)
     torch.set_num_threads(1)
@@ -1027,6 +1048,7 @@ def main():
     logic()
     spatial()
     plumbing()
+    losses()
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
         if f.endswith(".safetensors") and not f.startswith(OTHERS):
