@@ -29,11 +29,26 @@ func init() {
 	}
 }
 
-// emitUnary applies the op's template to every element.
+// emitUnary applies the op's template to every element: Go on f32, Go64
+// on the other floats (f16 and bf16 widened, rounded once on the way
+// back), GoInt on integers widened to int64 and wrapped back, as the
+// interpreter computes them.
 func emitUnary(k *kctx) error {
+	u, dt := k.n.Def().Unary, k.n.Out().Type.DType
+	var expr string
+	switch {
+	case dt == ir.F32:
+		expr = u.Go("v", k.n.Attrs)
+	case dt == ir.F64:
+		expr = u.Go64("v", k.n.Attrs)
+	case dt.IsFloat():
+		expr = storeExpr(dt, u.Go64("float64("+computeExpr(dt, "v")+")", k.n.Attrs))
+	default:
+		expr = elemType(dt) + "(" + u.GoInt("int64(v)", k.n.Attrs) + ")"
+	}
 	k.l("for i := range %d {", k.outShape(0).NumElems())
 	k.l("v := x[i]")
-	k.l("y[i] = %s", k.n.Def().Unary.Go("v", k.n.Attrs))
+	k.l("y[i] = %s", expr)
 	k.l("}")
 	return nil
 }

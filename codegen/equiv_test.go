@@ -197,6 +197,22 @@ func logicCase(dt ir.DType) func(b *gb) {
 	}
 }
 
+// unaryCase applies every element-wise op with a Unary form that takes dt
+// to one input of dt (clip also with bounds inside the integers' range).
+func unaryCase(dt ir.DType) func(b *gb) {
+	return func(b *gb) {
+		x := b.g.AddInput("x", ir.TensorType{DType: dt, Shape: ir.Shape{3, 7}}, ir.Pos{})
+		var outs []*ir.Value
+		for _, d := range ir.Ops() {
+			if d.Unary != nil && d.Inputs[0].DTypes.Has(dt) {
+				outs = append(outs, b.n1(d.Name, []*ir.Value{x}, nil))
+			}
+		}
+		outs = append(outs, b.n1("clip", []*ir.Value{x}, ir.Attrs{"min": -3.5, "max": 5.0}), b.n1("clip", []*ir.Value{x}, ir.Attrs{"min": 2.0, "max": -1.0}))
+		b.out(outs...)
+	}
+}
+
 func equivCases() []equivCase {
 	conv := func(x []int, w []int, attrs ir.Attrs, bias bool) func(b *gb) {
 		return func(b *gb) {
@@ -256,6 +272,7 @@ func equivCases() []equivCase {
 	cs := []equivCase{
 		{"dtypes", dtypeCase},
 		{"castpairs", castPairsCase},
+		{"unaryf64", unaryCase(ir.F64)}, {"unaryf16", unaryCase(ir.F16)}, {"unaryi32", unaryCase(ir.I32)}, {"unaryu8", unaryCase(ir.U8)},
 		{"logicf32", logicCase(ir.F32)}, {"logicf16", logicCase(ir.F16)}, {"logici32", logicCase(ir.I32)},
 		{"logicu8", logicCase(ir.U8)}, {"logicu64", logicCase(ir.U64)}, {"logicbool", logicCase(ir.Bool)},
 		{"relu", unary("relu", nil)},

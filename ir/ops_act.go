@@ -198,6 +198,9 @@ func init() {
 			Go: func(x string, a Attrs) string {
 				return "float32(func(v float64) float64 { " + f.body(a) + " }(float64(" + x + ")))"
 			},
+			Go64: func(x string, a Attrs) string {
+				return "func(v float64) float64 { " + f.body(a) + " }(" + x + ")"
+			},
 			Monotone: f.mono,
 		}
 		Register(unary(f.name, f.doc, u, f.attrs...))

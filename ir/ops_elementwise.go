@@ -10,7 +10,9 @@ import (
 // folding, the emitter, fused_ewise chains and conv/dense epilogues all
 // derive from that one entry, so a new element-wise op is one row here.
 
-// Unary is the declarative form of a one-input element-wise f32 op.
+// Unary is the declarative form of a one-input element-wise op: f32
+// always, the other float dtypes when it has Go64, the integer dtypes but
+// u64 when it has Int (UnaryDTypes).
 type Unary struct {
 	// Eval binds a node's attributes and returns the scalar reference
 	// function. The interpreter (and so constant folding) applies it in
@@ -24,6 +26,33 @@ type Unary struct {
 	// attributes; a fused conv may then apply it after a max pool
 	// (act(max v) = max act(v)). Nil means never.
 	Monotone func(a Attrs) bool
+	// Go64 returns a Go expression of type float64 computing Eval on the
+	// float64 expression x: the template of f64, and of f16 and bf16
+	// (computed in float64 and rounded once to the dtype, as the
+	// interpreter does). Nil: f32 only.
+	Go64 func(x string, a Attrs) string
+	// Int binds the attributes and returns the function on integers,
+	// computed in int64 and wrapped to the dtype's width; GoInt is its
+	// template, an int64 expression of the int64 expression x. Nil: no
+	// integer dtypes.
+	Int   func(a Attrs) func(x int64) int64
+	GoInt func(x string, a Attrs) string
+}
+
+// UnaryIntDTypes are the integer dtypes a Unary with an Int form takes:
+// every integer but u64, whose values int64 cannot hold.
+var UnaryIntDTypes = SetOf(I8, I16, I32, I64, U8, U16, U32)
+
+// DTypes is the set of input dtypes u computes on.
+func (u *Unary) DTypes() DTypeSet {
+	s := OnlyF32
+	if u.Go64 != nil {
+		s |= Floats
+	}
+	if u.Int != nil {
+		s |= UnaryIntDTypes
+	}
+	return s
 }
 
 // IsMonotone reports whether u, with attributes a, is non-decreasing.
@@ -54,7 +83,7 @@ func unary(name, doc string, u *Unary, attrs ...AttrDef) *OpDef {
 	return &OpDef{
 		Name: name, Doc: doc, Class: Elementwise, Grad: &Grad{},
 		Pure: Pure, InPlace: true, Stream: StreamPointwise, Act: ActElementwise, Unary: u,
-		Inputs:  []InputDef{{Name: "x", DTypes: OnlyF32}},
+		Inputs:  []InputDef{{Name: "x", DTypes: u.DTypes()}},
 		Outputs: []string{"y"},
 		Attrs:   attrs,
 		Infer:   sameType,
@@ -146,17 +175,22 @@ func init() {
 		},
 		Go:       func(x string, _ Attrs) string { return "max(" + x + ", 0)" },
 		Monotone: always,
+		Go64:     func(x string, _ Attrs) string { return "max(" + x + ", 0)" },
+		Int:      func(Attrs) func(int64) int64 { return func(x int64) int64 { return max(x, 0) } },
+		GoInt:    func(x string, _ Attrs) string { return "max(" + x + ", 0)" },
 	}))
 	Register(unary("sigmoid", "1 / (1 + exp(-x))", &Unary{
 		Eval: func(Attrs) func(float64) float64 {
 			return func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 		},
 		Go:       func(x string, _ Attrs) string { return "float32(1 / (1 + @math.Exp(-float64(" + x + "))))" },
+		Go64:     func(x string, _ Attrs) string { return "1 / (1 + @math.Exp(-(" + x + ")))" },
 		Monotone: always,
 	}))
 	Register(unary("tanh", "hyperbolic tangent", &Unary{
 		Eval:     func(Attrs) func(float64) float64 { return math.Tanh },
 		Go:       func(x string, _ Attrs) string { return "float32(@math.Tanh(float64(" + x + ")))" },
+		Go64:     func(x string, _ Attrs) string { return "@math.Tanh(" + x + ")" },
 		Monotone: always,
 	}))
 	Register(unary("leaky_relu", "x if x > 0 else alpha*x", &Unary{
@@ -178,6 +212,9 @@ func init() {
 			return fmt.Sprintf("max(%s, 0) + float32(%s*float64(min(%[1]s, 0)))", x, alpha)
 		},
 		Monotone: func(a Attrs) bool { return a.Float("alpha") >= 0 },
+		Go64: func(x string, a Attrs) string {
+			return fmt.Sprintf("func(v float64) float64 { if v > 0 { return v }; return %s * v }(%s)", GoFloat(a.Float("alpha")), x)
+		},
 	}, AttrDef{Name: "alpha", Kind: AttrFloat, Default: 0.01, Doc: "slope for negative inputs"}))
 	Register(unary("clip", "min(max(x, min), max); everything is max when min > max (torch.clamp)", &Unary{
 		Eval: func(a Attrs) func(float64) float64 {
@@ -205,6 +242,24 @@ func init() {
 			return "float32(" + e + ")"
 		},
 		Monotone: always,
+		Go64: func(x string, a Attrs) string {
+			e := x
+			if lo := a.Float("min"); !math.IsInf(lo, -1) {
+				e = "max(" + e + ", " + GoFloat(lo) + ")"
+			}
+			if hi := a.Float("max"); !math.IsInf(hi, 1) {
+				e = "min(" + e + ", " + GoFloat(hi) + ")"
+			}
+			return e
+		},
+		Int: func(a Attrs) func(int64) int64 {
+			lo, hi := ClipIntBounds(a)
+			return func(x int64) int64 { return min(max(x, lo), hi) }
+		},
+		GoInt: func(x string, a Attrs) string {
+			lo, hi := ClipIntBounds(a)
+			return fmt.Sprintf("min(max(%s, %d), %d)", x, lo, hi)
+		},
 	},
 		AttrDef{Name: "min", Kind: AttrFloat, Default: math.Inf(-1), Doc: "lower bound"},
 		AttrDef{Name: "max", Kind: AttrFloat, Default: math.Inf(1), Doc: "upper bound"}))
@@ -221,6 +276,13 @@ func init() {
 				return fmt.Sprintf("float32(0.5 * %[1]s * (1 + @math.Tanh(%[2]s*(%[1]s+%[3]s*%[1]s*%[1]s*%[1]s))))", v, GoFloat(geluBeta), GoFloat(geluKappa))
 			}
 			return fmt.Sprintf("float32(0.5 * %[1]s * (1 + @math.Erf(%[1]s*%[2]s)))", v, GoFloat(geluSqrtHalf))
+		},
+		Go64: func(x string, a Attrs) string {
+			v := "float64(" + x + ")"
+			if a.String("approximate") == "tanh" {
+				return fmt.Sprintf("0.5 * %[1]s * (1 + @math.Tanh(%[2]s*(%[1]s+%[3]s*%[1]s*%[1]s*%[1]s)))", v, GoFloat(geluBeta), GoFloat(geluKappa))
+			}
+			return fmt.Sprintf("0.5 * %[1]s * (1 + @math.Erf(%[1]s*%[2]s))", v, GoFloat(geluSqrtHalf))
 		},
 	}, AttrDef{Name: "approximate", Kind: AttrString, Default: "none", Enum: []string{"none", "tanh"}, Doc: `"none" (erf) or "tanh"`}))
 	Register(view("identity", "returns its input"))
@@ -258,6 +320,26 @@ func init() {
 
 		IntZeroFails: true,
 	}))
+}
+
+// ClipIntBounds are clip's float bounds on integers: the smallest and
+// largest int64 within them (an integer x is below min exactly when it is
+// below ceil(min)). When min > max every result is max, as on floats.
+func ClipIntBounds(a Attrs) (lo, hi int64) {
+	toInt := func(f float64) int64 {
+		switch {
+		case f <= math.MinInt64:
+			return math.MinInt64
+		case f >= math.MaxInt64:
+			return math.MaxInt64
+		}
+		return int64(f)
+	}
+	lo, hi = toInt(math.Ceil(a.Float("min"))), toInt(math.Floor(a.Float("max")))
+	if lo > hi {
+		lo = hi
+	}
+	return lo, hi
 }
 
 // view is an op whose output is its input under the same shape and dtype.

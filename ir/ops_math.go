@@ -60,6 +60,14 @@ func init() {
 		u := &Unary{
 			Eval: func(Attrs) func(float64) float64 { return m.f },
 			Go:   func(x string, _ Attrs) string { return "float32(@math." + m.goFn + "(float64(" + x + ")))" },
+			Go64: func(x string, _ Attrs) string { return "@math." + m.goFn + "(" + x + ")" },
+		}
+		if m.name == "abs" {
+			// MinInt64 stays MinInt64, as fixed-width negation wraps.
+			u.Int = func(Attrs) func(int64) int64 {
+				return func(x int64) int64 { return max(x, -x) }
+			}
+			u.GoInt = func(x string, _ Attrs) string { return "func(v int64) int64 { return max(v, -v) }(" + x + ")" }
 		}
 		if m.mono {
 			u.Monotone = always
@@ -67,18 +75,31 @@ func init() {
 		Register(unary(m.name, m.doc, u))
 	}
 	Register(unary("neg", "-x (torch.neg)", &Unary{
-		Eval: func(Attrs) func(float64) float64 { return func(x float64) float64 { return -x } },
-		Go:   func(x string, _ Attrs) string { return "-(" + x + ")" },
+		Eval:  func(Attrs) func(float64) float64 { return func(x float64) float64 { return -x } },
+		Go:    func(x string, _ Attrs) string { return "-(" + x + ")" },
+		Go64:  func(x string, _ Attrs) string { return "-(" + x + ")" },
+		Int:   func(Attrs) func(int64) int64 { return func(x int64) int64 { return -x } },
+		GoInt: func(x string, _ Attrs) string { return "-(" + x + ")" },
 	}))
 	Register(unary("reciprocal", "1 / x; ±inf at ±0 (torch.reciprocal)", &Unary{
 		Eval: func(Attrs) func(float64) float64 { return func(x float64) float64 { return 1 / x } },
 		Go:   func(x string, _ Attrs) string { return "float32(1 / float64(" + x + "))" },
+		Go64: func(x string, _ Attrs) string { return "1 / (" + x + ")" },
 	}))
 	Register(unary("sign", "1 if x > 0, -1 if x < 0, else 0, NaN included (torch.sign)", &Unary{
 		Eval: func(Attrs) func(float64) float64 { return sign },
 		// A called literal keeps the template an expression; Go inlines it.
 		Go: func(x string, _ Attrs) string {
 			return "func(v float32) float32 { if v > 0 { return 1 }; if v < 0 { return -1 }; return 0 }(" + x + ")"
+		},
+		Go64: func(x string, _ Attrs) string {
+			return "func(v float64) float64 { if v > 0 { return 1 }; if v < 0 { return -1 }; return 0 }(" + x + ")"
+		},
+		Int: func(Attrs) func(int64) int64 {
+			return func(x int64) int64 { return int64(sign(float64(x))) }
+		},
+		GoInt: func(x string, _ Attrs) string {
+			return "func(v int64) int64 { if v > 0 { return 1 }; if v < 0 { return -1 }; return 0 }(" + x + ")"
 		},
 		// Not Monotone: sign(NaN) = 0, so sign(max v) and max sign(v)
 		// differ when a window holds a NaN.

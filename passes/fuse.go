@@ -176,12 +176,11 @@ func poolTiles(u *ir.Node) bool {
 func (f *fuser) stepOf(n *ir.Node, cur *ir.Value) *ir.Step {
 	d := n.Def()
 	switch {
+	case n.Out().Type.DType != ir.F32:
+		return nil // chains compute in float32
 	case d.Unary != nil:
 		return &ir.Step{Op: n.Op, Attrs: n.Attrs.Clone()}
 	case d.Binary != nil:
-		if n.Out().Type.DType != ir.F32 {
-			return nil
-		}
 		run := n.Inputs[0]
 		if cur != nil {
 			run = cur

@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"fmt"
+
 	"github.com/dlcompiler/dlc/ir"
 )
 
@@ -26,15 +28,31 @@ func init() {
 }
 
 // unaryKernel applies u's scalar function, bound to the node's
-// attributes, to every element of the one f32 input.
+// attributes, to every element of the one input: floats in float64
+// rounded once to their dtype, integers in int64 wrapped to their width.
 func unaryKernel(u *ir.Unary) Kernel {
 	return func(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
-		fn := u.Eval(n.Attrs)
 		x := in[0]
-		y := newF32(x.Shape)
-		ys := y.F32()
-		for i, v := range x.F32() {
-			ys[i] = float32(fn(float64(v)))
+		if !u.DTypes().Has(x.DType) {
+			return nil, fmt.Errorf("%s of %v tensors is not supported", n.Op, x.DType)
+		}
+		y := ir.NewTensor(x.DType, x.Shape)
+		switch {
+		case x.DType == ir.F32:
+			fn, ys := u.Eval(n.Attrs), y.F32()
+			for i, v := range x.F32() {
+				ys[i] = float32(fn(float64(v)))
+			}
+		case x.DType.IsFloat():
+			fn := u.Eval(n.Attrs)
+			for i := range y.Len() {
+				y.SetFloat(i, fn(x.Float(i)))
+			}
+		default:
+			fn := u.Int(n.Attrs)
+			for i := range y.Len() {
+				y.SetInt(i, fn(x.Int(i)))
+			}
 		}
 		return one(y)
 	}

@@ -223,13 +223,17 @@ func runFixtureFile(t *testing.T, path string) {
 }
 
 // compareTensor checks dtype and shape, then every element: other dtypes exactly,
-// f32 within abs + rel*|want| (NaN matches NaN, infinities match exactly).
+// f32 within abs + rel*|want|, f64 within 1e-14 relative: a few ulps, as
+// Go's math and the C library PyTorch calls may differ by one (NaN
+// matches NaN, infinities match exactly).
 // It reports the worst element and how many differ.
 func compareTensor(got, want *ir.Tensor, abs, rel float64) error {
 	if !got.Type().Equal(want.Type()) {
 		return fmt.Errorf("got %v, want %v", got.Type(), want.Type())
 	}
-	if want.DType != ir.F32 { // exactly: integers, bool, and casts to other floats
+	if want.DType == ir.F64 {
+		abs, rel = 0, 1e-14
+	} else if want.DType != ir.F32 { // exactly: integers, bool, and casts to other floats
 		for i := range want.Len() {
 			g, w := got.Float(i), want.Float(i)
 			if got.Int(i) != want.Int(i) || g != w && !(math.IsNaN(g) && math.IsNaN(w)) {
@@ -239,8 +243,8 @@ func compareTensor(got, want *ir.Tensor, abs, rel float64) error {
 		return nil
 	}
 	bad, worst, worstExcess := 0, -1, 0.0
-	for i := range want.F32() {
-		g, w := float64(got.F32()[i]), float64(want.F32()[i])
+	for i := range want.Len() {
+		g, w := got.Float(i), want.Float(i)
 		switch {
 		case math.IsNaN(w) || math.IsNaN(g):
 			if math.IsNaN(w) != math.IsNaN(g) {

@@ -51,8 +51,8 @@ func activation(op string, attrs []actAttr) func(c *nctx) error {
 			}
 			a[at.ir] = v
 		}
-		if dt := c.in(0).typ().DType; dt != ir.F32 {
-			return unsup("%s of %v tensors is not supported (f32 only)", c.n.opType, dt)
+		if dt, set := c.in(0).typ().DType, ir.Lookup(op).Unary.DTypes(); !set.Has(dt) {
+			return unsup("%s of %v tensors is not supported (%v only)", c.n.opType, dt, set)
 		}
 		y, err := c.emit1(op, "", []*val{c.in(0)}, a)
 		if err != nil {

@@ -1007,6 +1007,35 @@ def gathers():
          [("y", F.one_hot(ids, 6).permute(2, 0, 1).contiguous())], {"depth": 6, "axis": 0})
 
 
+# ------------------------------------------------- unary ops on other dtypes
+
+
+def unary_dtypes():
+    # floats other than f32 in float64 rounded once to the dtype; integers
+    # wrap to their width (neg and abs of the most negative value).
+    r = Rand("exp_f64"); x = with_special(r.randn(3, 5, scale=4.0).double(), 700.0, -750.0)
+    unary("exp_f64", "exp", x, torch.exp(x))
+    r = Rand("log_f64"); x = with_special(r.rand(2, 6).double() * 5, -1.0, 1e-300)
+    unary("log_f64", "log", x, torch.log(x))
+    r = Rand("sigmoid_f64"); x = with_special(r.randn(4, 4, scale=10.0).double())
+    unary("sigmoid_f64", "sigmoid", x, torch.sigmoid(x))
+    r = Rand("elu_f16"); x = with_special(r.randn(3, 6, scale=3.0)).half()
+    unary("elu_f16", "elu", x, F.elu(x.double(), 0.5).half(), {"alpha": 0.5})
+    r = Rand("tanh_f16"); x = with_special(r.randn(2, 7, scale=2.0)).half()
+    unary("tanh_f16", "tanh", x, torch.tanh(x.double()).half())
+    x = torch.tensor([[-2**63, 2**63 - 1, -7, 7, 0, 1]], dtype=torch.int64)
+    unary("neg_i64", "neg", x, torch.neg(x))
+    x = torch.tensor([-128, 127, -5, 5, 0, -1], dtype=torch.int8)
+    unary("abs_i8", "abs", x, torch.abs(x))
+    unary("sign_i8", "sign", x, torch.sign(x))
+    unary("relu_i8", "relu", x, torch.relu(x))
+    unary("clip_i8", "clip", x, torch.clamp(x, -3, 5), {"min": -3, "max": 5})
+    x = torch.tensor([0, 1, 200, 255, 7], dtype=torch.uint8)
+    unary("clip_u8", "clip", x, torch.clamp(x, 2, 100), {"min": 2.0, "max": 100.0})
+    x = torch.tensor([[-2**31, 2**31 - 1, -3, 3]], dtype=torch.int32)
+    unary("abs_i32", "abs", x, torch.abs(x))
+
+
 # ---------------------------------------------------------------- losses
 
 
@@ -1049,6 +1078,7 @@ def main():
     spatial()
     plumbing()
     losses()
+    unary_dtypes()
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
         if f.endswith(".safetensors") and not f.startswith(OTHERS):
