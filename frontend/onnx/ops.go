@@ -149,7 +149,9 @@ func unaryOp(op string) func(c *nctx) error {
 		if err != nil {
 			return err
 		}
-		y, err := c.emit1(op, "", []*val{c.in(0)}, attrs)
+		// A known input (shape arithmetic: Neg of a Shape) folds, so
+		// that what reads the result may need it known.
+		y, err := c.fold(op, attrs, []*val{c.in(0)})
 		if err != nil {
 			return err
 		}
