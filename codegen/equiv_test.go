@@ -213,6 +213,21 @@ func unaryCase(dt ir.DType) func(b *gb) {
 	}
 }
 
+// reduceCase applies every reduction and cumsum to one input of dt.
+func reduceCase(dt ir.DType) func(b *gb) {
+	return func(b *gb) {
+		x := b.g.AddInput("x", ir.TensorType{DType: dt, Shape: ir.Shape{3, 4, 5}}, ir.Pos{})
+		var outs []*ir.Value
+		for _, d := range ir.Ops() {
+			if d.Reduction != nil && d.Inputs[0].DTypes.Has(dt) {
+				outs = append(outs, b.n1(d.Name, []*ir.Value{x}, ir.Attrs{"axes": []int{0, 2}}), b.n1(d.Name, []*ir.Value{x}, ir.Attrs{"axes": []int{-1}, "keepdims": true}))
+			}
+		}
+		outs = append(outs, b.n1("cumsum", []*ir.Value{x}, ir.Attrs{"axis": 1}), b.n1("cumsum", []*ir.Value{x}, ir.Attrs{"axis": 2, "exclusive": true, "reverse": true}))
+		b.out(outs...)
+	}
+}
+
 func equivCases() []equivCase {
 	conv := func(x []int, w []int, attrs ir.Attrs, bias bool) func(b *gb) {
 		return func(b *gb) {
@@ -272,6 +287,7 @@ func equivCases() []equivCase {
 	cs := []equivCase{
 		{"dtypes", dtypeCase},
 		{"castpairs", castPairsCase},
+		{"reducef64", reduceCase(ir.F64)}, {"reducef16", reduceCase(ir.F16)}, {"reducei32", reduceCase(ir.I32)},
 		{"unaryf64", unaryCase(ir.F64)}, {"unaryf16", unaryCase(ir.F16)}, {"unaryi32", unaryCase(ir.I32)}, {"unaryu8", unaryCase(ir.U8)},
 		{"logicf32", logicCase(ir.F32)}, {"logicf16", logicCase(ir.F16)}, {"logici32", logicCase(ir.I32)},
 		{"logicu8", logicCase(ir.U8)}, {"logicu64", logicCase(ir.U64)}, {"logicbool", logicCase(ir.Bool)},

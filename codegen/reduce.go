@@ -11,7 +11,7 @@ import (
 // ir.Reduction form. The loops run over the kept axes (outer, writing y
 // in order) and the reduced axes (inner), every bound a constant, and
 // accumulate in float64 in row-major order, as the interpreter does, so
-// both agree exactly.
+// both agree exactly; the result is rounded once to the dtype.
 
 func init() {
 	for _, d := range ir.Ops() {
@@ -56,13 +56,14 @@ func emitReduce(k *kctx) error {
 	if len(idx) > 0 {
 		at = strings.Join(idx, " + ")
 	}
-	k.l("acc = %s", r.GoCombine("acc", "float64(x["+at+"])"))
+	dt := k.n.Out().Type.DType
+	k.l("acc = %s", r.GoCombine("acc", "float64("+computeExpr(dt, "x["+at+"]")+")"))
 	closeLoops(k, inner)
 	res := "acc"
 	if r.GoFinalize != nil {
 		res = r.GoFinalize("acc", count)
 	}
-	k.l("y[o] = float32(%s)", res)
+	k.l("y[o] = %s", storeExpr(dt, res))
 	k.l("o++")
 	closeLoops(k, outer)
 	return nil

@@ -42,8 +42,9 @@ func emitArg(k *kctx) error {
 	return nil
 }
 
-// emitCumsum runs the sum along the axis, in float64 for f32 (rounding
-// each output once) and int64 for i64.
+// emitCumsum runs the sum along the axis, in float64 for floats (rounding
+// each output once to the dtype) and int64 for integers (wrapped to the
+// width), as the interpreter does.
 func emitCumsum(k *kctx) error {
 	x := k.inShape(0)
 	a, err := ir.NormAxis(k.n.Attrs.Int("axis"), len(x))
@@ -52,9 +53,10 @@ func emitCumsum(k *kctx) error {
 	}
 	outer, size, inner := ir.AxisSplit(x, a)
 	X, Y := k.in[0], k.out[0]
-	acc, conv, store := "var s float64", "float64", "float32(s)"
-	if k.n.Inputs[0].Type.DType == ir.I64 {
-		acc, conv, store = "var s int64", "", "s"
+	dt := k.n.Inputs[0].Type.DType
+	acc, load, store := "var s float64", "float64("+computeExpr(dt, X+"[at]")+")", storeExpr(dt, "s")
+	if !dt.IsFloat() {
+		acc, load, store = "var s int64", "int64("+X+"[at])", elemType(dt)+"(s)"
 	}
 	idx := "j"
 	if k.n.Attrs.Bool("reverse") {
@@ -65,7 +67,7 @@ func emitCumsum(k *kctx) error {
 	k.l("%s", acc)
 	k.l("for j := range %d {", size)
 	k.l("at := (o*%d+%s)*%d + i", size, idx, inner)
-	k.l("v := %s(%s[at])", conv, X)
+	k.l("v := %s", load)
 	if k.n.Attrs.Bool("exclusive") {
 		k.l("%s[at] = %s", Y, store)
 		k.l("s += v")

@@ -10,9 +10,10 @@ import (
 // finalize (Reduction): one interpreter kernel and one emitter serve
 // them all, so a new reduction is one row here.
 
-// Reduction is the declarative form of a reduction of f32 values. The
-// interpreter accumulates in float64 over the reduced elements in
-// row-major order; generated code does the same, so both agree exactly.
+// Reduction is the declarative form of a reduction of float values (f32,
+// f64, f16, bf16). The interpreter accumulates in float64 over the
+// reduced elements in row-major order and rounds the result once to the
+// dtype; generated code does the same, so both agree exactly.
 type Reduction struct {
 	// Init is the accumulator's starting value.
 	Init float64
@@ -60,7 +61,7 @@ func reduction(name, doc string, r *Reduction) *OpDef {
 	return &OpDef{
 		Name: name, Doc: doc, Class: Reduce, Grad: &Grad{},
 		Pure: Pure, Stream: StreamReduce, Reduction: r,
-		Inputs:  []InputDef{{Name: "x", DTypes: OnlyF32}},
+		Inputs:  []InputDef{{Name: "x", DTypes: Floats}},
 		Outputs: []string{"y"},
 		Attrs: []AttrDef{
 			{Name: "axes", Kind: AttrInts, Default: []int{}, Doc: "axes to reduce (negative counts from the end); empty: all"},

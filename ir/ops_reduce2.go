@@ -83,7 +83,7 @@ func init() {
 	Register(&OpDef{
 		Name: "cumsum", Doc: "running sum along axis; exclusive leaves out the element itself, reverse runs from the end (torch.cumsum, ONNX CumSum)",
 		Class: Reduce, NoGrad: noRuleYet, Pure: Pure, InPlace: true, Stream: StreamAlongAxis,
-		Inputs: []InputDef{{Name: "x", DTypes: SetOf(F32, I64)}}, Outputs: []string{"y"},
+		Inputs: []InputDef{{Name: "x", DTypes: Floats | UnaryIntDTypes}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "axis", Kind: AttrInt, Doc: "the axis summed along (negative counts from the end)"},
 			{Name: "exclusive", Kind: AttrBool, Default: false, Doc: "each sum leaves out its own element"},
 			{Name: "reverse", Kind: AttrBool, Default: false, Doc: "sum from the end of the axis"}},

@@ -22,8 +22,8 @@ func reduceKernel(r *ir.Reduction) Kernel {
 		}
 		idx := make([]int, len(x.Shape)) // the input index, row-major
 		o := 0                           // its output element
-		for _, v := range x.F32() {
-			acc[o] = r.Combine(acc[o], float64(v))
+		for i := range x.Len() {
+			acc[o] = r.Combine(acc[o], x.Float(i))
 			for a := len(idx) - 1; a >= 0; a-- {
 				idx[a]++
 				o += ostride[a]
@@ -34,13 +34,12 @@ func reduceKernel(r *ir.Reduction) Kernel {
 				idx[a] = 0
 			}
 		}
-		y := newF32(out)
-		ys := y.F32()
+		y := ir.NewTensor(x.DType, out)
 		for i, v := range acc {
 			if r.Finalize != nil {
 				v = r.Finalize(v, count)
 			}
-			ys[i] = float32(v)
+			y.SetFloat(i, v)
 		}
 		return one(y)
 	}

@@ -75,22 +75,22 @@ func cumsumKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 					k = size - 1 - j
 				}
 				at := (o*size+k)*inner + i
-				if x.DType == ir.I64 {
-					v := x.I64()[at]
+				if !x.DType.IsFloat() {
+					v := x.Int(at)
 					if !excl {
 						is += v
 					}
-					y.I64()[at] = is
+					y.SetInt(at, is)
 					if excl {
 						is += v
 					}
 					continue
 				}
-				v := float64(x.F32()[at])
+				v := x.Float(at)
 				if !excl {
 					fs += v
 				}
-				y.F32()[at] = float32(fs)
+				y.SetFloat(at, fs)
 				if excl {
 					fs += v
 				}

@@ -58,8 +58,8 @@ func init() {
 // for the identity. ONNX keeps the reduced axes by default.
 func reduce(op string, axesInput int64) func(c *nctx) error {
 	return func(c *nctx) error {
-		if x := c.in(0); x.typ().DType != ir.F32 {
-			return unsup("%s of %s tensors is not supported (f32 only)", c.n.opType, dtName(x.elem))
+		if x := c.in(0); !ir.Floats.Has(x.typ().DType) {
+			return unsup("%s of %s tensors is not supported (floats only)", c.n.opType, dtName(x.elem))
 		}
 		var axes []int
 		var err error

@@ -53,8 +53,8 @@ func argReduce(op string) func(c *nctx) error {
 // cumsum maps CumSum, whose axis is a known scalar input.
 func cumsum(c *nctx) error {
 	x := c.in(0)
-	if dt := x.typ().DType; dt != ir.F32 && dt != ir.I64 {
-		return unsup("CumSum of %s tensors is not supported (f32 and i64 only)", dtName(x.elem))
+	if set := ir.Lookup("cumsum").Inputs[0].DTypes; !set.Has(x.typ().DType) {
+		return unsup("CumSum of %s tensors is not supported (%v only)", dtName(x.elem), set)
 	}
 	axes, _, err := c.constInts(1, "axis")
 	if err != nil {

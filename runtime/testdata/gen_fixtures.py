@@ -1034,6 +1034,20 @@ def unary_dtypes():
     unary("clip_u8", "clip", x, torch.clamp(x, 2, 100), {"min": 2.0, "max": 100.0})
     x = torch.tensor([[-2**31, 2**31 - 1, -3, 3]], dtype=torch.int32)
     unary("abs_i32", "abs", x, torch.abs(x))
+    # reductions and cumsum: floats accumulate in float64 and round once;
+    # i32 cumsum wraps.
+    r = Rand("reduce_log_sum_exp_f64"); x = r.randn(3, 4, 5, scale=30.0).double()
+    reduction("reduce_log_sum_exp_f64", "reduce_log_sum_exp", x, torch.logsumexp(x, dim=(0, 2)), [0, 2], False)
+    r = Rand("reduce_sum_f64"); x = with_special(r.randn(4, 6).double())
+    reduction("reduce_sum_f64", "reduce_sum", x, torch.sum(x, dim=1, keepdim=True), [1], True)
+    r = Rand("reduce_mean_f16"); x = r.randn(3, 8, scale=4.0).half()
+    reduction("reduce_mean_f16", "reduce_mean", x, torch.mean(x.double(), dim=-1).half(), [-1], False)
+    r = Rand("cumsum_f64"); x = with_special(r.randn(3, 5).double())
+    case("cumsum_f64", "cumsum", [("x", x)], [("y", torch.cumsum(x, dim=1))], {"axis": 1})
+    x = torch.tensor([[2**31 - 1, 1, -5, 7], [3, -2**31, -1, 4]], dtype=torch.int32)
+    wrapped = torch.cumsum(x.long(), dim=1)
+    wrapped = ((wrapped + 2**31) % 2**32 - 2**31).int()
+    case("cumsum_i32_wrap", "cumsum", [("x", x)], [("y", wrapped)], {"axis": 1})
 
 
 # ---------------------------------------------------------------- losses
