@@ -213,7 +213,7 @@ func unaryCase(dt ir.DType) func(b *gb) {
 	}
 }
 
-// reduceCase applies every reduction and cumsum to one input of dt.
+// reduceCase applies every reduction, cumsum and cumprod to one input of dt.
 func reduceCase(dt ir.DType) func(b *gb) {
 	return func(b *gb) {
 		x := b.g.AddInput("x", ir.TensorType{DType: dt, Shape: ir.Shape{3, 4, 5}}, ir.Pos{})
@@ -223,7 +223,9 @@ func reduceCase(dt ir.DType) func(b *gb) {
 				outs = append(outs, b.n1(d.Name, []*ir.Value{x}, ir.Attrs{"axes": []int{0, 2}}), b.n1(d.Name, []*ir.Value{x}, ir.Attrs{"axes": []int{-1}, "keepdims": true}))
 			}
 		}
-		outs = append(outs, b.n1("cumsum", []*ir.Value{x}, ir.Attrs{"axis": 1}), b.n1("cumsum", []*ir.Value{x}, ir.Attrs{"axis": 2, "exclusive": true, "reverse": true}))
+		for _, op := range []string{"cumsum", "cumprod"} {
+			outs = append(outs, b.n1(op, []*ir.Value{x}, ir.Attrs{"axis": 1}), b.n1(op, []*ir.Value{x}, ir.Attrs{"axis": 2, "exclusive": true, "reverse": true}))
+		}
 		b.out(outs...)
 	}
 }

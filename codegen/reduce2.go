@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dlcompiler/dlc/ir"
 )
@@ -13,6 +14,7 @@ func init() {
 	register("argmax", emitter{emit: emitArg})
 	register("argmin", emitter{emit: emitArg})
 	register("cumsum", emitter{emit: emitCumsum})
+	register("cumprod", emitter{emit: emitCumsum})
 }
 
 // emitArg scans the axis keeping the best value: the interpreter's
@@ -42,7 +44,7 @@ func emitArg(k *kctx) error {
 	return nil
 }
 
-// emitCumsum runs the sum along the axis, in float64 for floats (rounding
+// emitCumsum runs the sum (cumsum) or product (cumprod) along the axis, in float64 for floats (rounding
 // each output once to the dtype) and int64 for integers (wrapped to the
 // width), as the interpreter does.
 func emitCumsum(k *kctx) error {
@@ -54,9 +56,13 @@ func emitCumsum(k *kctx) error {
 	outer, size, inner := ir.AxisSplit(x, a)
 	X, Y := k.in[0], k.out[0]
 	dt := k.n.Inputs[0].Type.DType
-	acc, load, store := "var s float64", "float64("+computeExpr(dt, X+"[at]")+")", storeExpr(dt, "s")
+	acc, load, store := "s := float64(0)", "float64("+computeExpr(dt, X+"[at]")+")", storeExpr(dt, "s")
 	if !dt.IsFloat() {
-		acc, load, store = "var s int64", "int64("+X+"[at])", elemType(dt)+"(s)"
+		acc, load, store = "s := int64(0)", "int64("+X+"[at])", elemType(dt)+"(s)"
+	}
+	step := "s += v"
+	if k.n.Op == "cumprod" {
+		acc, step = strings.Replace(acc, "(0)", "(1)", 1), "s *= v"
 	}
 	idx := "j"
 	if k.n.Attrs.Bool("reverse") {
@@ -70,9 +76,9 @@ func emitCumsum(k *kctx) error {
 	k.l("v := %s", load)
 	if k.n.Attrs.Bool("exclusive") {
 		k.l("%s[at] = %s", Y, store)
-		k.l("s += v")
+		k.l("%s", step)
 	} else {
-		k.l("s += v")
+		k.l("%s", step)
 		k.l("%s[at] = %s", Y, store)
 	}
 	k.l("}")

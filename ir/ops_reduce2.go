@@ -80,21 +80,25 @@ func init() {
 			},
 		})
 	}
-	Register(&OpDef{
-		Name: "cumsum", Doc: "running sum along axis; exclusive leaves out the element itself, reverse runs from the end (torch.cumsum, ONNX CumSum)",
-		Class: Reduce, NoGrad: noRuleYet, Pure: Pure, InPlace: true, Stream: StreamAlongAxis,
-		Inputs: []InputDef{{Name: "x", DTypes: Floats | UnaryIntDTypes}}, Outputs: []string{"y"},
-		Attrs: []AttrDef{{Name: "axis", Kind: AttrInt, Doc: "the axis summed along (negative counts from the end)"},
-			{Name: "exclusive", Kind: AttrBool, Default: false, Doc: "each sum leaves out its own element"},
-			{Name: "reverse", Kind: AttrBool, Default: false, Doc: "sum from the end of the axis"}},
-		Infer: func(n *Node) ([]TensorType, error) {
-			x := in(n, 0)
-			if _, err := normAxis(n.Attrs.Int("axis"), len(x.Shape)); err != nil {
-				return nil, err
-			}
-			return []TensorType{{x.DType, x.Shape.Clone()}}, nil
-		},
-	})
+	for _, op := range []struct{ name, what, torch, onnx string }{
+		{"cumsum", "sum", "torch.cumsum", "ONNX CumSum"}, {"cumprod", "product", "torch.cumprod", "ONNX CumProd"},
+	} {
+		Register(&OpDef{
+			Name: op.name, Doc: "running " + op.what + " along axis; exclusive leaves out the element itself, reverse runs from the end (" + op.torch + ", " + op.onnx + ")",
+			Class: Reduce, NoGrad: noRuleYet, Pure: Pure, InPlace: true, Stream: StreamAlongAxis,
+			Inputs: []InputDef{{Name: "x", DTypes: Floats | UnaryIntDTypes}}, Outputs: []string{"y"},
+			Attrs: []AttrDef{{Name: "axis", Kind: AttrInt, Doc: "the axis run along (negative counts from the end)"},
+				{Name: "exclusive", Kind: AttrBool, Default: false, Doc: "each result leaves out its own element"},
+				{Name: "reverse", Kind: AttrBool, Default: false, Doc: "run from the end of the axis"}},
+			Infer: func(n *Node) ([]TensorType, error) {
+				x := in(n, 0)
+				if _, err := normAxis(n.Attrs.Int("axis"), len(x.Shape)); err != nil {
+					return nil, err
+				}
+				return []TensorType{{x.DType, x.Shape.Clone()}}, nil
+			},
+		})
+	}
 }
 
 // noRuleYet is the NoGrad reason of the ops whose gradient rule is still

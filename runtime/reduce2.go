@@ -8,6 +8,7 @@ func init() {
 	register("argmax", argKernel(false))
 	register("argmin", argKernel(true))
 	register("cumsum", cumsumKernel)
+	register("cumprod", cumsumKernel)
 }
 
 // ArgBetter reports whether v replaces the best value b so far in an
@@ -54,8 +55,9 @@ func argKernel(min bool) Kernel {
 	}
 }
 
-// cumsumKernel sums along the axis in float64 (f32, rounding each
-// output once) or int64 (wrapping).
+// cumsumKernel runs the sum (cumsum) or product (cumprod) along the axis
+// in float64 (floats, rounding each output once to the dtype) or int64
+// (integers, wrapped to the width).
 func cumsumKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x := in[0]
 	a, err := ir.NormAxis(n.Attrs.Int("axis"), len(x.Shape))
@@ -64,11 +66,19 @@ func cumsumKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	}
 	outer, size, inner := ir.AxisSplit(x.Shape, a)
 	excl, rev := n.Attrs.Bool("exclusive"), n.Attrs.Bool("reverse")
+	prod := n.Op == "cumprod"
+	fop := func(a, b float64) float64 { return a + b }
+	iop := func(a, b int64) int64 { return a + b }
+	var f0, i0 float64 = 0, 0
+	if prod {
+		fop = func(a, b float64) float64 { return a * b }
+		iop = func(a, b int64) int64 { return a * b }
+		f0, i0 = 1, 1
+	}
 	y := ir.NewTensor(x.DType, x.Shape)
 	for o := range outer {
 		for i := range inner {
-			var fs float64
-			var is int64
+			fs, is := f0, int64(i0)
 			for j := range size {
 				k := j
 				if rev {
@@ -78,21 +88,21 @@ func cumsumKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 				if !x.DType.IsFloat() {
 					v := x.Int(at)
 					if !excl {
-						is += v
+						is = iop(is, v)
 					}
 					y.SetInt(at, is)
 					if excl {
-						is += v
+						is = iop(is, v)
 					}
 					continue
 				}
 				v := x.Float(at)
 				if !excl {
-					fs += v
+					fs = fop(fs, v)
 				}
 				y.SetFloat(at, fs)
 				if excl {
-					fs += v
+					fs = fop(fs, v)
 				}
 			}
 		}

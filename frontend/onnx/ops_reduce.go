@@ -19,7 +19,8 @@ func init() {
 	}
 	opTable["ArgMax"] = opConv{1, nil, argReduce("argmax")}
 	opTable["ArgMin"] = opConv{1, nil, argReduce("argmin")}
-	opTable["CumSum"] = opConv{2, nil, cumsum}
+	opTable["CumSum"] = opConv{2, nil, cumsum("cumsum")}
+	opTable["CumProd"] = opConv{2, nil, cumsum("cumprod")}
 }
 
 // argReduce maps ArgMax and ArgMin; ONNX keeps the axis by default.
@@ -50,33 +51,35 @@ func argReduce(op string) func(c *nctx) error {
 	}
 }
 
-// cumsum maps CumSum, whose axis is a known scalar input.
-func cumsum(c *nctx) error {
-	x := c.in(0)
-	if set := ir.Lookup("cumsum").Inputs[0].DTypes; !set.Has(x.typ().DType) {
-		return unsup("CumSum of %s tensors is not supported (%v only)", dtName(x.elem), set)
+// cumsum maps CumSum or CumProd (op), whose axis is a known scalar input.
+func cumsum(op string) func(c *nctx) error {
+	return func(c *nctx) error {
+		x := c.in(0)
+		if set := ir.Lookup(op).Inputs[0].DTypes; !set.Has(x.typ().DType) {
+			return unsup("%s of %s tensors is not supported (%v only)", c.n.opType, dtName(x.elem), set)
+		}
+		axes, _, err := c.constInts(1, "axis")
+		if err != nil {
+			return err
+		}
+		if len(axes) != 1 {
+			return fmt.Errorf("axis must hold one value, got %v", axes)
+		}
+		excl, err := c.int("exclusive", 0)
+		if err != nil {
+			return err
+		}
+		rev, err := c.int("reverse", 0)
+		if err != nil {
+			return err
+		}
+		y, err := c.emit1(op, "", []*val{x}, ir.Attrs{"axis": axes[0], "exclusive": excl != 0, "reverse": rev != 0})
+		if err != nil {
+			return err
+		}
+		c.set(0, y)
+		return nil
 	}
-	axes, _, err := c.constInts(1, "axis")
-	if err != nil {
-		return err
-	}
-	if len(axes) != 1 {
-		return fmt.Errorf("axis must hold one value, got %v", axes)
-	}
-	excl, err := c.int("exclusive", 0)
-	if err != nil {
-		return err
-	}
-	rev, err := c.int("reverse", 0)
-	if err != nil {
-		return err
-	}
-	y, err := c.emit1("cumsum", "", []*val{x}, ir.Attrs{"axis": axes[0], "exclusive": excl != 0, "reverse": rev != 0})
-	if err != nil {
-		return err
-	}
-	c.set(0, y)
-	return nil
 }
 
 func init() { opTable["TopK"] = opConv{2, nil, topk} }

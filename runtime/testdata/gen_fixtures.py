@@ -1048,6 +1048,15 @@ def unary_dtypes():
     wrapped = torch.cumsum(x.long(), dim=1)
     wrapped = ((wrapped + 2**31) % 2**32 - 2**31).int()
     case("cumsum_i32_wrap", "cumsum", [("x", x)], [("y", wrapped)], {"axis": 1})
+    # cumprod: torch has neither exclusive nor reverse (built from flip
+    # and a shifted product); NaN and inf spread.
+    r = Rand("cumprod_f32"); x = with_special(r.randn(3, 6, scale=1.5))
+    case("cumprod_f32", "cumprod", [("x", x)], [("y", torch.cumprod(x, dim=1))], {"axis": 1})
+    r = Rand("cumprod_excl_rev"); x = r.randn(2, 5, 3)
+    fl = torch.flip(x, [1]); ex = torch.cat([torch.ones(2, 1, 3), torch.cumprod(fl, dim=1)[:, :-1]], 1)
+    case("cumprod_excl_rev", "cumprod", [("x", x)], [("y", torch.flip(ex, [1]))], {"axis": 1, "exclusive": True, "reverse": True})
+    x = torch.tensor([[3, -7, 100, 2]], dtype=torch.int64)
+    case("cumprod_i64", "cumprod", [("x", x)], [("y", torch.cumprod(x, dim=1))], {"axis": -1})
 
 
 # ---------------------------------------------------------------- losses
