@@ -7,11 +7,62 @@ import (
 )
 
 // LpNormalization (x over its L1 or L2 norm along an axis, through the ir
-// reductions, comparison and where) and EyeLike (a constant: shapes are static).
+// reductions, comparison and where), MeanVarianceNormalization (through
+// reduce_mean and arithmetic) and EyeLike (a constant: shapes are
+// static).
 
 func init() {
 	opTable["LpNormalization"] = opConv{1, nil, lpNorm}
 	opTable["EyeLike"] = opConv{1, nil, eyeLike}
+	opTable["MeanVarianceNormalization"] = opConv{1, nil, mvn}
+}
+
+// mvn is (x - E[x]) / (sqrt(E[x²] - E[x]²) + 1e-9) over axes (default
+// 0, 2, 3), ONNX's definition, through reduce_mean and arithmetic.
+func mvn(c *nctx) error {
+	x := c.in(0)
+	axes, err := c.ints("axes", []int{0, 2, 3})
+	if err != nil {
+		return err
+	}
+	attrs := ir.Attrs{"axes": axes, "keepdims": true}
+	mean, err := c.emit1("reduce_mean", "mean", []*val{x}, attrs)
+	if err != nil {
+		return err
+	}
+	sq, err := c.binary("mul", x, x, "sq")
+	if err != nil {
+		return err
+	}
+	sqMean, err := c.emit1("reduce_mean", "sq_mean", []*val{sq}, attrs)
+	if err != nil {
+		return err
+	}
+	meanSq, err := c.binary("mul", mean, mean, "mean_sq")
+	if err != nil {
+		return err
+	}
+	v, err := c.binary("sub", sqMean, meanSq, "var")
+	if err != nil {
+		return err
+	}
+	std, err := c.emit1("sqrt", "std", []*val{v}, nil)
+	if err != nil {
+		return err
+	}
+	if std, err = c.binary("add", std, c.known(scalarF32(1e-9), 1, false), "std_eps"); err != nil {
+		return err
+	}
+	d, err := c.binary("sub", x, mean, "centered")
+	if err != nil {
+		return err
+	}
+	y, err := c.binary("div", d, std, "")
+	if err != nil {
+		return err
+	}
+	c.set(0, y)
+	return nil
 }
 
 // lpNorm divides x by its p-norm along axis; a zero norm divides by 1
