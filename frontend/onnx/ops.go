@@ -59,7 +59,7 @@ func init() {
 func reduce(op string, axesInput int64) func(c *nctx) error {
 	return func(c *nctx) error {
 		if x := c.in(0); !ir.Floats.Has(x.typ().DType) {
-			return unsup("%s of %s tensors is not supported (floats only)", c.n.opType, dtName(x.elem))
+			return unsup("%s of %s tensors is not supported (%v only)", c.n.opType, dtName(x.elem), ir.Floats)
 		}
 		var axes []int
 		var err error
