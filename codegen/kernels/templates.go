@@ -70,20 +70,36 @@ func FUNCNarrow(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []fl
 }
 `,
 		twin: `
-// TWIN is FUNC in pure Go: the fallback and the assembly's test oracle.
+// TWIN is FUNC in pure Go: the fallback (purego, other GOARCH) and the
+// assembly's test oracle. It accumulates in a block of _MR_×_NR_ values
+// in 2×4 register tiles (TWINTile2x4: eight sums in registers, each a
+// and b value loaded once per tile and k), so that each sum still adds
+// its products in k order, then applies the epilogue row by row.
 func TWIN(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	var blk [_CB_]float32
+	if flags&8 != 0 {
+		for i := range r {
+			copy(blk[i*_NR_:i*_NR_+n], c[i*ldc:])
+		}
+	}
+	// Columns in fours up to n (b has _NR_ readable columns, a multiple
+	// of 4); rows in pairs, then one.
+	i := 0
+	for ; i+2 <= r; i += 2 {
+		a0, a1 := a[i*lda:][:kn], a[(i+1)*lda:][:kn]
+		for j := 0; j < n; j += 4 {
+			TWINTile2x4(a0, a1, b[j:], ldb, (*[4]float32)(blk[i*_NR_+j:]), (*[4]float32)(blk[(i+1)*_NR_+j:]))
+		}
+	}
+	if i < r {
+		a0 := a[i*lda:][:kn]
+		for j := 0; j < n; j += 4 {
+			TWINTile1x4(a0, b[j:], ldb, (*[4]float32)(blk[i*_NR_+j:]))
+		}
+	}
 	g := 1 << (flags >> 4)
 	for i := range r {
-		var acc [_NR_]float32
-		if flags&8 != 0 {
-			copy(acc[:n], c[i*ldc:])
-		}
-		for kk, av := range a[i*lda : i*lda+kn] {
-			br := (*[_NR_]float32)(b[kk*ldb:])
-			for j := range _NR_ {
-				acc[j] += av * br[j]
-			}
-		}
+		acc := (*[_NR_]float32)(blk[i*_NR_:])
 		for j0 := 0; j0 < n; j0 += g {
 			v := acc[j0]
 			for _, u := range acc[j0+1 : j0+g] {
@@ -104,6 +120,48 @@ func TWIN(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32,
 		}
 		copy(c[i*ldc:i*ldc+n], acc[:n])
 	}
+}
+
+// TWINTile2x4 adds a0·b and a1·b (b: len(a0) rows of 4 columns, ldb
+// apart) to p0 and p1. A leaf of its own, so that its eight sums, two a
+// values and the loop's indices fit the registers (amd64 has 15 for
+// floats; a larger tile or an inlined one spills); one bounds check per
+// k (b's row).
+func TWINTile2x4(a0, a1, b []float32, ldb int, p0, p1 *[4]float32) {
+	a1 = a1[:len(a0)]
+	c00, c01, c02, c03 := p0[0], p0[1], p0[2], p0[3]
+	c10, c11, c12, c13 := p1[0], p1[1], p1[2], p1[3]
+	o := 0
+	for k, x0 := range a0 {
+		x1 := a1[k]
+		bk := (*[4]float32)(b[o:])
+		o += ldb
+		c00 += x0 * bk[0]
+		c01 += x0 * bk[1]
+		c02 += x0 * bk[2]
+		c03 += x0 * bk[3]
+		c10 += x1 * bk[0]
+		c11 += x1 * bk[1]
+		c12 += x1 * bk[2]
+		c13 += x1 * bk[3]
+	}
+	p0[0], p0[1], p0[2], p0[3] = c00, c01, c02, c03
+	p1[0], p1[1], p1[2], p1[3] = c10, c11, c12, c13
+}
+
+// TWINTile1x4 is TWINTile2x4 for one row.
+func TWINTile1x4(a0, b []float32, ldb int, p0 *[4]float32) {
+	c0, c1, c2, c3 := p0[0], p0[1], p0[2], p0[3]
+	o := 0
+	for _, x0 := range a0 {
+		bk := (*[4]float32)(b[o:])
+		o += ldb
+		c0 += x0 * bk[0]
+		c1 += x0 * bk[1]
+		c2 += x0 * bk[2]
+		c3 += x0 * bk[3]
+	}
+	p0[0], p0[1], p0[2], p0[3] = c0, c1, c2, c3
 }
 `,
 		decl: `
