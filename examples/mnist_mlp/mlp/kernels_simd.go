@@ -28,14 +28,47 @@ func simdDot(r int, x, w []float32, ldw int, out *[4]float32) {
 	simdDotGo(r, x, w, ldw, out)
 }
 
-// simdDotGo is simdDot in pure Go: the fallback and the assembly's test oracle.
+// simdDotGo is simdDot in pure Go: the fallback (purego, other GOARCH) and the
+// assembly's test oracle. Rows in pairs (simdDotGoRows2: each x value loaded
+// once for both rows).
 func simdDotGo(r int, x, w []float32, ldw int, out *[4]float32) {
-	for i := range r {
-		wr := w[i*ldw : i*ldw+len(x)]
-		s := float32(0)
-		for kk, xv := range x {
-			s += xv * wr[kk]
-		}
-		out[i] = s
+	i := 0
+	for ; i+2 <= r; i += 2 {
+		out[i], out[i+1] = simdDotGoRows2(x, w[i*ldw:][:len(x)], w[(i+1)*ldw:][:len(x)])
 	}
+	if i < r {
+		wr := w[i*ldw:][:len(x)]
+		var s0, s1 float32
+		k := 0
+		for ; k < len(x)-1; k += 2 {
+			s0 += x[k] * wr[k]
+			s1 += x[k+1] * wr[k+1]
+		}
+		if k < len(x) {
+			s0 += x[k] * wr[k]
+		}
+		out[i] = s0 + s1
+	}
+}
+
+// simdDotGoRows2 is Σ_k x[k]·w0[k] and Σ_k x[k]·w1[k], each as two partial
+// sums (even and odd k, added at the end) so that four additions are in
+// flight rather than one chain per row; a leaf so that they stay in
+// registers.
+func simdDotGoRows2(x, w0, w1 []float32) (float32, float32) {
+	w0, w1 = w0[:len(x)], w1[:len(x)]
+	var s0, s1, t0, t1 float32
+	k := 0
+	for ; k < len(x)-1; k += 2 {
+		x0, x1 := x[k], x[k+1]
+		s0 += x0 * w0[k]
+		s1 += x1 * w0[k+1]
+		t0 += x0 * w1[k]
+		t1 += x1 * w1[k+1]
+	}
+	if k < len(x) {
+		s0 += x[k] * w0[k]
+		t0 += x[k] * w1[k]
+	}
+	return s0 + s1, t0 + t1
 }
