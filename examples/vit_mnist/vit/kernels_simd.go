@@ -61,20 +61,36 @@ func simdGemm32(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []fl
 	simdGemm32Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
 }
 
-// simdGemm32Go is simdGemm32 in pure Go: the fallback and the assembly's test oracle.
+// simdGemm32Go is simdGemm32 in pure Go: the fallback (purego, other GOARCH) and the
+// assembly's test oracle. It accumulates in a block of 12×32 values
+// in 2×4 register tiles (simdGemm32GoTile2x4: eight sums in registers, each a
+// and b value loaded once per tile and k), so that each sum still adds
+// its products in k order, then applies the epilogue row by row.
 func simdGemm32Go(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	var blk [384]float32
+	if flags&8 != 0 {
+		for i := range r {
+			copy(blk[i*32:i*32+n], c[i*ldc:])
+		}
+	}
+	// Columns in fours up to n (b has 32 readable columns, a multiple
+	// of 4); rows in pairs, then one.
+	i := 0
+	for ; i+2 <= r; i += 2 {
+		a0, a1 := a[i*lda:][:kn], a[(i+1)*lda:][:kn]
+		for j := 0; j < n; j += 4 {
+			simdGemm32GoTile2x4(a0, a1, b[j:], ldb, (*[4]float32)(blk[i*32+j:]), (*[4]float32)(blk[(i+1)*32+j:]))
+		}
+	}
+	if i < r {
+		a0 := a[i*lda:][:kn]
+		for j := 0; j < n; j += 4 {
+			simdGemm32GoTile1x4(a0, b[j:], ldb, (*[4]float32)(blk[i*32+j:]))
+		}
+	}
 	g := 1 << (flags >> 4)
 	for i := range r {
-		var acc [32]float32
-		if flags&8 != 0 {
-			copy(acc[:n], c[i*ldc:])
-		}
-		for kk, av := range a[i*lda : i*lda+kn] {
-			br := (*[32]float32)(b[kk*ldb:])
-			for j := range 32 {
-				acc[j] += av * br[j]
-			}
-		}
+		acc := (*[32]float32)(blk[i*32:])
 		for j0 := 0; j0 < n; j0 += g {
 			v := acc[j0]
 			for _, u := range acc[j0+1 : j0+g] {
@@ -95,6 +111,48 @@ func simdGemm32Go(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []
 		}
 		copy(c[i*ldc:i*ldc+n], acc[:n])
 	}
+}
+
+// simdGemm32GoTile2x4 adds a0·b and a1·b (b: len(a0) rows of 4 columns, ldb
+// apart) to p0 and p1. A leaf of its own, so that its eight sums, two a
+// values and the loop's indices fit the registers (amd64 has 15 for
+// floats; a larger tile or an inlined one spills); one bounds check per
+// k (b's row).
+func simdGemm32GoTile2x4(a0, a1, b []float32, ldb int, p0, p1 *[4]float32) {
+	a1 = a1[:len(a0)]
+	c00, c01, c02, c03 := p0[0], p0[1], p0[2], p0[3]
+	c10, c11, c12, c13 := p1[0], p1[1], p1[2], p1[3]
+	o := 0
+	for k, x0 := range a0 {
+		x1 := a1[k]
+		bk := (*[4]float32)(b[o:])
+		o += ldb
+		c00 += x0 * bk[0]
+		c01 += x0 * bk[1]
+		c02 += x0 * bk[2]
+		c03 += x0 * bk[3]
+		c10 += x1 * bk[0]
+		c11 += x1 * bk[1]
+		c12 += x1 * bk[2]
+		c13 += x1 * bk[3]
+	}
+	p0[0], p0[1], p0[2], p0[3] = c00, c01, c02, c03
+	p1[0], p1[1], p1[2], p1[3] = c10, c11, c12, c13
+}
+
+// simdGemm32GoTile1x4 is simdGemm32GoTile2x4 for one row.
+func simdGemm32GoTile1x4(a0, b []float32, ldb int, p0 *[4]float32) {
+	c0, c1, c2, c3 := p0[0], p0[1], p0[2], p0[3]
+	o := 0
+	for _, x0 := range a0 {
+		bk := (*[4]float32)(b[o:])
+		o += ldb
+		c0 += x0 * bk[0]
+		c1 += x0 * bk[1]
+		c2 += x0 * bk[2]
+		c3 += x0 * bk[3]
+	}
+	p0[0], p0[1], p0[2], p0[3] = c0, c1, c2, c3
 }
 
 // simdGemm32Narrow is simdGemm32 for n < 32 through a whole block: the AVX2
@@ -131,14 +189,47 @@ func simdDot(r int, x, w []float32, ldw int, out *[4]float32) {
 	simdDotGo(r, x, w, ldw, out)
 }
 
-// simdDotGo is simdDot in pure Go: the fallback and the assembly's test oracle.
+// simdDotGo is simdDot in pure Go: the fallback (purego, other GOARCH) and the
+// assembly's test oracle. Rows in pairs (simdDotGoRows2: each x value loaded
+// once for both rows).
 func simdDotGo(r int, x, w []float32, ldw int, out *[4]float32) {
-	for i := range r {
-		wr := w[i*ldw : i*ldw+len(x)]
-		s := float32(0)
-		for kk, xv := range x {
-			s += xv * wr[kk]
-		}
-		out[i] = s
+	i := 0
+	for ; i+2 <= r; i += 2 {
+		out[i], out[i+1] = simdDotGoRows2(x, w[i*ldw:][:len(x)], w[(i+1)*ldw:][:len(x)])
 	}
+	if i < r {
+		wr := w[i*ldw:][:len(x)]
+		var s0, s1 float32
+		k := 0
+		for ; k < len(x)-1; k += 2 {
+			s0 += x[k] * wr[k]
+			s1 += x[k+1] * wr[k+1]
+		}
+		if k < len(x) {
+			s0 += x[k] * wr[k]
+		}
+		out[i] = s0 + s1
+	}
+}
+
+// simdDotGoRows2 is Σ_k x[k]·w0[k] and Σ_k x[k]·w1[k], each as two partial
+// sums (even and odd k, added at the end) so that four additions are in
+// flight rather than one chain per row; a leaf so that they stay in
+// registers.
+func simdDotGoRows2(x, w0, w1 []float32) (float32, float32) {
+	w0, w1 = w0[:len(x)], w1[:len(x)]
+	var s0, s1, t0, t1 float32
+	k := 0
+	for ; k < len(x)-1; k += 2 {
+		x0, x1 := x[k], x[k+1]
+		s0 += x0 * w0[k]
+		s1 += x1 * w0[k+1]
+		t0 += x0 * w1[k]
+		t1 += x1 * w1[k+1]
+	}
+	if k < len(x) {
+		s0 += x[k] * w0[k]
+		t0 += x[k] * w1[k]
+	}
+	return s0 + s1, t0 + t1
 }
