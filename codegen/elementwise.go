@@ -32,9 +32,16 @@ func init() {
 // emitUnary applies the op's template to every element: Go on f32, Go64
 // on the other floats (f16 and bf16 widened, rounded once on the way
 // back), GoInt on integers widened to int64 and wrapped back, as the
-// interpreter computes them.
+// interpreter computes them; f32 ops the Act kernel has call it
+// instead (act_simd.go).
 func emitUnary(k *kctx) error {
 	u, dt := k.n.Def().Unary, k.n.Out().Type.DType
+	if dt == ir.F32 {
+		if call := actCall(k.n.Op, k.n.Attrs, "x[:]", "", "y[:]"); call != "" {
+			k.l("%s", call)
+			return nil
+		}
+	}
 	var expr string
 	switch {
 	case dt == ir.F32:

@@ -43,6 +43,14 @@ func epilogue(k *kctx, target string, n int, residual string) error {
 			Inputs: []*ir.Value{{Type: k.n.Out().Type}}, Outputs: []*ir.Value{{Type: k.n.Out().Type}}}
 		return emitSoftmax(&kctx{gen: k.gen, n: sub, in: []string{target}, out: []string{target}, b: k.b}, false)
 	}
+	res := ""
+	if residual != "" {
+		res = fmt.Sprintf("%s[:%d]", residual, n)
+	}
+	if call := epilogueCall(k.n, fmt.Sprintf("%s[:%d]", target, n), res, fmt.Sprintf("%s[:%d]", target, n)); call != "" {
+		k.l("%s", call) // on the Act kernel (act_simd.go)
+		return nil
+	}
 	k.l("for i := range %d {", n)
 	k.l("v := %s[i]", target)
 	if residual != "" {

@@ -608,18 +608,10 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 			}
 			k.l("yo := (b*%d+g*%d+m)*%d + nb", c.OC, c.OCg, c.OSP)
 			k.l("%s(r, nv, %d, %s, %d, pc, %s, %s[yo:], %d, %s, %d)", c.kern.Func, c.K, wrow, c.K, ldb, Y, c.OSP, bias, flags)
-			if fn, ok := simdActFn(rest.act); ok && rest.bias == "" {
+			if call := rowEpilogue(k.n, rest, Y); call != "" {
 				// The activation (after the residual) on the Act
-				// kernel, one stored row at a time.
-				res := "nil"
-				if rest.residual != "" {
-					res = fmt.Sprintf("%s[yo : yo+nv]", rest.residual)
-				}
-				k.l("for range r {")
-				k.l("yr := %s[yo : yo+nv]", Y)
-				k.l("simdAct(%d, yr, %s, yr)", fn, res)
-				k.l("yo += %d", c.OSP)
-				k.l("}")
+				// kernel, one stored row at a time (act_simd.go).
+				k.l("for range r {\n%s\nyo += %d\n}", call, c.OSP)
 			} else if a := rest.apply("oc", "yo+j"); a != "" {
 				k.l("for i := range r {")
 				k.l("oc := g*%d + m + i", c.OCg)

@@ -166,6 +166,20 @@ func scale(s []int, f int) []int {
 // kn.MR weight rows per call, each a whole dot product (the k tiles of the
 // schedule do not apply), then the epilogue.
 func emitDenseSIMD(k *kctx, kn *kernels.Kernel, e epi, M, N, K int) {
+	// An activation the Act kernel has runs over each finished row,
+	// after the residual (act_simd.go).
+	yr := fmt.Sprintf("y[m*%d : (m+1)*%d]", N, N)
+	res := ""
+	if e.residual != "" {
+		res = fmt.Sprintf("%s[m*%d : (m+1)*%d]", e.residual, N, N)
+	}
+	call := ""
+	if e.act != "" {
+		call = epilogueCall(k.n, yr, res, yr)
+	}
+	if call != "" {
+		e.act, e.residual = "", ""
+	}
 	k.l("var acc [%d]float32", kn.MR)
 	k.l("for m := range %d {", M)
 	k.l("xr := x0[m*%d : (m+1)*%d]", K, K)
@@ -180,6 +194,9 @@ func emitDenseSIMD(k *kctx, kn *kernels.Kernel, e epi, M, N, K int) {
 	k.l("y[m*%d+n+j] = v", N)
 	k.l("}")
 	k.l("}")
+	if call != "" {
+		k.l("%s", call)
+	}
 	k.l("}")
 }
 

@@ -39,6 +39,10 @@ func emitSoftmax(k *kctx, log bool) error {
 	}
 	O, A, I := x[:a].NumElems(), x[a], x[a+1:].NumElems()
 	X, Y := k.in[0], k.out[0]
+	if I == 1 && !log && actKernel != nil {
+		softmaxRows(k, O, A, X, Y) // act_simd.go
+		return nil
+	}
 	k.l("for o := range %d {", O)
 	k.l("for i := range %d {", I)
 	k.l("base := o*%d + i", A*I)

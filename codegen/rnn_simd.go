@@ -229,7 +229,7 @@ func (r *rnnDir) mv(x string, K int, w string, r0, n int, c, out, off string) {
 		}
 		return
 	}
-	kn := kernels.Find(kernels.Gemv, kernels.AVX2)
+	kn := kernelOf(r.k.n.Schedule)
 	call := func(nv int, c0 string) {
 		cs := "nil"
 		if c != "" {

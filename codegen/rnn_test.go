@@ -113,7 +113,7 @@ func TestRNNEquivalence(t *testing.T) {
 				s.WeightLayout = "rnn-wT"
 			}
 			sg := WithSchedule(b.g, []string{c.op}, s)
-			sg.Name = c.name + strings.TrimPrefix(kn, "avx2.")
+			sg.Name = c.name + kn[strings.Index(kn, ".")+1:]
 			files, err := generateRef(t, sg, b.g)
 			if err != nil {
 				t.Fatalf("%s: %v", sg.Name, err)

@@ -41,10 +41,13 @@ func usedKernels(files map[string][]byte) []*kernels.Kernel {
 	sort.Strings(names)
 	var ks []*kernels.Kernel
 	for _, k := range kernels.All() {
+	found:
 		for _, name := range names {
-			if strings.Contains(string(files[name]), k.Func+"(") {
-				ks = append(ks, k)
-				break
+			for _, e := range k.Entries() {
+				if strings.Contains(string(files[name]), e+"(") {
+					ks = append(ks, k)
+					break found
+				}
 			}
 		}
 	}

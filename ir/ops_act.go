@@ -12,7 +12,10 @@ import (
 // prelu as a Binary one. Each scalar function is written twice, as Eval
 // (float64, rounded once) and as the Go template (the same operations in
 // the same order), so the interpreter and generated code agree bit for
-// bit; the attribute names are PyTorch's where PyTorch has the argument.
+// bit (hardsigmoid, hardswish and silu as element-wise ops and epilogues
+// run on codegen's vectorized Act kernel instead, within the error bounds
+// codegen/kernels/act.go states); the attribute names are PyTorch's
+// where PyTorch has the argument.
 
 // actFn is one activation: eval binds the attributes, body is the same
 // function as Go statements over the float64 v ending in a return, with

@@ -21,12 +21,20 @@ var testKernels = append(All(),
 		PackA: RowMajor, PackB: Vector, Func: "dot3"},
 	// An even window with stride 2 (the phases reach differently) and a
 	// single row.
-	testDW("test.avx2.dw2x4s2", 2, 4, 2, "dw2x4s2"),
-	testDW("test.avx2.dw1x3s1", 1, 3, 1, "dw1x3s1"),
+	testDW("test.avx512.dw2x4s2", 2, 4, 2, "dw2x4s2"),
+	testDW("test.avx512.dw1x3s1", 1, 3, 1, "dw1x3s1"),
+	// The AVX-512 routines the registry does not list (dw.go, gemv.go).
+	testDW("test.avx512.dw3x3s1", 3, 3, 1, "dw3x3s1"),
+	testDW("test.avx512.dw3x3s2", 3, 3, 2, "dw3x3s2"),
+	testDW("test.avx512.dw5x5s1", 5, 5, 1, "dw5x5s1"),
+	testDW("test.avx512.dw5x5s2", 5, 5, 2, "dw5x5s2"),
+	&Kernel{Name: "test.avx512.gemv64", Op: Gemv, ISAs: []ISA{AVX512, AVX2}, MR: 1, NR: 64,
+		PackA: Vector, PackB: Panel, WeightLayout: "rnn-wT", Epilogues: Bias, Func: "gemv64"},
 )
 
+// testDW is a Depthwise kernel with AVX-512 and AVX2 routines.
 func testDW(name string, kh, kw, s int, fn string) *Kernel {
-	k := dwKernel(kh, kw, s)
+	k := dwKernel(kh, kw, s, AVX512, AVX2)
 	k.Name, k.Func = name, fn
 	return k
 }
@@ -78,7 +86,7 @@ func AsmTestFiles() (map[string][]byte, error) {
 			continue
 		}
 		wb := fmt.Sprintf("(*[%d]float32)(w)", k.Taps[0]*k.Taps[1])
-		fmt.Fprintf(&b, "{name: %q, kh: %d, kw: %d, s: %d,\n", k.Name, k.Taps[0], k.Taps[1], k.Stride)
+		fmt.Fprintf(&b, "{name: %q, kh: %d, kw: %d, s: %d, lanes: %d,\n", k.Name, k.Taps[0], k.Taps[1], k.Stride, k.dwLanes())
 		fmt.Fprintf(&b, "call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) { %s(x, ld, half, %s, y, oh, ow, p, flags) },\n", k.Func, wb)
 		fmt.Fprintf(&b, "twin: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) { %s(x, ld, half, %s, y, oh, ow, p, flags) },\n", k.Twin(), wb)
 		asmList(&b, "dwAsm", k)
@@ -90,7 +98,7 @@ func AsmTestFiles() (map[string][]byte, error) {
 		fmt.Fprintf(&b, "}\n\nvar %s = []%s{\n", t.list, t.typ)
 		for _, k := range testKernels {
 			if k.Op == t.op {
-				fmt.Fprintf(&b, "{name: %q, call: %s, twin: %s,\n", k.Name, k.Func, k.Twin())
+				fmt.Fprintf(&b, "{name: %q, call: %s, twin: %s,\n", k.Name, k.Entries()[len(k.Entries())-1], k.Twin())
 				asmList(&b, strings.TrimSuffix(t.typ, "Kernel")+"Asm", k)
 			}
 		}

@@ -7,8 +7,8 @@ import (
 
 // Depthwise kernels: one output plane of a KH×KW correlation of one input
 // channel with stride S (both axes), for depthwise and grouped
-// convolutions (codegen/conv.go), width in vector: each register holds 8
-// (AVX2) consecutive outputs of a row.
+// convolutions (codegen/conv.go), width in vector: each register holds 16
+// (AVX-512) or 8 (AVX2) consecutive outputs of a row.
 //
 // The emitter first copies the input channel into a zero-bordered plane
 // (the conv's padding, plus room for the vector over-read), so the kernel
@@ -32,13 +32,20 @@ const Depthwise Op = 16
 
 // dwKernels are the registered depthwise kernels: the 3×3 and 5×5
 // windows of MobileNet and EfficientNet, stride 1 and 2.
+//
+// They are AVX2 only: the AVX-512 routine (dwAsm over zmm, in the test
+// kernels of internal/asmtest) measured slower inside MobileNetV2 on the
+// Intel (Sapphire Rapids class) machine of the benchmarks: its wider
+// vectors leave most rows of the 7 to 56 column planes to one latency-
+// bound vector.
 var dwKernels = []*Kernel{
-	dwKernel(3, 3, 1), dwKernel(3, 3, 2), dwKernel(5, 5, 1), dwKernel(5, 5, 2),
+	dwKernel(3, 3, 1, AVX2), dwKernel(3, 3, 2, AVX2), dwKernel(5, 5, 1, AVX2), dwKernel(5, 5, 2, AVX2),
 }
 
-func dwKernel(kh, kw, s int) *Kernel {
+// dwKernel is the kh×kw stride-s Depthwise kernel for isas, best first.
+func dwKernel(kh, kw, s int, isas ...ISA) *Kernel {
 	return &Kernel{
-		Name: fmt.Sprintf("avx2.dw%dx%ds%d", kh, kw, s), Op: Depthwise, ISAs: []ISA{AVX2},
+		Name: fmt.Sprintf("%s.dw%dx%ds%d", isas[0], kh, kw, s), Op: Depthwise, ISAs: isas,
 		MR: 1, NR: 32, Taps: [2]int{kh, kw}, Stride: s,
 		PackA: RowMajor, PackB: Vector, Epilogues: Bias | Relu | Activation,
 		Func: fmt.Sprintf("simdDW%dx%ds%d", kh, kw, s),
@@ -202,16 +209,82 @@ func dwTwin(k *Kernel) string {
 	return b.String()
 }
 
-// avx2Depthwise writes a depthwise kernel. GPRs: R8 the padded row of
+// simd names one instruction set's vector registers and sizes for the
+// generators that are shared by AVX2 (ymm) and AVX-512 (zmm): depthwise,
+// act, gemv. AVX-512 masks tails with K1 instead of a mask register.
+type simd struct {
+	isa   ISA
+	v     string // register prefix
+	bytes int    // of one vector
+	lanes int
+}
+
+var simds = map[ISA]simd{AVX2: {AVX2, "Y", 32, 8}, AVX512: {AVX512, "Z", 64, 16}}
+
+// r names vector register i.
+func (s simd) r(i int) string { return fmt.Sprintf("%s%d", s.v, i) }
+
+// avx512 reports whether s is AVX-512 (opmask tails).
+func (s simd) avx512() bool { return s.isa == AVX512 }
+
+// tailMask sets the tail mask from the count in reg (CX for AVX-512's
+// shift; clobbered: it must hold n mod lanes, 1 ≤ n < lanes, on entry):
+// AVX-512 K1 = 2^n − 1, through BX; AVX2 V(mreg) from the routine's mask
+// table (avx2Mask), through BX.
+func (s simd) tailMask(w *asmw, reg, table string, mreg int) {
+	if s.avx512() {
+		w.in("MOVQ $1, BX")
+		w.in("SHLQ %s, BX", reg)
+		w.in("DECQ BX")
+		w.in("KMOVW BX, K1")
+		return
+	}
+	w.in("NEGQ %s", reg)
+	w.in("LEAQ %s<>(SB), BX", table)
+	w.in("VMOVUPS 32(BX)(%s*4), Y%d", reg, mreg)
+}
+
+// load and store move one vector, masked (the tail: lanes past it read
+// as 0 and are not written) or not.
+func (s simd) load(w *asmw, masked bool, addr string, reg, mreg int) {
+	switch {
+	case !masked:
+		w.in("VMOVUPS %s, %s", addr, s.r(reg))
+	case s.avx512():
+		w.in("VMOVUPS.Z %s, K1, %s", addr, s.r(reg))
+	default:
+		w.in("VMASKMOVPS %s, Y%d, Y%d", addr, mreg, reg)
+	}
+}
+
+func (s simd) store(w *asmw, masked bool, reg int, addr string, mreg int) {
+	switch {
+	case !masked:
+		w.in("VMOVUPS %s, %s", s.r(reg), addr)
+	case s.avx512():
+		w.in("VMOVUPS %s, K1, %s", s.r(reg), addr)
+	default:
+		w.in("VMASKMOVPS Y%d, Y%d, %s", reg, mreg, addr)
+	}
+}
+
+func avx2Depthwise(w *asmw, k *Kernel)   { dwAsm(w, k, simds[AVX2]) }
+func avx512Depthwise(w *asmw, k *Kernel) { dwAsm(w, k, simds[AVX512]) }
+
+// dwAsm writes a depthwise kernel for s. GPRs: R8 the padded row of
 // output row r, R9.. the KH rows of the block, DX half in bytes, SI w,
-// DI y, BX the rows left, CX the blocks left, AX flags. Y0–Y3 the
-// accumulators, Y4 the broadcast weight, Y5 bias, Y6 lo, Y7 hi, Y8 the
-// tail mask.
-func avx2Depthwise(w *asmw, k *Kernel) {
-	kh, kw, s := k.Taps[0], k.Taps[1], k.Stride
-	fn := k.Asm(AVX2)
+// DI y, BX the rows left, CX the blocks left, AX flags. V0–V3 the
+// accumulators, V4 the broadcast weight, V5 bias, V6 lo, V7 hi, Y8 the
+// AVX2 tail mask (AVX-512: K1). Blocks of 4 vectors, then single
+// vectors, then a masked tail.
+func dwAsm(w *asmw, k *Kernel, s simd) {
+	kh, kw, st := k.Taps[0], k.Taps[1], k.Stride
+	fn := k.Asm(s.isa)
 	mask := fn + "mask"
-	avx2Mask(w, mask)
+	if !s.avx512() {
+		avx2Mask(w, mask)
+	}
+	L, B := s.lanes, s.bytes
 	rows := []string{"R9", "R10", "R11", "R12", "R13"}
 	w.p(`// func %s(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)`, fn)
 	w.p(`TEXT ·%s(SB), NOSPLIT, $0-72`, fn)
@@ -221,15 +294,14 @@ func avx2Depthwise(w *asmw, k *Kernel) {
 	w.in("MOVQ w+24(FP), SI")
 	w.in("MOVQ y+32(FP), DI")
 	w.in("MOVQ p+56(FP), AX")
-	w.in("VBROADCASTSS 0(AX), Y5")
-	w.in("VBROADCASTSS 4(AX), Y6")
-	w.in("VBROADCASTSS 8(AX), Y7")
-	// mask lanes i < ow%8: mask<>[8 - ow%8 + i] is -1 exactly then.
-	w.in("MOVQ ow+48(FP), AX")
-	w.in("ANDQ $7, AX")
-	w.in("NEGQ AX")
-	w.in("LEAQ %s<>(SB), CX", mask)
-	w.in("VMOVUPS 32(CX)(AX*4), Y8")
+	w.in("VBROADCASTSS 0(AX), %s", s.r(5))
+	w.in("VBROADCASTSS 4(AX), %s", s.r(6))
+	w.in("VBROADCASTSS 8(AX), %s", s.r(7))
+	w.in("MOVQ ow+48(FP), CX")
+	w.in("ANDQ $%d, CX", L-1)
+	w.in("JZ %snomask", fn)
+	s.tailMask(w, "CX", mask, 8)
+	w.p("%snomask:", fn)
 	w.in("MOVQ flags+64(FP), AX")
 	w.in("MOVQ oh+40(FP), BX")
 	l := fn
@@ -239,49 +311,41 @@ func avx2Depthwise(w *asmw, k *Kernel) {
 	for h := 1; h < kh; h++ {
 		w.in("LEAQ (%s)(CX*4), %s", rows[h-1], rows[h])
 	}
-	// vectors computes n vectors (Y0..) at the current column; how says
-	// how y is read and written: "full" or "mask".
-	vectors := func(n int, tag, how string) {
+	// vectors computes n vectors (V0..) at the current column, the
+	// tail masked.
+	vectors := func(n int, tag string, masked bool) {
 		w.in("TESTQ $1, AX")
 		w.in("JNZ %s%sacc", l, tag)
 		for v := range n {
-			w.in("VMOVAPS Y5, Y%d", v)
+			w.in("VMOVAPS %s, %s", s.r(5), s.r(v))
 		}
 		w.in("JMP %s%staps", l, tag)
 		w.p("%s%sacc:", l, tag)
 		for v := range n {
-			if how == "mask" {
-				w.in("VMASKMOVPS (DI), Y8, Y%d", v)
-			} else {
-				w.in("VMOVUPS %d(DI), Y%d", 32*v, v)
-			}
+			s.load(w, masked, fmt.Sprintf("%d(DI)", B*v), v, 8)
 		}
 		w.p("%s%staps:", l, tag)
 		for h := range kh {
 			for c := range kw {
-				w.in("VBROADCASTSS %d(SI), Y4", 4*(h*kw+c))
+				w.in("VBROADCASTSS %d(SI), %s", 4*(h*kw+c), s.r(4))
 				for v := range n {
-					addr := fmt.Sprintf("%d(%s)", 4*(c/s)+32*v, rows[h])
-					if c%s == 1 {
+					addr := fmt.Sprintf("%d(%s)", 4*(c/st)+B*v, rows[h])
+					if c%st == 1 {
 						addr += "(DX*1)"
 					}
-					w.in("VFMADD231PS %s, Y4, Y%d", addr, v)
+					w.in("VFMADD231PS %s, %s, %s", addr, s.r(4), s.r(v))
 				}
 			}
 		}
 		w.in("TESTQ $2, AX")
 		w.in("JZ %s%sstore", l, tag)
 		for v := range n {
-			w.in("VMAXPS Y%d, Y6, Y%d", v, v) // NaN in Y%d is kept
-			w.in("VMINPS Y%d, Y7, Y%d", v, v)
+			w.in("VMAXPS %s, %s, %s", s.r(v), s.r(6), s.r(v)) // NaN in V(v) is kept
+			w.in("VMINPS %s, %s, %s", s.r(v), s.r(7), s.r(v))
 		}
 		w.p("%s%sstore:", l, tag)
 		for v := range n {
-			if how == "mask" {
-				w.in("VMASKMOVPS Y%d, Y8, (DI)", v)
-			} else {
-				w.in("VMOVUPS Y%d, %d(DI)", v, 32*v)
-			}
+			s.store(w, masked, v, fmt.Sprintf("%d(DI)", B*v), 8)
 		}
 	}
 	advance := func(n int) {
@@ -290,33 +354,34 @@ func avx2Depthwise(w *asmw, k *Kernel) {
 			w.in("ADDQ $%d, %s", n, rows[h])
 		}
 	}
+	lg := log2(L)
 	w.in("MOVQ ow+48(FP), CX")
-	w.in("SHRQ $5, CX")
+	w.in("SHRQ $%d, CX", lg+2)
 	w.in("JZ %sones", l)
 	w.p("%sblk:", l)
-	vectors(4, "b", "full")
-	advance(128)
+	vectors(4, "b", false)
+	advance(4 * B)
 	w.in("DECQ CX")
 	w.in("JNZ %sblk", l)
 	w.p("%sones:", l)
 	w.in("MOVQ ow+48(FP), CX")
-	w.in("ANDQ $31, CX")
-	w.in("SHRQ $3, CX")
+	w.in("ANDQ $%d, CX", 4*L-1)
+	w.in("SHRQ $%d, CX", lg)
 	w.in("JZ %stail", l)
 	w.p("%sone:", l)
-	vectors(1, "o", "full")
-	advance(32)
+	vectors(1, "o", false)
+	advance(B)
 	w.in("DECQ CX")
 	w.in("JNZ %sone", l)
 	w.p("%stail:", l)
 	w.in("MOVQ ow+48(FP), CX")
-	w.in("ANDQ $7, CX")
+	w.in("ANDQ $%d, CX", L-1)
 	w.in("JZ %snext", l)
-	vectors(1, "t", "mask")
+	vectors(1, "t", true)
 	w.in("LEAQ (DI)(CX*4), DI")
 	w.p("%snext:", l)
 	w.in("MOVQ ld+8(FP), CX")
-	for range s {
+	for range st {
 		w.in("LEAQ (R8)(CX*4), R8")
 	}
 	w.in("DECQ BX")

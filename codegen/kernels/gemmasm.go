@@ -279,6 +279,12 @@ func gemmEpilogue(w *asmw, x gemmRegs, r int) {
 // than 48 columns (the column masks come from one 64-bit shift), reports
 // 33.
 func avx512Registers(k *Kernel) (need, have int) {
+	switch k.Op {
+	case Gemv:
+		return 18, 32 // 8 accumulators twice, 2 broadcasts
+	case Depthwise, Act, Split:
+		return 9, 32
+	}
 	nv := k.NR / 16
 	if (k.MR+2)/3 > len(avx2Bases) || k.NR > 48 || k.Op != Gemm {
 		return 33, 32

@@ -146,6 +146,16 @@ type Kernel struct {
 	Func string
 }
 
+// Entries are the names of the generated functions that the emitters
+// call: Func, and for the Act kernel also FUNCP, its form with
+// parameters.
+func (k *Kernel) Entries() []string {
+	if k.Op == Act {
+		return []string{k.Func, k.Func + "P"}
+	}
+	return []string{k.Func}
+}
+
 // Twin is the name of the pure-Go twin in generated packages.
 func (k *Kernel) Twin() string { return k.Func + "Go" }
 

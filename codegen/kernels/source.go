@@ -18,7 +18,8 @@ func Reserved(ks []*Kernel) []string {
 		names = append(names, in.level)
 	}
 	for _, k := range ks {
-		names = append(names, k.Func, k.Twin(), k.Func+"Narrow")
+		names = append(names, k.Twin(), k.Func+"Narrow")
+		names = append(names, k.Entries()...)
 		for isa := range isaInfo {
 			names = append(names, k.Asm(isa))
 		}
@@ -31,7 +32,8 @@ func Reserved(ks []*Kernel) []string {
 var generators = map[ISA]map[Op]func(w *asmw, k *Kernel){
 	AVX2: {Gemm: avx2GemmAsm, Dot: avx2Dot, Depthwise: avx2Depthwise, Split: avx2Split,
 		Act: avx2Act, Gemv: avx2Gemv},
-	AVX512: {Gemm: avx512GemmAsm},
+	AVX512: {Gemm: avx512GemmAsm, Depthwise: avx512Depthwise, Act: avx512Act,
+		Gemv: avx512Gemv},
 }
 
 // isaOrder is the order of the instruction sets' routines in a file.

@@ -40,10 +40,12 @@ type dotKernel struct {
 	asm  func(r, k int, x *float32, w *float32, ldw int, out *float32)
 }
 
-// dwKernel is a Depthwise kernel (kh×kw window, stride s).
+// dwKernel is a Depthwise kernel (kh×kw window, stride s; its widest
+// routine's lanes).
 type dwKernel struct {
 	name      string
 	kh, kw, s int
+	lanes     int
 	call      func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int)
 	twin      func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int)
 	asm       []dwAsm
@@ -74,13 +76,13 @@ type splitKernel struct {
 type actAsm struct {
 	isa   string
 	level int
-	f     func(fn, n int, a, b, y *float32)
+	f     func(fn, n int, a, b, y, p *float32)
 }
 
-// actKernel is an Act kernel.
+// actKernel is an Act kernel: call is its form with parameters (FUNCP).
 type actKernel struct {
 	name       string
-	call, twin func(fn int, a, b, y []float32)
+	call, twin func(fn int, p [2]float32, a, b, y []float32)
 	asm        []actAsm
 }
 

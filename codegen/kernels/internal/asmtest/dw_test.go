@@ -42,7 +42,8 @@ func TestDepthwise(t *testing.T) {
 
 func testDW(t *testing.T, rng *rand.Rand, kn dwKernel, name string, oh, ow, flags int, cl [2]float32, specials bool) {
 	t.Helper()
-	width := (ow+7)/8*8 + (kn.kw-1)/kn.s
+	// Whole vectors of the widest routine (AVX-512's 16 lanes).
+	width := (ow+15)/16*16 + (kn.kw-1)/kn.s
 	half, ld := 0, width+rng.IntN(3)
 	if kn.s > 1 {
 		half = width + rng.IntN(3)
@@ -118,7 +119,7 @@ func testDW(t *testing.T, rng *rand.Rand, kn dwKernel, name string, oh, ow, flag
 // buffers cannot hold before touching memory.
 func TestDepthwiseBadShapes(t *testing.T) {
 	for _, kn := range dws {
-		width := 8 + (kn.kw-1)/kn.s
+		width := kn.lanes + (kn.kw-1)/kn.s
 		half, ld := 0, width
 		if kn.s > 1 {
 			half, ld = width, kn.s*width

@@ -60,10 +60,15 @@ func simdDW5x5s2AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow in
 //go:noescape
 func simdSplit2AVX2(even, odd, src *float32, n int)
 
-// simdActAVX2 is simdAct in AVX2: n ≥ 1; b may be nil.
+// simdActAVX512 is simdActP in AVX-512: n ≥ 1; b may be nil.
 //
 //go:noescape
-func simdActAVX2(fn, n int, a, b, y *float32)
+func simdActAVX512(fn, n int, a, b, y, p *float32)
+
+// simdActAVX2 is simdActP in AVX2: n ≥ 1; b may be nil.
+//
+//go:noescape
+func simdActAVX2(fn, n int, a, b, y, p *float32)
 
 // simdGemvAVX2 is simdGemv in AVX2: 1 ≤ nv ≤ 8, k ≥ 1; c may be nil.
 //
@@ -99,12 +104,72 @@ func gemm7x16AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *floa
 //go:noescape
 func dot3AVX2(r, k int, x *float32, w *float32, ldw int, out *float32)
 
+// dw2x4s2AVX512 is dw2x4s2 in AVX-512: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func dw2x4s2AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+
 // dw2x4s2AVX2 is dw2x4s2 in AVX2: oh, ow ≥ 1, x and y long enough.
 //
 //go:noescape
 func dw2x4s2AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
 
+// dw1x3s1AVX512 is dw1x3s1 in AVX-512: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func dw1x3s1AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+
 // dw1x3s1AVX2 is dw1x3s1 in AVX2: oh, ow ≥ 1, x and y long enough.
 //
 //go:noescape
 func dw1x3s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+
+// dw3x3s1AVX512 is dw3x3s1 in AVX-512: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func dw3x3s1AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+
+// dw3x3s1AVX2 is dw3x3s1 in AVX2: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func dw3x3s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+
+// dw3x3s2AVX512 is dw3x3s2 in AVX-512: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func dw3x3s2AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+
+// dw3x3s2AVX2 is dw3x3s2 in AVX2: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func dw3x3s2AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+
+// dw5x5s1AVX512 is dw5x5s1 in AVX-512: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func dw5x5s1AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+
+// dw5x5s1AVX2 is dw5x5s1 in AVX2: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func dw5x5s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+
+// dw5x5s2AVX512 is dw5x5s2 in AVX-512: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func dw5x5s2AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+
+// dw5x5s2AVX2 is dw5x5s2 in AVX2: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func dw5x5s2AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+
+// gemv64AVX512 is gemv64 in AVX-512: 1 ≤ nv ≤ 8, k ≥ 1; c may be nil.
+//
+//go:noescape
+func gemv64AVX512(nv, k int, x, p *float32, ldp int, c, y *float32)
+
+// gemv64AVX2 is gemv64 in AVX2: 1 ≤ nv ≤ 8, k ≥ 1; c may be nil.
+//
+//go:noescape
+func gemv64AVX2(nv, k int, x, p *float32, ldp int, c, y *float32)

@@ -43,7 +43,11 @@ func simdSplit2AVX2(even, odd, src *float32, n int) {
 	panic("simdSplit2AVX2: no assembly in this build")
 }
 
-func simdActAVX2(fn, n int, a, b, y *float32) {
+func simdActAVX512(fn, n int, a, b, y, p *float32) {
+	panic("simdActAVX512: no assembly in this build")
+}
+
+func simdActAVX2(fn, n int, a, b, y, p *float32) {
 	panic("simdActAVX2: no assembly in this build")
 }
 
@@ -71,10 +75,58 @@ func dot3AVX2(r, k int, x *float32, w *float32, ldw int, out *float32) {
 	panic("dot3AVX2: no assembly in this build")
 }
 
+func dw2x4s2AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
+	panic("dw2x4s2AVX512: no assembly in this build")
+}
+
 func dw2x4s2AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
 	panic("dw2x4s2AVX2: no assembly in this build")
 }
 
+func dw1x3s1AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
+	panic("dw1x3s1AVX512: no assembly in this build")
+}
+
 func dw1x3s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
 	panic("dw1x3s1AVX2: no assembly in this build")
+}
+
+func dw3x3s1AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
+	panic("dw3x3s1AVX512: no assembly in this build")
+}
+
+func dw3x3s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
+	panic("dw3x3s1AVX2: no assembly in this build")
+}
+
+func dw3x3s2AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
+	panic("dw3x3s2AVX512: no assembly in this build")
+}
+
+func dw3x3s2AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
+	panic("dw3x3s2AVX2: no assembly in this build")
+}
+
+func dw5x5s1AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
+	panic("dw5x5s1AVX512: no assembly in this build")
+}
+
+func dw5x5s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
+	panic("dw5x5s1AVX2: no assembly in this build")
+}
+
+func dw5x5s2AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
+	panic("dw5x5s2AVX512: no assembly in this build")
+}
+
+func dw5x5s2AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
+	panic("dw5x5s2AVX2: no assembly in this build")
+}
+
+func gemv64AVX512(nv, k int, x, p *float32, ldp int, c, y *float32) {
+	panic("gemv64AVX512: no assembly in this build")
+}
+
+func gemv64AVX2(nv, k int, x, p *float32, ldp int, c, y *float32) {
+	panic("gemv64AVX2: no assembly in this build")
 }

@@ -1113,15 +1113,23 @@ func simdSplit2Go(even, odd, src []float32) {
 }
 
 // simdAct sets y[i] = f(a[i] + b[i]) for i < len(y), or f(a[i]) when b is
-// nil: f the logistic sigmoid (fn 0) or tanh (fn 1) in float32, from a
-// vectorized exp (codegen/kernels/act.go states the errors). a, b and y
-// may be the same slice.
+// nil, f the activation fn (0 sigmoid, 1 tanh, 2 exp, 5 hardswish, 7
+// gelu, 8 gelu_tanh; simdActP has the others) in float32, vectorized
+// (codegen/kernels/act.go states the errors). a, b and y may be the same
+// slice.
 func simdAct(fn int, a, b, y []float32) {
+	simdActP(fn, [2]float32{}, a, b, y)
+}
+
+// simdActP is simdAct for every function, with the parameters p of those that
+// have them: 2 exp(x + p[0]), 3 clip to [p[0], p[1]], 4 hardsigmoid
+// p[0]·x + p[1], 6 silu x·sigmoid(p[0]·x).
+func simdActP(fn int, p [2]float32, a, b, y []float32) {
 	n := len(y)
 	if n == 0 {
 		return
 	}
-	if fn < 0 || fn > 1 {
+	if fn < 0 || fn > 8 {
 		panic("simdAct: bad function")
 	}
 	_ = a[n-1]
@@ -1130,30 +1138,58 @@ func simdAct(fn int, a, b, y []float32) {
 		_ = b[n-1]
 		bp = &b[0]
 	}
+	if cpuLevel >= isaAVX512 {
+		simdActAVX512(fn, n, &a[0], bp, &y[0], &p[0])
+		return
+	}
 	if cpuLevel >= isaAVX2 {
-		simdActAVX2(fn, n, &a[0], bp, &y[0])
+		simdActAVX2(fn, n, &a[0], bp, &y[0], &p[0])
 		return
 	}
 
-	simdActGo(fn, a, b, y)
+	simdActGo(fn, p, a, b, y)
 }
 
-// simdActGo is simdAct in pure Go, with the same approximations: the fallback
+// simdActGo is simdActP in pure Go, with the same approximations: the fallback
 // and the assembly's test oracle.
-func simdActGo(fn int, a, b, y []float32) {
-	exp := func(x float32) float32 {
+func simdActGo(fn int, p [2]float32, a, b, y []float32) {
+	poly := func(r float32) float32 {
+		q := float32(1.9875691500e-4)
+		q = q*r + 1.3981999507e-3
+		q = q*r + 8.3334519073e-3
+		q = q*r + 4.1665795894e-2
+		q = q*r + 1.6666665459e-1
+		q = q*r + 5.0000001201e-1
+		return q*(r*r) + r + 1
+	}
+	// expc: clamped (sigmoid, tanh); expf: the whole range.
+	expc := func(x float32) float32 {
 		x = max(min(x, 88.3), -87.3)
 		n := float32(math.RoundToEven(float64(x * 1.44269504088896341)))
 		r := x - n*0.693359375
 		r -= n * -2.12194440e-4
-		p := float32(1.9875691500e-4)
-		p = p*r + 1.3981999507e-3
-		p = p*r + 8.3334519073e-3
-		p = p*r + 4.1665795894e-2
-		p = p*r + 1.6666665459e-1
-		p = p*r + 5.0000001201e-1
-		p = p*(r*r) + r + 1
-		return p * math.Float32frombits(uint32(int32(n)+127)<<23)
+		return poly(r) * math.Float32frombits(uint32(int32(n)+127)<<23)
+	}
+	expf := func(x float32) float32 {
+		if x != x {
+			return x
+		}
+		x = max(min(x, 89), -104)
+		n := float32(math.RoundToEven(float64(x * 1.44269504088896341)))
+		r := x - n*0.693359375
+		r -= n * -2.12194440e-4
+		ni := int32(n)
+		n1 := ni >> 1
+		return poly(r) * math.Float32frombits(uint32(n1+127)<<23) * math.Float32frombits(uint32(ni-n1+127)<<23)
+	}
+	clamp := func(v, lo, hi float32) float32 {
+		if v < lo {
+			v = lo
+		}
+		if v > hi {
+			v = hi
+		}
+		return v
 	}
 	a = a[:len(y)]
 	if b != nil {
@@ -1164,23 +1200,52 @@ func simdActGo(fn int, a, b, y []float32) {
 		if b != nil {
 			v += b[i]
 		}
-		if fn == 0 {
-			y[i] = 1 / (1 + exp(-v))
-			continue
+		switch fn {
+		case 0:
+			v = 1 / (1 + expc(-v))
+		case 1:
+			ax := math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
+			if ax < 0.625 {
+				z := v * v
+				q := float32(-5.70498872745e-3)
+				q = q*z + 2.06390887954e-2
+				q = q*z - 5.37397155531e-2
+				q = q*z + 1.33314422036e-1
+				q = q*z - 3.33332819422e-1
+				v = v + v*(z*q)
+				break
+			}
+			t := 1 - 2/(expc(2*ax)+1)
+			v = math.Float32frombits(math.Float32bits(t) | math.Float32bits(v)&(1<<31))
+		case 2:
+			v = expf(v + p[0])
+		case 3:
+			v = clamp(v, p[0], p[1])
+		case 4:
+			v = clamp(p[0]*v+p[1], 0, 1)
+		case 5:
+			v = v * (clamp(v+3, 0, 6) / 6)
+		case 6:
+			v = v / (1 + expf(-(p[0] * v)))
+		case 7:
+			z := math.Float32frombits(math.Float32bits(v)&^(1<<31)) * 0.70710678118654752
+			t := 1 / (1 + 0.5*z)
+			e := float32(0.17087277)
+			for _, c := range [...]float32{-0.82215223, 1.48851587, -1.13520398, 0.27886807,
+				-0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223} {
+				e = e*t + c
+			}
+			e = float32(math.FMA(float64(-z), float64(z), float64(e)))
+			q := t * expf(e) * 0.5
+			if math.Float32bits(v)>>31 == 0 {
+				q = 1 - q
+			}
+			v *= q
+		case 8:
+			u := v * (1 + 0.044715*(v*v)) * (-2 * 0.7978845608028654)
+			v = v / (1 + expf(u))
 		}
-		ax := math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
-		if ax < 0.625 {
-			z := v * v
-			p := float32(-5.70498872745e-3)
-			p = p*z + 2.06390887954e-2
-			p = p*z - 5.37397155531e-2
-			p = p*z + 1.33314422036e-1
-			p = p*z - 3.33332819422e-1
-			y[i] = v + v*(z*p)
-			continue
-		}
-		t := 1 - 2/(exp(2*ax)+1)
-		y[i] = math.Float32frombits(math.Float32bits(t) | math.Float32bits(v)&(1<<31))
+		y[i] = v
 	}
 }
 
@@ -1767,12 +1832,16 @@ func dot3GoRows2(x, w0, w1 []float32) (float32, float32) {
 // p[0] (flags&1: from y), adds the taps in (kh, kw) order, and with
 // flags&2 is clamped to [p[1], p[2]] (NaN stays NaN).
 func dw2x4s2(x []float32, ld, half int, w *[8]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
-	width := (ow+8-1)/8*8 + 1
+	width := (ow+16-1)/16*16 + 1
 	if oh < 1 || ow < 1 || half < 0 || (2 == 1 && ld < width) || (2 > 1 && (half < width || ld < 2*half)) {
 		panic("dw2x4s2: bad shape")
 	}
 	_ = x[((oh-1)*2+2-1)*ld+(2-1)*half+width-1]
 	_ = y[oh*ow-1]
+	if cpuLevel >= isaAVX512 {
+		dw2x4s2AVX512(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
+		return
+	}
 	if cpuLevel >= isaAVX2 {
 		dw2x4s2AVX2(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
 		return
@@ -1889,12 +1958,16 @@ func dw2x4s2Go(x []float32, ld, half int, w *[8]float32, y []float32, oh, ow int
 // p[0] (flags&1: from y), adds the taps in (kh, kw) order, and with
 // flags&2 is clamped to [p[1], p[2]] (NaN stays NaN).
 func dw1x3s1(x []float32, ld, half int, w *[3]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
-	width := (ow+8-1)/8*8 + 2
+	width := (ow+16-1)/16*16 + 2
 	if oh < 1 || ow < 1 || half < 0 || (1 == 1 && ld < width) || (1 > 1 && (half < width || ld < 1*half)) {
 		panic("dw1x3s1: bad shape")
 	}
 	_ = x[((oh-1)*1+1-1)*ld+(1-1)*half+width-1]
 	_ = y[oh*ow-1]
+	if cpuLevel >= isaAVX512 {
+		dw1x3s1AVX512(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
+		return
+	}
 	if cpuLevel >= isaAVX2 {
 		dw1x3s1AVX2(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
 		return
@@ -1963,4 +2036,742 @@ func dw1x3s1Go(x []float32, ld, half int, w *[3]float32, y []float32, oh, ow int
 			yr[j+0] = s0
 		}
 	}
+}
+
+// dw3x3s1 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
+// 3×3 correlation with stride 1 over a zero-bordered input plane x
+// (codegen/kernels/dw.go): tap (kh, kw) of output (r, j) is
+// x[(r*1+kh)*ld + (kw%1)*half + kw/1 + j]. Each output starts from
+// p[0] (flags&1: from y), adds the taps in (kh, kw) order, and with
+// flags&2 is clamped to [p[1], p[2]] (NaN stays NaN).
+func dw3x3s1(x []float32, ld, half int, w *[9]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	width := (ow+16-1)/16*16 + 2
+	if oh < 1 || ow < 1 || half < 0 || (1 == 1 && ld < width) || (1 > 1 && (half < width || ld < 1*half)) {
+		panic("dw3x3s1: bad shape")
+	}
+	_ = x[((oh-1)*1+3-1)*ld+(1-1)*half+width-1]
+	_ = y[oh*ow-1]
+	if cpuLevel >= isaAVX512 {
+		dw3x3s1AVX512(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		dw3x3s1AVX2(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
+		return
+	}
+
+	dw3x3s1Go(x, ld, half, w, y, oh, ow, p, flags)
+}
+
+// dw3x3s1Go is dw3x3s1 in pure Go: the fallback and the assembly's test oracle.
+func dw3x3s1Go(x []float32, ld, half int, w *[9]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	w0 := w[0]
+	w1 := w[1]
+	w2 := w[2]
+	w3 := w[3]
+	w4 := w[4]
+	w5 := w[5]
+	w6 := w[6]
+	w7 := w[7]
+	w8 := w[8]
+	bias, lo, hi := p[0], p[1], p[2]
+	for r := range oh {
+		yr := y[r*ow : r*ow+ow]
+		x0_0 := x[(r*1+0)*ld+0*half:]
+		x1_0 := x[(r*1+1)*ld+0*half:]
+		x2_0 := x[(r*1+2)*ld+0*half:]
+		j := 0
+		for ; j+4 <= ow; j += 4 {
+			a0_0 := (*[6]float32)(x0_0[j:])
+			a1_0 := (*[6]float32)(x1_0[j:])
+			a2_0 := (*[6]float32)(x2_0[j:])
+			s0 := bias
+			s1 := bias
+			s2 := bias
+			s3 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+				s1 = yr[j+1]
+				s2 = yr[j+2]
+				s3 = yr[j+3]
+			}
+			s0 += w0 * a0_0[0]
+			s1 += w0 * a0_0[1]
+			s2 += w0 * a0_0[2]
+			s3 += w0 * a0_0[3]
+			s0 += w1 * a0_0[1]
+			s1 += w1 * a0_0[2]
+			s2 += w1 * a0_0[3]
+			s3 += w1 * a0_0[4]
+			s0 += w2 * a0_0[2]
+			s1 += w2 * a0_0[3]
+			s2 += w2 * a0_0[4]
+			s3 += w2 * a0_0[5]
+			s0 += w3 * a1_0[0]
+			s1 += w3 * a1_0[1]
+			s2 += w3 * a1_0[2]
+			s3 += w3 * a1_0[3]
+			s0 += w4 * a1_0[1]
+			s1 += w4 * a1_0[2]
+			s2 += w4 * a1_0[3]
+			s3 += w4 * a1_0[4]
+			s0 += w5 * a1_0[2]
+			s1 += w5 * a1_0[3]
+			s2 += w5 * a1_0[4]
+			s3 += w5 * a1_0[5]
+			s0 += w6 * a2_0[0]
+			s1 += w6 * a2_0[1]
+			s2 += w6 * a2_0[2]
+			s3 += w6 * a2_0[3]
+			s0 += w7 * a2_0[1]
+			s1 += w7 * a2_0[2]
+			s2 += w7 * a2_0[3]
+			s3 += w7 * a2_0[4]
+			s0 += w8 * a2_0[2]
+			s1 += w8 * a2_0[3]
+			s2 += w8 * a2_0[4]
+			s3 += w8 * a2_0[5]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+				s1 = min(max(s1, lo), hi)
+				s2 = min(max(s2, lo), hi)
+				s3 = min(max(s3, lo), hi)
+			}
+			yr[j+0] = s0
+			yr[j+1] = s1
+			yr[j+2] = s2
+			yr[j+3] = s3
+		}
+		for ; j < ow; j++ {
+			a0_0 := (*[3]float32)(x0_0[j:])
+			a1_0 := (*[3]float32)(x1_0[j:])
+			a2_0 := (*[3]float32)(x2_0[j:])
+			s0 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+			}
+			s0 += w0 * a0_0[0]
+			s0 += w1 * a0_0[1]
+			s0 += w2 * a0_0[2]
+			s0 += w3 * a1_0[0]
+			s0 += w4 * a1_0[1]
+			s0 += w5 * a1_0[2]
+			s0 += w6 * a2_0[0]
+			s0 += w7 * a2_0[1]
+			s0 += w8 * a2_0[2]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+			}
+			yr[j+0] = s0
+		}
+	}
+}
+
+// dw3x3s2 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
+// 3×3 correlation with stride 2 over a zero-bordered input plane x
+// (codegen/kernels/dw.go): tap (kh, kw) of output (r, j) is
+// x[(r*2+kh)*ld + (kw%2)*half + kw/2 + j]. Each output starts from
+// p[0] (flags&1: from y), adds the taps in (kh, kw) order, and with
+// flags&2 is clamped to [p[1], p[2]] (NaN stays NaN).
+func dw3x3s2(x []float32, ld, half int, w *[9]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	width := (ow+16-1)/16*16 + 1
+	if oh < 1 || ow < 1 || half < 0 || (2 == 1 && ld < width) || (2 > 1 && (half < width || ld < 2*half)) {
+		panic("dw3x3s2: bad shape")
+	}
+	_ = x[((oh-1)*2+3-1)*ld+(2-1)*half+width-1]
+	_ = y[oh*ow-1]
+	if cpuLevel >= isaAVX512 {
+		dw3x3s2AVX512(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		dw3x3s2AVX2(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
+		return
+	}
+
+	dw3x3s2Go(x, ld, half, w, y, oh, ow, p, flags)
+}
+
+// dw3x3s2Go is dw3x3s2 in pure Go: the fallback and the assembly's test oracle.
+func dw3x3s2Go(x []float32, ld, half int, w *[9]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	w0 := w[0]
+	w1 := w[1]
+	w2 := w[2]
+	w3 := w[3]
+	w4 := w[4]
+	w5 := w[5]
+	w6 := w[6]
+	w7 := w[7]
+	w8 := w[8]
+	bias, lo, hi := p[0], p[1], p[2]
+	for r := range oh {
+		yr := y[r*ow : r*ow+ow]
+		x0_0 := x[(r*2+0)*ld+0*half:]
+		x0_1 := x[(r*2+0)*ld+1*half:]
+		x1_0 := x[(r*2+1)*ld+0*half:]
+		x1_1 := x[(r*2+1)*ld+1*half:]
+		x2_0 := x[(r*2+2)*ld+0*half:]
+		x2_1 := x[(r*2+2)*ld+1*half:]
+		j := 0
+		for ; j+4 <= ow; j += 4 {
+			a0_0 := (*[5]float32)(x0_0[j:])
+			a0_1 := (*[5]float32)(x0_1[j:])
+			a1_0 := (*[5]float32)(x1_0[j:])
+			a1_1 := (*[5]float32)(x1_1[j:])
+			a2_0 := (*[5]float32)(x2_0[j:])
+			a2_1 := (*[5]float32)(x2_1[j:])
+			s0 := bias
+			s1 := bias
+			s2 := bias
+			s3 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+				s1 = yr[j+1]
+				s2 = yr[j+2]
+				s3 = yr[j+3]
+			}
+			s0 += w0 * a0_0[0]
+			s1 += w0 * a0_0[1]
+			s2 += w0 * a0_0[2]
+			s3 += w0 * a0_0[3]
+			s0 += w1 * a0_1[0]
+			s1 += w1 * a0_1[1]
+			s2 += w1 * a0_1[2]
+			s3 += w1 * a0_1[3]
+			s0 += w2 * a0_0[1]
+			s1 += w2 * a0_0[2]
+			s2 += w2 * a0_0[3]
+			s3 += w2 * a0_0[4]
+			s0 += w3 * a1_0[0]
+			s1 += w3 * a1_0[1]
+			s2 += w3 * a1_0[2]
+			s3 += w3 * a1_0[3]
+			s0 += w4 * a1_1[0]
+			s1 += w4 * a1_1[1]
+			s2 += w4 * a1_1[2]
+			s3 += w4 * a1_1[3]
+			s0 += w5 * a1_0[1]
+			s1 += w5 * a1_0[2]
+			s2 += w5 * a1_0[3]
+			s3 += w5 * a1_0[4]
+			s0 += w6 * a2_0[0]
+			s1 += w6 * a2_0[1]
+			s2 += w6 * a2_0[2]
+			s3 += w6 * a2_0[3]
+			s0 += w7 * a2_1[0]
+			s1 += w7 * a2_1[1]
+			s2 += w7 * a2_1[2]
+			s3 += w7 * a2_1[3]
+			s0 += w8 * a2_0[1]
+			s1 += w8 * a2_0[2]
+			s2 += w8 * a2_0[3]
+			s3 += w8 * a2_0[4]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+				s1 = min(max(s1, lo), hi)
+				s2 = min(max(s2, lo), hi)
+				s3 = min(max(s3, lo), hi)
+			}
+			yr[j+0] = s0
+			yr[j+1] = s1
+			yr[j+2] = s2
+			yr[j+3] = s3
+		}
+		for ; j < ow; j++ {
+			a0_0 := (*[2]float32)(x0_0[j:])
+			a0_1 := (*[2]float32)(x0_1[j:])
+			a1_0 := (*[2]float32)(x1_0[j:])
+			a1_1 := (*[2]float32)(x1_1[j:])
+			a2_0 := (*[2]float32)(x2_0[j:])
+			a2_1 := (*[2]float32)(x2_1[j:])
+			s0 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+			}
+			s0 += w0 * a0_0[0]
+			s0 += w1 * a0_1[0]
+			s0 += w2 * a0_0[1]
+			s0 += w3 * a1_0[0]
+			s0 += w4 * a1_1[0]
+			s0 += w5 * a1_0[1]
+			s0 += w6 * a2_0[0]
+			s0 += w7 * a2_1[0]
+			s0 += w8 * a2_0[1]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+			}
+			yr[j+0] = s0
+		}
+	}
+}
+
+// dw5x5s1 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
+// 5×5 correlation with stride 1 over a zero-bordered input plane x
+// (codegen/kernels/dw.go): tap (kh, kw) of output (r, j) is
+// x[(r*1+kh)*ld + (kw%1)*half + kw/1 + j]. Each output starts from
+// p[0] (flags&1: from y), adds the taps in (kh, kw) order, and with
+// flags&2 is clamped to [p[1], p[2]] (NaN stays NaN).
+func dw5x5s1(x []float32, ld, half int, w *[25]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	width := (ow+16-1)/16*16 + 4
+	if oh < 1 || ow < 1 || half < 0 || (1 == 1 && ld < width) || (1 > 1 && (half < width || ld < 1*half)) {
+		panic("dw5x5s1: bad shape")
+	}
+	_ = x[((oh-1)*1+5-1)*ld+(1-1)*half+width-1]
+	_ = y[oh*ow-1]
+	if cpuLevel >= isaAVX512 {
+		dw5x5s1AVX512(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		dw5x5s1AVX2(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
+		return
+	}
+
+	dw5x5s1Go(x, ld, half, w, y, oh, ow, p, flags)
+}
+
+// dw5x5s1Go is dw5x5s1 in pure Go: the fallback and the assembly's test oracle.
+func dw5x5s1Go(x []float32, ld, half int, w *[25]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	bias, lo, hi := p[0], p[1], p[2]
+	for r := range oh {
+		yr := y[r*ow : r*ow+ow]
+		x0_0 := x[(r*1+0)*ld+0*half:]
+		x1_0 := x[(r*1+1)*ld+0*half:]
+		x2_0 := x[(r*1+2)*ld+0*half:]
+		x3_0 := x[(r*1+3)*ld+0*half:]
+		x4_0 := x[(r*1+4)*ld+0*half:]
+		j := 0
+		for ; j+4 <= ow; j += 4 {
+			a0_0 := (*[8]float32)(x0_0[j:])
+			a1_0 := (*[8]float32)(x1_0[j:])
+			a2_0 := (*[8]float32)(x2_0[j:])
+			a3_0 := (*[8]float32)(x3_0[j:])
+			a4_0 := (*[8]float32)(x4_0[j:])
+			s0 := bias
+			s1 := bias
+			s2 := bias
+			s3 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+				s1 = yr[j+1]
+				s2 = yr[j+2]
+				s3 = yr[j+3]
+			}
+			s0 += w[0] * a0_0[0]
+			s1 += w[0] * a0_0[1]
+			s2 += w[0] * a0_0[2]
+			s3 += w[0] * a0_0[3]
+			s0 += w[1] * a0_0[1]
+			s1 += w[1] * a0_0[2]
+			s2 += w[1] * a0_0[3]
+			s3 += w[1] * a0_0[4]
+			s0 += w[2] * a0_0[2]
+			s1 += w[2] * a0_0[3]
+			s2 += w[2] * a0_0[4]
+			s3 += w[2] * a0_0[5]
+			s0 += w[3] * a0_0[3]
+			s1 += w[3] * a0_0[4]
+			s2 += w[3] * a0_0[5]
+			s3 += w[3] * a0_0[6]
+			s0 += w[4] * a0_0[4]
+			s1 += w[4] * a0_0[5]
+			s2 += w[4] * a0_0[6]
+			s3 += w[4] * a0_0[7]
+			s0 += w[5] * a1_0[0]
+			s1 += w[5] * a1_0[1]
+			s2 += w[5] * a1_0[2]
+			s3 += w[5] * a1_0[3]
+			s0 += w[6] * a1_0[1]
+			s1 += w[6] * a1_0[2]
+			s2 += w[6] * a1_0[3]
+			s3 += w[6] * a1_0[4]
+			s0 += w[7] * a1_0[2]
+			s1 += w[7] * a1_0[3]
+			s2 += w[7] * a1_0[4]
+			s3 += w[7] * a1_0[5]
+			s0 += w[8] * a1_0[3]
+			s1 += w[8] * a1_0[4]
+			s2 += w[8] * a1_0[5]
+			s3 += w[8] * a1_0[6]
+			s0 += w[9] * a1_0[4]
+			s1 += w[9] * a1_0[5]
+			s2 += w[9] * a1_0[6]
+			s3 += w[9] * a1_0[7]
+			s0 += w[10] * a2_0[0]
+			s1 += w[10] * a2_0[1]
+			s2 += w[10] * a2_0[2]
+			s3 += w[10] * a2_0[3]
+			s0 += w[11] * a2_0[1]
+			s1 += w[11] * a2_0[2]
+			s2 += w[11] * a2_0[3]
+			s3 += w[11] * a2_0[4]
+			s0 += w[12] * a2_0[2]
+			s1 += w[12] * a2_0[3]
+			s2 += w[12] * a2_0[4]
+			s3 += w[12] * a2_0[5]
+			s0 += w[13] * a2_0[3]
+			s1 += w[13] * a2_0[4]
+			s2 += w[13] * a2_0[5]
+			s3 += w[13] * a2_0[6]
+			s0 += w[14] * a2_0[4]
+			s1 += w[14] * a2_0[5]
+			s2 += w[14] * a2_0[6]
+			s3 += w[14] * a2_0[7]
+			s0 += w[15] * a3_0[0]
+			s1 += w[15] * a3_0[1]
+			s2 += w[15] * a3_0[2]
+			s3 += w[15] * a3_0[3]
+			s0 += w[16] * a3_0[1]
+			s1 += w[16] * a3_0[2]
+			s2 += w[16] * a3_0[3]
+			s3 += w[16] * a3_0[4]
+			s0 += w[17] * a3_0[2]
+			s1 += w[17] * a3_0[3]
+			s2 += w[17] * a3_0[4]
+			s3 += w[17] * a3_0[5]
+			s0 += w[18] * a3_0[3]
+			s1 += w[18] * a3_0[4]
+			s2 += w[18] * a3_0[5]
+			s3 += w[18] * a3_0[6]
+			s0 += w[19] * a3_0[4]
+			s1 += w[19] * a3_0[5]
+			s2 += w[19] * a3_0[6]
+			s3 += w[19] * a3_0[7]
+			s0 += w[20] * a4_0[0]
+			s1 += w[20] * a4_0[1]
+			s2 += w[20] * a4_0[2]
+			s3 += w[20] * a4_0[3]
+			s0 += w[21] * a4_0[1]
+			s1 += w[21] * a4_0[2]
+			s2 += w[21] * a4_0[3]
+			s3 += w[21] * a4_0[4]
+			s0 += w[22] * a4_0[2]
+			s1 += w[22] * a4_0[3]
+			s2 += w[22] * a4_0[4]
+			s3 += w[22] * a4_0[5]
+			s0 += w[23] * a4_0[3]
+			s1 += w[23] * a4_0[4]
+			s2 += w[23] * a4_0[5]
+			s3 += w[23] * a4_0[6]
+			s0 += w[24] * a4_0[4]
+			s1 += w[24] * a4_0[5]
+			s2 += w[24] * a4_0[6]
+			s3 += w[24] * a4_0[7]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+				s1 = min(max(s1, lo), hi)
+				s2 = min(max(s2, lo), hi)
+				s3 = min(max(s3, lo), hi)
+			}
+			yr[j+0] = s0
+			yr[j+1] = s1
+			yr[j+2] = s2
+			yr[j+3] = s3
+		}
+		for ; j < ow; j++ {
+			a0_0 := (*[5]float32)(x0_0[j:])
+			a1_0 := (*[5]float32)(x1_0[j:])
+			a2_0 := (*[5]float32)(x2_0[j:])
+			a3_0 := (*[5]float32)(x3_0[j:])
+			a4_0 := (*[5]float32)(x4_0[j:])
+			s0 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+			}
+			s0 += w[0] * a0_0[0]
+			s0 += w[1] * a0_0[1]
+			s0 += w[2] * a0_0[2]
+			s0 += w[3] * a0_0[3]
+			s0 += w[4] * a0_0[4]
+			s0 += w[5] * a1_0[0]
+			s0 += w[6] * a1_0[1]
+			s0 += w[7] * a1_0[2]
+			s0 += w[8] * a1_0[3]
+			s0 += w[9] * a1_0[4]
+			s0 += w[10] * a2_0[0]
+			s0 += w[11] * a2_0[1]
+			s0 += w[12] * a2_0[2]
+			s0 += w[13] * a2_0[3]
+			s0 += w[14] * a2_0[4]
+			s0 += w[15] * a3_0[0]
+			s0 += w[16] * a3_0[1]
+			s0 += w[17] * a3_0[2]
+			s0 += w[18] * a3_0[3]
+			s0 += w[19] * a3_0[4]
+			s0 += w[20] * a4_0[0]
+			s0 += w[21] * a4_0[1]
+			s0 += w[22] * a4_0[2]
+			s0 += w[23] * a4_0[3]
+			s0 += w[24] * a4_0[4]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+			}
+			yr[j+0] = s0
+		}
+	}
+}
+
+// dw5x5s2 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
+// 5×5 correlation with stride 2 over a zero-bordered input plane x
+// (codegen/kernels/dw.go): tap (kh, kw) of output (r, j) is
+// x[(r*2+kh)*ld + (kw%2)*half + kw/2 + j]. Each output starts from
+// p[0] (flags&1: from y), adds the taps in (kh, kw) order, and with
+// flags&2 is clamped to [p[1], p[2]] (NaN stays NaN).
+func dw5x5s2(x []float32, ld, half int, w *[25]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	width := (ow+16-1)/16*16 + 2
+	if oh < 1 || ow < 1 || half < 0 || (2 == 1 && ld < width) || (2 > 1 && (half < width || ld < 2*half)) {
+		panic("dw5x5s2: bad shape")
+	}
+	_ = x[((oh-1)*2+5-1)*ld+(2-1)*half+width-1]
+	_ = y[oh*ow-1]
+	if cpuLevel >= isaAVX512 {
+		dw5x5s2AVX512(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		dw5x5s2AVX2(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
+		return
+	}
+
+	dw5x5s2Go(x, ld, half, w, y, oh, ow, p, flags)
+}
+
+// dw5x5s2Go is dw5x5s2 in pure Go: the fallback and the assembly's test oracle.
+func dw5x5s2Go(x []float32, ld, half int, w *[25]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
+	bias, lo, hi := p[0], p[1], p[2]
+	for r := range oh {
+		yr := y[r*ow : r*ow+ow]
+		x0_0 := x[(r*2+0)*ld+0*half:]
+		x0_1 := x[(r*2+0)*ld+1*half:]
+		x1_0 := x[(r*2+1)*ld+0*half:]
+		x1_1 := x[(r*2+1)*ld+1*half:]
+		x2_0 := x[(r*2+2)*ld+0*half:]
+		x2_1 := x[(r*2+2)*ld+1*half:]
+		x3_0 := x[(r*2+3)*ld+0*half:]
+		x3_1 := x[(r*2+3)*ld+1*half:]
+		x4_0 := x[(r*2+4)*ld+0*half:]
+		x4_1 := x[(r*2+4)*ld+1*half:]
+		j := 0
+		for ; j+4 <= ow; j += 4 {
+			a0_0 := (*[6]float32)(x0_0[j:])
+			a0_1 := (*[6]float32)(x0_1[j:])
+			a1_0 := (*[6]float32)(x1_0[j:])
+			a1_1 := (*[6]float32)(x1_1[j:])
+			a2_0 := (*[6]float32)(x2_0[j:])
+			a2_1 := (*[6]float32)(x2_1[j:])
+			a3_0 := (*[6]float32)(x3_0[j:])
+			a3_1 := (*[6]float32)(x3_1[j:])
+			a4_0 := (*[6]float32)(x4_0[j:])
+			a4_1 := (*[6]float32)(x4_1[j:])
+			s0 := bias
+			s1 := bias
+			s2 := bias
+			s3 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+				s1 = yr[j+1]
+				s2 = yr[j+2]
+				s3 = yr[j+3]
+			}
+			s0 += w[0] * a0_0[0]
+			s1 += w[0] * a0_0[1]
+			s2 += w[0] * a0_0[2]
+			s3 += w[0] * a0_0[3]
+			s0 += w[1] * a0_1[0]
+			s1 += w[1] * a0_1[1]
+			s2 += w[1] * a0_1[2]
+			s3 += w[1] * a0_1[3]
+			s0 += w[2] * a0_0[1]
+			s1 += w[2] * a0_0[2]
+			s2 += w[2] * a0_0[3]
+			s3 += w[2] * a0_0[4]
+			s0 += w[3] * a0_1[1]
+			s1 += w[3] * a0_1[2]
+			s2 += w[3] * a0_1[3]
+			s3 += w[3] * a0_1[4]
+			s0 += w[4] * a0_0[2]
+			s1 += w[4] * a0_0[3]
+			s2 += w[4] * a0_0[4]
+			s3 += w[4] * a0_0[5]
+			s0 += w[5] * a1_0[0]
+			s1 += w[5] * a1_0[1]
+			s2 += w[5] * a1_0[2]
+			s3 += w[5] * a1_0[3]
+			s0 += w[6] * a1_1[0]
+			s1 += w[6] * a1_1[1]
+			s2 += w[6] * a1_1[2]
+			s3 += w[6] * a1_1[3]
+			s0 += w[7] * a1_0[1]
+			s1 += w[7] * a1_0[2]
+			s2 += w[7] * a1_0[3]
+			s3 += w[7] * a1_0[4]
+			s0 += w[8] * a1_1[1]
+			s1 += w[8] * a1_1[2]
+			s2 += w[8] * a1_1[3]
+			s3 += w[8] * a1_1[4]
+			s0 += w[9] * a1_0[2]
+			s1 += w[9] * a1_0[3]
+			s2 += w[9] * a1_0[4]
+			s3 += w[9] * a1_0[5]
+			s0 += w[10] * a2_0[0]
+			s1 += w[10] * a2_0[1]
+			s2 += w[10] * a2_0[2]
+			s3 += w[10] * a2_0[3]
+			s0 += w[11] * a2_1[0]
+			s1 += w[11] * a2_1[1]
+			s2 += w[11] * a2_1[2]
+			s3 += w[11] * a2_1[3]
+			s0 += w[12] * a2_0[1]
+			s1 += w[12] * a2_0[2]
+			s2 += w[12] * a2_0[3]
+			s3 += w[12] * a2_0[4]
+			s0 += w[13] * a2_1[1]
+			s1 += w[13] * a2_1[2]
+			s2 += w[13] * a2_1[3]
+			s3 += w[13] * a2_1[4]
+			s0 += w[14] * a2_0[2]
+			s1 += w[14] * a2_0[3]
+			s2 += w[14] * a2_0[4]
+			s3 += w[14] * a2_0[5]
+			s0 += w[15] * a3_0[0]
+			s1 += w[15] * a3_0[1]
+			s2 += w[15] * a3_0[2]
+			s3 += w[15] * a3_0[3]
+			s0 += w[16] * a3_1[0]
+			s1 += w[16] * a3_1[1]
+			s2 += w[16] * a3_1[2]
+			s3 += w[16] * a3_1[3]
+			s0 += w[17] * a3_0[1]
+			s1 += w[17] * a3_0[2]
+			s2 += w[17] * a3_0[3]
+			s3 += w[17] * a3_0[4]
+			s0 += w[18] * a3_1[1]
+			s1 += w[18] * a3_1[2]
+			s2 += w[18] * a3_1[3]
+			s3 += w[18] * a3_1[4]
+			s0 += w[19] * a3_0[2]
+			s1 += w[19] * a3_0[3]
+			s2 += w[19] * a3_0[4]
+			s3 += w[19] * a3_0[5]
+			s0 += w[20] * a4_0[0]
+			s1 += w[20] * a4_0[1]
+			s2 += w[20] * a4_0[2]
+			s3 += w[20] * a4_0[3]
+			s0 += w[21] * a4_1[0]
+			s1 += w[21] * a4_1[1]
+			s2 += w[21] * a4_1[2]
+			s3 += w[21] * a4_1[3]
+			s0 += w[22] * a4_0[1]
+			s1 += w[22] * a4_0[2]
+			s2 += w[22] * a4_0[3]
+			s3 += w[22] * a4_0[4]
+			s0 += w[23] * a4_1[1]
+			s1 += w[23] * a4_1[2]
+			s2 += w[23] * a4_1[3]
+			s3 += w[23] * a4_1[4]
+			s0 += w[24] * a4_0[2]
+			s1 += w[24] * a4_0[3]
+			s2 += w[24] * a4_0[4]
+			s3 += w[24] * a4_0[5]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+				s1 = min(max(s1, lo), hi)
+				s2 = min(max(s2, lo), hi)
+				s3 = min(max(s3, lo), hi)
+			}
+			yr[j+0] = s0
+			yr[j+1] = s1
+			yr[j+2] = s2
+			yr[j+3] = s3
+		}
+		for ; j < ow; j++ {
+			a0_0 := (*[3]float32)(x0_0[j:])
+			a0_1 := (*[3]float32)(x0_1[j:])
+			a1_0 := (*[3]float32)(x1_0[j:])
+			a1_1 := (*[3]float32)(x1_1[j:])
+			a2_0 := (*[3]float32)(x2_0[j:])
+			a2_1 := (*[3]float32)(x2_1[j:])
+			a3_0 := (*[3]float32)(x3_0[j:])
+			a3_1 := (*[3]float32)(x3_1[j:])
+			a4_0 := (*[3]float32)(x4_0[j:])
+			a4_1 := (*[3]float32)(x4_1[j:])
+			s0 := bias
+			if flags&1 != 0 {
+				s0 = yr[j+0]
+			}
+			s0 += w[0] * a0_0[0]
+			s0 += w[1] * a0_1[0]
+			s0 += w[2] * a0_0[1]
+			s0 += w[3] * a0_1[1]
+			s0 += w[4] * a0_0[2]
+			s0 += w[5] * a1_0[0]
+			s0 += w[6] * a1_1[0]
+			s0 += w[7] * a1_0[1]
+			s0 += w[8] * a1_1[1]
+			s0 += w[9] * a1_0[2]
+			s0 += w[10] * a2_0[0]
+			s0 += w[11] * a2_1[0]
+			s0 += w[12] * a2_0[1]
+			s0 += w[13] * a2_1[1]
+			s0 += w[14] * a2_0[2]
+			s0 += w[15] * a3_0[0]
+			s0 += w[16] * a3_1[0]
+			s0 += w[17] * a3_0[1]
+			s0 += w[18] * a3_1[1]
+			s0 += w[19] * a3_0[2]
+			s0 += w[20] * a4_0[0]
+			s0 += w[21] * a4_1[0]
+			s0 += w[22] * a4_0[1]
+			s0 += w[23] * a4_1[1]
+			s0 += w[24] * a4_0[2]
+			if flags&2 != 0 {
+				s0 = min(max(s0, lo), hi)
+			}
+			yr[j+0] = s0
+		}
+	}
+}
+
+// gemv64 sets y[j] = c[j] + Σ_k x[k]·p[k*ldp+j] for j < 8*nv (1 ≤ nv ≤ 8)
+// and k < len(x); c may be nil (0) or y itself.
+func gemv64(nv int, x, p []float32, ldp int, c, y []float32) {
+	k, n := len(x), 8*nv
+	if nv < 1 || nv > 8 || k < 1 || ldp < n {
+		panic("gemv64: bad shape")
+	}
+	_ = p[(k-1)*ldp+n-1]
+	_ = y[n-1]
+	var cp *float32
+	if c != nil {
+		_ = c[n-1]
+		cp = &c[0]
+	}
+	if cpuLevel >= isaAVX512 {
+		gemv64AVX512(nv, k, &x[0], &p[0], ldp, cp, &y[0])
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		gemv64AVX2(nv, k, &x[0], &p[0], ldp, cp, &y[0])
+		return
+	}
+
+	gemv64Go(nv, x, p, ldp, c, y)
+}
+
+// gemv64Go is gemv64 in pure Go: the fallback and the assembly's test oracle.
+func gemv64Go(nv int, x, p []float32, ldp int, c, y []float32) {
+	n := 8 * nv
+	var acc [64]float32
+	a := acc[:n]
+	if c != nil {
+		copy(a, c[:n])
+	}
+	for k, xv := range x {
+		row := p[k*ldp : k*ldp+n]
+		a := a[:len(row)]
+		for j, pv := range row {
+			a[j] += xv * pv
+		}
+	}
+	copy(y[:n], a)
 }

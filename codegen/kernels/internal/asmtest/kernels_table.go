@@ -51,7 +51,7 @@ var dots = []dotKernel{
 }
 
 var dws = []dwKernel{
-	{name: "avx2.dw3x3s1", kh: 3, kw: 3, s: 1,
+	{name: "avx2.dw3x3s1", kh: 3, kw: 3, s: 1, lanes: 8,
 		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
 			simdDW3x3s1(x, ld, half, (*[9]float32)(w), y, oh, ow, p, flags)
 		},
@@ -61,7 +61,7 @@ var dws = []dwKernel{
 		asm: []dwAsm{
 			{isa: "avx2", level: isaAVX2, f: simdDW3x3s1AVX2},
 		}},
-	{name: "avx2.dw3x3s2", kh: 3, kw: 3, s: 2,
+	{name: "avx2.dw3x3s2", kh: 3, kw: 3, s: 2, lanes: 8,
 		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
 			simdDW3x3s2(x, ld, half, (*[9]float32)(w), y, oh, ow, p, flags)
 		},
@@ -71,7 +71,7 @@ var dws = []dwKernel{
 		asm: []dwAsm{
 			{isa: "avx2", level: isaAVX2, f: simdDW3x3s2AVX2},
 		}},
-	{name: "avx2.dw5x5s1", kh: 5, kw: 5, s: 1,
+	{name: "avx2.dw5x5s1", kh: 5, kw: 5, s: 1, lanes: 8,
 		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
 			simdDW5x5s1(x, ld, half, (*[25]float32)(w), y, oh, ow, p, flags)
 		},
@@ -81,7 +81,7 @@ var dws = []dwKernel{
 		asm: []dwAsm{
 			{isa: "avx2", level: isaAVX2, f: simdDW5x5s1AVX2},
 		}},
-	{name: "avx2.dw5x5s2", kh: 5, kw: 5, s: 2,
+	{name: "avx2.dw5x5s2", kh: 5, kw: 5, s: 2, lanes: 8,
 		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
 			simdDW5x5s2(x, ld, half, (*[25]float32)(w), y, oh, ow, p, flags)
 		},
@@ -91,7 +91,7 @@ var dws = []dwKernel{
 		asm: []dwAsm{
 			{isa: "avx2", level: isaAVX2, f: simdDW5x5s2AVX2},
 		}},
-	{name: "test.avx2.dw2x4s2", kh: 2, kw: 4, s: 2,
+	{name: "test.avx512.dw2x4s2", kh: 2, kw: 4, s: 2, lanes: 16,
 		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
 			dw2x4s2(x, ld, half, (*[8]float32)(w), y, oh, ow, p, flags)
 		},
@@ -99,9 +99,10 @@ var dws = []dwKernel{
 			dw2x4s2Go(x, ld, half, (*[8]float32)(w), y, oh, ow, p, flags)
 		},
 		asm: []dwAsm{
+			{isa: "avx512", level: isaAVX512, f: dw2x4s2AVX512},
 			{isa: "avx2", level: isaAVX2, f: dw2x4s2AVX2},
 		}},
-	{name: "test.avx2.dw1x3s1", kh: 1, kw: 3, s: 1,
+	{name: "test.avx512.dw1x3s1", kh: 1, kw: 3, s: 1, lanes: 16,
 		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
 			dw1x3s1(x, ld, half, (*[3]float32)(w), y, oh, ow, p, flags)
 		},
@@ -109,7 +110,52 @@ var dws = []dwKernel{
 			dw1x3s1Go(x, ld, half, (*[3]float32)(w), y, oh, ow, p, flags)
 		},
 		asm: []dwAsm{
+			{isa: "avx512", level: isaAVX512, f: dw1x3s1AVX512},
 			{isa: "avx2", level: isaAVX2, f: dw1x3s1AVX2},
+		}},
+	{name: "test.avx512.dw3x3s1", kh: 3, kw: 3, s: 1, lanes: 16,
+		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			dw3x3s1(x, ld, half, (*[9]float32)(w), y, oh, ow, p, flags)
+		},
+		twin: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			dw3x3s1Go(x, ld, half, (*[9]float32)(w), y, oh, ow, p, flags)
+		},
+		asm: []dwAsm{
+			{isa: "avx512", level: isaAVX512, f: dw3x3s1AVX512},
+			{isa: "avx2", level: isaAVX2, f: dw3x3s1AVX2},
+		}},
+	{name: "test.avx512.dw3x3s2", kh: 3, kw: 3, s: 2, lanes: 16,
+		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			dw3x3s2(x, ld, half, (*[9]float32)(w), y, oh, ow, p, flags)
+		},
+		twin: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			dw3x3s2Go(x, ld, half, (*[9]float32)(w), y, oh, ow, p, flags)
+		},
+		asm: []dwAsm{
+			{isa: "avx512", level: isaAVX512, f: dw3x3s2AVX512},
+			{isa: "avx2", level: isaAVX2, f: dw3x3s2AVX2},
+		}},
+	{name: "test.avx512.dw5x5s1", kh: 5, kw: 5, s: 1, lanes: 16,
+		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			dw5x5s1(x, ld, half, (*[25]float32)(w), y, oh, ow, p, flags)
+		},
+		twin: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			dw5x5s1Go(x, ld, half, (*[25]float32)(w), y, oh, ow, p, flags)
+		},
+		asm: []dwAsm{
+			{isa: "avx512", level: isaAVX512, f: dw5x5s1AVX512},
+			{isa: "avx2", level: isaAVX2, f: dw5x5s1AVX2},
+		}},
+	{name: "test.avx512.dw5x5s2", kh: 5, kw: 5, s: 2, lanes: 16,
+		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			dw5x5s2(x, ld, half, (*[25]float32)(w), y, oh, ow, p, flags)
+		},
+		twin: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
+			dw5x5s2Go(x, ld, half, (*[25]float32)(w), y, oh, ow, p, flags)
+		},
+		asm: []dwAsm{
+			{isa: "avx512", level: isaAVX512, f: dw5x5s2AVX512},
+			{isa: "avx2", level: isaAVX2, f: dw5x5s2AVX2},
 		}},
 }
 
@@ -121,8 +167,9 @@ var splits = []splitKernel{
 }
 
 var acts = []actKernel{
-	{name: "avx2.act", call: simdAct, twin: simdActGo,
+	{name: "avx512.act", call: simdActP, twin: simdActGo,
 		asm: []actAsm{
+			{isa: "avx512", level: isaAVX512, f: simdActAVX512},
 			{isa: "avx2", level: isaAVX2, f: simdActAVX2},
 		}},
 }
@@ -131,5 +178,10 @@ var gemvs = []gemvKernel{
 	{name: "avx2.gemv64", call: simdGemv, twin: simdGemvGo,
 		asm: []gemvAsm{
 			{isa: "avx2", level: isaAVX2, f: simdGemvAVX2},
+		}},
+	{name: "test.avx512.gemv64", call: gemv64, twin: gemv64Go,
+		asm: []gemvAsm{
+			{isa: "avx512", level: isaAVX512, f: gemv64AVX512},
+			{isa: "avx2", level: isaAVX2, f: gemv64AVX2},
 		}},
 }
