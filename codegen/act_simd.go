@@ -64,7 +64,7 @@ func actCall(op string, a ir.Attrs, x, b, y string) string {
 		b = "nil"
 	}
 	return fmt.Sprintf("%sP(%d, [2]float32{%s, %s}, %s, %s, %s) // %s", actKernel.Func, fn,
-		goFloat32(p[0]), goFloat32(p[1]), x, b, y, kernels.ActNames[fn])
+		goFloat32(p[0]), goFloat32(p[1]), x, b, y, op)
 }
 
 // goFloat32 is a float32 constant expression of v.

@@ -2,6 +2,8 @@
 
 package lenet5
 
+import "math"
+
 // Kernels: one function per layer, every bound a constant.
 
 // conv1 computes layer conv1 (fused_conv): x f32[1,1,28,28], conv1.weight f32[6,1,5,5], conv1.bias f32[6] → maxpool2d_1 f32[1,6,14,14].
@@ -177,10 +179,10 @@ func fc1(x0 *[400]float32, x1 *[48000]float32, x2 *[120]float32, y *[120]float32
 			for j := range r {
 				v := acc[j]
 				v += x2[n+j]
-				v = max(v, 0)
 				y[m*120+n+j] = v
 			}
 		}
+		simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[m*120:(m+1)*120], nil, y[m*120:(m+1)*120]) // relu
 	}
 }
 
@@ -197,10 +199,10 @@ func fc2(x0 *[120]float32, x1 *[10080]float32, x2 *[84]float32, y *[84]float32) 
 			for j := range r {
 				v := acc[j]
 				v += x2[n+j]
-				v = max(v, 0)
 				y[m*84+n+j] = v
 			}
 		}
+		simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[m*84:(m+1)*84], nil, y[m*84:(m+1)*84]) // relu
 	}
 }
 

@@ -2,6 +2,8 @@
 
 package mlp
 
+import "math"
+
 // Kernels: one function per layer, every bound a constant.
 
 // fc1 computes layer fc1 (fused_dense): x f32[1,784], fc1.weight f32[512,784], fc1.bias f32[512] → relu_1 f32[1,512].
@@ -17,10 +19,10 @@ func fc1(x0 *[784]float32, x1 *[401408]float32, x2 *[512]float32, y *[512]float3
 			for j := range r {
 				v := acc[j]
 				v += x2[n+j]
-				v = max(v, 0)
 				y[m*512+n+j] = v
 			}
 		}
+		simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[m*512:(m+1)*512], nil, y[m*512:(m+1)*512]) // relu
 	}
 }
 
@@ -37,10 +39,10 @@ func fc2(x0 *[512]float32, x1 *[131072]float32, x2 *[256]float32, y *[256]float3
 			for j := range r {
 				v := acc[j]
 				v += x2[n+j]
-				v = max(v, 0)
 				y[m*256+n+j] = v
 			}
 		}
+		simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[m*256:(m+1)*256], nil, y[m*256:(m+1)*256]) // relu
 	}
 }
 
