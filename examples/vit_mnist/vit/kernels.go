@@ -266,22 +266,22 @@ func blocks_0_self_attn_scores(x0 *[816]float32, x1 *[816]float32, y *[867]float
 // y may be x: the plan runs this kernel in place.
 func blocks_0_self_attn_weights(x *[867]float32, y *[867]float32) {
 	for o := range 51 {
-		for i := range 1 {
-			base := o*17 + i
-			m := x[base]
-			for a := 1; a < 17; a++ {
-				if v := x[base+a*1]; v > m {
-					m = v
-				}
+		xr := x[o*17 : (o+1)*17]
+		yr := y[o*17 : (o+1)*17]
+		m := xr[0]
+		for _, v := range xr[1:] {
+			if v > m {
+				m = v
 			}
-			m64 := float64(m)
-			var s float64
-			for a := range 17 {
-				s += math.Exp(float64(x[base+a*1]) - m64)
-			}
-			for a := range 17 {
-				y[base+a*1] = float32(math.Exp(float64(x[base+a*1])-m64) / s)
-			}
+		}
+		simdActP(2, [2]float32{-m, 0}, xr, nil, yr) // exp(x - max)
+		var s float64
+		for _, v := range yr {
+			s += float64(v)
+		}
+		inv := float32(1 / s)
+		for j := range yr {
+			yr[j] *= inv
 		}
 	}
 }
@@ -426,11 +426,7 @@ func blocks_0_linear1(x0 *[816]float32, x1 *[4608]float32, x2 *[96]float32, y *[
 			}
 		}
 	}
-	for i := range 1632 {
-		v := y[i]
-		v = float32(0.5 * float64(v) * (1 + math.Erf(float64(v)*0.7071067811865476)))
-		y[i] = v
-	}
+	simdActP(7, [2]float32{0, 0}, y[:1632], nil, y[:1632]) // gelu
 }
 
 // blocks_0_linear2 computes layer blocks.0.linear2 (fused_dense): blocks.0.activation f32[1,17,96], blocks.0.linear2.weight f32[48,96], blocks.0.linear2.bias f32[48], blocks.0.sa f32[1,17,48] → blocks.0 f32[1,17,48].
@@ -642,22 +638,22 @@ func blocks_1_self_attn_scores(x0 *[816]float32, x1 *[816]float32, y *[867]float
 // y may be x: the plan runs this kernel in place.
 func blocks_1_self_attn_weights(x *[867]float32, y *[867]float32) {
 	for o := range 51 {
-		for i := range 1 {
-			base := o*17 + i
-			m := x[base]
-			for a := 1; a < 17; a++ {
-				if v := x[base+a*1]; v > m {
-					m = v
-				}
+		xr := x[o*17 : (o+1)*17]
+		yr := y[o*17 : (o+1)*17]
+		m := xr[0]
+		for _, v := range xr[1:] {
+			if v > m {
+				m = v
 			}
-			m64 := float64(m)
-			var s float64
-			for a := range 17 {
-				s += math.Exp(float64(x[base+a*1]) - m64)
-			}
-			for a := range 17 {
-				y[base+a*1] = float32(math.Exp(float64(x[base+a*1])-m64) / s)
-			}
+		}
+		simdActP(2, [2]float32{-m, 0}, xr, nil, yr) // exp(x - max)
+		var s float64
+		for _, v := range yr {
+			s += float64(v)
+		}
+		inv := float32(1 / s)
+		for j := range yr {
+			yr[j] *= inv
 		}
 	}
 }
@@ -802,11 +798,7 @@ func blocks_1_linear1(x0 *[816]float32, x1 *[4608]float32, x2 *[96]float32, y *[
 			}
 		}
 	}
-	for i := range 1632 {
-		v := y[i]
-		v = float32(0.5 * float64(v) * (1 + math.Erf(float64(v)*0.7071067811865476)))
-		y[i] = v
-	}
+	simdActP(7, [2]float32{0, 0}, y[:1632], nil, y[:1632]) // gelu
 }
 
 // blocks_1_linear2 computes layer blocks.1.linear2 (fused_dense): blocks.1.activation f32[1,17,96], blocks.1.linear2.weight f32[48,96], blocks.1.linear2.bias f32[48], blocks.1.sa f32[1,17,48] → blocks.1 f32[1,17,48].

@@ -28,3 +28,13 @@ func simdGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *fl
 //
 //go:noescape
 func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32)
+
+// simdActAVX512 is simdActP in AVX-512: n ≥ 1; b may be nil.
+//
+//go:noescape
+func simdActAVX512(fn, n int, a, b, y, p *float32)
+
+// simdActAVX2 is simdActP in AVX2: n ≥ 1; b may be nil.
+//
+//go:noescape
+func simdActAVX2(fn, n int, a, b, y, p *float32)

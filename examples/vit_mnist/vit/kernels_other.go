@@ -18,3 +18,11 @@ func simdGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *fl
 func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32) {
 	panic("simdDotAVX2: no assembly in this build")
 }
+
+func simdActAVX512(fn, n int, a, b, y, p *float32) {
+	panic("simdActAVX512: no assembly in this build")
+}
+
+func simdActAVX2(fn, n int, a, b, y, p *float32) {
+	panic("simdActAVX2: no assembly in this build")
+}
