@@ -2,6 +2,8 @@
 
 package resnet
 
+import "math"
+
 // Kernels: one function per layer, every bound a constant.
 
 // conv1 computes layer conv1 (fused_conv): x f32[1,3,32,32], conv1.weight_bn f32[16,3,3,3], conv1.bias_bn f32[16] → relu_1 f32[1,16,32,32].
@@ -226,16 +228,8 @@ func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 							}
 							yo := (b*16+g*16+m)*1024 + nb
 							simdGemm32(r, nv, 144, x1[(g*16+m)*144:], 144, pc, 32, y[yo:], 1024, x2[g*16+m:], 1)
-							for i := range r {
-								oc := g*16 + m + i
-								_ = oc
-								yr := y[yo : yo+nv]
-								for j := range yr {
-									v := yr[j]
-									v += x3[yo+j]
-									v = max(v, 0)
-									yr[j] = v
-								}
+							for range r {
+								simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[yo:yo+nv], x3[yo:yo+nv], y[yo:yo+nv]) // relu
 								yo += 1024
 							}
 							m += r
@@ -394,16 +388,8 @@ func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 							}
 							yo := (b*16+g*16+m)*1024 + nb
 							simdGemm32(r, nv, 144, x1[(g*16+m)*144:], 144, pc, 32, y[yo:], 1024, x2[g*16+m:], 1)
-							for i := range r {
-								oc := g*16 + m + i
-								_ = oc
-								yr := y[yo : yo+nv]
-								for j := range yr {
-									v := yr[j]
-									v += x3[yo+j]
-									v = max(v, 0)
-									yr[j] = v
-								}
+							for range r {
+								simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[yo:yo+nv], x3[yo:yo+nv], y[yo:yo+nv]) // relu
 								yo += 1024
 							}
 							m += r
