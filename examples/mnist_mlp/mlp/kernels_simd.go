@@ -2,6 +2,8 @@
 
 package mlp
 
+import "math"
+
 // The micro-kernels the layers' loops call (dlc's codegen/kernels).
 // Each wrapper checks its slices once, then runs the best assembly the
 // CPU has (cpuLevel, probed once at init) or its pure-Go twin.
@@ -71,4 +73,141 @@ func simdDotGoRows2(x, w0, w1 []float32) (float32, float32) {
 		t0 += x[k] * w1[k]
 	}
 	return s0 + s1, t0 + t1
+}
+
+// simdAct sets y[i] = f(a[i] + b[i]) for i < len(y), or f(a[i]) when b is
+// nil, f the activation fn (0 sigmoid, 1 tanh, 2 exp, 5 hardswish, 7
+// gelu, 8 gelu_tanh; simdActP has the others) in float32, vectorized
+// (codegen/kernels/act.go states the errors). a, b and y may be the same
+// slice.
+func simdAct(fn int, a, b, y []float32) {
+	simdActP(fn, [2]float32{}, a, b, y)
+}
+
+// simdActP is simdAct for every function, with the parameters p of those that
+// have them: 2 exp(x + p[0]), 3 clip to [p[0], p[1]], 4 hardsigmoid
+// p[0]·x + p[1], 6 silu x·sigmoid(p[0]·x).
+func simdActP(fn int, p [2]float32, a, b, y []float32) {
+	n := len(y)
+	if n == 0 {
+		return
+	}
+	if fn < 0 || fn > 8 {
+		panic("simdAct: bad function")
+	}
+	_ = a[n-1]
+	var bp *float32
+	if b != nil {
+		_ = b[n-1]
+		bp = &b[0]
+	}
+	if cpuLevel >= isaAVX512 {
+		simdActAVX512(fn, n, &a[0], bp, &y[0], &p[0])
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		simdActAVX2(fn, n, &a[0], bp, &y[0], &p[0])
+		return
+	}
+
+	simdActGo(fn, p, a, b, y)
+}
+
+// simdActGo is simdActP in pure Go, with the same approximations: the fallback
+// and the assembly's test oracle.
+func simdActGo(fn int, p [2]float32, a, b, y []float32) {
+	poly := func(r float32) float32 {
+		q := float32(1.9875691500e-4)
+		q = q*r + 1.3981999507e-3
+		q = q*r + 8.3334519073e-3
+		q = q*r + 4.1665795894e-2
+		q = q*r + 1.6666665459e-1
+		q = q*r + 5.0000001201e-1
+		return q*(r*r) + r + 1
+	}
+	// expc: clamped (sigmoid, tanh); expf: the whole range.
+	expc := func(x float32) float32 {
+		x = max(min(x, 88.3), -87.3)
+		n := float32(math.RoundToEven(float64(x * 1.44269504088896341)))
+		r := x - n*0.693359375
+		r -= n * -2.12194440e-4
+		return poly(r) * math.Float32frombits(uint32(int32(n)+127)<<23)
+	}
+	expf := func(x float32) float32 {
+		if x != x {
+			return x
+		}
+		x = max(min(x, 89), -104)
+		n := float32(math.RoundToEven(float64(x * 1.44269504088896341)))
+		r := x - n*0.693359375
+		r -= n * -2.12194440e-4
+		ni := int32(n)
+		n1 := ni >> 1
+		return poly(r) * math.Float32frombits(uint32(n1+127)<<23) * math.Float32frombits(uint32(ni-n1+127)<<23)
+	}
+	clamp := func(v, lo, hi float32) float32 {
+		if v < lo {
+			v = lo
+		}
+		if v > hi {
+			v = hi
+		}
+		return v
+	}
+	a = a[:len(y)]
+	if b != nil {
+		b = b[:len(y)]
+	}
+	for i := range y {
+		v := a[i]
+		if b != nil {
+			v += b[i]
+		}
+		switch fn {
+		case 0:
+			v = 1 / (1 + expc(-v))
+		case 1:
+			ax := math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
+			if ax < 0.625 {
+				z := v * v
+				q := float32(-5.70498872745e-3)
+				q = q*z + 2.06390887954e-2
+				q = q*z - 5.37397155531e-2
+				q = q*z + 1.33314422036e-1
+				q = q*z - 3.33332819422e-1
+				v = v + v*(z*q)
+				break
+			}
+			t := 1 - 2/(expc(2*ax)+1)
+			v = math.Float32frombits(math.Float32bits(t) | math.Float32bits(v)&(1<<31))
+		case 2:
+			v = expf(v + p[0])
+		case 3:
+			v = clamp(v, p[0], p[1])
+		case 4:
+			v = clamp(p[0]*v+p[1], 0, 1)
+		case 5:
+			v = v * (clamp(v+3, 0, 6) / 6)
+		case 6:
+			v = v / (1 + expf(-(p[0] * v)))
+		case 7:
+			z := math.Float32frombits(math.Float32bits(v)&^(1<<31)) * 0.70710678118654752
+			t := 1 / (1 + 0.5*z)
+			e := float32(0.17087277)
+			for _, c := range [...]float32{-0.82215223, 1.48851587, -1.13520398, 0.27886807,
+				-0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223} {
+				e = e*t + c
+			}
+			e = float32(math.FMA(float64(-z), float64(z), float64(e)))
+			q := t * expf(e) * 0.5
+			if math.Float32bits(v)>>31 == 0 {
+				q = 1 - q
+			}
+			v *= q
+		case 8:
+			u := v * (1 + 0.044715*(v*v)) * (-2 * 0.7978845608028654)
+			v = v / (1 + expf(u))
+		}
+		y[i] = v
+	}
 }
