@@ -222,6 +222,6 @@ type layer struct {
 	// splice marks a seq item written *item: its layers take the seq's
 	// next numbers, as nn.Sequential(*layers) numbers a list's.
 	splice bool
-	count    expr     // repeat's count
-	inner    *layer   // repeat's layer
+	count  expr   // repeat's count
+	inner  *layer // repeat's layer
 }

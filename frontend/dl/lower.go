@@ -216,13 +216,13 @@ type lowerer struct {
 	reserved map[string]bool   // layer labels written anywhere
 	gen      map[string]int    // next number for generated names
 
-	layers int      // layers instantiated so far
+	layers  int            // layers instantiated so far
 	missing []missingParam // parameters not in the weights file
 	// splicing is the seq numbering the next block use is spliced into
 	// (set by applySplice, taken by applyBlock).
 	splicing *spliceCtx
-	alloc  int      // elements of constant data allocated
-	stack  []string // blocks being expanded
+	alloc    int      // elements of constant data allocated
+	stack    []string // blocks being expanded
 }
 
 func (l *lowerer) report(err error) {
