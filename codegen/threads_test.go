@@ -48,9 +48,26 @@ func waitGoroutines(t *testing.T, n int, what string) {
 	}
 }
 
+// settle lets the GC cleanups stop the workers of Models that earlier
+// tests dropped without Close and waits until the goroutine count holds
+// still, so that their exits do not disturb the count of New's workers.
+func settle() int {
+	n, same := runtime.NumGoroutine(), 0
+	for i := 0; i < 1000 && same < 20; i++ {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+		if m := runtime.NumGoroutine(); m == n {
+			same++
+		} else {
+			n, same = m, 0
+		}
+	}
+	return n
+}
+
 func TestThreadsProbe(t *testing.T) {
 	d := loadSelfTest(t)
-	g0 := runtime.NumGoroutine()
+	g0 := settle()
 	m := New()
 	if got := runtime.NumGoroutine(); got != g0+%[2]d {
 		t.Errorf("New started %%d goroutines, want %%d", got-g0, %[2]d)
