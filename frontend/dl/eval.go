@@ -339,10 +339,15 @@ func (l *lowerer) applySeq(sc *scope, ly *layer, name string, piped []*ir.Value)
 	if err := l.claim(name, ly.pos); err != nil {
 		return val{}, err
 	}
-	cur := tensorVal(piped[0])
 	next := 0
-	num := &spliceCtx{seq: name, next: &next}
-	for _, item := range ly.seq {
+	return l.applyItems(sc, ly.seq, &spliceCtx{seq: name, next: &next}, piped[0])
+}
+
+// applyItems pipes x through a seq's items in order, each numbered by
+// num; a starred item splices its layers into the same numbering.
+func (l *lowerer) applyItems(sc *scope, items []*layer, num *spliceCtx, x *ir.Value) (val, error) {
+	cur := tensorVal(x)
+	for _, item := range items {
 		if item == nil {
 			return val{}, errReported
 		}
@@ -377,23 +382,7 @@ func (l *lowerer) applySplice(sc *scope, ly *layer, num *spliceCtx, x *ir.Value)
 	case ly.isSeq:
 		// *seq { ... } splices its items: each is one layer of the seq
 		// (a block among them is one item), unless itself starred.
-		for _, item := range ly.seq {
-			if item == nil {
-				return val{}, errReported
-			}
-			var v val
-			var err error
-			if item.splice {
-				v, err = l.applySplice(sc, item, num, cur.ts[0])
-			} else {
-				v, err = l.apply(sc, item, num.take(item.label), cur.ts[:1])
-			}
-			if err != nil {
-				return val{}, err
-			}
-			cur = v
-		}
-		return cur, nil
+		return l.applyItems(sc, ly.seq, num, x)
 	case ly.count != nil:
 		n, err := l.value(sc, ly.count)
 		if err != nil {
