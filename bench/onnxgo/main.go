@@ -31,7 +31,6 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"math"
@@ -44,11 +43,11 @@ import (
 	"runtime/debug"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/dlcompiler/dlc/bench/internal/harness"
 	"github.com/dlcompiler/dlc/codegen"
 	"github.com/dlcompiler/dlc/compiler"
 	"github.com/dlcompiler/dlc/ir"
@@ -148,7 +147,7 @@ func bench(rounds int, benchtime time.Duration, run, keep string) error {
 		models = append(models, m)
 		if m.ogErr != nil {
 			// Nothing to compare with: dlc's side is not built.
-			fmt.Fprintf(os.Stderr, "onnxgo: %s: onnx-go: %v\n", name, firstLines(m.ogErr, 3))
+			fmt.Fprintf(os.Stderr, "onnxgo: %s: onnx-go: %v\n", name, harness.FirstLines(m.ogErr, 3))
 			continue
 		}
 		fmt.Fprintf(os.Stderr, "onnxgo: %s: dlc -O2 purego\n", name)
@@ -169,7 +168,7 @@ func bench(rounds int, benchtime time.Duration, run, keep string) error {
 			for k := range 2 {
 				if (k+r)%2 == 0 {
 					if m.dlcErr == nil {
-						ns, err := runBench(dir, m.pkg, benchtime)
+						ns, err := harness.RunBench(dir, m.pkg, benchtime, "-test.cpu", "1")
 						if err != nil {
 							m.dlcErr = err
 							fmt.Fprintf(os.Stderr, "onnxgo: %s: dlc: %v\n", m.name, err)
@@ -201,22 +200,6 @@ func goList(args ...string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// npys reads dir/prefix_0.npy, dir/prefix_1.npy, ... until one is missing.
-func npys(dir, prefix string) ([]*weights.Tensor, error) {
-	var ts []*weights.Tensor
-	for i := 0; ; i++ {
-		p := filepath.Join(dir, fmt.Sprintf("%s_%d.npy", prefix, i))
-		if _, err := os.Stat(p); err != nil {
-			return ts, nil
-		}
-		t, err := weights.ReadNpy(p)
-		if err != nil {
-			return nil, err
-		}
-		ts = append(ts, t)
-	}
-}
-
 // guard turns a panic inside onnx-go (it panics on some graphs it does
 // not support) into an error.
 func guard(what string, f func() error) (err error) {
@@ -235,11 +218,11 @@ func (m *model) setupOnnxGo() error {
 	if err != nil {
 		return err
 	}
-	inputs, err := npys(m.dir, "input")
+	inputs, err := harness.Npys(m.dir, "input")
 	if err != nil {
 		return err
 	}
-	if m.want, err = npys(m.dir, "output"); err != nil {
+	if m.want, err = harness.Npys(m.dir, "output"); err != nil {
 		return err
 	}
 	for i, t := range inputs {
@@ -376,49 +359,6 @@ func (m *model) setupDLC(dir string) error {
 	return nil
 }
 
-var nsRe = regexp.MustCompile(`BenchmarkRun\S*\s+\d+\s+([0-9.]+) ns/op`)
-
-func runBench(dir, pkg string, benchtime time.Duration) (float64, error) {
-	cmd := exec.Command(filepath.Join(dir, pkg+".test"), "-test.run", "^$", "-test.bench", ".", "-test.cpu", "1", "-test.benchtime", benchtime.String())
-	cmd.Dir = filepath.Join(dir, pkg)
-	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
-	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("%v\n%s", err, buf.String())
-	}
-	s := nsRe.FindStringSubmatch(buf.String())
-	if s == nil {
-		return 0, fmt.Errorf("no ns/op in\n%s", buf.String())
-	}
-	return strconv.ParseFloat(s[1], 64)
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return math.NaN()
-	}
-	s := slices.Clone(v)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func us(ns float64) string {
-	if math.IsNaN(ns) {
-		return "-"
-	}
-	return fmt.Sprintf("%.1f", ns/1e3)
-}
-
-func gflops(macs int64, ns float64) string {
-	if math.IsNaN(ns) || macs == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%.2f", 2*float64(macs)/ns)
-}
-
 func onnxGoVersion() string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range bi.Deps {
@@ -442,7 +382,7 @@ func report(models []*model, rounds int) {
 			notRun = append(notRun, m)
 			continue
 		}
-		o, d := median(m.ogNs), median(m.dlcNs)
+		o, d := harness.Median(m.ogNs), harness.Median(m.dlcNs)
 		ratio, spread := "-", "-"
 		if !math.IsNaN(o) && !math.IsNaN(d) {
 			ratio = fmt.Sprintf("%.2fx", o/d)
@@ -453,8 +393,8 @@ func report(models []*model, rounds int) {
 			}
 			spread = fmt.Sprintf("%.2f-%.2f", slices.Min(rs), slices.Max(rs))
 		}
-		fmt.Fprintf(w, "%s\t%.3f\t%s\t%s\t%s\t%s\t%s\t%s\t%.1e\t\n", m.name, float64(m.macs)/1e6, us(o), us(d), ratio, spread,
-			gflops(m.macs, o), gflops(m.macs, d), m.maxErr)
+		fmt.Fprintf(w, "%s\t%.3f\t%s\t%s\t%s\t%s\t%s\t%s\t%.1e\t\n", m.name, float64(m.macs)/1e6, harness.Micros(o), harness.Micros(d), ratio, spread,
+			harness.GFLOPs(m.macs, o), harness.GFLOPs(m.macs, d), m.maxErr)
 	}
 	w.Flush()
 	if len(ratios) > 0 {
@@ -469,7 +409,7 @@ func report(models []*model, rounds int) {
 	}
 	for _, m := range models {
 		if m.dlcErr != nil {
-			fmt.Printf("\n%s: dlc failed: %v\n", m.name, firstLines(m.dlcErr, 8))
+			fmt.Printf("\n%s: dlc failed: %v\n", m.name, harness.FirstLines(m.dlcErr, 8))
 		}
 	}
 }
@@ -488,12 +428,4 @@ func oneLine(err error) string {
 		s = s[:160] + "..."
 	}
 	return s
-}
-
-func firstLines(err error, n int) string {
-	l := strings.Split(strings.TrimSpace(err.Error()), "\n")
-	if len(l) > n {
-		l = append(l[:n], "...")
-	}
-	return strings.Join(l, "\n")
 }

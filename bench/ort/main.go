@@ -36,7 +36,6 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"math"
@@ -47,12 +46,12 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/dlcompiler/dlc/bench/internal/harness"
 	"github.com/dlcompiler/dlc/codegen"
 	"github.com/dlcompiler/dlc/compiler"
 	"github.com/dlcompiler/dlc/ir"
@@ -232,7 +231,7 @@ func bench(rounds int, benchtime time.Duration, run, lib, keep string) error {
 			for k := range 2 {
 				if (k+r)%2 == 0 {
 					if m.dlcErr == nil {
-						ns, err := runBench(dir, m.pkg, benchtime)
+						ns, err := harness.RunBench(dir, m.pkg, benchtime)
 						if err != nil {
 							m.dlcErr = err
 							fmt.Fprintf(os.Stderr, "ort: %s: dlc: %v\n", m.name, err)
@@ -241,7 +240,7 @@ func bench(rounds int, benchtime time.Duration, run, lib, keep string) error {
 						}
 					}
 					if threads > 1 && m.thrErr == nil {
-						ns, err := runBench(dir, m.pkg+"t", benchtime)
+						ns, err := harness.RunBench(dir, m.pkg+"t", benchtime)
 						if err != nil {
 							m.thrErr = err
 							fmt.Fprintf(os.Stderr, "ort: %s: dlc -threads %d: %v\n", m.name, threads, err)
@@ -297,22 +296,6 @@ func sessionOptions() (*ort.SessionOptions, error) {
 	return o, nil
 }
 
-// npys reads dir/prefix_0.npy, dir/prefix_1.npy, ... until one is missing.
-func npys(dir, prefix string) ([]*weights.Tensor, error) {
-	var ts []*weights.Tensor
-	for i := 0; ; i++ {
-		p := filepath.Join(dir, fmt.Sprintf("%s_%d.npy", prefix, i))
-		if _, err := os.Stat(p); err != nil {
-			return ts, nil
-		}
-		t, err := weights.ReadNpy(p)
-		if err != nil {
-			return nil, err
-		}
-		ts = append(ts, t)
-	}
-}
-
 func shape(s []int) ort.Shape {
 	d := make([]int64, len(s))
 	for i, v := range s {
@@ -330,11 +313,11 @@ func (m *model) setupORT(opts *ort.SessionOptions) error {
 	if err != nil {
 		return err
 	}
-	inputs, err := npys(m.dir, "input")
+	inputs, err := harness.Npys(m.dir, "input")
 	if err != nil {
 		return err
 	}
-	if m.want, err = npys(m.dir, "output"); err != nil {
+	if m.want, err = harness.Npys(m.dir, "output"); err != nil {
 		return err
 	}
 	if len(inputs) != len(inInfo) || len(m.want) != len(outInfo) {
@@ -490,49 +473,6 @@ func (m *model) setupDLC(dir, pkg string, threads int) error {
 	return nil
 }
 
-var nsRe = regexp.MustCompile(`BenchmarkRun\S*\s+\d+\s+([0-9.]+) ns/op`)
-
-func runBench(dir, pkg string, benchtime time.Duration) (float64, error) {
-	cmd := exec.Command(filepath.Join(dir, pkg+".test"), "-test.run", "^$", "-test.bench", ".", "-test.benchtime", benchtime.String())
-	cmd.Dir = filepath.Join(dir, pkg)
-	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
-	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("%v\n%s", err, buf.String())
-	}
-	s := nsRe.FindStringSubmatch(buf.String())
-	if s == nil {
-		return 0, fmt.Errorf("no ns/op in\n%s", buf.String())
-	}
-	return strconv.ParseFloat(s[1], 64)
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return math.NaN()
-	}
-	s := slices.Clone(v)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func us(ns float64) string {
-	if math.IsNaN(ns) {
-		return "-"
-	}
-	return fmt.Sprintf("%.1f", ns/1e3)
-}
-
-func gflops(macs int64, ns float64) string {
-	if math.IsNaN(ns) || macs == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%.2f", 2*float64(macs)/ns)
-}
-
 func report(models []*model, rounds int, lib string) {
 	fmt.Printf("dlc vs onnxruntime %s (1 intra-op, 1 inter-op thread, ORT_ENABLE_ALL; %s)\n", ort.GetVersion(), filepath.Base(lib))
 	fmt.Printf("%s/%s, %d CPUs, GOMAXPROCS %d, %s; medians of %d interleaved rounds\n\n",
@@ -546,7 +486,7 @@ func report(models []*model, rounds int, lib string) {
 	var failed []*model
 	cpuRatio, cpuModel := 0.0, ""
 	for _, m := range models {
-		o, d := median(m.ortNs), median(m.dlcNs)
+		o, d := harness.Median(m.ortNs), harness.Median(m.dlcNs)
 		ratio, spread := "-", "-"
 		if !math.IsNaN(o) && !math.IsNaN(d) {
 			ratio = fmt.Sprintf("%.2fx", o/d)
@@ -572,14 +512,14 @@ func report(models []*model, rounds int, lib string) {
 		if threads > 1 {
 			// The speed-up of N threads: the ratio of the medians (the two
 			// packages ran back to back in every round).
-			t, up := median(m.thrNs), "-"
+			t, up := harness.Median(m.thrNs), "-"
 			if !math.IsNaN(t) && !math.IsNaN(d) {
 				up = fmt.Sprintf("%.2fx", d/t)
 			}
-			thr = us(t) + "\t" + up + "\t"
+			thr = harness.Micros(t) + "\t" + up + "\t"
 		}
-		fmt.Fprintf(w, "%s\t%.3f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.name, float64(m.macs)/1e6, us(o), us(d), ratio, spread,
-			gflops(m.macs, o), gflops(m.macs, d), errs, thr)
+		fmt.Fprintf(w, "%s\t%.3f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.name, float64(m.macs)/1e6, harness.Micros(o), harness.Micros(d), ratio, spread,
+			harness.GFLOPs(m.macs, o), harness.GFLOPs(m.macs, d), errs, thr)
 	}
 	w.Flush()
 	fmt.Println("\nORT/dlc > 1: dlc's generated code is faster (ratio of the medians; per-round range: min-max of the")
@@ -587,21 +527,13 @@ func report(models []*model, rounds int, lib string) {
 	fmt.Printf("ORT timing loops: process CPU time at most %.2fx the calling thread's (%s; 1 = no other thread;\n~1.1 is the Go runtime around long cgo calls).\n", cpuRatio, cpuModel)
 	for _, m := range failed {
 		if m.ortErr != nil {
-			fmt.Printf("\n%s: onnxruntime failed: %v\n", m.name, firstLines(m.ortErr, 8))
+			fmt.Printf("\n%s: onnxruntime failed: %v\n", m.name, harness.FirstLines(m.ortErr, 8))
 		}
 		if m.dlcErr != nil {
-			fmt.Printf("\n%s: dlc failed: %v\n", m.name, firstLines(m.dlcErr, 8))
+			fmt.Printf("\n%s: dlc failed: %v\n", m.name, harness.FirstLines(m.dlcErr, 8))
 		}
 		if m.thrErr != nil {
-			fmt.Printf("\n%s: dlc -threads %d failed: %v\n", m.name, threads, firstLines(m.thrErr, 8))
+			fmt.Printf("\n%s: dlc -threads %d failed: %v\n", m.name, threads, harness.FirstLines(m.thrErr, 8))
 		}
 	}
-}
-
-func firstLines(err error, n int) string {
-	l := strings.Split(strings.TrimSpace(err.Error()), "\n")
-	if len(l) > n {
-		l = append(l[:n], "...")
-	}
-	return strings.Join(l, "\n")
 }
