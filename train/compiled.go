@@ -67,9 +67,10 @@ type compiledEngine struct {
 }
 
 // UseCompiled switches t to the compiled engine, building the program in
-// a folder under cacheDir, and returns a function that stops it. logf
-// receives progress notes.
-func (t *Trainer) UseCompiled(cacheDir string, logf func(format string, args ...any)) (stop func(), err error) {
+// a folder under cacheDir, its kernels split across up to threads
+// goroutines (dlc compile -threads), and returns a function that stops
+// it. logf receives progress notes.
+func (t *Trainer) UseCompiled(cacheDir string, threads int, logf func(format string, args ...any)) (stop func(), err error) {
 	e := &compiledEngine{t: t}
 	stepG := t.g.Clone()
 	e.stepParams = paramsToInputs(stepG, func(v *ir.Value) bool { return v.Kind == ir.Param })
@@ -86,7 +87,7 @@ func (t *Trainer) UseCompiled(cacheDir string, logf func(format string, args ...
 	}
 	files := map[string][]byte{"go.mod": []byte("module dlctrain\n\ngo 1.26\n"), "main.go": []byte(childMain)}
 	for name, g := range map[string]*ir.Graph{"step": stepG, "eval": evalG} {
-		pkg, err := compiler.Compile(g, compiler.Options{Package: name, Passes: ps})
+		pkg, err := compiler.Compile(g, compiler.Options{Package: name, Passes: ps, Threads: threads})
 		if err != nil {
 			return nil, fmt.Errorf("compiling the %s graph: %w", name, err)
 		}

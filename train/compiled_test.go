@@ -36,7 +36,7 @@ output logits
 			t.Fatal(err)
 		}
 		if compiled {
-			stop, err := tr.UseCompiled(t.TempDir(), t.Logf)
+			stop, err := tr.UseCompiled(t.TempDir(), 1, t.Logf)
 			if err != nil {
 				t.Fatal(err)
 			}

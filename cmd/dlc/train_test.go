@@ -6,10 +6,13 @@ import (
 	"encoding/binary"
 	"encoding/csv"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -187,5 +190,80 @@ func main() {
 	// digit of the 200 may differ.
 	if d := right - int(want*200+0.5); d < -1 || d > 1 || want < 0.6 {
 		t.Errorf("the compiled package classifies %d of 200 digits right; dlc train's evaluation gave %.1f%%", right, 100*want)
+	}
+}
+
+// TestTrainOutputs checks dlc train's side outputs on a short run: -o,
+// --log and --plot in folders that do not exist yet, a PNG plot, and
+// --grad-stats lines for every param; then that --resume redraws the
+// plot from the logged epochs too.
+func TestTrainOutputs(t *testing.T) {
+	data := mnistSlice(t)
+	dir := t.TempDir()
+	model := filepath.Join(dir, "model.dl")
+	os.WriteFile(model, []byte(smallMLP), 0o644)
+	out, plot := filepath.Join(dir, "a", "b", "w.safetensors"), filepath.Join(dir, "p", "curves.png")
+	args := []string{"train", model, "--engine", "interp", "--data", data, "--batch", "50", "--limit", "400", "--test-limit", "100",
+		"-o", out, "--log", filepath.Join(dir, "l", "log.csv"), "--plot", plot, "--grad-stats"}
+	code, _, errs := dlc(t, append(args, "--epochs", "1")...)
+	if code != 0 {
+		t.Fatalf("train: %s", errs)
+	}
+	for _, p := range []string{"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"} {
+		if !regexp.MustCompile(`grad norm ` + regexp.QuoteMeta(p) + ` +[0-9.]+e[-+][0-9]+ #+\n`).MatchString(errs) {
+			t.Errorf("no grad norm line for %s in\n%s", p, errs)
+		}
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Error(err)
+	}
+	size := func() image.Point {
+		f, err := os.Open(plot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		img, err := png.Decode(f)
+		if err != nil {
+			t.Fatalf("%s: %v", plot, err)
+		}
+		return img.Bounds().Size()
+	}
+	if s := size(); s.X < 300 || s.Y < 300 {
+		t.Errorf("plot is %v pixels", s)
+	}
+	if code, _, errs = dlc(t, append(args, "--epochs", "2", "--resume")...); code != 0 {
+		t.Fatalf("resume: %s", errs)
+	}
+	eps, err := readLog(filepath.Join(dir, "l", "log.csv"))
+	if err != nil || len(eps) != 2 || eps[1].Epoch != 2 {
+		t.Errorf("log after resuming: %v %+v", err, eps)
+	}
+}
+
+// TestTrainAutoencoder trains with --target input: the test loss (mean
+// squared error against the input itself) must fall below what predicting
+// zero costs, the mean square of the normalized pixels (about 1).
+func TestTrainAutoencoder(t *testing.T) {
+	data := mnistSlice(t)
+	dir := t.TempDir()
+	model := filepath.Join(dir, "ae.dl")
+	os.WriteFile(model, []byte(`model ae
+const batch = 1
+input x: f32[batch, 784]
+y = x | enc: dense(16) | relu | dec: dense(784)
+output y
+`), 0o644)
+	args := []string{"train", model, "--engine", "interp", "--data", data, "--batch", "20", "--test-limit", "100",
+		"--loss", "mse", "--target", "input", "--epochs", "5", "--lr", "1e-2", "-o", filepath.Join(dir, "w.safetensors"), "--log", filepath.Join(dir, "log.csv")}
+	if code, _, errs := dlc(t, args...); code != 0 {
+		t.Fatalf("train: %s", errs)
+	}
+	row := lastRow(t, filepath.Join(dir, "log.csv"))
+	if l, _ := strconv.ParseFloat(row["test_loss"], 64); !(l > 0 && l < 0.8) {
+		t.Errorf("test loss %v after 5 epochs, want in (0, 0.8)", row["test_loss"])
+	}
+	if code, _, errs := dlc(t, append(args[:len(args)-4], "--loss", "cross_entropy", "-o", filepath.Join(dir, "x"))...); code != 2 || !strings.Contains(errs, "--target input") {
+		t.Errorf("--target input with cross_entropy: exit %d, %s", code, errs)
 	}
 }
