@@ -4,7 +4,7 @@ func init() {
 	Register(&OpDef{
 		Name: "cast", Doc: "converts x to dtype `to`: floats round to nearest even, floats to integers truncate toward zero (NaN to 0, out of range saturates), integers wrap to the width, nonzero is true (ONNX Cast, numpy astype)",
 		Class: Injective, Pure: Pure, Stream: StreamPointwise,
-		NoGrad:  "no gradient rule yet (a float to float cast would pass the gradient through, cast back)",
+		Grad:    &Grad{},
 		Inputs:  []InputDef{{Name: "x", DTypes: AnyDType}},
 		Outputs: []string{"y"},
 		Attrs:   []AttrDef{{Name: "to", Kind: AttrString, Enum: dtypeNames(), Doc: "the dtype of the result"}},

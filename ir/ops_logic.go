@@ -137,6 +137,7 @@ func init() {
 	Register(logicDef("bitwise_right_shift", "a >> b of unsigned tensors with numpy broadcasting; a shift by the width or more gives 0 (ONNX BitShift RIGHT)", Unsigned, "a", "b"))
 	w := logicDef("where", "x where condition, else y, with numpy broadcasting of all three (torch.where, ONNX Where)", AnyDType, "condition", "x", "y")
 	w.Inputs[0].DTypes = bools
+	w.Grad, w.NoGrad = &Grad{}, ""
 	Register(w)
 	Register(logicDef("isnan", "whether x is NaN, as bool (torch.isnan, ONNX IsNaN)", Floats, "x"))
 	inf := logicDef("isinf", "whether x is +Inf (detect_positive) or -Inf (detect_negative), as bool (torch.isinf, ONNX IsInf)", Floats, "x")

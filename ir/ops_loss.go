@@ -10,7 +10,7 @@ var LossReductions = []string{"none", "sum", "mean"}
 func init() {
 	Register(&OpDef{
 		Name: "nll_loss", Doc: "-x[n, target[n, d...], d...] · weight[target] per element, then none, sum, or mean (divided by the summed weights of the elements not ignored); targets equal to ignore_index count 0 with weight 0, other targets outside [0, C) fail (torch.nn.functional.nll_loss, ONNX NegativeLogLikelihoodLoss)",
-		Class: Reduce, NoGrad: noRuleYet, Pure: Pure, Stream: StreamWhole,
+		Class: Reduce, Grad: &Grad{}, Pure: Pure, Stream: StreamWhole,
 		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "target", DTypes: Indices},
 			{Name: "weight", Optional: true, Param: true, DTypes: OnlyF32}},
 		Outputs: []string{"loss"},

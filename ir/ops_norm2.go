@@ -37,7 +37,7 @@ func init() {
 			ins = append(ins, InputDef{Name: "bias", Optional: true, Param: true, DTypes: OnlyF32})
 		}
 		Register(&OpDef{
-			Name: name, Doc: doc, Class: Reduce, NoGrad: noRuleYet, Pure: Pure, InPlace: true, Stream: StreamAlongAxis,
+			Name: name, Doc: doc, Class: Reduce, Grad: &Grad{}, Pure: Pure, InPlace: true, Stream: StreamAlongAxis,
 			Inputs: ins, Outputs: []string{"y"}, Attrs: attrs,
 			OutputsFn: func(n *Node) []string {
 				if n.Attrs.Bool("stats") {
@@ -50,7 +50,7 @@ func init() {
 	}
 	Register(&OpDef{
 		Name: "groupnorm", Doc: "normalizes x [N, C, ...] over each of num_groups groups of channels and the spatial axes, then scale and bias per channel (torch.nn.functional.group_norm; InstanceNorm is one group per channel)",
-		Class: Reduce, NoGrad: noRuleYet, Pure: Pure, InPlace: true, Stream: StreamChannels,
+		Class: Reduce, Grad: &Grad{}, Pure: Pure, InPlace: true, Stream: StreamChannels,
 		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "scale", Optional: true, Param: true, DTypes: OnlyF32},
 			{Name: "bias", Optional: true, Param: true, DTypes: OnlyF32}},
 		Outputs: []string{"y"},
@@ -102,7 +102,7 @@ func inferLayerNorm(n *Node) ([]TensorType, error) {
 func init() {
 	Register(&OpDef{
 		Name: "lrn", Doc: "local response normalization across channels: x / (bias + alpha/size·Σ x²)^beta, the sum over the size channels around each, from c - (size-1)/2 (ONNX LRN)",
-		Class: Reduce, NoGrad: noRuleYet, Pure: Pure, Stream: StreamChannels,
+		Class: Reduce, Grad: &Grad{}, Pure: Pure, Stream: StreamChannels,
 		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "size", Kind: AttrInt, Doc: "channels summed over"},
 			{Name: "alpha", Kind: AttrFloat, Default: 1e-4, Doc: "scale of the sum"},

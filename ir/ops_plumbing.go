@@ -10,7 +10,7 @@ var PadModes = []string{"constant", "reflect", "edge", "wrap"}
 func init() {
 	Register(&OpDef{
 		Name: "expand", Doc: "broadcast to shape by numpy's rules (torch.Tensor.expand, ONNX Expand): the output shape is the broadcast of the input's and shape",
-		Class: Injective, NoGrad: noGradYet, Pure: Pure, Stream: StreamWhole,
+		Class: Injective, Grad: &Grad{}, Pure: Pure, Stream: StreamWhole,
 		Inputs: []InputDef{{Name: "x", DTypes: AnyDType}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "shape", Kind: AttrInts, Doc: "the shape to broadcast to"}},
 		Infer: func(n *Node) ([]TensorType, error) {
@@ -33,7 +33,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "pad", Doc: "pad (or, with negative pads, crop) every axis: constant value, reflect (mirror without the edge), edge (repeat the edge) or wrap (circular)",
-		Class: Injective, NoGrad: noGradYet, Pure: Pure, Stream: StreamWhole,
+		Class: Injective, Grad: &Grad{}, Pure: Pure, Stream: StreamWhole,
 		Inputs: []InputDef{{Name: "x", DTypes: AnyDType}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{
 			{Name: "pads", Kind: AttrInts, Doc: "elements added before every axis, then after every axis (negative removes)"},
@@ -66,7 +66,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "trilu", Doc: "keep the lower (or upper) triangle of the last two axes from diagonal k, zero the rest (torch.tril/triu, ONNX Trilu)",
-		Class: Injective, NoGrad: noGradYet, Pure: Pure, Stream: StreamWhole,
+		Class: Injective, Grad: &Grad{}, Pure: Pure, Stream: StreamWhole,
 		Inputs: []InputDef{{Name: "x", DTypes: AnyDType}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{
 			{Name: "upper", Kind: AttrBool, Default: false, Doc: "keep the upper triangle (triu) instead of the lower (tril)"},
@@ -115,7 +115,7 @@ var ScatterReductions = []string{"none", "add", "mul", "max", "min"}
 func init() {
 	Register(&OpDef{
 		Name: "gather_elements", Doc: "y[i][j][k] = data[index[i][j][k]][j][k] along axis (torch.gather, ONNX GatherElements); negative indices count from the end",
-		Class: Injective, NoGrad: noGradYet, Pure: Pure, Stream: StreamWhole,
+		Class: Injective, Grad: &Grad{}, Pure: Pure, Stream: StreamWhole,
 		Inputs:  []InputDef{{Name: "data", DTypes: AnyDType}, {Name: "indices", DTypes: Indices}},
 		Outputs: []string{"y"},
 		Attrs:   []AttrDef{{Name: "axis", Kind: AttrInt, Default: 0, Doc: "the axis indices index"}},
@@ -129,7 +129,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "scatter_elements", Doc: "a copy of data with data[index[i][j][k]][j][k] (along axis) set to, or reduced with, updates[i][j][k] (torch.scatter/scatter_reduce, ONNX ScatterElements)",
-		Class: Injective, NoGrad: noGradYet, Pure: Pure, Stream: StreamWhole,
+		Class: Injective, Grad: &Grad{}, Pure: Pure, Stream: StreamWhole,
 		Inputs:  []InputDef{{Name: "data", DTypes: AnyDType}, {Name: "indices", DTypes: Indices}, {Name: "updates", DTypes: AnyDType}},
 		Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "axis", Kind: AttrInt, Default: 0, Doc: "the axis indices index"},
@@ -150,7 +150,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "gather_nd", Doc: "slices of data at the index tuples of the last axis of indices, after batch_dims shared leading axes (ONNX GatherND)",
-		Class: Injective, NoGrad: noGradYet, Pure: Pure, Stream: StreamWhole,
+		Class: Injective, Grad: &Grad{}, Pure: Pure, Stream: StreamWhole,
 		Inputs:  []InputDef{{Name: "data", DTypes: AnyDType}, {Name: "indices", DTypes: Indices}},
 		Outputs: []string{"y"},
 		Attrs:   []AttrDef{{Name: "batch_dims", Kind: AttrInt, Default: 0, Doc: "leading axes data and indices share"}},
@@ -167,7 +167,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "scatter_nd", Doc: "a copy of data with the slices at the index tuples of the last axis of indices set to, or reduced with, updates (ONNX ScatterND)",
-		Class: Injective, NoGrad: noGradYet, Pure: Pure, Stream: StreamWhole,
+		Class: Injective, Grad: &Grad{}, Pure: Pure, Stream: StreamWhole,
 		Inputs:  []InputDef{{Name: "data", DTypes: AnyDType}, {Name: "indices", DTypes: Indices}, {Name: "updates", DTypes: AnyDType}},
 		Outputs: []string{"y"},
 		Attrs:   []AttrDef{{Name: "reduction", Kind: AttrString, Default: "none", Enum: ScatterReductions, Doc: "none replaces (the last update wins); add, mul, max, min combine"}},

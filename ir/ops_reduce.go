@@ -110,6 +110,5 @@ func init() {
 		Combine:   NaNMax,
 		GoCombine: func(acc, x string) string { return fmt.Sprintf("max(%s, %s)", acc, x) },
 	})
-	rmax.Grad, rmax.NoGrad = nil, "no rule yet: the gradient goes to the maxima, a mask that needs a comparison op"
 	Register(rmax)
 }

@@ -52,7 +52,6 @@ func init() {
 			Init: math.Inf(-1), Combine: logAddExp, GoCombine: func(acc, x string) string { return goLogAddExp + "(" + acc + ", " + x + ")" }}},
 	} {
 		d := reduction(r.name, r.doc, r.red)
-		d.Grad, d.NoGrad = nil, noRuleYet
 		Register(d)
 	}
 	for _, op := range []string{"argmax", "argmin"} {
@@ -85,7 +84,7 @@ func init() {
 	} {
 		Register(&OpDef{
 			Name: op.name, Doc: "running " + op.what + " along axis; exclusive leaves out the element itself, reverse runs from the end (" + op.torch + ", " + op.onnx + ")",
-			Class: Reduce, NoGrad: noRuleYet, Pure: Pure, InPlace: true, Stream: StreamAlongAxis,
+			Class: Reduce, Pure: Pure, InPlace: true, Stream: StreamAlongAxis, Grad: &Grad{},
 			Inputs: []InputDef{{Name: "x", DTypes: Floats | UnaryIntDTypes}}, Outputs: []string{"y"},
 			Attrs: []AttrDef{{Name: "axis", Kind: AttrInt, Doc: "the axis run along (negative counts from the end)"},
 				{Name: "exclusive", Kind: AttrBool, Default: false, Doc: "each result leaves out its own element"},
@@ -113,7 +112,7 @@ func AxisSplit(s Shape, a int) (outer, size, inner int) {
 func init() {
 	Register(&OpDef{
 		Name: "hardmax", Doc: "1 at the first largest value along axis (NaN counts as largest), 0 elsewhere (ONNX Hardmax)",
-		Class: Reduce, Pure: Pure, InPlace: true, Stream: StreamAlongAxis, NoGrad: "piecewise constant: its gradient is 0 where defined",
+		Class: Reduce, Pure: Pure, InPlace: true, Stream: StreamAlongAxis, Grad: &Grad{},
 		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "axis", Kind: AttrInt, Default: -1, Doc: "the axis searched (negative counts from the end)"}},
 		Infer: func(n *Node) ([]TensorType, error) {
@@ -129,7 +128,7 @@ func init() {
 func init() {
 	Register(&OpDef{
 		Name: "topk", Doc: "the k largest (or smallest) values along axis, sorted, and their i64 indices; NaN counts as the largest, equal values keep their order (torch.topk, ONNX TopK)",
-		Class: Reduce, Pure: Pure, Stream: StreamAlongAxis, NoGrad: noRuleYet,
+		Class: Reduce, Pure: Pure, Stream: StreamAlongAxis, Grad: &Grad{},
 		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"values", "indices"},
 		Attrs: []AttrDef{{Name: "k", Kind: AttrInt, Doc: "how many"},
 			{Name: "axis", Kind: AttrInt, Default: -1, Doc: "the axis searched (negative counts from the end)"},

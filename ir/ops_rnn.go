@@ -94,7 +94,7 @@ func recurrent(name, doc string) *OpDef {
 	ns := RNNStates(name)
 	return &OpDef{
 		Name: name, Doc: doc, Class: Opaque, Pure: Pure, Stream: StreamRecurrent,
-		NoGrad: "no rule yet: backpropagation through time is issue 12's remaining work",
+		Grad:   &Grad{},
 		Inputs: inputs, Outputs: outputs, Attrs: attrs,
 		Check: func(n *Node) error {
 			if n.Attrs.Int("hidden_size") < 1 || n.Attrs.Int("num_layers") < 1 {

@@ -175,7 +175,7 @@ func init() {
 	Register(&OpDef{
 		Name: "gather", Doc: "take slices of data along axis at integer indices (numpy take); negative indices count from the end",
 		Class: Injective, Pure: Pure, Stream: StreamGather,
-		NoGrad:  "no rule yet: the gradient is a scatter-add of dy into the data's shape",
+		Grad:    &Grad{},
 		Inputs:  []InputDef{{Name: "data", DTypes: AnyDType}, {Name: "indices", DTypes: Indices}},
 		Outputs: []string{"y"},
 		Attrs:   []AttrDef{{Name: "axis", Kind: AttrInt, Default: 0, Doc: "the axis to index"}},

@@ -9,7 +9,7 @@ const noGradYet = "no gradient rule written yet"
 func init() {
 	Register(&OpDef{
 		Name: "conv_transpose", Doc: "transposed convolution over 1, 2 or 3 spatial axes (torch.nn.ConvTranspose1d/2d/3d); weight [in, out/groups, k...]",
-		Class: OutEwiseFusable, NoGrad: noGradYet, Pure: Pure, Stream: StreamWindows,
+		Class: OutEwiseFusable, Grad: &Grad{}, Pure: Pure, Stream: StreamWindows,
 		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "weight", Param: true, DTypes: OnlyF32},
 			{Name: "bias", Optional: true, Param: true, DTypes: OnlyF32}},
 		Outputs: []string{"y"},
@@ -46,7 +46,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "resize", Doc: "resize to sizes by nearest, linear or cubic interpolation along every axis whose size changes (ONNX Resize, F.interpolate)",
-		Class: Injective, NoGrad: noGradYet, Pure: Pure, Stream: StreamWhole,
+		Class: Injective, Grad: &Grad{}, Pure: Pure, Stream: StreamWhole,
 		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{
 			{Name: "sizes", Kind: AttrInts, Doc: "the output shape, every axis"},
@@ -112,7 +112,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "adaptive_avgpool", Doc: "average over the bins [floor(i·in/out), ceil((i+1)·in/out)) of every spatial axis (nn.AdaptiveAvgPool1d/2d/3d)",
-		Class: Reduce, NoGrad: noGradYet, Pure: Pure, Stream: StreamWindows,
+		Class: Reduce, Grad: &Grad{}, Pure: Pure, Stream: StreamWindows,
 		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "output_size", Kind: AttrInts, Doc: "the output size of every spatial axis"}},
 		Infer: func(n *Node) ([]TensorType, error) {

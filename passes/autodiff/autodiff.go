@@ -10,7 +10,10 @@
 // ...) and a few gradient ops (conv_grad_input, conv_grad_weight,
 // maxpool_grad, avgpool_grad) that the interpreter and code generation
 // know like any other, so the rest of the pipeline treats it as any
-// graph. Training mode (batch statistics for batchnorm, a mask input for
+// graph. A few rules instead rebuild their op's forward from
+// differentiable ops and backpropagate through it (expand.go): rnn, lstm
+// and gru unrolled through time, the normalizations, nll_loss, cumprod.
+// Training mode (batch statistics for batchnorm, a mask input for
 // dropout) is a rewrite of the forward graph before Backward: see
 // TrainMode.
 package autodiff
@@ -96,7 +99,7 @@ func backNode(g *ir.Graph, n *ir.Node, dep map[*ir.Value]bool, grads map[*ir.Val
 	}
 	needed := false
 	for _, in := range n.Inputs {
-		needed = needed || (in != nil && dep[in] && in.Type.DType == ir.F32)
+		needed = needed || (in != nil && dep[in] && in.Type.DType.IsFloat())
 	}
 	if !any || !needed {
 		return nil

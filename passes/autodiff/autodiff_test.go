@@ -21,7 +21,11 @@ var differentiable = strings.Fields(`
 	leaky_relu log log_softmax matmul maxpool mul neg reciprocal reduce_mean reduce_sum relu
 	reshape round sigmoid sign sin sinh softmax sqrt squeeze sub tan tanh transpose unsqueeze
 	hardsigmoid hardswish elu selu celu softplus softsign mish silu threshold shrink prelu
-	pow maximum minimum`)
+	pow maximum minimum
+	gather gather_elements gather_nd scatter_elements scatter_nd topk expand cast where trilu pad
+	cumsum cumprod hardmax reduce_sum_square reduce_l1 reduce_l2 reduce_log_sum reduce_log_sum_exp
+	reduce_max reduce_min reduce_prod layernorm rmsnorm groupnorm lrn nll_loss conv_transpose resize
+	adaptive_avgpool rnn lstm gru`)
 
 func TestDifferentiableOps(t *testing.T) {
 	var have []string
@@ -50,13 +54,20 @@ func TestDifferentiableOps(t *testing.T) {
 // without a rule is an error naming the layer and the op.
 func TestRefusesWithoutRule(t *testing.T) {
 	g := ir.NewGraph("t")
-	x := g.AddInput("x", ir.TensorType{DType: ir.F32, Shape: ir.Shape{2, 3}}, ir.Pos{File: "m.dl", Line: 3, Col: 1})
-	n, err := g.AddNode("reduce_max", "peak", []*ir.Value{x}, nil, ir.Pos{File: "m.dl", Line: 4, Col: 2})
+	// one_hot's values (off, on) are an f32 input without a rule.
+	x := g.AddInput("x", ir.TensorType{DType: ir.F32, Shape: ir.Shape{2}}, ir.Pos{File: "m.dl", Line: 3, Col: 1})
+	ids := ir.NewTensor(ir.I64, ir.Shape{3})
+	iv := g.AddParam("ids", ir.Const, ids.Type(), ids, "", ir.Pos{})
+	n, err := g.AddNode("one_hot", "hot", []*ir.Value{iv, x}, ir.Attrs{"depth": 4}, ir.Pos{File: "m.dl", Line: 4, Col: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Backward(g, n.Out(), []*ir.Value{x})
-	if err == nil || !strings.Contains(err.Error(), "m.dl:4:2: layer peak: op reduce_max is not differentiable") {
+	s, err := g.AddNode("reduce_sum", "total", []*ir.Value{n.Out()}, nil, ir.Pos{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Backward(g, s.Out(), []*ir.Value{x})
+	if err == nil || !strings.Contains(err.Error(), "m.dl:4:2: layer hot: op one_hot is not differentiable") {
 		t.Fatalf("want a refusal naming the layer and op, got %v", err)
 	}
 }
@@ -190,7 +201,7 @@ func fdCases() []fdCase {
 			return c.op("embedding", nil, iv, c.param(5, 3))
 		}},
 	}
-	return cs
+	return append(cs, fdCases2()...)
 }
 
 // TestFiniteDifferences checks every rule against central differences of

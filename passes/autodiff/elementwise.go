@@ -129,7 +129,7 @@ func geluGrad(b *builder, n *ir.Node, x, _ *ir.Value) *ir.Value {
 // shape; integer results get none.
 func binRule(f func(b *builder, a, c, y, dy *ir.Value) (da, dc *ir.Value)) ir.GradFunc {
 	return func(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
-		if n.Out().Type.DType != ir.F32 {
+		if !n.Out().Type.DType.IsFloat() {
 			return []*ir.Value{nil, nil}, nil
 		}
 		b := newBuilder(g, n)

@@ -37,11 +37,11 @@ OPS = []    # gradient-op cases: gf.case records into gf.CASES
 BACK = []   # (name, tensors, metadata) of backward cases
 
 
-def grads_of(y, xs, dy):
-    """torch's gradients of Σ y·dy with respect to xs (None where an
-    input has none)."""
+def grads_of(ys, xs, dys):
+    """torch's gradients of Σ_j Σ y_j·dy_j with respect to xs (None where
+    an input has none)."""
     need = [x for x in xs if x is not None and x.requires_grad]
-    gs = torch.autograd.grad(y, need, dy, allow_unused=True)
+    gs = torch.autograd.grad(ys, need, dys, allow_unused=True)
     out, k = [], 0
     for x in xs:
         if x is not None and x.requires_grad:
@@ -63,13 +63,14 @@ def back(name, op, inputs, fn, attrs=None):
             xs.append(None)
             continue
         t = slot[1].clone()
-        if t.dtype == torch.float32:
+        if t.dtype == torch.float32 and (len(slot) < 3 or slot[2]):  # (name, t, False): no gradient
             t.requires_grad_(True)
         xs.append(t)
     with torch.enable_grad():
-        y = fn(*xs)
-        dy = r.randn(*y.shape)
-        gs = grads_of(y, xs, dy)
+        ys = fn(*xs)
+        ys = list(ys) if isinstance(ys, (tuple, list)) else [ys]
+        dys = [r.randn(*y.shape) for y in ys]
+        gs = grads_of(ys, xs, dys)
     tensors, names, gnames = {}, [], []
     for slot, x, g in zip(inputs, xs, gs):
         if slot is None:
@@ -83,12 +84,18 @@ def back(name, op, inputs, fn, attrs=None):
         else:
             tensors["d_" + slot[0]] = g
             gnames.append("d_" + slot[0])
-    tensors["y"] = y.detach()
-    tensors["dy"] = dy
-    BACK.append((name, tensors, {
-        "op": op, "attrs": json.dumps(attrs or {}, sort_keys=True),
-        "inputs": json.dumps(names), "outputs": json.dumps(["y"]), "grads": json.dumps(gnames),
-    }))
+    outs, douts = [], []
+    for j, (y, dy) in enumerate(zip(ys, dys)):
+        suffix = "" if j == 0 else str(j)
+        tensors["y" + suffix] = y.detach()
+        tensors["dy" + suffix] = dy
+        outs.append("y" + suffix)
+        douts.append("dy" + suffix)
+    meta = {"op": op, "attrs": json.dumps(attrs or {}, sort_keys=True),
+            "inputs": json.dumps(names), "outputs": json.dumps(outs), "grads": json.dumps(gnames)}
+    if len(outs) > 1:
+        meta["douts"] = json.dumps(douts)  # the upstream gradient of each output
+    BACK.append((name, tensors, meta))
 
 
 def full_pads(pads, rank):
@@ -253,6 +260,8 @@ def main():
     spatial()
     elementwise()
     layers()
+    import gen_grad_fixtures2
+    gen_grad_fixtures2.cases(back)
     os.makedirs(AUTODIFF, exist_ok=True)
     for d, prefix in ((gf.OUT, "grad_"), (AUTODIFF, "")):
         for f in os.listdir(d):

@@ -1,0 +1,115 @@
+package autodiff
+
+import (
+	"fmt"
+
+	"github.com/dlcompiler/dlc/ir"
+)
+
+// Gradient rules of the indexing ops: a gather's gradient is a
+// scatter-add of dy into zeros of the data's shape (duplicate indices
+// sum, in index order), a scatter's is a gather of dy. The indices get
+// no gradient.
+
+func init() {
+	rule("gather", gatherGrad)
+	rule("gather_elements", func(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
+		b := newBuilder(g, n)
+		x, idx := n.Inputs[0], n.Inputs[1]
+		dx := b.op("scatter_elements", ir.Attrs{"axis": n.Attrs.Int("axis"), "reduction": "add"},
+			b.fill(x.Type.Shape, 0), idx, dys[0])
+		return []*ir.Value{dx, nil}, b.err
+	})
+	rule("gather_nd", func(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
+		if bd := n.Attrs.Int("batch_dims"); bd != 0 {
+			return nil, fmt.Errorf("no rule for batch_dims %d (scatter_nd has no batch axes): only 0", bd)
+		}
+		b := newBuilder(g, n)
+		x, idx := n.Inputs[0], n.Inputs[1]
+		dx := b.op("scatter_nd", ir.Attrs{"reduction": "add"}, b.fill(x.Type.Shape, 0), idx, dys[0])
+		return []*ir.Value{dx, nil}, b.err
+	})
+	rule("scatter_elements", scatterGrad("scatter_elements", "gather_elements"))
+	rule("scatter_nd", scatterGrad("scatter_nd", "gather_nd"))
+	rule("topk", func(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
+		// The values' gradient goes back to the positions the indices output names.
+		if dys[0] == nil {
+			return []*ir.Value{nil}, nil
+		}
+		b := newBuilder(g, n)
+		x := n.Inputs[0]
+		dx := b.op("scatter_elements", ir.Attrs{"axis": n.Attrs.Int("axis"), "reduction": "add"},
+			b.fill(x.Type.Shape, 0), n.Outputs[1], dys[0])
+		return []*ir.Value{dx}, b.err
+	})
+}
+
+// gatherGrad: with the gathered axis moved first, dx is scatter_nd of dy
+// (its index axes moved first too) at the indices, one per tuple, added
+// into zeros; then the axis goes back in place.
+func gatherGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
+	b := newBuilder(g, n)
+	x, idx, dy := n.Inputs[0], n.Inputs[1], dys[0]
+	xs := x.Type.Shape
+	a, err := ir.NormAxis(n.Attrs.Int("axis"), len(xs))
+	if err != nil {
+		return nil, err
+	}
+	ri := len(idx.Type.Shape)
+	// p moves data axis a first; q moves dy's index axes first.
+	p := []int{a}
+	q := []int{}
+	for i := range ri {
+		q = append(q, a+i)
+	}
+	for i := range len(dy.Type.Shape) {
+		if i < a || i >= a+ri {
+			q = append(q, i)
+		}
+	}
+	for i := range xs {
+		if i != a {
+			p = append(p, i)
+		}
+	}
+	zs := ir.Shape{xs[a]}
+	for _, i := range p[1:] {
+		zs = append(zs, xs[i])
+	}
+	d := dy
+	if a != 0 {
+		d = b.op("transpose", ir.Attrs{"perm": q}, dy)
+	}
+	ids := b.op("unsqueeze", ir.Attrs{"axes": []int{ri}}, idx)
+	dx := b.op("scatter_nd", ir.Attrs{"reduction": "add"}, b.fill(zs, 0), ids, d)
+	if a != 0 {
+		dx = b.op("transpose", ir.Attrs{"perm": inv(p)}, dx)
+	}
+	return []*ir.Value{dx, nil}, b.err
+}
+
+// scatterGrad: with reduction none, data's gradient is dy with the
+// written positions zeroed and the updates' is dy gathered there (as
+// torch's scatter); with add, data's is dy itself. The other reductions
+// have no rule.
+func scatterGrad(scatter, gather string) ir.GradFunc {
+	return func(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
+		b := newBuilder(g, n)
+		idx, upd, dy := n.Inputs[1], n.Inputs[2], dys[0]
+		a := ir.Attrs{}
+		if ax, ok := n.Attrs["axis"]; ok {
+			a["axis"] = ax
+		}
+		du := b.op(gather, a.Clone(), dy, idx)
+		switch red := n.Attrs.String("reduction"); red {
+		case "none":
+			z := a.Clone()
+			z["reduction"] = "none"
+			return []*ir.Value{b.op(scatter, z, dy, idx, b.fill(upd.Type.Shape, 0)), nil, du}, b.err
+		case "add":
+			return []*ir.Value{dy, nil, du}, b.err
+		default:
+			return nil, fmt.Errorf("no rule for reduction %s (only none and add)", red)
+		}
+	}
+}
