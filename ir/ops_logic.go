@@ -146,6 +146,10 @@ func init() {
 		{Name: "detect_negative", Kind: AttrBool, Default: true, Doc: "count -Inf"},
 	}
 	Register(inf)
-	Register(logicDef("fmod", "a mod b with the sign of a (C fmod; torch.fmod, ONNX Mod fmod=1), numpy broadcasting; float b = 0 gives NaN, an integer b = 0 is a run-time error", Numbers, "a", "b"))
-	Register(logicDef("remainder", "a mod b with the sign of b (Python %; torch.remainder, ONNX Mod fmod=0), numpy broadcasting; float b = 0 gives NaN, an integer b = 0 is a run-time error", Numbers, "a", "b"))
+	fmod := logicDef("fmod", "a mod b with the sign of a (C fmod; torch.fmod, ONNX Mod fmod=1), numpy broadcasting; float b = 0 gives NaN, an integer b = 0 is a run-time error", Numbers, "a", "b")
+	rem := logicDef("remainder", "a mod b with the sign of b (Python %; torch.remainder, ONNX Mod fmod=0), numpy broadcasting; float b = 0 gives NaN, an integer b = 0 is a run-time error", Numbers, "a", "b")
+	for _, d := range []*OpDef{fmod, rem} {
+		d.Grad, d.NoGrad = &Grad{}, "" // of float operands
+		Register(d)
+	}
 }

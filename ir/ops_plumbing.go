@@ -189,7 +189,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "one_hot", Doc: "values[1] where an axis of size depth equals the index (negative indices count from the end), values[0] elsewhere (F.one_hot, ONNX OneHot)",
-		Class: Injective, NoGrad: "integer indices", Pure: Pure, Stream: StreamWhole,
+		Class: Injective, Grad: &Grad{}, Pure: Pure, Stream: StreamWhole,
 		Inputs:  []InputDef{{Name: "indices", DTypes: Numbers}, {Name: "values", DTypes: AnyDType}},
 		Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "depth", Kind: AttrInt, Doc: "the size of the new axis"},

@@ -48,14 +48,14 @@ func install() {
 }
 
 // Backward appends to g the nodes computing the gradient of loss, a
-// one-element f32 value, with respect to each of wrt, and returns them in
+// one-element float value, with respect to each of wrt, and returns them in
 // order. A value the loss does not depend on gets a zero constant. The
 // gradients of several uses of a value are summed in node order, so the
 // result is deterministic. Nodes that compute gradients nobody asked for
 // stay in g until Prune (or the dce pass) removes them.
 func Backward(g *ir.Graph, loss *ir.Value, wrt []*ir.Value) ([]*ir.Value, error) {
-	if loss.Type.DType != ir.F32 || loss.Type.Shape.NumElems() != 1 {
-		return nil, fmt.Errorf("autodiff: the loss %s must be one f32 number, got %v", loss.Name, loss.Type)
+	if !loss.Type.DType.IsFloat() || loss.Type.Shape.NumElems() != 1 {
+		return nil, fmt.Errorf("autodiff: the loss %s must be one float number, got %v", loss.Name, loss.Type)
 	}
 	dep := map[*ir.Value]bool{}
 	for _, v := range wrt {
@@ -71,7 +71,7 @@ func Backward(g *ir.Graph, loss *ir.Value, wrt []*ir.Value) ([]*ir.Value, error)
 			}
 		}
 	}
-	b := &builder{g: g, n: &ir.Node{Name: "loss", Pos: loss.Pos}}
+	b := &builder{g: g, n: &ir.Node{Name: "loss", Pos: loss.Pos}, dt: loss.Type.DType}
 	grads := map[*ir.Value]*ir.Value{loss: b.fill(loss.Type.Shape, 1)}
 	for i := len(nodes) - 1; i >= 0; i-- {
 		if err := backNode(g, nodes[i], dep, grads); err != nil {
@@ -81,7 +81,7 @@ func Backward(g *ir.Graph, loss *ir.Value, wrt []*ir.Value) ([]*ir.Value, error)
 	out := make([]*ir.Value, len(wrt))
 	for i, v := range wrt {
 		if out[i] = grads[v]; out[i] == nil {
-			out[i] = (&builder{g: g, n: &ir.Node{Name: v.Name, Pos: v.Pos}}).fill(v.Type.Shape, 0)
+			out[i] = (&builder{g: g, n: &ir.Node{Name: v.Name, Pos: v.Pos}, dt: v.Type.DType}).fill(v.Type.Shape, 0)
 		}
 	}
 	return out, b.err

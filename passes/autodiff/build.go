@@ -17,6 +17,7 @@ type builder struct {
 	prefix string
 	k      int
 	err    error
+	dt     ir.DType // the constants' dtype when not the node's (see dtype)
 }
 
 func newBuilder(g *ir.Graph, n *ir.Node) *builder { return &builder{g: g, n: n} }
@@ -69,17 +70,32 @@ func (b *builder) op(op string, attrs ir.Attrs, ins ...*ir.Value) *ir.Value {
 	return n.Out()
 }
 
-// fill adds a constant of the given shape with every element v.
-func (b *builder) fill(shape ir.Shape, v float32) *ir.Value {
-	t := ir.NewTensor(ir.F32, shape)
-	for i := range t.F32() {
-		t.F32()[i] = v
+// dtype is the float dtype of the constants a rule adds: that of the
+// node's first float output (f32 graphs, and f64 ones where the ops
+// take it), or dt when set.
+func (b *builder) dtype() ir.DType {
+	if b.dt != 0 {
+		return b.dt
 	}
-	return b.g.AddParam(b.name(), ir.Const, ir.TensorType{DType: ir.F32, Shape: shape.Clone()}, t, "", b.n.Pos)
+	for _, o := range b.n.Outputs {
+		if o.Type.DType.IsFloat() {
+			return o.Type.DType
+		}
+	}
+	return ir.F32
+}
+
+// fill adds a constant of the given shape with every element v.
+func (b *builder) fill(shape ir.Shape, v float64) *ir.Value {
+	t := ir.NewTensor(b.dtype(), shape)
+	for i := range t.Len() {
+		t.SetFloat(i, v)
+	}
+	return b.g.AddParam(b.name(), ir.Const, t.Type(), t, "", b.n.Pos)
 }
 
 // scalar adds a rank-0 constant.
-func (b *builder) scalar(v float64) *ir.Value { return b.fill(ir.Shape{}, float32(v)) }
+func (b *builder) scalar(v float64) *ir.Value { return b.fill(ir.Shape{}, v) }
 
 // Arithmetic helpers; s* take a scalar right operand.
 func (b *builder) add(x, y *ir.Value) *ir.Value { return b.op("add", nil, x, y) }

@@ -155,3 +155,21 @@ func binaryRules() {
 		return da, b.unary("neg", b.mul(da, y))
 	}))
 }
+
+// fmod and remainder: a - q·b with q = trunc(a/b) (fmod) or floor(a/b)
+// (remainder), piecewise constant: da = dy, db = -dy·q (torch's rules).
+func init() {
+	mod := func(trunc bool) ir.GradFunc {
+		return binRule(func(b *builder, a, c, _, dy *ir.Value) (*ir.Value, *ir.Value) {
+			q := b.div(a, c)
+			if trunc {
+				q = b.mul(b.unary("sign", q), b.unary("floor", b.unary("abs", q)))
+			} else {
+				q = b.unary("floor", q)
+			}
+			return dy, b.unary("neg", b.mul(dy, q))
+		})
+	}
+	rule("fmod", mod(true))
+	rule("remainder", mod(false))
+}

@@ -113,3 +113,22 @@ func scatterGrad(scatter, gather string) ir.GradFunc {
 		}
 	}
 }
+
+// one_hot: values[1]'s gradient is the sum of dy where the index is, and
+// values[0]'s the sum elsewhere; the indices get none.
+func init() {
+	rule("one_hot", func(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
+		b := newBuilder(g, n)
+		dy := dys[0]
+		if !dy.Type.DType.IsFloat() {
+			return []*ir.Value{nil, nil}, nil
+		}
+		onOff := ir.NewTensor(dy.Type.DType, ir.Shape{2})
+		onOff.SetFloat(1, 1)
+		vv := g.AddParam(b.name(), ir.Const, onOff.Type(), onOff, "", n.Pos)
+		m := b.op("one_hot", n.Attrs.Clone(), n.Inputs[0], vv)
+		on := b.op("reduce_sum", ir.Attrs{"keepdims": false}, b.mul(dy, m))
+		off := b.sub(b.op("reduce_sum", nil, dy), on)
+		return []*ir.Value{nil, b.op("concat", ir.Attrs{"axis": 0}, b.reshape(off, ir.Shape{1}), b.reshape(on, ir.Shape{1}))}, b.err
+	})
+}

@@ -27,7 +27,7 @@ func init() {
 	rule("where", func(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
 		b := newBuilder(g, n)
 		c, x, y, dy := n.Inputs[0], n.Inputs[1], n.Inputs[2], dys[0]
-		if dy.Type.DType != ir.F32 {
+		if !dy.Type.DType.IsFloat() {
 			return []*ir.Value{nil, nil, nil}, nil
 		}
 		zero := b.scalar(0)
@@ -80,14 +80,16 @@ func padGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
 				m[o*x[a]+i] += 1
 			}
 		}
-		d = b.axisMap(d, a, m, x[a])
+		if d = b.axisMap(d, a, m, x[a]); d == nil {
+			break
+		}
 	}
 	return []*ir.Value{d}, b.err
 }
 
 // axisMap contracts axis a of v (size out) with the matrix m [out, in]:
-// the result's element i along a is Σ_o v[..., o, ...]·m[o·in + i], by a
-// matmul with the axis moved last.
+// the result's element i along a is Σ_o v[..., o, ...]·m[o·in + i], with
+// the axis moved last.
 func (b *builder) axisMap(v *ir.Value, a int, m []float64, in int) *ir.Value {
 	if b.err != nil {
 		return nil
@@ -95,13 +97,13 @@ func (b *builder) axisMap(v *ir.Value, a int, m []float64, in int) *ir.Value {
 	s := v.Type.Shape
 	r := len(s)
 	out := s[a]
-	t := ir.NewTensor(ir.F32, ir.Shape{out, in})
+	t := ir.NewTensor(v.Type.DType, ir.Shape{out, in})
 	for i, w := range m {
-		t.F32()[i] = float32(w)
+		t.SetFloat(i, w)
 	}
 	mv := b.g.AddParam(b.name(), ir.Const, t.Type(), t, "", b.n.Pos)
 	if r == 1 {
-		return b.reshape(b.op("matmul", nil, b.reshape(v, ir.Shape{1, out}), mv), ir.Shape{in})
+		return b.reshape(b.axisMapLast(b.reshape(v, ir.Shape{1, out}), mv), ir.Shape{in})
 	}
 	p := make([]int, 0, r)
 	for i := range r {
@@ -113,7 +115,7 @@ func (b *builder) axisMap(v *ir.Value, a int, m []float64, in int) *ir.Value {
 	if a != r-1 {
 		v = b.op("transpose", ir.Attrs{"perm": p}, v)
 	}
-	y := b.op("matmul", nil, v, mv)
+	y := b.axisMapLast(v, mv)
 	if a != r-1 {
 		y = b.op("transpose", ir.Attrs{"perm": inv(p)}, y)
 	}
@@ -159,4 +161,16 @@ func cumprodExpand(e *expansion) ([]*ir.Value, error) {
 		}
 	}
 	return []*ir.Value{e.concat(ys, a)}, e.err
+}
+
+// axisMapLast is v·m over v's last axis: a matmul in f32; for the other
+// dtypes, which matmul does not take, a broadcast product summed over
+// that axis.
+func (b *builder) axisMapLast(v, m *ir.Value) *ir.Value {
+	if v.Type.DType == ir.F32 {
+		return b.op("matmul", nil, v, m)
+	}
+	r := len(v.Type.Shape)
+	p := b.mul(b.op("unsqueeze", ir.Attrs{"axes": []int{r}}, v), m)
+	return b.op("reduce_sum", ir.Attrs{"axes": []int{r - 1}}, p)
 }

@@ -42,7 +42,7 @@ func init() {
 	}))
 	// amax/amin: dy shared evenly by the elements equal to the extremum.
 	extremum := red(func(b *builder, x, y, dy *ir.Value, axes []int) *ir.Value {
-		m := b.op("cast", ir.Attrs{"to": "f32"}, b.op("eq", nil, x, y))
+		m := b.op("cast", ir.Attrs{"to": b.dtype().String()}, b.op("eq", nil, x, y))
 		cnt := b.op("reduce_sum", ir.Attrs{"axes": axes, "keepdims": true}, m)
 		return b.mul(m, b.div(dy, cnt))
 	})

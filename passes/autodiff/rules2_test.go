@@ -6,16 +6,6 @@ import "github.com/dlcompiler/dlc/ir"
 // reduce.go, norm2.go, loss.go, spatial.go and rnn.go (run by
 // TestFiniteDifferences with the others).
 
-func (c *fdBuild) node(op string, a ir.Attrs, ins ...*ir.Value) *ir.Node {
-	c.t.Helper()
-	c.k++
-	n, err := c.g.AddNode(op, "n"+itoa(c.k), ins, a, ir.Pos{})
-	if err != nil {
-		c.t.Fatalf("%s: %v", op, err)
-	}
-	return n
-}
-
 func itoa(i int) string {
 	s := ""
 	for {
@@ -136,7 +126,7 @@ func fdCases2() []fdCase {
 		{"expand", func(c *fdBuild) *ir.Value { return c.op("expand", ir.Attrs{"shape": []int{2, 1, 3, 4}}, c.in(3, 1)) }},
 		{"cast", func(c *fdBuild) *ir.Value {
 			d := c.op("cast", ir.Attrs{"to": "f64"}, c.in(2, 3))
-			return c.op("cast", ir.Attrs{"to": "f32"}, c.op("mul", nil, d, d))
+			return c.op("cast", ir.Attrs{"to": c.dt.String()}, c.op("mul", nil, d, d))
 		}},
 		{"where", func(c *fdBuild) *ir.Value {
 			cond := ir.NewTensor(ir.Bool, ir.Shape{2, 1, 3})
@@ -163,6 +153,14 @@ func fdCases2() []fdCase {
 		{"reduce_log_sum", func(c *fdBuild) *ir.Value {
 			x := c.in(2, 3, 4)
 			return c.op("reduce_log_sum", ir.Attrs{"axes": []int{2}}, c.op("add", nil, c.op("mul", nil, x, x), c.param()))
+		}},
+		{"fmod_remainder", func(c *fdBuild) *ir.Value {
+			a, b := c.in(2, 3), c.param(3)
+			b = c.op("add", nil, c.op("mul", nil, b, c.param()), c.param())
+			return c.op("add", nil, c.op("fmod", nil, a, b), c.op("mul", nil, c.op("remainder", nil, a, b), c.param()))
+		}},
+		{"one_hot", func(c *fdBuild) *ir.Value {
+			return c.op("one_hot", ir.Attrs{"depth": 4, "axis": 1}, c.ints(ir.Shape{2, 3}, 0, 3, 1, 1, -1, 2), c.param(2))
 		}},
 		{"hardmax", func(c *fdBuild) *ir.Value {
 			x := c.in(2, 3)

@@ -42,7 +42,7 @@ func concatGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
 			idx.I64()[j] = int64(off + j)
 		}
 		off += size
-		if in.Type.DType != ir.F32 {
+		if !in.Type.DType.IsFloat() {
 			continue
 		}
 		iv := g.AddParam(b.name(), ir.Const, ir.TensorType{DType: ir.I64, Shape: ir.Shape{size}}, idx, "", n.Pos)

@@ -35,6 +35,8 @@ def indexing(back):
     back("scatter_nd", "scatter_nd", [("data", r.randn(4, 3)), ("indices", idx(3, 1, shape=(2, 1))), ("updates", r.randn(2, 3))], put(False))
     back("scatter_nd_add", "scatter_nd", [("data", r.randn(4, 3)), ("indices", idx(1, 1, shape=(2, 1))), ("updates", r.randn(2, 3))],
          put(True), {"reduction": "add"})
+    back("one_hot", "one_hot", [("indices", idx(0, 3, 1, 1, 2, 2, shape=(2, 3))), ("values", r.randn(2))],
+         lambda i, v: v[0] + (v[1] - v[0]) * F.one_hot(i, 4).float(), {"depth": 4, "axis": -1})
     back("topk", "topk", [("x", r.randn(2, 5, 3))], lambda x: torch.topk(x, 2, dim=1).values, {"k": 2, "axis": 1})
 
 
@@ -50,6 +52,9 @@ def plumbing(back):
         p = [0, 0, 1, 2, 0, 0, 2, 1]
         back("pad_" + mode, "pad", [("x", r.randn(1, 2, 4, 5))], lambda x, p=p, m=tmode: F.pad(x, gf.torch_pads(p)[:4], mode=m),
              {"pads": p, "mode": mode})
+    a, b = r.randn(2, 3) * 3, r.nonzero(3)
+    back("fmod", "fmod", [("a", a), ("b", b)], torch.fmod)
+    back("remainder", "remainder", [("a", a), ("b", b)], torch.remainder)
     back("cumsum", "cumsum", [("x", r.randn(2, 4, 3))], lambda x: torch.cumsum(x, 1), {"axis": 1})
     back("cumsum_excl_rev", "cumsum", [("x", r.randn(2, 4, 3))],
          lambda x: torch.flip(torch.cumsum(torch.flip(x, [2]), 2), [2]) - x, {"axis": -1, "exclusive": True, "reverse": True})
