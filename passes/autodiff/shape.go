@@ -1,8 +1,6 @@
 package autodiff
 
 import (
-	"fmt"
-
 	"github.com/dlcompiler/dlc/ir"
 )
 
@@ -51,27 +49,15 @@ func concatGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
 	return grads, b.err
 }
 
-// maxEyeVocab bounds the vocabulary of an embedding whose gradient is
-// taken through a one-hot matrix: the identity constant is vocab² floats.
-const maxEyeVocab = 4096
-
 func init() { rule("embedding", embeddingGrad) }
 
-// embeddingGrad: dW = onehot(ids)ᵀ·dy over the flattened ids, the one-hot
-// rows gathered from an identity constant. Ids get no gradient.
+// embeddingGrad: dW is dy's rows added into zeros at their ids (a
+// scatter_nd with add; repeated ids sum, in order), which costs the size
+// of dy whatever the vocabulary. Ids get no gradient.
 func embeddingGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
 	ids, w, dy := n.Inputs[0], n.Inputs[1], dys[0]
-	V, D := w.Type.Shape[0], w.Type.Shape[1]
-	if V > maxEyeVocab {
-		return nil, fmt.Errorf("vocabulary %d is over %d, the largest whose one-hot gradient this rule builds", V, maxEyeVocab)
-	}
 	b := newBuilder(g, n)
-	eye := b.fill(ir.Shape{V, V}, 0)
-	for i := range V {
-		eye.Data.F32()[i*V+i] = 1
-	}
-	B := ids.Type.Shape.NumElems()
-	oh := b.reshape(b.op("gather", ir.Attrs{"axis": 0}, eye, ids), ir.Shape{B, V})
-	dw := b.op("matmul", nil, b.op("transpose", ir.Attrs{"perm": []int{1, 0}}, oh), b.reshape(dy, ir.Shape{B, D}))
+	at := b.op("unsqueeze", ir.Attrs{"axes": []int{len(ids.Type.Shape)}}, ids)
+	dw := b.op("scatter_nd", ir.Attrs{"reduction": "add"}, b.fill(w.Type.Shape, 0), at, dy)
 	return []*ir.Value{nil, dw}, b.err
 }
