@@ -69,12 +69,9 @@ func convTransposeGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, e
 		}
 	}
 	dx := b.op("conv", a, dy, w)
-	dw := convWeightGrad(b, n, dy, x, w.Type.Shape)
-	if dw == nil {
-		wa := windowOf(n, w.Type.Shape[2:])
-		delete(wa, "ceil_mode")
-		dw = b.op("conv_grad_weight", wa, dy, x)
-	}
+	wa := windowOf(n, w.Type.Shape[2:])
+	delete(wa, "ceil_mode")
+	dw := b.op("conv_grad_weight", wa, dy, x)
 	grads := []*ir.Value{dx, dw}
 	if len(n.Inputs) > 2 && n.Inputs[2] != nil {
 		axes := []int{0}
