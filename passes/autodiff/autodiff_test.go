@@ -248,7 +248,7 @@ func TestFiniteDifferences64(t *testing.T) {
 }
 
 // minF64Cases is how many of fdCases build in float64.
-const minF64Cases = 68
+const minF64Cases = 69
 
 // errNoDType is the panic of an fdBuild whose op refuses its dtype.
 type errNoDType struct{ err error }

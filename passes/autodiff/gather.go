@@ -21,11 +21,11 @@ func init() {
 		return []*ir.Value{dx, nil}, b.err
 	})
 	rule("gather_nd", func(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
-		if bd := n.Attrs.Int("batch_dims"); bd != 0 {
-			return nil, fmt.Errorf("no rule for batch_dims %d (scatter_nd has no batch axes): only 0", bd)
-		}
 		b := newBuilder(g, n)
 		x, idx := n.Inputs[0], n.Inputs[1]
+		if bd := n.Attrs.Int("batch_dims"); bd > 0 {
+			idx = b.batchTuples(idx, bd)
+		}
 		dx := b.op("scatter_nd", ir.Attrs{"reduction": "add"}, b.fill(x.Type.Shape, 0), idx, dys[0])
 		return []*ir.Value{dx, nil}, b.err
 	})
@@ -131,4 +131,27 @@ func init() {
 		off := b.sub(b.op("reduce_sum", nil, dy), on)
 		return []*ir.Value{nil, b.op("concat", ir.Attrs{"axis": 0}, b.reshape(off, ir.Shape{1}), b.reshape(on, ir.Shape{1}))}, b.err
 	})
+}
+
+// batchTuples turns the index tuples of a gather_nd with bd batch axes
+// into whole tuples (scatter_nd has no batch axes): each is prefixed by
+// its batch coordinates, a constant, as i64.
+func (b *builder) batchTuples(idx *ir.Value, bd int) *ir.Value {
+	s := idx.Type.Shape
+	lead := s[:len(s)-1]
+	coords := ir.NewTensor(ir.I64, append(lead.Clone(), bd))
+	per := lead[bd:].NumElems()
+	bs := lead[:bd]
+	for t := range lead.NumElems() {
+		q := t / per
+		for j := bd - 1; j >= 0; j-- {
+			coords.I64()[t*bd+j] = int64(q % bs[j])
+			q /= bs[j]
+		}
+	}
+	cv := b.g.AddParam(b.name(), ir.Const, coords.Type(), coords, "", b.n.Pos)
+	if idx.Type.DType != ir.I64 {
+		idx = b.op("cast", ir.Attrs{"to": "i64"}, idx)
+	}
+	return b.op("concat", ir.Attrs{"axis": len(s) - 1}, cv, idx)
 }

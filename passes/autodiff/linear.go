@@ -1,10 +1,6 @@
 package autodiff
 
-import (
-	"fmt"
-
-	"github.com/dlcompiler/dlc/ir"
-)
+import "github.com/dlcompiler/dlc/ir"
 
 // Gradient rules of dense and matmul: matrix products with a transposed
 // operand, and a sum over the rows for a bias.
@@ -37,13 +33,26 @@ func denseGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
 
 // matmulGrad: y = a·c (batched, broadcast batch axes). da = dy·cᵀ and
 // dc = aᵀ·dy, summed back over broadcast batch axes. A 1-D operand is
-// refused (it would need its own unsqueeze bookkeeping).
+// taken as a matrix of one row (a) or one column (c), dy reshaped to
+// match, and its gradient reshaped back.
 func matmulGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
 	a, c, dy := n.Inputs[0], n.Inputs[1], dys[0]
-	if len(a.Type.Shape) < 2 || len(c.Type.Shape) < 2 {
-		return nil, fmt.Errorf("no rule for a 1-D operand (%v, %v): reshape it to a matrix", a.Type, c.Type)
-	}
 	b := newBuilder(g, n)
+	a2, c2 := a, c
+	if len(a.Type.Shape) == 1 {
+		a2 = b.reshape(a, ir.Shape{1, a.Type.Shape[0]})
+	}
+	if len(c.Type.Shape) == 1 {
+		c2 = b.reshape(c, ir.Shape{c.Type.Shape[0], 1})
+	}
+	if a2 != a || c2 != c {
+		as, cs := a2.Type.Shape, c2.Type.Shape
+		batch, err := ir.BroadcastShapes(as[:len(as)-2], cs[:len(cs)-2])
+		if err != nil {
+			return nil, err
+		}
+		dy = b.reshape(dy, append(batch, as[len(as)-2], cs[len(cs)-1]))
+	}
 	t := func(v *ir.Value) *ir.Value {
 		r := len(v.Type.Shape)
 		p := make([]int, r)
@@ -53,7 +62,8 @@ func matmulGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
 		p[r-2], p[r-1] = r-1, r-2
 		return b.op("transpose", ir.Attrs{"perm": p}, v)
 	}
-	da := b.op("matmul", nil, dy, t(c))
-	dc := b.op("matmul", nil, t(a), dy)
-	return []*ir.Value{b.sumTo(da, a.Type.Shape), b.sumTo(dc, c.Type.Shape)}, b.err
+	da := b.op("matmul", nil, dy, t(c2))
+	dc := b.op("matmul", nil, t(a2), dy)
+	da, dc = b.sumTo(da, a2.Type.Shape), b.sumTo(dc, c2.Type.Shape)
+	return []*ir.Value{b.reshape(da, a.Type.Shape), b.reshape(dc, c.Type.Shape)}, b.err
 }

@@ -109,6 +109,17 @@ func fdCases2() []fdCase {
 		{"gather_nd", func(c *fdBuild) *ir.Value {
 			return c.op("gather_nd", nil, c.in(3, 2, 2), c.ints(ir.Shape{3, 2}, 0, 1, 2, 0, 0, 1))
 		}},
+		{"gather_nd_batch", func(c *fdBuild) *ir.Value {
+			return c.op("gather_nd", ir.Attrs{"batch_dims": 1}, c.in(2, 3, 4), c.ints(ir.Shape{2, 2, 1}, 2, 0, 1, 1))
+		}},
+		{"matmul_1d", func(c *fdBuild) *ir.Value {
+			v, m := c.in(4), c.param(2, 4, 3)
+			a := c.op("matmul", nil, v, m)          // [2, 3]
+			b := c.op("matmul", nil, m, c.param(3)) // [2, 4]
+			d := c.op("matmul", nil, v, c.param(4)) // []
+			s := c.op("add", nil, c.op("reduce_sum", ir.Attrs{"axes": []int{1}}, a), c.op("reduce_sum", ir.Attrs{"axes": []int{1}}, b))
+			return c.op("mul", nil, s, d)
+		}},
 		{"scatter_elements", func(c *fdBuild) *ir.Value {
 			x, u := c.in(3, 3), c.param(2, 3)
 			idx := c.ints(ir.Shape{2, 3}, 1, 0, 2, 0, 2, 1)
@@ -155,8 +166,9 @@ func fdCases2() []fdCase {
 			return c.op("reduce_log_sum", ir.Attrs{"axes": []int{2}}, c.op("add", nil, c.op("mul", nil, x, x), c.param()))
 		}},
 		{"fmod_remainder", func(c *fdBuild) *ir.Value {
-			a, b := c.in(2, 3), c.param(3)
-			b = c.op("add", nil, c.op("mul", nil, b, c.param()), c.param())
+			// a in [-3, 3], b in [1.5, 2.5]: kinks only where a = ±b
+			a := c.op("mul", nil, c.in(2, 3), c.fixed(3))
+			b := c.op("add", nil, c.op("mul", nil, c.param(3), c.fixed(0.5)), c.fixed(2))
 			return c.op("add", nil, c.op("fmod", nil, a, b), c.op("mul", nil, c.op("remainder", nil, a, b), c.param()))
 		}},
 		{"one_hot", func(c *fdBuild) *ir.Value {
@@ -208,4 +220,12 @@ func fdCases2() []fdCase {
 		rnn("gru_onnx_bidi_stacked", "gru", ir.Attrs{"linear_before_reset": false, "bidirectional": true, "num_layers": 2}, 3, 2, 3, 4, 2, false),
 		rnn("gru_onnx_nobias", "gru", ir.Attrs{"linear_before_reset": false, "bias": false}, 3, 2, 3, 4, 1, true),
 	}
+}
+
+// fixed adds a scalar constant of the case's dtype.
+func (c *fdBuild) fixed(v float64) *ir.Value {
+	c.k++
+	t := ir.NewTensor(c.dt, ir.Shape{})
+	t.SetFloat(0, v)
+	return c.g.AddParam("c"+itoa(c.k), ir.Const, t.Type(), t, "", ir.Pos{})
 }

@@ -22,6 +22,11 @@ def indexing(back):
          lambda x, i: torch.gather(x, 1, i), {"axis": 1})
     back("gather_nd", "gather_nd", [("data", r.randn(3, 2, 2)), ("indices", idx(0, 1, 2, 0, 0, 1, shape=(3, 2)))],
          lambda x, i: x[i[:, 0], i[:, 1]])
+    back("gather_nd_batch", "gather_nd", [("data", r.randn(2, 3, 4)), ("indices", idx(2, 0, 1, 1, shape=(2, 2, 1)))],
+         lambda x, i: x[torch.arange(2)[:, None], i[..., 0]], {"batch_dims": 1})
+    back("matmul_vec_mat", "matmul", [("a", r.randn(4)), ("b", r.randn(2, 4, 3))], torch.matmul)
+    back("matmul_mat_vec", "matmul", [("a", r.randn(2, 3, 4)), ("b", r.randn(4))], torch.matmul)
+    back("matmul_vec_vec", "matmul", [("a", r.randn(4)), ("b", r.randn(4))], torch.matmul)
     i2 = idx(1, 0, 2, 0, 2, 1, shape=(2, 3))
     back("scatter_elements", "scatter_elements", [("data", r.randn(3, 3)), ("indices", i2), ("updates", r.randn(2, 3))],
          lambda x, i, u: x.scatter(0, i, u), {"axis": 0})
