@@ -201,6 +201,10 @@ func fdCases2() []fdCase {
 			return c.op("conv_transpose", ir.Attrs{"strides": []int{2, 1}, "pads": []int{1, 0, 0, 1}, "dilations": []int{1, 2}, "output_padding": []int{1, 0}},
 				c.in(2, 3, 3, 4), c.param(3, 2, 3, 2), c.param(2))
 		}},
+		{"conv_transpose_outpad", func(c *fdBuild) *ir.Value {
+			// output_padding 2 ≥ stride 1, allowed below the dilation 3
+			return c.op("conv_transpose", ir.Attrs{"dilations": []int{3}, "output_padding": []int{2}}, c.in(2, 2, 4), c.param(2, 3, 2))
+		}},
 		{"conv_transpose_groups", func(c *fdBuild) *ir.Value {
 			return c.op("conv_transpose", ir.Attrs{"strides": []int{2}, "groups": 2}, c.in(1, 4, 5), c.param(4, 3, 3))
 		}},

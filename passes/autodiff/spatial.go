@@ -1,10 +1,6 @@
 package autodiff
 
-import (
-	"fmt"
-
-	"github.com/dlcompiler/dlc/ir"
-)
+import "github.com/dlcompiler/dlc/ir"
 
 // Gradient rules of the spatial ops: conv_transpose through convolution
 // (its adjoint), resize and adaptive_avgpool through their per-axis
@@ -57,10 +53,14 @@ func convTransposeGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, e
 	b := newBuilder(g, n)
 	x, w, dy := n.Inputs[0], n.Inputs[1], dys[0]
 	st, op := n.Attrs.Ints("strides"), n.Attrs.Ints("output_padding")
+	// With output_padding ≥ stride (ONNX allows it below the dilation)
+	// the convolution of dy is op/stride longer than x on an axis: dx is
+	// cropped, and x padded with zeros for the weight gradient.
+	r := len(op)
+	extra, crop := make([]int, 2*r), false // extra[r+i]: the end of axis i
 	for i := range op {
-		if op[i] >= st[i] {
-			return nil, fmt.Errorf("no rule for output_padding %v not below the strides %v", op, st)
-		}
+		extra[r+i] = op[i] / st[i]
+		crop = crop || extra[r+i] > 0
 	}
 	a := ir.Attrs{}
 	for _, k := range []string{"strides", "pads", "dilations", "groups"} {
@@ -69,9 +69,19 @@ func convTransposeGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, e
 		}
 	}
 	dx := b.op("conv", a, dy, w)
+	xp := x
+	if crop {
+		// pads of [N, C, spatial...]: begins, then ends (the spatial ends).
+		pads, neg := make([]int, 2*(r+2)), make([]int, 2*(r+2))
+		for i := range r {
+			pads[r+4+i], neg[r+4+i] = extra[r+i], -extra[r+i]
+		}
+		dx = b.op("pad", ir.Attrs{"pads": neg}, dx)
+		xp = b.op("pad", ir.Attrs{"pads": pads}, x)
+	}
 	wa := windowOf(n, w.Type.Shape[2:])
 	delete(wa, "ceil_mode")
-	dw := b.op("conv_grad_weight", wa, dy, x)
+	dw := b.op("conv_grad_weight", wa, dy, xp)
 	grads := []*ir.Value{dx, dw}
 	if len(n.Inputs) > 2 && n.Inputs[2] != nil {
 		axes := []int{0}

@@ -126,6 +126,8 @@ def spatial(back):
          {"strides": [2, 1], "pads": [1, 0, 1, 0], "dilations": [1, 2], "output_padding": [1, 0]})
     back("conv_transpose1d_groups", "conv_transpose", [("x", r.randn(1, 4, 5)), ("weight", r.randn(4, 3, 3)), None],
          lambda x, w, b=None: F.conv_transpose1d(x, w, stride=2, groups=2), {"strides": [2], "groups": 2})
+    back("conv_transpose1d_outpad", "conv_transpose", [("x", r.randn(2, 2, 4)), ("weight", r.randn(2, 3, 2)), None],
+         lambda x, w, b=None: F.conv_transpose1d(x, w, dilation=3, output_padding=2), {"dilations": [3], "output_padding": [2]})
     back("resize_nearest", "resize", [("x", r.randn(1, 2, 3, 5))], lambda x: F.interpolate(x, size=(6, 3), mode="nearest"),
          {"sizes": [1, 2, 6, 3], "mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"})
     back("resize_bilinear_align", "resize", [("x", r.randn(2, 2, 3, 4))],
