@@ -1,5 +1,5 @@
 // Command show draws test digits above their reconstructions by the
-// trained autoencoder (../model.dl with the weights dlc train wrote beside
+// trained autoencoder (../autoencoder.dl with the weights dlc train wrote beside
 // it) into a PNG:
 //
 //	go run ./examples/mnist_autoencoder/show -o reconstructions.png
@@ -31,7 +31,7 @@ const (
 )
 
 func main() {
-	model := flag.String("model", "examples/mnist_autoencoder/model.dl", "the autoencoder, its trained weights beside it")
+	model := flag.String("model", "examples/mnist_autoencoder/autoencoder.dl", "the autoencoder, its trained weights beside it")
 	out := flag.String("o", "reconstructions.png", "the PNG `FILE` to write")
 	flag.Parse()
 	if err := run(*model, *out); err != nil {
