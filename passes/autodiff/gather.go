@@ -90,8 +90,9 @@ func gatherGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
 
 // scatterGrad: with reduction none, data's gradient is dy with the
 // written positions zeroed and the updates' is dy gathered there (as
-// torch's scatter); with add, data's is dy itself. The other reductions
-// have no rule.
+// torch's scatter); with add, data's is dy itself; max and min share dy
+// evenly among the elements equal to the result (torch's scatter_reduce
+// amax, amin). mul has no rule.
 func scatterGrad(scatter, gather string) ir.GradFunc {
 	return func(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
 		b := newBuilder(g, n)
@@ -108,8 +109,10 @@ func scatterGrad(scatter, gather string) ir.GradFunc {
 			return []*ir.Value{b.op(scatter, z, dy, idx, b.fill(upd.Type.Shape, 0)), nil, du}, b.err
 		case "add":
 			return []*ir.Value{dy, nil, du}, b.err
+		case "max", "min":
+			return b.scatterExtremumGrad(n, dy, scatter, gather, a), b.err
 		default:
-			return nil, fmt.Errorf("no rule for reduction %s (only none and add)", red)
+			return nil, fmt.Errorf("no rule for reduction %s (none, add, max and min have one)", red)
 		}
 	}
 }
@@ -154,4 +157,18 @@ func (b *builder) batchTuples(idx *ir.Value, bd int) *ir.Value {
 		idx = b.op("cast", ir.Attrs{"to": "i64"}, idx)
 	}
 	return b.op("concat", ir.Attrs{"axis": len(s) - 1}, cv, idx)
+}
+
+// scatterExtremumGrad: each result element's dy is shared evenly by the
+// data element and the updates that equal it.
+func (b *builder) scatterExtremumGrad(n *ir.Node, dy *ir.Value, scatter, gather string, a ir.Attrs) []*ir.Value {
+	x, idx, upd, y := n.Inputs[0], n.Inputs[1], n.Inputs[2], n.Out()
+	dt := ir.Attrs{"to": b.dtype().String()}
+	md := b.op("cast", dt, b.op("eq", nil, x, y))
+	mu := b.op("cast", dt.Clone(), b.op("eq", nil, upd, b.op(gather, a.Clone(), y, idx)))
+	add := a.Clone()
+	add["reduction"] = "add"
+	count := b.add(md, b.op(scatter, add, b.fill(x.Type.Shape, 0), idx, mu))
+	share := b.div(dy, count)
+	return []*ir.Value{b.mul(share, md), nil, b.mul(b.op(gather, a.Clone(), share, idx), mu)}
 }

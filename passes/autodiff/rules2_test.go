@@ -127,6 +127,13 @@ func fdCases2() []fdCase {
 			b := c.op("scatter_elements", ir.Attrs{"axis": 0, "reduction": "add"}, x, c.ints(ir.Shape{2, 3}, 1, 1, 2, 1, 2, 2), u)
 			return c.op("add", nil, a, c.op("mul", nil, b, b))
 		}},
+		{"scatter_extrema", func(c *fdBuild) *ir.Value {
+			x, u := c.in(3, 3), c.param(4, 3)
+			idx := c.ints(ir.Shape{4, 3}, 1, 0, 2, 0, 2, 1, 1, 1, 2, 0, 0, 0)
+			a := c.op("scatter_elements", ir.Attrs{"axis": 0, "reduction": "max"}, x, idx, u)
+			b := c.op("scatter_nd", ir.Attrs{"reduction": "min"}, x, c.ints(ir.Shape{2, 1}, 2, 2), c.param(2, 3))
+			return c.op("add", nil, a, c.op("mul", nil, b, b))
+		}},
 		{"scatter_nd", func(c *fdBuild) *ir.Value {
 			x, u := c.in(4, 3), c.param(2, 3)
 			a := c.op("scatter_nd", nil, x, c.ints(ir.Shape{2, 1}, 3, 1), u)

@@ -33,6 +33,11 @@ def indexing(back):
     back("scatter_elements_add", "scatter_elements", [("data", r.randn(3, 3)), ("indices", idx(1, 1, 2, 1, 2, 2, shape=(2, 3))), ("updates", r.randn(2, 3))],
          lambda x, i, u: x.scatter_add(0, i, u), {"axis": 0, "reduction": "add"})
 
+    back("scatter_elements_max", "scatter_elements", [("data", r.randn(3, 3)), ("indices", idx(1, 0, 2, 0, 2, 1, 1, 1, 2, 0, 0, 0, shape=(4, 3))), ("updates", r.randn(4, 3))],
+         lambda x, i, u: x.scatter_reduce(0, i, u, "amax"), {"axis": 0, "reduction": "max"})
+    back("scatter_elements_min", "scatter_elements", [("data", r.randn(3, 3)), ("indices", idx(1, 0, 2, 0, 2, 1, shape=(2, 3))), ("updates", r.randn(2, 3))],
+         lambda x, i, u: x.scatter_reduce(0, i, u, "amin"), {"axis": 0, "reduction": "min"})
+
     def put(acc):
         def f(x, i, u):
             return x.index_put((i[:, 0],), u, accumulate=acc)
