@@ -13,8 +13,9 @@ import (
 // it as stored.
 //
 //	rnn-wT  the W_ih and W_hh of rnn, lstm and gru, [rows][K] transposed
-//	        to [K][rows]: k-major, so the Gemv kernel reads a step's
-//	        W_hh·h as 8 columns per vector (codegen/rnn_simd.go).
+//	        to k-major panels of 64 rows (rnnPanels), so the Gemv kernel
+//	        reads a step's W_hh·h as 8 columns per vector from one
+//	        contiguous block per call (codegen/rnn_simd.go).
 //	panelNR the weights [N][K] of dense and fused_dense on a Gemm kernel
 //	        of NR columns, in ⌈N/NR⌉ panels of K×NR (kernels.PackPanels,
 //	        zero-padded past row N): the kernel's b, so dense at batch > 1
@@ -26,7 +27,7 @@ var weightLayouts = map[string]struct {
 	inputs func(n *ir.Node) []int
 	pack   func(t *ir.Tensor) *ir.Tensor
 }{
-	"rnn-wT": {inputs: rnnMatrices, pack: transpose2},
+	"rnn-wT": {inputs: rnnMatrices, pack: rnnPanels},
 }
 
 func init() {
@@ -76,19 +77,6 @@ func rnnMatrices(n *ir.Node) []int {
 		idx = append(idx, i, i+1)
 	}
 	return idx
-}
-
-// transpose2 is the transpose of a 2-D f32 tensor.
-func transpose2(t *ir.Tensor) *ir.Tensor {
-	R, C := t.Shape[0], t.Shape[1]
-	out := ir.NewTensor(ir.F32, ir.Shape{C, R})
-	src, dst := t.F32(), out.F32()
-	for r := range R {
-		for c := range C {
-			dst[c*R+r] = src[r*C+c]
-		}
-	}
-	return out
 }
 
 // layoutWeights returns the data in its new layout of every parameter

@@ -121,6 +121,14 @@ func emitMatMul(k *kctx) error {
 	if batch.NumElems()*M*N != out.NumElems() {
 		return k.errorf("internal error: output %v is not batch %v × %d × %d", out, batch, M, N)
 	}
+	if nb := batch.NumElems(); nb > 1 && bb[:len(bb)-2].NumElems() == 1 && aa[:len(aa)-2].NumElems() == nb {
+		// B is shared by the whole batch and A is not broadcast: the
+		// batch folds into A's rows, one product of nb·M rows (a batch of
+		// single rows, as a sequence model's output layer, is then one
+		// GEMM rather than nb products of one row each).
+		M *= nb
+		aa, bb, batch = ir.Shape{M, K}, ir.Shape{K, N}, ir.Shape{}
+	}
 	ext := map[string]int{"m": M, "n": N, "k": K}
 	t := resolve(k.n.Schedule, []string{"m", "n", "k"}, ext, 1)
 	sa := scale(bcastStrides(aa[:len(aa)-2], batch), M*K)

@@ -182,19 +182,32 @@ func (r *rnnDir) simdInit(s rnnSIMDDir) {
 		}
 	}
 	k.l("// input projection of all %d steps", T)
-	if kn := rnnGemmKernel; r.gemv() && GH%kn.NR == 0 {
+	if kn := rnnGemmKernel; r.gemv() && GH%kn.NR == 0 && rnnPanel%kn.NR == 0 {
 		// One matrix product: blocks of MR steps × NR gate rows, the
-		// transposed W_ih as the kernel's k-major operand.
+		// transposed W_ih (in panels of rnnPanel rows) as the kernel's
+		// k-major operand.
 		bs, flags := "nil", 0
 		if bias != "" {
 			bs, flags = bias+"[j0:]", 4 // column bias
 		}
+		K := r.inSize
 		k.l("for t0 := 0; t0 < %d; t0 += %d {", T*N, kn.MR)
 		k.l("rr := min(%d, %d-t0)", kn.MR, T*N)
-		k.l("for j0 := 0; j0 < %d; j0 += %d {", GH, kn.NR)
-		k.l("%s(rr, %d, %d, %s, %d, %s[j0:], %d, %s[t0*%d+j0:], %d, %s, %d)", kn.Func, kn.NR, r.inSize,
-			r.in.at(fmt.Sprintf("t0*%d", r.inSize)), r.inSize, r.wih, GH, r.v("gx"), GH, GH, bs, flags)
-		k.l("}")
+		gemm := func(p0 string, ld int) {
+			k.l("%s(rr, %d, %d, %s, %d, %s[%s*%d+j0-%s:], %d, %s[t0*%d+j0:], %d, %s, %d)", kn.Func, kn.NR, K,
+				r.in.at(fmt.Sprintf("t0*%d", K)), K, r.wih, p0, K, p0, ld, r.v("gx"), GH, GH, bs, flags)
+		}
+		if full := GH / rnnPanel * rnnPanel; full > 0 {
+			k.l("for p0 := 0; p0 < %d; p0 += %d {", full, rnnPanel)
+			k.l("for j0 := p0; j0 < p0+%d; j0 += %d {", rnnPanel, kn.NR)
+			gemm("p0", rnnPanel)
+			k.l("}\n}")
+		}
+		if p0 := GH / rnnPanel * rnnPanel; p0 < GH {
+			k.l("for j0 := %d; j0 < %d; j0 += %d {", p0, GH, kn.NR)
+			gemm(fmt.Sprint(p0), GH-p0)
+			k.l("}")
+		}
 		k.l("}")
 		return
 	}
@@ -230,25 +243,66 @@ func (r *rnnDir) mv(x string, K int, w string, r0, n int, c, out, off string) {
 		return
 	}
 	kn := kernelOf(r.k.n.Schedule)
-	call := func(nv int, c0 string) {
+	if kn.NR != rnnPanel {
+		panic(fmt.Sprintf("codegen: Gemv kernel %s has %d columns, the rnn-wT panels %d", kn.Name, kn.NR, rnnPanel))
+	}
+	// call multiplies the nv·8 rows from r0+rel (rel a Go expression),
+	// which start at element wOff of w, within a panel of ld rows.
+	call := func(nv int, wOff string, ld int, rel string) {
 		cs := "nil"
 		if c != "" {
-			cs = fmt.Sprintf("%s[%s:]", c, c0)
+			cs = fmt.Sprintf("%s[%s:]", c, rel)
 		}
-		k.l("%s(%d, %s[:%d], %s[%d+%s:], %d, %s, %s[%s+%s:])", kn.Func, nv, x, K, w, r0, c0, GH, cs, out, off, c0)
+		k.l("%s(%d, %s[:%d], %s[%s:], %d, %s, %s[%s+%s:])", kn.Func, nv, x, K, w, wOff, ld, cs, out, off, rel)
 	}
-	full := n / kn.NR * kn.NR
-	switch {
-	case full == kn.NR:
-		call(kn.NR/8, "0")
-	case full > kn.NR:
-		k.l("for c0 := 0; c0 < %d; c0 += %d {", full, kn.NR)
-		call(kn.NR/8, "c0")
-		k.l("}")
+	for row, end := r0, r0+n; row < end; {
+		p0 := row / rnnPanel * rnnPanel
+		ld := min(rnnPanel, GH-p0)
+		if np := (end - row) / rnnPanel; row == p0 && np > 1 {
+			// Whole panels: one loop.
+			k.l("for c0 := 0; c0 < %d; c0 += %d {", np*rnnPanel, rnnPanel)
+			call(rnnPanel/8, fmt.Sprintf("%d+c0*%d", p0*K, K), rnnPanel, fmt.Sprintf("%d+c0", row-r0))
+			k.l("}")
+			row += np * rnnPanel
+			continue
+		}
+		next := min(p0+ld, end)
+		call((next-row)/8, fmt.Sprint(p0*K+row-p0), ld, fmt.Sprint(row-r0))
+		row = next
 	}
-	if rem := n - full; rem > 0 {
-		call(rem/8, fmt.Sprint(full))
+}
+
+// rnnPanel is the width of the panels the rnn-wT layout packs W_ih and
+// W_hh in: the Gemv kernel's columns.
+var rnnPanel = func() int {
+	for _, k := range kernels.All() {
+		if k.Op == kernels.Gemv {
+			return k.NR
+		}
 	}
+	panic("codegen: no Gemv kernel registered")
+}()
+
+// rnnPanels packs a recurrent weight matrix W ([rows][K], rows the gate
+// rows) for the Gemv kernel (WeightLayout "rnn-wT"): transposed, in
+// panels of rnnPanel rows (the last one narrower), panel p at p·rnnPanel·K
+// holding W[p·rnnPanel+j][k] at k·w+j for its width w. A call of the Gemv
+// kernel then streams one contiguous block of K·w values (a step's W_hh·h
+// reads the whole matrix front to back) rather than w values every
+// rows·4 bytes, which the hardware prefetchers follow less well.
+func rnnPanels(t *ir.Tensor) *ir.Tensor {
+	R, K := t.Shape[0], t.Shape[1]
+	out := ir.NewTensor(ir.F32, ir.Shape{K, R})
+	src, dst := t.F32(), out.F32()
+	for p0 := 0; p0 < R; p0 += rnnPanel {
+		w := min(rnnPanel, R-p0)
+		for j := range w {
+			for k, v := range src[(p0+j)*K : (p0+j+1)*K] {
+				dst[p0*K+k*w+j] = v
+			}
+		}
+	}
+	return out
 }
 
 // dotRows emits out[off+i] = Σ_k x[k]·w[(r0+i)·K+k] for i < n, through the

@@ -18,7 +18,8 @@ import (
 // must handle: hidden sizes that are not multiples of the row block,
 // stacked bidirectional batch_first layers with initial states, both gru
 // reset forms, rnn relu, no bias, and long sequences with a large hidden
-// size for the float32 accumulation, and lstm peepholes.
+// size for the float32 accumulation, lstm peepholes, and the Gemv
+// kernel's panel boundaries.
 func TestRNNEquivalence(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go command")
@@ -42,6 +43,13 @@ func TestRNNEquivalence(t *testing.T) {
 		{"rgrunobias", "gru", 4, 2, 3, 5, 1, true, false, false, true, ir.Attrs{"linear_before_reset": true}},
 		{"rrnnrelu", "rnn", 8, 2, 4, 9, 3, true, true, true, true, ir.Attrs{"nonlinearity": "relu"}},
 		{"rrnntanh", "rnn", 20, 2, 10, 33, 2, false, false, true, true, nil},
+		// The Gemv kernel's panels of 64 gate rows (rnnPanels): lstm's 4H
+		// = 24 in one narrow panel; gru's 3H = 216 in three whole panels
+		// and one of 24, with the r·h product's H = 72 rows starting
+		// inside a panel and its W_ih (216 rows, not whole 32-column
+		// blocks) multiplied per step.
+		{"rlstm6", "lstm", 5, 2, 7, 6, 1, false, false, true, true, nil},
+		{"rgru72", "gru", 6, 1, 9, 72, 2, false, false, true, true, ir.Attrs{"linear_before_reset": false}},
 	}
 	dir := t.TempDir()
 	writeModule(t, dir)

@@ -27,7 +27,7 @@
 // Usage (from bench/ort):
 //
 //	ONNXRUNTIME_NODE_INSTALL=skip npm ci   # once: fetches libonnxruntime.so
-//	go run . [-rounds 5] [-benchtime 200ms] [-run REGEXP] [-lib PATH] [-keep DIR] [-threads N]
+//	go run . [-rounds 5] [-benchtime 200ms] [-run REGEXP] [-lib PATH] [-keep DIR] [-threads N] [-clock wall|cpu]
 //
 // With -threads N the models are also compiled with dlc compile -threads N
 // and timed right after the one-thread package in every round; the table
@@ -84,7 +84,12 @@ func main() {
 	lib := flag.String("lib", "", "path of libonnxruntime.so (default: $ONNXRUNTIME_LIB, else the one under node_modules/onnxruntime-node)")
 	keep := flag.String("keep", "", "write the generated Go module here and keep it (default: a temporary directory, removed)")
 	flag.IntVar(&threads, "threads", 1, "also compile each model with dlc compile -threads `N` (N > 1) and time it in the same rounds: two more columns")
+	flag.StringVar(&clock, "clock", "wall", "what times both sides: wall (elapsed time) or cpu (CPU time: dlc's test process and ORT's calling thread, which survives other jobs loading the machine; not with -threads)")
 	flag.Parse()
+	if clock != "wall" && clock != "cpu" || clock == "cpu" && threads > 1 {
+		fmt.Fprintf(os.Stderr, "ort: -clock %q: want wall or cpu, and cpu only with one thread\n", clock)
+		os.Exit(2)
+	}
 	if err := bench(*rounds, *benchtime, *run, *lib, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "ort:", err)
 		os.Exit(1)
@@ -94,6 +99,9 @@ func main() {
 // threads is -threads: with N > 1 every model is also compiled for N
 // threads (package <pkg>t) and timed right after the one-thread package.
 var threads int
+
+// clock is -clock: "wall" or "cpu" (see bench/internal/harness/cpuclock.go).
+var clock string
 
 // model is one ONNX fixture on both sides.
 type model struct {
@@ -232,6 +240,9 @@ func bench(rounds int, benchtime time.Duration, run, lib, keep string) error {
 				if (k+r)%2 == 0 {
 					if m.dlcErr == nil {
 						ns, err := harness.RunBench(dir, m.pkg, benchtime)
+						if clock == "cpu" {
+							ns, err = harness.RunBenchCPU(dir, m.pkg, benchtime)
+						}
 						if err != nil {
 							m.dlcErr = err
 							fmt.Fprintf(os.Stderr, "ort: %s: dlc: %v\n", m.name, err)
@@ -410,7 +421,13 @@ func (m *model) timeORT(d time.Duration) (float64, int, error) {
 	// CPU time of the whole process over that of this (locked) thread:
 	// about 1 if onnxruntime really ran on one thread (2 would mean a
 	// helper thread as busy as this one).
-	m.cpuRatio = max(m.cpuRatio, float64(cpuTime(syscall.RUSAGE_SELF)-c0)/float64(cpuTime(rusageThread)-th0))
+	th := cpuTime(rusageThread) - th0
+	m.cpuRatio = max(m.cpuRatio, float64(cpuTime(syscall.RUSAGE_SELF)-c0)/float64(th))
+	if clock == "cpu" {
+		// onnxruntime runs on this thread (one intra-op thread): its CPU
+		// time, without the Go runtime's other threads.
+		return float64(th.Nanoseconds()) / float64(n), n, nil
+	}
 	return float64(wall.Nanoseconds()) / float64(n), n, nil
 }
 
@@ -459,6 +476,9 @@ func (m *model) setupDLC(dir, pkg string, threads int) error {
 	if err := codegen.WritePackage(filepath.Join(dir, pkg), files); err != nil {
 		return err
 	}
+	if err := harness.WriteCPUBench(dir, pkg); err != nil {
+		return err
+	}
 	cmd := exec.Command("go", "test", "-c", "-o", pkg+".test", "./"+pkg)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOWORK=off")
@@ -475,8 +495,8 @@ func (m *model) setupDLC(dir, pkg string, threads int) error {
 
 func report(models []*model, rounds int, lib string) {
 	fmt.Printf("dlc vs onnxruntime %s (1 intra-op, 1 inter-op thread, ORT_ENABLE_ALL; %s)\n", ort.GetVersion(), filepath.Base(lib))
-	fmt.Printf("%s/%s, %d CPUs, GOMAXPROCS %d, %s; medians of %d interleaved rounds\n\n",
-		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), rounds)
+	fmt.Printf("%s/%s, %d CPUs, GOMAXPROCS %d, %s; medians of %d interleaved rounds; %s time\n\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), rounds, clock)
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	thrCols := ""
 	if threads > 1 {

@@ -97,9 +97,16 @@ func Files(pkg string, ks []*Kernel) (map[string][]byte, error) {
 	files := map[string][]byte{"kernels_amd64.s": []byte(head + "//go:build amd64 && !purego\n\n" + asm)}
 	for name, b := range map[string]*strings.Builder{"kernels_simd.go": &src, "kernels_amd64.go": &decl, "kernels_other.go": &stub} {
 		text := b.String()
-		if strings.Contains(text, "math.") {
-			// The Act twin's bit operations.
-			text = strings.Replace(text, "\npackage "+pkg+"\n", "\npackage "+pkg+"\n\nimport \"math\"\n", 1)
+		// The Act twin's bit operations (math), the Gemm twin's register
+		// tiles per architecture (runtime.GOARCH).
+		var imports []string
+		for _, p := range []string{"math", "runtime"} {
+			if strings.Contains(text, p+".") {
+				imports = append(imports, fmt.Sprintf("%q", p))
+			}
+		}
+		if len(imports) > 0 {
+			text = strings.Replace(text, "\npackage "+pkg+"\n", "\npackage "+pkg+"\n\nimport (\n"+strings.Join(imports, "\n")+"\n)\n", 1)
 		}
 		out, err := format.Source([]byte(text))
 		if err != nil {

@@ -44,8 +44,10 @@ func lstm(x0 *[640]float32, x3 *[8192]float32, x4 *[16384]float32, x5 *[256]floa
 		// input projection of all 20 steps
 		for t0 := 0; t0 < 20; t0 += 12 {
 			rr := min(12, 20-t0)
-			for j0 := 0; j0 < 256; j0 += 32 {
-				simdGemm32(rr, 32, 32, tmp[t0*32:], 32, x3[j0:], 256, gx0[t0*256+j0:], 256, bs0[j0:], 4)
+			for p0 := 0; p0 < 256; p0 += 64 {
+				for j0 := p0; j0 < p0+64; j0 += 32 {
+					simdGemm32(rr, 32, 32, tmp[t0*32:], 32, x3[p0*32+j0-p0:], 64, gx0[t0*256+j0:], 256, bs0[j0:], 4)
+				}
 			}
 		}
 		for step := range 20 {
@@ -59,7 +61,7 @@ func lstm(x0 *[640]float32, x3 *[8192]float32, x4 *[16384]float32, x5 *[256]floa
 					hv := (*[64]float32)(hv0[b*64:])
 					_, _ = ga, hv
 					for c0 := 0; c0 < 256; c0 += 64 {
-						simdGemv(8, hb[:][:64], x4[0+c0:], 256, gb[c0:], gh0[b*256+c0:])
+						simdGemv(8, hb[:][:64], x4[0+c0*64:], 64, gb[0+c0:], gh0[b*256+0+c0:])
 					}
 					simdAct(0, hh[0:128], nil, ga[0:128])
 					simdAct(1, hh[128:192], nil, ga[128:192])
@@ -95,8 +97,10 @@ func lstm(x0 *[640]float32, x3 *[8192]float32, x4 *[16384]float32, x5 *[256]floa
 		// input projection of all 20 steps
 		for t0 := 0; t0 < 20; t0 += 12 {
 			rr := min(12, 20-t0)
-			for j0 := 0; j0 < 256; j0 += 32 {
-				simdGemm32(rr, 32, 64, tmp[640+t0*64:], 64, x7[j0:], 256, gx0[t0*256+j0:], 256, bs0[j0:], 4)
+			for p0 := 0; p0 < 256; p0 += 64 {
+				for j0 := p0; j0 < p0+64; j0 += 32 {
+					simdGemm32(rr, 32, 64, tmp[640+t0*64:], 64, x7[p0*64+j0-p0:], 64, gx0[t0*256+j0:], 256, bs0[j0:], 4)
+				}
 			}
 		}
 		for step := range 20 {
@@ -110,7 +114,7 @@ func lstm(x0 *[640]float32, x3 *[8192]float32, x4 *[16384]float32, x5 *[256]floa
 					hv := (*[64]float32)(hv0[b*64:])
 					_, _ = ga, hv
 					for c0 := 0; c0 < 256; c0 += 64 {
-						simdGemv(8, hb[:][:64], x8[0+c0:], 256, gb[c0:], gh0[b*256+c0:])
+						simdGemv(8, hb[:][:64], x8[0+c0*64:], 64, gb[0+c0:], gh0[b*256+0+c0:])
 					}
 					simdAct(0, hh[0:128], nil, ga[0:128])
 					simdAct(1, hh[128:192], nil, ga[128:192])

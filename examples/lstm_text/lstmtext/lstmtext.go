@@ -96,7 +96,7 @@ const (
 	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
 	ScratchBytes = 45632
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
-	weightsChecksum = 0x9296df5e7994614b
+	weightsChecksum = 0xdb072e0a6e0f6557
 )
 
 var (

@@ -2,7 +2,9 @@
 
 package mlp
 
-import "math"
+import (
+	"math"
+)
 
 // The micro-kernels the layers' loops call (dlc's codegen/kernels).
 // Each wrapper checks its slices once, then runs the best assembly the

@@ -2,6 +2,10 @@
 
 package unetpkg
 
+import (
+	"runtime"
+)
+
 // The micro-kernels the layers' loops call (dlc's codegen/kernels).
 // Each wrapper checks its slices once, then runs the best assembly the
 // CPU has (cpuLevel, probed once at init) or its pure-Go twin.
@@ -63,9 +67,9 @@ func simdGemm32(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []fl
 
 // simdGemm32Go is simdGemm32 in pure Go: the fallback (purego, other GOARCH) and the
 // assembly's test oracle. It accumulates in a block of 12×32 values
-// in 2×4 register tiles (simdGemm32GoTile2x4: eight sums in registers, each a
-// and b value loaded once per tile and k), so that each sum still adds
-// its products in k order, then applies the epilogue row by row.
+// in register tiles of 4 columns (simdGemm32GoTile4x4 where GOARCH has 32 float
+// registers, else simdGemm32GoTile2x4 and simdGemm32GoTile1x4), each sum adding its
+// products in k order, then applies the epilogue row by row.
 func simdGemm32Go(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
 	var blk [384]float32
 	if flags&8 != 0 {
@@ -74,8 +78,18 @@ func simdGemm32Go(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []
 		}
 	}
 	// Columns in fours up to n (b has 32 readable columns, a multiple
-	// of 4); rows in pairs, then one.
+	// of 4); rows in fours (32 registers), pairs, then one.
+	const wide = runtime.GOARCH == "arm64" || runtime.GOARCH == "riscv64" || runtime.GOARCH == "loong64" || runtime.GOARCH == "ppc64le" || runtime.GOARCH == "ppc64"
 	i := 0
+	if wide {
+		for ; i+4 <= r; i += 4 {
+			a0, a1, a2, a3 := a[i*lda:][:kn], a[(i+1)*lda:][:kn], a[(i+2)*lda:][:kn], a[(i+3)*lda:][:kn]
+			for j := 0; j < n; j += 4 {
+				simdGemm32GoTile4x4(a0, a1, a2, a3, b[j:], ldb, (*[4]float32)(blk[i*32+j:]), (*[4]float32)(blk[(i+1)*32+j:]),
+					(*[4]float32)(blk[(i+2)*32+j:]), (*[4]float32)(blk[(i+3)*32+j:]))
+			}
+		}
+	}
 	for ; i+2 <= r; i += 2 {
 		a0, a1 := a[i*lda:][:kn], a[(i+1)*lda:][:kn]
 		for j := 0; j < n; j += 4 {
@@ -113,6 +127,45 @@ func simdGemm32Go(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []
 	}
 }
 
+// simdGemm32GoTile4x4 adds a0·b … a3·b (b: len(a0) rows of 4 columns, ldb apart)
+// to p0 … p3: sixteen sums, four a and four b values, which fit the 32
+// float registers of arm64 (and the other GOARCH simdGemm32Go calls it on); a
+// leaf of its own so that nothing else competes for them.
+func simdGemm32GoTile4x4(a0, a1, a2, a3, b []float32, ldb int, p0, p1, p2, p3 *[4]float32) {
+	a1, a2, a3 = a1[:len(a0)], a2[:len(a0)], a3[:len(a0)]
+	c00, c01, c02, c03 := p0[0], p0[1], p0[2], p0[3]
+	c10, c11, c12, c13 := p1[0], p1[1], p1[2], p1[3]
+	c20, c21, c22, c23 := p2[0], p2[1], p2[2], p2[3]
+	c30, c31, c32, c33 := p3[0], p3[1], p3[2], p3[3]
+	o := 0
+	for k, x0 := range a0 {
+		x1, x2, x3 := a1[k], a2[k], a3[k]
+		bk := b[o : o+4 : o+4]
+		o += ldb
+		b0, b1, b2, b3 := bk[0], bk[1], bk[2], bk[3]
+		c00 += x0 * b0
+		c01 += x0 * b1
+		c02 += x0 * b2
+		c03 += x0 * b3
+		c10 += x1 * b0
+		c11 += x1 * b1
+		c12 += x1 * b2
+		c13 += x1 * b3
+		c20 += x2 * b0
+		c21 += x2 * b1
+		c22 += x2 * b2
+		c23 += x2 * b3
+		c30 += x3 * b0
+		c31 += x3 * b1
+		c32 += x3 * b2
+		c33 += x3 * b3
+	}
+	p0[0], p0[1], p0[2], p0[3] = c00, c01, c02, c03
+	p1[0], p1[1], p1[2], p1[3] = c10, c11, c12, c13
+	p2[0], p2[1], p2[2], p2[3] = c20, c21, c22, c23
+	p3[0], p3[1], p3[2], p3[3] = c30, c31, c32, c33
+}
+
 // simdGemm32GoTile2x4 adds a0·b and a1·b (b: len(a0) rows of 4 columns, ldb
 // apart) to p0 and p1. A leaf of its own, so that its eight sums, two a
 // values and the loop's indices fit the registers (amd64 has 15 for
@@ -125,7 +178,7 @@ func simdGemm32GoTile2x4(a0, a1, b []float32, ldb int, p0, p1 *[4]float32) {
 	o := 0
 	for k, x0 := range a0 {
 		x1 := a1[k]
-		bk := (*[4]float32)(b[o:])
+		bk := b[o : o+4 : o+4]
 		o += ldb
 		c00 += x0 * bk[0]
 		c01 += x0 * bk[1]
@@ -145,7 +198,7 @@ func simdGemm32GoTile1x4(a0, b []float32, ldb int, p0 *[4]float32) {
 	c0, c1, c2, c3 := p0[0], p0[1], p0[2], p0[3]
 	o := 0
 	for _, x0 := range a0 {
-		bk := (*[4]float32)(b[o:])
+		bk := b[o : o+4 : o+4]
 		o += ldb
 		c0 += x0 * bk[0]
 		c1 += x0 * bk[1]
