@@ -20,7 +20,9 @@ import (
 //   - per step, the gates' pre-activations gx_t + W_hh·h, the whole of
 //     W_hh in one pass (gru: r and z, then n);
 //   - the products on the Gemv kernel over W_ih and W_hh transposed at
-//     compile time (WeightLayout "rnn-wT", pack.go): 64 gate rows per call
+//     compile time into k-major panels of 64 gate rows (WeightLayout
+//     "rnn-wT", rnnPanels: each call streams one contiguous block), 64
+//     gate rows per call
 //     as 8 vector lanes of 8 rows, FMA chains with no horizontal sums, the
 //     bias or gx as the starting value. When the gate blocks are not
 //     whole vectors (rnnGemvOK) the weights stay as stored and the Dot

@@ -8,9 +8,10 @@ import (
 // Gemv: y[j] = c[j] + Σ_k x[k]·p[k·ldp + j] for j < 8·nv ≤ 64 (c nil:
 // 0): one vector times up to 64 columns of a k-major matrix, each column
 // accumulated in a vector lane. The recurrent layers call it with their
-// weights transposed at compile time ([K][rows], WeightLayout "rnn-wT"),
-// so a step's W_hh·h, plus the input projection as c, is 8 independent
-// FMA chains per k with no horizontal sums.
+// weights transposed at compile time into k-major panels of 64 rows
+// (WeightLayout "rnn-wT", codegen/rnn_simd.go: ldp = 64, one contiguous
+// block per call), so a step's W_hh·h, plus the input projection as c,
+// is 8 independent FMA chains per k with no horizontal sums.
 const Gemv Op = 18
 
 // gemvKernel is the registered Gemv kernel.
