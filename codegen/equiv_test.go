@@ -776,6 +776,7 @@ func equivCases() []equivCase {
 			b.n1("lrn", []*ir.Value{x}, ir.Attrs{"size": 4}), b.n1("lrn", []*ir.Value{b.input("v", 2, 3)}, ir.Attrs{"size": 5}))
 	}})
 	cs = append(cs, spatialEquivCases()...)
+	cs = append(cs, sampleEquivCases()...)
 	return cs
 }
 

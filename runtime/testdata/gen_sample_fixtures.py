@@ -1,0 +1,120 @@
+#!/usr/bin/python3
+"""PyTorch reference fixtures for the sampling and signal ops
+(ir/ops_sample.go, ir/ops_signal.go): grid_sample, affine_grid, col2im,
+max_unpool, ...
+
+Run with the system Python (torch 1.13, torchvision 0.14):
+
+    /usr/bin/python3 runtime/testdata/gen_sample_fixtures.py
+
+It writes runtime/testdata/fixtures/sample_<case>.safetensors in
+gen_fixtures.py's format (that script leaves the sample_ files alone).
+"""
+
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_fixtures as gf  # noqa: E402
+from gen_fixtures import Rand, case  # noqa: E402
+
+PREFIX = "sample_"
+
+
+def grid_sample():
+    # 2-D: every mode, padding and alignment, the grid reaching past
+    # [-1, 1] so that every padding mode is exercised.
+    for mode, onnx_mode in (("bilinear", "linear"), ("nearest", "nearest"), ("bicubic", "cubic")):
+        for pad in ("zeros", "border", "reflection"):
+            for align in (False, True):
+                name = "grid_sample_%s_%s_%d" % (onnx_mode, pad, align)
+                r = Rand(name)
+                x = r.randn(2, 3, 5, 7)
+                g = r.rand(2, 4, 6, 2) * 3.2 - 1.6
+                y = F.grid_sample(x, g, mode=mode, padding_mode=pad, align_corners=align)
+                case(PREFIX + name, "grid_sample", [("x", x), ("grid", g)], [("y", y)],
+                     {"mode": onnx_mode, "padding_mode": pad, "align_corners": align})
+    # 3-D (torch has linear and nearest there); nearest grids avoid
+    # exact halves, where torch 1.13 rounds away from zero (see
+    # runtime/sample.go).
+    for mode, onnx_mode in (("bilinear", "linear"), ("nearest", "nearest")):
+        for pad in ("zeros", "border", "reflection"):
+            name = "grid_sample_3d_%s_%s" % (onnx_mode, pad)
+            r = Rand(name)
+            x = r.randn(1, 2, 3, 4, 5)
+            g = r.rand(1, 2, 3, 4, 3) * 3 - 1.5
+            y = F.grid_sample(x, g, mode=mode, padding_mode=pad, align_corners=pad == "border")
+            case(PREFIX + name, "grid_sample", [("x", x), ("grid", g)], [("y", y)],
+                 {"mode": onnx_mode, "padding_mode": pad, "align_corners": pad == "border"})
+    # NaN, ±Inf and -0 in x; a size-1 axis.
+    name = "grid_sample_special"
+    r = Rand(name)
+    x = gf.with_special(r.randn(1, 2, 4, 1))
+    g = r.rand(1, 3, 3, 2) * 2.4 - 1.2
+    y = F.grid_sample(x, g, mode="bilinear", padding_mode="zeros", align_corners=False)
+    case(PREFIX + name, "grid_sample", [("x", x), ("grid", g)], [("y", y)])
+
+
+def affine_grid():
+    for dims in ((2, 3, 5, 4), (2, 1, 3, 1, 4)):
+        for align in (False, True):
+            name = "affine_grid_%dd_%d" % (len(dims) - 2, align)
+            r = Rand(name)
+            k = len(dims) - 2
+            th = r.randn(dims[0], k, k + 1)
+            y = F.affine_grid(th, list(dims), align_corners=align)
+            case(PREFIX + name, "affine_grid", [("theta", th)], [("grid", y)],
+                 {"size": list(dims), "align_corners": align})
+
+
+def col2im():
+    for name, image, block, dil, pad, st in (
+            ("col2im_basic", (5, 5), (2, 2), (1, 1), (0, 0), (1, 1)),
+            ("col2im_all", (7, 6), (3, 2), (2, 1), (1, 2), (2, 3))):
+        r = Rand(name)
+        L = 1
+        for i in range(2):
+            L *= (image[i] + 2 * pad[i] - dil[i] * (block[i] - 1) - 1) // st[i] + 1
+        x = r.randn(2, 3 * block[0] * block[1], L)
+        y = F.fold(x, image, block, dilation=dil, padding=pad, stride=st)
+        case(PREFIX + name, "col2im", [("x", x)], [("y", y)],
+             {"image": list(image), "block": list(block), "dilations": list(dil),
+              "pads": [pad[0], pad[1], pad[0], pad[1]], "strides": list(st)})
+
+
+def max_unpool():
+    name = "max_unpool_2d"
+    r = Rand(name)
+    x = r.randn(2, 3, 6, 8)
+    p, idx = F.max_pool2d(x, 2, 2, return_indices=True)
+    y = F.max_unpool2d(p, idx, 2, 2, output_size=(6, 8))
+    # dlc's indices are flat over the whole tensor, as ONNX MaxPool's.
+    flat = idx + (torch.arange(2 * 3).reshape(2, 3, 1, 1) * 48)
+    case(PREFIX + name, "max_unpool", [("x", p), ("indices", flat)], [("y", y)], {"size": [6, 8]})
+
+
+def main():
+    torch.set_grad_enabled(False)
+    torch.set_num_threads(1)
+    grid_sample()
+    affine_grid()
+    col2im()
+    max_unpool()
+    os.makedirs(gf.OUT, exist_ok=True)
+    for f in os.listdir(gf.OUT):
+        if f.startswith(PREFIX) and f.endswith(".safetensors"):
+            os.remove(os.path.join(gf.OUT, f))
+    total = 0
+    for name, tensors, meta in gf.CASES:
+        assert name.startswith(PREFIX), name
+        path = os.path.join(gf.OUT, name + ".safetensors")
+        gf.write_safetensors(path, tensors, meta)
+        total += os.path.getsize(path)
+    print("wrote %d cases, %d bytes, to %s" % (len(gf.CASES), total, gf.OUT))
+
+
+if __name__ == "__main__":
+    main()
