@@ -46,6 +46,16 @@ func sampleEquivCases() []equivCase {
 				"strides": []int{2, 3}, "dilations": []int{2, 1}, "pads": []int{1, 2, 1, 2}}),
 				b.n1("col2im", []*ir.Value{b.input("z", 1, 8, 24)}, ir.Attrs{"image": []int{3, 4, 5}, "block": []int{2, 2, 2}}))
 		}},
+		{"dft", func(b *gb) {
+			x := b.n1("add", []*ir.Value{b.input("x", 2, 7, 3, 2), specialParam(b, 2, 7, 3, 2)}, nil)
+			r := b.input("r", 3, 8, 1)
+			b.out(b.n1("dft", []*ir.Value{x}, ir.Attrs{"axis": 1}),
+				b.n1("dft", []*ir.Value{x}, ir.Attrs{"axis": 2, "length": 5, "inverse": true}),
+				b.n1("dft", []*ir.Value{x}, ir.Attrs{"axis": 1, "inverse": true, "onesided": true}),
+				b.n1("dft", []*ir.Value{x}, ir.Attrs{"axis": 0, "length": 9, "inverse": true, "onesided": true}),
+				b.n1("dft", []*ir.Value{r}, ir.Attrs{"axis": 1, "onesided": true}),
+				b.n1("dft", []*ir.Value{r}, ir.Attrs{"axis": 0, "length": 2}))
+		}},
 		{"maxunpool", func(b *gb) {
 			idx := b.constIDs([]int64{0, 5, 7, 2, 11, 9, 12, 17, 22, 23, 15, 13}, 1, 2, 2, 3)
 			b.out(b.n1("max_unpool", []*ir.Value{b.input("x", 1, 2, 2, 3), idx}, ir.Attrs{"size": []int{3, 4}, "out": []int{4, 5}}))

@@ -96,6 +96,39 @@ def max_unpool():
     case(PREFIX + name, "max_unpool", [("x", p), ("indices", flat)], [("y", y)], {"size": [6, 8]})
 
 
+def as_pairs(z):
+    """A complex tensor as its (re, im) pairs on a last axis of 2."""
+    return torch.view_as_real(z).contiguous()
+
+
+def dft():
+    # Forward, inverse, onesided (rfft) and inverse onesided (irfft),
+    # real and complex inputs, cut and zero-padded lengths, inner axes.
+    r = Rand("dft_real"); x = gf.with_special(r.randn(3, 8, 1), 0.5)
+    x[0, :4, 0] = torch.tensor([1.0, -0.0, 2.0, 3.0])  # no NaN or Inf: they spread over every bin
+    case(PREFIX + "dft_real", "dft", [("x", x)], [("y", as_pairs(torch.fft.fft(x[..., 0], dim=1)))])
+    r = Rand("dft_complex_axis0"); x = r.randn(7, 3, 2)
+    z = torch.view_as_complex(x)
+    case(PREFIX + "dft_complex_axis0", "dft", [("x", x)], [("y", as_pairs(torch.fft.fft(z, n=10, dim=0)))],
+         {"axis": 0, "length": 10})
+    r = Rand("dft_inverse"); x = r.randn(2, 9, 4, 2)
+    z = torch.view_as_complex(x)
+    case(PREFIX + "dft_inverse", "dft", [("x", x)], [("y", as_pairs(torch.fft.ifft(z, n=6, dim=1)))],
+         {"axis": 1, "length": 6, "inverse": True})
+    r = Rand("dft_rfft"); x = r.randn(2, 3, 11, 1)
+    case(PREFIX + "dft_rfft", "dft", [("x", x)], [("y", as_pairs(torch.fft.rfft(x[..., 0], dim=2)))],
+         {"axis": 2, "onesided": True})
+    for n in (None, 9, 16):
+        name = "dft_irfft_%s" % (n or "default")
+        r = Rand(name); x = r.randn(2, 6, 3, 2)
+        z = torch.view_as_complex(x)
+        y = torch.fft.irfft(z, n=n, dim=1).unsqueeze(-1)
+        attrs = {"axis": 1, "inverse": True, "onesided": True}
+        if n:
+            attrs["length"] = n
+        case(PREFIX + name, "dft", [("x", x)], [("y", y)], attrs)
+
+
 def main():
     torch.set_grad_enabled(False)
     torch.set_num_threads(1)
@@ -103,6 +136,7 @@ def main():
     affine_grid()
     col2im()
     max_unpool()
+    dft()
     os.makedirs(gf.OUT, exist_ok=True)
     for f in os.listdir(gf.OUT):
         if f.startswith(PREFIX) and f.endswith(".safetensors"):
