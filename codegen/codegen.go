@@ -181,7 +181,7 @@ type body struct {
 var stdPaths = map[string]string{
 	"math": "math", "binary": "encoding/binary", "fnv": "hash/fnv", "fmt": "fmt",
 	"errors": "errors", "os": "os", "testing": "testing", "bits": "math/bits",
-	"sync": "sync", "unsafe": "unsafe", "runtime": "runtime",
+	"sync": "sync", "unsafe": "unsafe", "runtime": "runtime", "slices": "slices",
 }
 
 var qualRe = regexp.MustCompile(`@([a-z0-9]+)\.([A-Za-z0-9_]+)`)

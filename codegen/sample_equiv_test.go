@@ -56,6 +56,12 @@ func sampleEquivCases() []equivCase {
 				b.n1("dft", []*ir.Value{r}, ir.Attrs{"axis": 1, "onesided": true}),
 				b.n1("dft", []*ir.Value{r}, ir.Attrs{"axis": 0, "length": 2}))
 		}},
+		{"nms", func(b *gb) {
+			boxes, scores := b.input("boxes", 2, 10, 4), b.input("scores", 2, 3, 10)
+			b.out(b.node("nms", []*ir.Value{boxes, scores}, ir.Attrs{"max_per_class": 3, "iou_threshold": 0.1})...)
+			b.out(b.node("nms", []*ir.Value{boxes, scores}, ir.Attrs{"max_per_class": 20, "iou_threshold": 0.4,
+				"score_threshold": -0.5, "use_score_threshold": true, "center_point_box": true})...)
+		}},
 		{"maxunpool", func(b *gb) {
 			idx := b.constIDs([]int64{0, 5, 7, 2, 11, 9, 12, 17, 22, 23, 15, 13}, 1, 2, 2, 3)
 			b.out(b.n1("max_unpool", []*ir.Value{b.input("x", 1, 2, 2, 3), idx}, ir.Attrs{"size": []int{3, 4}, "out": []int{4, 5}}))

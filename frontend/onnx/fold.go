@@ -17,6 +17,15 @@ const maxFold = 1 << 24
 // that folding at import means exactly what the op means at run time
 // (one implementation of every op's arithmetic: runtime's).
 func evalKnown(op string, attrs ir.Attrs, ins ...*ir.Tensor) (*ir.Tensor, error) {
+	outs, err := evalKnownAll(op, attrs, ins...)
+	if err != nil {
+		return nil, err
+	}
+	return outs[0], nil
+}
+
+// evalKnownAll is evalKnown returning every output.
+func evalKnownAll(op string, attrs ir.Attrs, ins ...*ir.Tensor) ([]*ir.Tensor, error) {
 	g := ir.NewGraph("fold")
 	vs := make([]*ir.Value, len(ins))
 	for i, t := range ins {
@@ -26,11 +35,7 @@ func evalKnown(op string, attrs ir.Attrs, ins ...*ir.Tensor) (*ir.Tensor, error)
 	if err != nil {
 		return nil, err
 	}
-	outs, err := runtime.EvalNode(n)
-	if err != nil {
-		return nil, err
-	}
-	return outs[0], nil
+	return runtime.EvalNode(n)
 }
 
 // elemOf is the ONNX element type of values of dtype dt.

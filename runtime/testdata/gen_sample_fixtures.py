@@ -129,6 +129,32 @@ def dft():
         case(PREFIX + name, "dft", [("x", x)], [("y", y)], attrs)
 
 
+def nms():
+    # torchvision.ops.nms per batch and class on [y1, x1, y2, x2] boxes
+    # (ONNX's order), scores above a threshold, at most max_per_class.
+    import torchvision
+    for name, B, C, S, mx, iou, thr in (("nms_threshold", 2, 3, 12, 4, 0.3, 0.2),
+                                        ("nms_all", 1, 2, 9, 9, 0.5, None)):
+        r = Rand(name)
+        lo = r.rand(B, S, 2) * 4
+        boxes = torch.cat([lo, lo + 0.5 + r.rand(B, S, 2) * 2], 2)  # y1, x1, y2, x2
+        scores = r.rand(B, C, S)
+        rows = []
+        for b in range(B):
+            xyxy = boxes[b][:, [1, 0, 3, 2]]
+            for c in range(C):
+                idx = torch.arange(S) if thr is None else torch.nonzero(scores[b, c] > thr)[:, 0]
+                keep = torchvision.ops.nms(xyxy[idx], scores[b, c, idx], iou)[:mx]
+                rows += [[b, c, int(idx[k])] for k in keep]
+        sel = torch.full((B * C * min(mx, S), 3), -1, dtype=torch.int64)
+        sel[:len(rows)] = torch.tensor(rows, dtype=torch.int64)
+        attrs = {"max_per_class": mx, "iou_threshold": iou}
+        if thr is not None:
+            attrs.update(score_threshold=thr, use_score_threshold=True)
+        case(PREFIX + name, "nms", [("boxes", boxes), ("scores", scores)],
+             [("selected", sel), ("count", torch.tensor(len(rows), dtype=torch.int64))], attrs)
+
+
 def main():
     torch.set_grad_enabled(False)
     torch.set_num_threads(1)
@@ -137,6 +163,7 @@ def main():
     col2im()
     max_unpool()
     dft()
+    nms()
     os.makedirs(gf.OUT, exist_ok=True)
     for f in os.listdir(gf.OUT):
         if f.startswith(PREFIX) and f.endswith(".safetensors"):
