@@ -62,6 +62,10 @@ func sampleEquivCases() []equivCase {
 			b.out(b.node("nms", []*ir.Value{boxes, scores}, ir.Attrs{"max_per_class": 20, "iou_threshold": 0.4,
 				"score_threshold": -0.5, "use_score_threshold": true, "center_point_box": true})...)
 		}},
+		{"det", func(b *gb) {
+			b.out(b.n1("det", []*ir.Value{b.n1("add", []*ir.Value{b.input("x", 2, 3, 3), specialParam(b, 2, 3, 3)}, nil)}, nil),
+				b.n1("det", []*ir.Value{b.input("z", 5, 5)}, nil))
+		}},
 		{"maxunpool", func(b *gb) {
 			idx := b.constIDs([]int64{0, 5, 7, 2, 11, 9, 12, 17, 22, 23, 15, 13}, 1, 2, 2, 3)
 			b.out(b.n1("max_unpool", []*ir.Value{b.input("x", 1, 2, 2, 3), idx}, ir.Attrs{"size": []int{3, 4}, "out": []int{4, 5}}))

@@ -68,3 +68,30 @@ func emitDFT(k *kctx) error {
 	k.l("}\n}\n}")
 	return nil
 }
+
+func init() { register("det", emitter{emit: emitDet}) }
+
+// emitDet is the interpreter's elimination over a local [n·n]float64.
+func emitDet(k *kctx) error {
+	x := k.inShape(0)
+	N := x[len(x)-1]
+	X, Y := k.in[0], k.out[0]
+	k.l("var a [%d]float64", N*N)
+	k.l("for m := range %d {", k.outShape(0).NumElems())
+	k.l("for i := range a {\na[i] = float64(%s[m*%d+i])\n}", X, N*N)
+	k.l("d := 1.0")
+	k.l("for c := range %d {", N)
+	k.l("p := c")
+	k.l("for i := c + 1; i < %d; i++ {", N)
+	k.l("if @math.Abs(a[i*%d+c]) > @math.Abs(a[p*%d+c]) {\np = i\n}\n}", N, N)
+	k.l("if a[p*%d+c] == 0 {\nd = 0\nbreak\n}", N)
+	k.l("if p != c {")
+	k.l("for j := range %d {\na[c*%d+j], a[p*%d+j] = a[p*%d+j], a[c*%d+j]\n}", N, N, N, N, N)
+	k.l("d = -d\n}")
+	k.l("d *= a[c*%d+c]", N)
+	k.l("for i := c + 1; i < %d; i++ {", N)
+	k.l("f := a[i*%d+c] / a[c*%d+c]", N, N)
+	k.l("for j := c; j < %d; j++ {\na[i*%d+j] -= f * a[c*%d+j]\n}\n}\n}", N, N, N)
+	k.l("%s[m] = float32(d)\n}", Y)
+	return nil
+}

@@ -71,3 +71,20 @@ func DFTTwiddles(n int) (cos, sin []float64) {
 	}
 	return cos, sin
 }
+
+func init() {
+	Register(&OpDef{
+		Name: "det", Doc: "the determinant of each square matrix x [..., n, n], by LU decomposition with partial pivoting in float64 (torch.linalg.det, ONNX Det); y [...]",
+		Class: Opaque, NoGrad: noGradYet, Pure: Pure, Stream: StreamWhole,
+		Inputs:  []InputDef{{Name: "x", DTypes: OnlyF32}},
+		Outputs: []string{"y"},
+		Infer: func(n *Node) ([]TensorType, error) {
+			x := in(n, 0).Shape
+			r := len(x)
+			if r < 2 || x[r-1] != x[r-2] || x[r-1] < 1 {
+				return nil, shapeErr("det: x %s %v must be [..., n, n]", n.Inputs[0].Name, x)
+			}
+			return []TensorType{{F32, x[:r-2].Clone()}}, nil
+		},
+	})
+}

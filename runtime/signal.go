@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"math"
+
 	"github.com/dlcompiler/dlc/ir"
 )
 
@@ -77,6 +79,55 @@ func dft(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 				}
 			}
 		}
+	}
+	return one(y)
+}
+
+func init() { register("det", det) }
+
+// det reduces each matrix to upper triangular form in float64 (Gaussian
+// elimination with partial pivoting: the largest magnitude in the column,
+// the first on ties), the determinant the product of the pivots with the
+// sign of the row swaps, rounded once. A zero column gives 0.
+func det(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	x := in[0]
+	xs := x.F32()
+	r := len(x.Shape)
+	N := x.Shape[r-1]
+	y := newF32(n.Outputs[0].Type.Shape)
+	ys := y.F32()
+	a := make([]float64, N*N)
+	for m := range ys {
+		for i := range a {
+			a[i] = float64(xs[m*N*N+i])
+		}
+		d := 1.0
+		for c := range N {
+			p := c
+			for i := c + 1; i < N; i++ {
+				if math.Abs(a[i*N+c]) > math.Abs(a[p*N+c]) {
+					p = i
+				}
+			}
+			if a[p*N+c] == 0 {
+				d = 0
+				break
+			}
+			if p != c {
+				for j := range N {
+					a[c*N+j], a[p*N+j] = a[p*N+j], a[c*N+j]
+				}
+				d = -d
+			}
+			d *= a[c*N+c]
+			for i := c + 1; i < N; i++ {
+				f := a[i*N+c] / a[c*N+c]
+				for j := c; j < N; j++ {
+					a[i*N+j] -= f * a[c*N+j]
+				}
+			}
+		}
+		ys[m] = float32(d)
 	}
 	return one(y)
 }

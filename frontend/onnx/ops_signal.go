@@ -186,3 +186,14 @@ func window(a []float64) func(c *nctx) error {
 		return nil
 	}
 }
+
+func init() {
+	opTable["Det"] = opConv{1, nil, func(c *nctx) error {
+		y, err := c.emit1("det", "", []*val{c.in(0)}, nil)
+		if err != nil {
+			return err
+		}
+		c.set(0, y)
+		return nil
+	}}
+}

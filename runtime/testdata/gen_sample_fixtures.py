@@ -155,6 +155,17 @@ def nms():
              [("selected", sel), ("count", torch.tensor(len(rows), dtype=torch.int64))], attrs)
 
 
+def det():
+    r = Rand("det_batch"); x = r.randn(2, 3, 4, 4)
+    x[0, 1] = x[0, 1][[2, 0, 3, 1]]  # row swaps
+    x[1, 0, :, 2] = 0  # a singular matrix
+    case(PREFIX + "det_batch", "det", [("x", x)], [("y", torch.linalg.det(x))])
+    r = Rand("det_1x1"); x = r.randn(3, 1, 1)
+    case(PREFIX + "det_1x1", "det", [("x", x)], [("y", torch.linalg.det(x))])
+    r = Rand("det_2d"); x = r.randn(5, 5)
+    case(PREFIX + "det_2d", "det", [("x", x)], [("y", torch.linalg.det(x))])
+
+
 def main():
     torch.set_grad_enabled(False)
     torch.set_num_threads(1)
@@ -164,6 +175,7 @@ def main():
     max_unpool()
     dft()
     nms()
+    det()
     os.makedirs(gf.OUT, exist_ok=True)
     for f in os.listdir(gf.OUT):
         if f.startswith(PREFIX) and f.endswith(".safetensors"):
