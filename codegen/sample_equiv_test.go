@@ -66,6 +66,14 @@ func sampleEquivCases() []equivCase {
 			b.out(b.n1("det", []*ir.Value{b.n1("add", []*ir.Value{b.input("x", 2, 3, 3), specialParam(b, 2, 3, 3)}, nil)}, nil),
 				b.n1("det", []*ir.Value{b.input("z", 5, 5)}, nil))
 		}},
+		{"roialign", func(b *gb) {
+			x := b.n1("add", []*ir.Value{b.input("x", 2, 3, 6, 7), specialParam(b, 2, 3, 6, 7)}, nil)
+			rois := b.param(5, 4)
+			copy(rois.Data.F32(), []float32{0.5, 1, 5.2, 4.5, -2, -1, 4, 3, 3, 2, 9, 8.5, 1, 1, 1.2, 1.1, 6, 5, 2, 1})
+			bi := b.constIDs([]int64{0, 1, 1, 0, 1}, 5)
+			b.out(b.n1("roi_align", []*ir.Value{x, rois, bi}, ir.Attrs{"output_height": 3, "output_width": 2}),
+				b.n1("roi_align", []*ir.Value{x, rois, bi}, ir.Attrs{"output_height": 2, "output_width": 3, "mode": "max", "half_pixel": true, "sampling_ratio": 2, "spatial_scale": 0.75}))
+		}},
 		{"maxunpool", func(b *gb) {
 			idx := b.constIDs([]int64{0, 5, 7, 2, 11, 9, 12, 17, 22, 23, 15, 13}, 1, 2, 2, 3)
 			b.out(b.n1("max_unpool", []*ir.Value{b.input("x", 1, 2, 2, 3), idx}, ir.Attrs{"size": []int{3, 4}, "out": []int{4, 5}}))

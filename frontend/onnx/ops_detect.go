@@ -80,3 +80,49 @@ func nonMaxSuppression(c *nctx) error {
 	c.set(0, c.known(t, elemOf(ir.I64), false))
 	return nil
 }
+
+func init() { opTable["RoiAlign"] = opConv{3, nil, roiAlign} }
+
+// roiAlign maps RoiAlign; before opset 16 there is no
+// coordinate_transformation_mode and regions are not shifted
+// (output_half_pixel).
+func roiAlign(c *nctx) error {
+	ctm := "output_half_pixel"
+	if c.opset >= 16 {
+		ctm = "half_pixel"
+	}
+	ctm, err := c.str("coordinate_transformation_mode", ctm)
+	if err != nil {
+		return err
+	}
+	if ctm != "half_pixel" && ctm != "output_half_pixel" {
+		return fmt.Errorf("coordinate_transformation_mode %q is not half_pixel or output_half_pixel", ctm)
+	}
+	mode, err := c.str("mode", "avg")
+	if err != nil {
+		return err
+	}
+	attrs := ir.Attrs{"mode": mode, "half_pixel": ctm == "half_pixel"}
+	for _, a := range []string{"output_height", "output_width", "sampling_ratio"} {
+		if c.has(a) {
+			v, err := c.int(a, 0)
+			if err != nil {
+				return err
+			}
+			attrs[a] = v
+		}
+	}
+	if c.has("spatial_scale") {
+		v, err := c.float("spatial_scale", 1)
+		if err != nil {
+			return err
+		}
+		attrs["spatial_scale"] = v
+	}
+	y, err := c.emit1("roi_align", "", []*val{c.in(0), c.in(1), c.in(2)}, attrs)
+	if err != nil {
+		return err
+	}
+	c.set(0, y)
+	return nil
+}

@@ -166,6 +166,23 @@ def det():
     case(PREFIX + "det_2d", "det", [("x", x)], [("y", torch.linalg.det(x))])
 
 
+def roi_align():
+    # torchvision.ops.roi_align (average), aligned or not, adaptive and
+    # fixed sampling, regions partly outside the image.
+    import torchvision
+    r = Rand("roi_align")
+    x = r.randn(2, 3, 8, 10)
+    rois = torch.tensor([[0.5, 1.0, 6.2, 5.5], [-2.0, -1.0, 4.0, 3.0], [3.0, 2.0, 12.0, 9.5], [1.0, 1.0, 1.2, 1.1]])
+    bi = torch.tensor([0, 1, 1, 0], dtype=torch.int64)
+    boxes = torch.cat([bi[:, None].float(), rois], 1)
+    for aligned in (False, True):
+        for sr, scale in ((0, 1.0), (2, 0.5)):
+            name = "roi_align_%d_%d" % (aligned, sr)
+            y = torchvision.ops.roi_align(x, boxes, (3, 4), spatial_scale=scale, sampling_ratio=sr, aligned=aligned)
+            case(PREFIX + name, "roi_align", [("x", x), ("rois", rois), ("batch_indices", bi)], [("y", y)],
+                 {"output_height": 3, "output_width": 4, "sampling_ratio": sr, "spatial_scale": scale, "half_pixel": aligned})
+
+
 def main():
     torch.set_grad_enabled(False)
     torch.set_num_threads(1)
@@ -176,6 +193,7 @@ def main():
     dft()
     nms()
     det()
+    roi_align()
     os.makedirs(gf.OUT, exist_ok=True)
     for f in os.listdir(gf.OUT):
         if f.startswith(PREFIX) and f.endswith(".safetensors"):
