@@ -236,3 +236,58 @@ func emitMaxUnpool(k *kctx) error {
 	k.l("}")
 	return nil
 }
+
+func init() { register("deform_conv", emitter{emit: emitDeformConv}) }
+
+// emitDeformConv is the interpreter's direct sum; bilinear repeats
+// ir.DeformBilinear as a kernel-local closure.
+func emitDeformConv(k *kctx) error {
+	k.in = padNames(k.in, 5)
+	x, w, y := k.inShape(0), k.inShape(1), k.outShape(0)
+	N, C, H, W := x[0], x[1], x[2], x[3]
+	M, Cg, KH, KW := w[0], w[1], w[2], w[3]
+	G, OG := k.n.Attrs.Int("groups"), k.n.Attrs.Int("offset_groups")
+	st, pads, dil := k.n.Attrs.Ints("strides"), k.n.Attrs.Ints("pads"), k.n.Attrs.Ints("dilations")
+	OH, OW := y[2], y[3]
+	taps, P := KH*KW, OH*OW
+	X, WT, OFF, B, MK, Y := k.in[0], k.in[1], k.in[2], k.in[3], k.in[4], k.out[0]
+	k.l("bilinear := func(p []float32, y, x float64) float64 {")
+	k.l("if !(y > -1 && y < %d && x > -1 && x < %d) {\nreturn 0\n}", H, W)
+	k.l("y0, x0 := @math.Floor(y), @math.Floor(x)")
+	k.l("yl, xl := int(y0), int(x0)")
+	k.l("ly, lx := y-y0, x-x0")
+	k.l("hy, hx := 1-ly, 1-lx")
+	k.l("at := func(i, j int) float64 {")
+	k.l("if i < 0 || j < 0 || i >= %d || j >= %d {\nreturn 0\n}", H, W)
+	k.l("return float64(p[i*%d+j])\n}", W)
+	k.l("return hy*hx*at(yl, xl) + hy*lx*at(yl, xl+1) + ly*hx*at(yl+1, xl) + ly*lx*at(yl+1, xl+1)\n}")
+	k.l("for b := range %d {", N)
+	k.l("for oc := range %d {", M)
+	k.l("g := oc / %d", M/G)
+	k.l("for p := range %d {", P)
+	k.l("oh, ow := p/%d, p%%%d", OW, OW)
+	if B != "" {
+		k.l("acc := float64(%s[oc])", B)
+	} else {
+		k.l("acc := 0.0")
+	}
+	k.l("for ci := range %d {", Cg)
+	k.l("c := g*%d + ci", Cg)
+	k.l("og := c / %d", C/OG)
+	k.l("plane := %s[(b*%d+c)*%d : (b*%d+c+1)*%d]", X, C, H*W, C, H*W)
+	k.l("for t := range %d {", taps)
+	k.l("kh, kw := t/%d, t%%%d", KW, KW)
+	k.l("dy := float64(%s[((b*%d+og)*%d+2*t)*%d+p])", OFF, OG, 2*taps, P)
+	k.l("dx := float64(%s[((b*%d+og)*%d+2*t+1)*%d+p])", OFF, OG, 2*taps, P)
+	k.l("yy := float64(oh*%d-%d+kh*%d) + dy", st[0], pads[0], dil[0])
+	k.l("xx := float64(ow*%d-%d+kw*%d) + dx", st[1], pads[1], dil[1])
+	k.l("v := bilinear(plane, yy, xx)")
+	if MK != "" {
+		k.l("v *= float64(%s[((b*%d+og)*%d+t)*%d+p])", MK, OG, taps, P)
+	}
+	k.l("acc += float64(%s[(oc*%d+ci)*%d+t]) * v", WT, Cg, taps)
+	k.l("}\n}")
+	k.l("%s[(b*%d+oc)*%d+p] = float32(acc)", Y, M, P)
+	k.l("}\n}\n}")
+	return nil
+}

@@ -74,6 +74,13 @@ func sampleEquivCases() []equivCase {
 			b.out(b.n1("roi_align", []*ir.Value{x, rois, bi}, ir.Attrs{"output_height": 3, "output_width": 2}),
 				b.n1("roi_align", []*ir.Value{x, rois, bi}, ir.Attrs{"output_height": 2, "output_width": 3, "mode": "max", "half_pixel": true, "sampling_ratio": 2, "spatial_scale": 0.75}))
 		}},
+		{"deformconv", func(b *gb) {
+			x := b.n1("add", []*ir.Value{b.input("x", 2, 4, 5, 6), specialParam(b, 2, 4, 5, 6)}, nil)
+			off := b.n1("add", []*ir.Value{b.input("off", 2, 2*2*6, 4, 3), b.param(2, 2*2*6, 4, 3)}, nil)
+			b.out(b.n1("deform_conv", []*ir.Value{x, b.param(6, 2, 2, 3), off, b.param(6), b.input("m", 2, 2*6, 4, 3)},
+				ir.Attrs{"groups": 2, "offset_groups": 2, "strides": []int{1, 2}, "pads": []int{1, 0, 0, 1}, "dilations": []int{2, 1}}),
+				b.n1("deform_conv", []*ir.Value{b.input("z", 1, 1, 4, 4), b.param(1, 1, 2, 2), b.input("o", 1, 8, 3, 3)}, nil))
+		}},
 		{"maxunpool", func(b *gb) {
 			idx := b.constIDs([]int64{0, 5, 7, 2, 11, 9, 12, 17, 22, 23, 15, 13}, 1, 2, 2, 3)
 			b.out(b.n1("max_unpool", []*ir.Value{b.input("x", 1, 2, 2, 3), idx}, ir.Attrs{"size": []int{3, 4}, "out": []int{4, 5}}))

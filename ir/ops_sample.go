@@ -1,8 +1,11 @@
 package ir
 
+import "math"
+
 // Sampling ops: grid_sample (F.grid_sample, ONNX GridSample), affine_grid
-// (F.affine_grid, ONNX AffineGrid), col2im (F.fold, ONNX Col2Im) and
-// max_unpool (F.max_unpool1d/2d/3d, ONNX MaxUnpool).
+// (F.affine_grid, ONNX AffineGrid), col2im (F.fold, ONNX Col2Im),
+// max_unpool (ONNX MaxUnpool) and deform_conv
+// (torchvision.ops.deform_conv2d, ONNX DeformConv).
 
 // GridSampleModes are grid_sample's mode values (ONNX's names; PyTorch's
 // bilinear and bicubic are linear and cubic).
@@ -171,4 +174,80 @@ func UnpoolOffset(i int, size, out []int) int {
 		ostride *= out[d]
 	}
 	return nc*oplane + off
+}
+
+func init() {
+	Register(&OpDef{
+		Name: "deform_conv", Doc: "2-D deformable convolution: each tap of x [N, C, H, W] read by bilinear interpolation at its position plus offset [N, og·2·kh·kw, oh, ow] ((dy, dx) per tap), times mask [N, og·kh·kw, oh, ow] when given (torchvision.ops.deform_conv2d, ONNX DeformConv); weight [M, C/groups, kh, kw]",
+		Class: Opaque, NoGrad: noGradYet, Pure: Pure, Stream: StreamWhole,
+		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "weight", Param: true, DTypes: OnlyF32}, {Name: "offset", DTypes: OnlyF32},
+			{Name: "bias", Optional: true, Param: true, DTypes: OnlyF32}, {Name: "mask", Optional: true, DTypes: OnlyF32}},
+		Outputs: []string{"y"},
+		Attrs: append(windowAttrs(convRank, true),
+			AttrDef{Name: "groups", Kind: AttrInt, Default: 1, Doc: "number of channel groups"},
+			AttrDef{Name: "offset_groups", Kind: AttrInt, Default: 1, Doc: "number of channel groups sharing an offset (and mask) set"}),
+		Check: func(n *Node) error {
+			if !has(n, 1) {
+				return nil
+			}
+			if r := convRank(n); r != 2 {
+				return shapeErr("deform_conv: weight %v must be [M, C/groups, kh, kw] (2-D only)", in(n, 1).Shape)
+			}
+			if err := checkWindow(n, 2); err != nil {
+				return err
+			}
+			if n.Attrs.Int("groups") < 1 || n.Attrs.Int("offset_groups") < 1 {
+				return shapeErr("deform_conv: groups and offset_groups must be positive")
+			}
+			return nil
+		},
+		Infer: inferDeformConv,
+	})
+}
+
+func inferDeformConv(n *Node) ([]TensorType, error) {
+	x, w, off := in(n, 0).Shape, in(n, 1).Shape, in(n, 2).Shape
+	G, OG := n.Attrs.Int("groups"), n.Attrs.Int("offset_groups")
+	st, pads, dil := n.Attrs.Ints("strides"), n.Attrs.Ints("pads"), n.Attrs.Ints("dilations")
+	if len(x) != 4 || x[1]%G != 0 || x[1]%OG != 0 || w[1]*G != x[1] || w[0]%G != 0 {
+		return nil, shapeErr("deform_conv: x %v and weight %v do not match [N, C, H, W] and [M, C/%d, kh, kw] (C divisible by offset_groups %d)", x, w, G, OG)
+	}
+	var out [2]int
+	for d := range 2 {
+		out[d] = (x[d+2]+pads[d]+pads[d+2]-dil[d]*(w[d+2]-1)-1)/st[d] + 1
+		if out[d] < 1 {
+			return nil, shapeErr("deform_conv: the dilated kernel %v does not fit x %v with pads %v", w[2:], x, pads)
+		}
+	}
+	taps := w[2] * w[3]
+	if want := (Shape{x[0], OG * 2 * taps, out[0], out[1]}); !off.Equal(want) {
+		return nil, shapeErr("deform_conv: offset %s %v must be %v", n.Inputs[2].Name, off, want)
+	}
+	if has(n, 3) && !in(n, 3).Shape.Equal(Shape{w[0]}) {
+		return nil, shapeErr("deform_conv: bias %v must be [%d]", in(n, 3).Shape, w[0])
+	}
+	if want := (Shape{x[0], OG * taps, out[0], out[1]}); has(n, 4) && !in(n, 4).Shape.Equal(want) {
+		return nil, shapeErr("deform_conv: mask %s %v must be %v", n.Inputs[4].Name, in(n, 4).Shape, want)
+	}
+	return []TensorType{{F32, Shape{x[0], w[0], out[0], out[1]}}}, nil
+}
+
+// DeformBilinear is torchvision's deformable-convolution sample of a
+// plane [H, W] at (y, x): 0 outside (-1, H) × (-1, W), corners outside
+// the plane count 0.
+func DeformBilinear(p []float32, H, W int, y, x float64) float64 {
+	if !(y > -1 && y < float64(H) && x > -1 && x < float64(W)) {
+		return 0
+	}
+	y0, x0 := math.Floor(y), math.Floor(x)
+	yl, xl := int(y0), int(x0)
+	ly, lx := y-y0, x-x0
+	hy, hx := 1-ly, 1-lx
+	at := func(i, j int) float64 {
+		if i < 0 || j < 0 || i >= H || j >= W {
+			return 0
+		}
+		return float64(p[i*W+j])
+	}
+	return hy*hx*at(yl, xl) + hy*lx*at(yl, xl+1) + ly*hx*at(yl+1, xl) + ly*lx*at(yl+1, xl+1)
 }

@@ -264,3 +264,53 @@ func maxUnpool(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	}
 	return one(y)
 }
+
+func init() { register("deform_conv", deformConv) }
+
+// deformConv is torchvision's deform_conv2d as a direct sum: each output
+// one float64 sum (bias, then input channels, then taps in order) of
+// weight · (mask · the bilinear sample at the tap's offset position),
+// rounded once.
+func deformConv(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	x, w, off, bias, mask := in[0], in[1], in[2], optional(in, 3), optional(in, 4)
+	xs, ws, offs := x.F32(), w.F32(), off.F32()
+	N, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	M, Cg, KH, KW := w.Shape[0], w.Shape[1], w.Shape[2], w.Shape[3]
+	G, OG := n.Attrs.Int("groups"), n.Attrs.Int("offset_groups")
+	st, pads, dil := n.Attrs.Ints("strides"), n.Attrs.Ints("pads"), n.Attrs.Ints("dilations")
+	y := newF32(n.Outputs[0].Type.Shape)
+	ys := y.F32()
+	OH, OW := y.Shape[2], y.Shape[3]
+	taps, P := KH*KW, OH*OW
+	for b := range N {
+		for oc := range M {
+			g := oc / (M / G)
+			for p := range P {
+				oh, ow := p/OW, p%OW
+				acc := 0.0
+				if bias != nil {
+					acc = float64(bias.F32()[oc])
+				}
+				for ci := range Cg {
+					c := g*Cg + ci
+					og := c / (C / OG)
+					plane := xs[(b*C+c)*H*W : (b*C+c+1)*H*W]
+					for t := range taps {
+						kh, kw := t/KW, t%KW
+						dy := float64(offs[((b*OG+og)*2*taps+2*t)*P+p])
+						dx := float64(offs[((b*OG+og)*2*taps+2*t+1)*P+p])
+						yy := float64(oh*st[0]-pads[0]+kh*dil[0]) + dy
+						xx := float64(ow*st[1]-pads[1]+kw*dil[1]) + dx
+						v := ir.DeformBilinear(plane, H, W, yy, xx)
+						if mask != nil {
+							v *= float64(mask.F32()[((b*OG+og)*taps+t)*P+p])
+						}
+						acc += float64(ws[(oc*Cg+ci)*taps+t]) * v
+					}
+				}
+				ys[(b*M+oc)*P+p] = float32(acc)
+			}
+		}
+	}
+	return one(y)
+}

@@ -197,3 +197,40 @@ func repeatInt(v, n int) []int {
 	}
 	return s
 }
+
+func init() { opTable["DeformConv"] = opConv{3, nil, deformConv} }
+
+func deformConv(c *nctx) error {
+	attrs := ir.Attrs{}
+	for onnxName, irName := range map[string]string{"strides": "strides", "pads": "pads", "dilations": "dilations"} {
+		if c.has(onnxName) {
+			v, err := c.ints(onnxName, nil)
+			if err != nil {
+				return err
+			}
+			attrs[irName] = v
+		}
+	}
+	for onnxName, irName := range map[string]string{"group": "groups", "offset_group": "offset_groups"} {
+		v, err := c.int(onnxName, 1)
+		if err != nil {
+			return err
+		}
+		attrs[irName] = v
+	}
+	if c.has("kernel_shape") {
+		k, err := c.ints("kernel_shape", nil)
+		if err != nil {
+			return err
+		}
+		if w := c.in(1).shape(); len(w) != 4 || k == nil || len(k) != 2 || k[0] != w[2] || k[1] != w[3] {
+			return fmt.Errorf("kernel_shape %v does not match W %v", k, w)
+		}
+	}
+	y, err := c.emit1("deform_conv", "", []*val{c.in(0), c.in(1), c.in(2), c.in(3), c.in(4)}, attrs)
+	if err != nil {
+		return err
+	}
+	c.set(0, y)
+	return nil
+}

@@ -183,6 +183,32 @@ def roi_align():
                  {"output_height": 3, "output_width": 4, "sampling_ratio": sr, "spatial_scale": scale, "half_pixel": aligned})
 
 
+def deform_conv():
+    # torchvision.ops.deform_conv2d: offsets reaching outside the image,
+    # strides, pads, dilations, weight and offset groups, mask and bias.
+    import torchvision
+    for name, C, M, G, OG, k, st, pad, dil, mask, bias in (
+            ("deform_conv_basic", 2, 3, 1, 1, (3, 3), (1, 1), (1, 1), (1, 1), False, True),
+            ("deform_conv_groups", 4, 6, 2, 2, (2, 3), (2, 1), (0, 2), (2, 1), True, True),
+            ("deform_conv_mask", 3, 2, 1, 3, (2, 2), (1, 2), (1, 0), (1, 1), True, False)):
+        r = Rand(name)
+        x = r.randn(2, C, 6, 7)
+        w = r.randn(M, C // G, *k)
+        oh = (6 + 2 * pad[0] - dil[0] * (k[0] - 1) - 1) // st[0] + 1
+        ow = (7 + 2 * pad[1] - dil[1] * (k[1] - 1) - 1) // st[1] + 1
+        off = r.randn(2, OG * 2 * k[0] * k[1], oh, ow, scale=2.0)
+        b = r.randn(M) if bias else None
+        m = r.rand(2, OG * k[0] * k[1], oh, ow) if mask else None
+        # In float64, rounded once: torch's float32 im2col GEMM loses
+        # ~1e-6 on outputs near 0 that dlc's float64 sums keep.
+        d = lambda t: None if t is None else t.double()  # noqa: E731
+        y = torchvision.ops.deform_conv2d(x.double(), off.double(), w.double(), d(b), stride=st, padding=pad,
+                                          dilation=dil, mask=d(m)).float()
+        ins = [("x", x), ("weight", w), ("offset", off), ("bias", b) if bias else None, ("mask", m) if mask else None]
+        case(PREFIX + name, "deform_conv", ins, [("y", y)],
+             {"strides": list(st), "pads": [pad[0], pad[1], pad[0], pad[1]], "dilations": list(dil), "groups": G, "offset_groups": OG})
+
+
 def main():
     torch.set_grad_enabled(False)
     torch.set_num_threads(1)
@@ -194,6 +220,7 @@ def main():
     nms()
     det()
     roi_align()
+    deform_conv()
     os.makedirs(gf.OUT, exist_ok=True)
     for f in os.listdir(gf.OUT):
         if f.startswith(PREFIX) and f.endswith(".safetensors"):
