@@ -197,3 +197,76 @@ func init() {
 		return nil
 	}}
 }
+
+func init() { opTable["MelWeightMatrix"] = opConv{5, nil, melWeightMatrix} }
+
+// melWeightMatrix is the known [dft_length/2+1, num_mel_bins] matrix of
+// ONNX's reference: triangles between num_mel_bins+2 points spaced
+// evenly in mel (2595·log10(1 + f/700), its step the range over the
+// point count, as the reference divides), mapped to spectrogram bins by
+// floor((dft_length+1)·f / sample_rate). The mel edges are computed in
+// float32, the rest in float64, as numpy does there.
+func melWeightMatrix(c *nctx) error {
+	var iv [3]int
+	for i, name := range []string{"num_mel_bins", "dft_length", "sample_rate"} {
+		v, _, err := c.constInts(i, name)
+		if err != nil {
+			return err
+		}
+		if len(v) != 1 || v[0] < 1 || v[0] > maxFold {
+			return fmt.Errorf("%s must be one positive value, got %v", name, v)
+		}
+		iv[i] = v[0]
+	}
+	var fv [2]float32
+	for i, name := range []string{"lower_edge_hertz", "upper_edge_hertz"} {
+		t, err := c.constIn(3+i, name)
+		if err != nil {
+			return err
+		}
+		if t.Len() != 1 || !t.DType.IsFloat() {
+			return fmt.Errorf("%s must be one float, got %v", name, t.Type())
+		}
+		fv[i] = float32(t.Float(0))
+	}
+	bins, dftLen, rate := iv[0], iv[1], iv[2]
+	spec := dftLen/2 + 1
+	if spec*bins > maxFold {
+		return unsup("a MelWeightMatrix of %d×%d is too large to fold", spec, bins)
+	}
+	mel := func(f float32) float64 { return float64(float32(2595) * float32(math.Log10(float64(1+f/700)))) }
+	lo, hi := mel(fv[0]), mel(fv[1])
+	step := (hi - lo) / float64(bins+2)
+	pts := make([]int, bins+2)
+	for i := range pts {
+		f := 700 * (math.Pow(10, (float64(i)*step+lo)/2595) - 1)
+		pts[i] = int(math.Floor(float64(dftLen+1) * f / float64(rate)))
+		if pts[i] < 0 || pts[i] >= spec {
+			return fmt.Errorf("mel point %d falls on spectrogram bin %d, outside [0, %d)", i, pts[i], spec)
+		}
+	}
+	to, err := c.int("output_datatype", 1)
+	if err != nil {
+		return err
+	}
+	dt, err := irDType(int32(to))
+	if err != nil {
+		return unsup("output_datatype %s: %v", dtName(int32(to)), err)
+	}
+	t := ir.NewTensor(dt, ir.Shape{spec, bins})
+	for i := range bins {
+		l, m, h := pts[i], pts[i+1], pts[i+2]
+		if m == l {
+			t.SetFloat(m*bins+i, 1)
+		} else {
+			for j := l; j <= m; j++ {
+				t.SetFloat(j*bins+i, float64(j-l)/float64(m-l))
+			}
+		}
+		for j := m; j < h; j++ {
+			t.SetFloat(j*bins+i, float64(h-j)/float64(h-m))
+		}
+	}
+	c.set(0, c.known(t, elemOf(dt), false))
+	return nil
+}
