@@ -703,6 +703,7 @@ func equivCases() []equivCase {
 		b.out(b.n1("minimum", []*ir.Value{h, b.param(3, 1)}, nil))
 	}})
 	cs = append(cs, gradCases()...)
+	cs = append(cs, gradGemmCases()...)
 	// layernorm (with its stats outputs), rmsnorm, groupnorm (and
 	// instance norm), affine or not, and rows holding NaN and Inf.
 	cs = append(cs, equivCase{"layernorm", func(b *gb) {

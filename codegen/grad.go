@@ -10,7 +10,7 @@ import "github.com/dlcompiler/dlc/ir"
 
 func init() {
 	register("conv_grad_input", emitter{emit: emitConvGradInput})
-	register("conv_grad_weight", emitter{emit: emitConvGradWeight})
+	register("conv_grad_weight", emitter{emit: emitConvGradWeightAny, scratch: convGradWeightScratch})
 	register("maxpool_grad", emitter{emit: func(k *kctx) error { return emitPoolGrad(k, false) }})
 	register("avgpool_grad", emitter{emit: func(k *kctx) error { return emitPoolGrad(k, true) }})
 }

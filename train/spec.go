@@ -91,6 +91,7 @@ func Spec(model, batched *ir.Graph, cfg Config, ps []passes.Pass, selfTest bool)
 			return nil, fmt.Errorf("the %s graph: %w", name, err)
 		}
 	}
+	codegen.UseGemmGrads(stepG) // as dlc train's compiled engine (gemmGrads)
 	spec.Step, spec.Eval = stepG, evalG
 	enc, err := weights.EncodeSafetensors(tensors, map[string]string{"model": model.Name, "trained_by": "dlc compile -train"})
 	if err != nil {

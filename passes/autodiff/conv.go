@@ -48,9 +48,9 @@ func windowOf(n *ir.Node, kernel []int) ir.Attrs {
 }
 
 // convGrad: dx by conv_grad_input, dW by conv_grad_weight, db as the sum
-// of dy over every axis but the channels. Without groups both products
-// are written as convolutions where that is exact (convInputGrad,
-// convWeightGrad), so compiled code gives them conv's GEMM schedules.
+// of dy over every axis but the channels. Without groups dx is written as
+// a convolution where that is exact (convInputGrad), so compiled code
+// gives it conv's GEMM schedules; dW has a Gemm form of its own.
 func convGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
 	b := newBuilder(g, n)
 	x, w, dy := n.Inputs[0], n.Inputs[1], dys[0]
@@ -62,10 +62,11 @@ func convGrad(g *ir.Graph, n *ir.Node, dys []*ir.Value) ([]*ir.Value, error) {
 		ai["shape"] = []int(x.Type.Shape.Clone())
 		dx = b.op("conv_grad_input", ai, dy, w)
 	}
-	dw := convWeightGrad(b, n, x, dy, w.Type.Shape)
-	if dw == nil {
-		dw = b.op("conv_grad_weight", a, x, dy)
-	}
+	// dW as conv_grad_weight always: its Gemm form (codegen/grad_gemm.go,
+	// which training steps choose) packs one im2col panel where the
+	// convolution form (convWeightGrad) gets conv's row schedule with a
+	// whole-plane kernel, five times the work on LeNet-5's first layer.
+	dw := b.op("conv_grad_weight", a, x, dy)
 	grads := []*ir.Value{dx, dw}
 	if len(n.Inputs) > 2 && n.Inputs[2] != nil {
 		axes := []int{0}
@@ -125,33 +126,6 @@ func convInputGrad(b *builder, n *ir.Node, dy, w *ir.Value) *ir.Value {
 		}
 	}
 	return b.op("conv", ir.Attrs{"pads": pads, "dilations": append([]int(nil), d...)}, dy, wf)
-}
-
-// convWeightGrad is dW for a convolution without groups: with the batch
-// and channel axes of x and dy swapped, dW[m, c, j] = Σ_b Σ_o dy[b, m, o]
-// x[b, c, o·s + j·d - p] is a convolution of x by dy with stride d and
-// dilation s, cropped to the kernel. Nil with groups.
-func convWeightGrad(b *builder, n *ir.Node, x, dy *ir.Value, ws ir.Shape) *ir.Value {
-	if n.Attrs.Int("groups") != 1 {
-		return nil
-	}
-	k := ws[2:]
-	st, p, d := n.Attrs.Ints("strides"), n.Attrs.Ints("pads"), n.Attrs.Ints("dilations")
-	c := b.op("conv", ir.Attrs{"strides": append([]int(nil), d...), "dilations": append([]int(nil), st...), "pads": append([]int(nil), p...)},
-		b.swap01(x), b.swap01(dy))
-	if c == nil {
-		return nil
-	}
-	for i, kk := range k {
-		if c.Type.Shape[2+i] != kk {
-			idx := make([]int, kk)
-			for j := range idx {
-				idx[j] = j
-			}
-			c = b.take(c, 2+i, idx)
-		}
-	}
-	return b.swap01(c)
 }
 
 func ones(r int) []int {
