@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -37,7 +38,7 @@ func init() {
 type trainFlags struct {
 	cfg                  train.Config
 	data, out, ckpt, log string
-	plot                 string
+	plot, cpuProfile     string
 	epochs, batch        int
 	threads              int
 	limit, testLimit     int
@@ -58,6 +59,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.resume, "resume", false, "continue from the checkpoint; the same flags give the same result as an uninterrupted run")
 	fs.StringVar(&f.log, "log", "", "append one CSV row per epoch to `FILE` (epoch, loss, accuracy, test loss, test accuracy, seconds, CPU seconds, examples/s, lr)")
 	fs.StringVar(&f.plot, "plot", "", "after every epoch, draw the loss and accuracy curves (training and test) into this PNG `FILE` (with --resume and --log, the logged epochs too)")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write dlc's own CPU profile (the loop around the steps: data, optimizer, pipe; not the training program's) to `FILE`, for go tool pprof")
 	fs.IntVar(&f.threads, "threads", 1, "compiled engine: split each kernel across up to `N` goroutines (as dlc compile -threads)")
 	fs.IntVar(&f.epochs, "epochs", 1, "passes over the training set")
 	fs.IntVar(&f.batch, "batch", 64, "examples per step (sets the model's batch constant)")
@@ -98,6 +100,17 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := f.makeDirs(); err != nil {
 		return err
+	}
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			pf.Close()
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); pf.Close() }()
 	}
 	g, err := dl.LoadFile(path, dl.Options{Set: map[string]int{"batch": f.batch}, NoWeights: true})
 	if err != nil {
