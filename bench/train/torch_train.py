@@ -6,7 +6,10 @@ epoch, the last partial batch dropped as dlc train does, on one thread
 by default. Prints one line per epoch: wall and CPU seconds of the
 training (not the evaluation), train loss, test accuracy.
 
-    /usr/bin/python3 bench/train/torch_train.py mlp|lenet5 [EPOCHS] [THREADS]
+    /usr/bin/python3 bench/train/torch_train.py mlp|lenet5 [EPOCHS] [THREADS] [LIMIT]
+
+LIMIT > 0 trains on the first LIMIT examples only (dlc train --limit), to
+time part of an epoch on a busy machine.
 """
 import os
 import sys
@@ -54,6 +57,9 @@ def main():
     torch.manual_seed(1)
     xs, ys = mnist_data.load("train")
     xt, yt = mnist_data.load("test")
+    limit = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    if limit > 0:
+        xs, ys = xs[:limit], ys[:limit]
     x, y = torch.from_numpy(mnist_data.normalize(xs)).reshape(-1, 1, 28, 28), torch.from_numpy(ys)
     xt, yt = torch.from_numpy(mnist_data.normalize(xt)).reshape(-1, 1, 28, 28), torch.from_numpy(yt)
     model = MLP() if which == "mlp" else LeNet5()

@@ -131,10 +131,25 @@ func TestTrainThenCompile(t *testing.T) {
 	dir := t.TempDir()
 	model := filepath.Join(dir, "model.dl")
 	os.WriteFile(model, []byte(smallMLP), 0o644)
-	args := []string{"train", model, "--build-dir", t.TempDir(), "--data", data, "--batch", "50", "--epochs", "2", "--lr", "3e-3",
+	build := t.TempDir()
+	args := []string{"train", model, "--build-dir", build, "--data", data, "--batch", "50", "--epochs", "2", "--lr", "3e-3",
 		"-o", filepath.Join(dir, "weights.safetensors"), "--log", filepath.Join(dir, "log.csv")}
 	if code, _, errs := dlc(t, args...); code != 0 {
 		t.Fatalf("train: %s", errs)
+	}
+	// Interrupted after epoch 1 and resumed, the compiled engine ends with
+	// the same weights, bit for bit.
+	part := filepath.Join(dir, "part", "w.safetensors")
+	resume := []string{"train", model, "--build-dir", build, "--data", data, "--batch", "50", "--lr", "3e-3", "-o", part}
+	if code, _, errs := dlc(t, append(resume, "--epochs", "1")...); code != 0 {
+		t.Fatalf("train 1 epoch: %s", errs)
+	}
+	if code, _, errs := dlc(t, append(resume, "--epochs", "2", "--resume")...); code != 0 {
+		t.Fatalf("resume: %s", errs)
+	}
+	full, _ := os.ReadFile(filepath.Join(dir, "weights.safetensors"))
+	if resumed, _ := os.ReadFile(part); len(full) == 0 || !bytes.Equal(full, resumed) {
+		t.Errorf("compiled engine: resumed weights differ from an uninterrupted run's")
 	}
 	want, _ := strconv.ParseFloat(lastRow(t, filepath.Join(dir, "log.csv"))["test_accuracy"], 64)
 	pkg := filepath.Join(dir, "mod", "small")
