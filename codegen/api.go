@@ -259,7 +259,7 @@ func (gn *gen) apiConsts(f *jen.File) {
 func (gn *gen) ioTypes(f *jen.File, typ, what string, as []apiVal, kind string) {
 	var fields []jen.Code
 	for _, a := range as {
-		fields = append(fields, doc("%s is %s %s, %v.", a.field, kind, a.name, a.v.Type),
+		fields = append(fields, doc("%s is %s %s, %v%s.", a.field, kind, a.name, a.v.Type, storageNote(a.v.Type.DType)),
 			src(fmt.Sprintf("%s [%s%sSize]%s", a.field, typ, a.field, elemType(a.v.Type.DType))))
 	}
 	f.Add(doc("%s %s, each array in row-major (C) order.", typ, what))

@@ -111,8 +111,12 @@ func b2i(b bool) int64 {
 }
 
 // computeExpr is the Go expression of x, a stored element of dtype dt, in
-// the type arithmetic uses: float32 for f16 and bf16, int64 for bool.
+// the type arithmetic uses: float32 for f16, bf16 and the low-precision
+// floats, int64 for bool.
 func computeExpr(dt ir.DType, x string) string {
+	if ir.LowFloats.Has(dt) {
+		return lowValExpr(dt, x) // quant.go
+	}
 	switch dt {
 	case ir.F16:
 		return "f16val(" + x + ")"
@@ -138,12 +142,21 @@ func storeExpr(dt ir.DType, v string) string {
 
 // castExpr is the Go expression converting x, an element of dtype from, to
 // dtype to, by ir.Convert's rules.
-func castExpr(from, to ir.DType, x string) string {
+func castExpr(from, to ir.DType, x string) string { return castExprMode(from, to, x, ir.CastMode{}) }
+
+// castExprMode is castExpr by ir.ConvertMode's rules.
+func castExprMode(from, to ir.DType, x string, mode ir.CastMode) string {
 	if from == to {
 		return x
 	}
 	v := computeExpr(from, x)
 	switch {
+	case ir.LowFloats.Has(to):
+		return lowBitsExpr(to, "float64("+v+")", mode) // quant.go
+	case ir.LowInts.Has(to) && from.IsFloat():
+		return lowIntExpr(to, "satint(float64("+v+"), -1<<63, 1<<63-1)")
+	case ir.LowInts.Has(to):
+		return lowIntExpr(to, "int64("+v+")")
 	case to == ir.Bool:
 		return v + " != 0"
 	case to.IsFloat() && (to == ir.F16 || to == ir.BF16):
@@ -162,7 +175,7 @@ func castExpr(from, to ir.DType, x string) string {
 func emitCast(k *kctx) error {
 	from, to := k.n.Inputs[0].Type.DType, k.n.Out().Type.DType
 	k.l("for i := range %d {", k.outShape(0).NumElems())
-	k.l("y[i] = %s", castExpr(from, to, "x[i]"))
+	k.l("y[i] = %s", castExprMode(from, to, "x[i]", ir.CastMode{NoSaturate: k.n.Attrs.Bool("no_saturate"), Round: k.n.Attrs.String("round")}))
 	k.l("}")
 	return nil
 }

@@ -121,7 +121,8 @@ func rnnWeights(b *gb, op string, in, h, layers int, bidi, bias bool) []*ir.Valu
 func dtypeCase(b *gb) {
 	edges := []float32{0, float32(math.Copysign(0, -1)), 1, -2.5, 2.5, 3.5, 0.1, 65504, 65519, 65520, 1e10, -1e10, 6e-8, 2.9e-8, 1e-40,
 		3e38, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 300, -300, 70000, -70000, 3e9, -3e9,
-		1 + 0x1p-11, 1 + 0x3p-11, 1 + 0x1p-8, -1 - 0x3p-8, 0x1p-25, 0x3p-26, 0x1p-134}
+		1 + 0x1p-11, 1 + 0x3p-11, 1 + 0x1p-8, -1 - 0x3p-8, 0x1p-25, 0x3p-26, 0x1p-134,
+		448, 464, 465, -240, 250, 57344, 61440, 0x1p-10, 0x3p-11, 1 + 1.0/16, 0.25, 0.75, 5, -6.5, 0x1p-127, 0x1p-130} // float8, float4, e8m0
 	b.k++
 	et := ir.FromF32(ir.Shape{len(edges)}, edges)
 	ev := b.g.AddParam(fmt.Sprintf("edges%d", b.k), ir.Const, et.Type(), et, "", ir.Pos{})
@@ -129,6 +130,11 @@ func dtypeCase(b *gb) {
 	var outs []*ir.Value
 	for _, dt := range ir.DTypes() {
 		x := b.g.AddInput("x"+dt.String(), ir.TensorType{DType: dt, Shape: ir.Shape{2, 3}}, ir.Pos{})
+		if !ir.AnyDType.Has(dt) { // the low-precision dtypes: casts only
+			outs = append(outs, b.n1("cast", []*ir.Value{x}, ir.Attrs{"to": "f32"}), b.n1("cast", []*ir.Value{f}, ir.Attrs{"to": dt.String()}),
+				b.n1("cast", []*ir.Value{ev}, ir.Attrs{"to": dt.String()}), b.n1("cast", []*ir.Value{ev}, ir.Attrs{"to": dt.String(), "no_saturate": true}))
+			continue
+		}
 		t := b.n1("transpose", []*ir.Value{x}, ir.Attrs{"perm": []int{1, 0}})
 		r := b.n1("reshape", []*ir.Value{t}, ir.Attrs{"shape": []int{2, 3}})
 		outs = append(outs, t, b.n1("concat", []*ir.Value{x, r}, ir.Attrs{"axis": 0}))

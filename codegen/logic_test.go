@@ -46,6 +46,9 @@ func floatT(v float64) *ir.Tensor {
 func TestLogicEquivalence(t *testing.T) {
 	var probes []probe
 	for _, dt := range ir.DTypes() {
+		if !ir.AnyDType.Has(dt) {
+			continue // the low-precision dtypes have no logic ops
+		}
 		b := probeGraph(t, "logic"+dt.String())
 		x := b.g.AddInput("a", ir.TensorType{DType: dt, Shape: ir.Shape{3, 8}}, ir.Pos{})
 		y := b.g.AddInput("b", ir.TensorType{DType: dt, Shape: ir.Shape{8}}, ir.Pos{})

@@ -27,6 +27,21 @@ const (
 	U32
 	U64
 	Bool
+	// The low-precision dtypes (ONNX 1.14 to 1.20; see lowp.go). Each
+	// element takes one byte in memory: float8, float4 and e8m0 as their
+	// raw bits (uint8), int4 and int2 as their value (int8), uint4 and
+	// uint2 as their value (uint8). Only ONNX tensor data packs the 4- and
+	// 2-bit ones, two or four to a byte.
+	F8E4M3FN
+	F8E4M3FNUZ
+	F8E5M2
+	F8E5M2FNUZ
+	U4
+	I4
+	F4E2M1
+	F8E8M0
+	U2
+	I2
 )
 
 // Kind is how a dtype's values compute: as floats, signed or unsigned
@@ -69,6 +84,18 @@ var dtypes = [...]DTypeInfo{
 	U32:  {"u32", 12, "U32", "<u4", 4, "uint32", KindUint, "uint32"},
 	U64:  {"u64", 13, "U64", "<u8", 8, "uint64", KindUint, "uint64"},
 	Bool: {"bool", 9, "BOOL", "|b1", 1, "bool", KindBool, "bool"},
+	// numpy has none of the low-precision types (ml_dtypes adds them as
+	// opaque void types), and safetensors only the float8 ones.
+	F8E4M3FN:   {"f8e4m3fn", 17, "F8_E4M3", "", 1, "uint8", KindFloat, "float32"},
+	F8E4M3FNUZ: {"f8e4m3fnuz", 18, "", "", 1, "uint8", KindFloat, "float32"},
+	F8E5M2:     {"f8e5m2", 19, "F8_E5M2", "", 1, "uint8", KindFloat, "float32"},
+	F8E5M2FNUZ: {"f8e5m2fnuz", 20, "", "", 1, "uint8", KindFloat, "float32"},
+	U4:         {"u4", 21, "", "", 1, "uint8", KindUint, "uint8"},
+	I4:         {"i4", 22, "", "", 1, "int8", KindInt, "int8"},
+	F4E2M1:     {"f4e2m1", 23, "", "", 1, "uint8", KindFloat, "float32"},
+	F8E8M0:     {"f8e8m0", 24, "F8_E8M0", "", 1, "uint8", KindFloat, "float32"},
+	U2:         {"u2", 25, "", "", 1, "uint8", KindUint, "uint8"},
+	I2:         {"i2", 26, "", "", 1, "int8", KindInt, "int8"},
 }
 
 // DTypes lists every dtype, in table order.
@@ -257,6 +284,15 @@ var (
 	Indices  = SetOf(I32, I64)
 	Numbers  = Floats | Integers
 	AnyDType = Numbers | SetOf(Bool)
+	// LowFloats are the float8, float4 and e8m0 dtypes, stored as bits.
+	LowFloats = SetOf(F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1, F8E8M0)
+	// LowInts are the 4- and 2-bit integers, stored one to a byte.
+	LowInts = SetOf(U4, I4, U2, I2)
+	// LowPrecision is every low-precision dtype: only casts and the
+	// quantization ops (ops_quant.go) take them.
+	LowPrecision = LowFloats | LowInts
+	// AllDTypes is every dtype of the table.
+	AllDTypes = AnyDType | LowPrecision
 )
 
 // Has reports whether d is in the set.

@@ -9,6 +9,9 @@ import "math"
 // Float returns element i as a float64: exact for every dtype but the
 // integers beyond 2^53; bool is 0 or 1.
 func (t *Tensor) Float(i int) float64 {
+	if LowPrecision.Has(t.DType) {
+		return t.lowFloat(i)
+	}
 	switch s := t.Data.(type) {
 	case []float32:
 		return float64(s[i])
@@ -48,6 +51,9 @@ func (t *Tensor) Float(i int) float64 {
 // Int returns element i as an int64: floats are converted by FloatToInt,
 // u64 values above MaxInt64 wrap, bool is 0 or 1.
 func (t *Tensor) Int(i int) int64 {
+	if LowPrecision.Has(t.DType) {
+		return t.lowInt(i)
+	}
 	switch s := t.Data.(type) {
 	case []int8:
 		return int64(s[i])
@@ -80,6 +86,10 @@ func (t *Tensor) Int(i int) int64 {
 // to nearest even for f32, f16 and bf16; by FloatToInt for the integers;
 // v != 0 for bool (so NaN is true, as in numpy and ONNX Cast).
 func (t *Tensor) SetFloat(i int, v float64) {
+	if LowPrecision.Has(t.DType) {
+		t.setLowFloat(i, v)
+		return
+	}
 	switch s := t.Data.(type) {
 	case []float32:
 		s[i] = float32(v)
@@ -107,6 +117,10 @@ func (t *Tensor) SetFloat(i int, v float64) {
 // (two's complement, as Go and numpy convert), rounded for floats, v != 0
 // for bool.
 func (t *Tensor) SetInt(i int, v int64) {
+	if LowPrecision.Has(t.DType) {
+		t.setLowInt(i, v)
+		return
+	}
 	switch s := t.Data.(type) {
 	case []int8:
 		s[i] = int8(v)
@@ -184,6 +198,14 @@ func IntRange(dt DType) (lo, hi int64) {
 		return 0, math.MaxUint32
 	case Bool:
 		return 0, 1
+	case I4:
+		return -8, 7
+	case U4:
+		return 0, 15
+	case I2:
+		return -2, 1
+	case U2:
+		return 0, 3
 	}
 	return math.MinInt64, math.MaxInt64
 }

@@ -115,7 +115,7 @@ func makeData(dt DType, n int) any {
 		return make([]float64, n)
 	case F16, BF16, U16:
 		return make([]uint16, n)
-	case I8:
+	case I8, I4, I2:
 		return make([]int8, n)
 	case I16:
 		return make([]int16, n)
@@ -123,7 +123,7 @@ func makeData(dt DType, n int) any {
 		return make([]int32, n)
 	case I64:
 		return make([]int64, n)
-	case U8:
+	case U8, U4, U2, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1, F8E8M0:
 		return make([]uint8, n)
 	case U32:
 		return make([]uint32, n)

@@ -15,6 +15,11 @@ func init() {
 		if !ok {
 			return nil, fmt.Errorf("cast to unknown dtype %q", n.Attrs.String("to"))
 		}
-		return one(ir.Convert(in[0], to))
+		return one(ir.ConvertMode(in[0], to, castMode(n.Attrs)))
 	})
+}
+
+// castMode is the low-precision options of a cast node.
+func castMode(a ir.Attrs) ir.CastMode {
+	return ir.CastMode{NoSaturate: a.Bool("no_saturate"), Round: a.String("round")}
 }

@@ -343,6 +343,9 @@ func npyHeaderBytes(t *Tensor) ([]byte, error) {
 	}
 	info, _ := t.DType.Info()
 	descr := info.Numpy
+	if descr == "" && info.Safetensors == "" {
+		return nil, fmt.Errorf("neither numpy nor safetensors has a %v dtype: cast the tensor to a wider one", t.DType)
+	}
 	if descr == "" {
 		return nil, fmt.Errorf("numpy has no %v dtype: save the tensor as safetensors", t.DType)
 	}

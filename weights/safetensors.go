@@ -248,8 +248,9 @@ func parseSTMetadata(raw json.RawMessage) (map[string]string, error) {
 func stSupported() string {
 	var names []string
 	for _, dt := range ir.DTypes() {
-		info, _ := dt.Info()
-		names = append(names, info.Safetensors)
+		if info, _ := dt.Info(); info.Safetensors != "" {
+			names = append(names, info.Safetensors)
+		}
 	}
 	return strings.Join(names, ", ")
 }
@@ -338,6 +339,9 @@ func planSafetensors(tensors map[string]*Tensor, metadata map[string]string) (*s
 		n, err := validate(t)
 		if err != nil {
 			return nil, fmt.Errorf("tensor %q: %v", name, err)
+		}
+		if info, _ := t.DType.Info(); info.Safetensors == "" {
+			return nil, fmt.Errorf("tensor %q: safetensors has no %v dtype (it has %s)", name, t.DType, stSupported())
 		}
 		size, ok := byteSize(n, t.DType.Size())
 		if !ok || off > math.MaxInt-size {

@@ -6,7 +6,10 @@
 // dtype table (f32, f64, f16, bf16, the signed and unsigned integers of 8
 // to 64 bits, bool) is read and written natively, with no widening; f16 and
 // bf16 stay as their uint16 bits. Data is little-endian C (row-major) order.
-// numpy has no bfloat16, so .npy files cannot hold bf16.
+// numpy has no bfloat16, so .npy files cannot hold bf16. Of ir's
+// low-precision dtypes (one byte an element), safetensors has the float8
+// ones F8_E4M3, F8_E5M2 and F8_E8M0 and numpy none: the others are
+// refused by name.
 //
 // The parsers treat their input as untrusted: every header field is
 // validated against the actual input size before any tensor data is

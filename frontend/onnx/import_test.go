@@ -281,7 +281,8 @@ func TestHugeTensor(t *testing.T) {
 		{"raw too short", tensorF32("W", []int64{1 << 30}, []float32{1}), "raw_data holds 4 bytes"},
 		{"typed too short", pb(nil).packed(1, 1<<28).varint(2, dtFloat).str(8, "W").fixed32(4, 0), "float_data holds 1 values"},
 		{"negative dim", tensorF32("W", []int64{-1}, nil), "negative dimension"},
-		{"bad dtype", pb(nil).packed(1, 2).varint(2, 17).str(8, "W").bytes(9, make([]byte, 2)), "unsupported dtype FLOAT8E4M3FN"},
+		{"bad dtype", pb(nil).packed(1, 2).varint(2, 8).str(8, "W").bytes(9, make([]byte, 2)), "unsupported dtype STRING"},
+		{"packed too short", pb(nil).packed(1, 5).varint(2, 22).str(8, "W").bytes(9, make([]byte, 2)), "raw_data holds 2 bytes, dims [5] of INT4 need 3"},
 		{"complex", pb(nil).packed(1, 2).varint(2, dtComplex64).str(8, "W"), "unsupported dtype COMPLEX64"},
 	}
 	for _, tc := range cases {

@@ -894,8 +894,8 @@ func checkCast(c *nctx) error {
 }
 
 // cast maps Cast onto ir cast (ir.Convert's rules), folded when x is
-// known. saturate (opset 19) only concerns the float8 types, which dlc
-// does not have.
+// known; saturate (opset 19) and round_mode (opset 24) go to the cast's
+// no_saturate and round (ops_quant.go).
 func cast(c *nctx) error {
 	to, err := c.int("to", 0)
 	if err != nil {
@@ -905,7 +905,7 @@ func cast(c *nctx) error {
 	if err != nil {
 		return unsup("cast to %s: %v", dtName(int32(to)), err)
 	}
-	y, err := c.castTo(c.in(0), dt)
+	y, err := c.castMode(c.in(0), dt)
 	if err != nil {
 		return err
 	}
@@ -916,17 +916,22 @@ func cast(c *nctx) error {
 // castTo converts x to dtype dt: x itself when it has it, a fold when x
 // is known, else an ir cast.
 func (c *nctx) castTo(x *val, dt ir.DType) (*val, error) {
+	return c.castWith(x, dt, ir.Attrs{"to": dt.String()})
+}
+
+// castWith is castTo with the cast's attributes given.
+func (c *nctx) castWith(x *val, dt ir.DType, attrs ir.Attrs) (*val, error) {
 	switch {
 	case x.typ().DType == dt:
 		return x, nil
 	case x.c != nil:
-		t, err := evalKnown("cast", ir.Attrs{"to": dt.String()}, x.c)
+		t, err := evalKnown("cast", attrs, x.c)
 		if err != nil {
 			return nil, err
 		}
-		return &val{name: x.name, c: t, elem: elemOf(dt), weight: x.weight, key: derivedKey("cast", dt, x)}, nil
+		return &val{name: x.name, c: t, elem: elemOf(dt), weight: x.weight, key: derivedKey("cast", attrs, x)}, nil
 	}
-	return c.emit1("cast", "", []*val{x}, ir.Attrs{"to": dt.String()})
+	return c.emit1("cast", "", []*val{x}, attrs)
 }
 
 // slice becomes one gather per sliced axis with known indices, folded

@@ -30,7 +30,7 @@ func init() {
 // castLike is Cast to the dtype of its second input, whose values are
 // never read.
 func castLike(c *nctx) error {
-	y, err := c.castTo(c.in(0), c.in(1).typ().DType)
+	y, err := c.castMode(c.in(0), c.in(1).typ().DType)
 	if err != nil {
 		return err
 	}

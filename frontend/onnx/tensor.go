@@ -16,14 +16,47 @@ import (
 // shape products never overflow and a folded constant stays reasonable.
 const maxElems = 1 << 31
 
-// elemSize is the byte size of one element of an ONNX data type in
-// raw_data, or 0 if dlc does not read the type.
-func elemSize(dt int32) int {
+// rawSize is the byte size of n elements of an ONNX data type in
+// raw_data: packed two to a byte for the 4-bit types and four to a byte
+// for the 2-bit ones, else n times the dtype's size; 0 if dlc does not
+// read the type.
+func rawSize(dt int32, n int) int {
 	d, ok := ir.DTypeFromONNX(dt)
 	if !ok {
 		return 0
 	}
-	return d.Size()
+	if per := packedPerByte(d); per > 1 {
+		return (n + per - 1) / per
+	}
+	return n * d.Size()
+}
+
+// packedPerByte is how many elements of d ONNX packs into a byte.
+func packedPerByte(d ir.DType) int {
+	switch d {
+	case ir.I4, ir.U4, ir.F4E2M1:
+		return 2
+	case ir.I2, ir.U2:
+		return 4
+	}
+	return 1
+}
+
+// unpack fills out (a 4- or 2-bit dtype) from packed bytes, low bits
+// first, sign-extending int4 and int2.
+func unpack(out *ir.Tensor, packed []byte) {
+	per := packedPerByte(out.DType)
+	bits := 8 / per
+	for i := range out.Len() {
+		v := int64(packed[i/per]>>(uint(i%per)*uint(bits))) & (1<<bits - 1)
+		out.SetInt(i, v) // wraps: sign-extends the signed ones
+	}
+	if out.DType == ir.F4E2M1 { // SetInt would convert the value
+		s := ir.Elems[uint8](out)
+		for i := range s {
+			s[i] = packed[i/2] >> (uint(i%2) * 4) & 0xf
+		}
+	}
 }
 
 // irDType maps an ONNX data type to dlc's dtype of the same values: every
@@ -33,7 +66,7 @@ func irDType(dt int32) (ir.DType, error) {
 	if d, ok := ir.DTypeFromONNX(dt); ok {
 		return d, nil
 	}
-	return 0, fmt.Errorf("unsupported dtype %s (dlc reads BOOL, INT8..INT64, UINT8..UINT64, FLOAT16, BFLOAT16, FLOAT and DOUBLE)", dtName(dt))
+	return 0, fmt.Errorf("unsupported dtype %s (dlc reads BOOL, INT2..INT64, UINT2..UINT64, FLOAT4E2M1, the FLOAT8 types, FLOAT16, BFLOAT16, FLOAT and DOUBLE)", dtName(dt))
 }
 
 // onnxType is the ONNX data type of an ir dtype.
@@ -86,11 +119,15 @@ func tensorData(t *tensorProto, dir string) (*ir.Tensor, error) {
 		return nil, fmt.Errorf("unknown data_location %d", t.location)
 	}
 	if hasRaw {
-		if size := irdt.Size(); len(raw) != n*size {
-			return nil, fmt.Errorf("raw_data holds %d bytes, dims %v of %s need %d", len(raw), t.dims, dtName(t.dataType), n*size)
+		if size := rawSize(t.dataType, n); len(raw) != size {
+			return nil, fmt.Errorf("raw_data holds %d bytes, dims %v of %s need %d", len(raw), t.dims, dtName(t.dataType), size)
 		}
 		out := ir.NewTensor(irdt, shape)
-		fromRaw(out, raw)
+		if packedPerByte(irdt) > 1 {
+			unpack(out, raw)
+		} else {
+			fromRaw(out, raw)
+		}
 		return out, nil
 	}
 	return typedData(t, irdt, shape, n)
@@ -148,7 +185,9 @@ func fromRaw(out *ir.Tensor, raw []byte) {
 
 // typedData reads the typed field ONNX stores dt's values in: float_data,
 // double_data, int64_data, uint64_data (UINT32, UINT64) or int32_data
-// (every narrower integer, bool, and the bits of FLOAT16 and BFLOAT16).
+// (every narrower integer, bool, the bits of FLOAT16, BFLOAT16 and the
+// FLOAT8 types one to a value, and the 4- and 2-bit types as packed
+// bytes, one to a value, as ONNX's numpy_helper reads them).
 func typedData(t *tensorProto, dt ir.DType, shape ir.Shape, n int) (*ir.Tensor, error) {
 	count := func(have int, field string) (*ir.Tensor, error) {
 		if have != n {
@@ -184,6 +223,23 @@ func typedData(t *tensorProto, dt ir.DType, shape ir.Shape, n int) (*ir.Tensor, 
 				s[i] = uint16(v) // the bits, in the low half
 			}
 		}
+	case ir.F8E4M3FN, ir.F8E4M3FNUZ, ir.F8E5M2, ir.F8E5M2FNUZ, ir.F8E8M0:
+		if out, err = count(len(t.int32s), "int32_data"); err == nil {
+			s := ir.Elems[uint8](out)
+			for i, v := range t.int32s {
+				s[i] = uint8(v) // the bits, in the low byte
+			}
+		}
+	case ir.I4, ir.U4, ir.F4E2M1, ir.I2, ir.U2: // one packed byte per int32
+		if size := rawSize(t.dataType, n); len(t.int32s) != size {
+			return nil, fmt.Errorf("int32_data holds %d packed bytes, dims %v of %s need %d", len(t.int32s), t.dims, dtName(t.dataType), size)
+		}
+		b := make([]byte, len(t.int32s))
+		for i, v := range t.int32s {
+			b[i] = byte(v)
+		}
+		out = ir.NewTensor(dt, shape)
+		unpack(out, b)
 	default: // INT32, INT16, INT8, UINT16, UINT8, BOOL
 		if out, err = count(len(t.int32s), "int32_data"); err == nil {
 			for i, v := range t.int32s {
@@ -251,7 +307,7 @@ func externalData(t *tensorProto, dir string, n int) ([]byte, error) {
 	if length > size-off {
 		return nil, fmt.Errorf("external data %s: offset %d + length %d is past the end of the file (%d bytes)", loc, off, length, size)
 	}
-	want := int64(n) * int64(elemSize(t.dataType))
+	want := int64(rawSize(t.dataType, n))
 	if length != want {
 		return nil, fmt.Errorf("external data %s: length %d, dims %v of %s need %d bytes", loc, length, t.dims, dtName(t.dataType), want)
 	}
