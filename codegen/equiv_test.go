@@ -784,6 +784,7 @@ func equivCases() []equivCase {
 	}})
 	cs = append(cs, spatialEquivCases()...)
 	cs = append(cs, sampleEquivCases()...)
+	cs = append(cs, quantEquivCases()...)
 	return cs
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dlcompiler/dlc/ir"
+	"github.com/dlcompiler/dlc/runtime"
 )
 
 // The low-precision dtypes in generated code, and the quantization ops.
@@ -18,6 +19,13 @@ import (
 // line, so generated code and the interpreter agree bit for bit.
 
 func init() {
+	register("quantize", emitter{emit: emitQuantize})
+	register("dequantize", emitter{emit: emitDequantize})
+	register("dynamic_quantize", emitter{emit: emitDynamicQuantize})
+	register("matmul_integer", emitter{emit: emitMatMulInteger})
+	register("conv_integer", emitter{emit: emitConvInteger})
+	register("requant", emitter{emit: emitRequant})
+	register("bitcast", emitter{emit: emitBitcast})
 	for _, dt := range ir.DTypes() {
 		if ir.LowFloats.Has(dt) {
 			name := lowValName(dt)
@@ -188,4 +196,233 @@ func storageNote(dt ir.DType) string {
 		return " (one value a byte, not packed)"
 	}
 	return ""
+}
+
+// roundToExpr rounds v, a float64 expression, to float dtype dt and back
+// to float64: ir.RoundTo in generated code.
+func roundToExpr(dt ir.DType, v string) string {
+	switch dt {
+	case ir.F32:
+		return "float64(float32(" + v + "))"
+	case ir.F16:
+		return "float64(f16val(roundhalf(" + v + ", 5, 10)))"
+	case ir.BF16:
+		return "float64(bf16val(roundhalf(" + v + ", 8, 7)))"
+	}
+	return v
+}
+
+// quantLoops opens the loops over x's elements of quantize and
+// dequantize: i is the element, si its scale's index. The caller closes
+// them with quantClose.
+func quantLoops(k *kctx) {
+	q := ir.QuantLayoutOf(k.n)
+	si := "0"
+	switch {
+	case q.Block > 0:
+		si = fmt.Sprintf("(o*%d+d/%d)*%d+j", (q.D+q.Block-1)/q.Block, q.Block, q.Inner)
+	case q.PerAxis:
+		si = "d"
+	}
+	k.l("i := 0")
+	k.l("for o := range %d {\nfor d := range %d {\nfor j := range %d {", q.Outer, q.D, q.Inner)
+	k.l("_, _, _ = o, d, j")
+	k.l("si := %s", si)
+	k.l("_ = si")
+}
+
+func quantClose(k *kctx) { k.l("i++\n}\n}\n}") }
+
+// emitQuantize mirrors runtime's quantize: the division rounded to the
+// compute dtype, then rint, zero point and clipping, or a float8 cast.
+func emitQuantize(k *kctx) error {
+	n := k.n
+	xdt, sdt, to := n.Inputs[0].Type.DType, n.Inputs[1].Type.DType, n.Outputs[0].Type.DType
+	ct := ir.QuantComputeType(n)
+	X, S, Y := k.in[0], k.in[1], k.out[0]
+	zp := ""
+	if len(k.in) > 2 {
+		zp = k.in[2]
+	}
+	quantLoops(k)
+	x := roundToExpr(ct, "float64("+computeExpr(xdt, X+"[i]")+")")
+	sc := roundToExpr(ct, "float64("+computeExpr(sdt, S+"[si]")+")")
+	k.l("v := %s", roundToExpr(ct, x+" / "+sc))
+	switch {
+	case to == ir.F4E2M1:
+		if zp != "" {
+			k.l("v = %s", roundToExpr(ct, "v + float64("+computeExpr(to, zp+"[si]")+")"))
+		}
+		k.l("%s[i] = %s", Y, lowBitsExpr(to, "v", ir.CastMode{}))
+	case ir.LowFloats.Has(to):
+		k.l("%s[i] = %s", Y, lowBitsExpr(to, "v", ir.CastMode{NoSaturate: n.Attrs.Bool("no_saturate")}))
+	default:
+		lo, hi := ir.IntRange(to)
+		k.l("q := satint(@math.RoundToEven(v), -2147483648, 2147483647)")
+		if zp != "" {
+			k.l("q += int64(%s[si])", zp)
+		}
+		k.l("%s[i] = %s(min(max(q, %d), %d))", Y, elemType(to), lo, hi)
+	}
+	quantClose(k)
+	return nil
+}
+
+// emitDequantize mirrors runtime's dequantize (f32 arithmetic unless
+// runtime.DequantWide).
+func emitDequantize(k *kctx) error {
+	n := k.n
+	xdt, sdt, to := n.Inputs[0].Type.DType, n.Inputs[1].Type.DType, n.Outputs[0].Type.DType
+	X, S, Y := k.in[0], k.in[1], k.out[0]
+	quantLoops(k)
+	k.l("d := float64(float32(%s))", computeExpr(xdt, X+"[i]"))
+	if len(k.in) > 2 && k.in[2] != "" && !ir.LowFloats.Has(xdt) {
+		k.l("d -= float64(%s[si])", k.in[2])
+	}
+	s := "float64(" + computeExpr(sdt, S+"[si]") + ")"
+	if runtime.DequantWide(n) {
+		k.l("v := d * %s", s)
+	} else {
+		k.l("v := float64(float32(float64(float32(d)) * %s))", s)
+	}
+	k.l("%s[i] = %s", Y, storeExpr(to, "v"))
+	quantClose(k)
+	return nil
+}
+
+// emitDynamicQuantize mirrors runtime.DynamicQuantParams and
+// DynamicQuantValue, in float32.
+func emitDynamicQuantize(k *kctx) error {
+	X, Y, S, Z := k.in[0], k.out[0], k.out[1], k.out[2]
+	k.l("var mx, mn float32")
+	k.l("for _, v := range %s {\nmx, mn = max(mx, v), min(mn, v)\n}", X)
+	k.l("scale := float32(1)")
+	k.l("if mx != mn {\nscale = (mx - mn) / 255\n}")
+	k.l("z := 0 - mn/scale")
+	k.l("zp := float32(@math.RoundToEven(float64(max(0, min(255, z)))))")
+	k.l("for i, v := range %s {", X)
+	k.l("q := float32(@math.RoundToEven(float64(v/scale))) + zp")
+	k.l("switch {\ncase q != q || q <= 0:\n%s[i] = 0\ncase q >= 255:\n%s[i] = 255\ndefault:\n%s[i] = uint8(q)\n}", Y, Y, Y)
+	k.l("}")
+	k.l("%s[0], %s[0] = scale, uint8(zp)", S, Z)
+	return nil
+}
+
+// zeroPoint is the i32 expression of zero point slot i of a product node
+// at index idx (per tensor: element 0), or "0" when absent.
+func zeroPoint(k *kctx, i int, idx string) string {
+	if i >= len(k.in) || k.in[i] == "" {
+		return "int32(0)"
+	}
+	if k.n.Inputs[i].Type.Shape.NumElems() == 1 {
+		idx = "0"
+	}
+	return "int32(" + k.in[i] + "[" + idx + "])"
+}
+
+func emitMatMulInteger(k *kctx) error {
+	a, y := k.inShape(0), k.outShape(0)
+	M, K, N := y[len(y)-2], a[len(a)-1], y[len(y)-1]
+	ao, bo := runtime.MatMulIntegerOffsets(k.n)
+	A, B, Y := k.in[0], k.in[1], k.out[0]
+	k.l("aoff, boff := [...]int{%s}, [...]int{%s}", intList(ao), intList(bo))
+	k.l("for bi := range %d {\nfor m := range %d {", len(ao), M)
+	k.l("za := %s", zeroPoint(k, 2, "m"))
+	k.l("for j := range %d {", N)
+	k.l("zb := %s", zeroPoint(k, 3, "j"))
+	k.l("var acc int32")
+	k.l("for kk := range %d {", K)
+	k.l("acc += (int32(%s[aoff[bi]+m*%d+kk]) - za) * (int32(%s[boff[bi]+kk*%d+j]) - zb)", A, K, B, N)
+	k.l("}")
+	k.l("%s[(bi*%d+m)*%d+j] = acc", Y, M, N)
+	k.l("}\n}\n}")
+	return nil
+}
+
+// emitConvInteger is runtime's convInteger loop nest with the geometry's
+// constants.
+func emitConvInteger(k *kctx) error {
+	g := ir.ConvGeomOf(k.n)
+	X, W, Y := k.in[0], k.in[1], k.out[0]
+	cg, mg := g.C/g.G, g.M/g.G
+	k.l("// %s", g)
+	k.l("xz := %s", zeroPoint(k, 2, "0"))
+	k.l("i := 0")
+	k.l("for b := range %d {\nfor m := range %d {", g.N, g.M)
+	k.l("wz := %s", zeroPoint(k, 3, "m"))
+	k.l("c0 := m / %d * %d", mg, cg)
+	k.l("for o0 := range %d {\nfor o1 := range %d {\nfor o2 := range %d {", g.Out[0], g.Out[1], g.Out[2])
+	k.l("var acc int32")
+	k.l("for c := range %d {", cg)
+	for a, ax := range []string{"0", "1", "2"} {
+		k.l("for k%s := range %d {", ax, g.K[a])
+		k.l("i%s := o%s*%d - %d + k%s*%d", ax, ax, g.Stride[a], g.Pad[a], ax, g.Dil[a])
+		k.l("if i%s < 0 || i%s >= %d {\ncontinue\n}", ax, ax, g.In[a])
+	}
+	k.l("xv := int32(%s[(((b*%d+c0+c)*%d+i0)*%d+i1)*%d+i2])", X, g.C, g.In[0], g.In[1], g.In[2])
+	k.l("wv := int32(%s[(((m*%d+c)*%d+k0)*%d+k1)*%d+k2])", W, cg, g.K[0], g.K[1], g.K[2])
+	k.l("acc += (xv - xz) * (wv - wz)")
+	k.l("}\n}\n}\n}")
+	k.l("%s[i] = acc\ni++", Y)
+	k.l("}\n}\n}\n}\n}")
+	return nil
+}
+
+// emitRequant mirrors runtime's requant: the multipliers in the scales'
+// dtype, then f64.
+func emitRequant(k *kctx) error {
+	n := k.n
+	dt, to := n.Inputs[1].Type.DType, n.Outputs[0].Type.DType
+	dim, inner := runtime.RequantLayout(n)
+	nb := n.Inputs[2].Type.Shape.NumElems()
+	val := func(i int, idx string) string { return "float64(" + computeExpr(dt, k.in[i]+"["+idx+"]") + ")" }
+	k.l("var mult [%d]float64", nb)
+	k.l("for c := range %d {", nb)
+	k.l("mult[c] = %s", roundToExpr(dt, roundToExpr(dt, val(1, "0")+" * "+val(2, "c"))+" / "+val(3, "0")))
+	k.l("}")
+	zp := "0.0"
+	if len(k.in) > 4 && k.in[4] != "" {
+		zp = "float64(" + k.in[4] + "[0])"
+	}
+	mi := "0"
+	if nb > 1 {
+		mi = fmt.Sprintf("i/%d%%%d", inner, dim)
+	}
+	lo, hi := ir.IntRange(to)
+	k.l("for i, v := range %s {", k.in[0])
+	k.l("r := @math.RoundToEven(float64(float64(v)*mult[%s]) + %s)", mi, zp)
+	k.l("%s[i] = %s(min(max(r, %d), %d))", k.out[0], elemType(to), lo, hi)
+	k.l("}")
+	return nil
+}
+
+// emitBitcast moves each element's bits through the unsigned integer of
+// its size.
+func emitBitcast(k *kctx) error {
+	from, to := k.n.Inputs[0].Type.DType, k.n.Outputs[0].Type.DType
+	var u string
+	x := k.in[0] + "[i]"
+	switch from {
+	case ir.F32:
+		u = "@math.Float32bits(" + x + ")"
+	case ir.F64:
+		u = "@math.Float64bits(" + x + ")"
+	case ir.Bool:
+		u = "uint8(b2i(" + x + "))"
+	default:
+		u = fmt.Sprintf("uint%d(%s)", 8*from.Size(), x)
+	}
+	var y string
+	switch to {
+	case ir.F32:
+		y = "@math.Float32frombits(" + u + ")"
+	case ir.F64:
+		y = "@math.Float64frombits(" + u + ")"
+	case ir.Bool:
+		y = u + " != 0"
+	default:
+		y = elemType(to) + "(" + u + ")"
+	}
+	k.l("for i := range %d {\n%s[i] = %s\n}", k.outShape(0).NumElems(), k.out[0], y)
+	return nil
 }
