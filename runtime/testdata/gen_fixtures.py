@@ -35,7 +35,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "fixtures")
-OTHERS = ("rnn_", "lstm_", "gru_", "grad_", "sample_")  # written by gen_rnn_fixtures.py, gen_grad_fixtures.py, gen_sample_fixtures.py
+OTHERS = ("rnn_", "lstm_", "gru_", "grad_", "sample_", "q_")  # written by gen_rnn_fixtures.py, gen_grad_fixtures.py, gen_sample_fixtures.py, gen_quant_fixtures.py
 
 CASES = []
 
