@@ -22,10 +22,18 @@ import (
 //	                                        ranged 72-226 µs: the load)
 //	N=K=256   4M MACs  537 → 357 µs      1.51×
 //
-// At the kernels' idle speed (about 100 GFLOP/s) half a million
-// multiply-adds take some 10 µs, so from there a wake-up of a few µs is
-// repaid; below, the second core saves about what the wake-up costs.
-const minParallelMACs = 1 << 19
+// That table put the break-even near half a million multiply-adds, but
+// whole networks on the idle benchmark VM (bench/README.md, "After
+// session 4": -threads 2 against 1, same rounds) lost with it:
+// resnet_small 309 → 455 µs over its four split convolutions (0.59–1.18M
+// MACs each), vgg_bn 814 → 985 µs over four (0.78–4.1M), while
+// resnet18 (layers of 50–230M MACs) gained 1.44× and mlp64 (12.8M) 1.35×.
+// Waking a parked worker there costs some 35–45 µs per split (the idle
+// second vCPU must be woken by the hypervisor), not a few: a split saves
+// macs/(2·rate) against that, so at the kernels' 20–50 GMAC/s it pays
+// from about 2–4M multiply-adds. The threshold is the upper end, so that
+// no model gets slower with -threads 2 than with 1.
+const minParallelMACs = 1 << 22
 
 // tileOpt is the tiling pass with its options: tile, then threads.
 func tileOpt(g *ir.Graph, opt Options) error {

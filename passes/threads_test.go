@@ -23,11 +23,11 @@ func TestThreads(t *testing.T) {
 			}
 			return n.Outputs[0]
 		}
-		big := add("big", "dense", []*ir.Value{x, param(256, 256), nil}, nil)        // 4M MACs, 8 panels
-		narrow := add("narrow", "dense", []*ir.Value{big, param(32, 256), nil}, nil) // 512K MACs, 1 panel
-		small := add("small", "dense", []*ir.Value{narrow, param(64, 32), nil}, nil) // 128K MACs
-		img := add("img", "reshape", []*ir.Value{small}, ir.Attrs{"shape": []int{1, 64, 8, 8}})
-		c := add("conv", "conv", []*ir.Value{img, param(64, 64, 3, 3), nil}, ir.Attrs{"pads": []int{1, 1}}) // 2.4M MACs, 2 column units, 6 channel blocks
+		big := add("big", "dense", []*ir.Value{x, param(256, 256), nil}, nil)         // 4M MACs, 8 panels
+		narrow := add("narrow", "dense", []*ir.Value{big, param(32, 256), nil}, nil)  // 512K MACs, 1 panel
+		small := add("small", "dense", []*ir.Value{narrow, param(144, 32), nil}, nil) // 295K MACs
+		img := add("img", "reshape", []*ir.Value{small}, ir.Attrs{"shape": []int{1, 64, 12, 12}})
+		c := add("conv", "conv", []*ir.Value{img, param(64, 64, 3, 3), nil}, ir.Attrs{"pads": []int{1, 1}}) // 5.3M MACs, 5 column units, 6 channel blocks
 		dw := add("dw", "conv", []*ir.Value{c, param(64, 1, 3, 3), nil}, ir.Attrs{"pads": []int{1, 1}, "groups": 64})
 		g.AddOutput("y", dw)
 		return g
