@@ -85,6 +85,9 @@ func convScratch(n *ir.Node) int {
 	if p := dwPlan(n); p != nil {
 		return p.scratch()
 	}
+	if useIGemm(n) {
+		return igemmScratch(n, false)
+	}
 	if !useGEMM(n) {
 		return 0
 	}
@@ -94,6 +97,10 @@ func convScratch(n *ir.Node) int {
 // emitConvAlgo emits a conv node by the algorithm its schedule chooses.
 func emitConvAlgo(k *kctx) error {
 	k.in = padNames(k.in, 3) // a conv without bias may have two inputs
+	if useIGemm(k.n) {
+		emitIGemm(k, k.n, igemmPlan(k.n, 0), epiOf(k, k.in[2], ""), k.out[0])
+		return nil
+	}
 	if useGEMM(k.n) {
 		return emitConvGEMM(k, k.n, nil, epiOf(k, k.in[2], ""))
 	}
@@ -310,7 +317,7 @@ func emitGlobalPool(k *kctx, avg bool) error {
 		k.l("y[nc] = float32(s / %d)", SP)
 	} else {
 		k.l("m := xc[0]")
-		k.l("for _, v := range xc {\nif v > m || v != v {\nm = v\n}\n}") // NaN propagates
+		k.l("for _, v := range xc {\nm = max(m, v)\n}") // branch-free; NaN propagates (conv_pool.go)
 		k.l("y[nc] = m")
 	}
 	k.l("}")

@@ -9,7 +9,13 @@ import "fmt"
 // each row through a fixed-size array view with the KW taps unrolled at
 // constant offsets; the few border columns keep the per-tap tests. Taps
 // are visited in the interpreter's order (kd, kh, kw) and an average sums
-// in float64 like the interpreter, so the results are bit-identical.
+// in float64 like the interpreter, so its results are bit-identical. A
+// maximum is Go's max, without a branch (a data-dependent branch per tap
+// mispredicted most of the time: vgg_bn's 3×3 pool took longer than the
+// convolution before it): NaN if any tap is NaN, as in the interpreter,
+// and +0 where a window's maximum is a zero of both signs, where the
+// interpreter keeps the first (the only difference, invisible to any
+// tolerance).
 
 // poolInterior returns the output columns [lo, hi) of axis 2 whose taps
 // all lie inside the input.
@@ -80,7 +86,7 @@ func emitPoolFast(k *kctx, w win3, NC int, avg, include bool) {
 					k.l("cnt++")
 				}
 			} else {
-				k.l("if v := %s; v > m || v != v {\nm = v\n}", v) // NaN propagates
+				k.l("m = max(m, %s)", v) // branch-free; NaN propagates
 			}
 			if !inner {
 				k.l("}")

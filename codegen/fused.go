@@ -128,6 +128,9 @@ func fusedConvScratch(n *ir.Node) int {
 	if err != nil {
 		return 0
 	}
+	if useIGemm(conv) {
+		return igemmScratch(conv, pool != nil)
+	}
 	if fusedConvGEMM(n, pool) {
 		return gemmPlan(conv, pool).scratch()
 	}
@@ -153,6 +156,9 @@ func emitFusedConv(k *kctx) error {
 		return k.errorf("%v", err)
 	}
 	in := padNames(k.in, 4)
+	if useIGemm(conv) {
+		return emitFusedIGemm(k, conv, pool, epiOf(k, in[2], in[3]))
+	}
 	if fusedConvGEMM(k.n, pool) {
 		return emitConvGEMM(k, conv, pool, epiOf(k, in[2], in[3]))
 	}

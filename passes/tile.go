@@ -216,6 +216,9 @@ func convSchedule(n *ir.Node) *ir.Schedule {
 		P = ir.Shape(n.Attrs.Ints("pool_kernel")).NumElems()
 		N = y[2:].NumElems() * P // y is the pooled output here
 	}
+	if s := igemmSchedule(n); s != nil {
+		return s // small: an implicit GEMM (tile_igemm.go)
+	}
 	if kn := gemmKernel; ocg >= minSIMDChannels && K >= minGEMMTaps && (P == 0 || kn.PoolOK(P)) {
 		unit := kn.NR
 		if P > 0 {

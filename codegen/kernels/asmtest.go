@@ -94,7 +94,8 @@ func AsmTestFiles() (map[string][]byte, error) {
 	for _, t := range []struct {
 		list, typ string
 		op        Op
-	}{{"splits", "splitKernel", Split}, {"acts", "actKernel", Act}, {"gemvs", "gemvKernel", Gemv}} {
+	}{{"splits", "splitKernel", Split}, {"acts", "actKernel", Act}, {"gemvs", "gemvKernel", Gemv},
+		{"igemms", "igemmKernel", IGemm}} {
 		fmt.Fprintf(&b, "}\n\nvar %s = []%s{\n", t.list, t.typ)
 		for _, k := range testKernels {
 			if k.Op == t.op {

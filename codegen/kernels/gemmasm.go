@@ -286,7 +286,7 @@ func avx512Registers(k *Kernel) (need, have int) {
 		return 9, 32
 	}
 	nv := k.NR / 16
-	if (k.MR+2)/3 > len(avx2Bases) || k.NR > 48 || k.Op != Gemm {
+	if (k.MR+2)/3 > len(avx2Bases) || k.NR > 48 || k.Op != Gemm && k.Op != IGemm {
 		return 33, 32
 	}
 	return k.MR*nv + nv + 2, 32

@@ -159,7 +159,7 @@ func (k *Kernel) replacer() *strings.Replacer {
 // ASM (its name), _ISA_, _ROWS_ (the rows one call computes).
 func (k *Kernel) isaReplacer(isa ISA) *strings.Replacer {
 	rows := k.MR
-	if isa == AVX2 && k.Op == Gemm {
+	if isa == AVX2 && (k.Op == Gemm || k.Op == IGemm) {
 		rows = avx2Rows(k)
 	}
 	name := map[ISA]string{AVX2: "AVX2", AVX512: "AVX-512"}[isa]

@@ -185,3 +185,11 @@ var gemvs = []gemvKernel{
 			{isa: "avx2", level: isaAVX2, f: gemv64AVX2},
 		}},
 }
+
+var igemms = []igemmKernel{
+	{name: "avx512.igemm12x32", call: simdIGemm32, twin: simdIGemm32Go,
+		asm: []igemmAsm{
+			{isa: "avx512", level: isaAVX512, f: simdIGemm32AVX512},
+			{isa: "avx2", level: isaAVX2, f: simdIGemm32AVX2},
+		}},
+}

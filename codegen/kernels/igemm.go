@@ -1,0 +1,283 @@
+package kernels
+
+import "fmt"
+
+// IGemm: the implicit GEMM of a convolution (codegen/conv_igemm.go),
+//
+//	C[i·ldc+j] = Σ_k A[i·lda+k]·B[offs[k]+j]   i < r ≤ MR, j < n
+//
+// then bias[i] (flags&1) and relu (flags&2). B is not packed: row k of
+// the product is B read from offs[k], so a convolution over a
+// zero-bordered (and, for strides above 1, polyphase) copy of its input
+// needs no im2col buffer at all: tap k of output column j is
+// B[offs[k] + j]. n is any number of columns: the kernel walks them in
+// panels of NR, the accumulators of an r×NR block in registers as the
+// Gemm kernel's (gemmasm.go), masked past n (AVX-512) or staged through
+// a block (AVX2, in the wrapper). Each sum adds its products in k order,
+// one fused multiply-add per term.
+const IGemm Op = 20
+
+// igemmKernel is the registered IGemm kernel: Gemm's 12×32 block.
+var igemmKernel = &Kernel{
+	Name: "avx512.igemm12x32", Op: IGemm, ISAs: []ISA{AVX512, AVX2}, MR: 12, NR: 32,
+	PackA: RowMajor, PackB: Vector, Epilogues: Bias | Relu,
+	Func: "simdIGemm32",
+}
+
+func init() {
+	templates[IGemm] = igemmTemplate
+	generators[AVX512][IGemm] = func(w *asmw, k *Kernel) { igemmAsm(w, k, gemmISAs[AVX512]) }
+	generators[AVX2][IGemm] = func(w *asmw, k *Kernel) { igemmAsm(w, k, gemmISAs[AVX2]) }
+}
+
+var igemmTemplate = template{
+	wrapper: `
+// FUNC sets c[i*ldc+j] = Σ_k a[i*lda+k]·b[offs[k]+j] for i < r (1.._MR_),
+// j < n and k < kn, each sum in k order, then adds bias[i] (flags&1)
+// and applies relu (flags&2: v < 0 becomes 0). It reads b[offs[k]+j]
+// for j up to n rounded up to _NR_: b must hold them.
+func FUNC(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int) {
+	if r < 1 || r > _MR_ || n < 1 || kn < 1 || lda < 0 || ldc < 0 || flags&^3 != 0 {
+		panic("FUNC: bad shape")
+	}
+	_ = a[(r-1)*lda+kn-1]
+	_ = c[(r-1)*ldc+n-1]
+	hi := int32(0)
+	for _, o := range offs[:kn] {
+		if o < 0 {
+			panic("FUNC: negative offset")
+		}
+		hi = max(hi, o)
+	}
+	_ = b[int(hi)+(n+_NR_-1)/_NR_*_NR_-1]
+	var bp *float32
+	if flags&1 != 0 {
+		_ = bias[r-1]
+		bp = &bias[0]
+	}
+	DISPATCH
+	TWIN(r, n, kn, a, lda, b, offs, c, ldc, bias, flags)
+}
+`,
+	calls: map[ISA]string{
+		AVX512: `ASM(r, n, kn, &a[0], lda, &b[0], &offs[0], &c[0], ldc, bp, flags)`,
+		// AVX2: whole panels of _ROWS_ rows; the last, partial panel
+		// through a block.
+		AVX2: `full := n / _NR_ * _NR_
+for i := 0; i < r && full > 0; i += _ROWS_ {
+	if flags&1 != 0 {
+		bp = &bias[i]
+	}
+	ASM(min(_ROWS_, r-i), full, kn, &a[i*lda], lda, &b[0], &offs[0], &c[i*ldc], ldc, bp, flags)
+}
+if full < n {
+	FUNCNarrow(r, full, n, kn, a, lda, b, offs, c, ldc, bias, flags)
+}`,
+	},
+	narrow: `
+// FUNCNarrow computes columns [j0, n) of FUNC, fewer than _NR_, through
+// a block: the AVX2 routine stores whole panels.
+func FUNCNarrow(r, j0, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int) {
+	var blk [_CB_]float32
+	FUNC(r, _NR_, kn, a, lda, b[j0:], offs, blk[:], _NR_, bias, flags)
+	for i := range r {
+		copy(c[i*ldc+j0:i*ldc+n], blk[i*_NR_:])
+	}
+}
+`,
+	twin: `
+// TWIN is FUNC in pure Go: the fallback (purego, other GOARCH) and the
+// assembly's test oracle: per row, eight columns at a time in registers
+// (TWINRow8), each sum in k order.
+func TWIN(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int) {
+	offs = offs[:kn]
+	for i := range r {
+		ai := a[i*lda:][:kn]
+		ci := c[i*ldc:][:n]
+		for j0 := 0; j0 < n; j0 += 8 {
+			s := TWINRow8(ai, b[j0:], offs)
+			for j := range min(8, n-j0) {
+				v := s[j]
+				if flags&1 != 0 {
+					v += bias[i]
+				}
+				if flags&2 != 0 && v < 0 {
+					v = 0
+				}
+				ci[j0+j] = v
+			}
+		}
+	}
+}
+
+// TWINRow8 returns Σ_k a[k]·b[offs[k]+j] for j < 8: a leaf, so that its
+// eight sums stay in registers.
+func TWINRow8(a, b []float32, offs []int32) [8]float32 {
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	offs = offs[:len(a)]
+	for k, x := range a {
+		bk := (*[8]float32)(b[offs[k]:])
+		s0 += x * bk[0]
+		s1 += x * bk[1]
+		s2 += x * bk[2]
+		s3 += x * bk[3]
+		s4 += x * bk[4]
+		s5 += x * bk[5]
+		s6 += x * bk[6]
+		s7 += x * bk[7]
+	}
+	return [8]float32{s0, s1, s2, s3, s4, s5, s6, s7}
+}
+`,
+	decl: `
+// ASM is FUNC in _ISA_ (rows 1 ≤ r ≤ _ROWS_ of the _BLOCK_ block): kn ≥ 1;
+// bias may be nil when flags&1 == 0.
+//
+//go:noescape
+func ASM(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int)
+`,
+	stub: `
+func ASM(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int) {
+	panic("ASM: no assembly in this build")
+}
+`,
+}
+
+// igemmAsm writes one IGemm kernel for g: per row count r an unrolled
+// body that walks the n columns in panels of NR. GPRs: AX r (then ldc
+// and the bias pointer), CX k, DX lda in bytes, SI/R8/R10/R11 the row
+// bases of a (rowAddr), BX the panel's b, R14 the offsets, R13 one
+// offset (then the row pointer of c), R9 the k/4 counter, DI the
+// panel's c, R12 the columns left, R15 flags. Vector registers as the
+// Gemm kernel's (gemmRegs). AVX-512 masks the last panel's stores with
+// K1 … K(nv); AVX2 is only called on whole panels.
+func igemmAsm(w *asmw, k *Kernel, g gemmISA) {
+	x := gemmRegs{g: g, nv: k.NR >> g.lg, mr: g.rows(k), mask: g.isa == AVX512}
+	fn := k.Asm(g.isa)
+	w.p(`// func %s(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int)`, fn)
+	w.p(`TEXT ·%s(SB), NOSPLIT, $0-88`, fn)
+	w.in("MOVQ r+0(FP), AX")
+	w.in("MOVQ k+16(FP), CX")
+	w.in("MOVQ lda+32(FP), DX")
+	w.in("SHLQ $2, DX")
+	w.in("MOVQ flags+80(FP), R15")
+	w.dispatch(fn+"r", x.mr)
+	for r := 1; r <= x.mr; r++ {
+		x.label = fmt.Sprintf("%sr%d", fn, r)
+		igemmBody(w, k, x, r)
+	}
+	w.p("")
+}
+
+// igemmBody writes the code for exactly r rows.
+func igemmBody(w *asmw, k *Kernel, x gemmRegs, r int) {
+	l := x.label
+	w.p("%s:", l)
+	w.in("MOVQ n+8(FP), R12")
+	w.in("MOVQ b+40(FP), BX")
+	w.in("MOVQ c+56(FP), DI")
+	w.p("%spanel:", l)
+	if x.mask {
+		// K(v+1): the columns of vector v below min(R12, NR).
+		w.in("MOVQ R12, CX")
+		w.in("CMPQ CX, $%d", k.NR)
+		w.in("JLE %sm", l)
+		w.in("MOVQ $%d, CX", k.NR)
+		w.p("%sm:", l)
+		w.in("MOVQ $1, R13")
+		w.in("SHLQ CX, R13")
+		w.in("DECQ R13")
+		for v := range x.nv {
+			w.in("KMOVW R13, %s", x.kmask(v))
+			if v+1 < x.nv {
+				w.in("SHRQ $16, R13")
+			}
+		}
+		w.in("MOVQ k+16(FP), CX")
+	}
+	w.in("MOVQ a+24(FP), SI")
+	w.setBases(r)
+	w.in("MOVQ offs+48(FP), R14")
+	for i := range r {
+		for v := range x.nv {
+			w.in("%s %s, %s, %s", x.g.zero, x.acc(i, v), x.acc(i, v), x.acc(i, v))
+		}
+	}
+	step := func(u int) {
+		w.in("MOVLQSX %d(R14), R13", 4*u)
+		for v := range x.nv {
+			w.in("VMOVUPS %d(BX)(R13*4), %s", v*x.g.bytes, x.b(v))
+		}
+		for i := range r {
+			w.in("VBROADCASTSS %s, %s", rowAddr(i, u*4), x.bc(i))
+			for v := range x.nv {
+				w.in("VFMADD231PS %s, %s, %s", x.b(v), x.bc(i), x.acc(i, v))
+			}
+		}
+	}
+	w.in("MOVQ CX, R9")
+	w.in("SHRQ $2, R9")
+	w.in("JZ %stail", l)
+	w.p("%sloop4:", l)
+	for u := range 4 {
+		step(u)
+	}
+	w.in("ADDQ $16, R14")
+	w.advance(r, 16)
+	w.in("DECQ R9")
+	w.in("JNZ %sloop4", l)
+	w.p("%stail:", l)
+	w.in("MOVQ CX, R9")
+	w.in("ANDQ $3, R9")
+	w.in("JZ %sstore", l)
+	w.p("%sloop1:", l)
+	step(0)
+	w.in("ADDQ $4, R14")
+	w.advance(r, 4)
+	w.in("DECQ R9")
+	w.in("JNZ %sloop1", l)
+	w.p("%sstore:", l)
+	igemmEpilogue(w, x, r)
+	w.in("ADDQ $%d, BX", k.NR*4)
+	w.in("ADDQ $%d, DI", k.NR*4)
+	w.in("SUBQ $%d, R12", k.NR)
+	w.in("JGT %spanel", l)
+	w.in("VZEROUPPER")
+	w.in("RET")
+}
+
+// igemmEpilogue writes the bias, relu and the store of one panel.
+func igemmEpilogue(w *asmw, x gemmRegs, r int) {
+	l := x.label
+	w.in("TESTQ $1, R15")
+	w.in("JZ %srelu", l)
+	w.in("MOVQ bias+72(FP), AX")
+	for i := range r {
+		w.in("VBROADCASTSS %d(AX), %s", 4*i, x.bc(i))
+		for v := range x.nv {
+			w.in("VADDPS %s, %s, %s", x.bc(i), x.acc(i, v), x.acc(i, v))
+		}
+	}
+	w.p("%srelu:", l)
+	// max(0, v) keeps NaN and −0 like v < 0 ? 0 : v.
+	w.in("TESTQ $2, R15")
+	w.in("JZ %sout", l)
+	z := x.bc(0)
+	w.in("%s %s, %s, %s", x.g.zero, z, z, z)
+	for i := range r {
+		for v := range x.nv {
+			w.in("VMAXPS %s, %s, %s", x.acc(i, v), z, x.acc(i, v))
+		}
+	}
+	w.p("%sout:", l)
+	w.gemmRows(r, func(i int) {
+		for v := range x.nv {
+			addr := fmt.Sprintf("%d(R13)", v*x.g.bytes)
+			if x.mask {
+				w.in("VMOVUPS %s, %s, %s", x.acc(i, v), x.kmask(v), addr)
+			} else {
+				w.in("VMOVUPS %s, %s", x.acc(i, v), addr)
+			}
+		}
+	})
+}

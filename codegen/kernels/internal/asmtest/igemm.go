@@ -1,0 +1,19 @@
+package asmtest
+
+// igemmFunc is the signature of an IGemm kernel's wrapper and twin.
+type igemmFunc = func(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int)
+
+// igemmKernel is an IGemm kernel: its wrapper, twin and assembly routines.
+type igemmKernel struct {
+	name       string
+	call, twin igemmFunc
+	asm        []igemmAsm
+}
+
+// igemmAsm is one instruction set's routine of an IGemm kernel, which
+// runs when cpuLevel >= level.
+type igemmAsm struct {
+	isa   string
+	level int
+	f     func(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int)
+}
