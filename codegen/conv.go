@@ -98,7 +98,7 @@ func convScratch(n *ir.Node) int {
 func emitConvAlgo(k *kctx) error {
 	k.in = padNames(k.in, 3) // a conv without bias may have two inputs
 	if useIGemm(k.n) {
-		emitIGemm(k, k.n, igemmPlan(k.n, 0), epiOf(k, k.in[2], ""), k.out[0])
+		emitIGemm(k, k.n, igemmPlan(k.n, 0), epiOf(k, k.in[2], ""), k.out[0], nil)
 		return nil
 	}
 	if useGEMM(k.n) {
@@ -234,7 +234,7 @@ func emitPool(k *kctx, avg bool) error {
 	// x. As in the interpreter, a NaN replaces the maximum.
 	indices := !avg && len(k.out) > 1
 	if !indices {
-		emitPoolFast(k, w, NC, avg, include)
+		emitPoolFast(k, w, fmt.Sprint(NC), avg, include)
 		return nil
 	}
 	k.l("for nc := range %d {", NC)

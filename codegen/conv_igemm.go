@@ -155,8 +155,10 @@ func igemmEpi(e epi) (flags int, rest epi) {
 }
 
 // emitIGemm writes the implicit-GEMM convolution conv into Y (k.out[0],
-// or the scratch a fused pool reads) with epilogue e.
-func emitIGemm(k *kctx, conv *ir.Node, c igemmConv, e epi, Y string) {
+// or the scratch a fused pool reads) with epilogue e; pool, if non-nil,
+// then reduces each block of channels from Y into k.out[0] while it is
+// in cache.
+func emitIGemm(k *kctx, conv *ir.Node, c igemmConv, e epi, Y string, pool *ir.Node) {
 	X, W := k.in[0], k.in[1]
 	offs := c.offsets()
 	var rows []string
@@ -193,6 +195,9 @@ func emitIGemm(k *kctx, conv *ir.Node, c igemmConv, e epi, Y string) {
 		k.l("yo := (b*%d+g*%d+m)*%d", c.OC, c.OCg, c.OSP)
 		k.l("%s(r, %d, %d, %s, %d, %s, offs[:], %s[yo:], %d, %s, %d)", c.kn.Func, c.N, c.K, wrow, c.K, xp, Y, c.OSP, bias, flags)
 		emitIGemmRest(k, c, rest, Y)
+	}
+	if pool != nil {
+		emitIGemmPool(k, c, pool, Y)
 	}
 	k.l("m += r")
 	k.l("}") // blocks
@@ -320,16 +325,27 @@ func emitIGemmRest(k *kctx, c igemmConv, rest epi, Y string) {
 
 // emitFusedIGemm writes a fused_conv on the implicit GEMM: the conv with
 // its epilogue, into the output or, when it pools, into scratch that the
-// pool then reads.
-func emitFusedIGemm(k *kctx, conv, pool *ir.Node, e epi) error {
+// pool then reads, block by block.
+func emitFusedIGemm(k *kctx, conv, pool *ir.Node, e epi) {
 	if pool == nil {
-		emitIGemm(k, conv, igemmPlan(conv, 0), e, k.out[0])
-		return nil
+		emitIGemm(k, conv, igemmPlan(conv, 0), e, k.out[0], nil)
+		return
 	}
-	sub := *k
-	sub.noSplit = true // the pool reads the whole output
-	emitIGemm(&sub, conv, igemmPlan(conv, conv.Out().Type.Shape.NumElems()), e, "tmp")
-	return emitPool(&kctx{gen: k.gen, n: pool, in: []string{"tmp"}, out: k.out, b: k.b}, pool.Op == "avgpool")
+	emitIGemm(k, conv, igemmPlan(conv, conv.Out().Type.Shape.NumElems()), e, "tmp", pool)
+}
+
+// emitIGemmPool pools the block's r channels of the conv output Y into
+// k.out[0].
+func emitIGemmPool(k *kctx, c igemmConv, pool *ir.Node, Y string) {
+	py := pool.Outputs[0].Type.Shape
+	a := pool.Attrs
+	pw := window3(pool.Inputs[0].Type.Shape, py, a.Ints("kernel"), a.Ints("strides"), a.Ints("pads"), a.Ints("dilations"))
+	POSP := pw.out[0] * pw.out[1] * pw.out[2]
+	avg := pool.Op == "avgpool"
+	sub := &kctx{gen: k.gen, n: pool, b: k.b,
+		in:  []string{fmt.Sprintf("%s[(b*%d+g*%d+m)*%d:]", Y, c.OC, c.OCg, c.OSP)},
+		out: []string{fmt.Sprintf("%s[(b*%d+g*%d+m)*%d:]", k.out[0], c.OC, c.OCg, POSP)}}
+	emitPoolFast(sub, pw, "r", avg, avg && a.Bool("count_include_pad"))
 }
 
 // igemmScratch is the scratch of a conv or fused_conv node on the

@@ -1,6 +1,9 @@
 package codegen
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Max and average pooling without indices, split so the common case runs
 // without a bound test per tap. Per output row (od, oh) the valid input
@@ -29,15 +32,16 @@ func poolInterior(w win3) (lo, hi int) {
 	return lo, hi
 }
 
-// emitPoolFast writes a max or average pool (no indices output) of x into
-// y; the window is w, include says an average counts padded taps.
-func emitPoolFast(k *kctx, w win3, NC int, avg, include bool) {
+// emitPoolFast writes a max or average pool (no indices output) of the
+// NC planes (a constant or an expression) of k.in[0] into k.out[0]; the
+// window is w, include says an average counts padded taps.
+func emitPoolFast(k *kctx, w win3, NC string, avg, include bool) {
 	ISP, OSP := w.in[0]*w.in[1]*w.in[2], w.out[0]*w.out[1]*w.out[2]
 	IW, OW := w.in[2], w.out[2]
 	span := (w.k[2]-1)*w.d[2] + 1
 	lo, hi := poolInterior(w)
 	R := w.k[0] * w.k[1]
-	k.l("for nc := range %d {", NC)
+	k.l("for nc := range %s {", NC)
 	k.l("xc := (*[%d]float32)(%s[nc*%d:])", ISP, k.in[0], ISP)
 	k.l("yc := (*[%d]float32)(%s[nc*%d:])", OSP, k.out[0], OSP)
 	k.l("for od := range %d {", w.out[0])
@@ -113,7 +117,21 @@ func emitPoolFast(k *kctx, w win3, NC int, avg, include bool) {
 		element(false)
 		k.l("}")
 	}
-	if hi > lo {
+	switch {
+	case hi > lo && !avg:
+		// Rows outside, columns inside: each output's maximum is a short
+		// chain per row, and the columns' chains are independent.
+		k.l("for ow := %d; ow < %d; ow++ {\nyr[ow] = float32(@math.Inf(-1))\n}", lo, hi)
+		k.l("for _, ro := range rows[:nr] {")
+		k.l("for ow := %d; ow < %d; ow++ {", lo, hi)
+		k.l("xs := (*[%d]float32)(xc[ro+ow*%d-%d:])", span, w.s[2], w.pb[2])
+		taps := []string{"yr[ow]"}
+		for kw := range w.k[2] {
+			taps = append(taps, fmt.Sprintf("xs[%d]", kw*w.d[2]))
+		}
+		k.l("yr[ow] = max(%s)", strings.Join(taps, ", "))
+		k.l("}\n}")
+	case hi > lo:
 		k.l("for ow := %d; ow < %d; ow++ {", lo, hi)
 		element(true)
 		k.l("}")

@@ -157,7 +157,8 @@ func emitFusedConv(k *kctx) error {
 	}
 	in := padNames(k.in, 4)
 	if useIGemm(conv) {
-		return emitFusedIGemm(k, conv, pool, epiOf(k, in[2], in[3]))
+		emitFusedIGemm(k, conv, pool, epiOf(k, in[2], in[3]))
+		return nil
 	}
 	if fusedConvGEMM(k.n, pool) {
 		return emitConvGEMM(k, conv, pool, epiOf(k, in[2], in[3]))

@@ -8,84 +8,82 @@ import "math"
 
 // conv1 computes layer conv1 (fused_conv): x f32[1,1,28,28], conv1.weight f32[6,1,5,5], conv1.bias f32[6] → maxpool2d_1 f32[1,6,14,14].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[2,2,2,2] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: unroll 6, algo im2col, kernel avx512.gemm12x32.
-func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32, tmp *[21024]float32) {
+// Schedule: unroll 6, algo igemm, kernel avx512.igemm12x32.
+func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32, tmp *[11104]float32) {
+	offs := [25]int32{
+		0, 1, 2, 3, 4, 32, 33, 34, 35, 36, 64, 65, 66, 67, 68, 96,
+		97, 98, 99, 100, 128, 129, 130, 131, 132,
+	}
+	yv := tmp[5744:11096]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[784]float32)(x0[(b*1+g*1)*784:])
-			xp := tmp[20000:21024]
+			xg := x0[(b*1+g*1)*784:][:784]
+			xp := tmp[4704:5732]
 			clear(xp)
 			for ic := range 1 {
-				for id := range 1 {
-					for ih := range 28 {
-						so := (ic*1+id)*784 + ih*28
-						do := ic*1024 + (id+0)*1024 + (ih+2)*32 + 2
-						copy(xp[do:do+28], xg[so:so+28])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 28 {
+						p1 := i1 + 2
+						src := xg[(ic*28+i0*28+i1)*28:][:28]
+						dst := ic*1024 + ((p0%1)*1+p1%1)*1024 + (p0/1)*1024 + (p1/1)*32
+						*(*[28]float32)(xp[dst+2:]) = *(*[28]float32)(src)
 					}
 				}
 			}
-			{
-				n0, nEnd := 0, 784
-				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						q, r := n/4, n%4
-						od := (q/196)*1 + r/4
-						oh := (q/14%14)*2 + r/2%2
-						ow := (q%14)*2 + r%2
-						noff[j] = od*1024 + oh*32 + ow*1
+			mb := (6 - 0 + 5) / 6
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (6 - 0) / mb
+				if bi < (6-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 892, 25, x1[(g*6+m)*25:], 25, xp, offs[:], yv[m*892:], 892, x2[g*6+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 28 {
+							vo := oc*892 + o0*1024 + o1*32
+							yo := ((b*6+g*6+oc)*1+o0)*784 + o1*28
+							*(*[28]float32)(tmp[yo:]) = *(*[28]float32)(yv[vo:])
+						}
 					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
-					pc := tmp[p*800 : (p+1)*800]
-					kk := 0
-					for ic := range 1 {
-						for kd := range 1 {
-							for kh := range 5 {
-								for kw := range 5 {
-									base := ic*1024 + kd*1024 + kh*32 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
+				}
+				for nc := range r {
+					xc := (*[784]float32)(tmp[(b*6+g*6+m)*784:][nc*784:])
+					yc := (*[196]float32)(y[(b*6+g*6+m)*196:][nc*196:])
+					for od := range 1 {
+						d0 := od*1 - 0
+						for oh := range 14 {
+							h0 := oh*2 - 0
+							var rows [2]int
+							nr, npad := 0, 0
+							for kd := range 1 {
+								id := d0 + kd*1
+								for kh := range 2 {
+									ih := h0 + kh*1
+									if id < 1 && ih < 28 {
+										npad++
 									}
-									kk++
+									if uint(id) < 1 && uint(ih) < 28 {
+										rows[nr] = (id*28 + ih) * 28
+										nr++
+									}
+								}
+							}
+							_ = npad
+							yr := (*[14]float32)(yc[(od*14+oh)*14:])
+							for ow := 0; ow < 14; ow++ {
+								yr[ow] = float32(math.Inf(-1))
+							}
+							for _, ro := range rows[:nr] {
+								for ow := 0; ow < 14; ow++ {
+									xs := (*[2]float32)(xc[ro+ow*2-0:])
+									yr[ow] = max(yr[ow], xs[0], xs[1])
 								}
 							}
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 6
-					var cb [384]float32
-					for u := 0; u*32 < nEnd-n0; u++ {
-						q0 := (n0 + u*32) / 4
-						nq := min(8, 196-q0)
-						pc := tmp[u*800 : (u+1)*800]
-						mb := (mEnd - m0 + 5) / 6
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							simdGemm32(r, 32, 25, x1[(g*6+m)*25:], 25, pc, 32, cb[:], 32, x2[g*6+m:], 35)
-							for i := range r {
-								yr := y[(b*6+g*6+m+i)*196+q0:][:nq]
-								for t := range yr {
-									v := cb[i*32+t*4]
-									yr[t] = v
-								}
-							}
-							m += r
-						}
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -93,74 +91,90 @@ func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32,
 
 // conv2 computes layer conv2 (fused_conv): maxpool2d_1 f32[1,6,14,14], conv2.weight f32[16,6,5,5], conv2.bias f32[16] → maxpool2d_2 f32[1,16,5,5].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[0,0,0,0] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
-// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
-func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float32, tmp *[19200]float32) {
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float32, tmp *[4976]float32) {
+	offs := [150]int32{
+		0, 1, 2, 3, 4, 14, 15, 16, 17, 18, 28, 29, 30, 31, 32, 42,
+		43, 44, 45, 46, 56, 57, 58, 59, 60, 196, 197, 198, 199, 200, 210, 211,
+		212, 213, 214, 224, 225, 226, 227, 228, 238, 239, 240, 241, 242, 252, 253, 254,
+		255, 256, 392, 393, 394, 395, 396, 406, 407, 408, 409, 410, 420, 421, 422, 423,
+		424, 434, 435, 436, 437, 438, 448, 449, 450, 451, 452, 588, 589, 590, 591, 592,
+		602, 603, 604, 605, 606, 616, 617, 618, 619, 620, 630, 631, 632, 633, 634, 644,
+		645, 646, 647, 648, 784, 785, 786, 787, 788, 798, 799, 800, 801, 802, 812, 813,
+		814, 815, 816, 826, 827, 828, 829, 830, 840, 841, 842, 843, 844, 980, 981, 982,
+		983, 984, 994, 995, 996, 997, 998, 1008, 1009, 1010, 1011, 1012, 1022, 1023, 1024, 1025,
+		1026, 1036, 1037, 1038, 1039, 1040,
+	}
+	yv := tmp[2800:4976]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[1176]float32)(x0[(b*6+g*6)*196:])
-			xp := xg[:]
-			{
-				n0, nEnd := 0, 100
-				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						q, r := n/4, n%4
-						od := (q/25)*1 + r/4
-						oh := (q/5%5)*2 + r/2%2
-						ow := (q%5)*2 + r%2
-						noff[j] = od*196 + oh*14 + ow*1
+			xg := x0[(b*6+g*6)*196:][:1176]
+			xp := tmp[1600:2800]
+			clear(xp)
+			for ic := range 6 {
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 14 {
+						p1 := i1 + 0
+						src := xg[(ic*14+i0*14+i1)*14:][:14]
+						dst := ic*196 + ((p0%1)*1+p1%1)*196 + (p0/1)*196 + (p1/1)*14
+						*(*[14]float32)(xp[dst+0:]) = *(*[14]float32)(src)
 					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
+				}
+			}
+			mb := (16 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (16 - 0) / mb
+				if bi < (16-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 136, 150, x1[(g*16+m)*150:], 150, xp, offs[:], yv[m*136:], 136, x2[g*16+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 10 {
+							vo := oc*136 + o0*196 + o1*14
+							yo := ((b*16+g*16+oc)*1+o0)*100 + o1*10
+							*(*[10]float32)(tmp[yo:]) = *(*[10]float32)(yv[vo:])
+						}
 					}
-					pc := tmp[p*4800 : (p+1)*4800]
-					kk := 0
-					for ic := range 6 {
-						for kd := range 1 {
-							for kh := range 5 {
-								for kw := range 5 {
-									base := ic*196 + kd*196 + kh*14 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
+				}
+				for nc := range r {
+					xc := (*[100]float32)(tmp[(b*16+g*16+m)*100:][nc*100:])
+					yc := (*[25]float32)(y[(b*16+g*16+m)*25:][nc*25:])
+					for od := range 1 {
+						d0 := od*1 - 0
+						for oh := range 5 {
+							h0 := oh*2 - 0
+							var rows [2]int
+							nr, npad := 0, 0
+							for kd := range 1 {
+								id := d0 + kd*1
+								for kh := range 2 {
+									ih := h0 + kh*1
+									if id < 1 && ih < 10 {
+										npad++
 									}
-									kk++
+									if uint(id) < 1 && uint(ih) < 10 {
+										rows[nr] = (id*10 + ih) * 10
+										nr++
+									}
+								}
+							}
+							_ = npad
+							yr := (*[5]float32)(yc[(od*5+oh)*5:])
+							for ow := 0; ow < 5; ow++ {
+								yr[ow] = float32(math.Inf(-1))
+							}
+							for _, ro := range rows[:nr] {
+								for ow := 0; ow < 5; ow++ {
+									xs := (*[2]float32)(xc[ro+ow*2-0:])
+									yr[ow] = max(yr[ow], xs[0], xs[1])
 								}
 							}
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 16
-					var cb [384]float32
-					for u := 0; u*32 < nEnd-n0; u++ {
-						q0 := (n0 + u*32) / 4
-						nq := min(8, 25-q0)
-						pc := tmp[u*4800 : (u+1)*4800]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							simdGemm32(r, 32, 150, x1[(g*16+m)*150:], 150, pc, 32, cb[:], 32, x2[g*16+m:], 35)
-							for i := range r {
-								yr := y[(b*16+g*16+m+i)*25+q0:][:nq]
-								for t := range yr {
-									v := cb[i*32+t*4]
-									yr[t] = v
-								}
-							}
-							m += r
-						}
-					}
-				}
+				m += r
 			}
 		}
 	}

@@ -8,74 +8,46 @@ import "math"
 
 // conv1 computes layer conv1 (fused_conv): x f32[1,3,32,32], conv1.weight_bn f32[16,3,3,3], conv1.bias_bn f32[16] → relu_1 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
-func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float32, tmp *[31116]float32) {
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float32, tmp *[20848]float32) {
+	offs := [27]int32{
+		0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224,
+		1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382,
+	}
+	yv := tmp[3472:20848]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[3072]float32)(x0[(b*3+g*3)*1024:])
-			xp := tmp[27648:31116]
+			xg := x0[(b*3+g*3)*1024:][:3072]
+			xp := tmp[0:3470]
 			clear(xp)
 			for ic := range 3 {
-				for id := range 1 {
-					for ih := range 32 {
-						so := (ic*1+id)*1024 + ih*32
-						do := ic*1156 + (id+0)*1156 + (ih+1)*34 + 1
-						copy(xp[do:do+32], xg[so:so+32])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 32 {
+						p1 := i1 + 1
+						src := xg[(ic*32+i0*32+i1)*32:][:32]
+						dst := ic*1156 + ((p0%1)*1+p1%1)*1156 + (p0/1)*1156 + (p1/1)*34
+						*(*[32]float32)(xp[dst+1:]) = *(*[32]float32)(src)
 					}
 				}
 			}
-			{
-				n0, nEnd := 0, 1024
-				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/1024, n/32%32, n%32
-						noff[j] = od*1156 + oh*34 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
-					pc := tmp[p*864 : (p+1)*864]
-					kk := 0
-					for ic := range 3 {
-						for kd := range 1 {
-							for kh := range 3 {
-								for kw := range 3 {
-									base := ic*1156 + kd*1156 + kh*34 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
-								}
-							}
+			mb := (16 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (16 - 0) / mb
+				if bi < (16-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 1086, 27, x1[(g*16+m)*27:], 27, xp, offs[:], yv[m*1086:], 1086, x2[g*16+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 32 {
+							vo := oc*1086 + o0*1156 + o1*34
+							yo := ((b*16+g*16+oc)*1+o0)*1024 + o1*32
+							*(*[32]float32)(y[yo:]) = *(*[32]float32)(yv[vo:])
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 16
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*864 : (p+1)*864]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							yo := (b*16+g*16+m)*1024 + nb
-							simdGemm32(r, nv, 27, x1[(g*16+m)*27:], 27, pc, 32, y[yo:], 1024, x2[g*16+m:], 3)
-							m += r
-						}
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -83,77 +55,53 @@ func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float
 
 // layer1_0_conv1 computes layer layer1.0.conv1 (fused_conv): relu_1 f32[1,16,32,32], layer1.0.conv1.weight_bn f32[16,16,3,3], layer1.0.conv1.bias_bn f32[16] → layer1.0.relu_1 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=896, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
-// It computes part worker of 2: its share of the outputs.
-func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmps *[295040]float32, worker int) {
-	tmp := (*[147520]float32)(tmps[worker*147520:]) // this worker's scratch
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmp *[35888]float32) {
+	offs := [144]int32{
+		0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224,
+		1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503,
+		3504, 3536, 3537, 3538, 4624, 4625, 4626, 4658, 4659, 4660, 4692, 4693, 4694, 5780, 5781, 5782,
+		5814, 5815, 5816, 5848, 5849, 5850, 6936, 6937, 6938, 6970, 6971, 6972, 7004, 7005, 7006, 8092,
+		8093, 8094, 8126, 8127, 8128, 8160, 8161, 8162, 9248, 9249, 9250, 9282, 9283, 9284, 9316, 9317,
+		9318, 10404, 10405, 10406, 10438, 10439, 10440, 10472, 10473, 10474, 11560, 11561, 11562, 11594, 11595, 11596,
+		11628, 11629, 11630, 12716, 12717, 12718, 12750, 12751, 12752, 12784, 12785, 12786, 13872, 13873, 13874, 13906,
+		13907, 13908, 13940, 13941, 13942, 15028, 15029, 15030, 15062, 15063, 15064, 15096, 15097, 15098, 16184, 16185,
+		16186, 16218, 16219, 16220, 16252, 16253, 16254, 17340, 17341, 17342, 17374, 17375, 17376, 17408, 17409, 17410,
+	}
+	yv := tmp[18512:35888]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
-			xp := tmp[129024:147520]
+			xg := x0[(b*16+g*16)*1024:][:16384]
+			xp := tmp[0:18498]
 			clear(xp)
 			for ic := range 16 {
-				for id := range 1 {
-					for ih := range 32 {
-						so := (ic*1+id)*1024 + ih*32
-						do := ic*1156 + (id+0)*1156 + (ih+1)*34 + 1
-						copy(xp[do:do+32], xg[so:so+32])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 32 {
+						p1 := i1 + 1
+						src := xg[(ic*32+i0*32+i1)*32:][:32]
+						dst := ic*1156 + ((p0%1)*1+p1%1)*1156 + (p0/1)*1156 + (p1/1)*34
+						*(*[32]float32)(xp[dst+1:]) = *(*[32]float32)(src)
 					}
 				}
 			}
-			nLo, nHi := worker*32/2*32, min((worker+1)*32/2*32, 1024) // this worker's share
-			for n0 := nLo; n0 < nHi; n0 += 896 {
-				nEnd := min(n0+896, nHi)
-				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/1024, n/32%32, n%32
-						noff[j] = od*1156 + oh*34 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
-					pc := tmp[p*4608 : (p+1)*4608]
-					kk := 0
-					for ic := range 16 {
-						for kd := range 1 {
-							for kh := range 3 {
-								for kw := range 3 {
-									base := ic*1156 + kd*1156 + kh*34 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
-								}
-							}
+			mb := (16 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (16 - 0) / mb
+				if bi < (16-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 1086, 144, x1[(g*16+m)*144:], 144, xp, offs[:], yv[m*1086:], 1086, x2[g*16+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 32 {
+							vo := oc*1086 + o0*1156 + o1*34
+							yo := ((b*16+g*16+oc)*1+o0)*1024 + o1*32
+							*(*[32]float32)(y[yo:]) = *(*[32]float32)(yv[vo:])
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 16
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*4608 : (p+1)*4608]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							yo := (b*16+g*16+m)*1024 + nb
-							simdGemm32(r, nv, 144, x1[(g*16+m)*144:], 144, pc, 32, y[yo:], 1024, x2[g*16+m:], 3)
-							m += r
-						}
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -161,81 +109,59 @@ func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 
 // layer1_0_conv2 computes layer layer1.0.conv2 (fused_conv): layer1.0.relu_1 f32[1,16,32,32], layer1.0.conv2.weight_bn f32[16,16,3,3], layer1.0.conv2.bias_bn f32[16], relu_1 f32[1,16,32,32] → layer1.0.relu_2 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=896, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
-// It computes part worker of 2: its share of the outputs.
-func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmps *[295040]float32, worker int) {
-	tmp := (*[147520]float32)(tmps[worker*147520:]) // this worker's scratch
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmp *[35888]float32) {
+	offs := [144]int32{
+		0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224,
+		1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503,
+		3504, 3536, 3537, 3538, 4624, 4625, 4626, 4658, 4659, 4660, 4692, 4693, 4694, 5780, 5781, 5782,
+		5814, 5815, 5816, 5848, 5849, 5850, 6936, 6937, 6938, 6970, 6971, 6972, 7004, 7005, 7006, 8092,
+		8093, 8094, 8126, 8127, 8128, 8160, 8161, 8162, 9248, 9249, 9250, 9282, 9283, 9284, 9316, 9317,
+		9318, 10404, 10405, 10406, 10438, 10439, 10440, 10472, 10473, 10474, 11560, 11561, 11562, 11594, 11595, 11596,
+		11628, 11629, 11630, 12716, 12717, 12718, 12750, 12751, 12752, 12784, 12785, 12786, 13872, 13873, 13874, 13906,
+		13907, 13908, 13940, 13941, 13942, 15028, 15029, 15030, 15062, 15063, 15064, 15096, 15097, 15098, 16184, 16185,
+		16186, 16218, 16219, 16220, 16252, 16253, 16254, 17340, 17341, 17342, 17374, 17375, 17376, 17408, 17409, 17410,
+	}
+	yv := tmp[18512:35888]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
-			xp := tmp[129024:147520]
+			xg := x0[(b*16+g*16)*1024:][:16384]
+			xp := tmp[0:18498]
 			clear(xp)
 			for ic := range 16 {
-				for id := range 1 {
-					for ih := range 32 {
-						so := (ic*1+id)*1024 + ih*32
-						do := ic*1156 + (id+0)*1156 + (ih+1)*34 + 1
-						copy(xp[do:do+32], xg[so:so+32])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 32 {
+						p1 := i1 + 1
+						src := xg[(ic*32+i0*32+i1)*32:][:32]
+						dst := ic*1156 + ((p0%1)*1+p1%1)*1156 + (p0/1)*1156 + (p1/1)*34
+						*(*[32]float32)(xp[dst+1:]) = *(*[32]float32)(src)
 					}
 				}
 			}
-			nLo, nHi := worker*32/2*32, min((worker+1)*32/2*32, 1024) // this worker's share
-			for n0 := nLo; n0 < nHi; n0 += 896 {
-				nEnd := min(n0+896, nHi)
-				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/1024, n/32%32, n%32
-						noff[j] = od*1156 + oh*34 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
-					pc := tmp[p*4608 : (p+1)*4608]
-					kk := 0
-					for ic := range 16 {
-						for kd := range 1 {
-							for kh := range 3 {
-								for kw := range 3 {
-									base := ic*1156 + kd*1156 + kh*34 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
-								}
+			mb := (16 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (16 - 0) / mb
+				if bi < (16-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 1086, 144, x1[(g*16+m)*144:], 144, xp, offs[:], yv[m*1086:], 1086, x2[g*16+m:], 1)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 32 {
+							vo := oc*1086 + o0*1156 + o1*34
+							yo := ((b*16+g*16+oc)*1+o0)*1024 + o1*32
+							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
+							rr := (*[32]float32)(x3[yo:])
+							for j, v := range vr {
+								v += rr[j]
+								yr[j] = v
 							}
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 16
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*4608 : (p+1)*4608]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							yo := (b*16+g*16+m)*1024 + nb
-							simdGemm32(r, nv, 144, x1[(g*16+m)*144:], 144, pc, 32, y[yo:], 1024, x2[g*16+m:], 1)
-							for range r {
-								simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[yo:yo+nv], x3[yo:yo+nv], y[yo:yo+nv]) // relu
-								yo += 1024
-							}
-							m += r
-						}
-					}
-				}
+				simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[(b*16+g*16+m)*1024:(b*16+g*16+m)*1024+r*1024], nil, y[(b*16+g*16+m)*1024:(b*16+g*16+m)*1024+r*1024]) // relu
+				m += r
 			}
 		}
 	}
@@ -243,77 +169,53 @@ func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 
 // layer1_1_conv1 computes layer layer1.1.conv1 (fused_conv): layer1.0.relu_2 f32[1,16,32,32], layer1.1.conv1.weight_bn f32[16,16,3,3], layer1.1.conv1.bias_bn f32[16] → layer1.1.relu_1 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=896, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
-// It computes part worker of 2: its share of the outputs.
-func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmps *[295040]float32, worker int) {
-	tmp := (*[147520]float32)(tmps[worker*147520:]) // this worker's scratch
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmp *[35888]float32) {
+	offs := [144]int32{
+		0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224,
+		1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503,
+		3504, 3536, 3537, 3538, 4624, 4625, 4626, 4658, 4659, 4660, 4692, 4693, 4694, 5780, 5781, 5782,
+		5814, 5815, 5816, 5848, 5849, 5850, 6936, 6937, 6938, 6970, 6971, 6972, 7004, 7005, 7006, 8092,
+		8093, 8094, 8126, 8127, 8128, 8160, 8161, 8162, 9248, 9249, 9250, 9282, 9283, 9284, 9316, 9317,
+		9318, 10404, 10405, 10406, 10438, 10439, 10440, 10472, 10473, 10474, 11560, 11561, 11562, 11594, 11595, 11596,
+		11628, 11629, 11630, 12716, 12717, 12718, 12750, 12751, 12752, 12784, 12785, 12786, 13872, 13873, 13874, 13906,
+		13907, 13908, 13940, 13941, 13942, 15028, 15029, 15030, 15062, 15063, 15064, 15096, 15097, 15098, 16184, 16185,
+		16186, 16218, 16219, 16220, 16252, 16253, 16254, 17340, 17341, 17342, 17374, 17375, 17376, 17408, 17409, 17410,
+	}
+	yv := tmp[18512:35888]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
-			xp := tmp[129024:147520]
+			xg := x0[(b*16+g*16)*1024:][:16384]
+			xp := tmp[0:18498]
 			clear(xp)
 			for ic := range 16 {
-				for id := range 1 {
-					for ih := range 32 {
-						so := (ic*1+id)*1024 + ih*32
-						do := ic*1156 + (id+0)*1156 + (ih+1)*34 + 1
-						copy(xp[do:do+32], xg[so:so+32])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 32 {
+						p1 := i1 + 1
+						src := xg[(ic*32+i0*32+i1)*32:][:32]
+						dst := ic*1156 + ((p0%1)*1+p1%1)*1156 + (p0/1)*1156 + (p1/1)*34
+						*(*[32]float32)(xp[dst+1:]) = *(*[32]float32)(src)
 					}
 				}
 			}
-			nLo, nHi := worker*32/2*32, min((worker+1)*32/2*32, 1024) // this worker's share
-			for n0 := nLo; n0 < nHi; n0 += 896 {
-				nEnd := min(n0+896, nHi)
-				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/1024, n/32%32, n%32
-						noff[j] = od*1156 + oh*34 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
-					pc := tmp[p*4608 : (p+1)*4608]
-					kk := 0
-					for ic := range 16 {
-						for kd := range 1 {
-							for kh := range 3 {
-								for kw := range 3 {
-									base := ic*1156 + kd*1156 + kh*34 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
-								}
-							}
+			mb := (16 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (16 - 0) / mb
+				if bi < (16-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 1086, 144, x1[(g*16+m)*144:], 144, xp, offs[:], yv[m*1086:], 1086, x2[g*16+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 32 {
+							vo := oc*1086 + o0*1156 + o1*34
+							yo := ((b*16+g*16+oc)*1+o0)*1024 + o1*32
+							*(*[32]float32)(y[yo:]) = *(*[32]float32)(yv[vo:])
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 16
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*4608 : (p+1)*4608]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							yo := (b*16+g*16+m)*1024 + nb
-							simdGemm32(r, nv, 144, x1[(g*16+m)*144:], 144, pc, 32, y[yo:], 1024, x2[g*16+m:], 3)
-							m += r
-						}
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -321,81 +223,59 @@ func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 
 // layer1_1_conv2 computes layer layer1.1.conv2 (fused_conv): layer1.1.relu_1 f32[1,16,32,32], layer1.1.conv2.weight_bn f32[16,16,3,3], layer1.1.conv2.bias_bn f32[16], layer1.0.relu_2 f32[1,16,32,32] → layer1.1.relu_2 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=896, unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
-// It computes part worker of 2: its share of the outputs.
-func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmps *[295040]float32, worker int) {
-	tmp := (*[147520]float32)(tmps[worker*147520:]) // this worker's scratch
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmp *[35888]float32) {
+	offs := [144]int32{
+		0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224,
+		1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503,
+		3504, 3536, 3537, 3538, 4624, 4625, 4626, 4658, 4659, 4660, 4692, 4693, 4694, 5780, 5781, 5782,
+		5814, 5815, 5816, 5848, 5849, 5850, 6936, 6937, 6938, 6970, 6971, 6972, 7004, 7005, 7006, 8092,
+		8093, 8094, 8126, 8127, 8128, 8160, 8161, 8162, 9248, 9249, 9250, 9282, 9283, 9284, 9316, 9317,
+		9318, 10404, 10405, 10406, 10438, 10439, 10440, 10472, 10473, 10474, 11560, 11561, 11562, 11594, 11595, 11596,
+		11628, 11629, 11630, 12716, 12717, 12718, 12750, 12751, 12752, 12784, 12785, 12786, 13872, 13873, 13874, 13906,
+		13907, 13908, 13940, 13941, 13942, 15028, 15029, 15030, 15062, 15063, 15064, 15096, 15097, 15098, 16184, 16185,
+		16186, 16218, 16219, 16220, 16252, 16253, 16254, 17340, 17341, 17342, 17374, 17375, 17376, 17408, 17409, 17410,
+	}
+	yv := tmp[18512:35888]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
-			xp := tmp[129024:147520]
+			xg := x0[(b*16+g*16)*1024:][:16384]
+			xp := tmp[0:18498]
 			clear(xp)
 			for ic := range 16 {
-				for id := range 1 {
-					for ih := range 32 {
-						so := (ic*1+id)*1024 + ih*32
-						do := ic*1156 + (id+0)*1156 + (ih+1)*34 + 1
-						copy(xp[do:do+32], xg[so:so+32])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 32 {
+						p1 := i1 + 1
+						src := xg[(ic*32+i0*32+i1)*32:][:32]
+						dst := ic*1156 + ((p0%1)*1+p1%1)*1156 + (p0/1)*1156 + (p1/1)*34
+						*(*[32]float32)(xp[dst+1:]) = *(*[32]float32)(src)
 					}
 				}
 			}
-			nLo, nHi := worker*32/2*32, min((worker+1)*32/2*32, 1024) // this worker's share
-			for n0 := nLo; n0 < nHi; n0 += 896 {
-				nEnd := min(n0+896, nHi)
-				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/1024, n/32%32, n%32
-						noff[j] = od*1156 + oh*34 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
-					pc := tmp[p*4608 : (p+1)*4608]
-					kk := 0
-					for ic := range 16 {
-						for kd := range 1 {
-							for kh := range 3 {
-								for kw := range 3 {
-									base := ic*1156 + kd*1156 + kh*34 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
-								}
+			mb := (16 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (16 - 0) / mb
+				if bi < (16-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 1086, 144, x1[(g*16+m)*144:], 144, xp, offs[:], yv[m*1086:], 1086, x2[g*16+m:], 1)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 32 {
+							vo := oc*1086 + o0*1156 + o1*34
+							yo := ((b*16+g*16+oc)*1+o0)*1024 + o1*32
+							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
+							rr := (*[32]float32)(x3[yo:])
+							for j, v := range vr {
+								v += rr[j]
+								yr[j] = v
 							}
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 16
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*4608 : (p+1)*4608]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							yo := (b*16+g*16+m)*1024 + nb
-							simdGemm32(r, nv, 144, x1[(g*16+m)*144:], 144, pc, 32, y[yo:], 1024, x2[g*16+m:], 1)
-							for range r {
-								simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[yo:yo+nv], x3[yo:yo+nv], y[yo:yo+nv]) // relu
-								yo += 1024
-							}
-							m += r
-						}
-					}
-				}
+				simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[(b*16+g*16+m)*1024:(b*16+g*16+m)*1024+r*1024], nil, y[(b*16+g*16+m)*1024:(b*16+g*16+m)*1024+r*1024]) // relu
+				m += r
 			}
 		}
 	}
@@ -403,77 +283,58 @@ func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 
 // layer2_0_conv1 computes layer layer2.0.conv1 (fused_conv): layer1.1.relu_2 f32[1,16,32,32], layer2.0.conv1.weight_bn f32[32,16,3,3], layer2.0.conv1.bias_bn f32[32] → layer2.0.relu_1 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[2,2].
-// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
-// It computes part worker of 2: its share of the outputs.
-func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[8192]float32, tmps *[110720]float32, worker int) {
-	tmp := (*[55360]float32)(tmps[worker*55360:]) // this worker's scratch
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[8192]float32, tmp *[27168]float32) {
+	offs := [144]int32{
+		0, 289, 1, 578, 867, 579, 17, 306, 18, 1156, 1445, 1157, 1734, 2023, 1735, 1173,
+		1462, 1174, 2312, 2601, 2313, 2890, 3179, 2891, 2329, 2618, 2330, 3468, 3757, 3469, 4046, 4335,
+		4047, 3485, 3774, 3486, 4624, 4913, 4625, 5202, 5491, 5203, 4641, 4930, 4642, 5780, 6069, 5781,
+		6358, 6647, 6359, 5797, 6086, 5798, 6936, 7225, 6937, 7514, 7803, 7515, 6953, 7242, 6954, 8092,
+		8381, 8093, 8670, 8959, 8671, 8109, 8398, 8110, 9248, 9537, 9249, 9826, 10115, 9827, 9265, 9554,
+		9266, 10404, 10693, 10405, 10982, 11271, 10983, 10421, 10710, 10422, 11560, 11849, 11561, 12138, 12427, 12139,
+		11577, 11866, 11578, 12716, 13005, 12717, 13294, 13583, 13295, 12733, 13022, 12734, 13872, 14161, 13873, 14450,
+		14739, 14451, 13889, 14178, 13890, 15028, 15317, 15029, 15606, 15895, 15607, 15045, 15334, 15046, 16184, 16473,
+		16185, 16762, 17051, 16763, 16201, 16490, 16202, 17340, 17629, 17341, 17918, 18207, 17919, 17357, 17646, 17358,
+	}
+	yv := tmp[18496:27168]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
-			xp := tmp[36864:55360]
+			xg := x0[(b*16+g*16)*1024:][:16384]
+			xp := tmp[0:18496]
 			clear(xp)
 			for ic := range 16 {
-				for id := range 1 {
-					for ih := range 32 {
-						so := (ic*1+id)*1024 + ih*32
-						do := ic*1156 + (id+0)*1156 + (ih+1)*34 + 1
-						copy(xp[do:do+32], xg[so:so+32])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 32 {
+						p1 := i1 + 1
+						src := xg[(ic*32+i0*32+i1)*32:][:32]
+						dst := ic*1156 + ((p0%1)*2+p1%2)*578 + (p0/1)*289 + (p1/2)*17
+						for i2, d := 1, dst+1; i2 < 32; i2, d = i2+2, d+1 {
+							xp[d] = src[i2]
+						}
+						for i2, d := 0, dst+289; i2 < 32; i2, d = i2+2, d+1 {
+							xp[d] = src[i2]
+						}
 					}
 				}
 			}
-			nLo, nHi := worker*8/2*32, min((worker+1)*8/2*32, 256) // this worker's share
-			for n0 := nLo; n0 < nHi; n0 += 256 {
-				nEnd := min(n0+256, nHi)
-				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/256, n/16%16, n%16
-						noff[j] = od*1156 + oh*68 + ow*2
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
-					pc := tmp[p*4608 : (p+1)*4608]
-					kk := 0
-					for ic := range 16 {
-						for kd := range 1 {
-							for kh := range 3 {
-								for kw := range 3 {
-									base := ic*1156 + kd*1156 + kh*34 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
-								}
-							}
+			mb := (32 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (32 - 0) / mb
+				if bi < (32-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 271, 144, x1[(g*32+m)*144:], 144, xp, offs[:], yv[m*271:], 271, x2[g*32+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 16 {
+							vo := oc*271 + o0*289 + o1*17
+							yo := ((b*32+g*32+oc)*1+o0)*256 + o1*16
+							*(*[16]float32)(y[yo:]) = *(*[16]float32)(yv[vo:])
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 32
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*4608 : (p+1)*4608]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							yo := (b*32+g*32+m)*256 + nb
-							simdGemm32(r, nv, 144, x1[(g*32+m)*144:], 144, pc, 32, y[yo:], 256, x2[g*32+m:], 3)
-							m += r
-						}
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -481,64 +342,41 @@ func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[
 
 // layer2_0_downsample_0 computes layer layer2.0.downsample.0 (conv): layer1.1.relu_2 f32[1,16,32,32], layer2.0.downsample.0.weight_bn f32[32,16,1,1], layer2.0.downsample.0.bias_bn f32[32] → layer2.0.downsample.1 f32[1,32,16,16].
 // Attributes: dilations=[1,1] groups=1 pads=[0,0,0,0] strides=[2,2].
-// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
-func layer2_0_downsample_0(x0 *[16384]float32, x1 *[512]float32, x2 *[32]float32, y *[8192]float32, tmp *[4096]float32) {
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func layer2_0_downsample_0(x0 *[16384]float32, x1 *[512]float32, x2 *[32]float32, y *[8192]float32, tmp *[16384]float32) {
+	offs := [16]int32{
+		0, 1024, 2048, 3072, 4096, 5120, 6144, 7168, 8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360,
+	}
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
-			xp := xg[:]
-			{
-				n0, nEnd := 0, 256
-				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/256, n/16%16, n%16
-						noff[j] = od*1024 + oh*64 + ow*2
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
-					pc := tmp[p*512 : (p+1)*512]
-					kk := 0
-					for ic := range 16 {
-						for kd := range 1 {
-							for kh := range 1 {
-								for kw := range 1 {
-									base := ic*1024 + kd*1024 + kh*32 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
-								}
-							}
+			xg := x0[(b*16+g*16)*1024:][:16384]
+			xp := tmp[0:16384]
+			clear(xp)
+			for ic := range 16 {
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 32 {
+						p1 := i1 + 0
+						src := xg[(ic*32+i0*32+i1)*32:][:32]
+						dst := ic*1024 + ((p0%1)*2+p1%2)*512 + (p0/1)*256 + (p1/2)*16
+						for i2, d := 0, dst+0; i2 < 32; i2, d = i2+2, d+1 {
+							xp[d] = src[i2]
+						}
+						for i2, d := 1, dst+256; i2 < 32; i2, d = i2+2, d+1 {
+							xp[d] = src[i2]
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 32
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*512 : (p+1)*512]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							yo := (b*32+g*32+m)*256 + nb
-							simdGemm32(r, nv, 16, x1[(g*32+m)*16:], 16, pc, 32, y[yo:], 256, x2[g*32+m:], 1)
-							m += r
-						}
-					}
+			}
+			mb := (32 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (32 - 0) / mb
+				if bi < (32-0)%mb {
+					r++
 				}
+				yo := (b*32 + g*32 + m) * 256
+				simdIGemm32(r, 256, 16, x1[(g*32+m)*16:], 16, xp, offs[:], y[yo:], 256, x2[g*32+m:], 1)
+				m += r
 			}
 		}
 	}
@@ -546,81 +384,68 @@ func layer2_0_downsample_0(x0 *[16384]float32, x1 *[512]float32, x2 *[32]float32
 
 // layer2_0_conv2 computes layer layer2.0.conv2 (fused_conv): layer2.0.relu_1 f32[1,32,16,16], layer2.0.conv2.weight_bn f32[32,32,3,3], layer2.0.conv2.bias_bn f32[32], layer2.0.downsample.1 f32[1,32,16,16] → layer2.0.relu_2 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32, threads 2.
-// It computes part worker of 2: its share of the outputs.
-func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmps *[205120]float32, worker int) {
-	tmp := (*[102560]float32)(tmps[worker*102560:]) // this worker's scratch
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmp *[19536]float32) {
+	offs := [288]int32{
+		0, 1, 2, 18, 19, 20, 36, 37, 38, 324, 325, 326, 342, 343, 344, 360,
+		361, 362, 648, 649, 650, 666, 667, 668, 684, 685, 686, 972, 973, 974, 990, 991,
+		992, 1008, 1009, 1010, 1296, 1297, 1298, 1314, 1315, 1316, 1332, 1333, 1334, 1620, 1621, 1622,
+		1638, 1639, 1640, 1656, 1657, 1658, 1944, 1945, 1946, 1962, 1963, 1964, 1980, 1981, 1982, 2268,
+		2269, 2270, 2286, 2287, 2288, 2304, 2305, 2306, 2592, 2593, 2594, 2610, 2611, 2612, 2628, 2629,
+		2630, 2916, 2917, 2918, 2934, 2935, 2936, 2952, 2953, 2954, 3240, 3241, 3242, 3258, 3259, 3260,
+		3276, 3277, 3278, 3564, 3565, 3566, 3582, 3583, 3584, 3600, 3601, 3602, 3888, 3889, 3890, 3906,
+		3907, 3908, 3924, 3925, 3926, 4212, 4213, 4214, 4230, 4231, 4232, 4248, 4249, 4250, 4536, 4537,
+		4538, 4554, 4555, 4556, 4572, 4573, 4574, 4860, 4861, 4862, 4878, 4879, 4880, 4896, 4897, 4898,
+		5184, 5185, 5186, 5202, 5203, 5204, 5220, 5221, 5222, 5508, 5509, 5510, 5526, 5527, 5528, 5544,
+		5545, 5546, 5832, 5833, 5834, 5850, 5851, 5852, 5868, 5869, 5870, 6156, 6157, 6158, 6174, 6175,
+		6176, 6192, 6193, 6194, 6480, 6481, 6482, 6498, 6499, 6500, 6516, 6517, 6518, 6804, 6805, 6806,
+		6822, 6823, 6824, 6840, 6841, 6842, 7128, 7129, 7130, 7146, 7147, 7148, 7164, 7165, 7166, 7452,
+		7453, 7454, 7470, 7471, 7472, 7488, 7489, 7490, 7776, 7777, 7778, 7794, 7795, 7796, 7812, 7813,
+		7814, 8100, 8101, 8102, 8118, 8119, 8120, 8136, 8137, 8138, 8424, 8425, 8426, 8442, 8443, 8444,
+		8460, 8461, 8462, 8748, 8749, 8750, 8766, 8767, 8768, 8784, 8785, 8786, 9072, 9073, 9074, 9090,
+		9091, 9092, 9108, 9109, 9110, 9396, 9397, 9398, 9414, 9415, 9416, 9432, 9433, 9434, 9720, 9721,
+		9722, 9738, 9739, 9740, 9756, 9757, 9758, 10044, 10045, 10046, 10062, 10063, 10064, 10080, 10081, 10082,
+	}
+	yv := tmp[10384:19536]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
-			xp := tmp[82944:93344]
+			xg := x0[(b*32+g*32)*256:][:8192]
+			xp := tmp[0:10370]
 			clear(xp)
 			for ic := range 32 {
-				for id := range 1 {
-					for ih := range 16 {
-						so := (ic*1+id)*256 + ih*16
-						do := ic*324 + (id+0)*324 + (ih+1)*18 + 1
-						copy(xp[do:do+16], xg[so:so+16])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 16 {
+						p1 := i1 + 1
+						src := xg[(ic*16+i0*16+i1)*16:][:16]
+						dst := ic*324 + ((p0%1)*1+p1%1)*324 + (p0/1)*324 + (p1/1)*18
+						*(*[16]float32)(xp[dst+1:]) = *(*[16]float32)(src)
 					}
 				}
 			}
-			yv := tmp[93344:102560]
-			nLo, nHi := worker*16/2*18, min((worker+1)*16/2*18, 286) // this worker's share
-			for n0 := nLo; n0 < nHi; n0 += 288 {
-				nEnd := min(n0+288, nHi)
-				for p := 0; p*32 < nEnd-n0; p++ {
-					xs := xp[n0+p*32:]
-					pc := tmp[p*9216 : (p+1)*9216]
-					kk := 0
-					for ic := range 32 {
-						for kd := range 1 {
-							for kh := range 3 {
-								base := ic*324 + kd*324 + kh*18
-								for kw := range 3 {
-									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
-									kk += 32
-								}
+			mb := (32 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (32 - 0) / mb
+				if bi < (32-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 286, 288, x1[(g*32+m)*288:], 288, xp, offs[:], yv[m*286:], 286, x2[g*32+m:], 1)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 16 {
+							vo := oc*286 + o0*324 + o1*18
+							yo := ((b*32+g*32+oc)*1+o0)*256 + o1*16
+							yr, vr := (*[16]float32)(y[yo:]), (*[16]float32)(yv[vo:])
+							rr := (*[16]float32)(x3[yo:])
+							for j, v := range vr {
+								v += rr[j]
+								yr[j] = v
 							}
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 32
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*9216 : (p+1)*9216]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							simdGemm32(r, nv, 288, x1[(g*32+m)*288:], 288, pc, 32, yv[m*288+nb-n0:], 288, x2[g*32+m:], 1)
-							m += r
-						}
-					}
-				}
-				for oc := 0; oc < 32; oc++ {
-					yc := y[(b*32+g*32+oc)*256:][:256]
-					rc := x3[(b*32+g*32+oc)*256:][:256]
-					for vr := n0 / 18; vr*18 < nEnd; vr++ {
-						od, oh := vr/18, vr%18
-						if oh >= 16 {
-							continue
-						}
-						yo := (od*16 + oh) * 16
-						yr := yc[yo : yo+16]
-						copy(yr, yv[oc*288+vr*18-n0:][:16])
-						rr := rc[yo : yo+16]
-						for j := range yr {
-							v := yr[j]
-							v += rr[j]
-							v = max(v, 0)
-							yr[j] = v
-						}
-					}
-				}
+				simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[(b*32+g*32+m)*256:(b*32+g*32+m)*256+r*256], nil, y[(b*32+g*32+m)*256:(b*32+g*32+m)*256+r*256]) // relu
+				m += r
 			}
 		}
 	}
@@ -628,73 +453,62 @@ func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 
 // layer2_1_conv1 computes layer layer2.1.conv1 (fused_conv): layer2.0.relu_2 f32[1,32,16,16], layer2.1.conv1.weight_bn f32[32,32,3,3], layer2.1.conv1.bias_bn f32[32] → layer2.1.relu_1 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32, threads 2.
-// It computes part worker of 2: its share of the outputs.
-func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmps *[205120]float32, worker int) {
-	tmp := (*[102560]float32)(tmps[worker*102560:]) // this worker's scratch
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmp *[19536]float32) {
+	offs := [288]int32{
+		0, 1, 2, 18, 19, 20, 36, 37, 38, 324, 325, 326, 342, 343, 344, 360,
+		361, 362, 648, 649, 650, 666, 667, 668, 684, 685, 686, 972, 973, 974, 990, 991,
+		992, 1008, 1009, 1010, 1296, 1297, 1298, 1314, 1315, 1316, 1332, 1333, 1334, 1620, 1621, 1622,
+		1638, 1639, 1640, 1656, 1657, 1658, 1944, 1945, 1946, 1962, 1963, 1964, 1980, 1981, 1982, 2268,
+		2269, 2270, 2286, 2287, 2288, 2304, 2305, 2306, 2592, 2593, 2594, 2610, 2611, 2612, 2628, 2629,
+		2630, 2916, 2917, 2918, 2934, 2935, 2936, 2952, 2953, 2954, 3240, 3241, 3242, 3258, 3259, 3260,
+		3276, 3277, 3278, 3564, 3565, 3566, 3582, 3583, 3584, 3600, 3601, 3602, 3888, 3889, 3890, 3906,
+		3907, 3908, 3924, 3925, 3926, 4212, 4213, 4214, 4230, 4231, 4232, 4248, 4249, 4250, 4536, 4537,
+		4538, 4554, 4555, 4556, 4572, 4573, 4574, 4860, 4861, 4862, 4878, 4879, 4880, 4896, 4897, 4898,
+		5184, 5185, 5186, 5202, 5203, 5204, 5220, 5221, 5222, 5508, 5509, 5510, 5526, 5527, 5528, 5544,
+		5545, 5546, 5832, 5833, 5834, 5850, 5851, 5852, 5868, 5869, 5870, 6156, 6157, 6158, 6174, 6175,
+		6176, 6192, 6193, 6194, 6480, 6481, 6482, 6498, 6499, 6500, 6516, 6517, 6518, 6804, 6805, 6806,
+		6822, 6823, 6824, 6840, 6841, 6842, 7128, 7129, 7130, 7146, 7147, 7148, 7164, 7165, 7166, 7452,
+		7453, 7454, 7470, 7471, 7472, 7488, 7489, 7490, 7776, 7777, 7778, 7794, 7795, 7796, 7812, 7813,
+		7814, 8100, 8101, 8102, 8118, 8119, 8120, 8136, 8137, 8138, 8424, 8425, 8426, 8442, 8443, 8444,
+		8460, 8461, 8462, 8748, 8749, 8750, 8766, 8767, 8768, 8784, 8785, 8786, 9072, 9073, 9074, 9090,
+		9091, 9092, 9108, 9109, 9110, 9396, 9397, 9398, 9414, 9415, 9416, 9432, 9433, 9434, 9720, 9721,
+		9722, 9738, 9739, 9740, 9756, 9757, 9758, 10044, 10045, 10046, 10062, 10063, 10064, 10080, 10081, 10082,
+	}
+	yv := tmp[10384:19536]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
-			xp := tmp[82944:93344]
+			xg := x0[(b*32+g*32)*256:][:8192]
+			xp := tmp[0:10370]
 			clear(xp)
 			for ic := range 32 {
-				for id := range 1 {
-					for ih := range 16 {
-						so := (ic*1+id)*256 + ih*16
-						do := ic*324 + (id+0)*324 + (ih+1)*18 + 1
-						copy(xp[do:do+16], xg[so:so+16])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 16 {
+						p1 := i1 + 1
+						src := xg[(ic*16+i0*16+i1)*16:][:16]
+						dst := ic*324 + ((p0%1)*1+p1%1)*324 + (p0/1)*324 + (p1/1)*18
+						*(*[16]float32)(xp[dst+1:]) = *(*[16]float32)(src)
 					}
 				}
 			}
-			yv := tmp[93344:102560]
-			nLo, nHi := worker*16/2*18, min((worker+1)*16/2*18, 286) // this worker's share
-			for n0 := nLo; n0 < nHi; n0 += 288 {
-				nEnd := min(n0+288, nHi)
-				for p := 0; p*32 < nEnd-n0; p++ {
-					xs := xp[n0+p*32:]
-					pc := tmp[p*9216 : (p+1)*9216]
-					kk := 0
-					for ic := range 32 {
-						for kd := range 1 {
-							for kh := range 3 {
-								base := ic*324 + kd*324 + kh*18
-								for kw := range 3 {
-									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
-									kk += 32
-								}
-							}
+			mb := (32 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (32 - 0) / mb
+				if bi < (32-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 286, 288, x1[(g*32+m)*288:], 288, xp, offs[:], yv[m*286:], 286, x2[g*32+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 16 {
+							vo := oc*286 + o0*324 + o1*18
+							yo := ((b*32+g*32+oc)*1+o0)*256 + o1*16
+							*(*[16]float32)(y[yo:]) = *(*[16]float32)(yv[vo:])
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 32
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*9216 : (p+1)*9216]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							simdGemm32(r, nv, 288, x1[(g*32+m)*288:], 288, pc, 32, yv[m*288+nb-n0:], 288, x2[g*32+m:], 3)
-							m += r
-						}
-					}
-				}
-				for oc := 0; oc < 32; oc++ {
-					yc := y[(b*32+g*32+oc)*256:][:256]
-					for vr := n0 / 18; vr*18 < nEnd; vr++ {
-						od, oh := vr/18, vr%18
-						if oh >= 16 {
-							continue
-						}
-						yo := (od*16 + oh) * 16
-						yr := yc[yo : yo+16]
-						copy(yr, yv[oc*288+vr*18-n0:][:16])
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -702,81 +516,68 @@ func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8
 
 // layer2_1_conv2 computes layer layer2.1.conv2 (fused_conv): layer2.1.relu_1 f32[1,32,16,16], layer2.1.conv2.weight_bn f32[32,32,3,3], layer2.1.conv2.bias_bn f32[32], layer2.0.relu_2 f32[1,32,16,16] → layer2.1.relu_2 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32, threads 2.
-// It computes part worker of 2: its share of the outputs.
-func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmps *[205120]float32, worker int) {
-	tmp := (*[102560]float32)(tmps[worker*102560:]) // this worker's scratch
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmp *[19536]float32) {
+	offs := [288]int32{
+		0, 1, 2, 18, 19, 20, 36, 37, 38, 324, 325, 326, 342, 343, 344, 360,
+		361, 362, 648, 649, 650, 666, 667, 668, 684, 685, 686, 972, 973, 974, 990, 991,
+		992, 1008, 1009, 1010, 1296, 1297, 1298, 1314, 1315, 1316, 1332, 1333, 1334, 1620, 1621, 1622,
+		1638, 1639, 1640, 1656, 1657, 1658, 1944, 1945, 1946, 1962, 1963, 1964, 1980, 1981, 1982, 2268,
+		2269, 2270, 2286, 2287, 2288, 2304, 2305, 2306, 2592, 2593, 2594, 2610, 2611, 2612, 2628, 2629,
+		2630, 2916, 2917, 2918, 2934, 2935, 2936, 2952, 2953, 2954, 3240, 3241, 3242, 3258, 3259, 3260,
+		3276, 3277, 3278, 3564, 3565, 3566, 3582, 3583, 3584, 3600, 3601, 3602, 3888, 3889, 3890, 3906,
+		3907, 3908, 3924, 3925, 3926, 4212, 4213, 4214, 4230, 4231, 4232, 4248, 4249, 4250, 4536, 4537,
+		4538, 4554, 4555, 4556, 4572, 4573, 4574, 4860, 4861, 4862, 4878, 4879, 4880, 4896, 4897, 4898,
+		5184, 5185, 5186, 5202, 5203, 5204, 5220, 5221, 5222, 5508, 5509, 5510, 5526, 5527, 5528, 5544,
+		5545, 5546, 5832, 5833, 5834, 5850, 5851, 5852, 5868, 5869, 5870, 6156, 6157, 6158, 6174, 6175,
+		6176, 6192, 6193, 6194, 6480, 6481, 6482, 6498, 6499, 6500, 6516, 6517, 6518, 6804, 6805, 6806,
+		6822, 6823, 6824, 6840, 6841, 6842, 7128, 7129, 7130, 7146, 7147, 7148, 7164, 7165, 7166, 7452,
+		7453, 7454, 7470, 7471, 7472, 7488, 7489, 7490, 7776, 7777, 7778, 7794, 7795, 7796, 7812, 7813,
+		7814, 8100, 8101, 8102, 8118, 8119, 8120, 8136, 8137, 8138, 8424, 8425, 8426, 8442, 8443, 8444,
+		8460, 8461, 8462, 8748, 8749, 8750, 8766, 8767, 8768, 8784, 8785, 8786, 9072, 9073, 9074, 9090,
+		9091, 9092, 9108, 9109, 9110, 9396, 9397, 9398, 9414, 9415, 9416, 9432, 9433, 9434, 9720, 9721,
+		9722, 9738, 9739, 9740, 9756, 9757, 9758, 10044, 10045, 10046, 10062, 10063, 10064, 10080, 10081, 10082,
+	}
+	yv := tmp[10384:19536]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
-			xp := tmp[82944:93344]
+			xg := x0[(b*32+g*32)*256:][:8192]
+			xp := tmp[0:10370]
 			clear(xp)
 			for ic := range 32 {
-				for id := range 1 {
-					for ih := range 16 {
-						so := (ic*1+id)*256 + ih*16
-						do := ic*324 + (id+0)*324 + (ih+1)*18 + 1
-						copy(xp[do:do+16], xg[so:so+16])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 16 {
+						p1 := i1 + 1
+						src := xg[(ic*16+i0*16+i1)*16:][:16]
+						dst := ic*324 + ((p0%1)*1+p1%1)*324 + (p0/1)*324 + (p1/1)*18
+						*(*[16]float32)(xp[dst+1:]) = *(*[16]float32)(src)
 					}
 				}
 			}
-			yv := tmp[93344:102560]
-			nLo, nHi := worker*16/2*18, min((worker+1)*16/2*18, 286) // this worker's share
-			for n0 := nLo; n0 < nHi; n0 += 288 {
-				nEnd := min(n0+288, nHi)
-				for p := 0; p*32 < nEnd-n0; p++ {
-					xs := xp[n0+p*32:]
-					pc := tmp[p*9216 : (p+1)*9216]
-					kk := 0
-					for ic := range 32 {
-						for kd := range 1 {
-							for kh := range 3 {
-								base := ic*324 + kd*324 + kh*18
-								for kw := range 3 {
-									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
-									kk += 32
-								}
+			mb := (32 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (32 - 0) / mb
+				if bi < (32-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 286, 288, x1[(g*32+m)*288:], 288, xp, offs[:], yv[m*286:], 286, x2[g*32+m:], 1)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 16 {
+							vo := oc*286 + o0*324 + o1*18
+							yo := ((b*32+g*32+oc)*1+o0)*256 + o1*16
+							yr, vr := (*[16]float32)(y[yo:]), (*[16]float32)(yv[vo:])
+							rr := (*[16]float32)(x3[yo:])
+							for j, v := range vr {
+								v += rr[j]
+								yr[j] = v
 							}
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 32
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*9216 : (p+1)*9216]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							simdGemm32(r, nv, 288, x1[(g*32+m)*288:], 288, pc, 32, yv[m*288+nb-n0:], 288, x2[g*32+m:], 1)
-							m += r
-						}
-					}
-				}
-				for oc := 0; oc < 32; oc++ {
-					yc := y[(b*32+g*32+oc)*256:][:256]
-					rc := x3[(b*32+g*32+oc)*256:][:256]
-					for vr := n0 / 18; vr*18 < nEnd; vr++ {
-						od, oh := vr/18, vr%18
-						if oh >= 16 {
-							continue
-						}
-						yo := (od*16 + oh) * 16
-						yr := yc[yo : yo+16]
-						copy(yr, yv[oc*288+vr*18-n0:][:16])
-						rr := rc[yo : yo+16]
-						for j := range yr {
-							v := yr[j]
-							v += rr[j]
-							v = max(v, 0)
-							yr[j] = v
-						}
-					}
-				}
+				simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[(b*32+g*32+m)*256:(b*32+g*32+m)*256+r*256], nil, y[(b*32+g*32+m)*256:(b*32+g*32+m)*256+r*256]) // relu
+				m += r
 			}
 		}
 	}
@@ -784,77 +585,67 @@ func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 
 // layer3_0_conv1 computes layer layer3.0.conv1 (fused_conv): layer2.1.relu_2 f32[1,32,16,16], layer3.0.conv1.weight_bn f32[64,32,3,3], layer3.0.conv1.bias_bn f32[64] → layer3.0.relu_1 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[2,2].
-// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32, threads 2.
-// It computes part worker of 2: its share of the outputs.
-func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[4096]float32, tmps *[57600]float32, worker int) {
-	tmp := (*[28800]float32)(tmps[worker*28800:]) // this worker's scratch
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[4096]float32, tmp *[14928]float32) {
+	offs := [288]int32{
+		0, 81, 1, 162, 243, 163, 9, 90, 10, 324, 405, 325, 486, 567, 487, 333,
+		414, 334, 648, 729, 649, 810, 891, 811, 657, 738, 658, 972, 1053, 973, 1134, 1215,
+		1135, 981, 1062, 982, 1296, 1377, 1297, 1458, 1539, 1459, 1305, 1386, 1306, 1620, 1701, 1621,
+		1782, 1863, 1783, 1629, 1710, 1630, 1944, 2025, 1945, 2106, 2187, 2107, 1953, 2034, 1954, 2268,
+		2349, 2269, 2430, 2511, 2431, 2277, 2358, 2278, 2592, 2673, 2593, 2754, 2835, 2755, 2601, 2682,
+		2602, 2916, 2997, 2917, 3078, 3159, 3079, 2925, 3006, 2926, 3240, 3321, 3241, 3402, 3483, 3403,
+		3249, 3330, 3250, 3564, 3645, 3565, 3726, 3807, 3727, 3573, 3654, 3574, 3888, 3969, 3889, 4050,
+		4131, 4051, 3897, 3978, 3898, 4212, 4293, 4213, 4374, 4455, 4375, 4221, 4302, 4222, 4536, 4617,
+		4537, 4698, 4779, 4699, 4545, 4626, 4546, 4860, 4941, 4861, 5022, 5103, 5023, 4869, 4950, 4870,
+		5184, 5265, 5185, 5346, 5427, 5347, 5193, 5274, 5194, 5508, 5589, 5509, 5670, 5751, 5671, 5517,
+		5598, 5518, 5832, 5913, 5833, 5994, 6075, 5995, 5841, 5922, 5842, 6156, 6237, 6157, 6318, 6399,
+		6319, 6165, 6246, 6166, 6480, 6561, 6481, 6642, 6723, 6643, 6489, 6570, 6490, 6804, 6885, 6805,
+		6966, 7047, 6967, 6813, 6894, 6814, 7128, 7209, 7129, 7290, 7371, 7291, 7137, 7218, 7138, 7452,
+		7533, 7453, 7614, 7695, 7615, 7461, 7542, 7462, 7776, 7857, 7777, 7938, 8019, 7939, 7785, 7866,
+		7786, 8100, 8181, 8101, 8262, 8343, 8263, 8109, 8190, 8110, 8424, 8505, 8425, 8586, 8667, 8587,
+		8433, 8514, 8434, 8748, 8829, 8749, 8910, 8991, 8911, 8757, 8838, 8758, 9072, 9153, 9073, 9234,
+		9315, 9235, 9081, 9162, 9082, 9396, 9477, 9397, 9558, 9639, 9559, 9405, 9486, 9406, 9720, 9801,
+		9721, 9882, 9963, 9883, 9729, 9810, 9730, 10044, 10125, 10045, 10206, 10287, 10207, 10053, 10134, 10054,
+	}
+	yv := tmp[10384:14928]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
-			xp := tmp[18432:28800]
+			xg := x0[(b*32+g*32)*256:][:8192]
+			xp := tmp[0:10383]
 			clear(xp)
 			for ic := range 32 {
-				for id := range 1 {
-					for ih := range 16 {
-						so := (ic*1+id)*256 + ih*16
-						do := ic*324 + (id+0)*324 + (ih+1)*18 + 1
-						copy(xp[do:do+16], xg[so:so+16])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 16 {
+						p1 := i1 + 1
+						src := xg[(ic*16+i0*16+i1)*16:][:16]
+						dst := ic*324 + ((p0%1)*2+p1%2)*162 + (p0/1)*81 + (p1/2)*9
+						for i2, d := 1, dst+1; i2 < 16; i2, d = i2+2, d+1 {
+							xp[d] = src[i2]
+						}
+						for i2, d := 0, dst+81; i2 < 16; i2, d = i2+2, d+1 {
+							xp[d] = src[i2]
+						}
 					}
 				}
 			}
-			{
-				n0, nEnd := 0, 64
-				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/64, n/8%8, n%8
-						noff[j] = od*324 + oh*36 + ow*2
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
-					pc := tmp[p*9216 : (p+1)*9216]
-					kk := 0
-					for ic := range 32 {
-						for kd := range 1 {
-							for kh := range 3 {
-								for kw := range 3 {
-									base := ic*324 + kd*324 + kh*18 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
-								}
-							}
+			mb := (64 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (64 - 0) / mb
+				if bi < (64-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 71, 288, x1[(g*64+m)*288:], 288, xp, offs[:], yv[m*71:], 71, x2[g*64+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 8 {
+							vo := oc*71 + o0*81 + o1*9
+							yo := ((b*64+g*64+oc)*1+o0)*64 + o1*8
+							*(*[8]float32)(y[yo:]) = *(*[8]float32)(yv[vo:])
 						}
 					}
 				}
-				mLo, mHi := worker*6/2*12, min((worker+1)*6/2*12, 64) // this worker's share
-				for m0 := mLo; m0 < mHi; m0 += 64 {
-					mEnd := min(m0+64, mHi)
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*9216 : (p+1)*9216]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							yo := (b*64+g*64+m)*64 + nb
-							simdGemm32(r, nv, 288, x1[(g*64+m)*288:], 288, pc, 32, y[yo:], 64, x2[g*64+m:], 3)
-							m += r
-						}
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -862,64 +653,42 @@ func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[
 
 // layer3_0_downsample_0 computes layer layer3.0.downsample.0 (conv): layer2.1.relu_2 f32[1,32,16,16], layer3.0.downsample.0.weight_bn f32[64,32,1,1], layer3.0.downsample.0.bias_bn f32[64] → layer3.0.downsample.1 f32[1,64,8,8].
 // Attributes: dilations=[1,1] groups=1 pads=[0,0,0,0] strides=[2,2].
-// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
-func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32, y *[4096]float32, tmp *[2048]float32) {
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32, y *[4096]float32, tmp *[8192]float32) {
+	offs := [32]int32{
+		0, 256, 512, 768, 1024, 1280, 1536, 1792, 2048, 2304, 2560, 2816, 3072, 3328, 3584, 3840,
+		4096, 4352, 4608, 4864, 5120, 5376, 5632, 5888, 6144, 6400, 6656, 6912, 7168, 7424, 7680, 7936,
+	}
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
-			xp := xg[:]
-			{
-				n0, nEnd := 0, 64
-				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/64, n/8%8, n%8
-						noff[j] = od*256 + oh*32 + ow*2
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
-					pc := tmp[p*1024 : (p+1)*1024]
-					kk := 0
-					for ic := range 32 {
-						for kd := range 1 {
-							for kh := range 1 {
-								for kw := range 1 {
-									base := ic*256 + kd*256 + kh*16 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
-								}
-							}
+			xg := x0[(b*32+g*32)*256:][:8192]
+			xp := tmp[0:8192]
+			clear(xp)
+			for ic := range 32 {
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 16 {
+						p1 := i1 + 0
+						src := xg[(ic*16+i0*16+i1)*16:][:16]
+						dst := ic*256 + ((p0%1)*2+p1%2)*128 + (p0/1)*64 + (p1/2)*8
+						for i2, d := 0, dst+0; i2 < 16; i2, d = i2+2, d+1 {
+							xp[d] = src[i2]
+						}
+						for i2, d := 1, dst+64; i2 < 16; i2, d = i2+2, d+1 {
+							xp[d] = src[i2]
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 64
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*1024 : (p+1)*1024]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							yo := (b*64+g*64+m)*64 + nb
-							simdGemm32(r, nv, 32, x1[(g*64+m)*32:], 32, pc, 32, y[yo:], 64, x2[g*64+m:], 1)
-							m += r
-						}
-					}
+			}
+			mb := (64 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (64 - 0) / mb
+				if bi < (64-0)%mb {
+					r++
 				}
+				yo := (b*64 + g*64 + m) * 64
+				simdIGemm32(r, 64, 32, x1[(g*64+m)*32:], 32, xp, offs[:], y[yo:], 64, x2[g*64+m:], 1)
+				m += r
 			}
 		}
 	}
@@ -927,81 +696,86 @@ func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32
 
 // layer3_0_conv2 computes layer layer3.0.conv2 (fused_conv): layer3.0.relu_1 f32[1,64,8,8], layer3.0.conv2.weight_bn f32[64,64,3,3], layer3.0.conv2.bias_bn f32[64], layer3.0.downsample.1 f32[1,64,8,8] → layer3.0.relu_2 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32, threads 2.
-// It computes part worker of 2: its share of the outputs.
-func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmps *[135744]float32, worker int) {
-	tmp := (*[67872]float32)(tmps[worker*67872:]) // this worker's scratch
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmp *[11424]float32) {
+	offs := [576]int32{
+		0, 1, 2, 10, 11, 12, 20, 21, 22, 100, 101, 102, 110, 111, 112, 120,
+		121, 122, 200, 201, 202, 210, 211, 212, 220, 221, 222, 300, 301, 302, 310, 311,
+		312, 320, 321, 322, 400, 401, 402, 410, 411, 412, 420, 421, 422, 500, 501, 502,
+		510, 511, 512, 520, 521, 522, 600, 601, 602, 610, 611, 612, 620, 621, 622, 700,
+		701, 702, 710, 711, 712, 720, 721, 722, 800, 801, 802, 810, 811, 812, 820, 821,
+		822, 900, 901, 902, 910, 911, 912, 920, 921, 922, 1000, 1001, 1002, 1010, 1011, 1012,
+		1020, 1021, 1022, 1100, 1101, 1102, 1110, 1111, 1112, 1120, 1121, 1122, 1200, 1201, 1202, 1210,
+		1211, 1212, 1220, 1221, 1222, 1300, 1301, 1302, 1310, 1311, 1312, 1320, 1321, 1322, 1400, 1401,
+		1402, 1410, 1411, 1412, 1420, 1421, 1422, 1500, 1501, 1502, 1510, 1511, 1512, 1520, 1521, 1522,
+		1600, 1601, 1602, 1610, 1611, 1612, 1620, 1621, 1622, 1700, 1701, 1702, 1710, 1711, 1712, 1720,
+		1721, 1722, 1800, 1801, 1802, 1810, 1811, 1812, 1820, 1821, 1822, 1900, 1901, 1902, 1910, 1911,
+		1912, 1920, 1921, 1922, 2000, 2001, 2002, 2010, 2011, 2012, 2020, 2021, 2022, 2100, 2101, 2102,
+		2110, 2111, 2112, 2120, 2121, 2122, 2200, 2201, 2202, 2210, 2211, 2212, 2220, 2221, 2222, 2300,
+		2301, 2302, 2310, 2311, 2312, 2320, 2321, 2322, 2400, 2401, 2402, 2410, 2411, 2412, 2420, 2421,
+		2422, 2500, 2501, 2502, 2510, 2511, 2512, 2520, 2521, 2522, 2600, 2601, 2602, 2610, 2611, 2612,
+		2620, 2621, 2622, 2700, 2701, 2702, 2710, 2711, 2712, 2720, 2721, 2722, 2800, 2801, 2802, 2810,
+		2811, 2812, 2820, 2821, 2822, 2900, 2901, 2902, 2910, 2911, 2912, 2920, 2921, 2922, 3000, 3001,
+		3002, 3010, 3011, 3012, 3020, 3021, 3022, 3100, 3101, 3102, 3110, 3111, 3112, 3120, 3121, 3122,
+		3200, 3201, 3202, 3210, 3211, 3212, 3220, 3221, 3222, 3300, 3301, 3302, 3310, 3311, 3312, 3320,
+		3321, 3322, 3400, 3401, 3402, 3410, 3411, 3412, 3420, 3421, 3422, 3500, 3501, 3502, 3510, 3511,
+		3512, 3520, 3521, 3522, 3600, 3601, 3602, 3610, 3611, 3612, 3620, 3621, 3622, 3700, 3701, 3702,
+		3710, 3711, 3712, 3720, 3721, 3722, 3800, 3801, 3802, 3810, 3811, 3812, 3820, 3821, 3822, 3900,
+		3901, 3902, 3910, 3911, 3912, 3920, 3921, 3922, 4000, 4001, 4002, 4010, 4011, 4012, 4020, 4021,
+		4022, 4100, 4101, 4102, 4110, 4111, 4112, 4120, 4121, 4122, 4200, 4201, 4202, 4210, 4211, 4212,
+		4220, 4221, 4222, 4300, 4301, 4302, 4310, 4311, 4312, 4320, 4321, 4322, 4400, 4401, 4402, 4410,
+		4411, 4412, 4420, 4421, 4422, 4500, 4501, 4502, 4510, 4511, 4512, 4520, 4521, 4522, 4600, 4601,
+		4602, 4610, 4611, 4612, 4620, 4621, 4622, 4700, 4701, 4702, 4710, 4711, 4712, 4720, 4721, 4722,
+		4800, 4801, 4802, 4810, 4811, 4812, 4820, 4821, 4822, 4900, 4901, 4902, 4910, 4911, 4912, 4920,
+		4921, 4922, 5000, 5001, 5002, 5010, 5011, 5012, 5020, 5021, 5022, 5100, 5101, 5102, 5110, 5111,
+		5112, 5120, 5121, 5122, 5200, 5201, 5202, 5210, 5211, 5212, 5220, 5221, 5222, 5300, 5301, 5302,
+		5310, 5311, 5312, 5320, 5321, 5322, 5400, 5401, 5402, 5410, 5411, 5412, 5420, 5421, 5422, 5500,
+		5501, 5502, 5510, 5511, 5512, 5520, 5521, 5522, 5600, 5601, 5602, 5610, 5611, 5612, 5620, 5621,
+		5622, 5700, 5701, 5702, 5710, 5711, 5712, 5720, 5721, 5722, 5800, 5801, 5802, 5810, 5811, 5812,
+		5820, 5821, 5822, 5900, 5901, 5902, 5910, 5911, 5912, 5920, 5921, 5922, 6000, 6001, 6002, 6010,
+		6011, 6012, 6020, 6021, 6022, 6100, 6101, 6102, 6110, 6111, 6112, 6120, 6121, 6122, 6200, 6201,
+		6202, 6210, 6211, 6212, 6220, 6221, 6222, 6300, 6301, 6302, 6310, 6311, 6312, 6320, 6321, 6322,
+	}
+	yv := tmp[6432:11424]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[4096]float32)(x0[(b*64+g*64)*64:])
-			xp := tmp[55296:61728]
+			xg := x0[(b*64+g*64)*64:][:4096]
+			xp := tmp[0:6418]
 			clear(xp)
 			for ic := range 64 {
-				for id := range 1 {
-					for ih := range 8 {
-						so := (ic*1+id)*64 + ih*8
-						do := ic*100 + (id+0)*100 + (ih+1)*10 + 1
-						copy(xp[do:do+8], xg[so:so+8])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 8 {
+						p1 := i1 + 1
+						src := xg[(ic*8+i0*8+i1)*8:][:8]
+						dst := ic*100 + ((p0%1)*1+p1%1)*100 + (p0/1)*100 + (p1/1)*10
+						*(*[8]float32)(xp[dst+1:]) = *(*[8]float32)(src)
 					}
 				}
 			}
-			yv := tmp[61728:67872]
-			{
-				n0, nEnd := 0, 78
-				for p := 0; p*32 < nEnd-n0; p++ {
-					xs := xp[n0+p*32:]
-					pc := tmp[p*18432 : (p+1)*18432]
-					kk := 0
-					for ic := range 64 {
-						for kd := range 1 {
-							for kh := range 3 {
-								base := ic*100 + kd*100 + kh*10
-								for kw := range 3 {
-									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
-									kk += 32
-								}
+			mb := (64 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (64 - 0) / mb
+				if bi < (64-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 78, 576, x1[(g*64+m)*576:], 576, xp, offs[:], yv[m*78:], 78, x2[g*64+m:], 1)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 8 {
+							vo := oc*78 + o0*100 + o1*10
+							yo := ((b*64+g*64+oc)*1+o0)*64 + o1*8
+							yr, vr := (*[8]float32)(y[yo:]), (*[8]float32)(yv[vo:])
+							rr := (*[8]float32)(x3[yo:])
+							for j, v := range vr {
+								v += rr[j]
+								yr[j] = v
 							}
 						}
 					}
 				}
-				mLo, mHi := worker*6/2*12, min((worker+1)*6/2*12, 64) // this worker's share
-				for m0 := mLo; m0 < mHi; m0 += 64 {
-					mEnd := min(m0+64, mHi)
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*18432 : (p+1)*18432]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							simdGemm32(r, nv, 576, x1[(g*64+m)*576:], 576, pc, 32, yv[m*96+nb-n0:], 96, x2[g*64+m:], 1)
-							m += r
-						}
-					}
-				}
-				for oc := mLo; oc < mHi; oc++ {
-					yc := y[(b*64+g*64+oc)*64:][:64]
-					rc := x3[(b*64+g*64+oc)*64:][:64]
-					for vr := n0 / 10; vr*10 < nEnd; vr++ {
-						od, oh := vr/10, vr%10
-						if oh >= 8 {
-							continue
-						}
-						yo := (od*8 + oh) * 8
-						yr := yc[yo : yo+8]
-						copy(yr, yv[oc*96+vr*10-n0:][:8])
-						rr := rc[yo : yo+8]
-						for j := range yr {
-							v := yr[j]
-							v += rr[j]
-							v = max(v, 0)
-							yr[j] = v
-						}
-					}
-				}
+				simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[(b*64+g*64+m)*64:(b*64+g*64+m)*64+r*64], nil, y[(b*64+g*64+m)*64:(b*64+g*64+m)*64+r*64]) // relu
+				m += r
 			}
 		}
 	}
@@ -1009,73 +783,80 @@ func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 
 // layer3_1_conv1 computes layer layer3.1.conv1 (fused_conv): layer3.0.relu_2 f32[1,64,8,8], layer3.1.conv1.weight_bn f32[64,64,3,3], layer3.1.conv1.bias_bn f32[64] → layer3.1.relu_1 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32, threads 2.
-// It computes part worker of 2: its share of the outputs.
-func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmps *[135744]float32, worker int) {
-	tmp := (*[67872]float32)(tmps[worker*67872:]) // this worker's scratch
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[11424]float32) {
+	offs := [576]int32{
+		0, 1, 2, 10, 11, 12, 20, 21, 22, 100, 101, 102, 110, 111, 112, 120,
+		121, 122, 200, 201, 202, 210, 211, 212, 220, 221, 222, 300, 301, 302, 310, 311,
+		312, 320, 321, 322, 400, 401, 402, 410, 411, 412, 420, 421, 422, 500, 501, 502,
+		510, 511, 512, 520, 521, 522, 600, 601, 602, 610, 611, 612, 620, 621, 622, 700,
+		701, 702, 710, 711, 712, 720, 721, 722, 800, 801, 802, 810, 811, 812, 820, 821,
+		822, 900, 901, 902, 910, 911, 912, 920, 921, 922, 1000, 1001, 1002, 1010, 1011, 1012,
+		1020, 1021, 1022, 1100, 1101, 1102, 1110, 1111, 1112, 1120, 1121, 1122, 1200, 1201, 1202, 1210,
+		1211, 1212, 1220, 1221, 1222, 1300, 1301, 1302, 1310, 1311, 1312, 1320, 1321, 1322, 1400, 1401,
+		1402, 1410, 1411, 1412, 1420, 1421, 1422, 1500, 1501, 1502, 1510, 1511, 1512, 1520, 1521, 1522,
+		1600, 1601, 1602, 1610, 1611, 1612, 1620, 1621, 1622, 1700, 1701, 1702, 1710, 1711, 1712, 1720,
+		1721, 1722, 1800, 1801, 1802, 1810, 1811, 1812, 1820, 1821, 1822, 1900, 1901, 1902, 1910, 1911,
+		1912, 1920, 1921, 1922, 2000, 2001, 2002, 2010, 2011, 2012, 2020, 2021, 2022, 2100, 2101, 2102,
+		2110, 2111, 2112, 2120, 2121, 2122, 2200, 2201, 2202, 2210, 2211, 2212, 2220, 2221, 2222, 2300,
+		2301, 2302, 2310, 2311, 2312, 2320, 2321, 2322, 2400, 2401, 2402, 2410, 2411, 2412, 2420, 2421,
+		2422, 2500, 2501, 2502, 2510, 2511, 2512, 2520, 2521, 2522, 2600, 2601, 2602, 2610, 2611, 2612,
+		2620, 2621, 2622, 2700, 2701, 2702, 2710, 2711, 2712, 2720, 2721, 2722, 2800, 2801, 2802, 2810,
+		2811, 2812, 2820, 2821, 2822, 2900, 2901, 2902, 2910, 2911, 2912, 2920, 2921, 2922, 3000, 3001,
+		3002, 3010, 3011, 3012, 3020, 3021, 3022, 3100, 3101, 3102, 3110, 3111, 3112, 3120, 3121, 3122,
+		3200, 3201, 3202, 3210, 3211, 3212, 3220, 3221, 3222, 3300, 3301, 3302, 3310, 3311, 3312, 3320,
+		3321, 3322, 3400, 3401, 3402, 3410, 3411, 3412, 3420, 3421, 3422, 3500, 3501, 3502, 3510, 3511,
+		3512, 3520, 3521, 3522, 3600, 3601, 3602, 3610, 3611, 3612, 3620, 3621, 3622, 3700, 3701, 3702,
+		3710, 3711, 3712, 3720, 3721, 3722, 3800, 3801, 3802, 3810, 3811, 3812, 3820, 3821, 3822, 3900,
+		3901, 3902, 3910, 3911, 3912, 3920, 3921, 3922, 4000, 4001, 4002, 4010, 4011, 4012, 4020, 4021,
+		4022, 4100, 4101, 4102, 4110, 4111, 4112, 4120, 4121, 4122, 4200, 4201, 4202, 4210, 4211, 4212,
+		4220, 4221, 4222, 4300, 4301, 4302, 4310, 4311, 4312, 4320, 4321, 4322, 4400, 4401, 4402, 4410,
+		4411, 4412, 4420, 4421, 4422, 4500, 4501, 4502, 4510, 4511, 4512, 4520, 4521, 4522, 4600, 4601,
+		4602, 4610, 4611, 4612, 4620, 4621, 4622, 4700, 4701, 4702, 4710, 4711, 4712, 4720, 4721, 4722,
+		4800, 4801, 4802, 4810, 4811, 4812, 4820, 4821, 4822, 4900, 4901, 4902, 4910, 4911, 4912, 4920,
+		4921, 4922, 5000, 5001, 5002, 5010, 5011, 5012, 5020, 5021, 5022, 5100, 5101, 5102, 5110, 5111,
+		5112, 5120, 5121, 5122, 5200, 5201, 5202, 5210, 5211, 5212, 5220, 5221, 5222, 5300, 5301, 5302,
+		5310, 5311, 5312, 5320, 5321, 5322, 5400, 5401, 5402, 5410, 5411, 5412, 5420, 5421, 5422, 5500,
+		5501, 5502, 5510, 5511, 5512, 5520, 5521, 5522, 5600, 5601, 5602, 5610, 5611, 5612, 5620, 5621,
+		5622, 5700, 5701, 5702, 5710, 5711, 5712, 5720, 5721, 5722, 5800, 5801, 5802, 5810, 5811, 5812,
+		5820, 5821, 5822, 5900, 5901, 5902, 5910, 5911, 5912, 5920, 5921, 5922, 6000, 6001, 6002, 6010,
+		6011, 6012, 6020, 6021, 6022, 6100, 6101, 6102, 6110, 6111, 6112, 6120, 6121, 6122, 6200, 6201,
+		6202, 6210, 6211, 6212, 6220, 6221, 6222, 6300, 6301, 6302, 6310, 6311, 6312, 6320, 6321, 6322,
+	}
+	yv := tmp[6432:11424]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[4096]float32)(x0[(b*64+g*64)*64:])
-			xp := tmp[55296:61728]
+			xg := x0[(b*64+g*64)*64:][:4096]
+			xp := tmp[0:6418]
 			clear(xp)
 			for ic := range 64 {
-				for id := range 1 {
-					for ih := range 8 {
-						so := (ic*1+id)*64 + ih*8
-						do := ic*100 + (id+0)*100 + (ih+1)*10 + 1
-						copy(xp[do:do+8], xg[so:so+8])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 8 {
+						p1 := i1 + 1
+						src := xg[(ic*8+i0*8+i1)*8:][:8]
+						dst := ic*100 + ((p0%1)*1+p1%1)*100 + (p0/1)*100 + (p1/1)*10
+						*(*[8]float32)(xp[dst+1:]) = *(*[8]float32)(src)
 					}
 				}
 			}
-			yv := tmp[61728:67872]
-			{
-				n0, nEnd := 0, 78
-				for p := 0; p*32 < nEnd-n0; p++ {
-					xs := xp[n0+p*32:]
-					pc := tmp[p*18432 : (p+1)*18432]
-					kk := 0
-					for ic := range 64 {
-						for kd := range 1 {
-							for kh := range 3 {
-								base := ic*100 + kd*100 + kh*10
-								for kw := range 3 {
-									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
-									kk += 32
-								}
-							}
+			mb := (64 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (64 - 0) / mb
+				if bi < (64-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 78, 576, x1[(g*64+m)*576:], 576, xp, offs[:], yv[m*78:], 78, x2[g*64+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 8 {
+							vo := oc*78 + o0*100 + o1*10
+							yo := ((b*64+g*64+oc)*1+o0)*64 + o1*8
+							*(*[8]float32)(y[yo:]) = *(*[8]float32)(yv[vo:])
 						}
 					}
 				}
-				mLo, mHi := worker*6/2*12, min((worker+1)*6/2*12, 64) // this worker's share
-				for m0 := mLo; m0 < mHi; m0 += 64 {
-					mEnd := min(m0+64, mHi)
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*18432 : (p+1)*18432]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							simdGemm32(r, nv, 576, x1[(g*64+m)*576:], 576, pc, 32, yv[m*96+nb-n0:], 96, x2[g*64+m:], 3)
-							m += r
-						}
-					}
-				}
-				for oc := mLo; oc < mHi; oc++ {
-					yc := y[(b*64+g*64+oc)*64:][:64]
-					for vr := n0 / 10; vr*10 < nEnd; vr++ {
-						od, oh := vr/10, vr%10
-						if oh >= 8 {
-							continue
-						}
-						yo := (od*8 + oh) * 8
-						yr := yc[yo : yo+8]
-						copy(yr, yv[oc*96+vr*10-n0:][:8])
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -1083,81 +864,86 @@ func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[
 
 // layer3_1_conv2 computes layer layer3.1.conv2 (fused_conv): layer3.1.relu_1 f32[1,64,8,8], layer3.1.conv2.weight_bn f32[64,64,3,3], layer3.1.conv2.bias_bn f32[64], layer3.0.relu_2 f32[1,64,8,8] → layer3.1.relu_2 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32, threads 2.
-// It computes part worker of 2: its share of the outputs.
-func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmps *[135744]float32, worker int) {
-	tmp := (*[67872]float32)(tmps[worker*67872:]) // this worker's scratch
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmp *[11424]float32) {
+	offs := [576]int32{
+		0, 1, 2, 10, 11, 12, 20, 21, 22, 100, 101, 102, 110, 111, 112, 120,
+		121, 122, 200, 201, 202, 210, 211, 212, 220, 221, 222, 300, 301, 302, 310, 311,
+		312, 320, 321, 322, 400, 401, 402, 410, 411, 412, 420, 421, 422, 500, 501, 502,
+		510, 511, 512, 520, 521, 522, 600, 601, 602, 610, 611, 612, 620, 621, 622, 700,
+		701, 702, 710, 711, 712, 720, 721, 722, 800, 801, 802, 810, 811, 812, 820, 821,
+		822, 900, 901, 902, 910, 911, 912, 920, 921, 922, 1000, 1001, 1002, 1010, 1011, 1012,
+		1020, 1021, 1022, 1100, 1101, 1102, 1110, 1111, 1112, 1120, 1121, 1122, 1200, 1201, 1202, 1210,
+		1211, 1212, 1220, 1221, 1222, 1300, 1301, 1302, 1310, 1311, 1312, 1320, 1321, 1322, 1400, 1401,
+		1402, 1410, 1411, 1412, 1420, 1421, 1422, 1500, 1501, 1502, 1510, 1511, 1512, 1520, 1521, 1522,
+		1600, 1601, 1602, 1610, 1611, 1612, 1620, 1621, 1622, 1700, 1701, 1702, 1710, 1711, 1712, 1720,
+		1721, 1722, 1800, 1801, 1802, 1810, 1811, 1812, 1820, 1821, 1822, 1900, 1901, 1902, 1910, 1911,
+		1912, 1920, 1921, 1922, 2000, 2001, 2002, 2010, 2011, 2012, 2020, 2021, 2022, 2100, 2101, 2102,
+		2110, 2111, 2112, 2120, 2121, 2122, 2200, 2201, 2202, 2210, 2211, 2212, 2220, 2221, 2222, 2300,
+		2301, 2302, 2310, 2311, 2312, 2320, 2321, 2322, 2400, 2401, 2402, 2410, 2411, 2412, 2420, 2421,
+		2422, 2500, 2501, 2502, 2510, 2511, 2512, 2520, 2521, 2522, 2600, 2601, 2602, 2610, 2611, 2612,
+		2620, 2621, 2622, 2700, 2701, 2702, 2710, 2711, 2712, 2720, 2721, 2722, 2800, 2801, 2802, 2810,
+		2811, 2812, 2820, 2821, 2822, 2900, 2901, 2902, 2910, 2911, 2912, 2920, 2921, 2922, 3000, 3001,
+		3002, 3010, 3011, 3012, 3020, 3021, 3022, 3100, 3101, 3102, 3110, 3111, 3112, 3120, 3121, 3122,
+		3200, 3201, 3202, 3210, 3211, 3212, 3220, 3221, 3222, 3300, 3301, 3302, 3310, 3311, 3312, 3320,
+		3321, 3322, 3400, 3401, 3402, 3410, 3411, 3412, 3420, 3421, 3422, 3500, 3501, 3502, 3510, 3511,
+		3512, 3520, 3521, 3522, 3600, 3601, 3602, 3610, 3611, 3612, 3620, 3621, 3622, 3700, 3701, 3702,
+		3710, 3711, 3712, 3720, 3721, 3722, 3800, 3801, 3802, 3810, 3811, 3812, 3820, 3821, 3822, 3900,
+		3901, 3902, 3910, 3911, 3912, 3920, 3921, 3922, 4000, 4001, 4002, 4010, 4011, 4012, 4020, 4021,
+		4022, 4100, 4101, 4102, 4110, 4111, 4112, 4120, 4121, 4122, 4200, 4201, 4202, 4210, 4211, 4212,
+		4220, 4221, 4222, 4300, 4301, 4302, 4310, 4311, 4312, 4320, 4321, 4322, 4400, 4401, 4402, 4410,
+		4411, 4412, 4420, 4421, 4422, 4500, 4501, 4502, 4510, 4511, 4512, 4520, 4521, 4522, 4600, 4601,
+		4602, 4610, 4611, 4612, 4620, 4621, 4622, 4700, 4701, 4702, 4710, 4711, 4712, 4720, 4721, 4722,
+		4800, 4801, 4802, 4810, 4811, 4812, 4820, 4821, 4822, 4900, 4901, 4902, 4910, 4911, 4912, 4920,
+		4921, 4922, 5000, 5001, 5002, 5010, 5011, 5012, 5020, 5021, 5022, 5100, 5101, 5102, 5110, 5111,
+		5112, 5120, 5121, 5122, 5200, 5201, 5202, 5210, 5211, 5212, 5220, 5221, 5222, 5300, 5301, 5302,
+		5310, 5311, 5312, 5320, 5321, 5322, 5400, 5401, 5402, 5410, 5411, 5412, 5420, 5421, 5422, 5500,
+		5501, 5502, 5510, 5511, 5512, 5520, 5521, 5522, 5600, 5601, 5602, 5610, 5611, 5612, 5620, 5621,
+		5622, 5700, 5701, 5702, 5710, 5711, 5712, 5720, 5721, 5722, 5800, 5801, 5802, 5810, 5811, 5812,
+		5820, 5821, 5822, 5900, 5901, 5902, 5910, 5911, 5912, 5920, 5921, 5922, 6000, 6001, 6002, 6010,
+		6011, 6012, 6020, 6021, 6022, 6100, 6101, 6102, 6110, 6111, 6112, 6120, 6121, 6122, 6200, 6201,
+		6202, 6210, 6211, 6212, 6220, 6221, 6222, 6300, 6301, 6302, 6310, 6311, 6312, 6320, 6321, 6322,
+	}
+	yv := tmp[6432:11424]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[4096]float32)(x0[(b*64+g*64)*64:])
-			xp := tmp[55296:61728]
+			xg := x0[(b*64+g*64)*64:][:4096]
+			xp := tmp[0:6418]
 			clear(xp)
 			for ic := range 64 {
-				for id := range 1 {
-					for ih := range 8 {
-						so := (ic*1+id)*64 + ih*8
-						do := ic*100 + (id+0)*100 + (ih+1)*10 + 1
-						copy(xp[do:do+8], xg[so:so+8])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 8 {
+						p1 := i1 + 1
+						src := xg[(ic*8+i0*8+i1)*8:][:8]
+						dst := ic*100 + ((p0%1)*1+p1%1)*100 + (p0/1)*100 + (p1/1)*10
+						*(*[8]float32)(xp[dst+1:]) = *(*[8]float32)(src)
 					}
 				}
 			}
-			yv := tmp[61728:67872]
-			{
-				n0, nEnd := 0, 78
-				for p := 0; p*32 < nEnd-n0; p++ {
-					xs := xp[n0+p*32:]
-					pc := tmp[p*18432 : (p+1)*18432]
-					kk := 0
-					for ic := range 64 {
-						for kd := range 1 {
-							for kh := range 3 {
-								base := ic*100 + kd*100 + kh*10
-								for kw := range 3 {
-									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
-									kk += 32
-								}
+			mb := (64 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (64 - 0) / mb
+				if bi < (64-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 78, 576, x1[(g*64+m)*576:], 576, xp, offs[:], yv[m*78:], 78, x2[g*64+m:], 1)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 8 {
+							vo := oc*78 + o0*100 + o1*10
+							yo := ((b*64+g*64+oc)*1+o0)*64 + o1*8
+							yr, vr := (*[8]float32)(y[yo:]), (*[8]float32)(yv[vo:])
+							rr := (*[8]float32)(x3[yo:])
+							for j, v := range vr {
+								v += rr[j]
+								yr[j] = v
 							}
 						}
 					}
 				}
-				mLo, mHi := worker*6/2*12, min((worker+1)*6/2*12, 64) // this worker's share
-				for m0 := mLo; m0 < mHi; m0 += 64 {
-					mEnd := min(m0+64, mHi)
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*18432 : (p+1)*18432]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							simdGemm32(r, nv, 576, x1[(g*64+m)*576:], 576, pc, 32, yv[m*96+nb-n0:], 96, x2[g*64+m:], 1)
-							m += r
-						}
-					}
-				}
-				for oc := mLo; oc < mHi; oc++ {
-					yc := y[(b*64+g*64+oc)*64:][:64]
-					rc := x3[(b*64+g*64+oc)*64:][:64]
-					for vr := n0 / 10; vr*10 < nEnd; vr++ {
-						od, oh := vr/10, vr%10
-						if oh >= 8 {
-							continue
-						}
-						yo := (od*8 + oh) * 8
-						yr := yc[yo : yo+8]
-						copy(yr, yv[oc*96+vr*10-n0:][:8])
-						rr := rc[yo : yo+8]
-						for j := range yr {
-							v := yr[j]
-							v += rr[j]
-							v = max(v, 0)
-							yr[j] = v
-						}
-					}
-				}
+				simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[(b*64+g*64+m)*64:(b*64+g*64+m)*64+r*64], nil, y[(b*64+g*64+m)*64:(b*64+g*64+m)*64+r*64]) // relu
+				m += r
 			}
 		}
 	}

@@ -12,18 +12,6 @@ var cpuLevel = cpuISA()
 // BW, VL, and XGETBV for the OS saving the ymm, opmask and zmm state.
 func cpuISA() int
 
-// simdGemm32AVX512 is simdGemm32 in AVX-512 (rows 1 ≤ r ≤ 12 of the 12×32 block): kn ≥ 1;
-// bias may be nil when flags&5 == 0.
-//
-//go:noescape
-func simdGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
-
-// simdGemm32AVX2 is simdGemm32 in AVX2 (rows 1 ≤ r ≤ 2 of the 12×32 block): kn ≥ 1;
-// bias may be nil when flags&5 == 0.
-//
-//go:noescape
-func simdGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
-
 // simdDotAVX2 is simdDot in AVX2: k ≥ 1, 1 ≤ r ≤ 4.
 //
 //go:noescape
@@ -38,3 +26,15 @@ func simdActAVX512(fn, n int, a, b, y, p *float32)
 //
 //go:noescape
 func simdActAVX2(fn, n int, a, b, y, p *float32)
+
+// simdIGemm32AVX512 is simdIGemm32 in AVX-512 (rows 1 ≤ r ≤ 12 of the 12×32 block): kn ≥ 1;
+// bias may be nil when flags&1 == 0.
+//
+//go:noescape
+func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int)
+
+// simdIGemm32AVX2 is simdIGemm32 in AVX2 (rows 1 ≤ r ≤ 2 of the 12×32 block): kn ≥ 1;
+// bias may be nil when flags&1 == 0.
+//
+//go:noescape
+func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int)

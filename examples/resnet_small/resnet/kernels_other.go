@@ -7,14 +7,6 @@ package resnet
 // cpuLevel is 0: no assembly on this architecture or with -tags purego.
 const cpuLevel = 0
 
-func simdGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
-	panic("simdGemm32AVX512: no assembly in this build")
-}
-
-func simdGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
-	panic("simdGemm32AVX2: no assembly in this build")
-}
-
 func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32) {
 	panic("simdDotAVX2: no assembly in this build")
 }
@@ -25,4 +17,12 @@ func simdActAVX512(fn, n int, a, b, y, p *float32) {
 
 func simdActAVX2(fn, n int, a, b, y, p *float32) {
 	panic("simdActAVX2: no assembly in this build")
+}
+
+func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int) {
+	panic("simdIGemm32AVX512: no assembly in this build")
+}
+
+func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int) {
+	panic("simdIGemm32AVX2: no assembly in this build")
 }

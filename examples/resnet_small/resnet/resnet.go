@@ -20,12 +20,7 @@
 // are shared by all Models and read-only; the first New loads them, so a
 // program that never calls New does not hold them in memory.
 //
-// Compiled with -threads 2: the largest layers are split along their outputs
-// into up to 2 parts, run by the goroutine calling the Model and 1 worker
-// goroutines the Model owns (started by New; a call wakes them through
-// channels and allocates nothing). Results are bit-identical to one thread: no
-// part sums into another's outputs. Close stops the workers; calls after it
-// return an error.
+// Close releases a Model; calls after it return an error.
 //
 // Inputs:
 //
@@ -64,7 +59,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
-	"runtime"
 	"sync"
 	"unsafe"
 )
@@ -84,7 +78,7 @@ const (
 	// each little endian and starting at a multiple of 64 bytes: 174698 f32 values at byte 0.
 	WeightBytes = 698792
 	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
-	ScratchBytes = 1376768
+	ScratchBytes = 340160
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
 	weightsChecksum = 0x3b3135aa178eab14
 )
@@ -166,183 +160,53 @@ func weightView[T float32](off, n int) []T {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model works too, but it is large: allocate it with New.
 type Model struct {
-	arenaF32 [344192]float32
+	arenaF32 [85040]float32
 	// cls receives Classify's output.
 	cls [OutputSize]float32
 	// closed is set by Close.
 	closed bool
-	// pool runs the parts of split kernels (nil in a zero Model: they run
-	// one after another); cleanup stops it if the Model is dropped unclosed.
-	pool    *pool
-	cleanup runtime.Cleanup
 }
 
 // New returns a Model with its scratch arena (ScratchBytes) allocated.
 // The first call also loads the weights shared by all Models (WeightBytes;
 // in place where the machine allows, see weightView) and checks them: it
 // panics if weights.bin was modified after generation.
-// It starts the Model's worker goroutines (1); Close stops them.
 func New() *Model {
 	weightsOnce.Do(loadWeights)
-	m := new(Model)
-	m.pool = newPool(1)
-	m.cleanup = runtime.AddCleanup(m, (*pool).stop, m.pool)
-	return m
+	return new(Model)
 }
 
 var errClosed = errors.New("resnet: the Model is closed")
 
 // Close releases the Model: later calls return an error. Close is idempotent
 // and returns nil. It must not run concurrently with a call on the Model.
-// It stops the Model's worker goroutines; a Model dropped without Close
-// has them stopped when the garbage collector finds it unreachable.
 func (m *Model) Close() error {
 	if m.closed {
 		return nil
 	}
 	m.closed = true
-	if m.pool != nil {
-		m.cleanup.Stop()
-		m.pool.stop()
-		m.pool = nil
-	}
 	return nil
 }
 
 // forward runs every layer in order; outputs are left in the arena.
 func (m *Model) forward(in0 *[3072]float32) {
-	conv1(in0, (*[432]float32)(weightsF32[650:1082]), (*[16]float32)(weightsF32[1082:1098]), (*[16384]float32)(m.arenaF32[0:16384]), (*[31116]float32)(m.arenaF32[49152:80268]))
-	m.parallel(2, layer1_0_conv1Part)
-	m.parallel(2, layer1_0_conv2Part)
-	m.parallel(2, layer1_1_conv1Part)
-	m.parallel(2, layer1_1_conv2Part)
-	m.parallel(2, layer2_0_conv1Part)
-	layer2_0_downsample_0((*[16384]float32)(m.arenaF32[16384:32768]), (*[512]float32)(weightsF32[24266:24778]), (*[32]float32)(weightsF32[24778:24810]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[4096]float32)(m.arenaF32[49152:53248]))
-	m.parallel(2, layer2_0_conv2Part)
-	m.parallel(2, layer2_1_conv1Part)
-	m.parallel(2, layer2_1_conv2Part)
-	m.parallel(2, layer3_0_conv1Part)
-	layer3_0_downsample_0((*[8192]float32)(m.arenaF32[8192:16384]), (*[2048]float32)(weightsF32[98730:100778]), (*[64]float32)(weightsF32[100778:100842]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[2048]float32)(m.arenaF32[49152:51200]))
-	m.parallel(2, layer3_0_conv2Part)
-	m.parallel(2, layer3_1_conv1Part)
-	m.parallel(2, layer3_1_conv2Part)
+	conv1(in0, (*[432]float32)(weightsF32[650:1082]), (*[16]float32)(weightsF32[1082:1098]), (*[16384]float32)(m.arenaF32[0:16384]), (*[20848]float32)(m.arenaF32[49152:70000]))
+	layer1_0_conv1((*[16384]float32)(m.arenaF32[0:16384]), (*[2304]float32)(weightsF32[1098:3402]), (*[16]float32)(weightsF32[3402:3418]), (*[16384]float32)(m.arenaF32[16384:32768]), (*[35888]float32)(m.arenaF32[49152:85040]))
+	layer1_0_conv2((*[16384]float32)(m.arenaF32[16384:32768]), (*[2304]float32)(weightsF32[3418:5722]), (*[16]float32)(weightsF32[5722:5738]), (*[16384]float32)(m.arenaF32[0:16384]), (*[16384]float32)(m.arenaF32[32768:49152]), (*[35888]float32)(m.arenaF32[49152:85040]))
+	layer1_1_conv1((*[16384]float32)(m.arenaF32[32768:49152]), (*[2304]float32)(weightsF32[5738:8042]), (*[16]float32)(weightsF32[8042:8058]), (*[16384]float32)(m.arenaF32[0:16384]), (*[35888]float32)(m.arenaF32[49152:85040]))
+	layer1_1_conv2((*[16384]float32)(m.arenaF32[0:16384]), (*[2304]float32)(weightsF32[8058:10362]), (*[16]float32)(weightsF32[10362:10378]), (*[16384]float32)(m.arenaF32[32768:49152]), (*[16384]float32)(m.arenaF32[16384:32768]), (*[35888]float32)(m.arenaF32[49152:85040]))
+	layer2_0_conv1((*[16384]float32)(m.arenaF32[16384:32768]), (*[4608]float32)(weightsF32[10378:14986]), (*[32]float32)(weightsF32[14986:15018]), (*[8192]float32)(m.arenaF32[0:8192]), (*[27168]float32)(m.arenaF32[49152:76320]))
+	layer2_0_downsample_0((*[16384]float32)(m.arenaF32[16384:32768]), (*[512]float32)(weightsF32[24266:24778]), (*[32]float32)(weightsF32[24778:24810]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[16384]float32)(m.arenaF32[49152:65536]))
+	layer2_0_conv2((*[8192]float32)(m.arenaF32[0:8192]), (*[9216]float32)(weightsF32[15018:24234]), (*[32]float32)(weightsF32[24234:24266]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[8192]float32)(m.arenaF32[16384:24576]), (*[19536]float32)(m.arenaF32[49152:68688]))
+	layer2_1_conv1((*[8192]float32)(m.arenaF32[16384:24576]), (*[9216]float32)(weightsF32[24810:34026]), (*[32]float32)(weightsF32[34026:34058]), (*[8192]float32)(m.arenaF32[0:8192]), (*[19536]float32)(m.arenaF32[49152:68688]))
+	layer2_1_conv2((*[8192]float32)(m.arenaF32[0:8192]), (*[9216]float32)(weightsF32[34058:43274]), (*[32]float32)(weightsF32[43274:43306]), (*[8192]float32)(m.arenaF32[16384:24576]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[19536]float32)(m.arenaF32[49152:68688]))
+	layer3_0_conv1((*[8192]float32)(m.arenaF32[8192:16384]), (*[18432]float32)(weightsF32[43306:61738]), (*[64]float32)(weightsF32[61738:61802]), (*[4096]float32)(m.arenaF32[0:4096]), (*[14928]float32)(m.arenaF32[49152:64080]))
+	layer3_0_downsample_0((*[8192]float32)(m.arenaF32[8192:16384]), (*[2048]float32)(weightsF32[98730:100778]), (*[64]float32)(weightsF32[100778:100842]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[8192]float32)(m.arenaF32[49152:57344]))
+	layer3_0_conv2((*[4096]float32)(m.arenaF32[0:4096]), (*[36864]float32)(weightsF32[61802:98666]), (*[64]float32)(weightsF32[98666:98730]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[4096]float32)(m.arenaF32[8192:12288]), (*[11424]float32)(m.arenaF32[49152:60576]))
+	layer3_1_conv1((*[4096]float32)(m.arenaF32[8192:12288]), (*[36864]float32)(weightsF32[100842:137706]), (*[64]float32)(weightsF32[137706:137770]), (*[4096]float32)(m.arenaF32[0:4096]), (*[11424]float32)(m.arenaF32[49152:60576]))
+	layer3_1_conv2((*[4096]float32)(m.arenaF32[0:4096]), (*[36864]float32)(weightsF32[137770:174634]), (*[64]float32)(weightsF32[174634:174698]), (*[4096]float32)(m.arenaF32[8192:12288]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[11424]float32)(m.arenaF32[49152:60576]))
 	global_avgpool_1((*[4096]float32)(m.arenaF32[4096:8192]), (*[64]float32)(m.arenaF32[0:64]))
 	fc((*[64]float32)(m.arenaF32[0:64]), (*[640]float32)(weightsF32[0:640]), (*[10]float32)(weightsF32[640:650]), (*[10]float32)(m.arenaF32[64:74]))
-}
-
-// layer1_0_conv1Part runs part worker of layer1_0_conv1 (of 2), on m's storage.
-func layer1_0_conv1Part(m *Model, worker int) {
-	layer1_0_conv1((*[16384]float32)(m.arenaF32[0:16384]), (*[2304]float32)(weightsF32[1098:3402]), (*[16]float32)(weightsF32[3402:3418]), (*[16384]float32)(m.arenaF32[16384:32768]), (*[295040]float32)(m.arenaF32[49152:344192]), worker)
-}
-
-// layer1_0_conv2Part runs part worker of layer1_0_conv2 (of 2), on m's storage.
-func layer1_0_conv2Part(m *Model, worker int) {
-	layer1_0_conv2((*[16384]float32)(m.arenaF32[16384:32768]), (*[2304]float32)(weightsF32[3418:5722]), (*[16]float32)(weightsF32[5722:5738]), (*[16384]float32)(m.arenaF32[0:16384]), (*[16384]float32)(m.arenaF32[32768:49152]), (*[295040]float32)(m.arenaF32[49152:344192]), worker)
-}
-
-// layer1_1_conv1Part runs part worker of layer1_1_conv1 (of 2), on m's storage.
-func layer1_1_conv1Part(m *Model, worker int) {
-	layer1_1_conv1((*[16384]float32)(m.arenaF32[32768:49152]), (*[2304]float32)(weightsF32[5738:8042]), (*[16]float32)(weightsF32[8042:8058]), (*[16384]float32)(m.arenaF32[0:16384]), (*[295040]float32)(m.arenaF32[49152:344192]), worker)
-}
-
-// layer1_1_conv2Part runs part worker of layer1_1_conv2 (of 2), on m's storage.
-func layer1_1_conv2Part(m *Model, worker int) {
-	layer1_1_conv2((*[16384]float32)(m.arenaF32[0:16384]), (*[2304]float32)(weightsF32[8058:10362]), (*[16]float32)(weightsF32[10362:10378]), (*[16384]float32)(m.arenaF32[32768:49152]), (*[16384]float32)(m.arenaF32[16384:32768]), (*[295040]float32)(m.arenaF32[49152:344192]), worker)
-}
-
-// layer2_0_conv1Part runs part worker of layer2_0_conv1 (of 2), on m's storage.
-func layer2_0_conv1Part(m *Model, worker int) {
-	layer2_0_conv1((*[16384]float32)(m.arenaF32[16384:32768]), (*[4608]float32)(weightsF32[10378:14986]), (*[32]float32)(weightsF32[14986:15018]), (*[8192]float32)(m.arenaF32[0:8192]), (*[110720]float32)(m.arenaF32[49152:159872]), worker)
-}
-
-// layer2_0_conv2Part runs part worker of layer2_0_conv2 (of 2), on m's storage.
-func layer2_0_conv2Part(m *Model, worker int) {
-	layer2_0_conv2((*[8192]float32)(m.arenaF32[0:8192]), (*[9216]float32)(weightsF32[15018:24234]), (*[32]float32)(weightsF32[24234:24266]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[8192]float32)(m.arenaF32[16384:24576]), (*[205120]float32)(m.arenaF32[49152:254272]), worker)
-}
-
-// layer2_1_conv1Part runs part worker of layer2_1_conv1 (of 2), on m's storage.
-func layer2_1_conv1Part(m *Model, worker int) {
-	layer2_1_conv1((*[8192]float32)(m.arenaF32[16384:24576]), (*[9216]float32)(weightsF32[24810:34026]), (*[32]float32)(weightsF32[34026:34058]), (*[8192]float32)(m.arenaF32[0:8192]), (*[205120]float32)(m.arenaF32[49152:254272]), worker)
-}
-
-// layer2_1_conv2Part runs part worker of layer2_1_conv2 (of 2), on m's storage.
-func layer2_1_conv2Part(m *Model, worker int) {
-	layer2_1_conv2((*[8192]float32)(m.arenaF32[0:8192]), (*[9216]float32)(weightsF32[34058:43274]), (*[32]float32)(weightsF32[43274:43306]), (*[8192]float32)(m.arenaF32[16384:24576]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[205120]float32)(m.arenaF32[49152:254272]), worker)
-}
-
-// layer3_0_conv1Part runs part worker of layer3_0_conv1 (of 2), on m's storage.
-func layer3_0_conv1Part(m *Model, worker int) {
-	layer3_0_conv1((*[8192]float32)(m.arenaF32[8192:16384]), (*[18432]float32)(weightsF32[43306:61738]), (*[64]float32)(weightsF32[61738:61802]), (*[4096]float32)(m.arenaF32[0:4096]), (*[57600]float32)(m.arenaF32[49152:106752]), worker)
-}
-
-// layer3_0_conv2Part runs part worker of layer3_0_conv2 (of 2), on m's storage.
-func layer3_0_conv2Part(m *Model, worker int) {
-	layer3_0_conv2((*[4096]float32)(m.arenaF32[0:4096]), (*[36864]float32)(weightsF32[61802:98666]), (*[64]float32)(weightsF32[98666:98730]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[4096]float32)(m.arenaF32[8192:12288]), (*[135744]float32)(m.arenaF32[49152:184896]), worker)
-}
-
-// layer3_1_conv1Part runs part worker of layer3_1_conv1 (of 2), on m's storage.
-func layer3_1_conv1Part(m *Model, worker int) {
-	layer3_1_conv1((*[4096]float32)(m.arenaF32[8192:12288]), (*[36864]float32)(weightsF32[100842:137706]), (*[64]float32)(weightsF32[137706:137770]), (*[4096]float32)(m.arenaF32[0:4096]), (*[135744]float32)(m.arenaF32[49152:184896]), worker)
-}
-
-// layer3_1_conv2Part runs part worker of layer3_1_conv2 (of 2), on m's storage.
-func layer3_1_conv2Part(m *Model, worker int) {
-	layer3_1_conv2((*[4096]float32)(m.arenaF32[0:4096]), (*[36864]float32)(weightsF32[137770:174634]), (*[64]float32)(weightsF32[174634:174698]), (*[4096]float32)(m.arenaF32[8192:12288]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[135744]float32)(m.arenaF32[49152:184896]), worker)
-}
-
-// pool is a Model's workers: goroutines that each run one part of a split
-// kernel while the goroutine calling the Model runs part 0. They hold
-// no reference to the Model between calls, so an unreachable Model's
-// cleanup can stop them.
-type pool struct {
-	start chan int      // the worker index of each part to run
-	done  chan struct{} // one token per finished part
-	job   func(m *Model, worker int)
-	m     *Model
-}
-
-// newPool starts n workers.
-func newPool(n int) *pool {
-	p := &pool{start: make(chan int, n), done: make(chan struct{}, n)}
-	for range n {
-		go p.work()
-	}
-	return p
-}
-
-// work runs parts until the pool is stopped.
-func (p *pool) work() {
-	for worker := range p.start {
-		p.job(p.m, worker)
-		p.done <- struct{}{}
-	}
-}
-
-// stop makes the workers exit once they finish their current part.
-func (p *pool) stop() { close(p.start) }
-
-// parallel runs job(m, 0), ..., job(m, n-1) and returns when all are
-// done: part 0 on the calling goroutine, the others on the pool (or, for
-// a zero Model, which has none, one after another). The channels carry
-// the happens-before edges: the parts see what forward wrote before, and
-// forward sees what they wrote.
-func (m *Model) parallel(n int, job func(m *Model, worker int)) {
-	p := m.pool
-	if p == nil {
-		for worker := range n {
-			job(m, worker)
-		}
-		return
-	}
-	p.job, p.m = job, m
-	for worker := 1; worker < n; worker++ {
-		p.start <- worker
-	}
-	job(m, 0)
-	for worker := 1; worker < n; worker++ {
-		<-p.done
-	}
-	p.job, p.m = nil, nil
 }
 
 // run runs the model and copies the outputs into the caller's arrays.

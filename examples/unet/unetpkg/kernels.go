@@ -8,27 +8,45 @@ import "math"
 
 // inc_double_conv_0 computes layer inc.double_conv.0 (fused_conv): x f32[1,1,32,32], inc.double_conv.0.weight_bn f32[8,1,3,3], inc.double_conv.0.bias_bn f32[8] → inc.double_conv.2 f32[1,8,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 1, algo direct, kernel avx2.dw3x3s1.
-func inc_double_conv_0(x0 *[1024]float32, x1 *[72]float32, x2 *[8]float32, y *[8192]float32, tmp *[1168]float32) {
-	pad := (*[1156]float32)(tmp[0:])
-	*pad = [1156]float32{} // the border stays zero; each channel fills the inside
-	var dwp [3]float32
-	dwp[1], dwp[2] = float32(0), float32(math.Inf(1))
+// Schedule: unroll 8, algo igemm, kernel avx512.igemm12x32.
+func inc_double_conv_0(x0 *[1024]float32, x1 *[72]float32, x2 *[8]float32, y *[8192]float32, tmp *[9856]float32) {
+	offs := [9]int32{
+		0, 1, 2, 34, 35, 36, 68, 69, 70,
+	}
+	yv := tmp[1168:9856]
 	for b := range 1 {
 		for g := range 1 {
+			xg := x0[(b*1+g*1)*1024:][:1024]
+			xp := tmp[0:1158]
+			clear(xp)
 			for ic := range 1 {
-				xc := (*[1024]float32)(x0[(b*1+g*1+ic)*1024:])
-				for ih := range 32 {
-					src := (*[32]float32)(xc[ih*32:])
-					dst := (*[34]float32)(pad[(ih+1)*34:])
-					*(*[32]float32)(dst[1:]) = *(*[32]float32)(src[:])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 32 {
+						p1 := i1 + 1
+						src := xg[(ic*32+i0*32+i1)*32:][:32]
+						dst := ic*1156 + ((p0%1)*1+p1%1)*1156 + (p0/1)*1156 + (p1/1)*34
+						*(*[32]float32)(xp[dst+1:]) = *(*[32]float32)(src)
+					}
 				}
-				for j := range 8 {
-					oc := g*8 + j
-					dwp[0] = x2[oc]
-					yc := y[(b*8+oc)*1024 : (b*8+oc+1)*1024]
-					simdDW3x3s1(pad[:], 34, 0, (*[9]float32)(x1[(oc*1+ic)*9:]), yc, 32, 32, &dwp, 2)
+			}
+			mb := (8 - 0 + 7) / 8
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (8 - 0) / mb
+				if bi < (8-0)%mb {
+					r++
 				}
+				simdIGemm32(r, 1086, 9, x1[(g*8+m)*9:], 9, xp, offs[:], yv[m*1086:], 1086, x2[g*8+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 32 {
+							vo := oc*1086 + o0*1156 + o1*34
+							yo := ((b*8+g*8+oc)*1+o0)*1024 + o1*32
+							*(*[32]float32)(y[yo:]) = *(*[32]float32)(yv[vo:])
+						}
+					}
+				}
+				m += r
 			}
 		}
 	}
@@ -36,74 +54,49 @@ func inc_double_conv_0(x0 *[1024]float32, x1 *[72]float32, x2 *[8]float32, y *[8
 
 // inc_double_conv_3 computes layer inc.double_conv.3 (fused_conv): inc.double_conv.2 f32[1,8,32,32], inc.double_conv.3.weight_bn f32[8,8,3,3], inc.double_conv.3.bias_bn f32[8] → inc.double_conv.5 f32[1,8,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 8, algo im2col, kernel avx512.gemm12x32.
-func inc_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32, y *[8192]float32, tmp *[82976]float32) {
+// Schedule: unroll 8, algo igemm, kernel avx512.igemm12x32.
+func inc_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32, y *[8192]float32, tmp *[17952]float32) {
+	offs := [72]int32{
+		0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224,
+		1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503,
+		3504, 3536, 3537, 3538, 4624, 4625, 4626, 4658, 4659, 4660, 4692, 4693, 4694, 5780, 5781, 5782,
+		5814, 5815, 5816, 5848, 5849, 5850, 6936, 6937, 6938, 6970, 6971, 6972, 7004, 7005, 7006, 8092,
+		8093, 8094, 8126, 8127, 8128, 8160, 8161, 8162,
+	}
+	yv := tmp[9264:17952]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[8192]float32)(x0[(b*8+g*8)*1024:])
-			xp := tmp[73728:82976]
+			xg := x0[(b*8+g*8)*1024:][:8192]
+			xp := tmp[0:9250]
 			clear(xp)
 			for ic := range 8 {
-				for id := range 1 {
-					for ih := range 32 {
-						so := (ic*1+id)*1024 + ih*32
-						do := ic*1156 + (id+0)*1156 + (ih+1)*34 + 1
-						copy(xp[do:do+32], xg[so:so+32])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 32 {
+						p1 := i1 + 1
+						src := xg[(ic*32+i0*32+i1)*32:][:32]
+						dst := ic*1156 + ((p0%1)*1+p1%1)*1156 + (p0/1)*1156 + (p1/1)*34
+						*(*[32]float32)(xp[dst+1:]) = *(*[32]float32)(src)
 					}
 				}
 			}
-			{
-				n0, nEnd := 0, 1024
-				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/1024, n/32%32, n%32
-						noff[j] = od*1156 + oh*34 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
-					pc := tmp[p*2304 : (p+1)*2304]
-					kk := 0
-					for ic := range 8 {
-						for kd := range 1 {
-							for kh := range 3 {
-								for kw := range 3 {
-									base := ic*1156 + kd*1156 + kh*34 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
-								}
-							}
+			mb := (8 - 0 + 7) / 8
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (8 - 0) / mb
+				if bi < (8-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 1086, 72, x1[(g*8+m)*72:], 72, xp, offs[:], yv[m*1086:], 1086, x2[g*8+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 32 {
+							vo := oc*1086 + o0*1156 + o1*34
+							yo := ((b*8+g*8+oc)*1+o0)*1024 + o1*32
+							*(*[32]float32)(y[yo:]) = *(*[32]float32)(yv[vo:])
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 8
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*2304 : (p+1)*2304]
-						mb := (mEnd - m0 + 7) / 8
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							yo := (b*8+g*8+m)*1024 + nb
-							simdGemm32(r, nv, 72, x1[(g*8+m)*72:], 72, pc, 32, y[yo:], 1024, x2[g*8+m:], 3)
-							m += r
-						}
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -137,18 +130,13 @@ func down1_maxpool_conv_0(x *[8192]float32, y *[2048]float32) {
 				_ = npad
 				yr := (*[16]float32)(yc[(od*16+oh)*16:])
 				for ow := 0; ow < 16; ow++ {
-					w0 := ow*2 - 0
-					m := float32(math.Inf(-1))
-					for _, ro := range rows[:nr] {
-						xs := (*[2]float32)(xc[ro+w0:])
-						if v := xs[0]; v > m || v != v {
-							m = v
-						}
-						if v := xs[1]; v > m || v != v {
-							m = v
-						}
+					yr[ow] = float32(math.Inf(-1))
+				}
+				for _, ro := range rows[:nr] {
+					for ow := 0; ow < 16; ow++ {
+						xs := (*[2]float32)(xc[ro+ow*2-0:])
+						yr[ow] = max(yr[ow], xs[0], xs[1])
 					}
-					yr[ow] = m
 				}
 			}
 		}
@@ -157,70 +145,49 @@ func down1_maxpool_conv_0(x *[8192]float32, y *[2048]float32) {
 
 // down1_maxpool_conv_1_double_conv_0 computes layer down1.maxpool_conv.1.double_conv.0 (fused_conv): down1.maxpool_conv.0 f32[1,8,16,16], down1.maxpool_conv.1.double_conv.0.weight_bn f32[16,8,3,3], down1.maxpool_conv.1.double_conv.0.bias_bn f32[16] → down1.maxpool_conv.1.double_conv.2 f32[1,16,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
-func down1_maxpool_conv_1_double_conv_0(x0 *[2048]float32, x1 *[1152]float32, x2 *[16]float32, y *[4096]float32, tmp *[27968]float32) {
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func down1_maxpool_conv_1_double_conv_0(x0 *[2048]float32, x1 *[1152]float32, x2 *[16]float32, y *[4096]float32, tmp *[7184]float32) {
+	offs := [72]int32{
+		0, 1, 2, 18, 19, 20, 36, 37, 38, 324, 325, 326, 342, 343, 344, 360,
+		361, 362, 648, 649, 650, 666, 667, 668, 684, 685, 686, 972, 973, 974, 990, 991,
+		992, 1008, 1009, 1010, 1296, 1297, 1298, 1314, 1315, 1316, 1332, 1333, 1334, 1620, 1621, 1622,
+		1638, 1639, 1640, 1656, 1657, 1658, 1944, 1945, 1946, 1962, 1963, 1964, 1980, 1981, 1982, 2268,
+		2269, 2270, 2286, 2287, 2288, 2304, 2305, 2306,
+	}
+	yv := tmp[2608:7184]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[2048]float32)(x0[(b*8+g*8)*256:])
-			xp := tmp[20736:23360]
+			xg := x0[(b*8+g*8)*256:][:2048]
+			xp := tmp[0:2594]
 			clear(xp)
 			for ic := range 8 {
-				for id := range 1 {
-					for ih := range 16 {
-						so := (ic*1+id)*256 + ih*16
-						do := ic*324 + (id+0)*324 + (ih+1)*18 + 1
-						copy(xp[do:do+16], xg[so:so+16])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 16 {
+						p1 := i1 + 1
+						src := xg[(ic*16+i0*16+i1)*16:][:16]
+						dst := ic*324 + ((p0%1)*1+p1%1)*324 + (p0/1)*324 + (p1/1)*18
+						*(*[16]float32)(xp[dst+1:]) = *(*[16]float32)(src)
 					}
 				}
 			}
-			yv := tmp[23360:27968]
-			{
-				n0, nEnd := 0, 286
-				for p := 0; p*32 < nEnd-n0; p++ {
-					xs := xp[n0+p*32:]
-					pc := tmp[p*2304 : (p+1)*2304]
-					kk := 0
-					for ic := range 8 {
-						for kd := range 1 {
-							for kh := range 3 {
-								base := ic*324 + kd*324 + kh*18
-								for kw := range 3 {
-									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
-									kk += 32
-								}
-							}
+			mb := (16 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (16 - 0) / mb
+				if bi < (16-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 286, 72, x1[(g*16+m)*72:], 72, xp, offs[:], yv[m*286:], 286, x2[g*16+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 16 {
+							vo := oc*286 + o0*324 + o1*18
+							yo := ((b*16+g*16+oc)*1+o0)*256 + o1*16
+							*(*[16]float32)(y[yo:]) = *(*[16]float32)(yv[vo:])
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 16
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*2304 : (p+1)*2304]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							simdGemm32(r, nv, 72, x1[(g*16+m)*72:], 72, pc, 32, yv[m*288+nb-n0:], 288, x2[g*16+m:], 3)
-							m += r
-						}
-					}
-				}
-				for oc := 0; oc < 16; oc++ {
-					yc := y[(b*16+g*16+oc)*256:][:256]
-					for vr := n0 / 18; vr*18 < nEnd; vr++ {
-						od, oh := vr/18, vr%18
-						if oh >= 16 {
-							continue
-						}
-						yo := (od*16 + oh) * 16
-						yr := yc[yo : yo+16]
-						copy(yr, yv[oc*288+vr*18-n0:][:16])
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -228,70 +195,53 @@ func down1_maxpool_conv_1_double_conv_0(x0 *[2048]float32, x1 *[1152]float32, x2
 
 // down1_maxpool_conv_1_double_conv_3 computes layer down1.maxpool_conv.1.double_conv.3 (fused_conv): down1.maxpool_conv.1.double_conv.2 f32[1,16,16,16], down1.maxpool_conv.1.double_conv.3.weight_bn f32[16,16,3,3], down1.maxpool_conv.1.double_conv.3.bias_bn f32[16] → down1.maxpool_conv.1.double_conv.5 f32[1,16,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
-func down1_maxpool_conv_1_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2 *[16]float32, y *[4096]float32, tmp *[51296]float32) {
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func down1_maxpool_conv_1_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2 *[16]float32, y *[4096]float32, tmp *[9776]float32) {
+	offs := [144]int32{
+		0, 1, 2, 18, 19, 20, 36, 37, 38, 324, 325, 326, 342, 343, 344, 360,
+		361, 362, 648, 649, 650, 666, 667, 668, 684, 685, 686, 972, 973, 974, 990, 991,
+		992, 1008, 1009, 1010, 1296, 1297, 1298, 1314, 1315, 1316, 1332, 1333, 1334, 1620, 1621, 1622,
+		1638, 1639, 1640, 1656, 1657, 1658, 1944, 1945, 1946, 1962, 1963, 1964, 1980, 1981, 1982, 2268,
+		2269, 2270, 2286, 2287, 2288, 2304, 2305, 2306, 2592, 2593, 2594, 2610, 2611, 2612, 2628, 2629,
+		2630, 2916, 2917, 2918, 2934, 2935, 2936, 2952, 2953, 2954, 3240, 3241, 3242, 3258, 3259, 3260,
+		3276, 3277, 3278, 3564, 3565, 3566, 3582, 3583, 3584, 3600, 3601, 3602, 3888, 3889, 3890, 3906,
+		3907, 3908, 3924, 3925, 3926, 4212, 4213, 4214, 4230, 4231, 4232, 4248, 4249, 4250, 4536, 4537,
+		4538, 4554, 4555, 4556, 4572, 4573, 4574, 4860, 4861, 4862, 4878, 4879, 4880, 4896, 4897, 4898,
+	}
+	yv := tmp[5200:9776]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[4096]float32)(x0[(b*16+g*16)*256:])
-			xp := tmp[41472:46688]
+			xg := x0[(b*16+g*16)*256:][:4096]
+			xp := tmp[0:5186]
 			clear(xp)
 			for ic := range 16 {
-				for id := range 1 {
-					for ih := range 16 {
-						so := (ic*1+id)*256 + ih*16
-						do := ic*324 + (id+0)*324 + (ih+1)*18 + 1
-						copy(xp[do:do+16], xg[so:so+16])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 16 {
+						p1 := i1 + 1
+						src := xg[(ic*16+i0*16+i1)*16:][:16]
+						dst := ic*324 + ((p0%1)*1+p1%1)*324 + (p0/1)*324 + (p1/1)*18
+						*(*[16]float32)(xp[dst+1:]) = *(*[16]float32)(src)
 					}
 				}
 			}
-			yv := tmp[46688:51296]
-			{
-				n0, nEnd := 0, 286
-				for p := 0; p*32 < nEnd-n0; p++ {
-					xs := xp[n0+p*32:]
-					pc := tmp[p*4608 : (p+1)*4608]
-					kk := 0
-					for ic := range 16 {
-						for kd := range 1 {
-							for kh := range 3 {
-								base := ic*324 + kd*324 + kh*18
-								for kw := range 3 {
-									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
-									kk += 32
-								}
-							}
+			mb := (16 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (16 - 0) / mb
+				if bi < (16-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 286, 144, x1[(g*16+m)*144:], 144, xp, offs[:], yv[m*286:], 286, x2[g*16+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 16 {
+							vo := oc*286 + o0*324 + o1*18
+							yo := ((b*16+g*16+oc)*1+o0)*256 + o1*16
+							*(*[16]float32)(y[yo:]) = *(*[16]float32)(yv[vo:])
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 16
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*4608 : (p+1)*4608]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							simdGemm32(r, nv, 144, x1[(g*16+m)*144:], 144, pc, 32, yv[m*288+nb-n0:], 288, x2[g*16+m:], 3)
-							m += r
-						}
-					}
-				}
-				for oc := 0; oc < 16; oc++ {
-					yc := y[(b*16+g*16+oc)*256:][:256]
-					for vr := n0 / 18; vr*18 < nEnd; vr++ {
-						od, oh := vr/18, vr%18
-						if oh >= 16 {
-							continue
-						}
-						yo := (od*16 + oh) * 16
-						yr := yc[yo : yo+16]
-						copy(yr, yv[oc*288+vr*18-n0:][:16])
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -325,18 +275,13 @@ func down2_maxpool_conv_0(x *[4096]float32, y *[1024]float32) {
 				_ = npad
 				yr := (*[8]float32)(yc[(od*8+oh)*8:])
 				for ow := 0; ow < 8; ow++ {
-					w0 := ow*2 - 0
-					m := float32(math.Inf(-1))
-					for _, ro := range rows[:nr] {
-						xs := (*[2]float32)(xc[ro+w0:])
-						if v := xs[0]; v > m || v != v {
-							m = v
-						}
-						if v := xs[1]; v > m || v != v {
-							m = v
-						}
+					yr[ow] = float32(math.Inf(-1))
+				}
+				for _, ro := range rows[:nr] {
+					for ow := 0; ow < 8; ow++ {
+						xs := (*[2]float32)(xc[ro+ow*2-0:])
+						yr[ow] = max(yr[ow], xs[0], xs[1])
 					}
-					yr[ow] = m
 				}
 			}
 		}
@@ -345,70 +290,53 @@ func down2_maxpool_conv_0(x *[4096]float32, y *[1024]float32) {
 
 // down2_maxpool_conv_1_double_conv_0 computes layer down2.maxpool_conv.1.double_conv.0 (fused_conv): down2.maxpool_conv.0 f32[1,16,8,8], down2.maxpool_conv.1.double_conv.0.weight_bn f32[32,16,3,3], down2.maxpool_conv.1.double_conv.0.bias_bn f32[32] → down2.maxpool_conv.1.double_conv.2 f32[1,32,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
-func down2_maxpool_conv_1_double_conv_0(x0 *[1024]float32, x1 *[4608]float32, x2 *[32]float32, y *[2048]float32, tmp *[18528]float32) {
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func down2_maxpool_conv_1_double_conv_0(x0 *[1024]float32, x1 *[4608]float32, x2 *[32]float32, y *[2048]float32, tmp *[4128]float32) {
+	offs := [144]int32{
+		0, 1, 2, 10, 11, 12, 20, 21, 22, 100, 101, 102, 110, 111, 112, 120,
+		121, 122, 200, 201, 202, 210, 211, 212, 220, 221, 222, 300, 301, 302, 310, 311,
+		312, 320, 321, 322, 400, 401, 402, 410, 411, 412, 420, 421, 422, 500, 501, 502,
+		510, 511, 512, 520, 521, 522, 600, 601, 602, 610, 611, 612, 620, 621, 622, 700,
+		701, 702, 710, 711, 712, 720, 721, 722, 800, 801, 802, 810, 811, 812, 820, 821,
+		822, 900, 901, 902, 910, 911, 912, 920, 921, 922, 1000, 1001, 1002, 1010, 1011, 1012,
+		1020, 1021, 1022, 1100, 1101, 1102, 1110, 1111, 1112, 1120, 1121, 1122, 1200, 1201, 1202, 1210,
+		1211, 1212, 1220, 1221, 1222, 1300, 1301, 1302, 1310, 1311, 1312, 1320, 1321, 1322, 1400, 1401,
+		1402, 1410, 1411, 1412, 1420, 1421, 1422, 1500, 1501, 1502, 1510, 1511, 1512, 1520, 1521, 1522,
+	}
+	yv := tmp[1632:4128]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[1024]float32)(x0[(b*16+g*16)*64:])
-			xp := tmp[13824:15456]
+			xg := x0[(b*16+g*16)*64:][:1024]
+			xp := tmp[0:1618]
 			clear(xp)
 			for ic := range 16 {
-				for id := range 1 {
-					for ih := range 8 {
-						so := (ic*1+id)*64 + ih*8
-						do := ic*100 + (id+0)*100 + (ih+1)*10 + 1
-						copy(xp[do:do+8], xg[so:so+8])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 8 {
+						p1 := i1 + 1
+						src := xg[(ic*8+i0*8+i1)*8:][:8]
+						dst := ic*100 + ((p0%1)*1+p1%1)*100 + (p0/1)*100 + (p1/1)*10
+						*(*[8]float32)(xp[dst+1:]) = *(*[8]float32)(src)
 					}
 				}
 			}
-			yv := tmp[15456:18528]
-			{
-				n0, nEnd := 0, 78
-				for p := 0; p*32 < nEnd-n0; p++ {
-					xs := xp[n0+p*32:]
-					pc := tmp[p*4608 : (p+1)*4608]
-					kk := 0
-					for ic := range 16 {
-						for kd := range 1 {
-							for kh := range 3 {
-								base := ic*100 + kd*100 + kh*10
-								for kw := range 3 {
-									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
-									kk += 32
-								}
-							}
+			mb := (32 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (32 - 0) / mb
+				if bi < (32-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 78, 144, x1[(g*32+m)*144:], 144, xp, offs[:], yv[m*78:], 78, x2[g*32+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 8 {
+							vo := oc*78 + o0*100 + o1*10
+							yo := ((b*32+g*32+oc)*1+o0)*64 + o1*8
+							*(*[8]float32)(y[yo:]) = *(*[8]float32)(yv[vo:])
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 32
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*4608 : (p+1)*4608]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							simdGemm32(r, nv, 144, x1[(g*32+m)*144:], 144, pc, 32, yv[m*96+nb-n0:], 96, x2[g*32+m:], 3)
-							m += r
-						}
-					}
-				}
-				for oc := 0; oc < 32; oc++ {
-					yc := y[(b*32+g*32+oc)*64:][:64]
-					for vr := n0 / 10; vr*10 < nEnd; vr++ {
-						od, oh := vr/10, vr%10
-						if oh >= 8 {
-							continue
-						}
-						yo := (od*8 + oh) * 8
-						yr := yc[yo : yo+8]
-						copy(yr, yv[oc*96+vr*10-n0:][:8])
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -416,70 +344,62 @@ func down2_maxpool_conv_1_double_conv_0(x0 *[1024]float32, x1 *[4608]float32, x2
 
 // down2_maxpool_conv_1_double_conv_3 computes layer down2.maxpool_conv.1.double_conv.3 (fused_conv): down2.maxpool_conv.1.double_conv.2 f32[1,32,8,8], down2.maxpool_conv.1.double_conv.3.weight_bn f32[32,32,3,3], down2.maxpool_conv.1.double_conv.3.bias_bn f32[32] → down2.maxpool_conv.1.double_conv.5 f32[1,32,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
-func down2_maxpool_conv_1_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2 *[32]float32, y *[2048]float32, tmp *[33952]float32) {
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func down2_maxpool_conv_1_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2 *[32]float32, y *[2048]float32, tmp *[5728]float32) {
+	offs := [288]int32{
+		0, 1, 2, 10, 11, 12, 20, 21, 22, 100, 101, 102, 110, 111, 112, 120,
+		121, 122, 200, 201, 202, 210, 211, 212, 220, 221, 222, 300, 301, 302, 310, 311,
+		312, 320, 321, 322, 400, 401, 402, 410, 411, 412, 420, 421, 422, 500, 501, 502,
+		510, 511, 512, 520, 521, 522, 600, 601, 602, 610, 611, 612, 620, 621, 622, 700,
+		701, 702, 710, 711, 712, 720, 721, 722, 800, 801, 802, 810, 811, 812, 820, 821,
+		822, 900, 901, 902, 910, 911, 912, 920, 921, 922, 1000, 1001, 1002, 1010, 1011, 1012,
+		1020, 1021, 1022, 1100, 1101, 1102, 1110, 1111, 1112, 1120, 1121, 1122, 1200, 1201, 1202, 1210,
+		1211, 1212, 1220, 1221, 1222, 1300, 1301, 1302, 1310, 1311, 1312, 1320, 1321, 1322, 1400, 1401,
+		1402, 1410, 1411, 1412, 1420, 1421, 1422, 1500, 1501, 1502, 1510, 1511, 1512, 1520, 1521, 1522,
+		1600, 1601, 1602, 1610, 1611, 1612, 1620, 1621, 1622, 1700, 1701, 1702, 1710, 1711, 1712, 1720,
+		1721, 1722, 1800, 1801, 1802, 1810, 1811, 1812, 1820, 1821, 1822, 1900, 1901, 1902, 1910, 1911,
+		1912, 1920, 1921, 1922, 2000, 2001, 2002, 2010, 2011, 2012, 2020, 2021, 2022, 2100, 2101, 2102,
+		2110, 2111, 2112, 2120, 2121, 2122, 2200, 2201, 2202, 2210, 2211, 2212, 2220, 2221, 2222, 2300,
+		2301, 2302, 2310, 2311, 2312, 2320, 2321, 2322, 2400, 2401, 2402, 2410, 2411, 2412, 2420, 2421,
+		2422, 2500, 2501, 2502, 2510, 2511, 2512, 2520, 2521, 2522, 2600, 2601, 2602, 2610, 2611, 2612,
+		2620, 2621, 2622, 2700, 2701, 2702, 2710, 2711, 2712, 2720, 2721, 2722, 2800, 2801, 2802, 2810,
+		2811, 2812, 2820, 2821, 2822, 2900, 2901, 2902, 2910, 2911, 2912, 2920, 2921, 2922, 3000, 3001,
+		3002, 3010, 3011, 3012, 3020, 3021, 3022, 3100, 3101, 3102, 3110, 3111, 3112, 3120, 3121, 3122,
+	}
+	yv := tmp[3232:5728]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[2048]float32)(x0[(b*32+g*32)*64:])
-			xp := tmp[27648:30880]
+			xg := x0[(b*32+g*32)*64:][:2048]
+			xp := tmp[0:3218]
 			clear(xp)
 			for ic := range 32 {
-				for id := range 1 {
-					for ih := range 8 {
-						so := (ic*1+id)*64 + ih*8
-						do := ic*100 + (id+0)*100 + (ih+1)*10 + 1
-						copy(xp[do:do+8], xg[so:so+8])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 8 {
+						p1 := i1 + 1
+						src := xg[(ic*8+i0*8+i1)*8:][:8]
+						dst := ic*100 + ((p0%1)*1+p1%1)*100 + (p0/1)*100 + (p1/1)*10
+						*(*[8]float32)(xp[dst+1:]) = *(*[8]float32)(src)
 					}
 				}
 			}
-			yv := tmp[30880:33952]
-			{
-				n0, nEnd := 0, 78
-				for p := 0; p*32 < nEnd-n0; p++ {
-					xs := xp[n0+p*32:]
-					pc := tmp[p*9216 : (p+1)*9216]
-					kk := 0
-					for ic := range 32 {
-						for kd := range 1 {
-							for kh := range 3 {
-								base := ic*100 + kd*100 + kh*10
-								for kw := range 3 {
-									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
-									kk += 32
-								}
-							}
+			mb := (32 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (32 - 0) / mb
+				if bi < (32-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 78, 288, x1[(g*32+m)*288:], 288, xp, offs[:], yv[m*78:], 78, x2[g*32+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 8 {
+							vo := oc*78 + o0*100 + o1*10
+							yo := ((b*32+g*32+oc)*1+o0)*64 + o1*8
+							*(*[8]float32)(y[yo:]) = *(*[8]float32)(yv[vo:])
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 32
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*9216 : (p+1)*9216]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							simdGemm32(r, nv, 288, x1[(g*32+m)*288:], 288, pc, 32, yv[m*96+nb-n0:], 96, x2[g*32+m:], 3)
-							m += r
-						}
-					}
-				}
-				for oc := 0; oc < 32; oc++ {
-					yc := y[(b*32+g*32+oc)*64:][:64]
-					for vr := n0 / 10; vr*10 < nEnd; vr++ {
-						od, oh := vr/10, vr%10
-						if oh >= 8 {
-							continue
-						}
-						yo := (od*8 + oh) * 8
-						yr := yc[yo : yo+8]
-						copy(yr, yv[oc*96+vr*10-n0:][:8])
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -513,18 +433,13 @@ func down3_maxpool_conv_0(x *[2048]float32, y *[512]float32) {
 				_ = npad
 				yr := (*[4]float32)(yc[(od*4+oh)*4:])
 				for ow := 0; ow < 4; ow++ {
-					w0 := ow*2 - 0
-					m := float32(math.Inf(-1))
-					for _, ro := range rows[:nr] {
-						xs := (*[2]float32)(xc[ro+w0:])
-						if v := xs[0]; v > m || v != v {
-							m = v
-						}
-						if v := xs[1]; v > m || v != v {
-							m = v
-						}
+					yr[ow] = float32(math.Inf(-1))
+				}
+				for _, ro := range rows[:nr] {
+					for ow := 0; ow < 4; ow++ {
+						xs := (*[2]float32)(xc[ro+ow*2-0:])
+						yr[ow] = max(yr[ow], xs[0], xs[1])
 					}
-					yr[ow] = m
 				}
 			}
 		}
@@ -533,70 +448,62 @@ func down3_maxpool_conv_0(x *[2048]float32, y *[512]float32) {
 
 // down3_maxpool_conv_1_double_conv_0 computes layer down3.maxpool_conv.1.double_conv.0 (fused_conv): down3.maxpool_conv.0 f32[1,32,4,4], down3.maxpool_conv.1.double_conv.0.weight_bn f32[64,32,3,3], down3.maxpool_conv.1.double_conv.0.bias_bn f32[64] → down3.maxpool_conv.1.double_conv.2 f32[1,64,4,4].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
-func down3_maxpool_conv_1_double_conv_0(x0 *[512]float32, x1 *[18432]float32, x2 *[64]float32, y *[1024]float32, tmp *[12448]float32) {
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func down3_maxpool_conv_1_double_conv_0(x0 *[512]float32, x1 *[18432]float32, x2 *[64]float32, y *[1024]float32, tmp *[2576]float32) {
+	offs := [288]int32{
+		0, 1, 2, 6, 7, 8, 12, 13, 14, 36, 37, 38, 42, 43, 44, 48,
+		49, 50, 72, 73, 74, 78, 79, 80, 84, 85, 86, 108, 109, 110, 114, 115,
+		116, 120, 121, 122, 144, 145, 146, 150, 151, 152, 156, 157, 158, 180, 181, 182,
+		186, 187, 188, 192, 193, 194, 216, 217, 218, 222, 223, 224, 228, 229, 230, 252,
+		253, 254, 258, 259, 260, 264, 265, 266, 288, 289, 290, 294, 295, 296, 300, 301,
+		302, 324, 325, 326, 330, 331, 332, 336, 337, 338, 360, 361, 362, 366, 367, 368,
+		372, 373, 374, 396, 397, 398, 402, 403, 404, 408, 409, 410, 432, 433, 434, 438,
+		439, 440, 444, 445, 446, 468, 469, 470, 474, 475, 476, 480, 481, 482, 504, 505,
+		506, 510, 511, 512, 516, 517, 518, 540, 541, 542, 546, 547, 548, 552, 553, 554,
+		576, 577, 578, 582, 583, 584, 588, 589, 590, 612, 613, 614, 618, 619, 620, 624,
+		625, 626, 648, 649, 650, 654, 655, 656, 660, 661, 662, 684, 685, 686, 690, 691,
+		692, 696, 697, 698, 720, 721, 722, 726, 727, 728, 732, 733, 734, 756, 757, 758,
+		762, 763, 764, 768, 769, 770, 792, 793, 794, 798, 799, 800, 804, 805, 806, 828,
+		829, 830, 834, 835, 836, 840, 841, 842, 864, 865, 866, 870, 871, 872, 876, 877,
+		878, 900, 901, 902, 906, 907, 908, 912, 913, 914, 936, 937, 938, 942, 943, 944,
+		948, 949, 950, 972, 973, 974, 978, 979, 980, 984, 985, 986, 1008, 1009, 1010, 1014,
+		1015, 1016, 1020, 1021, 1022, 1044, 1045, 1046, 1050, 1051, 1052, 1056, 1057, 1058, 1080, 1081,
+		1082, 1086, 1087, 1088, 1092, 1093, 1094, 1116, 1117, 1118, 1122, 1123, 1124, 1128, 1129, 1130,
+	}
+	yv := tmp[1168:2576]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[512]float32)(x0[(b*32+g*32)*16:])
-			xp := tmp[9216:10400]
+			xg := x0[(b*32+g*32)*16:][:512]
+			xp := tmp[0:1162]
 			clear(xp)
 			for ic := range 32 {
-				for id := range 1 {
-					for ih := range 4 {
-						so := (ic*1+id)*16 + ih*4
-						do := ic*36 + (id+0)*36 + (ih+1)*6 + 1
-						copy(xp[do:do+4], xg[so:so+4])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 4 {
+						p1 := i1 + 1
+						src := xg[(ic*4+i0*4+i1)*4:][:4]
+						dst := ic*36 + ((p0%1)*1+p1%1)*36 + (p0/1)*36 + (p1/1)*6
+						*(*[4]float32)(xp[dst+1:]) = *(*[4]float32)(src)
 					}
 				}
 			}
-			yv := tmp[10400:12448]
-			{
-				n0, nEnd := 0, 22
-				for p := 0; p*32 < nEnd-n0; p++ {
-					xs := xp[n0+p*32:]
-					pc := tmp[p*9216 : (p+1)*9216]
-					kk := 0
-					for ic := range 32 {
-						for kd := range 1 {
-							for kh := range 3 {
-								base := ic*36 + kd*36 + kh*6
-								for kw := range 3 {
-									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
-									kk += 32
-								}
-							}
+			mb := (64 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (64 - 0) / mb
+				if bi < (64-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 22, 288, x1[(g*64+m)*288:], 288, xp, offs[:], yv[m*22:], 22, x2[g*64+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 4 {
+							vo := oc*22 + o0*36 + o1*6
+							yo := ((b*64+g*64+oc)*1+o0)*16 + o1*4
+							*(*[4]float32)(y[yo:]) = *(*[4]float32)(yv[vo:])
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 64
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*9216 : (p+1)*9216]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							simdGemm32(r, nv, 288, x1[(g*64+m)*288:], 288, pc, 32, yv[m*32+nb-n0:], 32, x2[g*64+m:], 3)
-							m += r
-						}
-					}
-				}
-				for oc := 0; oc < 64; oc++ {
-					yc := y[(b*64+g*64+oc)*16:][:16]
-					for vr := n0 / 6; vr*6 < nEnd; vr++ {
-						od, oh := vr/6, vr%6
-						if oh >= 4 {
-							continue
-						}
-						yo := (od*4 + oh) * 4
-						yr := yc[yo : yo+4]
-						copy(yr, yv[oc*32+vr*6-n0:][:4])
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -604,70 +511,80 @@ func down3_maxpool_conv_1_double_conv_0(x0 *[512]float32, x1 *[18432]float32, x2
 
 // down3_maxpool_conv_1_double_conv_3 computes layer down3.maxpool_conv.1.double_conv.3 (fused_conv): down3.maxpool_conv.1.double_conv.2 f32[1,64,4,4], down3.maxpool_conv.1.double_conv.3.weight_bn f32[64,64,3,3], down3.maxpool_conv.1.double_conv.3.bias_bn f32[64] → down3.maxpool_conv.1.double_conv.5 f32[1,64,4,4].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
-func down3_maxpool_conv_1_double_conv_3(x0 *[1024]float32, x1 *[36864]float32, x2 *[64]float32, y *[1024]float32, tmp *[22816]float32) {
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func down3_maxpool_conv_1_double_conv_3(x0 *[1024]float32, x1 *[36864]float32, x2 *[64]float32, y *[1024]float32, tmp *[3728]float32) {
+	offs := [576]int32{
+		0, 1, 2, 6, 7, 8, 12, 13, 14, 36, 37, 38, 42, 43, 44, 48,
+		49, 50, 72, 73, 74, 78, 79, 80, 84, 85, 86, 108, 109, 110, 114, 115,
+		116, 120, 121, 122, 144, 145, 146, 150, 151, 152, 156, 157, 158, 180, 181, 182,
+		186, 187, 188, 192, 193, 194, 216, 217, 218, 222, 223, 224, 228, 229, 230, 252,
+		253, 254, 258, 259, 260, 264, 265, 266, 288, 289, 290, 294, 295, 296, 300, 301,
+		302, 324, 325, 326, 330, 331, 332, 336, 337, 338, 360, 361, 362, 366, 367, 368,
+		372, 373, 374, 396, 397, 398, 402, 403, 404, 408, 409, 410, 432, 433, 434, 438,
+		439, 440, 444, 445, 446, 468, 469, 470, 474, 475, 476, 480, 481, 482, 504, 505,
+		506, 510, 511, 512, 516, 517, 518, 540, 541, 542, 546, 547, 548, 552, 553, 554,
+		576, 577, 578, 582, 583, 584, 588, 589, 590, 612, 613, 614, 618, 619, 620, 624,
+		625, 626, 648, 649, 650, 654, 655, 656, 660, 661, 662, 684, 685, 686, 690, 691,
+		692, 696, 697, 698, 720, 721, 722, 726, 727, 728, 732, 733, 734, 756, 757, 758,
+		762, 763, 764, 768, 769, 770, 792, 793, 794, 798, 799, 800, 804, 805, 806, 828,
+		829, 830, 834, 835, 836, 840, 841, 842, 864, 865, 866, 870, 871, 872, 876, 877,
+		878, 900, 901, 902, 906, 907, 908, 912, 913, 914, 936, 937, 938, 942, 943, 944,
+		948, 949, 950, 972, 973, 974, 978, 979, 980, 984, 985, 986, 1008, 1009, 1010, 1014,
+		1015, 1016, 1020, 1021, 1022, 1044, 1045, 1046, 1050, 1051, 1052, 1056, 1057, 1058, 1080, 1081,
+		1082, 1086, 1087, 1088, 1092, 1093, 1094, 1116, 1117, 1118, 1122, 1123, 1124, 1128, 1129, 1130,
+		1152, 1153, 1154, 1158, 1159, 1160, 1164, 1165, 1166, 1188, 1189, 1190, 1194, 1195, 1196, 1200,
+		1201, 1202, 1224, 1225, 1226, 1230, 1231, 1232, 1236, 1237, 1238, 1260, 1261, 1262, 1266, 1267,
+		1268, 1272, 1273, 1274, 1296, 1297, 1298, 1302, 1303, 1304, 1308, 1309, 1310, 1332, 1333, 1334,
+		1338, 1339, 1340, 1344, 1345, 1346, 1368, 1369, 1370, 1374, 1375, 1376, 1380, 1381, 1382, 1404,
+		1405, 1406, 1410, 1411, 1412, 1416, 1417, 1418, 1440, 1441, 1442, 1446, 1447, 1448, 1452, 1453,
+		1454, 1476, 1477, 1478, 1482, 1483, 1484, 1488, 1489, 1490, 1512, 1513, 1514, 1518, 1519, 1520,
+		1524, 1525, 1526, 1548, 1549, 1550, 1554, 1555, 1556, 1560, 1561, 1562, 1584, 1585, 1586, 1590,
+		1591, 1592, 1596, 1597, 1598, 1620, 1621, 1622, 1626, 1627, 1628, 1632, 1633, 1634, 1656, 1657,
+		1658, 1662, 1663, 1664, 1668, 1669, 1670, 1692, 1693, 1694, 1698, 1699, 1700, 1704, 1705, 1706,
+		1728, 1729, 1730, 1734, 1735, 1736, 1740, 1741, 1742, 1764, 1765, 1766, 1770, 1771, 1772, 1776,
+		1777, 1778, 1800, 1801, 1802, 1806, 1807, 1808, 1812, 1813, 1814, 1836, 1837, 1838, 1842, 1843,
+		1844, 1848, 1849, 1850, 1872, 1873, 1874, 1878, 1879, 1880, 1884, 1885, 1886, 1908, 1909, 1910,
+		1914, 1915, 1916, 1920, 1921, 1922, 1944, 1945, 1946, 1950, 1951, 1952, 1956, 1957, 1958, 1980,
+		1981, 1982, 1986, 1987, 1988, 1992, 1993, 1994, 2016, 2017, 2018, 2022, 2023, 2024, 2028, 2029,
+		2030, 2052, 2053, 2054, 2058, 2059, 2060, 2064, 2065, 2066, 2088, 2089, 2090, 2094, 2095, 2096,
+		2100, 2101, 2102, 2124, 2125, 2126, 2130, 2131, 2132, 2136, 2137, 2138, 2160, 2161, 2162, 2166,
+		2167, 2168, 2172, 2173, 2174, 2196, 2197, 2198, 2202, 2203, 2204, 2208, 2209, 2210, 2232, 2233,
+		2234, 2238, 2239, 2240, 2244, 2245, 2246, 2268, 2269, 2270, 2274, 2275, 2276, 2280, 2281, 2282,
+	}
+	yv := tmp[2320:3728]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[1024]float32)(x0[(b*64+g*64)*16:])
-			xp := tmp[18432:20768]
+			xg := x0[(b*64+g*64)*16:][:1024]
+			xp := tmp[0:2314]
 			clear(xp)
 			for ic := range 64 {
-				for id := range 1 {
-					for ih := range 4 {
-						so := (ic*1+id)*16 + ih*4
-						do := ic*36 + (id+0)*36 + (ih+1)*6 + 1
-						copy(xp[do:do+4], xg[so:so+4])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 4 {
+						p1 := i1 + 1
+						src := xg[(ic*4+i0*4+i1)*4:][:4]
+						dst := ic*36 + ((p0%1)*1+p1%1)*36 + (p0/1)*36 + (p1/1)*6
+						*(*[4]float32)(xp[dst+1:]) = *(*[4]float32)(src)
 					}
 				}
 			}
-			yv := tmp[20768:22816]
-			{
-				n0, nEnd := 0, 22
-				for p := 0; p*32 < nEnd-n0; p++ {
-					xs := xp[n0+p*32:]
-					pc := tmp[p*18432 : (p+1)*18432]
-					kk := 0
-					for ic := range 64 {
-						for kd := range 1 {
-							for kh := range 3 {
-								base := ic*36 + kd*36 + kh*6
-								for kw := range 3 {
-									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
-									kk += 32
-								}
-							}
+			mb := (64 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (64 - 0) / mb
+				if bi < (64-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 22, 576, x1[(g*64+m)*576:], 576, xp, offs[:], yv[m*22:], 22, x2[g*64+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 4 {
+							vo := oc*22 + o0*36 + o1*6
+							yo := ((b*64+g*64+oc)*1+o0)*16 + o1*4
+							*(*[4]float32)(y[yo:]) = *(*[4]float32)(yv[vo:])
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 64
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*18432 : (p+1)*18432]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							simdGemm32(r, nv, 576, x1[(g*64+m)*576:], 576, pc, 32, yv[m*32+nb-n0:], 32, x2[g*64+m:], 3)
-							m += r
-						}
-					}
-				}
-				for oc := 0; oc < 64; oc++ {
-					yc := y[(b*64+g*64+oc)*16:][:16]
-					for vr := n0 / 6; vr*6 < nEnd; vr++ {
-						od, oh := vr/6, vr%6
-						if oh >= 4 {
-							continue
-						}
-						yo := (od*4 + oh) * 4
-						yr := yc[yo : yo+4]
-						copy(yr, yv[oc*32+vr*6-n0:][:4])
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -809,70 +726,80 @@ func up1_concat_1(x0 *[2048]float32, x1 *[2048]float32, y *[4096]float32) {
 
 // up1_conv_double_conv_0 computes layer up1.conv.double_conv.0 (fused_conv): up1.concat_1 f32[1,64,8,8], up1.conv.double_conv.0.weight_bn f32[32,64,3,3], up1.conv.double_conv.0.bias_bn f32[32] → up1.conv.double_conv.2 f32[1,32,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
-func up1_conv_double_conv_0(x0 *[4096]float32, x1 *[18432]float32, x2 *[32]float32, y *[2048]float32, tmp *[64800]float32) {
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func up1_conv_double_conv_0(x0 *[4096]float32, x1 *[18432]float32, x2 *[32]float32, y *[2048]float32, tmp *[8928]float32) {
+	offs := [576]int32{
+		0, 1, 2, 10, 11, 12, 20, 21, 22, 100, 101, 102, 110, 111, 112, 120,
+		121, 122, 200, 201, 202, 210, 211, 212, 220, 221, 222, 300, 301, 302, 310, 311,
+		312, 320, 321, 322, 400, 401, 402, 410, 411, 412, 420, 421, 422, 500, 501, 502,
+		510, 511, 512, 520, 521, 522, 600, 601, 602, 610, 611, 612, 620, 621, 622, 700,
+		701, 702, 710, 711, 712, 720, 721, 722, 800, 801, 802, 810, 811, 812, 820, 821,
+		822, 900, 901, 902, 910, 911, 912, 920, 921, 922, 1000, 1001, 1002, 1010, 1011, 1012,
+		1020, 1021, 1022, 1100, 1101, 1102, 1110, 1111, 1112, 1120, 1121, 1122, 1200, 1201, 1202, 1210,
+		1211, 1212, 1220, 1221, 1222, 1300, 1301, 1302, 1310, 1311, 1312, 1320, 1321, 1322, 1400, 1401,
+		1402, 1410, 1411, 1412, 1420, 1421, 1422, 1500, 1501, 1502, 1510, 1511, 1512, 1520, 1521, 1522,
+		1600, 1601, 1602, 1610, 1611, 1612, 1620, 1621, 1622, 1700, 1701, 1702, 1710, 1711, 1712, 1720,
+		1721, 1722, 1800, 1801, 1802, 1810, 1811, 1812, 1820, 1821, 1822, 1900, 1901, 1902, 1910, 1911,
+		1912, 1920, 1921, 1922, 2000, 2001, 2002, 2010, 2011, 2012, 2020, 2021, 2022, 2100, 2101, 2102,
+		2110, 2111, 2112, 2120, 2121, 2122, 2200, 2201, 2202, 2210, 2211, 2212, 2220, 2221, 2222, 2300,
+		2301, 2302, 2310, 2311, 2312, 2320, 2321, 2322, 2400, 2401, 2402, 2410, 2411, 2412, 2420, 2421,
+		2422, 2500, 2501, 2502, 2510, 2511, 2512, 2520, 2521, 2522, 2600, 2601, 2602, 2610, 2611, 2612,
+		2620, 2621, 2622, 2700, 2701, 2702, 2710, 2711, 2712, 2720, 2721, 2722, 2800, 2801, 2802, 2810,
+		2811, 2812, 2820, 2821, 2822, 2900, 2901, 2902, 2910, 2911, 2912, 2920, 2921, 2922, 3000, 3001,
+		3002, 3010, 3011, 3012, 3020, 3021, 3022, 3100, 3101, 3102, 3110, 3111, 3112, 3120, 3121, 3122,
+		3200, 3201, 3202, 3210, 3211, 3212, 3220, 3221, 3222, 3300, 3301, 3302, 3310, 3311, 3312, 3320,
+		3321, 3322, 3400, 3401, 3402, 3410, 3411, 3412, 3420, 3421, 3422, 3500, 3501, 3502, 3510, 3511,
+		3512, 3520, 3521, 3522, 3600, 3601, 3602, 3610, 3611, 3612, 3620, 3621, 3622, 3700, 3701, 3702,
+		3710, 3711, 3712, 3720, 3721, 3722, 3800, 3801, 3802, 3810, 3811, 3812, 3820, 3821, 3822, 3900,
+		3901, 3902, 3910, 3911, 3912, 3920, 3921, 3922, 4000, 4001, 4002, 4010, 4011, 4012, 4020, 4021,
+		4022, 4100, 4101, 4102, 4110, 4111, 4112, 4120, 4121, 4122, 4200, 4201, 4202, 4210, 4211, 4212,
+		4220, 4221, 4222, 4300, 4301, 4302, 4310, 4311, 4312, 4320, 4321, 4322, 4400, 4401, 4402, 4410,
+		4411, 4412, 4420, 4421, 4422, 4500, 4501, 4502, 4510, 4511, 4512, 4520, 4521, 4522, 4600, 4601,
+		4602, 4610, 4611, 4612, 4620, 4621, 4622, 4700, 4701, 4702, 4710, 4711, 4712, 4720, 4721, 4722,
+		4800, 4801, 4802, 4810, 4811, 4812, 4820, 4821, 4822, 4900, 4901, 4902, 4910, 4911, 4912, 4920,
+		4921, 4922, 5000, 5001, 5002, 5010, 5011, 5012, 5020, 5021, 5022, 5100, 5101, 5102, 5110, 5111,
+		5112, 5120, 5121, 5122, 5200, 5201, 5202, 5210, 5211, 5212, 5220, 5221, 5222, 5300, 5301, 5302,
+		5310, 5311, 5312, 5320, 5321, 5322, 5400, 5401, 5402, 5410, 5411, 5412, 5420, 5421, 5422, 5500,
+		5501, 5502, 5510, 5511, 5512, 5520, 5521, 5522, 5600, 5601, 5602, 5610, 5611, 5612, 5620, 5621,
+		5622, 5700, 5701, 5702, 5710, 5711, 5712, 5720, 5721, 5722, 5800, 5801, 5802, 5810, 5811, 5812,
+		5820, 5821, 5822, 5900, 5901, 5902, 5910, 5911, 5912, 5920, 5921, 5922, 6000, 6001, 6002, 6010,
+		6011, 6012, 6020, 6021, 6022, 6100, 6101, 6102, 6110, 6111, 6112, 6120, 6121, 6122, 6200, 6201,
+		6202, 6210, 6211, 6212, 6220, 6221, 6222, 6300, 6301, 6302, 6310, 6311, 6312, 6320, 6321, 6322,
+	}
+	yv := tmp[6432:8928]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[4096]float32)(x0[(b*64+g*64)*64:])
-			xp := tmp[55296:61728]
+			xg := x0[(b*64+g*64)*64:][:4096]
+			xp := tmp[0:6418]
 			clear(xp)
 			for ic := range 64 {
-				for id := range 1 {
-					for ih := range 8 {
-						so := (ic*1+id)*64 + ih*8
-						do := ic*100 + (id+0)*100 + (ih+1)*10 + 1
-						copy(xp[do:do+8], xg[so:so+8])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 8 {
+						p1 := i1 + 1
+						src := xg[(ic*8+i0*8+i1)*8:][:8]
+						dst := ic*100 + ((p0%1)*1+p1%1)*100 + (p0/1)*100 + (p1/1)*10
+						*(*[8]float32)(xp[dst+1:]) = *(*[8]float32)(src)
 					}
 				}
 			}
-			yv := tmp[61728:64800]
-			{
-				n0, nEnd := 0, 78
-				for p := 0; p*32 < nEnd-n0; p++ {
-					xs := xp[n0+p*32:]
-					pc := tmp[p*18432 : (p+1)*18432]
-					kk := 0
-					for ic := range 64 {
-						for kd := range 1 {
-							for kh := range 3 {
-								base := ic*100 + kd*100 + kh*10
-								for kw := range 3 {
-									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
-									kk += 32
-								}
-							}
+			mb := (32 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (32 - 0) / mb
+				if bi < (32-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 78, 576, x1[(g*32+m)*576:], 576, xp, offs[:], yv[m*78:], 78, x2[g*32+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 8 {
+							vo := oc*78 + o0*100 + o1*10
+							yo := ((b*32+g*32+oc)*1+o0)*64 + o1*8
+							*(*[8]float32)(y[yo:]) = *(*[8]float32)(yv[vo:])
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 32
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*18432 : (p+1)*18432]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							simdGemm32(r, nv, 576, x1[(g*32+m)*576:], 576, pc, 32, yv[m*96+nb-n0:], 96, x2[g*32+m:], 3)
-							m += r
-						}
-					}
-				}
-				for oc := 0; oc < 32; oc++ {
-					yc := y[(b*32+g*32+oc)*64:][:64]
-					for vr := n0 / 10; vr*10 < nEnd; vr++ {
-						od, oh := vr/10, vr%10
-						if oh >= 8 {
-							continue
-						}
-						yo := (od*8 + oh) * 8
-						yr := yc[yo : yo+8]
-						copy(yr, yv[oc*96+vr*10-n0:][:8])
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -880,70 +807,62 @@ func up1_conv_double_conv_0(x0 *[4096]float32, x1 *[18432]float32, x2 *[32]float
 
 // up1_conv_double_conv_3 computes layer up1.conv.double_conv.3 (fused_conv): up1.conv.double_conv.2 f32[1,32,8,8], up1.conv.double_conv.3.weight_bn f32[32,32,3,3], up1.conv.double_conv.3.bias_bn f32[32] → up1.conv.double_conv.5 f32[1,32,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
-func up1_conv_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2 *[32]float32, y *[2048]float32, tmp *[33952]float32) {
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func up1_conv_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2 *[32]float32, y *[2048]float32, tmp *[5728]float32) {
+	offs := [288]int32{
+		0, 1, 2, 10, 11, 12, 20, 21, 22, 100, 101, 102, 110, 111, 112, 120,
+		121, 122, 200, 201, 202, 210, 211, 212, 220, 221, 222, 300, 301, 302, 310, 311,
+		312, 320, 321, 322, 400, 401, 402, 410, 411, 412, 420, 421, 422, 500, 501, 502,
+		510, 511, 512, 520, 521, 522, 600, 601, 602, 610, 611, 612, 620, 621, 622, 700,
+		701, 702, 710, 711, 712, 720, 721, 722, 800, 801, 802, 810, 811, 812, 820, 821,
+		822, 900, 901, 902, 910, 911, 912, 920, 921, 922, 1000, 1001, 1002, 1010, 1011, 1012,
+		1020, 1021, 1022, 1100, 1101, 1102, 1110, 1111, 1112, 1120, 1121, 1122, 1200, 1201, 1202, 1210,
+		1211, 1212, 1220, 1221, 1222, 1300, 1301, 1302, 1310, 1311, 1312, 1320, 1321, 1322, 1400, 1401,
+		1402, 1410, 1411, 1412, 1420, 1421, 1422, 1500, 1501, 1502, 1510, 1511, 1512, 1520, 1521, 1522,
+		1600, 1601, 1602, 1610, 1611, 1612, 1620, 1621, 1622, 1700, 1701, 1702, 1710, 1711, 1712, 1720,
+		1721, 1722, 1800, 1801, 1802, 1810, 1811, 1812, 1820, 1821, 1822, 1900, 1901, 1902, 1910, 1911,
+		1912, 1920, 1921, 1922, 2000, 2001, 2002, 2010, 2011, 2012, 2020, 2021, 2022, 2100, 2101, 2102,
+		2110, 2111, 2112, 2120, 2121, 2122, 2200, 2201, 2202, 2210, 2211, 2212, 2220, 2221, 2222, 2300,
+		2301, 2302, 2310, 2311, 2312, 2320, 2321, 2322, 2400, 2401, 2402, 2410, 2411, 2412, 2420, 2421,
+		2422, 2500, 2501, 2502, 2510, 2511, 2512, 2520, 2521, 2522, 2600, 2601, 2602, 2610, 2611, 2612,
+		2620, 2621, 2622, 2700, 2701, 2702, 2710, 2711, 2712, 2720, 2721, 2722, 2800, 2801, 2802, 2810,
+		2811, 2812, 2820, 2821, 2822, 2900, 2901, 2902, 2910, 2911, 2912, 2920, 2921, 2922, 3000, 3001,
+		3002, 3010, 3011, 3012, 3020, 3021, 3022, 3100, 3101, 3102, 3110, 3111, 3112, 3120, 3121, 3122,
+	}
+	yv := tmp[3232:5728]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[2048]float32)(x0[(b*32+g*32)*64:])
-			xp := tmp[27648:30880]
+			xg := x0[(b*32+g*32)*64:][:2048]
+			xp := tmp[0:3218]
 			clear(xp)
 			for ic := range 32 {
-				for id := range 1 {
-					for ih := range 8 {
-						so := (ic*1+id)*64 + ih*8
-						do := ic*100 + (id+0)*100 + (ih+1)*10 + 1
-						copy(xp[do:do+8], xg[so:so+8])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 8 {
+						p1 := i1 + 1
+						src := xg[(ic*8+i0*8+i1)*8:][:8]
+						dst := ic*100 + ((p0%1)*1+p1%1)*100 + (p0/1)*100 + (p1/1)*10
+						*(*[8]float32)(xp[dst+1:]) = *(*[8]float32)(src)
 					}
 				}
 			}
-			yv := tmp[30880:33952]
-			{
-				n0, nEnd := 0, 78
-				for p := 0; p*32 < nEnd-n0; p++ {
-					xs := xp[n0+p*32:]
-					pc := tmp[p*9216 : (p+1)*9216]
-					kk := 0
-					for ic := range 32 {
-						for kd := range 1 {
-							for kh := range 3 {
-								base := ic*100 + kd*100 + kh*10
-								for kw := range 3 {
-									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
-									kk += 32
-								}
-							}
+			mb := (32 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (32 - 0) / mb
+				if bi < (32-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 78, 288, x1[(g*32+m)*288:], 288, xp, offs[:], yv[m*78:], 78, x2[g*32+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 8 {
+							vo := oc*78 + o0*100 + o1*10
+							yo := ((b*32+g*32+oc)*1+o0)*64 + o1*8
+							*(*[8]float32)(y[yo:]) = *(*[8]float32)(yv[vo:])
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 32
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*9216 : (p+1)*9216]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							simdGemm32(r, nv, 288, x1[(g*32+m)*288:], 288, pc, 32, yv[m*96+nb-n0:], 96, x2[g*32+m:], 3)
-							m += r
-						}
-					}
-				}
-				for oc := 0; oc < 32; oc++ {
-					yc := y[(b*32+g*32+oc)*64:][:64]
-					for vr := n0 / 10; vr*10 < nEnd; vr++ {
-						od, oh := vr/10, vr%10
-						if oh >= 8 {
-							continue
-						}
-						yo := (od*8 + oh) * 8
-						yr := yc[yo : yo+8]
-						copy(yr, yv[oc*96+vr*10-n0:][:8])
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -1085,70 +1004,62 @@ func up2_concat_1(x0 *[4096]float32, x1 *[4096]float32, y *[8192]float32) {
 
 // up2_conv_double_conv_0 computes layer up2.conv.double_conv.0 (fused_conv): up2.concat_1 f32[1,32,16,16], up2.conv.double_conv.0.weight_bn f32[16,32,3,3], up2.conv.double_conv.0.bias_bn f32[16] → up2.conv.double_conv.2 f32[1,16,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
-func up2_conv_double_conv_0(x0 *[8192]float32, x1 *[4608]float32, x2 *[16]float32, y *[4096]float32, tmp *[97952]float32) {
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func up2_conv_double_conv_0(x0 *[8192]float32, x1 *[4608]float32, x2 *[16]float32, y *[4096]float32, tmp *[14960]float32) {
+	offs := [288]int32{
+		0, 1, 2, 18, 19, 20, 36, 37, 38, 324, 325, 326, 342, 343, 344, 360,
+		361, 362, 648, 649, 650, 666, 667, 668, 684, 685, 686, 972, 973, 974, 990, 991,
+		992, 1008, 1009, 1010, 1296, 1297, 1298, 1314, 1315, 1316, 1332, 1333, 1334, 1620, 1621, 1622,
+		1638, 1639, 1640, 1656, 1657, 1658, 1944, 1945, 1946, 1962, 1963, 1964, 1980, 1981, 1982, 2268,
+		2269, 2270, 2286, 2287, 2288, 2304, 2305, 2306, 2592, 2593, 2594, 2610, 2611, 2612, 2628, 2629,
+		2630, 2916, 2917, 2918, 2934, 2935, 2936, 2952, 2953, 2954, 3240, 3241, 3242, 3258, 3259, 3260,
+		3276, 3277, 3278, 3564, 3565, 3566, 3582, 3583, 3584, 3600, 3601, 3602, 3888, 3889, 3890, 3906,
+		3907, 3908, 3924, 3925, 3926, 4212, 4213, 4214, 4230, 4231, 4232, 4248, 4249, 4250, 4536, 4537,
+		4538, 4554, 4555, 4556, 4572, 4573, 4574, 4860, 4861, 4862, 4878, 4879, 4880, 4896, 4897, 4898,
+		5184, 5185, 5186, 5202, 5203, 5204, 5220, 5221, 5222, 5508, 5509, 5510, 5526, 5527, 5528, 5544,
+		5545, 5546, 5832, 5833, 5834, 5850, 5851, 5852, 5868, 5869, 5870, 6156, 6157, 6158, 6174, 6175,
+		6176, 6192, 6193, 6194, 6480, 6481, 6482, 6498, 6499, 6500, 6516, 6517, 6518, 6804, 6805, 6806,
+		6822, 6823, 6824, 6840, 6841, 6842, 7128, 7129, 7130, 7146, 7147, 7148, 7164, 7165, 7166, 7452,
+		7453, 7454, 7470, 7471, 7472, 7488, 7489, 7490, 7776, 7777, 7778, 7794, 7795, 7796, 7812, 7813,
+		7814, 8100, 8101, 8102, 8118, 8119, 8120, 8136, 8137, 8138, 8424, 8425, 8426, 8442, 8443, 8444,
+		8460, 8461, 8462, 8748, 8749, 8750, 8766, 8767, 8768, 8784, 8785, 8786, 9072, 9073, 9074, 9090,
+		9091, 9092, 9108, 9109, 9110, 9396, 9397, 9398, 9414, 9415, 9416, 9432, 9433, 9434, 9720, 9721,
+		9722, 9738, 9739, 9740, 9756, 9757, 9758, 10044, 10045, 10046, 10062, 10063, 10064, 10080, 10081, 10082,
+	}
+	yv := tmp[10384:14960]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[8192]float32)(x0[(b*32+g*32)*256:])
-			xp := tmp[82944:93344]
+			xg := x0[(b*32+g*32)*256:][:8192]
+			xp := tmp[0:10370]
 			clear(xp)
 			for ic := range 32 {
-				for id := range 1 {
-					for ih := range 16 {
-						so := (ic*1+id)*256 + ih*16
-						do := ic*324 + (id+0)*324 + (ih+1)*18 + 1
-						copy(xp[do:do+16], xg[so:so+16])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 16 {
+						p1 := i1 + 1
+						src := xg[(ic*16+i0*16+i1)*16:][:16]
+						dst := ic*324 + ((p0%1)*1+p1%1)*324 + (p0/1)*324 + (p1/1)*18
+						*(*[16]float32)(xp[dst+1:]) = *(*[16]float32)(src)
 					}
 				}
 			}
-			yv := tmp[93344:97952]
-			{
-				n0, nEnd := 0, 286
-				for p := 0; p*32 < nEnd-n0; p++ {
-					xs := xp[n0+p*32:]
-					pc := tmp[p*9216 : (p+1)*9216]
-					kk := 0
-					for ic := range 32 {
-						for kd := range 1 {
-							for kh := range 3 {
-								base := ic*324 + kd*324 + kh*18
-								for kw := range 3 {
-									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
-									kk += 32
-								}
-							}
+			mb := (16 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (16 - 0) / mb
+				if bi < (16-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 286, 288, x1[(g*16+m)*288:], 288, xp, offs[:], yv[m*286:], 286, x2[g*16+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 16 {
+							vo := oc*286 + o0*324 + o1*18
+							yo := ((b*16+g*16+oc)*1+o0)*256 + o1*16
+							*(*[16]float32)(y[yo:]) = *(*[16]float32)(yv[vo:])
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 16
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*9216 : (p+1)*9216]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							simdGemm32(r, nv, 288, x1[(g*16+m)*288:], 288, pc, 32, yv[m*288+nb-n0:], 288, x2[g*16+m:], 3)
-							m += r
-						}
-					}
-				}
-				for oc := 0; oc < 16; oc++ {
-					yc := y[(b*16+g*16+oc)*256:][:256]
-					for vr := n0 / 18; vr*18 < nEnd; vr++ {
-						od, oh := vr/18, vr%18
-						if oh >= 16 {
-							continue
-						}
-						yo := (od*16 + oh) * 16
-						yr := yc[yo : yo+16]
-						copy(yr, yv[oc*288+vr*18-n0:][:16])
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -1156,70 +1067,53 @@ func up2_conv_double_conv_0(x0 *[8192]float32, x1 *[4608]float32, x2 *[16]float3
 
 // up2_conv_double_conv_3 computes layer up2.conv.double_conv.3 (fused_conv): up2.conv.double_conv.2 f32[1,16,16,16], up2.conv.double_conv.3.weight_bn f32[16,16,3,3], up2.conv.double_conv.3.bias_bn f32[16] → up2.conv.double_conv.5 f32[1,16,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 12, algo im2row, kernel avx512.gemm12x32.
-func up2_conv_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2 *[16]float32, y *[4096]float32, tmp *[51296]float32) {
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func up2_conv_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2 *[16]float32, y *[4096]float32, tmp *[9776]float32) {
+	offs := [144]int32{
+		0, 1, 2, 18, 19, 20, 36, 37, 38, 324, 325, 326, 342, 343, 344, 360,
+		361, 362, 648, 649, 650, 666, 667, 668, 684, 685, 686, 972, 973, 974, 990, 991,
+		992, 1008, 1009, 1010, 1296, 1297, 1298, 1314, 1315, 1316, 1332, 1333, 1334, 1620, 1621, 1622,
+		1638, 1639, 1640, 1656, 1657, 1658, 1944, 1945, 1946, 1962, 1963, 1964, 1980, 1981, 1982, 2268,
+		2269, 2270, 2286, 2287, 2288, 2304, 2305, 2306, 2592, 2593, 2594, 2610, 2611, 2612, 2628, 2629,
+		2630, 2916, 2917, 2918, 2934, 2935, 2936, 2952, 2953, 2954, 3240, 3241, 3242, 3258, 3259, 3260,
+		3276, 3277, 3278, 3564, 3565, 3566, 3582, 3583, 3584, 3600, 3601, 3602, 3888, 3889, 3890, 3906,
+		3907, 3908, 3924, 3925, 3926, 4212, 4213, 4214, 4230, 4231, 4232, 4248, 4249, 4250, 4536, 4537,
+		4538, 4554, 4555, 4556, 4572, 4573, 4574, 4860, 4861, 4862, 4878, 4879, 4880, 4896, 4897, 4898,
+	}
+	yv := tmp[5200:9776]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[4096]float32)(x0[(b*16+g*16)*256:])
-			xp := tmp[41472:46688]
+			xg := x0[(b*16+g*16)*256:][:4096]
+			xp := tmp[0:5186]
 			clear(xp)
 			for ic := range 16 {
-				for id := range 1 {
-					for ih := range 16 {
-						so := (ic*1+id)*256 + ih*16
-						do := ic*324 + (id+0)*324 + (ih+1)*18 + 1
-						copy(xp[do:do+16], xg[so:so+16])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 16 {
+						p1 := i1 + 1
+						src := xg[(ic*16+i0*16+i1)*16:][:16]
+						dst := ic*324 + ((p0%1)*1+p1%1)*324 + (p0/1)*324 + (p1/1)*18
+						*(*[16]float32)(xp[dst+1:]) = *(*[16]float32)(src)
 					}
 				}
 			}
-			yv := tmp[46688:51296]
-			{
-				n0, nEnd := 0, 286
-				for p := 0; p*32 < nEnd-n0; p++ {
-					xs := xp[n0+p*32:]
-					pc := tmp[p*4608 : (p+1)*4608]
-					kk := 0
-					for ic := range 16 {
-						for kd := range 1 {
-							for kh := range 3 {
-								base := ic*324 + kd*324 + kh*18
-								for kw := range 3 {
-									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
-									kk += 32
-								}
-							}
+			mb := (16 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (16 - 0) / mb
+				if bi < (16-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 286, 144, x1[(g*16+m)*144:], 144, xp, offs[:], yv[m*286:], 286, x2[g*16+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 16 {
+							vo := oc*286 + o0*324 + o1*18
+							yo := ((b*16+g*16+oc)*1+o0)*256 + o1*16
+							*(*[16]float32)(y[yo:]) = *(*[16]float32)(yv[vo:])
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 16
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*4608 : (p+1)*4608]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							simdGemm32(r, nv, 144, x1[(g*16+m)*144:], 144, pc, 32, yv[m*288+nb-n0:], 288, x2[g*16+m:], 3)
-							m += r
-						}
-					}
-				}
-				for oc := 0; oc < 16; oc++ {
-					yc := y[(b*16+g*16+oc)*256:][:256]
-					for vr := n0 / 18; vr*18 < nEnd; vr++ {
-						od, oh := vr/18, vr%18
-						if oh >= 16 {
-							continue
-						}
-						yo := (od*16 + oh) * 16
-						yr := yc[yo : yo+16]
-						copy(yr, yv[oc*288+vr*18-n0:][:16])
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -1361,74 +1255,53 @@ func up3_concat_1(x0 *[8192]float32, x1 *[8192]float32, y *[16384]float32) {
 
 // up3_conv_double_conv_0 computes layer up3.conv.double_conv.0 (fused_conv): up3.concat_1 f32[1,16,32,32], up3.conv.double_conv.0.weight_bn f32[8,16,3,3], up3.conv.double_conv.0.bias_bn f32[8] → up3.conv.double_conv.2 f32[1,8,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile n=896, unroll 8, algo im2col, kernel avx512.gemm12x32.
-func up3_conv_double_conv_0(x0 *[16384]float32, x1 *[1152]float32, x2 *[8]float32, y *[8192]float32, tmp *[147520]float32) {
+// Schedule: unroll 8, algo igemm, kernel avx512.igemm12x32.
+func up3_conv_double_conv_0(x0 *[16384]float32, x1 *[1152]float32, x2 *[8]float32, y *[8192]float32, tmp *[27200]float32) {
+	offs := [144]int32{
+		0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224,
+		1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503,
+		3504, 3536, 3537, 3538, 4624, 4625, 4626, 4658, 4659, 4660, 4692, 4693, 4694, 5780, 5781, 5782,
+		5814, 5815, 5816, 5848, 5849, 5850, 6936, 6937, 6938, 6970, 6971, 6972, 7004, 7005, 7006, 8092,
+		8093, 8094, 8126, 8127, 8128, 8160, 8161, 8162, 9248, 9249, 9250, 9282, 9283, 9284, 9316, 9317,
+		9318, 10404, 10405, 10406, 10438, 10439, 10440, 10472, 10473, 10474, 11560, 11561, 11562, 11594, 11595, 11596,
+		11628, 11629, 11630, 12716, 12717, 12718, 12750, 12751, 12752, 12784, 12785, 12786, 13872, 13873, 13874, 13906,
+		13907, 13908, 13940, 13941, 13942, 15028, 15029, 15030, 15062, 15063, 15064, 15096, 15097, 15098, 16184, 16185,
+		16186, 16218, 16219, 16220, 16252, 16253, 16254, 17340, 17341, 17342, 17374, 17375, 17376, 17408, 17409, 17410,
+	}
+	yv := tmp[18512:27200]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[16384]float32)(x0[(b*16+g*16)*1024:])
-			xp := tmp[129024:147520]
+			xg := x0[(b*16+g*16)*1024:][:16384]
+			xp := tmp[0:18498]
 			clear(xp)
 			for ic := range 16 {
-				for id := range 1 {
-					for ih := range 32 {
-						so := (ic*1+id)*1024 + ih*32
-						do := ic*1156 + (id+0)*1156 + (ih+1)*34 + 1
-						copy(xp[do:do+32], xg[so:so+32])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 32 {
+						p1 := i1 + 1
+						src := xg[(ic*32+i0*32+i1)*32:][:32]
+						dst := ic*1156 + ((p0%1)*1+p1%1)*1156 + (p0/1)*1156 + (p1/1)*34
+						*(*[32]float32)(xp[dst+1:]) = *(*[32]float32)(src)
 					}
 				}
 			}
-			for n0 := 0; n0 < 1024; n0 += 896 {
-				nEnd := min(n0+896, 1024)
-				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/1024, n/32%32, n%32
-						noff[j] = od*1156 + oh*34 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
-					pc := tmp[p*4608 : (p+1)*4608]
-					kk := 0
-					for ic := range 16 {
-						for kd := range 1 {
-							for kh := range 3 {
-								for kw := range 3 {
-									base := ic*1156 + kd*1156 + kh*34 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
-								}
-							}
+			mb := (8 - 0 + 7) / 8
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (8 - 0) / mb
+				if bi < (8-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 1086, 144, x1[(g*8+m)*144:], 144, xp, offs[:], yv[m*1086:], 1086, x2[g*8+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 32 {
+							vo := oc*1086 + o0*1156 + o1*34
+							yo := ((b*8+g*8+oc)*1+o0)*1024 + o1*32
+							*(*[32]float32)(y[yo:]) = *(*[32]float32)(yv[vo:])
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 8
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*4608 : (p+1)*4608]
-						mb := (mEnd - m0 + 7) / 8
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							yo := (b*8+g*8+m)*1024 + nb
-							simdGemm32(r, nv, 144, x1[(g*8+m)*144:], 144, pc, 32, y[yo:], 1024, x2[g*8+m:], 3)
-							m += r
-						}
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -1436,74 +1309,49 @@ func up3_conv_double_conv_0(x0 *[16384]float32, x1 *[1152]float32, x2 *[8]float3
 
 // up3_conv_double_conv_3 computes layer up3.conv.double_conv.3 (fused_conv): up3.conv.double_conv.2 f32[1,8,32,32], up3.conv.double_conv.3.weight_bn f32[8,8,3,3], up3.conv.double_conv.3.bias_bn f32[8] → up3.conv.double_conv.5 f32[1,8,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: unroll 8, algo im2col, kernel avx512.gemm12x32.
-func up3_conv_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32, y *[8192]float32, tmp *[82976]float32) {
+// Schedule: unroll 8, algo igemm, kernel avx512.igemm12x32.
+func up3_conv_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32, y *[8192]float32, tmp *[17952]float32) {
+	offs := [72]int32{
+		0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224,
+		1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503,
+		3504, 3536, 3537, 3538, 4624, 4625, 4626, 4658, 4659, 4660, 4692, 4693, 4694, 5780, 5781, 5782,
+		5814, 5815, 5816, 5848, 5849, 5850, 6936, 6937, 6938, 6970, 6971, 6972, 7004, 7005, 7006, 8092,
+		8093, 8094, 8126, 8127, 8128, 8160, 8161, 8162,
+	}
+	yv := tmp[9264:17952]
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[8192]float32)(x0[(b*8+g*8)*1024:])
-			xp := tmp[73728:82976]
+			xg := x0[(b*8+g*8)*1024:][:8192]
+			xp := tmp[0:9250]
 			clear(xp)
 			for ic := range 8 {
-				for id := range 1 {
-					for ih := range 32 {
-						so := (ic*1+id)*1024 + ih*32
-						do := ic*1156 + (id+0)*1156 + (ih+1)*34 + 1
-						copy(xp[do:do+32], xg[so:so+32])
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 32 {
+						p1 := i1 + 1
+						src := xg[(ic*32+i0*32+i1)*32:][:32]
+						dst := ic*1156 + ((p0%1)*1+p1%1)*1156 + (p0/1)*1156 + (p1/1)*34
+						*(*[32]float32)(xp[dst+1:]) = *(*[32]float32)(src)
 					}
 				}
 			}
-			{
-				n0, nEnd := 0, 1024
-				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/1024, n/32%32, n%32
-						noff[j] = od*1156 + oh*34 + ow*1
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
-					pc := tmp[p*2304 : (p+1)*2304]
-					kk := 0
-					for ic := range 8 {
-						for kd := range 1 {
-							for kh := range 3 {
-								for kw := range 3 {
-									base := ic*1156 + kd*1156 + kh*34 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
-								}
-							}
+			mb := (8 - 0 + 7) / 8
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (8 - 0) / mb
+				if bi < (8-0)%mb {
+					r++
+				}
+				simdIGemm32(r, 1086, 72, x1[(g*8+m)*72:], 72, xp, offs[:], yv[m*1086:], 1086, x2[g*8+m:], 3)
+				for oc := m; oc < m+r; oc++ {
+					for o0 := range 1 {
+						for o1 := range 32 {
+							vo := oc*1086 + o0*1156 + o1*34
+							yo := ((b*8+g*8+oc)*1+o0)*1024 + o1*32
+							*(*[32]float32)(y[yo:]) = *(*[32]float32)(yv[vo:])
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 8
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*2304 : (p+1)*2304]
-						mb := (mEnd - m0 + 7) / 8
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							yo := (b*8+g*8+m)*1024 + nb
-							simdGemm32(r, nv, 72, x1[(g*8+m)*72:], 72, pc, 32, y[yo:], 1024, x2[g*8+m:], 3)
-							m += r
-						}
-					}
-				}
+				m += r
 			}
 		}
 	}
@@ -1511,98 +1359,23 @@ func up3_conv_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32,
 
 // outc computes layer outc (conv): up3.conv.double_conv.5 f32[1,8,32,32], outc.weight f32[3,8,1,1], outc.bias f32[3] → outc f32[1,3,32,32].
 // Attributes: dilations=[1,1] groups=1 pads=[0,0,0,0] strides=[1,1].
-// Schedule: unroll 3, algo direct.
+// Schedule: unroll 3, algo igemm, kernel avx512.igemm12x32.
 func outc(x0 *[8192]float32, x1 *[24]float32, x2 *[3]float32, y *[3072]float32) {
-	dlo, dhi := [1]int{0}, [1]int{1}
-	hlo, hhi := [1]int{0}, [1]int{32}
+	offs := [8]int32{
+		0, 1024, 2048, 3072, 4096, 5120, 6144, 7168,
+	}
 	for b := range 1 {
 		for g := range 1 {
-			oc0 := 0
-			for ; oc0+3 <= 3; oc0 += 3 {
-				oc := g*3 + oc0
-				y0 := (*[1024]float32)(y[(b*3+oc+0)*1024:])
-				b0 := x2[oc+0]
-				for i := range 1024 {
-					y0[i] = b0
+			xg := x0[(b*8+g*8)*1024:][:8192]
+			mb := (3 - 0 + 2) / 3
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (3 - 0) / mb
+				if bi < (3-0)%mb {
+					r++
 				}
-				y1 := (*[1024]float32)(y[(b*3+oc+1)*1024:])
-				b1 := x2[oc+1]
-				for i := range 1024 {
-					y1[i] = b1
-				}
-				y2 := (*[1024]float32)(y[(b*3+oc+2)*1024:])
-				b2 := x2[oc+2]
-				for i := range 1024 {
-					y2[i] = b2
-				}
-				for ic := range 8 {
-					xc := (*[1024]float32)(x0[(b*8+g*8+ic)*1024:])
-					for kd := range 1 {
-						for kh := range 1 {
-							wb0 := ((((oc+0)*8+ic)*1+kd)*1 + kh) * 1
-							w0_0 := x1[wb0+0]
-							_ = wb0
-							wb1 := ((((oc+1)*8+ic)*1+kd)*1 + kh) * 1
-							w1_0 := x1[wb1+0]
-							_ = wb1
-							wb2 := ((((oc+2)*8+ic)*1+kd)*1 + kh) * 1
-							w2_0 := x1[wb2+0]
-							_ = wb2
-							for od := dlo[kd]; od < dhi[kd]; od++ {
-								id := od*1 + kd*1 - 0
-								for oh := hlo[kh]; oh < hhi[kh]; oh++ {
-									ih := oh*1 + kh*1 - 0
-									xr := (*[32]float32)(xc[(id*32+ih)*32:])
-									_ = xr
-									yr0 := (*[32]float32)(y0[(od*32+oh)*32:])
-									_ = yr0
-									yr1 := (*[32]float32)(y1[(od*32+oh)*32:])
-									_ = yr1
-									yr2 := (*[32]float32)(y2[(od*32+oh)*32:])
-									_ = yr2
-									for ow := 0; ow < 32; ow++ {
-										xv := xr[ow]
-										yr0[ow] += w0_0 * xv
-										yr1[ow] += w1_0 * xv
-										yr2[ow] += w2_0 * xv
-									}
-								}
-							}
-						}
-					}
-				}
-			}
-			for ; oc0 < 3; oc0++ {
-				oc := g*3 + oc0
-				y0 := (*[1024]float32)(y[(b*3+oc+0)*1024:])
-				b0 := x2[oc+0]
-				for i := range 1024 {
-					y0[i] = b0
-				}
-				for ic := range 8 {
-					xc := (*[1024]float32)(x0[(b*8+g*8+ic)*1024:])
-					for kd := range 1 {
-						for kh := range 1 {
-							wb0 := ((((oc+0)*8+ic)*1+kd)*1 + kh) * 1
-							w0_0 := x1[wb0+0]
-							_ = wb0
-							for od := dlo[kd]; od < dhi[kd]; od++ {
-								id := od*1 + kd*1 - 0
-								for oh := hlo[kh]; oh < hhi[kh]; oh++ {
-									ih := oh*1 + kh*1 - 0
-									xr := (*[32]float32)(xc[(id*32+ih)*32:])
-									_ = xr
-									yr0 := (*[32]float32)(y0[(od*32+oh)*32:])
-									_ = yr0
-									for ow := 0; ow < 32; ow++ {
-										xv := xr[ow]
-										yr0[ow] += w0_0 * xv
-									}
-								}
-							}
-						}
-					}
-				}
+				yo := (b*3 + g*3 + m) * 1024
+				simdIGemm32(r, 1024, 8, x1[(g*3+m)*8:], 8, xg, offs[:], y[yo:], 1024, x2[g*3+m:], 1)
+				m += r
 			}
 		}
 	}

@@ -12,19 +12,14 @@ var cpuLevel = cpuISA()
 // BW, VL, and XGETBV for the OS saving the ymm, opmask and zmm state.
 func cpuISA() int
 
-// simdGemm32AVX512 is simdGemm32 in AVX-512 (rows 1 ≤ r ≤ 12 of the 12×32 block): kn ≥ 1;
-// bias may be nil when flags&5 == 0.
+// simdIGemm32AVX512 is simdIGemm32 in AVX-512 (rows 1 ≤ r ≤ 12 of the 12×32 block): kn ≥ 1;
+// bias may be nil when flags&1 == 0.
 //
 //go:noescape
-func simdGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int)
 
-// simdGemm32AVX2 is simdGemm32 in AVX2 (rows 1 ≤ r ≤ 2 of the 12×32 block): kn ≥ 1;
-// bias may be nil when flags&5 == 0.
+// simdIGemm32AVX2 is simdIGemm32 in AVX2 (rows 1 ≤ r ≤ 2 of the 12×32 block): kn ≥ 1;
+// bias may be nil when flags&1 == 0.
 //
 //go:noescape
-func simdGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
-
-// simdDW3x3s1AVX2 is simdDW3x3s1 in AVX2: oh, ow ≥ 1, x and y long enough.
-//
-//go:noescape
-func simdDW3x3s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int)

@@ -7,14 +7,10 @@ package unetpkg
 // cpuLevel is 0: no assembly on this architecture or with -tags purego.
 const cpuLevel = 0
 
-func simdGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
-	panic("simdGemm32AVX512: no assembly in this build")
+func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int) {
+	panic("simdIGemm32AVX512: no assembly in this build")
 }
 
-func simdGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
-	panic("simdGemm32AVX2: no assembly in this build")
-}
-
-func simdDW3x3s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
-	panic("simdDW3x3s1AVX2: no assembly in this build")
+func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int) {
+	panic("simdIGemm32AVX2: no assembly in this build")
 }

@@ -8,64 +8,59 @@ import "math"
 
 // patch_embed computes layer patch_embed (conv): x f32[1,1,28,28], patch_embed.weight f32[48,1,7,7], patch_embed.bias f32[48] → patch_embed f32[1,48,4,4].
 // Attributes: dilations=[1,1] groups=1 pads=[0,0,0,0] strides=[7,7].
-// Schedule: unroll 12, algo im2col, kernel avx512.gemm12x32.
-func patch_embed(x0 *[784]float32, x1 *[2352]float32, x2 *[48]float32, y *[768]float32, tmp *[1568]float32) {
+// Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
+func patch_embed(x0 *[784]float32, x1 *[2352]float32, x2 *[48]float32, y *[768]float32, tmp *[800]float32) {
+	offs := [49]int32{
+		0, 16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240,
+		256, 272, 288, 304, 320, 336, 352, 368, 384, 400, 416, 432, 448, 464, 480, 496,
+		512, 528, 544, 560, 576, 592, 608, 624, 640, 656, 672, 688, 704, 720, 736, 752,
+		768,
+	}
 	for b := range 1 {
 		for g := range 1 {
-			xg := (*[784]float32)(x0[(b*1+g*1)*784:])
-			xp := xg[:]
-			{
-				n0, nEnd := 0, 16
-				for p := 0; p*32 < nEnd-n0; p++ {
-					var noff [32]int
-					for j := range 32 {
-						n := min(n0+p*32+j, nEnd-1)
-						od, oh, ow := n/16, n/4%4, n%4
-						noff[j] = od*784 + oh*196 + ow*7
-					}
-					contig := true
-					for j := range 32 {
-						contig = contig && noff[j] == noff[0]+j
-					}
-					pc := tmp[p*1568 : (p+1)*1568]
-					kk := 0
-					for ic := range 1 {
-						for kd := range 1 {
-							for kh := range 7 {
-								for kw := range 7 {
-									base := ic*784 + kd*784 + kh*28 + kw*1
-									d := (*[32]float32)(pc[kk*32:])
-									if contig {
-										*d = *(*[32]float32)(xp[base+noff[0]:])
-									} else {
-										for j, o := range noff {
-											d[j] = xp[base+o]
-										}
-									}
-									kk++
-								}
-							}
+			xg := x0[(b*1+g*1)*784:][:784]
+			xp := tmp[0:800]
+			clear(xp)
+			for ic := range 1 {
+				for i0 := range 1 {
+					p0 := i0 + 0
+					for i1 := range 28 {
+						p1 := i1 + 0
+						src := xg[(ic*28+i0*28+i1)*28:][:28]
+						dst := ic*784 + ((p0%1)*7+p1%7)*112 + (p0/1)*16 + (p1/7)*4
+						for i2, d := 0, dst+0; i2 < 28; i2, d = i2+7, d+1 {
+							xp[d] = src[i2]
+						}
+						for i2, d := 1, dst+16; i2 < 28; i2, d = i2+7, d+1 {
+							xp[d] = src[i2]
+						}
+						for i2, d := 2, dst+32; i2 < 28; i2, d = i2+7, d+1 {
+							xp[d] = src[i2]
+						}
+						for i2, d := 3, dst+48; i2 < 28; i2, d = i2+7, d+1 {
+							xp[d] = src[i2]
+						}
+						for i2, d := 4, dst+64; i2 < 28; i2, d = i2+7, d+1 {
+							xp[d] = src[i2]
+						}
+						for i2, d := 5, dst+80; i2 < 28; i2, d = i2+7, d+1 {
+							xp[d] = src[i2]
+						}
+						for i2, d := 6, dst+96; i2 < 28; i2, d = i2+7, d+1 {
+							xp[d] = src[i2]
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 48
-					for p := 0; p*32 < nEnd-n0; p++ {
-						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*1568 : (p+1)*1568]
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							yo := (b*48+g*48+m)*16 + nb
-							simdGemm32(r, nv, 49, x1[(g*48+m)*49:], 49, pc, 32, y[yo:], 16, x2[g*48+m:], 1)
-							m += r
-						}
-					}
+			}
+			mb := (48 - 0 + 11) / 12
+			for bi, m := 0, 0; bi < mb; bi++ {
+				r := (48 - 0) / mb
+				if bi < (48-0)%mb {
+					r++
 				}
+				yo := (b*48 + g*48 + m) * 16
+				simdIGemm32(r, 16, 49, x1[(g*48+m)*49:], 49, xp, offs[:], y[yo:], 16, x2[g*48+m:], 1)
+				m += r
 			}
 		}
 	}

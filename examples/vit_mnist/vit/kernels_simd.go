@@ -424,3 +424,100 @@ func simdActGo(fn int, p [2]float32, a, b, y []float32) {
 		y[i] = v
 	}
 }
+
+// simdIGemm32 sets c[i*ldc+j] = Σ_k a[i*lda+k]·b[offs[k]+j] for i < r (1..12),
+// j < n and k < kn, each sum in k order, then adds bias[i] (flags&1)
+// and applies relu (flags&2: v < 0 becomes 0). It reads b[offs[k]+j]
+// for j up to n rounded up to 32: b must hold them.
+func simdIGemm32(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int) {
+	if r < 1 || r > 12 || n < 1 || kn < 1 || lda < 0 || ldc < 0 || flags&^3 != 0 {
+		panic("simdIGemm32: bad shape")
+	}
+	_ = a[(r-1)*lda+kn-1]
+	_ = c[(r-1)*ldc+n-1]
+	hi := int32(0)
+	for _, o := range offs[:kn] {
+		if o < 0 {
+			panic("simdIGemm32: negative offset")
+		}
+		hi = max(hi, o)
+	}
+	_ = b[int(hi)+(n+32-1)/32*32-1]
+	var bp *float32
+	if flags&1 != 0 {
+		_ = bias[r-1]
+		bp = &bias[0]
+	}
+	if cpuLevel >= isaAVX512 {
+		simdIGemm32AVX512(r, n, kn, &a[0], lda, &b[0], &offs[0], &c[0], ldc, bp, flags)
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		full := n / 32 * 32
+		for i := 0; i < r && full > 0; i += 2 {
+			if flags&1 != 0 {
+				bp = &bias[i]
+			}
+			simdIGemm32AVX2(min(2, r-i), full, kn, &a[i*lda], lda, &b[0], &offs[0], &c[i*ldc], ldc, bp, flags)
+		}
+		if full < n {
+			simdIGemm32Narrow(r, full, n, kn, a, lda, b, offs, c, ldc, bias, flags)
+		}
+		return
+	}
+
+	simdIGemm32Go(r, n, kn, a, lda, b, offs, c, ldc, bias, flags)
+}
+
+// simdIGemm32Go is simdIGemm32 in pure Go: the fallback (purego, other GOARCH) and the
+// assembly's test oracle: per row, eight columns at a time in registers
+// (simdIGemm32GoRow8), each sum in k order.
+func simdIGemm32Go(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int) {
+	offs = offs[:kn]
+	for i := range r {
+		ai := a[i*lda:][:kn]
+		ci := c[i*ldc:][:n]
+		for j0 := 0; j0 < n; j0 += 8 {
+			s := simdIGemm32GoRow8(ai, b[j0:], offs)
+			for j := range min(8, n-j0) {
+				v := s[j]
+				if flags&1 != 0 {
+					v += bias[i]
+				}
+				if flags&2 != 0 && v < 0 {
+					v = 0
+				}
+				ci[j0+j] = v
+			}
+		}
+	}
+}
+
+// simdIGemm32GoRow8 returns Σ_k a[k]·b[offs[k]+j] for j < 8: a leaf, so that its
+// eight sums stay in registers.
+func simdIGemm32GoRow8(a, b []float32, offs []int32) [8]float32 {
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	offs = offs[:len(a)]
+	for k, x := range a {
+		bk := (*[8]float32)(b[offs[k]:])
+		s0 += x * bk[0]
+		s1 += x * bk[1]
+		s2 += x * bk[2]
+		s3 += x * bk[3]
+		s4 += x * bk[4]
+		s5 += x * bk[5]
+		s6 += x * bk[6]
+		s7 += x * bk[7]
+	}
+	return [8]float32{s0, s1, s2, s3, s4, s5, s6, s7}
+}
+
+// simdIGemm32Narrow computes columns [j0, n) of simdIGemm32, fewer than 32, through
+// a block: the AVX2 routine stores whole panels.
+func simdIGemm32Narrow(r, j0, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int) {
+	var blk [384]float32
+	simdIGemm32(r, 32, kn, a, lda, b[j0:], offs, blk[:], 32, bias, flags)
+	for i := range r {
+		copy(c[i*ldc+j0:i*ldc+n], blk[i*32:])
+	}
+}

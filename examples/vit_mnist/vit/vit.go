@@ -104,7 +104,7 @@ const (
 	// each little endian and starting at a multiple of 64 bytes: 47916 f32 values at byte 0, 7 i64 values at byte 191680.
 	WeightBytes = 191736
 	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
-	ScratchBytes = 35264
+	ScratchBytes = 32192
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
 	weightsChecksum = 0x3eb4890d80b3a6b6
 )
@@ -188,7 +188,7 @@ func weightView[T float32 | int64](off, n int) []T {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model works too, but it is large: allocate it with New.
 type Model struct {
-	arenaF32 [8816]float32
+	arenaF32 [8048]float32
 	// cls receives Classify's output.
 	cls [OutputSize]float32
 	// closed is set by Close.
@@ -218,7 +218,7 @@ func (m *Model) Close() error {
 
 // forward runs every layer in order; outputs are left in the arena.
 func (m *Model) forward(in0 *[784]float32) {
-	patch_embed(in0, (*[2352]float32)(weightsF32[816:3168]), (*[48]float32)(weightsF32[3168:3216]), (*[768]float32)(m.arenaF32[0:768]), (*[1568]float32)(m.arenaF32[7248:8816]))
+	patch_embed(in0, (*[2352]float32)(weightsF32[816:3168]), (*[48]float32)(weightsF32[3168:3216]), (*[768]float32)(m.arenaF32[0:768]), (*[800]float32)(m.arenaF32[7248:8048]))
 	transpose_1((*[768]float32)(m.arenaF32[0:768]), (*[768]float32)(m.arenaF32[768:1536]))
 	concat_1((*[48]float32)(weightsF32[47868:47916]), (*[768]float32)(m.arenaF32[768:1536]), (*[816]float32)(m.arenaF32[1536:2352]))
 	add_1((*[816]float32)(m.arenaF32[1536:2352]), (*[816]float32)(weightsF32[0:816]), (*[816]float32)(m.arenaF32[1536:2352]))
