@@ -316,9 +316,16 @@ func emitGlobalPool(k *kctx, avg bool) error {
 		k.l("for _, v := range xc {\ns += float64(v)\n}")
 		k.l("y[nc] = float32(s / %d)", SP)
 	} else {
-		k.l("m := xc[0]")
-		k.l("for _, v := range xc {\nm = max(m, v)\n}") // branch-free; NaN propagates (conv_pool.go)
-		k.l("y[nc] = m")
+		// Four independent chains of Go's max (branch-free; NaN
+		// propagates): one chain would wait on each max's latency.
+		k.l("m0, m1, m2, m3 := xc[0], xc[0], xc[0], xc[0]")
+		k.l("for i := 0; i+4 <= %d; i += 4 {", SP)
+		k.l("m0, m1, m2, m3 = max(m0, xc[i]), max(m1, xc[i+1]), max(m2, xc[i+2]), max(m3, xc[i+3])")
+		k.l("}")
+		for i := SP / 4 * 4; i < SP; i++ {
+			k.l("m0 = max(m0, xc[%d])", i)
+		}
+		k.l("y[nc] = max(max(m0, m1), max(m2, m3))")
 	}
 	k.l("}")
 	return nil

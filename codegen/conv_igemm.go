@@ -98,6 +98,9 @@ func igemmPlan(conv *ir.Node, pre int) igemmConv {
 		}
 		c.xpLen = max(c.Cg*c.PS, int(hi)+c.panels()*c.kn.NR)
 	}
+	if c.copyIn && c.w.s[2] == 2 {
+		c.xpLen += c.PP // the Split kernel checks two phase blocks from each row
+	}
 	c.xpOff = alignUp(pre)
 	c.yvO = alignUp(c.xpOff + c.xpLen)
 	return c
@@ -221,22 +224,41 @@ func emitIGemmCopy(k *kctx, c igemmConv) {
 		k.l("_ = xg")
 		return
 	}
+	// used[i]: the phases along axis i that some tap reads (a 1×1
+	// stride-2 convolution reads one of four); the others stay zero.
+	var used [3]int
+	for i := range 3 {
+		for t := range w.k[i] {
+			used[i] |= 1 << (t * w.d[i] % w.s[i])
+		}
+	}
+	skip := func(i int, p string) {
+		if used[i] != 1<<w.s[i]-1 {
+			k.l("if %d>>(%s%%%d)&1 == 0 {\ncontinue\n}", used[i], p, w.s[i])
+		}
+	}
 	k.l("for ic := range %d {", c.Cg)
 	k.l("for i0 := range %d {", n[0])
 	k.l("p0 := i0 + %d", w.pb[0])
+	skip(0, "p0")
 	k.l("for i1 := range %d {", n[1])
 	k.l("p1 := i1 + %d", w.pb[1])
+	skip(1, "p1")
 	k.l("src := xg[(ic*%d+i0*%d+i1)*%d:][:%d]", w.in[0]*w.in[1], w.in[1], w.in[2], n[2])
 	k.l("dst := ic*%d + ((p0%%%d)*%d+p1%%%d)*%d + (p0/%d)*%d + (p1/%d)*%d",
 		c.PS, w.s[0], w.s[1], w.s[1], w.s[2]*c.PP, w.s[0], c.pd[1]*c.pd[2], w.s[1], c.pd[2])
-	if w.s[2] == 1 {
+	switch {
+	case w.s[2] == 1:
 		// A fixed-size copy: moves inline, not a memmove call per row.
 		k.l("*(*[%d]float32)(xp[dst+%d:]) = *(*[%d]float32)(src)", n[2], w.pb[2], n[2])
-	} else {
+	case w.s[2] == 2 && used[2] == 3:
+		// Both column phases: the Split kernel (codegen/kernels/dw.go).
+		k.l("%s(xp[dst:], %d, src, %d)", splitKernel.Func, c.PP, w.pb[2])
+	default:
 		// Per phase φ, the inputs i2 ≡ φ − pad (mod s), one index apart.
 		for ph := range w.s[2] {
 			i2 := ((ph-w.pb[2])%w.s[2] + w.s[2]) % w.s[2]
-			if i2 >= n[2] {
+			if i2 >= n[2] || used[2]>>ph&1 == 0 {
 				continue
 			}
 			k.l("for i2, d := %d, dst+%d; i2 < %d; i2, d = i2+%d, d+1 {", i2, ph*c.PP+(i2+w.pb[2])/w.s[2], n[2], w.s[2])
@@ -277,10 +299,12 @@ func emitIGemmRows(k *kctx, c igemmConv, rest epi, Y string) {
 	k.l("for o1 := range %d {", w.out[1])
 	k.l("vo := oc*%d + o0*%d + o1*%d", c.N, c.pd[1]*c.pd[2], c.pd[2])
 	k.l("yo := ((b*%d+g*%d+oc)*%d+o0)*%d + o1*%d", c.OC, c.OCg, w.out[0], w.out[1]*OW, OW)
+	k.l("yr, vr := (*[%d]float32)(%s[yo:]), (*[%d]float32)(yv[vo:])", OW, Y, OW)
 	if rest.residual == "" && rest.act == "" {
-		k.l("*(*[%d]float32)(%s[yo:]) = *(*[%d]float32)(yv[vo:])", OW, Y, OW)
+		// A loop, not an array assignment: that is a memmove call per
+		// row (the two may overlap as far as the compiler knows).
+		k.l("for j, v := range vr {\nyr[j] = v\n}")
 	} else {
-		k.l("yr, vr := (*[%d]float32)(%s[yo:]), (*[%d]float32)(yv[vo:])", OW, Y, OW)
 		if rest.residual != "" {
 			k.l("rr := (*[%d]float32)(%s[yo:])", OW, rest.residual)
 			rest.residual = "rr"
@@ -356,3 +380,6 @@ func igemmScratch(conv *ir.Node, pool bool) int {
 	}
 	return igemmPlan(conv, 0).scratch()
 }
+
+// splitKernel is the registered Split kernel.
+var splitKernel = kernels.Find(kernels.Split, kernels.AVX2)

@@ -2,7 +2,8 @@ package codegen
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/dlcompiler/dlc/codegen/kernels"
 )
 
 // Max and average pooling without indices, split so the common case runs
@@ -64,6 +65,11 @@ func emitPoolFast(k *kctx, w win3, NC string, avg, include bool) {
 	k.l("}\n}")
 	k.l("_ = npad")
 	k.l("yr := (*[%d]float32)(yc[(od*%d+oh)*%d:])", OW, w.out[1], OW)
+	if !avg {
+		emitMaxPoolRow(k, w, lo, hi)
+		k.l("}\n}\n}") // oh od nc
+		return
+	}
 	// element writes one output column; inner, without tests.
 	element := func(inner bool) {
 		k.l("w0 := ow*%d - %d", w.s[2], w.pb[2])
@@ -117,21 +123,7 @@ func emitPoolFast(k *kctx, w win3, NC string, avg, include bool) {
 		element(false)
 		k.l("}")
 	}
-	switch {
-	case hi > lo && !avg:
-		// Rows outside, columns inside: each output's maximum is a short
-		// chain per row, and the columns' chains are independent.
-		k.l("for ow := %d; ow < %d; ow++ {\nyr[ow] = float32(@math.Inf(-1))\n}", lo, hi)
-		k.l("for _, ro := range rows[:nr] {")
-		k.l("for ow := %d; ow < %d; ow++ {", lo, hi)
-		k.l("xs := (*[%d]float32)(xc[ro+ow*%d-%d:])", span, w.s[2], w.pb[2])
-		taps := []string{"yr[ow]"}
-		for kw := range w.k[2] {
-			taps = append(taps, fmt.Sprintf("xs[%d]", kw*w.d[2]))
-		}
-		k.l("yr[ow] = max(%s)", strings.Join(taps, ", "))
-		k.l("}\n}")
-	case hi > lo:
+	if hi > lo {
 		k.l("for ow := %d; ow < %d; ow++ {", lo, hi)
 		element(true)
 		k.l("}")
@@ -143,3 +135,57 @@ func emitPoolFast(k *kctx, w win3, NC string, avg, include bool) {
 	}
 	k.l("}\n}\n}") // oh od nc
 }
+
+// maxTree is a balanced tree of Go max calls over the expressions v.
+func maxTree(v []string) string {
+	if len(v) == 1 {
+		return v[0]
+	}
+	h := len(v) / 2
+	return "max(" + maxTree(v[:h]) + ", " + maxTree(v[h:]) + ")"
+}
+
+// emitMaxPoolRow writes one output row yr of a max pool, its window's
+// valid input rows listed in rows[:nr]: first their maximum column by
+// column into vrow on the VMax kernel (codegen/kernels/vmax.go), then
+// per output the maximum of vrow over the window's columns (with tests
+// at the border columns, outside [lo, hi); a balanced tree of Go max
+// calls inside, so that their latency does not add up). NaN if any tap
+// is NaN, as in the interpreter; where a maximum is a zero of both signs
+// its sign may differ from the interpreter's (which keeps the first).
+func emitMaxPoolRow(k *kctx, w win3, lo, hi int) {
+	IW, OW := w.in[2], w.out[2]
+	k.l("var vrow [%d]float32", IW)
+	k.l("if nr == 0 {\nfor ow := range yr {\nyr[ow] = float32(@math.Inf(-1))\n}\ncontinue\n}")
+	k.l("vrow = *(*[%d]float32)(xc[rows[0]:])", IW)
+	k.l("for _, ro := range rows[1:nr] {")
+	k.l("%s(vrow[:], xc[ro:ro+%d])", vmaxKernel.Func, IW)
+	k.l("}")
+	border := func(from, to int) {
+		if from >= to {
+			return
+		}
+		k.l("for ow := %d; ow < %d; ow++ {", from, to)
+		k.l("m := float32(@math.Inf(-1))")
+		k.l("for kw := range %d {", w.k[2])
+		k.l("if iw := ow*%d - %d + kw*%d; uint(iw) < %d {\nm = max(m, vrow[iw])\n}", w.s[2], w.pb[2], w.d[2], IW)
+		k.l("}")
+		k.l("yr[ow] = m")
+		k.l("}")
+	}
+	border(0, lo)
+	if hi > lo {
+		var taps []string
+		for kw := range w.k[2] {
+			taps = append(taps, fmt.Sprintf("vrow[w0+%d]", kw*w.d[2]))
+		}
+		k.l("for ow := %d; ow < %d; ow++ {", lo, hi)
+		k.l("w0 := ow*%d - %d", w.s[2], w.pb[2])
+		k.l("yr[ow] = %s", maxTree(taps))
+		k.l("}")
+	}
+	border(max(hi, lo), OW)
+}
+
+// vmaxKernel is the registered VMax kernel.
+var vmaxKernel = kernels.Find(kernels.VMax, kernels.AVX512)

@@ -68,7 +68,10 @@ const (
 // how code generation arranges its loops, and records it in n.Schedule
 // (printed by ir.Print; overridable per layer with dlc compile --tile):
 //
-//	conv   SIMD im2col (Kernel gemmKernel) when a group has at least
+//	conv   an implicit GEMM (Algo "igemm", Kernel igemmKernel: no im2col
+//	       buffer) when a group's input and output are small
+//	       (tile_igemm.go); else
+//	       SIMD im2col (Kernel gemmKernel) when a group has at least
 //	       minSIMDChannels output channels, K ≥ minGEMMTaps and a fused
 //	       pool fits the kernel's panels: Unroll = its MR rows, tiles as
 //	       below in whole panels. Otherwise, scalar:

@@ -19,7 +19,8 @@ const igemmMaxChannels = 64
 
 // igemmSchedule returns the implicit-GEMM schedule of a conv or
 // fused_conv, or nil when it is not small enough (above) or is depthwise
-// (one input channel per group: the Depthwise kernels).
+// (one input channel per group, or a few channels per group where a
+// Depthwise kernel has the window: those kernels).
 //
 // Measured in bench/ort against im2col/im2row on the same kernel block
 // (one core, the machine loaded, same rounds): see bench/README.md,
@@ -34,6 +35,9 @@ func igemmSchedule(n *ir.Node) *ir.Schedule {
 	cg, ocg := x[1]/groups, w[0]/groups
 	if cg == 1 && groups > 1 || cg > igemmMaxChannels || ocg > igemmMaxChannels {
 		return nil
+	}
+	if K := w[1:].NumElems(); groups > 1 && (ocg < minGEMMChannels || K < minGEMMTaps) && dwKernelFor(n) != nil {
+		return nil // a few channels per group: the Depthwise kernels
 	}
 	if n.Op == "fused_conv" && n.Attrs.String("pool") != "" {
 		// y is the pooled output; the conv's is what the kernel writes.

@@ -7,7 +7,8 @@ import (
 )
 
 // TestTileSchedules checks the tiling pass's choices on a narrow first
-// layer, a wide layer whose im2col buffer overflows the L2 budget, a
+// layer (an implicit GEMM), a wide layer whose im2col buffer overflows
+// the L2 budget, a
 // depthwise layer and a dense layer, and that the result still computes
 // the same outputs (checkPass).
 func TestTileSchedules(t *testing.T) {
@@ -28,7 +29,7 @@ func TestTileSchedules(t *testing.T) {
 	if s["f"] != nil {
 		t.Errorf("flatten got a schedule: %v", s["f"])
 	}
-	for name, algo := range map[string]string{"narrow": "im2row", "wide": "im2row", "wider": "im2row", "dw": "direct"} {
+	for name, algo := range map[string]string{"narrow": "igemm", "wide": "im2row", "wider": "im2row", "dw": "direct"} {
 		if s[name] == nil || s[name].Algo != algo {
 			t.Errorf("%s: schedule %v, want algo %s", name, s[name], algo)
 		}
@@ -39,8 +40,8 @@ func TestTileSchedules(t *testing.T) {
 	if w := s["wider"]; w.Tiles["n"] != 96 || w.Tiles["m"] != 48 || w.Unroll != 12 || w.Kernel != "avx512.gemm12x32" || w.Vector != 0 || w.Threads != 1 {
 		t.Errorf("wider: schedule %v, want n=96 m=48 unroll 12 kernel avx512.gemm12x32 on one thread", w)
 	}
-	if w := s["narrow"]; w.Unroll != 4 || w.Kernel != "avx512.gemm12x32" {
-		t.Errorf("narrow: 4 channels: schedule %v, want unroll 4 kernel avx512.gemm12x32", w)
+	if w := s["narrow"]; w.Unroll != 4 || w.Kernel != "avx512.igemm12x32" {
+		t.Errorf("narrow: 4 channels: schedule %v, want unroll 4 kernel avx512.igemm12x32", w)
 	}
 	if w := s["wide"]; w.Tiles["n"] != 0 {
 		t.Errorf("wide: K=36 fits whole: no column tiles, got %v", w)
@@ -57,7 +58,7 @@ func TestTileSchedules(t *testing.T) {
 // for stride-1 layers whose output rows do not fill whole panels, unless
 // the wasted virtual columns cost more than the gather saves (a 7×7
 // output with 512 channels); im2col for strides, fused pools and outputs
-// whose rows are whole panels.
+// whose rows are whole panels. (Above the implicit GEMM's 64 channels.)
 func TestTileIm2row(t *testing.T) {
 	for _, c := range []struct {
 		name   string
@@ -67,11 +68,11 @@ func TestTileIm2row(t *testing.T) {
 		im2row bool
 	}{
 		{"resnet56", []int{1, 64, 56, 56}, []int{64, 64, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, false, true},
-		{"vgg30", []int{1, 16, 30, 30}, []int{16, 16, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, false, true},
+		{"vgg30", []int{1, 80, 30, 30}, []int{80, 80, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, false, true},
 		{"deep7", []int{1, 512, 7, 7}, []int{512, 512, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, false, false},
 		{"stride2", []int{1, 64, 56, 56}, []int{64, 64, 3, 3}, ir.Attrs{"pads": []int{1, 1}, "strides": []int{2, 2}}, false, false},
-		{"whole64", []int{1, 16, 64, 64}, []int{16, 16, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, false, false},
-		{"pool", []int{1, 16, 30, 30}, []int{16, 16, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, true, false},
+		{"whole64", []int{1, 80, 64, 64}, []int{80, 80, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, false, false},
+		{"pool", []int{1, 80, 30, 30}, []int{80, 80, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, true, false},
 	} {
 		b := newBuilder(t)
 		x := b.g.AddInput("x", f32(c.x...), ir.Pos{})
@@ -153,5 +154,43 @@ func TestTileDenseGEMM(t *testing.T) {
 	}
 	if w := s["fc2"]; w.Kernel != "avx2.dot4" || w.WeightLayout != "" {
 		t.Errorf("fc2 (one row): schedule %v, want kernel avx2.dot4 over the weights as stored", w)
+	}
+}
+
+// TestTileIGemm checks which convolutions run as an implicit GEMM: small
+// ones of any rank, stride, dilation and groups, with or without a fused
+// pool; not those with more than 64 channels per group, whose input or
+// virtual output overflows half of L2, or that a Depthwise kernel takes.
+func TestTileIGemm(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		x, w  []int
+		attrs ir.Attrs
+		pool  bool
+		want  bool
+	}{
+		{"lenet", []int{2, 1, 28, 28}, []int{6, 1, 5, 5}, ir.Attrs{"pads": []int{2, 2}}, true, true},
+		{"stride2", []int{1, 16, 16, 16}, []int{32, 16, 3, 3}, ir.Attrs{"pads": []int{1, 1}, "strides": []int{2, 2}}, false, true},
+		{"conv1d", []int{2, 16, 20}, []int{8, 16, 3}, nil, false, true},
+		{"conv3d", []int{2, 4, 4, 6, 6}, []int{8, 4, 3, 3, 3}, ir.Attrs{"pads": []int{1, 1, 1}, "strides": []int{1, 2, 2}}, false, true},
+		{"grouped", []int{1, 12, 9, 9}, []int{24, 4, 3, 3}, ir.Attrs{"pads": []int{1, 1}, "groups": 3}, false, true},
+		{"dilated", []int{1, 8, 15, 15}, []int{8, 8, 3, 3}, ir.Attrs{"dilations": []int{2, 2}}, false, true},
+		{"channels", []int{1, 96, 14, 14}, []int{32, 96, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, false, false},
+		{"large", []int{1, 64, 56, 56}, []int{64, 64, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, false, false},
+		{"dwgroups", []int{1, 8, 12, 12}, []int{8, 2, 3, 3}, ir.Attrs{"pads": []int{1, 1}, "groups": 4}, false, false},
+		{"depthwise", []int{1, 8, 12, 12}, []int{8, 1, 3, 3}, ir.Attrs{"pads": []int{1, 1}, "groups": 8}, false, false},
+	} {
+		b := newBuilder(t)
+		x := b.g.AddInput("x", f32(c.x...), ir.Pos{})
+		h := b.node("conv", c.name, c.attrs, x, b.param("w", ir.Param, f32(c.w...)))
+		if c.pool {
+			h = b.node("avgpool", "p", ir.Attrs{"kernel": []int{2, 2}}, h)
+		}
+		b.g.AddOutput("y", h)
+		g := checkPass(t, b.g, "fuse,tile")
+		s := g.Nodes[0].Schedule
+		if got := s.Algo == "igemm" && s.Kernel == "avx512.igemm12x32"; got != c.want {
+			t.Errorf("%s: schedule %v, implicit GEMM %v, want %v", c.name, s, got, c.want)
+		}
 	}
 }

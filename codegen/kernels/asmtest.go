@@ -95,7 +95,7 @@ func AsmTestFiles() (map[string][]byte, error) {
 		list, typ string
 		op        Op
 	}{{"splits", "splitKernel", Split}, {"acts", "actKernel", Act}, {"gemvs", "gemvKernel", Gemv},
-		{"igemms", "igemmKernel", IGemm}} {
+		{"igemms", "igemmKernel", IGemm}, {"vmaxes", "vmaxKernel", VMax}} {
 		fmt.Fprintf(&b, "}\n\nvar %s = []%s{\n", t.list, t.typ)
 		for _, k := range testKernels {
 			if k.Op == t.op {

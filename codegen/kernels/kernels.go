@@ -204,7 +204,8 @@ func (k *Kernel) CBlock() int { return k.MR * k.NR }
 // The registry. Names say the instruction set, the op and the register
 // block; the tiling pass chooses among them. The depthwise kernels are
 // listed in dw.go, the activations in act.go, the vector-matrix product
-// in gemv.go, the implicit GEMM of convolutions in igemm.go.
+// in gemv.go, the implicit GEMM of convolutions in igemm.go, the max
+// pools' vertical step in vmax.go.
 var registry = append([]*Kernel{
 	{
 		// AVX-512: 24 zmm accumulators (12 rows × 2 registers), 2 for
@@ -231,7 +232,7 @@ var registry = append([]*Kernel{
 		PackA: RowMajor, PackB: Vector,
 		Func: "simdDot",
 	},
-}, append(dwKernels, splitKernel, actKernel, gemvKernel, igemmKernel)...)
+}, append(dwKernels, splitKernel, actKernel, gemvKernel, igemmKernel, vmaxKernel)...)
 
 // Lookup returns the kernel named name, or nil.
 func Lookup(name string) *Kernel {

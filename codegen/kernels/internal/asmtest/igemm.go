@@ -17,3 +17,18 @@ type igemmAsm struct {
 	level int
 	f     func(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int)
 }
+
+// vmaxKernel is a VMax kernel.
+type vmaxKernel struct {
+	name       string
+	call, twin func(y, x []float32)
+	asm        []vmaxAsm
+}
+
+// vmaxAsm is one instruction set's routine of a VMax kernel, which runs
+// when cpuLevel >= level.
+type vmaxAsm struct {
+	isa   string
+	level int
+	f     func(n int, y, x *float32)
+}

@@ -9,7 +9,8 @@ import (
 
 // TestIGemmAVX2Wrapper runs TestIGemm's cases with the CPU level held at
 // AVX2 (as -tags dlcavx2 holds a generated package's), so the wrapper
-// takes the AVX2 routine for the whole panels and stages the last one.
+// takes the AVX2 routine for the whole panels and stages the last one;
+// and TestVMax's, whose AVX2 wrapper leaves the tail to Go.
 func TestIGemmAVX2Wrapper(t *testing.T) {
 	if cpuLevel < isaAVX2 {
 		t.Skip("no AVX2")
@@ -17,6 +18,7 @@ func TestIGemmAVX2Wrapper(t *testing.T) {
 	saved := cpuLevel
 	cpuLevel = isaAVX2
 	defer func() { cpuLevel = saved }()
+	TestVMax(t)
 	rng := rand.New(rand.NewPCG(20, 2))
 	for _, kn := range igemms {
 		for r := 1; r <= 12; r++ {

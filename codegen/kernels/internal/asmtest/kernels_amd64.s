@@ -15621,6 +15621,59 @@ simdIGemm32AVX2r2out:
 	VZEROUPPER
 	RET
 
+// func simdVMaxAVX512(n int, y, x *float32)
+TEXT ·simdVMaxAVX512(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ y+8(FP), DI
+	MOVQ x+16(FP), SI
+simdVMaxAVX512loop:
+	CMPQ CX, $16
+	JLT simdVMaxAVX512tail
+	VMOVUPS (DI), Z0
+	VMOVUPS (SI), Z1
+	VMAXPS Z1, Z0, Z2
+	VCMPPS $3, Z0, Z0, K2
+	VBLENDMPS Z0, Z2, K2, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNZ simdVMaxAVX512loop
+	VZEROUPPER
+	RET
+simdVMaxAVX512tail:
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K1
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (SI), K1, Z1
+	VMAXPS Z1, Z0, Z2
+	VCMPPS $3, Z0, Z0, K2
+	VBLENDMPS Z0, Z2, K2, Z2
+	VMOVUPS Z2, K1, (DI)
+	VZEROUPPER
+	RET
+
+// func simdVMaxAVX2(n int, y, x *float32)
+TEXT ·simdVMaxAVX2(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ y+8(FP), DI
+	MOVQ x+16(FP), SI
+simdVMaxAVX2loop:
+	VMOVUPS (DI), Y0
+	VMOVUPS (SI), Y1
+	VMAXPS Y1, Y0, Y2
+	VCMPPS $3, Y0, Y0, Y3
+	VBLENDVPS Y3, Y0, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JNZ simdVMaxAVX2loop
+	VZEROUPPER
+	RET
+
 // func gemm12x8AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 TEXT ·gemm12x8AVX2(SB), NOSPLIT, $0-88
 	MOVQ r+0(FP), AX

@@ -193,3 +193,11 @@ var igemms = []igemmKernel{
 			{isa: "avx2", level: isaAVX2, f: simdIGemm32AVX2},
 		}},
 }
+
+var vmaxes = []vmaxKernel{
+	{name: "avx512.vmax", call: simdVMax, twin: simdVMaxGo,
+		asm: []vmaxAsm{
+			{isa: "avx512", level: isaAVX512, f: simdVMaxAVX512},
+			{isa: "avx2", level: isaAVX2, f: simdVMaxAVX2},
+		}},
+}
