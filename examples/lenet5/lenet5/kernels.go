@@ -43,7 +43,10 @@ func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32,
 						for o1 := range 28 {
 							vo := oc*892 + o0*1024 + o1*32
 							yo := ((b*6+g*6+oc)*1+o0)*784 + o1*28
-							*(*[28]float32)(tmp[yo:]) = *(*[28]float32)(yv[vo:])
+							yr, vr := (*[28]float32)(tmp[yo:]), (*[28]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -71,14 +74,20 @@ func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32,
 							}
 							_ = npad
 							yr := (*[14]float32)(yc[(od*14+oh)*14:])
-							for ow := 0; ow < 14; ow++ {
-								yr[ow] = float32(math.Inf(-1))
-							}
-							for _, ro := range rows[:nr] {
-								for ow := 0; ow < 14; ow++ {
-									xs := (*[2]float32)(xc[ro+ow*2-0:])
-									yr[ow] = max(yr[ow], xs[0], xs[1])
+							var vrow [28]float32
+							if nr == 0 {
+								for ow := range yr {
+									yr[ow] = float32(math.Inf(-1))
 								}
+								continue
+							}
+							vrow = *(*[28]float32)(xc[rows[0]:])
+							for _, ro := range rows[1:nr] {
+								simdVMax(vrow[:], xc[ro:ro+28])
+							}
+							for ow := 0; ow < 14; ow++ {
+								w0 := ow*2 - 0
+								yr[ow] = max(vrow[w0+0], vrow[w0+1])
 							}
 						}
 					}
@@ -134,7 +143,10 @@ func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float3
 						for o1 := range 10 {
 							vo := oc*136 + o0*196 + o1*14
 							yo := ((b*16+g*16+oc)*1+o0)*100 + o1*10
-							*(*[10]float32)(tmp[yo:]) = *(*[10]float32)(yv[vo:])
+							yr, vr := (*[10]float32)(tmp[yo:]), (*[10]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -162,14 +174,20 @@ func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float3
 							}
 							_ = npad
 							yr := (*[5]float32)(yc[(od*5+oh)*5:])
-							for ow := 0; ow < 5; ow++ {
-								yr[ow] = float32(math.Inf(-1))
-							}
-							for _, ro := range rows[:nr] {
-								for ow := 0; ow < 5; ow++ {
-									xs := (*[2]float32)(xc[ro+ow*2-0:])
-									yr[ow] = max(yr[ow], xs[0], xs[1])
+							var vrow [10]float32
+							if nr == 0 {
+								for ow := range yr {
+									yr[ow] = float32(math.Inf(-1))
 								}
+								continue
+							}
+							vrow = *(*[10]float32)(xc[rows[0]:])
+							for _, ro := range rows[1:nr] {
+								simdVMax(vrow[:], xc[ro:ro+10])
+							}
+							for ow := 0; ow < 5; ow++ {
+								w0 := ow*2 - 0
+								yr[ow] = max(vrow[w0+0], vrow[w0+1])
 							}
 						}
 					}

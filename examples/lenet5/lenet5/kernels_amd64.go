@@ -38,3 +38,13 @@ func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32
 //
 //go:noescape
 func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int)
+
+// simdVMaxAVX512 is simdVMax in AVX-512: n ≥ 1 (AVX2: a multiple of 8).
+//
+//go:noescape
+func simdVMaxAVX512(n int, y, x *float32)
+
+// simdVMaxAVX2 is simdVMax in AVX2: n ≥ 1 (AVX2: a multiple of 8).
+//
+//go:noescape
+func simdVMaxAVX2(n int, y, x *float32)

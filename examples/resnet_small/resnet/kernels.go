@@ -43,7 +43,10 @@ func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float
 						for o1 := range 32 {
 							vo := oc*1086 + o0*1156 + o1*34
 							yo := ((b*16+g*16+oc)*1+o0)*1024 + o1*32
-							*(*[32]float32)(y[yo:]) = *(*[32]float32)(yv[vo:])
+							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -97,7 +100,10 @@ func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 						for o1 := range 32 {
 							vo := oc*1086 + o0*1156 + o1*34
 							yo := ((b*16+g*16+oc)*1+o0)*1024 + o1*32
-							*(*[32]float32)(y[yo:]) = *(*[32]float32)(yv[vo:])
+							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -211,7 +217,10 @@ func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 						for o1 := range 32 {
 							vo := oc*1086 + o0*1156 + o1*34
 							yo := ((b*16+g*16+oc)*1+o0)*1024 + o1*32
-							*(*[32]float32)(y[yo:]) = *(*[32]float32)(yv[vo:])
+							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -284,7 +293,7 @@ func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 // layer2_0_conv1 computes layer layer2.0.conv1 (fused_conv): layer1.1.relu_2 f32[1,16,32,32], layer2.0.conv1.weight_bn f32[32,16,3,3], layer2.0.conv1.bias_bn f32[32] → layer2.0.relu_1 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[2,2].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[8192]float32, tmp *[27168]float32) {
+func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[8192]float32, tmp *[27472]float32) {
 	offs := [144]int32{
 		0, 289, 1, 578, 867, 579, 17, 306, 18, 1156, 1445, 1157, 1734, 2023, 1735, 1173,
 		1462, 1174, 2312, 2601, 2313, 2890, 3179, 2891, 2329, 2618, 2330, 3468, 3757, 3469, 4046, 4335,
@@ -296,11 +305,11 @@ func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[
 		14739, 14451, 13889, 14178, 13890, 15028, 15317, 15029, 15606, 15895, 15607, 15045, 15334, 15046, 16184, 16473,
 		16185, 16762, 17051, 16763, 16201, 16490, 16202, 17340, 17629, 17341, 17918, 18207, 17919, 17357, 17646, 17358,
 	}
-	yv := tmp[18496:27168]
+	yv := tmp[18800:27472]
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*16+g*16)*1024:][:16384]
-			xp := tmp[0:18496]
+			xp := tmp[0:18785]
 			clear(xp)
 			for ic := range 16 {
 				for i0 := range 1 {
@@ -309,12 +318,7 @@ func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[
 						p1 := i1 + 1
 						src := xg[(ic*32+i0*32+i1)*32:][:32]
 						dst := ic*1156 + ((p0%1)*2+p1%2)*578 + (p0/1)*289 + (p1/2)*17
-						for i2, d := 1, dst+1; i2 < 32; i2, d = i2+2, d+1 {
-							xp[d] = src[i2]
-						}
-						for i2, d := 0, dst+289; i2 < 32; i2, d = i2+2, d+1 {
-							xp[d] = src[i2]
-						}
+						simdSplit2(xp[dst:], 289, src, 1)
 					}
 				}
 			}
@@ -330,7 +334,10 @@ func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[
 						for o1 := range 16 {
 							vo := oc*271 + o0*289 + o1*17
 							yo := ((b*32+g*32+oc)*1+o0)*256 + o1*16
-							*(*[16]float32)(y[yo:]) = *(*[16]float32)(yv[vo:])
+							yr, vr := (*[16]float32)(y[yo:]), (*[16]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -343,26 +350,26 @@ func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[
 // layer2_0_downsample_0 computes layer layer2.0.downsample.0 (conv): layer1.1.relu_2 f32[1,16,32,32], layer2.0.downsample.0.weight_bn f32[32,16,1,1], layer2.0.downsample.0.bias_bn f32[32] → layer2.0.downsample.1 f32[1,32,16,16].
 // Attributes: dilations=[1,1] groups=1 pads=[0,0,0,0] strides=[2,2].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func layer2_0_downsample_0(x0 *[16384]float32, x1 *[512]float32, x2 *[32]float32, y *[8192]float32, tmp *[16384]float32) {
+func layer2_0_downsample_0(x0 *[16384]float32, x1 *[512]float32, x2 *[32]float32, y *[8192]float32, tmp *[16640]float32) {
 	offs := [16]int32{
 		0, 1024, 2048, 3072, 4096, 5120, 6144, 7168, 8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360,
 	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*16+g*16)*1024:][:16384]
-			xp := tmp[0:16384]
+			xp := tmp[0:16640]
 			clear(xp)
 			for ic := range 16 {
 				for i0 := range 1 {
 					p0 := i0 + 0
 					for i1 := range 32 {
 						p1 := i1 + 0
+						if 1>>(p1%2)&1 == 0 {
+							continue
+						}
 						src := xg[(ic*32+i0*32+i1)*32:][:32]
 						dst := ic*1024 + ((p0%1)*2+p1%2)*512 + (p0/1)*256 + (p1/2)*16
 						for i2, d := 0, dst+0; i2 < 32; i2, d = i2+2, d+1 {
-							xp[d] = src[i2]
-						}
-						for i2, d := 1, dst+256; i2 < 32; i2, d = i2+2, d+1 {
 							xp[d] = src[i2]
 						}
 					}
@@ -504,7 +511,10 @@ func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8
 						for o1 := range 16 {
 							vo := oc*286 + o0*324 + o1*18
 							yo := ((b*32+g*32+oc)*1+o0)*256 + o1*16
-							*(*[16]float32)(y[yo:]) = *(*[16]float32)(yv[vo:])
+							yr, vr := (*[16]float32)(y[yo:]), (*[16]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -586,7 +596,7 @@ func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 // layer3_0_conv1 computes layer layer3.0.conv1 (fused_conv): layer2.1.relu_2 f32[1,32,16,16], layer3.0.conv1.weight_bn f32[64,32,3,3], layer3.0.conv1.bias_bn f32[64] → layer3.0.relu_1 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[2,2].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[4096]float32, tmp *[14928]float32) {
+func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[4096]float32, tmp *[15008]float32) {
 	offs := [288]int32{
 		0, 81, 1, 162, 243, 163, 9, 90, 10, 324, 405, 325, 486, 567, 487, 333,
 		414, 334, 648, 729, 649, 810, 891, 811, 657, 738, 658, 972, 1053, 973, 1134, 1215,
@@ -607,11 +617,11 @@ func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[
 		9315, 9235, 9081, 9162, 9082, 9396, 9477, 9397, 9558, 9639, 9559, 9405, 9486, 9406, 9720, 9801,
 		9721, 9882, 9963, 9883, 9729, 9810, 9730, 10044, 10125, 10045, 10206, 10287, 10207, 10053, 10134, 10054,
 	}
-	yv := tmp[10384:14928]
+	yv := tmp[10464:15008]
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*32+g*32)*256:][:8192]
-			xp := tmp[0:10383]
+			xp := tmp[0:10464]
 			clear(xp)
 			for ic := range 32 {
 				for i0 := range 1 {
@@ -620,12 +630,7 @@ func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[
 						p1 := i1 + 1
 						src := xg[(ic*16+i0*16+i1)*16:][:16]
 						dst := ic*324 + ((p0%1)*2+p1%2)*162 + (p0/1)*81 + (p1/2)*9
-						for i2, d := 1, dst+1; i2 < 16; i2, d = i2+2, d+1 {
-							xp[d] = src[i2]
-						}
-						for i2, d := 0, dst+81; i2 < 16; i2, d = i2+2, d+1 {
-							xp[d] = src[i2]
-						}
+						simdSplit2(xp[dst:], 81, src, 1)
 					}
 				}
 			}
@@ -641,7 +646,10 @@ func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[
 						for o1 := range 8 {
 							vo := oc*71 + o0*81 + o1*9
 							yo := ((b*64+g*64+oc)*1+o0)*64 + o1*8
-							*(*[8]float32)(y[yo:]) = *(*[8]float32)(yv[vo:])
+							yr, vr := (*[8]float32)(y[yo:]), (*[8]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -654,7 +662,7 @@ func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[
 // layer3_0_downsample_0 computes layer layer3.0.downsample.0 (conv): layer2.1.relu_2 f32[1,32,16,16], layer3.0.downsample.0.weight_bn f32[64,32,1,1], layer3.0.downsample.0.bias_bn f32[64] → layer3.0.downsample.1 f32[1,64,8,8].
 // Attributes: dilations=[1,1] groups=1 pads=[0,0,0,0] strides=[2,2].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32, y *[4096]float32, tmp *[8192]float32) {
+func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32, y *[4096]float32, tmp *[8256]float32) {
 	offs := [32]int32{
 		0, 256, 512, 768, 1024, 1280, 1536, 1792, 2048, 2304, 2560, 2816, 3072, 3328, 3584, 3840,
 		4096, 4352, 4608, 4864, 5120, 5376, 5632, 5888, 6144, 6400, 6656, 6912, 7168, 7424, 7680, 7936,
@@ -662,19 +670,19 @@ func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*32+g*32)*256:][:8192]
-			xp := tmp[0:8192]
+			xp := tmp[0:8256]
 			clear(xp)
 			for ic := range 32 {
 				for i0 := range 1 {
 					p0 := i0 + 0
 					for i1 := range 16 {
 						p1 := i1 + 0
+						if 1>>(p1%2)&1 == 0 {
+							continue
+						}
 						src := xg[(ic*16+i0*16+i1)*16:][:16]
 						dst := ic*256 + ((p0%1)*2+p1%2)*128 + (p0/1)*64 + (p1/2)*8
 						for i2, d := 0, dst+0; i2 < 16; i2, d = i2+2, d+1 {
-							xp[d] = src[i2]
-						}
-						for i2, d := 1, dst+64; i2 < 16; i2, d = i2+2, d+1 {
 							xp[d] = src[i2]
 						}
 					}
@@ -852,7 +860,10 @@ func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[
 						for o1 := range 8 {
 							vo := oc*78 + o0*100 + o1*10
 							yo := ((b*64+g*64+oc)*1+o0)*64 + o1*8
-							*(*[8]float32)(y[yo:]) = *(*[8]float32)(yv[vo:])
+							yr, vr := (*[8]float32)(y[yo:]), (*[8]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}

@@ -17,6 +17,11 @@ func cpuISA() int
 //go:noescape
 func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32)
 
+// simdSplit2AVX2 is simdSplit2's pairs in AVX2: n ≥ 1 of them.
+//
+//go:noescape
+func simdSplit2AVX2(even, odd, src *float32, n int)
+
 // simdActAVX512 is simdActP in AVX-512: n ≥ 1; b may be nil.
 //
 //go:noescape

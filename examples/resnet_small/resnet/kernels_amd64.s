@@ -321,6 +321,46 @@ dot4sum:
 	VZEROUPPER
 	RET
 
+// func simdSplit2AVX2(even, odd, src *float32, n int)
+TEXT ·simdSplit2AVX2(SB), NOSPLIT, $0-32
+	MOVQ even+0(FP), DI
+	MOVQ odd+8(FP), DX
+	MOVQ src+16(FP), SI
+	MOVQ n+24(FP), CX
+	MOVQ CX, BX
+	SHRQ $3, CX
+	JZ simdSplit2AVX2rest
+simdSplit2AVX2loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, (DX)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	DECQ CX
+	JNZ simdSplit2AVX2loop
+	VZEROUPPER
+simdSplit2AVX2rest:
+	ANDQ $7, BX
+	JZ simdSplit2AVX2done
+simdSplit2AVX2pair:
+	MOVL (SI), AX
+	MOVL AX, (DI)
+	MOVL 4(SI), AX
+	MOVL AX, (DX)
+	ADDQ $8, SI
+	ADDQ $4, DI
+	ADDQ $4, DX
+	DECQ BX
+	JNZ simdSplit2AVX2pair
+simdSplit2AVX2done:
+	RET
+
 DATA simdActAVX512c<>+0(SB)/4, $0x42b0999a
 DATA simdActAVX512c<>+4(SB)/4, $0x42b0999a
 DATA simdActAVX512c<>+8(SB)/4, $0x42b0999a

@@ -11,6 +11,10 @@ func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32) {
 	panic("simdDotAVX2: no assembly in this build")
 }
 
+func simdSplit2AVX2(even, odd, src *float32, n int) {
+	panic("simdSplit2AVX2: no assembly in this build")
+}
+
 func simdActAVX512(fn, n int, a, b, y, p *float32) {
 	panic("simdActAVX512: no assembly in this build")
 }

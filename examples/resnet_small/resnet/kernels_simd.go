@@ -288,6 +288,47 @@ func simdDotGoRows2(x, w0, w1 []float32) (float32, float32) {
 	return s0 + s1, t0 + t1
 }
 
+// simdSplit2 stores src, the columns pl, pl+1, … of a padded row, into dst
+// split by column parity, column c at (c%2)*half + c/2: the layout the
+// stride-2 depthwise kernels read (codegen/kernels/dw.go).
+func simdSplit2(dst []float32, half int, src []float32, pl int) {
+	n := len(src)
+	if n == 0 {
+		return
+	}
+	if pl < 0 || (pl+n+1)/2 > half {
+		panic("simdSplit2: bad shape")
+	}
+	_ = dst[2*half-1]
+	i := 0
+	if pl%2 == 1 {
+		dst[half+pl/2] = src[0]
+		i = 1
+	}
+	base, pairs := (pl+i)/2, (n-i)/2
+	if (n-i)%2 == 1 {
+		dst[base+pairs] = src[n-1]
+	}
+	if pairs == 0 {
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		simdSplit2AVX2(&dst[base], &dst[half+base], &src[i], pairs)
+		return
+	}
+
+	simdSplit2Go(dst[base:base+pairs], dst[half+base:half+base+pairs], src[i:i+2*pairs])
+}
+
+// simdSplit2Go sets even[m], odd[m] = src[2m], src[2m+1]: simdSplit2 in pure Go.
+func simdSplit2Go(even, odd, src []float32) {
+	odd = odd[:len(even)]
+	src = src[:2*len(even)]
+	for m := range even {
+		even[m], odd[m] = src[2*m], src[2*m+1]
+	}
+}
+
 // simdAct sets y[i] = f(a[i] + b[i]) for i < len(y), or f(a[i]) when b is
 // nil, f the activation fn (0 sigmoid, 1 tanh, 2 exp, 5 hardswish, 7
 // gelu, 8 gelu_tanh; simdActP has the others) in float32, vectorized

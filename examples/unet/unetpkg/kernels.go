@@ -42,7 +42,10 @@ func inc_double_conv_0(x0 *[1024]float32, x1 *[72]float32, x2 *[8]float32, y *[8
 						for o1 := range 32 {
 							vo := oc*1086 + o0*1156 + o1*34
 							yo := ((b*8+g*8+oc)*1+o0)*1024 + o1*32
-							*(*[32]float32)(y[yo:]) = *(*[32]float32)(yv[vo:])
+							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -92,7 +95,10 @@ func inc_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32, y *[
 						for o1 := range 32 {
 							vo := oc*1086 + o0*1156 + o1*34
 							yo := ((b*8+g*8+oc)*1+o0)*1024 + o1*32
-							*(*[32]float32)(y[yo:]) = *(*[32]float32)(yv[vo:])
+							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -129,14 +135,20 @@ func down1_maxpool_conv_0(x *[8192]float32, y *[2048]float32) {
 				}
 				_ = npad
 				yr := (*[16]float32)(yc[(od*16+oh)*16:])
-				for ow := 0; ow < 16; ow++ {
-					yr[ow] = float32(math.Inf(-1))
-				}
-				for _, ro := range rows[:nr] {
-					for ow := 0; ow < 16; ow++ {
-						xs := (*[2]float32)(xc[ro+ow*2-0:])
-						yr[ow] = max(yr[ow], xs[0], xs[1])
+				var vrow [32]float32
+				if nr == 0 {
+					for ow := range yr {
+						yr[ow] = float32(math.Inf(-1))
 					}
+					continue
+				}
+				vrow = *(*[32]float32)(xc[rows[0]:])
+				for _, ro := range rows[1:nr] {
+					simdVMax(vrow[:], xc[ro:ro+32])
+				}
+				for ow := 0; ow < 16; ow++ {
+					w0 := ow*2 - 0
+					yr[ow] = max(vrow[w0+0], vrow[w0+1])
 				}
 			}
 		}
@@ -183,7 +195,10 @@ func down1_maxpool_conv_1_double_conv_0(x0 *[2048]float32, x1 *[1152]float32, x2
 						for o1 := range 16 {
 							vo := oc*286 + o0*324 + o1*18
 							yo := ((b*16+g*16+oc)*1+o0)*256 + o1*16
-							*(*[16]float32)(y[yo:]) = *(*[16]float32)(yv[vo:])
+							yr, vr := (*[16]float32)(y[yo:]), (*[16]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -237,7 +252,10 @@ func down1_maxpool_conv_1_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2
 						for o1 := range 16 {
 							vo := oc*286 + o0*324 + o1*18
 							yo := ((b*16+g*16+oc)*1+o0)*256 + o1*16
-							*(*[16]float32)(y[yo:]) = *(*[16]float32)(yv[vo:])
+							yr, vr := (*[16]float32)(y[yo:]), (*[16]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -274,14 +292,20 @@ func down2_maxpool_conv_0(x *[4096]float32, y *[1024]float32) {
 				}
 				_ = npad
 				yr := (*[8]float32)(yc[(od*8+oh)*8:])
-				for ow := 0; ow < 8; ow++ {
-					yr[ow] = float32(math.Inf(-1))
-				}
-				for _, ro := range rows[:nr] {
-					for ow := 0; ow < 8; ow++ {
-						xs := (*[2]float32)(xc[ro+ow*2-0:])
-						yr[ow] = max(yr[ow], xs[0], xs[1])
+				var vrow [16]float32
+				if nr == 0 {
+					for ow := range yr {
+						yr[ow] = float32(math.Inf(-1))
 					}
+					continue
+				}
+				vrow = *(*[16]float32)(xc[rows[0]:])
+				for _, ro := range rows[1:nr] {
+					simdVMax(vrow[:], xc[ro:ro+16])
+				}
+				for ow := 0; ow < 8; ow++ {
+					w0 := ow*2 - 0
+					yr[ow] = max(vrow[w0+0], vrow[w0+1])
 				}
 			}
 		}
@@ -332,7 +356,10 @@ func down2_maxpool_conv_1_double_conv_0(x0 *[1024]float32, x1 *[4608]float32, x2
 						for o1 := range 8 {
 							vo := oc*78 + o0*100 + o1*10
 							yo := ((b*32+g*32+oc)*1+o0)*64 + o1*8
-							*(*[8]float32)(y[yo:]) = *(*[8]float32)(yv[vo:])
+							yr, vr := (*[8]float32)(y[yo:]), (*[8]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -395,7 +422,10 @@ func down2_maxpool_conv_1_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2
 						for o1 := range 8 {
 							vo := oc*78 + o0*100 + o1*10
 							yo := ((b*32+g*32+oc)*1+o0)*64 + o1*8
-							*(*[8]float32)(y[yo:]) = *(*[8]float32)(yv[vo:])
+							yr, vr := (*[8]float32)(y[yo:]), (*[8]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -432,14 +462,20 @@ func down3_maxpool_conv_0(x *[2048]float32, y *[512]float32) {
 				}
 				_ = npad
 				yr := (*[4]float32)(yc[(od*4+oh)*4:])
-				for ow := 0; ow < 4; ow++ {
-					yr[ow] = float32(math.Inf(-1))
-				}
-				for _, ro := range rows[:nr] {
-					for ow := 0; ow < 4; ow++ {
-						xs := (*[2]float32)(xc[ro+ow*2-0:])
-						yr[ow] = max(yr[ow], xs[0], xs[1])
+				var vrow [8]float32
+				if nr == 0 {
+					for ow := range yr {
+						yr[ow] = float32(math.Inf(-1))
 					}
+					continue
+				}
+				vrow = *(*[8]float32)(xc[rows[0]:])
+				for _, ro := range rows[1:nr] {
+					simdVMax(vrow[:], xc[ro:ro+8])
+				}
+				for ow := 0; ow < 4; ow++ {
+					w0 := ow*2 - 0
+					yr[ow] = max(vrow[w0+0], vrow[w0+1])
 				}
 			}
 		}
@@ -499,7 +535,10 @@ func down3_maxpool_conv_1_double_conv_0(x0 *[512]float32, x1 *[18432]float32, x2
 						for o1 := range 4 {
 							vo := oc*22 + o0*36 + o1*6
 							yo := ((b*64+g*64+oc)*1+o0)*16 + o1*4
-							*(*[4]float32)(y[yo:]) = *(*[4]float32)(yv[vo:])
+							yr, vr := (*[4]float32)(y[yo:]), (*[4]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -580,7 +619,10 @@ func down3_maxpool_conv_1_double_conv_3(x0 *[1024]float32, x1 *[36864]float32, x
 						for o1 := range 4 {
 							vo := oc*22 + o0*36 + o1*6
 							yo := ((b*64+g*64+oc)*1+o0)*16 + o1*4
-							*(*[4]float32)(y[yo:]) = *(*[4]float32)(yv[vo:])
+							yr, vr := (*[4]float32)(y[yo:]), (*[4]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -795,7 +837,10 @@ func up1_conv_double_conv_0(x0 *[4096]float32, x1 *[18432]float32, x2 *[32]float
 						for o1 := range 8 {
 							vo := oc*78 + o0*100 + o1*10
 							yo := ((b*32+g*32+oc)*1+o0)*64 + o1*8
-							*(*[8]float32)(y[yo:]) = *(*[8]float32)(yv[vo:])
+							yr, vr := (*[8]float32)(y[yo:]), (*[8]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -858,7 +903,10 @@ func up1_conv_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2 *[32]float3
 						for o1 := range 8 {
 							vo := oc*78 + o0*100 + o1*10
 							yo := ((b*32+g*32+oc)*1+o0)*64 + o1*8
-							*(*[8]float32)(y[yo:]) = *(*[8]float32)(yv[vo:])
+							yr, vr := (*[8]float32)(y[yo:]), (*[8]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -1055,7 +1103,10 @@ func up2_conv_double_conv_0(x0 *[8192]float32, x1 *[4608]float32, x2 *[16]float3
 						for o1 := range 16 {
 							vo := oc*286 + o0*324 + o1*18
 							yo := ((b*16+g*16+oc)*1+o0)*256 + o1*16
-							*(*[16]float32)(y[yo:]) = *(*[16]float32)(yv[vo:])
+							yr, vr := (*[16]float32)(y[yo:]), (*[16]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -1109,7 +1160,10 @@ func up2_conv_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2 *[16]float3
 						for o1 := range 16 {
 							vo := oc*286 + o0*324 + o1*18
 							yo := ((b*16+g*16+oc)*1+o0)*256 + o1*16
-							*(*[16]float32)(y[yo:]) = *(*[16]float32)(yv[vo:])
+							yr, vr := (*[16]float32)(y[yo:]), (*[16]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -1297,7 +1351,10 @@ func up3_conv_double_conv_0(x0 *[16384]float32, x1 *[1152]float32, x2 *[8]float3
 						for o1 := range 32 {
 							vo := oc*1086 + o0*1156 + o1*34
 							yo := ((b*8+g*8+oc)*1+o0)*1024 + o1*32
-							*(*[32]float32)(y[yo:]) = *(*[32]float32)(yv[vo:])
+							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -1347,7 +1404,10 @@ func up3_conv_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32,
 						for o1 := range 32 {
 							vo := oc*1086 + o0*1156 + o1*34
 							yo := ((b*8+g*8+oc)*1+o0)*1024 + o1*32
-							*(*[32]float32)(y[yo:]) = *(*[32]float32)(yv[vo:])
+							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}

@@ -43,7 +43,10 @@ func features_0(x0 *[3072]float32, x1 *[864]float32, x2 *[32]float32, y *[32768]
 						for o1 := range 32 {
 							vo := oc*1086 + o0*1156 + o1*34
 							yo := ((b*32+g*32+oc)*1+o0)*1024 + o1*32
-							*(*[32]float32)(y[yo:]) = *(*[32]float32)(yv[vo:])
+							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -106,7 +109,10 @@ func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192
 						for o1 := range 32 {
 							vo := oc*1086 + o0*1156 + o1*34
 							yo := ((b*32+g*32+oc)*1+o0)*1024 + o1*32
-							*(*[32]float32)(tmp[yo:]) = *(*[32]float32)(yv[vo:])
+							yr, vr := (*[32]float32)(tmp[yo:]), (*[32]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -134,14 +140,20 @@ func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192
 							}
 							_ = npad
 							yr := (*[16]float32)(yc[(od*16+oh)*16:])
-							for ow := 0; ow < 16; ow++ {
-								yr[ow] = float32(math.Inf(-1))
-							}
-							for _, ro := range rows[:nr] {
-								for ow := 0; ow < 16; ow++ {
-									xs := (*[2]float32)(xc[ro+ow*2-0:])
-									yr[ow] = max(yr[ow], xs[0], xs[1])
+							var vrow [32]float32
+							if nr == 0 {
+								for ow := range yr {
+									yr[ow] = float32(math.Inf(-1))
 								}
+								continue
+							}
+							vrow = *(*[32]float32)(xc[rows[0]:])
+							for _, ro := range rows[1:nr] {
+								simdVMax(vrow[:], xc[ro:ro+32])
+							}
+							for ow := 0; ow < 16; ow++ {
+								w0 := ow*2 - 0
+								yr[ow] = max(vrow[w0+0], vrow[w0+1])
 							}
 						}
 					}
@@ -205,7 +217,10 @@ func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[1638
 						for o1 := range 16 {
 							vo := oc*286 + o0*324 + o1*18
 							yo := ((b*64+g*64+oc)*1+o0)*256 + o1*16
-							*(*[16]float32)(y[yo:]) = *(*[16]float32)(yv[vo:])
+							yr, vr := (*[16]float32)(y[yo:]), (*[16]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -286,7 +301,10 @@ func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[40
 						for o1 := range 16 {
 							vo := oc*286 + o0*324 + o1*18
 							yo := ((b*64+g*64+oc)*1+o0)*256 + o1*16
-							*(*[16]float32)(tmp[yo:]) = *(*[16]float32)(yv[vo:])
+							yr, vr := (*[16]float32)(tmp[yo:]), (*[16]float32)(yv[vo:])
+							for j, v := range vr {
+								yr[j] = v
+							}
 						}
 					}
 				}
@@ -314,14 +332,20 @@ func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[40
 							}
 							_ = npad
 							yr := (*[8]float32)(yc[(od*8+oh)*8:])
-							for ow := 0; ow < 8; ow++ {
-								yr[ow] = float32(math.Inf(-1))
-							}
-							for _, ro := range rows[:nr] {
-								for ow := 0; ow < 8; ow++ {
-									xs := (*[2]float32)(xc[ro+ow*2-0:])
-									yr[ow] = max(yr[ow], xs[0], xs[1])
+							var vrow [16]float32
+							if nr == 0 {
+								for ow := range yr {
+									yr[ow] = float32(math.Inf(-1))
 								}
+								continue
+							}
+							vrow = *(*[16]float32)(xc[rows[0]:])
+							for _, ro := range rows[1:nr] {
+								simdVMax(vrow[:], xc[ro:ro+16])
+							}
+							for ow := 0; ow < 8; ow++ {
+								w0 := ow*2 - 0
+								yr[ow] = max(vrow[w0+0], vrow[w0+1])
 							}
 						}
 					}

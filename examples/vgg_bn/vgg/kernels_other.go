@@ -26,3 +26,11 @@ func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32
 func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int) {
 	panic("simdIGemm32AVX2: no assembly in this build")
 }
+
+func simdVMaxAVX512(n int, y, x *float32) {
+	panic("simdVMaxAVX512: no assembly in this build")
+}
+
+func simdVMaxAVX2(n int, y, x *float32) {
+	panic("simdVMaxAVX2: no assembly in this build")
+}

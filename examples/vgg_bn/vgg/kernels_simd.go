@@ -383,3 +383,35 @@ func simdIGemm32Narrow(r, j0, n, kn int, a []float32, lda int, b []float32, offs
 		copy(c[i*ldc+j0:i*ldc+n], blk[i*32:])
 	}
 }
+
+// simdVMax sets y[j] = max(y[j], x[j]) for j < len(y), NaN when either is
+// NaN (x must be as long).
+func simdVMax(y, x []float32) {
+	n := len(y)
+	if n == 0 {
+		return
+	}
+	_ = x[n-1]
+	if cpuLevel >= isaAVX512 {
+		simdVMaxAVX512(n, &y[0], &x[0])
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		m := n &^ 7
+		if m > 0 {
+			simdVMaxAVX2(m, &y[0], &x[0])
+		}
+		simdVMaxGo(y[m:], x[m:])
+		return
+	}
+
+	simdVMaxGo(y, x)
+}
+
+// simdVMaxGo is simdVMax in pure Go: the fallback and the assembly's test oracle.
+func simdVMaxGo(y, x []float32) {
+	x = x[:len(y)]
+	for j, v := range x {
+		y[j] = max(y[j], v)
+	}
+}
