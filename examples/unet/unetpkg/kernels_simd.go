@@ -2,10 +2,6 @@
 
 package unetpkg
 
-import (
-	"runtime"
-)
-
 // The micro-kernels the layers' loops call (dlc's codegen/kernels).
 // Each wrapper checks its slices once, then runs the best assembly the
 // CPU has (cpuLevel, probed once at init) or its pure-Go twin.
@@ -16,338 +12,100 @@ const (
 	isaAVX512 = 2 // AVX-512 F, DQ, BW, VL
 )
 
-// simdGemm32 sets c[i*ldc+j] = Σ_k a[i*lda+k]·b[k*ldb+j] for i < r (1..12),
-// j < n (1..32) and k < kn, accumulating each sum in k order after
-// c's own value when flags&8 (else 0), then applies flags to each row:
-//
-//	flags>>4 = p > 0  max over each group of 2^p columns (j>>p equal),
-//	                  NaN if any is NaN, stored at the group's first
-//	                  column (at least); n must then be 32
-//	flags&1           add bias[i]
-//	flags&4           add bias[j] (not with flags&1)
-//	flags&2           relu: v < 0 becomes 0
-//
-// b must have 32 readable columns per k even when n < 32.
-func simdGemm32(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
-	if r < 1 || r > 12 || n < 1 || n > 32 || kn < 1 || lda < 0 || ldb < 0 || ldc < 0 ||
-		flags>>4 > 5 || flags>>4 > 0 && n < 32 || flags&5 == 5 {
-		panic("simdGemm32: bad shape")
+// simdIGemm32 sets c[i*ldc+j] = Σ_k a[i*lda+k]·b[offs[k]+j] for i < r (1..12),
+// j < n and k < kn, each sum in k order, then adds bias[i] (flags&1)
+// and applies relu (flags&2: v < 0 becomes 0). It reads b[offs[k]+j]
+// for j up to n rounded up to 32: b must hold them.
+func simdIGemm32(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int) {
+	if r < 1 || r > 12 || n < 1 || kn < 1 || lda < 0 || ldc < 0 || flags&^3 != 0 {
+		panic("simdIGemm32: bad shape")
 	}
 	_ = a[(r-1)*lda+kn-1]
-	_ = b[(kn-1)*ldb+32-1]
 	_ = c[(r-1)*ldc+n-1]
+	hi := int32(0)
+	for _, o := range offs[:kn] {
+		if o < 0 {
+			panic("simdIGemm32: negative offset")
+		}
+		hi = max(hi, o)
+	}
+	_ = b[int(hi)+(n+32-1)/32*32-1]
 	var bp *float32
 	if flags&1 != 0 {
 		_ = bias[r-1]
 		bp = &bias[0]
-	} else if flags&4 != 0 {
-		_ = bias[n-1]
-		bp = &bias[0]
 	}
 	if cpuLevel >= isaAVX512 {
-		simdGemm32AVX512(r, n, kn, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)
+		simdIGemm32AVX512(r, n, kn, &a[0], lda, &b[0], &offs[0], &c[0], ldc, bp, flags)
 		return
 	}
 	if cpuLevel >= isaAVX2 {
-		if n < 32 {
-			simdGemm32Narrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
-			return
-		}
-		for i := 0; i < r; i += 2 {
+		full := n / 32 * 32
+		for i := 0; i < r && full > 0; i += 2 {
 			if flags&1 != 0 {
 				bp = &bias[i]
 			}
-			simdGemm32AVX2(min(2, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags)
+			simdIGemm32AVX2(min(2, r-i), full, kn, &a[i*lda], lda, &b[0], &offs[0], &c[i*ldc], ldc, bp, flags)
+		}
+		if full < n {
+			simdIGemm32Narrow(r, full, n, kn, a, lda, b, offs, c, ldc, bias, flags)
 		}
 		return
 	}
 
-	simdGemm32Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	simdIGemm32Go(r, n, kn, a, lda, b, offs, c, ldc, bias, flags)
 }
 
-// simdGemm32Go is simdGemm32 in pure Go: the fallback (purego, other GOARCH) and the
-// assembly's test oracle. It accumulates in a block of 12×32 values
-// in register tiles of 4 columns (simdGemm32GoTile4x4 where GOARCH has 32 float
-// registers, else simdGemm32GoTile2x4 and simdGemm32GoTile1x4), each sum adding its
-// products in k order, then applies the epilogue row by row.
-func simdGemm32Go(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
-	var blk [384]float32
-	if flags&8 != 0 {
-		for i := range r {
-			copy(blk[i*32:i*32+n], c[i*ldc:])
-		}
-	}
-	// Columns in fours up to n (b has 32 readable columns, a multiple
-	// of 4); rows in fours (32 registers), pairs, then one.
-	const wide = runtime.GOARCH == "arm64" || runtime.GOARCH == "riscv64" || runtime.GOARCH == "loong64" || runtime.GOARCH == "ppc64le" || runtime.GOARCH == "ppc64"
-	i := 0
-	if wide {
-		for ; i+4 <= r; i += 4 {
-			a0, a1, a2, a3 := a[i*lda:][:kn], a[(i+1)*lda:][:kn], a[(i+2)*lda:][:kn], a[(i+3)*lda:][:kn]
-			for j := 0; j < n; j += 4 {
-				simdGemm32GoTile4x4(a0, a1, a2, a3, b[j:], ldb, (*[4]float32)(blk[i*32+j:]), (*[4]float32)(blk[(i+1)*32+j:]),
-					(*[4]float32)(blk[(i+2)*32+j:]), (*[4]float32)(blk[(i+3)*32+j:]))
-			}
-		}
-	}
-	for ; i+2 <= r; i += 2 {
-		a0, a1 := a[i*lda:][:kn], a[(i+1)*lda:][:kn]
-		for j := 0; j < n; j += 4 {
-			simdGemm32GoTile2x4(a0, a1, b[j:], ldb, (*[4]float32)(blk[i*32+j:]), (*[4]float32)(blk[(i+1)*32+j:]))
-		}
-	}
-	if i < r {
-		a0 := a[i*lda:][:kn]
-		for j := 0; j < n; j += 4 {
-			simdGemm32GoTile1x4(a0, b[j:], ldb, (*[4]float32)(blk[i*32+j:]))
-		}
-	}
-	g := 1 << (flags >> 4)
+// simdIGemm32Go is simdIGemm32 in pure Go: the fallback (purego, other GOARCH) and the
+// assembly's test oracle: per row, eight columns at a time in registers
+// (simdIGemm32GoRow8), each sum in k order.
+func simdIGemm32Go(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int) {
+	offs = offs[:kn]
 	for i := range r {
-		acc := (*[32]float32)(blk[i*32:])
-		for j0 := 0; j0 < n; j0 += g {
-			v := acc[j0]
-			for _, u := range acc[j0+1 : j0+g] {
-				if u > v || u != u { // NaN propagates
-					v = u
+		ai := a[i*lda:][:kn]
+		ci := c[i*ldc:][:n]
+		for j0 := 0; j0 < n; j0 += 8 {
+			s := simdIGemm32GoRow8(ai, b[j0:], offs)
+			for j := range min(8, n-j0) {
+				v := s[j]
+				if flags&1 != 0 {
+					v += bias[i]
 				}
+				if flags&2 != 0 && v < 0 {
+					v = 0
+				}
+				ci[j0+j] = v
 			}
-			if flags&1 != 0 {
-				v += bias[i]
-			}
-			if flags&4 != 0 {
-				v += bias[j0]
-			}
-			if flags&2 != 0 && v < 0 {
-				v = 0
-			}
-			acc[j0] = v
 		}
-		copy(c[i*ldc:i*ldc+n], acc[:n])
 	}
 }
 
-// simdGemm32GoTile4x4 adds a0·b … a3·b (b: len(a0) rows of 4 columns, ldb apart)
-// to p0 … p3: sixteen sums, four a and four b values, which fit the 32
-// float registers of arm64 (and the other GOARCH simdGemm32Go calls it on); a
-// leaf of its own so that nothing else competes for them.
-func simdGemm32GoTile4x4(a0, a1, a2, a3, b []float32, ldb int, p0, p1, p2, p3 *[4]float32) {
-	a1, a2, a3 = a1[:len(a0)], a2[:len(a0)], a3[:len(a0)]
-	c00, c01, c02, c03 := p0[0], p0[1], p0[2], p0[3]
-	c10, c11, c12, c13 := p1[0], p1[1], p1[2], p1[3]
-	c20, c21, c22, c23 := p2[0], p2[1], p2[2], p2[3]
-	c30, c31, c32, c33 := p3[0], p3[1], p3[2], p3[3]
-	o := 0
-	for k, x0 := range a0 {
-		x1, x2, x3 := a1[k], a2[k], a3[k]
-		bk := b[o : o+4 : o+4]
-		o += ldb
-		b0, b1, b2, b3 := bk[0], bk[1], bk[2], bk[3]
-		c00 += x0 * b0
-		c01 += x0 * b1
-		c02 += x0 * b2
-		c03 += x0 * b3
-		c10 += x1 * b0
-		c11 += x1 * b1
-		c12 += x1 * b2
-		c13 += x1 * b3
-		c20 += x2 * b0
-		c21 += x2 * b1
-		c22 += x2 * b2
-		c23 += x2 * b3
-		c30 += x3 * b0
-		c31 += x3 * b1
-		c32 += x3 * b2
-		c33 += x3 * b3
+// simdIGemm32GoRow8 returns Σ_k a[k]·b[offs[k]+j] for j < 8: a leaf, so that its
+// eight sums stay in registers.
+func simdIGemm32GoRow8(a, b []float32, offs []int32) [8]float32 {
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	offs = offs[:len(a)]
+	for k, x := range a {
+		bk := (*[8]float32)(b[offs[k]:])
+		s0 += x * bk[0]
+		s1 += x * bk[1]
+		s2 += x * bk[2]
+		s3 += x * bk[3]
+		s4 += x * bk[4]
+		s5 += x * bk[5]
+		s6 += x * bk[6]
+		s7 += x * bk[7]
 	}
-	p0[0], p0[1], p0[2], p0[3] = c00, c01, c02, c03
-	p1[0], p1[1], p1[2], p1[3] = c10, c11, c12, c13
-	p2[0], p2[1], p2[2], p2[3] = c20, c21, c22, c23
-	p3[0], p3[1], p3[2], p3[3] = c30, c31, c32, c33
+	return [8]float32{s0, s1, s2, s3, s4, s5, s6, s7}
 }
 
-// simdGemm32GoTile2x4 adds a0·b and a1·b (b: len(a0) rows of 4 columns, ldb
-// apart) to p0 and p1. A leaf of its own, so that its eight sums, two a
-// values and the loop's indices fit the registers (amd64 has 15 for
-// floats; a larger tile or an inlined one spills); one bounds check per
-// k (b's row).
-func simdGemm32GoTile2x4(a0, a1, b []float32, ldb int, p0, p1 *[4]float32) {
-	a1 = a1[:len(a0)]
-	c00, c01, c02, c03 := p0[0], p0[1], p0[2], p0[3]
-	c10, c11, c12, c13 := p1[0], p1[1], p1[2], p1[3]
-	o := 0
-	for k, x0 := range a0 {
-		x1 := a1[k]
-		bk := b[o : o+4 : o+4]
-		o += ldb
-		c00 += x0 * bk[0]
-		c01 += x0 * bk[1]
-		c02 += x0 * bk[2]
-		c03 += x0 * bk[3]
-		c10 += x1 * bk[0]
-		c11 += x1 * bk[1]
-		c12 += x1 * bk[2]
-		c13 += x1 * bk[3]
-	}
-	p0[0], p0[1], p0[2], p0[3] = c00, c01, c02, c03
-	p1[0], p1[1], p1[2], p1[3] = c10, c11, c12, c13
-}
-
-// simdGemm32GoTile1x4 is simdGemm32GoTile2x4 for one row.
-func simdGemm32GoTile1x4(a0, b []float32, ldb int, p0 *[4]float32) {
-	c0, c1, c2, c3 := p0[0], p0[1], p0[2], p0[3]
-	o := 0
-	for _, x0 := range a0 {
-		bk := b[o : o+4 : o+4]
-		o += ldb
-		c0 += x0 * bk[0]
-		c1 += x0 * bk[1]
-		c2 += x0 * bk[2]
-		c3 += x0 * bk[3]
-	}
-	p0[0], p0[1], p0[2], p0[3] = c0, c1, c2, c3
-}
-
-// simdGemm32Narrow is simdGemm32 for n < 32 through a whole block: the AVX2
-// routine stores all 32 columns.
-func simdGemm32Narrow(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+// simdIGemm32Narrow computes columns [j0, n) of simdIGemm32, fewer than 32, through
+// a block: the AVX2 routine stores whole panels.
+func simdIGemm32Narrow(r, j0, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int) {
 	var blk [384]float32
-	var cb [32]float32
+	simdIGemm32(r, 32, kn, a, lda, b[j0:], offs, blk[:], 32, bias, flags)
 	for i := range r {
-		copy(blk[i*32:i*32+n], c[i*ldc:])
-	}
-	if flags&4 != 0 {
-		copy(cb[:], bias[:n])
-		bias = cb[:]
-	}
-	simdGemm32(r, 32, kn, a, lda, b, ldb, blk[:], 32, bias, flags)
-	for i := range r {
-		copy(c[i*ldc:i*ldc+n], blk[i*32:])
-	}
-}
-
-// simdDW3x3s1 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
-// 3×3 correlation with stride 1 over a zero-bordered input plane x
-// (codegen/kernels/dw.go): tap (kh, kw) of output (r, j) is
-// x[(r*1+kh)*ld + (kw%1)*half + kw/1 + j]. Each output starts from
-// p[0] (flags&1: from y), adds the taps in (kh, kw) order, and with
-// flags&2 is clamped to [p[1], p[2]] (NaN stays NaN).
-func simdDW3x3s1(x []float32, ld, half int, w *[9]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
-	width := (ow+8-1)/8*8 + 2
-	if oh < 1 || ow < 1 || half < 0 || (1 == 1 && ld < width) || (1 > 1 && (half < width || ld < 1*half)) {
-		panic("simdDW3x3s1: bad shape")
-	}
-	_ = x[((oh-1)*1+3-1)*ld+(1-1)*half+width-1]
-	_ = y[oh*ow-1]
-	if cpuLevel >= isaAVX2 {
-		simdDW3x3s1AVX2(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
-		return
-	}
-
-	simdDW3x3s1Go(x, ld, half, w, y, oh, ow, p, flags)
-}
-
-// simdDW3x3s1Go is simdDW3x3s1 in pure Go: the fallback and the assembly's test oracle.
-func simdDW3x3s1Go(x []float32, ld, half int, w *[9]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
-	w0 := w[0]
-	w1 := w[1]
-	w2 := w[2]
-	w3 := w[3]
-	w4 := w[4]
-	w5 := w[5]
-	w6 := w[6]
-	w7 := w[7]
-	w8 := w[8]
-	bias, lo, hi := p[0], p[1], p[2]
-	for r := range oh {
-		yr := y[r*ow : r*ow+ow]
-		x0_0 := x[(r*1+0)*ld+0*half:]
-		x1_0 := x[(r*1+1)*ld+0*half:]
-		x2_0 := x[(r*1+2)*ld+0*half:]
-		j := 0
-		for ; j+4 <= ow; j += 4 {
-			a0_0 := (*[6]float32)(x0_0[j:])
-			a1_0 := (*[6]float32)(x1_0[j:])
-			a2_0 := (*[6]float32)(x2_0[j:])
-			s0 := bias
-			s1 := bias
-			s2 := bias
-			s3 := bias
-			if flags&1 != 0 {
-				s0 = yr[j+0]
-				s1 = yr[j+1]
-				s2 = yr[j+2]
-				s3 = yr[j+3]
-			}
-			s0 += w0 * a0_0[0]
-			s1 += w0 * a0_0[1]
-			s2 += w0 * a0_0[2]
-			s3 += w0 * a0_0[3]
-			s0 += w1 * a0_0[1]
-			s1 += w1 * a0_0[2]
-			s2 += w1 * a0_0[3]
-			s3 += w1 * a0_0[4]
-			s0 += w2 * a0_0[2]
-			s1 += w2 * a0_0[3]
-			s2 += w2 * a0_0[4]
-			s3 += w2 * a0_0[5]
-			s0 += w3 * a1_0[0]
-			s1 += w3 * a1_0[1]
-			s2 += w3 * a1_0[2]
-			s3 += w3 * a1_0[3]
-			s0 += w4 * a1_0[1]
-			s1 += w4 * a1_0[2]
-			s2 += w4 * a1_0[3]
-			s3 += w4 * a1_0[4]
-			s0 += w5 * a1_0[2]
-			s1 += w5 * a1_0[3]
-			s2 += w5 * a1_0[4]
-			s3 += w5 * a1_0[5]
-			s0 += w6 * a2_0[0]
-			s1 += w6 * a2_0[1]
-			s2 += w6 * a2_0[2]
-			s3 += w6 * a2_0[3]
-			s0 += w7 * a2_0[1]
-			s1 += w7 * a2_0[2]
-			s2 += w7 * a2_0[3]
-			s3 += w7 * a2_0[4]
-			s0 += w8 * a2_0[2]
-			s1 += w8 * a2_0[3]
-			s2 += w8 * a2_0[4]
-			s3 += w8 * a2_0[5]
-			if flags&2 != 0 {
-				s0 = min(max(s0, lo), hi)
-				s1 = min(max(s1, lo), hi)
-				s2 = min(max(s2, lo), hi)
-				s3 = min(max(s3, lo), hi)
-			}
-			yr[j+0] = s0
-			yr[j+1] = s1
-			yr[j+2] = s2
-			yr[j+3] = s3
-		}
-		for ; j < ow; j++ {
-			a0_0 := (*[3]float32)(x0_0[j:])
-			a1_0 := (*[3]float32)(x1_0[j:])
-			a2_0 := (*[3]float32)(x2_0[j:])
-			s0 := bias
-			if flags&1 != 0 {
-				s0 = yr[j+0]
-			}
-			s0 += w0 * a0_0[0]
-			s0 += w1 * a0_0[1]
-			s0 += w2 * a0_0[2]
-			s0 += w3 * a1_0[0]
-			s0 += w4 * a1_0[1]
-			s0 += w5 * a1_0[2]
-			s0 += w6 * a2_0[0]
-			s0 += w7 * a2_0[1]
-			s0 += w8 * a2_0[2]
-			if flags&2 != 0 {
-				s0 = min(max(s0, lo), hi)
-			}
-			yr[j+0] = s0
-		}
+		copy(c[i*ldc+j0:i*ldc+n], blk[i*32:])
 	}
 }
 
