@@ -194,7 +194,14 @@ func emitBinary(k *kctx) error {
 	out := k.outShape(0)
 	a, b := k.inShape(0), k.inShape(1)
 	dt := k.n.Out().Type.DType
-	if dt == ir.F16 || dt == ir.BF16 {
+	switch {
+	case dt == ir.F64 && def.Go64 != nil:
+		op = def.Go64
+	case dt.IsInt() && def.GoInt != nil:
+		op = func(x, y string) string {
+			return elemType(dt) + "(" + def.GoInt("int64("+x+")", "int64("+y+")") + ")"
+		}
+	case dt == ir.F16 || dt == ir.BF16:
 		// Computed in float32 and rounded to the dtype: the same as the
 		// interpreter's float64 rounded once, float32 having more than
 		// twice their precision (double rounding is then innocuous for

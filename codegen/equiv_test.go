@@ -785,6 +785,7 @@ func equivCases() []equivCase {
 	cs = append(cs, spatialEquivCases()...)
 	cs = append(cs, sampleEquivCases()...)
 	cs = append(cs, quantEquivCases()...)
+	cs = append(cs, opsEquivCases()...)
 	return cs
 }
 

@@ -17,7 +17,7 @@ import (
 func matmulGemm(n *ir.Node) *kernels.Kernel {
 	kn := kernelOf(n.Schedule)
 	b := n.Inputs[1].Type.Shape
-	if kn == nil || kn.Op != kernels.Gemm || len(b) < 2 || len(n.Inputs[0].Type.Shape) < 2 || b[len(b)-1]%kn.NR != 0 {
+	if kn == nil || kn.Op != kernels.Gemm || n.Out().Type.DType != ir.F32 || len(b) < 2 || len(n.Inputs[0].Type.Shape) < 2 || b[len(b)-1]%kn.NR != 0 {
 		return nil
 	}
 	return kn

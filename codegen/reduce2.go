@@ -135,6 +135,9 @@ func emitTopK(k *kctx) error {
 	if !k.n.Attrs.Bool("largest") {
 		before = "v < w || w != w && v == v"
 	}
+	if k.n.Out().Type.DType.IsInt() { // no NaN
+		before = before[:5]
+	}
 	X, V, I := k.in[0], k.out[0], k.out[1]
 	k.l("for o := range %d {", outer)
 	k.l("for i := range %d {", inner)

@@ -237,13 +237,17 @@ func init() {
 		Float: math.Pow,
 		Int:   func(a, b int64) (int64, error) { return powInt(a, b), nil },
 		Go:    func(a, b string) string { return "float32(@math.Pow(float64(" + a + "), float64(" + b + ")))" },
+		Go64:  func(a, b string) string { return "@math.Pow(" + a + ", " + b + ")" },
+		GoInt: func(a, b string) string { return goPowInt + "(" + a + ", " + b + ")" },
 	})
-	// f32 only: the template rounds to float32.
-	pow.Inputs = []InputDef{{Name: "a", DTypes: OnlyF32}, {Name: "b", DTypes: OnlyF32}}
+	// Not f16 or bf16: f32's template would round twice.
+	dts := SetOf(F32, F64) | UnaryIntDTypes
+	pow.Inputs = []InputDef{{Name: "a", DTypes: dts}, {Name: "b", DTypes: dts}}
 	Register(pow)
 	Register(binary("maximum", "the larger of a and b with numpy broadcasting; NaN if either is NaN (torch.maximum, ONNX Max)", &Binary{
 		Float: NaNMax,
 		Int:   func(a, b int64) (int64, error) { return max(a, b), nil },
+		Uint:  func(a, b uint64) (uint64, error) { return max(a, b), nil },
 		// Go's max propagates NaN and orders -0 below +0, as math.Max.
 		Go:          func(a, b string) string { return "max(" + a + ", " + b + ")" },
 		Commutative: true,
@@ -251,10 +255,14 @@ func init() {
 	Register(binary("minimum", "the smaller of a and b with numpy broadcasting; NaN if either is NaN (torch.minimum, ONNX Min)", &Binary{
 		Float:       NaNMin,
 		Int:         func(a, b int64) (int64, error) { return min(a, b), nil },
+		Uint:        func(a, b uint64) (uint64, error) { return min(a, b), nil },
 		Go:          func(a, b string) string { return "min(" + a + ", " + b + ")" },
 		Commutative: true,
 	}))
 }
+
+// goPowInt is powInt as a Go function literal (generated code).
+const goPowInt = "func(a, b int64) int64 { if b < 0 { switch { case a == 1: return 1; case a == -1 && b%2 != 0: return -1; case a == -1: return 1 }; return 0 }; r := int64(1); for ; b > 0; b >>= 1 { if b&1 != 0 { r *= a }; a *= a }; return r }"
 
 // powInt is torch.pow on integers (for when the op takes them): by
 // squaring, wrapping; a negative exponent gives 1 for base 1, ±1 for -1

@@ -66,9 +66,16 @@ type Binary struct {
 	// Int is the reference function for integers; an error (division by
 	// zero) fails the run.
 	Int func(a, b int64) (int64, error)
+	// Uint is the reference function on u64, whose values int64 cannot
+	// hold (unsigned division and order differ); nil keeps the op off u64.
+	Uint func(a, b uint64) (uint64, error)
 	// Go returns a Go expression combining the expressions a and b of
 	// the operands' Go type.
 	Go func(a, b string) string
+	// Go64, when set, is the template on f64 operands and GoInt the one
+	// on integers (int64 expressions in, an int64 expression out,
+	// wrapped to the dtype), for ops whose Go is an f32 formula.
+	Go64, GoInt func(a, b string) string
 	// Commutative: f(a, b) = f(b, a), so a fused chain may take the
 	// running value as either operand.
 	Commutative bool
@@ -97,7 +104,8 @@ func sameType(n *Node) ([]TensorType, error) {
 }
 
 // BinaryDTypes are the dtypes binary arithmetic takes: every number but
-// u64, whose values the interpreter's int64 arithmetic cannot hold.
+// u64, whose values the interpreter's int64 arithmetic cannot hold; a
+// Binary with a Uint form takes u64 too.
 var BinaryDTypes = Floats | SetOf(I8, I16, I32, I64, U8, U16, U32)
 
 // BroadcastShapes returns the numpy broadcast of two shapes.
@@ -130,10 +138,14 @@ func BroadcastShapes(a, b Shape) (Shape, error) {
 }
 
 func binary(name, doc string, b *Binary) *OpDef {
+	dts := BinaryDTypes
+	if b.Uint != nil {
+		dts |= SetOf(U64)
+	}
 	return &OpDef{
 		Name: name, Doc: doc, Class: Broadcast, Grad: &Grad{},
 		Pure: Pure, InPlace: true, Stream: StreamPointwise, Binary: b,
-		Inputs:  []InputDef{{Name: "a", DTypes: BinaryDTypes}, {Name: "b", DTypes: BinaryDTypes}},
+		Inputs:  []InputDef{{Name: "a", DTypes: dts}, {Name: "b", DTypes: dts}},
 		Outputs: []string{"y"},
 		Infer: func(n *Node) ([]TensorType, error) {
 			a, b := in(n, 0), in(n, 1)
@@ -292,6 +304,7 @@ func init() {
 	Register(binary("add", "a + b with numpy broadcasting", &Binary{
 		Float: func(a, b float64) float64 { return a + b },
 		Int:   func(a, b int64) (int64, error) { return a + b, nil },
+		Uint:  func(a, b uint64) (uint64, error) { return a + b, nil },
 		Go:    func(a, b string) string { return a + " + " + b },
 
 		Commutative: true,
@@ -299,11 +312,13 @@ func init() {
 	Register(binary("sub", "a - b with numpy broadcasting", &Binary{
 		Float: func(a, b float64) float64 { return a - b },
 		Int:   func(a, b int64) (int64, error) { return a - b, nil },
+		Uint:  func(a, b uint64) (uint64, error) { return a - b, nil },
 		Go:    func(a, b string) string { return a + " - " + b },
 	}))
 	Register(binary("mul", "a * b with numpy broadcasting", &Binary{
 		Float: func(a, b float64) float64 { return a * b },
 		Int:   func(a, b int64) (int64, error) { return a * b, nil },
+		Uint:  func(a, b uint64) (uint64, error) { return a * b, nil },
 		Go:    func(a, b string) string { return a + " * " + b },
 
 		Commutative: true,
@@ -315,6 +330,12 @@ func init() {
 				return 0, fmt.Errorf("integer division by zero (%d / 0)", a)
 			}
 			return a / b, nil // MinInt64 / -1 wraps to MinInt64 in Go: no panic
+		},
+		Uint: func(a, b uint64) (uint64, error) {
+			if b == 0 {
+				return 0, fmt.Errorf("integer division by zero (%d / 0)", a)
+			}
+			return a / b, nil
 		},
 		Go: func(a, b string) string { return a + " / " + b },
 

@@ -34,12 +34,12 @@ func init() {
 	Register(&OpDef{
 		Name: "matmul", Doc: "numpy matmul: batched matrix product with broadcast batch dimensions",
 		Class: OutEwiseFusable, Grad: &Grad{}, Pure: Pure, Stream: StreamMatmul,
-		Inputs:  []InputDef{{Name: "a", DTypes: OnlyF32}, {Name: "b", DTypes: OnlyF32}},
+		Inputs:  []InputDef{{Name: "a", DTypes: SetOf(F32, F64)}, {Name: "b", DTypes: SetOf(F32, F64)}},
 		Outputs: []string{"y"},
 		Infer: func(n *Node) ([]TensorType, error) {
 			a, b := in(n, 0), in(n, 1)
-			if a.DType != F32 || b.DType != F32 {
-				return nil, shapeErr("matmul needs f32 operands, got %v and %v", a, b)
+			if a.DType != b.DType {
+				return nil, shapeErr("matmul operands have different dtypes: %v and %v", a, b)
 			}
 			s, err := MatMulShape(a.Shape, b.Shape)
 			if err != nil {

@@ -129,7 +129,7 @@ func init() {
 	Register(&OpDef{
 		Name: "topk", Doc: "the k largest (or smallest) values along axis, sorted, and their i64 indices; NaN counts as the largest, equal values keep their order (torch.topk, ONNX TopK)",
 		Class: Reduce, Pure: Pure, Stream: StreamAlongAxis, Grad: &Grad{},
-		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"values", "indices"},
+		Inputs: []InputDef{{Name: "x", DTypes: TopKDTypes}}, Outputs: []string{"values", "indices"},
 		Attrs: []AttrDef{{Name: "k", Kind: AttrInt, Doc: "how many"},
 			{Name: "axis", Kind: AttrInt, Default: -1, Doc: "the axis searched (negative counts from the end)"},
 			{Name: "largest", Kind: AttrBool, Default: true, Doc: "the largest values, else the smallest"}},
@@ -144,10 +144,14 @@ func init() {
 			}
 			s := x.Clone()
 			s[a] = n.Attrs.Int("k")
-			return []TensorType{{F32, s}, {I64, s.Clone()}}, nil
+			return []TensorType{{in(n, 0).DType, s}, {I64, s.Clone()}}, nil
 		},
 	})
 }
+
+// TopKDTypes are the dtypes topk ranks: those whose stored values order
+// as their numbers do (f16 and bf16 hold bits).
+var TopKDTypes = SetOf(F32, F64) | Integers
 
 // TopKBefore reports whether v ranks strictly before w in a topk
 // (largest: greater, NaN first; else smaller, NaN last), so that equal

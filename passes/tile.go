@@ -321,7 +321,7 @@ func matmulSchedule(n *ir.Node) *ir.Schedule {
 		return &ir.Schedule{Threads: 1, Tiles: map[string]int{}}
 	}
 	K, N := b[len(b)-2], b[len(b)-1]
-	if kn := gemmKernel; N%kn.NR == 0 && len(n.Inputs[0].Type.Shape) >= 2 && K >= minSIMDDense {
+	if kn := gemmKernel; n.Out().Type.DType == ir.F32 && N%kn.NR == 0 && len(n.Inputs[0].Type.Shape) >= 2 && K >= minSIMDDense {
 		return &ir.Schedule{Kernel: kn.Name, Threads: 1, Tiles: map[string]int{}}
 	}
 	s := &ir.Schedule{Unroll: 1, Threads: 1, Tiles: map[string]int{}}

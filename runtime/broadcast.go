@@ -43,7 +43,17 @@ func binaryKernel(op *ir.Binary) Kernel {
 				y.I64()[i] = v
 			}
 		case ir.U64:
-			return nil, fmt.Errorf("%s on u64 is not supported", n.Op)
+			if op.Uint == nil {
+				return nil, fmt.Errorf("%s on u64 is not supported", n.Op)
+			}
+			ya, xa, xb := ir.Elems[uint64](y), ir.Elems[uint64](a), ir.Elems[uint64](b)
+			for i := range ya {
+				v, err := op.Uint(xa[ia[i]], xb[ib[i]])
+				if err != nil {
+					return nil, fmt.Errorf("element %d: %w", i, err)
+				}
+				ya[i] = v
+			}
 		default:
 			// Other dtypes through the float64 or int64 reference
 			// function, converted to the dtype: floats round once,

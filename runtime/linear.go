@@ -61,20 +61,30 @@ func matmul(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 		return nil, err
 	}
 	ia, ib := broadcastIndex(batch, aBatch), broadcastIndex(batch, bBatch)
-	y := newF32(yShape)
+	y := ir.NewTensor(a.DType, yShape)
+	if a.DType == ir.F64 {
+		matmulOf(a.F64(), b.F64(), y.F64(), ia, ib, m, k, nn)
+	} else {
+		matmulOf(a.F32(), b.F32(), y.F32(), ia, ib, m, k, nn)
+	}
+	return one(y)
+}
+
+// matmulOf multiplies the batches of a and b (batch p reads a's ia[p]
+// and b's ib[p]) into y, summing in float64 and rounding once.
+func matmulOf[T float32 | float64](a, b, y []T, ia, ib []int, m, k, nn int) {
 	for p := range ia {
-		am := a.F32()[ia[p]*m*k:]
-		bm := b.F32()[ib[p]*k*nn:]
-		ym := y.F32()[p*m*nn:]
+		am := a[ia[p]*m*k:]
+		bm := b[ib[p]*k*nn:]
+		ym := y[p*m*nn:]
 		for i := 0; i < m; i++ {
 			for j := 0; j < nn; j++ {
 				var s float64
 				for q := 0; q < k; q++ {
 					s += float64(am[i*k+q]) * float64(bm[q*nn+j])
 				}
-				ym[i*nn+j] = float32(s)
+				ym[i*nn+j] = T(s)
 			}
 		}
 	}
-	return one(y)
 }

@@ -1,6 +1,10 @@
 package runtime
 
-import "github.com/dlcompiler/dlc/ir"
+import (
+	"fmt"
+
+	"github.com/dlcompiler/dlc/ir"
+)
 
 // argmax, argmin and cumsum (ir/ops_reduce2.go).
 
@@ -150,11 +154,49 @@ func topkKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	outer, size, inner := ir.AxisSplit(x.Shape, a)
-	k, largest := n.Attrs.Int("k"), n.Attrs.Bool("largest")
-	vals := newF32(n.Outputs[0].Type.Shape)
+	vals := ir.NewTensor(x.DType, n.Outputs[0].Type.Shape)
 	idx := ir.NewTensor(ir.I64, n.Outputs[1].Type.Shape)
-	xs, vs, is := x.F32(), vals.F32(), idx.I64()
+	k, largest := n.Attrs.Int("k"), n.Attrs.Bool("largest")
+	switch xs := x.Data.(type) {
+	case []float32:
+		topkOf(xs, vals.F32(), idx.I64(), x.Shape, a, k, func(v, w float32) bool { return ir.TopKBefore(v, w, largest) })
+	case []float64:
+		topkOf(xs, vals.F64(), idx.I64(), x.Shape, a, k, func(v, w float64) bool {
+			if largest {
+				return v > w || v != v && w == w
+			}
+			return v < w || w != w && v == v
+		})
+	case []int8:
+		topkInt(xs, ir.Elems[int8](vals), idx.I64(), x.Shape, a, k, largest)
+	case []int16:
+		topkInt(xs, ir.Elems[int16](vals), idx.I64(), x.Shape, a, k, largest)
+	case []int32:
+		topkInt(xs, ir.Elems[int32](vals), idx.I64(), x.Shape, a, k, largest)
+	case []int64:
+		topkInt(xs, ir.Elems[int64](vals), idx.I64(), x.Shape, a, k, largest)
+	case []uint8:
+		topkInt(xs, ir.Elems[uint8](vals), idx.I64(), x.Shape, a, k, largest)
+	case []uint16:
+		topkInt(xs, ir.Elems[uint16](vals), idx.I64(), x.Shape, a, k, largest)
+	case []uint32:
+		topkInt(xs, ir.Elems[uint32](vals), idx.I64(), x.Shape, a, k, largest)
+	case []uint64:
+		topkInt(xs, ir.Elems[uint64](vals), idx.I64(), x.Shape, a, k, largest)
+	default:
+		return nil, fmt.Errorf("topk of %v is not supported", x.DType)
+	}
+	return []*ir.Tensor{vals, idx}, nil
+}
+
+// topkInt is topkOf with the integers' order.
+func topkInt[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](xs, vs []T, is []int64, s ir.Shape, a, k int, largest bool) {
+	topkOf(xs, vs, is, s, a, k, func(v, w T) bool { return largest && v > w || !largest && v < w })
+}
+
+// topkOf is topk along axis a of shape s, with before the ranking.
+func topkOf[T any](xs, vs []T, is []int64, s ir.Shape, a, k int, before func(v, w T) bool) {
+	outer, size, inner := ir.AxisSplit(s, a)
 	for o := range outer {
 		for i := range inner {
 			at := func(p int) int { return (o*k+p)*inner + i }
@@ -162,7 +204,7 @@ func topkKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 			for j := range size {
 				v := xs[(o*size+j)*inner+i]
 				p := have
-				for p > 0 && ir.TopKBefore(v, vs[at(p-1)], largest) {
+				for p > 0 && before(v, vs[at(p-1)]) {
 					p--
 				}
 				if p >= k {
@@ -176,5 +218,4 @@ func topkKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 			}
 		}
 	}
-	return []*ir.Tensor{vals, idx}, nil
 }

@@ -187,10 +187,10 @@ func TestDTypeRefusal(t *testing.T) {
 		elem int32
 		want []string // each in the message, case aside
 	}{
-		{nodeProto("MaxPool", "pool", []string{"X"}, []string{"Y"}, attrInts("kernel_shape", 2, 2)), dtUint8,
-			[]string{`node "pool" (MaxPool, opset 13): input "X" is uint8; dlc's maxpool supports {f32} for x`}},
-		{nodeProto("ReduceMax", "rmax", []string{"X"}, []string{"Y"}), dtBool,
-			[]string{`node "rmax" (ReduceMax, opset 13)`, "bool", "f32"}},
+		{nodeProto("MaxPool", "pool", []string{"X"}, []string{"Y"}, attrInts("kernel_shape", 2, 2)), dtInt32,
+			[]string{`node "pool" (MaxPool, opset 13): input "X" is int32; dlc's maxpool supports {f32} for x`}},
+		{nodeProto("ReduceMax", "rmax", []string{"X"}, []string{"Y"}), dtInt32,
+			[]string{`node "rmax" (ReduceMax, opset 13)`, "int32", "f32"}},
 		{nodeProto("Conv", "conv", []string{"X", "X"}, []string{"Y"}), dtInt32,
 			[]string{`node "conv" (Conv, opset 13): input "X" is int32; dlc's conv supports {f32} for x`}},
 	} {

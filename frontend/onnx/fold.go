@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dlcompiler/dlc/ir"
@@ -228,6 +229,10 @@ func (c *nctx) concat(xs []*val, axis int, suffix string) (*val, error) {
 	a, err := ir.NormAxis(axis, len(first.Shape))
 	if err != nil {
 		return nil, err
+	}
+	// Known parts of no elements add nothing (an empty Split output).
+	if kept := slices.DeleteFunc(slices.Clone(xs), func(x *val) bool { return x.c != nil && x.c.Len() == 0 }); len(kept) > 0 {
+		xs = kept
 	}
 	if len(xs) == 1 {
 		return xs[0], nil

@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/dlcompiler/dlc/ir"
@@ -58,7 +59,11 @@ func init() {
 // for the identity. ONNX keeps the reduced axes by default.
 func reduce(op string, axesInput int64) func(c *nctx) error {
 	return func(c *nctx) error {
-		if x := c.in(0); !ir.Floats.Has(x.typ().DType) {
+		x := c.in(0)
+		// A bool max is any, a bool min all: the float reduction of
+		// 0s and 1s, cast back.
+		isBool := x.typ().DType == ir.Bool && (op == "reduce_max" || op == "reduce_min")
+		if !ir.Floats.Has(x.typ().DType) && !isBool {
 			return unsup("%s of %s tensors is not supported (%v only)", c.n.opType, dtName(x.elem), ir.Floats)
 		}
 		var axes []int
@@ -80,12 +85,22 @@ func reduce(op string, axesInput int64) func(c *nctx) error {
 			return err
 		}
 		if len(axes) == 0 && noop != 0 {
-			c.set(0, c.in(0))
+			c.set(0, x)
 			return nil
 		}
-		y, err := c.emit1(op, "", []*val{c.in(0)}, ir.Attrs{"axes": append([]int{}, axes...), "keepdims": keep != 0})
+		if isBool {
+			if x, err = c.castTo(x, ir.F32); err != nil {
+				return err
+			}
+		}
+		y, err := c.emit1(op, "", []*val{x}, ir.Attrs{"axes": append([]int{}, axes...), "keepdims": keep != 0})
 		if err != nil {
 			return err
+		}
+		if isBool {
+			if y, err = c.castTo(y, ir.Bool); err != nil {
+				return err
+			}
 		}
 		c.set(0, y)
 		return nil
@@ -104,9 +119,44 @@ func (c *nctx) constIn(i int, what string) (*ir.Tensor, error) {
 			c.im.needConst = append(c.im.needConst, c.n.inputs[i])
 			return nil, unsup("%s (input %d) must be known at compile time, but it is the graph input %q: bind its value (dlc compile/run --bind %s=FILE.npy)", what, i, x.name, x.name)
 		}
+		if srcs := c.im.inputsOf(x.v); len(srcs) > 0 {
+			c.im.needConst = append(c.im.needConst, srcs...)
+			return nil, unsup("%s (input %d %q) must be known at import time, but it is computed from the graph input(s) %q: bind their values (dlc compile/run --bind NAME=FILE.npy)", what, i, x.name, srcs)
+		}
 		return nil, unsup("%s (input %d %q) must be known at import time", what, i, x.name)
 	}
 	return x.c, nil
+}
+
+// inputsOf returns the ONNX names of the graph inputs v is computed from.
+// Bound to values (Options.Constants), they make v known: the ops that
+// compute shapes and sizes fold known inputs.
+func (im *importer) inputsOf(v *ir.Value) []string {
+	seen := map[*ir.Value]bool{}
+	var found []*ir.Value
+	var walk func(v *ir.Value)
+	walk = func(v *ir.Value) {
+		if v == nil || seen[v] {
+			return
+		}
+		seen[v] = true
+		if v.Kind == ir.Input {
+			found = append(found, v)
+		}
+		if v.Def != nil {
+			for _, u := range v.Def.Inputs {
+				walk(u)
+			}
+		}
+	}
+	walk(v)
+	var names []string
+	for _, in := range im.m.graph.inputs {
+		if x := im.vals[in.name]; x != nil && x.v != nil && slices.Contains(found, x.v) {
+			names = append(names, in.name)
+		}
+	}
+	return names
 }
 
 // constInts returns a known integer input (int64 in ONNX's shape and

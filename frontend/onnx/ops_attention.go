@@ -18,8 +18,9 @@ import (
 func init() { opTable["Attention"] = opConv{3, checkAttention, attention} }
 
 func checkAttention(c *nctx) error {
-	if dt := c.in(0).typ().DType; dt != ir.F32 {
-		return unsup("Attention of %s tensors is not supported (f32 only)", dtName(c.in(0).elem))
+	// f16 and bf16 are computed in f32 (ops_dtype.go).
+	if dt := c.in(0).typ().DType; dt != ir.F32 && dt != ir.F16 && dt != ir.BF16 {
+		return unsup("Attention of %s tensors is not supported (f32, f16 and bf16 only)", dtName(c.in(0).elem))
 	}
 	return nil
 }

@@ -159,7 +159,14 @@ func split(c *nctx) error {
 			continue
 		}
 		if p == 0 {
-			return unsup("an empty split output (sizes %v)", parts)
+			// An empty part has no ir value (ir tensors are not
+			// empty): a known tensor of no elements, which concat
+			// leaves out (RotaryEmbedding's function body splits off
+			// a pass-through part of size 0 and concatenates it back).
+			e := s.Clone()
+			e[axis] = 0
+			c.set(i, c.known(ir.NewTensor(x.typ().DType, e), x.elem, false))
+			continue
 		}
 		y, err := c.gather(x, c.known(i64s(idx...), dtInt64, false), axis, fmt.Sprintf("part%d", i))
 		if err != nil {

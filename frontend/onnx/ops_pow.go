@@ -17,22 +17,39 @@ func init() {
 	}
 }
 
-// pow maps Pow(X, Y) on a float X; an integer exponent is converted to
-// float (exactly, below 2^24), as PyTorch promotes it.
+// pow maps Pow(X, Y). A float X (f32, f64) takes Y converted to its
+// dtype (exactly for integers below 2^24), as PyTorch promotes it. An
+// integer X with an integer Y is integer power (wrapping, as numpy); with
+// a float Y it is computed in float64 and truncated back to X's dtype,
+// as ONNX's reference (numpy's float power, then astype).
 func pow(c *nctx) error {
 	x, y := c.in(0), c.in(1)
-	if dt := x.typ().DType; dt != ir.F32 {
-		return unsup("Pow with a base of type %s is not supported (f32 only)", dtName(x.elem))
+	dt := x.typ().DType
+	if !ir.Lookup("pow").Inputs[0].DTypes.Has(dt) {
+		return unsup("Pow with a base of type %s is not supported (%v only)", dtName(x.elem), ir.Lookup("pow").Inputs[0].DTypes)
 	}
-	if y.typ().DType != ir.F32 {
-		if y.c != nil {
-			y = c.known(ir.Convert(y.c, ir.F32), dtFloat, y.weight)
-		} else {
-			var err error
-			if y, err = c.emit1("cast", "exponent", []*val{y}, ir.Attrs{"to": "f32"}); err != nil {
-				return err
-			}
+	if dt.IsInt() && y.typ().DType.IsFloat() {
+		xf, err := c.castTo(x, ir.F64)
+		if err != nil {
+			return err
 		}
+		yf, err := c.castTo(y, ir.F64)
+		if err != nil {
+			return err
+		}
+		z, err := c.binary("pow", xf, yf, "")
+		if err != nil {
+			return err
+		}
+		if z, err = c.castTo(z, dt); err != nil {
+			return err
+		}
+		c.set(0, z)
+		return nil
+	}
+	y, err := c.castTo(y, dt)
+	if err != nil {
+		return err
 	}
 	z, err := c.binary("pow", x, y, "")
 	if err != nil {

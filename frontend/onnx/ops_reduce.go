@@ -88,8 +88,8 @@ func init() { opTable["TopK"] = opConv{2, nil, topk} }
 // sorted=0 leaves the order open, so the sorted order serves.
 func topk(c *nctx) error {
 	x := c.in(0)
-	if x.typ().DType != ir.F32 {
-		return unsup("TopK of %s tensors is not supported (f32 only)", dtName(x.elem))
+	if !ir.TopKDTypes.Has(x.typ().DType) {
+		return unsup("TopK of %s tensors is not supported (%v only)", dtName(x.elem), ir.TopKDTypes)
 	}
 	var k int
 	if c.opset < 10 {

@@ -1,0 +1,46 @@
+package codegen
+
+import "github.com/dlcompiler/dlc/ir"
+
+// opsEquivCases are the equivalence cases of the dtype gaps closed for
+// ONNX's node suite: binary arithmetic on u64 (unsigned division and
+// order), pow on integers and f64, topk on integers and f64, and matmul
+// on f64.
+func opsEquivCases() []equivCase {
+	typed := func(b *gb, name string, dt ir.DType, s ...int) *ir.Value {
+		return b.g.AddInput(name, ir.TensorType{DType: dt, Shape: s}, ir.Pos{})
+	}
+	return []equivCase{
+		{"binaryu64", func(b *gb) {
+			x, y := typed(b, "a", ir.U64, 3, 8), typed(b, "b", ir.U64, 8)
+			one := b.n1("cast", []*ir.Value{b.n1("eq", []*ir.Value{y, y}, nil)}, ir.Attrs{"to": "u64"})
+			odd := b.n1("bitwise_or", []*ir.Value{y, one}, nil) // never 0
+			var outs []*ir.Value
+			for _, op := range []string{"add", "sub", "mul", "maximum", "minimum"} {
+				outs = append(outs, b.n1(op, []*ir.Value{x, y}, nil))
+			}
+			b.out(append(outs, b.n1("div", []*ir.Value{x, odd}, nil))...)
+		}},
+		{"powint", func(b *gb) {
+			var outs []*ir.Value
+			for _, dt := range []ir.DType{ir.I32, ir.I64, ir.U8, ir.F64} {
+				x, y := typed(b, "a"+dt.String(), dt, 2, 5), typed(b, "b"+dt.String(), dt, 5)
+				outs = append(outs, b.n1("pow", []*ir.Value{x, y}, nil))
+			}
+			b.out(outs...)
+		}},
+		{"topkint", func(b *gb) {
+			var outs []*ir.Value
+			for _, dt := range []ir.DType{ir.I64, ir.U64, ir.I8, ir.F64} {
+				x := typed(b, "x"+dt.String(), dt, 3, 7)
+				outs = append(outs, b.node("topk", []*ir.Value{x}, ir.Attrs{"k": 3})...)
+				outs = append(outs, b.node("topk", []*ir.Value{x}, ir.Attrs{"k": 2, "axis": 0, "largest": false})...)
+			}
+			b.out(outs...)
+		}},
+		{"matmulf64", func(b *gb) {
+			b.out(b.n1("matmul", []*ir.Value{typed(b, "a", ir.F64, 2, 3, 5), typed(b, "b", ir.F64, 5, 4)}, nil),
+				b.n1("matmul", []*ir.Value{typed(b, "c", ir.F64, 6), typed(b, "d", ir.F64, 2, 6, 3)}, nil))
+		}},
+	}
+}
