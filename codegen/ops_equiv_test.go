@@ -5,7 +5,7 @@ import "github.com/dlcompiler/dlc/ir"
 // opsEquivCases are the equivalence cases of the dtype gaps closed for
 // ONNX's node suite: binary arithmetic on u64 (unsigned division and
 // order), pow on integers and f64, topk on integers and f64, and matmul
-// on f64.
+// on f64; einsum and linear_attention.
 func opsEquivCases() []equivCase {
 	typed := func(b *gb, name string, dt ir.DType, s ...int) *ir.Value {
 		return b.g.AddInput(name, ir.TensorType{DType: dt, Shape: s}, ir.Pos{})
@@ -37,6 +37,19 @@ func opsEquivCases() []equivCase {
 				outs = append(outs, b.node("topk", []*ir.Value{x}, ir.Attrs{"k": 2, "axis": 0, "largest": false})...)
 			}
 			b.out(outs...)
+		}},
+		{"einsum", func(b *gb) {
+			b.out(b.n1("einsum", []*ir.Value{b.input("q", 1, 2, 3, 4), b.input("k", 1, 2, 5, 4)}, ir.Attrs{"equation": "bhqd,bhkd->bhqk"}),
+				b.n1("einsum", []*ir.Value{typed(b, "d", ir.I32, 2, 4, 4)}, ir.Attrs{"equation": "bii->bi"}),
+				b.n1("einsum", []*ir.Value{b.input("x", 3, 4), b.input("y", 4, 5), b.input("z", 5)}, ir.Attrs{"equation": "ij,jk,k->i"}),
+				b.n1("einsum", []*ir.Value{typed(b, "s", ir.F64, 3, 3)}, ir.Attrs{"equation": "ii->"}))
+		}},
+		{"linattn", func(b *gb) {
+			ys := b.node("linear_attention", []*ir.Value{b.input("q", 2, 3, 16), b.input("k", 2, 3, 8), b.input("v", 2, 3, 6),
+				b.input("s", 2, 2, 4, 3), b.input("g", 2, 3, 8), b.input("beta", 2, 3, 2)}, ir.Attrs{"q_num_heads": 4, "kv_num_heads": 2})
+			zs := b.node("linear_attention", []*ir.Value{b.input("q2", 1, 4, 6), b.input("k2", 1, 4, 6), b.input("v2", 1, 4, 4),
+				nil, b.input("g2", 1, 4, 2), nil}, ir.Attrs{"q_num_heads": 2, "kv_num_heads": 2, "update_rule": "gated", "scale": 0.5})
+			b.out(append(ys, zs...)...)
 		}},
 		{"matmulf64", func(b *gb) {
 			b.out(b.n1("matmul", []*ir.Value{typed(b, "a", ir.F64, 2, 3, 5), typed(b, "b", ir.F64, 5, 4)}, nil),

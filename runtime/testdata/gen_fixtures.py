@@ -1080,6 +1080,73 @@ def losses():
     case("nll_loss_mean", "nll_loss", [("x", x), ("target", t), None], [("loss", F.nll_loss(x, t))])
 
 
+def einsum_cases():
+    """torch.einsum over the forms models use (batched products,
+    attention scores, diagonals, traces, full and partial sums)."""
+    for name, eq, shapes in [
+        ("einsum_bmm", "bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+        ("einsum_attn", "bhqd,bhkd->bhqk", [(1, 2, 3, 4), (1, 2, 5, 4)]),
+        ("einsum_diag", "bii->bi", [(2, 4, 4)]),
+        ("einsum_trace", "ii->", [(5, 5)]),
+        ("einsum_outer", "i,j->ij", [(3,), (4,)]),
+        ("einsum_three", "ij,jk,k->i", [(3, 4), (4, 5), (5,)]),
+        ("einsum_transpose_sum", "ijk->kj", [(2, 3, 4)]),
+    ]:
+        r = Rand(name)
+        xs = [r.randn(*s) for s in shapes]
+        if name == "einsum_bmm":
+            xs[0] = with_special(xs[0])
+        case(name, "einsum", [("x%d" % i, x) for i, x in enumerate(xs)], [("y", torch.einsum(eq, *xs))], {"equation": eq})
+    r = Rand("einsum_i64")
+    a, b = r.ints(-5, 5, 3, 4), r.ints(-5, 5, 4, 2)
+    case("einsum_i64", "einsum", [("x0", a), ("x1", b)], [("y", torch.einsum("ij,jk->ik", a, b))], {"equation": "ij,jk->ik"})
+
+
+def linear_attention_ref(q, k, v, hq, hkv, past=None, decay=None, beta=None, scale=0.0, rule="gated_delta"):
+    """ONNX LinearAttention's recurrence written with torch ops, on the
+    3-D [B, T, heads*d] layouts."""
+    B, T, _ = q.shape
+    dk, dv = q.shape[2] // hq, v.shape[2] // hkv
+    q4 = q.reshape(B, T, hq, dk).transpose(1, 2)
+    k4 = k.reshape(B, T, hkv, dk).transpose(1, 2)
+    v4 = v.reshape(B, T, hkv, dv).transpose(1, 2)
+    S = past.clone() if past is not None else torch.zeros(B, hkv, dk, dv)
+    scale = scale or 1 / dk ** 0.5
+    out = torch.zeros(B, hq, T, dv)
+    for t in range(T):
+        kt, vt = k4[:, :, t], v4[:, :, t]
+        if rule in ("gated", "gated_delta"):
+            g = decay[:, t].reshape(B, hkv, -1)
+            S = S * torch.exp(g)[..., None]
+        if rule in ("delta", "gated_delta"):
+            bt = beta[:, t].reshape(B, -1, 1)
+            vt = bt * (vt - torch.einsum("bhdm,bhd->bhm", S, kt))
+        S = S + kt[..., :, None] * vt[..., None, :]
+        Sr = S.repeat_interleave(hq // hkv, dim=1)
+        out[:, :, t] = scale * torch.einsum("bhd,bhdm->bhm", q4[:, :, t], Sr)
+    return out.transpose(1, 2).reshape(B, T, hq * dv), S
+
+
+def linear_attention_cases():
+    for name, hq, hkv, rule, per_dim, beta_heads, past, scale in [
+        ("linattn_gated_delta", 4, 2, "gated_delta", True, True, True, 0.0),
+        ("linattn_linear", 2, 2, "linear", False, False, False, 0.5),
+        ("linattn_gated_head", 2, 1, "gated", False, False, True, 0.0),
+        ("linattn_delta_beta1", 2, 2, "delta", False, False, False, 0.0),
+    ]:
+        r = Rand(name)
+        B, T, dk, dv = 2, 3, 4, 3
+        q, k, v = r.randn(B, T, hq * dk), r.randn(B, T, hkv * dk, scale=0.5), r.randn(B, T, hkv * dv)
+        S0 = r.randn(B, hkv, dk, dv) if past else None
+        decay = -r.rand(B, T, hkv * dk if per_dim else hkv) if rule in ("gated", "gated_delta") else None
+        beta = r.rand(B, T, hkv if beta_heads else 1) if rule in ("delta", "gated_delta") else None
+        y, S = linear_attention_ref(q, k, v, hq, hkv, S0, decay, beta, scale, rule)
+        ins = [("query", q), ("key", k), ("value", v)]
+        ins += [("past_state", S0) if S0 is not None else None, ("decay", decay) if decay is not None else None, ("beta", beta) if beta is not None else None]
+        case(name, "linear_attention", ins, [("output", y), ("present_state", S)],
+             {"q_num_heads": hq, "kv_num_heads": hkv, "scale": scale, "update_rule": rule})
+
+
 def main():
     torch.set_grad_enabled(False)
     torch.set_num_threads(1)
@@ -1102,6 +1169,8 @@ def main():
     plumbing()
     losses()
     unary_dtypes()
+    einsum_cases()
+    linear_attention_cases()
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
         if f.endswith(".safetensors") and not f.startswith(OTHERS):
