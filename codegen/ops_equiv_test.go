@@ -5,7 +5,7 @@ import "github.com/dlcompiler/dlc/ir"
 // opsEquivCases are the equivalence cases of the dtype gaps closed for
 // ONNX's node suite: binary arithmetic on u64 (unsigned division and
 // order), pow on integers and f64, topk on integers and f64, and matmul
-// on f64; einsum and linear_attention.
+// on f64; einsum, linear_attention, rotary_embedding and tensor_scatter.
 func opsEquivCases() []equivCase {
 	typed := func(b *gb, name string, dt ir.DType, s ...int) *ir.Value {
 		return b.g.AddInput(name, ir.TensorType{DType: dt, Shape: s}, ir.Pos{})
@@ -50,6 +50,15 @@ func opsEquivCases() []equivCase {
 			zs := b.node("linear_attention", []*ir.Value{b.input("q2", 1, 4, 6), b.input("k2", 1, 4, 6), b.input("v2", 1, 4, 4),
 				nil, b.input("g2", 1, 4, 2), nil}, ir.Attrs{"q_num_heads": 2, "kv_num_heads": 2, "update_rule": "gated", "scale": 0.5})
 			b.out(append(ys, zs...)...)
+		}},
+		{"rotary", func(b *gb) {
+			b.out(b.n1("rotary_embedding", []*ir.Value{b.input("x", 2, 3, 4, 8), b.input("c", 2, 4, 4), b.input("s", 2, 4, 4)}, nil),
+				b.n1("rotary_embedding", []*ir.Value{b.input("x3", 2, 4, 12), b.input("c3", 2, 4, 2), b.input("s3", 2, 4, 2)},
+					ir.Attrs{"interleaved": true, "rotary_dim": 4, "num_heads": 2}))
+		}},
+		{"tscatter", func(b *gb) {
+			b.out(b.n1("tensor_scatter", []*ir.Value{b.input("c", 3, 2, 5, 4), b.input("u", 3, 2, 3, 4), b.ids("w", 3)}, ir.Attrs{"mode": "circular"}),
+				b.n1("tensor_scatter", []*ir.Value{typed(b, "ci", ir.I32, 2, 6, 3), typed(b, "ui", ir.I32, 2, 2, 3)}, ir.Attrs{"axis": 1}))
 		}},
 		{"matmulf64", func(b *gb) {
 			b.out(b.n1("matmul", []*ir.Value{typed(b, "a", ir.F64, 2, 3, 5), typed(b, "b", ir.F64, 5, 4)}, nil),

@@ -1147,6 +1147,54 @@ def linear_attention_cases():
              {"q_num_heads": hq, "kv_num_heads": hkv, "scale": scale, "update_rule": rule})
 
 
+def rotary_ref(x, cos, sin, interleaved, rdim, heads):
+    """ONNX RotaryEmbedding with torch ops; cos and sin [B, S, rdim/2]."""
+    shape = x.shape
+    x = x.transpose(1, 2) if x.dim() == 4 else x.reshape(shape[0], shape[1], heads, -1)
+    rdim = rdim or x.shape[-1]
+    xr, xp = x[..., :rdim], x[..., rdim:]
+    c, s = cos.unsqueeze(2), sin.unsqueeze(2)
+    x1, x2 = (xr[..., 0::2], xr[..., 1::2]) if interleaved else xr.chunk(2, -1)
+    re, im = c * x1 - s * x2, s * x1 + c * x2
+    xr = torch.stack([re, im], -1).reshape(xr.shape) if interleaved else torch.cat([re, im], -1)
+    y = torch.cat([xr, xp], -1)
+    return y.transpose(1, 2) if len(shape) == 4 else y.reshape(shape)
+
+
+def tensor_scatter_ref(cache, upd, w, axis, circular):
+    y = cache.clone()
+    a = axis % cache.dim()
+    for idx in torch.cartesian_prod(*[torch.arange(d) for d in cache.shape[:a]]).reshape(-1, a).tolist():
+        for s in range(upd.shape[a]):
+            p = int(w[idx[0]]) + s
+            if circular:
+                p %= cache.shape[a]
+            y[tuple(idx) + (p,)] = upd[tuple(idx) + (s,)]
+    return y
+
+
+def rotary_scatter_cases():
+    for name, xs, inter, rdim, heads in [
+        ("rotary_4d", (2, 3, 4, 8), False, 0, 0), ("rotary_interleaved_part", (1, 2, 3, 8), True, 4, 0),
+        ("rotary_3d", (2, 4, 12), False, 4, 2),
+    ]:
+        r = Rand(name)
+        x = r.randn(*xs)
+        B, S = (xs[0], xs[2]) if len(xs) == 4 else (xs[0], xs[1])
+        D = xs[3] if len(xs) == 4 else xs[2] // heads
+        half = (rdim or D) // 2
+        ang = r.randn(B, S, half)
+        cos, sin = torch.cos(ang), torch.sin(ang)
+        case(name, "rotary_embedding", [("x", x), ("cos", cos), ("sin", sin)], [("y", rotary_ref(x, cos, sin, inter, rdim, heads))],
+             {"interleaved": inter, "rotary_dim": rdim, "num_heads": heads})
+    for name, cs, us, axis, circ in [("tscatter_linear", (2, 3, 5, 4), (2, 3, 2, 4), -2, False), ("tscatter_circular", (3, 4, 2), (3, 3, 2), 1, True)]:
+        r = Rand(name)
+        cache, upd = r.randn(*cs), r.randn(*us)
+        w = r.ints(0, cs[axis] - us[axis] + 1, cs[0]) if not circ else r.ints(0, cs[axis], cs[0])
+        case(name, "tensor_scatter", [("cache", cache), ("update", upd), ("write_indices", w)],
+             [("y", tensor_scatter_ref(cache, upd, w, axis, circ))], {"axis": axis, "mode": "circular" if circ else "linear"})
+
+
 def main():
     torch.set_grad_enabled(False)
     torch.set_num_threads(1)
@@ -1171,6 +1219,7 @@ def main():
     unary_dtypes()
     einsum_cases()
     linear_attention_cases()
+    rotary_scatter_cases()
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
         if f.endswith(".safetensors") and not f.startswith(OTHERS):
