@@ -5,7 +5,8 @@ import "github.com/dlcompiler/dlc/ir"
 // opsEquivCases are the equivalence cases of the dtype gaps closed for
 // ONNX's node suite: binary arithmetic on u64 (unsigned division and
 // order), pow on integers and f64, topk on integers and f64, and matmul
-// on f64; einsum, linear_attention, rotary_embedding and tensor_scatter.
+// on f64; einsum, linear_attention, rotary_embedding,
+// tensor_scatter and tfidf.
 func opsEquivCases() []equivCase {
 	typed := func(b *gb, name string, dt ir.DType, s ...int) *ir.Value {
 		return b.g.AddInput(name, ir.TensorType{DType: dt, Shape: s}, ir.Pos{})
@@ -59,6 +60,11 @@ func opsEquivCases() []equivCase {
 		{"tscatter", func(b *gb) {
 			b.out(b.n1("tensor_scatter", []*ir.Value{b.input("c", 3, 2, 5, 4), b.input("u", 3, 2, 3, 4), b.ids("w", 3)}, ir.Attrs{"mode": "circular"}),
 				b.n1("tensor_scatter", []*ir.Value{typed(b, "ci", ir.I32, 2, 6, 3), typed(b, "ui", ir.I32, 2, 2, 3)}, ir.Attrs{"axis": 1}))
+		}},
+		{"tfidf", func(b *gb) {
+			a := ir.Attrs{"grams": []int{2, 3, 5, 4, 5, 6, 7, 8, 6, 7}, "gram_len": []int{1, 1, 2, 2, 2, 2}, "index": []int{0, 1, 2, 3, 4, 1},
+				"output_size": 5, "min_gram_length": 1, "max_gram_length": 2, "max_skip_count": 3, "mode": "TFIDF", "weights": []float64{0.5, 1, 2, 3, 4}}
+			b.out(b.n1("tfidf", []*ir.Value{typed(b, "x", ir.I32, 3, 9)}, a))
 		}},
 		{"matmulf64", func(b *gb) {
 			b.out(b.n1("matmul", []*ir.Value{typed(b, "a", ir.F64, 2, 3, 5), typed(b, "b", ir.F64, 5, 4)}, nil),

@@ -1195,6 +1195,43 @@ def rotary_scatter_cases():
              [("y", tensor_scatter_ref(cache, upd, w, axis, circ))], {"axis": axis, "mode": "circular" if circ else "linear"})
 
 
+def tfidf_ref(x, grams, glen, index, out, minn, maxn, skip, mode, weights):
+    """ONNX TfIdfVectorizer's counting, per row: every listed n-gram at
+    every start and skip distance (unigrams at distance 1 only)."""
+    rows = x.reshape(-1, x.shape[-1]).tolist()
+    y = torch.zeros(len(rows), out)
+    for r, row in enumerate(rows):
+        for d in range(1, skip + 2):
+            lo = minn if d == 1 else max(minn, 2)
+            if lo > maxn:
+                break
+            for s in range(len(row)):
+                off = 0
+                for g, l in enumerate(glen):
+                    if lo <= l <= maxn and s + (l - 1) * d < len(row) and [row[s + k * d] for k in range(l)] == grams[off:off + l]:
+                        y[r, index[g]] += 1
+                    off += l
+    w = torch.tensor(weights) if weights else torch.ones(out)
+    if mode == "IDF":
+        y = torch.where(y > 0, w.expand_as(y), torch.zeros_like(y))
+    elif mode == "TFIDF":
+        y = w * y
+    return y.reshape(list(x.shape[:-1]) + [out])
+
+
+def tfidf_cases():
+    grams, glen, index = [2, 3, 5, 4, 5, 6, 7, 8, 6, 7, 5, 6], [1, 1, 1, 1, 2, 2, 2, 2], [0, 1, 2, 3, 4, 5, 6, 2]
+    for name, shape, minn, maxn, skip, mode, weights in [
+        ("tfidf_tf", (2, 7), 1, 2, 2, "TF", []), ("tfidf_idf", (9,), 2, 2, 0, "IDF", [0.5, 1, 2, 3, 4, 5, 6]),
+        ("tfidf_tfidf", (3, 5), 1, 2, 4, "TFIDF", [1.5, 1, 2, 3, 4, 5, 6]),
+    ]:
+        r = Rand(name)
+        x = r.ints(2, 9, *shape)
+        attrs = {"grams": grams, "gram_len": glen, "index": index, "output_size": 7, "min_gram_length": minn,
+                 "max_gram_length": maxn, "max_skip_count": skip, "mode": mode, "weights": weights}
+        case(name, "tfidf", [("x", x)], [("y", tfidf_ref(x, grams, glen, index, 7, minn, maxn, skip, mode, weights))], attrs)
+
+
 def main():
     torch.set_grad_enabled(False)
     torch.set_num_threads(1)
@@ -1220,6 +1257,7 @@ def main():
     einsum_cases()
     linear_attention_cases()
     rotary_scatter_cases()
+    tfidf_cases()
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
         if f.endswith(".safetensors") and not f.startswith(OTHERS):
