@@ -117,7 +117,8 @@ type attribute struct {
 	ints     []int64
 	strings  [][]byte
 	tensors  []*tensorProto
-	graphs   int // subgraphs present (not parsed)
+	graphs   int    // subgraphs present
+	g        *graph // the subgraph of a graph attribute (If, Loop, Scan)
 	refAttr  string
 	sparse   bool
 	typeProt bool
@@ -457,7 +458,12 @@ func decodeAttribute(b []byte, base int, p string) (*attribute, error) {
 			if err = f.want(protowire.BytesType, "t"); err == nil {
 				a.t, err = decodeTensorProto(f.b, f.off, p+".t")
 			}
-		case 6, 11:
+		case 6:
+			a.graphs++
+			if err = f.want(protowire.BytesType, "g"); err == nil {
+				a.g, err = decodeGraph(f.b, f.off, p+".g")
+			}
+		case 11:
 			a.graphs++
 		case 22, 23:
 			a.sparse = true
