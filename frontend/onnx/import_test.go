@@ -353,7 +353,7 @@ func TestUnsupportedList(t *testing.T) {
 		outputs: []pb{vinfo("Y", dtFloat)},
 		nodes: []pb{
 			nodeProto("Relu", "ok", []string{"X"}, []string{"a"}),
-			nodeProto("TfIdfVectorizer", "tfidf1", []string{"a"}, []string{"b"}),
+			nodeProto("ImageDecoder", "img1", []string{"a"}, []string{"b"}),
 			nodeProto("MaxPool", "pool", []string{"b"}, []string{"c", "idx"}, attrInts("kernel_shape", 2, 2), attrInt("storage_order", 2)),
 			nodeProto("LSTM", "", []string{"c", "W", "R"}, []string{"d"}, attrFloat("clip", 3)),
 			nodeProto("Foo", "foo", []string{"d"}, []string{"Y"}),
@@ -365,7 +365,7 @@ func TestUnsupportedList(t *testing.T) {
 		t.Fatalf("got %v, want an UnsupportedError", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{"4 unsupported nodes", `"tfidf1" (TfIdfVectorizer, opset 13): op TfIdfVectorizer is not supported`,
+	for _, want := range []string{"4 unsupported nodes", `"img1" (ImageDecoder, opset 13): op ImageDecoder is not supported`,
 		`"pool" (MaxPool, opset 13): storage_order 2 is not supported`, `"#3" (LSTM, opset 13): clip`, `"foo" (Foo, opset 13)`} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
