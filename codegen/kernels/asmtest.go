@@ -59,7 +59,7 @@ func AsmTestFiles() (map[string][]byte, error) {
 			continue
 		}
 		fmt.Fprintf(&b, "{name: %q, mr: %d, nr: %d,\n", k.Name, k.MR, k.NR)
-		fmt.Fprintf(&b, "call: %s,\ntwin: %s,\nasm: []gemmAsm{\n", k.Func, k.Twin())
+		fmt.Fprintf(&b, "call: %s,\ntwin: %s,\next: %s,\nstaged: %sStaged,\nasm: []gemmAsm{\n", k.Func, k.Twin(), k.GemmExt(), k.Func)
 		for _, isa := range k.ISAs {
 			rows := k.MR
 			if isa == AVX2 {

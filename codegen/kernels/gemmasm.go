@@ -65,14 +65,20 @@ func (x gemmRegs) kmask(v int) string { return fmt.Sprintf("K%d", v+1) }
 func gemmAsm(w *asmw, k *Kernel, g gemmISA) {
 	x := gemmRegs{g: g, nv: k.NR >> g.lg, mr: g.rows(k), mask: g.isa == AVX512}
 	fn := k.Asm(g.isa)
-	w.p(`// func %s(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)`, fn)
-	w.p(`TEXT ·%s(SB), NOSPLIT, $0-88`, fn)
+	w.p(`// func %s(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int)`, fn)
+	w.p(`TEXT ·%s(SB), NOSPLIT, $0-112`, fn)
 	if x.mask {
-		// K(v+1) = the columns of vector v below n: (1<<n − 1) >> 16v.
+		// K(v+1) = the columns of vector v kept: below n, (1<<n − 1) >> 16v,
+		// or with flags&512 (compress) cmask >> 16v.
+		w.in("MOVQ flags+80(FP), R12")
+		w.in("MOVQ cmask+104(FP), R13")
+		w.in("TESTQ $%d, R12", gemmCompress)
+		w.in("JNZ masks")
 		w.in("MOVQ n+8(FP), CX")
 		w.in("MOVQ $1, R13")
 		w.in("SHLQ CX, R13")
 		w.in("DECQ R13")
+		w.p("masks:")
 		for v := range x.nv {
 			w.in("KMOVW R13, %s", x.kmask(v))
 			if v+1 < x.nv {
@@ -180,6 +186,7 @@ func gemmPool(w *asmw, x gemmRegs, r int) {
 	l := x.label
 	w.in("MOVQ R12, R13")
 	w.in("SHRQ $4, R13")
+	w.in("ANDQ $7, R13")
 	t := x.bc(0)
 	for p := log2(x.nv << x.g.lg); p >= 1; p-- {
 		w.in("CMPQ R13, $%d", p)
@@ -249,9 +256,12 @@ func gemmEpilogue(w *asmw, x gemmRegs, r int) {
 		}
 	}
 	w.p("%srelu:", l)
+	if x.mask {
+		gemmResidual(w, x, r)
+	}
 	// max(0, v) keeps NaN and −0 like v < 0 ? 0 : v.
 	w.in("TESTQ $2, R12")
-	w.in("JZ %sout", l)
+	w.in("JZ %sclamp", l)
 	z := x.bc(0)
 	w.in("%s %s, %s, %s", x.g.zero, z, z, z)
 	for i := range r {
@@ -259,7 +269,14 @@ func gemmEpilogue(w *asmw, x gemmRegs, r int) {
 			w.in("VMAXPS %s, %s, %s", x.acc(i, v), z, x.acc(i, v))
 		}
 	}
+	w.p("%sclamp:", l)
+	if x.mask {
+		gemmClamp(w, x, r)
+	}
 	w.p("%sout:", l)
+	if x.mask && x.nv <= 2 {
+		gemmCompressStore(w, x, r)
+	}
 	w.gemmRows(r, func(i int) {
 		for v := range x.nv {
 			addr := fmt.Sprintf("%d(R13)", v*x.g.bytes)
@@ -272,6 +289,105 @@ func gemmEpilogue(w *asmw, x gemmRegs, r int) {
 	})
 	w.in("VZEROUPPER")
 	w.in("RET")
+}
+
+// The extended epilogue of AVX-512 (FUNCE in templates.go; AVX2 and the
+// twin run it in Go on a staged block): flags bits above the pool level.
+const (
+	gemmResid    = 128 // add res, laid out as c, after the biases
+	gemmClampBit = 256 // clamp to [lohi[0], lohi[1]] after relu
+	gemmCompress = 512 // store (and read res) only the columns of cmask, packed
+)
+
+// compressOff sets R15 to the byte offset of vector 1's packed columns:
+// 4 × the columns of K1 (vector 0). Only for nv ≤ 2.
+func (w *asmw) compressOff() {
+	w.in("KMOVW K1, R15")
+	w.in("POPCNTL R15, R15")
+	w.in("SHLQ $2, R15")
+}
+
+// packedAddr is the address of vector v's columns from the row at R13:
+// with flags&512 packed (vector 1 at R15), else v·64.
+func packedAddr(x gemmRegs, v int, packed bool) string {
+	if packed && v == 1 {
+		return "0(R13)(R15*1)"
+	}
+	return fmt.Sprintf("%d(R13)", v*x.g.bytes)
+}
+
+// gemmResidual adds res (flags&128), row i at res + i·ldc, its columns
+// masked like c's or, with flags&512, packed (expanded into the kept
+// lanes).
+func gemmResidual(w *asmw, x gemmRegs, r int) {
+	l := x.label
+	t := x.b(0)
+	w.in("TESTQ $%d, R12", gemmResid)
+	w.in("JZ %snores", l)
+	rows := func(packed bool) {
+		w.in("MOVQ res+88(FP), R13")
+		w.in("MOVQ ldc+64(FP), AX")
+		w.in("SHLQ $2, AX")
+		for i := range r {
+			for v := range x.nv {
+				if packed {
+					w.in("VEXPANDPS.Z %s, %s, %s", packedAddr(x, v, true), x.kmask(v), t)
+				} else {
+					w.in("VMOVUPS.Z %s, %s, %s", packedAddr(x, v, false), x.kmask(v), t)
+				}
+				w.in("VADDPS %s, %s, %s", t, x.acc(i, v), x.acc(i, v))
+			}
+			if i+1 < r {
+				w.in("ADDQ AX, R13")
+			}
+		}
+	}
+	if x.nv <= 2 {
+		w.in("TESTQ $%d, R12", gemmCompress)
+		w.in("JZ %sresrow", l)
+		w.compressOff()
+		rows(true)
+		w.in("JMP %snores", l)
+		w.p("%sresrow:", l)
+	}
+	rows(false)
+	w.p("%snores:", l)
+}
+
+// gemmClamp clamps to [lohi[0], lohi[1]] (flags&256): max then min, each
+// keeping a NaN accumulator (its second source), so NaN stays NaN and
+// min > max gives max, as the interpreter's clip.
+func gemmClamp(w *asmw, x gemmRegs, r int) {
+	l := x.label
+	lo, hi := x.b(0), x.bc(0)
+	w.in("TESTQ $%d, R12", gemmClampBit)
+	w.in("JZ %sout", l)
+	w.in("MOVQ lohi+96(FP), AX")
+	w.in("VBROADCASTSS 0(AX), %s", lo)
+	w.in("VBROADCASTSS 4(AX), %s", hi)
+	for i := range r {
+		for v := range x.nv {
+			w.in("VMAXPS %s, %s, %s", x.acc(i, v), lo, x.acc(i, v))
+			w.in("VMINPS %s, %s, %s", x.acc(i, v), hi, x.acc(i, v))
+		}
+	}
+}
+
+// gemmCompressStore stores the kept columns of each row packed
+// (flags&512) and returns; otherwise falls through to the masked store.
+func gemmCompressStore(w *asmw, x gemmRegs, r int) {
+	l := x.label
+	w.in("TESTQ $%d, R12", gemmCompress)
+	w.in("JZ %smasked", l)
+	w.compressOff()
+	w.gemmRows(r, func(i int) {
+		for v := range x.nv {
+			w.in("VCOMPRESSPS %s, %s, %s", x.acc(i, v), x.kmask(v), packedAddr(x, v, true))
+		}
+	})
+	w.in("VZEROUPPER")
+	w.in("RET")
+	w.p("%smasked:", l)
 }
 
 // avx512Registers returns the zmm registers a Gemm kernel needs and

@@ -150,8 +150,11 @@ type Kernel struct {
 // call: Func, and for the Act kernel also FUNCP, its form with
 // parameters.
 func (k *Kernel) Entries() []string {
-	if k.Op == Act {
+	switch k.Op {
+	case Act:
 		return []string{k.Func, k.Func + "P"}
+	case Gemm:
+		return []string{k.Func, k.GemmExt()}
 	}
 	return []string{k.Func}
 }

@@ -18,7 +18,7 @@ func Reserved(ks []*Kernel) []string {
 		names = append(names, in.level)
 	}
 	for _, k := range ks {
-		names = append(names, k.Twin(), k.Func+"Narrow")
+		names = append(names, k.Twin(), k.Func+"Narrow", k.Func+"Check", k.Func+"Staged")
 		names = append(names, k.Entries()...)
 		for isa := range isaInfo {
 			names = append(names, k.Asm(isa))
@@ -78,7 +78,8 @@ func Files(pkg string, ks []*Kernel) (map[string][]byte, error) {
 	for _, k := range ks {
 		t := k.template()
 		r := k.replacer()
-		src.WriteString(r.Replace(strings.Replace(t.wrapper, "DISPATCH", k.dispatch(), 1)))
+		wr := strings.Replace(t.wrapper, "EXTDISPATCH", k.extDispatch(), 1)
+		src.WriteString(r.Replace(strings.Replace(wr, "DISPATCH", k.dispatch(), 1)))
 		src.WriteString(r.Replace(t.twin))
 		if k.Has(AVX2) {
 			src.WriteString(r.Replace(t.narrow))
@@ -136,6 +137,18 @@ func (k *Kernel) dispatch() string {
 	return b.String()
 }
 
+// extDispatch is the extended wrapper's choice among the routines that
+// run its epilogue themselves (template.ext), best first.
+func (k *Kernel) extDispatch() string {
+	var b strings.Builder
+	for _, isa := range k.ISAs {
+		if call, ok := k.template().ext[isa]; ok {
+			fmt.Fprintf(&b, "if cpuLevel >= %s {\n%s\n}\n", isaInfo[isa].level, k.isaReplacer(isa).Replace(call))
+		}
+	}
+	return b.String()
+}
+
 // order is a kernel's index in the registry (test kernels after it).
 func order(k *Kernel) int {
 	for i, r := range registry {
@@ -174,4 +187,5 @@ func (k *Kernel) isaReplacer(isa ISA) *strings.Replacer {
 type template struct {
 	wrapper, twin, narrow, decl, stub string
 	calls                             map[ISA]string
+	ext                               map[ISA]string // Gemm: FUNCE's routines (gemm_ext.go)
 }

@@ -17,8 +17,19 @@ var templates = map[Op]template{
 //
 // b must have _NR_ readable columns per k even when n < _NR_.
 func FUNC(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	if flags&^127 != 0 {
+		panic("FUNC: bad shape")
+	}
+	bp := FUNCCheck(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	DISPATCH
+	TWIN(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+}
+
+// FUNCCheck panics unless the shapes fit FUNC's contract (the flags
+// below 128) and returns the bias pointer the routines take.
+func FUNCCheck(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) *float32 {
 	if r < 1 || r > _MR_ || n < 1 || n > _NR_ || kn < 1 || lda < 0 || ldb < 0 || ldc < 0 ||
-		flags>>4 > _LG_ || flags>>4 > 0 && n < _NR_ || flags&5 == 5 {
+		flags>>4&7 > _LG_ || flags>>4&7 > 0 && n < _NR_ || flags&5 == 5 {
 		panic("FUNC: bad shape")
 	}
 	_ = a[(r-1)*lda+kn-1]
@@ -32,12 +43,11 @@ func FUNC(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32,
 		_ = bias[n-1]
 		bp = &bias[0]
 	}
-	DISPATCH
-	TWIN(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	return bp
 }
 `,
 		calls: map[ISA]string{
-			AVX512: `ASM(r, n, kn, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)`,
+			AVX512: `ASM(r, n, kn, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags, nil, nil, 0)`,
 			// AVX2 computes _ROWS_ rows of _NR_ columns per call.
 			AVX2: `if n < _NR_ {
 	FUNCNarrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
@@ -47,7 +57,19 @@ for i := 0; i < r; i += _ROWS_ {
 	if flags&1 != 0 {
 		bp = &bias[i]
 	}
-	ASM(min(_ROWS_, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags)
+	ASM(min(_ROWS_, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags, nil, nil, 0)
+}`,
+		},
+		// FUNCE's routines: those that run the extended epilogue
+		// themselves (the others are staged, gemmExtWrapper).
+		ext: map[ISA]string{
+			AVX512: `if _NR_ <= 32 {
+	var rp *float32
+	if flags&128 != 0 {
+		rp = &res[0]
+	}
+	ASM(r, n, kn, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags, rp, &lohi[0], int(cmask))
+	return
 }`,
 		},
 		narrow: `
@@ -72,13 +94,14 @@ func FUNCNarrow(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []fl
 		twin: gemmTwin, // twins.go
 		decl: `
 // ASM is FUNC in _ISA_ (rows 1 ≤ r ≤ _ROWS_ of the _BLOCK_ block): kn ≥ 1;
-// bias may be nil when flags&5 == 0.
+// bias may be nil when flags&5 == 0. AVX-512 also runs FUNCE's flags
+// (res, lohi, cmask); the others ignore them.
 //
 //go:noescape
-func ASM(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+func ASM(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int)
 `,
 		stub: `
-func ASM(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
+func ASM(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int) {
 	panic("ASM: no assembly in this build")
 }
 `,

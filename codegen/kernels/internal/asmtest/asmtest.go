@@ -11,12 +11,18 @@ package asmtest
 // gemmFunc is the signature of a Gemm kernel's wrapper and twin.
 type gemmFunc = func(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int)
 
-// gemmKernel is a Gemm kernel: its wrapper, twin and assembly routines.
+// gemmExtFunc is the signature of a Gemm kernel's extended wrapper
+// (kernels.Kernel.GemmExt) and its staged form.
+type gemmExtFunc = func(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32)
+
+// gemmKernel is a Gemm kernel: its wrapper, twin and assembly routines,
+// and the extended wrapper with its staged (Go epilogue) path.
 type gemmKernel struct {
-	name       string
-	mr, nr     int
-	call, twin gemmFunc
-	asm        []gemmAsm
+	name        string
+	mr, nr      int
+	call, twin  gemmFunc
+	ext, staged gemmExtFunc
+	asm         []gemmAsm
 }
 
 // gemmAsm is one instruction set's routine of a Gemm kernel, which runs
@@ -27,7 +33,7 @@ type gemmAsm struct {
 	level int
 	rows  int
 	full  bool
-	f     func(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+	f     func(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int)
 }
 
 // dotKernel is a Dot kernel (AVX2 only; the assembly runs when

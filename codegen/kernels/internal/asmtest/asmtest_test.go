@@ -184,7 +184,7 @@ func testGemm(t *testing.T, kn gemmKernel, name string, tc gemmCase) {
 			if tc.flags&5 != 0 {
 				bp = &tc.bias[0]
 			}
-			as.f(tc.r, tc.n, tc.k, &tc.a[0], tc.lda, &tc.b[0], tc.ldb, &c[0], tc.ldc, bp, tc.flags)
+			as.f(tc.r, tc.n, tc.k, &tc.a[0], tc.lda, &tc.b[0], tc.ldb, &c[0], tc.ldc, bp, tc.flags, nil, nil, 0)
 		})
 	}
 }

@@ -13,22 +13,25 @@ var cpuLevel = cpuISA()
 func cpuISA() int
 
 // simdGemm32AVX512 is simdGemm32 in AVX-512 (rows 1 ≤ r ≤ 12 of the 12×32 block): kn ≥ 1;
-// bias may be nil when flags&5 == 0.
+// bias may be nil when flags&5 == 0. AVX-512 also runs simdGemm32E's flags
+// (res, lohi, cmask); the others ignore them.
 //
 //go:noescape
-func simdGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+func simdGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int)
 
 // simdGemm32AVX2 is simdGemm32 in AVX2 (rows 1 ≤ r ≤ 2 of the 12×32 block): kn ≥ 1;
-// bias may be nil when flags&5 == 0.
+// bias may be nil when flags&5 == 0. AVX-512 also runs simdGemm32E's flags
+// (res, lohi, cmask); the others ignore them.
 //
 //go:noescape
-func simdGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+func simdGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int)
 
 // simdGemm16AVX2 is simdGemm16 in AVX2 (rows 1 ≤ r ≤ 6 of the 6×16 block): kn ≥ 1;
-// bias may be nil when flags&5 == 0.
+// bias may be nil when flags&5 == 0. AVX-512 also runs simdGemm16E's flags
+// (res, lohi, cmask); the others ignore them.
 //
 //go:noescape
-func simdGemm16AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+func simdGemm16AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int)
 
 // simdDotAVX2 is simdDot in AVX2: k ≥ 1, 1 ≤ r ≤ 4.
 //
@@ -98,28 +101,32 @@ func simdVMaxAVX512(n int, y, x *float32)
 func simdVMaxAVX2(n int, y, x *float32)
 
 // gemm12x8AVX2 is gemm12x8 in AVX2 (rows 1 ≤ r ≤ 12 of the 12×8 block): kn ≥ 1;
-// bias may be nil when flags&5 == 0.
+// bias may be nil when flags&5 == 0. AVX-512 also runs gemm12x8E's flags
+// (res, lohi, cmask); the others ignore them.
 //
 //go:noescape
-func gemm12x8AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+func gemm12x8AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int)
 
 // gemm2x32AVX2 is gemm2x32 in AVX2 (rows 1 ≤ r ≤ 2 of the 2×32 block): kn ≥ 1;
-// bias may be nil when flags&5 == 0.
+// bias may be nil when flags&5 == 0. AVX-512 also runs gemm2x32E's flags
+// (res, lohi, cmask); the others ignore them.
 //
 //go:noescape
-func gemm2x32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+func gemm2x32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int)
 
 // gemm7x16AVX512 is gemm7x16 in AVX-512 (rows 1 ≤ r ≤ 7 of the 7×16 block): kn ≥ 1;
-// bias may be nil when flags&5 == 0.
+// bias may be nil when flags&5 == 0. AVX-512 also runs gemm7x16E's flags
+// (res, lohi, cmask); the others ignore them.
 //
 //go:noescape
-func gemm7x16AVX512(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+func gemm7x16AVX512(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int)
 
 // gemm7x16AVX2 is gemm7x16 in AVX2 (rows 1 ≤ r ≤ 6 of the 7×16 block): kn ≥ 1;
-// bias may be nil when flags&5 == 0.
+// bias may be nil when flags&5 == 0. AVX-512 also runs gemm7x16E's flags
+// (res, lohi, cmask); the others ignore them.
 //
 //go:noescape
-func gemm7x16AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+func gemm7x16AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int)
 
 // dot3AVX2 is dot3 in AVX2: k ≥ 1, 1 ≤ r ≤ 3.
 //

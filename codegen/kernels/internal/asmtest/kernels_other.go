@@ -7,15 +7,15 @@ package asmtest
 // cpuLevel is 0: no assembly on this architecture or with -tags purego.
 const cpuLevel = 0
 
-func simdGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
+func simdGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int) {
 	panic("simdGemm32AVX512: no assembly in this build")
 }
 
-func simdGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
+func simdGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int) {
 	panic("simdGemm32AVX2: no assembly in this build")
 }
 
-func simdGemm16AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
+func simdGemm16AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int) {
 	panic("simdGemm16AVX2: no assembly in this build")
 }
 
@@ -71,19 +71,19 @@ func simdVMaxAVX2(n int, y, x *float32) {
 	panic("simdVMaxAVX2: no assembly in this build")
 }
 
-func gemm12x8AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
+func gemm12x8AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int) {
 	panic("gemm12x8AVX2: no assembly in this build")
 }
 
-func gemm2x32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
+func gemm2x32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int) {
 	panic("gemm2x32AVX2: no assembly in this build")
 }
 
-func gemm7x16AVX512(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
+func gemm7x16AVX512(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int) {
 	panic("gemm7x16AVX512: no assembly in this build")
 }
 
-func gemm7x16AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
+func gemm7x16AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int) {
 	panic("gemm7x16AVX2: no assembly in this build")
 }
 

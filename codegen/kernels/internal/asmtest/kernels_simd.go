@@ -30,8 +30,36 @@ const (
 //
 // b must have 32 readable columns per k even when n < 32.
 func simdGemm32(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	if flags&^127 != 0 {
+		panic("simdGemm32: bad shape")
+	}
+	bp := simdGemm32Check(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	if cpuLevel >= isaAVX512 {
+		simdGemm32AVX512(r, n, kn, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags, nil, nil, 0)
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		if n < 32 {
+			simdGemm32Narrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+			return
+		}
+		for i := 0; i < r; i += 2 {
+			if flags&1 != 0 {
+				bp = &bias[i]
+			}
+			simdGemm32AVX2(min(2, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags, nil, nil, 0)
+		}
+		return
+	}
+
+	simdGemm32Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+}
+
+// simdGemm32Check panics unless the shapes fit simdGemm32's contract (the flags
+// below 128) and returns the bias pointer the routines take.
+func simdGemm32Check(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) *float32 {
 	if r < 1 || r > 12 || n < 1 || n > 32 || kn < 1 || lda < 0 || ldb < 0 || ldc < 0 ||
-		flags>>4 > 5 || flags>>4 > 0 && n < 32 || flags&5 == 5 {
+		flags>>4&7 > 5 || flags>>4&7 > 0 && n < 32 || flags&5 == 5 {
 		panic("simdGemm32: bad shape")
 	}
 	_ = a[(r-1)*lda+kn-1]
@@ -45,25 +73,100 @@ func simdGemm32(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []fl
 		_ = bias[n-1]
 		bp = &bias[0]
 	}
-	if cpuLevel >= isaAVX512 {
-		simdGemm32AVX512(r, n, kn, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)
+	return bp
+}
+
+// simdGemm32E is simdGemm32 with more of the epilogue, in flags bits above the pool
+// level (all after the biases, in this order):
+//
+//	flags&128  add res[i*ldc+j], a residual laid out as c
+//	flags&2    relu, as in simdGemm32
+//	flags&256  clamp to [lohi[0], lohi[1]]: max then min, NaN stays NaN
+//	flags&512  compress: all 32 columns are computed and column j is
+//	           kept when bit j of cmask is set, n of them; row i's kept
+//	           columns are stored at c[i*ldc], c[i*ldc+1], … and its
+//	           residual read alike. Not with a pool or flags&12.
+//
+// lohi must be non-nil; cmask is 0 without flags&512.
+func simdGemm32E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
+	ext := flags &^ 127
+	if ext == 0 {
+		simdGemm32(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
 		return
 	}
-	if cpuLevel >= isaAVX2 {
-		if n < 32 {
-			simdGemm32Narrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	kept := 0
+	for m := uint64(cmask); m != 0; m &= m - 1 {
+		kept++
+	}
+	if ext&^(128|256|512) != 0 || lohi == nil || flags>>4&7 != 0 ||
+		flags&512 != 0 && (flags&12 != 0 || kept != n || uint64(cmask)>>32 != 0) ||
+		flags&512 == 0 && cmask != 0 {
+		panic("simdGemm32E: bad epilogue")
+	}
+	if flags&128 != 0 {
+		_ = res[(r-1)*ldc+n-1]
+	}
+	bp := simdGemm32Check(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	_ = bp
+	if cpuLevel >= isaAVX512 {
+		if 32 <= 32 {
+			var rp *float32
+			if flags&128 != 0 {
+				rp = &res[0]
+			}
+			simdGemm32AVX512(r, n, kn, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags, rp, &lohi[0], int(cmask))
 			return
 		}
-		for i := 0; i < r; i += 2 {
-			if flags&1 != 0 {
-				bp = &bias[i]
-			}
-			simdGemm32AVX2(min(2, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags)
-		}
-		return
 	}
 
-	simdGemm32Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	simdGemm32Staged(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags, res, lohi, cmask)
+}
+
+// simdGemm32Staged is simdGemm32E through a staging block: simdGemm32 computes all 32
+// columns with the biases (and c's own value, flags&8), then Go adds the
+// residual, applies relu and the clamp and stores the kept columns.
+func simdGemm32Staged(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
+	var blk [384]float32
+	var cb [32]float32
+	if flags&8 != 0 {
+		for i := range r {
+			copy(blk[i*32:i*32+n], c[i*ldc:i*ldc+n])
+		}
+	}
+	if flags&4 != 0 {
+		copy(cb[:], bias[:n])
+		bias = cb[:]
+	}
+	simdGemm32(r, 32, kn, a, lda, b, ldb, blk[:], 32, bias, flags&13)
+	if flags&512 == 0 {
+		cmask = uint32(uint64(1)<<n - 1)
+	}
+	lo, hi := lohi[0], lohi[1]
+	for i := range r {
+		row := (*[32]float32)(blk[i*32:])
+		o := i * ldc
+		for j, v := range row {
+			if cmask>>j&1 == 0 {
+				continue
+			}
+			if flags&128 != 0 {
+				v += res[o]
+			}
+			if flags&2 != 0 && v < 0 {
+				v = 0
+			}
+			if flags&256 != 0 {
+				if v < lo {
+					v = lo
+				}
+				if v > hi {
+					v = hi
+				}
+			}
+			c[o] = v
+			o++
+		}
+	}
 }
 
 // simdGemm32Go is simdGemm32 in pure Go: the fallback (purego, other GOARCH) and the
@@ -240,8 +343,32 @@ func simdGemm32Narrow(r, n, kn int, a []float32, lda int, b []float32, ldb int, 
 //
 // b must have 16 readable columns per k even when n < 16.
 func simdGemm16(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	if flags&^127 != 0 {
+		panic("simdGemm16: bad shape")
+	}
+	bp := simdGemm16Check(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	if cpuLevel >= isaAVX2 {
+		if n < 16 {
+			simdGemm16Narrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+			return
+		}
+		for i := 0; i < r; i += 6 {
+			if flags&1 != 0 {
+				bp = &bias[i]
+			}
+			simdGemm16AVX2(min(6, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags, nil, nil, 0)
+		}
+		return
+	}
+
+	simdGemm16Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+}
+
+// simdGemm16Check panics unless the shapes fit simdGemm16's contract (the flags
+// below 128) and returns the bias pointer the routines take.
+func simdGemm16Check(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) *float32 {
 	if r < 1 || r > 6 || n < 1 || n > 16 || kn < 1 || lda < 0 || ldb < 0 || ldc < 0 ||
-		flags>>4 > 4 || flags>>4 > 0 && n < 16 || flags&5 == 5 {
+		flags>>4&7 > 4 || flags>>4&7 > 0 && n < 16 || flags&5 == 5 {
 		panic("simdGemm16: bad shape")
 	}
 	_ = a[(r-1)*lda+kn-1]
@@ -255,21 +382,90 @@ func simdGemm16(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []fl
 		_ = bias[n-1]
 		bp = &bias[0]
 	}
-	if cpuLevel >= isaAVX2 {
-		if n < 16 {
-			simdGemm16Narrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
-			return
-		}
-		for i := 0; i < r; i += 6 {
-			if flags&1 != 0 {
-				bp = &bias[i]
-			}
-			simdGemm16AVX2(min(6, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags)
-		}
+	return bp
+}
+
+// simdGemm16E is simdGemm16 with more of the epilogue, in flags bits above the pool
+// level (all after the biases, in this order):
+//
+//	flags&128  add res[i*ldc+j], a residual laid out as c
+//	flags&2    relu, as in simdGemm16
+//	flags&256  clamp to [lohi[0], lohi[1]]: max then min, NaN stays NaN
+//	flags&512  compress: all 16 columns are computed and column j is
+//	           kept when bit j of cmask is set, n of them; row i's kept
+//	           columns are stored at c[i*ldc], c[i*ldc+1], … and its
+//	           residual read alike. Not with a pool or flags&12.
+//
+// lohi must be non-nil; cmask is 0 without flags&512.
+func simdGemm16E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
+	ext := flags &^ 127
+	if ext == 0 {
+		simdGemm16(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
 		return
 	}
+	kept := 0
+	for m := uint64(cmask); m != 0; m &= m - 1 {
+		kept++
+	}
+	if ext&^(128|256|512) != 0 || lohi == nil || flags>>4&7 != 0 ||
+		flags&512 != 0 && (flags&12 != 0 || kept != n || uint64(cmask)>>16 != 0) ||
+		flags&512 == 0 && cmask != 0 {
+		panic("simdGemm16E: bad epilogue")
+	}
+	if flags&128 != 0 {
+		_ = res[(r-1)*ldc+n-1]
+	}
+	bp := simdGemm16Check(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	_ = bp
 
-	simdGemm16Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	simdGemm16Staged(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags, res, lohi, cmask)
+}
+
+// simdGemm16Staged is simdGemm16E through a staging block: simdGemm16 computes all 16
+// columns with the biases (and c's own value, flags&8), then Go adds the
+// residual, applies relu and the clamp and stores the kept columns.
+func simdGemm16Staged(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
+	var blk [96]float32
+	var cb [16]float32
+	if flags&8 != 0 {
+		for i := range r {
+			copy(blk[i*16:i*16+n], c[i*ldc:i*ldc+n])
+		}
+	}
+	if flags&4 != 0 {
+		copy(cb[:], bias[:n])
+		bias = cb[:]
+	}
+	simdGemm16(r, 16, kn, a, lda, b, ldb, blk[:], 16, bias, flags&13)
+	if flags&512 == 0 {
+		cmask = uint32(uint64(1)<<n - 1)
+	}
+	lo, hi := lohi[0], lohi[1]
+	for i := range r {
+		row := (*[16]float32)(blk[i*16:])
+		o := i * ldc
+		for j, v := range row {
+			if cmask>>j&1 == 0 {
+				continue
+			}
+			if flags&128 != 0 {
+				v += res[o]
+			}
+			if flags&2 != 0 && v < 0 {
+				v = 0
+			}
+			if flags&256 != 0 {
+				if v < lo {
+					v = lo
+				}
+				if v > hi {
+					v = hi
+				}
+			}
+			c[o] = v
+			o++
+		}
+	}
 }
 
 // simdGemm16Go is simdGemm16 in pure Go: the fallback (purego, other GOARCH) and the
@@ -1532,8 +1728,32 @@ func simdVMaxGo(y, x []float32) {
 //
 // b must have 8 readable columns per k even when n < 8.
 func gemm12x8(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	if flags&^127 != 0 {
+		panic("gemm12x8: bad shape")
+	}
+	bp := gemm12x8Check(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	if cpuLevel >= isaAVX2 {
+		if n < 8 {
+			gemm12x8Narrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+			return
+		}
+		for i := 0; i < r; i += 12 {
+			if flags&1 != 0 {
+				bp = &bias[i]
+			}
+			gemm12x8AVX2(min(12, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags, nil, nil, 0)
+		}
+		return
+	}
+
+	gemm12x8Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+}
+
+// gemm12x8Check panics unless the shapes fit gemm12x8's contract (the flags
+// below 128) and returns the bias pointer the routines take.
+func gemm12x8Check(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) *float32 {
 	if r < 1 || r > 12 || n < 1 || n > 8 || kn < 1 || lda < 0 || ldb < 0 || ldc < 0 ||
-		flags>>4 > 3 || flags>>4 > 0 && n < 8 || flags&5 == 5 {
+		flags>>4&7 > 3 || flags>>4&7 > 0 && n < 8 || flags&5 == 5 {
 		panic("gemm12x8: bad shape")
 	}
 	_ = a[(r-1)*lda+kn-1]
@@ -1547,21 +1767,90 @@ func gemm12x8(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []floa
 		_ = bias[n-1]
 		bp = &bias[0]
 	}
-	if cpuLevel >= isaAVX2 {
-		if n < 8 {
-			gemm12x8Narrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
-			return
-		}
-		for i := 0; i < r; i += 12 {
-			if flags&1 != 0 {
-				bp = &bias[i]
-			}
-			gemm12x8AVX2(min(12, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags)
-		}
+	return bp
+}
+
+// gemm12x8E is gemm12x8 with more of the epilogue, in flags bits above the pool
+// level (all after the biases, in this order):
+//
+//	flags&128  add res[i*ldc+j], a residual laid out as c
+//	flags&2    relu, as in gemm12x8
+//	flags&256  clamp to [lohi[0], lohi[1]]: max then min, NaN stays NaN
+//	flags&512  compress: all 8 columns are computed and column j is
+//	           kept when bit j of cmask is set, n of them; row i's kept
+//	           columns are stored at c[i*ldc], c[i*ldc+1], … and its
+//	           residual read alike. Not with a pool or flags&12.
+//
+// lohi must be non-nil; cmask is 0 without flags&512.
+func gemm12x8E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
+	ext := flags &^ 127
+	if ext == 0 {
+		gemm12x8(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
 		return
 	}
+	kept := 0
+	for m := uint64(cmask); m != 0; m &= m - 1 {
+		kept++
+	}
+	if ext&^(128|256|512) != 0 || lohi == nil || flags>>4&7 != 0 ||
+		flags&512 != 0 && (flags&12 != 0 || kept != n || uint64(cmask)>>8 != 0) ||
+		flags&512 == 0 && cmask != 0 {
+		panic("gemm12x8E: bad epilogue")
+	}
+	if flags&128 != 0 {
+		_ = res[(r-1)*ldc+n-1]
+	}
+	bp := gemm12x8Check(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	_ = bp
 
-	gemm12x8Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	gemm12x8Staged(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags, res, lohi, cmask)
+}
+
+// gemm12x8Staged is gemm12x8E through a staging block: gemm12x8 computes all 8
+// columns with the biases (and c's own value, flags&8), then Go adds the
+// residual, applies relu and the clamp and stores the kept columns.
+func gemm12x8Staged(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
+	var blk [96]float32
+	var cb [8]float32
+	if flags&8 != 0 {
+		for i := range r {
+			copy(blk[i*8:i*8+n], c[i*ldc:i*ldc+n])
+		}
+	}
+	if flags&4 != 0 {
+		copy(cb[:], bias[:n])
+		bias = cb[:]
+	}
+	gemm12x8(r, 8, kn, a, lda, b, ldb, blk[:], 8, bias, flags&13)
+	if flags&512 == 0 {
+		cmask = uint32(uint64(1)<<n - 1)
+	}
+	lo, hi := lohi[0], lohi[1]
+	for i := range r {
+		row := (*[8]float32)(blk[i*8:])
+		o := i * ldc
+		for j, v := range row {
+			if cmask>>j&1 == 0 {
+				continue
+			}
+			if flags&128 != 0 {
+				v += res[o]
+			}
+			if flags&2 != 0 && v < 0 {
+				v = 0
+			}
+			if flags&256 != 0 {
+				if v < lo {
+					v = lo
+				}
+				if v > hi {
+					v = hi
+				}
+			}
+			c[o] = v
+			o++
+		}
+	}
 }
 
 // gemm12x8Go is gemm12x8 in pure Go: the fallback (purego, other GOARCH) and the
@@ -1738,8 +2027,32 @@ func gemm12x8Narrow(r, n, kn int, a []float32, lda int, b []float32, ldb int, c 
 //
 // b must have 32 readable columns per k even when n < 32.
 func gemm2x32(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	if flags&^127 != 0 {
+		panic("gemm2x32: bad shape")
+	}
+	bp := gemm2x32Check(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	if cpuLevel >= isaAVX2 {
+		if n < 32 {
+			gemm2x32Narrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+			return
+		}
+		for i := 0; i < r; i += 2 {
+			if flags&1 != 0 {
+				bp = &bias[i]
+			}
+			gemm2x32AVX2(min(2, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags, nil, nil, 0)
+		}
+		return
+	}
+
+	gemm2x32Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+}
+
+// gemm2x32Check panics unless the shapes fit gemm2x32's contract (the flags
+// below 128) and returns the bias pointer the routines take.
+func gemm2x32Check(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) *float32 {
 	if r < 1 || r > 2 || n < 1 || n > 32 || kn < 1 || lda < 0 || ldb < 0 || ldc < 0 ||
-		flags>>4 > 5 || flags>>4 > 0 && n < 32 || flags&5 == 5 {
+		flags>>4&7 > 5 || flags>>4&7 > 0 && n < 32 || flags&5 == 5 {
 		panic("gemm2x32: bad shape")
 	}
 	_ = a[(r-1)*lda+kn-1]
@@ -1753,21 +2066,90 @@ func gemm2x32(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []floa
 		_ = bias[n-1]
 		bp = &bias[0]
 	}
-	if cpuLevel >= isaAVX2 {
-		if n < 32 {
-			gemm2x32Narrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
-			return
-		}
-		for i := 0; i < r; i += 2 {
-			if flags&1 != 0 {
-				bp = &bias[i]
-			}
-			gemm2x32AVX2(min(2, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags)
-		}
+	return bp
+}
+
+// gemm2x32E is gemm2x32 with more of the epilogue, in flags bits above the pool
+// level (all after the biases, in this order):
+//
+//	flags&128  add res[i*ldc+j], a residual laid out as c
+//	flags&2    relu, as in gemm2x32
+//	flags&256  clamp to [lohi[0], lohi[1]]: max then min, NaN stays NaN
+//	flags&512  compress: all 32 columns are computed and column j is
+//	           kept when bit j of cmask is set, n of them; row i's kept
+//	           columns are stored at c[i*ldc], c[i*ldc+1], … and its
+//	           residual read alike. Not with a pool or flags&12.
+//
+// lohi must be non-nil; cmask is 0 without flags&512.
+func gemm2x32E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
+	ext := flags &^ 127
+	if ext == 0 {
+		gemm2x32(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
 		return
 	}
+	kept := 0
+	for m := uint64(cmask); m != 0; m &= m - 1 {
+		kept++
+	}
+	if ext&^(128|256|512) != 0 || lohi == nil || flags>>4&7 != 0 ||
+		flags&512 != 0 && (flags&12 != 0 || kept != n || uint64(cmask)>>32 != 0) ||
+		flags&512 == 0 && cmask != 0 {
+		panic("gemm2x32E: bad epilogue")
+	}
+	if flags&128 != 0 {
+		_ = res[(r-1)*ldc+n-1]
+	}
+	bp := gemm2x32Check(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	_ = bp
 
-	gemm2x32Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	gemm2x32Staged(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags, res, lohi, cmask)
+}
+
+// gemm2x32Staged is gemm2x32E through a staging block: gemm2x32 computes all 32
+// columns with the biases (and c's own value, flags&8), then Go adds the
+// residual, applies relu and the clamp and stores the kept columns.
+func gemm2x32Staged(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
+	var blk [64]float32
+	var cb [32]float32
+	if flags&8 != 0 {
+		for i := range r {
+			copy(blk[i*32:i*32+n], c[i*ldc:i*ldc+n])
+		}
+	}
+	if flags&4 != 0 {
+		copy(cb[:], bias[:n])
+		bias = cb[:]
+	}
+	gemm2x32(r, 32, kn, a, lda, b, ldb, blk[:], 32, bias, flags&13)
+	if flags&512 == 0 {
+		cmask = uint32(uint64(1)<<n - 1)
+	}
+	lo, hi := lohi[0], lohi[1]
+	for i := range r {
+		row := (*[32]float32)(blk[i*32:])
+		o := i * ldc
+		for j, v := range row {
+			if cmask>>j&1 == 0 {
+				continue
+			}
+			if flags&128 != 0 {
+				v += res[o]
+			}
+			if flags&2 != 0 && v < 0 {
+				v = 0
+			}
+			if flags&256 != 0 {
+				if v < lo {
+					v = lo
+				}
+				if v > hi {
+					v = hi
+				}
+			}
+			c[o] = v
+			o++
+		}
+	}
 }
 
 // gemm2x32Go is gemm2x32 in pure Go: the fallback (purego, other GOARCH) and the
@@ -1944,8 +2326,36 @@ func gemm2x32Narrow(r, n, kn int, a []float32, lda int, b []float32, ldb int, c 
 //
 // b must have 16 readable columns per k even when n < 16.
 func gemm7x16(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	if flags&^127 != 0 {
+		panic("gemm7x16: bad shape")
+	}
+	bp := gemm7x16Check(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	if cpuLevel >= isaAVX512 {
+		gemm7x16AVX512(r, n, kn, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags, nil, nil, 0)
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		if n < 16 {
+			gemm7x16Narrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+			return
+		}
+		for i := 0; i < r; i += 6 {
+			if flags&1 != 0 {
+				bp = &bias[i]
+			}
+			gemm7x16AVX2(min(6, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags, nil, nil, 0)
+		}
+		return
+	}
+
+	gemm7x16Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+}
+
+// gemm7x16Check panics unless the shapes fit gemm7x16's contract (the flags
+// below 128) and returns the bias pointer the routines take.
+func gemm7x16Check(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) *float32 {
 	if r < 1 || r > 7 || n < 1 || n > 16 || kn < 1 || lda < 0 || ldb < 0 || ldc < 0 ||
-		flags>>4 > 4 || flags>>4 > 0 && n < 16 || flags&5 == 5 {
+		flags>>4&7 > 4 || flags>>4&7 > 0 && n < 16 || flags&5 == 5 {
 		panic("gemm7x16: bad shape")
 	}
 	_ = a[(r-1)*lda+kn-1]
@@ -1959,25 +2369,100 @@ func gemm7x16(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []floa
 		_ = bias[n-1]
 		bp = &bias[0]
 	}
-	if cpuLevel >= isaAVX512 {
-		gemm7x16AVX512(r, n, kn, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)
+	return bp
+}
+
+// gemm7x16E is gemm7x16 with more of the epilogue, in flags bits above the pool
+// level (all after the biases, in this order):
+//
+//	flags&128  add res[i*ldc+j], a residual laid out as c
+//	flags&2    relu, as in gemm7x16
+//	flags&256  clamp to [lohi[0], lohi[1]]: max then min, NaN stays NaN
+//	flags&512  compress: all 16 columns are computed and column j is
+//	           kept when bit j of cmask is set, n of them; row i's kept
+//	           columns are stored at c[i*ldc], c[i*ldc+1], … and its
+//	           residual read alike. Not with a pool or flags&12.
+//
+// lohi must be non-nil; cmask is 0 without flags&512.
+func gemm7x16E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
+	ext := flags &^ 127
+	if ext == 0 {
+		gemm7x16(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
 		return
 	}
-	if cpuLevel >= isaAVX2 {
-		if n < 16 {
-			gemm7x16Narrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	kept := 0
+	for m := uint64(cmask); m != 0; m &= m - 1 {
+		kept++
+	}
+	if ext&^(128|256|512) != 0 || lohi == nil || flags>>4&7 != 0 ||
+		flags&512 != 0 && (flags&12 != 0 || kept != n || uint64(cmask)>>16 != 0) ||
+		flags&512 == 0 && cmask != 0 {
+		panic("gemm7x16E: bad epilogue")
+	}
+	if flags&128 != 0 {
+		_ = res[(r-1)*ldc+n-1]
+	}
+	bp := gemm7x16Check(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	_ = bp
+	if cpuLevel >= isaAVX512 {
+		if 16 <= 32 {
+			var rp *float32
+			if flags&128 != 0 {
+				rp = &res[0]
+			}
+			gemm7x16AVX512(r, n, kn, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags, rp, &lohi[0], int(cmask))
 			return
 		}
-		for i := 0; i < r; i += 6 {
-			if flags&1 != 0 {
-				bp = &bias[i]
-			}
-			gemm7x16AVX2(min(6, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags)
-		}
-		return
 	}
 
-	gemm7x16Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	gemm7x16Staged(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags, res, lohi, cmask)
+}
+
+// gemm7x16Staged is gemm7x16E through a staging block: gemm7x16 computes all 16
+// columns with the biases (and c's own value, flags&8), then Go adds the
+// residual, applies relu and the clamp and stores the kept columns.
+func gemm7x16Staged(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
+	var blk [112]float32
+	var cb [16]float32
+	if flags&8 != 0 {
+		for i := range r {
+			copy(blk[i*16:i*16+n], c[i*ldc:i*ldc+n])
+		}
+	}
+	if flags&4 != 0 {
+		copy(cb[:], bias[:n])
+		bias = cb[:]
+	}
+	gemm7x16(r, 16, kn, a, lda, b, ldb, blk[:], 16, bias, flags&13)
+	if flags&512 == 0 {
+		cmask = uint32(uint64(1)<<n - 1)
+	}
+	lo, hi := lohi[0], lohi[1]
+	for i := range r {
+		row := (*[16]float32)(blk[i*16:])
+		o := i * ldc
+		for j, v := range row {
+			if cmask>>j&1 == 0 {
+				continue
+			}
+			if flags&128 != 0 {
+				v += res[o]
+			}
+			if flags&2 != 0 && v < 0 {
+				v = 0
+			}
+			if flags&256 != 0 {
+				if v < lo {
+					v = lo
+				}
+				if v > hi {
+					v = hi
+				}
+			}
+			c[o] = v
+			o++
+		}
+	}
 }
 
 // gemm7x16Go is gemm7x16 in pure Go: the fallback (purego, other GOARCH) and the
