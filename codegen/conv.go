@@ -24,7 +24,7 @@ import (
 
 func init() {
 	register("conv", emitter{emit: emitConvAlgo, scratch: convScratch})
-	register("maxpool", emitter{emit: func(k *kctx) error { return emitPool(k, false) }})
+	register("maxpool", emitter{emit: emitMaxPool, scratch: maxPoolScratch}) // pool_simd.go
 	register("avgpool", emitter{emit: func(k *kctx) error { return emitPool(k, true) }})
 	register("global_avgpool", emitter{emit: func(k *kctx) error { return emitGlobalPool(k, true) }})
 	register("global_maxpool", emitter{emit: func(k *kctx) error { return emitGlobalPool(k, false) }})

@@ -1,7 +1,5 @@
 package codegen
 
-import "fmt"
-
 // im2row: the im2col of a stride-1 convolution (Schedule.Algo "im2row")
 // over virtual columns. The group's input is first copied into a
 // zero-bordered buffer xp of PD×PH×PW per channel (gemm.go, padDims), and
@@ -11,12 +9,12 @@ import "fmt"
 // then reads xp[ic·PS + kd·dd·PH·PW + kh·dh·PW + kw·dw + n']: affine in n',
 // so each row of a panel is one contiguous NR-value copy, whatever the
 // output width (plain im2col gathers NR scattered values once a panel
-// spans output rows). The kernel stores the tile's virtual columns into
-// yv (OCg × NT, bias and relu applied); the output rows are then copied
-// out of it, the residual and the rest of the activation applied on the
-// way. The cost is the (PW−OW)/PW wasted columns, which the tiling pass
-// weighs against the gather (passes/tile.go, convSchedule). A tile is
-// whole rows of PW virtual columns, so every output row lies in one tile.
+// spans output rows). The kernel computes whole panels of virtual
+// columns and stores only their output columns, packed (a compressed
+// store: FUNCE with a column mask, codegen/kernels/gemm_ext.go), with the
+// bias, residual and relu or clip applied in registers. The cost is the
+// (PW−OW)/PW wasted columns, which the tiling pass weighs against the
+// gather (passes/tile.go, convSchedule). Tiles are whole panels.
 
 // virtualCols is the number of virtual columns: up to the last output
 // position.
@@ -47,45 +45,24 @@ func emitIm2rowSIMD(k *kctx, c gemmConv) {
 	k.l("}")          // p
 }
 
-// emitRowsStore copies the output rows of the tile [n0, nEnd) and the
-// channels [mlo, mhi) (this worker's, threads.go) out of yv and applies
-// what of e the kernel did not (the residual, an activation after it).
-func emitRowsStore(k *kctx, c gemmConv, e epi, mlo, mhi string) {
-	Y := k.out[0]
-	w := c.w
-	pd := c.padDims()
-	OW := w.out[2]
-	_, _, rest := kernelEpi(c, e)
-	fn, vact := simdActFn(rest.act)
-	k.l("for oc := %s; oc < %s; oc++ {", mlo, mhi)
-	k.l("yc := %s[(b*%d+g*%d+oc)*%d:][:%d]", Y, c.OC, c.OCg, c.OSP, c.OSP)
-	if rest.residual != "" {
-		k.l("rc := %s[(b*%d+g*%d+oc)*%d:][:%d]", rest.residual, c.OC, c.OCg, c.OSP, c.OSP)
-	}
-	k.l("for vr := n0 / %d; vr*%d < nEnd; vr++ {", pd[2], pd[2])
-	k.l("od, oh := vr/%d, vr%%%d", pd[1], pd[1])
-	k.l("if oh >= %d {\ncontinue\n}", w.out[1])
-	k.l("yo := (od*%d + oh) * %d", w.out[1], OW)
-	k.l("yr := yc[yo : yo+%d]", OW)
-	k.l("copy(yr, yv[oc*%d+vr*%d-n0:][:%d])", c.NT, pd[2], OW)
-	switch {
-	case vact && rest.bias == "":
-		res := "nil"
-		if rest.residual != "" {
-			res = fmt.Sprintf("rc[yo : yo+%d]", OW)
-		}
-		k.l("simdAct(%d, yr, %s, yr)", fn, res)
-	case rest.bias != "" || rest.residual != "" || rest.act != "":
-		if rest.residual != "" {
-			k.l("rr := rc[yo : yo+%d]", OW)
-			rest.residual = "rr"
-		}
-		k.l("for j := range yr {")
-		k.l("v := yr[j]")
-		k.l("%s", rest.apply(fmt.Sprintf("g*%d+oc", c.OCg), "j"))
-		k.l("yr[j] = v")
-		k.l("}")
-	}
-	k.l("}") // vr
-	k.l("}") // oc
+// emitRowsMask sets cm, the panel's output columns (bit j: virtual
+// column nb+j, below the tile's end nEnd), nv, how many, and q0, the
+// output position of the first: the kernel stores them packed from there
+// (the outputs of a panel are consecutive in the output plane). A panel
+// of padding columns only is skipped. In scope: nb, nEnd.
+func emitRowsMask(k *kctx, c gemmConv) {
+	pd, o := c.padDims(), c.w.out
+	k.l("var cm uint32")
+	k.l("q0 := -1")
+	k.l("nv = 0")
+	k.l("for j := range min(%d, nEnd-nb) {", c.NR)
+	k.l("v := nb + j")
+	k.l("od, oh, ow := v/%d, v/%d%%%d, v%%%d", pd[1]*pd[2], pd[2], pd[1], pd[2])
+	k.l("if oh < %d && ow < %d {", o[1], o[2])
+	k.l("if q0 < 0 {\nq0 = (od*%d+oh)*%d + ow\n}", o[1], o[2])
+	k.l("cm |= 1 << j")
+	k.l("nv++")
+	k.l("}")
+	k.l("}")
+	k.l("if cm == 0 {\ncontinue\n}")
 }

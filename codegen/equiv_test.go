@@ -510,6 +510,21 @@ func equivCases() []equivCase {
 			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 2, 9, 9), b.param(4, 2, 3, 3), b.param(4)},
 				ir.Attrs{"pads": []int{1, 1}, "act": "gelu", "approximate": "tanh", "pool": "max", "pool_kernel": []int{2, 2}}))
 		}},
+		// The Gemm kernels' extended epilogue (FUNCE): a clip after the
+		// bias and residual of a 3×3 conv (im2row's packed stores), a
+		// relu6 on a 1×1 conv, and relu after a residual with a bias.
+		{"fusedconvclipbias", func(b *gb) {
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 5, 9, 11), b.param(13, 5, 3, 3), b.param(13), b.input("r", 1, 13, 9, 11)},
+				ir.Attrs{"pads": []int{1, 1}, "act": "clip", "min": -0.3, "max": 0.4}))
+		}},
+		{"fusedconv1x1relu6", func(b *gb) {
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 7, 5, 9), b.param(20, 7, 1, 1), b.param(20)},
+				ir.Attrs{"act": "clip", "min": 0.0, "max": 0.2}))
+		}},
+		{"fusedconvrelures", func(b *gb) {
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 6, 7, 7), b.param(17, 6, 3, 3), b.param(17), b.input("r", 1, 17, 7, 7)},
+				ir.Attrs{"pads": []int{1, 1}, "act": "relu"}))
+		}},
 		{"fusedewisegelu", func(b *gb) {
 			b.out(b.n1("fused_ewise", []*ir.Value{b.input("x", 3, 8), b.param(1, 8)}, ir.Attrs{"steps": "gelu(none);mul(1);gelu(tanh)"}))
 		}},
@@ -837,7 +852,7 @@ var (
 // simdCases run on the SIMD kernels (codegen/kernels); TestEquivalence also
 // runs them with -tags purego.
 var simdCases = append([]string{"conv1x1", "conv1x1groups", "fusedconv1x1res", "conv2dodd", "conv1dodd", "conv3dodd", "fusedconvpoolsimd", "fusedconvavgsimd",
-	"fusedconvsigres", "fusedconvtanh1d", "fusedconvtanhavg",
+	"fusedconvsigres", "fusedconvtanh1d", "fusedconvtanhavg", "fusedconvclipbias", "fusedconv1x1relu6", "fusedconvrelures",
 	"densewide", "densebatch", "densegemm", "dense", "dense3d", "fuseddense", "fuseddensesoftmax", "mlp", "conv2dbig"}, im2colCases...)
 
 // im2colCases are the convolution cases run with Algo "im2col".

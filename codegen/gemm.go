@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/dlcompiler/dlc/codegen/kernels"
@@ -125,12 +126,6 @@ func gemmPlan(conv, pool *ir.Node) gemmConv {
 	c.NT = c.npad
 	if t := s.Tiles["n"]; t > 0 && t < c.npad {
 		c.NT = max(c.unit, t/c.unit*c.unit)
-		if c.rows {
-			pw := c.padDims()[2]
-			if c.NT = max(1, t/pw) * pw; c.NT >= c.N {
-				c.NT = c.npad
-			}
-		}
 	}
 	c.panels = (c.NT + c.NR - 1) / c.NR
 	c.MT = c.OCg
@@ -148,7 +143,7 @@ func (c gemmConv) scratch() int {
 	}
 	n := c.K * c.panels * c.NR
 	if c.rows {
-		return n + c.Cg*c.padSize() + c.NR + c.OCg*c.NT
+		return n + c.Cg*c.padSize() + c.NR
 	}
 	if c.simd && c.padded() {
 		n += c.Cg * c.padSize()
@@ -267,10 +262,6 @@ func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 	} else if c.simd && !c.direct {
 		k.l("xp := xg[:]")
 	}
-	if c.rows {
-		off := c.K*c.panels*c.NR + c.Cg*c.padSize() + c.NR
-		k.l("yv := tmp[%d:%d]", off, off+c.OCg*c.NT)
-	}
 	tiled := c.NT < c.npad
 	// threads.go: this worker's columns, or (splitM) its output channels.
 	splitM := convSplitM(k, c)
@@ -314,9 +305,6 @@ func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 	if c.simd {
 		emitGemmSIMD(k, c, e)
 		k.l("}") // m tile
-		if c.rows {
-			emitRowsStore(k, c, e, mlo, mhi)
-		}
 		k.l("}") // n tile
 		k.l("}") // g
 		k.l("}") // b
@@ -536,9 +524,12 @@ func simdActFn(act string) (int, bool) {
 }
 
 // kernelEpi splits the epilogue e between the Gemm kernel and Go: the
-// kernel's bias slice (in scope: g, m) and flags, and the rest, which Go
-// applies to the stored values.
-func kernelEpi(c gemmConv, e epi) (bias string, flags int, rest epi) {
+// kernel's bias slice (in scope: g, m), flags and clamp bounds, and the
+// rest, which Go applies to the stored values. Without a pool the
+// kernel's extended epilogue (FUNCE) adds the residual, laid out as the
+// output, and applies relu or a clip; an activation it lacks runs after
+// it in Go (or on the Act kernel) over the stored rows.
+func kernelEpi(c gemmConv, e epi, n *ir.Node) (bias string, flags int, lohi [2]float64, rest epi) {
 	ep := c.kern.Epilogues
 	bias, rest = "nil", e
 	if e.bias != "" && ep&kernels.Bias != 0 {
@@ -546,16 +537,67 @@ func kernelEpi(c gemmConv, e epi) (bias string, flags int, rest epi) {
 		flags |= 1
 		rest.bias = ""
 	}
-	if e.act == "relu" && e.residual == "" && rest.bias == "" && ep&kernels.Relu != 0 {
-		flags |= 2
+	if c.pool != nil || rest.bias != "" {
+		if e.act == "relu" && e.residual == "" && rest.bias == "" && ep&kernels.Relu != 0 {
+			flags |= 2
+			rest.act = ""
+		}
+		return bias, flags, lohi, rest
+	}
+	if e.residual != "" {
+		flags |= gemmResidual
+		rest.residual = ""
+	}
+	if lo, hi, ok := gemmClamp(n); ok {
+		if lo == 0 && math.IsInf(hi, 1) {
+			flags |= 2
+		} else {
+			flags |= gemmClampBit
+			lohi = [2]float64{lo, hi}
+		}
 		rest.act = ""
 	}
-	if e.residual != "" && c.pool == nil {
-		// v = acc + bias + residual, then act: the kernel adds the bias only.
-		flags &^= 2
-		rest.act = e.act
+	return bias, flags, lohi, rest
+}
+
+// The extended epilogue's flags (codegen/kernels/gemm_ext.go).
+const (
+	gemmResidual = 128 // add the residual
+	gemmClampBit = 256 // clamp to lohi
+	gemmCompress = 512 // store the columns of a mask, packed
+)
+
+// gemmClamp returns the bounds of a fused node's relu or clip.
+func gemmClamp(n *ir.Node) (lo, hi float64, ok bool) {
+	if n.Op != "fused_conv" {
+		return 0, 0, false
 	}
-	return bias, flags, rest
+	switch act := n.Attrs.String("act"); act {
+	case "relu":
+		return 0, math.Inf(1), true
+	case "clip":
+		sub, err := ir.SubNode(n, act, []*ir.Value{n.Out()})
+		if err != nil {
+			return 0, 0, false
+		}
+		return sub.Attrs.Float("min"), sub.Attrs.Float("max"), true
+	}
+	return 0, 0, false
+}
+
+// gemmCall is the call of c's kernel on the block at c0 (its c slice
+// expression) with leading dimension ldc: the base entry, or with an
+// extended epilogue FUNCE, the residual at the same offset as c0 in res,
+// and cmask the compress mask ("0" without).
+func gemmCall(c gemmConv, nv, wrow, ldb, c0 string, ldc int, bias string, flags int, res, cmask string) string {
+	args := fmt.Sprintf("r, %s, %d, %s, %d, pc, %s, %s, %d, %s, %d", nv, c.K, wrow, c.K, ldb, c0, ldc, bias, flags)
+	if flags < 128 {
+		return fmt.Sprintf("%s(%s)", c.kern.Func, args)
+	}
+	if res == "" {
+		res = "nil"
+	}
+	return fmt.Sprintf("%s(%s, %s, &lohi, %s)", c.kern.GemmExt(), args, res, cmask)
 }
 
 // emitGemmSIMD emits the product of an im2col tile on the Gemm kernel
@@ -570,7 +612,7 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 	KN := c.K * c.NR
 	wrow := fmt.Sprintf("%s[(g*%d+m)*%d:]", W, c.OCg, c.K)
 	ep := c.kern.Epilogues
-	bias, flags, rest := kernelEpi(c, e)
+	bias, flags, lohi, rest := kernelEpi(c, e, k.n)
 	mblocks := func(body func()) {
 		k.l("mb := (mEnd - m0 + %d) / %d", c.MR-1, c.MR)
 		k.l("for bi, m := 0, m0; bi < mb; bi++ {")
@@ -581,13 +623,22 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 		k.l("}")
 	}
 	if c.pool == nil {
-		// The kernel stores r rows of nv columns straight into y; the
-		// rest of the epilogue runs on them in place.
+		// The kernel stores r rows of nv columns straight into y (im2row:
+		// the panel's output columns, packed) with the epilogue but an
+		// activation it lacks, which then runs on them in place.
+		if c.rows {
+			flags |= gemmCompress
+		}
+		if flags >= gemmResidual {
+			k.l("lohi := [2]float32{%s, %s}", ir.GoFloat(lohi[0]), ir.GoFloat(lohi[1]))
+		}
 		k.l("for p := 0; p*%d < nEnd-n0; p++ {", c.NR)
 		k.l("nb := n0 + p*%d", c.NR)
 		k.l("nv := min(%d, nEnd-nb)", c.NR)
 		ldb := fmt.Sprint(c.NR)
-		if c.direct {
+		cmask, at := "0", "nb"
+		switch {
+		case c.direct:
 			// b is the input from column nb, but for a last panel that
 			// would read past the group's input: its columns are copied.
 			ldb = "ldb"
@@ -596,18 +647,20 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 			k.l("pc, ldb = tmp[:%d], %d", KN, c.NR)
 			k.l("for ic := range %d {\ncopy(pc[ic*%d:ic*%d+nv], xg[ic*%d+nb:])\n}", c.K, c.NR, c.NR, c.OSP)
 			k.l("}")
-		} else {
+		case c.rows:
+			k.l("pc := tmp[p*%d : (p+1)*%d]", KN, KN)
+			emitRowsMask(k, c)
+			cmask, at = "cm", "q0"
+		default:
 			k.l("pc := tmp[p*%d : (p+1)*%d]", KN, KN)
 		}
 		mblocks(func() {
-			if c.rows {
-				// Into the tile's block of virtual columns; the
-				// residual and activation run as it is stored.
-				k.l("%s(r, nv, %d, %s, %d, pc, %s, yv[m*%d+nb-n0:], %d, %s, %d)", c.kern.Func, c.K, wrow, c.K, ldb, c.NT, c.NT, bias, flags)
-				return
+			k.l("yo := (b*%d+g*%d+m)*%d + %s", c.OC, c.OCg, c.OSP, at)
+			res := ""
+			if flags&gemmResidual != 0 {
+				res = e.residual + "[yo:]"
 			}
-			k.l("yo := (b*%d+g*%d+m)*%d + nb", c.OC, c.OCg, c.OSP)
-			k.l("%s(r, nv, %d, %s, %d, pc, %s, %s[yo:], %d, %s, %d)", c.kern.Func, c.K, wrow, c.K, ldb, Y, c.OSP, bias, flags)
+			k.l("%s", gemmCall(c, "nv", wrow, ldb, Y+"[yo:]", c.OSP, bias, flags, res, cmask))
 			if call := rowEpilogue(k.n, rest, Y); call != "" {
 				// The activation (after the residual) on the Act
 				// kernel, one stored row at a time (act_simd.go).

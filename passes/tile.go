@@ -120,6 +120,8 @@ func tile(g *ir.Graph) error {
 			n.Schedule = denseSchedule(n)
 		case "matmul":
 			n.Schedule = matmulSchedule(n)
+		case "maxpool":
+			n.Schedule = maxPoolSchedule(n)
 		case "rnn", "lstm", "gru":
 			if !ir.RNNPeepholes(n) {
 				n.Schedule = rnnSchedule(n)
@@ -272,6 +274,19 @@ func convSchedule(n *ir.Node) *ir.Schedule {
 		s.Tiles["m"] = max(s.Unroll, t/s.Unroll*s.Unroll)
 	}
 	return s
+}
+
+// maxPoolSchedule names the PoolMax kernel of a 2-D max pool without
+// indices whose window it has (dilation 1, one stride), else nil.
+func maxPoolSchedule(n *ir.Node) *ir.Schedule {
+	k, st, d := n.Attrs.Ints("kernel"), n.Attrs.Ints("strides"), n.Attrs.Ints("dilations")
+	if len(k) != 2 || len(n.Outputs) > 1 || st[0] != st[1] || d[0] != 1 || d[1] != 1 {
+		return nil
+	}
+	if kn := kernels.FindPoolMax(k[0], k[1], st[0]); kn != nil {
+		return &ir.Schedule{Kernel: kn.Name, Threads: 1, Tiles: map[string]int{}}
+	}
+	return nil
 }
 
 // dwKernelFor returns the Depthwise kernel for a direct 2-D conv whose

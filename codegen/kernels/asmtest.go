@@ -91,6 +91,14 @@ func AsmTestFiles() (map[string][]byte, error) {
 		fmt.Fprintf(&b, "twin: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) { %s(x, ld, half, %s, y, oh, ow, p, flags) },\n", k.Twin(), wb)
 		asmList(&b, "dwAsm", k)
 	}
+	b.WriteString("}\n\nvar pools = []poolKernel{\n")
+	for _, k := range testKernels {
+		if k.Op != PoolMax {
+			continue
+		}
+		fmt.Fprintf(&b, "{name: %q, kh: %d, kw: %d, s: %d, lanes: %d, call: %s, twin: %s,\n", k.Name, k.Taps[0], k.Taps[1], k.Stride, k.dwLanes(), k.Func, k.Twin())
+		asmList(&b, "poolAsm", k)
+	}
 	for _, t := range []struct {
 		list, typ string
 		op        Op

@@ -84,6 +84,8 @@ func (o Op) String() string {
 		return "gemv"
 	case Split:
 		return "split"
+	case PoolMax:
+		return "poolmax"
 	}
 	return fmt.Sprintf("Op(%d)", o)
 }
@@ -235,7 +237,7 @@ var registry = append([]*Kernel{
 		PackA: RowMajor, PackB: Vector,
 		Func: "simdDot",
 	},
-}, append(dwKernels, splitKernel, actKernel, gemvKernel, igemmKernel, vmaxKernel)...)
+}, append(append(dwKernels, splitKernel, actKernel, gemvKernel, igemmKernel, vmaxKernel), poolKernels...)...)
 
 // Lookup returns the kernel named name, or nil.
 func Lookup(name string) *Kernel {
@@ -272,7 +274,7 @@ func Names() []string {
 
 // check reports why a kernel description cannot be generated.
 func (k *Kernel) check() error {
-	if k.Op == Depthwise {
+	if k.Op == Depthwise || k.Op == PoolMax {
 		if err := k.dwCheck(); err != nil {
 			return err
 		}

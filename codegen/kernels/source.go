@@ -121,8 +121,11 @@ func Files(pkg string, ks []*Kernel) (map[string][]byte, error) {
 // template is k's Go source: its op's, or for a depthwise kernel one
 // unrolled for its window.
 func (k *Kernel) template() template {
-	if k.Op == Depthwise {
+	switch k.Op {
+	case Depthwise:
 		return dwTemplate(k)
+	case PoolMax:
+		return poolTemplate(k)
 	}
 	return templates[k.Op]
 }

@@ -72,6 +72,21 @@ type splitAsm struct {
 }
 
 // splitKernel is a Split kernel.
+// poolKernel is a PoolMax kernel (kernels.PoolMax) and its window.
+type poolKernel struct {
+	name       string
+	kh, kw, s  int
+	lanes      int
+	call, twin func(x []float32, ld, half int, y []float32, oh, ow int)
+	asm        []poolAsm
+}
+
+type poolAsm struct {
+	isa   string
+	level int
+	f     func(x *float32, ld, half int, y *float32, oh, ow int)
+}
+
 type splitKernel struct {
 	name string
 	call func(dst []float32, half int, src []float32, pl int)

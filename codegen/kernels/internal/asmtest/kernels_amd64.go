@@ -100,6 +100,36 @@ func simdVMaxAVX512(n int, y, x *float32)
 //go:noescape
 func simdVMaxAVX2(n int, y, x *float32)
 
+// simdMaxPool3x3s2AVX512 is simdMaxPool3x3s2 in AVX-512: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func simdMaxPool3x3s2AVX512(x *float32, ld, half int, y *float32, oh, ow int)
+
+// simdMaxPool3x3s2AVX2 is simdMaxPool3x3s2 in AVX2: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func simdMaxPool3x3s2AVX2(x *float32, ld, half int, y *float32, oh, ow int)
+
+// simdMaxPool2x2s2AVX512 is simdMaxPool2x2s2 in AVX-512: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func simdMaxPool2x2s2AVX512(x *float32, ld, half int, y *float32, oh, ow int)
+
+// simdMaxPool2x2s2AVX2 is simdMaxPool2x2s2 in AVX2: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func simdMaxPool2x2s2AVX2(x *float32, ld, half int, y *float32, oh, ow int)
+
+// simdMaxPool3x3s1AVX512 is simdMaxPool3x3s1 in AVX-512: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func simdMaxPool3x3s1AVX512(x *float32, ld, half int, y *float32, oh, ow int)
+
+// simdMaxPool3x3s1AVX2 is simdMaxPool3x3s1 in AVX2: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func simdMaxPool3x3s1AVX2(x *float32, ld, half int, y *float32, oh, ow int)
+
 // gemm12x8AVX2 is gemm12x8 in AVX2 (rows 1 ≤ r ≤ 12 of the 12×8 block): kn ≥ 1;
 // bias may be nil when flags&5 == 0. AVX-512 also runs gemm12x8E's flags
 // (res, lohi, cmask); the others ignore them.

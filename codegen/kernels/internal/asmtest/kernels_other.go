@@ -71,6 +71,30 @@ func simdVMaxAVX2(n int, y, x *float32) {
 	panic("simdVMaxAVX2: no assembly in this build")
 }
 
+func simdMaxPool3x3s2AVX512(x *float32, ld, half int, y *float32, oh, ow int) {
+	panic("simdMaxPool3x3s2AVX512: no assembly in this build")
+}
+
+func simdMaxPool3x3s2AVX2(x *float32, ld, half int, y *float32, oh, ow int) {
+	panic("simdMaxPool3x3s2AVX2: no assembly in this build")
+}
+
+func simdMaxPool2x2s2AVX512(x *float32, ld, half int, y *float32, oh, ow int) {
+	panic("simdMaxPool2x2s2AVX512: no assembly in this build")
+}
+
+func simdMaxPool2x2s2AVX2(x *float32, ld, half int, y *float32, oh, ow int) {
+	panic("simdMaxPool2x2s2AVX2: no assembly in this build")
+}
+
+func simdMaxPool3x3s1AVX512(x *float32, ld, half int, y *float32, oh, ow int) {
+	panic("simdMaxPool3x3s1AVX512: no assembly in this build")
+}
+
+func simdMaxPool3x3s1AVX2(x *float32, ld, half int, y *float32, oh, ow int) {
+	panic("simdMaxPool3x3s1AVX2: no assembly in this build")
+}
+
 func gemm12x8AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int) {
 	panic("gemm12x8AVX2: no assembly in this build")
 }

@@ -1715,6 +1715,181 @@ func simdVMaxGo(y, x []float32) {
 	}
 }
 
+// simdMaxPool3x3s2 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
+// 3×3 max pool with stride 2 over a padded input plane x whose
+// border holds −Inf (codegen/kernels/pool.go): tap (kh, kw) of output
+// (r, j) is x[(r*2+kh)*ld + (kw%2)*half + kw/2 + j]. An output is
+// NaN when any of its taps is.
+func simdMaxPool3x3s2(x []float32, ld, half int, y []float32, oh, ow int) {
+	width := (ow+16-1)/16*16 + 1
+	if oh < 1 || ow < 1 || half < 0 || (2 == 1 && ld < width) || (2 > 1 && (half < width || ld < 2*half)) {
+		panic("simdMaxPool3x3s2: bad shape")
+	}
+	_ = x[((oh-1)*2+3-1)*ld+(2-1)*half+width-1]
+	_ = y[oh*ow-1]
+	if cpuLevel >= isaAVX512 {
+		simdMaxPool3x3s2AVX512(&x[0], ld, half, &y[0], oh, ow)
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		simdMaxPool3x3s2AVX2(&x[0], ld, half, &y[0], oh, ow)
+		return
+	}
+
+	simdMaxPool3x3s2Go(x, ld, half, y, oh, ow)
+}
+
+// simdMaxPool3x3s2Go is simdMaxPool3x3s2 in pure Go: the fallback and the assembly's test oracle.
+func simdMaxPool3x3s2Go(x []float32, ld, half int, y []float32, oh, ow int) {
+	for r := range oh {
+		yr := y[r*ow : r*ow+ow]
+		x0_0 := x[(r*2+0)*ld+0*half:][:ow+1]
+		x0_1 := x[(r*2+0)*ld+1*half:][:ow+1]
+		x1_0 := x[(r*2+1)*ld+0*half:][:ow+1]
+		x1_1 := x[(r*2+1)*ld+1*half:][:ow+1]
+		x2_0 := x[(r*2+2)*ld+0*half:][:ow+1]
+		x2_1 := x[(r*2+2)*ld+1*half:][:ow+1]
+		for j := range yr {
+			m := x0_0[j]
+			if v := x0_1[j+0]; v > m || v != v {
+				m = v
+			}
+			if v := x0_0[j+1]; v > m || v != v {
+				m = v
+			}
+			if v := x1_0[j+0]; v > m || v != v {
+				m = v
+			}
+			if v := x1_1[j+0]; v > m || v != v {
+				m = v
+			}
+			if v := x1_0[j+1]; v > m || v != v {
+				m = v
+			}
+			if v := x2_0[j+0]; v > m || v != v {
+				m = v
+			}
+			if v := x2_1[j+0]; v > m || v != v {
+				m = v
+			}
+			if v := x2_0[j+1]; v > m || v != v {
+				m = v
+			}
+			yr[j] = m
+		}
+	}
+}
+
+// simdMaxPool2x2s2 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
+// 2×2 max pool with stride 2 over a padded input plane x whose
+// border holds −Inf (codegen/kernels/pool.go): tap (kh, kw) of output
+// (r, j) is x[(r*2+kh)*ld + (kw%2)*half + kw/2 + j]. An output is
+// NaN when any of its taps is.
+func simdMaxPool2x2s2(x []float32, ld, half int, y []float32, oh, ow int) {
+	width := (ow+16-1)/16*16 + 0
+	if oh < 1 || ow < 1 || half < 0 || (2 == 1 && ld < width) || (2 > 1 && (half < width || ld < 2*half)) {
+		panic("simdMaxPool2x2s2: bad shape")
+	}
+	_ = x[((oh-1)*2+2-1)*ld+(2-1)*half+width-1]
+	_ = y[oh*ow-1]
+	if cpuLevel >= isaAVX512 {
+		simdMaxPool2x2s2AVX512(&x[0], ld, half, &y[0], oh, ow)
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		simdMaxPool2x2s2AVX2(&x[0], ld, half, &y[0], oh, ow)
+		return
+	}
+
+	simdMaxPool2x2s2Go(x, ld, half, y, oh, ow)
+}
+
+// simdMaxPool2x2s2Go is simdMaxPool2x2s2 in pure Go: the fallback and the assembly's test oracle.
+func simdMaxPool2x2s2Go(x []float32, ld, half int, y []float32, oh, ow int) {
+	for r := range oh {
+		yr := y[r*ow : r*ow+ow]
+		x0_0 := x[(r*2+0)*ld+0*half:][:ow+0]
+		x0_1 := x[(r*2+0)*ld+1*half:][:ow+0]
+		x1_0 := x[(r*2+1)*ld+0*half:][:ow+0]
+		x1_1 := x[(r*2+1)*ld+1*half:][:ow+0]
+		for j := range yr {
+			m := x0_0[j]
+			if v := x0_1[j+0]; v > m || v != v {
+				m = v
+			}
+			if v := x1_0[j+0]; v > m || v != v {
+				m = v
+			}
+			if v := x1_1[j+0]; v > m || v != v {
+				m = v
+			}
+			yr[j] = m
+		}
+	}
+}
+
+// simdMaxPool3x3s1 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
+// 3×3 max pool with stride 1 over a padded input plane x whose
+// border holds −Inf (codegen/kernels/pool.go): tap (kh, kw) of output
+// (r, j) is x[(r*1+kh)*ld + (kw%1)*half + kw/1 + j]. An output is
+// NaN when any of its taps is.
+func simdMaxPool3x3s1(x []float32, ld, half int, y []float32, oh, ow int) {
+	width := (ow+16-1)/16*16 + 2
+	if oh < 1 || ow < 1 || half < 0 || (1 == 1 && ld < width) || (1 > 1 && (half < width || ld < 1*half)) {
+		panic("simdMaxPool3x3s1: bad shape")
+	}
+	_ = x[((oh-1)*1+3-1)*ld+(1-1)*half+width-1]
+	_ = y[oh*ow-1]
+	if cpuLevel >= isaAVX512 {
+		simdMaxPool3x3s1AVX512(&x[0], ld, half, &y[0], oh, ow)
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		simdMaxPool3x3s1AVX2(&x[0], ld, half, &y[0], oh, ow)
+		return
+	}
+
+	simdMaxPool3x3s1Go(x, ld, half, y, oh, ow)
+}
+
+// simdMaxPool3x3s1Go is simdMaxPool3x3s1 in pure Go: the fallback and the assembly's test oracle.
+func simdMaxPool3x3s1Go(x []float32, ld, half int, y []float32, oh, ow int) {
+	for r := range oh {
+		yr := y[r*ow : r*ow+ow]
+		x0_0 := x[(r*1+0)*ld+0*half:][:ow+2]
+		x1_0 := x[(r*1+1)*ld+0*half:][:ow+2]
+		x2_0 := x[(r*1+2)*ld+0*half:][:ow+2]
+		for j := range yr {
+			m := x0_0[j]
+			if v := x0_0[j+1]; v > m || v != v {
+				m = v
+			}
+			if v := x0_0[j+2]; v > m || v != v {
+				m = v
+			}
+			if v := x1_0[j+0]; v > m || v != v {
+				m = v
+			}
+			if v := x1_0[j+1]; v > m || v != v {
+				m = v
+			}
+			if v := x1_0[j+2]; v > m || v != v {
+				m = v
+			}
+			if v := x2_0[j+0]; v > m || v != v {
+				m = v
+			}
+			if v := x2_0[j+1]; v > m || v != v {
+				m = v
+			}
+			if v := x2_0[j+2]; v > m || v != v {
+				m = v
+			}
+			yr[j] = m
+		}
+	}
+}
+
 // gemm12x8 sets c[i*ldc+j] = Σ_k a[i*lda+k]·b[k*ldb+j] for i < r (1..12),
 // j < n (1..8) and k < kn, accumulating each sum in k order after
 // c's own value when flags&8 (else 0), then applies flags to each row:

@@ -169,6 +169,24 @@ var dws = []dwKernel{
 		}},
 }
 
+var pools = []poolKernel{
+	{name: "avx512.maxpool3x3s2", kh: 3, kw: 3, s: 2, lanes: 16, call: simdMaxPool3x3s2, twin: simdMaxPool3x3s2Go,
+		asm: []poolAsm{
+			{isa: "avx512", level: isaAVX512, f: simdMaxPool3x3s2AVX512},
+			{isa: "avx2", level: isaAVX2, f: simdMaxPool3x3s2AVX2},
+		}},
+	{name: "avx512.maxpool2x2s2", kh: 2, kw: 2, s: 2, lanes: 16, call: simdMaxPool2x2s2, twin: simdMaxPool2x2s2Go,
+		asm: []poolAsm{
+			{isa: "avx512", level: isaAVX512, f: simdMaxPool2x2s2AVX512},
+			{isa: "avx2", level: isaAVX2, f: simdMaxPool2x2s2AVX2},
+		}},
+	{name: "avx512.maxpool3x3s1", kh: 3, kw: 3, s: 1, lanes: 16, call: simdMaxPool3x3s1, twin: simdMaxPool3x3s1Go,
+		asm: []poolAsm{
+			{isa: "avx512", level: isaAVX512, f: simdMaxPool3x3s1AVX512},
+			{isa: "avx2", level: isaAVX2, f: simdMaxPool3x3s1AVX2},
+		}},
+}
+
 var splits = []splitKernel{
 	{name: "avx2.split2", call: simdSplit2, twin: simdSplit2Go,
 		asm: []splitAsm{
