@@ -431,6 +431,11 @@ func equivCases() []equivCase {
 		}},
 		{"maxpool2d", pool("maxpool", []int{1, 2, 7, 9}, ir.Attrs{"kernel": []int{2, 3}})},
 		{"maxpool2dceil", pool("maxpool", []int{1, 2, 8, 7}, ir.Attrs{"kernel": []int{3, 3}, "strides": []int{2}, "pads": []int{1, 1}, "ceil_mode": true})},
+		// The PoolMax kernels (at -O2): ResNet's 3×3/2 with padding, 2×2/2
+		// with an odd width, 3×3/1 with padding, widths past a vector.
+		{"maxpool3x3s2", pool("maxpool", []int{1, 3, 23, 37}, ir.Attrs{"kernel": []int{3, 3}, "strides": []int{2}, "pads": []int{1, 1, 1, 1}})},
+		{"maxpool2x2s2", pool("maxpool", []int{2, 2, 9, 35}, ir.Attrs{"kernel": []int{2, 2}, "strides": []int{2}})},
+		{"maxpool3x3s1", pool("maxpool", []int{1, 2, 6, 19}, ir.Attrs{"kernel": []int{3, 3}, "strides": []int{1}, "pads": []int{1, 1, 1, 1}})},
 		{"maxpool2ddil", pool("maxpool", []int{2, 1, 9, 9}, ir.Attrs{"kernel": []int{2, 2}, "strides": []int{1}, "dilations": []int{2, 3}})},
 		{"maxpool1d", pool("maxpool", []int{1, 3, 10}, ir.Attrs{"kernel": []int{3}, "strides": []int{2}, "ceil_mode": true})},
 		{"maxpool3d", pool("maxpool", []int{1, 2, 5, 6, 7}, ir.Attrs{"kernel": []int{2, 3, 2}, "pads": []int{1, 1, 0}, "strides": []int{2}})},
@@ -837,9 +842,9 @@ var scheduleVariants = []struct {
 	{"w2", simdCases, map[string]int{"n": 40, "m": 5, "k": 7}, nil, 5, "im2col", 0, gemmKernels},
 	// im2row (virtual columns over the zero-bordered input's rows): the
 	// stride-1 cases take it, the others fall back to im2col; tiles of
-	// whole rows, rounded from sizes that are not.
+	// whole panels, passes of 7 terms (accumulating packed stores).
 	{"r1", simdCases, nil, nil, 12, "im2row", 0, gemmKernels},
-	{"r2", simdCases, map[string]int{"n": 40, "m": 5}, nil, 5, "im2row", 0, gemmKernels},
+	{"r2", simdCases, map[string]int{"n": 40, "m": 5, "k": 7}, nil, 5, "im2row", 0, gemmKernels},
 	{"r3", simdCases, map[string]int{"n": 7, "m": 1}, nil, 1, "im2row", 0, avx2Kernels},
 	{"w3", []string{"densebatch", "densegemm", "dense3d", "fuseddense", "fuseddensesoftmax", "fuseddensesilu", "fusedconvres", "mlp"}, map[string]int{"n": 64, "m": 2, "k": 3}, nil, 1, "im2col", 0, gemmKernels},
 }

@@ -50,6 +50,7 @@ type gemmConv struct {
 	NB, C, OC, G       int
 	Cg, OCg, K, N, OSP int
 	MR, NR, NT, MT     int
+	KC                 int // SIMD: k per pass over a tile (Tiles["k"]; K: one pass)
 	panels             int // panels per full tile
 	pool               *win3
 	P, POSP            int
@@ -111,7 +112,7 @@ func gemmPlan(conv, pool *ir.Node) gemmConv {
 	}
 	c.direct = c.simd && pool == nil && c.K == c.Cg && c.OSP == c.w.in[0]*c.w.in[1]*c.w.in[2] && !c.padded() &&
 		c.w.s == [3]int{1, 1, 1}
-	c.rows = s.Algo == "im2row" && c.simd && pool == nil && !c.direct && c.w.s == [3]int{1, 1, 1}
+	c.rows = s.Algo == "im2row" && c.simd && pool == nil && !c.direct && rowStrides(c.w)
 	if c.rows {
 		c.N = c.virtualCols()
 	}
@@ -128,6 +129,10 @@ func gemmPlan(conv, pool *ir.Node) gemmConv {
 		c.NT = max(c.unit, t/c.unit*c.unit)
 	}
 	c.panels = (c.NT + c.NR - 1) / c.NR
+	c.KC = c.K
+	if t := s.Tiles["k"]; c.simd && t > 0 && t < c.K {
+		c.KC = t
+	}
 	c.MT = c.OCg
 	if t := s.Tiles["m"]; t > 0 && t < c.OCg {
 		c.MT = max(c.MR, t/c.MR*c.MR)
@@ -143,7 +148,7 @@ func (c gemmConv) scratch() int {
 	}
 	n := c.K * c.panels * c.NR
 	if c.rows {
-		return n + c.Cg*c.padSize() + c.NR
+		return n + c.Cg*c.rowChan() + c.rowSlack()
 	}
 	if c.simd && c.padded() {
 		n += c.Cg * c.padSize()
@@ -240,17 +245,15 @@ func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 	k.l("for b := range %d {", c.NB)
 	k.l("for g := range %d {", c.G)
 	k.l("xg := (*[%d]float32)(%s[(b*%d+g*%d)*%d:])", c.Cg*ISP, X, c.C, c.Cg, ISP)
-	if c.simd && (c.padded() || c.rows) {
+	if c.rows {
+		emitRowsInput(k, c)
+	} else if c.simd && c.padded() {
 		// The group's channels with a zero border, after the panels
 		// (im2row: and NR zeros the last panel reads past the end).
 		pd := c.padDims()
 		PS := c.padSize()
 		off := c.K * c.panels * c.NR
-		slack := 0
-		if c.rows {
-			slack = c.NR
-		}
-		k.l("xp := tmp[%d:%d]", off, off+c.Cg*PS+slack)
+		k.l("xp := tmp[%d:%d]", off, off+c.Cg*PS)
 		k.l("clear(xp)")
 		k.l("for ic := range %d {", c.Cg)
 		k.l("for id := range %d {", w.in[0])
@@ -269,7 +272,7 @@ func emitConvGEMM(k *kctx, conv, pool *ir.Node, e epi) error {
 	if !splitM {
 		unit := c.unit
 		if c.rows {
-			unit = c.padDims()[2] // whole virtual rows (emitRowsStore)
+			unit = c.rowGrid()[2] // whole virtual rows
 		}
 		nlo, nhi = k.span("n", c.N, unit)
 	}
@@ -585,21 +588,6 @@ func gemmClamp(n *ir.Node) (lo, hi float64, ok bool) {
 	return 0, 0, false
 }
 
-// gemmCall is the call of c's kernel on the block at c0 (its c slice
-// expression) with leading dimension ldc: the base entry, or with an
-// extended epilogue FUNCE, the residual at the same offset as c0 in res,
-// and cmask the compress mask ("0" without).
-func gemmCall(c gemmConv, nv, wrow, ldb, c0 string, ldc int, bias string, flags int, res, cmask string) string {
-	args := fmt.Sprintf("r, %s, %d, %s, %d, pc, %s, %s, %d, %s, %d", nv, c.K, wrow, c.K, ldb, c0, ldc, bias, flags)
-	if flags < 128 {
-		return fmt.Sprintf("%s(%s)", c.kern.Func, args)
-	}
-	if res == "" {
-		res = "nil"
-	}
-	return fmt.Sprintf("%s(%s, %s, &lohi, %s)", c.kern.GemmExt(), args, res, cmask)
-}
-
 // emitGemmSIMD emits the product of an im2col tile on the Gemm kernel
 // c.kern: for each panel (or pool unit) and block of output channels, one
 // call computes the r × NR block into cb and applies what of the epilogue it
@@ -612,7 +600,7 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 	KN := c.K * c.NR
 	wrow := fmt.Sprintf("%s[(g*%d+m)*%d:]", W, c.OCg, c.K)
 	ep := c.kern.Epilogues
-	bias, flags, lohi, rest := kernelEpi(c, e, k.n)
+	bias, flags, _, rest := kernelEpi(c, e, k.n)
 	mblocks := func(body func()) {
 		k.l("mb := (mEnd - m0 + %d) / %d", c.MR-1, c.MR)
 		k.l("for bi, m := 0, m0; bi < mb; bi++ {")
@@ -623,63 +611,7 @@ func emitGemmSIMD(k *kctx, c gemmConv, e epi) {
 		k.l("}")
 	}
 	if c.pool == nil {
-		// The kernel stores r rows of nv columns straight into y (im2row:
-		// the panel's output columns, packed) with the epilogue but an
-		// activation it lacks, which then runs on them in place.
-		if c.rows {
-			flags |= gemmCompress
-		}
-		if flags >= gemmResidual {
-			k.l("lohi := [2]float32{%s, %s}", ir.GoFloat(lohi[0]), ir.GoFloat(lohi[1]))
-		}
-		k.l("for p := 0; p*%d < nEnd-n0; p++ {", c.NR)
-		k.l("nb := n0 + p*%d", c.NR)
-		k.l("nv := min(%d, nEnd-nb)", c.NR)
-		ldb := fmt.Sprint(c.NR)
-		cmask, at := "0", "nb"
-		switch {
-		case c.direct:
-			// b is the input from column nb, but for a last panel that
-			// would read past the group's input: its columns are copied.
-			ldb = "ldb"
-			k.l("pc, ldb := xg[nb:], %d", c.OSP)
-			k.l("if nb+%d > %d {", c.NR, c.OSP)
-			k.l("pc, ldb = tmp[:%d], %d", KN, c.NR)
-			k.l("for ic := range %d {\ncopy(pc[ic*%d:ic*%d+nv], xg[ic*%d+nb:])\n}", c.K, c.NR, c.NR, c.OSP)
-			k.l("}")
-		case c.rows:
-			k.l("pc := tmp[p*%d : (p+1)*%d]", KN, KN)
-			emitRowsMask(k, c)
-			cmask, at = "cm", "q0"
-		default:
-			k.l("pc := tmp[p*%d : (p+1)*%d]", KN, KN)
-		}
-		mblocks(func() {
-			k.l("yo := (b*%d+g*%d+m)*%d + %s", c.OC, c.OCg, c.OSP, at)
-			res := ""
-			if flags&gemmResidual != 0 {
-				res = e.residual + "[yo:]"
-			}
-			k.l("%s", gemmCall(c, "nv", wrow, ldb, Y+"[yo:]", c.OSP, bias, flags, res, cmask))
-			if call := rowEpilogue(k.n, rest, Y); call != "" {
-				// The activation (after the residual) on the Act
-				// kernel, one stored row at a time (act_simd.go).
-				k.l("for range r {\n%s\nyo += %d\n}", call, c.OSP)
-			} else if a := rest.apply("oc", "yo+j"); a != "" {
-				k.l("for i := range r {")
-				k.l("oc := g*%d + m + i", c.OCg)
-				k.l("_ = oc")
-				k.l("yr := %s[yo : yo+nv]", Y)
-				k.l("for j := range yr {")
-				k.l("v := yr[j]")
-				k.l("%s", a)
-				k.l("yr[j] = v")
-				k.l("}") // j
-				k.l("yo += %d", c.OSP)
-				k.l("}") // i
-			}
-		})
-		k.l("}") // p
+		emitGemmTile(k, c, e)
 		return
 	}
 	if !c.avg && c.P <= c.NR && e.residual == "" && e.monotone &&

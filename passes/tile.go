@@ -167,9 +167,9 @@ func im2rowWins(n *ir.Node, nr int) bool {
 	x, w, y := n.Inputs[0].Type.Shape, n.Inputs[1].Type.Shape, n.Out().Type.Shape
 	st, pads, dil := n.Attrs.Ints("strides"), n.Attrs.Ints("pads"), n.Attrs.Ints("dilations")
 	r := len(x) - 2
-	for _, s := range st {
-		if s != 1 {
-			return false
+	for i, s := range st {
+		if s != 1 && (s != 2 || dil[i] != 1) {
+			return false // strides 1, or 2 without dilation (phase planes)
 		}
 	}
 	padded := false
@@ -179,10 +179,12 @@ func im2rowWins(n *ir.Node, nr int) bool {
 	if w[2:].NumElems() == 1 && !padded {
 		return false // 1×1 without padding: the input itself is the panel
 	}
-	// The zero-bordered grid, as codegen's padDims.
+	// The zero-bordered grid, as codegen's padDims (per phase plane:
+	// divided by the stride, rowGrid).
 	grid := make([]int, r)
 	for i := range r {
-		grid[i] = max(x[2+i]+pads[i]+pads[r+i], y[2+i]+(w[2+i]-1)*dil[i])
+		grid[i] = max(x[2+i]+pads[i]+pads[r+i], (y[2+i]-1)*st[i]+(w[2+i]-1)*dil[i]+1)
+		grid[i] = (grid[i] + st[i] - 1) / st[i]
 	}
 	N := y[2:].NumElems()
 	nv, stride := 0, 1
@@ -198,9 +200,21 @@ func im2rowWins(n *ir.Node, nr int) bool {
 	if ow%nr == 0 {
 		spans = 0
 	}
+	if st[r-1] != 1 {
+		spans = 1 // strided columns: every panel gathers
+	}
 	rows := float64(nv-N)/float64(N) + copyCycles/ocg
 	return rows < spans*gatherCycles/ocg
 }
+
+// The passes of a SIMD convolution with a long reduction: convKC terms
+// per pass (a KC×NR panel slice of 32 KiB, as denseKC), and at most
+// convPanels bytes of im2col panels per tile (written once, then read
+// one pass at a time from L2/L3).
+const (
+	convKC     = 256
+	convPanels = 4 << 20
+)
 
 // minGEMMTaps is the smallest reduction length (input channels per group
 // × kernel taps) worth building an im2col buffer for.
@@ -234,10 +248,21 @@ func convSchedule(n *ir.Node) *ir.Schedule {
 		if P == 0 && im2rowWins(n, kn.NR) {
 			s.Algo = "im2row"
 		}
-		if t := cacheL2 / 2 / (f32Bytes * K); t < N {
+		kc := K
+		if P == 0 && K > convKC*3/2 {
+			// Passes of about convKC terms, of equal length
+			// (codegen/gemm_tile.go): a tile of columns as wide as its
+			// pass fits ½ L2, so the weights are read once per tile, not
+			// once per panel; the tile's panels (K × n) within
+			// convPanels.
+			passes := (K + convKC - 1) / convKC
+			kc = (K + passes - 1) / passes
+			s.Tiles["k"] = kc
+		}
+		if t := min(cacheL2/2/(f32Bytes*kc), convPanels/(f32Bytes*K)); t < N {
 			s.Tiles["n"] = max(unit, t/unit*unit)
 		}
-		if t := cacheL2 / 4 / (f32Bytes * K); t < ocg {
+		if t := cacheL2 / 4 / (f32Bytes * kc); t < ocg {
 			s.Tiles["m"] = max(s.Unroll, t/s.Unroll*s.Unroll)
 		}
 		return s

@@ -34,7 +34,8 @@ const gemmExtWrapper = `
 //	flags&512  compress: all _NR_ columns are computed and column j is
 //	           kept when bit j of cmask is set, n of them; row i's kept
 //	           columns are stored at c[i*ldc], c[i*ldc+1], … and its
-//	           residual read alike. Not with a pool or flags&12.
+//	           residual (flags&128) and own value (flags&8) read alike.
+//	           Not with a pool or flags&4.
 //
 // lohi must be non-nil; cmask is 0 without flags&512.
 func FUNCE(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
@@ -48,7 +49,7 @@ func FUNCE(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32
 		kept++
 	}
 	if ext&^(128|256|512) != 0 || lohi == nil || flags>>4&7 != 0 ||
-		flags&512 != 0 && (flags&12 != 0 || kept != n || uint64(cmask)>>_NR_ != 0) ||
+		flags&512 != 0 && (flags&4 != 0 || kept != n || uint64(cmask)>>_NR_ != 0) ||
 		flags&512 == 0 && cmask != 0 {
 		panic("FUNCE: bad epilogue")
 	}
@@ -67,9 +68,18 @@ func FUNCE(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32
 func FUNCStaged(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
 	var blk [_CB_]float32
 	var cb [_NR_]float32
+	if flags&512 == 0 {
+		cmask = uint32(uint64(1)<<n - 1)
+	}
 	if flags&8 != 0 {
 		for i := range r {
-			copy(blk[i*_NR_:i*_NR_+n], c[i*ldc:i*ldc+n])
+			o := i * ldc
+			for j := range _NR_ {
+				if cmask>>j&1 != 0 {
+					blk[i*_NR_+j] = c[o]
+					o++
+				}
+			}
 		}
 	}
 	if flags&4 != 0 {
@@ -77,9 +87,6 @@ func FUNCStaged(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []fl
 		bias = cb[:]
 	}
 	FUNC(r, _NR_, kn, a, lda, b, ldb, blk[:], _NR_, bias, flags&13)
-	if flags&512 == 0 {
-		cmask = uint32(uint64(1)<<n - 1)
-	}
 	lo, hi := lohi[0], lohi[1]
 	for i := range r {
 		row := (*[_NR_]float32)(blk[i*_NR_:])

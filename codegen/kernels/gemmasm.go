@@ -138,6 +138,19 @@ func gemmBody(w *asmw, x gemmRegs, r int) {
 	}
 	w.in("TESTQ $8, R12")
 	w.in("JZ %sk", l)
+	if x.mask && x.nv <= 2 {
+		// Packed (flags&512): expanded into the kept lanes.
+		w.in("TESTQ $%d, R12", gemmCompress)
+		w.in("JZ %sacc", l)
+		w.compressOff()
+		w.gemmRows(r, func(i int) {
+			for v := range x.nv {
+				w.in("VEXPANDPS.Z %s, %s, %s", packedAddr(x, v, true), x.kmask(v), x.acc(i, v))
+			}
+		})
+		w.in("JMP %sk", l)
+		w.p("%sacc:", l)
+	}
 	w.gemmRows(r, func(i int) {
 		for v := range x.nv {
 			w.vload(x, v, fmt.Sprintf("%d(R13)", v*x.g.bytes), x.acc(i, v))

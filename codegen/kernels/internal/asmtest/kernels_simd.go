@@ -85,7 +85,8 @@ func simdGemm32Check(r, n, kn int, a []float32, lda int, b []float32, ldb int, c
 //	flags&512  compress: all 32 columns are computed and column j is
 //	           kept when bit j of cmask is set, n of them; row i's kept
 //	           columns are stored at c[i*ldc], c[i*ldc+1], … and its
-//	           residual read alike. Not with a pool or flags&12.
+//	           residual (flags&128) and own value (flags&8) read alike.
+//	           Not with a pool or flags&4.
 //
 // lohi must be non-nil; cmask is 0 without flags&512.
 func simdGemm32E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
@@ -99,7 +100,7 @@ func simdGemm32E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []f
 		kept++
 	}
 	if ext&^(128|256|512) != 0 || lohi == nil || flags>>4&7 != 0 ||
-		flags&512 != 0 && (flags&12 != 0 || kept != n || uint64(cmask)>>32 != 0) ||
+		flags&512 != 0 && (flags&4 != 0 || kept != n || uint64(cmask)>>32 != 0) ||
 		flags&512 == 0 && cmask != 0 {
 		panic("simdGemm32E: bad epilogue")
 	}
@@ -128,9 +129,18 @@ func simdGemm32E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []f
 func simdGemm32Staged(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
 	var blk [384]float32
 	var cb [32]float32
+	if flags&512 == 0 {
+		cmask = uint32(uint64(1)<<n - 1)
+	}
 	if flags&8 != 0 {
 		for i := range r {
-			copy(blk[i*32:i*32+n], c[i*ldc:i*ldc+n])
+			o := i * ldc
+			for j := range 32 {
+				if cmask>>j&1 != 0 {
+					blk[i*32+j] = c[o]
+					o++
+				}
+			}
 		}
 	}
 	if flags&4 != 0 {
@@ -138,9 +148,6 @@ func simdGemm32Staged(r, n, kn int, a []float32, lda int, b []float32, ldb int, 
 		bias = cb[:]
 	}
 	simdGemm32(r, 32, kn, a, lda, b, ldb, blk[:], 32, bias, flags&13)
-	if flags&512 == 0 {
-		cmask = uint32(uint64(1)<<n - 1)
-	}
 	lo, hi := lohi[0], lohi[1]
 	for i := range r {
 		row := (*[32]float32)(blk[i*32:])
@@ -394,7 +401,8 @@ func simdGemm16Check(r, n, kn int, a []float32, lda int, b []float32, ldb int, c
 //	flags&512  compress: all 16 columns are computed and column j is
 //	           kept when bit j of cmask is set, n of them; row i's kept
 //	           columns are stored at c[i*ldc], c[i*ldc+1], … and its
-//	           residual read alike. Not with a pool or flags&12.
+//	           residual (flags&128) and own value (flags&8) read alike.
+//	           Not with a pool or flags&4.
 //
 // lohi must be non-nil; cmask is 0 without flags&512.
 func simdGemm16E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
@@ -408,7 +416,7 @@ func simdGemm16E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []f
 		kept++
 	}
 	if ext&^(128|256|512) != 0 || lohi == nil || flags>>4&7 != 0 ||
-		flags&512 != 0 && (flags&12 != 0 || kept != n || uint64(cmask)>>16 != 0) ||
+		flags&512 != 0 && (flags&4 != 0 || kept != n || uint64(cmask)>>16 != 0) ||
 		flags&512 == 0 && cmask != 0 {
 		panic("simdGemm16E: bad epilogue")
 	}
@@ -427,9 +435,18 @@ func simdGemm16E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []f
 func simdGemm16Staged(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
 	var blk [96]float32
 	var cb [16]float32
+	if flags&512 == 0 {
+		cmask = uint32(uint64(1)<<n - 1)
+	}
 	if flags&8 != 0 {
 		for i := range r {
-			copy(blk[i*16:i*16+n], c[i*ldc:i*ldc+n])
+			o := i * ldc
+			for j := range 16 {
+				if cmask>>j&1 != 0 {
+					blk[i*16+j] = c[o]
+					o++
+				}
+			}
 		}
 	}
 	if flags&4 != 0 {
@@ -437,9 +454,6 @@ func simdGemm16Staged(r, n, kn int, a []float32, lda int, b []float32, ldb int, 
 		bias = cb[:]
 	}
 	simdGemm16(r, 16, kn, a, lda, b, ldb, blk[:], 16, bias, flags&13)
-	if flags&512 == 0 {
-		cmask = uint32(uint64(1)<<n - 1)
-	}
 	lo, hi := lohi[0], lohi[1]
 	for i := range r {
 		row := (*[16]float32)(blk[i*16:])
@@ -1954,7 +1968,8 @@ func gemm12x8Check(r, n, kn int, a []float32, lda int, b []float32, ldb int, c [
 //	flags&512  compress: all 8 columns are computed and column j is
 //	           kept when bit j of cmask is set, n of them; row i's kept
 //	           columns are stored at c[i*ldc], c[i*ldc+1], … and its
-//	           residual read alike. Not with a pool or flags&12.
+//	           residual (flags&128) and own value (flags&8) read alike.
+//	           Not with a pool or flags&4.
 //
 // lohi must be non-nil; cmask is 0 without flags&512.
 func gemm12x8E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
@@ -1968,7 +1983,7 @@ func gemm12x8E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []flo
 		kept++
 	}
 	if ext&^(128|256|512) != 0 || lohi == nil || flags>>4&7 != 0 ||
-		flags&512 != 0 && (flags&12 != 0 || kept != n || uint64(cmask)>>8 != 0) ||
+		flags&512 != 0 && (flags&4 != 0 || kept != n || uint64(cmask)>>8 != 0) ||
 		flags&512 == 0 && cmask != 0 {
 		panic("gemm12x8E: bad epilogue")
 	}
@@ -1987,9 +2002,18 @@ func gemm12x8E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []flo
 func gemm12x8Staged(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
 	var blk [96]float32
 	var cb [8]float32
+	if flags&512 == 0 {
+		cmask = uint32(uint64(1)<<n - 1)
+	}
 	if flags&8 != 0 {
 		for i := range r {
-			copy(blk[i*8:i*8+n], c[i*ldc:i*ldc+n])
+			o := i * ldc
+			for j := range 8 {
+				if cmask>>j&1 != 0 {
+					blk[i*8+j] = c[o]
+					o++
+				}
+			}
 		}
 	}
 	if flags&4 != 0 {
@@ -1997,9 +2021,6 @@ func gemm12x8Staged(r, n, kn int, a []float32, lda int, b []float32, ldb int, c 
 		bias = cb[:]
 	}
 	gemm12x8(r, 8, kn, a, lda, b, ldb, blk[:], 8, bias, flags&13)
-	if flags&512 == 0 {
-		cmask = uint32(uint64(1)<<n - 1)
-	}
 	lo, hi := lohi[0], lohi[1]
 	for i := range r {
 		row := (*[8]float32)(blk[i*8:])
@@ -2253,7 +2274,8 @@ func gemm2x32Check(r, n, kn int, a []float32, lda int, b []float32, ldb int, c [
 //	flags&512  compress: all 32 columns are computed and column j is
 //	           kept when bit j of cmask is set, n of them; row i's kept
 //	           columns are stored at c[i*ldc], c[i*ldc+1], … and its
-//	           residual read alike. Not with a pool or flags&12.
+//	           residual (flags&128) and own value (flags&8) read alike.
+//	           Not with a pool or flags&4.
 //
 // lohi must be non-nil; cmask is 0 without flags&512.
 func gemm2x32E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
@@ -2267,7 +2289,7 @@ func gemm2x32E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []flo
 		kept++
 	}
 	if ext&^(128|256|512) != 0 || lohi == nil || flags>>4&7 != 0 ||
-		flags&512 != 0 && (flags&12 != 0 || kept != n || uint64(cmask)>>32 != 0) ||
+		flags&512 != 0 && (flags&4 != 0 || kept != n || uint64(cmask)>>32 != 0) ||
 		flags&512 == 0 && cmask != 0 {
 		panic("gemm2x32E: bad epilogue")
 	}
@@ -2286,9 +2308,18 @@ func gemm2x32E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []flo
 func gemm2x32Staged(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
 	var blk [64]float32
 	var cb [32]float32
+	if flags&512 == 0 {
+		cmask = uint32(uint64(1)<<n - 1)
+	}
 	if flags&8 != 0 {
 		for i := range r {
-			copy(blk[i*32:i*32+n], c[i*ldc:i*ldc+n])
+			o := i * ldc
+			for j := range 32 {
+				if cmask>>j&1 != 0 {
+					blk[i*32+j] = c[o]
+					o++
+				}
+			}
 		}
 	}
 	if flags&4 != 0 {
@@ -2296,9 +2327,6 @@ func gemm2x32Staged(r, n, kn int, a []float32, lda int, b []float32, ldb int, c 
 		bias = cb[:]
 	}
 	gemm2x32(r, 32, kn, a, lda, b, ldb, blk[:], 32, bias, flags&13)
-	if flags&512 == 0 {
-		cmask = uint32(uint64(1)<<n - 1)
-	}
 	lo, hi := lohi[0], lohi[1]
 	for i := range r {
 		row := (*[32]float32)(blk[i*32:])
@@ -2556,7 +2584,8 @@ func gemm7x16Check(r, n, kn int, a []float32, lda int, b []float32, ldb int, c [
 //	flags&512  compress: all 16 columns are computed and column j is
 //	           kept when bit j of cmask is set, n of them; row i's kept
 //	           columns are stored at c[i*ldc], c[i*ldc+1], … and its
-//	           residual read alike. Not with a pool or flags&12.
+//	           residual (flags&128) and own value (flags&8) read alike.
+//	           Not with a pool or flags&4.
 //
 // lohi must be non-nil; cmask is 0 without flags&512.
 func gemm7x16E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
@@ -2570,7 +2599,7 @@ func gemm7x16E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []flo
 		kept++
 	}
 	if ext&^(128|256|512) != 0 || lohi == nil || flags>>4&7 != 0 ||
-		flags&512 != 0 && (flags&12 != 0 || kept != n || uint64(cmask)>>16 != 0) ||
+		flags&512 != 0 && (flags&4 != 0 || kept != n || uint64(cmask)>>16 != 0) ||
 		flags&512 == 0 && cmask != 0 {
 		panic("gemm7x16E: bad epilogue")
 	}
@@ -2599,9 +2628,18 @@ func gemm7x16E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []flo
 func gemm7x16Staged(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
 	var blk [112]float32
 	var cb [16]float32
+	if flags&512 == 0 {
+		cmask = uint32(uint64(1)<<n - 1)
+	}
 	if flags&8 != 0 {
 		for i := range r {
-			copy(blk[i*16:i*16+n], c[i*ldc:i*ldc+n])
+			o := i * ldc
+			for j := range 16 {
+				if cmask>>j&1 != 0 {
+					blk[i*16+j] = c[o]
+					o++
+				}
+			}
 		}
 	}
 	if flags&4 != 0 {
@@ -2609,9 +2647,6 @@ func gemm7x16Staged(r, n, kn int, a []float32, lda int, b []float32, ldb int, c 
 		bias = cb[:]
 	}
 	gemm7x16(r, 16, kn, a, lda, b, ldb, blk[:], 16, bias, flags&13)
-	if flags&512 == 0 {
-		cmask = uint32(uint64(1)<<n - 1)
-	}
 	lo, hi := lohi[0], lohi[1]
 	for i := range r {
 		row := (*[16]float32)(blk[i*16:])
