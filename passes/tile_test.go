@@ -34,11 +34,12 @@ func TestTileSchedules(t *testing.T) {
 			t.Errorf("%s: schedule %v, want algo %s", name, s[name], algo)
 		}
 	}
-	// wider: K = 128·9 = 1152 floats per column; ½ L2 (1 MiB) holds 113
-	// columns, whole 32-column panels: 96; ¼ L2 the weight rows of 56
-	// channels, whole blocks of 12: 48.
-	if w := s["wider"]; w.Tiles["n"] != 96 || w.Tiles["m"] != 48 || w.Unroll != 12 || w.Kernel != "avx512.gemm12x32" || w.Vector != 0 || w.Threads != 1 {
-		t.Errorf("wider: schedule %v, want n=96 m=48 unroll 12 kernel avx512.gemm12x32 on one thread", w)
+	// wider: K = 128·9 = 1152 terms in 5 passes of 231; a pass of 256
+	// columns (16×16 outputs) fits ½ L2 and its panels within
+	// convPanels, and ¼ L2 a pass of the 96 channels' weights: no column
+	// or channel tiles.
+	if w := s["wider"]; w.Tiles["k"] != 231 || w.Tiles["n"] != 0 || w.Tiles["m"] != 0 || w.Unroll != 12 || w.Kernel != "avx512.gemm12x32" || w.Vector != 0 || w.Threads != 1 {
+		t.Errorf("wider: schedule %v, want k=231 unroll 12 kernel avx512.gemm12x32 on one thread", w)
 	}
 	if w := s["narrow"]; w.Unroll != 4 || w.Kernel != "avx512.igemm12x32" {
 		t.Errorf("narrow: 4 channels: schedule %v, want unroll 4 kernel avx512.igemm12x32", w)
@@ -55,10 +56,11 @@ func TestTileSchedules(t *testing.T) {
 }
 
 // TestTileIm2row checks the cost model between im2col and im2row: im2row
-// for stride-1 layers whose output rows do not fill whole panels, unless
-// the wasted virtual columns cost more than the gather saves (a 7×7
-// output with 512 channels); im2col for strides, fused pools and outputs
-// whose rows are whole panels. (Above the implicit GEMM's 64 channels.)
+// for stride-1 layers whose output rows do not fill whole panels and for
+// stride 2 (phase planes; im2col gathers every panel), unless the wasted
+// virtual columns cost more than the gather saves (a 7×7 output with 512
+// channels); im2col for dilated strides, fused pools and outputs whose
+// rows are whole panels. (Above the implicit GEMM's 64 channels.)
 func TestTileIm2row(t *testing.T) {
 	for _, c := range []struct {
 		name   string
@@ -70,7 +72,9 @@ func TestTileIm2row(t *testing.T) {
 		{"resnet56", []int{1, 64, 56, 56}, []int{64, 64, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, false, true},
 		{"vgg30", []int{1, 80, 30, 30}, []int{80, 80, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, false, true},
 		{"deep7", []int{1, 512, 7, 7}, []int{512, 512, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, false, false},
-		{"stride2", []int{1, 64, 56, 56}, []int{64, 64, 3, 3}, ir.Attrs{"pads": []int{1, 1}, "strides": []int{2, 2}}, false, false},
+		{"stride2", []int{1, 64, 56, 56}, []int{64, 64, 3, 3}, ir.Attrs{"pads": []int{1, 1}, "strides": []int{2, 2}}, false, true},
+		{"stem", []int{1, 3, 224, 224}, []int{64, 3, 7, 7}, ir.Attrs{"pads": []int{3, 3}, "strides": []int{2, 2}}, false, true},
+		{"stride2dil", []int{1, 80, 56, 56}, []int{80, 80, 3, 3}, ir.Attrs{"pads": []int{2, 2}, "strides": []int{2, 2}, "dilations": []int{2, 2}}, false, false},
 		{"whole64", []int{1, 80, 64, 64}, []int{80, 80, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, false, false},
 		{"pool", []int{1, 80, 30, 30}, []int{80, 80, 3, 3}, ir.Attrs{"pads": []int{1, 1}}, true, false},
 	} {

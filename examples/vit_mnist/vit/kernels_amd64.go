@@ -13,16 +13,18 @@ var cpuLevel = cpuISA()
 func cpuISA() int
 
 // simdGemm32AVX512 is simdGemm32 in AVX-512 (rows 1 ≤ r ≤ 12 of the 12×32 block): kn ≥ 1;
-// bias may be nil when flags&5 == 0.
+// bias may be nil when flags&5 == 0. AVX-512 also runs simdGemm32E's flags
+// (res, lohi, cmask); the others ignore them.
 //
 //go:noescape
-func simdGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+func simdGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int)
 
 // simdGemm32AVX2 is simdGemm32 in AVX2 (rows 1 ≤ r ≤ 2 of the 12×32 block): kn ≥ 1;
-// bias may be nil when flags&5 == 0.
+// bias may be nil when flags&5 == 0. AVX-512 also runs simdGemm32E's flags
+// (res, lohi, cmask); the others ignore them.
 //
 //go:noescape
-func simdGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+func simdGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int)
 
 // simdDotAVX2 is simdDot in AVX2: k ≥ 1, 1 ≤ r ≤ 4.
 //

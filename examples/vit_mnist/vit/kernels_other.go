@@ -7,11 +7,11 @@ package vit
 // cpuLevel is 0: no assembly on this architecture or with -tags purego.
 const cpuLevel = 0
 
-func simdGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
+func simdGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int) {
 	panic("simdGemm32AVX512: no assembly in this build")
 }
 
-func simdGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int) {
+func simdGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int) {
 	panic("simdGemm32AVX2: no assembly in this build")
 }
 

@@ -30,8 +30,36 @@ const (
 //
 // b must have 32 readable columns per k even when n < 32.
 func simdGemm32(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	if flags&^127 != 0 {
+		panic("simdGemm32: bad shape")
+	}
+	bp := simdGemm32Check(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	if cpuLevel >= isaAVX512 {
+		simdGemm32AVX512(r, n, kn, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags, nil, nil, 0)
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		if n < 32 {
+			simdGemm32Narrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+			return
+		}
+		for i := 0; i < r; i += 2 {
+			if flags&1 != 0 {
+				bp = &bias[i]
+			}
+			simdGemm32AVX2(min(2, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags, nil, nil, 0)
+		}
+		return
+	}
+
+	simdGemm32Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+}
+
+// simdGemm32Check panics unless the shapes fit simdGemm32's contract (the flags
+// below 128) and returns the bias pointer the routines take.
+func simdGemm32Check(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) *float32 {
 	if r < 1 || r > 12 || n < 1 || n > 32 || kn < 1 || lda < 0 || ldb < 0 || ldc < 0 ||
-		flags>>4 > 5 || flags>>4 > 0 && n < 32 || flags&5 == 5 {
+		flags>>4&7 > 5 || flags>>4&7 > 0 && n < 32 || flags&5 == 5 {
 		panic("simdGemm32: bad shape")
 	}
 	_ = a[(r-1)*lda+kn-1]
@@ -45,25 +73,107 @@ func simdGemm32(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []fl
 		_ = bias[n-1]
 		bp = &bias[0]
 	}
-	if cpuLevel >= isaAVX512 {
-		simdGemm32AVX512(r, n, kn, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)
+	return bp
+}
+
+// simdGemm32E is simdGemm32 with more of the epilogue, in flags bits above the pool
+// level (all after the biases, in this order):
+//
+//	flags&128  add res[i*ldc+j], a residual laid out as c
+//	flags&2    relu, as in simdGemm32
+//	flags&256  clamp to [lohi[0], lohi[1]]: max then min, NaN stays NaN
+//	flags&512  compress: all 32 columns are computed and column j is
+//	           kept when bit j of cmask is set, n of them; row i's kept
+//	           columns are stored at c[i*ldc], c[i*ldc+1], … and its
+//	           residual (flags&128) and own value (flags&8) read alike.
+//	           Not with a pool or flags&4.
+//
+// lohi must be non-nil; cmask is 0 without flags&512.
+func simdGemm32E(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
+	ext := flags &^ 127
+	if ext == 0 {
+		simdGemm32(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
 		return
 	}
-	if cpuLevel >= isaAVX2 {
-		if n < 32 {
-			simdGemm32Narrow(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	kept := 0
+	for m := uint64(cmask); m != 0; m &= m - 1 {
+		kept++
+	}
+	if ext&^(128|256|512) != 0 || lohi == nil || flags>>4&7 != 0 ||
+		flags&512 != 0 && (flags&4 != 0 || kept != n || uint64(cmask)>>32 != 0) ||
+		flags&512 == 0 && cmask != 0 {
+		panic("simdGemm32E: bad epilogue")
+	}
+	if flags&128 != 0 {
+		_ = res[(r-1)*ldc+n-1]
+	}
+	bp := simdGemm32Check(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	_ = bp
+	if cpuLevel >= isaAVX512 {
+		if 32 <= 32 {
+			var rp *float32
+			if flags&128 != 0 {
+				rp = &res[0]
+			}
+			simdGemm32AVX512(r, n, kn, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags, rp, &lohi[0], int(cmask))
 			return
 		}
-		for i := 0; i < r; i += 2 {
-			if flags&1 != 0 {
-				bp = &bias[i]
-			}
-			simdGemm32AVX2(min(2, r-i), n, kn, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, bp, flags)
-		}
-		return
 	}
 
-	simdGemm32Go(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags)
+	simdGemm32Staged(r, n, kn, a, lda, b, ldb, c, ldc, bias, flags, res, lohi, cmask)
+}
+
+// simdGemm32Staged is simdGemm32E through a staging block: simdGemm32 computes all 32
+// columns with the biases (and c's own value, flags&8), then Go adds the
+// residual, applies relu and the clamp and stores the kept columns.
+func simdGemm32Staged(r, n, kn int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int, res []float32, lohi *[2]float32, cmask uint32) {
+	var blk [384]float32
+	var cb [32]float32
+	if flags&512 == 0 {
+		cmask = uint32(uint64(1)<<n - 1)
+	}
+	if flags&8 != 0 {
+		for i := range r {
+			o := i * ldc
+			for j := range 32 {
+				if cmask>>j&1 != 0 {
+					blk[i*32+j] = c[o]
+					o++
+				}
+			}
+		}
+	}
+	if flags&4 != 0 {
+		copy(cb[:], bias[:n])
+		bias = cb[:]
+	}
+	simdGemm32(r, 32, kn, a, lda, b, ldb, blk[:], 32, bias, flags&13)
+	lo, hi := lohi[0], lohi[1]
+	for i := range r {
+		row := (*[32]float32)(blk[i*32:])
+		o := i * ldc
+		for j, v := range row {
+			if cmask>>j&1 == 0 {
+				continue
+			}
+			if flags&128 != 0 {
+				v += res[o]
+			}
+			if flags&2 != 0 && v < 0 {
+				v = 0
+			}
+			if flags&256 != 0 {
+				if v < lo {
+					v = lo
+				}
+				if v > hi {
+					v = hi
+				}
+			}
+			c[o] = v
+			o++
+		}
+	}
 }
 
 // simdGemm32Go is simdGemm32 in pure Go: the fallback (purego, other GOARCH) and the
