@@ -110,48 +110,20 @@ func inc_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32, y *[
 
 // down1_maxpool_conv_0 computes layer down1.maxpool_conv.0 (maxpool): inc.double_conv.5 f32[1,8,32,32] → down1.maxpool_conv.0 f32[1,8,16,16].
 // Attributes: ceil_mode=false dilations=[1,1] kernel=[2,2] pads=[0,0,0,0] strides=[2,2].
-func down1_maxpool_conv_0(x *[8192]float32, y *[2048]float32) {
+// Schedule: kernel avx512.maxpool2x2s2.
+func down1_maxpool_conv_0(x *[8192]float32, y *[2048]float32, tmp *[1024]float32) {
+	pad := (*[1024]float32)(tmp[0:])
+	for i := range pad {
+		pad[i] = float32(math.Inf(-1)) // the border; each channel fills the inside
+	}
 	for nc := range 8 {
 		xc := (*[1024]float32)(x[nc*1024:])
-		yc := (*[256]float32)(y[nc*256:])
-		for od := range 1 {
-			d0 := od*1 - 0
-			for oh := range 16 {
-				h0 := oh*2 - 0
-				var rows [2]int
-				nr, npad := 0, 0
-				for kd := range 1 {
-					id := d0 + kd*1
-					for kh := range 2 {
-						ih := h0 + kh*1
-						if id < 1 && ih < 32 {
-							npad++
-						}
-						if uint(id) < 1 && uint(ih) < 32 {
-							rows[nr] = (id*32 + ih) * 32
-							nr++
-						}
-					}
-				}
-				_ = npad
-				yr := (*[16]float32)(yc[(od*16+oh)*16:])
-				var vrow [32]float32
-				if nr == 0 {
-					for ow := range yr {
-						yr[ow] = float32(math.Inf(-1))
-					}
-					continue
-				}
-				vrow = *(*[32]float32)(xc[rows[0]:])
-				for _, ro := range rows[1:nr] {
-					simdVMax(vrow[:], xc[ro:ro+32])
-				}
-				for ow := 0; ow < 16; ow++ {
-					w0 := ow*2 - 0
-					yr[ow] = max(vrow[w0+0], vrow[w0+1])
-				}
-			}
+		for ih := range 32 {
+			src := (*[32]float32)(xc[ih*32:])
+			dst := (*[32]float32)(pad[(ih+0)*32:])
+			simdSplit2(dst[:], 16, src[:32], 0)
 		}
+		simdMaxPool2x2s2(pad[:], 32, 16, y[nc*256:(nc+1)*256], 16, 16)
 	}
 }
 
@@ -267,48 +239,20 @@ func down1_maxpool_conv_1_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2
 
 // down2_maxpool_conv_0 computes layer down2.maxpool_conv.0 (maxpool): down1.maxpool_conv.1.double_conv.5 f32[1,16,16,16] → down2.maxpool_conv.0 f32[1,16,8,8].
 // Attributes: ceil_mode=false dilations=[1,1] kernel=[2,2] pads=[0,0,0,0] strides=[2,2].
-func down2_maxpool_conv_0(x *[4096]float32, y *[1024]float32) {
+// Schedule: kernel avx512.maxpool2x2s2.
+func down2_maxpool_conv_0(x *[4096]float32, y *[1024]float32, tmp *[512]float32) {
+	pad := (*[512]float32)(tmp[0:])
+	for i := range pad {
+		pad[i] = float32(math.Inf(-1)) // the border; each channel fills the inside
+	}
 	for nc := range 16 {
 		xc := (*[256]float32)(x[nc*256:])
-		yc := (*[64]float32)(y[nc*64:])
-		for od := range 1 {
-			d0 := od*1 - 0
-			for oh := range 8 {
-				h0 := oh*2 - 0
-				var rows [2]int
-				nr, npad := 0, 0
-				for kd := range 1 {
-					id := d0 + kd*1
-					for kh := range 2 {
-						ih := h0 + kh*1
-						if id < 1 && ih < 16 {
-							npad++
-						}
-						if uint(id) < 1 && uint(ih) < 16 {
-							rows[nr] = (id*16 + ih) * 16
-							nr++
-						}
-					}
-				}
-				_ = npad
-				yr := (*[8]float32)(yc[(od*8+oh)*8:])
-				var vrow [16]float32
-				if nr == 0 {
-					for ow := range yr {
-						yr[ow] = float32(math.Inf(-1))
-					}
-					continue
-				}
-				vrow = *(*[16]float32)(xc[rows[0]:])
-				for _, ro := range rows[1:nr] {
-					simdVMax(vrow[:], xc[ro:ro+16])
-				}
-				for ow := 0; ow < 8; ow++ {
-					w0 := ow*2 - 0
-					yr[ow] = max(vrow[w0+0], vrow[w0+1])
-				}
-			}
+		for ih := range 16 {
+			src := (*[16]float32)(xc[ih*16:])
+			dst := (*[32]float32)(pad[(ih+0)*32:])
+			simdSplit2(dst[:], 16, src[:16], 0)
 		}
+		simdMaxPool2x2s2(pad[:], 32, 16, y[nc*64:(nc+1)*64], 8, 8)
 	}
 }
 
@@ -437,48 +381,20 @@ func down2_maxpool_conv_1_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2
 
 // down3_maxpool_conv_0 computes layer down3.maxpool_conv.0 (maxpool): down2.maxpool_conv.1.double_conv.5 f32[1,32,8,8] → down3.maxpool_conv.0 f32[1,32,4,4].
 // Attributes: ceil_mode=false dilations=[1,1] kernel=[2,2] pads=[0,0,0,0] strides=[2,2].
-func down3_maxpool_conv_0(x *[2048]float32, y *[512]float32) {
+// Schedule: kernel avx512.maxpool2x2s2.
+func down3_maxpool_conv_0(x *[2048]float32, y *[512]float32, tmp *[256]float32) {
+	pad := (*[256]float32)(tmp[0:])
+	for i := range pad {
+		pad[i] = float32(math.Inf(-1)) // the border; each channel fills the inside
+	}
 	for nc := range 32 {
 		xc := (*[64]float32)(x[nc*64:])
-		yc := (*[16]float32)(y[nc*16:])
-		for od := range 1 {
-			d0 := od*1 - 0
-			for oh := range 4 {
-				h0 := oh*2 - 0
-				var rows [2]int
-				nr, npad := 0, 0
-				for kd := range 1 {
-					id := d0 + kd*1
-					for kh := range 2 {
-						ih := h0 + kh*1
-						if id < 1 && ih < 8 {
-							npad++
-						}
-						if uint(id) < 1 && uint(ih) < 8 {
-							rows[nr] = (id*8 + ih) * 8
-							nr++
-						}
-					}
-				}
-				_ = npad
-				yr := (*[4]float32)(yc[(od*4+oh)*4:])
-				var vrow [8]float32
-				if nr == 0 {
-					for ow := range yr {
-						yr[ow] = float32(math.Inf(-1))
-					}
-					continue
-				}
-				vrow = *(*[8]float32)(xc[rows[0]:])
-				for _, ro := range rows[1:nr] {
-					simdVMax(vrow[:], xc[ro:ro+8])
-				}
-				for ow := 0; ow < 4; ow++ {
-					w0 := ow*2 - 0
-					yr[ow] = max(vrow[w0+0], vrow[w0+1])
-				}
-			}
+		for ih := range 8 {
+			src := (*[8]float32)(xc[ih*8:])
+			dst := (*[32]float32)(pad[(ih+0)*32:])
+			simdSplit2(dst[:], 16, src[:8], 0)
 		}
+		simdMaxPool2x2s2(pad[:], 32, 16, y[nc*16:(nc+1)*16], 4, 4)
 	}
 }
 

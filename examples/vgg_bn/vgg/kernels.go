@@ -358,8 +358,8 @@ func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[40
 
 // features_14 computes layer features.14 (fused_conv): features.13 f32[1,64,8,8], features.14.weight_bn f32[128,64,3,3], features.14.bias_bn f32[128] → features.16 f32[1,128,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=108, unroll 12, algo im2row, kernel avx512.gemm12x32.
-func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[8192]float32, tmp *[74016]float32) {
+// Schedule: tile k=192, unroll 12, algo im2row, kernel avx512.gemm12x32.
+func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[8192]float32, tmp *[61728]float32) {
 	for b := range 1 {
 		for g := range 1 {
 			xg := (*[4096]float32)(x0[(b*64+g*64)*64:])
@@ -367,14 +367,15 @@ func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[81
 			clear(xp)
 			for ic := range 64 {
 				for id := range 1 {
+					pd := id + 0
 					for ih := range 8 {
+						ph := ih + 1
 						so := (ic*1+id)*64 + ih*8
-						do := ic*100 + (id+0)*100 + (ih+1)*10 + 1
-						copy(xp[do:do+8], xg[so:so+8])
+						do := ic*100 + ((pd%1)*1+ph%1)*100 + (pd/1)*100 + (ph/1)*10
+						copy(xp[do+1:do+9], xg[so:so+8])
 					}
 				}
 			}
-			yv := tmp[61728:74016]
 			{
 				n0, nEnd := 0, 78
 				for p := 0; p*32 < nEnd-n0; p++ {
@@ -384,42 +385,73 @@ func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[81
 					for ic := range 64 {
 						for kd := range 1 {
 							for kh := range 3 {
-								base := ic*100 + kd*100 + kh*10
-								for kw := range 3 {
-									*(*[32]float32)(pc[kk:]) = *(*[32]float32)(xs[base+kw*1:])
-									kk += 32
-								}
+								base := ic*100 + ((0)*1+0)*100 + (kd*1)*100 + (kh*1)*10
+								*(*[32]float32)(pc[kk+0:]) = *(*[32]float32)(xs[base+0:])
+								*(*[32]float32)(pc[kk+32:]) = *(*[32]float32)(xs[base+1:])
+								*(*[32]float32)(pc[kk+64:]) = *(*[32]float32)(xs[base+2:])
+								kk += 96
 							}
 						}
 					}
 				}
-				for m0 := 0; m0 < 128; m0 += 108 {
-					mEnd := min(m0+108, 128)
-					for p := 0; p*32 < nEnd-n0; p++ {
+				{
+					m0, mEnd := 0, 128
+					lohi := [2]float32{0, 0}
+					np := (nEnd - n0 + 31) / 32
+					var pcm [3]uint32
+					var pq, pnv [3]int
+					for p := range np {
 						nb := n0 + p*32
-						nv := min(32, nEnd-nb)
-						pc := tmp[p*18432 : (p+1)*18432]
+						nv := 0
+						var cm uint32
+						q0 := -1
+						nv = 0
+						for j := range min(32, nEnd-nb) {
+							v := nb + j
+							od, oh, ow := v/100, v/10%10, v%10
+							if oh < 8 && ow < 8 {
+								if q0 < 0 {
+									q0 = (od*8+oh)*8 + ow
+								}
+								cm |= 1 << j
+								nv++
+							}
+						}
+						if cm == 0 {
+							continue
+						}
+						pcm[p], pq[p], pnv[p] = cm, q0, nv
+					}
+					for k0 := 0; k0 < 576; k0 += 192 {
+						kc := min(192, 576-k0)
+						fl := 512
+						if k0 > 0 {
+							fl |= 8
+						}
+						if k0+kc == 576 {
+							fl = 515
+							if k0 > 0 {
+								fl |= 8
+							}
+						}
 						mb := (mEnd - m0 + 11) / 12
 						for bi, m := 0, m0; bi < mb; bi++ {
 							r := (mEnd - m0) / mb
 							if bi < (mEnd-m0)%mb {
 								r++
 							}
-							simdGemm32(r, nv, 576, x1[(g*128+m)*576:], 576, pc, 32, yv[m*96+nb-n0:], 96, x2[g*128+m:], 3)
+							wr := x1[(g*128+m)*576+k0:]
+							for p := range np {
+								nv, cm := pnv[p], pcm[p]
+								if nv == 0 {
+									continue
+								}
+								pc := tmp[p*18432+k0*32:]
+								yo := (b*128+g*128+m)*64 + pq[p]
+								simdGemm32E(r, nv, kc, wr, 576, pc, 32, y[yo:], 64, x2[g*128+m:], fl, nil, &lohi, cm)
+							}
 							m += r
 						}
-					}
-				}
-				for oc := 0; oc < 128; oc++ {
-					yc := y[(b*128+g*128+oc)*64:][:64]
-					for vr := n0 / 10; vr*10 < nEnd; vr++ {
-						od, oh := vr/10, vr%10
-						if oh >= 8 {
-							continue
-						}
-						yo := (od*8 + oh) * 8
-						yr := yc[yo : yo+8]
-						copy(yr, yv[oc*96+vr*10-n0:][:8])
 					}
 				}
 			}
