@@ -19,7 +19,7 @@ func init() {
 	Register(&OpDef{
 		Name: "roi_align", Doc: "pools each region rois[r] = [x1, y1, x2, y2] (times spatial_scale) of image batch_indices[r] of x [N, C, H, W] into [oh, ow] bins, each the average (or the largest weighted tap) of a grid of bilinear samples (sampling_ratio per axis, or ceil(bin size)) (ONNX RoiAlign, torchvision.ops.roi_align); y [R, C, oh, ow]",
 		Class: Opaque, NoGrad: noGradYet, Pure: Pure, Stream: StreamWhole,
-		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "rois", DTypes: OnlyF32}, {Name: "batch_indices", DTypes: Indices}},
+		Inputs:  []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "rois", DTypes: OnlyF32}, {Name: "batch_indices", DTypes: Indices}},
 		Outputs: []string{"y"},
 		Attrs: []AttrDef{
 			{Name: "mode", Kind: AttrString, Default: "avg", Enum: []string{"avg", "max"}, Doc: "avg, or max (of the bilinear taps times their weights, as onnxruntime)"},
