@@ -348,6 +348,17 @@ func dwAsm(w *asmw, k *Kernel, s simd) {
 			s.store(w, masked, v, fmt.Sprintf("%d(DI)", B*v), 8)
 		}
 	}
+	planeLoop(w, s, l, "ow+48(FP)", kh, st, rows, vectors)
+}
+
+// planeLoop writes the loop over the output plane shared by the
+// depthwise and max-pool kernels, after their row set-up (label l, BX
+// the rows left, R8 the padded row, rows[0..kh) the window's rows, DI
+// y): per row, blocks of 4 vectors, then single vectors, then the masked
+// tail, each by vectors(n, tag, masked); then R8 moves down st rows. ow
+// is the frame slot of the output width.
+func planeLoop(w *asmw, s simd, l, ow string, kh, st int, rows []string, vectors func(n int, tag string, masked bool)) {
+	L, B := s.lanes, s.bytes
 	advance := func(n int) {
 		w.in("ADDQ $%d, DI", n)
 		for h := range kh {
@@ -355,7 +366,7 @@ func dwAsm(w *asmw, k *Kernel, s simd) {
 		}
 	}
 	lg := log2(L)
-	w.in("MOVQ ow+48(FP), CX")
+	w.in("MOVQ %s, CX", ow)
 	w.in("SHRQ $%d, CX", lg+2)
 	w.in("JZ %sones", l)
 	w.p("%sblk:", l)
@@ -364,7 +375,7 @@ func dwAsm(w *asmw, k *Kernel, s simd) {
 	w.in("DECQ CX")
 	w.in("JNZ %sblk", l)
 	w.p("%sones:", l)
-	w.in("MOVQ ow+48(FP), CX")
+	w.in("MOVQ %s, CX", ow)
 	w.in("ANDQ $%d, CX", 4*L-1)
 	w.in("SHRQ $%d, CX", lg)
 	w.in("JZ %stail", l)
@@ -374,7 +385,7 @@ func dwAsm(w *asmw, k *Kernel, s simd) {
 	w.in("DECQ CX")
 	w.in("JNZ %sone", l)
 	w.p("%stail:", l)
-	w.in("MOVQ ow+48(FP), CX")
+	w.in("MOVQ %s, CX", ow)
 	w.in("ANDQ $%d, CX", L-1)
 	w.in("JZ %snext", l)
 	vectors(1, "t", true)

@@ -203,47 +203,7 @@ func poolAsm(w *asmw, k *Kernel, s simd) {
 			s.store(w, masked, v, fmt.Sprintf("%d(DI)", B*v), 10)
 		}
 	}
-	advance := func(n int) {
-		w.in("ADDQ $%d, DI", n)
-		for h := range kh {
-			w.in("ADDQ $%d, %s", n, rows[h])
-		}
-	}
-	lg := log2(L)
-	w.in("MOVQ ow+40(FP), CX")
-	w.in("SHRQ $%d, CX", lg+2)
-	w.in("JZ %sones", l)
-	w.p("%sblk:", l)
-	vectors(4, "b", false)
-	advance(4 * B)
-	w.in("DECQ CX")
-	w.in("JNZ %sblk", l)
-	w.p("%sones:", l)
-	w.in("MOVQ ow+40(FP), CX")
-	w.in("ANDQ $%d, CX", 4*L-1)
-	w.in("SHRQ $%d, CX", lg)
-	w.in("JZ %stail", l)
-	w.p("%sone:", l)
-	vectors(1, "o", false)
-	advance(B)
-	w.in("DECQ CX")
-	w.in("JNZ %sone", l)
-	w.p("%stail:", l)
-	w.in("MOVQ ow+40(FP), CX")
-	w.in("ANDQ $%d, CX", L-1)
-	w.in("JZ %snext", l)
-	vectors(1, "t", true)
-	w.in("LEAQ (DI)(CX*4), DI")
-	w.p("%snext:", l)
-	w.in("MOVQ ld+8(FP), CX")
-	for range st {
-		w.in("LEAQ (R8)(CX*4), R8")
-	}
-	w.in("DECQ BX")
-	w.in("JNZ %srow", l)
-	w.in("VZEROUPPER")
-	w.in("RET")
-	w.p("")
+	planeLoop(w, s, l, "ow+40(FP)", kh, st, rows, vectors)
 }
 
 func init() {
