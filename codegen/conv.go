@@ -23,8 +23,9 @@ import (
 // loop order for this form.
 
 func init() {
-	register("conv", emitter{emit: emitConvAlgo, scratch: convScratch})
-	register("maxpool", emitter{emit: emitMaxPool, scratch: maxPoolScratch}) // pool_simd.go
+	register("conv", withF64(emitter{emit: emitConvAlgo, scratch: convScratch}, emitConv64))
+	register("maxpool", withF64(emitter{emit: emitMaxPool, scratch: maxPoolScratch}, // pool_simd.go
+		func(k *kctx) error { return emitPool(k, false) }))
 	register("avgpool", emitter{emit: func(k *kctx) error { return emitPool(k, true) }})
 	register("global_avgpool", emitter{emit: func(k *kctx) error { return emitGlobalPool(k, true) }})
 	register("global_maxpool", emitter{emit: func(k *kctx) error { return emitGlobalPool(k, false) }})
@@ -233,13 +234,15 @@ func emitPool(k *kctx, avg bool) error {
 	// or (storage_order 1) column major; -1 for a window with no tap inside
 	// x. As in the interpreter, a NaN replaces the maximum.
 	indices := !avg && len(k.out) > 1
-	if !indices {
+	// f64 takes the loop below, the interpreter's, whatever the outputs.
+	et := elemType(k.n.Out().Type.DType)
+	if !indices && et == "float32" {
 		emitPoolFast(k, w, fmt.Sprint(NC), avg, include)
 		return nil
 	}
 	k.l("for nc := range %d {", NC)
-	k.l("xc := (*[%d]float32)(%s[nc*%d:])", ISP, k.in[0], ISP)
-	k.l("yc := (*[%d]float32)(%s[nc*%d:])", OSP, k.out[0], OSP)
+	k.l("xc := (*[%d]%s)(%s[nc*%d:])", ISP, et, k.in[0], ISP)
+	k.l("yc := (*[%d]%s)(%s[nc*%d:])", OSP, et, k.out[0], OSP)
 	if indices {
 		k.l("ic := (*[%d]int64)(%s[nc*%d:])", OSP, k.out[1], OSP)
 	}
@@ -253,7 +256,7 @@ func emitPool(k *kctx, avg bool) error {
 		k.l("var s float64")
 		k.l("cnt := 0")
 	} else {
-		k.l("m := float32(@math.Inf(-1))")
+		k.l("m := %s(@math.Inf(-1))", et)
 		if indices {
 			k.l("at := -1")
 		}
@@ -289,7 +292,7 @@ func emitPool(k *kctx, avg bool) error {
 		k.l("}")
 	}
 	if avg {
-		k.l("if cnt > 0 {\nyc[o] = float32(s / float64(cnt))\n} else {\nyc[o] = 0\n}")
+		k.l("if cnt > 0 {\nyc[o] = %s(s / float64(cnt))\n} else {\nyc[o] = 0\n}", et)
 	} else {
 		k.l("yc[o] = m")
 		if indices {
@@ -309,12 +312,13 @@ func emitGlobalPool(k *kctx, avg bool) error {
 	x := k.inShape(0)
 	NC := x[0] * x[1]
 	SP := x[2:].NumElems()
+	et := elemType(k.n.Out().Type.DType)
 	k.l("for nc := range %d {", NC)
-	k.l("xc := (*[%d]float32)(x[nc*%d:])", SP, SP)
+	k.l("xc := (*[%d]%s)(x[nc*%d:])", SP, et, SP)
 	if avg {
 		k.l("var s float64")
 		k.l("for _, v := range xc {\ns += float64(v)\n}")
-		k.l("y[nc] = float32(s / %d)", SP)
+		k.l("y[nc] = %s(s / %d)", et, SP)
 	} else {
 		// Four independent chains of Go's max (branch-free; NaN
 		// propagates): one chain would wait on each max's latency.

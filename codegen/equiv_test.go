@@ -806,6 +806,7 @@ func equivCases() []equivCase {
 	cs = append(cs, sampleEquivCases()...)
 	cs = append(cs, quantEquivCases()...)
 	cs = append(cs, opsEquivCases()...)
+	cs = append(cs, layers64EquivCases()...)
 	return cs
 }
 
@@ -941,7 +942,11 @@ func generateRef(t *testing.T, g, ref *ir.Graph) (map[string][]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("interpreter: %w", err)
 	}
-	return Generate(g, Options{SelfTest: true, TestInputs: ins, TestOutputs: outs})
+	opt := Options{SelfTest: true, TestInputs: ins, TestOutputs: outs}
+	if tol := f64Tol(g); tol != nil {
+		opt.RelTol, opt.AbsTol = tol[0], tol[1]
+	}
+	return Generate(g, opt)
 }
 
 var (

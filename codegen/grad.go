@@ -5,12 +5,12 @@ import "github.com/dlcompiler/dlc/ir"
 // The gradient ops of convolution and pooling (see ir/ops_grad.go), in the
 // interpreter's summation order: the convolution gradients gather each
 // output element as one float64 sum; the pooling gradients clear dx and
-// scatter dy into it in float32, windows in scan order. Every rank is
+// scatter dy into it in its dtype, windows in scan order. Every rank is
 // handled as 3-D with leading axes of size 1, as in conv.go.
 
 func init() {
 	register("conv_grad_input", emitter{emit: emitConvGradInput})
-	register("conv_grad_weight", emitter{emit: emitConvGradWeightAny, scratch: convGradWeightScratch})
+	register("conv_grad_weight", withF64(emitter{emit: emitConvGradWeightAny, scratch: convGradWeightScratch}, emitConvGradWeight))
 	register("maxpool_grad", emitter{emit: func(k *kctx) error { return emitPoolGrad(k, false) }})
 	register("avgpool_grad", emitter{emit: func(k *kctx) error { return emitPoolGrad(k, true) }})
 }
@@ -82,7 +82,7 @@ func emitConvGradInput(k *kctx) error {
 	}
 	k.l("}")
 	k.l("xb := (b*%d + c) * %d", C, IS)
-	k.l("for i, v := range acc {\n%s[xb+i] = float32(v)\n}", DX)
+	k.l("for i, v := range acc {\n%s[xb+i] = %s(v)\n}", DX, elemType(k.n.Out().Type.DType))
 	k.l("}\n}")
 	return nil
 }
@@ -116,7 +116,7 @@ func emitConvGradInputGather(k *kctx) error {
 		k.l("}")
 	}
 	k.l("}")
-	k.l("%s[(b*%d+c)*%d+(pd*%d+ph)*%d+pw] = float32(s)", DX, C, IS, wn.in[1], wn.in[2])
+	k.l("%s[(b*%d+c)*%d+(pd*%d+ph)*%d+pw] = %s(s)", DX, C, IS, wn.in[1], wn.in[2], elemType(k.n.Out().Type.DType))
 	for range axes3 {
 		k.l("}")
 	}
@@ -151,7 +151,7 @@ func emitConvGradWeight(k *kctx) error {
 	k.l("yr := yb + (od*%d+oh)*%d", wn.out[1], wn.out[2])
 	k.l("for ow := low[jw]; ow < hiw[jw]; ow++ {\ns += float64(%s[yr+ow]) * float64(%s[xr+ow*%d])\n}", DY, X, wn.s[2])
 	k.l("}\n}\n}")
-	k.l("%s[(m*%d+c)*%d+(jd*%d+jh)*%d+jw] = float32(s)", DW, cg, KS, wn.k[1], wn.k[2])
+	k.l("%s[(m*%d+c)*%d+(jd*%d+jh)*%d+jw] = %s(s)", DW, cg, KS, wn.k[1], wn.k[2], elemType(k.n.Out().Type.DType))
 	for range axes3 {
 		k.l("}")
 	}
@@ -207,11 +207,11 @@ func emitPoolGrad(k *kctx, avg bool) error {
 			taps("_ = i\ncnt++")
 		}
 		k.l("if cnt > 0 {")
-		k.l("v := float32(float64(%s[yb+o]) / float64(cnt))", DY)
+		k.l("v := %s(float64(%s[yb+o]) / float64(cnt))", elemType(k.n.Out().Type.DType), DY)
 		taps(DX + "[xb+i] += v")
 		k.l("}")
 	} else {
-		k.l("m, at := float32(@math.Inf(-1)), -1")
+		k.l("m, at := %s(@math.Inf(-1)), -1", elemType(k.n.Out().Type.DType))
 		taps("if v := " + X + "[xb+i]; v > m || v != v {\nm, at = v, i\n}")
 		k.l("if at >= 0 {\n%s[xb+at] += %s[yb+o]\n}", DX, DY)
 	}

@@ -18,7 +18,7 @@ import (
 // per call, each a whole dot product over k.
 
 func init() {
-	register("dense", emitter{emit: emitDense})
+	register("dense", withF64(emitter{emit: emitDense}, emitDense64))
 	register("matmul", emitter{emit: emitMatMul})
 }
 

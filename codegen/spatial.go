@@ -28,7 +28,7 @@ import (
 // ir.AdaptiveAvgTables.
 
 func init() {
-	register("conv_transpose", emitter{emit: emitConvTranspose})
+	register("conv_transpose", withF64(emitter{emit: emitConvTranspose}, emitConvTranspose64))
 	register("resize", emitter{emit: emitResize})
 	register("adaptive_avgpool", emitter{emit: func(k *kctx) error {
 		x, y := k.inShape(0), k.outShape(0)
@@ -146,7 +146,7 @@ func emitConvTranspose(k *kctx) error {
 func emitResize(k *kctx) error {
 	x, y := k.inShape(0), k.outShape(0)
 	tabs := ir.ResizeTables(x, k.n.Attrs)
-	ext := fmtF32Lit(k.n.Attrs.Float("extrapolation_value"))
+	ext := elemLiteral(k.n.Out().Type.DType, k.n.Attrs.Float("extrapolation_value"))
 	nearest := true
 	for a := range tabs {
 		t := &tabs[a]
@@ -221,7 +221,7 @@ func emitResizeTaps(k *kctx, x, y ir.Shape, tabs []ir.ResizeAxis, ext string) {
 	}
 	k.l("s += v%d * float64(x[x%d])", len(tabs), len(tabs))
 	k.l("%s", strings.Repeat("}\n", len(tabs)-p))
-	k.l("y[y%d] = float32(s)", len(tabs))
+	k.l("y[y%d] = %s(s)", len(tabs), elemType(k.n.Out().Type.DType))
 	k.l("%s}", strings.Repeat("}\n", len(tabs)-p))
 }
 

@@ -105,7 +105,7 @@ func init() {
 	Register(&OpDef{
 		Name: "conv", Doc: "convolution over 1, 2 or 3 spatial axes (torch.nn.Conv1d/2d/3d); weight [out, in/groups, k...]",
 		Class: OutEwiseFusable, Grad: &Grad{}, Pure: Pure, Stream: StreamWindows,
-		Inputs:  []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "weight", Param: true, DTypes: OnlyF32}, {Name: "bias", Optional: true, Param: true, DTypes: OnlyF32}},
+		Inputs:  []InputDef{{Name: "x", DTypes: layerFloats}, {Name: "weight", Param: true, DTypes: layerFloats}, {Name: "bias", Optional: true, Param: true, DTypes: layerFloats}},
 		Outputs: []string{"y"},
 		Attrs: append(windowAttrs(convRank, true),
 			AttrDef{Name: "groups", Kind: AttrInt, Default: 1, Doc: "number of channel groups"}),
@@ -124,8 +124,8 @@ func init() {
 		Infer: func(n *Node) ([]TensorType, error) {
 			x, w := in(n, 0), in(n, 1)
 			r := len(w.Shape) - 2
-			if x.DType != F32 || w.DType != F32 {
-				return nil, shapeErr("conv needs f32 input and weight, got %v and %v", x, w)
+			if err := oneLayerDType(n); err != nil {
+				return nil, err
 			}
 			if len(x.Shape) != r+2 {
 				return nil, shapeErr("conv with a %d-d kernel %v wants input [N, C, %d spatial], got %s %v", r, w.Shape, r, n.Inputs[0].Name, x.Shape)
@@ -181,7 +181,7 @@ func init() {
 		}
 		return &OpDef{
 			Name: name, Doc: doc, Class: Reduce, Grad: &Grad{}, Pure: Pure, Stream: StreamWindows,
-			Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"y"}, OutputsFn: outputsFn, Attrs: attrs,
+			Inputs: []InputDef{{Name: "x", DTypes: layerFloats}}, Outputs: []string{"y"}, OutputsFn: outputsFn, Attrs: attrs,
 			Check: func(n *Node) error {
 				if so := n.Attrs.Int("storage_order"); so != 0 && so != 1 {
 					return shapeErr("%s: storage_order must be 0 (row major) or 1 (column major), got %d", name, so)
@@ -192,9 +192,6 @@ func init() {
 				x := in(n, 0)
 				k := n.Attrs.Ints("kernel")
 				r := len(k)
-				if x.DType != F32 {
-					return nil, shapeErr("%s needs f32 input, got %v", name, x)
-				}
 				if len(x.Shape) != r+2 {
 					return nil, shapeErr("%s with a %d-d kernel wants input [N, C, %d spatial], got %s %v", name, r, r, n.Inputs[0].Name, x.Shape)
 				}
@@ -223,11 +220,11 @@ func init() {
 	global := func(name, doc string) *OpDef {
 		return &OpDef{
 			Name: name, Doc: doc, Class: Reduce, Grad: &Grad{}, Pure: Pure, Stream: StreamWindows,
-			Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"y"},
+			Inputs: []InputDef{{Name: "x", DTypes: layerFloats}}, Outputs: []string{"y"},
 			Infer: func(n *Node) ([]TensorType, error) {
 				x := in(n, 0)
-				if x.DType != F32 || len(x.Shape) < 3 {
-					return nil, shapeErr("%s wants f32 input [N, C, spatial...], got %s %v", name, n.Inputs[0].Name, x)
+				if len(x.Shape) < 3 {
+					return nil, shapeErr("%s wants input [N, C, spatial...], got %s %v", name, n.Inputs[0].Name, x)
 				}
 				out := x.Shape[:2].Clone()
 				for range x.Shape[2:] {
@@ -239,4 +236,28 @@ func init() {
 	}
 	Register(global("global_avgpool", "mean over all spatial positions, keeping them as size 1"))
 	Register(global("global_maxpool", "max over all spatial positions, keeping them as size 1"))
+}
+
+// layerFloats are the dtypes of the layers that take float64 as well as
+// float32 (dense, conv, conv_transpose, the pools, resize, embedding's
+// table and the gradient ops of ops_grad.go): f64 runs the same math in
+// float64, so that gradient rules can be checked by finite differences
+// at a step f32 rounding would drown.
+var layerFloats = SetOf(F32, F64)
+
+// oneLayerDType checks that the present inputs of a layer taking
+// layerFloats share one dtype.
+func oneLayerDType(n *Node) error {
+	var first *Value
+	for _, v := range n.Inputs {
+		if v == nil {
+			continue
+		}
+		if first == nil {
+			first = v
+		} else if v.Type.DType != first.Type.DType {
+			return shapeErr("%s: %s is %v but %s is %v: the inputs must share one dtype", n.Op, first.Name, first.Type.DType, v.Name, v.Type.DType)
+		}
+	}
+	return nil
 }

@@ -60,12 +60,15 @@ func init() {
 	Register(&OpDef{
 		Name: "conv_grad_input", Doc: "gradient of conv with respect to its input x: dy [N, M, out...] and weight [M, C/groups, k...] give dx [shape]",
 		Class: Opaque, NoGrad: gradNoGrad, Pure: Pure, Stream: StreamWhole,
-		Inputs:  []InputDef{{Name: "dy", DTypes: OnlyF32}, {Name: "weight", DTypes: OnlyF32}},
+		Inputs:  []InputDef{{Name: "dy", DTypes: layerFloats}, {Name: "weight", DTypes: layerFloats}},
 		Outputs: []string{"dx"},
 		Attrs:   gradWindowAttrs(shapeAttr),
 		Check:   checkGradWindow,
 		Infer: func(n *Node) ([]TensorType, error) {
 			dy, w, x := in(n, 0), in(n, 1), Shape(n.Attrs.Ints("shape"))
+			if err := oneLayerDType(n); err != nil {
+				return nil, err
+			}
 			g := n.Attrs.Int("groups")
 			if len(w.Shape) != len(x) || x[1]%g != 0 || w.Shape[0]%g != 0 || w.Shape[1] != x[1]/g {
 				return nil, shapeErr("conv_grad_input: weight %v does not fit input shape %v with groups %d", w.Shape, x, g)
@@ -73,32 +76,35 @@ func init() {
 			if err := wantDY(n, dy, x, w.Shape[0], w.Shape[2:], false); err != nil {
 				return nil, err
 			}
-			return []TensorType{{F32, x.Clone()}}, nil
+			return []TensorType{{dy.DType, x.Clone()}}, nil
 		},
 	})
 	Register(&OpDef{
 		Name: "conv_grad_weight", Doc: "gradient of conv with respect to its weight: x [N, C, in...] and dy [N, M, out...] give dweight [M, C/groups, kernel...]",
 		Class: Opaque, NoGrad: gradNoGrad, Pure: Pure, Stream: StreamWhole,
-		Inputs:  []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "dy", DTypes: OnlyF32}},
+		Inputs:  []InputDef{{Name: "x", DTypes: layerFloats}, {Name: "dy", DTypes: layerFloats}},
 		Outputs: []string{"dweight"},
 		Attrs:   gradWindowAttrs(AttrDef{Name: "kernel", Kind: AttrInts, Doc: "the weight's spatial sizes"}),
 		Check:   checkGradWindow,
 		Infer: func(n *Node) ([]TensorType, error) {
 			x, dy := in(n, 0), in(n, 1)
 			g, k := n.Attrs.Int("groups"), n.Attrs.Ints("kernel")
+			if err := oneLayerDType(n); err != nil {
+				return nil, err
+			}
 			if len(dy.Shape) < 2 || x.Shape[1]%g != 0 || dy.Shape[1]%g != 0 {
 				return nil, shapeErr("conv_grad_weight: groups %d must divide the channels of x %v and dy %v", g, x.Shape, dy.Shape)
 			}
 			if err := wantDY(n, dy, x.Shape, dy.Shape[1], k, false); err != nil {
 				return nil, err
 			}
-			return []TensorType{{F32, append(Shape{dy.Shape[1], x.Shape[1] / g}, k...)}}, nil
+			return []TensorType{{x.DType, append(Shape{dy.Shape[1], x.Shape[1] / g}, k...)}}, nil
 		},
 	})
 	poolGrad := func(name, doc string, avg bool) *OpDef {
 		attrs := gradWindowAttrs(AttrDef{Name: "kernel", Kind: AttrInts, Doc: "window size per spatial axis"},
 			AttrDef{Name: "ceil_mode", Kind: AttrBool, Default: false, Doc: "round the output size up"})
-		inputs := []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "dy", DTypes: OnlyF32}}
+		inputs := []InputDef{{Name: "x", DTypes: layerFloats}, {Name: "dy", DTypes: layerFloats}}
 		if avg {
 			attrs = append(attrs, shapeAttr,
 				AttrDef{Name: "count_include_pad", Kind: AttrBool, Default: true, Doc: "divide by the full window, padding included"})
@@ -115,13 +121,16 @@ func init() {
 					x = in(n, 0).Shape.Clone()
 				}
 				dy := in(n, len(inputs)-1)
+				if err := oneLayerDType(n); err != nil {
+					return nil, err
+				}
 				if len(x) < 2 {
 					return nil, shapeErr("%s: input shape %v has no channels", name, x)
 				}
 				if err := wantDY(n, dy, x, x[1], n.Attrs.Ints("kernel"), n.Attrs.Bool("ceil_mode")); err != nil {
 					return nil, err
 				}
-				return []TensorType{{F32, x}}, nil
+				return []TensorType{{dy.DType, x}}, nil
 			},
 		}
 	}

@@ -4,12 +4,12 @@ func init() {
 	Register(&OpDef{
 		Name: "dense", Doc: "y = x·Wᵀ + b over the last axis (torch.nn.Linear); weight [out, in]",
 		Class: OutEwiseFusable, Grad: &Grad{}, Pure: Pure, Stream: StreamLinear,
-		Inputs:  []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "weight", Param: true, DTypes: OnlyF32}, {Name: "bias", Optional: true, Param: true, DTypes: OnlyF32}},
+		Inputs:  []InputDef{{Name: "x", DTypes: layerFloats}, {Name: "weight", Param: true, DTypes: layerFloats}, {Name: "bias", Optional: true, Param: true, DTypes: layerFloats}},
 		Outputs: []string{"y"},
 		Infer: func(n *Node) ([]TensorType, error) {
 			x, w := in(n, 0), in(n, 1)
-			if x.DType != F32 || w.DType != F32 {
-				return nil, shapeErr("dense needs f32 input and weight, got %v and %v", x, w)
+			if err := oneLayerDType(n); err != nil {
+				return nil, err
 			}
 			if len(x.Shape) < 1 {
 				return nil, shapeErr("dense needs an input of rank >= 1, got %v", x.Shape)

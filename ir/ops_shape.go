@@ -162,7 +162,7 @@ func init() {
 	Register(&OpDef{
 		Name: "embedding", Doc: "look up rows of weight [vocab, dim] by integer ids; output shape ids.shape + [dim]",
 		Class: Injective, Grad: &Grad{}, Pure: Pure, Stream: StreamLookup,
-		Inputs:  []InputDef{{Name: "ids", DTypes: Indices}, {Name: "weight", Param: true, DTypes: OnlyF32}},
+		Inputs:  []InputDef{{Name: "ids", DTypes: Indices}, {Name: "weight", Param: true, DTypes: layerFloats}},
 		Outputs: []string{"y"},
 		Infer: func(n *Node) ([]TensorType, error) {
 			ids, w := in(n, 0), in(n, 1)

@@ -10,8 +10,8 @@ func init() {
 	Register(&OpDef{
 		Name: "conv_transpose", Doc: "transposed convolution over 1, 2 or 3 spatial axes (torch.nn.ConvTranspose1d/2d/3d); weight [in, out/groups, k...]",
 		Class: OutEwiseFusable, Grad: &Grad{}, Pure: Pure, Stream: StreamWindows,
-		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "weight", Param: true, DTypes: OnlyF32},
-			{Name: "bias", Optional: true, Param: true, DTypes: OnlyF32}},
+		Inputs: []InputDef{{Name: "x", DTypes: layerFloats}, {Name: "weight", Param: true, DTypes: layerFloats},
+			{Name: "bias", Optional: true, Param: true, DTypes: layerFloats}},
 		Outputs: []string{"y"},
 		Attrs: append(windowAttrs(convRank, true),
 			AttrDef{Name: "groups", Kind: AttrInt, Default: 1, Doc: "number of channel groups"},
@@ -47,7 +47,7 @@ func init() {
 	Register(&OpDef{
 		Name: "resize", Doc: "resize to sizes by nearest, linear or cubic interpolation along every axis whose size changes (ONNX Resize, F.interpolate)",
 		Class: Injective, Grad: &Grad{}, Pure: Pure, Stream: StreamWhole,
-		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"y"},
+		Inputs: []InputDef{{Name: "x", DTypes: layerFloats}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{
 			{Name: "sizes", Kind: AttrInts, Doc: "the output shape, every axis"},
 			{Name: "scales", Kind: AttrFloats, Doc: "scale per axis used to map coordinates (default sizes/input)",
@@ -113,7 +113,7 @@ func init() {
 	Register(&OpDef{
 		Name: "adaptive_avgpool", Doc: "average over the bins [floor(i·in/out), ceil((i+1)·in/out)) of every spatial axis (nn.AdaptiveAvgPool1d/2d/3d)",
 		Class: Reduce, Grad: &Grad{}, Pure: Pure, Stream: StreamWindows,
-		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"y"},
+		Inputs: []InputDef{{Name: "x", DTypes: layerFloats}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "output_size", Kind: AttrInts, Doc: "the output size of every spatial axis"}},
 		Infer: func(n *Node) ([]TensorType, error) {
 			x := in(n, 0)
@@ -177,6 +177,9 @@ func ConvTransposeOut(in, k, stride, padBegin, padEnd, dilation, outPad int) int
 func inferConvTranspose(n *Node) ([]TensorType, error) {
 	x, w := in(n, 0), in(n, 1)
 	r := len(w.Shape) - 2
+	if err := oneLayerDType(n); err != nil {
+		return nil, err
+	}
 	if len(x.Shape) != r+2 {
 		return nil, shapeErr("conv_transpose with a %d-d kernel %v wants input [N, C, %d spatial], got %s %v", r, w.Shape, r, n.Inputs[0].Name, x.Shape)
 	}

@@ -23,7 +23,7 @@ func foldBatchNorm(g *ir.Graph) error {
 		}
 		x := bn.Inputs[0]
 		prev := x.Def
-		if prev == nil || (prev.Op != "conv" && prev.Op != "dense") || len(uses[x]) != 1 || g.IsOutput(x) {
+		if prev == nil || (prev.Op != "conv" && prev.Op != "dense") || len(uses[x]) != 1 || g.IsOutput(x) || x.Type.DType != ir.F32 {
 			continue
 		}
 		if prev.Op == "dense" && len(x.Type.Shape) != 2 {

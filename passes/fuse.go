@@ -24,6 +24,9 @@ func fuse(g *ir.Graph) error {
 		if f.dead[n] {
 			continue
 		}
+		if (n.Op == "conv" || n.Op == "dense") && n.Out().Type.DType != ir.F32 {
+			continue // the fused kernels are f32 (f64 layers: codegen/layers64.go)
+		}
 		switch n.Op {
 		case "conv":
 			f.layer(n, "fused_conv")

@@ -109,10 +109,16 @@ const (
 // Every schedule runs on one worker (Threads 1; with -threads, threads
 // in threads.go splits the large ones) and, but for dense layers on
 // gemmKernel, reads the weights as stored (WeightLayout "").
+// f64 conv, dense and maxpool get no schedule: codegen writes them as
+// plain scalar loops (codegen/layers64.go) that no kernel, tile or
+// weight layout applies to.
 //
 // A schedule never changes which terms are summed, only their order.
 func tile(g *ir.Graph) error {
 	for _, n := range g.Nodes {
+		if (n.Op == "conv" || n.Op == "dense" || n.Op == "maxpool") && n.Out().Type.DType != ir.F32 {
+			continue // f64 layers are plain scalar loops (codegen/layers64.go): no schedule
+		}
 		switch n.Op {
 		case "conv", "fused_conv":
 			n.Schedule = convSchedule(n)

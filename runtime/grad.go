@@ -9,14 +9,15 @@ import (
 // The gradient ops that passes/autodiff emits for convolution and pooling.
 // The convolution gradients are gathers: each output element is one
 // float64 sum, rounded once, like the forward conv. The pooling gradients
-// scatter dy into a zeroed dx in float32, windows in scan order, so that
-// generated code adding in the same order agrees bit for bit.
+// scatter dy into a zeroed dx in its dtype (f32 or f64), windows in scan
+// order, so that generated code adding in the same order agrees bit for
+// bit.
 
 func init() {
-	register("conv_grad_input", convGradInput)
-	register("conv_grad_weight", convGradWeight)
-	register("maxpool_grad", maxPoolGrad)
-	register("avgpool_grad", avgPoolGrad)
+	register("conv_grad_input", floatLayer(convGradInput[float32], convGradInput[float64]))
+	register("conv_grad_weight", floatLayer(convGradWeight[float32], convGradWeight[float64]))
+	register("maxpool_grad", floatLayer(maxPoolGrad[float32], maxPoolGrad[float64]))
+	register("avgpool_grad", floatLayer(avgPoolGrad[float32], avgPoolGrad[float64]))
 }
 
 // gradWindow is the forward window of a gradient node whose forward input
@@ -43,16 +44,16 @@ func (w *window) outOf(a, p, j int) (int, bool) {
 
 // convGradInput: dx[b, c, p] = Σ over the out channels m of c's group and
 // the taps j that read p from output o: dy[b, m, o] · w[m, c mod cg, j].
-func convGradInput(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+func convGradInput[T float32 | float64](n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	dy, w := in[0], in[1]
 	xs := ir.Shape(n.Attrs.Ints("shape"))
 	N, C, M := xs[0], xs[1], w.Shape[0]
 	groups := n.Attrs.Int("groups")
 	cg, mg := C/groups, M/groups
 	win := gradWindow(n, xs[2:], w.Shape[2:], false)
-	dx := newF32(xs)
+	dx := ir.NewTensor(dy.DType, xs)
 	inSize, outSize, kSize := win.inSize(), win.outSize(), win.kSize()
-	dys, ws, dxs := dy.F32(), w.F32(), dx.F32()
+	dys, ws, dxs := ir.Elems[T](dy), ir.Elems[T](w), ir.Elems[T](dx)
 	for b := range N {
 		for c := range C {
 			g := c / cg
@@ -67,7 +68,7 @@ func convGradInput(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 								s += float64(dym[o]) * float64(wm[j])
 							})
 						}
-						dxs[(b*C+c)*inSize+(p0*win.in[1]+p1)*win.in[2]+p2] = float32(s)
+						dxs[(b*C+c)*inSize+(p0*win.in[1]+p1)*win.in[2]+p2] = T(s)
 					}
 				}
 			}
@@ -103,16 +104,16 @@ func (w *window) gather(p0, p1, p2 int, f func(o, j int)) {
 
 // convGradWeight: dw[m, c, j] = Σ over the batch and the output positions
 // o whose tap j is inside the input: dy[b, m, o] · x[b, g·cg + c, pos(o, j)].
-func convGradWeight(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+func convGradWeight[T float32 | float64](n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x, dy := in[0], in[1]
 	k := n.Attrs.Ints("kernel")
 	N, C, M := x.Shape[0], x.Shape[1], dy.Shape[1]
 	groups := n.Attrs.Int("groups")
 	cg, mg := C/groups, M/groups
 	win := gradWindow(n, x.Shape[2:], k, false)
-	dw := newF32(append(ir.Shape{M, cg}, k...))
+	dw := ir.NewTensor(x.DType, append(ir.Shape{M, cg}, k...))
 	inSize, outSize, kSize := win.inSize(), win.outSize(), win.kSize()
-	xs, dys, dws := x.F32(), dy.F32(), dw.F32()
+	xs, dys, dws := ir.Elems[T](x), ir.Elems[T](dy), ir.Elems[T](dw)
 	for m := range M {
 		g := m / mg
 		for c := range cg {
@@ -127,7 +128,7 @@ func convGradWeight(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 								s += float64(dym[o]) * float64(xc[i])
 							})
 						}
-						dws[(m*cg+c)*kSize+(j0*win.k[1]+j1)*win.k[2]+j2] = float32(s)
+						dws[(m*cg+c)*kSize+(j0*win.k[1]+j1)*win.k[2]+j2] = T(s)
 					}
 				}
 			}
@@ -163,20 +164,21 @@ func (w *window) scan(j0, j1, j2 int, f func(o, i int)) {
 // maxPoolGrad adds each dy to the input element the forward maxpool chose
 // (the first maximum in scan order; a NaN replaces it). A window with no
 // tap inside the input passes nothing back.
-func maxPoolGrad(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+func maxPoolGrad[T float32 | float64](n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x, dy := in[0], in[1]
 	win := gradWindow(n, x.Shape[2:], n.Attrs.Ints("kernel"), n.Attrs.Bool("ceil_mode"))
-	dx := newF32(x.Shape)
+	dx := ir.NewTensor(x.DType, x.Shape)
+	xd, dxd, dyd := ir.Elems[T](x), ir.Elems[T](dx), ir.Elems[T](dy)
 	planes := x.Shape[0] * x.Shape[1]
 	inSize, outSize := win.inSize(), win.outSize()
 	for p := range planes {
-		xp, dxp := x.F32()[p*inSize:(p+1)*inSize], dx.F32()[p*inSize:(p+1)*inSize]
-		dyp := dy.F32()[p*outSize : (p+1)*outSize]
+		xp, dxp := xd[p*inSize:(p+1)*inSize], dxd[p*inSize:(p+1)*inSize]
+		dyp := dyd[p*outSize : (p+1)*outSize]
 		o := 0
 		for o0 := range win.out[0] {
 			for o1 := range win.out[1] {
 				for o2 := range win.out[2] {
-					m, at := float32(math.Inf(-1)), -1
+					m, at := T(math.Inf(-1)), -1
 					win.taps(o0, o1, o2, func(i int) {
 						if v := xp[i]; v > m || v != v {
 							m, at = v, i
@@ -195,17 +197,18 @@ func maxPoolGrad(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 
 // avgPoolGrad adds dy / divisor to every tap inside the input of each
 // window, with avgpool's divisor.
-func avgPoolGrad(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+func avgPoolGrad[T float32 | float64](n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	dy := in[0]
 	xs := ir.Shape(n.Attrs.Ints("shape"))
 	win := gradWindow(n, xs[2:], n.Attrs.Ints("kernel"), n.Attrs.Bool("ceil_mode"))
 	includePad := n.Attrs.Bool("count_include_pad")
-	dx := newF32(xs)
+	dx := ir.NewTensor(dy.DType, xs)
+	dxd, dyd := ir.Elems[T](dx), ir.Elems[T](dy)
 	planes := xs[0] * xs[1]
 	inSize, outSize := win.inSize(), win.outSize()
 	for p := range planes {
-		dxp := dx.F32()[p*inSize : (p+1)*inSize]
-		dyp := dy.F32()[p*outSize : (p+1)*outSize]
+		dxp := dxd[p*inSize : (p+1)*inSize]
+		dyp := dyd[p*outSize : (p+1)*outSize]
 		o := 0
 		for o0 := range win.out[0] {
 			for o1 := range win.out[1] {
@@ -216,7 +219,7 @@ func avgPoolGrad(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 						count = win.paddedTaps(o0, o1, o2)
 					}
 					if count > 0 {
-						v := float32(float64(dyp[o]) / float64(count))
+						v := T(float64(dyp[o]) / float64(count))
 						win.taps(o0, o1, o2, func(i int) { dxp[i] += v })
 					}
 					o++

@@ -7,31 +7,32 @@ import (
 // Matrix products. Dot products accumulate in float64 and round once.
 
 func init() {
-	register("dense", dense)
+	register("dense", floatLayer(dense[float32], dense[float64]))
 	register("matmul", matmul)
 }
 
 // dense computes y = x·Wᵀ + b over the last axis of x; weight is
 // [out, in] (torch.nn.Linear).
-func dense(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+func dense[T float32 | float64](n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x, w, b := in[0], in[1], optional(in, 2)
 	out, k := w.Shape[0], w.Shape[1]
 	rows := prod(x.Shape[:len(x.Shape)-1])
 	yShape := x.Shape.Clone()
 	yShape[len(yShape)-1] = out
-	y := newF32(yShape)
+	y := ir.NewTensor(x.DType, yShape)
+	xd, wd, yd := ir.Elems[T](x), ir.Elems[T](w), ir.Elems[T](y)
 	for r := 0; r < rows; r++ {
-		xr := x.F32()[r*k : (r+1)*k]
+		xr := xd[r*k : (r+1)*k]
 		for o := 0; o < out; o++ {
-			wo := w.F32()[o*k : (o+1)*k]
+			wo := wd[o*k : (o+1)*k]
 			var s float64
 			if b != nil {
-				s = float64(b.F32()[o])
+				s = float64(ir.Elems[T](b)[o])
 			}
 			for i, v := range xr {
 				s += float64(v) * float64(wo[i])
 			}
-			y.F32()[r*out+o] = float32(s)
+			yd[r*out+o] = T(s)
 		}
 	}
 	return one(y)

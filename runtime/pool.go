@@ -10,10 +10,10 @@ import (
 // dilation and ceil_mode.
 
 func init() {
-	register("maxpool", maxPool)
-	register("avgpool", avgPool)
-	register("global_avgpool", globalPool(false))
-	register("global_maxpool", globalPool(true))
+	register("maxpool", floatLayer(maxPool[float32], maxPool[float64]))
+	register("avgpool", floatLayer(avgPool[float32], avgPool[float64]))
+	register("global_avgpool", floatLayer(globalPool[float32](false), globalPool[float64](false)))
+	register("global_maxpool", floatLayer(globalPool[float32](true), globalPool[float64](true)))
 }
 
 // poolWindow reads the window of a pooling node over input x.
@@ -34,7 +34,7 @@ func poolOutput(x *ir.Tensor, win *window) *ir.Tensor {
 	r := len(x.Shape) - 2
 	shape := x.Shape[:2].Clone()
 	shape = append(shape, win.out[3-r:]...)
-	return newF32(shape)
+	return ir.NewTensor(x.DType, shape)
 }
 
 // maxPool takes the maximum over the taps of each window that fall inside
@@ -49,7 +49,7 @@ func poolOutput(x *ir.Tensor, win *window) *ir.Tensor {
 // wins a tie (a later NaN replaces the maximum, as in torch). A window
 // with no tap inside the input gets -1. (torch's return_indices instead
 // gives h*W + w within each [n, c] plane.)
-func maxPool(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+func maxPool[T float32 | float64](n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x := in[0]
 	win := poolWindow(n, x)
 	y := poolOutput(x, &win)
@@ -61,12 +61,12 @@ func maxPool(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	planes := x.Shape[0] * x.Shape[1]
 	inSize, outSize := win.inSize(), win.outSize()
 	for p := 0; p < planes; p++ {
-		xp := x.F32()[p*inSize : (p+1)*inSize]
-		yp := y.F32()[p*outSize : (p+1)*outSize]
+		xp := ir.Elems[T](x)[p*inSize : (p+1)*inSize]
+		yp := ir.Elems[T](y)[p*outSize : (p+1)*outSize]
 		for o0 := 0; o0 < win.out[0]; o0++ {
 			for o1 := 0; o1 < win.out[1]; o1++ {
 				for o2 := 0; o2 < win.out[2]; o2++ {
-					m := float32(math.Inf(-1))
+					m := T(math.Inf(-1))
 					at := -1
 					win.taps(o0, o1, o2, func(i int) {
 						// NaN propagates, as in torch.
@@ -111,7 +111,7 @@ func (w *window) colMajor(i int) int {
 // clipped size), otherwise the number of taps inside the input itself.
 // Sums are float64. A window with a zero divisor (possible only with
 // dilation, which torch's avg_pool does not have) yields 0.
-func avgPool(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+func avgPool[T float32 | float64](n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x := in[0]
 	win := poolWindow(n, x)
 	y := poolOutput(x, &win)
@@ -119,8 +119,8 @@ func avgPool(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	planes := x.Shape[0] * x.Shape[1]
 	inSize, outSize := win.inSize(), win.outSize()
 	for p := 0; p < planes; p++ {
-		xp := x.F32()[p*inSize : (p+1)*inSize]
-		yp := y.F32()[p*outSize : (p+1)*outSize]
+		xp := ir.Elems[T](x)[p*inSize : (p+1)*inSize]
+		yp := ir.Elems[T](y)[p*outSize : (p+1)*outSize]
 		for o0 := 0; o0 < win.out[0]; o0++ {
 			for o1 := 0; o1 < win.out[1]; o1++ {
 				for o2 := 0; o2 < win.out[2]; o2++ {
@@ -137,7 +137,7 @@ func avgPool(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 					if count > 0 {
 						v = s / float64(count)
 					}
-					yp[(o0*win.out[1]+o1)*win.out[2]+o2] = float32(v)
+					yp[(o0*win.out[1]+o1)*win.out[2]+o2] = T(v)
 				}
 			}
 		}
@@ -187,25 +187,26 @@ func (w *window) paddedTaps(o0, o1, o2 int) int {
 
 // globalPool makes the kernel of global_maxpool (max) or global_avgpool
 // (float64 mean) over all spatial positions of each [N, C] plane.
-func globalPool(max bool) Kernel {
+func globalPool[T float32 | float64](max bool) Kernel {
 	return func(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 		x := in[0]
 		shape := x.Shape[:2].Clone()
 		for range x.Shape[2:] {
 			shape = append(shape, 1)
 		}
-		y := newF32(shape)
+		y := ir.NewTensor(x.DType, shape)
+		xd, yd := ir.Elems[T](x), ir.Elems[T](y)
 		size := prod(x.Shape[2:])
-		for p := range y.F32() {
-			xp := x.F32()[p*size : (p+1)*size]
+		for p := range yd {
+			xp := xd[p*size : (p+1)*size]
 			if max {
-				m := float32(math.Inf(-1))
+				m := T(math.Inf(-1))
 				for _, v := range xp {
 					if v > m || v != v {
 						m = v
 					}
 				}
-				y.F32()[p] = m
+				yd[p] = m
 				continue
 			}
 			var s float64
@@ -213,7 +214,7 @@ func globalPool(max bool) Kernel {
 				s += float64(v)
 			}
 			if size > 0 {
-				y.F32()[p] = float32(s / float64(size))
+				yd[p] = T(s / float64(size))
 			}
 		}
 		return one(y)

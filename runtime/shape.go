@@ -192,7 +192,7 @@ func gather(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 func embedding(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	ids, w := in[0], in[1]
 	vocab, dim := w.Shape[0], w.Shape[1]
-	y := newF32(append(ids.Shape.Clone(), dim))
+	y := ir.NewTensor(w.DType, append(ids.Shape.Clone(), dim))
 	for q := range ids.Len() {
 		id := ids.Int(q)
 		if id < 0 || id >= int64(vocab) {
@@ -203,7 +203,7 @@ func embedding(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 			return nil, fmt.Errorf("token id %d at position %d of ids %v is out of range for vocabulary size %d (want 0..%d%s)",
 				id, q, ids.Shape, vocab, vocab-1, why)
 		}
-		copy(y.F32()[q*dim:(q+1)*dim], w.F32()[int(id)*dim:(int(id)+1)*dim])
+		copyElems(y, q*dim, w, int(id)*dim, dim)
 	}
 	return one(y)
 }

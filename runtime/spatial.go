@@ -5,17 +5,17 @@ import (
 )
 
 func init() {
-	register("conv_transpose", convTranspose)
-	register("resize", resize)
-	register("adaptive_avgpool", adaptiveAvgpool)
+	register("conv_transpose", floatLayer(convTranspose[float32], convTranspose[float64]))
+	register("resize", floatLayer(resize[float32], resize[float64]))
+	register("adaptive_avgpool", floatLayer(adaptiveAvgpool[float32], adaptiveAvgpool[float64]))
 }
 
 // adaptiveAvgpool averages PyTorch's adaptive bins through the tables of
 // ir.AdaptiveAvgTables, summed as resize sums its taps.
-func adaptiveAvgpool(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+func adaptiveAvgpool[T float32 | float64](n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x := in[0]
 	tabs := ir.AdaptiveAvgTables(x.Shape, n.Attrs.Ints("output_size"))
-	return one(applyTables(x, tabs, 0))
+	return one(applyTables[T](x, tabs, 0))
 }
 
 // dims3 pads a list of 1 to 3 spatial values to three, with fill in front.
@@ -31,7 +31,7 @@ func dims3(v []int, fill int) [3]int {
 // x[i]·w[j] to the output at i*stride + j*dilation - padBegin. It is
 // written as a gather: each output element is one float64 sum (bias,
 // then input channels, then taps in order) rounded once.
-func convTranspose(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+func convTranspose[T float32 | float64](n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x, w, b := in[0], in[1], optional(in, 2)
 	r := len(w.Shape) - 2
 	N, C := x.Shape[0], x.Shape[1]
@@ -43,7 +43,7 @@ func convTranspose(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	for i := range r {
 		outSp[i] = ir.ConvTransposeOut(x.Shape[2+i], w.Shape[2+i], st[i], pads[i], pads[r+i], dil[i], op[i])
 	}
-	y := newF32(append(ir.Shape{N, M}, outSp...))
+	y := ir.NewTensor(x.DType, append(ir.Shape{N, M}, outSp...))
 	is, os, ks := dims3(x.Shape[2:], 1), dims3(outSp, 1), dims3(w.Shape[2:], 1)
 	ss, ds, pb := dims3(st, 1), dims3(dil, 1), dims3(pads[:r], 0)
 	inSize, outSize, kSize := is[0]*is[1]*is[2], os[0]*os[1]*os[2], ks[0]*ks[1]*ks[2]
@@ -56,7 +56,7 @@ func convTranspose(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 		}
 		return p / ss[a]
 	}
-	xd, wd, yd := x.F32(), w.F32(), y.F32()
+	xd, wd, yd := ir.Elems[T](x), ir.Elems[T](w), ir.Elems[T](y)
 	for bi := range N {
 		for m := range M {
 			g, mm := m/Mg, m%Mg
@@ -64,7 +64,7 @@ func convTranspose(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 				o0, o1, o2 := o/(os[1]*os[2]), o/os[2]%os[1], o%os[2]
 				var s float64
 				if b != nil {
-					s = float64(b.F32()[m])
+					s = float64(ir.Elems[T](b)[m])
 				}
 				for c := g * Cg; c < (g+1)*Cg; c++ {
 					xc := xd[(bi*C+c)*inSize:]
@@ -89,7 +89,7 @@ func convTranspose(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 						}
 					}
 				}
-				yd[(bi*M+m)*outSize+o] = float32(s)
+				yd[(bi*M+m)*outSize+o] = T(s)
 			}
 		}
 	}
@@ -101,23 +101,23 @@ func convTranspose(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 // per axis, of the product of the taps' weights times the input element
 // they index, rounded once; an index mapped outside the input
 // (tf_crop_and_resize) gives the extrapolation value.
-func resize(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+func resize[T float32 | float64](n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x := in[0]
-	return one(applyTables(x, ir.ResizeTables(x.Shape, n.Attrs), float32(n.Attrs.Float("extrapolation_value"))))
+	return one(applyTables(x, ir.ResizeTables(x.Shape, n.Attrs), T(n.Attrs.Float("extrapolation_value"))))
 }
 
 // applyTables computes every output element from per-axis tables (see
 // ir.ResizeAxis): ext where an index is outside, else the sum of taps.
-func applyTables(x *ir.Tensor, tabs []ir.ResizeAxis, ext float32) *ir.Tensor {
+func applyTables[T float32 | float64](x *ir.Tensor, tabs []ir.ResizeAxis, ext T) *ir.Tensor {
 	out := make(ir.Shape, len(tabs))
 	for a := range tabs {
 		out[a] = len(tabs[a].Start) - 1
 	}
-	y := newF32(out)
+	y := ir.NewTensor(x.DType, out)
 	xs := x.Shape.Strides()
 	idx := make([]int, len(out))
-	xd := x.F32()
-	for e := range y.F32() {
+	xd, yd := ir.Elems[T](x), ir.Elems[T](y)
+	for e := range yd {
 		rem, outside := e, false
 		for a := len(out) - 1; a >= 0; a-- {
 			idx[a] = rem % out[a]
@@ -125,17 +125,17 @@ func applyTables(x *ir.Tensor, tabs []ir.ResizeAxis, ext float32) *ir.Tensor {
 			outside = outside || tabs[a].Outside[idx[a]]
 		}
 		if outside {
-			y.F32()[e] = ext
+			yd[e] = ext
 			continue
 		}
-		y.F32()[e] = float32(resizeSum(tabs, idx, xs, xd, 0, 0, 1))
+		yd[e] = T(resizeSum(tabs, idx, xs, xd, 0, 0, 1))
 	}
 	return y
 }
 
 // resizeSum sums the taps of axes a.. for output index idx, at input
 // offset off and weight w so far.
-func resizeSum(tabs []ir.ResizeAxis, idx, xs []int, x []float32, a, off int, w float64) float64 {
+func resizeSum[T float32 | float64](tabs []ir.ResizeAxis, idx, xs []int, x []T, a, off int, w float64) float64 {
 	if a == len(tabs) {
 		return w * float64(x[off])
 	}

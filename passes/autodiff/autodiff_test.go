@@ -224,12 +224,12 @@ func TestFiniteDifferences(t *testing.T) {
 
 // TestFiniteDifferences64 runs the cases again in float64 wherever their
 // ops take f64 (the element-wise ops, the reductions, the plumbing and
-// indexing ops): the step is 1e-5 and the tolerance 1e-6 relative, so
-// that a rule off by a small term fails here even when f32 rounding
-// hides it. The cases whose forward ops are f32-only (dense, conv, the
-// pools, the normalizations, the recurrent layers) are listed in the log;
-// they keep the f32 check above. The count of f64 cases is pinned, so a
-// case that stops building in f64 fails the test.
+// indexing ops, dense, conv, conv_transpose, the pools, resize,
+// adaptive_avgpool, embedding): the step is 1e-5 and the tolerance 1e-6
+// relative, so that a rule off by a small term fails here even when f32
+// rounding hides it. The cases whose forward ops are f32-only are listed
+// in the log; they keep the f32 check above. The count of f64 cases is
+// pinned, so a case that stops building in f64 fails the test.
 func TestFiniteDifferences64(t *testing.T) {
 	var f32only []string
 	n64 := 0
@@ -248,7 +248,7 @@ func TestFiniteDifferences64(t *testing.T) {
 }
 
 // minF64Cases is how many of fdCases build in float64.
-const minF64Cases = 69
+const minF64Cases = 95
 
 // errNoDType is the panic of an fdBuild whose op refuses its dtype.
 type errNoDType struct{ err error }
