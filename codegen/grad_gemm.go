@@ -44,8 +44,8 @@ func convGradWeightGEMM(n *ir.Node) bool {
 // schedules), before code generation.
 func UseGemmGrads(g *ir.Graph) {
 	for _, n := range g.Nodes {
-		if n.Op != "conv_grad_weight" {
-			continue
+		if n.Op != "conv_grad_weight" || n.Out().Type.DType != ir.F32 {
+			continue // f64: the scalar form (grad.go)
 		}
 		if n.Schedule == nil {
 			n.Schedule = &ir.Schedule{}

@@ -188,11 +188,11 @@ func TestDTypeRefusal(t *testing.T) {
 		want []string // each in the message, case aside
 	}{
 		{nodeProto("MaxPool", "pool", []string{"X"}, []string{"Y"}, attrInts("kernel_shape", 2, 2)), dtInt32,
-			[]string{`node "pool" (MaxPool, opset 13): input "X" is int32; dlc's maxpool supports {f32} for x`}},
+			[]string{`node "pool" (MaxPool, opset 13): input "X" is int32; dlc's maxpool supports {f32, f64} for x`}},
 		{nodeProto("ReduceMax", "rmax", []string{"X"}, []string{"Y"}), dtInt32,
 			[]string{`node "rmax" (ReduceMax, opset 13)`, "int32", "f32"}},
 		{nodeProto("Conv", "conv", []string{"X", "X"}, []string{"Y"}), dtInt32,
-			[]string{`node "conv" (Conv, opset 13): input "X" is int32; dlc's conv supports {f32} for x`}},
+			[]string{`node "conv" (Conv, opset 13): input "X" is int32; dlc's conv supports {f32, f64} for x`}},
 	} {
 		_, err := Import("m.onnx", modelProto(13, graphSpec{
 			inputs:  []pb{vinfo("X", tc.elem, 1, 1, 4, 4)},

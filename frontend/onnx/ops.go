@@ -436,14 +436,20 @@ func gemm(c *nctx) error {
 	if err != nil {
 		return err
 	}
+	// alpha and beta in the product's dtype (f32 or f64)
+	scalar := func(v float64) *val {
+		t := ir.NewTensor(y.typ().DType, ir.Shape{})
+		t.SetFloat(0, v)
+		return c.known(t, elemOf(t.DType), false)
+	}
 	if alpha != 1 {
-		if y, err = c.binary("mul", y, c.known(scalarF32(alpha), dtFloat, false), "alpha"); err != nil {
+		if y, err = c.binary("mul", y, scalar(alpha), "alpha"); err != nil {
 			return err
 		}
 	}
 	if cc != nil {
 		if beta != 1 {
-			if cc, err = c.binary("mul", cc, c.known(scalarF32(beta), dtFloat, false), "beta"); err != nil {
+			if cc, err = c.binary("mul", cc, scalar(beta), "beta"); err != nil {
 				return err
 			}
 		}

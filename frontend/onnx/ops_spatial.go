@@ -370,12 +370,13 @@ func (c *nctx) constFloats(i int, what string) ([]float64, error) {
 	if err != nil || t == nil {
 		return nil, err
 	}
-	if t.DType != ir.F32 {
+	if !ir.Floats.Has(t.DType) {
 		return nil, fmt.Errorf("%s must be floats, got %v", what, t.Type())
 	}
+	// Resize's roi may be f16, f32 or f64 (ONNX's T2).
 	out := make([]float64, t.Len())
-	for k, v := range t.F32() {
-		out[k] = float64(v)
+	for k := range out {
+		out[k] = t.Float(k)
 	}
 	return out, nil
 }
