@@ -26,8 +26,10 @@ type emitter struct {
 	// inplace: the output may overwrite input 0. Set from
 	// ir.OpDef.InPlace.
 	inplace bool
-	// scratch returns the temporary f32 elements the kernel needs.
-	scratch func(n *ir.Node) int
+	// scratch returns the temporary elements the kernel needs, f32 unless
+	// scratchDT says otherwise (an f64 kernel's float64 scratch).
+	scratch   func(n *ir.Node) int
+	scratchDT func(n *ir.Node) ir.DType
 	// fails reports whether the kernel can fail at run time (ids from an
 	// input out of range); such kernels return an error.
 	fails func(n *ir.Node) bool
@@ -36,6 +38,14 @@ type emitter struct {
 // emitters is the op → emitter table. TestEveryOpHasEmitter walks
 // ir.Ops() and fails on any op missing here.
 var emitters = map[string]emitter{}
+
+// scratchType is the dtype of n's scratch elements.
+func (e emitter) scratchType(n *ir.Node) ir.DType {
+	if e.scratchDT != nil {
+		return e.scratchDT(n)
+	}
+	return ir.F32
+}
 
 func register(op string, e emitter) {
 	if _, dup := emitters[op]; dup {
@@ -361,7 +371,7 @@ func (gn *gen) kernelsFile() (*jen.File, error) {
 		}
 		if s, ok := gn.plan.scratch[n]; ok {
 			k.tmp = "tmp"
-			params = append(params, src("tmp "+arrType(ir.F32, s.n)))
+			params = append(params, src("tmp "+arrType(s.dt, s.n)))
 		}
 		var err error
 		gn.splitting = false

@@ -21,6 +21,7 @@ func emitNLLLoss(k *kctx) error {
 	ignore := k.n.Attrs.Int("ignore_index")
 	red := k.n.Attrs.String("reduction")
 	X, T, Y := k.in[0], k.in[1], k.out[0]
+	ft := elemType(k.n.Out().Type.DType)
 	t := k.n.Inputs[1]
 	if t.IsConst() {
 		for e := range t.Data.Len() {
@@ -53,7 +54,7 @@ func emitNLLLoss(k *kctx) error {
 	k.l("wt := %s", wt)
 	k.l("l := -float64(%s[(b*%d+c)*%d+i]) * wt", X, C, inner)
 	if red == "none" {
-		k.l("%s[e] = float32(l)", Y)
+		k.l("%s[e] = %s(l)", Y, ft)
 	} else {
 		k.l("sum += l")
 		k.l("wsum += wt")
@@ -63,9 +64,9 @@ func emitNLLLoss(k *kctx) error {
 	switch red {
 	case "sum":
 		k.l("_ = wsum")
-		k.l("%s[0] = float32(sum)", Y)
+		k.l("%s[0] = %s(sum)", Y, ft)
 	case "mean":
-		k.l("%s[0] = float32(sum / wsum)", Y)
+		k.l("%s[0] = %s(sum / wsum)", Y, ft)
 	}
 	return nil
 }

@@ -20,8 +20,9 @@ func emitNorm(k *kctx) error {
 	n := k.n
 	rows, size := ir.NormRows(n)
 	X, Y := k.in[0], k.out[0]
+	ft := elemType(n.Out().Type.DType)
 	k.l("for r := range %d {", rows)
-	k.l("row := (*[%d]float32)(%s[r*%d:])", size, X, size)
+	k.l("row := (*[%d]%s)(%s[r*%d:])", size, ft, X, size)
 	k.l("mean := 0.0")
 	if n.Op != "rmsnorm" {
 		k.l("var s float64")
@@ -32,7 +33,7 @@ func emitNorm(k *kctx) error {
 	k.l("for _, v := range row {\nd := float64(v) - mean\nss += d * d\n}")
 	k.l("inv := 1 / @math.Sqrt(ss/%d+%s)", size, fmtFloat(n.Attrs.Float("epsilon")))
 	if n.Attrs.Bool("stats") {
-		k.l("%s[r], %s[r] = float32(mean), float32(inv)", k.out[1], k.out[2])
+		k.l("%s[r], %s[r] = %s(mean), %[3]s(inv)", k.out[1], k.out[2], ft)
 	}
 	// The affine parameter index of element j: j, or its channel.
 	at := "j"
@@ -47,7 +48,7 @@ func emitNorm(k *kctx) error {
 			at = fmt.Sprintf("c0 + j/%d", spatial)
 		}
 	}
-	k.l("yr := (*[%d]float32)(%s[r*%d:])", size, Y, size)
+	k.l("yr := (*[%d]%s)(%s[r*%d:])", size, ft, Y, size)
 	k.l("for j, v := range row {")
 	k.l("o := (float64(v) - mean) * inv")
 	if len(k.in) > 1 && k.in[1] != "" {
@@ -56,7 +57,7 @@ func emitNorm(k *kctx) error {
 	if len(k.in) > 2 && k.in[2] != "" {
 		k.l("o += float64(%s[%s])", k.in[2], at)
 	}
-	k.l("yr[j] = float32(o)")
+	k.l("yr[j] = %s(o)", ft)
 	k.l("}")
 	k.l("}")
 	return nil
@@ -79,7 +80,7 @@ func emitLRN(k *kctx) error {
 	k.l("var sum float64")
 	k.l("for j := lo; j < hi; j++ {\nv := float64(%s[(b*%d+j)*%d+s])\nsum += v * v\n}", X, C, S)
 	k.l("at := (b*%d+c)*%d + s", C, S)
-	k.l("%s[at] = float32(float64(%s[at]) / @math.Pow(%s+%s*sum, %s))", Y, X, fmtFloat(a.Float("bias")), fmtFloat(a.Float("alpha")/float64(size)), fmtFloat(a.Float("beta")))
+	k.l("%s[at] = %s(float64(%s[at]) / @math.Pow(%s+%s*sum, %s))", Y, elemType(k.n.Out().Type.DType), X, fmtFloat(a.Float("bias")), fmtFloat(a.Float("alpha")/float64(size)), fmtFloat(a.Float("beta")))
 	k.l("}")
 	k.l("}")
 	k.l("}")

@@ -214,11 +214,13 @@ func (p *plan) place(g *ir.Graph, mem *ir.MemoryPlan) error {
 	for _, n := range g.Nodes {
 		if e := emitters[n.Op]; e.scratch != nil {
 			if s := e.scratch(n); s > 0 {
-				p.placeScratch(n, top[ir.F32], s)
+				p.placeScratch(n, e.scratchType(n), top[e.scratchType(n)], s)
 			}
 		}
 	}
-	top[ir.F32] = max(top[ir.F32], (p.arena[ir.F32]+align-1)/align*align)
+	for dt := range p.arena {
+		top[dt] = max(top[dt], (p.arena[dt]+align-1)/align*align)
+	}
 	for i, v := range g.Outputs {
 		if v.Kind != ir.Temp {
 			dt := v.Type.DType
@@ -307,16 +309,16 @@ func (p *plan) checksum() uint64 {
 }
 
 // placeScratch gives node n's workers s elements of scratch each, one
-// aligned region after another from offset base.
-func (p *plan) placeScratch(n *ir.Node, base, s int) {
+// aligned region after another from offset base in the arena of dt.
+func (p *plan) placeScratch(n *ir.Node, dt ir.DType, base, s int) {
 	W := n.Schedule.Workers()
 	stride := (s + align - 1) / align * align
 	per := make([]loc, W)
 	for w := range per {
-		per[w] = loc{kind: locArena, dt: ir.F32, off: base + w*stride, n: s}
+		per[w] = loc{kind: locArena, dt: dt, off: base + w*stride, n: s}
 	}
 	end := base + (W-1)*stride + s
 	p.workers[n] = per
-	p.scratch[n] = loc{kind: locArena, dt: ir.F32, off: base, n: end - base}
-	p.arena[ir.F32] = max(p.arena[ir.F32], end)
+	p.scratch[n] = loc{kind: locArena, dt: dt, off: base, n: end - base}
+	p.arena[dt] = max(p.arena[dt], end)
 }

@@ -30,9 +30,18 @@ import (
 // layers, gx, gh and, for gru without linear_before_reset, r*h.
 
 func init() {
-	register("rnn", emitter{emit: emitRNN, scratch: rnnScratch})
-	register("lstm", emitter{emit: emitRNN, scratch: rnnScratch})
-	register("gru", emitter{emit: emitRNN, scratch: rnnScratch})
+	for _, op := range []string{"rnn", "lstm", "gru"} {
+		register(op, emitter{emit: emitRNN, scratch: rnnScratch, scratchDT: rnnScratchDT})
+	}
+}
+
+// rnnScratchDT is the dtype of the kernel's scratch: the layer's (f64
+// layers run rnn64.go's kernel).
+func rnnScratchDT(n *ir.Node) ir.DType {
+	if isF64(n) {
+		return ir.F64
+	}
+	return ir.F32
 }
 
 type rnnDims struct {
@@ -86,6 +95,9 @@ func (d rnnDims) layout() rnnLayout {
 }
 
 func rnnScratch(n *ir.Node) int {
+	if isF64(n) {
+		return rnnShape(n).layout64().total
+	}
 	if useRNNSIMD(n) {
 		return rnnShape(n).simdLayout().total
 	}
@@ -93,6 +105,9 @@ func rnnScratch(n *ir.Node) int {
 }
 
 func emitRNN(k *kctx) error {
+	if isF64(k.n) {
+		return emitRNN64(k)
+	}
 	if useRNNSIMD(k.n) {
 		return emitRNNSIMD(k)
 	}
@@ -217,22 +232,23 @@ func (r *rnnDir) emit() {
 // outputs and loads the initial state (or zeros).
 func (r *rnnDir) initState() {
 	k, N, H := r.k, r.d.N, r.d.H
+	ft := elemType(k.n.Out().Type.DType)
 	slot := (r.l*r.d.D + r.dir) * N * H
-	k.l("h := (*[%d]float32)(hOut[%d:])", N*H, slot)
+	k.l("h := (*[%d]%s)(hOut[%d:])", N*H, ft, slot)
 	if k.in[1] != "" {
 		k.l("copy(h[:], %s[%d:%d])", k.in[1], slot, slot+N*H)
 	} else {
-		k.l("*h = [%d]float32{}", N*H)
+		k.l("*h = [%d]%s{}", N*H, ft)
 	}
 	if r.peep != "" {
-		k.l("pw := (*[%d]float32)(%s[:%d])", 3*H, r.peep, 3*H)
+		k.l("pw := (*[%d]%s)(%s[:%d])", 3*H, ft, r.peep, 3*H)
 	}
 	if r.op == "lstm" {
-		k.l("c := (*[%d]float32)(cOut[%d:])", N*H, slot)
+		k.l("c := (*[%d]%s)(cOut[%d:])", N*H, ft, slot)
 		if k.in[2] != "" {
 			k.l("copy(c[:], %s[%d:%d])", k.in[2], slot, slot+N*H)
 		} else {
-			k.l("*c = [%d]float32{}", N*H)
+			k.l("*c = [%d]%s{}", N*H, ft)
 		}
 	}
 }

@@ -46,7 +46,7 @@ import (
 // useRNNSIMD reports whether a recurrent node runs on the SIMD kernels.
 func useRNNSIMD(n *ir.Node) bool {
 	kn := kernelOf(n.Schedule)
-	return kn != nil && (kn.Op == kernels.Dot || kn.Op == kernels.Gemv) && !ir.RNNPeepholes(n)
+	return kn != nil && !isF64(n) && (kn.Op == kernels.Dot || kn.Op == kernels.Gemv) && !ir.RNNPeepholes(n)
 }
 
 // rnnActKernel is the Act kernel the SIMD path calls.

@@ -120,6 +120,10 @@ func analyzeStream(gn *gen) *stream {
 		return nil
 	}
 	for _, n := range recs {
+		if dt := n.Out().Type.DType; dt != ir.F32 {
+			s.reason = fmt.Sprintf("layer %s (%s) is %v: the Step API keeps f32 states.", n.Name, n.Op, dt)
+			return s
+		}
 		if ir.RNNDirs(n) > 1 {
 			s.reason = fmt.Sprintf("layer %s (%s) is bidirectional: its reverse direction starts from the end of the sequence, so it cannot run one step at a time.", n.Name, n.Op)
 			return s

@@ -81,14 +81,14 @@ func convSplitM(k *kctx, c gemmConv) bool {
 func (gn *gen) splitKernel(k *kctx, params []jen.Code) []jen.Code {
 	gn.split[k.n] = k.workers()
 	if s, ok := gn.plan.scratch[k.n]; ok {
-		params[len(params)-1] = src("tmps " + arrType(ir.F32, s.n))
+		params[len(params)-1] = src("tmps " + arrType(s.dt, s.n))
 		ws := gn.plan.workers[k.n]
 		stride := 0
 		if len(ws) > 1 {
 			stride = ws[1].off - ws[0].off
 		}
 		pro := &body{}
-		pro.l("tmp := (*[%d]float32)(tmps[worker*%d:]) // this worker's scratch", ws[0].n, stride)
+		pro.l("tmp := (*[%d]%s)(tmps[worker*%d:]) // this worker's scratch", ws[0].n, elemType(s.dt), stride)
 		k.b.code = append(pro.code, k.b.code...)
 	}
 	return append(params, src("worker int"))

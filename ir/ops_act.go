@@ -224,8 +224,11 @@ func init() {
 		Go: func(x, s string) string {
 			return "func(x, s float32) float32 { if x > 0 { return x }; return s * x }(" + x + ", " + s + ")"
 		},
+		Go64: func(x, s string) string {
+			return "func(x, s float64) float64 { if x > 0 { return x }; return s * x }(" + x + ", " + s + ")"
+		},
 	})
-	p.Inputs = []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "slope", Param: true, DTypes: OnlyF32}}
+	p.Inputs = []InputDef{{Name: "x", DTypes: F32F64}, {Name: "slope", Param: true, DTypes: F32F64}}
 	Register(p)
 }
 

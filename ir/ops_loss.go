@@ -11,8 +11,8 @@ func init() {
 	Register(&OpDef{
 		Name: "nll_loss", Doc: "-x[n, target[n, d...], d...] · weight[target] per element, then none, sum, or mean (divided by the summed weights of the elements not ignored); targets equal to ignore_index count 0 with weight 0, other targets outside [0, C) fail (torch.nn.functional.nll_loss, ONNX NegativeLogLikelihoodLoss)",
 		Class: Reduce, Grad: &Grad{}, Pure: Pure, Stream: StreamWhole,
-		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "target", DTypes: Indices},
-			{Name: "weight", Optional: true, Param: true, DTypes: OnlyF32}},
+		Inputs: []InputDef{{Name: "x", DTypes: F32F64}, {Name: "target", DTypes: Indices},
+			{Name: "weight", Optional: true, Param: true, DTypes: F32F64}},
 		Outputs: []string{"loss"},
 		Attrs: []AttrDef{{Name: "reduction", Kind: AttrString, Default: "mean", Enum: LossReductions, Doc: "none (one loss per target), sum or mean"},
 			{Name: "ignore_index", Kind: AttrInt, Default: -100, Doc: "targets of this value add nothing (torch's default -100)"}},
@@ -30,10 +30,14 @@ func init() {
 					return nil, shapeErr("nll_loss: weight %s %v must be [%d] (the classes of x %v)", n.Inputs[2].Name, w, x[1], x)
 				}
 			}
-			if n.Attrs.String("reduction") == "none" {
-				return []TensorType{{F32, want}}, nil
+			if err := sameFloat(n, 2); err != nil {
+				return nil, err
 			}
-			return []TensorType{{F32, Shape{}}}, nil
+			dt := in(n, 0).DType
+			if n.Attrs.String("reduction") == "none" {
+				return []TensorType{{dt, want}}, nil
+			}
+			return []TensorType{{dt, Shape{}}}, nil
 		},
 	})
 }

@@ -31,10 +31,10 @@ func init() {
 			{Name: "axis", Kind: AttrInt, Default: -1, Doc: "the first normalized axis (negative counts from the end)"},
 			{Name: "epsilon", Kind: AttrFloat, Default: 1e-5, Doc: "added to the variance"},
 		}
-		ins := []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "scale", Optional: true, Param: true, DTypes: OnlyF32}}
+		ins := []InputDef{{Name: "x", DTypes: F32F64}, {Name: "scale", Optional: true, Param: true, DTypes: F32F64}}
 		if !rms {
 			attrs = append(attrs, AttrDef{Name: "stats", Kind: AttrBool, Default: false, Optional: true, Doc: "also output the mean and 1/sqrt(var + epsilon)"})
-			ins = append(ins, InputDef{Name: "bias", Optional: true, Param: true, DTypes: OnlyF32})
+			ins = append(ins, InputDef{Name: "bias", Optional: true, Param: true, DTypes: F32F64})
 		}
 		Register(&OpDef{
 			Name: name, Doc: doc, Class: Reduce, Grad: &Grad{}, Pure: Pure, InPlace: true, Stream: StreamAlongAxis,
@@ -51,8 +51,8 @@ func init() {
 	Register(&OpDef{
 		Name: "groupnorm", Doc: "normalizes x [N, C, ...] over each of num_groups groups of channels and the spatial axes, then scale and bias per channel (torch.nn.functional.group_norm; InstanceNorm is one group per channel)",
 		Class: Reduce, Grad: &Grad{}, Pure: Pure, InPlace: true, Stream: StreamChannels,
-		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "scale", Optional: true, Param: true, DTypes: OnlyF32},
-			{Name: "bias", Optional: true, Param: true, DTypes: OnlyF32}},
+		Inputs: []InputDef{{Name: "x", DTypes: F32F64}, {Name: "scale", Optional: true, Param: true, DTypes: F32F64},
+			{Name: "bias", Optional: true, Param: true, DTypes: F32F64}},
 		Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "num_groups", Kind: AttrInt, Doc: "groups of channels, dividing C"},
 			{Name: "epsilon", Kind: AttrFloat, Default: 1e-5, Doc: "added to the variance"}},
@@ -65,12 +65,15 @@ func init() {
 			if g < 1 || x[1]%g != 0 {
 				return nil, shapeErr("num_groups %d must divide the %d channels of %s %v", g, x[1], n.Inputs[0].Name, x)
 			}
+			if err := sameFloat(n, 1, 2); err != nil {
+				return nil, err
+			}
 			for i := 1; i < 3; i++ {
 				if t := in(n, i); has(n, i) && !t.Shape.Equal(Shape{x[1]}) {
 					return nil, shapeErr("groupnorm %s %s must be [%d] (the channels of %s %v), got %v", n.Def().InputName(i), n.Inputs[i].Name, x[1], n.Inputs[0].Name, x, t)
 				}
 			}
-			return []TensorType{{F32, x.Clone()}}, nil
+			return []TensorType{{in(n, 0).DType, x.Clone()}}, nil
 		},
 	})
 }
@@ -88,13 +91,17 @@ func inferLayerNorm(n *Node) ([]TensorType, error) {
 				n.Op, n.Def().InputName(i), n.Inputs[i].Name, x[a:], n.Inputs[0].Name, x, a, t)
 		}
 	}
-	ts := []TensorType{{F32, x.Clone()}}
+	if err := sameFloat(n, 1, 2); err != nil {
+		return nil, err
+	}
+	dt := in(n, 0).DType
+	ts := []TensorType{{dt, x.Clone()}}
 	if n.Attrs.Bool("stats") {
 		s := x.Clone()
 		for i := a; i < len(s); i++ {
 			s[i] = 1
 		}
-		ts = append(ts, TensorType{F32, s}, TensorType{F32, s.Clone()})
+		ts = append(ts, TensorType{dt, s}, TensorType{dt, s.Clone()})
 	}
 	return ts, nil
 }
@@ -103,7 +110,7 @@ func init() {
 	Register(&OpDef{
 		Name: "lrn", Doc: "local response normalization across channels: x / (bias + alpha/size·Σ x²)^beta, the sum over the size channels around each, from c - (size-1)/2 (ONNX LRN)",
 		Class: Reduce, Grad: &Grad{}, Pure: Pure, Stream: StreamChannels,
-		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"y"},
+		Inputs: []InputDef{{Name: "x", DTypes: F32F64}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "size", Kind: AttrInt, Doc: "channels summed over"},
 			{Name: "alpha", Kind: AttrFloat, Default: 1e-4, Doc: "scale of the sum"},
 			{Name: "beta", Kind: AttrFloat, Default: 0.75, Doc: "exponent"},
@@ -116,7 +123,7 @@ func init() {
 			if n.Attrs.Int("size") < 1 {
 				return nil, shapeErr("lrn size must be positive, got %d", n.Attrs.Int("size"))
 			}
-			return []TensorType{{F32, x.Clone()}}, nil
+			return []TensorType{{in(n, 0).DType, x.Clone()}}, nil
 		},
 	})
 }

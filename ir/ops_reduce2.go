@@ -113,7 +113,7 @@ func init() {
 	Register(&OpDef{
 		Name: "hardmax", Doc: "1 at the first largest value along axis (NaN counts as largest), 0 elsewhere (ONNX Hardmax)",
 		Class: Reduce, Pure: Pure, InPlace: true, Stream: StreamAlongAxis, Grad: &Grad{},
-		Inputs: []InputDef{{Name: "x", DTypes: OnlyF32}}, Outputs: []string{"y"},
+		Inputs: []InputDef{{Name: "x", DTypes: F32F64}}, Outputs: []string{"y"},
 		Attrs: []AttrDef{{Name: "axis", Kind: AttrInt, Default: -1, Doc: "the axis searched (negative counts from the end)"}},
 		Infer: func(n *Node) ([]TensorType, error) {
 			x := in(n, 0)

@@ -66,13 +66,13 @@ func RNNDirs(n *Node) int {
 }
 
 func recurrent(name, doc string) *OpDef {
-	inputs := []InputDef{{Name: "x", DTypes: OnlyF32}, {Name: "h0", Optional: true, DTypes: OnlyF32}}
+	inputs := []InputDef{{Name: "x", DTypes: F32F64}, {Name: "h0", Optional: true, DTypes: F32F64}}
 	outputs := []string{"y", "h"}
 	if name == "lstm" {
-		inputs = append(inputs, InputDef{Name: "c0", Optional: true, DTypes: OnlyF32})
+		inputs = append(inputs, InputDef{Name: "c0", Optional: true, DTypes: F32F64})
 		outputs = append(outputs, "c")
 	}
-	inputs = append(inputs, InputDef{Name: "weights", Variadic: true, Param: true, DTypes: OnlyF32})
+	inputs = append(inputs, InputDef{Name: "weights", Variadic: true, Param: true, DTypes: F32F64})
 	attrs := []AttrDef{
 		{Name: "hidden_size", Kind: AttrInt, Doc: "features of the hidden state"},
 		{Name: "num_layers", Kind: AttrInt, Default: 1, Doc: "stacked layers"},
@@ -118,8 +118,8 @@ func recurrent(name, doc string) *OpDef {
 		},
 		Infer: func(n *Node) ([]TensorType, error) {
 			x := in(n, 0)
-			if x.DType != F32 || len(x.Shape) != 3 {
-				return nil, shapeErr("%s wants f32 input of rank 3, got %s %v", name, n.Inputs[0].Name, x)
+			if len(x.Shape) != 3 {
+				return nil, shapeErr("%s wants input of rank 3, got %s %v", name, n.Inputs[0].Name, x)
 			}
 			h := n.Attrs.Int("hidden_size")
 			L, D := n.Attrs.Int("num_layers"), RNNDirs(n)
@@ -152,8 +152,8 @@ func recurrent(name, doc string) *OpDef {
 					}
 					for j := range want {
 						v := n.Inputs[k]
-						if v.Type.DType != F32 || !v.Type.Shape.Equal(want[j]) {
-							return nil, shapeErr("%s layer %d %s: %s %s must be f32%v, got %v", name, l, dirName(d), names[j], v.Name, want[j], v.Type)
+						if v.Type.DType != x.DType || !v.Type.Shape.Equal(want[j]) {
+							return nil, shapeErr("%s layer %d %s: %s %s must be %v%v, got %v", name, l, dirName(d), names[j], v.Name, x.DType, want[j], v.Type)
 						}
 						k++
 					}

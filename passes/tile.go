@@ -129,7 +129,8 @@ func tile(g *ir.Graph) error {
 		case "maxpool":
 			n.Schedule = maxPoolSchedule(n)
 		case "rnn", "lstm", "gru":
-			if !ir.RNNPeepholes(n) {
+			// f32 only: an f64 layer runs codegen's scalar float64 loops.
+			if !ir.RNNPeepholes(n) && n.Inputs[0].Type.DType == ir.F32 {
 				n.Schedule = rnnSchedule(n)
 			}
 		}

@@ -14,15 +14,19 @@ func init() { register("nll_loss", nllLoss) }
 // reductions sum in element order and round once. A target other than
 // ignore_index outside [0, C) fails, naming its position.
 func nllLoss(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
-	x, t := in[0], in[1]
-	var w []float32
-	if len(in) > 2 && in[2] != nil {
-		w = in[2].F32()
+	if in[0].DType == ir.F64 {
+		return nllLossOf[float64](n, in)
 	}
+	return nllLossOf[float32](n, in)
+}
+
+func nllLossOf[T floatKind](n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	x, t := in[0], in[1]
+	w := floatsOf[T](optional(in, 2))
 	C := x.Shape[1]
 	inner := x.Shape[2:].NumElems()
 	ignore := int64(n.Attrs.Int("ignore_index"))
-	xs := x.F32()
+	xs := ir.Elems[T](x)
 	losses := make([]float64, t.Len())
 	var sum, wsum float64
 	for e := range losses {
@@ -42,17 +46,17 @@ func nllLoss(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 		sum += losses[e]
 		wsum += wt
 	}
-	y := newF32(n.Outputs[0].Type.Shape)
-	ys := y.F32()
+	y := ir.NewTensor(x.DType, n.Outputs[0].Type.Shape)
+	ys := ir.Elems[T](y)
 	switch n.Attrs.String("reduction") {
 	case "none":
 		for e, l := range losses {
-			ys[e] = float32(l)
+			ys[e] = T(l)
 		}
 	case "sum":
-		ys[0] = float32(sum)
+		ys[0] = T(sum)
 	default:
-		ys[0] = float32(sum / wsum)
+		ys[0] = T(sum / wsum)
 	}
 	return one(y)
 }

@@ -17,17 +17,18 @@ func init() {
 }
 
 func normKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	if in[0].DType == ir.F64 {
+		return normOf[float64](n, in)
+	}
+	return normOf[float32](n, in)
+}
+
+func normOf[T floatKind](n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x := in[0]
 	rows, size := ir.NormRows(n)
 	eps := n.Attrs.Float("epsilon")
 	rms := n.Op == "rmsnorm"
-	var scale, bias []float32
-	if len(in) > 1 && in[1] != nil {
-		scale = in[1].F32()
-	}
-	if len(in) > 2 && in[2] != nil {
-		bias = in[2].F32()
-	}
+	scale, bias := floatsOf[T](optional(in, 1)), floatsOf[T](optional(in, 2))
 	// The affine parameter of element j of row r: per position in the
 	// row, or per channel for groupnorm.
 	param := func(r, j int) int { return j }
@@ -37,18 +38,18 @@ func normKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 		per := c / n.Attrs.Int("num_groups")
 		param = func(r, j int) int { return (r%(c/per))*per + j/spatial }
 	}
-	y := newF32(x.Shape)
+	y := ir.NewTensor(x.DType, x.Shape)
 	stats := rows
 	if !n.Attrs.Bool("stats") {
 		stats = 0
 	}
-	means, invs := make([]float32, stats), make([]float32, stats)
-	xs, ys := x.F32(), y.F32()
+	means, invs := make([]T, stats), make([]T, stats)
+	xs, ys := ir.Elems[T](x), ir.Elems[T](y)
 	for r := range rows {
 		row := xs[r*size : (r+1)*size]
 		mean, inv := rowStats(row, eps, rms)
 		if stats > 0 {
-			means[r], invs[r] = float32(mean), float32(inv)
+			means[r], invs[r] = T(mean), T(inv)
 		}
 		for j, v := range row {
 			o := (float64(v) - mean) * inv
@@ -58,22 +59,22 @@ func normKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 			if bias != nil {
 				o += float64(bias[param(r, j)])
 			}
-			ys[r*size+j] = float32(o)
+			ys[r*size+j] = T(o)
 		}
 	}
 	if stats == 0 {
 		return one(y)
 	}
 	outs := []*ir.Tensor{y}
-	for _, s := range [][]float32{means, invs} {
-		outs = append(outs, &ir.Tensor{DType: ir.F32, Shape: n.Outputs[1].Type.Shape.Clone(), Data: s})
+	for _, s := range [][]T{means, invs} {
+		outs = append(outs, &ir.Tensor{DType: x.DType, Shape: n.Outputs[1].Type.Shape.Clone(), Data: s})
 	}
 	return outs, nil
 }
 
 // rowStats returns a row's mean (0 for rmsnorm) and 1/sqrt(var + eps),
 // the variance biased (the mean of the squares for rmsnorm).
-func rowStats(row []float32, eps float64, rms bool) (mean, inv float64) {
+func rowStats[T floatKind](row []T, eps float64, rms bool) (mean, inv float64) {
 	if !rms {
 		var s float64
 		for _, v := range row {
@@ -94,12 +95,18 @@ func init() { register("lrn", lrnKernel) }
 // lrnKernel sums the squares of the window's channels in float64, in
 // channel order, and divides by (bias + alpha/size·sum)^beta.
 func lrnKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
-	x := in[0]
+	if in[0].DType == ir.F64 {
+		return lrnOf[float64](n, in[0])
+	}
+	return lrnOf[float32](n, in[0])
+}
+
+func lrnOf[T floatKind](n *ir.Node, x *ir.Tensor) ([]*ir.Tensor, error) {
 	N, C, S := x.Shape[0], x.Shape[1], x.Shape[2:].NumElems()
 	size := n.Attrs.Int("size")
 	alpha, beta, bias := n.Attrs.Float("alpha"), n.Attrs.Float("beta"), n.Attrs.Float("bias")
-	y := newF32(x.Shape)
-	xs, ys := x.F32(), y.F32()
+	y := ir.NewTensor(x.DType, x.Shape)
+	xs, ys := ir.Elems[T](x), ir.Elems[T](y)
 	for b := range N {
 		for c := range C {
 			lo, hi := ir.LRNWindow(c, C, size)
@@ -110,7 +117,7 @@ func lrnKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 					sum += v * v
 				}
 				at := (b*C+c)*S + s
-				ys[at] = float32(float64(xs[at]) / math.Pow(bias+alpha/float64(size)*sum, beta))
+				ys[at] = T(float64(xs[at]) / math.Pow(bias+alpha/float64(size)*sum, beta))
 			}
 		}
 	}

@@ -123,9 +123,19 @@ func hardmaxKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	outer, size, inner := ir.AxisSplit(x.Shape, a)
-	y := newF32(x.Shape)
-	xs, ys := x.F32(), y.F32()
+	y := ir.NewTensor(x.DType, x.Shape)
+	if x.DType == ir.F64 {
+		hardmaxOf(x.F64(), y.F64(), x.Shape, a, func(v, b float64) bool { return b == b && (v != v || v > b) })
+	} else {
+		hardmaxOf(x.F32(), y.F32(), x.Shape, a, func(v, b float32) bool { return ArgBetter(v, b, false, false) })
+	}
+	return one(y)
+}
+
+// hardmaxOf writes 1 at the first element of each slice along axis a that
+// no later one is better than.
+func hardmaxOf[T floatKind](xs, ys []T, s ir.Shape, a int, better func(v, b T) bool) {
+	outer, size, inner := ir.AxisSplit(s, a)
 	for o := range outer {
 		for i := range inner {
 			base := o*size*inner + i
@@ -134,14 +144,13 @@ func hardmaxKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 			}
 			best, at := xs[base], 0
 			for k := 1; k < size; k++ {
-				if v := xs[base+k*inner]; ArgBetter(v, best, false, false) {
+				if v := xs[base+k*inner]; better(v, best) {
 					best, at = v, k
 				}
 			}
 			ys[base+at*inner] = 1
 		}
 	}
-	return one(y)
 }
 
 func init() { register("topk", topkKernel) }

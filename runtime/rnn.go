@@ -27,7 +27,7 @@ import (
 //	      h' = (1-z)*n + z*h
 //
 // Each gate pre-activation is accumulated in float64 and the new state is
-// rounded to float32 once per step, as the state tensors are f32.
+// rounded to the dtype (f32 or f64, one generic kernel) once per step.
 
 func init() {
 	register("rnn", rnnKernel)
@@ -153,17 +153,17 @@ func (c *rnnConfig) weightsPer() int {
 	return k
 }
 
-// rnnCheck returns an error unless t is an f32 tensor of the given shape
-// whose data matches it.
-func rnnCheck(t *ir.Tensor, what string, want ir.Shape) error {
+// rnnCheck returns an error unless t is a tensor of dtype dt and the given
+// shape whose data matches it.
+func rnnCheck(t *ir.Tensor, what string, dt ir.DType, want ir.Shape) error {
 	if t == nil {
 		return fmt.Errorf("%s is missing", what)
 	}
 	if err := t.Check(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if t.DType != ir.F32 || !t.Shape.Equal(want) {
-		return fmt.Errorf("%s must be f32%v, got %v", what, want, t.Type())
+	if t.DType != dt || !t.Shape.Equal(want) {
+		return fmt.Errorf("%s must be %v%v, got %v", what, dt, want, t.Type())
 	}
 	return nil
 }
@@ -171,6 +171,13 @@ func rnnCheck(t *ir.Tensor, what string, want ir.Shape) error {
 // rnnKernel runs a (possibly stacked, possibly bidirectional) rnn, lstm or
 // gru over the whole sequence and returns y, h_n and, for lstm, c_n.
 func rnnKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	if len(in) > 0 && in[0] != nil && in[0].DType == ir.F64 {
+		return rnnOf[float64](n, in)
+	}
+	return rnnOf[float32](n, in)
+}
+
+func rnnOf[E floatKind](n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	c, err := newRNNConfig(n)
 	if err != nil {
 		return nil, err
@@ -191,16 +198,17 @@ func rnnKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	if err := x.Check(); err != nil {
 		return nil, fmt.Errorf("x: %w", err)
 	}
-	if x.DType != ir.F32 || len(x.Shape) != 3 {
-		return nil, fmt.Errorf("x must be f32 of rank 3, got %v", x.Type())
+	if len(x.Shape) != 3 {
+		return nil, fmt.Errorf("x must be of rank 3, got %v", x.Type())
 	}
+	dt := x.DType
 	T, N, F := x.Shape[0], x.Shape[1], x.Shape[2]
 	if c.batchFirst {
 		T, N = N, T
 	}
 	// The weights' shapes bound H by their data; the outputs' sizes are
 	// bounded here, as an empty x (F = 0) may claim any T and N.
-	ws, err := c.weights(in[1+c.states:], F)
+	ws, err := rnnWeightsOf[E](c, in[1+c.states:], dt, F)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +219,7 @@ func rnnKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	stateNames := [...]string{"h0", "c0"}
 	for s := 0; s < c.states; s++ {
 		if t := in[1+s]; t != nil {
-			if err := rnnCheck(t, stateNames[s], stateShape); err != nil {
+			if err := rnnCheck(t, stateNames[s], dt, stateShape); err != nil {
 				return nil, err
 			}
 		}
@@ -219,38 +227,39 @@ func rnnKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 
 	// seq is the current layer's input, time-major [T][N][inSize].
 	inSize := F
-	seq := make([]float32, T*N*F)
+	seq := make([]E, T*N*F)
+	xs := ir.Elems[E](x)
 	for t := 0; t < T; t++ {
 		for b := 0; b < N; b++ {
 			src := (t*N + b) * F
 			if c.batchFirst {
 				src = (b*T + t) * F
 			}
-			copy(seq[(t*N+b)*F:(t*N+b+1)*F], x.F32()[src:src+F])
+			copy(seq[(t*N+b)*F:(t*N+b+1)*F], xs[src:src+F])
 		}
 	}
 
-	hn := ir.NewTensor(ir.F32, stateShape)
+	hn := ir.NewTensor(dt, stateShape)
 	var cn *ir.Tensor
 	if c.states == 2 {
-		cn = ir.NewTensor(ir.F32, stateShape)
+		cn = ir.NewTensor(dt, stateShape)
 	}
 	for l := 0; l < L; l++ {
-		out := make([]float32, T*N*D*H)
+		out := make([]E, T*N*D*H)
 		for d := 0; d < D; d++ {
 			w := &ws[l*D+d]
 			// State slot l*D+d of h0/c0 and of h_n/c_n: layer-major, then
 			// direction, as PyTorch orders them.
 			slot := (l*D + d) * N * H
-			h := make([]float32, N*H)
+			h := make([]E, N*H)
 			if h0 := in[1]; h0 != nil {
-				copy(h, h0.F32()[slot:slot+N*H])
+				copy(h, ir.Elems[E](h0)[slot:slot+N*H])
 			}
-			var cell []float32
+			var cell []E
 			if c.states == 2 {
-				cell = make([]float32, N*H)
+				cell = make([]E, N*H)
 				if c0 := in[2]; c0 != nil {
-					copy(cell, c0.F32()[slot:slot+N*H])
+					copy(cell, ir.Elems[E](c0)[slot:slot+N*H])
 				}
 			}
 			for step := 0; step < T; step++ {
@@ -261,34 +270,35 @@ func rnnKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 				for b := 0; b < N; b++ {
 					xt := seq[(t*N+b)*inSize : (t*N+b+1)*inSize]
 					hb := h[b*H : (b+1)*H]
-					var cb []float32
+					var cb []E
 					if cell != nil {
 						cb = cell[b*H : (b+1)*H]
 					}
-					c.step(w, xt, hb, cb)
+					rnnStep(c, w, xt, hb, cb)
 					o := (t*N+b)*D*H + d*H
 					copy(out[o:o+H], hb)
 				}
 			}
-			copy(hn.F32()[slot:slot+N*H], h)
+			copy(ir.Elems[E](hn)[slot:slot+N*H], h)
 			if cn != nil {
-				copy(cn.F32()[slot:slot+N*H], cell)
+				copy(ir.Elems[E](cn)[slot:slot+N*H], cell)
 			}
 		}
 		seq, inSize = out, D*H
 	}
 
-	y := ir.NewTensor(ir.F32, ir.Shape{T, N, D * H})
+	y := ir.NewTensor(dt, ir.Shape{T, N, D * H})
 	if c.batchFirst {
-		y = ir.NewTensor(ir.F32, ir.Shape{N, T, D * H})
+		y = ir.NewTensor(dt, ir.Shape{N, T, D * H})
 	}
+	ys := ir.Elems[E](y)
 	for t := 0; t < T; t++ {
 		for b := 0; b < N; b++ {
 			dstOff := (t*N + b) * D * H
 			if c.batchFirst {
 				dstOff = (b*T + t) * D * H
 			}
-			copy(y.F32()[dstOff:dstOff+D*H], seq[(t*N+b)*D*H:(t*N+b+1)*D*H])
+			copy(ys[dstOff:dstOff+D*H], seq[(t*N+b)*D*H:(t*N+b+1)*D*H])
 		}
 	}
 	if cn != nil {
@@ -299,16 +309,17 @@ func rnnKernel(n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 
 // rnnWeights are one layer and direction's weights; bih and bhh are nil
 // without bias, p without peepholes.
-type rnnWeights struct {
-	ih, hh, bih, bhh, p []float32
+type rnnWeights[T floatKind] struct {
+	ih, hh, bih, bhh, p []T
 }
 
-// weights checks the weight inputs (everything after x and the states)
-// against their shapes and returns them indexed by layer*dirs+direction.
-// F is the number of input features of the first layer.
-func (c *rnnConfig) weights(in []*ir.Tensor, F int) ([]rnnWeights, error) {
+// rnnWeightsOf checks the weight inputs (everything after x and the
+// states) against dtype dt and their shapes and returns them indexed by
+// layer*dirs+direction. F is the number of input features of the first
+// layer.
+func rnnWeightsOf[T floatKind](c *rnnConfig, in []*ir.Tensor, dt ir.DType, F int) ([]rnnWeights[T], error) {
 	H, G := c.hidden, c.gates
-	ws := make([]rnnWeights, c.layers*c.dirs)
+	ws := make([]rnnWeights[T], c.layers*c.dirs)
 	k := 0
 	for l := 0; l < c.layers; l++ {
 		inSize := F
@@ -318,7 +329,7 @@ func (c *rnnConfig) weights(in []*ir.Tensor, F int) ([]rnnWeights, error) {
 		for d := 0; d < c.dirs; d++ {
 			w := &ws[l*c.dirs+d]
 			shapes := []ir.Shape{{G * H, inSize}, {G * H, H}}
-			dst := []*[]float32{&w.ih, &w.hh}
+			dst := []*[]T{&w.ih, &w.hh}
 			names := []string{"w_ih", "w_hh"}
 			if c.bias {
 				shapes = append(shapes, ir.Shape{G * H}, ir.Shape{G * H})
@@ -332,10 +343,10 @@ func (c *rnnConfig) weights(in []*ir.Tensor, F int) ([]rnnWeights, error) {
 			}
 			for j := range shapes {
 				what := fmt.Sprintf("layer %d %s %s", l, [...]string{"forward", "reverse"}[d], names[j])
-				if err := rnnCheck(in[k], what, shapes[j]); err != nil {
+				if err := rnnCheck(in[k], what, dt, shapes[j]); err != nil {
 					return nil, err
 				}
-				*dst[j] = in[k].F32()
+				*dst[j] = ir.Elems[T](in[k])
 				k++
 			}
 		}
@@ -345,7 +356,7 @@ func (c *rnnConfig) weights(in []*ir.Tensor, F int) ([]rnnWeights, error) {
 
 // rnnAffine returns bias[r] + Σ_j w[r, j]·v[j] for row r of w, in float64.
 // bias may be nil.
-func rnnAffine[V float32 | float64](w, bias []float32, r int, v []V) float64 {
+func rnnAffine[T, V floatKind](w, bias []T, r int, v []V) float64 {
 	var s float64
 	if bias != nil {
 		s = float64(bias[r])
@@ -359,13 +370,13 @@ func rnnAffine[V float32 | float64](w, bias []float32, r int, v []V) float64 {
 
 func rnnSigmoid(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
 
-// step advances one batch item by one time step: it reads x and h (and
+// rnnStep advances one batch item by one time step: it reads x and h (and
 // cell for lstm) and overwrites h (and cell) with the new state.
-func (c *rnnConfig) step(w *rnnWeights, x, h, cell []float32) {
+func rnnStep[T floatKind](c *rnnConfig, w *rnnWeights[T], x, h, cell []T) {
 	H := c.hidden
 	gi := func(r int) float64 { return rnnAffine(w.ih, w.bih, r, x) }
 	gh := func(r int) float64 { return rnnAffine(w.hh, w.bhh, r, h) }
-	next := make([]float32, H)
+	next := make([]T, H)
 	switch c.op {
 	case "rnn":
 		for j := 0; j < H; j++ {
@@ -375,7 +386,7 @@ func (c *rnnConfig) step(w *rnnWeights, x, h, cell []float32) {
 			} else {
 				v = math.Tanh(v)
 			}
-			next[j] = float32(v)
+			next[j] = T(v)
 		}
 	case "lstm":
 		for j := 0; j < H; j++ {
@@ -391,8 +402,8 @@ func (c *rnnConfig) step(w *rnnWeights, x, h, cell []float32) {
 			g := math.Tanh(gi(2*H+j) + gh(2*H+j))
 			cj := f*cold + i*g
 			o := rnnSigmoid(gi(3*H+j) + gh(3*H+j) + po*cj)
-			cell[j] = float32(cj) // cell[j] is read only by this j
-			next[j] = float32(o * math.Tanh(cj))
+			cell[j] = T(cj) // cell[j] is read only by this j
+			next[j] = T(o * math.Tanh(cj))
 		}
 	case "gru":
 		// rh is r*h, needed whole before any n when the reset gate is
@@ -412,7 +423,7 @@ func (c *rnnConfig) step(w *rnnWeights, x, h, cell []float32) {
 				hn = rnnAffine(w.hh, w.bhh, 2*H+j, rh)
 			}
 			nj := math.Tanh(gi(2*H+j) + hn)
-			next[j] = float32((1-z)*nj + z*float64(h[j]))
+			next[j] = T((1-z)*nj + z*float64(h[j]))
 		}
 	}
 	copy(h, next)

@@ -67,8 +67,8 @@ func activation(op string, attrs []actAttr) func(c *nctx) error {
 // result has X's shape).
 func prelu(c *nctx) error {
 	x, s := c.in(0), c.in(1)
-	if dt := x.typ().DType; dt != ir.F32 || s.typ().DType != ir.F32 {
-		return unsup("PRelu of %v and %v tensors is not supported (f32 only)", dt, s.typ().DType)
+	if dt := x.typ().DType; !ir.F32F64.Has(dt) || s.typ().DType != dt {
+		return unsup("PRelu of %v and %v tensors is not supported (f32 or f64, both the same)", dt, s.typ().DType)
 	}
 	if out, err := ir.BroadcastShapes(x.shape(), s.shape()); err != nil || !out.Equal(x.shape()) {
 		return fmt.Errorf("slope %v does not broadcast to X %v", s.shape(), x.shape())

@@ -18,8 +18,8 @@ func init() {
 func nllLoss(softmax bool) func(c *nctx) error {
 	return func(c *nctx) error {
 		x := c.in(0)
-		if x.typ().DType != ir.F32 {
-			return unsup("%s of %s tensors is not supported (f32 only)", c.n.opType, dtName(x.elem))
+		if !ir.F32F64.Has(x.typ().DType) {
+			return unsup("%s of %s tensors is not supported (f32 and f64 only)", c.n.opType, dtName(x.elem))
 		}
 		red, err := c.str("reduction", "mean")
 		if err != nil {

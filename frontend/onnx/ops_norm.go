@@ -20,8 +20,8 @@ func init() {
 
 func lrn(c *nctx) error {
 	x := c.in(0)
-	if x.typ().DType != ir.F32 {
-		return unsup("LRN of %s tensors is not supported (f32 only)", dtName(x.elem))
+	if !ir.F32F64.Has(x.typ().DType) {
+		return unsup("LRN of %s tensors is not supported (f32 and f64 only)", dtName(x.elem))
 	}
 	if !c.has("size") {
 		return fmt.Errorf("attribute size is required")
@@ -54,8 +54,8 @@ func lrn(c *nctx) error {
 func layerNorm(op string) func(c *nctx) error {
 	return func(c *nctx) error {
 		x := c.in(0)
-		if x.typ().DType != ir.F32 {
-			return unsup("%s of %s tensors is not supported (f32 only)", c.n.opType, dtName(x.elem))
+		if !ir.F32F64.Has(x.typ().DType) {
+			return unsup("%s of %s tensors is not supported (f32 and f64 only)", c.n.opType, dtName(x.elem))
 		}
 		axis, err := c.int("axis", -1)
 		if err != nil {
@@ -108,7 +108,7 @@ func (c *nctx) expandTo(p *val, shape ir.Shape, what string) (*val, error) {
 	if shape.NumElems() > maxFold {
 		return nil, unsup("%s: expanding %s to %v is too large", what, p.name, shape)
 	}
-	t, err := evalKnown("add", nil, ir.NewTensor(ir.F32, shape), p.c)
+	t, err := evalKnown("add", nil, ir.NewTensor(p.c.DType, shape), p.c)
 	if err != nil {
 		return nil, err
 	}
@@ -120,8 +120,8 @@ func (c *nctx) expandTo(p *val, shape ir.Shape, what string) (*val, error) {
 // per group: each value is repeated for the group's channels.
 func groupNorm(c *nctx) error {
 	x, scale, bias := c.in(0), c.in(1), c.in(2)
-	if x.typ().DType != ir.F32 {
-		return unsup("%s of %s tensors is not supported (f32 only)", c.n.opType, dtName(x.elem))
+	if !ir.F32F64.Has(x.typ().DType) {
+		return unsup("%s of %s tensors is not supported (f32 and f64 only)", c.n.opType, dtName(x.elem))
 	}
 	if x.rank() < 3 {
 		return fmt.Errorf("input %v must be [N, C, D1, ...]", x.shape())
@@ -148,9 +148,9 @@ func groupNorm(c *nctx) error {
 			if p.c == nil || p.c.Len() != groups {
 				return unsup("%s %v must be known, one value per group (opset %d)", p.name, p.shape(), c.opset)
 			}
-			t := ir.NewTensor(ir.F32, ir.Shape{ch})
-			for i := range t.F32() {
-				t.F32()[i] = p.c.F32()[i/(ch/groups)]
+			t := ir.NewTensor(p.c.DType, ir.Shape{ch})
+			for i := range ch {
+				t.SetFloat(i, p.c.Float(i/(ch/groups)))
 			}
 			p = &val{name: p.name, c: t, elem: p.elem, weight: p.weight}
 		}

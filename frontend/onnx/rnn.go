@@ -123,8 +123,8 @@ func rnn(op string) func(c *nctx) error {
 		}
 		G := ir.RNNGates(op)
 		xs, ws := x.shape(), w.shape()
-		if x.typ().DType != ir.F32 || len(xs) != 3 {
-			return fmt.Errorf("X must be f32 of rank 3, got %v", x.typ())
+		if !ir.F32F64.Has(x.typ().DType) || len(xs) != 3 {
+			return fmt.Errorf("X must be f32 or f64 of rank 3, got %v", x.typ())
 		}
 		if len(ws) != 3 || ws[0] != D || ws[1]%G != 0 {
 			return fmt.Errorf("W %v must be [%d, %d*hidden, input]", ws, D, G)
@@ -159,8 +159,8 @@ func rnn(op string) func(c *nctx) error {
 		var p *val
 		if op == "lstm" {
 			if p = c.in(rnnP); p != nil {
-				if ps := p.shape(); p.typ().DType != ir.F32 || len(ps) != 2 || ps[0] != D || ps[1] != 3*H {
-					return fmt.Errorf("P %v must be f32[%d, %d]", p.typ(), D, 3*H)
+				if ps := p.shape(); p.typ().DType != x.typ().DType || len(ps) != 2 || ps[0] != D || ps[1] != 3*H {
+					return fmt.Errorf("P %v must be %v[%d, %d]", p.typ(), x.typ().DType, D, 3*H)
 				}
 				if p.c != nil && allZero(p.c) {
 					p = nil

@@ -13,8 +13,8 @@ func nllExpand(e *expansion) ([]*ir.Value, error) {
 	x, t := n.Inputs[0], n.Inputs[1]
 	xs := x.Type.Shape
 	C := xs[1]
-	vals := ir.NewTensor(ir.F32, ir.Shape{2})
-	vals.F32()[1] = 1
+	vals := ir.NewTensor(x.Type.DType, ir.Shape{2})
+	vals.SetFloat(1, 1)
 	vv := e.g.AddParam(e.name(), ir.Const, vals.Type(), vals, "", n.Pos)
 	oh := e.op("one_hot", ir.Attrs{"depth": C, "axis": 1}, t, vv) // [N, C, d...]
 	if ig := n.Attrs.Int("ignore_index"); ig >= -C && ig < C {

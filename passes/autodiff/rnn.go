@@ -58,6 +58,9 @@ func rnnExpand(e *expansion) ([]*ir.Value, error) {
 	for l := range L {
 		var outs []*ir.Value
 		for d := range D {
+			if e.err != nil {
+				return nil, e.err // inp or a state is missing
+			}
 			k := l*D + d
 			w := n.Inputs[1+ns+k*per : 1+ns+(k+1)*per]
 			st := []*ir.Value{init[0][k]}
@@ -187,8 +190,16 @@ func (e *expansion) rnnLayer(c rnnCfg, inp *ir.Value, w []*ir.Value, st []*ir.Va
 	return e.concat(ys, 0), last
 }
 
-// dense is x·wᵀ (+ b when b is not nil).
+// dense is x·wᵀ (+ b when b is not nil): a dense node, or where dense
+// does not take x's dtype, matmul by the transpose plus the bias.
 func (b *builder) dense(x, w, bias *ir.Value) *ir.Value {
+	if x != nil && !ir.Lookup("dense").Inputs[0].DTypes.Has(x.Type.DType) {
+		y := b.op("matmul", nil, x, b.op("transpose", ir.Attrs{"perm": []int{1, 0}}, w))
+		if bias != nil {
+			y = b.add(y, bias)
+		}
+		return y
+	}
 	if bias == nil {
 		return b.op("dense", nil, x, w)
 	}

@@ -230,6 +230,16 @@ func fdCases2() []fdCase {
 		rnn("gru", "gru", ir.Attrs{}, 4, 2, 3, 4, 1, true),
 		rnn("gru_onnx_bidi_stacked", "gru", ir.Attrs{"linear_before_reset": false, "bidirectional": true, "num_layers": 2}, 3, 2, 3, 4, 2, false),
 		rnn("gru_onnx_nobias", "gru", ir.Attrs{"linear_before_reset": false, "bias": false}, 3, 2, 3, 4, 1, true),
+		{"batchnorm_train", func(c *fdBuild) *ir.Value {
+			// training mode: the batch's statistics, so the gradient
+			// flows through them (TrainMode's rewrite)
+			y := c.op("batchnorm", nil, c.in(3, 2, 2, 2), c.param(2), c.param(2), c.param(2), c.param(2)) // running stats unused
+			c.g.AddOutput("y", y)
+			if _, err := TrainMode(c.g); err != nil {
+				panic(err)
+			}
+			return c.g.Outputs[0]
+		}},
 	}
 }
 
