@@ -10,15 +10,17 @@ import (
 // Depthwise and grouped convolution on a Depthwise kernel of the registry
 // (codegen/kernels/dw.go), chosen when a direct conv's Schedule.Kernel
 // names one (the tiling pass does for 2-D windows it has, dilation 1, the
-// same stride on both axes). Per batch row and input channel, the channel
-// is copied into a zero-bordered plane in scratch (for stride 2 each row
+// same stride on both axes).
+// Per batch row and input channel, one DWPlane kernel call copies the
+// channel into a zero-bordered plane in scratch (for stride 2 each row
 // split by column parity, so strided taps are contiguous loads), then the
-// kernel computes the whole output plane of every output channel of the
-// group reading that channel: the first input channel starts from the
-// bias, the others add to the plane (flags&1), in the interpreter's order
-// (bias, input channels, taps). A relu or clip epilogue without residual
-// runs in the kernel as a clamp on the last input channel; any other
-// epilogue runs in Go over the finished output (fused.go).
+// depthwise kernel computes the whole output plane of every output
+// channel of the group reading that channel: the first input channel
+// starts from the bias, the others add to the plane (flags&1), in the
+// interpreter's order (bias, input channels, taps). A relu or clip
+// epilogue without residual runs in the kernel as a clamp on the last
+// input channel; any other epilogue runs in Go over the finished output
+// (fused.go).
 
 // dwConv is the resolved plan of a depthwise-kernel convolution.
 type dwConv struct {
@@ -68,6 +70,10 @@ func dwPlan(conv *ir.Node) *dwConv {
 // dwSplitKernel splits the rows of a stride-2 plane by column parity.
 var dwSplitKernel = kernels.Find(kernels.Split, kernels.AVX2)
 
+// dwPlaneKernel copies a channel into the padded plane (split by column
+// parity for stride 2), one call per channel.
+var dwPlaneKernel = kernels.Find(kernels.DWPlane, kernels.AVX512)
+
 // scratch is the padded plane's size in elements.
 func (p *dwConv) scratch() int { return (p.rows*p.ld + align - 1) / align * align }
 
@@ -112,15 +118,7 @@ func (p *dwConv) emit(k *kctx, off int, clamp bool, lo, hi float64) {
 	k.l("for ic := range %d {", p.Cg)
 	k.l("xc := (*[%d]float32)(%s[(b*%d+g*%d+ic)*%d:])", p.ISP, X, p.C, p.Cg, p.ISP)
 	if p.copyRows > 0 && p.copyCols > 0 {
-		k.l("for ih := range %d {", p.copyRows)
-		k.l("src := (*[%d]float32)(xc[ih*%d:])", IW, IW)
-		k.l("dst := (*[%d]float32)(pad[(ih+%d)*%d:])", p.ld, p.pt, p.ld)
-		if S == 1 {
-			k.l("*(*[%d]float32)(dst[%d:]) = *(*[%d]float32)(src[:])", p.copyCols, p.pl, p.copyCols)
-		} else {
-			k.l("%s(dst[:], %d, src[:%d], %d)", dwSplitKernel.Func, p.half, p.copyCols, p.pl)
-		}
-		k.l("}")
+		k.l("%s(pad[:], %d, %d, xc[:], %d, %d, %d, %d, %d, %d)", dwPlaneKernel.Func, p.ld, p.half, IW, p.copyRows, p.copyCols, p.pt, p.pl, S)
 	}
 	k.l("for j := range %d {", p.OCg)
 	k.l("oc := g*%d + j", p.OCg)

@@ -50,8 +50,8 @@ func TestTileSchedules(t *testing.T) {
 	if fc := s["fc"]; fc.Unroll != 4 || fc.Kernel != "avx2.dot4" || fc.Tiles["k"] != 0 {
 		t.Errorf("fc: schedule %v, want unroll 4, kernel avx2.dot4, no k tiles", fc)
 	}
-	if d := s["dw"]; d.Kernel != "avx2.dw3x3s1" || d.Unroll != 1 || d.Threads != 1 {
-		t.Errorf("dw: schedule %v, want kernel avx2.dw3x3s1, unroll 1, on one thread", d)
+	if d := s["dw"]; d.Kernel != "avx512.dw3x3s1" || d.Unroll != 1 || d.Threads != 1 {
+		t.Errorf("dw: schedule %v, want kernel avx512.dw3x3s1, unroll 1, on one thread", d)
 	}
 }
 
@@ -105,7 +105,7 @@ func TestTileDepthwiseAndRecurrent(t *testing.T) {
 		kernel string
 	}{
 		{"dw5s2", []int{8, 1, 5, 5}, ir.Attrs{"pads": []int{2, 2}, "strides": []int{2, 2}, "groups": 8}, "avx2.dw5x5s2"},
-		{"grouped", []int{8, 2, 3, 3}, ir.Attrs{"pads": []int{1, 1}, "groups": 4}, "avx2.dw3x3s1"},
+		{"grouped", []int{8, 2, 3, 3}, ir.Attrs{"pads": []int{1, 1}, "groups": 4}, "avx512.dw3x3s1"},
 		{"dilated", []int{8, 1, 3, 3}, ir.Attrs{"pads": []int{2, 2}, "dilations": []int{2, 2}, "groups": 8}, ""},
 		{"strides12", []int{8, 1, 3, 3}, ir.Attrs{"pads": []int{1, 1}, "strides": []int{1, 2}, "groups": 8}, ""},
 		{"7x7", []int{8, 1, 7, 7}, ir.Attrs{"pads": []int{3, 3}, "groups": 8}, ""},

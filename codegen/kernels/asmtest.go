@@ -24,8 +24,6 @@ var testKernels = append(All(),
 	testDW("test.avx512.dw2x4s2", 2, 4, 2, "dw2x4s2"),
 	testDW("test.avx512.dw1x3s1", 1, 3, 1, "dw1x3s1"),
 	// The AVX-512 routines the registry does not list (dw.go, gemv.go).
-	testDW("test.avx512.dw3x3s1", 3, 3, 1, "dw3x3s1"),
-	testDW("test.avx512.dw3x3s2", 3, 3, 2, "dw3x3s2"),
 	testDW("test.avx512.dw5x5s1", 5, 5, 1, "dw5x5s1"),
 	testDW("test.avx512.dw5x5s2", 5, 5, 2, "dw5x5s2"),
 	&Kernel{Name: "test.avx512.gemv64", Op: Gemv, ISAs: []ISA{AVX512, AVX2}, MR: 1, NR: 64,
@@ -103,7 +101,8 @@ func AsmTestFiles() (map[string][]byte, error) {
 		list, typ string
 		op        Op
 	}{{"splits", "splitKernel", Split}, {"acts", "actKernel", Act}, {"gemvs", "gemvKernel", Gemv},
-		{"igemms", "igemmKernel", IGemm}, {"vmaxes", "vmaxKernel", VMax}} {
+		{"igemms", "igemmKernel", IGemm}, {"vmaxes", "vmaxKernel", VMax},
+		{"dwplanes", "dwPlaneKernel", DWPlane}} {
 		fmt.Fprintf(&b, "}\n\nvar %s = []%s{\n", t.list, t.typ)
 		for _, k := range testKernels {
 			if k.Op == t.op {

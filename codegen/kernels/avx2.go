@@ -35,7 +35,7 @@ func avx2Registers(k *Kernel) (need, have int) {
 	switch k.Op {
 	case Gemv:
 		return 10, 16 // 8 accumulators, 2 broadcasts
-	case Depthwise, Act, Split, PoolMax:
+	case Depthwise, Act, Split, PoolMax, DWPlane:
 		return 9, 16
 	}
 	if k.Op == Dot {

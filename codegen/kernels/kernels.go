@@ -86,6 +86,8 @@ func (o Op) String() string {
 		return "split"
 	case PoolMax:
 		return "poolmax"
+	case DWPlane:
+		return "dwplane"
 	}
 	return fmt.Sprintf("Op(%d)", o)
 }
@@ -237,7 +239,7 @@ var registry = append([]*Kernel{
 		PackA: RowMajor, PackB: Vector,
 		Func: "simdDot",
 	},
-}, append(append(dwKernels, splitKernel, actKernel, gemvKernel, igemmKernel, vmaxKernel), poolKernels...)...)
+}, append(append(append(dwKernels, splitKernel, actKernel, gemvKernel, igemmKernel, vmaxKernel), poolKernels...), dwPlaneKernel)...)
 
 // Lookup returns the kernel named name, or nil.
 func Lookup(name string) *Kernel {

@@ -31,9 +31,9 @@ func Reserved(ks []*Kernel) []string {
 // generators writes each instruction set's assembly for each op.
 var generators = map[ISA]map[Op]func(w *asmw, k *Kernel){
 	AVX2: {Gemm: avx2GemmAsm, Dot: avx2Dot, Depthwise: avx2Depthwise, Split: avx2Split,
-		Act: avx2Act, Gemv: avx2Gemv},
+		Act: avx2Act, Gemv: avx2Gemv, DWPlane: avx2DWPlane},
 	AVX512: {Gemm: avx512GemmAsm, Depthwise: avx512Depthwise, Act: avx512Act,
-		Gemv: avx512Gemv},
+		Gemv: avx512Gemv, DWPlane: avx512DWPlane},
 }
 
 // isaOrder is the order of the instruction sets' routines in a file.

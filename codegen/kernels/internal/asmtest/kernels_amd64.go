@@ -38,10 +38,20 @@ func simdGemm16AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *fl
 //go:noescape
 func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32)
 
+// simdDW3x3s1AVX512 is simdDW3x3s1 in AVX-512: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func simdDW3x3s1AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+
 // simdDW3x3s1AVX2 is simdDW3x3s1 in AVX2: oh, ow ≥ 1, x and y long enough.
 //
 //go:noescape
 func simdDW3x3s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
+
+// simdDW3x3s2AVX512 is simdDW3x3s2 in AVX-512: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func simdDW3x3s2AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
 
 // simdDW3x3s2AVX2 is simdDW3x3s2 in AVX2: oh, ow ≥ 1, x and y long enough.
 //
@@ -130,6 +140,24 @@ func simdMaxPool3x3s1AVX512(x *float32, ld, half int, y *float32, oh, ow int)
 //go:noescape
 func simdMaxPool3x3s1AVX2(x *float32, ld, half int, y *float32, oh, ow int)
 
+// simdDWPlaneAVX512 is simdDWPlane in AVX-512 from the first destination column of each
+// phase (e: src's even columns, o: its odd ones; the same with s = 1),
+// rows, cols ≥ 1. masks: s = 1, the 16-column tail's lanes; s = 2, four
+// 16-bit masks of the 32-column tail: the two loads, the even and the
+// odd stores.
+//
+//go:noescape
+func simdDWPlaneAVX512(e, o *float32, ld int, src *float32, lds, rows, cols, s, masks int)
+
+// simdDWPlaneAVX2 is simdDWPlane in AVX2 from the first destination column of each
+// phase (e: src's even columns, o: its odd ones; the same with s = 1),
+// rows, cols ≥ 1. masks: s = 1, the 16-column tail's lanes; s = 2, four
+// 16-bit masks of the 32-column tail: the two loads, the even and the
+// odd stores.
+//
+//go:noescape
+func simdDWPlaneAVX2(e, o *float32, ld int, src *float32, lds, rows, cols, s, masks int)
+
 // gemm12x8AVX2 is gemm12x8 in AVX2 (rows 1 ≤ r ≤ 12 of the 12×8 block): kn ≥ 1;
 // bias may be nil when flags&5 == 0. AVX-512 also runs gemm12x8E's flags
 // (res, lohi, cmask); the others ignore them.
@@ -182,26 +210,6 @@ func dw1x3s1AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int,
 //
 //go:noescape
 func dw1x3s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
-
-// dw3x3s1AVX512 is dw3x3s1 in AVX-512: oh, ow ≥ 1, x and y long enough.
-//
-//go:noescape
-func dw3x3s1AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
-
-// dw3x3s1AVX2 is dw3x3s1 in AVX2: oh, ow ≥ 1, x and y long enough.
-//
-//go:noescape
-func dw3x3s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
-
-// dw3x3s2AVX512 is dw3x3s2 in AVX-512: oh, ow ≥ 1, x and y long enough.
-//
-//go:noescape
-func dw3x3s2AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
-
-// dw3x3s2AVX2 is dw3x3s2 in AVX2: oh, ow ≥ 1, x and y long enough.
-//
-//go:noescape
-func dw3x3s2AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int)
 
 // dw5x5s1AVX512 is dw5x5s1 in AVX-512: oh, ow ≥ 1, x and y long enough.
 //

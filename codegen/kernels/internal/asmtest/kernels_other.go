@@ -23,8 +23,16 @@ func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32) {
 	panic("simdDotAVX2: no assembly in this build")
 }
 
+func simdDW3x3s1AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
+	panic("simdDW3x3s1AVX512: no assembly in this build")
+}
+
 func simdDW3x3s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
 	panic("simdDW3x3s1AVX2: no assembly in this build")
+}
+
+func simdDW3x3s2AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
+	panic("simdDW3x3s2AVX512: no assembly in this build")
 }
 
 func simdDW3x3s2AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
@@ -95,6 +103,14 @@ func simdMaxPool3x3s1AVX2(x *float32, ld, half int, y *float32, oh, ow int) {
 	panic("simdMaxPool3x3s1AVX2: no assembly in this build")
 }
 
+func simdDWPlaneAVX512(e, o *float32, ld int, src *float32, lds, rows, cols, s, masks int) {
+	panic("simdDWPlaneAVX512: no assembly in this build")
+}
+
+func simdDWPlaneAVX2(e, o *float32, ld int, src *float32, lds, rows, cols, s, masks int) {
+	panic("simdDWPlaneAVX2: no assembly in this build")
+}
+
 func gemm12x8AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, res *float32, lohi *float32, cmask int) {
 	panic("gemm12x8AVX2: no assembly in this build")
 }
@@ -129,22 +145,6 @@ func dw1x3s1AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int,
 
 func dw1x3s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
 	panic("dw1x3s1AVX2: no assembly in this build")
-}
-
-func dw3x3s1AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
-	panic("dw3x3s1AVX512: no assembly in this build")
-}
-
-func dw3x3s1AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
-	panic("dw3x3s1AVX2: no assembly in this build")
-}
-
-func dw3x3s2AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
-	panic("dw3x3s2AVX512: no assembly in this build")
-}
-
-func dw3x3s2AVX2(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {
-	panic("dw3x3s2AVX2: no assembly in this build")
 }
 
 func dw5x5s1AVX512(x *float32, ld, half int, w *float32, y *float32, oh, ow int, p *float32, flags int) {

@@ -711,12 +711,16 @@ func simdDotGoRows2(x, w0, w1 []float32) (float32, float32) {
 // p[0] (flags&1: from y), adds the taps in (kh, kw) order, and with
 // flags&2 is clamped to [p[1], p[2]] (NaN stays NaN).
 func simdDW3x3s1(x []float32, ld, half int, w *[9]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
-	width := (ow+8-1)/8*8 + 2
+	width := (ow+16-1)/16*16 + 2
 	if oh < 1 || ow < 1 || half < 0 || (1 == 1 && ld < width) || (1 > 1 && (half < width || ld < 1*half)) {
 		panic("simdDW3x3s1: bad shape")
 	}
 	_ = x[((oh-1)*1+3-1)*ld+(1-1)*half+width-1]
 	_ = y[oh*ow-1]
+	if cpuLevel >= isaAVX512 {
+		simdDW3x3s1AVX512(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
+		return
+	}
 	if cpuLevel >= isaAVX2 {
 		simdDW3x3s1AVX2(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
 		return
@@ -836,12 +840,16 @@ func simdDW3x3s1Go(x []float32, ld, half int, w *[9]float32, y []float32, oh, ow
 // p[0] (flags&1: from y), adds the taps in (kh, kw) order, and with
 // flags&2 is clamped to [p[1], p[2]] (NaN stays NaN).
 func simdDW3x3s2(x []float32, ld, half int, w *[9]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
-	width := (ow+8-1)/8*8 + 1
+	width := (ow+16-1)/16*16 + 1
 	if oh < 1 || ow < 1 || half < 0 || (2 == 1 && ld < width) || (2 > 1 && (half < width || ld < 2*half)) {
 		panic("simdDW3x3s2: bad shape")
 	}
 	_ = x[((oh-1)*2+3-1)*ld+(2-1)*half+width-1]
 	_ = y[oh*ow-1]
+	if cpuLevel >= isaAVX512 {
+		simdDW3x3s2AVX512(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
+		return
+	}
 	if cpuLevel >= isaAVX2 {
 		simdDW3x3s2AVX2(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
 		return
@@ -1900,6 +1908,62 @@ func simdMaxPool3x3s1Go(x []float32, ld, half int, y []float32, oh, ow int) {
 				m = v
 			}
 			yr[j] = m
+		}
+	}
+}
+
+// simdDWPlane copies rows×cols of src (row stride lds) into the padded plane dst
+// (row stride ld) from row pt and padded column pl: with s = 1 column c
+// at pl+c; with s = 2 each row split by column parity, padded column
+// pl+c at ((pl+c)%2)*half + (pl+c)/2, the layout of the stride-2
+// depthwise kernels (codegen/kernels/dw.go). Nothing else of dst is
+// written.
+func simdDWPlane(dst []float32, ld, half int, src []float32, lds, rows, cols, pt, pl, s int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if rows < 0 || cols < 0 || pt < 0 || pl < 0 || lds < cols || s < 1 || s > 2 ||
+		(s == 1 && pl+cols > ld) || (s == 2 && (half < 0 || (pl+cols+1)/2 > half || 2*half > ld)) {
+		panic("simdDWPlane: bad shape")
+	}
+	_ = src[(rows-1)*lds+cols-1]
+	last := pl + cols // past the last row's last column
+	if s == 2 {
+		last = 2 * half
+	}
+	_ = dst[(pt+rows-1)*ld+last-1]
+	// The first column of each phase (s = 2: src's even columns go to
+	// e0, its odd ones to o0) and the assembly's tail masks.
+	e0, o0 := pt*ld+pl, pt*ld+pl
+	masks := 1<<(cols%16) - 1
+	if s == 2 {
+		e0, o0 = pt*ld+(pl%2)*half+pl/2, pt*ld+((pl+1)%2)*half+(pl+1)/2
+		r := cols % 32
+		masks = 1<<min(r, 16) - 1 | (1<<max(r-16, 0)-1)<<16 | (1<<((r+1)/2)-1)<<32 | (1<<(r/2)-1)<<48
+	}
+	if cpuLevel >= isaAVX512 {
+		simdDWPlaneAVX512(&dst[e0], &dst[o0], ld, &src[0], lds, rows, cols, s, masks)
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		simdDWPlaneAVX2(&dst[e0], &dst[o0], ld, &src[0], lds, rows, cols, s, masks)
+		return
+	}
+
+	simdDWPlaneGo(dst, ld, half, src, lds, rows, cols, pt, pl, s)
+}
+
+// simdDWPlaneGo is simdDWPlane in pure Go: the fallback and the assembly's test oracle.
+func simdDWPlaneGo(dst []float32, ld, half int, src []float32, lds, rows, cols, pt, pl, s int) {
+	for r := range rows {
+		sr := src[r*lds : r*lds+cols]
+		dr := dst[(pt+r)*ld:]
+		if s == 1 {
+			copy(dr[pl:pl+cols], sr)
+			continue
+		}
+		for c, v := range sr {
+			dr[((pl+c)%2)*half+(pl+c)/2] = v
 		}
 	}
 }
@@ -3102,273 +3166,6 @@ func dw1x3s1Go(x []float32, ld, half int, w *[3]float32, y []float32, oh, ow int
 			s0 += w0 * a0_0[0]
 			s0 += w1 * a0_0[1]
 			s0 += w2 * a0_0[2]
-			if flags&2 != 0 {
-				s0 = min(max(s0, lo), hi)
-			}
-			yr[j+0] = s0
-		}
-	}
-}
-
-// dw3x3s1 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
-// 3×3 correlation with stride 1 over a zero-bordered input plane x
-// (codegen/kernels/dw.go): tap (kh, kw) of output (r, j) is
-// x[(r*1+kh)*ld + (kw%1)*half + kw/1 + j]. Each output starts from
-// p[0] (flags&1: from y), adds the taps in (kh, kw) order, and with
-// flags&2 is clamped to [p[1], p[2]] (NaN stays NaN).
-func dw3x3s1(x []float32, ld, half int, w *[9]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
-	width := (ow+16-1)/16*16 + 2
-	if oh < 1 || ow < 1 || half < 0 || (1 == 1 && ld < width) || (1 > 1 && (half < width || ld < 1*half)) {
-		panic("dw3x3s1: bad shape")
-	}
-	_ = x[((oh-1)*1+3-1)*ld+(1-1)*half+width-1]
-	_ = y[oh*ow-1]
-	if cpuLevel >= isaAVX512 {
-		dw3x3s1AVX512(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
-		return
-	}
-	if cpuLevel >= isaAVX2 {
-		dw3x3s1AVX2(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
-		return
-	}
-
-	dw3x3s1Go(x, ld, half, w, y, oh, ow, p, flags)
-}
-
-// dw3x3s1Go is dw3x3s1 in pure Go: the fallback and the assembly's test oracle.
-func dw3x3s1Go(x []float32, ld, half int, w *[9]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
-	w0 := w[0]
-	w1 := w[1]
-	w2 := w[2]
-	w3 := w[3]
-	w4 := w[4]
-	w5 := w[5]
-	w6 := w[6]
-	w7 := w[7]
-	w8 := w[8]
-	bias, lo, hi := p[0], p[1], p[2]
-	for r := range oh {
-		yr := y[r*ow : r*ow+ow]
-		x0_0 := x[(r*1+0)*ld+0*half:]
-		x1_0 := x[(r*1+1)*ld+0*half:]
-		x2_0 := x[(r*1+2)*ld+0*half:]
-		j := 0
-		for ; j+4 <= ow; j += 4 {
-			a0_0 := (*[6]float32)(x0_0[j:])
-			a1_0 := (*[6]float32)(x1_0[j:])
-			a2_0 := (*[6]float32)(x2_0[j:])
-			s0 := bias
-			s1 := bias
-			s2 := bias
-			s3 := bias
-			if flags&1 != 0 {
-				s0 = yr[j+0]
-				s1 = yr[j+1]
-				s2 = yr[j+2]
-				s3 = yr[j+3]
-			}
-			s0 += w0 * a0_0[0]
-			s1 += w0 * a0_0[1]
-			s2 += w0 * a0_0[2]
-			s3 += w0 * a0_0[3]
-			s0 += w1 * a0_0[1]
-			s1 += w1 * a0_0[2]
-			s2 += w1 * a0_0[3]
-			s3 += w1 * a0_0[4]
-			s0 += w2 * a0_0[2]
-			s1 += w2 * a0_0[3]
-			s2 += w2 * a0_0[4]
-			s3 += w2 * a0_0[5]
-			s0 += w3 * a1_0[0]
-			s1 += w3 * a1_0[1]
-			s2 += w3 * a1_0[2]
-			s3 += w3 * a1_0[3]
-			s0 += w4 * a1_0[1]
-			s1 += w4 * a1_0[2]
-			s2 += w4 * a1_0[3]
-			s3 += w4 * a1_0[4]
-			s0 += w5 * a1_0[2]
-			s1 += w5 * a1_0[3]
-			s2 += w5 * a1_0[4]
-			s3 += w5 * a1_0[5]
-			s0 += w6 * a2_0[0]
-			s1 += w6 * a2_0[1]
-			s2 += w6 * a2_0[2]
-			s3 += w6 * a2_0[3]
-			s0 += w7 * a2_0[1]
-			s1 += w7 * a2_0[2]
-			s2 += w7 * a2_0[3]
-			s3 += w7 * a2_0[4]
-			s0 += w8 * a2_0[2]
-			s1 += w8 * a2_0[3]
-			s2 += w8 * a2_0[4]
-			s3 += w8 * a2_0[5]
-			if flags&2 != 0 {
-				s0 = min(max(s0, lo), hi)
-				s1 = min(max(s1, lo), hi)
-				s2 = min(max(s2, lo), hi)
-				s3 = min(max(s3, lo), hi)
-			}
-			yr[j+0] = s0
-			yr[j+1] = s1
-			yr[j+2] = s2
-			yr[j+3] = s3
-		}
-		for ; j < ow; j++ {
-			a0_0 := (*[3]float32)(x0_0[j:])
-			a1_0 := (*[3]float32)(x1_0[j:])
-			a2_0 := (*[3]float32)(x2_0[j:])
-			s0 := bias
-			if flags&1 != 0 {
-				s0 = yr[j+0]
-			}
-			s0 += w0 * a0_0[0]
-			s0 += w1 * a0_0[1]
-			s0 += w2 * a0_0[2]
-			s0 += w3 * a1_0[0]
-			s0 += w4 * a1_0[1]
-			s0 += w5 * a1_0[2]
-			s0 += w6 * a2_0[0]
-			s0 += w7 * a2_0[1]
-			s0 += w8 * a2_0[2]
-			if flags&2 != 0 {
-				s0 = min(max(s0, lo), hi)
-			}
-			yr[j+0] = s0
-		}
-	}
-}
-
-// dw3x3s2 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
-// 3×3 correlation with stride 2 over a zero-bordered input plane x
-// (codegen/kernels/dw.go): tap (kh, kw) of output (r, j) is
-// x[(r*2+kh)*ld + (kw%2)*half + kw/2 + j]. Each output starts from
-// p[0] (flags&1: from y), adds the taps in (kh, kw) order, and with
-// flags&2 is clamped to [p[1], p[2]] (NaN stays NaN).
-func dw3x3s2(x []float32, ld, half int, w *[9]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
-	width := (ow+16-1)/16*16 + 1
-	if oh < 1 || ow < 1 || half < 0 || (2 == 1 && ld < width) || (2 > 1 && (half < width || ld < 2*half)) {
-		panic("dw3x3s2: bad shape")
-	}
-	_ = x[((oh-1)*2+3-1)*ld+(2-1)*half+width-1]
-	_ = y[oh*ow-1]
-	if cpuLevel >= isaAVX512 {
-		dw3x3s2AVX512(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
-		return
-	}
-	if cpuLevel >= isaAVX2 {
-		dw3x3s2AVX2(&x[0], ld, half, &w[0], &y[0], oh, ow, &p[0], flags)
-		return
-	}
-
-	dw3x3s2Go(x, ld, half, w, y, oh, ow, p, flags)
-}
-
-// dw3x3s2Go is dw3x3s2 in pure Go: the fallback and the assembly's test oracle.
-func dw3x3s2Go(x []float32, ld, half int, w *[9]float32, y []float32, oh, ow int, p *[3]float32, flags int) {
-	w0 := w[0]
-	w1 := w[1]
-	w2 := w[2]
-	w3 := w[3]
-	w4 := w[4]
-	w5 := w[5]
-	w6 := w[6]
-	w7 := w[7]
-	w8 := w[8]
-	bias, lo, hi := p[0], p[1], p[2]
-	for r := range oh {
-		yr := y[r*ow : r*ow+ow]
-		x0_0 := x[(r*2+0)*ld+0*half:]
-		x0_1 := x[(r*2+0)*ld+1*half:]
-		x1_0 := x[(r*2+1)*ld+0*half:]
-		x1_1 := x[(r*2+1)*ld+1*half:]
-		x2_0 := x[(r*2+2)*ld+0*half:]
-		x2_1 := x[(r*2+2)*ld+1*half:]
-		j := 0
-		for ; j+4 <= ow; j += 4 {
-			a0_0 := (*[5]float32)(x0_0[j:])
-			a0_1 := (*[5]float32)(x0_1[j:])
-			a1_0 := (*[5]float32)(x1_0[j:])
-			a1_1 := (*[5]float32)(x1_1[j:])
-			a2_0 := (*[5]float32)(x2_0[j:])
-			a2_1 := (*[5]float32)(x2_1[j:])
-			s0 := bias
-			s1 := bias
-			s2 := bias
-			s3 := bias
-			if flags&1 != 0 {
-				s0 = yr[j+0]
-				s1 = yr[j+1]
-				s2 = yr[j+2]
-				s3 = yr[j+3]
-			}
-			s0 += w0 * a0_0[0]
-			s1 += w0 * a0_0[1]
-			s2 += w0 * a0_0[2]
-			s3 += w0 * a0_0[3]
-			s0 += w1 * a0_1[0]
-			s1 += w1 * a0_1[1]
-			s2 += w1 * a0_1[2]
-			s3 += w1 * a0_1[3]
-			s0 += w2 * a0_0[1]
-			s1 += w2 * a0_0[2]
-			s2 += w2 * a0_0[3]
-			s3 += w2 * a0_0[4]
-			s0 += w3 * a1_0[0]
-			s1 += w3 * a1_0[1]
-			s2 += w3 * a1_0[2]
-			s3 += w3 * a1_0[3]
-			s0 += w4 * a1_1[0]
-			s1 += w4 * a1_1[1]
-			s2 += w4 * a1_1[2]
-			s3 += w4 * a1_1[3]
-			s0 += w5 * a1_0[1]
-			s1 += w5 * a1_0[2]
-			s2 += w5 * a1_0[3]
-			s3 += w5 * a1_0[4]
-			s0 += w6 * a2_0[0]
-			s1 += w6 * a2_0[1]
-			s2 += w6 * a2_0[2]
-			s3 += w6 * a2_0[3]
-			s0 += w7 * a2_1[0]
-			s1 += w7 * a2_1[1]
-			s2 += w7 * a2_1[2]
-			s3 += w7 * a2_1[3]
-			s0 += w8 * a2_0[1]
-			s1 += w8 * a2_0[2]
-			s2 += w8 * a2_0[3]
-			s3 += w8 * a2_0[4]
-			if flags&2 != 0 {
-				s0 = min(max(s0, lo), hi)
-				s1 = min(max(s1, lo), hi)
-				s2 = min(max(s2, lo), hi)
-				s3 = min(max(s3, lo), hi)
-			}
-			yr[j+0] = s0
-			yr[j+1] = s1
-			yr[j+2] = s2
-			yr[j+3] = s3
-		}
-		for ; j < ow; j++ {
-			a0_0 := (*[2]float32)(x0_0[j:])
-			a0_1 := (*[2]float32)(x0_1[j:])
-			a1_0 := (*[2]float32)(x1_0[j:])
-			a1_1 := (*[2]float32)(x1_1[j:])
-			a2_0 := (*[2]float32)(x2_0[j:])
-			a2_1 := (*[2]float32)(x2_1[j:])
-			s0 := bias
-			if flags&1 != 0 {
-				s0 = yr[j+0]
-			}
-			s0 += w0 * a0_0[0]
-			s0 += w1 * a0_1[0]
-			s0 += w2 * a0_0[1]
-			s0 += w3 * a1_0[0]
-			s0 += w4 * a1_1[0]
-			s0 += w5 * a1_0[1]
-			s0 += w6 * a2_0[0]
-			s0 += w7 * a2_1[0]
-			s0 += w8 * a2_0[1]
 			if flags&2 != 0 {
 				s0 = min(max(s0, lo), hi)
 			}

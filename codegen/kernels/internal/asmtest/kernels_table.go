@@ -61,7 +61,7 @@ var dots = []dotKernel{
 }
 
 var dws = []dwKernel{
-	{name: "avx2.dw3x3s1", kh: 3, kw: 3, s: 1, lanes: 8,
+	{name: "avx512.dw3x3s1", kh: 3, kw: 3, s: 1, lanes: 16,
 		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
 			simdDW3x3s1(x, ld, half, (*[9]float32)(w), y, oh, ow, p, flags)
 		},
@@ -69,9 +69,10 @@ var dws = []dwKernel{
 			simdDW3x3s1Go(x, ld, half, (*[9]float32)(w), y, oh, ow, p, flags)
 		},
 		asm: []dwAsm{
+			{isa: "avx512", level: isaAVX512, f: simdDW3x3s1AVX512},
 			{isa: "avx2", level: isaAVX2, f: simdDW3x3s1AVX2},
 		}},
-	{name: "avx2.dw3x3s2", kh: 3, kw: 3, s: 2, lanes: 8,
+	{name: "avx512.dw3x3s2", kh: 3, kw: 3, s: 2, lanes: 16,
 		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
 			simdDW3x3s2(x, ld, half, (*[9]float32)(w), y, oh, ow, p, flags)
 		},
@@ -79,6 +80,7 @@ var dws = []dwKernel{
 			simdDW3x3s2Go(x, ld, half, (*[9]float32)(w), y, oh, ow, p, flags)
 		},
 		asm: []dwAsm{
+			{isa: "avx512", level: isaAVX512, f: simdDW3x3s2AVX512},
 			{isa: "avx2", level: isaAVX2, f: simdDW3x3s2AVX2},
 		}},
 	{name: "avx2.dw5x5s1", kh: 5, kw: 5, s: 1, lanes: 8,
@@ -122,28 +124,6 @@ var dws = []dwKernel{
 		asm: []dwAsm{
 			{isa: "avx512", level: isaAVX512, f: dw1x3s1AVX512},
 			{isa: "avx2", level: isaAVX2, f: dw1x3s1AVX2},
-		}},
-	{name: "test.avx512.dw3x3s1", kh: 3, kw: 3, s: 1, lanes: 16,
-		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
-			dw3x3s1(x, ld, half, (*[9]float32)(w), y, oh, ow, p, flags)
-		},
-		twin: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
-			dw3x3s1Go(x, ld, half, (*[9]float32)(w), y, oh, ow, p, flags)
-		},
-		asm: []dwAsm{
-			{isa: "avx512", level: isaAVX512, f: dw3x3s1AVX512},
-			{isa: "avx2", level: isaAVX2, f: dw3x3s1AVX2},
-		}},
-	{name: "test.avx512.dw3x3s2", kh: 3, kw: 3, s: 2, lanes: 16,
-		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
-			dw3x3s2(x, ld, half, (*[9]float32)(w), y, oh, ow, p, flags)
-		},
-		twin: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
-			dw3x3s2Go(x, ld, half, (*[9]float32)(w), y, oh, ow, p, flags)
-		},
-		asm: []dwAsm{
-			{isa: "avx512", level: isaAVX512, f: dw3x3s2AVX512},
-			{isa: "avx2", level: isaAVX2, f: dw3x3s2AVX2},
 		}},
 	{name: "test.avx512.dw5x5s1", kh: 5, kw: 5, s: 1, lanes: 16,
 		call: func(x []float32, ld, half int, w, y []float32, oh, ow int, p *[3]float32, flags int) {
@@ -227,5 +207,13 @@ var vmaxes = []vmaxKernel{
 		asm: []vmaxAsm{
 			{isa: "avx512", level: isaAVX512, f: simdVMaxAVX512},
 			{isa: "avx2", level: isaAVX2, f: simdVMaxAVX2},
+		}},
+}
+
+var dwplanes = []dwPlaneKernel{
+	{name: "avx512.dwplane", call: simdDWPlane, twin: simdDWPlaneGo,
+		asm: []dwPlaneAsm{
+			{isa: "avx512", level: isaAVX512, f: simdDWPlaneAVX512},
+			{isa: "avx2", level: isaAVX2, f: simdDWPlaneAVX2},
 		}},
 }
