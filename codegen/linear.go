@@ -248,11 +248,17 @@ func emitDenseGEMM(k *kctx, kn *kernels.Kernel, e epi, M, N, K int) bool {
 	if done {
 		plo, phi = k.span("p", np, 1) // threads.go: this worker's panels
 	}
-	k.l("for k0 := 0; k0 < %d; k0 += %d {", K, KC)
-	k.l("kc := min(%d, %d-k0)", KC, K)
-	k.l("fl := 8")
-	k.l("if k0 == 0 {\nfl = 0\n}")
-	k.l("if k0+kc == %d {\nfl |= %d\n}", K, flags)
+	if KC == K {
+		// One pass over k: the epilogue's flags from the start.
+		k.l("{")
+		k.l("k0, kc, fl := 0, %d, %d", K, flags)
+	} else {
+		k.l("for k0 := 0; k0 < %d; k0 += %d {", K, KC)
+		k.l("kc := min(%d, %d-k0)", KC, K)
+		k.l("fl := 8")
+		k.l("if k0 == 0 {\nfl = 0\n}")
+		k.l("if k0+kc == %d {\nfl |= %d\n}", K, flags)
+	}
 	k.l("for p0 := %s; p0 < %s; p0 += %d {", plo, phi, NP)
 	k.l("for m0 := 0; m0 < %d; m0 += %d {", M, MC)
 	k.l("mEnd := min(m0+%d, %d)", MC, M)

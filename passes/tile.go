@@ -17,13 +17,16 @@ const (
 	f32Bytes = 4        // bytes per element
 )
 
-// The cache blocks of a dense layer on gemmKernel, as measured before the
-// model above moved to Zen 5 (not yet re-measured at its sizes): KC, a
-// KC×NR weight panel of 32 KiB, the best of 128, 256 and 384 at
-// 256³–1024³; NC, KC×NC weights in half of denseL2.
+// The cache blocks of a dense layer on gemmKernel (bench -gemm -cpu,
+// session 6, each against the others in one process): KC, the whole of
+// k up to denseKMax — a block of 12 rows of x then holds at most 48 KiB
+// (L1; from L2 once it is not) and no pass reads back the partial sums
+// of y, 2-6% faster than passes of 256 at 384³-1024³ — else balanced
+// passes of at most denseKC; NC, whole panels whose KC×NC weights fill
+// at most half of L2, balanced too (16 panels of 10 run as 8 and 8).
 const (
-	denseKC = 256
-	denseL2 = 512 << 10
+	denseKMax = cacheL1 / (12 * f32Bytes)
+	denseKC   = 512
 )
 
 // Register blocks. Generated kernels are pure Go, whose register
@@ -332,6 +335,14 @@ func dwKernelFor(n *ir.Node) *kernels.Kernel {
 	return kernels.FindDepthwise(w[2], w[3], st[0])
 }
 
+// balanced splits n into the fewest blocks of at most most, of equal
+// size rounded up to a multiple of unit.
+func balanced(n, most, unit int) int {
+	blocks := (n + most - 1) / most
+	b := (n + blocks - 1) / blocks
+	return (b + unit - 1) / unit * unit
+}
+
 func denseSchedule(n *ir.Node) *ir.Schedule {
 	w := n.Inputs[1].Type.Shape
 	N, K := w[0], w[1]
@@ -342,12 +353,14 @@ func denseSchedule(n *ir.Node) *ir.Schedule {
 		// A matrix product over the weights pre-packed in panels.
 		s := &ir.Schedule{Unroll: min(kn.MR, M), Kernel: kn.Name, Threads: 1,
 			WeightLayout: kn.PanelLayout(), Tiles: map[string]int{}}
-		kc := denseKC
-		if kc < K {
+		kc := K
+		if K > denseKMax {
+			kc = balanced(K, denseKC, 16)
 			s.Tiles["k"] = kc
 		}
-		if nc := denseL2 / 2 / (f32Bytes * min(kc, K)); nc < N {
-			s.Tiles["n"] = max(kn.NR, nc/kn.NR*kn.NR)
+		np := (N + kn.NR - 1) / kn.NR
+		if nc := max(1, cacheL2/2/(f32Bytes*kc*kn.NR)); nc < np {
+			s.Tiles["n"] = balanced(np, nc, 1) * kn.NR
 		}
 		return s
 	}

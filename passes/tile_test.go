@@ -146,15 +146,22 @@ func TestTileDenseGEMM(t *testing.T) {
 	b.g.AddOutput("y", h)
 	x1 := b.g.AddInput("x1", f32(1, 300), ir.Pos{})
 	b.g.AddOutput("y1", b.node("dense", "fc2", nil, x1, b.param("w2", ir.Param, f32(600, 300))))
+	x3 := b.g.AddInput("x3", f32(64, 1500), ir.Pos{})
+	b.g.AddOutput("y3", b.node("dense", "fc3", nil, x3, b.param("w3", ir.Param, f32(64, 1500))))
 	g := checkPass(t, b.g, "tile")
 	s := map[string]*ir.Schedule{}
 	for _, n := range g.Nodes {
 		s[n.Name] = n.Schedule
 	}
-	// KC: a 256×32 panel fills the 32K L1 model; NC: 256×256 weights in ½ L2.
+	// KC: all 300 (12 rows of x in L1); NC: 19 panels of 300×32 weights,
+	// 13 in ½ L2, balanced as 10 and 9.
 	if w := s["fc1"]; w.Kernel != "avx512.gemm12x32" || w.WeightLayout != "panel32" || w.Unroll != 12 ||
-		w.Tiles["k"] != 256 || w.Tiles["n"] != 256 || w.Tiles["m"] != 0 {
-		t.Errorf("fc1: schedule %v, want kernel avx512.gemm12x32, layout panel32, unroll 12, tiles k=256 n=256", w)
+		w.Tiles["k"] != 0 || w.Tiles["n"] != 320 || w.Tiles["m"] != 0 {
+		t.Errorf("fc1: schedule %v, want kernel avx512.gemm12x32, layout panel32, unroll 12, tiles n=320", w)
+	}
+	// K 1500 > 1024: three passes of 500, rounded up to 512; 2 panels of 512×32.
+	if w := s["fc3"]; w.Tiles["k"] != 512 || w.Tiles["n"] != 0 {
+		t.Errorf("fc3: schedule %v, want tiles k=512", w)
 	}
 	if w := s["fc2"]; w.Kernel != "avx2.dot4" || w.WeightLayout != "" {
 		t.Errorf("fc2 (one row): schedule %v, want kernel avx2.dot4 over the weights as stored", w)

@@ -125,15 +125,8 @@ func blocks_0_norm1(x0 *[816]float32, x1 *[48]float32, x2 *[48]float32, y *[816]
 // blocks_0_self_attn_qkv computes layer blocks.0.self_attn.qkv (dense): blocks.0.norm1 f32[1,17,48], blocks.0.self_attn.in_proj_weight f32[144,48], blocks.0.self_attn.in_proj_bias f32[144] → blocks.0.self_attn.qkv f32[1,17,144].
 // Schedule: unroll 12, kernel avx512.gemm12x32, weights panel32.
 func blocks_0_self_attn_qkv(x0 *[816]float32, x1 *[7680]float32, x2 *[144]float32, y *[2448]float32) {
-	for k0 := 0; k0 < 48; k0 += 48 {
-		kc := min(48, 48-k0)
-		fl := 8
-		if k0 == 0 {
-			fl = 0
-		}
-		if k0+kc == 48 {
-			fl |= 4
-		}
+	{
+		k0, kc, fl := 0, 48, 4
 		for p0 := 0; p0 < 5; p0 += 5 {
 			for m0 := 0; m0 < 17; m0 += 17 {
 				mEnd := min(m0+17, 17)
@@ -319,15 +312,8 @@ func blocks_0_self_attn_context_nlhd(x *[816]float32, y *[816]float32) {
 // Attributes: act="".
 // Schedule: unroll 12, kernel avx512.gemm12x32, weights panel32.
 func blocks_0_self_attn_out(x0 *[816]float32, x1 *[3072]float32, x2 *[48]float32, x3 *[816]float32, y *[816]float32) {
-	for k0 := 0; k0 < 48; k0 += 48 {
-		kc := min(48, 48-k0)
-		fl := 8
-		if k0 == 0 {
-			fl = 0
-		}
-		if k0+kc == 48 {
-			fl |= 4
-		}
+	{
+		k0, kc, fl := 0, 48, 4
 		for p0 := 0; p0 < 2; p0 += 2 {
 			for m0 := 0; m0 < 17; m0 += 17 {
 				mEnd := min(m0+17, 17)
@@ -389,15 +375,8 @@ func blocks_0_norm2(x0 *[816]float32, x1 *[48]float32, x2 *[48]float32, y *[816]
 // Attributes: act="gelu" approximate="none".
 // Schedule: unroll 12, kernel avx512.gemm12x32, weights panel32.
 func blocks_0_linear1(x0 *[816]float32, x1 *[4608]float32, x2 *[96]float32, y *[1632]float32) {
-	for k0 := 0; k0 < 48; k0 += 48 {
-		kc := min(48, 48-k0)
-		fl := 8
-		if k0 == 0 {
-			fl = 0
-		}
-		if k0+kc == 48 {
-			fl |= 4
-		}
+	{
+		k0, kc, fl := 0, 48, 4
 		for p0 := 0; p0 < 3; p0 += 3 {
 			for m0 := 0; m0 < 17; m0 += 17 {
 				mEnd := min(m0+17, 17)
@@ -428,15 +407,8 @@ func blocks_0_linear1(x0 *[816]float32, x1 *[4608]float32, x2 *[96]float32, y *[
 // Attributes: act="".
 // Schedule: unroll 12, kernel avx512.gemm12x32, weights panel32.
 func blocks_0_linear2(x0 *[1632]float32, x1 *[6144]float32, x2 *[48]float32, x3 *[816]float32, y *[816]float32) {
-	for k0 := 0; k0 < 96; k0 += 96 {
-		kc := min(96, 96-k0)
-		fl := 8
-		if k0 == 0 {
-			fl = 0
-		}
-		if k0+kc == 96 {
-			fl |= 4
-		}
+	{
+		k0, kc, fl := 0, 96, 4
 		for p0 := 0; p0 < 2; p0 += 2 {
 			for m0 := 0; m0 < 17; m0 += 17 {
 				mEnd := min(m0+17, 17)
@@ -497,15 +469,8 @@ func blocks_1_norm1(x0 *[816]float32, x1 *[48]float32, x2 *[48]float32, y *[816]
 // blocks_1_self_attn_qkv computes layer blocks.1.self_attn.qkv (dense): blocks.1.norm1 f32[1,17,48], blocks.1.self_attn.in_proj_weight f32[144,48], blocks.1.self_attn.in_proj_bias f32[144] → blocks.1.self_attn.qkv f32[1,17,144].
 // Schedule: unroll 12, kernel avx512.gemm12x32, weights panel32.
 func blocks_1_self_attn_qkv(x0 *[816]float32, x1 *[7680]float32, x2 *[144]float32, y *[2448]float32) {
-	for k0 := 0; k0 < 48; k0 += 48 {
-		kc := min(48, 48-k0)
-		fl := 8
-		if k0 == 0 {
-			fl = 0
-		}
-		if k0+kc == 48 {
-			fl |= 4
-		}
+	{
+		k0, kc, fl := 0, 48, 4
 		for p0 := 0; p0 < 5; p0 += 5 {
 			for m0 := 0; m0 < 17; m0 += 17 {
 				mEnd := min(m0+17, 17)
@@ -691,15 +656,8 @@ func blocks_1_self_attn_context_nlhd(x *[816]float32, y *[816]float32) {
 // Attributes: act="".
 // Schedule: unroll 12, kernel avx512.gemm12x32, weights panel32.
 func blocks_1_self_attn_out(x0 *[816]float32, x1 *[3072]float32, x2 *[48]float32, x3 *[816]float32, y *[816]float32) {
-	for k0 := 0; k0 < 48; k0 += 48 {
-		kc := min(48, 48-k0)
-		fl := 8
-		if k0 == 0 {
-			fl = 0
-		}
-		if k0+kc == 48 {
-			fl |= 4
-		}
+	{
+		k0, kc, fl := 0, 48, 4
 		for p0 := 0; p0 < 2; p0 += 2 {
 			for m0 := 0; m0 < 17; m0 += 17 {
 				mEnd := min(m0+17, 17)
@@ -761,15 +719,8 @@ func blocks_1_norm2(x0 *[816]float32, x1 *[48]float32, x2 *[48]float32, y *[816]
 // Attributes: act="gelu" approximate="none".
 // Schedule: unroll 12, kernel avx512.gemm12x32, weights panel32.
 func blocks_1_linear1(x0 *[816]float32, x1 *[4608]float32, x2 *[96]float32, y *[1632]float32) {
-	for k0 := 0; k0 < 48; k0 += 48 {
-		kc := min(48, 48-k0)
-		fl := 8
-		if k0 == 0 {
-			fl = 0
-		}
-		if k0+kc == 48 {
-			fl |= 4
-		}
+	{
+		k0, kc, fl := 0, 48, 4
 		for p0 := 0; p0 < 3; p0 += 3 {
 			for m0 := 0; m0 < 17; m0 += 17 {
 				mEnd := min(m0+17, 17)
@@ -800,15 +751,8 @@ func blocks_1_linear1(x0 *[816]float32, x1 *[4608]float32, x2 *[96]float32, y *[
 // Attributes: act="".
 // Schedule: unroll 12, kernel avx512.gemm12x32, weights panel32.
 func blocks_1_linear2(x0 *[1632]float32, x1 *[6144]float32, x2 *[48]float32, x3 *[816]float32, y *[816]float32) {
-	for k0 := 0; k0 < 96; k0 += 96 {
-		kc := min(96, 96-k0)
-		fl := 8
-		if k0 == 0 {
-			fl = 0
-		}
-		if k0+kc == 96 {
-			fl |= 4
-		}
+	{
+		k0, kc, fl := 0, 96, 4
 		for p0 := 0; p0 < 2; p0 += 2 {
 			for m0 := 0; m0 < 17; m0 += 17 {
 				mEnd := min(m0+17, 17)
