@@ -34,12 +34,12 @@ func TestTileSchedules(t *testing.T) {
 			t.Errorf("%s: schedule %v, want algo %s", name, s[name], algo)
 		}
 	}
-	// wider: K = 128·9 = 1152 terms in 5 passes of 231; a pass of 256
+	// wider: K = 128·9 = 1152 terms in 3 passes of 384; a pass of 256
 	// columns (16×16 outputs) fits ½ L2 and its panels within
 	// convPanels, and ¼ L2 a pass of the 96 channels' weights: no column
 	// or channel tiles.
-	if w := s["wider"]; w.Tiles["k"] != 231 || w.Tiles["n"] != 0 || w.Tiles["m"] != 0 || w.Unroll != 12 || w.Kernel != "avx512.gemm12x32" || w.Vector != 0 || w.Threads != 1 {
-		t.Errorf("wider: schedule %v, want k=231 unroll 12 kernel avx512.gemm12x32 on one thread", w)
+	if w := s["wider"]; w.Tiles["k"] != 384 || w.Tiles["n"] != 0 || w.Tiles["m"] != 0 || w.Unroll != 12 || w.Kernel != "avx512.gemm12x32" || w.Vector != 0 || w.Threads != 1 {
+		t.Errorf("wider: schedule %v, want k=384 unroll 12 kernel avx512.gemm12x32 on one thread", w)
 	}
 	if w := s["narrow"]; w.Unroll != 4 || w.Kernel != "avx512.igemm12x32" {
 		t.Errorf("narrow: 4 channels: schedule %v, want unroll 4 kernel avx512.igemm12x32", w)

@@ -358,7 +358,7 @@ func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[40
 
 // features_14 computes layer features.14 (fused_conv): features.13 f32[1,64,8,8], features.14.weight_bn f32[128,64,3,3], features.14.bias_bn f32[128] → features.16 f32[1,128,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile k=192, unroll 12, algo im2row, kernel avx512.gemm12x32.
+// Schedule: tile m=108, unroll 12, algo im2row, kernel avx512.gemm12x32.
 func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[8192]float32, tmp *[61728]float32) {
 	for b := range 1 {
 		for g := range 1 {
@@ -394,8 +394,8 @@ func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[81
 						}
 					}
 				}
-				{
-					m0, mEnd := 0, 128
+				for m0 := 0; m0 < 128; m0 += 108 {
+					mEnd := min(m0+108, 128)
 					lohi := [2]float32{0, 0}
 					np := (nEnd - n0 + 31) / 32
 					var pcm [3]uint32
@@ -422,8 +422,8 @@ func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[81
 						}
 						pcm[p], pq[p], pnv[p] = cm, q0, nv
 					}
-					for k0 := 0; k0 < 576; k0 += 192 {
-						kc := min(192, 576-k0)
+					for k0 := 0; k0 < 576; k0 += 576 {
+						kc := min(576, 576-k0)
 						fl := 512
 						if k0 > 0 {
 							fl |= 8
