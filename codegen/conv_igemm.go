@@ -24,12 +24,14 @@ import (
 // t·d div s. Every tap is an affine function of n', so the kernel reads
 // row t of the product straight from xp at off[t], for whole panels of
 // consecutive columns. The columns between output rows (n' with o2 ≥ OW,
-// or o1 ≥ OH) are computed and dropped: the kernel stores its rows of
-// virtual columns into yv, and the output rows are copied out of it with
-// what is left of the epilogue (residual, activation). When there are
-// none (a 1-D convolution, a 1×1 one) the kernel stores into y itself.
-// Bias and relu run in the kernel; a fused pool reads the finished
-// (activated) output from scratch (emitPool). Each output sums its
+// or o1 ≥ OH) are computed and dropped: a constant keep table marks the
+// outputs among the virtual columns, and the kernel stores each row's
+// kept columns packed (VCOMPRESSPS on AVX-512), which is the output
+// channel's plane in order, straight into y: no staging buffer, no row
+// copies. Bias and relu run in the kernel, what is left of the epilogue
+// (residual, activation) in one pass over the block's channels after it;
+// a fused pool reads the finished (activated) output from scratch
+// (emitPool). Each output sums its
 // products in the order of the weights, like the interpreter, one fused
 // multiply-add per term.
 //
@@ -59,9 +61,9 @@ type igemmConv struct {
 	PP, PS            int    // values per phase block, per channel
 	N                 int    // virtual columns
 	copyIn            bool   // xp is a copy (pads or strides), else the input
-	junk              bool   // virtual columns that are not outputs: via yv
+	junk              bool   // virtual columns that are not outputs: a keep table
 	MR                int
-	xpLen, xpOff, yvO int // scratch: xp's length and offset, yv's offset
+	xpLen, xpOff, end int // scratch: xp's length and offset, the end of ours
 	pre               int // scratch before ours (a fused pool's input)
 }
 
@@ -102,7 +104,7 @@ func igemmPlan(conv *ir.Node, pre int) igemmConv {
 		c.xpLen += c.PP // the Split kernel checks two phase blocks from each row
 	}
 	c.xpOff = alignUp(pre)
-	c.yvO = alignUp(c.xpOff + c.xpLen)
+	c.end = alignUp(c.xpOff + c.xpLen)
 	return c
 }
 
@@ -112,11 +114,18 @@ func alignUp(n int) int { return (n + align - 1) / align * align }
 func (c igemmConv) panels() int { return (c.N + c.kn.NR - 1) / c.kn.NR }
 
 // scratch is the plan's scratch in elements, pre included.
-func (c igemmConv) scratch() int {
-	if c.junk {
-		return alignUp(c.yvO + c.OCg*c.N)
+func (c igemmConv) scratch() int { return c.end }
+
+// keep is the kernel's keep table: bit n'%16 of entry n'/16 is set when
+// virtual column n' is an output (o1 < OH, o2 < OW), over whole panels.
+func (c igemmConv) keep() []uint16 {
+	keep := make([]uint16, c.panels()*c.kn.NR/16)
+	for v := range c.N {
+		if v%c.pd[2] < c.w.out[2] && v/c.pd[2]%c.pd[1] < c.w.out[1] {
+			keep[v/16] |= 1 << (v % 16)
+		}
 	}
-	return c.yvO
+	return keep
 }
 
 // offsets is the table off[t] in weight order: tap (ic, t0, t1, t2)
@@ -169,8 +178,10 @@ func emitIGemm(k *kctx, conv *ir.Node, c igemmConv, e epi, Y string, pool *ir.No
 		rows = append(rows, strings.Trim(fmt.Sprint(offs[i:min(i+16, len(offs))]), "[]"))
 	}
 	k.l("offs := [%d]int32{\n%s,\n}", len(offs), strings.ReplaceAll(strings.Join(rows, ",\n"), " ", ", "))
+	keep := "nil"
 	if c.junk {
-		k.l("yv := tmp[%d:%d]", c.yvO, c.yvO+c.OCg*c.N)
+		emitIGemmKeep(k, c.keep())
+		keep = "keep[:]"
 	}
 	k.l("for b := range %d {", c.NB)
 	k.l("for g := range %d {", c.G)
@@ -191,14 +202,9 @@ func emitIGemm(k *kctx, conv *ir.Node, c igemmConv, e epi, Y string, pool *ir.No
 	k.l("r := (%s - %s) / mb", mhi, mlo)
 	k.l("if bi < (%s-%s)%%mb {\nr++\n}", mhi, mlo)
 	wrow := fmt.Sprintf("%s[(g*%d+m)*%d:]", W, c.OCg, c.K)
-	if c.junk {
-		k.l("%s(r, %d, %d, %s, %d, %s, offs[:], yv[m*%d:], %d, %s, %d)", c.kn.Func, c.N, c.K, wrow, c.K, xp, c.N, c.N, bias, flags)
-		emitIGemmRows(k, c, rest, Y)
-	} else {
-		k.l("yo := (b*%d+g*%d+m)*%d", c.OC, c.OCg, c.OSP)
-		k.l("%s(r, %d, %d, %s, %d, %s, offs[:], %s[yo:], %d, %s, %d)", c.kn.Func, c.N, c.K, wrow, c.K, xp, Y, c.OSP, bias, flags)
-		emitIGemmRest(k, c, rest, Y)
-	}
+	k.l("yo := (b*%d+g*%d+m)*%d", c.OC, c.OCg, c.OSP)
+	k.l("%s(r, %d, %d, %s, %d, %s, offs[:], %s[yo:], %d, %s, %d, %s)", c.kn.Func, c.N, c.K, wrow, c.K, xp, Y, c.OSP, bias, flags, keep)
+	emitIGemmRest(k, c, rest, Y)
 	if pool != nil {
 		emitIGemmPool(k, c, pool, Y)
 	}
@@ -269,55 +275,20 @@ func emitIGemmCopy(k *kctx, c igemmConv) {
 	k.l("}\n}\n}") // i1 i0 ic
 }
 
-// emitIGemmRows copies the output rows of the block's r channels out of
-// yv, applying rest (residual, then activation) on the way. An
-// activation the Act kernel has runs as one call over the block: on yv
-// before the copy (the dropped columns with it), or with a residual on
-// y after the copy has added it.
-func emitIGemmRows(k *kctx, c igemmConv, rest epi, Y string) {
-	w := c.w
-	OW := w.out[2]
-	yb := fmt.Sprintf("(b*%d+g*%d+m)*%d", c.OC, c.OCg, c.OSP)
-	blockAct := func(x, res string) string {
-		if rest.act == "" {
-			return ""
+// emitIGemmKeep writes the keep table as a constant array, 16 entries a
+// line.
+func emitIGemmKeep(k *kctx, keep []uint16) {
+	var b strings.Builder
+	for i := 0; i < len(keep); i += 16 {
+		for j, v := range keep[i:min(i+16, len(keep))] {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%#x", v)
 		}
-		return epilogueCall(k.n, x, res, x)
+		b.WriteString(",\n")
 	}
-	after := ""
-	if rest.residual == "" {
-		if call := blockAct(fmt.Sprintf("yv[m*%d:(m+r)*%d]", c.N, c.N), ""); call != "" {
-			k.l("%s", call)
-			rest.act, rest.code = "", ""
-		}
-	} else if call := blockAct(fmt.Sprintf("%s[%s:%s+r*%d]", Y, yb, yb, c.OSP), ""); call != "" {
-		after = call
-		rest.act, rest.code = "", ""
-	}
-	k.l("for oc := m; oc < m+r; oc++ {")
-	k.l("for o0 := range %d {", w.out[0])
-	k.l("for o1 := range %d {", w.out[1])
-	k.l("vo := oc*%d + o0*%d + o1*%d", c.N, c.pd[1]*c.pd[2], c.pd[2])
-	k.l("yo := ((b*%d+g*%d+oc)*%d+o0)*%d + o1*%d", c.OC, c.OCg, w.out[0], w.out[1]*OW, OW)
-	k.l("yr, vr := (*[%d]float32)(%s[yo:]), (*[%d]float32)(yv[vo:])", OW, Y, OW)
-	if rest.residual == "" && rest.act == "" {
-		// A loop, not an array assignment: that is a memmove call per
-		// row (the two may overlap as far as the compiler knows).
-		k.l("for j, v := range vr {\nyr[j] = v\n}")
-	} else {
-		if rest.residual != "" {
-			k.l("rr := (*[%d]float32)(%s[yo:])", OW, rest.residual)
-			rest.residual = "rr"
-		}
-		k.l("for j, v := range vr {")
-		k.l("%s", rest.apply("", "j"))
-		k.l("yr[j] = v")
-		k.l("}")
-	}
-	k.l("}\n}\n}") // o1 o0 oc
-	if after != "" {
-		k.l("%s", after)
-	}
+	k.l("keep := [%d]uint16{\n%s}", len(keep), b.String())
 }
 
 // emitIGemmRest applies rest to the r output channels the kernel stored

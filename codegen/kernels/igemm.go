@@ -6,15 +6,20 @@ import "fmt"
 //
 //	C[i·ldc+j] = Σ_k A[i·lda+k]·B[offs[k]+j]   i < r ≤ MR, j < n
 //
-// then bias[i] (flags&1) and relu (flags&2). B is not packed: row k of
+// then bias[i] (flags&1) and relu (flags&2); with a keep table, only
+// the columns j whose bit keep[j/16]>>(j%16) is set are stored, packed:
+// row i's kept columns at C[i·ldc], C[i·ldc+1], … (the outputs of a
+// convolution without the columns between its output rows, which the
+// virtual columns below include). B is not packed: row k of
 // the product is B read from offs[k], so a convolution over a
 // zero-bordered (and, for strides above 1, polyphase) copy of its input
 // needs no im2col buffer at all: tap k of output column j is
 // B[offs[k] + j]. n is any number of columns: the kernel walks them in
 // panels of NR, the accumulators of an r×NR block in registers as the
 // Gemm kernel's (gemmasm.go), masked past n (AVX-512) or staged through
-// a block (AVX2, in the wrapper). Each sum adds its products in k order,
-// one fused multiply-add per term.
+// a block (AVX2, in the wrapper). Kept columns are stored by VCOMPRESSPS
+// (AVX-512) or, on AVX2, copied out of a block per panel. Each sum adds
+// its products in k order, one fused multiply-add per term.
 const IGemm Op = 20
 
 // igemmKernel is the registered IGemm kernel: Gemm's 12×32 block.
@@ -35,13 +40,25 @@ var igemmTemplate = template{
 // FUNC sets c[i*ldc+j] = Σ_k a[i*lda+k]·b[offs[k]+j] for i < r (1.._MR_),
 // j < n and k < kn, each sum in k order, then adds bias[i] (flags&1)
 // and applies relu (flags&2: v < 0 becomes 0). It reads b[offs[k]+j]
-// for j up to n rounded up to _NR_: b must hold them.
-func FUNC(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int) {
+// for j up to n rounded up to _NR_: b must hold them. keep, if not nil,
+// marks the columns stored (bit j%16 of keep[j/16], none at or past n;
+// (n+_NR_-1)/_NR_*_NR_/16 entries): row i's kept columns go to c[i*ldc],
+// c[i*ldc+1], … in order.
+func FUNC(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int, keep []uint16) {
 	if r < 1 || r > _MR_ || n < 1 || kn < 1 || lda < 0 || ldc < 0 || flags&^3 != 0 {
 		panic("FUNC: bad shape")
 	}
 	_ = a[(r-1)*lda+kn-1]
-	_ = c[(r-1)*ldc+n-1]
+	kept := n
+	var kp *uint16
+	if keep != nil {
+		kept = FUNCKept(n, keep)
+		if kept == 0 {
+			return
+		}
+		kp = &keep[0]
+	}
+	_ = c[(r-1)*ldc+kept-1]
 	hi := int32(0)
 	for _, o := range offs[:kn] {
 		if o < 0 {
@@ -56,19 +73,38 @@ func FUNC(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []flo
 		bp = &bias[0]
 	}
 	DISPATCH
-	TWIN(r, n, kn, a, lda, b, offs, c, ldc, bias, flags)
+	TWIN(r, n, kn, a, lda, b, offs, c, ldc, bias, flags, keep)
+}
+
+// FUNCKept returns the number of columns keep marks, checking that it
+// covers the panels of n columns and marks none at or past n.
+func FUNCKept(n int, keep []uint16) int {
+	kept := 0
+	for j, m := range keep[:(n+_NR_-1)/_NR_*_NR_/16] {
+		if lo := n - 16*j; lo < 16 && m>>max(lo, 0) != 0 {
+			panic("FUNC: keep marks a column past n")
+		}
+		for ; m != 0; m &= m - 1 {
+			kept++
+		}
+	}
+	return kept
 }
 `,
 	calls: map[ISA]string{
-		AVX512: `ASM(r, n, kn, &a[0], lda, &b[0], &offs[0], &c[0], ldc, bp, flags)`,
+		AVX512: `ASM(r, n, kn, &a[0], lda, &b[0], &offs[0], &c[0], ldc, bp, flags, kp)`,
 		// AVX2: whole panels of _ROWS_ rows; the last, partial panel
-		// through a block.
-		AVX2: `full := n / _NR_ * _NR_
+		// through a block, and every panel when columns are dropped.
+		AVX2: `if keep != nil {
+	FUNCKeep(r, n, kn, a, lda, b, offs, c, ldc, bias, flags, keep)
+	return
+}
+full := n / _NR_ * _NR_
 for i := 0; i < r && full > 0; i += _ROWS_ {
 	if flags&1 != 0 {
 		bp = &bias[i]
 	}
-	ASM(min(_ROWS_, r-i), full, kn, &a[i*lda], lda, &b[0], &offs[0], &c[i*ldc], ldc, bp, flags)
+	ASM(min(_ROWS_, r-i), full, kn, &a[i*lda], lda, &b[0], &offs[0], &c[i*ldc], ldc, bp, flags, nil)
 }
 if full < n {
 	FUNCNarrow(r, full, n, kn, a, lda, b, offs, c, ldc, bias, flags)
@@ -79,24 +115,51 @@ if full < n {
 // a block: the AVX2 routine stores whole panels.
 func FUNCNarrow(r, j0, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int) {
 	var blk [_CB_]float32
-	FUNC(r, _NR_, kn, a, lda, b[j0:], offs, blk[:], _NR_, bias, flags)
+	FUNC(r, _NR_, kn, a, lda, b[j0:], offs, blk[:], _NR_, bias, flags, nil)
 	for i := range r {
 		copy(c[i*ldc+j0:i*ldc+n], blk[i*_NR_:])
+	}
+}
+
+// FUNCKeep is FUNC with a keep table on AVX2: each panel through a
+// block, its kept columns copied out packed.
+func FUNCKeep(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int, keep []uint16) {
+	var blk [_CB_]float32
+	o := 0
+	for j0 := 0; j0 < n; j0 += _NR_ {
+		FUNC(r, _NR_, kn, a, lda, b[j0:], offs, blk[:], _NR_, bias, flags, nil)
+		cnt := 0
+		for i := range r {
+			ci := c[i*ldc+o:]
+			cnt = 0
+			for j, v := range blk[i*_NR_ : (i+1)*_NR_] {
+				if keep[(j0+j)/16]>>((j0+j)%16)&1 != 0 {
+					ci[cnt] = v
+					cnt++
+				}
+			}
+		}
+		o += cnt
 	}
 }
 `,
 	twin: `
 // TWIN is FUNC in pure Go: the fallback (purego, other GOARCH) and the
 // assembly's test oracle: per row, eight columns at a time in registers
-// (TWINRow8), each sum in k order.
-func TWIN(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int) {
+// (TWINRow8), each sum in k order; with keep, the kept ones stored
+// packed.
+func TWIN(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int, keep []uint16) {
 	offs = offs[:kn]
 	for i := range r {
 		ai := a[i*lda:][:kn]
-		ci := c[i*ldc:][:n]
+		ci := c[i*ldc:]
+		o := 0
 		for j0 := 0; j0 < n; j0 += 8 {
 			s := TWINRow8(ai, b[j0:], offs)
 			for j := range min(8, n-j0) {
+				if keep != nil && keep[(j0+j)/16]>>((j0+j)%16)&1 == 0 {
+					continue
+				}
 				v := s[j]
 				if flags&1 != 0 {
 					v += bias[i]
@@ -104,7 +167,8 @@ func TWIN(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []flo
 				if flags&2 != 0 && v < 0 {
 					v = 0
 				}
-				ci[j0+j] = v
+				ci[o] = v
+				o++
 			}
 		}
 	}
@@ -131,13 +195,14 @@ func TWINRow8(a, b []float32, offs []int32) [8]float32 {
 `,
 	decl: `
 // ASM is FUNC in _ISA_ (rows 1 ≤ r ≤ _ROWS_ of the _BLOCK_ block): kn ≥ 1;
-// bias may be nil when flags&1 == 0.
+// bias may be nil when flags&1 == 0; keep nil stores every column
+// (AVX2 must have it nil).
 //
 //go:noescape
-func ASM(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int)
+func ASM(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int, keep *uint16)
 `,
 	stub: `
-func ASM(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int) {
+func ASM(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int, keep *uint16) {
 	panic("ASM: no assembly in this build")
 }
 `,
@@ -148,19 +213,24 @@ func ASM(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, 
 // and the bias pointer), CX k, DX lda in bytes, SI/R8/R10/R11 the row
 // bases of a (rowAddr), BX the panel's b, R14 the offsets, R13 one
 // offset (then the row pointer of c), R9 the k/4 counter, DI the
-// panel's c, R12 the columns left, R15 flags. Vector registers as the
-// Gemm kernel's (gemmRegs). AVX-512 masks the last panel's stores with
-// K1 … K(nv); AVX2 is only called on whole panels.
+// panel's c, R12 the columns left, R15 the panel's keep entries (nil:
+// every column), flags read from the frame. Vector registers as the Gemm
+// kernel's (gemmRegs). AVX-512 masks the last panel's stores with
+// K1 … K(nv), or with a keep table stores the kept columns of the panel
+// packed (VCOMPRESSPS); AVX2 is only called on whole panels, without.
 func igemmAsm(w *asmw, k *Kernel, g gemmISA) {
 	x := gemmRegs{g: g, nv: k.NR >> g.lg, mr: g.rows(k), mask: g.isa == AVX512}
+	if x.mask && x.nv > 2 {
+		panic("kernels: IGemm keeps columns in at most two vectors per panel")
+	}
 	fn := k.Asm(g.isa)
-	w.p(`// func %s(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int)`, fn)
-	w.p(`TEXT ·%s(SB), NOSPLIT, $0-88`, fn)
+	w.p(`// func %s(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int, keep *uint16)`, fn)
+	w.p(`TEXT ·%s(SB), NOSPLIT, $0-96`, fn)
 	w.in("MOVQ r+0(FP), AX")
 	w.in("MOVQ k+16(FP), CX")
 	w.in("MOVQ lda+32(FP), DX")
 	w.in("SHLQ $2, DX")
-	w.in("MOVQ flags+80(FP), R15")
+	w.in("MOVQ keep+88(FP), R15")
 	w.dispatch(fn+"r", x.mr)
 	for r := 1; r <= x.mr; r++ {
 		x.label = fmt.Sprintf("%sr%d", fn, r)
@@ -178,7 +248,15 @@ func igemmBody(w *asmw, k *Kernel, x gemmRegs, r int) {
 	w.in("MOVQ c+56(FP), DI")
 	w.p("%spanel:", l)
 	if x.mask {
-		// K(v+1): the columns of vector v below min(R12, NR).
+		// K(v+1): the panel's keep entries, or the columns of vector v
+		// below min(R12, NR).
+		w.in("TESTQ R15, R15")
+		w.in("JZ %sn", l)
+		for v := range x.nv {
+			w.in("KMOVW %d(R15), %s", 2*v, x.kmask(v))
+		}
+		w.in("JMP %sk", l)
+		w.p("%sn:", l)
 		w.in("MOVQ R12, CX")
 		w.in("CMPQ CX, $%d", k.NR)
 		w.in("JLE %sm", l)
@@ -193,6 +271,7 @@ func igemmBody(w *asmw, k *Kernel, x gemmRegs, r int) {
 				w.in("SHRQ $16, R13")
 			}
 		}
+		w.p("%sk:", l)
 		w.in("MOVQ k+16(FP), CX")
 	}
 	w.in("MOVQ a+24(FP), SI")
@@ -239,17 +318,18 @@ func igemmBody(w *asmw, k *Kernel, x gemmRegs, r int) {
 	w.p("%sstore:", l)
 	igemmEpilogue(w, x, r)
 	w.in("ADDQ $%d, BX", k.NR*4)
-	w.in("ADDQ $%d, DI", k.NR*4)
 	w.in("SUBQ $%d, R12", k.NR)
 	w.in("JGT %spanel", l)
 	w.in("VZEROUPPER")
 	w.in("RET")
 }
 
-// igemmEpilogue writes the bias, relu and the store of one panel.
+// igemmEpilogue writes the bias, relu and the store of one panel, and
+// moves DI past what it stored.
 func igemmEpilogue(w *asmw, x gemmRegs, r int) {
 	l := x.label
-	w.in("TESTQ $1, R15")
+	w.in("MOVQ flags+80(FP), AX")
+	w.in("TESTQ $1, AX")
 	w.in("JZ %srelu", l)
 	w.in("MOVQ bias+72(FP), AX")
 	for i := range r {
@@ -260,7 +340,8 @@ func igemmEpilogue(w *asmw, x gemmRegs, r int) {
 	}
 	w.p("%srelu:", l)
 	// max(0, v) keeps NaN and −0 like v < 0 ? 0 : v.
-	w.in("TESTQ $2, R15")
+	w.in("MOVQ flags+80(FP), AX")
+	w.in("TESTQ $2, AX")
 	w.in("JZ %sout", l)
 	z := x.bc(0)
 	w.in("%s %s, %s, %s", x.g.zero, z, z, z)
@@ -270,6 +351,32 @@ func igemmEpilogue(w *asmw, x gemmRegs, r int) {
 		}
 	}
 	w.p("%sout:", l)
+	if x.mask {
+		// Kept columns: vector 1's packed after vector 0's (R9 bytes).
+		w.in("TESTQ R15, R15")
+		w.in("JZ %sall", l)
+		w.in("KMOVW K1, R9")
+		w.in("POPCNTL R9, R9")
+		w.in("SHLQ $2, R9")
+		w.gemmRows(r, func(i int) {
+			for v := range x.nv {
+				addr := "0(R13)"
+				if v == 1 {
+					addr = "0(R13)(R9*1)"
+				}
+				w.in("VCOMPRESSPS %s, %s, %s", x.acc(i, v), x.kmask(v), addr)
+			}
+		})
+		if x.nv == 2 {
+			w.in("KMOVW K2, CX")
+			w.in("POPCNTL CX, CX")
+			w.in("LEAQ (R9)(CX*4), R9")
+		}
+		w.in("ADDQ R9, DI")
+		w.in("ADDQ $%d, R15", 2*x.nv)
+		w.in("JMP %sdone", l)
+		w.p("%sall:", l)
+	}
 	w.gemmRows(r, func(i int) {
 		for v := range x.nv {
 			addr := fmt.Sprintf("%d(R13)", v*x.g.bytes)
@@ -280,4 +387,6 @@ func igemmEpilogue(w *asmw, x gemmRegs, r int) {
 			}
 		}
 	})
+	w.in("ADDQ $%d, DI", x.nv*x.g.bytes)
+	w.p("%sdone:", l)
 }

@@ -9,12 +9,17 @@ import "math"
 // conv1 computes layer conv1 (fused_conv): x f32[1,1,28,28], conv1.weight f32[6,1,5,5], conv1.bias f32[6] → maxpool2d_1 f32[1,6,14,14].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[2,2,2,2] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
 // Schedule: unroll 6, algo igemm, kernel avx512.igemm12x32.
-func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32, tmp *[11104]float32) {
+func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32, tmp *[5744]float32) {
 	offs := [25]int32{
 		0, 1, 2, 3, 4, 32, 33, 34, 35, 36, 64, 65, 66, 67, 68, 96,
 		97, 98, 99, 100, 128, 129, 130, 131, 132,
 	}
-	yv := tmp[5744:11096]
+	keep := [56]uint16{
+		0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff,
+		0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff,
+		0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff,
+		0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff, 0xffff, 0xfff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*1+g*1)*784:][:784]
@@ -37,19 +42,8 @@ func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32,
 				if bi < (6-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 892, 25, x1[(g*6+m)*25:], 25, xp, offs[:], yv[m*892:], 892, x2[g*6+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 28 {
-							vo := oc*892 + o0*1024 + o1*32
-							yo := ((b*6+g*6+oc)*1+o0)*784 + o1*28
-							yr, vr := (*[28]float32)(tmp[yo:]), (*[28]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*6 + g*6 + m) * 784
+				simdIGemm32(r, 892, 25, x1[(g*6+m)*25:], 25, xp, offs[:], tmp[yo:], 784, x2[g*6+m:], 3, keep[:])
 				for nc := range r {
 					xc := (*[784]float32)(tmp[(b*6+g*6+m)*784:][nc*784:])
 					yc := (*[196]float32)(y[(b*6+g*6+m)*196:][nc*196:])
@@ -101,7 +95,7 @@ func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32,
 // conv2 computes layer conv2 (fused_conv): maxpool2d_1 f32[1,6,14,14], conv2.weight f32[16,6,5,5], conv2.bias f32[16] → maxpool2d_2 f32[1,16,5,5].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[0,0,0,0] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float32, tmp *[4976]float32) {
+func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float32, tmp *[2800]float32) {
 	offs := [150]int32{
 		0, 1, 2, 3, 4, 14, 15, 16, 17, 18, 28, 29, 30, 31, 32, 42,
 		43, 44, 45, 46, 56, 57, 58, 59, 60, 196, 197, 198, 199, 200, 210, 211,
@@ -114,7 +108,9 @@ func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float3
 		983, 984, 994, 995, 996, 997, 998, 1008, 1009, 1010, 1011, 1012, 1022, 1023, 1024, 1025,
 		1026, 1036, 1037, 1038, 1039, 1040,
 	}
-	yv := tmp[2800:4976]
+	keep := [10]uint16{
+		0xc3ff, 0xf0ff, 0xfc3f, 0xff0f, 0xffc3, 0x3ff0, 0xffc, 0xc3ff, 0xff, 0x0,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*6+g*6)*196:][:1176]
@@ -137,19 +133,8 @@ func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float3
 				if bi < (16-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 136, 150, x1[(g*16+m)*150:], 150, xp, offs[:], yv[m*136:], 136, x2[g*16+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 10 {
-							vo := oc*136 + o0*196 + o1*14
-							yo := ((b*16+g*16+oc)*1+o0)*100 + o1*10
-							yr, vr := (*[10]float32)(tmp[yo:]), (*[10]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*16 + g*16 + m) * 100
+				simdIGemm32(r, 136, 150, x1[(g*16+m)*150:], 150, xp, offs[:], tmp[yo:], 100, x2[g*16+m:], 3, keep[:])
 				for nc := range r {
 					xc := (*[100]float32)(tmp[(b*16+g*16+m)*100:][nc*100:])
 					yc := (*[25]float32)(y[(b*16+g*16+m)*25:][nc*25:])

@@ -9,12 +9,18 @@ import "math"
 // conv1 computes layer conv1 (fused_conv): x f32[1,3,32,32], conv1.weight_bn f32[16,3,3,3], conv1.bias_bn f32[16] → relu_1 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float32, tmp *[20848]float32) {
+func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float32, tmp *[3472]float32) {
 	offs := [27]int32{
 		0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224,
 		1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382,
 	}
-	yv := tmp[3472:20848]
+	keep := [68]uint16{
+		0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff, 0xffff,
+		0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff,
+		0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff,
+		0xcfff, 0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff,
+		0xffff, 0xcfff, 0xffff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*3+g*3)*1024:][:3072]
@@ -37,19 +43,8 @@ func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float
 				if bi < (16-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 1086, 27, x1[(g*16+m)*27:], 27, xp, offs[:], yv[m*1086:], 1086, x2[g*16+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 32 {
-							vo := oc*1086 + o0*1156 + o1*34
-							yo := ((b*16+g*16+oc)*1+o0)*1024 + o1*32
-							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*16 + g*16 + m) * 1024
+				simdIGemm32(r, 1086, 27, x1[(g*16+m)*27:], 27, xp, offs[:], y[yo:], 1024, x2[g*16+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -59,7 +54,7 @@ func conv1(x0 *[3072]float32, x1 *[432]float32, x2 *[16]float32, y *[16384]float
 // layer1_0_conv1 computes layer layer1.0.conv1 (fused_conv): relu_1 f32[1,16,32,32], layer1.0.conv1.weight_bn f32[16,16,3,3], layer1.0.conv1.bias_bn f32[16] → layer1.0.relu_1 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmp *[35888]float32) {
+func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmp *[18512]float32) {
 	offs := [144]int32{
 		0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224,
 		1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503,
@@ -71,7 +66,13 @@ func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 		13907, 13908, 13940, 13941, 13942, 15028, 15029, 15030, 15062, 15063, 15064, 15096, 15097, 15098, 16184, 16185,
 		16186, 16218, 16219, 16220, 16252, 16253, 16254, 17340, 17341, 17342, 17374, 17375, 17376, 17408, 17409, 17410,
 	}
-	yv := tmp[18512:35888]
+	keep := [68]uint16{
+		0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff, 0xffff,
+		0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff,
+		0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff,
+		0xcfff, 0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff,
+		0xffff, 0xcfff, 0xffff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*16+g*16)*1024:][:16384]
@@ -94,19 +95,8 @@ func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 				if bi < (16-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 1086, 144, x1[(g*16+m)*144:], 144, xp, offs[:], yv[m*1086:], 1086, x2[g*16+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 32 {
-							vo := oc*1086 + o0*1156 + o1*34
-							yo := ((b*16+g*16+oc)*1+o0)*1024 + o1*32
-							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*16 + g*16 + m) * 1024
+				simdIGemm32(r, 1086, 144, x1[(g*16+m)*144:], 144, xp, offs[:], y[yo:], 1024, x2[g*16+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -116,7 +106,7 @@ func layer1_0_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 // layer1_0_conv2 computes layer layer1.0.conv2 (fused_conv): layer1.0.relu_1 f32[1,16,32,32], layer1.0.conv2.weight_bn f32[16,16,3,3], layer1.0.conv2.bias_bn f32[16], relu_1 f32[1,16,32,32] → layer1.0.relu_2 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmp *[35888]float32) {
+func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmp *[18512]float32) {
 	offs := [144]int32{
 		0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224,
 		1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503,
@@ -128,7 +118,13 @@ func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 		13907, 13908, 13940, 13941, 13942, 15028, 15029, 15030, 15062, 15063, 15064, 15096, 15097, 15098, 16184, 16185,
 		16186, 16218, 16219, 16220, 16252, 16253, 16254, 17340, 17341, 17342, 17374, 17375, 17376, 17408, 17409, 17410,
 	}
-	yv := tmp[18512:35888]
+	keep := [68]uint16{
+		0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff, 0xffff,
+		0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff,
+		0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff,
+		0xcfff, 0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff,
+		0xffff, 0xcfff, 0xffff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*16+g*16)*1024:][:16384]
@@ -151,22 +147,9 @@ func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 				if bi < (16-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 1086, 144, x1[(g*16+m)*144:], 144, xp, offs[:], yv[m*1086:], 1086, x2[g*16+m:], 1)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 32 {
-							vo := oc*1086 + o0*1156 + o1*34
-							yo := ((b*16+g*16+oc)*1+o0)*1024 + o1*32
-							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
-							rr := (*[32]float32)(x3[yo:])
-							for j, v := range vr {
-								v += rr[j]
-								yr[j] = v
-							}
-						}
-					}
-				}
-				simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[(b*16+g*16+m)*1024:(b*16+g*16+m)*1024+r*1024], nil, y[(b*16+g*16+m)*1024:(b*16+g*16+m)*1024+r*1024]) // relu
+				yo := (b*16 + g*16 + m) * 1024
+				simdIGemm32(r, 1086, 144, x1[(g*16+m)*144:], 144, xp, offs[:], y[yo:], 1024, x2[g*16+m:], 1, keep[:])
+				simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[yo:yo+r*1024], x3[yo:yo+r*1024], y[yo:yo+r*1024]) // relu
 				m += r
 			}
 		}
@@ -176,7 +159,7 @@ func layer1_0_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 // layer1_1_conv1 computes layer layer1.1.conv1 (fused_conv): layer1.0.relu_2 f32[1,16,32,32], layer1.1.conv1.weight_bn f32[16,16,3,3], layer1.1.conv1.bias_bn f32[16] → layer1.1.relu_1 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmp *[35888]float32) {
+func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[16384]float32, tmp *[18512]float32) {
 	offs := [144]int32{
 		0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224,
 		1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503,
@@ -188,7 +171,13 @@ func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 		13907, 13908, 13940, 13941, 13942, 15028, 15029, 15030, 15062, 15063, 15064, 15096, 15097, 15098, 16184, 16185,
 		16186, 16218, 16219, 16220, 16252, 16253, 16254, 17340, 17341, 17342, 17374, 17375, 17376, 17408, 17409, 17410,
 	}
-	yv := tmp[18512:35888]
+	keep := [68]uint16{
+		0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff, 0xffff,
+		0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff,
+		0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff,
+		0xcfff, 0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff,
+		0xffff, 0xcfff, 0xffff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*16+g*16)*1024:][:16384]
@@ -211,19 +200,8 @@ func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 				if bi < (16-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 1086, 144, x1[(g*16+m)*144:], 144, xp, offs[:], yv[m*1086:], 1086, x2[g*16+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 32 {
-							vo := oc*1086 + o0*1156 + o1*34
-							yo := ((b*16+g*16+oc)*1+o0)*1024 + o1*32
-							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*16 + g*16 + m) * 1024
+				simdIGemm32(r, 1086, 144, x1[(g*16+m)*144:], 144, xp, offs[:], y[yo:], 1024, x2[g*16+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -233,7 +211,7 @@ func layer1_1_conv1(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, y *[
 // layer1_1_conv2 computes layer layer1.1.conv2 (fused_conv): layer1.1.relu_1 f32[1,16,32,32], layer1.1.conv2.weight_bn f32[16,16,3,3], layer1.1.conv2.bias_bn f32[16], layer1.0.relu_2 f32[1,16,32,32] → layer1.1.relu_2 f32[1,16,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmp *[35888]float32) {
+func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *[16384]float32, y *[16384]float32, tmp *[18512]float32) {
 	offs := [144]int32{
 		0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224,
 		1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503,
@@ -245,7 +223,13 @@ func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 		13907, 13908, 13940, 13941, 13942, 15028, 15029, 15030, 15062, 15063, 15064, 15096, 15097, 15098, 16184, 16185,
 		16186, 16218, 16219, 16220, 16252, 16253, 16254, 17340, 17341, 17342, 17374, 17375, 17376, 17408, 17409, 17410,
 	}
-	yv := tmp[18512:35888]
+	keep := [68]uint16{
+		0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff, 0xffff,
+		0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff,
+		0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff,
+		0xcfff, 0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff,
+		0xffff, 0xcfff, 0xffff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*16+g*16)*1024:][:16384]
@@ -268,22 +252,9 @@ func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 				if bi < (16-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 1086, 144, x1[(g*16+m)*144:], 144, xp, offs[:], yv[m*1086:], 1086, x2[g*16+m:], 1)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 32 {
-							vo := oc*1086 + o0*1156 + o1*34
-							yo := ((b*16+g*16+oc)*1+o0)*1024 + o1*32
-							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
-							rr := (*[32]float32)(x3[yo:])
-							for j, v := range vr {
-								v += rr[j]
-								yr[j] = v
-							}
-						}
-					}
-				}
-				simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[(b*16+g*16+m)*1024:(b*16+g*16+m)*1024+r*1024], nil, y[(b*16+g*16+m)*1024:(b*16+g*16+m)*1024+r*1024]) // relu
+				yo := (b*16 + g*16 + m) * 1024
+				simdIGemm32(r, 1086, 144, x1[(g*16+m)*144:], 144, xp, offs[:], y[yo:], 1024, x2[g*16+m:], 1, keep[:])
+				simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[yo:yo+r*1024], x3[yo:yo+r*1024], y[yo:yo+r*1024]) // relu
 				m += r
 			}
 		}
@@ -293,7 +264,7 @@ func layer1_1_conv2(x0 *[16384]float32, x1 *[2304]float32, x2 *[16]float32, x3 *
 // layer2_0_conv1 computes layer layer2.0.conv1 (fused_conv): layer1.1.relu_2 f32[1,16,32,32], layer2.0.conv1.weight_bn f32[32,16,3,3], layer2.0.conv1.bias_bn f32[32] → layer2.0.relu_1 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[2,2].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[8192]float32, tmp *[27472]float32) {
+func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[8192]float32, tmp *[18800]float32) {
 	offs := [144]int32{
 		0, 289, 1, 578, 867, 579, 17, 306, 18, 1156, 1445, 1157, 1734, 2023, 1735, 1173,
 		1462, 1174, 2312, 2601, 2313, 2890, 3179, 2891, 2329, 2618, 2330, 3468, 3757, 3469, 4046, 4335,
@@ -305,7 +276,10 @@ func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[
 		14739, 14451, 13889, 14178, 13890, 15028, 15317, 15029, 15606, 15895, 15607, 15045, 15334, 15046, 16184, 16473,
 		16185, 16762, 17051, 16763, 16201, 16490, 16202, 17340, 17629, 17341, 17918, 18207, 17919, 17357, 17646, 17358,
 	}
-	yv := tmp[18800:27472]
+	keep := [18]uint16{
+		0xffff, 0xfffe, 0xfffd, 0xfffb, 0xfff7, 0xffef, 0xffdf, 0xffbf, 0xff7f, 0xfeff, 0xfdff, 0xfbff, 0xf7ff, 0xefff, 0xdfff, 0xbfff,
+		0x7fff, 0x0,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*16+g*16)*1024:][:16384]
@@ -328,19 +302,8 @@ func layer2_0_conv1(x0 *[16384]float32, x1 *[4608]float32, x2 *[32]float32, y *[
 				if bi < (32-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 271, 144, x1[(g*32+m)*144:], 144, xp, offs[:], yv[m*271:], 271, x2[g*32+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 16 {
-							vo := oc*271 + o0*289 + o1*17
-							yo := ((b*32+g*32+oc)*1+o0)*256 + o1*16
-							yr, vr := (*[16]float32)(y[yo:]), (*[16]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*32 + g*32 + m) * 256
+				simdIGemm32(r, 271, 144, x1[(g*32+m)*144:], 144, xp, offs[:], y[yo:], 256, x2[g*32+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -382,7 +345,7 @@ func layer2_0_downsample_0(x0 *[16384]float32, x1 *[512]float32, x2 *[32]float32
 					r++
 				}
 				yo := (b*32 + g*32 + m) * 256
-				simdIGemm32(r, 256, 16, x1[(g*32+m)*16:], 16, xp, offs[:], y[yo:], 256, x2[g*32+m:], 1)
+				simdIGemm32(r, 256, 16, x1[(g*32+m)*16:], 16, xp, offs[:], y[yo:], 256, x2[g*32+m:], 1, nil)
 				m += r
 			}
 		}
@@ -392,7 +355,7 @@ func layer2_0_downsample_0(x0 *[16384]float32, x1 *[512]float32, x2 *[32]float32
 // layer2_0_conv2 computes layer layer2.0.conv2 (fused_conv): layer2.0.relu_1 f32[1,32,16,16], layer2.0.conv2.weight_bn f32[32,32,3,3], layer2.0.conv2.bias_bn f32[32], layer2.0.downsample.1 f32[1,32,16,16] → layer2.0.relu_2 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmp *[19536]float32) {
+func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmp *[10384]float32) {
 	offs := [288]int32{
 		0, 1, 2, 18, 19, 20, 36, 37, 38, 324, 325, 326, 342, 343, 344, 360,
 		361, 362, 648, 649, 650, 666, 667, 668, 684, 685, 686, 972, 973, 974, 990, 991,
@@ -413,7 +376,10 @@ func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 		9091, 9092, 9108, 9109, 9110, 9396, 9397, 9398, 9414, 9415, 9416, 9432, 9433, 9434, 9720, 9721,
 		9722, 9738, 9739, 9740, 9756, 9757, 9758, 10044, 10045, 10046, 10062, 10063, 10064, 10080, 10081, 10082,
 	}
-	yv := tmp[10384:19536]
+	keep := [18]uint16{
+		0xffff, 0xfffc, 0xfff3, 0xffcf, 0xff3f, 0xfcff, 0xf3ff, 0xcfff, 0x3fff, 0xffff, 0xfffc, 0xfff3, 0xffcf, 0xff3f, 0xfcff, 0xf3ff,
+		0xcfff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*32+g*32)*256:][:8192]
@@ -436,22 +402,9 @@ func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 				if bi < (32-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 286, 288, x1[(g*32+m)*288:], 288, xp, offs[:], yv[m*286:], 286, x2[g*32+m:], 1)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 16 {
-							vo := oc*286 + o0*324 + o1*18
-							yo := ((b*32+g*32+oc)*1+o0)*256 + o1*16
-							yr, vr := (*[16]float32)(y[yo:]), (*[16]float32)(yv[vo:])
-							rr := (*[16]float32)(x3[yo:])
-							for j, v := range vr {
-								v += rr[j]
-								yr[j] = v
-							}
-						}
-					}
-				}
-				simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[(b*32+g*32+m)*256:(b*32+g*32+m)*256+r*256], nil, y[(b*32+g*32+m)*256:(b*32+g*32+m)*256+r*256]) // relu
+				yo := (b*32 + g*32 + m) * 256
+				simdIGemm32(r, 286, 288, x1[(g*32+m)*288:], 288, xp, offs[:], y[yo:], 256, x2[g*32+m:], 1, keep[:])
+				simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[yo:yo+r*256], x3[yo:yo+r*256], y[yo:yo+r*256]) // relu
 				m += r
 			}
 		}
@@ -461,7 +414,7 @@ func layer2_0_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 // layer2_1_conv1 computes layer layer2.1.conv1 (fused_conv): layer2.0.relu_2 f32[1,32,16,16], layer2.1.conv1.weight_bn f32[32,32,3,3], layer2.1.conv1.bias_bn f32[32] → layer2.1.relu_1 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmp *[19536]float32) {
+func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmp *[10384]float32) {
 	offs := [288]int32{
 		0, 1, 2, 18, 19, 20, 36, 37, 38, 324, 325, 326, 342, 343, 344, 360,
 		361, 362, 648, 649, 650, 666, 667, 668, 684, 685, 686, 972, 973, 974, 990, 991,
@@ -482,7 +435,10 @@ func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8
 		9091, 9092, 9108, 9109, 9110, 9396, 9397, 9398, 9414, 9415, 9416, 9432, 9433, 9434, 9720, 9721,
 		9722, 9738, 9739, 9740, 9756, 9757, 9758, 10044, 10045, 10046, 10062, 10063, 10064, 10080, 10081, 10082,
 	}
-	yv := tmp[10384:19536]
+	keep := [18]uint16{
+		0xffff, 0xfffc, 0xfff3, 0xffcf, 0xff3f, 0xfcff, 0xf3ff, 0xcfff, 0x3fff, 0xffff, 0xfffc, 0xfff3, 0xffcf, 0xff3f, 0xfcff, 0xf3ff,
+		0xcfff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*32+g*32)*256:][:8192]
@@ -505,19 +461,8 @@ func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8
 				if bi < (32-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 286, 288, x1[(g*32+m)*288:], 288, xp, offs[:], yv[m*286:], 286, x2[g*32+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 16 {
-							vo := oc*286 + o0*324 + o1*18
-							yo := ((b*32+g*32+oc)*1+o0)*256 + o1*16
-							yr, vr := (*[16]float32)(y[yo:]), (*[16]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*32 + g*32 + m) * 256
+				simdIGemm32(r, 286, 288, x1[(g*32+m)*288:], 288, xp, offs[:], y[yo:], 256, x2[g*32+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -527,7 +472,7 @@ func layer2_1_conv1(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, y *[8
 // layer2_1_conv2 computes layer layer2.1.conv2 (fused_conv): layer2.1.relu_1 f32[1,32,16,16], layer2.1.conv2.weight_bn f32[32,32,3,3], layer2.1.conv2.bias_bn f32[32], layer2.0.relu_2 f32[1,32,16,16] → layer2.1.relu_2 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmp *[19536]float32) {
+func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[8192]float32, y *[8192]float32, tmp *[10384]float32) {
 	offs := [288]int32{
 		0, 1, 2, 18, 19, 20, 36, 37, 38, 324, 325, 326, 342, 343, 344, 360,
 		361, 362, 648, 649, 650, 666, 667, 668, 684, 685, 686, 972, 973, 974, 990, 991,
@@ -548,7 +493,10 @@ func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 		9091, 9092, 9108, 9109, 9110, 9396, 9397, 9398, 9414, 9415, 9416, 9432, 9433, 9434, 9720, 9721,
 		9722, 9738, 9739, 9740, 9756, 9757, 9758, 10044, 10045, 10046, 10062, 10063, 10064, 10080, 10081, 10082,
 	}
-	yv := tmp[10384:19536]
+	keep := [18]uint16{
+		0xffff, 0xfffc, 0xfff3, 0xffcf, 0xff3f, 0xfcff, 0xf3ff, 0xcfff, 0x3fff, 0xffff, 0xfffc, 0xfff3, 0xffcf, 0xff3f, 0xfcff, 0xf3ff,
+		0xcfff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*32+g*32)*256:][:8192]
@@ -571,22 +519,9 @@ func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 				if bi < (32-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 286, 288, x1[(g*32+m)*288:], 288, xp, offs[:], yv[m*286:], 286, x2[g*32+m:], 1)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 16 {
-							vo := oc*286 + o0*324 + o1*18
-							yo := ((b*32+g*32+oc)*1+o0)*256 + o1*16
-							yr, vr := (*[16]float32)(y[yo:]), (*[16]float32)(yv[vo:])
-							rr := (*[16]float32)(x3[yo:])
-							for j, v := range vr {
-								v += rr[j]
-								yr[j] = v
-							}
-						}
-					}
-				}
-				simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[(b*32+g*32+m)*256:(b*32+g*32+m)*256+r*256], nil, y[(b*32+g*32+m)*256:(b*32+g*32+m)*256+r*256]) // relu
+				yo := (b*32 + g*32 + m) * 256
+				simdIGemm32(r, 286, 288, x1[(g*32+m)*288:], 288, xp, offs[:], y[yo:], 256, x2[g*32+m:], 1, keep[:])
+				simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[yo:yo+r*256], x3[yo:yo+r*256], y[yo:yo+r*256]) // relu
 				m += r
 			}
 		}
@@ -596,7 +531,7 @@ func layer2_1_conv2(x0 *[8192]float32, x1 *[9216]float32, x2 *[32]float32, x3 *[
 // layer3_0_conv1 computes layer layer3.0.conv1 (fused_conv): layer2.1.relu_2 f32[1,32,16,16], layer3.0.conv1.weight_bn f32[64,32,3,3], layer3.0.conv1.bias_bn f32[64] → layer3.0.relu_1 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[2,2].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[4096]float32, tmp *[15008]float32) {
+func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[4096]float32, tmp *[10464]float32) {
 	offs := [288]int32{
 		0, 81, 1, 162, 243, 163, 9, 90, 10, 324, 405, 325, 486, 567, 487, 333,
 		414, 334, 648, 729, 649, 810, 891, 811, 657, 738, 658, 972, 1053, 973, 1134, 1215,
@@ -617,7 +552,9 @@ func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[
 		9315, 9235, 9081, 9162, 9082, 9396, 9477, 9397, 9558, 9639, 9559, 9405, 9486, 9406, 9720, 9801,
 		9721, 9882, 9963, 9883, 9729, 9810, 9730, 10044, 10125, 10045, 10206, 10287, 10207, 10053, 10134, 10054,
 	}
-	yv := tmp[10464:15008]
+	keep := [6]uint16{
+		0xfeff, 0xfbfd, 0xeff7, 0xbfdf, 0x7f, 0x0,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*32+g*32)*256:][:8192]
@@ -640,19 +577,8 @@ func layer3_0_conv1(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[
 				if bi < (64-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 71, 288, x1[(g*64+m)*288:], 288, xp, offs[:], yv[m*71:], 71, x2[g*64+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 8 {
-							vo := oc*71 + o0*81 + o1*9
-							yo := ((b*64+g*64+oc)*1+o0)*64 + o1*8
-							yr, vr := (*[8]float32)(y[yo:]), (*[8]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*64 + g*64 + m) * 64
+				simdIGemm32(r, 71, 288, x1[(g*64+m)*288:], 288, xp, offs[:], y[yo:], 64, x2[g*64+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -695,7 +621,7 @@ func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32
 					r++
 				}
 				yo := (b*64 + g*64 + m) * 64
-				simdIGemm32(r, 64, 32, x1[(g*64+m)*32:], 32, xp, offs[:], y[yo:], 64, x2[g*64+m:], 1)
+				simdIGemm32(r, 64, 32, x1[(g*64+m)*32:], 32, xp, offs[:], y[yo:], 64, x2[g*64+m:], 1, nil)
 				m += r
 			}
 		}
@@ -705,7 +631,7 @@ func layer3_0_downsample_0(x0 *[8192]float32, x1 *[2048]float32, x2 *[64]float32
 // layer3_0_conv2 computes layer layer3.0.conv2 (fused_conv): layer3.0.relu_1 f32[1,64,8,8], layer3.0.conv2.weight_bn f32[64,64,3,3], layer3.0.conv2.bias_bn f32[64], layer3.0.downsample.1 f32[1,64,8,8] → layer3.0.relu_2 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmp *[11424]float32) {
+func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmp *[6432]float32) {
 	offs := [576]int32{
 		0, 1, 2, 10, 11, 12, 20, 21, 22, 100, 101, 102, 110, 111, 112, 120,
 		121, 122, 200, 201, 202, 210, 211, 212, 220, 221, 222, 300, 301, 302, 310, 311,
@@ -744,7 +670,9 @@ func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 		6011, 6012, 6020, 6021, 6022, 6100, 6101, 6102, 6110, 6111, 6112, 6120, 6121, 6122, 6200, 6201,
 		6202, 6210, 6211, 6212, 6220, 6221, 6222, 6300, 6301, 6302, 6310, 6311, 6312, 6320, 6321, 6322,
 	}
-	yv := tmp[6432:11424]
+	keep := [6]uint16{
+		0xfcff, 0xcff3, 0xff3f, 0xf3fc, 0x3fcf, 0x0,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*64+g*64)*64:][:4096]
@@ -767,22 +695,9 @@ func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 				if bi < (64-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 78, 576, x1[(g*64+m)*576:], 576, xp, offs[:], yv[m*78:], 78, x2[g*64+m:], 1)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 8 {
-							vo := oc*78 + o0*100 + o1*10
-							yo := ((b*64+g*64+oc)*1+o0)*64 + o1*8
-							yr, vr := (*[8]float32)(y[yo:]), (*[8]float32)(yv[vo:])
-							rr := (*[8]float32)(x3[yo:])
-							for j, v := range vr {
-								v += rr[j]
-								yr[j] = v
-							}
-						}
-					}
-				}
-				simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[(b*64+g*64+m)*64:(b*64+g*64+m)*64+r*64], nil, y[(b*64+g*64+m)*64:(b*64+g*64+m)*64+r*64]) // relu
+				yo := (b*64 + g*64 + m) * 64
+				simdIGemm32(r, 78, 576, x1[(g*64+m)*576:], 576, xp, offs[:], y[yo:], 64, x2[g*64+m:], 1, keep[:])
+				simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[yo:yo+r*64], x3[yo:yo+r*64], y[yo:yo+r*64]) // relu
 				m += r
 			}
 		}
@@ -792,7 +707,7 @@ func layer3_0_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 // layer3_1_conv1 computes layer layer3.1.conv1 (fused_conv): layer3.0.relu_2 f32[1,64,8,8], layer3.1.conv1.weight_bn f32[64,64,3,3], layer3.1.conv1.bias_bn f32[64] → layer3.1.relu_1 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[11424]float32) {
+func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[6432]float32) {
 	offs := [576]int32{
 		0, 1, 2, 10, 11, 12, 20, 21, 22, 100, 101, 102, 110, 111, 112, 120,
 		121, 122, 200, 201, 202, 210, 211, 212, 220, 221, 222, 300, 301, 302, 310, 311,
@@ -831,7 +746,9 @@ func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[
 		6011, 6012, 6020, 6021, 6022, 6100, 6101, 6102, 6110, 6111, 6112, 6120, 6121, 6122, 6200, 6201,
 		6202, 6210, 6211, 6212, 6220, 6221, 6222, 6300, 6301, 6302, 6310, 6311, 6312, 6320, 6321, 6322,
 	}
-	yv := tmp[6432:11424]
+	keep := [6]uint16{
+		0xfcff, 0xcff3, 0xff3f, 0xf3fc, 0x3fcf, 0x0,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*64+g*64)*64:][:4096]
@@ -854,19 +771,8 @@ func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[
 				if bi < (64-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 78, 576, x1[(g*64+m)*576:], 576, xp, offs[:], yv[m*78:], 78, x2[g*64+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 8 {
-							vo := oc*78 + o0*100 + o1*10
-							yo := ((b*64+g*64+oc)*1+o0)*64 + o1*8
-							yr, vr := (*[8]float32)(y[yo:]), (*[8]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*64 + g*64 + m) * 64
+				simdIGemm32(r, 78, 576, x1[(g*64+m)*576:], 576, xp, offs[:], y[yo:], 64, x2[g*64+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -876,7 +782,7 @@ func layer3_1_conv1(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, y *[
 // layer3_1_conv2 computes layer layer3.1.conv2 (fused_conv): layer3.1.relu_1 f32[1,64,8,8], layer3.1.conv2.weight_bn f32[64,64,3,3], layer3.1.conv2.bias_bn f32[64], layer3.0.relu_2 f32[1,64,8,8] → layer3.1.relu_2 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmp *[11424]float32) {
+func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *[4096]float32, y *[4096]float32, tmp *[6432]float32) {
 	offs := [576]int32{
 		0, 1, 2, 10, 11, 12, 20, 21, 22, 100, 101, 102, 110, 111, 112, 120,
 		121, 122, 200, 201, 202, 210, 211, 212, 220, 221, 222, 300, 301, 302, 310, 311,
@@ -915,7 +821,9 @@ func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 		6011, 6012, 6020, 6021, 6022, 6100, 6101, 6102, 6110, 6111, 6112, 6120, 6121, 6122, 6200, 6201,
 		6202, 6210, 6211, 6212, 6220, 6221, 6222, 6300, 6301, 6302, 6310, 6311, 6312, 6320, 6321, 6322,
 	}
-	yv := tmp[6432:11424]
+	keep := [6]uint16{
+		0xfcff, 0xcff3, 0xff3f, 0xf3fc, 0x3fcf, 0x0,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*64+g*64)*64:][:4096]
@@ -938,22 +846,9 @@ func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 				if bi < (64-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 78, 576, x1[(g*64+m)*576:], 576, xp, offs[:], yv[m*78:], 78, x2[g*64+m:], 1)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 8 {
-							vo := oc*78 + o0*100 + o1*10
-							yo := ((b*64+g*64+oc)*1+o0)*64 + o1*8
-							yr, vr := (*[8]float32)(y[yo:]), (*[8]float32)(yv[vo:])
-							rr := (*[8]float32)(x3[yo:])
-							for j, v := range vr {
-								v += rr[j]
-								yr[j] = v
-							}
-						}
-					}
-				}
-				simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[(b*64+g*64+m)*64:(b*64+g*64+m)*64+r*64], nil, y[(b*64+g*64+m)*64:(b*64+g*64+m)*64+r*64]) // relu
+				yo := (b*64 + g*64 + m) * 64
+				simdIGemm32(r, 78, 576, x1[(g*64+m)*576:], 576, xp, offs[:], y[yo:], 64, x2[g*64+m:], 1, keep[:])
+				simdActP(3, [2]float32{0, float32(math.Inf(1))}, y[yo:yo+r*64], x3[yo:yo+r*64], y[yo:yo+r*64]) // relu
 				m += r
 			}
 		}

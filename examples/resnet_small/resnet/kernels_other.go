@@ -23,10 +23,10 @@ func simdActAVX2(fn, n int, a, b, y, p *float32) {
 	panic("simdActAVX2: no assembly in this build")
 }
 
-func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int) {
+func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int, keep *uint16) {
 	panic("simdIGemm32AVX512: no assembly in this build")
 }
 
-func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int) {
+func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int, keep *uint16) {
 	panic("simdIGemm32AVX2: no assembly in this build")
 }

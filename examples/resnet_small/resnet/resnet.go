@@ -78,7 +78,7 @@ const (
 	// each little endian and starting at a multiple of 64 bytes: 174698 f32 values at byte 0.
 	WeightBytes = 698792
 	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
-	ScratchBytes = 340160
+	ScratchBytes = 271808
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
 	weightsChecksum = 0x3b3135aa178eab14
 )
@@ -160,7 +160,7 @@ func weightView[T float32](off, n int) []T {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model works too, but it is large: allocate it with New.
 type Model struct {
-	arenaF32 [85040]float32
+	arenaF32 [67952]float32
 	// cls receives Classify's output.
 	cls [OutputSize]float32
 	// closed is set by Close.
@@ -190,21 +190,21 @@ func (m *Model) Close() error {
 
 // forward runs every layer in order; outputs are left in the arena.
 func (m *Model) forward(in0 *[3072]float32) {
-	conv1(in0, (*[432]float32)(weightsF32[650:1082]), (*[16]float32)(weightsF32[1082:1098]), (*[16384]float32)(m.arenaF32[0:16384]), (*[20848]float32)(m.arenaF32[49152:70000]))
-	layer1_0_conv1((*[16384]float32)(m.arenaF32[0:16384]), (*[2304]float32)(weightsF32[1098:3402]), (*[16]float32)(weightsF32[3402:3418]), (*[16384]float32)(m.arenaF32[16384:32768]), (*[35888]float32)(m.arenaF32[49152:85040]))
-	layer1_0_conv2((*[16384]float32)(m.arenaF32[16384:32768]), (*[2304]float32)(weightsF32[3418:5722]), (*[16]float32)(weightsF32[5722:5738]), (*[16384]float32)(m.arenaF32[0:16384]), (*[16384]float32)(m.arenaF32[32768:49152]), (*[35888]float32)(m.arenaF32[49152:85040]))
-	layer1_1_conv1((*[16384]float32)(m.arenaF32[32768:49152]), (*[2304]float32)(weightsF32[5738:8042]), (*[16]float32)(weightsF32[8042:8058]), (*[16384]float32)(m.arenaF32[0:16384]), (*[35888]float32)(m.arenaF32[49152:85040]))
-	layer1_1_conv2((*[16384]float32)(m.arenaF32[0:16384]), (*[2304]float32)(weightsF32[8058:10362]), (*[16]float32)(weightsF32[10362:10378]), (*[16384]float32)(m.arenaF32[32768:49152]), (*[16384]float32)(m.arenaF32[16384:32768]), (*[35888]float32)(m.arenaF32[49152:85040]))
-	layer2_0_conv1((*[16384]float32)(m.arenaF32[16384:32768]), (*[4608]float32)(weightsF32[10378:14986]), (*[32]float32)(weightsF32[14986:15018]), (*[8192]float32)(m.arenaF32[0:8192]), (*[27472]float32)(m.arenaF32[49152:76624]))
+	conv1(in0, (*[432]float32)(weightsF32[650:1082]), (*[16]float32)(weightsF32[1082:1098]), (*[16384]float32)(m.arenaF32[0:16384]), (*[3472]float32)(m.arenaF32[49152:52624]))
+	layer1_0_conv1((*[16384]float32)(m.arenaF32[0:16384]), (*[2304]float32)(weightsF32[1098:3402]), (*[16]float32)(weightsF32[3402:3418]), (*[16384]float32)(m.arenaF32[16384:32768]), (*[18512]float32)(m.arenaF32[49152:67664]))
+	layer1_0_conv2((*[16384]float32)(m.arenaF32[16384:32768]), (*[2304]float32)(weightsF32[3418:5722]), (*[16]float32)(weightsF32[5722:5738]), (*[16384]float32)(m.arenaF32[0:16384]), (*[16384]float32)(m.arenaF32[32768:49152]), (*[18512]float32)(m.arenaF32[49152:67664]))
+	layer1_1_conv1((*[16384]float32)(m.arenaF32[32768:49152]), (*[2304]float32)(weightsF32[5738:8042]), (*[16]float32)(weightsF32[8042:8058]), (*[16384]float32)(m.arenaF32[0:16384]), (*[18512]float32)(m.arenaF32[49152:67664]))
+	layer1_1_conv2((*[16384]float32)(m.arenaF32[0:16384]), (*[2304]float32)(weightsF32[8058:10362]), (*[16]float32)(weightsF32[10362:10378]), (*[16384]float32)(m.arenaF32[32768:49152]), (*[16384]float32)(m.arenaF32[16384:32768]), (*[18512]float32)(m.arenaF32[49152:67664]))
+	layer2_0_conv1((*[16384]float32)(m.arenaF32[16384:32768]), (*[4608]float32)(weightsF32[10378:14986]), (*[32]float32)(weightsF32[14986:15018]), (*[8192]float32)(m.arenaF32[0:8192]), (*[18800]float32)(m.arenaF32[49152:67952]))
 	layer2_0_downsample_0((*[16384]float32)(m.arenaF32[16384:32768]), (*[512]float32)(weightsF32[24266:24778]), (*[32]float32)(weightsF32[24778:24810]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[16640]float32)(m.arenaF32[49152:65792]))
-	layer2_0_conv2((*[8192]float32)(m.arenaF32[0:8192]), (*[9216]float32)(weightsF32[15018:24234]), (*[32]float32)(weightsF32[24234:24266]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[8192]float32)(m.arenaF32[16384:24576]), (*[19536]float32)(m.arenaF32[49152:68688]))
-	layer2_1_conv1((*[8192]float32)(m.arenaF32[16384:24576]), (*[9216]float32)(weightsF32[24810:34026]), (*[32]float32)(weightsF32[34026:34058]), (*[8192]float32)(m.arenaF32[0:8192]), (*[19536]float32)(m.arenaF32[49152:68688]))
-	layer2_1_conv2((*[8192]float32)(m.arenaF32[0:8192]), (*[9216]float32)(weightsF32[34058:43274]), (*[32]float32)(weightsF32[43274:43306]), (*[8192]float32)(m.arenaF32[16384:24576]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[19536]float32)(m.arenaF32[49152:68688]))
-	layer3_0_conv1((*[8192]float32)(m.arenaF32[8192:16384]), (*[18432]float32)(weightsF32[43306:61738]), (*[64]float32)(weightsF32[61738:61802]), (*[4096]float32)(m.arenaF32[0:4096]), (*[15008]float32)(m.arenaF32[49152:64160]))
+	layer2_0_conv2((*[8192]float32)(m.arenaF32[0:8192]), (*[9216]float32)(weightsF32[15018:24234]), (*[32]float32)(weightsF32[24234:24266]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[8192]float32)(m.arenaF32[16384:24576]), (*[10384]float32)(m.arenaF32[49152:59536]))
+	layer2_1_conv1((*[8192]float32)(m.arenaF32[16384:24576]), (*[9216]float32)(weightsF32[24810:34026]), (*[32]float32)(weightsF32[34026:34058]), (*[8192]float32)(m.arenaF32[0:8192]), (*[10384]float32)(m.arenaF32[49152:59536]))
+	layer2_1_conv2((*[8192]float32)(m.arenaF32[0:8192]), (*[9216]float32)(weightsF32[34058:43274]), (*[32]float32)(weightsF32[43274:43306]), (*[8192]float32)(m.arenaF32[16384:24576]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[10384]float32)(m.arenaF32[49152:59536]))
+	layer3_0_conv1((*[8192]float32)(m.arenaF32[8192:16384]), (*[18432]float32)(weightsF32[43306:61738]), (*[64]float32)(weightsF32[61738:61802]), (*[4096]float32)(m.arenaF32[0:4096]), (*[10464]float32)(m.arenaF32[49152:59616]))
 	layer3_0_downsample_0((*[8192]float32)(m.arenaF32[8192:16384]), (*[2048]float32)(weightsF32[98730:100778]), (*[64]float32)(weightsF32[100778:100842]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[8256]float32)(m.arenaF32[49152:57408]))
-	layer3_0_conv2((*[4096]float32)(m.arenaF32[0:4096]), (*[36864]float32)(weightsF32[61802:98666]), (*[64]float32)(weightsF32[98666:98730]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[4096]float32)(m.arenaF32[8192:12288]), (*[11424]float32)(m.arenaF32[49152:60576]))
-	layer3_1_conv1((*[4096]float32)(m.arenaF32[8192:12288]), (*[36864]float32)(weightsF32[100842:137706]), (*[64]float32)(weightsF32[137706:137770]), (*[4096]float32)(m.arenaF32[0:4096]), (*[11424]float32)(m.arenaF32[49152:60576]))
-	layer3_1_conv2((*[4096]float32)(m.arenaF32[0:4096]), (*[36864]float32)(weightsF32[137770:174634]), (*[64]float32)(weightsF32[174634:174698]), (*[4096]float32)(m.arenaF32[8192:12288]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[11424]float32)(m.arenaF32[49152:60576]))
+	layer3_0_conv2((*[4096]float32)(m.arenaF32[0:4096]), (*[36864]float32)(weightsF32[61802:98666]), (*[64]float32)(weightsF32[98666:98730]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[4096]float32)(m.arenaF32[8192:12288]), (*[6432]float32)(m.arenaF32[49152:55584]))
+	layer3_1_conv1((*[4096]float32)(m.arenaF32[8192:12288]), (*[36864]float32)(weightsF32[100842:137706]), (*[64]float32)(weightsF32[137706:137770]), (*[4096]float32)(m.arenaF32[0:4096]), (*[6432]float32)(m.arenaF32[49152:55584]))
+	layer3_1_conv2((*[4096]float32)(m.arenaF32[0:4096]), (*[36864]float32)(weightsF32[137770:174634]), (*[64]float32)(weightsF32[174634:174698]), (*[4096]float32)(m.arenaF32[8192:12288]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[6432]float32)(m.arenaF32[49152:55584]))
 	global_avgpool_1((*[4096]float32)(m.arenaF32[4096:8192]), (*[64]float32)(m.arenaF32[0:64]))
 	fc((*[64]float32)(m.arenaF32[0:64]), (*[640]float32)(weightsF32[0:640]), (*[10]float32)(weightsF32[640:650]), (*[10]float32)(m.arenaF32[64:74]))
 }

@@ -9,11 +9,17 @@ import "math"
 // inc_double_conv_0 computes layer inc.double_conv.0 (fused_conv): x f32[1,1,32,32], inc.double_conv.0.weight_bn f32[8,1,3,3], inc.double_conv.0.bias_bn f32[8] → inc.double_conv.2 f32[1,8,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 8, algo igemm, kernel avx512.igemm12x32.
-func inc_double_conv_0(x0 *[1024]float32, x1 *[72]float32, x2 *[8]float32, y *[8192]float32, tmp *[9856]float32) {
+func inc_double_conv_0(x0 *[1024]float32, x1 *[72]float32, x2 *[8]float32, y *[8192]float32, tmp *[1168]float32) {
 	offs := [9]int32{
 		0, 1, 2, 34, 35, 36, 68, 69, 70,
 	}
-	yv := tmp[1168:9856]
+	keep := [68]uint16{
+		0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff, 0xffff,
+		0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff,
+		0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff,
+		0xcfff, 0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff,
+		0xffff, 0xcfff, 0xffff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*1+g*1)*1024:][:1024]
@@ -36,19 +42,8 @@ func inc_double_conv_0(x0 *[1024]float32, x1 *[72]float32, x2 *[8]float32, y *[8
 				if bi < (8-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 1086, 9, x1[(g*8+m)*9:], 9, xp, offs[:], yv[m*1086:], 1086, x2[g*8+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 32 {
-							vo := oc*1086 + o0*1156 + o1*34
-							yo := ((b*8+g*8+oc)*1+o0)*1024 + o1*32
-							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*8 + g*8 + m) * 1024
+				simdIGemm32(r, 1086, 9, x1[(g*8+m)*9:], 9, xp, offs[:], y[yo:], 1024, x2[g*8+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -58,7 +53,7 @@ func inc_double_conv_0(x0 *[1024]float32, x1 *[72]float32, x2 *[8]float32, y *[8
 // inc_double_conv_3 computes layer inc.double_conv.3 (fused_conv): inc.double_conv.2 f32[1,8,32,32], inc.double_conv.3.weight_bn f32[8,8,3,3], inc.double_conv.3.bias_bn f32[8] → inc.double_conv.5 f32[1,8,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 8, algo igemm, kernel avx512.igemm12x32.
-func inc_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32, y *[8192]float32, tmp *[17952]float32) {
+func inc_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32, y *[8192]float32, tmp *[9264]float32) {
 	offs := [72]int32{
 		0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224,
 		1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503,
@@ -66,7 +61,13 @@ func inc_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32, y *[
 		5814, 5815, 5816, 5848, 5849, 5850, 6936, 6937, 6938, 6970, 6971, 6972, 7004, 7005, 7006, 8092,
 		8093, 8094, 8126, 8127, 8128, 8160, 8161, 8162,
 	}
-	yv := tmp[9264:17952]
+	keep := [68]uint16{
+		0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff, 0xffff,
+		0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff,
+		0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff,
+		0xcfff, 0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff,
+		0xffff, 0xcfff, 0xffff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*8+g*8)*1024:][:8192]
@@ -89,19 +90,8 @@ func inc_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32, y *[
 				if bi < (8-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 1086, 72, x1[(g*8+m)*72:], 72, xp, offs[:], yv[m*1086:], 1086, x2[g*8+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 32 {
-							vo := oc*1086 + o0*1156 + o1*34
-							yo := ((b*8+g*8+oc)*1+o0)*1024 + o1*32
-							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*8 + g*8 + m) * 1024
+				simdIGemm32(r, 1086, 72, x1[(g*8+m)*72:], 72, xp, offs[:], y[yo:], 1024, x2[g*8+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -130,7 +120,7 @@ func down1_maxpool_conv_0(x *[8192]float32, y *[2048]float32, tmp *[1024]float32
 // down1_maxpool_conv_1_double_conv_0 computes layer down1.maxpool_conv.1.double_conv.0 (fused_conv): down1.maxpool_conv.0 f32[1,8,16,16], down1.maxpool_conv.1.double_conv.0.weight_bn f32[16,8,3,3], down1.maxpool_conv.1.double_conv.0.bias_bn f32[16] → down1.maxpool_conv.1.double_conv.2 f32[1,16,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func down1_maxpool_conv_1_double_conv_0(x0 *[2048]float32, x1 *[1152]float32, x2 *[16]float32, y *[4096]float32, tmp *[7184]float32) {
+func down1_maxpool_conv_1_double_conv_0(x0 *[2048]float32, x1 *[1152]float32, x2 *[16]float32, y *[4096]float32, tmp *[2608]float32) {
 	offs := [72]int32{
 		0, 1, 2, 18, 19, 20, 36, 37, 38, 324, 325, 326, 342, 343, 344, 360,
 		361, 362, 648, 649, 650, 666, 667, 668, 684, 685, 686, 972, 973, 974, 990, 991,
@@ -138,7 +128,10 @@ func down1_maxpool_conv_1_double_conv_0(x0 *[2048]float32, x1 *[1152]float32, x2
 		1638, 1639, 1640, 1656, 1657, 1658, 1944, 1945, 1946, 1962, 1963, 1964, 1980, 1981, 1982, 2268,
 		2269, 2270, 2286, 2287, 2288, 2304, 2305, 2306,
 	}
-	yv := tmp[2608:7184]
+	keep := [18]uint16{
+		0xffff, 0xfffc, 0xfff3, 0xffcf, 0xff3f, 0xfcff, 0xf3ff, 0xcfff, 0x3fff, 0xffff, 0xfffc, 0xfff3, 0xffcf, 0xff3f, 0xfcff, 0xf3ff,
+		0xcfff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*8+g*8)*256:][:2048]
@@ -161,19 +154,8 @@ func down1_maxpool_conv_1_double_conv_0(x0 *[2048]float32, x1 *[1152]float32, x2
 				if bi < (16-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 286, 72, x1[(g*16+m)*72:], 72, xp, offs[:], yv[m*286:], 286, x2[g*16+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 16 {
-							vo := oc*286 + o0*324 + o1*18
-							yo := ((b*16+g*16+oc)*1+o0)*256 + o1*16
-							yr, vr := (*[16]float32)(y[yo:]), (*[16]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*16 + g*16 + m) * 256
+				simdIGemm32(r, 286, 72, x1[(g*16+m)*72:], 72, xp, offs[:], y[yo:], 256, x2[g*16+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -183,7 +165,7 @@ func down1_maxpool_conv_1_double_conv_0(x0 *[2048]float32, x1 *[1152]float32, x2
 // down1_maxpool_conv_1_double_conv_3 computes layer down1.maxpool_conv.1.double_conv.3 (fused_conv): down1.maxpool_conv.1.double_conv.2 f32[1,16,16,16], down1.maxpool_conv.1.double_conv.3.weight_bn f32[16,16,3,3], down1.maxpool_conv.1.double_conv.3.bias_bn f32[16] → down1.maxpool_conv.1.double_conv.5 f32[1,16,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func down1_maxpool_conv_1_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2 *[16]float32, y *[4096]float32, tmp *[9776]float32) {
+func down1_maxpool_conv_1_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2 *[16]float32, y *[4096]float32, tmp *[5200]float32) {
 	offs := [144]int32{
 		0, 1, 2, 18, 19, 20, 36, 37, 38, 324, 325, 326, 342, 343, 344, 360,
 		361, 362, 648, 649, 650, 666, 667, 668, 684, 685, 686, 972, 973, 974, 990, 991,
@@ -195,7 +177,10 @@ func down1_maxpool_conv_1_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2
 		3907, 3908, 3924, 3925, 3926, 4212, 4213, 4214, 4230, 4231, 4232, 4248, 4249, 4250, 4536, 4537,
 		4538, 4554, 4555, 4556, 4572, 4573, 4574, 4860, 4861, 4862, 4878, 4879, 4880, 4896, 4897, 4898,
 	}
-	yv := tmp[5200:9776]
+	keep := [18]uint16{
+		0xffff, 0xfffc, 0xfff3, 0xffcf, 0xff3f, 0xfcff, 0xf3ff, 0xcfff, 0x3fff, 0xffff, 0xfffc, 0xfff3, 0xffcf, 0xff3f, 0xfcff, 0xf3ff,
+		0xcfff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*16+g*16)*256:][:4096]
@@ -218,19 +203,8 @@ func down1_maxpool_conv_1_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2
 				if bi < (16-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 286, 144, x1[(g*16+m)*144:], 144, xp, offs[:], yv[m*286:], 286, x2[g*16+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 16 {
-							vo := oc*286 + o0*324 + o1*18
-							yo := ((b*16+g*16+oc)*1+o0)*256 + o1*16
-							yr, vr := (*[16]float32)(y[yo:]), (*[16]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*16 + g*16 + m) * 256
+				simdIGemm32(r, 286, 144, x1[(g*16+m)*144:], 144, xp, offs[:], y[yo:], 256, x2[g*16+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -259,7 +233,7 @@ func down2_maxpool_conv_0(x *[4096]float32, y *[1024]float32, tmp *[512]float32)
 // down2_maxpool_conv_1_double_conv_0 computes layer down2.maxpool_conv.1.double_conv.0 (fused_conv): down2.maxpool_conv.0 f32[1,16,8,8], down2.maxpool_conv.1.double_conv.0.weight_bn f32[32,16,3,3], down2.maxpool_conv.1.double_conv.0.bias_bn f32[32] → down2.maxpool_conv.1.double_conv.2 f32[1,32,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func down2_maxpool_conv_1_double_conv_0(x0 *[1024]float32, x1 *[4608]float32, x2 *[32]float32, y *[2048]float32, tmp *[4128]float32) {
+func down2_maxpool_conv_1_double_conv_0(x0 *[1024]float32, x1 *[4608]float32, x2 *[32]float32, y *[2048]float32, tmp *[1632]float32) {
 	offs := [144]int32{
 		0, 1, 2, 10, 11, 12, 20, 21, 22, 100, 101, 102, 110, 111, 112, 120,
 		121, 122, 200, 201, 202, 210, 211, 212, 220, 221, 222, 300, 301, 302, 310, 311,
@@ -271,7 +245,9 @@ func down2_maxpool_conv_1_double_conv_0(x0 *[1024]float32, x1 *[4608]float32, x2
 		1211, 1212, 1220, 1221, 1222, 1300, 1301, 1302, 1310, 1311, 1312, 1320, 1321, 1322, 1400, 1401,
 		1402, 1410, 1411, 1412, 1420, 1421, 1422, 1500, 1501, 1502, 1510, 1511, 1512, 1520, 1521, 1522,
 	}
-	yv := tmp[1632:4128]
+	keep := [6]uint16{
+		0xfcff, 0xcff3, 0xff3f, 0xf3fc, 0x3fcf, 0x0,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*16+g*16)*64:][:1024]
@@ -294,19 +270,8 @@ func down2_maxpool_conv_1_double_conv_0(x0 *[1024]float32, x1 *[4608]float32, x2
 				if bi < (32-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 78, 144, x1[(g*32+m)*144:], 144, xp, offs[:], yv[m*78:], 78, x2[g*32+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 8 {
-							vo := oc*78 + o0*100 + o1*10
-							yo := ((b*32+g*32+oc)*1+o0)*64 + o1*8
-							yr, vr := (*[8]float32)(y[yo:]), (*[8]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*32 + g*32 + m) * 64
+				simdIGemm32(r, 78, 144, x1[(g*32+m)*144:], 144, xp, offs[:], y[yo:], 64, x2[g*32+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -316,7 +281,7 @@ func down2_maxpool_conv_1_double_conv_0(x0 *[1024]float32, x1 *[4608]float32, x2
 // down2_maxpool_conv_1_double_conv_3 computes layer down2.maxpool_conv.1.double_conv.3 (fused_conv): down2.maxpool_conv.1.double_conv.2 f32[1,32,8,8], down2.maxpool_conv.1.double_conv.3.weight_bn f32[32,32,3,3], down2.maxpool_conv.1.double_conv.3.bias_bn f32[32] → down2.maxpool_conv.1.double_conv.5 f32[1,32,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func down2_maxpool_conv_1_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2 *[32]float32, y *[2048]float32, tmp *[5728]float32) {
+func down2_maxpool_conv_1_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2 *[32]float32, y *[2048]float32, tmp *[3232]float32) {
 	offs := [288]int32{
 		0, 1, 2, 10, 11, 12, 20, 21, 22, 100, 101, 102, 110, 111, 112, 120,
 		121, 122, 200, 201, 202, 210, 211, 212, 220, 221, 222, 300, 301, 302, 310, 311,
@@ -337,7 +302,9 @@ func down2_maxpool_conv_1_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2
 		2811, 2812, 2820, 2821, 2822, 2900, 2901, 2902, 2910, 2911, 2912, 2920, 2921, 2922, 3000, 3001,
 		3002, 3010, 3011, 3012, 3020, 3021, 3022, 3100, 3101, 3102, 3110, 3111, 3112, 3120, 3121, 3122,
 	}
-	yv := tmp[3232:5728]
+	keep := [6]uint16{
+		0xfcff, 0xcff3, 0xff3f, 0xf3fc, 0x3fcf, 0x0,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*32+g*32)*64:][:2048]
@@ -360,19 +327,8 @@ func down2_maxpool_conv_1_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2
 				if bi < (32-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 78, 288, x1[(g*32+m)*288:], 288, xp, offs[:], yv[m*78:], 78, x2[g*32+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 8 {
-							vo := oc*78 + o0*100 + o1*10
-							yo := ((b*32+g*32+oc)*1+o0)*64 + o1*8
-							yr, vr := (*[8]float32)(y[yo:]), (*[8]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*32 + g*32 + m) * 64
+				simdIGemm32(r, 78, 288, x1[(g*32+m)*288:], 288, xp, offs[:], y[yo:], 64, x2[g*32+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -401,7 +357,7 @@ func down3_maxpool_conv_0(x *[2048]float32, y *[512]float32, tmp *[256]float32) 
 // down3_maxpool_conv_1_double_conv_0 computes layer down3.maxpool_conv.1.double_conv.0 (fused_conv): down3.maxpool_conv.0 f32[1,32,4,4], down3.maxpool_conv.1.double_conv.0.weight_bn f32[64,32,3,3], down3.maxpool_conv.1.double_conv.0.bias_bn f32[64] → down3.maxpool_conv.1.double_conv.2 f32[1,64,4,4].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func down3_maxpool_conv_1_double_conv_0(x0 *[512]float32, x1 *[18432]float32, x2 *[64]float32, y *[1024]float32, tmp *[2576]float32) {
+func down3_maxpool_conv_1_double_conv_0(x0 *[512]float32, x1 *[18432]float32, x2 *[64]float32, y *[1024]float32, tmp *[1168]float32) {
 	offs := [288]int32{
 		0, 1, 2, 6, 7, 8, 12, 13, 14, 36, 37, 38, 42, 43, 44, 48,
 		49, 50, 72, 73, 74, 78, 79, 80, 84, 85, 86, 108, 109, 110, 114, 115,
@@ -422,7 +378,9 @@ func down3_maxpool_conv_1_double_conv_0(x0 *[512]float32, x1 *[18432]float32, x2
 		1015, 1016, 1020, 1021, 1022, 1044, 1045, 1046, 1050, 1051, 1052, 1056, 1057, 1058, 1080, 1081,
 		1082, 1086, 1087, 1088, 1092, 1093, 1094, 1116, 1117, 1118, 1122, 1123, 1124, 1128, 1129, 1130,
 	}
-	yv := tmp[1168:2576]
+	keep := [2]uint16{
+		0xf3cf, 0x3c,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*32+g*32)*16:][:512]
@@ -445,19 +403,8 @@ func down3_maxpool_conv_1_double_conv_0(x0 *[512]float32, x1 *[18432]float32, x2
 				if bi < (64-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 22, 288, x1[(g*64+m)*288:], 288, xp, offs[:], yv[m*22:], 22, x2[g*64+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 4 {
-							vo := oc*22 + o0*36 + o1*6
-							yo := ((b*64+g*64+oc)*1+o0)*16 + o1*4
-							yr, vr := (*[4]float32)(y[yo:]), (*[4]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*64 + g*64 + m) * 16
+				simdIGemm32(r, 22, 288, x1[(g*64+m)*288:], 288, xp, offs[:], y[yo:], 16, x2[g*64+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -467,7 +414,7 @@ func down3_maxpool_conv_1_double_conv_0(x0 *[512]float32, x1 *[18432]float32, x2
 // down3_maxpool_conv_1_double_conv_3 computes layer down3.maxpool_conv.1.double_conv.3 (fused_conv): down3.maxpool_conv.1.double_conv.2 f32[1,64,4,4], down3.maxpool_conv.1.double_conv.3.weight_bn f32[64,64,3,3], down3.maxpool_conv.1.double_conv.3.bias_bn f32[64] → down3.maxpool_conv.1.double_conv.5 f32[1,64,4,4].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func down3_maxpool_conv_1_double_conv_3(x0 *[1024]float32, x1 *[36864]float32, x2 *[64]float32, y *[1024]float32, tmp *[3728]float32) {
+func down3_maxpool_conv_1_double_conv_3(x0 *[1024]float32, x1 *[36864]float32, x2 *[64]float32, y *[1024]float32, tmp *[2320]float32) {
 	offs := [576]int32{
 		0, 1, 2, 6, 7, 8, 12, 13, 14, 36, 37, 38, 42, 43, 44, 48,
 		49, 50, 72, 73, 74, 78, 79, 80, 84, 85, 86, 108, 109, 110, 114, 115,
@@ -506,7 +453,9 @@ func down3_maxpool_conv_1_double_conv_3(x0 *[1024]float32, x1 *[36864]float32, x
 		2167, 2168, 2172, 2173, 2174, 2196, 2197, 2198, 2202, 2203, 2204, 2208, 2209, 2210, 2232, 2233,
 		2234, 2238, 2239, 2240, 2244, 2245, 2246, 2268, 2269, 2270, 2274, 2275, 2276, 2280, 2281, 2282,
 	}
-	yv := tmp[2320:3728]
+	keep := [2]uint16{
+		0xf3cf, 0x3c,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*64+g*64)*16:][:1024]
@@ -529,19 +478,8 @@ func down3_maxpool_conv_1_double_conv_3(x0 *[1024]float32, x1 *[36864]float32, x
 				if bi < (64-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 22, 576, x1[(g*64+m)*576:], 576, xp, offs[:], yv[m*22:], 22, x2[g*64+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 4 {
-							vo := oc*22 + o0*36 + o1*6
-							yo := ((b*64+g*64+oc)*1+o0)*16 + o1*4
-							yr, vr := (*[4]float32)(y[yo:]), (*[4]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*64 + g*64 + m) * 16
+				simdIGemm32(r, 22, 576, x1[(g*64+m)*576:], 576, xp, offs[:], y[yo:], 16, x2[g*64+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -685,7 +623,7 @@ func up1_concat_1(x0 *[2048]float32, x1 *[2048]float32, y *[4096]float32) {
 // up1_conv_double_conv_0 computes layer up1.conv.double_conv.0 (fused_conv): up1.concat_1 f32[1,64,8,8], up1.conv.double_conv.0.weight_bn f32[32,64,3,3], up1.conv.double_conv.0.bias_bn f32[32] → up1.conv.double_conv.2 f32[1,32,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func up1_conv_double_conv_0(x0 *[4096]float32, x1 *[18432]float32, x2 *[32]float32, y *[2048]float32, tmp *[8928]float32) {
+func up1_conv_double_conv_0(x0 *[4096]float32, x1 *[18432]float32, x2 *[32]float32, y *[2048]float32, tmp *[6432]float32) {
 	offs := [576]int32{
 		0, 1, 2, 10, 11, 12, 20, 21, 22, 100, 101, 102, 110, 111, 112, 120,
 		121, 122, 200, 201, 202, 210, 211, 212, 220, 221, 222, 300, 301, 302, 310, 311,
@@ -724,7 +662,9 @@ func up1_conv_double_conv_0(x0 *[4096]float32, x1 *[18432]float32, x2 *[32]float
 		6011, 6012, 6020, 6021, 6022, 6100, 6101, 6102, 6110, 6111, 6112, 6120, 6121, 6122, 6200, 6201,
 		6202, 6210, 6211, 6212, 6220, 6221, 6222, 6300, 6301, 6302, 6310, 6311, 6312, 6320, 6321, 6322,
 	}
-	yv := tmp[6432:8928]
+	keep := [6]uint16{
+		0xfcff, 0xcff3, 0xff3f, 0xf3fc, 0x3fcf, 0x0,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*64+g*64)*64:][:4096]
@@ -747,19 +687,8 @@ func up1_conv_double_conv_0(x0 *[4096]float32, x1 *[18432]float32, x2 *[32]float
 				if bi < (32-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 78, 576, x1[(g*32+m)*576:], 576, xp, offs[:], yv[m*78:], 78, x2[g*32+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 8 {
-							vo := oc*78 + o0*100 + o1*10
-							yo := ((b*32+g*32+oc)*1+o0)*64 + o1*8
-							yr, vr := (*[8]float32)(y[yo:]), (*[8]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*32 + g*32 + m) * 64
+				simdIGemm32(r, 78, 576, x1[(g*32+m)*576:], 576, xp, offs[:], y[yo:], 64, x2[g*32+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -769,7 +698,7 @@ func up1_conv_double_conv_0(x0 *[4096]float32, x1 *[18432]float32, x2 *[32]float
 // up1_conv_double_conv_3 computes layer up1.conv.double_conv.3 (fused_conv): up1.conv.double_conv.2 f32[1,32,8,8], up1.conv.double_conv.3.weight_bn f32[32,32,3,3], up1.conv.double_conv.3.bias_bn f32[32] → up1.conv.double_conv.5 f32[1,32,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func up1_conv_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2 *[32]float32, y *[2048]float32, tmp *[5728]float32) {
+func up1_conv_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2 *[32]float32, y *[2048]float32, tmp *[3232]float32) {
 	offs := [288]int32{
 		0, 1, 2, 10, 11, 12, 20, 21, 22, 100, 101, 102, 110, 111, 112, 120,
 		121, 122, 200, 201, 202, 210, 211, 212, 220, 221, 222, 300, 301, 302, 310, 311,
@@ -790,7 +719,9 @@ func up1_conv_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2 *[32]float3
 		2811, 2812, 2820, 2821, 2822, 2900, 2901, 2902, 2910, 2911, 2912, 2920, 2921, 2922, 3000, 3001,
 		3002, 3010, 3011, 3012, 3020, 3021, 3022, 3100, 3101, 3102, 3110, 3111, 3112, 3120, 3121, 3122,
 	}
-	yv := tmp[3232:5728]
+	keep := [6]uint16{
+		0xfcff, 0xcff3, 0xff3f, 0xf3fc, 0x3fcf, 0x0,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*32+g*32)*64:][:2048]
@@ -813,19 +744,8 @@ func up1_conv_double_conv_3(x0 *[2048]float32, x1 *[9216]float32, x2 *[32]float3
 				if bi < (32-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 78, 288, x1[(g*32+m)*288:], 288, xp, offs[:], yv[m*78:], 78, x2[g*32+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 8 {
-							vo := oc*78 + o0*100 + o1*10
-							yo := ((b*32+g*32+oc)*1+o0)*64 + o1*8
-							yr, vr := (*[8]float32)(y[yo:]), (*[8]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*32 + g*32 + m) * 64
+				simdIGemm32(r, 78, 288, x1[(g*32+m)*288:], 288, xp, offs[:], y[yo:], 64, x2[g*32+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -969,7 +889,7 @@ func up2_concat_1(x0 *[4096]float32, x1 *[4096]float32, y *[8192]float32) {
 // up2_conv_double_conv_0 computes layer up2.conv.double_conv.0 (fused_conv): up2.concat_1 f32[1,32,16,16], up2.conv.double_conv.0.weight_bn f32[16,32,3,3], up2.conv.double_conv.0.bias_bn f32[16] → up2.conv.double_conv.2 f32[1,16,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func up2_conv_double_conv_0(x0 *[8192]float32, x1 *[4608]float32, x2 *[16]float32, y *[4096]float32, tmp *[14960]float32) {
+func up2_conv_double_conv_0(x0 *[8192]float32, x1 *[4608]float32, x2 *[16]float32, y *[4096]float32, tmp *[10384]float32) {
 	offs := [288]int32{
 		0, 1, 2, 18, 19, 20, 36, 37, 38, 324, 325, 326, 342, 343, 344, 360,
 		361, 362, 648, 649, 650, 666, 667, 668, 684, 685, 686, 972, 973, 974, 990, 991,
@@ -990,7 +910,10 @@ func up2_conv_double_conv_0(x0 *[8192]float32, x1 *[4608]float32, x2 *[16]float3
 		9091, 9092, 9108, 9109, 9110, 9396, 9397, 9398, 9414, 9415, 9416, 9432, 9433, 9434, 9720, 9721,
 		9722, 9738, 9739, 9740, 9756, 9757, 9758, 10044, 10045, 10046, 10062, 10063, 10064, 10080, 10081, 10082,
 	}
-	yv := tmp[10384:14960]
+	keep := [18]uint16{
+		0xffff, 0xfffc, 0xfff3, 0xffcf, 0xff3f, 0xfcff, 0xf3ff, 0xcfff, 0x3fff, 0xffff, 0xfffc, 0xfff3, 0xffcf, 0xff3f, 0xfcff, 0xf3ff,
+		0xcfff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*32+g*32)*256:][:8192]
@@ -1013,19 +936,8 @@ func up2_conv_double_conv_0(x0 *[8192]float32, x1 *[4608]float32, x2 *[16]float3
 				if bi < (16-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 286, 288, x1[(g*16+m)*288:], 288, xp, offs[:], yv[m*286:], 286, x2[g*16+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 16 {
-							vo := oc*286 + o0*324 + o1*18
-							yo := ((b*16+g*16+oc)*1+o0)*256 + o1*16
-							yr, vr := (*[16]float32)(y[yo:]), (*[16]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*16 + g*16 + m) * 256
+				simdIGemm32(r, 286, 288, x1[(g*16+m)*288:], 288, xp, offs[:], y[yo:], 256, x2[g*16+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -1035,7 +947,7 @@ func up2_conv_double_conv_0(x0 *[8192]float32, x1 *[4608]float32, x2 *[16]float3
 // up2_conv_double_conv_3 computes layer up2.conv.double_conv.3 (fused_conv): up2.conv.double_conv.2 f32[1,16,16,16], up2.conv.double_conv.3.weight_bn f32[16,16,3,3], up2.conv.double_conv.3.bias_bn f32[16] → up2.conv.double_conv.5 f32[1,16,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func up2_conv_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2 *[16]float32, y *[4096]float32, tmp *[9776]float32) {
+func up2_conv_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2 *[16]float32, y *[4096]float32, tmp *[5200]float32) {
 	offs := [144]int32{
 		0, 1, 2, 18, 19, 20, 36, 37, 38, 324, 325, 326, 342, 343, 344, 360,
 		361, 362, 648, 649, 650, 666, 667, 668, 684, 685, 686, 972, 973, 974, 990, 991,
@@ -1047,7 +959,10 @@ func up2_conv_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2 *[16]float3
 		3907, 3908, 3924, 3925, 3926, 4212, 4213, 4214, 4230, 4231, 4232, 4248, 4249, 4250, 4536, 4537,
 		4538, 4554, 4555, 4556, 4572, 4573, 4574, 4860, 4861, 4862, 4878, 4879, 4880, 4896, 4897, 4898,
 	}
-	yv := tmp[5200:9776]
+	keep := [18]uint16{
+		0xffff, 0xfffc, 0xfff3, 0xffcf, 0xff3f, 0xfcff, 0xf3ff, 0xcfff, 0x3fff, 0xffff, 0xfffc, 0xfff3, 0xffcf, 0xff3f, 0xfcff, 0xf3ff,
+		0xcfff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*16+g*16)*256:][:4096]
@@ -1070,19 +985,8 @@ func up2_conv_double_conv_3(x0 *[4096]float32, x1 *[2304]float32, x2 *[16]float3
 				if bi < (16-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 286, 144, x1[(g*16+m)*144:], 144, xp, offs[:], yv[m*286:], 286, x2[g*16+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 16 {
-							vo := oc*286 + o0*324 + o1*18
-							yo := ((b*16+g*16+oc)*1+o0)*256 + o1*16
-							yr, vr := (*[16]float32)(y[yo:]), (*[16]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*16 + g*16 + m) * 256
+				simdIGemm32(r, 286, 144, x1[(g*16+m)*144:], 144, xp, offs[:], y[yo:], 256, x2[g*16+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -1226,7 +1130,7 @@ func up3_concat_1(x0 *[8192]float32, x1 *[8192]float32, y *[16384]float32) {
 // up3_conv_double_conv_0 computes layer up3.conv.double_conv.0 (fused_conv): up3.concat_1 f32[1,16,32,32], up3.conv.double_conv.0.weight_bn f32[8,16,3,3], up3.conv.double_conv.0.bias_bn f32[8] → up3.conv.double_conv.2 f32[1,8,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 8, algo igemm, kernel avx512.igemm12x32.
-func up3_conv_double_conv_0(x0 *[16384]float32, x1 *[1152]float32, x2 *[8]float32, y *[8192]float32, tmp *[27200]float32) {
+func up3_conv_double_conv_0(x0 *[16384]float32, x1 *[1152]float32, x2 *[8]float32, y *[8192]float32, tmp *[18512]float32) {
 	offs := [144]int32{
 		0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224,
 		1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503,
@@ -1238,7 +1142,13 @@ func up3_conv_double_conv_0(x0 *[16384]float32, x1 *[1152]float32, x2 *[8]float3
 		13907, 13908, 13940, 13941, 13942, 15028, 15029, 15030, 15062, 15063, 15064, 15096, 15097, 15098, 16184, 16185,
 		16186, 16218, 16219, 16220, 16252, 16253, 16254, 17340, 17341, 17342, 17374, 17375, 17376, 17408, 17409, 17410,
 	}
-	yv := tmp[18512:27200]
+	keep := [68]uint16{
+		0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff, 0xffff,
+		0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff,
+		0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff,
+		0xcfff, 0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff,
+		0xffff, 0xcfff, 0xffff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*16+g*16)*1024:][:16384]
@@ -1261,19 +1171,8 @@ func up3_conv_double_conv_0(x0 *[16384]float32, x1 *[1152]float32, x2 *[8]float3
 				if bi < (8-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 1086, 144, x1[(g*8+m)*144:], 144, xp, offs[:], yv[m*1086:], 1086, x2[g*8+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 32 {
-							vo := oc*1086 + o0*1156 + o1*34
-							yo := ((b*8+g*8+oc)*1+o0)*1024 + o1*32
-							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*8 + g*8 + m) * 1024
+				simdIGemm32(r, 1086, 144, x1[(g*8+m)*144:], 144, xp, offs[:], y[yo:], 1024, x2[g*8+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -1283,7 +1182,7 @@ func up3_conv_double_conv_0(x0 *[16384]float32, x1 *[1152]float32, x2 *[8]float3
 // up3_conv_double_conv_3 computes layer up3.conv.double_conv.3 (fused_conv): up3.conv.double_conv.2 f32[1,8,32,32], up3.conv.double_conv.3.weight_bn f32[8,8,3,3], up3.conv.double_conv.3.bias_bn f32[8] → up3.conv.double_conv.5 f32[1,8,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 8, algo igemm, kernel avx512.igemm12x32.
-func up3_conv_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32, y *[8192]float32, tmp *[17952]float32) {
+func up3_conv_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32, y *[8192]float32, tmp *[9264]float32) {
 	offs := [72]int32{
 		0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224,
 		1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503,
@@ -1291,7 +1190,13 @@ func up3_conv_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32,
 		5814, 5815, 5816, 5848, 5849, 5850, 6936, 6937, 6938, 6970, 6971, 6972, 7004, 7005, 7006, 8092,
 		8093, 8094, 8126, 8127, 8128, 8160, 8161, 8162,
 	}
-	yv := tmp[9264:17952]
+	keep := [68]uint16{
+		0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff, 0xffff,
+		0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff,
+		0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff,
+		0xcfff, 0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff,
+		0xffff, 0xcfff, 0xffff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*8+g*8)*1024:][:8192]
@@ -1314,19 +1219,8 @@ func up3_conv_double_conv_3(x0 *[8192]float32, x1 *[576]float32, x2 *[8]float32,
 				if bi < (8-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 1086, 72, x1[(g*8+m)*72:], 72, xp, offs[:], yv[m*1086:], 1086, x2[g*8+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 32 {
-							vo := oc*1086 + o0*1156 + o1*34
-							yo := ((b*8+g*8+oc)*1+o0)*1024 + o1*32
-							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*8 + g*8 + m) * 1024
+				simdIGemm32(r, 1086, 72, x1[(g*8+m)*72:], 72, xp, offs[:], y[yo:], 1024, x2[g*8+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -1350,7 +1244,7 @@ func outc(x0 *[8192]float32, x1 *[24]float32, x2 *[3]float32, y *[3072]float32) 
 					r++
 				}
 				yo := (b*3 + g*3 + m) * 1024
-				simdIGemm32(r, 1024, 8, x1[(g*3+m)*8:], 8, xg, offs[:], y[yo:], 1024, x2[g*3+m:], 1)
+				simdIGemm32(r, 1024, 8, x1[(g*3+m)*8:], 8, xg, offs[:], y[yo:], 1024, x2[g*3+m:], 1, nil)
 				m += r
 			}
 		}

@@ -18,16 +18,18 @@ func cpuISA() int
 func simdSplit2AVX2(even, odd, src *float32, n int)
 
 // simdIGemm32AVX512 is simdIGemm32 in AVX-512 (rows 1 ≤ r ≤ 12 of the 12×32 block): kn ≥ 1;
-// bias may be nil when flags&1 == 0.
+// bias may be nil when flags&1 == 0; keep nil stores every column
+// (AVX2 must have it nil).
 //
 //go:noescape
-func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int)
+func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int, keep *uint16)
 
 // simdIGemm32AVX2 is simdIGemm32 in AVX2 (rows 1 ≤ r ≤ 2 of the 12×32 block): kn ≥ 1;
-// bias may be nil when flags&1 == 0.
+// bias may be nil when flags&1 == 0; keep nil stores every column
+// (AVX2 must have it nil).
 //
 //go:noescape
-func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int)
+func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int, keep *uint16)
 
 // simdMaxPool2x2s2AVX512 is simdMaxPool2x2s2 in AVX-512: oh, ow ≥ 1, x and y long enough.
 //

@@ -81,7 +81,7 @@ const (
 	// each little endian and starting at a multiple of 64 bytes: 120699 f32 values at byte 0.
 	WeightBytes = 482796
 	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
-	ScratchBytes = 272640
+	ScratchBytes = 237888
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
 	weightsChecksum = 0x2d57985bf37db115
 )
@@ -161,7 +161,7 @@ func weightView[T float32](off, n int) []T {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model works too, but it is large: allocate it with New.
 type Model struct {
-	arenaF32 [68160]float32
+	arenaF32 [59472]float32
 	// closed is set by Close.
 	closed bool
 }
@@ -189,29 +189,29 @@ func (m *Model) Close() error {
 
 // forward runs every layer in order; outputs are left in the arena.
 func (m *Model) forward(in0 *[1024]float32) {
-	inc_double_conv_0(in0, (*[72]float32)(weightsF32[10835:10907]), (*[8]float32)(weightsF32[10907:10915]), (*[8192]float32)(m.arenaF32[0:8192]), (*[9856]float32)(m.arenaF32[40960:50816]))
-	inc_double_conv_3((*[8192]float32)(m.arenaF32[0:8192]), (*[576]float32)(weightsF32[10915:11491]), (*[8]float32)(weightsF32[11491:11499]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[17952]float32)(m.arenaF32[40960:58912]))
+	inc_double_conv_0(in0, (*[72]float32)(weightsF32[10835:10907]), (*[8]float32)(weightsF32[10907:10915]), (*[8192]float32)(m.arenaF32[0:8192]), (*[1168]float32)(m.arenaF32[40960:42128]))
+	inc_double_conv_3((*[8192]float32)(m.arenaF32[0:8192]), (*[576]float32)(weightsF32[10915:11491]), (*[8]float32)(weightsF32[11491:11499]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[9264]float32)(m.arenaF32[40960:50224]))
 	down1_maxpool_conv_0((*[8192]float32)(m.arenaF32[8192:16384]), (*[2048]float32)(m.arenaF32[0:2048]), (*[1024]float32)(m.arenaF32[40960:41984]))
-	down1_maxpool_conv_1_double_conv_0((*[2048]float32)(m.arenaF32[0:2048]), (*[1152]float32)(weightsF32[11499:12651]), (*[16]float32)(weightsF32[12651:12667]), (*[4096]float32)(m.arenaF32[2048:6144]), (*[7184]float32)(m.arenaF32[40960:48144]))
-	down1_maxpool_conv_1_double_conv_3((*[4096]float32)(m.arenaF32[2048:6144]), (*[2304]float32)(weightsF32[12667:14971]), (*[16]float32)(weightsF32[14971:14987]), (*[4096]float32)(m.arenaF32[16384:20480]), (*[9776]float32)(m.arenaF32[40960:50736]))
+	down1_maxpool_conv_1_double_conv_0((*[2048]float32)(m.arenaF32[0:2048]), (*[1152]float32)(weightsF32[11499:12651]), (*[16]float32)(weightsF32[12651:12667]), (*[4096]float32)(m.arenaF32[2048:6144]), (*[2608]float32)(m.arenaF32[40960:43568]))
+	down1_maxpool_conv_1_double_conv_3((*[4096]float32)(m.arenaF32[2048:6144]), (*[2304]float32)(weightsF32[12667:14971]), (*[16]float32)(weightsF32[14971:14987]), (*[4096]float32)(m.arenaF32[16384:20480]), (*[5200]float32)(m.arenaF32[40960:46160]))
 	down2_maxpool_conv_0((*[4096]float32)(m.arenaF32[16384:20480]), (*[1024]float32)(m.arenaF32[0:1024]), (*[512]float32)(m.arenaF32[40960:41472]))
-	down2_maxpool_conv_1_double_conv_0((*[1024]float32)(m.arenaF32[0:1024]), (*[4608]float32)(weightsF32[14987:19595]), (*[32]float32)(weightsF32[19595:19627]), (*[2048]float32)(m.arenaF32[1024:3072]), (*[4128]float32)(m.arenaF32[40960:45088]))
-	down2_maxpool_conv_1_double_conv_3((*[2048]float32)(m.arenaF32[1024:3072]), (*[9216]float32)(weightsF32[19627:28843]), (*[32]float32)(weightsF32[28843:28875]), (*[2048]float32)(m.arenaF32[3072:5120]), (*[5728]float32)(m.arenaF32[40960:46688]))
+	down2_maxpool_conv_1_double_conv_0((*[1024]float32)(m.arenaF32[0:1024]), (*[4608]float32)(weightsF32[14987:19595]), (*[32]float32)(weightsF32[19595:19627]), (*[2048]float32)(m.arenaF32[1024:3072]), (*[1632]float32)(m.arenaF32[40960:42592]))
+	down2_maxpool_conv_1_double_conv_3((*[2048]float32)(m.arenaF32[1024:3072]), (*[9216]float32)(weightsF32[19627:28843]), (*[32]float32)(weightsF32[28843:28875]), (*[2048]float32)(m.arenaF32[3072:5120]), (*[3232]float32)(m.arenaF32[40960:44192]))
 	down3_maxpool_conv_0((*[2048]float32)(m.arenaF32[3072:5120]), (*[512]float32)(m.arenaF32[0:512]), (*[256]float32)(m.arenaF32[40960:41216]))
-	down3_maxpool_conv_1_double_conv_0((*[512]float32)(m.arenaF32[0:512]), (*[18432]float32)(weightsF32[28875:47307]), (*[64]float32)(weightsF32[47307:47371]), (*[1024]float32)(m.arenaF32[512:1536]), (*[2576]float32)(m.arenaF32[40960:43536]))
-	down3_maxpool_conv_1_double_conv_3((*[1024]float32)(m.arenaF32[512:1536]), (*[36864]float32)(weightsF32[47371:84235]), (*[64]float32)(weightsF32[84235:84299]), (*[1024]float32)(m.arenaF32[1536:2560]), (*[3728]float32)(m.arenaF32[40960:44688]))
+	down3_maxpool_conv_1_double_conv_0((*[512]float32)(m.arenaF32[0:512]), (*[18432]float32)(weightsF32[28875:47307]), (*[64]float32)(weightsF32[47307:47371]), (*[1024]float32)(m.arenaF32[512:1536]), (*[1168]float32)(m.arenaF32[40960:42128]))
+	down3_maxpool_conv_1_double_conv_3((*[1024]float32)(m.arenaF32[512:1536]), (*[36864]float32)(weightsF32[47371:84235]), (*[64]float32)(weightsF32[84235:84299]), (*[1024]float32)(m.arenaF32[1536:2560]), (*[2320]float32)(m.arenaF32[40960:43280]))
 	up1_up((*[1024]float32)(m.arenaF32[1536:2560]), (*[8192]float32)(weightsF32[0:8192]), (*[32]float32)(weightsF32[8192:8224]), (*[2048]float32)(m.arenaF32[5120:7168]))
 	up1_concat_1((*[2048]float32)(m.arenaF32[3072:5120]), (*[2048]float32)(m.arenaF32[5120:7168]), (*[4096]float32)(m.arenaF32[20480:24576]))
-	up1_conv_double_conv_0((*[4096]float32)(m.arenaF32[20480:24576]), (*[18432]float32)(weightsF32[84299:102731]), (*[32]float32)(weightsF32[102731:102763]), (*[2048]float32)(m.arenaF32[0:2048]), (*[8928]float32)(m.arenaF32[40960:49888]))
-	up1_conv_double_conv_3((*[2048]float32)(m.arenaF32[0:2048]), (*[9216]float32)(weightsF32[102763:111979]), (*[32]float32)(weightsF32[111979:112011]), (*[2048]float32)(m.arenaF32[2048:4096]), (*[5728]float32)(m.arenaF32[40960:46688]))
+	up1_conv_double_conv_0((*[4096]float32)(m.arenaF32[20480:24576]), (*[18432]float32)(weightsF32[84299:102731]), (*[32]float32)(weightsF32[102731:102763]), (*[2048]float32)(m.arenaF32[0:2048]), (*[6432]float32)(m.arenaF32[40960:47392]))
+	up1_conv_double_conv_3((*[2048]float32)(m.arenaF32[0:2048]), (*[9216]float32)(weightsF32[102763:111979]), (*[32]float32)(weightsF32[111979:112011]), (*[2048]float32)(m.arenaF32[2048:4096]), (*[3232]float32)(m.arenaF32[40960:44192]))
 	up2_up((*[2048]float32)(m.arenaF32[2048:4096]), (*[2048]float32)(weightsF32[8224:10272]), (*[16]float32)(weightsF32[10272:10288]), (*[4096]float32)(m.arenaF32[4096:8192]))
 	up2_concat_1((*[4096]float32)(m.arenaF32[16384:20480]), (*[4096]float32)(m.arenaF32[4096:8192]), (*[8192]float32)(m.arenaF32[20480:28672]))
-	up2_conv_double_conv_0((*[8192]float32)(m.arenaF32[20480:28672]), (*[4608]float32)(weightsF32[112011:116619]), (*[16]float32)(weightsF32[116619:116635]), (*[4096]float32)(m.arenaF32[16384:20480]), (*[14960]float32)(m.arenaF32[40960:55920]))
-	up2_conv_double_conv_3((*[4096]float32)(m.arenaF32[16384:20480]), (*[2304]float32)(weightsF32[116635:118939]), (*[16]float32)(weightsF32[118939:118955]), (*[4096]float32)(m.arenaF32[0:4096]), (*[9776]float32)(m.arenaF32[40960:50736]))
+	up2_conv_double_conv_0((*[8192]float32)(m.arenaF32[20480:28672]), (*[4608]float32)(weightsF32[112011:116619]), (*[16]float32)(weightsF32[116619:116635]), (*[4096]float32)(m.arenaF32[16384:20480]), (*[10384]float32)(m.arenaF32[40960:51344]))
+	up2_conv_double_conv_3((*[4096]float32)(m.arenaF32[16384:20480]), (*[2304]float32)(weightsF32[116635:118939]), (*[16]float32)(weightsF32[118939:118955]), (*[4096]float32)(m.arenaF32[0:4096]), (*[5200]float32)(m.arenaF32[40960:46160]))
 	up3_up((*[4096]float32)(m.arenaF32[0:4096]), (*[512]float32)(weightsF32[10288:10800]), (*[8]float32)(weightsF32[10800:10808]), (*[8192]float32)(m.arenaF32[16384:24576]))
 	up3_concat_1((*[8192]float32)(m.arenaF32[8192:16384]), (*[8192]float32)(m.arenaF32[16384:24576]), (*[16384]float32)(m.arenaF32[24576:40960]))
-	up3_conv_double_conv_0((*[16384]float32)(m.arenaF32[24576:40960]), (*[1152]float32)(weightsF32[118955:120107]), (*[8]float32)(weightsF32[120107:120115]), (*[8192]float32)(m.arenaF32[0:8192]), (*[27200]float32)(m.arenaF32[40960:68160]))
-	up3_conv_double_conv_3((*[8192]float32)(m.arenaF32[0:8192]), (*[576]float32)(weightsF32[120115:120691]), (*[8]float32)(weightsF32[120691:120699]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[17952]float32)(m.arenaF32[40960:58912]))
+	up3_conv_double_conv_0((*[16384]float32)(m.arenaF32[24576:40960]), (*[1152]float32)(weightsF32[118955:120107]), (*[8]float32)(weightsF32[120107:120115]), (*[8192]float32)(m.arenaF32[0:8192]), (*[18512]float32)(m.arenaF32[40960:59472]))
+	up3_conv_double_conv_3((*[8192]float32)(m.arenaF32[0:8192]), (*[576]float32)(weightsF32[120115:120691]), (*[8]float32)(weightsF32[120691:120699]), (*[8192]float32)(m.arenaF32[8192:16384]), (*[9264]float32)(m.arenaF32[40960:50224]))
 	outc((*[8192]float32)(m.arenaF32[8192:16384]), (*[24]float32)(weightsF32[10808:10832]), (*[3]float32)(weightsF32[10832:10835]), (*[3072]float32)(m.arenaF32[0:3072]))
 }
 

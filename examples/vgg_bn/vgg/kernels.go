@@ -9,12 +9,18 @@ import "math"
 // features_0 computes layer features.0 (fused_conv): x f32[1,3,32,32], features.0.weight_bn f32[32,3,3,3], features.0.bias_bn f32[32] → features.2 f32[1,32,32,32].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func features_0(x0 *[3072]float32, x1 *[864]float32, x2 *[32]float32, y *[32768]float32, tmp *[38224]float32) {
+func features_0(x0 *[3072]float32, x1 *[864]float32, x2 *[32]float32, y *[32768]float32, tmp *[3472]float32) {
 	offs := [27]int32{
 		0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224,
 		1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382,
 	}
-	yv := tmp[3472:38224]
+	keep := [68]uint16{
+		0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff, 0xffff,
+		0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff,
+		0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff,
+		0xcfff, 0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff,
+		0xffff, 0xcfff, 0xffff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*3+g*3)*1024:][:3072]
@@ -37,19 +43,8 @@ func features_0(x0 *[3072]float32, x1 *[864]float32, x2 *[32]float32, y *[32768]
 				if bi < (32-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 1086, 27, x1[(g*32+m)*27:], 27, xp, offs[:], yv[m*1086:], 1086, x2[g*32+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 32 {
-							vo := oc*1086 + o0*1156 + o1*34
-							yo := ((b*32+g*32+oc)*1+o0)*1024 + o1*32
-							yr, vr := (*[32]float32)(y[yo:]), (*[32]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*32 + g*32 + m) * 1024
+				simdIGemm32(r, 1086, 27, x1[(g*32+m)*27:], 27, xp, offs[:], y[yo:], 1024, x2[g*32+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -59,7 +54,7 @@ func features_0(x0 *[3072]float32, x1 *[864]float32, x2 *[32]float32, y *[32768]
 // features_3 computes layer features.3 (fused_conv): features.2 f32[1,32,32,32], features.3.weight_bn f32[32,32,3,3], features.3.bias_bn f32[32] → features.6 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmp *[104528]float32) {
+func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmp *[69776]float32) {
 	offs := [288]int32{
 		0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224,
 		1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503,
@@ -80,7 +75,13 @@ func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192
 		32403, 32404, 32436, 32437, 32438, 33524, 33525, 33526, 33558, 33559, 33560, 33592, 33593, 33594, 34680, 34681,
 		34682, 34714, 34715, 34716, 34748, 34749, 34750, 35836, 35837, 35838, 35870, 35871, 35872, 35904, 35905, 35906,
 	}
-	yv := tmp[69776:104528]
+	keep := [68]uint16{
+		0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff, 0xffff,
+		0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff, 0xcfff,
+		0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff, 0xffff,
+		0xcfff, 0xffff, 0x3fff, 0xffff, 0xffff, 0xfffc, 0xffff, 0xfff3, 0xffff, 0xffcf, 0xffff, 0xff3f, 0xffff, 0xfcff, 0xffff, 0xf3ff,
+		0xffff, 0xcfff, 0xffff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*32+g*32)*1024:][:32768]
@@ -103,19 +104,8 @@ func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192
 				if bi < (32-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 1086, 288, x1[(g*32+m)*288:], 288, xp, offs[:], yv[m*1086:], 1086, x2[g*32+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 32 {
-							vo := oc*1086 + o0*1156 + o1*34
-							yo := ((b*32+g*32+oc)*1+o0)*1024 + o1*32
-							yr, vr := (*[32]float32)(tmp[yo:]), (*[32]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*32 + g*32 + m) * 1024
+				simdIGemm32(r, 1086, 288, x1[(g*32+m)*288:], 288, xp, offs[:], tmp[yo:], 1024, x2[g*32+m:], 3, keep[:])
 				for nc := range r {
 					xc := (*[1024]float32)(tmp[(b*32+g*32+m)*1024:][nc*1024:])
 					yc := (*[256]float32)(y[(b*32+g*32+m)*256:][nc*256:])
@@ -167,7 +157,7 @@ func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192
 // features_7 computes layer features.7 (fused_conv): features.6 f32[1,32,16,16], features.7.weight_bn f32[64,32,3,3], features.7.bias_bn f32[64] → features.9 f32[1,64,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[16384]float32, tmp *[28688]float32) {
+func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[16384]float32, tmp *[10384]float32) {
 	offs := [288]int32{
 		0, 1, 2, 18, 19, 20, 36, 37, 38, 324, 325, 326, 342, 343, 344, 360,
 		361, 362, 648, 649, 650, 666, 667, 668, 684, 685, 686, 972, 973, 974, 990, 991,
@@ -188,7 +178,10 @@ func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[1638
 		9091, 9092, 9108, 9109, 9110, 9396, 9397, 9398, 9414, 9415, 9416, 9432, 9433, 9434, 9720, 9721,
 		9722, 9738, 9739, 9740, 9756, 9757, 9758, 10044, 10045, 10046, 10062, 10063, 10064, 10080, 10081, 10082,
 	}
-	yv := tmp[10384:28688]
+	keep := [18]uint16{
+		0xffff, 0xfffc, 0xfff3, 0xffcf, 0xff3f, 0xfcff, 0xf3ff, 0xcfff, 0x3fff, 0xffff, 0xfffc, 0xfff3, 0xffcf, 0xff3f, 0xfcff, 0xf3ff,
+		0xcfff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*32+g*32)*256:][:8192]
@@ -211,19 +204,8 @@ func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[1638
 				if bi < (64-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 286, 288, x1[(g*64+m)*288:], 288, xp, offs[:], yv[m*286:], 286, x2[g*64+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 16 {
-							vo := oc*286 + o0*324 + o1*18
-							yo := ((b*64+g*64+oc)*1+o0)*256 + o1*16
-							yr, vr := (*[16]float32)(y[yo:]), (*[16]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*64 + g*64 + m) * 256
+				simdIGemm32(r, 286, 288, x1[(g*64+m)*288:], 288, xp, offs[:], y[yo:], 256, x2[g*64+m:], 3, keep[:])
 				m += r
 			}
 		}
@@ -233,7 +215,7 @@ func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[1638
 // features_10 computes layer features.10 (fused_conv): features.9 f32[1,64,16,16], features.10.weight_bn f32[64,64,3,3], features.10.bias_bn f32[64] → features.13 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[55440]float32) {
+func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[37136]float32) {
 	offs := [576]int32{
 		0, 1, 2, 18, 19, 20, 36, 37, 38, 324, 325, 326, 342, 343, 344, 360,
 		361, 362, 648, 649, 650, 666, 667, 668, 684, 685, 686, 972, 973, 974, 990, 991,
@@ -272,7 +254,10 @@ func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[40
 		19459, 19460, 19476, 19477, 19478, 19764, 19765, 19766, 19782, 19783, 19784, 19800, 19801, 19802, 20088, 20089,
 		20090, 20106, 20107, 20108, 20124, 20125, 20126, 20412, 20413, 20414, 20430, 20431, 20432, 20448, 20449, 20450,
 	}
-	yv := tmp[37136:55440]
+	keep := [18]uint16{
+		0xffff, 0xfffc, 0xfff3, 0xffcf, 0xff3f, 0xfcff, 0xf3ff, 0xcfff, 0x3fff, 0xffff, 0xfffc, 0xfff3, 0xffcf, 0xff3f, 0xfcff, 0xf3ff,
+		0xcfff, 0x3fff,
+	}
 	for b := range 1 {
 		for g := range 1 {
 			xg := x0[(b*64+g*64)*256:][:16384]
@@ -295,19 +280,8 @@ func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[40
 				if bi < (64-0)%mb {
 					r++
 				}
-				simdIGemm32(r, 286, 576, x1[(g*64+m)*576:], 576, xp, offs[:], yv[m*286:], 286, x2[g*64+m:], 3)
-				for oc := m; oc < m+r; oc++ {
-					for o0 := range 1 {
-						for o1 := range 16 {
-							vo := oc*286 + o0*324 + o1*18
-							yo := ((b*64+g*64+oc)*1+o0)*256 + o1*16
-							yr, vr := (*[16]float32)(tmp[yo:]), (*[16]float32)(yv[vo:])
-							for j, v := range vr {
-								yr[j] = v
-							}
-						}
-					}
-				}
+				yo := (b*64 + g*64 + m) * 256
+				simdIGemm32(r, 286, 576, x1[(g*64+m)*576:], 576, xp, offs[:], tmp[yo:], 256, x2[g*64+m:], 3, keep[:])
 				for nc := range r {
 					xc := (*[256]float32)(tmp[(b*64+g*64+m)*256:][nc*256:])
 					yc := (*[64]float32)(y[(b*64+g*64+m)*64:][nc*64:])

@@ -32,16 +32,18 @@ func simdGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *fl
 func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32)
 
 // simdIGemm32AVX512 is simdIGemm32 in AVX-512 (rows 1 ≤ r ≤ 12 of the 12×32 block): kn ≥ 1;
-// bias may be nil when flags&1 == 0.
+// bias may be nil when flags&1 == 0; keep nil stores every column
+// (AVX2 must have it nil).
 //
 //go:noescape
-func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int)
+func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int, keep *uint16)
 
 // simdIGemm32AVX2 is simdIGemm32 in AVX2 (rows 1 ≤ r ≤ 2 of the 12×32 block): kn ≥ 1;
-// bias may be nil when flags&1 == 0.
+// bias may be nil when flags&1 == 0; keep nil stores every column
+// (AVX2 must have it nil).
 //
 //go:noescape
-func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int)
+func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int, keep *uint16)
 
 // simdVMaxAVX512 is simdVMax in AVX-512: n ≥ 1 (AVX2: a multiple of 8).
 //

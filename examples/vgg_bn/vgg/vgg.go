@@ -69,7 +69,7 @@ const (
 	// each little endian and starting at a multiple of 64 bytes: 288298 f32 values at byte 0.
 	WeightBytes = 1153192
 	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
-	ScratchBytes = 581952
+	ScratchBytes = 509952
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
 	weightsChecksum = 0x2195a085df316f04
 )
@@ -151,7 +151,7 @@ func weightView[T float32](off, n int) []T {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model works too, but it is large: allocate it with New.
 type Model struct {
-	arenaF32 [145488]float32
+	arenaF32 [127488]float32
 	// cls receives Classify's output.
 	cls [OutputSize]float32
 	// closed is set by Close.
@@ -181,10 +181,10 @@ func (m *Model) Close() error {
 
 // forward runs every layer in order; outputs are left in the arena.
 func (m *Model) forward(in0 *[3072]float32) {
-	features_0(in0, (*[864]float32)(weightsF32[1290:2154]), (*[32]float32)(weightsF32[2154:2186]), (*[32768]float32)(m.arenaF32[0:32768]), (*[38224]float32)(m.arenaF32[40960:79184]))
-	features_3((*[32768]float32)(m.arenaF32[0:32768]), (*[9216]float32)(weightsF32[2186:11402]), (*[32]float32)(weightsF32[11402:11434]), (*[8192]float32)(m.arenaF32[32768:40960]), (*[104528]float32)(m.arenaF32[40960:145488]))
-	features_7((*[8192]float32)(m.arenaF32[32768:40960]), (*[18432]float32)(weightsF32[11434:29866]), (*[64]float32)(weightsF32[29866:29930]), (*[16384]float32)(m.arenaF32[0:16384]), (*[28688]float32)(m.arenaF32[40960:69648]))
-	features_10((*[16384]float32)(m.arenaF32[0:16384]), (*[36864]float32)(weightsF32[29930:66794]), (*[64]float32)(weightsF32[66794:66858]), (*[4096]float32)(m.arenaF32[16384:20480]), (*[55440]float32)(m.arenaF32[40960:96400]))
+	features_0(in0, (*[864]float32)(weightsF32[1290:2154]), (*[32]float32)(weightsF32[2154:2186]), (*[32768]float32)(m.arenaF32[0:32768]), (*[3472]float32)(m.arenaF32[40960:44432]))
+	features_3((*[32768]float32)(m.arenaF32[0:32768]), (*[9216]float32)(weightsF32[2186:11402]), (*[32]float32)(weightsF32[11402:11434]), (*[8192]float32)(m.arenaF32[32768:40960]), (*[69776]float32)(m.arenaF32[40960:110736]))
+	features_7((*[8192]float32)(m.arenaF32[32768:40960]), (*[18432]float32)(weightsF32[11434:29866]), (*[64]float32)(weightsF32[29866:29930]), (*[16384]float32)(m.arenaF32[0:16384]), (*[10384]float32)(m.arenaF32[40960:51344]))
+	features_10((*[16384]float32)(m.arenaF32[0:16384]), (*[36864]float32)(weightsF32[29930:66794]), (*[64]float32)(weightsF32[66794:66858]), (*[4096]float32)(m.arenaF32[16384:20480]), (*[37136]float32)(m.arenaF32[40960:78096]))
 	features_14((*[4096]float32)(m.arenaF32[16384:20480]), (*[73728]float32)(weightsF32[66858:140586]), (*[128]float32)(weightsF32[140586:140714]), (*[8192]float32)(m.arenaF32[0:8192]), (*[61728]float32)(m.arenaF32[40960:102688]))
 	features_17((*[8192]float32)(m.arenaF32[0:8192]), (*[147456]float32)(weightsF32[140714:288170]), (*[128]float32)(weightsF32[288170:288298]), (*[2048]float32)(m.arenaF32[8192:10240]), (*[86528]float32)(m.arenaF32[40960:127488]))
 	global_avgpool_1((*[2048]float32)(m.arenaF32[8192:10240]), (*[128]float32)(m.arenaF32[0:128]))

@@ -59,7 +59,7 @@ func patch_embed(x0 *[784]float32, x1 *[2352]float32, x2 *[48]float32, y *[768]f
 					r++
 				}
 				yo := (b*48 + g*48 + m) * 16
-				simdIGemm32(r, 16, 49, x1[(g*48+m)*49:], 49, xp, offs[:], y[yo:], 16, x2[g*48+m:], 1)
+				simdIGemm32(r, 16, 49, x1[(g*48+m)*49:], 49, xp, offs[:], y[yo:], 16, x2[g*48+m:], 1, nil)
 				m += r
 			}
 		}

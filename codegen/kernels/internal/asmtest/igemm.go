@@ -1,7 +1,7 @@
 package asmtest
 
 // igemmFunc is the signature of an IGemm kernel's wrapper and twin.
-type igemmFunc = func(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int)
+type igemmFunc = func(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int, keep []uint16)
 
 // igemmKernel is an IGemm kernel: its wrapper, twin and assembly routines.
 type igemmKernel struct {
@@ -15,7 +15,7 @@ type igemmKernel struct {
 type igemmAsm struct {
 	isa   string
 	level int
-	f     func(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int)
+	f     func(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int, keep *uint16)
 }
 
 // vmaxKernel is a VMax kernel.

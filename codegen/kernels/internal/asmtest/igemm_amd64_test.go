@@ -25,7 +25,8 @@ func TestIGemmAVX2Wrapper(t *testing.T) {
 			for _, n := range []int{1, 31, 32, 33, 64, 95} {
 				for _, k := range []int{1, 5, 27} {
 					flags := (r + n + k) % 4
-					testIGemm(t, rng, kn, kn.name+" at AVX2", r, n, k, flags, r%4 == 0)
+					testIGemm(t, rng, kn, kn.name+" at AVX2", r, n, k, flags, r%4 == 0, nil)
+					testIGemm(t, rng, kn, kn.name+" at AVX2 keep", r, n, k, flags, r%4 == 0, keepTable(rng, n, r+k))
 				}
 			}
 		}

@@ -89,16 +89,18 @@ func simdActAVX2(fn, n int, a, b, y, p *float32)
 func simdGemvAVX2(nv, k int, x, p *float32, ldp int, c, y *float32)
 
 // simdIGemm32AVX512 is simdIGemm32 in AVX-512 (rows 1 ≤ r ≤ 12 of the 12×32 block): kn ≥ 1;
-// bias may be nil when flags&1 == 0.
+// bias may be nil when flags&1 == 0; keep nil stores every column
+// (AVX2 must have it nil).
 //
 //go:noescape
-func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int)
+func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int, keep *uint16)
 
 // simdIGemm32AVX2 is simdIGemm32 in AVX2 (rows 1 ≤ r ≤ 2 of the 12×32 block): kn ≥ 1;
-// bias may be nil when flags&1 == 0.
+// bias may be nil when flags&1 == 0; keep nil stores every column
+// (AVX2 must have it nil).
 //
 //go:noescape
-func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int)
+func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int, keep *uint16)
 
 // simdVMaxAVX512 is simdVMax in AVX-512: n ≥ 1 (AVX2: a multiple of 8).
 //

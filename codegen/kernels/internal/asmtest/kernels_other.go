@@ -63,11 +63,11 @@ func simdGemvAVX2(nv, k int, x, p *float32, ldp int, c, y *float32) {
 	panic("simdGemvAVX2: no assembly in this build")
 }
 
-func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int) {
+func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int, keep *uint16) {
 	panic("simdIGemm32AVX512: no assembly in this build")
 }
 
-func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int) {
+func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int, keep *uint16) {
 	panic("simdIGemm32AVX2: no assembly in this build")
 }
 

@@ -1611,13 +1611,25 @@ func simdGemvGo(nv int, x, p []float32, ldp int, c, y []float32) {
 // simdIGemm32 sets c[i*ldc+j] = Σ_k a[i*lda+k]·b[offs[k]+j] for i < r (1..12),
 // j < n and k < kn, each sum in k order, then adds bias[i] (flags&1)
 // and applies relu (flags&2: v < 0 becomes 0). It reads b[offs[k]+j]
-// for j up to n rounded up to 32: b must hold them.
-func simdIGemm32(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int) {
+// for j up to n rounded up to 32: b must hold them. keep, if not nil,
+// marks the columns stored (bit j%16 of keep[j/16], none at or past n;
+// (n+32-1)/32*32/16 entries): row i's kept columns go to c[i*ldc],
+// c[i*ldc+1], … in order.
+func simdIGemm32(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int, keep []uint16) {
 	if r < 1 || r > 12 || n < 1 || kn < 1 || lda < 0 || ldc < 0 || flags&^3 != 0 {
 		panic("simdIGemm32: bad shape")
 	}
 	_ = a[(r-1)*lda+kn-1]
-	_ = c[(r-1)*ldc+n-1]
+	kept := n
+	var kp *uint16
+	if keep != nil {
+		kept = simdIGemm32Kept(n, keep)
+		if kept == 0 {
+			return
+		}
+		kp = &keep[0]
+	}
+	_ = c[(r-1)*ldc+kept-1]
 	hi := int32(0)
 	for _, o := range offs[:kn] {
 		if o < 0 {
@@ -1632,16 +1644,20 @@ func simdIGemm32(r, n, kn int, a []float32, lda int, b []float32, offs []int32, 
 		bp = &bias[0]
 	}
 	if cpuLevel >= isaAVX512 {
-		simdIGemm32AVX512(r, n, kn, &a[0], lda, &b[0], &offs[0], &c[0], ldc, bp, flags)
+		simdIGemm32AVX512(r, n, kn, &a[0], lda, &b[0], &offs[0], &c[0], ldc, bp, flags, kp)
 		return
 	}
 	if cpuLevel >= isaAVX2 {
+		if keep != nil {
+			simdIGemm32Keep(r, n, kn, a, lda, b, offs, c, ldc, bias, flags, keep)
+			return
+		}
 		full := n / 32 * 32
 		for i := 0; i < r && full > 0; i += 2 {
 			if flags&1 != 0 {
 				bp = &bias[i]
 			}
-			simdIGemm32AVX2(min(2, r-i), full, kn, &a[i*lda], lda, &b[0], &offs[0], &c[i*ldc], ldc, bp, flags)
+			simdIGemm32AVX2(min(2, r-i), full, kn, &a[i*lda], lda, &b[0], &offs[0], &c[i*ldc], ldc, bp, flags, nil)
 		}
 		if full < n {
 			simdIGemm32Narrow(r, full, n, kn, a, lda, b, offs, c, ldc, bias, flags)
@@ -1649,20 +1665,40 @@ func simdIGemm32(r, n, kn int, a []float32, lda int, b []float32, offs []int32, 
 		return
 	}
 
-	simdIGemm32Go(r, n, kn, a, lda, b, offs, c, ldc, bias, flags)
+	simdIGemm32Go(r, n, kn, a, lda, b, offs, c, ldc, bias, flags, keep)
+}
+
+// simdIGemm32Kept returns the number of columns keep marks, checking that it
+// covers the panels of n columns and marks none at or past n.
+func simdIGemm32Kept(n int, keep []uint16) int {
+	kept := 0
+	for j, m := range keep[:(n+32-1)/32*32/16] {
+		if lo := n - 16*j; lo < 16 && m>>max(lo, 0) != 0 {
+			panic("simdIGemm32: keep marks a column past n")
+		}
+		for ; m != 0; m &= m - 1 {
+			kept++
+		}
+	}
+	return kept
 }
 
 // simdIGemm32Go is simdIGemm32 in pure Go: the fallback (purego, other GOARCH) and the
 // assembly's test oracle: per row, eight columns at a time in registers
-// (simdIGemm32GoRow8), each sum in k order.
-func simdIGemm32Go(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int) {
+// (simdIGemm32GoRow8), each sum in k order; with keep, the kept ones stored
+// packed.
+func simdIGemm32Go(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int, keep []uint16) {
 	offs = offs[:kn]
 	for i := range r {
 		ai := a[i*lda:][:kn]
-		ci := c[i*ldc:][:n]
+		ci := c[i*ldc:]
+		o := 0
 		for j0 := 0; j0 < n; j0 += 8 {
 			s := simdIGemm32GoRow8(ai, b[j0:], offs)
 			for j := range min(8, n-j0) {
+				if keep != nil && keep[(j0+j)/16]>>((j0+j)%16)&1 == 0 {
+					continue
+				}
 				v := s[j]
 				if flags&1 != 0 {
 					v += bias[i]
@@ -1670,7 +1706,8 @@ func simdIGemm32Go(r, n, kn int, a []float32, lda int, b []float32, offs []int32
 				if flags&2 != 0 && v < 0 {
 					v = 0
 				}
-				ci[j0+j] = v
+				ci[o] = v
+				o++
 			}
 		}
 	}
@@ -1699,9 +1736,31 @@ func simdIGemm32GoRow8(a, b []float32, offs []int32) [8]float32 {
 // a block: the AVX2 routine stores whole panels.
 func simdIGemm32Narrow(r, j0, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int) {
 	var blk [384]float32
-	simdIGemm32(r, 32, kn, a, lda, b[j0:], offs, blk[:], 32, bias, flags)
+	simdIGemm32(r, 32, kn, a, lda, b[j0:], offs, blk[:], 32, bias, flags, nil)
 	for i := range r {
 		copy(c[i*ldc+j0:i*ldc+n], blk[i*32:])
+	}
+}
+
+// simdIGemm32Keep is simdIGemm32 with a keep table on AVX2: each panel through a
+// block, its kept columns copied out packed.
+func simdIGemm32Keep(r, n, kn int, a []float32, lda int, b []float32, offs []int32, c []float32, ldc int, bias []float32, flags int, keep []uint16) {
+	var blk [384]float32
+	o := 0
+	for j0 := 0; j0 < n; j0 += 32 {
+		simdIGemm32(r, 32, kn, a, lda, b[j0:], offs, blk[:], 32, bias, flags, nil)
+		cnt := 0
+		for i := range r {
+			ci := c[i*ldc+o:]
+			cnt = 0
+			for j, v := range blk[i*32 : (i+1)*32] {
+				if keep[(j0+j)/16]>>((j0+j)%16)&1 != 0 {
+					ci[cnt] = v
+					cnt++
+				}
+			}
+		}
+		o += cnt
 	}
 }
 
