@@ -26,7 +26,8 @@ func init() {
 	register("conv", withF64(emitter{emit: emitConvAlgo, scratch: convScratch}, emitConv64))
 	register("maxpool", withF64(emitter{emit: emitMaxPool, scratch: maxPoolScratch}, // pool_simd.go
 		func(k *kctx) error { return emitPool(k, false) }))
-	register("avgpool", emitter{emit: func(k *kctx) error { return emitPool(k, true) }})
+	register("avgpool", withF64(emitter{emit: emitAvgPool, scratch: avgPoolScratch}, // pool_simd.go
+		func(k *kctx) error { return emitPool(k, true) }))
 	register("global_avgpool", emitter{emit: func(k *kctx) error { return emitGlobalPool(k, true) }})
 	register("global_maxpool", emitter{emit: func(k *kctx) error { return emitGlobalPool(k, false) }})
 }
@@ -87,7 +88,7 @@ func convScratch(n *ir.Node) int {
 		return p.scratch()
 	}
 	if useIGemm(n) {
-		return igemmScratch(n, false)
+		return igemmScratch(n, nil)
 	}
 	if !useGEMM(n) {
 		return 0
@@ -312,6 +313,9 @@ func emitGlobalPool(k *kctx, avg bool) error {
 	x := k.inShape(0)
 	NC := x[0] * x[1]
 	SP := x[2:].NumElems()
+	if avg && emitMean(k, NC, SP) { // pool_simd.go: float32
+		return nil
+	}
 	et := elemType(k.n.Out().Type.DType)
 	k.l("for nc := range %d {", NC)
 	k.l("xc := (*[%d]%s)(x[nc*%d:])", SP, et, SP)

@@ -337,19 +337,28 @@ func emitIGemmPool(k *kctx, c igemmConv, pool *ir.Node, Y string) {
 	pw := window3(pool.Inputs[0].Type.Shape, py, a.Ints("kernel"), a.Ints("strides"), a.Ints("pads"), a.Ints("dilations"))
 	POSP := pw.out[0] * pw.out[1] * pw.out[2]
 	avg := pool.Op == "avgpool"
-	sub := &kctx{gen: k.gen, n: pool, b: k.b,
-		in:  []string{fmt.Sprintf("%s[(b*%d+g*%d+m)*%d:]", Y, c.OC, c.OCg, c.OSP)},
-		out: []string{fmt.Sprintf("%s[(b*%d+g*%d+m)*%d:]", k.out[0], c.OC, c.OCg, POSP)}}
+	in := fmt.Sprintf("%s[(b*%d+g*%d+m)*%d:]", Y, c.OC, c.OCg, c.OSP)
+	out := fmt.Sprintf("%s[(b*%d+g*%d+m)*%d:]", k.out[0], c.OC, c.OCg, POSP)
+	if p := fusedPoolPlan(pool); p != nil {
+		emitPoolPlanes(k, p, c.scratch(), in, out, "r")
+		return
+	}
+	sub := &kctx{gen: k.gen, n: pool, b: k.b, in: []string{in}, out: []string{out}}
 	emitPoolFast(sub, pw, "r", avg, avg && a.Bool("count_include_pad"))
 }
 
 // igemmScratch is the scratch of a conv or fused_conv node on the
-// implicit GEMM (pool: the node pools).
-func igemmScratch(conv *ir.Node, pool bool) int {
-	if pool {
-		return igemmPlan(conv, conv.Out().Type.Shape.NumElems()).scratch()
+// implicit GEMM (pool: the pool it ends with, or nil): a pool on a
+// PoolMax or PoolAvg kernel has its padded plane after the plan's.
+func igemmScratch(conv, pool *ir.Node) int {
+	if pool == nil {
+		return igemmPlan(conv, 0).scratch()
 	}
-	return igemmPlan(conv, 0).scratch()
+	n := igemmPlan(conv, conv.Out().Type.Shape.NumElems()).scratch()
+	if p := fusedPoolPlan(pool); p != nil {
+		n += p.scratch()
+	}
+	return n
 }
 
 // splitKernel is the registered Split kernel.

@@ -445,6 +445,12 @@ func equivCases() []equivCase {
 		{"avgpool2d", pool("avgpool", []int{1, 2, 7, 9}, ir.Attrs{"kernel": []int{3, 2}})},
 		{"avgpool2dpad", pool("avgpool", []int{1, 2, 7, 8}, ir.Attrs{"kernel": []int{3, 3}, "strides": []int{2}, "pads": []int{1, 1}, "ceil_mode": true})},
 		{"avgpool2dnopad", pool("avgpool", []int{1, 2, 7, 8}, ir.Attrs{"kernel": []int{3, 3}, "strides": []int{2}, "pads": []int{1, 1}, "ceil_mode": true, "count_include_pad": false})},
+		// The PoolAvg kernels (-O2): stride 1 with padding counted and not,
+		// and LeNet's 2×2 stride 2 with ceil_mode, on widths with vector
+		// tails.
+		{"avgpool2ds1", pool("avgpool", []int{1, 3, 9, 21}, ir.Attrs{"kernel": []int{3, 3}, "pads": []int{1, 1}, "count_include_pad": false})},
+		{"avgpool2ds1inc", pool("avgpool", []int{2, 2, 6, 17}, ir.Attrs{"kernel": []int{3, 3}, "pads": []int{1, 1}, "count_include_pad": true})},
+		{"avgpool2x2", pool("avgpool", []int{2, 3, 11, 37}, ir.Attrs{"kernel": []int{2, 2}, "strides": []int{2}, "ceil_mode": true})},
 		{"avgpool1d", pool("avgpool", []int{2, 2, 11}, ir.Attrs{"kernel": []int{4}, "strides": []int{3}, "pads": []int{2}, "ceil_mode": true})},
 		{"avgpool3d", pool("avgpool", []int{1, 1, 5, 5, 6}, ir.Attrs{"kernel": []int{2, 2, 3}, "pads": []int{1, 0, 1}, "count_include_pad": false})},
 		{"gavg", pool("global_avgpool", []int{2, 3, 5, 7}, nil)},

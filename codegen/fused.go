@@ -129,7 +129,7 @@ func fusedConvScratch(n *ir.Node) int {
 		return 0
 	}
 	if useIGemm(conv) {
-		return igemmScratch(conv, pool != nil)
+		return igemmScratch(conv, pool)
 	}
 	if fusedConvGEMM(n, pool) {
 		return gemmPlan(conv, pool).scratch()

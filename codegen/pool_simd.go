@@ -1,6 +1,9 @@
 package codegen
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/dlcompiler/dlc/codegen/kernels"
 	"github.com/dlcompiler/dlc/ir"
 )
@@ -15,7 +18,16 @@ import (
 // the taps the interpreter skips (padding, ceil_mode's windows past the
 // end); NaN propagates as in the interpreter.
 
-// poolPlane is the padded plane of a max pool on a PoolMax kernel.
+// Average pooling runs the same way on a PoolAvg kernel (poolavg.go),
+// the border zero: a zero adds nothing to a window's sum, and the
+// kernel divides each sum by its window's count, separable into a count
+// of rows and one of columns (the taps inside the input, or inside the
+// padded input with count_include_pad) that the emitter computes here
+// and writes as two constant tables. A pool fused into an implicit-GEMM
+// convolution (conv_igemm.go) runs its planes the same way, block by
+// block of channels.
+
+// poolPlane is the padded plane of a pool on a PoolMax or PoolAvg kernel.
 type poolPlane struct {
 	kn                 *kernels.Kernel
 	w                  win3
@@ -23,14 +35,86 @@ type poolPlane struct {
 	ld, half, rows     int
 	copyRows, copyCols int
 	pt, pl             int
+	rdiv, cdiv         []float32 // an average's window counts (PoolAvg)
 }
 
 // maxPoolPlan returns the plan of a maxpool node whose schedule names a
 // PoolMax kernel that fits it, or nil.
 func maxPoolPlan(n *ir.Node) *poolPlane {
 	kn := kernelOf(n.Schedule)
+	if kn == nil || kn.Op != kernels.PoolMax || len(n.Outputs) > 1 {
+		return nil
+	}
+	return planePlan(n, kn)
+}
+
+// avgPoolPlan returns the plan of an avgpool node on the PoolAvg kernel
+// of its window, or nil: the tiling pass's kernel, or for a float32 pool
+// fused into a convolution on a kernel of the registry (fused: the pool
+// has no schedule of its own) the registry's.
+func avgPoolPlan(n *ir.Node, fused bool) *poolPlane {
+	kn := kernelOf(n.Schedule)
+	if k := n.Attrs.Ints("kernel"); fused && len(k) == 2 && n.Out().Type.DType == ir.F32 {
+		kn = kernels.FindPoolAvg(k[0], k[1], n.Attrs.Ints("strides")[0])
+	}
+	if kn == nil || kn.Op != kernels.PoolAvg {
+		return nil
+	}
+	p := planePlan(n, kn)
+	if p == nil {
+		return nil
+	}
+	include := n.Attrs.Bool("count_include_pad")
+	// count is the taps of output o's window along axis i inside the
+	// input, or inside the padded input.
+	count := func(i, o int) float32 {
+		w, c := p.w, 0
+		for t := range w.k[i] {
+			q := o*w.s[i] - w.pb[i] + t
+			if include && q < w.in[i]+w.pe[i] || !include && q >= 0 && q < w.in[i] {
+				c++
+			}
+		}
+		return float32(c)
+	}
+	for o := range p.w.out[1] {
+		p.rdiv = append(p.rdiv, count(1, o))
+	}
+	for o := range kn.AvgPoolCols(p.w.out[2]) {
+		p.cdiv = append(p.cdiv, 1)
+		if o < p.w.out[2] {
+			p.cdiv[o] = count(2, o)
+		}
+	}
+	for _, c := range append(p.rdiv, p.cdiv...) {
+		if c == 0 {
+			return nil // a window of padding only: the interpreter's 0
+		}
+	}
+	return p
+}
+
+// fusedPoolPlan returns the plane plan of a float32 pool fused into a
+// convolution on the registry's kernel of its window, or nil.
+func fusedPoolPlan(pool *ir.Node) *poolPlane {
+	if pool.Op == "avgpool" {
+		return avgPoolPlan(pool, true)
+	}
+	k := pool.Attrs.Ints("kernel")
+	if len(k) != 2 || len(pool.Outputs) > 1 || pool.Out().Type.DType != ir.F32 {
+		return nil
+	}
+	if kn := kernels.FindPoolMax(k[0], k[1], pool.Attrs.Ints("strides")[0]); kn != nil {
+		return planePlan(pool, kn)
+	}
+	return nil
+}
+
+// planePlan lays out the padded plane of a 2-D pool n on kn, or returns
+// nil when kn does not have n's window.
+func planePlan(n *ir.Node, kn *kernels.Kernel) *poolPlane {
 	x, y := n.Inputs[0].Type.Shape, n.Outputs[0].Type.Shape
-	if kn == nil || kn.Op != kernels.PoolMax || len(x) != 4 || len(n.Outputs) > 1 {
+	if len(x) != 4 {
 		return nil
 	}
 	a := n.Attrs
@@ -52,9 +136,19 @@ func maxPoolPlan(n *ir.Node) *poolPlane {
 	return p
 }
 
+// scratch is the plane's length in elements, aligned.
+func (p *poolPlane) scratch() int { return alignUp(p.rows * p.ld) }
+
 func maxPoolScratch(n *ir.Node) int {
 	if p := maxPoolPlan(n); p != nil {
-		return (p.rows*p.ld + align - 1) / align * align
+		return p.scratch()
+	}
+	return 0
+}
+
+func avgPoolScratch(n *ir.Node) int {
+	if p := avgPoolPlan(n, false); p != nil {
+		return p.scratch()
 	}
 	return 0
 }
@@ -65,12 +159,36 @@ func emitMaxPool(k *kctx) error {
 	if p == nil {
 		return emitPool(k, false)
 	}
-	X, Y := k.in[0], k.out[0]
+	emitPoolPlanes(k, p, 0, k.in[0], k.out[0], fmt.Sprint(p.NC))
+	return nil
+}
+
+// emitAvgPool emits an avgpool on its PoolAvg kernel, else as emitPool.
+func emitAvgPool(k *kctx) error {
+	p := avgPoolPlan(k.n, false)
+	if p == nil {
+		return emitPool(k, true)
+	}
+	emitPoolPlanes(k, p, 0, k.in[0], k.out[0], fmt.Sprint(p.NC))
+	return nil
+}
+
+// emitPoolPlanes pools the NC planes (a constant or an expression) of X
+// into Y through p's padded plane at tmp[off:]: the border filled once
+// (−Inf for a maximum, zero for an average), the inside per plane.
+func emitPoolPlanes(k *kctx, p *poolPlane, off int, X, Y, NC string) {
 	IW, OH, OW := p.w.in[2], p.w.out[1], p.w.out[2]
 	n := p.rows * p.ld
-	k.l("pad := (*[%d]float32)(tmp[0:])", n)
-	k.l("for i := range pad {\npad[i] = float32(@math.Inf(-1)) // the border; each channel fills the inside\n}")
-	k.l("for nc := range %d {", p.NC)
+	avg := p.kn.Op == kernels.PoolAvg
+	k.l("pad := (*[%d]float32)(tmp[%d:])", n, off)
+	if avg {
+		k.l("clear(pad[:]) // the border; each plane fills the inside")
+		k.l("rdiv := [%d]float32{%s}", len(p.rdiv), countList(p.rdiv))
+		k.l("cdiv := [%d]float32{%s}", len(p.cdiv), countList(p.cdiv))
+	} else {
+		k.l("for i := range pad {\npad[i] = float32(@math.Inf(-1)) // the border; each channel fills the inside\n}")
+	}
+	k.l("for nc := range %s {", NC)
 	k.l("xc := (*[%d]float32)(%s[nc*%d:])", p.ISP, X, p.ISP)
 	if p.copyRows > 0 && p.copyCols > 0 {
 		k.l("for ih := range %d {", p.copyRows)
@@ -83,7 +201,33 @@ func emitMaxPool(k *kctx) error {
 		}
 		k.l("}")
 	}
-	k.l("%s(pad[:], %d, %d, %s[nc*%d:(nc+1)*%d], %d, %d)", p.kn.Func, p.ld, p.half, Y, p.OSP, p.OSP, OH, OW)
+	divs := ""
+	if avg {
+		divs = ", rdiv[:], cdiv[:]"
+	}
+	k.l("%s(pad[:], %d, %d, %s[nc*%d:(nc+1)*%d], %d, %d%s)", p.kn.Func, p.ld, p.half, Y, p.OSP, p.OSP, OH, OW, divs)
 	k.l("}")
-	return nil
+}
+
+// countList writes window counts (small integers) as a Go list.
+func countList(v []float32) string {
+	s := make([]string, len(v))
+	for i, f := range v {
+		s[i] = fmt.Sprint(f)
+	}
+	return strings.Join(s, ", ")
+}
+
+// meanKernel is the global average pools' kernel (kernels.Mean).
+var meanKernel = kernels.Find(kernels.Mean, kernels.AVX512)
+
+// emitMean writes a float32 global average pool of NC planes of SP values
+// as one call of the Mean kernel (float64 sums, like the interpreter's,
+// in SIMD lanes) and reports whether it did.
+func emitMean(k *kctx, NC, SP int) bool {
+	if meanKernel == nil || k.n.Out().Type.DType != ir.F32 {
+		return false
+	}
+	k.l("%s(%s[:%d], %d, %s[:%d], %d)", meanKernel.Func, k.in[0], NC*SP, SP, k.out[0], NC, SP)
+	return true
 }

@@ -131,6 +131,8 @@ func tile(g *ir.Graph) error {
 			n.Schedule = matmulSchedule(n)
 		case "maxpool":
 			n.Schedule = maxPoolSchedule(n)
+		case "avgpool":
+			n.Schedule = avgPoolSchedule(n) // tile_pool.go
 		case "rnn", "lstm", "gru":
 			// f32 only: an f64 layer runs codegen's scalar float64 loops.
 			if !ir.RNNPeepholes(n) && n.Inputs[0].Type.DType == ir.F32 {

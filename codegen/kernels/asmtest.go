@@ -97,12 +97,20 @@ func AsmTestFiles() (map[string][]byte, error) {
 		fmt.Fprintf(&b, "{name: %q, kh: %d, kw: %d, s: %d, lanes: %d, call: %s, twin: %s,\n", k.Name, k.Taps[0], k.Taps[1], k.Stride, k.dwLanes(), k.Func, k.Twin())
 		asmList(&b, "poolAsm", k)
 	}
+	b.WriteString("}\n\nvar avgPools = []avgPoolKernel{\n")
+	for _, k := range testKernels {
+		if k.Op != PoolAvg {
+			continue
+		}
+		fmt.Fprintf(&b, "{name: %q, kh: %d, kw: %d, s: %d, lanes: %d, call: %s, twin: %s,\n", k.Name, k.Taps[0], k.Taps[1], k.Stride, k.dwLanes(), k.Func, k.Twin())
+		asmList(&b, "avgPoolAsm", k)
+	}
 	for _, t := range []struct {
 		list, typ string
 		op        Op
 	}{{"splits", "splitKernel", Split}, {"acts", "actKernel", Act}, {"gemvs", "gemvKernel", Gemv},
 		{"igemms", "igemmKernel", IGemm}, {"vmaxes", "vmaxKernel", VMax},
-		{"dwplanes", "dwPlaneKernel", DWPlane}} {
+		{"dwplanes", "dwPlaneKernel", DWPlane}, {"means", "meanKernel", Mean}} {
 		fmt.Fprintf(&b, "}\n\nvar %s = []%s{\n", t.list, t.typ)
 		for _, k := range testKernels {
 			if k.Op == t.op {

@@ -35,7 +35,9 @@ func avx2Registers(k *Kernel) (need, have int) {
 	switch k.Op {
 	case Gemv:
 		return 10, 16 // 8 accumulators, 2 broadcasts
-	case Depthwise, Act, Split, PoolMax, DWPlane:
+	case Mean:
+		return 14, 16 // 4 accumulators, 4 conversions, 2 tail masks, 3 tail loads, div
+	case Depthwise, Act, Split, PoolMax, DWPlane, PoolAvg:
 		return 9, 16
 	}
 	if k.Op == Dot {

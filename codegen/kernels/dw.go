@@ -346,21 +346,21 @@ func dwAsm(w *asmw, k *Kernel, s simd) {
 			s.store(w, masked, v, fmt.Sprintf("%d(DI)", B*v), 8)
 		}
 	}
-	planeLoop(w, s, l, "ow+48(FP)", kh, st, rows, vectors)
+	planeLoop(w, s, l, "ow+48(FP)", st, rows[:kh], vectors)
 }
 
 // planeLoop writes the loop over the output plane shared by the
-// depthwise and max-pool kernels, after their row set-up (label l, BX
-// the rows left, R8 the padded row, rows[0..kh) the window's rows, DI
-// y): per row, blocks of 4 vectors, then single vectors, then the masked
-// tail, each by vectors(n, tag, masked); then R8 moves down st rows. ow
-// is the frame slot of the output width.
-func planeLoop(w *asmw, s simd, l, ow string, kh, st int, rows []string, vectors func(n int, tag string, masked bool)) {
+// depthwise and pool kernels, after their row set-up (label l, BX the
+// rows left, R8 the padded row, DI y): per row, blocks of 4 vectors,
+// then single vectors, then the masked tail, each by vectors(n, tag,
+// masked), moving DI and the registers adv (the window's rows, …) along;
+// then R8 moves down st rows. ow is the frame slot of the output width.
+func planeLoop(w *asmw, s simd, l, ow string, st int, adv []string, vectors func(n int, tag string, masked bool)) {
 	L, B := s.lanes, s.bytes
 	advance := func(n int) {
 		w.in("ADDQ $%d, DI", n)
-		for h := range kh {
-			w.in("ADDQ $%d, %s", n, rows[h])
+		for _, r := range adv {
+			w.in("ADDQ $%d, %s", n, r)
 		}
 	}
 	lg := log2(L)

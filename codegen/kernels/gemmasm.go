@@ -421,7 +421,7 @@ func avx512Registers(k *Kernel) (need, have int) {
 	switch k.Op {
 	case Gemv:
 		return 18, 32 // 8 accumulators twice, 2 broadcasts
-	case Depthwise, Act, Split, VMax, PoolMax, DWPlane:
+	case Depthwise, Act, Split, VMax, PoolMax, DWPlane, PoolAvg, Mean:
 		return 9, 32
 	}
 	nv := k.NR / 16

@@ -239,14 +239,34 @@ func igemmAsm(w *asmw, k *Kernel, g gemmISA) {
 	w.p("")
 }
 
-// igemmBody writes the code for exactly r rows.
+// igemmBody writes the code for exactly r rows. On AVX-512 a last panel
+// of at most half NR columns runs with half the accumulators (igemmPanel
+// for nv = 1, label suffix h): a plane of 8×8 outputs (78 virtual
+// columns) computes 80 columns, not 96.
 func igemmBody(w *asmw, k *Kernel, x gemmRegs, r int) {
-	l := x.label
-	w.p("%s:", l)
+	w.p("%s:", x.label)
 	w.in("MOVQ n+8(FP), R12")
 	w.in("MOVQ b+40(FP), BX")
 	w.in("MOVQ c+56(FP), DI")
+	half := x.mask && x.nv == 2
+	h := x
+	h.nv, h.label = 1, x.label+"h"
+	igemmPanel(w, x, r, k.NR, half, h.label)
+	if half {
+		igemmPanel(w, h, r, k.NR/2, false, "")
+	}
+}
+
+// igemmPanel writes the panel loop of nr columns for x (label x.label
+// + "panel") down to the RET; with half, a panel of at most nr/2
+// columns left jumps to hl instead.
+func igemmPanel(w *asmw, x gemmRegs, r, nr int, half bool, hl string) {
+	l := x.label
 	w.p("%spanel:", l)
+	if half {
+		w.in("CMPQ R12, $%d", nr/2)
+		w.in("JLE %spanel", hl)
+	}
 	if x.mask {
 		// K(v+1): the panel's keep entries, or the columns of vector v
 		// below min(R12, NR).
@@ -258,9 +278,9 @@ func igemmBody(w *asmw, k *Kernel, x gemmRegs, r int) {
 		w.in("JMP %sk", l)
 		w.p("%sn:", l)
 		w.in("MOVQ R12, CX")
-		w.in("CMPQ CX, $%d", k.NR)
+		w.in("CMPQ CX, $%d", nr)
 		w.in("JLE %sm", l)
-		w.in("MOVQ $%d, CX", k.NR)
+		w.in("MOVQ $%d, CX", nr)
 		w.p("%sm:", l)
 		w.in("MOVQ $1, R13")
 		w.in("SHLQ CX, R13")
@@ -317,8 +337,8 @@ func igemmBody(w *asmw, k *Kernel, x gemmRegs, r int) {
 	w.in("JNZ %sloop1", l)
 	w.p("%sstore:", l)
 	igemmEpilogue(w, x, r)
-	w.in("ADDQ $%d, BX", k.NR*4)
-	w.in("SUBQ $%d, R12", k.NR)
+	w.in("ADDQ $%d, BX", nr*4)
+	w.in("SUBQ $%d, R12", nr)
 	w.in("JGT %spanel", l)
 	w.in("VZEROUPPER")
 	w.in("RET")

@@ -88,6 +88,10 @@ func (o Op) String() string {
 		return "poolmax"
 	case DWPlane:
 		return "dwplane"
+	case PoolAvg:
+		return "poolavg"
+	case Mean:
+		return "mean"
 	}
 	return fmt.Sprintf("Op(%d)", o)
 }
@@ -212,7 +216,7 @@ func (k *Kernel) CBlock() int { return k.MR * k.NR }
 // block; the tiling pass chooses among them. The depthwise kernels are
 // listed in dw.go, the activations in act.go, the vector-matrix product
 // in gemv.go, the implicit GEMM of convolutions in igemm.go, the max
-// pools' vertical step in vmax.go.
+// pools' vertical step in vmax.go, the pools in pool.go and poolavg.go.
 var registry = append([]*Kernel{
 	{
 		// AVX-512: 24 zmm accumulators (12 rows × 2 registers), 2 for
@@ -239,7 +243,7 @@ var registry = append([]*Kernel{
 		PackA: RowMajor, PackB: Vector,
 		Func: "simdDot",
 	},
-}, append(append(append(dwKernels, splitKernel, actKernel, gemvKernel, igemmKernel, vmaxKernel), poolKernels...), dwPlaneKernel)...)
+}, append(append(append(dwKernels, splitKernel, actKernel, gemvKernel, igemmKernel, vmaxKernel, meanKernel), poolKernels...), append(avgPoolKernels, dwPlaneKernel)...)...)
 
 // Lookup returns the kernel named name, or nil.
 func Lookup(name string) *Kernel {
@@ -276,7 +280,7 @@ func Names() []string {
 
 // check reports why a kernel description cannot be generated.
 func (k *Kernel) check() error {
-	if k.Op == Depthwise || k.Op == PoolMax {
+	if k.Op == Depthwise || k.Op == PoolMax || k.Op == PoolAvg {
 		if err := k.dwCheck(); err != nil {
 			return err
 		}

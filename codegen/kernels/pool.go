@@ -203,7 +203,7 @@ func poolAsm(w *asmw, k *Kernel, s simd) {
 			s.store(w, masked, v, fmt.Sprintf("%d(DI)", B*v), 10)
 		}
 	}
-	planeLoop(w, s, l, "ow+40(FP)", kh, st, rows, vectors)
+	planeLoop(w, s, l, "ow+40(FP)", st, rows[:kh], vectors)
 }
 
 func init() {

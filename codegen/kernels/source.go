@@ -126,6 +126,8 @@ func (k *Kernel) template() template {
 		return dwTemplate(k)
 	case PoolMax:
 		return poolTemplate(k)
+	case PoolAvg:
+		return avgPoolTemplate(k)
 	}
 	return templates[k.Op]
 }

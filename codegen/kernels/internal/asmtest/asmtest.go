@@ -87,6 +87,21 @@ type poolAsm struct {
 	f     func(x *float32, ld, half int, y *float32, oh, ow int)
 }
 
+// avgPoolKernel is a PoolAvg kernel (kernels.PoolAvg) and its window.
+type avgPoolKernel struct {
+	name       string
+	kh, kw, s  int
+	lanes      int
+	call, twin func(x []float32, ld, half int, y []float32, oh, ow int, rdiv, cdiv []float32)
+	asm        []avgPoolAsm
+}
+
+type avgPoolAsm struct {
+	isa   string
+	level int
+	f     func(x *float32, ld, half int, y *float32, oh, ow int, rdiv, cdiv *float32)
+}
+
 type splitKernel struct {
 	name string
 	call func(dst []float32, half int, src []float32, pl int)

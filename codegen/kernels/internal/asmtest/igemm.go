@@ -32,3 +32,18 @@ type vmaxAsm struct {
 	level int
 	f     func(n int, y, x *float32)
 }
+
+// meanKernel is a Mean kernel.
+type meanKernel struct {
+	name       string
+	call, twin func(x []float32, sp int, y []float32, div float64)
+	asm        []meanAsm
+}
+
+// meanAsm is one instruction set's routine of a Mean kernel, which runs
+// when cpuLevel >= level.
+type meanAsm struct {
+	isa   string
+	level int
+	f     func(x *float32, sp int, y *float32, planes int, div float64)
+}

@@ -112,6 +112,16 @@ func simdVMaxAVX512(n int, y, x *float32)
 //go:noescape
 func simdVMaxAVX2(n int, y, x *float32)
 
+// simdMeanAVX512 is simdMean in AVX-512: sp, planes ≥ 1.
+//
+//go:noescape
+func simdMeanAVX512(x *float32, sp int, y *float32, planes int, div float64)
+
+// simdMeanAVX2 is simdMean in AVX2: sp, planes ≥ 1.
+//
+//go:noescape
+func simdMeanAVX2(x *float32, sp int, y *float32, planes int, div float64)
+
 // simdMaxPool3x3s2AVX512 is simdMaxPool3x3s2 in AVX-512: oh, ow ≥ 1, x and y long enough.
 //
 //go:noescape
@@ -141,6 +151,46 @@ func simdMaxPool3x3s1AVX512(x *float32, ld, half int, y *float32, oh, ow int)
 //
 //go:noescape
 func simdMaxPool3x3s1AVX2(x *float32, ld, half int, y *float32, oh, ow int)
+
+// simdAvgPool2x2s2AVX512 is simdAvgPool2x2s2 in AVX-512: oh, ow ≥ 1, x, y, rdiv and cdiv long enough.
+//
+//go:noescape
+func simdAvgPool2x2s2AVX512(x *float32, ld, half int, y *float32, oh, ow int, rdiv, cdiv *float32)
+
+// simdAvgPool2x2s2AVX2 is simdAvgPool2x2s2 in AVX2: oh, ow ≥ 1, x, y, rdiv and cdiv long enough.
+//
+//go:noescape
+func simdAvgPool2x2s2AVX2(x *float32, ld, half int, y *float32, oh, ow int, rdiv, cdiv *float32)
+
+// simdAvgPool3x3s2AVX512 is simdAvgPool3x3s2 in AVX-512: oh, ow ≥ 1, x, y, rdiv and cdiv long enough.
+//
+//go:noescape
+func simdAvgPool3x3s2AVX512(x *float32, ld, half int, y *float32, oh, ow int, rdiv, cdiv *float32)
+
+// simdAvgPool3x3s2AVX2 is simdAvgPool3x3s2 in AVX2: oh, ow ≥ 1, x, y, rdiv and cdiv long enough.
+//
+//go:noescape
+func simdAvgPool3x3s2AVX2(x *float32, ld, half int, y *float32, oh, ow int, rdiv, cdiv *float32)
+
+// simdAvgPool3x3s1AVX512 is simdAvgPool3x3s1 in AVX-512: oh, ow ≥ 1, x, y, rdiv and cdiv long enough.
+//
+//go:noescape
+func simdAvgPool3x3s1AVX512(x *float32, ld, half int, y *float32, oh, ow int, rdiv, cdiv *float32)
+
+// simdAvgPool3x3s1AVX2 is simdAvgPool3x3s1 in AVX2: oh, ow ≥ 1, x, y, rdiv and cdiv long enough.
+//
+//go:noescape
+func simdAvgPool3x3s1AVX2(x *float32, ld, half int, y *float32, oh, ow int, rdiv, cdiv *float32)
+
+// simdAvgPool2x2s1AVX512 is simdAvgPool2x2s1 in AVX-512: oh, ow ≥ 1, x, y, rdiv and cdiv long enough.
+//
+//go:noescape
+func simdAvgPool2x2s1AVX512(x *float32, ld, half int, y *float32, oh, ow int, rdiv, cdiv *float32)
+
+// simdAvgPool2x2s1AVX2 is simdAvgPool2x2s1 in AVX2: oh, ow ≥ 1, x, y, rdiv and cdiv long enough.
+//
+//go:noescape
+func simdAvgPool2x2s1AVX2(x *float32, ld, half int, y *float32, oh, ow int, rdiv, cdiv *float32)
 
 // simdDWPlaneAVX512 is simdDWPlane in AVX-512 from the first destination column of each
 // phase (e: src's even columns, o: its odd ones; the same with s = 1),

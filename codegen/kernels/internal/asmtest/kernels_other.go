@@ -79,6 +79,14 @@ func simdVMaxAVX2(n int, y, x *float32) {
 	panic("simdVMaxAVX2: no assembly in this build")
 }
 
+func simdMeanAVX512(x *float32, sp int, y *float32, planes int, div float64) {
+	panic("simdMeanAVX512: no assembly in this build")
+}
+
+func simdMeanAVX2(x *float32, sp int, y *float32, planes int, div float64) {
+	panic("simdMeanAVX2: no assembly in this build")
+}
+
 func simdMaxPool3x3s2AVX512(x *float32, ld, half int, y *float32, oh, ow int) {
 	panic("simdMaxPool3x3s2AVX512: no assembly in this build")
 }
@@ -101,6 +109,38 @@ func simdMaxPool3x3s1AVX512(x *float32, ld, half int, y *float32, oh, ow int) {
 
 func simdMaxPool3x3s1AVX2(x *float32, ld, half int, y *float32, oh, ow int) {
 	panic("simdMaxPool3x3s1AVX2: no assembly in this build")
+}
+
+func simdAvgPool2x2s2AVX512(x *float32, ld, half int, y *float32, oh, ow int, rdiv, cdiv *float32) {
+	panic("simdAvgPool2x2s2AVX512: no assembly in this build")
+}
+
+func simdAvgPool2x2s2AVX2(x *float32, ld, half int, y *float32, oh, ow int, rdiv, cdiv *float32) {
+	panic("simdAvgPool2x2s2AVX2: no assembly in this build")
+}
+
+func simdAvgPool3x3s2AVX512(x *float32, ld, half int, y *float32, oh, ow int, rdiv, cdiv *float32) {
+	panic("simdAvgPool3x3s2AVX512: no assembly in this build")
+}
+
+func simdAvgPool3x3s2AVX2(x *float32, ld, half int, y *float32, oh, ow int, rdiv, cdiv *float32) {
+	panic("simdAvgPool3x3s2AVX2: no assembly in this build")
+}
+
+func simdAvgPool3x3s1AVX512(x *float32, ld, half int, y *float32, oh, ow int, rdiv, cdiv *float32) {
+	panic("simdAvgPool3x3s1AVX512: no assembly in this build")
+}
+
+func simdAvgPool3x3s1AVX2(x *float32, ld, half int, y *float32, oh, ow int, rdiv, cdiv *float32) {
+	panic("simdAvgPool3x3s1AVX2: no assembly in this build")
+}
+
+func simdAvgPool2x2s1AVX512(x *float32, ld, half int, y *float32, oh, ow int, rdiv, cdiv *float32) {
+	panic("simdAvgPool2x2s1AVX512: no assembly in this build")
+}
+
+func simdAvgPool2x2s1AVX2(x *float32, ld, half int, y *float32, oh, ow int, rdiv, cdiv *float32) {
+	panic("simdAvgPool2x2s1AVX2: no assembly in this build")
 }
 
 func simdDWPlaneAVX512(e, o *float32, ld int, src *float32, lds, rows, cols, s, masks int) {

@@ -1796,6 +1796,45 @@ func simdVMaxGo(y, x []float32) {
 	}
 }
 
+// simdMean sets y[p] = float32(Σ_i float64(x[p*sp+i]) / div) for p < len(y),
+// i < sp: each plane's float64 sum, as 16 partial sums (i mod 16)
+// added pairwise, divided by div.
+func simdMean(x []float32, sp int, y []float32, div float64) {
+	if sp < 1 {
+		panic("simdMean: bad shape")
+	}
+	if len(y) == 0 {
+		return
+	}
+	_ = x[len(y)*sp-1]
+	if cpuLevel >= isaAVX512 {
+		simdMeanAVX512(&x[0], sp, &y[0], len(y), div)
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		simdMeanAVX2(&x[0], sp, &y[0], len(y), div)
+		return
+	}
+
+	simdMeanGo(x, sp, y, div)
+}
+
+// simdMeanGo is simdMean in pure Go: the fallback and the assembly's test oracle.
+func simdMeanGo(x []float32, sp int, y []float32, div float64) {
+	for p := range y {
+		var s [16]float64
+		for i, v := range x[p*sp : (p+1)*sp] {
+			s[i%16] += float64(v)
+		}
+		for w := 8; w >= 1; w /= 2 {
+			for j := range w {
+				s[j] += s[j+w]
+			}
+		}
+		y[p] = float32(s[0] / div)
+	}
+}
+
 // simdMaxPool3x3s2 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
 // 3×3 max pool with stride 2 over a padded input plane x whose
 // border holds −Inf (codegen/kernels/pool.go): tap (kh, kw) of output
@@ -1967,6 +2006,203 @@ func simdMaxPool3x3s1Go(x []float32, ld, half int, y []float32, oh, ow int) {
 				m = v
 			}
 			yr[j] = m
+		}
+	}
+}
+
+// simdAvgPool2x2s2 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
+// 2×2 average pool with stride 2 over a padded input plane x whose
+// border is zero (codegen/kernels/poolavg.go): the sum of the taps
+// x[(r*2+kh)*ld + (kw%2)*half + kw/2 + j] in (kh, kw) order, in
+// float32, divided by rdiv[r]*cdiv[j]. cdiv holds ow rounded up to
+// 16 values.
+func simdAvgPool2x2s2(x []float32, ld, half int, y []float32, oh, ow int, rdiv, cdiv []float32) {
+	width := (ow+16-1)/16*16 + 0
+	if oh < 1 || ow < 1 || half < 0 || (2 == 1 && ld < width) || (2 > 1 && (half < width || ld < 2*half)) {
+		panic("simdAvgPool2x2s2: bad shape")
+	}
+	_ = x[((oh-1)*2+2-1)*ld+(2-1)*half+width-1]
+	_ = y[oh*ow-1]
+	_ = rdiv[oh-1]
+	_ = cdiv[(ow+16-1)/16*16-1]
+	if cpuLevel >= isaAVX512 {
+		simdAvgPool2x2s2AVX512(&x[0], ld, half, &y[0], oh, ow, &rdiv[0], &cdiv[0])
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		simdAvgPool2x2s2AVX2(&x[0], ld, half, &y[0], oh, ow, &rdiv[0], &cdiv[0])
+		return
+	}
+
+	simdAvgPool2x2s2Go(x, ld, half, y, oh, ow, rdiv, cdiv)
+}
+
+// simdAvgPool2x2s2Go is simdAvgPool2x2s2 in pure Go: the fallback and the assembly's test oracle.
+func simdAvgPool2x2s2Go(x []float32, ld, half int, y []float32, oh, ow int, rdiv, cdiv []float32) {
+	cdiv = cdiv[:ow]
+	for r := range oh {
+		yr := y[r*ow : r*ow+ow]
+		dr := rdiv[r]
+		x0_0 := x[(r*2+0)*ld+0*half:][:ow+0]
+		x0_1 := x[(r*2+0)*ld+1*half:][:ow+0]
+		x1_0 := x[(r*2+1)*ld+0*half:][:ow+0]
+		x1_1 := x[(r*2+1)*ld+1*half:][:ow+0]
+		for j := range yr {
+			v := x0_0[j]
+			v += x0_1[j+0]
+			v += x1_0[j+0]
+			v += x1_1[j+0]
+			yr[j] = v / (dr * cdiv[j])
+		}
+	}
+}
+
+// simdAvgPool3x3s2 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
+// 3×3 average pool with stride 2 over a padded input plane x whose
+// border is zero (codegen/kernels/poolavg.go): the sum of the taps
+// x[(r*2+kh)*ld + (kw%2)*half + kw/2 + j] in (kh, kw) order, in
+// float32, divided by rdiv[r]*cdiv[j]. cdiv holds ow rounded up to
+// 16 values.
+func simdAvgPool3x3s2(x []float32, ld, half int, y []float32, oh, ow int, rdiv, cdiv []float32) {
+	width := (ow+16-1)/16*16 + 1
+	if oh < 1 || ow < 1 || half < 0 || (2 == 1 && ld < width) || (2 > 1 && (half < width || ld < 2*half)) {
+		panic("simdAvgPool3x3s2: bad shape")
+	}
+	_ = x[((oh-1)*2+3-1)*ld+(2-1)*half+width-1]
+	_ = y[oh*ow-1]
+	_ = rdiv[oh-1]
+	_ = cdiv[(ow+16-1)/16*16-1]
+	if cpuLevel >= isaAVX512 {
+		simdAvgPool3x3s2AVX512(&x[0], ld, half, &y[0], oh, ow, &rdiv[0], &cdiv[0])
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		simdAvgPool3x3s2AVX2(&x[0], ld, half, &y[0], oh, ow, &rdiv[0], &cdiv[0])
+		return
+	}
+
+	simdAvgPool3x3s2Go(x, ld, half, y, oh, ow, rdiv, cdiv)
+}
+
+// simdAvgPool3x3s2Go is simdAvgPool3x3s2 in pure Go: the fallback and the assembly's test oracle.
+func simdAvgPool3x3s2Go(x []float32, ld, half int, y []float32, oh, ow int, rdiv, cdiv []float32) {
+	cdiv = cdiv[:ow]
+	for r := range oh {
+		yr := y[r*ow : r*ow+ow]
+		dr := rdiv[r]
+		x0_0 := x[(r*2+0)*ld+0*half:][:ow+1]
+		x0_1 := x[(r*2+0)*ld+1*half:][:ow+1]
+		x1_0 := x[(r*2+1)*ld+0*half:][:ow+1]
+		x1_1 := x[(r*2+1)*ld+1*half:][:ow+1]
+		x2_0 := x[(r*2+2)*ld+0*half:][:ow+1]
+		x2_1 := x[(r*2+2)*ld+1*half:][:ow+1]
+		for j := range yr {
+			v := x0_0[j]
+			v += x0_1[j+0]
+			v += x0_0[j+1]
+			v += x1_0[j+0]
+			v += x1_1[j+0]
+			v += x1_0[j+1]
+			v += x2_0[j+0]
+			v += x2_1[j+0]
+			v += x2_0[j+1]
+			yr[j] = v / (dr * cdiv[j])
+		}
+	}
+}
+
+// simdAvgPool3x3s1 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
+// 3×3 average pool with stride 1 over a padded input plane x whose
+// border is zero (codegen/kernels/poolavg.go): the sum of the taps
+// x[(r*1+kh)*ld + (kw%1)*half + kw/1 + j] in (kh, kw) order, in
+// float32, divided by rdiv[r]*cdiv[j]. cdiv holds ow rounded up to
+// 16 values.
+func simdAvgPool3x3s1(x []float32, ld, half int, y []float32, oh, ow int, rdiv, cdiv []float32) {
+	width := (ow+16-1)/16*16 + 2
+	if oh < 1 || ow < 1 || half < 0 || (1 == 1 && ld < width) || (1 > 1 && (half < width || ld < 1*half)) {
+		panic("simdAvgPool3x3s1: bad shape")
+	}
+	_ = x[((oh-1)*1+3-1)*ld+(1-1)*half+width-1]
+	_ = y[oh*ow-1]
+	_ = rdiv[oh-1]
+	_ = cdiv[(ow+16-1)/16*16-1]
+	if cpuLevel >= isaAVX512 {
+		simdAvgPool3x3s1AVX512(&x[0], ld, half, &y[0], oh, ow, &rdiv[0], &cdiv[0])
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		simdAvgPool3x3s1AVX2(&x[0], ld, half, &y[0], oh, ow, &rdiv[0], &cdiv[0])
+		return
+	}
+
+	simdAvgPool3x3s1Go(x, ld, half, y, oh, ow, rdiv, cdiv)
+}
+
+// simdAvgPool3x3s1Go is simdAvgPool3x3s1 in pure Go: the fallback and the assembly's test oracle.
+func simdAvgPool3x3s1Go(x []float32, ld, half int, y []float32, oh, ow int, rdiv, cdiv []float32) {
+	cdiv = cdiv[:ow]
+	for r := range oh {
+		yr := y[r*ow : r*ow+ow]
+		dr := rdiv[r]
+		x0_0 := x[(r*1+0)*ld+0*half:][:ow+2]
+		x1_0 := x[(r*1+1)*ld+0*half:][:ow+2]
+		x2_0 := x[(r*1+2)*ld+0*half:][:ow+2]
+		for j := range yr {
+			v := x0_0[j]
+			v += x0_0[j+1]
+			v += x0_0[j+2]
+			v += x1_0[j+0]
+			v += x1_0[j+1]
+			v += x1_0[j+2]
+			v += x2_0[j+0]
+			v += x2_0[j+1]
+			v += x2_0[j+2]
+			yr[j] = v / (dr * cdiv[j])
+		}
+	}
+}
+
+// simdAvgPool2x2s1 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
+// 2×2 average pool with stride 1 over a padded input plane x whose
+// border is zero (codegen/kernels/poolavg.go): the sum of the taps
+// x[(r*1+kh)*ld + (kw%1)*half + kw/1 + j] in (kh, kw) order, in
+// float32, divided by rdiv[r]*cdiv[j]. cdiv holds ow rounded up to
+// 16 values.
+func simdAvgPool2x2s1(x []float32, ld, half int, y []float32, oh, ow int, rdiv, cdiv []float32) {
+	width := (ow+16-1)/16*16 + 1
+	if oh < 1 || ow < 1 || half < 0 || (1 == 1 && ld < width) || (1 > 1 && (half < width || ld < 1*half)) {
+		panic("simdAvgPool2x2s1: bad shape")
+	}
+	_ = x[((oh-1)*1+2-1)*ld+(1-1)*half+width-1]
+	_ = y[oh*ow-1]
+	_ = rdiv[oh-1]
+	_ = cdiv[(ow+16-1)/16*16-1]
+	if cpuLevel >= isaAVX512 {
+		simdAvgPool2x2s1AVX512(&x[0], ld, half, &y[0], oh, ow, &rdiv[0], &cdiv[0])
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		simdAvgPool2x2s1AVX2(&x[0], ld, half, &y[0], oh, ow, &rdiv[0], &cdiv[0])
+		return
+	}
+
+	simdAvgPool2x2s1Go(x, ld, half, y, oh, ow, rdiv, cdiv)
+}
+
+// simdAvgPool2x2s1Go is simdAvgPool2x2s1 in pure Go: the fallback and the assembly's test oracle.
+func simdAvgPool2x2s1Go(x []float32, ld, half int, y []float32, oh, ow int, rdiv, cdiv []float32) {
+	cdiv = cdiv[:ow]
+	for r := range oh {
+		yr := y[r*ow : r*ow+ow]
+		dr := rdiv[r]
+		x0_0 := x[(r*1+0)*ld+0*half:][:ow+1]
+		x1_0 := x[(r*1+1)*ld+0*half:][:ow+1]
+		for j := range yr {
+			v := x0_0[j]
+			v += x0_0[j+1]
+			v += x1_0[j+0]
+			v += x1_0[j+1]
+			yr[j] = v / (dr * cdiv[j])
 		}
 	}
 }

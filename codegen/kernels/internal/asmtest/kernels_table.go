@@ -167,6 +167,29 @@ var pools = []poolKernel{
 		}},
 }
 
+var avgPools = []avgPoolKernel{
+	{name: "avx512.avgpool2x2s2", kh: 2, kw: 2, s: 2, lanes: 16, call: simdAvgPool2x2s2, twin: simdAvgPool2x2s2Go,
+		asm: []avgPoolAsm{
+			{isa: "avx512", level: isaAVX512, f: simdAvgPool2x2s2AVX512},
+			{isa: "avx2", level: isaAVX2, f: simdAvgPool2x2s2AVX2},
+		}},
+	{name: "avx512.avgpool3x3s2", kh: 3, kw: 3, s: 2, lanes: 16, call: simdAvgPool3x3s2, twin: simdAvgPool3x3s2Go,
+		asm: []avgPoolAsm{
+			{isa: "avx512", level: isaAVX512, f: simdAvgPool3x3s2AVX512},
+			{isa: "avx2", level: isaAVX2, f: simdAvgPool3x3s2AVX2},
+		}},
+	{name: "avx512.avgpool3x3s1", kh: 3, kw: 3, s: 1, lanes: 16, call: simdAvgPool3x3s1, twin: simdAvgPool3x3s1Go,
+		asm: []avgPoolAsm{
+			{isa: "avx512", level: isaAVX512, f: simdAvgPool3x3s1AVX512},
+			{isa: "avx2", level: isaAVX2, f: simdAvgPool3x3s1AVX2},
+		}},
+	{name: "avx512.avgpool2x2s1", kh: 2, kw: 2, s: 1, lanes: 16, call: simdAvgPool2x2s1, twin: simdAvgPool2x2s1Go,
+		asm: []avgPoolAsm{
+			{isa: "avx512", level: isaAVX512, f: simdAvgPool2x2s1AVX512},
+			{isa: "avx2", level: isaAVX2, f: simdAvgPool2x2s1AVX2},
+		}},
+}
+
 var splits = []splitKernel{
 	{name: "avx2.split2", call: simdSplit2, twin: simdSplit2Go,
 		asm: []splitAsm{
@@ -215,5 +238,13 @@ var dwplanes = []dwPlaneKernel{
 		asm: []dwPlaneAsm{
 			{isa: "avx512", level: isaAVX512, f: simdDWPlaneAVX512},
 			{isa: "avx2", level: isaAVX2, f: simdDWPlaneAVX2},
+		}},
+}
+
+var means = []meanKernel{
+	{name: "avx512.mean", call: simdMean, twin: simdMeanGo,
+		asm: []meanAsm{
+			{isa: "avx512", level: isaAVX512, f: simdMeanAVX512},
+			{isa: "avx2", level: isaAVX2, f: simdMeanAVX2},
 		}},
 }
