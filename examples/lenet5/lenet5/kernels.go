@@ -9,7 +9,7 @@ import "math"
 // conv1 computes layer conv1 (fused_conv): x f32[1,1,28,28], conv1.weight f32[6,1,5,5], conv1.bias f32[6] → maxpool2d_1 f32[1,6,14,14].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[2,2,2,2] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
 // Schedule: unroll 6, algo igemm, kernel avx512.igemm12x32.
-func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32, tmp *[5744]float32) {
+func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32, tmp *[6640]float32) {
 	offs := [25]int32{
 		0, 1, 2, 3, 4, 32, 33, 34, 35, 36, 64, 65, 66, 67, 68, 96,
 		97, 98, 99, 100, 128, 129, 130, 131, 132,
@@ -44,47 +44,18 @@ func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32,
 				}
 				yo := (b*6 + g*6 + m) * 784
 				simdIGemm32(r, 892, 25, x1[(g*6+m)*25:], 25, xp, offs[:], tmp[yo:], 784, x2[g*6+m:], 3, keep[:])
+				pad := (*[896]float32)(tmp[5744:])
+				for i := range pad {
+					pad[i] = float32(math.Inf(-1)) // the border; each channel fills the inside
+				}
 				for nc := range r {
 					xc := (*[784]float32)(tmp[(b*6+g*6+m)*784:][nc*784:])
-					yc := (*[196]float32)(y[(b*6+g*6+m)*196:][nc*196:])
-					for od := range 1 {
-						d0 := od*1 - 0
-						for oh := range 14 {
-							h0 := oh*2 - 0
-							var rows [2]int
-							nr, npad := 0, 0
-							for kd := range 1 {
-								id := d0 + kd*1
-								for kh := range 2 {
-									ih := h0 + kh*1
-									if id < 1 && ih < 28 {
-										npad++
-									}
-									if uint(id) < 1 && uint(ih) < 28 {
-										rows[nr] = (id*28 + ih) * 28
-										nr++
-									}
-								}
-							}
-							_ = npad
-							yr := (*[14]float32)(yc[(od*14+oh)*14:])
-							var vrow [28]float32
-							if nr == 0 {
-								for ow := range yr {
-									yr[ow] = float32(math.Inf(-1))
-								}
-								continue
-							}
-							vrow = *(*[28]float32)(xc[rows[0]:])
-							for _, ro := range rows[1:nr] {
-								simdVMax(vrow[:], xc[ro:ro+28])
-							}
-							for ow := 0; ow < 14; ow++ {
-								w0 := ow*2 - 0
-								yr[ow] = max(vrow[w0+0], vrow[w0+1])
-							}
-						}
+					for ih := range 28 {
+						src := (*[28]float32)(xc[ih*28:])
+						dst := (*[32]float32)(pad[(ih+0)*32:])
+						simdSplit2(dst[:], 16, src[:28], 0)
 					}
+					simdMaxPool2x2s2(pad[:], 32, 16, y[(b*6+g*6+m)*196:][nc*196:(nc+1)*196], 14, 14)
 				}
 				m += r
 			}
@@ -95,7 +66,7 @@ func conv1(x0 *[784]float32, x1 *[150]float32, x2 *[6]float32, y *[1176]float32,
 // conv2 computes layer conv2 (fused_conv): maxpool2d_1 f32[1,6,14,14], conv2.weight f32[16,6,5,5], conv2.bias f32[16] → maxpool2d_2 f32[1,16,5,5].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[0,0,0,0] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float32, tmp *[2800]float32) {
+func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float32, tmp *[3120]float32) {
 	offs := [150]int32{
 		0, 1, 2, 3, 4, 14, 15, 16, 17, 18, 28, 29, 30, 31, 32, 42,
 		43, 44, 45, 46, 56, 57, 58, 59, 60, 196, 197, 198, 199, 200, 210, 211,
@@ -135,47 +106,18 @@ func conv2(x0 *[1176]float32, x1 *[2400]float32, x2 *[16]float32, y *[400]float3
 				}
 				yo := (b*16 + g*16 + m) * 100
 				simdIGemm32(r, 136, 150, x1[(g*16+m)*150:], 150, xp, offs[:], tmp[yo:], 100, x2[g*16+m:], 3, keep[:])
+				pad := (*[320]float32)(tmp[2800:])
+				for i := range pad {
+					pad[i] = float32(math.Inf(-1)) // the border; each channel fills the inside
+				}
 				for nc := range r {
 					xc := (*[100]float32)(tmp[(b*16+g*16+m)*100:][nc*100:])
-					yc := (*[25]float32)(y[(b*16+g*16+m)*25:][nc*25:])
-					for od := range 1 {
-						d0 := od*1 - 0
-						for oh := range 5 {
-							h0 := oh*2 - 0
-							var rows [2]int
-							nr, npad := 0, 0
-							for kd := range 1 {
-								id := d0 + kd*1
-								for kh := range 2 {
-									ih := h0 + kh*1
-									if id < 1 && ih < 10 {
-										npad++
-									}
-									if uint(id) < 1 && uint(ih) < 10 {
-										rows[nr] = (id*10 + ih) * 10
-										nr++
-									}
-								}
-							}
-							_ = npad
-							yr := (*[5]float32)(yc[(od*5+oh)*5:])
-							var vrow [10]float32
-							if nr == 0 {
-								for ow := range yr {
-									yr[ow] = float32(math.Inf(-1))
-								}
-								continue
-							}
-							vrow = *(*[10]float32)(xc[rows[0]:])
-							for _, ro := range rows[1:nr] {
-								simdVMax(vrow[:], xc[ro:ro+10])
-							}
-							for ow := 0; ow < 5; ow++ {
-								w0 := ow*2 - 0
-								yr[ow] = max(vrow[w0+0], vrow[w0+1])
-							}
-						}
+					for ih := range 10 {
+						src := (*[10]float32)(xc[ih*10:])
+						dst := (*[32]float32)(pad[(ih+0)*32:])
+						simdSplit2(dst[:], 16, src[:10], 0)
 					}
+					simdMaxPool2x2s2(pad[:], 32, 16, y[(b*16+g*16+m)*25:][nc*25:(nc+1)*25], 5, 5)
 				}
 				m += r
 			}

@@ -17,6 +17,11 @@ func cpuISA() int
 //go:noescape
 func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32)
 
+// simdSplit2AVX2 is simdSplit2's pairs in AVX2: n ≥ 1 of them.
+//
+//go:noescape
+func simdSplit2AVX2(even, odd, src *float32, n int)
+
 // simdActAVX512 is simdActP in AVX-512: n ≥ 1; b may be nil.
 //
 //go:noescape
@@ -41,12 +46,12 @@ func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32
 //go:noescape
 func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int, keep *uint16)
 
-// simdVMaxAVX512 is simdVMax in AVX-512: n ≥ 1 (AVX2: a multiple of 8).
+// simdMaxPool2x2s2AVX512 is simdMaxPool2x2s2 in AVX-512: oh, ow ≥ 1, x and y long enough.
 //
 //go:noescape
-func simdVMaxAVX512(n int, y, x *float32)
+func simdMaxPool2x2s2AVX512(x *float32, ld, half int, y *float32, oh, ow int)
 
-// simdVMaxAVX2 is simdVMax in AVX2: n ≥ 1 (AVX2: a multiple of 8).
+// simdMaxPool2x2s2AVX2 is simdMaxPool2x2s2 in AVX2: oh, ow ≥ 1, x and y long enough.
 //
 //go:noescape
-func simdVMaxAVX2(n int, y, x *float32)
+func simdMaxPool2x2s2AVX2(x *float32, ld, half int, y *float32, oh, ow int)

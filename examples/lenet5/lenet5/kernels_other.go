@@ -11,6 +11,10 @@ func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32) {
 	panic("simdDotAVX2: no assembly in this build")
 }
 
+func simdSplit2AVX2(even, odd, src *float32, n int) {
+	panic("simdSplit2AVX2: no assembly in this build")
+}
+
 func simdActAVX512(fn, n int, a, b, y, p *float32) {
 	panic("simdActAVX512: no assembly in this build")
 }
@@ -27,10 +31,10 @@ func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, 
 	panic("simdIGemm32AVX2: no assembly in this build")
 }
 
-func simdVMaxAVX512(n int, y, x *float32) {
-	panic("simdVMaxAVX512: no assembly in this build")
+func simdMaxPool2x2s2AVX512(x *float32, ld, half int, y *float32, oh, ow int) {
+	panic("simdMaxPool2x2s2AVX512: no assembly in this build")
 }
 
-func simdVMaxAVX2(n int, y, x *float32) {
-	panic("simdVMaxAVX2: no assembly in this build")
+func simdMaxPool2x2s2AVX2(x *float32, ld, half int, y *float32, oh, ow int) {
+	panic("simdMaxPool2x2s2AVX2: no assembly in this build")
 }

@@ -77,6 +77,47 @@ func simdDotGoRows2(x, w0, w1 []float32) (float32, float32) {
 	return s0 + s1, t0 + t1
 }
 
+// simdSplit2 stores src, the columns pl, pl+1, … of a padded row, into dst
+// split by column parity, column c at (c%2)*half + c/2: the layout the
+// stride-2 depthwise kernels read (codegen/kernels/dw.go).
+func simdSplit2(dst []float32, half int, src []float32, pl int) {
+	n := len(src)
+	if n == 0 {
+		return
+	}
+	if pl < 0 || (pl+n+1)/2 > half {
+		panic("simdSplit2: bad shape")
+	}
+	_ = dst[2*half-1]
+	i := 0
+	if pl%2 == 1 {
+		dst[half+pl/2] = src[0]
+		i = 1
+	}
+	base, pairs := (pl+i)/2, (n-i)/2
+	if (n-i)%2 == 1 {
+		dst[base+pairs] = src[n-1]
+	}
+	if pairs == 0 {
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		simdSplit2AVX2(&dst[base], &dst[half+base], &src[i], pairs)
+		return
+	}
+
+	simdSplit2Go(dst[base:base+pairs], dst[half+base:half+base+pairs], src[i:i+2*pairs])
+}
+
+// simdSplit2Go sets even[m], odd[m] = src[2m], src[2m+1]: simdSplit2 in pure Go.
+func simdSplit2Go(even, odd, src []float32) {
+	odd = odd[:len(even)]
+	src = src[:2*len(even)]
+	for m := range even {
+		even[m], odd[m] = src[2*m], src[2*m+1]
+	}
+}
+
 // simdAct sets y[i] = f(a[i] + b[i]) for i < len(y), or f(a[i]) when b is
 // nil, f the activation fn (0 sigmoid, 1 tanh, 2 exp, 5 hardswish, 7
 // gelu, 8 gelu_tanh; simdActP has the others) in float32, vectorized
@@ -370,34 +411,50 @@ func simdIGemm32Keep(r, n, kn int, a []float32, lda int, b []float32, offs []int
 	}
 }
 
-// simdVMax sets y[j] = max(y[j], x[j]) for j < len(y), NaN when either is
-// NaN (x must be as long).
-func simdVMax(y, x []float32) {
-	n := len(y)
-	if n == 0 {
-		return
+// simdMaxPool2x2s2 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
+// 2×2 max pool with stride 2 over a padded input plane x whose
+// border holds −Inf (codegen/kernels/pool.go): tap (kh, kw) of output
+// (r, j) is x[(r*2+kh)*ld + (kw%2)*half + kw/2 + j]. An output is
+// NaN when any of its taps is.
+func simdMaxPool2x2s2(x []float32, ld, half int, y []float32, oh, ow int) {
+	width := (ow+16-1)/16*16 + 0
+	if oh < 1 || ow < 1 || half < 0 || (2 == 1 && ld < width) || (2 > 1 && (half < width || ld < 2*half)) {
+		panic("simdMaxPool2x2s2: bad shape")
 	}
-	_ = x[n-1]
+	_ = x[((oh-1)*2+2-1)*ld+(2-1)*half+width-1]
+	_ = y[oh*ow-1]
 	if cpuLevel >= isaAVX512 {
-		simdVMaxAVX512(n, &y[0], &x[0])
+		simdMaxPool2x2s2AVX512(&x[0], ld, half, &y[0], oh, ow)
 		return
 	}
 	if cpuLevel >= isaAVX2 {
-		m := n &^ 7
-		if m > 0 {
-			simdVMaxAVX2(m, &y[0], &x[0])
-		}
-		simdVMaxGo(y[m:], x[m:])
+		simdMaxPool2x2s2AVX2(&x[0], ld, half, &y[0], oh, ow)
 		return
 	}
 
-	simdVMaxGo(y, x)
+	simdMaxPool2x2s2Go(x, ld, half, y, oh, ow)
 }
 
-// simdVMaxGo is simdVMax in pure Go: the fallback and the assembly's test oracle.
-func simdVMaxGo(y, x []float32) {
-	x = x[:len(y)]
-	for j, v := range x {
-		y[j] = max(y[j], v)
+// simdMaxPool2x2s2Go is simdMaxPool2x2s2 in pure Go: the fallback and the assembly's test oracle.
+func simdMaxPool2x2s2Go(x []float32, ld, half int, y []float32, oh, ow int) {
+	for r := range oh {
+		yr := y[r*ow : r*ow+ow]
+		x0_0 := x[(r*2+0)*ld+0*half:][:ow+0]
+		x0_1 := x[(r*2+0)*ld+1*half:][:ow+0]
+		x1_0 := x[(r*2+1)*ld+0*half:][:ow+0]
+		x1_1 := x[(r*2+1)*ld+1*half:][:ow+0]
+		for j := range yr {
+			m := x0_0[j]
+			if v := x0_1[j+0]; v > m || v != v {
+				m = v
+			}
+			if v := x1_0[j+0]; v > m || v != v {
+				m = v
+			}
+			if v := x1_1[j+0]; v > m || v != v {
+				m = v
+			}
+			yr[j] = m
+		}
 	}
 }

@@ -66,7 +66,7 @@ const (
 	// each little endian and starting at a multiple of 64 bytes: 61706 f32 values at byte 0.
 	WeightBytes = 246824
 	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
-	ScratchBytes = 29312
+	ScratchBytes = 32896
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
 	weightsChecksum = 0x2457ea5670a5631c
 )
@@ -148,7 +148,7 @@ func weightView[T float32](off, n int) []T {
 // A Model is not safe for concurrent use: use one Model per goroutine.
 // The zero Model works too, but it is large: allocate it with New.
 type Model struct {
-	arenaF32 [7328]float32
+	arenaF32 [8224]float32
 	// cls receives Classify's output.
 	cls [OutputSize]float32
 	// closed is set by Close.
@@ -178,8 +178,8 @@ func (m *Model) Close() error {
 
 // forward runs every layer in order; outputs are left in the arena.
 func (m *Model) forward(in0 *[784]float32) {
-	conv1(in0, (*[150]float32)(weightsF32[0:150]), (*[6]float32)(weightsF32[150:156]), (*[1176]float32)(m.arenaF32[0:1176]), (*[5744]float32)(m.arenaF32[1584:7328]))
-	conv2((*[1176]float32)(m.arenaF32[0:1176]), (*[2400]float32)(weightsF32[156:2556]), (*[16]float32)(weightsF32[2556:2572]), (*[400]float32)(m.arenaF32[1184:1584]), (*[2800]float32)(m.arenaF32[1584:4384]))
+	conv1(in0, (*[150]float32)(weightsF32[0:150]), (*[6]float32)(weightsF32[150:156]), (*[1176]float32)(m.arenaF32[0:1176]), (*[6640]float32)(m.arenaF32[1584:8224]))
+	conv2((*[1176]float32)(m.arenaF32[0:1176]), (*[2400]float32)(weightsF32[156:2556]), (*[16]float32)(weightsF32[2556:2572]), (*[400]float32)(m.arenaF32[1184:1584]), (*[3120]float32)(m.arenaF32[1584:4704]))
 	fc1((*[400]float32)(m.arenaF32[1184:1584]), (*[48000]float32)(weightsF32[2572:50572]), (*[120]float32)(weightsF32[50572:50692]), (*[120]float32)(m.arenaF32[0:120]))
 	fc2((*[120]float32)(m.arenaF32[0:120]), (*[10080]float32)(weightsF32[50692:60772]), (*[84]float32)(weightsF32[60772:60856]), (*[84]float32)(m.arenaF32[128:212]))
 	fc3((*[84]float32)(m.arenaF32[128:212]), (*[840]float32)(weightsF32[60856:61696]), (*[10]float32)(weightsF32[61696:61706]), (*[10]float32)(m.arenaF32[0:10]))

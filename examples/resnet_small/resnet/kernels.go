@@ -857,14 +857,7 @@ func layer3_1_conv2(x0 *[4096]float32, x1 *[36864]float32, x2 *[64]float32, x3 *
 
 // global_avgpool_1 computes layer global_avgpool_1 (global_avgpool): layer3.1.relu_2 f32[1,64,8,8] → global_avgpool_1 f32[1,64,1,1].
 func global_avgpool_1(x *[4096]float32, y *[64]float32) {
-	for nc := range 64 {
-		xc := (*[64]float32)(x[nc*64:])
-		var s float64
-		for _, v := range xc {
-			s += float64(v)
-		}
-		y[nc] = float32(s / 64)
-	}
+	simdMean(x[:4096], 64, y[:64], 64)
 }
 
 // fc computes layer fc (dense): flatten_1 f32[1,64], fc.weight f32[10,64], fc.bias f32[10] → fc f32[1,10].

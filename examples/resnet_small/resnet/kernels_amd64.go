@@ -45,3 +45,13 @@ func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32
 //
 //go:noescape
 func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int, keep *uint16)
+
+// simdMeanAVX512 is simdMean in AVX-512: sp, planes ≥ 1.
+//
+//go:noescape
+func simdMeanAVX512(x *float32, sp int, y *float32, planes int, div float64)
+
+// simdMeanAVX2 is simdMean in AVX2: sp, planes ≥ 1.
+//
+//go:noescape
+func simdMeanAVX2(x *float32, sp int, y *float32, planes int, div float64)

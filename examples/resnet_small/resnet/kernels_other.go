@@ -30,3 +30,11 @@ func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32
 func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int, keep *uint16) {
 	panic("simdIGemm32AVX2: no assembly in this build")
 }
+
+func simdMeanAVX512(x *float32, sp int, y *float32, planes int, div float64) {
+	panic("simdMeanAVX512: no assembly in this build")
+}
+
+func simdMeanAVX2(x *float32, sp int, y *float32, planes int, div float64) {
+	panic("simdMeanAVX2: no assembly in this build")
+}

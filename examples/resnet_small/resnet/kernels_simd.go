@@ -410,3 +410,42 @@ func simdIGemm32Keep(r, n, kn int, a []float32, lda int, b []float32, offs []int
 		o += cnt
 	}
 }
+
+// simdMean sets y[p] = float32(Σ_i float64(x[p*sp+i]) / div) for p < len(y),
+// i < sp: each plane's float64 sum, as 16 partial sums (i mod 16)
+// added pairwise, divided by div.
+func simdMean(x []float32, sp int, y []float32, div float64) {
+	if sp < 1 {
+		panic("simdMean: bad shape")
+	}
+	if len(y) == 0 {
+		return
+	}
+	_ = x[len(y)*sp-1]
+	if cpuLevel >= isaAVX512 {
+		simdMeanAVX512(&x[0], sp, &y[0], len(y), div)
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		simdMeanAVX2(&x[0], sp, &y[0], len(y), div)
+		return
+	}
+
+	simdMeanGo(x, sp, y, div)
+}
+
+// simdMeanGo is simdMean in pure Go: the fallback and the assembly's test oracle.
+func simdMeanGo(x []float32, sp int, y []float32, div float64) {
+	for p := range y {
+		var s [16]float64
+		for i, v := range x[p*sp : (p+1)*sp] {
+			s[i%16] += float64(v)
+		}
+		for w := 8; w >= 1; w /= 2 {
+			for j := range w {
+				s[j] += s[j+w]
+			}
+		}
+		y[p] = float32(s[0] / div)
+	}
+}

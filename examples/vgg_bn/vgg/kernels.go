@@ -54,7 +54,7 @@ func features_0(x0 *[3072]float32, x1 *[864]float32, x2 *[32]float32, y *[32768]
 // features_3 computes layer features.3 (fused_conv): features.2 f32[1,32,32,32], features.3.weight_bn f32[32,32,3,3], features.3.bias_bn f32[32] → features.6 f32[1,32,16,16].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmp *[69776]float32) {
+func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192]float32, tmp *[70800]float32) {
 	offs := [288]int32{
 		0, 1, 2, 34, 35, 36, 68, 69, 70, 1156, 1157, 1158, 1190, 1191, 1192, 1224,
 		1225, 1226, 2312, 2313, 2314, 2346, 2347, 2348, 2380, 2381, 2382, 3468, 3469, 3470, 3502, 3503,
@@ -106,47 +106,18 @@ func features_3(x0 *[32768]float32, x1 *[9216]float32, x2 *[32]float32, y *[8192
 				}
 				yo := (b*32 + g*32 + m) * 1024
 				simdIGemm32(r, 1086, 288, x1[(g*32+m)*288:], 288, xp, offs[:], tmp[yo:], 1024, x2[g*32+m:], 3, keep[:])
+				pad := (*[1024]float32)(tmp[69776:])
+				for i := range pad {
+					pad[i] = float32(math.Inf(-1)) // the border; each channel fills the inside
+				}
 				for nc := range r {
 					xc := (*[1024]float32)(tmp[(b*32+g*32+m)*1024:][nc*1024:])
-					yc := (*[256]float32)(y[(b*32+g*32+m)*256:][nc*256:])
-					for od := range 1 {
-						d0 := od*1 - 0
-						for oh := range 16 {
-							h0 := oh*2 - 0
-							var rows [2]int
-							nr, npad := 0, 0
-							for kd := range 1 {
-								id := d0 + kd*1
-								for kh := range 2 {
-									ih := h0 + kh*1
-									if id < 1 && ih < 32 {
-										npad++
-									}
-									if uint(id) < 1 && uint(ih) < 32 {
-										rows[nr] = (id*32 + ih) * 32
-										nr++
-									}
-								}
-							}
-							_ = npad
-							yr := (*[16]float32)(yc[(od*16+oh)*16:])
-							var vrow [32]float32
-							if nr == 0 {
-								for ow := range yr {
-									yr[ow] = float32(math.Inf(-1))
-								}
-								continue
-							}
-							vrow = *(*[32]float32)(xc[rows[0]:])
-							for _, ro := range rows[1:nr] {
-								simdVMax(vrow[:], xc[ro:ro+32])
-							}
-							for ow := 0; ow < 16; ow++ {
-								w0 := ow*2 - 0
-								yr[ow] = max(vrow[w0+0], vrow[w0+1])
-							}
-						}
+					for ih := range 32 {
+						src := (*[32]float32)(xc[ih*32:])
+						dst := (*[32]float32)(pad[(ih+0)*32:])
+						simdSplit2(dst[:], 16, src[:32], 0)
 					}
+					simdMaxPool2x2s2(pad[:], 32, 16, y[(b*32+g*32+m)*256:][nc*256:(nc+1)*256], 16, 16)
 				}
 				m += r
 			}
@@ -215,7 +186,7 @@ func features_7(x0 *[8192]float32, x1 *[18432]float32, x2 *[64]float32, y *[1638
 // features_10 computes layer features.10 (fused_conv): features.9 f32[1,64,16,16], features.10.weight_bn f32[64,64,3,3], features.10.bias_bn f32[64] → features.13 f32[1,64,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="max" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[1,1] pool_kernel=[2,2] pool_pads=[0,0,0,0] pool_strides=[2,2] strides=[1,1].
 // Schedule: unroll 12, algo igemm, kernel avx512.igemm12x32.
-func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[37136]float32) {
+func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[4096]float32, tmp *[37648]float32) {
 	offs := [576]int32{
 		0, 1, 2, 18, 19, 20, 36, 37, 38, 324, 325, 326, 342, 343, 344, 360,
 		361, 362, 648, 649, 650, 666, 667, 668, 684, 685, 686, 972, 973, 974, 990, 991,
@@ -282,47 +253,18 @@ func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[40
 				}
 				yo := (b*64 + g*64 + m) * 256
 				simdIGemm32(r, 286, 576, x1[(g*64+m)*576:], 576, xp, offs[:], tmp[yo:], 256, x2[g*64+m:], 3, keep[:])
+				pad := (*[512]float32)(tmp[37136:])
+				for i := range pad {
+					pad[i] = float32(math.Inf(-1)) // the border; each channel fills the inside
+				}
 				for nc := range r {
 					xc := (*[256]float32)(tmp[(b*64+g*64+m)*256:][nc*256:])
-					yc := (*[64]float32)(y[(b*64+g*64+m)*64:][nc*64:])
-					for od := range 1 {
-						d0 := od*1 - 0
-						for oh := range 8 {
-							h0 := oh*2 - 0
-							var rows [2]int
-							nr, npad := 0, 0
-							for kd := range 1 {
-								id := d0 + kd*1
-								for kh := range 2 {
-									ih := h0 + kh*1
-									if id < 1 && ih < 16 {
-										npad++
-									}
-									if uint(id) < 1 && uint(ih) < 16 {
-										rows[nr] = (id*16 + ih) * 16
-										nr++
-									}
-								}
-							}
-							_ = npad
-							yr := (*[8]float32)(yc[(od*8+oh)*8:])
-							var vrow [16]float32
-							if nr == 0 {
-								for ow := range yr {
-									yr[ow] = float32(math.Inf(-1))
-								}
-								continue
-							}
-							vrow = *(*[16]float32)(xc[rows[0]:])
-							for _, ro := range rows[1:nr] {
-								simdVMax(vrow[:], xc[ro:ro+16])
-							}
-							for ow := 0; ow < 8; ow++ {
-								w0 := ow*2 - 0
-								yr[ow] = max(vrow[w0+0], vrow[w0+1])
-							}
-						}
+					for ih := range 16 {
+						src := (*[16]float32)(xc[ih*16:])
+						dst := (*[32]float32)(pad[(ih+0)*32:])
+						simdSplit2(dst[:], 16, src[:16], 0)
 					}
+					simdMaxPool2x2s2(pad[:], 32, 16, y[(b*64+g*64+m)*64:][nc*64:(nc+1)*64], 8, 8)
 				}
 				m += r
 			}
@@ -520,14 +462,7 @@ func features_17(x0 *[8192]float32, x1 *[147456]float32, x2 *[128]float32, y *[2
 
 // global_avgpool_1 computes layer global_avgpool_1 (global_avgpool): features.20 f32[1,128,4,4] → global_avgpool_1 f32[1,128,1,1].
 func global_avgpool_1(x *[2048]float32, y *[128]float32) {
-	for nc := range 128 {
-		xc := (*[16]float32)(x[nc*16:])
-		var s float64
-		for _, v := range xc {
-			s += float64(v)
-		}
-		y[nc] = float32(s / 16)
-	}
+	simdMean(x[:2048], 16, y[:128], 16)
 }
 
 // fc computes layer fc (dense): flatten_1 f32[1,128], fc.weight f32[10,128], fc.bias f32[10] → fc f32[1,10].

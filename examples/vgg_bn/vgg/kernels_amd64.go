@@ -31,6 +31,11 @@ func simdGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, ldb int, c *fl
 //go:noescape
 func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32)
 
+// simdSplit2AVX2 is simdSplit2's pairs in AVX2: n ≥ 1 of them.
+//
+//go:noescape
+func simdSplit2AVX2(even, odd, src *float32, n int)
+
 // simdIGemm32AVX512 is simdIGemm32 in AVX-512 (rows 1 ≤ r ≤ 12 of the 12×32 block): kn ≥ 1;
 // bias may be nil when flags&1 == 0; keep nil stores every column
 // (AVX2 must have it nil).
@@ -45,12 +50,22 @@ func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32
 //go:noescape
 func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int, keep *uint16)
 
-// simdVMaxAVX512 is simdVMax in AVX-512: n ≥ 1 (AVX2: a multiple of 8).
+// simdMeanAVX512 is simdMean in AVX-512: sp, planes ≥ 1.
 //
 //go:noescape
-func simdVMaxAVX512(n int, y, x *float32)
+func simdMeanAVX512(x *float32, sp int, y *float32, planes int, div float64)
 
-// simdVMaxAVX2 is simdVMax in AVX2: n ≥ 1 (AVX2: a multiple of 8).
+// simdMeanAVX2 is simdMean in AVX2: sp, planes ≥ 1.
 //
 //go:noescape
-func simdVMaxAVX2(n int, y, x *float32)
+func simdMeanAVX2(x *float32, sp int, y *float32, planes int, div float64)
+
+// simdMaxPool2x2s2AVX512 is simdMaxPool2x2s2 in AVX-512: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func simdMaxPool2x2s2AVX512(x *float32, ld, half int, y *float32, oh, ow int)
+
+// simdMaxPool2x2s2AVX2 is simdMaxPool2x2s2 in AVX2: oh, ow ≥ 1, x and y long enough.
+//
+//go:noescape
+func simdMaxPool2x2s2AVX2(x *float32, ld, half int, y *float32, oh, ow int)

@@ -19,6 +19,10 @@ func simdDotAVX2(r, k int, x *float32, w *float32, ldw int, out *float32) {
 	panic("simdDotAVX2: no assembly in this build")
 }
 
+func simdSplit2AVX2(even, odd, src *float32, n int) {
+	panic("simdSplit2AVX2: no assembly in this build")
+}
+
 func simdIGemm32AVX512(r, n, k int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, bias *float32, flags int, keep *uint16) {
 	panic("simdIGemm32AVX512: no assembly in this build")
 }
@@ -27,10 +31,18 @@ func simdIGemm32AVX2(r, n, k int, a *float32, lda int, b *float32, offs *int32, 
 	panic("simdIGemm32AVX2: no assembly in this build")
 }
 
-func simdVMaxAVX512(n int, y, x *float32) {
-	panic("simdVMaxAVX512: no assembly in this build")
+func simdMeanAVX512(x *float32, sp int, y *float32, planes int, div float64) {
+	panic("simdMeanAVX512: no assembly in this build")
 }
 
-func simdVMaxAVX2(n int, y, x *float32) {
-	panic("simdVMaxAVX2: no assembly in this build")
+func simdMeanAVX2(x *float32, sp int, y *float32, planes int, div float64) {
+	panic("simdMeanAVX2: no assembly in this build")
+}
+
+func simdMaxPool2x2s2AVX512(x *float32, ld, half int, y *float32, oh, ow int) {
+	panic("simdMaxPool2x2s2AVX512: no assembly in this build")
+}
+
+func simdMaxPool2x2s2AVX2(x *float32, ld, half int, y *float32, oh, ow int) {
+	panic("simdMaxPool2x2s2AVX2: no assembly in this build")
 }

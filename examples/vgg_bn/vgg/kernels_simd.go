@@ -397,6 +397,47 @@ func simdDotGoRows2(x, w0, w1 []float32) (float32, float32) {
 	return s0 + s1, t0 + t1
 }
 
+// simdSplit2 stores src, the columns pl, pl+1, … of a padded row, into dst
+// split by column parity, column c at (c%2)*half + c/2: the layout the
+// stride-2 depthwise kernels read (codegen/kernels/dw.go).
+func simdSplit2(dst []float32, half int, src []float32, pl int) {
+	n := len(src)
+	if n == 0 {
+		return
+	}
+	if pl < 0 || (pl+n+1)/2 > half {
+		panic("simdSplit2: bad shape")
+	}
+	_ = dst[2*half-1]
+	i := 0
+	if pl%2 == 1 {
+		dst[half+pl/2] = src[0]
+		i = 1
+	}
+	base, pairs := (pl+i)/2, (n-i)/2
+	if (n-i)%2 == 1 {
+		dst[base+pairs] = src[n-1]
+	}
+	if pairs == 0 {
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		simdSplit2AVX2(&dst[base], &dst[half+base], &src[i], pairs)
+		return
+	}
+
+	simdSplit2Go(dst[base:base+pairs], dst[half+base:half+base+pairs], src[i:i+2*pairs])
+}
+
+// simdSplit2Go sets even[m], odd[m] = src[2m], src[2m+1]: simdSplit2 in pure Go.
+func simdSplit2Go(even, odd, src []float32) {
+	odd = odd[:len(even)]
+	src = src[:2*len(even)]
+	for m := range even {
+		even[m], odd[m] = src[2*m], src[2*m+1]
+	}
+}
+
 // simdIGemm32 sets c[i*ldc+j] = Σ_k a[i*lda+k]·b[offs[k]+j] for i < r (1..12),
 // j < n and k < kn, each sum in k order, then adds bias[i] (flags&1)
 // and applies relu (flags&2: v < 0 becomes 0). It reads b[offs[k]+j]
@@ -553,34 +594,89 @@ func simdIGemm32Keep(r, n, kn int, a []float32, lda int, b []float32, offs []int
 	}
 }
 
-// simdVMax sets y[j] = max(y[j], x[j]) for j < len(y), NaN when either is
-// NaN (x must be as long).
-func simdVMax(y, x []float32) {
-	n := len(y)
-	if n == 0 {
+// simdMean sets y[p] = float32(Σ_i float64(x[p*sp+i]) / div) for p < len(y),
+// i < sp: each plane's float64 sum, as 16 partial sums (i mod 16)
+// added pairwise, divided by div.
+func simdMean(x []float32, sp int, y []float32, div float64) {
+	if sp < 1 {
+		panic("simdMean: bad shape")
+	}
+	if len(y) == 0 {
 		return
 	}
-	_ = x[n-1]
+	_ = x[len(y)*sp-1]
 	if cpuLevel >= isaAVX512 {
-		simdVMaxAVX512(n, &y[0], &x[0])
+		simdMeanAVX512(&x[0], sp, &y[0], len(y), div)
 		return
 	}
 	if cpuLevel >= isaAVX2 {
-		m := n &^ 7
-		if m > 0 {
-			simdVMaxAVX2(m, &y[0], &x[0])
-		}
-		simdVMaxGo(y[m:], x[m:])
+		simdMeanAVX2(&x[0], sp, &y[0], len(y), div)
 		return
 	}
 
-	simdVMaxGo(y, x)
+	simdMeanGo(x, sp, y, div)
 }
 
-// simdVMaxGo is simdVMax in pure Go: the fallback and the assembly's test oracle.
-func simdVMaxGo(y, x []float32) {
-	x = x[:len(y)]
-	for j, v := range x {
-		y[j] = max(y[j], v)
+// simdMeanGo is simdMean in pure Go: the fallback and the assembly's test oracle.
+func simdMeanGo(x []float32, sp int, y []float32, div float64) {
+	for p := range y {
+		var s [16]float64
+		for i, v := range x[p*sp : (p+1)*sp] {
+			s[i%16] += float64(v)
+		}
+		for w := 8; w >= 1; w /= 2 {
+			for j := range w {
+				s[j] += s[j+w]
+			}
+		}
+		y[p] = float32(s[0] / div)
+	}
+}
+
+// simdMaxPool2x2s2 computes one output plane y[r*ow+j] (r < oh, j < ow) of a
+// 2×2 max pool with stride 2 over a padded input plane x whose
+// border holds −Inf (codegen/kernels/pool.go): tap (kh, kw) of output
+// (r, j) is x[(r*2+kh)*ld + (kw%2)*half + kw/2 + j]. An output is
+// NaN when any of its taps is.
+func simdMaxPool2x2s2(x []float32, ld, half int, y []float32, oh, ow int) {
+	width := (ow+16-1)/16*16 + 0
+	if oh < 1 || ow < 1 || half < 0 || (2 == 1 && ld < width) || (2 > 1 && (half < width || ld < 2*half)) {
+		panic("simdMaxPool2x2s2: bad shape")
+	}
+	_ = x[((oh-1)*2+2-1)*ld+(2-1)*half+width-1]
+	_ = y[oh*ow-1]
+	if cpuLevel >= isaAVX512 {
+		simdMaxPool2x2s2AVX512(&x[0], ld, half, &y[0], oh, ow)
+		return
+	}
+	if cpuLevel >= isaAVX2 {
+		simdMaxPool2x2s2AVX2(&x[0], ld, half, &y[0], oh, ow)
+		return
+	}
+
+	simdMaxPool2x2s2Go(x, ld, half, y, oh, ow)
+}
+
+// simdMaxPool2x2s2Go is simdMaxPool2x2s2 in pure Go: the fallback and the assembly's test oracle.
+func simdMaxPool2x2s2Go(x []float32, ld, half int, y []float32, oh, ow int) {
+	for r := range oh {
+		yr := y[r*ow : r*ow+ow]
+		x0_0 := x[(r*2+0)*ld+0*half:][:ow+0]
+		x0_1 := x[(r*2+0)*ld+1*half:][:ow+0]
+		x1_0 := x[(r*2+1)*ld+0*half:][:ow+0]
+		x1_1 := x[(r*2+1)*ld+1*half:][:ow+0]
+		for j := range yr {
+			m := x0_0[j]
+			if v := x0_1[j+0]; v > m || v != v {
+				m = v
+			}
+			if v := x1_0[j+0]; v > m || v != v {
+				m = v
+			}
+			if v := x1_1[j+0]; v > m || v != v {
+				m = v
+			}
+			yr[j] = m
+		}
 	}
 }
