@@ -90,6 +90,9 @@ func convScratch(n *ir.Node) int {
 	if useIGemm(n) {
 		return igemmScratch(n, nil)
 	}
+	if useTGemm(n) {
+		return tgemmScratch(n)
+	}
 	if !useGEMM(n) {
 		return 0
 	}
@@ -102,6 +105,9 @@ func emitConvAlgo(k *kctx) error {
 	if useIGemm(k.n) {
 		emitIGemm(k, k.n, igemmPlan(k.n, 0), epiOf(k, k.in[2], ""), k.out[0], nil)
 		return nil
+	}
+	if useTGemm(k.n) {
+		return emitTGemm(k, k.n, epiOf(k, k.in[2], ""))
 	}
 	if useGEMM(k.n) {
 		return emitConvGEMM(k, k.n, nil, epiOf(k, k.in[2], ""))

@@ -385,6 +385,20 @@ func equivCases() []equivCase {
 		// 1×1, stride 1, no padding: the kernel reads the input itself;
 		// 63 and 40 positions end in a partial panel; groups.
 		{"conv1x1", conv([]int{2, 24, 7, 9}, []int{20, 24, 1, 1}, nil, true)},
+		// The transposed GEMM (conv_tgemm.go): a strided 1×1 (xp holds
+		// the sampled positions), a 3×3 stride 2 with a residual and a
+		// partial panel of output channels (70 = 2·32 + 6), and a layer
+		// the -O2 tiling pass itself puts on it (few positions, many
+		// channels).
+		{"conv1x1s2", conv([]int{2, 9, 7, 8}, []int{40, 9, 1, 1}, ir.Attrs{"strides": []int{2, 2}}, true)},
+		{"fusedconvtgemm", func(b *gb) {
+			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 12, 7, 7), b.param(70, 12, 3, 3), b.param(70), b.input("r", 1, 70, 4, 4)},
+				ir.Attrs{"pads": []int{1, 1}, "strides": []int{2, 2}, "act": "relu"}))
+		}},
+		{"convnarrow", func(b *gb) {
+			h := b.n1("conv", []*ir.Value{b.input("x", 1, 96, 5, 5), b.param(96, 96, 3, 3), b.param(96)}, ir.Attrs{"pads": []int{1, 1}})
+			b.out(b.n1("relu", []*ir.Value{h}, nil))
+		}},
 		{"conv1x1groups", conv([]int{1, 8, 5, 8}, []int{6, 4, 1, 1}, ir.Attrs{"groups": 2}, false)},
 		{"fusedconv1x1res", func(b *gb) {
 			b.out(b.n1("fused_conv", []*ir.Value{b.input("x", 1, 16, 6, 6), b.param(12, 16, 1, 1), b.param(12), b.input("r", 1, 12, 6, 6)},
@@ -853,6 +867,11 @@ var scheduleVariants = []struct {
 	{"r1", simdCases, nil, nil, 12, "im2row", 0, gemmKernels},
 	{"r2", simdCases, map[string]int{"n": 40, "m": 5, "k": 7}, nil, 5, "im2row", 0, gemmKernels},
 	{"r3", simdCases, map[string]int{"n": 7, "m": 1}, nil, 1, "im2row", 0, avx2Kernels},
+	// The transposed GEMM: output channels along the lanes (the grouped
+	// and pooling cases keep their own paths).
+	{"g1", tgemmCases, nil, nil, 12, "tgemm", 0, gemmKernels},
+	{"g2", tgemmCases, nil, nil, 6, "tgemm", 0, avx2Kernels},
+	{"g3", tgemmCases, map[string]int{"k": 5}, nil, 12, "tgemm", 0, gemmKernels}, // passes of 5 input channels
 	{"w3", []string{"densebatch", "densegemm", "dense3d", "fuseddense", "fuseddensesoftmax", "fuseddensesilu", "fusedconvres", "mlp"}, map[string]int{"n": 64, "m": 2, "k": 3}, nil, 1, "im2col", 0, gemmKernels},
 }
 
@@ -866,6 +885,11 @@ var (
 var simdCases = append([]string{"conv1x1", "conv1x1groups", "fusedconv1x1res", "conv2dodd", "conv1dodd", "conv3dodd", "fusedconvpoolsimd", "fusedconvavgsimd",
 	"fusedconvsigres", "fusedconvtanh1d", "fusedconvtanhavg", "fusedconvclipbias", "fusedconv1x1relu6", "fusedconvrelures",
 	"densewide", "densebatch", "densegemm", "dense", "dense3d", "fuseddense", "fuseddensesoftmax", "mlp", "conv2dbig"}, im2colCases...)
+
+// tgemmCases are the convolution cases run with Algo "tgemm".
+var tgemmCases = []string{"conv1x1", "conv1x1s2", "conv1x1groups", "fusedconv1x1res", "conv2dodd", "conv1dodd", "conv3dodd",
+	"fusedconvsigres", "fusedconvtanh1d", "fusedconvclipbias", "fusedconv1x1relu6", "fusedconvrelures", "fusedconvtgemm",
+	"conv2dbig", "conv2d", "conv2dpad", "conv2ddil", "conv2dbatch", "conv1d", "conv3d", "fusedconvres", "fusedconvpool", "resblock"}
 
 // im2colCases are the convolution cases run with Algo "im2col".
 var im2colCases = []string{"conv2d", "conv2dpad", "conv2ddil", "conv2dgroups", "conv2ddepthwise", "conv2dbigpad",
@@ -904,7 +928,11 @@ func buildCases(t *testing.T) []builtCase {
 			sg := WithSchedule(g, []string{"dense", "matmul", "conv", "fused_dense", "fused_conv"}, s)
 			if v.kernels[0] != "" {
 				s.Kernel = v.kernels[0]
+				if v.algo == "tgemm" {
+					s.WeightLayout = "tpanel" + fmt.Sprint(kernels.Lookup(s.Kernel).NR)
+				}
 				sg = WithSchedule(sg, []string{"conv", "fused_conv"}, s)
+				s.WeightLayout = ""
 				s.Kernel = v.kernels[1]
 				if kn := kernels.Lookup(s.Kernel); kn.Op == kernels.Gemm {
 					s.WeightLayout = kn.PanelLayout()

@@ -131,6 +131,9 @@ func fusedConvScratch(n *ir.Node) int {
 	if useIGemm(conv) {
 		return igemmScratch(conv, pool)
 	}
+	if pool == nil && useTGemm(conv) {
+		return tgemmScratch(conv)
+	}
 	if fusedConvGEMM(n, pool) {
 		return gemmPlan(conv, pool).scratch()
 	}
@@ -159,6 +162,9 @@ func emitFusedConv(k *kctx) error {
 	if useIGemm(conv) {
 		emitFusedIGemm(k, conv, pool, epiOf(k, in[2], in[3]))
 		return nil
+	}
+	if pool == nil && useTGemm(conv) {
+		return emitTGemm(k, conv, epiOf(k, in[2], in[3]))
 	}
 	if fusedConvGEMM(k.n, pool) {
 		return emitConvGEMM(k, conv, pool, epiOf(k, in[2], in[3]))

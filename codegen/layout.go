@@ -1,6 +1,8 @@
 package codegen
 
 import (
+	"strings"
+
 	"github.com/dlcompiler/dlc/codegen/kernels"
 	"github.com/dlcompiler/dlc/ir"
 )
@@ -20,6 +22,9 @@ import (
 //	        of NR columns, in ⌈N/NR⌉ panels of K×NR (kernels.PackPanels,
 //	        zero-padded past row N): the kernel's b, so dense at batch > 1
 //	        is a GEMM with no packing at run time (codegen/linear.go).
+//	tpanelNR the weights [OC][C][taps…] of a conv on the transposed GEMM
+//	        (conv_tgemm.go): panels of NR output channels, k-major by
+//	        (tap, input channel), zero-padded past OC.
 
 // weightLayouts are the packings, by layout name: which inputs of a node
 // they apply to, and the packing of one such input.
@@ -112,7 +117,7 @@ func layoutWeights(g *ir.Graph) map[*ir.Value]*ir.Tensor {
 	}
 	out := map[*ir.Value]*ir.Tensor{}
 	for v, layout := range want {
-		if layout != "" && v.Type.DType == ir.F32 && len(v.Type.Shape) == 2 {
+		if layout != "" && v.Type.DType == ir.F32 && (len(v.Type.Shape) == 2 || strings.HasPrefix(layout, "tpanel")) {
 			out[v] = weightLayouts[layout].pack(v.Data)
 		}
 	}

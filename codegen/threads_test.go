@@ -159,6 +159,10 @@ var threadCases = []struct {
 		h := b.n1("conv", []*ir.Value{b.input("x", 1, 8, 12, 12), b.param(16, 8, 3, 3), b.param(16)}, ir.Attrs{"pads": []int{1, 1}})
 		b.out(b.n1("relu", []*ir.Value{h}, nil))
 	}, &ir.Schedule{Algo: "im2col", Unroll: 12, Kernel: "avx512.gemm12x32", Tiles: map[string]int{}}, 1, "nLo, nHi"},
+	{"convtgemm", func(b *gb) { // the transposed GEMM: split by panels of output channels
+		h := b.n1("conv", []*ir.Value{b.input("x", 1, 8, 6, 6), b.param(70, 8, 3, 3), b.param(70)}, ir.Attrs{"pads": []int{1, 1}})
+		b.out(b.n1("relu", []*ir.Value{h}, nil))
+	}, &ir.Schedule{Algo: "tgemm", Unroll: 12, Kernel: "avx512.gemm12x32", WeightLayout: "tpanel32", Tiles: map[string]int{}}, 1, "pLo, pHi"},
 }
 
 // TestThreads checks -threads: for 1, 2 and 3 threads, every kernel that

@@ -53,6 +53,7 @@ func tileOpt(g *ir.Graph, opt Options) error {
 //	                columns (or pool windows); when those are few,
 //	                output channels, whole register blocks
 //	direct conv     output channels, whole register blocks (Unroll)
+//	tgemm conv      output channels, whole panels of the kernel's NR
 //	depthwise conv  groups (channels)
 //	dense on GEMM   output features, whole panels of NR
 //	matmul on GEMM  rows of the left operand, whole blocks of MR
@@ -100,6 +101,8 @@ func splitUnits(n *ir.Node) (units, macs int) {
 			}
 			ocg := w[0] / n.Attrs.Int("groups")
 			return max(ceilDiv(pos*P, max(unit, P)), ceilDiv(ocg, max(s.Unroll, 1))), macs
+		case s.Algo == "tgemm" && kn != nil:
+			return ceilDiv(w[0], kn.NR), macs // panels of output channels
 		case kn != nil && kn.Op == kernels.Depthwise:
 			return n.Attrs.Int("groups"), macs
 		default:

@@ -73,7 +73,10 @@ const (
 //
 //	conv   an implicit GEMM (Algo "igemm", Kernel igemmKernel: no im2col
 //	       buffer) when a group's input and output are small
-//	       (tile_igemm.go); else
+//	       (tile_igemm.go); else a transposed GEMM (Algo "tgemm",
+//	       Kernel gemmKernel with output channels along its lanes,
+//	       WeightLayout its panels; tile_tgemm.go) when the positions
+//	       are few and its cost model's estimate wins; else
 //	       SIMD im2col (Kernel gemmKernel) when a group has at least
 //	       minSIMDChannels output channels, K ≥ minGEMMTaps and a fused
 //	       pool fits the kernel's panels: Unroll = its MR rows, tiles as
@@ -248,6 +251,9 @@ func convSchedule(n *ir.Node) *ir.Schedule {
 	}
 	if s := igemmSchedule(n); s != nil {
 		return s // small: an implicit GEMM (tile_igemm.go)
+	}
+	if s := tgemmSchedule(n); s != nil {
+		return s // few positions: a transposed GEMM (tile_tgemm.go)
 	}
 	if kn := gemmKernel; ocg >= minSIMDChannels && K >= minGEMMTaps && (P == 0 || kn.PoolOK(P)) {
 		unit := kn.NR
