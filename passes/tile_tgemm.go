@@ -75,11 +75,11 @@ func tgemmSchedule(n *ir.Node) *ir.Schedule {
 	}
 	s := &ir.Schedule{Algo: "tgemm", Unroll: kn.MR, Kernel: kn.Name, Threads: 1,
 		WeightLayout: tgemmLayoutName(kn.NR), Tiles: map[string]int{}}
-	if C > convKC*3/2 {
-		// Passes of about convKC input channels, of equal length: a
+	if C > tgemmKC*3/2 {
+		// Passes of about tgemmKC input channels, of equal length: a
 		// tap's slice of a weight panel, KC×NR, stays in L1 while the
 		// positions' blocks read it.
-		passes := (C + convKC - 1) / convKC
+		passes := (C + tgemmKC - 1) / tgemmKC
 		s.Tiles["k"] = (C + passes - 1) / passes
 	}
 	return s
@@ -107,3 +107,7 @@ func rowGrid(x, w, y ir.Shape, st, pads, dil []int) (nv, grid int) {
 	}
 	return nv + 1, grid
 }
+
+// tgemmKC is the input channels per pass of a tgemm conv (Tiles["k"]):
+// a tap's KC×NR slice of a weight panel, 32 KiB, stays in L1.
+const tgemmKC = 256

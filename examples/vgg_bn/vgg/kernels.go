@@ -274,101 +274,58 @@ func features_10(x0 *[16384]float32, x1 *[36864]float32, x2 *[64]float32, y *[40
 
 // features_14 computes layer features.14 (fused_conv): features.13 f32[1,64,8,8], features.14.weight_bn f32[128,64,3,3], features.14.bias_bn f32[128] → features.16 f32[1,128,8,8].
 // Attributes: act="relu" dilations=[1,1] groups=1 pads=[1,1,1,1] pool="" pool_ceil_mode=false pool_count_include_pad=true pool_dilations=[] pool_kernel=[] pool_pads=[] pool_strides=[] strides=[1,1].
-// Schedule: tile m=108, unroll 12, algo im2row, kernel avx512.gemm12x32.
-func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[8192]float32, tmp *[61728]float32) {
+// Schedule: unroll 12, algo tgemm, kernel avx512.gemm12x32, weights tpanel32.
+func features_14(x0 *[4096]float32, x1 *[73728]float32, x2 *[128]float32, y *[8192]float32, tmp *[43264]float32) {
 	for b := range 1 {
-		for g := range 1 {
-			xg := (*[4096]float32)(x0[(b*64+g*64)*64:])
-			xp := tmp[55296:61728]
-			clear(xp)
-			for ic := range 64 {
-				for id := range 1 {
-					pd := id + 0
-					for ih := range 8 {
-						ph := ih + 1
-						so := (ic*1+id)*64 + ih*8
-						do := ic*100 + ((pd%1)*1+ph%1)*100 + (pd/1)*100 + (ph/1)*10
-						copy(xp[do+1:do+9], xg[so:so+8])
+		xp := tmp[:6400]
+		clear(xp)
+		xb := x0[b*4096:][:4096]
+		for id := range 1 {
+			for ih := range 8 {
+				do := ((id+0)*10+ih+1)*640 + 64
+				so := (id*8 + ih*1) * 8
+				for ic := range 64 {
+					src := xb[ic*64+so:][:8]
+					dst := xp[do+ic:]
+					for iw := range 8 {
+						dst[iw*64] = src[iw*1]
 					}
 				}
 			}
-			{
-				n0, nEnd := 0, 78
-				for p := 0; p*32 < nEnd-n0; p++ {
-					xs := xp[n0+p*32:]
-					pc := tmp[p*18432 : (p+1)*18432]
-					kk := 0
-					for ic := range 64 {
-						for kd := range 1 {
-							for kh := range 3 {
-								base := ic*100 + ((0)*1+0)*100 + (kd*1)*100 + (kh*1)*10
-								*(*[32]float32)(pc[kk+0:]) = *(*[32]float32)(xs[base+0:])
-								*(*[32]float32)(pc[kk+32:]) = *(*[32]float32)(xs[base+1:])
-								*(*[32]float32)(pc[kk+64:]) = *(*[32]float32)(xs[base+2:])
-								kk += 96
-							}
+		}
+		toff := [9]int{0, 64, 128, 640, 704, 768, 1280, 1344, 1408}
+		yt := tmp[6400:8448]
+		for p := 0; p < 4; p++ {
+			m0 := p * 32
+			nv := min(32, 128-m0)
+			wp := x1[p*18432:]
+			for t, to := range toff {
+				fl := 0
+				if t > 0 {
+					fl = 8
+				}
+				if t == 8 {
+					fl |= 6
+				}
+				for k0 := 0; k0 < 64; k0 += 64 {
+					kc := min(64, 64-k0)
+					fl := fl
+					wt := wp[(t*64+k0)*32:]
+					for od := range 1 {
+						for oh := range 8 {
+							xo := (od*10+oh*1)*640 + to + k0
+							yo := (od*64 + oh*8) * 32
+							simdGemm32(8, nv, kc, xp[xo+0:], 64, wt, 32, yt[yo+0:], 32, x2[m0:], fl)
 						}
 					}
 				}
-				for m0 := 0; m0 < 128; m0 += 108 {
-					mEnd := min(m0+108, 128)
-					lohi := [2]float32{0, 0}
-					np := (nEnd - n0 + 31) / 32
-					var pcm [3]uint32
-					var pq, pnv [3]int
-					for p := range np {
-						nb := n0 + p*32
-						nv := 0
-						var cm uint32
-						q0 := -1
-						nv = 0
-						for j := range min(32, nEnd-nb) {
-							v := nb + j
-							od, oh, ow := v/100, v/10%10, v%10
-							if oh < 8 && ow < 8 {
-								if q0 < 0 {
-									q0 = (od*8+oh)*8 + ow
-								}
-								cm |= 1 << j
-								nv++
-							}
-						}
-						if cm == 0 {
-							continue
-						}
-						pcm[p], pq[p], pnv[p] = cm, q0, nv
-					}
-					for k0 := 0; k0 < 576; k0 += 576 {
-						kc := min(576, 576-k0)
-						fl := 512
-						if k0 > 0 {
-							fl |= 8
-						}
-						if k0+kc == 576 {
-							fl = 515
-							if k0 > 0 {
-								fl |= 8
-							}
-						}
-						mb := (mEnd - m0 + 11) / 12
-						for bi, m := 0, m0; bi < mb; bi++ {
-							r := (mEnd - m0) / mb
-							if bi < (mEnd-m0)%mb {
-								r++
-							}
-							wr := x1[(g*128+m)*576+k0:]
-							for p := range np {
-								nv, cm := pnv[p], pcm[p]
-								if nv == 0 {
-									continue
-								}
-								pc := tmp[p*18432+k0*32:]
-								yo := (b*128+g*128+m)*64 + pq[p]
-								simdGemm32E(r, nv, kc, wr, 576, pc, 32, y[yo:], 64, x2[g*128+m:], fl, nil, &lohi, cm)
-							}
-							m += r
-						}
-					}
+			}
+			for j := range nv {
+				yr := y[(b*128+m0+j)*64:][:64]
+				col := yt[j:]
+				for n := range yr {
+					v := col[n*32]
+					yr[n] = v
 				}
 			}
 		}

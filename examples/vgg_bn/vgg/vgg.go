@@ -71,7 +71,7 @@ const (
 	// ScratchBytes is the size of a Model's scratch arenas, allocated once by New.
 	ScratchBytes = 509952
 	// weightsChecksum is the FNV-1a 64 hash of weights.bin.
-	weightsChecksum = 0x2195a085df316f04
+	weightsChecksum = 0x36a05e28e0e4d830
 )
 
 var (
@@ -185,7 +185,7 @@ func (m *Model) forward(in0 *[3072]float32) {
 	features_3((*[32768]float32)(m.arenaF32[0:32768]), (*[9216]float32)(weightsF32[2186:11402]), (*[32]float32)(weightsF32[11402:11434]), (*[8192]float32)(m.arenaF32[32768:40960]), (*[70800]float32)(m.arenaF32[40960:111760]))
 	features_7((*[8192]float32)(m.arenaF32[32768:40960]), (*[18432]float32)(weightsF32[11434:29866]), (*[64]float32)(weightsF32[29866:29930]), (*[16384]float32)(m.arenaF32[0:16384]), (*[10384]float32)(m.arenaF32[40960:51344]))
 	features_10((*[16384]float32)(m.arenaF32[0:16384]), (*[36864]float32)(weightsF32[29930:66794]), (*[64]float32)(weightsF32[66794:66858]), (*[4096]float32)(m.arenaF32[16384:20480]), (*[37648]float32)(m.arenaF32[40960:78608]))
-	features_14((*[4096]float32)(m.arenaF32[16384:20480]), (*[73728]float32)(weightsF32[66858:140586]), (*[128]float32)(weightsF32[140586:140714]), (*[8192]float32)(m.arenaF32[0:8192]), (*[61728]float32)(m.arenaF32[40960:102688]))
+	features_14((*[4096]float32)(m.arenaF32[16384:20480]), (*[73728]float32)(weightsF32[66858:140586]), (*[128]float32)(weightsF32[140586:140714]), (*[8192]float32)(m.arenaF32[0:8192]), (*[43264]float32)(m.arenaF32[40960:84224]))
 	features_17((*[8192]float32)(m.arenaF32[0:8192]), (*[147456]float32)(weightsF32[140714:288170]), (*[128]float32)(weightsF32[288170:288298]), (*[2048]float32)(m.arenaF32[8192:10240]), (*[86528]float32)(m.arenaF32[40960:127488]))
 	global_avgpool_1((*[2048]float32)(m.arenaF32[8192:10240]), (*[128]float32)(m.arenaF32[0:128]))
 	fc((*[128]float32)(m.arenaF32[0:128]), (*[1280]float32)(weightsF32[0:1280]), (*[10]float32)(weightsF32[1280:1290]), (*[10]float32)(m.arenaF32[128:138]))
