@@ -28,7 +28,7 @@ leaves an existing package untouched.`,
   dlc compile --dump-after=fuse examples/vgg_bn/model.dl -o /tmp/vgg    # IR after fusion
   dlc compile --passes shapes,bnfold,plan model.dl -o out               # an explicit pass list
   dlc compile --tile conv2:oh=4 --tile fc1:n=64,k=256 model.dl -o out   # override schedules
-	tf := registerTrainCompile(fs)
+  dlc compile -train --train-opt adam examples/lenet5/model.dl -o lenet5  # add a Trainer (Step, Weights, safetensors)
   dlc compile -threads 2 model.onnx -o out                              # split large layers over 2 goroutines
 
 In a Go module, a go:generate line keeps the package in step with the model:
