@@ -1,8 +1,6 @@
 package codegen
 
 import (
-	"math"
-
 	"github.com/dlcompiler/dlc/codegen/kernels"
 	"github.com/dlcompiler/dlc/ir"
 )
@@ -80,20 +78,10 @@ func (p *dwConv) scratch() int { return (p.rows*p.ld + align - 1) / align * alig
 // dwClamp returns the bounds of a fused node's activation when the
 // depthwise kernel can apply it (relu, clip; no residual to add first).
 func dwClamp(n *ir.Node, residual string) (lo, hi float64, ok bool) {
-	if n.Op != "fused_conv" || residual != "" {
+	if residual != "" {
 		return 0, 0, false
 	}
-	switch act := n.Attrs.String("act"); act {
-	case "relu":
-		return 0, math.Inf(1), true
-	case "clip":
-		sub, err := ir.SubNode(n, act, []*ir.Value{n.Out()})
-		if err != nil {
-			return 0, 0, false
-		}
-		return sub.Attrs.Float("min"), sub.Attrs.Float("max"), true
-	}
-	return 0, 0, false
+	return gemmClamp(n)
 }
 
 // emit writes the convolution of k (a conv node, output k.out[0]) with
